@@ -1,0 +1,3 @@
+"""backprop-cli: backpropagation you can follow, number by number."""
+
+__version__ = "0.1.0"

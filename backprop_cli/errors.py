@@ -1,0 +1,91 @@
+"""Domain exceptions and the one place exit codes are defined.
+
+Library code raises these; only ``cli.py`` turns them into an exit status.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Every exit status the ``backprop`` command can end with."""
+
+    OK = 0
+    CHECK_FAILED = 1  # a check (gradcheck, answers) found a wrong value
+    BAD_INPUT = 2  # config, data, option or file problem: nothing was computed
+    NUMERICAL_FAULT = 3  # overflow, NaN or infinity met while computing
+    INTERRUPTED = 130  # Ctrl-C, the shell convention 128 + SIGINT
+
+
+class BackpropError(Exception):
+    """Base class: an error with a one-line message and an exit code."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+
+    def one_line(self) -> str:
+        return " ".join(str(self).split())
+
+
+class ConfigError(BackpropError):
+    """Bad input, located as ``file:line:col: field.path: what is wrong; what was expected``."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+        self.path = path
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.col is not None:
+                    where += f":{self.col}"
+            where += ": "
+        field = f"{self.path}: " if self.path else ""
+        return f"{where}{field}{self.message}"
+
+
+class NumericalFault(BackpropError):
+    """A non-finite value met while computing, named by step, layer, neuron and quantity."""
+
+    exit_code = ExitCode.NUMERICAL_FAULT
+
+    def __init__(
+        self,
+        *,
+        step: int,
+        quantity: str,
+        layer: str | None = None,
+        neuron: int | None = None,
+        value: float | None = None,
+        detail: str = "",
+    ) -> None:
+        self.step = step
+        self.layer = layer
+        self.neuron = neuron
+        self.quantity = quantity
+        self.value = value
+        where = f"step {step}"
+        if layer is not None:
+            where += f", layer {layer}"
+        if neuron is not None:
+            where += f", neuron {neuron}"
+        shown = "" if value is None else f" ({value!r})"
+        tail = f"; {detail}" if detail else "; lower the learning rate or rescale the inputs"
+        super().__init__(f"numerical fault at {where}: {quantity} is not finite{shown}{tail}")

@@ -1,0 +1,97 @@
+"""The validated, resolved network description the engine runs on.
+
+``config.py`` turns YAML/JSON/CSV into a :class:`NetworkSpec`; the engine never sees raw config.
+Everything here is concrete: weights are arrays (initialisation already applied), data is two
+float64 matrices, names are final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+LOSSES = ("sse", "half_sse", "mse", "mae", "bce", "cross_entropy")
+REDUCTIONS = ("mean", "sum")
+PARAMETER_KINDS = ("weights", "biases")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A dense layer: z = W·a_prev + b, a = f(z). ``weights`` has shape (units, fan_in)."""
+
+    name: str
+    activation: str  # one of ACTIVATIONS ("linear" is resolved to "identity")
+    weights: Array
+    biases: Array | None  # None for ``bias: false``
+    negative_slope: float = 0.01  # leaky_relu only, PyTorch's default
+    frozen: frozenset[str] = frozenset()  # subset of PARAMETER_KINDS
+
+    @property
+    def units(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def fan_in(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def parameter_count(self) -> int:
+        return int(self.weights.size + (0 if self.biases is None else self.biases.size))
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    name: str  # one of LOSSES
+    reduction: str = "mean"  # over the samples of a batch
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    name: str  # "sgd" for now; the registry lives in optim.py
+    learning_rate: float
+    options: Mapping[str, float | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    steps: int | None = None
+    epochs: int | None = None
+    batch_size: int | None = None  # None: the whole data set
+    shuffle: bool = False
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    x: Array  # (rows, inputs)
+    y: Array  # (rows, outputs)
+    source: str  # "inline" or the file the rows came from
+    class_names: tuple[str, ...] | None = None  # for a label column turned into one-hot targets
+
+    @property
+    def rows(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    inputs: tuple[str, ...]  # input names, default x1, x2, ...
+    layers: tuple[LayerSpec, ...]
+    loss: LossSpec
+    optimizer: OptimizerSpec
+    data: DataSpec
+    training: TrainingSpec = TrainingSpec()
+    source: str = "<config>"  # the file (or built-in example) it came from
+    description: str | None = None
+    normalised: Mapping[str, Any] = field(default_factory=dict)  # JSON-able normalised config
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(layer.parameter_count for layer in self.layers)
