@@ -1,0 +1,230 @@
+"""Activations and losses: forward, local derivative and formula text, side by side.
+
+Every entry states its math once. The engine calls ``forward``/``derivative``; renderers call the
+``written`` helpers with the shared number formatter, so the arithmetic a student reads is the
+arithmetic that was done. All functions work on float64 arrays shaped (batch, units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.spec import Array
+
+
+
+# ---------------------------------------------------------------- activations
+
+
+def _identity(z: Array, slope: float) -> Array:
+    return z.copy()
+
+
+def _identity_d(z: Array, a: Array, slope: float) -> Array:
+    return np.ones_like(z)
+
+
+def _relu(z: Array, slope: float) -> Array:
+    return np.maximum(z, 0.0)
+
+
+def _relu_d(z: Array, a: Array, slope: float) -> Array:
+    # PyTorch's choice at the kink: relu'(0) = 0.
+    return (z > 0).astype(np.float64)
+
+
+def _leaky(z: Array, slope: float) -> Array:
+    return np.where(z > 0, z, slope * z)
+
+
+def _leaky_d(z: Array, a: Array, slope: float) -> Array:
+    # PyTorch's choice at the kink: the slope (gradient is 1 only where z > 0).
+    return np.where(z > 0, 1.0, slope)
+
+
+def sigmoid(z: Array) -> Array:
+    """σ(z) = 1 / (1 + e^(−z)), computed from e^(−|z|) so that it never overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sigmoid(z: Array, slope: float) -> Array:
+    return sigmoid(z)
+
+
+def _sigmoid_d(z: Array, a: Array, slope: float) -> Array:
+    """σ'(z) = σ(z)(1 − σ(z))."""
+    return a * (1.0 - a)
+
+
+def _tanh(z: Array, slope: float) -> Array:
+    return np.tanh(z)
+
+
+def _tanh_d(z: Array, a: Array, slope: float) -> Array:
+    """tanh'(z) = 1 − tanh(z)²."""
+    return 1.0 - a * a
+
+
+def softmax(z: Array) -> Array:
+    """softmax(z)_k = e^(z_k − max z) / Σ_j e^(z_j − max z)."""
+    shifted = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    out: Array = e / e.sum(axis=-1, keepdims=True)
+    return out
+
+
+def _softmax(z: Array, slope: float) -> Array:
+    return softmax(z)
+
+
+def _softmax_d(z: Array, a: Array, slope: float) -> Array:
+    """Diagonal of the softmax Jacobian, ∂a_k/∂z_k = a_k(1 − a_k); see :func:`softmax_jacobian`."""
+    return a * (1.0 - a)
+
+
+def softmax_jacobian(a: Array) -> Array:
+    """∂a_k/∂z_j = a_k(δ_kj − a_j), shape (batch, k, j)."""
+    eye = np.eye(a.shape[-1])
+    jac: Array = a[:, :, None] * (eye[None, :, :] - a[:, None, :])
+    return jac
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation: forward, local derivative ∂a/∂z, and how both are written.
+
+    ``template`` and ``derivative_template`` take ``{z}``, ``{a}`` and ``{s}`` (the leaky slope):
+    filled with names they give the formula, filled with numbers the arithmetic.
+    """
+
+    name: str
+    forward: Callable[[Array, float], Array]
+    derivative: Callable[[Array, Array, float], Array]  # (z, a, slope) -> ∂a/∂z, elementwise
+    template: str
+    derivative_template: str
+    latex: str
+    derivative_latex: str
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation("identity", _identity, _identity_d, "{z}", "1", "a = z", "1"),
+    "relu": Activation(
+        "relu", _relu, _relu_d, "max(0, {z})", "1 if {z} > 0 else 0", r"a = \max(0, z)", r"[z > 0]"
+    ),
+    "leaky_relu": Activation(
+        "leaky_relu", _leaky, _leaky_d, "{z} if {z} > 0 else {s}·{z}", "1 if {z} > 0 else {s}",
+        r"a = \begin{cases} z & z > 0 \\ s z & z \le 0 \end{cases}",
+        r"\begin{cases} 1 & z > 0 \\ s & z \le 0 \end{cases}",
+    ),
+    "sigmoid": Activation(
+        "sigmoid", _sigmoid, _sigmoid_d, "1 / (1 + e^(−{z}))", "{a}·(1 − {a})",
+        r"a = \sigma(z) = \frac{1}{1 + e^{-z}}", r"a(1 - a)",
+    ),
+    "tanh": Activation("tanh", _tanh, _tanh_d, "tanh({z})", "1 − {a}²", r"a = \tanh z", r"1 - a^2"),
+    # softmax couples the units: the engine uses softmax_jacobian; these templates describe one unit.
+    "softmax": Activation(
+        "softmax", _softmax, _softmax_d, "e^{z} / Σ_k e^z_k", "{a}·(1 − {a})",
+        r"a_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", r"a_k(\delta_{kj} - a_j)",
+    ),
+}
+
+
+# ---------------------------------------------------------------- losses
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A per-sample loss L_s = Σ_k term_k and its gradient ∂L_s/∂a_k (K = number of outputs).
+
+    ``terms``/``grad`` take (a, y, z); z lets bce and cross-entropy be computed from the logits.
+    Templates take ``{a}``, ``{y}`` and ``{K}`` (and ``{sum_y}`` for the combined cross-entropy δ).
+    ``combined`` is the stable ∂L_s/∂z for the output activation ``pairs_with``.
+    """
+
+    name: str
+    terms: Callable[[Array, Array, Array], Array]
+    grad: Callable[[Array, Array, Array], Array]
+    formula: str
+    latex: str
+    term_template: str
+    grad_template: str
+    pairs_with: str | None = None
+    combined: Callable[[Array, Array], Array] | None = None  # (a, y) -> ∂L_s/∂z
+    combined_template: str = ""
+
+
+def _k(a: Array) -> float:
+    return float(a.shape[-1])
+
+
+def _bce_terms(a: Array, y: Array, z: Array) -> Array:
+    # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|)), never log(0).
+    t: Array = (np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))) / _k(a)
+    return t
+
+
+def _bce_grad(a: Array, y: Array, z: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g: Array = -(y / a - (1.0 - y) / (1.0 - a)) / _k(a)
+    return g
+
+
+def _ce_terms(a: Array, y: Array, z: Array) -> Array:
+    shifted = z - z.max(axis=-1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    t: Array = -y * log_softmax
+    return t
+
+
+def _ce_grad(a: Array, y: Array, z: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g: Array = np.where(y == 0, 0.0, -y / a)
+    return g
+
+
+LOSSES: dict[str, Loss] = {
+    "sse": Loss(
+        "sse", lambda a, y, z: (a - y) ** 2, lambda a, y, z: 2.0 * (a - y),
+        "L = Σ_k (a_k − y_k)²", r"L = \sum_k (a_k - y_k)^2",
+        "({a} − {y})²", "2·({a} − {y})",
+    ),
+    "half_sse": Loss(
+        "half_sse", lambda a, y, z: 0.5 * (a - y) ** 2, lambda a, y, z: a - y,
+        "L = ½ Σ_k (a_k − y_k)²", r"L = \frac{1}{2}\sum_k (a_k - y_k)^2",
+        "½·({a} − {y})²", "{a} − {y}",
+    ),
+    "mse": Loss(
+        "mse", lambda a, y, z: (a - y) ** 2 / _k(a), lambda a, y, z: 2.0 * (a - y) / _k(a),
+        "L = (1/K) Σ_k (a_k − y_k)²", r"L = \frac{1}{K}\sum_k (a_k - y_k)^2",
+        "({a} − {y})² / {K}", "2·({a} − {y}) / {K}",
+    ),
+    "mae": Loss(
+        # PyTorch's choice at the kink: sign(0) = 0.
+        "mae", lambda a, y, z: np.abs(a - y) / _k(a), lambda a, y, z: np.sign(a - y) / _k(a),
+        "L = (1/K) Σ_k |a_k − y_k|", r"L = \frac{1}{K}\sum_k |a_k - y_k|",
+        "|{a} − {y}| / {K}", "sign({a} − {y}) / {K}",
+    ),
+    "bce": Loss(
+        "bce", _bce_terms, _bce_grad,
+        "L = −(1/K) Σ_k [y_k log a_k + (1 − y_k) log(1 − a_k)]",
+        r"L = -\frac{1}{K}\sum_k \left[y_k \log a_k + (1 - y_k)\log(1 - a_k)\right]",
+        "−[{y}·log {a} + (1 − {y})·log(1 − {a})] / {K}",
+        "−({y} / {a} − (1 − {y}) / (1 − {a})) / {K}",
+        pairs_with="sigmoid",
+        combined=lambda a, y: (a - y) / _k(a),
+        combined_template="({a} − {y}) / {K}",
+    ),
+    "cross_entropy": Loss(
+        "cross_entropy", _ce_terms, _ce_grad,
+        "L = −Σ_k y_k log a_k", r"L = -\sum_k y_k \log a_k",
+        "−{y}·log {a}", "−{y} / {a}",
+        pairs_with="softmax",
+        # δ_j = Σ_k (−y_k/a_k)·a_k(δ_kj − a_j) = a_j·Σ_k y_k − y_j  (= a_j − y_j for one-hot targets)
+        combined=lambda a, y: a * y.sum(axis=-1, keepdims=True) - y,
+        combined_template="{a}·{sum_y} − {y}",
+    ),
+}
