@@ -1,0 +1,259 @@
+"""Forward, backward and update on numpy arrays, producing trace records. Never prints.
+
+Semantics follow PyTorch (design notes): z = a_prev·Wᵀ + b, per-sample losses reduced over the batch
+by mean or sum, float64 throughout. Each sample's backward pass is computed for its own loss L_s and
+the batch gradient is the mean (or sum) of the per-sample gradients, which is exactly what autograd
+gives for the reduced loss, and lets the trace show each sample's chain rule on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.errors import NumericalFault
+from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
+from backprop_cli.optim import Optimizer, make_optimizer
+from backprop_cli.spec import Array, LayerSpec, NetworkSpec, TrainingSpec
+from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord
+
+
+def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
+    """The 0-based rows of every step's batch.
+
+    ``epochs: E``: E passes, each cut in order into batches of ``batch_size`` (the last may be
+    smaller, as torch's DataLoader). ``steps: N``: step k takes the next ``batch_size`` rows,
+    wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed``.
+    """
+    size = min(training.batch_size or rows, rows)
+    rng = np.random.default_rng(training.seed) if training.shuffle else None
+
+    def one_pass() -> list[int]:
+        order = rng.permutation(rows) if rng is not None else np.arange(rows)
+        return [int(r) for r in order]
+
+    if training.epochs is not None:
+        out: list[tuple[int, ...]] = []
+        for _ in range(training.epochs):
+            order = one_pass()
+            out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
+        return out
+    steps = training.steps or 1
+    stream: list[int] = []
+    out = []
+    for _ in range(steps):
+        while len(stream) < size:
+            stream.extend(one_pass())
+        out.append(tuple(stream[:size]))
+        del stream[:size]
+    return out
+
+
+def count_steps(rows: int, training: TrainingSpec) -> int:
+    if training.epochs is not None:
+        size = min(training.batch_size or rows, rows)
+        return training.epochs * -(-rows // size)
+    return training.steps or 1
+
+
+@dataclass
+class _Params:
+    """The mutable parameters between steps (the spec itself stays untouched)."""
+
+    weights: list[Array]
+    biases: list[Array | None]
+
+
+def _check(values: Array, *, step: int, layer: str | None, quantity: str) -> None:
+    """Raise a located NumericalFault at the first non-finite entry (neuron = last axis, 1-based)."""
+    if np.isfinite(values).all():
+        return
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+    neuron = index[-1] + 1 if index else None
+    raise NumericalFault(step=step, layer=layer, neuron=neuron, quantity=quantity, value=float(values[index]))
+
+
+def _forward(
+    spec: NetworkSpec, params: _Params, x: Array, step: int, *, record: bool
+) -> tuple[list[LayerForward], Array, Array]:
+    records: list[LayerForward] = []
+    a = x
+    names = spec.inputs
+    z = x
+    for layer, w, b in zip(spec.layers, params.weights, params.biases, strict=True):
+        act = ACTIVATIONS[layer.activation]
+        z = a @ w.T
+        if b is not None:
+            z = z + b
+        _check(z, step=step, layer=layer.name, quantity="weighted sum z")
+        out = act.forward(z, layer.negative_slope)
+        _check(out, step=step, layer=layer.name, quantity="activation a")
+        if record:
+            records.append(
+                LayerForward(layer.name, layer.activation, layer.negative_slope, names, a, w, b, z, out)
+            )
+        names = tuple(f"{layer.name}.a{j + 1}" for j in range(layer.units))
+        a = out
+    return records, z, a
+
+
+def _loss(spec: NetworkSpec, z: Array, a: Array, y: Array, step: int) -> tuple[Array, Array, float]:
+    loss = LOSSES[spec.loss.name]
+    terms = loss.terms(a, y, z)
+    _check(terms, step=step, layer=spec.layers[-1].name, quantity=f"{loss.name} loss term")
+    per_sample = terms.sum(axis=1)
+    value = float(per_sample.mean() if spec.loss.reduction == "mean" else per_sample.sum())
+    return terms, per_sample, value
+
+
+def _backward_layer(
+    layer: LayerSpec,
+    fwd: LayerForward,
+    upstream: Array,
+    combined_delta: Array | None,
+    combined_template: str | None,
+    first: bool,
+    step: int,
+) -> LayerBackward:
+    act = ACTIVATIONS[layer.activation]
+    local = act.derivative(fwd.z, fwd.a, layer.negative_slope)
+    jacobian = None
+    with np.errstate(invalid="ignore", over="ignore"):
+        if layer.activation == "softmax":
+            jacobian = softmax_jacobian(fwd.a)
+            chain = np.einsum("bk,bkj->bj", upstream, jacobian)
+        else:
+            chain = upstream * local
+    if combined_delta is not None:
+        delta = combined_delta
+    else:
+        delta = chain
+    _check(delta, step=step, layer=layer.name, quantity="δ = ∂L/∂z")
+    grad_w = delta[:, :, None] * fwd.inputs[:, None, :]
+    _check(grad_w, step=step, layer=layer.name, quantity="weight gradient ∂L/∂w")
+    downstream = None if first else delta @ fwd.weights
+    if downstream is not None:
+        _check(downstream, step=step, layer=layer.name, quantity="∂L/∂a of the layer below")
+    return LayerBackward(
+        layer=layer.name,
+        activation=layer.activation,
+        negative_slope=layer.negative_slope,
+        input_names=fwd.input_names,
+        z=fwd.z,
+        a=fwd.a,
+        upstream=upstream,
+        local=local,
+        jacobian=jacobian,
+        chain=chain,
+        delta=delta,
+        combined=combined_template,
+        inputs=fwd.inputs,
+        weights=fwd.weights,
+        grad_w=grad_w,
+        grad_b=None if fwd.biases is None else delta,
+        downstream=downstream,
+    )
+
+
+class Engine:
+    """Runs the configured steps, yielding one :class:`StepRecord` per step (streamed, not stored)."""
+
+    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None) -> None:
+        self.spec = spec
+        self.optimizer = optimizer or make_optimizer(spec.optimizer)
+        self.params = _Params(
+            weights=[layer.weights.astype(np.float64, copy=True) for layer in spec.layers],
+            biases=[None if layer.biases is None else layer.biases.astype(np.float64, copy=True)
+                    for layer in spec.layers],
+        )
+        self.schedule = batches(spec.data.rows, spec.training)
+
+    def run(self) -> Iterator[StepRecord]:
+        multi = len(self.schedule) > 1
+        for number, rows in enumerate(self.schedule, start=1):
+            yield self.step(number, rows, multi_step=multi)
+
+    def loss(self, rows: tuple[int, ...] | None = None) -> float:
+        """The current loss over ``rows`` (default: all data), without recording anything."""
+        idx = list(rows) if rows is not None else slice(None)
+        x, y = self.spec.data.x[idx], self.spec.data.y[idx]
+        with np.errstate(all="ignore"):
+            _, z, a = _forward(self.spec, self.params, x, 0, record=False)
+            return _loss(self.spec, z, a, y, 0)[2]
+
+    def step(self, number: int, rows: tuple[int, ...], *, multi_step: bool = False) -> StepRecord:
+        spec = self.spec
+        x = spec.data.x[list(rows)]
+        y = spec.data.y[list(rows)]
+        with np.errstate(all="ignore"):  # non-finite values are caught by _check, located
+            forward, z_out, a_out = _forward(spec, self.params, x, number, record=True)
+            terms, per_sample, value = _loss(spec, z_out, a_out, y, number)
+            loss_op = LOSSES[spec.loss.name]
+            dl_da = loss_op.grad(a_out, y, z_out)
+            out_layer = spec.layers[-1]
+            use_combined = loss_op.combined is not None and loss_op.pairs_with == out_layer.activation
+            if not use_combined:
+                _check(dl_da, step=number, layer=out_layer.name, quantity="∂L/∂a of the output")
+            loss_rec = LossRecord(
+                spec.loss.name, spec.loss.reduction, out_layer.name, a_out, y, terms, per_sample, value, dl_da
+            )
+            backward: list[LayerBackward] = []
+            upstream = dl_da
+            for index in range(len(spec.layers) - 1, -1, -1):
+                last = index == len(spec.layers) - 1
+                combined = loss_op.combined(a_out, y) if (last and use_combined and loss_op.combined) else None
+                rec = _backward_layer(
+                    spec.layers[index], forward[index], upstream, combined,
+                    loss_op.combined_template if combined is not None else None, index == 0, number,
+                )
+                backward.append(rec)
+                if rec.downstream is not None:
+                    upstream = rec.downstream
+            updates = self._update(backward, number)
+            _, z_after, a_after = _forward(spec, self.params, x, number, record=False)
+            loss_after = _loss(spec, z_after, a_after, y, number)[2]
+        return StepRecord(
+            step=number,
+            samples=tuple(rows),
+            multi_step=multi_step,
+            optimizer=self.optimizer.name,
+            hyper=dict(self.optimizer.hyper),
+            forward=tuple(forward),
+            loss=loss_rec,
+            backward=tuple(backward),
+            updates=tuple(updates),
+            loss_after=loss_after,
+        )
+
+    def _update(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
+        reduce_mean = self.spec.loss.reduction == "mean"
+        by_layer = {b.layer: b for b in backward}
+        updates: list[ParamUpdate] = []
+        for index, layer in enumerate(self.spec.layers):
+            b = by_layer[layer.name]
+            pairs: list[tuple[str, Array, Array]] = [("weights", self.params.weights[index], b.grad_w)]
+            bias = self.params.biases[index]
+            if bias is not None and b.grad_b is not None:
+                pairs.append(("biases", bias, b.grad_b))
+            for kind, old, per_sample in pairs:
+                grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
+                frozen = kind in layer.frozen
+                if frozen:
+                    new, state, formula = old, {}, "frozen: not updated"
+                else:
+                    result = self.optimizer.step(f"{layer.name}.{kind}", old, grad)
+                    new, state, formula = result.new, result.state, result.formula
+                    _check(new, step=number, layer=layer.name, quantity=f"updated {kind}")
+                updates.append(ParamUpdate(layer.name, kind, old, per_sample, grad, new, state, formula, frozen))
+                if kind == "weights":
+                    self.params.weights[index] = new
+                else:
+                    self.params.biases[index] = new
+        return updates
+
+
+def run(spec: NetworkSpec) -> Iterator[StepRecord]:
+    """Trace every configured step of ``spec``."""
+    return Engine(spec).run()

@@ -1,0 +1,245 @@
+"""The trace: frozen records of one training step, and the stable names of every number in them.
+
+The engine fills these records; renderers lay them out. Arrays are kept whole (batch-first), so
+producing a trace stays vectorised; one scalar is addressed by a name built here.
+
+Names are short, 1-based and textbook-like (``h.z1``, ``o.w2_1``, ``h.dL_dw1_2``). A name gets a
+``stepN/`` qualifier when the run has more than one step and a ``sampleN/`` qualifier (N = data row,
+1-based) when its batch has more than one sample; a name without ``sampleN/`` in a multi-sample
+batch is the reduced (mean or sum) value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_cli.spec import Array
+
+# ---------------------------------------------------------------- names
+
+NAME_PATTERNS: dict[str, str] = {
+    "input": "x{i} (or the configured input name)",
+    "weight": "{layer}.w{j}_{i}  (into neuron j from input i)",
+    "bias": "{layer}.b{j}",
+    "weighted_sum": "{layer}.z{j}",
+    "activation": "{layer}.a{j}",
+    "loss": "loss",
+    "loss_term": "loss.term{k}",
+    "upstream": "{layer}.dL_da{j}",
+    "local_derivative": "{layer}.da_dz{j}  (softmax: {layer}.da{k}_dz{j})",
+    "chain": "{layer}.chain{j}  (the textbook product ∂L/∂a × ∂a/∂z)",
+    "delta": "{layer}.delta{j}",
+    "weight_gradient": "{layer}.dL_dw{j}_{i}",
+    "bias_gradient": "{layer}.dL_db{j}",
+    "updated": "{parameter}.new  e.g. h.w1_2.new",
+    "optimizer_state": "{parameter}.{state}",
+    "loss_after": "loss.after",
+    "loss_change": "loss.change",
+    "target": "y{k}",
+    "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
+    "has several samples",
+}
+
+
+def qualify(base: str, *, step: int | None = None, sample: int | None = None) -> str:
+    """Prefix a name with its step and sample (row index 0-based in, 1-based out) qualifiers."""
+    parts = []
+    if step is not None:
+        parts.append(f"step{step}/")
+    if sample is not None:
+        parts.append(f"sample{sample + 1}/")
+    return "".join(parts) + base
+
+
+def weight_name(layer: str, j: int, i: int) -> str:
+    """Weight into neuron j from input i, both 0-based in, 1-based out."""
+    return f"{layer}.w{j + 1}_{i + 1}"
+
+
+def bias_name(layer: str, j: int) -> str:
+    return f"{layer}.b{j + 1}"
+
+
+def neuron_name(layer: str, quantity: str, j: int) -> str:
+    """``h.z1``, ``h.a1``, ``h.delta1``, ``h.dL_da1``, ``h.da_dz1`` ..."""
+    return f"{layer}.{quantity}{j + 1}"
+
+
+def grad_name(layer: str, j: int, i: int | None = None) -> str:
+    return f"{layer}.dL_dw{j + 1}_{i + 1}" if i is not None else f"{layer}.dL_db{j + 1}"
+
+
+def param_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
+    return weight_name(layer, index[0], index[1]) if kind == "weights" else bias_name(layer, index[0])
+
+
+def param_grad_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
+    return grad_name(layer, index[0], index[1]) if kind == "weights" else grad_name(layer, index[0])
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class LayerForward:
+    """z = a_prev·Wᵀ + b and a = f(z) for every sample of the batch."""
+
+    layer: str
+    activation: str
+    negative_slope: float
+    input_names: tuple[str, ...]  # names of a_prev's entries: inputs, or the layer below's a
+    inputs: Array  # (batch, fan_in)
+    weights: Array  # (units, fan_in), before the update
+    biases: Array | None  # (units,)
+    z: Array  # (batch, units)
+    a: Array  # (batch, units)
+
+
+@dataclass(frozen=True)
+class LossRecord:
+    """Per-sample loss terms, per-sample losses, the batch loss and the textbook ∂L_s/∂a."""
+
+    name: str
+    reduction: str
+    output_layer: str
+    prediction: Array  # (batch, K)
+    target: Array  # (batch, K)
+    terms: Array  # (batch, K); a sample's loss is the sum of its row
+    per_sample: Array  # (batch,)
+    value: float  # mean or sum of per_sample
+    dL_da: Array  # (batch, K), ∂L_s/∂a_k, may be non-finite where a saturates (shown, not used)
+
+
+@dataclass(frozen=True)
+class LayerBackward:
+    """δ = ∂L_s/∂z from upstream × local, the parameter gradients, and ∂L_s/∂a of the layer below."""
+
+    layer: str
+    activation: str
+    negative_slope: float
+    input_names: tuple[str, ...]
+    z: Array  # (batch, units), from the forward pass
+    a: Array  # (batch, units), from the forward pass
+    upstream: Array  # (batch, units): ∂L_s/∂a
+    local: Array  # (batch, units): ∂a/∂z (softmax: the Jacobian's diagonal)
+    jacobian: Array | None  # (batch, k, j): ∂a_k/∂z_j, softmax only
+    chain: Array  # (batch, units): the textbook product upstream × local (Σ_k for softmax)
+    delta: Array  # (batch, units): ∂L_s/∂z as used; equals chain unless ``combined``
+    combined: str | None  # the stable combined formula used for δ (softmax+CE, sigmoid+BCE)
+    inputs: Array  # (batch, fan_in): a_prev
+    weights: Array  # (units, fan_in)
+    grad_w: Array  # (batch, units, fan_in): δ_j × a_prev_i
+    grad_b: Array | None  # (batch, units): δ_j
+    downstream: Array | None  # (batch, fan_in): ∂L_s/∂a_prev = Σ_j δ_j·w_ji; None below the first layer
+
+    def downstream_terms(self) -> Array:
+        """The terms δ_j·w_ji of each Σ, shape (batch, fan_in, units)."""
+        terms: Array = self.delta[:, None, :] * self.weights.T[None, :, :]
+        return terms
+
+
+@dataclass(frozen=True)
+class ParamUpdate:
+    """One parameter tensor: per-sample gradients, their reduction, the optimizer step, the result."""
+
+    layer: str
+    kind: str  # "weights" or "biases"
+    old: Array
+    per_sample: Array  # (batch, *shape)
+    grad: Array  # reduced over the batch (mean or sum)
+    new: Array  # == old when frozen
+    state: Mapping[str, Array]
+    formula: str  # optimizer template over {old}, {grad}, hyper-parameters and state names
+    frozen: bool
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    step: int  # 1-based
+    samples: tuple[int, ...]  # 0-based data rows of the batch
+    multi_step: bool  # whether names carry a step qualifier
+    optimizer: str
+    hyper: Mapping[str, float]
+    forward: tuple[LayerForward, ...]  # input to output
+    loss: LossRecord
+    backward: tuple[LayerBackward, ...]  # output to input
+    updates: tuple[ParamUpdate, ...]  # input to output, weights before biases
+    loss_after: float  # the same batch's loss after the update
+
+    @property
+    def step_q(self) -> int | None:
+        return self.step if self.multi_step else None
+
+    def sample_q(self, position: int) -> int | None:
+        """Row qualifier for the sample at ``position`` in the batch (None for a batch of one)."""
+        return self.samples[position] if len(self.samples) > 1 else None
+
+    def to_dict(self, *, detail: bool = True) -> dict[str, Any]:
+        """The JSON contract of one step (design notes), plus per-sample detail when asked."""
+        params: dict[str, Any] = {}
+        grads: dict[str, Any] = {}
+        updated: dict[str, Any] = {}
+        for u in self.updates:
+            params.setdefault(u.layer, {})[u.kind] = u.old.tolist()
+            grads.setdefault(u.layer, {})[u.kind] = u.grad.tolist()
+            updated.setdefault(u.layer, {})[u.kind] = u.new.tolist()
+        out: dict[str, Any] = {
+            "step": self.step,
+            "samples": list(self.samples),
+            "loss": self.loss.value,
+            "parameters": params,
+            "gradients": grads,
+            "updated": updated,
+            "loss_after": self.loss_after,
+            "optimizer": {"name": self.optimizer, **self.hyper},
+        }
+        state = {
+            u.layer + "." + u.kind: {k: v.tolist() for k, v in u.state.items()} for u in self.updates if u.state
+        }
+        if state:
+            out["optimizer_state"] = state
+        if detail:
+            out["per_sample"] = [self._sample_dict(p) for p in range(len(self.samples))]
+        return out
+
+    def _sample_dict(self, p: int) -> dict[str, Any]:
+        forward = {
+            f.layer: {"inputs": f.inputs[p].tolist(), "z": f.z[p].tolist(), "a": f.a[p].tolist()}
+            for f in self.forward
+        }
+        backward: dict[str, Any] = {}
+        for b in self.backward:
+            entry: dict[str, Any] = {
+                "dL_da": _finite_list(b.upstream[p]),
+                "da_dz": b.local[p].tolist(),
+                "chain": _finite_list(b.chain[p]),
+                "delta": b.delta[p].tolist(),
+                "dL_dw": b.grad_w[p].tolist(),
+            }
+            if b.jacobian is not None:
+                entry["da_dz_jacobian"] = b.jacobian[p].tolist()
+            if b.combined:
+                entry["delta_formula"] = b.combined
+            if b.grad_b is not None:
+                entry["dL_db"] = b.grad_b[p].tolist()
+            if b.downstream is not None:
+                entry["dL_da_below"] = b.downstream[p].tolist()
+            backward[b.layer] = entry
+        return {
+            "sample": self.samples[p],
+            "forward": forward,
+            "loss": float(self.loss.per_sample[p]),
+            "loss_terms": self.loss.terms[p].tolist(),
+            "target": self.loss.target[p].tolist(),
+            "dL_da_output": _finite_list(self.loss.dL_da[p]),
+            "backward": backward,
+        }
+
+
+def _finite_list(values: Array) -> list[float | None]:
+    """JSON has no inf/NaN: a saturated textbook factor is written as null."""
+    return [float(v) if np.isfinite(v) else None for v in values]

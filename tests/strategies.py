@@ -1,0 +1,82 @@
+"""Hypothesis strategies and builders for random networks (engine tests, gradient checks, parity)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from backprop_cli.spec import (
+    DataSpec,
+    LayerSpec,
+    LossSpec,
+    NetworkSpec,
+    OptimizerSpec,
+    TrainingSpec,
+)
+
+HIDDEN = ("identity", "relu", "leaky_relu", "sigmoid", "tanh")
+
+
+def make_spec(
+    sizes: list[int],
+    activations: list[str],
+    loss: str,
+    *,
+    seed: int,
+    rows: int = 3,
+    reduction: str = "mean",
+    batch_size: int | None = None,
+    steps: int = 1,
+    learning_rate: float = 0.1,
+    bias: bool = True,
+) -> NetworkSpec:
+    """A dense network with layer sizes ``sizes`` (inputs first) and data fitting ``loss``."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for index, (fan_in, units) in enumerate(zip(sizes, sizes[1:], strict=False)):
+        layers.append(LayerSpec(
+            name=f"layer{index + 1}",
+            activation=activations[index],
+            weights=rng.normal(0, 0.8, size=(units, fan_in)),
+            biases=rng.normal(0, 0.5, size=units) if bias else None,
+            negative_slope=0.1,
+        ))
+    x = rng.normal(0, 1, size=(rows, sizes[0]))
+    outputs = sizes[-1]
+    if loss == "cross_entropy":
+        y = np.eye(outputs)[rng.integers(0, outputs, size=rows)]
+    elif loss == "bce":
+        y = rng.uniform(0, 1, size=(rows, outputs))
+    else:
+        y = rng.normal(0, 1, size=(rows, outputs))
+    return NetworkSpec(
+        inputs=tuple(f"x{i + 1}" for i in range(sizes[0])),
+        layers=tuple(layers),
+        loss=LossSpec(loss, reduction),
+        optimizer=OptimizerSpec("sgd", learning_rate),
+        data=DataSpec(x, y, "inline"),
+        training=TrainingSpec(steps=steps, batch_size=batch_size),
+    )
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> NetworkSpec:
+    """Random small networks over every activation, loss and reduction."""
+    depth = draw(st.integers(1, 3))
+    sizes = [draw(st.integers(1, 4)) for _ in range(depth + 1)]
+    loss = draw(st.sampled_from(["sse", "half_sse", "mse", "mae", "bce", "cross_entropy"]))
+    activations = [draw(st.sampled_from(HIDDEN)) for _ in range(depth)]
+    if loss == "bce":
+        activations[-1] = "sigmoid"
+    elif loss == "cross_entropy":
+        activations[-1] = "softmax"
+        sizes[-1] = max(sizes[-1], 2)
+    else:
+        activations[-1] = draw(st.sampled_from([*HIDDEN, "softmax"]))
+    return make_spec(
+        sizes, activations, loss,
+        seed=draw(st.integers(0, 2**32 - 1)),
+        rows=draw(st.integers(1, 4)),
+        reduction=draw(st.sampled_from(["mean", "sum"])),
+        bias=draw(st.booleans()),
+    )
