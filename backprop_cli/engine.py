@@ -8,7 +8,7 @@ gives for the reduced loss, and lets the trace show each sample's chain rule on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,9 +91,7 @@ def _forward(
         out = act.forward(z, layer.negative_slope)
         _check(out, step=step, layer=layer.name, quantity="activation a")
         if record:
-            records.append(
-                LayerForward(layer.name, layer.activation, layer.negative_slope, names, a, w, b, z, out)
-            )
+            records.append(LayerForward(layer.name, layer.activation, layer.negative_slope, names, a, w, b, z, out))
         names = tuple(f"{layer.name}.a{j + 1}" for j in range(layer.units))
         a = out
     return records, z, a
@@ -126,10 +124,7 @@ def _backward_layer(
             chain = np.einsum("bk,bkj->bj", upstream, jacobian)
         else:
             chain = upstream * local
-    if combined_delta is not None:
-        delta = combined_delta
-    else:
-        delta = chain
+    delta = combined_delta if combined_delta is not None else chain
     _check(delta, step=step, layer=layer.name, quantity="δ = ∂L/∂z")
     grad_w = delta[:, :, None] * fwd.inputs[:, None, :]
     _check(grad_w, step=step, layer=layer.name, quantity="weight gradient ∂L/∂w")
@@ -165,8 +160,9 @@ class Engine:
         self.optimizer = optimizer or make_optimizer(spec.optimizer)
         self.params = _Params(
             weights=[layer.weights.astype(np.float64, copy=True) for layer in spec.layers],
-            biases=[None if layer.biases is None else layer.biases.astype(np.float64, copy=True)
-                    for layer in spec.layers],
+            biases=[
+                None if layer.biases is None else layer.biases.astype(np.float64, copy=True) for layer in spec.layers
+            ],
         )
         self.schedule = batches(spec.data.rows, spec.training)
 
@@ -205,8 +201,13 @@ class Engine:
                 last = index == len(spec.layers) - 1
                 combined = loss_op.combined(a_out, y) if (last and use_combined and loss_op.combined) else None
                 rec = _backward_layer(
-                    spec.layers[index], forward[index], upstream, combined,
-                    loss_op.combined_template if combined is not None else None, index == 0, number,
+                    spec.layers[index],
+                    forward[index],
+                    upstream,
+                    combined,
+                    loss_op.combined_template if combined is not None else None,
+                    index == 0,
+                    number,
                 )
                 backward.append(rec)
                 if rec.downstream is not None:
@@ -240,8 +241,9 @@ class Engine:
             for kind, old, per_sample in pairs:
                 grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
                 frozen = kind in layer.frozen
+                state: Mapping[str, Array] = {}
                 if frozen:
-                    new, state, formula = old, {}, "frozen: not updated"
+                    new, formula = old, "frozen: not updated"
                 else:
                     result = self.optimizer.step(f"{layer.name}.{kind}", old, grad)
                     new, state, formula = result.new, result.state, result.formula

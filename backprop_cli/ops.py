@@ -14,8 +14,6 @@ import numpy as np
 
 from backprop_cli.spec import Array
 
-
-
 # ---------------------------------------------------------------- activations
 
 
@@ -112,23 +110,35 @@ class Activation:
 
 ACTIVATIONS: dict[str, Activation] = {
     "identity": Activation("identity", _identity, _identity_d, "{z}", "1", "a = z", "1"),
-    "relu": Activation(
-        "relu", _relu, _relu_d, "max(0, {z})", "1 if {z} > 0 else 0", r"a = \max(0, z)", r"[z > 0]"
-    ),
+    "relu": Activation("relu", _relu, _relu_d, "max(0, {z})", "1 if {z} > 0 else 0", r"a = \max(0, z)", r"[z > 0]"),
     "leaky_relu": Activation(
-        "leaky_relu", _leaky, _leaky_d, "{z} if {z} > 0 else {s}·{z}", "1 if {z} > 0 else {s}",
+        "leaky_relu",
+        _leaky,
+        _leaky_d,
+        "{z} if {z} > 0 else {s}·{z}",
+        "1 if {z} > 0 else {s}",
         r"a = \begin{cases} z & z > 0 \\ s z & z \le 0 \end{cases}",
         r"\begin{cases} 1 & z > 0 \\ s & z \le 0 \end{cases}",
     ),
     "sigmoid": Activation(
-        "sigmoid", _sigmoid, _sigmoid_d, "1 / (1 + e^(−{z}))", "{a}·(1 − {a})",
-        r"a = \sigma(z) = \frac{1}{1 + e^{-z}}", r"a(1 - a)",
+        "sigmoid",
+        _sigmoid,
+        _sigmoid_d,
+        "1 / (1 + e^(−{z}))",
+        "{a}·(1 − {a})",
+        r"a = \sigma(z) = \frac{1}{1 + e^{-z}}",
+        r"a(1 - a)",
     ),
     "tanh": Activation("tanh", _tanh, _tanh_d, "tanh({z})", "1 − {a}²", r"a = \tanh z", r"1 - a^2"),
     # softmax couples the units: the engine uses softmax_jacobian; these templates describe one unit.
     "softmax": Activation(
-        "softmax", _softmax, _softmax_d, "e^{z} / Σ_k e^z_k", "{a}·(1 − {a})",
-        r"a_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", r"a_k(\delta_{kj} - a_j)",
+        "softmax",
+        _softmax,
+        _softmax_d,
+        "e^{z} / Σ_k e^z_k",
+        "{a}·(1 − {a})",
+        r"a_k = \frac{e^{z_k}}{\sum_j e^{z_j}}",
+        r"a_k(\delta_{kj} - a_j)",
     ),
 }
 
@@ -188,28 +198,46 @@ def _ce_grad(a: Array, y: Array, z: Array) -> Array:
 
 LOSSES: dict[str, Loss] = {
     "sse": Loss(
-        "sse", lambda a, y, z: (a - y) ** 2, lambda a, y, z: 2.0 * (a - y),
-        "L = Σ_k (a_k − y_k)²", r"L = \sum_k (a_k - y_k)^2",
-        "({a} − {y})²", "2·({a} − {y})",
+        "sse",
+        lambda a, y, z: (a - y) ** 2,
+        lambda a, y, z: 2.0 * (a - y),
+        "L = Σ_k (a_k − y_k)²",
+        r"L = \sum_k (a_k - y_k)^2",
+        "({a} − {y})²",
+        "2·({a} − {y})",
     ),
     "half_sse": Loss(
-        "half_sse", lambda a, y, z: 0.5 * (a - y) ** 2, lambda a, y, z: a - y,
-        "L = ½ Σ_k (a_k − y_k)²", r"L = \frac{1}{2}\sum_k (a_k - y_k)^2",
-        "½·({a} − {y})²", "{a} − {y}",
+        "half_sse",
+        lambda a, y, z: 0.5 * (a - y) ** 2,
+        lambda a, y, z: a - y,
+        "L = ½ Σ_k (a_k − y_k)²",
+        r"L = \frac{1}{2}\sum_k (a_k - y_k)^2",
+        "½·({a} − {y})²",
+        "{a} − {y}",
     ),
     "mse": Loss(
-        "mse", lambda a, y, z: (a - y) ** 2 / _k(a), lambda a, y, z: 2.0 * (a - y) / _k(a),
-        "L = (1/K) Σ_k (a_k − y_k)²", r"L = \frac{1}{K}\sum_k (a_k - y_k)^2",
-        "({a} − {y})² / {K}", "2·({a} − {y}) / {K}",
+        "mse",
+        lambda a, y, z: (a - y) ** 2 / _k(a),
+        lambda a, y, z: 2.0 * (a - y) / _k(a),
+        "L = (1/K) Σ_k (a_k − y_k)²",
+        r"L = \frac{1}{K}\sum_k (a_k - y_k)^2",
+        "({a} − {y})² / {K}",
+        "2·({a} − {y}) / {K}",
     ),
     "mae": Loss(
         # PyTorch's choice at the kink: sign(0) = 0.
-        "mae", lambda a, y, z: np.abs(a - y) / _k(a), lambda a, y, z: np.sign(a - y) / _k(a),
-        "L = (1/K) Σ_k |a_k − y_k|", r"L = \frac{1}{K}\sum_k |a_k - y_k|",
-        "|{a} − {y}| / {K}", "sign({a} − {y}) / {K}",
+        "mae",
+        lambda a, y, z: np.abs(a - y) / _k(a),
+        lambda a, y, z: np.sign(a - y) / _k(a),
+        "L = (1/K) Σ_k |a_k − y_k|",
+        r"L = \frac{1}{K}\sum_k |a_k - y_k|",
+        "|{a} − {y}| / {K}",
+        "sign({a} − {y}) / {K}",
     ),
     "bce": Loss(
-        "bce", _bce_terms, _bce_grad,
+        "bce",
+        _bce_terms,
+        _bce_grad,
         "L = −(1/K) Σ_k [y_k log a_k + (1 − y_k) log(1 − a_k)]",
         r"L = -\frac{1}{K}\sum_k \left[y_k \log a_k + (1 - y_k)\log(1 - a_k)\right]",
         "−[{y}·log {a} + (1 − {y})·log(1 − {a})] / {K}",
@@ -219,9 +247,13 @@ LOSSES: dict[str, Loss] = {
         combined_template="({a} − {y}) / {K}",
     ),
     "cross_entropy": Loss(
-        "cross_entropy", _ce_terms, _ce_grad,
-        "L = −Σ_k y_k log a_k", r"L = -\sum_k y_k \log a_k",
-        "−{y}·log {a}", "−{y} / {a}",
+        "cross_entropy",
+        _ce_terms,
+        _ce_grad,
+        "L = −Σ_k y_k log a_k",
+        r"L = -\sum_k y_k \log a_k",
+        "−{y}·log {a}",
+        "−{y} / {a}",
         pairs_with="softmax",
         # δ_j = Σ_k (−y_k/a_k)·a_k(δ_kj − a_j) = a_j·Σ_k y_k − y_j  (= a_j − y_j for one-hot targets)
         combined=lambda a, y: a * y.sum(axis=-1, keepdims=True) - y,

@@ -197,9 +197,7 @@ class StepRecord:
             "loss_after": self.loss_after,
             "optimizer": {"name": self.optimizer, **self.hyper},
         }
-        state = {
-            u.layer + "." + u.kind: {k: v.tolist() for k, v in u.state.items()} for u in self.updates if u.state
-        }
+        state = {u.layer + "." + u.kind: {k: v.tolist() for k, v in u.state.items()} for u in self.updates if u.state}
         if state:
             out["optimizer_state"] = state
         if detail:
@@ -208,8 +206,7 @@ class StepRecord:
 
     def _sample_dict(self, p: int) -> dict[str, Any]:
         forward = {
-            f.layer: {"inputs": f.inputs[p].tolist(), "z": f.z[p].tolist(), "a": f.a[p].tolist()}
-            for f in self.forward
+            f.layer: {"inputs": f.inputs[p].tolist(), "z": f.z[p].tolist(), "a": f.a[p].tolist()} for f in self.forward
         }
         backward: dict[str, Any] = {}
         for b in self.backward:

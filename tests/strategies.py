@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -33,14 +35,16 @@ def make_spec(
     """A dense network with layer sizes ``sizes`` (inputs first) and data fitting ``loss``."""
     rng = np.random.default_rng(seed)
     layers = []
-    for index, (fan_in, units) in enumerate(zip(sizes, sizes[1:], strict=False)):
-        layers.append(LayerSpec(
-            name=f"layer{index + 1}",
-            activation=activations[index],
-            weights=rng.normal(0, 0.8, size=(units, fan_in)),
-            biases=rng.normal(0, 0.5, size=units) if bias else None,
-            negative_slope=0.1,
-        ))
+    for index, (fan_in, units) in enumerate(pairwise(sizes)):
+        layers.append(
+            LayerSpec(
+                name=f"layer{index + 1}",
+                activation=activations[index],
+                weights=rng.normal(0, 0.8, size=(units, fan_in)),
+                biases=rng.normal(0, 0.5, size=units) if bias else None,
+                negative_slope=0.1,
+            )
+        )
     x = rng.normal(0, 1, size=(rows, sizes[0]))
     outputs = sizes[-1]
     if loss == "cross_entropy":
@@ -74,7 +78,9 @@ def networks(draw: st.DrawFn) -> NetworkSpec:
     else:
         activations[-1] = draw(st.sampled_from([*HIDDEN, "softmax"]))
     return make_spec(
-        sizes, activations, loss,
+        sizes,
+        activations,
+        loss,
         seed=draw(st.integers(0, 2**32 - 1)),
         rows=draw(st.integers(1, 4)),
         reduction=draw(st.sampled_from(["mean", "sum"])),

@@ -15,12 +15,24 @@ from backprop_cli.spec import DataSpec, LayerSpec, LossSpec, NetworkSpec, Optimi
 from tests.strategies import make_spec, networks
 
 
-def single(weights: list[list[float]], biases: list[float] | None, x: list[float], y: list[float], *,
-           loss: str = "sse", lr: float = 0.1, steps: int = 1, activation: str = "identity") -> NetworkSpec:
+def single(
+    weights: list[list[float]],
+    biases: list[float] | None,
+    x: list[float],
+    y: list[float],
+    *,
+    loss: str = "sse",
+    lr: float = 0.1,
+    steps: int = 1,
+    activation: str = "identity",
+) -> NetworkSpec:
     layer = LayerSpec("out", activation, np.array(weights), None if biases is None else np.array(biases))
     return NetworkSpec(
-        inputs=tuple(f"x{i + 1}" for i in range(len(x))), layers=(layer,), loss=LossSpec(loss),
-        optimizer=OptimizerSpec("sgd", lr), data=DataSpec(np.array([x]), np.array([y]), "inline"),
+        inputs=tuple(f"x{i + 1}" for i in range(len(x))),
+        layers=(layer,),
+        loss=LossSpec(loss),
+        optimizer=OptimizerSpec("sgd", lr),
+        data=DataSpec(np.array([x]), np.array([y]), "inline"),
         training=TrainingSpec(steps=steps),
     )
 
@@ -48,8 +60,13 @@ def mazur() -> NetworkSpec:
         LayerSpec("h", "sigmoid", np.array([[0.15, 0.20], [0.25, 0.30]]), np.array([0.35, 0.35])),
         LayerSpec("o", "sigmoid", np.array([[0.40, 0.45], [0.50, 0.55]]), np.array([0.60, 0.60])),
     )
-    return NetworkSpec(("i1", "i2"), layers, LossSpec("half_sse"), OptimizerSpec("sgd", 0.5),
-                       DataSpec(np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]]), "inline"))
+    return NetworkSpec(
+        ("i1", "i2"),
+        layers,
+        LossSpec("half_sse"),
+        OptimizerSpec("sgd", 0.5),
+        DataSpec(np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]]), "inline"),
+    )
 
 
 def test_classic_2_2_2_matches_the_textbook_walkthrough() -> None:
@@ -75,8 +92,7 @@ def test_classic_2_2_2_matches_the_textbook_walkthrough() -> None:
 def test_gradients_of_random_networks_match_central_differences(spec: NetworkSpec) -> None:
     for c in compare(spec):
         # kinks (ReLU at 0, MAE at a = y) are measure-zero for continuous random data
-        np.testing.assert_allclose(c.analytic, c.numeric, rtol=2e-5, atol=2e-7,
-                                   err_msg=f"{c.layer}.{c.kind}")
+        np.testing.assert_allclose(c.analytic, c.numeric, rtol=2e-5, atol=2e-7, err_msg=f"{c.layer}.{c.kind}")
 
 
 def test_a_wrong_derivative_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

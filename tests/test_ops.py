@@ -90,8 +90,9 @@ def test_loss_terms_from_logits_match_the_textbook_form() -> None:
     np.testing.assert_allclose(LOSSES["bce"].terms(a_sig, y, Z).sum(axis=1), _loss_of_a("bce", a_sig, y), rtol=1e-12)
     a_soft = softmax(Z)
     y = _targets("cross_entropy", Z.shape)
-    np.testing.assert_allclose(LOSSES["cross_entropy"].terms(a_soft, y, Z).sum(axis=1),
-                               _loss_of_a("cross_entropy", a_soft, y), rtol=1e-12)
+    np.testing.assert_allclose(
+        LOSSES["cross_entropy"].terms(a_soft, y, Z).sum(axis=1), _loss_of_a("cross_entropy", a_soft, y), rtol=1e-12
+    )
 
 
 def test_sigmoid_and_softmax_do_not_overflow() -> None:

@@ -34,9 +34,17 @@ def torch_loss(spec: NetworkSpec, params: list[Any], x: Any, y: Any) -> Any:
         }[layer.activation](z)
     name, reduction = spec.loss.name, spec.loss.reduction
     if name == "mse":
-        return F.mse_loss(a, y, reduction="mean") if reduction == "mean" else F.mse_loss(a, y, reduction="none").mean(1).sum()
+        return (
+            F.mse_loss(a, y, reduction="mean")
+            if reduction == "mean"
+            else F.mse_loss(a, y, reduction="none").mean(1).sum()
+        )
     if name == "mae":
-        return F.l1_loss(a, y, reduction="mean") if reduction == "mean" else F.l1_loss(a, y, reduction="none").mean(1).sum()
+        return (
+            F.l1_loss(a, y, reduction="mean")
+            if reduction == "mean"
+            else F.l1_loss(a, y, reduction="none").mean(1).sum()
+        )
     if name == "bce":
         per_sample = F.binary_cross_entropy_with_logits(z, y, reduction="none").mean(1)
     elif name == "cross_entropy":
@@ -87,8 +95,7 @@ def test_one_step_matches_autograd(spec: NetworkSpec) -> None:
 @pytest.mark.parametrize("loss", ["mse", "bce", "cross_entropy"])
 def test_several_sgd_steps_match_torch_optim(seed: int, loss: str) -> None:
     last = {"mse": "tanh", "bce": "sigmoid", "cross_entropy": "softmax"}[loss]
-    spec = make_spec([3, 4, 3], ["relu", last], loss, seed=seed, rows=5, batch_size=2, steps=6,
-                     learning_rate=0.3)
+    spec = make_spec([3, 4, 3], ["relu", last], loss, seed=seed, rows=5, batch_size=2, steps=6, learning_rate=0.3)
     mine = ours(spec)
     theirs = torch_run(spec, [rows for _, _, rows in mine])
     for (loss_value, grads, _), (t_loss, t_grads) in zip(mine, theirs, strict=True):

@@ -1,0 +1,1 @@
+"""Renderers: pure layout of trace records. One module per format, one number formatter."""

@@ -1,0 +1,32 @@
+"""The one number formatter: every output format writes numbers through here, so they agree."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DEFAULT_PRECISION = 6
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """Significant-digit formatting: ``0.377500``→``0.3775``, ``-24.0``→``-24``, ``1e-05``→``1e-5``."""
+
+    precision: int = DEFAULT_PRECISION
+
+    def __call__(self, value: float) -> str:
+        value = float(value)
+        if not math.isfinite(value):
+            return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        if value == 0:
+            return "0"  # also for -0.0
+        text = f"{value:.{self.precision}g}"
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}e{int(exponent)}"
+        return text
+
+    def operand(self, value: float) -> str:
+        """A number as it appears inside arithmetic: negatives in parentheses."""
+        text = self(value)
+        return f"({text})" if text.startswith("-") else text

@@ -1,0 +1,356 @@
+"""Lay a step record out as sections of rows: name, formula, written out, value.
+
+This is the layout every format shares: one row per number, with its formula in names and the same
+formula with the numbers substituted, so each value can be recomputed by hand from values shown
+before it. Nothing is computed here; records are read and numbers go through one NumberFormat.
+Formulas use names without step/sample qualifiers; the section title says which step and sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.optim import SYMBOLS
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.trace import (
+    LayerBackward,
+    LayerForward,
+    ParamUpdate,
+    StepRecord,
+    grad_name,
+    neuron_name,
+    param_grad_name,
+    param_name,
+    qualify,
+)
+
+PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # the stable, fully qualified name
+    formula: str  # in short names
+    written: str  # the formula with numbers
+    value: str  # formatted value
+
+
+@dataclass(frozen=True)
+class Section:
+    step: int
+    phase: str  # one of PHASES
+    title: str
+    layer: str | None
+    sample: int | None  # 0-based data row, for per-sample sections of a multi-sample batch
+    rows: tuple[Row, ...]
+    note: str = ""
+
+
+def _sum(parts: Sequence[str]) -> str:
+    return " + ".join(parts) if parts else "0"
+
+
+def _indices(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    if len(shape) == 1:
+        yield from ((j,) for j in range(shape[0]))
+    else:
+        yield from ((j, i) for j in range(shape[0]) for i in range(shape[1]))
+
+
+def step_sections(rec: StepRecord, fmt: NumberFormat) -> Iterator[Section]:
+    """Every section of one step, in reading order."""
+    return _StepLayout(rec, fmt).sections()
+
+
+class _StepLayout:
+    def __init__(self, rec: StepRecord, fmt: NumberFormat) -> None:
+        self.rec = rec
+        self.f = fmt
+        self.several = len(rec.samples) > 1
+
+    def q(self, base: str, p: int | None = None) -> str:
+        """Qualify a name with this step and (for position p of a multi-sample batch) its sample."""
+        return qualify(base, step=self.rec.step_q, sample=None if p is None else self.rec.sample_q(p))
+
+    def section(
+        self, phase: str, title: str, rows: list[Row], *, layer: str | None = None, p: int | None = None, note: str = ""
+    ) -> Section:
+        sample = self.rec.samples[p] if p is not None and self.several else None
+        if sample is not None:
+            title += f" · sample {sample + 1}"
+        return Section(self.rec.step, phase, title, layer, sample, tuple(rows), note)
+
+    def sections(self) -> Iterator[Section]:
+        rec = self.rec
+        positions = range(len(rec.samples))
+        yield self.parameters()
+        for p in positions:
+            yield self.inputs(p)
+            for fwd in rec.forward:
+                yield self.forward(fwd, p)
+        for p in positions:
+            yield self.loss(p)
+        if self.several:
+            yield self.batch_loss()
+        for p in positions:
+            for index, back in enumerate(rec.backward):
+                yield self.backward(back, rec.backward[index - 1] if index else None, p)
+        if self.several:
+            for u in rec.updates:
+                yield self.reduction(u)
+        for u in rec.updates:
+            yield self.update(u)
+        yield self.summary()
+
+    # ------------------------------------------------------------ phases
+
+    def parameters(self) -> Section:
+        rows = [
+            Row(self.q(param_name(u.layer, u.kind, index)), "frozen" if u.frozen else "", "", self.f(u.old[index]))
+            for u in self.rec.updates
+            for index in _indices(u.old.shape)
+        ]
+        return self.section("parameters", "Parameters before the update", rows)
+
+    def inputs(self, p: int) -> Section:
+        f, first = self.f, self.rec.forward[0]
+        row = f"data row {self.rec.samples[p] + 1}"
+        rows = [Row(self.q(n, p), row, "", f(v)) for n, v in zip(first.input_names, first.inputs[p], strict=True)]
+        rows += [Row(self.q(f"y{k + 1}", p), f"target, {row}", "", f(v)) for k, v in enumerate(self.rec.loss.target[p])]
+        return self.section("forward", "Inputs and targets", rows, p=p)
+
+    def forward(self, fwd: LayerForward, p: int) -> Section:
+        f, layer = self.f, fwd.layer
+        act = ACTIVATIONS[fwd.activation]
+        units = fwd.z.shape[1]
+        rows: list[Row] = []
+        for j in range(units):
+            symbols = [
+                f"{weight}·{n}"
+                for weight, n in ((param_name(layer, "weights", (j, i)), n) for i, n in enumerate(fwd.input_names))
+            ]
+            numbers = [
+                f"{f.operand(fwd.weights[j, i])}·{f.operand(fwd.inputs[p, i])}" for i in range(fwd.weights.shape[1])
+            ]
+            if fwd.biases is not None:
+                symbols.append(param_name(layer, "biases", (j,)))
+                numbers.append(f.operand(fwd.biases[j]))
+            rows.append(Row(self.q(neuron_name(layer, "z", j), p), _sum(symbols), _sum(numbers), f(fwd.z[p, j])))
+        slope = f.operand(fwd.negative_slope)
+        for j in range(units):
+            zname = neuron_name(layer, "z", j)
+            if fwd.activation == "softmax":
+                every_z = [f"e^{neuron_name(layer, 'z', k)}" for k in range(units)]
+                formula = f"e^{zname} / ({_sum(every_z)})"
+                written = f"e^{f.operand(fwd.z[p, j])} / ({_sum([f'e^{f.operand(v)}' for v in fwd.z[p]])})"
+            else:
+                formula = act.template.format(z=zname, s=slope)
+                written = act.template.format(z=f.operand(fwd.z[p, j]), s=slope)
+            rows.append(Row(self.q(neuron_name(layer, "a", j), p), formula, written, f(fwd.a[p, j])))
+        note = f"z = W·a_prev + b; a = {act.template.format(z='z', s=slope)}"
+        return self.section("forward", f"Forward · layer {layer} ({fwd.activation})", rows, layer=layer, p=p, note=note)
+
+    def loss(self, p: int) -> Section:
+        f, loss = self.f, self.rec.loss
+        op = LOSSES[loss.name]
+        out, count = loss.output_layer, loss.prediction.shape[1]
+        rows: list[Row] = []
+
+        def names(k: int) -> dict[str, str]:
+            return {"a": neuron_name(out, "a", k), "y": f"y{k + 1}", "K": str(count)}
+
+        def numbers(k: int) -> dict[str, str]:
+            return {"a": f.operand(loss.prediction[p, k]), "y": f.operand(loss.target[p, k]), "K": str(count)}
+
+        for k in range(count):
+            rows.append(
+                Row(
+                    self.q(f"loss.term{k + 1}", p),
+                    op.term_template.format(**names(k)),
+                    op.term_template.format(**numbers(k)),
+                    f(loss.terms[p, k]),
+                )
+            )
+        rows.append(
+            Row(
+                self.q("loss", p),
+                _sum([f"loss.term{k + 1}" for k in range(count)]),
+                _sum([f.operand(v) for v in loss.terms[p]]),
+                f(loss.per_sample[p]),
+            )
+        )
+        for k in range(count):
+            rows.append(
+                Row(
+                    self.q(neuron_name(out, "dL_da", k), p),
+                    op.grad_template.format(**names(k)),
+                    op.grad_template.format(**numbers(k)),
+                    f(loss.dL_da[p, k]),
+                )
+            )
+        return self.section("loss", f"Loss ({loss.name})", rows, layer=out, p=p, note=op.formula)
+
+    def batch_loss(self) -> Section:
+        f, loss = self.f, self.rec.loss
+        names = [qualify("loss", sample=s) for s in self.rec.samples]
+        values = [f.operand(v) for v in loss.per_sample]
+        n = len(values)
+        mean = loss.reduction == "mean"
+        formula = f"({_sum(names)}) / {n}" if mean else _sum(names)
+        written = f"({_sum(values)}) / {n}" if mean else _sum(values)
+        return self.section(
+            "loss",
+            f"Batch loss ({loss.reduction} over {n} samples)",
+            [Row(self.q("loss"), formula, written, f(loss.value))],
+            layer=loss.output_layer,
+        )
+
+    def backward(self, back: LayerBackward, above: LayerBackward | None, p: int) -> Section:
+        f, layer = self.f, back.layer
+        act = ACTIVATIONS[back.activation]
+        units = back.delta.shape[1]
+        slope = f.operand(back.negative_slope)
+        rows: list[Row] = []
+        if above is not None:  # a hidden layer: ∂L/∂a_j = Σ_k δ_k·w_kj of the layer above
+            terms = range(above.delta.shape[1])
+            for j in range(units):
+                symbols = [
+                    f"{neuron_name(above.layer, 'delta', k)}·{param_name(above.layer, 'weights', (k, j))}"
+                    for k in terms
+                ]
+                numbers = [f"{f.operand(above.delta[p, k])}·{f.operand(above.weights[k, j])}" for k in terms]
+                rows.append(
+                    Row(self.q(neuron_name(layer, "dL_da", j), p), _sum(symbols), _sum(numbers), f(back.upstream[p, j]))
+                )
+        chains: list[tuple[str, str]] = []  # the textbook product upstream × local, per neuron
+        if back.jacobian is not None:  # softmax: every output depends on every z
+            for k in range(units):
+                for j in range(units):
+                    ak, aj = neuron_name(layer, "a", k), neuron_name(layer, "a", j)
+                    nk, nj = f.operand(back.a[p, k]), f.operand(back.a[p, j])
+                    formula, written = (
+                        (f"{ak}·(1 − {aj})", f"{nk}·(1 − {nj})") if k == j else (f"−{ak}·{aj}", f"−{nk}·{nj}")
+                    )
+                    rows.append(
+                        Row(self.q(f"{layer}.da{k + 1}_dz{j + 1}", p), formula, written, f(back.jacobian[p, k, j]))
+                    )
+            for j in range(units):
+                symbols = [f"{neuron_name(layer, 'dL_da', k)}·{layer}.da{k + 1}_dz{j + 1}" for k in range(units)]
+                numbers = [
+                    f"{f.operand(back.upstream[p, k])}·{f.operand(back.jacobian[p, k, j])}" for k in range(units)
+                ]
+                chains.append((_sum(symbols), _sum(numbers)))
+        else:
+            for j in range(units):
+                zj, aj = neuron_name(layer, "z", j), neuron_name(layer, "a", j)
+                rows.append(
+                    Row(
+                        self.q(neuron_name(layer, "da_dz", j), p),
+                        act.derivative_template.format(z=zj, a=aj, s=slope),
+                        act.derivative_template.format(z=f.operand(back.z[p, j]), a=f.operand(back.a[p, j]), s=slope),
+                        f(back.local[p, j]),
+                    )
+                )
+            for j in range(units):
+                chains.append(
+                    (
+                        f"{neuron_name(layer, 'dL_da', j)} × {neuron_name(layer, 'da_dz', j)}",
+                        f"{f.operand(back.upstream[p, j])} × {f.operand(back.local[p, j])}",
+                    )
+                )
+        target = self.rec.loss.target
+        for j, (chain_formula, chain_written) in enumerate(chains):
+            if not back.combined:  # δ is the chain product itself
+                rows.append(
+                    Row(self.q(neuron_name(layer, "delta", j), p), chain_formula, chain_written, f(back.delta[p, j]))
+                )
+                continue
+            # the textbook chain, then the stable combined form the engine used for δ
+            rows.append(
+                Row(self.q(neuron_name(layer, "chain", j), p), chain_formula, chain_written, f(back.chain[p, j]))
+            )
+            sum_y = float(target[p].sum())
+            formula = back.combined.format(a=neuron_name(layer, "a", j), y=f"y{j + 1}", K=units, sum_y="Σy")
+            written = back.combined.format(
+                a=f.operand(back.a[p, j]), y=f.operand(target[p, j]), K=units, sum_y=f.operand(sum_y)
+            )
+            rows.append(Row(self.q(neuron_name(layer, "delta", j), p), formula, written, f(back.delta[p, j])))
+        for j in range(units):
+            delta = neuron_name(layer, "delta", j)
+            for i, n in enumerate(back.input_names):
+                rows.append(
+                    Row(
+                        self.q(grad_name(layer, j, i), p),
+                        f"{delta} × {n}",
+                        f"{f.operand(back.delta[p, j])} × {f.operand(back.inputs[p, i])}",
+                        f(back.grad_w[p, j, i]),
+                    )
+                )
+            if back.grad_b is not None:
+                rows.append(Row(self.q(grad_name(layer, j), p), delta, f(back.delta[p, j]), f(back.grad_b[p, j])))
+        note = f"δ = ∂L/∂z = ∂L/∂a × ∂a/∂z with ∂a/∂z = {act.derivative_template.format(z='z', a='a', s=slope)}"
+        if back.activation == "softmax":
+            note = "δ_j = Σ_k ∂L/∂a_k × ∂a_k/∂z_j with ∂a_k/∂z_j = a_k(1 − a_j) if k = j, else −a_k·a_j"
+        if back.combined:
+            stable = back.combined.format(a="a", y="y", K="K", sum_y="Σy")
+            note += f"; δ uses the stable combined form {stable}, equal to the chain shown beside it"
+        return self.section(
+            "backward", f"Backward · layer {layer} ({back.activation})", rows, layer=layer, p=p, note=note
+        )
+
+    def reduction(self, u: ParamUpdate) -> Section:
+        f, n = self.f, len(self.rec.samples)
+        mean = self.rec.loss.reduction == "mean"
+        rows = []
+        for index in _indices(u.old.shape):
+            base = param_grad_name(u.layer, u.kind, index)
+            names = [qualify(base, sample=s) for s in self.rec.samples]
+            values = [f.operand(u.per_sample[(p, *index)]) for p in range(n)]
+            formula = f"({_sum(names)}) / {n}" if mean else _sum(names)
+            written = f"({_sum(values)}) / {n}" if mean else _sum(values)
+            rows.append(Row(self.q(base), formula, written, f(u.grad[index])))
+        title = f"Batch reduction · layer {u.layer} {u.kind} ({self.rec.loss.reduction} over {n} samples)"
+        return self.section("reduction", title, rows, layer=u.layer)
+
+    def update(self, u: ParamUpdate) -> Section:
+        f = self.f
+        symbols = {k: SYMBOLS.get(k, k) for k in self.rec.hyper}
+        hyper = {k: f.operand(v) for k, v in self.rec.hyper.items()}
+        rows = []
+        for index in _indices(u.old.shape):
+            pname = param_name(u.layer, u.kind, index)
+            state_names = {s: f"{pname}.{s}" for s in u.state}
+            for s, arr in u.state.items():
+                rows.append(Row(self.q(state_names[s]), s, "", f(arr[index])))
+            if u.frozen:
+                formula, written = f"{pname} (frozen)", f(u.old[index])
+            else:
+                formula = u.formula.format(
+                    old=pname, grad=param_grad_name(u.layer, u.kind, index), **symbols, **state_names
+                )
+                written = u.formula.format(
+                    old=f.operand(u.old[index]),
+                    grad=f.operand(u.grad[index]),
+                    **hyper,
+                    **{s: f.operand(arr[index]) for s, arr in u.state.items()},
+                )
+            rows.append(Row(self.q(pname + ".new"), formula, written, f(u.new[index])))
+        hyper_text = ", ".join(f"{SYMBOLS.get(k, k)} = {f(v)}" for k, v in self.rec.hyper.items())
+        title = f"Update · layer {u.layer} {u.kind} ({self.rec.optimizer}, {hyper_text})"
+        return self.section("update", title + (" · frozen, not updated" if u.frozen else ""), rows, layer=u.layer)
+
+    def summary(self) -> Section:
+        f, rec = self.f, self.rec
+        rows = [
+            Row(self.q("loss"), "before the update", "", f(rec.loss.value)),
+            Row(self.q("loss.after"), "the same batch after the update", "", f(rec.loss_after)),
+            Row(
+                self.q("loss.change"),
+                "loss.after − loss",
+                f"{f.operand(rec.loss_after)} − {f.operand(rec.loss.value)}",
+                f(rec.loss_after - rec.loss.value),
+            ),
+        ]
+        return self.section("summary", "Summary", rows)

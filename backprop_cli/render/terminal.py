@@ -1,0 +1,181 @@
+"""The terminal trace: rich tables, one per section, with a cap so big traces do not flood.
+
+Pure layout: sections come from :mod:`backprop_cli.render.rows`; only ``cli.py`` owns a Console.
+Cells are built as ``Text`` so that names like ``[bias]`` are never read as rich markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.optim import SYMBOLS
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.render.rows import Section, step_sections
+from backprop_cli.spec import NetworkSpec
+from backprop_cli.trace import StepRecord
+
+DEFAULT_MAX_ROWS = 400
+
+
+@dataclass(frozen=True)
+class TraceFilter:
+    """What to show: empty sets mean everything. Samples are 1-based data rows."""
+
+    steps: frozenset[int] = frozenset()
+    layers: frozenset[str] = frozenset()
+    phases: frozenset[str] = frozenset()
+    samples: frozenset[int] = frozenset()
+
+    def wants_step(self, step: int) -> bool:
+        return not self.steps or step in self.steps
+
+    def wants(self, section: Section) -> bool:
+        if not self.wants_step(section.step):
+            return False
+        if self.phases and section.phase not in self.phases:
+            return False
+        if self.layers and section.layer is not None and section.layer not in self.layers:
+            return False
+        if self.layers and section.layer is None and section.phase in ("parameters",):
+            return False
+        return not (self.samples and section.sample is not None and section.sample + 1 not in self.samples)
+
+
+@dataclass
+class Output:
+    """One piece of terminal output; ``phase`` lets the CLI pause between phases."""
+
+    renderable: RenderableType
+    phase: str
+    step: int = 0
+    notice: bool = False
+    rows: int = field(default=0)
+
+
+def header(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> RenderableType:
+    """What is being traced: the network, loss, optimizer and data, in a few lines."""
+    table = Table(box=box.SIMPLE, show_header=True, title=Text(f"backprop trace · {spec.source}"), title_justify="left")
+    for column in ("layer", "units", "fan-in", "activation", "a = f(z)", "parameters"):
+        table.add_column(column)
+    table.add_row(
+        Text("inputs"), Text(str(len(spec.inputs))), Text(""), Text(""), Text(", ".join(spec.inputs)), Text("")
+    )
+    for layer in spec.layers:
+        act = ACTIVATIONS[layer.activation]
+        frozen = f" (frozen: {', '.join(sorted(layer.frozen))})" if layer.frozen else ""
+        bias = "" if layer.biases is not None else ", no bias"
+        table.add_row(
+            Text(layer.name),
+            Text(str(layer.units)),
+            Text(str(layer.fan_in)),
+            Text(layer.activation),
+            Text(act.template.format(z="z", s=fmt.operand(layer.negative_slope))),
+            Text(f"{layer.parameter_count}{bias}{frozen}"),
+        )
+    loss = LOSSES[spec.loss.name]
+    hyper = ", ".join(
+        f"{SYMBOLS.get(k, k)} = {fmt(v)}"
+        for k, v in {"lr": spec.optimizer.learning_rate, **spec.optimizer.options}.items()
+        if not isinstance(v, bool)
+    )
+    lines = Text()
+    lines.append(f"loss: {spec.loss.name} ({loss.formula}), reduction {spec.loss.reduction} over the batch\n")
+    lines.append(f"optimizer: {spec.optimizer.name} ({hyper})\n")
+    lines.append(
+        f"data: {spec.data.rows} row{'s' if spec.data.rows != 1 else ''} ({spec.data.source}); steps: {steps}\n"
+    )
+    lines.append(
+        "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "
+        "(1-based); the trace shows each formula, then the same formula with its numbers"
+    )
+    if spec.description:
+        return Group(Text(spec.description, style="italic"), table, lines)
+    return Group(table, lines)
+
+
+def section_table(section: Section) -> Table:
+    table = Table(
+        title=Text(section.title, style="bold"),
+        title_justify="left",
+        caption=Text(section.note) if section.note else None,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    has_formula = any(row.formula for row in section.rows)
+    has_written = any(row.written for row in section.rows)
+    table.add_column("name", style="cyan", no_wrap=True)
+    if has_formula:
+        table.add_column("formula")
+    if has_written:
+        table.add_column("written out")
+    table.add_column("value", justify="right", style="bold", no_wrap=True)
+    for row in section.rows:
+        cells = [Text(row.name)]
+        if has_formula:
+            cells.append(Text(row.formula))
+        if has_written:
+            cells.append(Text(row.written))
+        table.add_row(*cells, Text(row.value))
+    return table
+
+
+def trace_outputs(
+    spec: NetworkSpec,
+    records: Iterable[StepRecord],
+    *,
+    steps: int,
+    fmt: NumberFormat,
+    only: TraceFilter = TraceFilter(),
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> Iterator[Output]:
+    """The whole terminal trace as a stream of renderables, stopping with a notice at ``max_rows``."""
+    yield Output(header(spec, steps, fmt), phase="header")
+    shown = 0
+    for rec in records:
+        if not only.wants_step(rec.step):
+            continue
+        yield Output(
+            Rule(
+                Text(
+                    f"Step {rec.step} of {steps} · batch: data row{'s' if len(rec.samples) > 1 else ''} "
+                    f"{', '.join(str(s + 1) for s in rec.samples)}"
+                )
+            ),
+            phase="step",
+            step=rec.step,
+        )
+        for section in step_sections(rec, fmt):
+            if not only.wants(section):
+                continue
+            if max_rows and shown + len(section.rows) > max_rows and shown > 0:
+                yield Output(cap_notice(max_rows), phase="notice", step=rec.step, notice=True)
+                return
+            shown += len(section.rows)
+            yield Output(section_table(section), phase=section.phase, step=rec.step, rows=len(section.rows))
+
+
+def run_summary(before: float, after: float, steps: int, fmt: NumberFormat) -> Text:
+    """The loss over all data rows before the first step and after the last one."""
+    change = after - before
+    return Text(
+        f"Loss on all data: {fmt(before)} before step 1, {fmt(after)} after step {steps} (change {fmt(change)})",
+        style="bold",
+    )
+
+
+def cap_notice(max_rows: int) -> Text:
+    return Text(
+        f"… trace stopped after {max_rows} rows to keep the terminal readable. Narrow it with --step, --layer, "
+        "--phase or --sample, raise the cap with --max-rows (0 = no cap), or write everything with --format json.",
+        style="yellow",
+    )

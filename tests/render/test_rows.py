@@ -1,0 +1,58 @@
+"""The shared layout: one row per number, formula in names, the same formula with numbers."""
+
+from __future__ import annotations
+
+import re
+
+from backprop_cli.engine import run
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.render.rows import step_sections
+from tests.strategies import make_spec
+from tests.test_engine import mazur
+
+
+def rows_by_name(spec, precision=9):  # type: ignore[no-untyped-def]
+    rec = next(run(spec))
+    return {row.name: row for section in step_sections(rec, NumberFormat(precision)) for row in section.rows}
+
+
+def test_every_number_of_the_classic_example_is_written_out() -> None:
+    rows = rows_by_name(mazur())
+    assert rows["h.z1"].written == "0.15·0.05 + 0.2·0.1 + 0.35"
+    assert rows["h.z1"].value == "0.3775"
+    assert rows["o.delta1"].formula == "o.dL_da1 × o.da_dz1"
+    assert rows["h.dL_da1"].formula == "o.delta1·o.w1_1 + o.delta2·o.w2_1"
+    assert rows["o.w1_1.new"].written == "0.4 − 0.5 × 0.0821670406"
+    assert rows["o.w1_1.new"].value == "0.35891648"
+    assert rows["loss"].value == "0.298371109"
+
+
+def test_written_arithmetic_reproduces_the_value() -> None:
+    # evaluate each written-out product/sum/difference: a student doing it by hand gets the value shown
+    rows = rows_by_name(mazur(), precision=17)
+    checked = 0
+    for row in rows.values():
+        text = row.written.replace("·", "*").replace("×", "*").replace("−", "-")
+        if not text or re.search(r"[^0-9eE.+\-*/() ]", text):
+            continue  # formulas with functions (σ, e^) are checked by the engine tests
+        assert abs(eval(text) - float(row.value)) <= 1e-12 * max(1.0, abs(float(row.value))), row.name
+        checked += 1
+    assert checked > 30
+
+
+def test_names_are_qualified_by_sample_and_step_when_there_are_several() -> None:
+    spec = make_spec([2, 2, 1], ["tanh", "identity"], "mse", seed=1, rows=2, batch_size=2, steps=2)
+    rec = next(run(spec))
+    names = {row.name for s in step_sections(rec, NumberFormat()) for row in s.rows}
+    assert "step1/sample1/layer1.z1" in names and "step1/sample2/layer1.z1" in names
+    assert "step1/layer1.dL_dw1_1" in names  # the batch mean
+    assert "step1/sample2/layer1.dL_dw1_1" in names  # one sample's contribution
+    assert "step1/loss" in names and "step1/loss.after" in names
+
+
+def test_combined_gradient_rows_show_the_chain_beside_the_stable_delta() -> None:
+    spec = make_spec([2, 3], ["softmax"], "cross_entropy", seed=4, rows=1)
+    rows = rows_by_name(spec)
+    assert rows["layer1.chain1"].value == rows["layer1.delta1"].value
+    assert rows["layer1.delta1"].formula == "layer1.a1·Σy − y1"
+    assert "layer1.da1_dz2" in rows
