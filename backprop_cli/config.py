@@ -1,0 +1,485 @@
+"""YAML/JSON/CSV → a validated :class:`NetworkSpec`; every error located as ``file:line:col: path: …``.
+
+Three stages: :mod:`backprop_cli.yamlsafe` reads the text into plain values with marks; the pydantic
+models below check structure, types and ranges (their JSON Schema is what ``backprop schema``
+prints); the builders then check what spans fields (shapes, fan-ins, the loss against the output
+layer), apply initialisation and read the data (:mod:`backprop_cli.data`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar, get_args
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, SkipValidation
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from backprop_cli.data import Columns, Expect, load_data_file, rows_from_document
+from backprop_cli.errors import ConfigError
+from backprop_cli.init import INIT_METHODS, InitSpec, canonical, initialise
+from backprop_cli.optim import OPTIMIZERS
+from backprop_cli.spec import (
+    ACTIVATIONS,
+    LOSSES,
+    PARAMETER_KINDS,
+    REDUCTIONS,
+    LayerSpec,
+    LossSpec,
+    NetworkSpec,
+    OptimizerSpec,
+    TrainingSpec,
+)
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Key, Loc, describe, guess_format, parse, read_text
+
+EXPECTED_TOP = "expected a mapping with network, loss, optimizer and data"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def did_you_mean(word: object, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A string field restricted to ``choices``: an ``enum`` in the schema, a listing message when wrong."""
+
+    what: str
+    choices: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {**handler(schema), "enum": list(self.choices)}
+
+    def check(self, value: str) -> str:
+        if value not in self.choices:
+            raise PydanticCustomError(
+                "unknown_choice",
+                "unknown {what} {value}{hint}; expected one of {choices}",
+                {
+                    "what": self.what,
+                    "value": repr(value),
+                    "hint": did_you_mean(value, self.choices),
+                    "choices": ", ".join(self.choices),
+                },
+            )
+        return value
+
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Name = Annotated[str, Field(pattern=IDENTIFIER)]
+ActivationName = Annotated[str, OneOf("activation", (*ACTIVATIONS[:1], "linear", *ACTIVATIONS[1:]))]
+LossName = Annotated[str, OneOf("loss", LOSSES)]
+OptimizerName = Annotated[str, OneOf("optimizer", tuple(OPTIMIZERS))]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class InitModel(_Model):
+    method: Annotated[str, OneOf("init method", INIT_METHODS)] = Field(
+        description="initialisation for the weights/biases not given (see backprop_cli.init)"
+    )
+    seed: int = Field(0, ge=0, description="random seed (numpy default_rng)")
+    low: Number | None = Field(None, description="uniform only: lower bound (default 0)")
+    high: Number | None = Field(None, description="uniform only: upper bound (default 1)")
+    std: Number | None = Field(None, gt=0, description="normal only: standard deviation (default 1)")
+
+
+class LayerModel(_Model):
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    units: int | None = Field(None, ge=1, description="number of neurons (may be left out when weights are given)")
+    activation: ActivationName = Field("identity", description="activation function; softmax on the last layer only")
+    negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
+    weights: list[list[Number]] | None = Field(None, description="shape [units][fan_in]: row j feeds neuron j")
+    biases: list[Number] | None = Field(None, description="one per unit; default zeros (or from init)")
+    bias: bool = Field(True, description="false for a layer without biases")
+    frozen: list[Annotated[str, OneOf("parameter kind", PARAMETER_KINDS)]] = Field(
+        [], description="parameters that are not updated"
+    )
+    init: InitModel | None = Field(None, description="how to draw the weights/biases that are not given")
+
+
+class NetworkModel(_Model):
+    inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name]] = Field(
+        description="a count of inputs, or a list of their names"
+    )
+    layers: list[LayerModel] = Field(min_length=1, description="the dense layers, input side first")
+
+
+class LossModel(_Model):
+    name: LossName = Field(description="the loss function")
+    reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
+        "mean", description="how per-sample losses of a batch combine"
+    )
+
+
+class OptimizerModel(_Model):
+    name: OptimizerName = Field(description="the optimizer")
+    learning_rate: Number = Field(gt=0, description="the step size η > 0")
+
+
+class RowModel(_Model):
+    """One sample (checked by backprop_cli.data; here for the schema)."""
+
+    x: Number | list[Number] = Field(description="the inputs (a bare number for one input)")
+    y: Number | list[Number] = Field(description="the targets (a bare number for one output)")
+
+
+class DataFileModel(_Model):
+    file: str = Field(min_length=1, description="CSV (with a header), JSON or YAML file, relative to the config")
+    features: list[str] | None = Field(None, description="CSV input columns")
+    targets: list[str] | None = Field(None, description="CSV target columns")
+    label: str | None = Field(None, description="CSV column of class names, turned into one-hot targets")
+    classes: list[str] | None = Field(None, description="class order for label (default: order of appearance)")
+
+
+class TrainingModel(_Model):
+    steps: int | None = Field(None, ge=1, description="number of update steps (default 1)")
+    epochs: int | None = Field(None, ge=1, description="passes over the data (instead of steps)")
+    batch_size: int | None = Field(None, ge=1, description="rows per step (default: all)")
+    shuffle: bool = Field(False, description="permute each pass")
+    seed: int | None = Field(None, ge=0, description="shuffle seed")
+
+
+class ConfigModel(_Model):
+    schema_: str | None = Field(None, alias="$schema", description="JSON Schema reference, ignored")
+    description: str | None = Field(None, description="one line shown by `backprop examples`")
+    network: NetworkModel = Field(description="the inputs and the layers")
+    loss: SkipValidation[LossName | LossModel] = Field(description="a loss name, or {name, reduction}")
+    optimizer: SkipValidation[OptimizerName | OptimizerModel] = Field(
+        description="an optimizer name, or {name, learning_rate}"
+    )
+    data: SkipValidation[list[RowModel] | DataFileModel] = Field(description="rows {x, y}, or {file, …}")
+    training: TrainingModel = Field(TrainingModel(), description="steps or epochs, batch size, shuffling")
+
+
+# ---- pydantic errors → located ConfigErrors ---------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+_KINDS = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "model_type": "a mapping",
+    "dict_type": "a mapping",
+}
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[Key]) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = {f.alias or n: f for n, f in current.model_fields.items()}
+        if part not in fields:
+            return None
+        current = _inner_model(fields[part].annotation)
+        if current is None:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for a in get_args(annotation) if (m := _inner_model(a)) is not None), None)
+
+
+def _shown(doc: Document, loc: Loc) -> Loc:
+    """Cut a loc where the file holds a scalar (``loss: mse`` validated as {name: mse} → ``loss``)."""
+    value = doc.value
+    for i, part in enumerate(loc):
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            return loc[: i + 1] if isinstance(value, dict) else loc[:i]
+    return loc
+
+
+def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> ConfigError:
+    loc: Loc = (*at, *error["loc"])
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
+    if kind == "missing":
+        parent = _model_at(model, error["loc"][:-1])
+        field = parent.model_fields.get(str(loc[-1])) if parent else None
+        expected = f"; expected {field.description}" if field and field.description else ""
+        return doc.error(f"missing required field {loc[-1]!r}{expected}", _shown(doc, loc))
+    if kind == "extra_forbidden":
+        parent = _model_at(model, error["loc"][:-1])
+        allowed = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
+        return doc.error(
+            f"unknown field {loc[-1]!r}{did_you_mean(loc[-1], allowed)}; expected one of " + ", ".join(allowed),
+            loc,
+            key=True,
+        )
+    if kind in _KINDS:
+        message = f"got {describe(value)}; expected {_KINDS[kind]}"
+    elif kind in ("greater_than_equal", "greater_than"):
+        sign, bound = (">=", ctx.get("ge")) if kind == "greater_than_equal" else (">", ctx.get("gt"))
+        message = f"{value!r} is too small; expected a value {sign} {bound:g}"
+    elif kind == "too_short":
+        message = f"has {ctx.get('actual_length')} items; expected at least {ctx.get('min_length')}"
+    elif kind == "string_pattern_mismatch":
+        message = f"{value!r} is not a valid name; expected letters, digits and _, not starting with a digit"
+    else:  # unknown_choice carries our own wording; anything else keeps pydantic's
+        message = str(error["msg"])
+    return doc.error(message, _shown(doc, loc))
+
+
+def validate(model: type[M], value: Any, doc: Document, at: Loc) -> M:
+    """``model.model_validate(value)``, raising the first error in file order as a ConfigError."""
+    try:
+        return model.model_validate(value)
+    except PydanticValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # a misspelt key is also a missing one: report the misspelling, with its hint, first
+        first = min(errors, key=lambda e: (e["type"] == "missing", *(doc.mark((*at, *e["loc"])) or (1 << 30, 0))))
+        raise _located(first, model, doc, at) from None
+
+
+# ---- builders ---------------------------------------------------------------------------------
+
+
+def _input_names(doc: Document) -> tuple[str, ...]:
+    at: Loc = ("network", "inputs")
+    raw = doc.value["network"]["inputs"]
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw < 1:
+            raise doc.error(f"{raw} inputs; expected a count >= 1 or a list of names", at)
+        return tuple(f"x{i + 1}" for i in range(raw))
+    if not isinstance(raw, list) or not raw:
+        raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
+    for i, name in enumerate(raw):
+        if not isinstance(name, str) or not re.match(IDENTIFIER, name):
+            raise doc.error(f"got {describe(name)}; expected a name of letters, digits and _", (*at, i))
+        if name in raw[:i]:
+            raise doc.error(f"duplicate input name {name!r}; expected unique names", (*at, i))
+    return tuple(raw)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: bool) -> LayerSpec:
+    at: Loc = ("network", "layers", i)
+    name = m.name or f"layer{i + 1}"
+    activation = "identity" if m.activation == "linear" else m.activation
+    if activation == "softmax" and not last:
+        raise doc.error(
+            f"softmax on layer {name!r}, which is not the last; expected softmax only on the output layer",
+            (*at, "activation"),
+        )
+    if m.negative_slope is not None and activation != "leaky_relu":
+        raise doc.error(
+            f"negative_slope with activation {activation!r}; expected it only with leaky_relu", (*at, "negative_slope")
+        )
+    if m.weights is not None:
+        if not m.weights:
+            raise doc.error("weights has no rows; expected [units][fan_in]", (*at, "weights"))
+        if m.units is not None and len(m.weights) != m.units:
+            rows = _count(len(m.weights), "row")
+            raise doc.error(f"layer {name!r} weights has {rows}; expected {m.units} (its units)", (*at, "weights"))
+        for r, row in enumerate(m.weights):
+            if len(row) != fan_in:
+                raise doc.error(
+                    f"layer {name!r} weights row {r} has {_count(len(row), 'value')}; expected {fan_in} "
+                    f"(the fan-in: {below})",
+                    (*at, "weights", r),
+                )
+    units = m.units if m.units is not None else len(m.weights or ())
+    if units == 0:
+        raise doc.error("missing required field 'units'; expected the number of neurons, or weights", (*at, "units"))
+    if m.biases is not None and not m.bias:
+        raise doc.error("biases given with bias: false; expected one or the other", (*at, "biases"))
+    if m.biases is not None and len(m.biases) != units:
+        raise doc.error(
+            f"layer {name!r} biases has {_count(len(m.biases), 'value')}; expected {units} (its units)", (*at, "biases")
+        )
+    init = _checked_init(doc, (*at, "init"), m.init) if m.init is not None else None
+    if init is None and m.weights is None:
+        raise doc.error("weights missing; expected weights [units][fan_in] or init: {method, seed}", (*at, "weights"))
+    drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
+    weights = np.array(m.weights, dtype=np.float64) if m.weights is not None else drawn[0]
+    biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]
+    slope = m.negative_slope if m.negative_slope is not None else 0.01
+    return LayerSpec(name, activation, weights, biases if m.bias else None, slope, frozenset(m.frozen))
+
+
+def _init_spec(m: InitModel) -> InitSpec:
+    given = {key: value for key in ("low", "high", "std") if (value := getattr(m, key)) is not None}
+    return InitSpec(m.method, m.seed, **given)
+
+
+def _checked_init(doc: Document, at: Loc, m: InitModel) -> InitSpec:
+    method = canonical(m.method)
+    for key in ("low", "high", "std"):
+        wanted = "normal" if key == "std" else "uniform"
+        if getattr(m, key) is not None and method != wanted:
+            raise doc.error(f"{key} with method {m.method!r}; expected it only with method {wanted}", (*at, key))
+    spec = _init_spec(m)
+    if spec.low >= spec.high and method == "uniform":
+        raise doc.error(f"high {spec.high:g} is not above low {spec.low:g}; expected low < high", (*at, "high"))
+    return spec
+
+
+def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tuple[LayerSpec, ...]:
+    layers: list[LayerSpec] = []
+    for i, m in enumerate(network.layers):
+        below = "the number of inputs" if not layers else f"the units of layer {layers[-1].name!r}"
+        fan_in = len(inputs) if not layers else layers[-1].units
+        layer = _layer(doc, i, m, fan_in, below, last=i == len(network.layers) - 1)
+        if any(other.name == layer.name for other in layers):
+            where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
+            raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
+        layers.append(layer)
+    return tuple(layers)
+
+
+def _named(doc: Document, key: str, model: type[M]) -> tuple[M, Loc]:
+    """``loss: mse`` or ``loss: {name: mse, …}``, validated; returns the model and where its name is."""
+    raw = doc.value[key]
+    if isinstance(raw, str):
+        return validate(model, {"name": raw}, doc, (key,)), (key,)
+    if not isinstance(raw, dict):
+        raise doc.error(f"got {describe(raw)}; expected a {key} name or a mapping with name", (key,))
+    return validate(model, raw, doc, (key,)), (key, "name")
+
+
+def _loss(doc: Document, output: LayerSpec) -> LossSpec:
+    m, at = _named(doc, "loss", LossModel)
+    needs = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(m.name)
+    if needs is not None and output.activation != needs:
+        raise doc.error(
+            f"loss {m.name!r} with output layer {output.name!r} of activation "
+            f"{output.activation!r}; expected a {needs} output layer",
+            at,
+        )
+    return LossSpec(m.name, m.reduction)
+
+
+def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
+    if m.steps is not None and m.epochs is not None:
+        raise doc.error("both steps and epochs given; expected one of them", ("training", "epochs"))
+    return TrainingSpec(m.steps, m.epochs, m.batch_size, m.shuffle, m.seed)
+
+
+def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
+    raw = doc.value.get("data")
+    columns = None
+    if isinstance(raw, dict):
+        m = validate(DataFileModel, raw, doc, ("data",))
+        if m.label is not None and m.targets is not None:
+            raise doc.error("both targets and label given; expected one of them", ("data", "label"))
+        if m.classes is not None and m.label is None:
+            raise doc.error("classes without label; expected a label column to go with them", ("data", "classes"))
+        columns = Columns(doc, m.features, m.targets, m.label, m.classes)
+        if override is None:
+            path = base_dir / m.file
+            return load_data_file(path, str(path), expect, columns)
+    if override is not None:
+        return load_data_file(Path(override), os.fspath(override), expect, columns)
+    if isinstance(raw, list):
+        return rows_from_document(doc, ("data",), expect)
+    raise doc.error(f"got {describe(raw)}; expected a list of rows {{x, y}} or a mapping {{file, …}}", ("data",))
+
+
+def _layer_dict(layer: LayerSpec, m: LayerModel) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": layer.name,
+        "units": layer.units,
+        "fan_in": layer.fan_in,
+        "activation": layer.activation,
+    }
+    if layer.activation == "leaky_relu":
+        out["negative_slope"] = layer.negative_slope
+    out |= {
+        "bias": layer.biases is not None,
+        "weights": layer.weights.tolist(),
+        "biases": None if layer.biases is None else layer.biases.tolist(),
+        "frozen": sorted(layer.frozen),
+        "init": None,
+    }
+    if m.init is not None:
+        out["init"] = _init_spec(m.init).as_dict()
+    return out
+
+
+def load_config_text(
+    text: str,
+    *,
+    source: str,
+    base_dir: Path,
+    data_override: str | os.PathLike[str] | None = None,
+    fmt: Literal["yaml", "json"] | None = None,
+) -> NetworkSpec:
+    """Parse and validate config text; ``source`` names it in messages, ``base_dir`` anchors data files."""
+    doc = parse(text, source, fmt=fmt or guess_format(text, source))
+    if doc.value is None:
+        raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
+    if not isinstance(doc.value, dict):
+        raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
+    given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
+    model = validate(ConfigModel, given, doc, ())
+    inputs = _input_names(doc)
+    layers = _layers(doc, model.network, inputs)
+    loss = _loss(doc, layers[-1])
+    opt, _ = _named(doc, "optimizer", OptimizerModel)
+    optimizer = OptimizerSpec(opt.name, opt.learning_rate)
+    training = _training(doc, model.training)
+    bce = (0.0, 1.0) if loss.name == "bce" else None
+    data = _data(doc, Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}"), base_dir, data_override)
+    size = min(training.batch_size or data.rows, data.rows)
+    normalised = {
+        "description": model.description,
+        "network": {
+            "inputs": list(inputs),
+            "layers": [_layer_dict(s, m) for s, m in zip(layers, model.network.layers, strict=True)],
+        },
+        "loss": {"name": loss.name, "reduction": loss.reduction},
+        "optimizer": {"name": optimizer.name, "learning_rate": optimizer.learning_rate, **optimizer.options},
+        "data": {"source": data.source, "rows": data.rows}
+        | ({"class_names": list(data.class_names)} if data.class_names else {}),
+        "training": {
+            "steps": None if training.epochs is not None else training.steps or 1,
+            "epochs": training.epochs,
+            "batch_size": size,
+            "shuffle": training.shuffle,
+            "seed": training.seed,
+        },
+    }
+    return NetworkSpec(inputs, layers, loss, optimizer, data, training, source, model.description, normalised)
+
+
+def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:
+    """Read a YAML (.yaml, .yml) or JSON (.json) config file; other names are guessed from the text."""
+    source = os.fspath(path)
+    text = read_text(path, source, limit=CONFIG_LIMIT, what="config file")
+    suffix = Path(source).suffix.lower()
+    fmt: Literal["yaml", "json"] | None = "json" if suffix == ".json" else None
+    if suffix in (".yaml", ".yml"):
+        fmt = "yaml"
+    return load_config_text(text, source=source, base_dir=Path(source).parent, data_override=data_override, fmt=fmt)
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of config files (YAML or JSON), for editors to complete and check them."""
+    schema = ConfigModel.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "backprop-cli config"} | {
+        k: v for k, v in schema.items() if k != "title"
+    }

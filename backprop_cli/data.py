@@ -1,0 +1,279 @@
+"""Data rows → a :class:`DataSpec`: inline ``{x, y}`` rows, CSV files with a header, JSON/YAML row files.
+
+Every problem is located in the file that holds it: a row of the config, a row of a YAML/JSON data
+file, or a CSV cell (``iris.csv:14:3: column 'sepal_width': 'abc' is not a number``, where 3 is the
+column's 1-based position). A CSV ``label`` column of class names becomes one-hot targets in the
+order of ``classes`` when given, else in the order the classes first appear in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backprop_cli.errors import ConfigError
+from backprop_cli.spec import DataSpec
+from backprop_cli.yamlsafe import DATA_LIMIT, Document, Loc, describe, load_file, read_text
+
+ROW_KEYS = ("x", "y")
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the network needs of every row."""
+
+    inputs: tuple[str, ...]  # input names
+    outputs: int  # units of the output layer
+    target_range: tuple[float, float] | None = None  # e.g. (0, 1) for bce
+    range_reason: str = ""  # why, e.g. "loss 'bce'"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A CSV column spec from the config's ``data`` mapping; ``doc`` locates its names."""
+
+    doc: Document
+    features: list[str] | None = None
+    targets: list[str] | None = None
+    label: str | None = None
+    classes: list[str] | None = None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _vector(doc: Document, at: Loc, value: Any, size: int, what: str) -> list[float]:
+    values = value if isinstance(value, list) else [value]
+    for j, item in enumerate(values):
+        if not _number(item):
+            raise doc.error(f"got {describe(item)}; expected a number", (*at, j) if isinstance(value, list) else at)
+    if len(values) != size:
+        raise doc.error(f"{at[-1]} has {len(values)} value{'s' * (len(values) != 1)}; expected {size} ({what})", at)
+    return [float(v) for v in values]
+
+
+def _check_range(expect: Expect, target: float) -> str | None:
+    if expect.target_range is None:
+        return None
+    low, high = expect.target_range
+    if low <= target <= high:
+        return None
+    interval = f"[{low:g}, {high:g}]"
+    return f"target {target:g} is outside {interval}; expected a value in {interval} for {expect.range_reason}"
+
+
+def rows_from_document(doc: Document, at: Loc, expect: Expect, *, source: str = "inline") -> DataSpec:
+    """Inline rows: a non-empty list of ``{x, y}`` mappings at ``at`` in ``doc``."""
+    rows: Any = doc.value
+    for part in at:
+        rows = rows[part]
+    if not isinstance(rows, list) or not rows:
+        raise doc.error("no data rows; expected a list of at least one row {x, y}", at)
+    xs, ys = [], []
+    for i, row in enumerate(rows):
+        here = (*at, i)
+        if not isinstance(row, dict):
+            raise doc.error("not a mapping; expected a row {x: [...], y: [...]}", here)
+        for key in row:
+            if key not in ROW_KEYS:
+                raise doc.error(f"unknown field {key!r}; expected one of x, y", (*here, key), key=True)
+        for key in ROW_KEYS:
+            if key not in row:
+                raise doc.error(f"missing required field {key!r}; expected a row {{x: [...], y: [...]}}", (*here, key))
+        xs.append(_vector(doc, (*here, "x"), row["x"], len(expect.inputs), "the number of inputs"))
+        ys.append(_vector(doc, (*here, "y"), row["y"], expect.outputs, "the output layer's units"))
+        for j, target in enumerate(ys[-1]):
+            if (problem := _check_range(expect, target)) is not None:
+                raise doc.error(problem, (*here, "y", j) if isinstance(row["y"], list) else (*here, "y"))
+    return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), source)
+
+
+def load_data_file(
+    path: str | os.PathLike[str], shown: str, expect: Expect, columns: Columns | None = None
+) -> DataSpec:
+    """A CSV (by ``columns`` or by position) or a JSON/YAML file of rows (a list, or ``{data: [...]}``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return _csv(path, shown, expect, columns)
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise ConfigError(
+            f"unknown data file type {suffix or 'without suffix'!r}; expected .csv, .json, .yaml or .yml", file=shown
+        )
+    doc = load_file(path, shown, limit=DATA_LIMIT, what="data file")
+    if doc.value is None:
+        raise ConfigError("empty data file; expected a list of rows {x, y}", file=shown)
+    if isinstance(doc.value, dict):
+        for key in doc.value:
+            if key not in ("data", "description"):
+                raise doc.error(f"unknown field {key!r}; expected one of data, description", (key,), key=True)
+        if "data" not in doc.value:
+            raise doc.error("missing required field 'data'; expected the rows {x, y}", ("data",))
+        return rows_from_document(doc, ("data",), expect, source=shown)
+    return rows_from_document(doc.rooted("data"), ("data",), expect, source=shown)
+
+
+@dataclass(frozen=True)
+class _Table:
+    shown: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (line in the file, cells)
+
+    def index(self, name: str) -> int:
+        return self.header.index(name)
+
+    def numbers(self, names: list[str]) -> list[list[float]]:
+        """The named columns of every row, as finite floats."""
+        where = [self.index(name) for name in names]
+        return [[self.number(line, j, cells[j]) for j in where] for line, cells in self.rows]
+
+    def number(self, line: int, j: int, cell: str) -> float:
+        try:
+            value = float(cell)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ConfigError(
+                f"{cell!r} is not a number; expected a finite number",
+                file=self.shown,
+                line=line,
+                col=j + 1,
+                path=f"column {self.header[j]!r}",
+            )
+        return value
+
+
+def _read_table(path: str | os.PathLike[str], shown: str) -> _Table:
+    text = read_text(path, shown, limit=DATA_LIMIT, what="CSV file")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in record]
+                for j, name in enumerate(header):
+                    if not name or name in header[:j]:
+                        raise ConfigError(
+                            f"{'duplicate' if name else 'empty'} column name {name!r} in the header; "
+                            "expected unique names",
+                            file=shown,
+                            line=reader.line_num,
+                            col=j + 1,
+                        )
+                continue
+            if len(record) != len(header):
+                raise ConfigError(
+                    f"row has {len(record)} cells; expected {len(header)} (the header's columns)",
+                    file=shown,
+                    line=reader.line_num,
+                    col=1,
+                )
+            rows.append((reader.line_num, record))
+    except csv.Error as error:
+        raise ConfigError(f"invalid CSV: {error}", file=shown, line=reader.line_num) from None
+    if header is None:
+        raise ConfigError("empty CSV file; expected a header row and data rows", file=shown)
+    if not rows:
+        raise ConfigError("no data rows; expected at least one row after the header", file=shown, line=1)
+    return _Table(shown, header, rows)
+
+
+def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[str], list[str], str | None]:
+    """(feature columns, target columns, label column) with every name checked against the header."""
+    spec = columns or Columns(Document(None, table.shown))
+
+    def check(names: list[str], field: str) -> list[str]:
+        for k, name in enumerate(names):
+            if name not in table.header:
+                at: Loc = ("data", field) if field == "label" else ("data", field, k)
+                raise spec.doc.error(
+                    f"column {name!r} is not in {table.shown}; expected one of " + ", ".join(table.header), at
+                )
+        return names
+
+    label = check([spec.label], "label")[0] if spec.label is not None else None
+    targets = check(spec.targets, "targets") if spec.targets is not None else None
+    used = [*(targets or []), *([label] if label else [])]
+    if spec.features is not None:
+        features = check(spec.features, "features")
+        for k, name in enumerate(features):
+            if name in used:
+                raise spec.doc.error(
+                    f"column {name!r} is both a feature and a target; expected it as one of them",
+                    ("data", "features", k),
+                )
+    elif all(name in table.header and name not in used for name in expect.inputs):
+        features = list(expect.inputs)
+    elif columns is not None and used:
+        features = [name for name in table.header if name not in used]
+    else:
+        features = [name for name in table.header if name not in used][: len(expect.inputs)]
+    if targets is None and label is None:
+        rest = [name for name in table.header if name not in features]
+        targets = rest if spec.features is not None else rest[: expect.outputs]
+    return features, targets or [], label
+
+
+def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
+    table = _read_table(path, shown)
+    features, targets, label = _pick(table, expect, columns)
+    for names, size, what, field in (
+        (features, len(expect.inputs), "the number of inputs", "features"),
+        (targets, expect.outputs, "the output layer's units", "targets"),
+    ):
+        if label is not None and field == "targets":
+            continue
+        if len(names) != size:
+            message = (
+                f"{len(names)} {field[:-1]} column{'s' * (len(names) != 1)} ({', '.join(names) or 'none'}); "
+                f"expected {size} ({what})"
+            )
+            if columns is not None and getattr(columns, field) is not None:
+                raise columns.doc.error(message, ("data", field))
+            raise ConfigError(f"{message}; name them with data.{field}", file=shown, line=1, col=1)
+    xs = table.numbers(features)
+    class_names: tuple[str, ...] | None = None
+    if label is None:
+        ys = table.numbers(targets)
+        for (line, _), row in zip(table.rows, ys, strict=True):
+            for n, target in zip(targets, row, strict=True):
+                if (problem := _check_range(expect, target)) is not None:
+                    raise ConfigError(problem, file=shown, line=line, col=table.index(n) + 1, path=f"column {n!r}")
+    else:
+        assert columns is not None
+        class_names, ys = _one_hot(table, label, columns, expect)
+    return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), shown, class_names)
+
+
+def _one_hot(table: _Table, label: str, columns: Columns, expect: Expect) -> tuple[tuple[str, ...], list[list[float]]]:
+    j = table.index(label)
+    names = list(columns.classes) if columns.classes is not None else []
+    for line, cells in table.rows:
+        value = cells[j].strip()
+        if value not in names:
+            if columns.classes is not None:
+                raise ConfigError(
+                    f"{value!r} is not one of the classes; expected one of {', '.join(names)}",
+                    file=table.shown,
+                    line=line,
+                    col=j + 1,
+                    path=f"column {label!r}",
+                )
+            names.append(value)
+    if len(names) != expect.outputs:
+        where = ("data", "classes") if columns.classes is not None else ("data", "label")
+        raise columns.doc.error(
+            f"{len(names)} classes ({', '.join(names)}); expected {expect.outputs} (the output layer's units)", where
+        )
+    eye = np.eye(len(names))
+    return tuple(names), [eye[names.index(cells[j].strip())].tolist() for _, cells in table.rows]
