@@ -1,0 +1,316 @@
+"""The ``backprop`` command: parse options, load, run, pick a renderer, map errors to exit codes.
+
+Kept thin on purpose. Heavy modules (pydantic, rich, the engine) are imported inside the commands
+that need them, so ``--help`` and small commands start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from backprop_cli import __version__
+from backprop_cli.errors import BackpropError, ConfigError, ExitCode
+
+if TYPE_CHECKING:
+    from backprop_cli.spec import NetworkSpec
+
+F = TypeVar("F", bound=Callable[..., Any])
+PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
+DEFAULT_MAX_ROWS = 400
+
+
+def _fail(message: str, code: ExitCode) -> None:
+    click.echo(message, err=True)
+    sys.exit(int(code))
+
+
+def handle_errors(command: F) -> F:
+    """Turn library errors into one line on stderr and the exit code from :class:`ExitCode`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BackpropError as error:
+            _fail(error.one_line(), error.exit_code)
+        except BrokenPipeError:
+            # the reader went away (`backprop trace | head`): stop quietly, as other tools do
+            sys.stderr.close()
+            sys.exit(int(ExitCode.OK))
+        except KeyboardInterrupt:
+            _fail("interrupted", ExitCode.INTERRUPTED)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load(config: str | None, data: str | None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
+    from backprop_cli.config import load_config
+    from backprop_cli.examples import label, resolve
+
+    path = resolve(config)
+    spec = replace(load_config(path, data_override=data), source=label(path))
+    if steps is not None:
+        spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
+    return spec, path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="backprop")
+def main() -> None:
+    """Backpropagation you can follow: every forward value, local derivative, chain-rule product
+    and update of a small network, as tables you can check by hand.
+
+    \b
+    Start with:  backprop trace            (the built-in example)
+                 backprop examples         (the other built-in examples)
+                 backprop trace net.yaml   (your own network)
+    """
+
+
+@main.command(short_help="Trace a network's steps, number by number.")
+@click.argument("config", required=False)
+@click.option(
+    "--data", "data", type=click.Path(dir_okay=False), help="Data file (CSV, JSON, YAML) replacing the config's data."
+)
+@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: tables for a terminal; json: the versioned trace document.",
+)
+@click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits of the numbers shown (JSON always has full precision).",
+)
+@click.option(
+    "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help="Show only this step (repeatable)."
+)
+@click.option("--layer", "only_layers", multiple=True, help="Show only this layer (repeatable).")
+@click.option(
+    "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help="Show only this phase (repeatable)."
+)
+@click.option(
+    "--sample",
+    "only_samples",
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="Show only this data row, 1-based (repeatable).",
+)
+@click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay tables out for.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Force colour on or off (default: on for a terminal; NO_COLOR is honoured).",
+)
+@click.option("--pause", is_flag=True, help="Wait for Enter between phases (on a terminal).")
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_ROWS,
+    show_default=True,
+    help="Stop the text trace after this many table rows (0: no cap).",
+)
+@handle_errors
+def trace(
+    config: str | None,
+    data: str | None,
+    steps: int | None,
+    output_format: str,
+    output: str | None,
+    precision: int,
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    width: int | None,
+    color: bool | None,
+    pause: bool,
+    max_rows: int,
+) -> None:
+    """Trace forward, loss, backward and update steps of CONFIG, number by number.
+
+    CONFIG is a YAML or JSON file, or the name of a built-in example (see `backprop examples`);
+    without it the default example is traced.
+
+    \b
+    Examples:
+      backprop trace
+      backprop trace configs/classic_2_2_2.yaml --precision 9
+      backprop trace xor --phase backward --sample 2
+      backprop trace net.yaml --format json -o trace.json
+    """
+    from backprop_cli.engine import Engine, count_steps
+    from backprop_cli.output import open_output
+
+    spec, path = load(config, data, steps)
+    total = count_steps(spec.data.rows, spec.training)
+    _check_filters(spec, total, only_steps, only_layers, only_samples)
+    engine = Engine(spec)
+    inputs = [path] + ([Path(data)] if data else [])
+    with open_output(output, inputs=inputs) as stream:
+        if output_format == "json":
+            from backprop_cli.render.json_out import write_trace
+
+            before = engine.loss()
+            write_trace(
+                spec,
+                engine.run(),
+                stream,
+                steps=frozenset(only_steps),
+                summary=lambda: {"loss_before": before, "loss_after": engine.loss(), "steps": total},
+            )
+            return
+        _print_text(
+            spec,
+            engine,
+            stream,
+            total=total,
+            precision=precision,
+            width=width,
+            color=color,
+            pause=pause and output is None,
+            max_rows=max_rows,
+            only=(only_steps, only_layers, only_phases, only_samples),
+        )
+
+
+def _check_filters(
+    spec: NetworkSpec, total: int, steps: tuple[int, ...], layers: tuple[str, ...], samples: tuple[int, ...]
+) -> None:
+    names = [layer.name for layer in spec.layers]
+    for layer in layers:
+        if layer not in names:
+            raise ConfigError(f"unknown layer {layer!r}; expected one of {', '.join(names)}", path="--layer")
+    for step in steps:
+        if step > total:
+            raise ConfigError(
+                f"step {step} is past the end; the run has {total} step{'s' * (total != 1)}", path="--step"
+            )
+    for sample in samples:
+        if sample > spec.data.rows:
+            raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+
+
+def _print_text(
+    spec: NetworkSpec,
+    engine: Any,
+    stream: Any,
+    *,
+    total: int,
+    precision: int,
+    width: int | None,
+    color: bool | None,
+    pause: bool,
+    max_rows: int,
+    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+) -> None:
+    from rich.console import Console
+
+    from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
+
+    if stream is sys.stdout:  # colour on a terminal, unless piped, NO_COLOR is set, or --no-color
+        console = Console(
+            file=stream,
+            width=width,
+            force_terminal=True if color else None,
+            color_system=None if color is False else "auto",
+            highlight=False,
+        )
+    else:  # a file: plain text
+        console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
+    fmt = NumberFormat(precision)
+    steps, layers, phases, samples = only
+    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    before = engine.loss()
+    interactive = pause and sys.stdin.isatty() and console.is_terminal
+    last_phase = None
+    for piece in trace_outputs(spec, engine.run(), steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
+        if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
+            console.input("[dim]Enter: next phase[/dim] ")
+        console.print(piece.renderable)
+        last_phase = piece.phase
+        if piece.notice:
+            return
+    if total > 1 and not steps:
+        console.print(run_summary(before, engine.loss(), total, fmt))
+
+
+@main.command(short_help="Check a config without running it.")
+@click.argument("config", required=False)
+@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
+@handle_errors
+def validate(config: str | None, data: str | None) -> None:
+    """Check CONFIG without running it, and say what it holds.
+
+    \b
+    Example:
+      backprop validate configs/xor.yaml
+    """
+    from backprop_cli.engine import count_steps
+
+    spec, _ = load(config, data)
+    layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
+    rows = spec.data.rows
+    steps = count_steps(rows, spec.training)
+    click.echo(
+        f"ok: {spec.source}: {len(spec.layers)} layer{'s' * (len(spec.layers) != 1)} ({layers}); "
+        f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
+        f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
+        f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
+        f"{steps} step{'s' * (steps != 1)}"
+    )
+
+
+@main.command(short_help="Print the JSON Schema of configs.")
+@click.option("-o", "--output", help="Write the schema to this file instead of stdout.")
+@handle_errors
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of config files, for editors to complete and check them.
+
+    \b
+    Example (YAML editors read a first-line comment):
+      backprop schema -o backprop-config.schema.json
+      # yaml-language-server: $schema=backprop-config.schema.json
+    """
+    import json
+
+    from backprop_cli.config import config_json_schema
+    from backprop_cli.output import open_output
+
+    with open_output(output) as stream:
+        stream.write(json.dumps(config_json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+@main.command(short_help="List the built-in examples.")
+@handle_errors
+def examples() -> None:
+    """List the built-in examples; trace one with `backprop trace NAME`.
+
+    \b
+    Example:
+      backprop examples
+      backprop trace single_neuron
+    """
+    from backprop_cli.examples import DEFAULT_EXAMPLE, describe, example_names
+
+    names = example_names()
+    width = max(len(name) for name in names)
+    for name in names:
+        mark = " (default)" if name == DEFAULT_EXAMPLE else ""
+        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}")

@@ -1,0 +1,42 @@
+"""Writing results: to stdout, or atomically to a file that is never one of the inputs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from backprop_cli.errors import ConfigError
+
+
+@contextlib.contextmanager
+def open_output(target: str | None, *, inputs: Sequence[Path] = ()) -> Iterator[TextIO]:
+    """Yield a text stream; for a file, write a temporary beside it and rename only on success."""
+    if target is None or target == "-":
+        yield sys.stdout
+        return
+    path = Path(target)
+    resolved = path.resolve()
+    for source in inputs:
+        if source.exists() and source.resolve() == resolved:
+            raise ConfigError(
+                f"refusing to overwrite the input {source}; choose another --output file", file=target, path="--output"
+            )
+    if path.is_dir():
+        raise ConfigError("is a directory; expected a file to write", file=target, path="--output")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise ConfigError(f"directory {directory} does not exist", file=target, path="--output")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            yield stream
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
