@@ -108,6 +108,7 @@ def section_table(section: Section) -> Table:
         caption=Text(section.note) if section.note else None,
         caption_justify="left",
         box=box.SIMPLE_HEAD,
+        min_width=40,
         show_edge=False,
         pad_edge=False,
     )
