@@ -6,60 +6,21 @@ that need them, so ``--help`` and small commands start fast.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from backprop_cli import __version__
-from backprop_cli.errors import BackpropError, ConfigError, ExitCode
+from backprop_cli.clikit import handle_errors, load
+from backprop_cli.errors import ConfigError
 
 if TYPE_CHECKING:
     from backprop_cli.spec import NetworkSpec
 
-F = TypeVar("F", bound=Callable[..., Any])
 PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
 DEFAULT_MAX_ROWS = 400
-
-
-def _fail(message: str, code: ExitCode) -> None:
-    click.echo(message, err=True)
-    sys.exit(int(code))
-
-
-def handle_errors(command: F) -> F:
-    """Turn library errors into one line on stderr and the exit code from :class:`ExitCode`."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except BackpropError as error:
-            _fail(error.one_line(), error.exit_code)
-        except BrokenPipeError:
-            # the reader went away (`backprop trace | head`): stop quietly, as other tools do
-            sys.stderr.close()
-            sys.exit(int(ExitCode.OK))
-        except KeyboardInterrupt:
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def load(config: str | None, data: str | None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
-    from backprop_cli.config import load_config
-    from backprop_cli.examples import label, resolve
-
-    path = resolve(config)
-    spec = replace(load_config(path, data_override=data), source=label(path))
-    if steps is not None:
-        spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
-    return spec, path
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -314,3 +275,8 @@ def examples() -> None:
     for name in names:
         mark = " (default)" if name == DEFAULT_EXAMPLE else ""
         click.echo(f"{name.ljust(width)}  {describe(name)}{mark}")
+
+
+# Commands in their own modules (backprop_cli/commands/NAME.py) are registered here, one line each:
+# from backprop_cli.commands.NAME import NAME as _NAME
+# main.add_command(_NAME)

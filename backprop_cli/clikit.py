@@ -1,0 +1,59 @@
+"""What every command shares: error handling that maps to exit codes, and config loading.
+
+Commands live in ``cli.py`` or in ``backprop_cli/commands/<name>.py`` (registered at the bottom of
+``cli.py``); both use these helpers, so every command reports bad input the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from backprop_cli.errors import BackpropError, ExitCode
+
+if TYPE_CHECKING:
+    from backprop_cli.spec import NetworkSpec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: ExitCode) -> None:
+    click.echo(message, err=True)
+    sys.exit(int(code))
+
+
+def handle_errors(command: F) -> F:
+    """Turn library errors into one line on stderr and the exit code from :class:`ExitCode`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BackpropError as error:
+            _fail(error.one_line(), error.exit_code)
+        except BrokenPipeError:
+            # the reader went away (`backprop trace | head`): stop quietly, as other tools do
+            sys.stderr.close()
+            sys.exit(int(ExitCode.OK))
+        except KeyboardInterrupt:
+            _fail("interrupted", ExitCode.INTERRUPTED)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load(config: str | None, data: str | None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
+    from backprop_cli.config import load_config
+    from backprop_cli.examples import label, resolve
+
+    path = resolve(config)
+    spec = replace(load_config(path, data_override=data), source=label(path))
+    if steps is not None:
+        spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
+    return spec, path

@@ -1,0 +1,1 @@
+"""Commands defined outside cli.py, one module each; cli.py registers them."""
