@@ -1,0 +1,275 @@
+"""Run every benchmark and print one table of figures and ratios measured side by side in this run.
+
+    python benchmarks/run.py            # all benchmarks, 7 alternating runs each (about a minute)
+    python benchmarks/run.py --quick    # 1 run each, small sizes: a smoke test, not a measurement
+    python benchmarks/run.py --only 1,3 # some of them
+
+Each figure is the median of several runs; commands compared with each other are run alternately
+(A, B, A, B, …) so that a slow moment of the machine hits both. Commands run as real subprocesses
+with their output to a pipe, as in a grading script. Nothing here asserts a time: the table says
+whether each target is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from workloads import (  # noqa: E402  (benchmarks/ is not a package)
+    count_numbers,
+    torch_available,
+    write_mlp_config,
+    write_train_config,
+)
+
+PYTHON = sys.executable
+IMPORT_FLOOR = "import numpy, rich.console, rich.table, click, yaml"
+
+
+def backprop_command() -> list[str]:
+    """The installed console script beside this interpreter, else ``python -m backprop_cli``."""
+    script = Path(PYTHON).with_name("backprop")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("backprop")
+    return [found] if found else [PYTHON, "-m", "backprop_cli"]
+
+
+@dataclass
+class Result:
+    benchmark: str
+    figure: str
+    target: str
+    met: bool | None  # None: not applicable (e.g. torch missing)
+
+
+def timed(command: Sequence[str], *, stdin: int | None = subprocess.DEVNULL) -> tuple[float, bytes]:
+    """Wall time of one run with stdout to a pipe (read fully); raises if the command fails."""
+    start = time.perf_counter()
+    done = subprocess.run(command, stdin=stdin, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+    return elapsed, done.stdout
+
+
+def alternate(commands: Mapping[str, Sequence[str]], runs: int) -> dict[str, float]:
+    """Median wall time of each command, the commands run in turn ``runs`` times (after one warm-up each)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for command in commands.values():  # warm the page cache and .pyc files
+        timed(command)
+    for _ in range(runs):
+        for name, command in commands.items():
+            times[name].append(timed(command)[0])
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def peak_rss_mib(command: Sequence[str]) -> float:
+    """Peak resident memory of one run of ``command`` (its own rusage, via wait4), output discarded."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
+    return usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def on_a_terminal(command: Sequence[str], columns: int = 120) -> float:
+    """Wall time of one run with stdout on a pseudo-terminal (so rich renders as for a person)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": str(columns), "LINES": "50", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    while True:
+        try:
+            if not os.read(leader, 65536):
+                break
+        except OSError:  # EIO: the child closed the terminal
+            break
+    process.wait()
+    elapsed = time.perf_counter() - start
+    os.close(leader)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
+    return elapsed
+
+
+# ---- the benchmarks ---------------------------------------------------------------------------------
+
+
+def cold_start(runs: int) -> list[Result]:
+    """1. ``backprop trace`` (default example) to a pipe against importing what it cannot do without."""
+    medians = alternate({"floor": [PYTHON, "-c", IMPORT_FLOOR], "trace": [*backprop_command(), "trace"]}, runs)
+    ratio = medians["trace"] / medians["floor"]
+    return [
+        Result(
+            "1 cold start: backprop trace | cat",
+            f"{medians['trace'] * 1000:.0f} ms vs import floor {medians['floor'] * 1000:.0f} ms = {ratio:.2f}x",
+            "<= 1.5x",
+            ratio <= 1.5,
+        )
+    ]
+
+
+def trace_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
+    """3. ``backprop trace --format json`` of a 32-64-64-10 network: numbers a second, and memory vs steps."""
+    sizes = (8, 16, 16, 4) if quick else (32, 64, 64, 10)
+    few, many = (2, 6) if quick else (20, 200)
+    config = write_mlp_config(workdir / "mlp.yaml", sizes, rows=64, batch=16)
+    command = [*backprop_command(), "trace", str(config), "--format", "json"]
+    times = []
+    numbers = 0
+    timed([*command, "--steps", str(few)])
+    for _ in range(runs):
+        elapsed, out = timed([*command, "--steps", str(few)])
+        times.append(elapsed)
+        numbers = count_numbers(json.loads(out))
+    seconds = statistics.median(times)
+    rate = numbers / seconds
+    rss_few = statistics.median(peak_rss_mib([*command, "--steps", str(few)]) for _ in range(max(1, runs // 2)))
+    rss_many = statistics.median(peak_rss_mib([*command, "--steps", str(many)]) for _ in range(max(1, runs // 2)))
+    growth = rss_many / rss_few
+    shape = "-".join(map(str, sizes))
+    return [
+        Result(
+            f"3 trace --format json, {shape}, batch 16, {few} steps",
+            f"{numbers:,} numbers in {seconds * 1000:.0f} ms (whole command) = {rate / 1e6:.2f} M numbers/s",
+            ">= 1 M/s",
+            rate >= 1e6,
+        ),
+        Result(
+            f"3 peak memory, {few} vs {many} steps",
+            f"{rss_few:.0f} MiB vs {rss_many:.0f} MiB = {growth:.2f}x",
+            "not growing (<= 1.1x)",
+            growth <= 1.1,
+        ),
+    ]
+
+
+def terminal_render(runs: int) -> list[Result]:
+    """4. The default example rendered on a (pseudo-)terminal, the whole command."""
+    command = [*backprop_command(), "trace"]
+    on_a_terminal(command)
+    seconds = statistics.median(on_a_terminal(command) for _ in range(runs))
+    return [
+        Result(
+            "4 backprop trace on a terminal (default example)",
+            f"{seconds * 1000:.0f} ms whole command",
+            "< 500 ms",
+            seconds < 0.5,
+        )
+    ]
+
+
+def engine_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
+    """2. ``backprop train`` on a 784-128-10 network against the same loop in plain numpy and in PyTorch."""
+    sizes = (32, 16, 10) if quick else (784, 128, 10)
+    rows, steps = (256, 20) if quick else (2048, 500)
+    config, csv_path = write_train_config(workdir, sizes, rows=rows, batch=64, steps=steps)
+    loops = HERE / "loops.py"
+    commands: dict[str, list[str]] = {
+        "backprop train": [*backprop_command(), "train", str(config)],
+        "numpy loop": [PYTHON, str(loops), "numpy", str(csv_path), *map(str, (*sizes, 64, steps))],
+    }
+    if torch_available():
+        commands["torch loop"] = [PYTHON, str(loops), "torch", str(csv_path), *map(str, (*sizes, 64, steps))]
+    medians = alternate(commands, runs)
+    shape = "-".join(map(str, sizes))
+    ours = medians["backprop train"]
+    numpy_ratio = ours / medians["numpy loop"]
+    results = [
+        Result(
+            f"2 backprop train {shape}, {rows} CSV rows, batch 64, {steps} steps",
+            f"{ours * 1000:.0f} ms vs numpy loop {medians['numpy loop'] * 1000:.0f} ms = {numpy_ratio:.2f}x",
+            "<= 1.2x numpy",
+            numpy_ratio <= 1.2,
+        )
+    ]
+    if "torch loop" in medians:
+        torch_ratio = ours / medians["torch loop"]
+        results.append(
+            Result(
+                "2 ... against PyTorch",
+                f"{ours * 1000:.0f} ms vs torch loop {medians['torch loop'] * 1000:.0f} ms = {torch_ratio:.2f}x",
+                "< 1x torch",
+                torch_ratio < 1.0,
+            )
+        )
+    else:
+        results.append(Result("2 ... against PyTorch", "torch is not importable: not measured", "< 1x torch", None))
+    return results
+
+
+# ---- the table ------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def table(results: list[Result]) -> str:
+    rows = [("benchmark", "measured", "target", "met")] + [
+        (r.benchmark, r.figure, r.target, {True: "yes", False: "NO", None: "n/a"}[r.met]) for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+BENCHMARKS: dict[str, Callable[[int, Path, bool], list[Result]]] = {
+    "1": lambda runs, _dir, _quick: cold_start(runs),
+    "2": engine_throughput,
+    "3": trace_throughput,
+    "4": lambda runs, _dir, _quick: terminal_render(runs),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one run each on small sizes (a smoke test)")
+    parser.add_argument("--runs", type=int, help="runs per command (default 7; 1 with --quick)")
+    parser.add_argument("--only", default="1,2,3,4", help="comma-separated benchmark numbers")
+    args = parser.parse_args(argv)
+    runs = args.runs or (1 if args.quick else 7)
+    print(f"machine: {machine()}")
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="backprop-bench-") as tmp:
+        for key in args.only.split(","):
+            key = key.strip()
+            if key not in BENCHMARKS:
+                parser.error(f"unknown benchmark {key!r}; expected some of 1,2,3,4")
+            print(f"running benchmark {key} ...", file=sys.stderr, flush=True)
+            results.extend(BENCHMARKS[key](runs, Path(tmp), args.quick))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
