@@ -8,14 +8,14 @@ gives for the reduced loss, and lets the trace show each sample's chain rule on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from backprop_cli.errors import NumericalFault
 from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
-from backprop_cli.optim import Optimizer, make_optimizer
+from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.spec import Array, LayerSpec, NetworkSpec, TrainingSpec
 from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord
 
@@ -241,14 +241,28 @@ class Engine:
             for kind, old, per_sample in pairs:
                 grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
                 frozen = kind in layer.frozen
-                state: Mapping[str, Array] = {}
-                if frozen:
-                    new, formula = old, "frozen: not updated"
+                if frozen:  # like torch with requires_grad=False: not stepped, no optimizer state
+                    result = ParamStep(old, {}, "frozen: not updated")
                 else:
                     result = self.optimizer.step(f"{layer.name}.{kind}", old, grad)
-                    new, state, formula = result.new, result.state, result.formula
-                    _check(new, step=number, layer=layer.name, quantity=f"updated {kind}")
-                updates.append(ParamUpdate(layer.name, kind, old, per_sample, grad, new, state, formula, frozen))
+                    _check(result.new, step=number, layer=layer.name, quantity=f"updated {kind}")
+                new = result.new
+                updates.append(
+                    ParamUpdate(
+                        layer.name,
+                        kind,
+                        old,
+                        per_sample,
+                        grad,
+                        new,
+                        result.state,
+                        result.formula,
+                        frozen,
+                        result.formulas,
+                        result.prior,
+                        result.scalars,
+                    )
+                )
                 if kind == "weights":
                     self.params.weights[index] = new
                 else:

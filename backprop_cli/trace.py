@@ -12,7 +12,7 @@ batch is the reduced (mean or sum) value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -152,9 +152,20 @@ class ParamUpdate:
     per_sample: Array  # (batch, *shape)
     grad: Array  # reduced over the batch (mean or sum)
     new: Array  # == old when frozen
-    state: Mapping[str, Array]
+    state: Mapping[str, Array]  # the optimizer's named intermediates, in the order computed
     formula: str  # optimizer template over {old}, {grad}, hyper-parameters and state names
     frozen: bool
+    formulas: Mapping[str, str] = field(default_factory=dict)  # template per state entry (optim.ParamStep)
+    prior: Mapping[str, Array] = field(default_factory=dict)  # state carried in from the step before, "m_prev"
+    scalars: Mapping[str, float] = field(default_factory=dict)  # per-tensor scalars, e.g. Adam's step count t
+
+    def state_names(self, *, step: int | None = None) -> dict[str, float]:
+        """Every optimizer state scalar by its qualified name (``step2/h.w1_2.m_hat``)."""
+        return {
+            qualify(f"{param_name(self.layer, self.kind, index)}.{s}", step=step): float(values[index])
+            for s, values in self.state.items()
+            for index in np.ndindex(values.shape)
+        }
 
 
 @dataclass(frozen=True)
@@ -197,9 +208,16 @@ class StepRecord:
             "loss_after": self.loss_after,
             "optimizer": {"name": self.optimizer, **self.hyper},
         }
-        state = {u.layer + "." + u.kind: {k: v.tolist() for k, v in u.state.items()} for u in self.updates if u.state}
+        state: dict[str, Any] = {}
+        for u in self.updates:
+            if u.state:  # by layer and kind like "updated"; t and the like beside the arrays
+                entry = {k: (int(v) if k == "t" else v) for k, v in u.scalars.items()}
+                state.setdefault(u.layer, {})[u.kind] = entry | {k: v.tolist() for k, v in u.state.items()}
         if state:
             out["optimizer_state"] = state
+            out["optimizer_values"] = {
+                name: value for u in self.updates for name, value in u.state_names(step=self.step_q).items()
+            }
         if detail:
             out["per_sample"] = [self._sample_dict(p) for p in range(len(self.samples))]
         return out

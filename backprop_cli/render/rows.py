@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.optim import SYMBOLS
+from backprop_cli.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.trace import (
     LayerBackward,
@@ -315,31 +315,47 @@ class _StepLayout:
         return self.section("reduction", title, rows, layer=u.layer)
 
     def update(self, u: ParamUpdate) -> Section:
-        f = self.f
-        symbols = {k: SYMBOLS.get(k, k) for k in self.rec.hyper}
-        hyper = {k: f.operand(v) for k, v in self.rec.hyper.items()}
+        """Each optimizer state entry (formula in names, then in numbers), then the new value."""
+        f, rec = self.f, self.rec
+        symbols = {k: SYMBOLS.get(k, k) for k in (*rec.hyper, *u.scalars)}
+        numbers = {k: f.operand(v) for k, v in (*rec.hyper.items(), *u.scalars.items())}
         rows = []
         for index in _indices(u.old.shape):
             pname = param_name(u.layer, u.kind, index)
-            state_names = {s: f"{pname}.{s}" for s in u.state}
+            names = {
+                "old": pname,
+                "grad": param_grad_name(u.layer, u.kind, index),
+                **symbols,
+                **{p: self._previous(f"{pname}.{p.removesuffix('_prev')}") for p in u.prior},
+                **{s: f"{pname}.{s}" for s in u.state},
+            }
+            values = {
+                "old": f.operand(u.old[index]),
+                "grad": f.operand(u.grad[index]),
+                **numbers,
+                **{p: f.operand(arr[index]) for p, arr in u.prior.items()},
+                **{s: f.operand(arr[index]) for s, arr in u.state.items()},
+            }
             for s, arr in u.state.items():
-                rows.append(Row(self.q(state_names[s]), s, "", f(arr[index])))
+                template = u.formulas.get(s)
+                formula, written = (template.format(**names), template.format(**values)) if template else (s, "")
+                rows.append(Row(self.q(names[s]), formula, written, f(arr[index])))
             if u.frozen:
                 formula, written = f"{pname} (frozen)", f(u.old[index])
             else:
-                formula = u.formula.format(
-                    old=pname, grad=param_grad_name(u.layer, u.kind, index), **symbols, **state_names
-                )
-                written = u.formula.format(
-                    old=f.operand(u.old[index]),
-                    grad=f.operand(u.grad[index]),
-                    **hyper,
-                    **{s: f.operand(arr[index]) for s, arr in u.state.items()},
-                )
+                formula, written = u.formula.format(**names), u.formula.format(**values)
             rows.append(Row(self.q(pname + ".new"), formula, written, f(u.new[index])))
-        hyper_text = ", ".join(f"{SYMBOLS.get(k, k)} = {f(v)}" for k, v in self.rec.hyper.items())
-        title = f"Update · layer {u.layer} {u.kind} ({self.rec.optimizer}, {hyper_text})"
-        return self.section("update", title + (" · frozen, not updated" if u.frozen else ""), rows, layer=u.layer)
+        hyper_text = ", ".join(f"{SYMBOLS.get(k, k)} = {f(v)}" for k, v in (*rec.hyper.items(), *u.scalars.items()))
+        title = f"Update · layer {u.layer} {u.kind} ({rec.optimizer}, {hyper_text})"
+        note = "; ".join(f"{s}: {STATE_MEANINGS[s]}" for s in u.state if s in STATE_MEANINGS)
+        frozen = " · frozen, not updated" if u.frozen else ""
+        return self.section("update", title + frozen, rows, layer=u.layer, note=note)
+
+    def _previous(self, base: str) -> str:
+        """The name of a state value carried in from the step before this one."""
+        if self.rec.multi_step and self.rec.step > 1:
+            return qualify(base, step=self.rec.step - 1)
+        return f"{base} (previous step)"
 
     def summary(self) -> Section:
         f, rec = self.f, self.rec
