@@ -24,7 +24,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from backprop_cli.data import Columns, Expect, load_data_file, rows_from_document
 from backprop_cli.errors import ConfigError
 from backprop_cli.init import INIT_METHODS, InitSpec, canonical, initialise
-from backprop_cli.optim import OPTIMIZERS
+from backprop_cli.optim import DEFAULTS, OPTIMIZERS, check_options, flat_options, resolved_options
 from backprop_cli.spec import (
     ACTIVATIONS,
     LOSSES,
@@ -124,9 +124,31 @@ class LossModel(_Model):
     )
 
 
+Beta = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+
+
 class OptimizerModel(_Model):
-    name: OptimizerName = Field(description="the optimizer")
-    learning_rate: Number = Field(gt=0, description="the step size η > 0")
+    """Options as torch.optim names them; which apply depends on ``name`` (optim.DEFAULTS)."""
+
+    name: OptimizerName = Field(description="the optimizer: sgd, momentum (SGD with momentum), adam, adamw, rmsprop")
+    learning_rate: Number | None = Field(
+        None, gt=0, description="the step size η > 0 (default as torch.optim: 1e-3; rmsprop 1e-2)"
+    )
+    momentum: Number | None = Field(
+        None, ge=0, description="sgd, momentum, rmsprop: momentum μ >= 0 (default 0; optimizer momentum 0.9)"
+    )
+    dampening: Number | None = Field(None, ge=0, le=1, description="sgd, momentum: dampening τ (default 0)")
+    nesterov: bool | None = Field(None, description="sgd, momentum: Nesterov momentum (needs μ > 0, τ = 0)")
+    weight_decay: Number | None = Field(
+        None, ge=0, description="L2 penalty λ >= 0 (default 0; adamw: decoupled, default 0.01)"
+    )
+    betas: list[Beta] | None = Field(
+        None, min_length=2, max_length=2, description="adam, adamw: [β₁, β₂], each in [0, 1) (default [0.9, 0.999])"
+    )
+    eps: Number | None = Field(None, ge=0, description="adam, adamw, rmsprop: ε in the denominator (default 1e-8)")
+    amsgrad: bool | None = Field(None, description="adam, adamw: use the running maximum of v (default false)")
+    alpha: Number | None = Field(None, ge=0, le=1, description="rmsprop: smoothing constant α (default 0.99)")
+    centered: bool | None = Field(None, description="rmsprop: subtract the running mean of g (default false)")
 
 
 class RowModel(_Model):
@@ -232,8 +254,13 @@ def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> Conf
     elif kind in ("greater_than_equal", "greater_than"):
         sign, bound = (">=", ctx.get("ge")) if kind == "greater_than_equal" else (">", ctx.get("gt"))
         message = f"{value!r} is too small; expected a value {sign} {bound:g}"
+    elif kind in ("less_than_equal", "less_than"):
+        sign, bound = ("<=", ctx.get("le")) if kind == "less_than_equal" else ("<", ctx.get("lt"))
+        message = f"{value!r} is too large; expected a value {sign} {bound:g}"
     elif kind == "too_short":
         message = f"has {ctx.get('actual_length')} items; expected at least {ctx.get('min_length')}"
+    elif kind == "too_long":
+        message = f"has more than {ctx.get('max_length')} items; expected at most {ctx.get('max_length')}"
     elif kind == "string_pattern_mismatch":
         message = f"{value!r} is not a valid name; expected letters, digits and _, not starting with a digit"
     else:  # unknown_choice carries our own wording; anything else keeps pydantic's
@@ -373,6 +400,36 @@ def _loss(doc: Document, output: LayerSpec) -> LossSpec:
     return LossSpec(m.name, m.reduction)
 
 
+def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
+    """The optimizer spec (given options only) and its normalised form (every option, torch defaults filled in)."""
+    raw = doc.value["optimizer"]
+    if isinstance(raw, dict) and raw.get("name") in DEFAULTS:  # options checked against this optimizer's own
+        valid = ["name", *DEFAULTS[raw["name"]]]
+        for key in raw:
+            if key not in valid:
+                raise doc.error(
+                    f"unknown option {key!r} for optimizer {raw['name']!r}{did_you_mean(key, valid)}; "
+                    f"expected one of {', '.join(valid)}",
+                    ("optimizer", key),
+                    key=True,
+                )
+    m, _ = _named(doc, "optimizer", OptimizerModel)
+    given = {k: v for k, v in m.model_dump(exclude={"name", "learning_rate"}).items() if v is not None}
+    given = flat_options({k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+    learning_rate = m.learning_rate if m.learning_rate is not None else DEFAULTS[m.name]["learning_rate"]
+    assert isinstance(learning_rate, float)
+    options = resolved_options(m.name, given)
+    try:
+        check_options(m.name, options)
+    except ConfigError as exc:
+        at: Loc = ("optimizer", (exc.path or "").rpartition(".")[2])
+        raise doc.error(exc.message, at if at[1] in given else ("optimizer",)) from None
+    shown: dict[str, Any] = {k: v for k, v in options.items() if not k.startswith("beta")}
+    if "beta1" in options:
+        shown = {"betas": [options["beta1"], options["beta2"]], **shown}
+    return OptimizerSpec(m.name, learning_rate, given), {"name": m.name, "learning_rate": learning_rate, **shown}
+
+
 def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
     if m.steps is not None and m.epochs is not None:
         raise doc.error("both steps and epochs given; expected one of them", ("training", "epochs"))
@@ -439,8 +496,7 @@ def load_config_text(
     inputs = _input_names(doc)
     layers = _layers(doc, model.network, inputs)
     loss = _loss(doc, layers[-1])
-    opt, _ = _named(doc, "optimizer", OptimizerModel)
-    optimizer = OptimizerSpec(opt.name, opt.learning_rate)
+    optimizer, optimizer_normalised = _optimizer(doc)
     training = _training(doc, model.training)
     bce = (0.0, 1.0) if loss.name == "bce" else None
     data = _data(doc, Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}"), base_dir, data_override)
@@ -452,7 +508,7 @@ def load_config_text(
             "layers": [_layer_dict(s, m) for s, m in zip(layers, model.network.layers, strict=True)],
         },
         "loss": {"name": loss.name, "reduction": loss.reduction},
-        "optimizer": {"name": optimizer.name, "learning_rate": optimizer.learning_rate, **optimizer.options},
+        "optimizer": optimizer_normalised,
         "data": {"source": data.source, "rows": data.rows}
         | ({"class_names": list(data.class_names)} if data.class_names else {}),
         "training": {

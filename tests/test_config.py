@@ -118,7 +118,15 @@ def test_normalised_is_complete_and_json_serialisable() -> None:
         "init": None,
     }
     assert normalised["loss"] == {"name": "half_sse", "reduction": "mean"}
-    assert normalised["optimizer"] == {"name": "sgd", "learning_rate": 0.5}
+    # every option of the optimizer, torch.optim's defaults filled in
+    assert normalised["optimizer"] == {
+        "name": "sgd",
+        "learning_rate": 0.5,
+        "momentum": 0.0,
+        "dampening": 0.0,
+        "weight_decay": 0.0,
+        "nesterov": False,
+    }
     assert normalised["data"] == {"source": "inline", "rows": 1}
     # defaults filled in; the batch size is capped at the number of rows
     assert normalised["training"] == {"steps": 1, "epochs": None, "batch_size": 1, "shuffle": False, "seed": None}
@@ -216,9 +224,9 @@ BAD = [
     ("loss: half_sse", "loss: 5", "net.yaml:14:7: loss: ", ["got 5", "expected a loss name"]),
     (
         "name: sgd",
-        "name: adamw",
+        "name: adamx",
         "net.yaml:15:19: optimizer.name: ",
-        ["unknown optimizer 'adamw'", "expected one of sgd"],
+        ["unknown optimizer 'adamx'", "did you mean 'adam", "expected one of sgd, momentum, adam, adamw, rmsprop"],
     ),
     (
         "      biases: [0.60, 0.60]",
@@ -303,9 +311,9 @@ BAD = [
     ("x: [0.05, 0.10]", "x: [0.05, no]", "net.yaml:17:16: data[0].x[1]: ", ["got 'no' (a string); expected a number"]),
     (
         "optimizer: {name: sgd, learning_rate: 0.5}",
-        "optimizer: sgd",
-        "net.yaml:15:12: optimizer: ",
-        ["missing required field 'learning_rate'"],
+        "optimizer: {learning_rate: 0.5}",
+        "net.yaml:15:12: optimizer.name: ",
+        ["missing required field 'name'", "expected the optimizer: sgd, momentum"],
     ),
     (
         "x: [0.05, 0.10], y: [0.01, 0.99]",

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.optim import SYMBOLS
+from backprop_cli.optim import hyper_text
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
@@ -81,11 +81,7 @@ def header(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> RenderableType:
             Text(f"{layer.parameter_count}{bias}{frozen}"),
         )
     loss = LOSSES[spec.loss.name]
-    hyper = ", ".join(
-        f"{SYMBOLS.get(k, k)} = {fmt(v)}"
-        for k, v in {"lr": spec.optimizer.learning_rate, **spec.optimizer.options}.items()
-        if not isinstance(v, bool)
-    )
+    hyper = hyper_text(spec.optimizer, fmt)  # every hyper-parameter the update formulas use, by symbol
     lines = Text()
     lines.append(f"loss: {spec.loss.name} ({loss.formula}), reduction {spec.loss.reduction} over the batch\n")
     lines.append(f"optimizer: {spec.optimizer.name} ({hyper})\n")
