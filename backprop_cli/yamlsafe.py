@@ -17,6 +17,7 @@ import math
 import os
 import re
 import stat
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ MIB = 1024 * 1024
 CONFIG_LIMIT = 5 * MIB
 DATA_LIMIT = 64 * MIB
 MAX_DEPTH = 64
+_MAX_DIGITS = 309  # float64's largest finite value has 309 digits
 _TOO_DEEP = f"nested too deeply; expected at most {MAX_DEPTH} levels"
 
 # libyaml's parser when PyYAML has it (15x faster; its parser keeps a stack, so depth cannot crash
@@ -212,7 +214,13 @@ def _refused(value: Any) -> str | None:
             todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
         elif isinstance(item, float) and not math.isfinite(item):
             return f"number {item} is too large; expected a finite number"
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > sys.float_info.max:
+            return f"number {_short(str(item))} is too large; expected a finite number"
     return None
+
+
+def _short(number: str) -> str:
+    return number if len(number) <= 24 else f"{number[:20]}… ({len(number.lstrip('+-'))} digits)"
 
 
 class _Lazy(Mapping[Loc, Mark]):
@@ -366,7 +374,10 @@ class _Walker:
         if _BOOL.fullmatch(text):
             return text.lower() == "true"
         if _INT.fullmatch(text):
-            return int(text, 10)
+            # past float64's range no integer is usable here (and past 4,300 digits int() itself refuses)
+            if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS or abs(whole := int(text, 10)) > sys.float_info.max:
+                raise self.fail(f"number {_short(text)} is too large; expected a finite number", loc, mark)
+            return whole
         if _FLOAT.fullmatch(text):
             number = float(text)
             if not math.isfinite(number):
