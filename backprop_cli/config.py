@@ -40,6 +40,9 @@ from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Key, Loc, describe, gu
 
 EXPECTED_TOP = "expected a mapping with network, loss, optimizer and data"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# size caps, so a typo (inputs: 100000000) is bad input rather than an allocation that takes the machine
+MAX_INPUTS = 1_000_000
+MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer
 
 
 def did_you_mean(word: object, choices: Sequence[str]) -> str:
@@ -288,6 +291,8 @@ def _input_names(doc: Document) -> tuple[str, ...]:
     if isinstance(raw, int) and not isinstance(raw, bool):
         if raw < 1:
             raise doc.error(f"{raw} inputs; expected a count >= 1 or a list of names", at)
+        if raw > MAX_INPUTS:
+            raise doc.error(f"{raw} inputs is too many; expected at most {MAX_INPUTS:,}", at)
         return tuple(f"x{i + 1}" for i in range(raw))
     if not isinstance(raw, list) or not raw:
         raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
@@ -337,6 +342,11 @@ def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: 
     if m.biases is not None and len(m.biases) != units:
         raise doc.error(
             f"layer {name!r} biases has {_count(len(m.biases), 'value')}; expected {units} (its units)", (*at, "biases")
+        )
+    if units * fan_in > MAX_LAYER_WEIGHTS:
+        raise doc.error(
+            f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
+            (*at, "units") if m.units is not None else (*at, "weights"),
         )
     init = _checked_init(doc, (*at, "init"), m.init) if m.init is not None else None
     if init is None and m.weights is None:

@@ -8,9 +8,16 @@ real ``python -m backprop_cli`` for what CliRunner cannot show (pipes, signals, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +46,20 @@ FUZZ = settings(
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None})
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int = 2 * 2**30) -> Iterator[None]:
+    """Cap this process's address space at its current size plus ``extra`` bytes: a config that would
+    allocate without bound fails here with MemoryError (a bug to fix) instead of taking the machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    cap = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def assert_clean_outcome(result: Result, source: str) -> None:
@@ -186,7 +207,9 @@ def test_mutated_configs_end_in_exit_0_or_one_located_line(
         (folder / data.name).write_bytes(data.read_bytes())
     config = folder / f"net.{fmt}"
     config.write_text(text, encoding="utf-8")
-    assert_clean_outcome(invoke("validate", str(config)), str(folder))  # the config or its data file
+    with memory_cap():
+        result = invoke("validate", str(config))
+    assert_clean_outcome(result, str(folder))  # the config or its data file
 
 
 @st.composite
@@ -232,3 +255,167 @@ def test_integers_beyond_float_range_are_refused_where_they_stand(tmp_path: Path
     assert result.exit_code == ExitCode.BAD_INPUT
     assert f"data[0].x[0]: number 99999999999999999999… ({digits} digits) is too large" in result.stderr
     assert re.match(rf"{re.escape(str(config))}:\d+:\d+: ", result.stderr)
+
+
+# ---- hostile YAML: refused early, in bounded memory, nothing executed ----------------------------------
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, float, float]:
+    """``python -m backprop_cli ARGS`` as a real process: (exit status, stderr, seconds, peak RSS in MiB).
+
+    ``timeout`` only guards against a hang; the time is returned for the failure message, not asserted.
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backprop_cli", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    deadline = start + timeout
+    while (done := os.wait4(process.pid, os.WNOHANG))[0] == 0:
+        if time.perf_counter() > deadline:
+            process.kill()
+            os.wait4(process.pid, 0)
+            raise AssertionError(f"backprop {' '.join(args)} hung for {timeout} s")
+        time.sleep(0.005)
+    _, status, usage = done
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    return process.returncode, stderr, time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+@pytest.fixture(scope="module")
+def baseline_rss(tmp_path_factory: pytest.TempPathFactory) -> float:
+    """Peak memory of validating a small example: the yardstick for 'bounded'."""
+    code, _, _, rss = run_cli("validate", "classic_2_2_2", cwd=tmp_path_factory.mktemp("baseline"))
+    assert code == 0
+    return rss
+
+
+PYTHON_TAGS = [
+    '!!python/object/apply:os.system ["touch PWNED"]',
+    "!!python/object/apply:subprocess.call [[touch, PWNED]]",
+    "!!python/name:os.system",
+    '!!python/object/new:os.system ["touch PWNED"]',
+    "!!python/module:os",
+    '!<tag:yaml.org,2002:python/object/apply:os.system> ["touch PWNED"]',
+]
+
+
+@pytest.mark.parametrize("tag", PYTHON_TAGS)
+@pytest.mark.parametrize("where", ["top", "value", "row"])
+def test_python_tags_are_refused_and_nothing_runs(tmp_path: Path, tag: str, where: str) -> None:
+    text = TEXTS["single_neuron"]
+    if where == "top":
+        text = f"{tag}\n"
+    elif where == "value":
+        text = text.replace("loss: ", f"loss: {tag} #", 1)
+    else:
+        text += f"\n  - {{x: {tag}, y: [1]}}\n" if "data:" in text else ""
+    config = tmp_path / "net.yaml"
+    config.write_text(text, encoding="utf-8")
+    result = invoke("validate", str(config))
+    assert_clean_outcome(result, str(config))
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "is not allowed" in result.stderr or "invalid YAML" in result.stderr, result.stderr
+    assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
+
+
+def test_python_tags_do_not_run_in_a_real_process(tmp_path: Path) -> None:
+    (tmp_path / "net.yaml").write_text('network: !!python/object/apply:os.system ["touch PWNED"]\n')
+    code, stderr, _, _ = run_cli("trace", "net.yaml", cwd=tmp_path)
+    assert code == ExitCode.BAD_INPUT and "Traceback" not in stderr
+    assert stderr.startswith("net.yaml:1:10: network: tag !!python/object/apply:os.system is not allowed")
+    assert not (tmp_path / "PWNED").exists()
+
+
+def _billion_laughs() -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    return "\n".join(lines) + "\nnetwork: *a9\n"
+
+
+HOSTILE = {
+    "billion laughs": ("net.yaml", _billion_laughs(), "anchors (&a0) are not allowed"),
+    "50,000-deep flow list": ("net.yaml", "[" * 50_000 + "]" * 50_000, "nested too deeply"),
+    "50,000-deep flow mapping": ("net.yaml", "{a: " * 50_000 + "}" * 50_000, "nested too deeply"),
+    "50,000-deep JSON": ("net.json", '{"a": ' * 50_000 + "1" + "}" * 50_000, "nested too deeply"),
+    "50,000-deep JSON list": ("net.json", "[" * 50_000 + "]" * 50_000, "nested too deeply"),
+    "50,000 nested block lists": ("net.yaml", "- " * 50_000 + "1\n", "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_yaml_is_refused_in_bounded_memory(tmp_path: Path, case: str) -> None:
+    name, text, expected = HOSTILE[case]
+    config = tmp_path / name
+    config.write_text(text, encoding="utf-8")
+    tracemalloc.start()
+    try:
+        result = invoke("validate", str(config))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert_clean_outcome(result, str(config))
+    assert result.exit_code == ExitCode.BAD_INPUT and expected in result.stderr, result.stderr
+    # the text itself is at most 150 kB; building the refused structure would take far more
+    assert peak < 16 * 2**20, f"{case}: {peak / 2**20:.1f} MiB allocated"
+
+
+def test_hostile_yaml_in_a_real_process(tmp_path: Path, baseline_rss: float) -> None:
+    for case in ("billion laughs", "50,000-deep flow mapping"):  # the rest only in process (above), for time
+        name, text, expected = HOSTILE[case]
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        code, stderr, seconds, rss = run_cli("trace", name, cwd=tmp_path)
+        assert code == ExitCode.BAD_INPUT and expected in stderr and "Traceback" not in stderr, (case, stderr)
+        assert len(stderr.splitlines()) == 1, stderr
+        assert rss < baseline_rss + 32, f"{case}: {rss:.0f} MiB vs {baseline_rss:.0f} MiB ({seconds:.2f} s)"
+
+
+@pytest.mark.parametrize("option", ["config", "--data"])
+def test_a_100_mb_file_is_refused_unread(tmp_path: Path, baseline_rss: float, option: str) -> None:
+    big = tmp_path / ("big.yaml" if option == "config" else "big.csv")
+    with big.open("wb") as stream:  # 100 MB of real text, not a sparse file
+        stream.write(b"# " + b"x" * (2**20 - 3) + b"\n")
+        for _ in range(99):
+            stream.write(b"1," * (2**19 - 1) + b"1\n")
+    args = ["validate", big.name] if option == "config" else ["validate", "single_neuron", "--data", big.name]
+    code, stderr, seconds, rss = run_cli(*args, cwd=tmp_path)
+    assert code == ExitCode.BAD_INPUT and "Traceback" not in stderr
+    assert stderr.startswith(f"{big.name}: file is too large; expected a "), stderr
+    assert rss < baseline_rss + 16, f"{rss:.0f} MiB vs {baseline_rss:.0f} MiB ({seconds:.2f} s)"
+
+
+def test_an_endless_device_is_refused_after_the_limit(tmp_path: Path, baseline_rss: float) -> None:
+    code, stderr, seconds, rss = run_cli("validate", "/dev/zero", cwd=tmp_path)
+    assert code == ExitCode.BAD_INPUT and "Traceback" not in stderr, stderr
+    assert stderr.startswith("/dev/zero: file is too large"), stderr
+    assert rss < baseline_rss + 32, f"{rss:.0f} MiB vs {baseline_rss:.0f} MiB ({seconds:.2f} s)"
+
+
+# regression (found by the fuzz test): `inputs: 100000000` built 10^8 names and took 17 GB; a layer of
+# 10^8 units drew its weights before anything else was checked
+@pytest.mark.parametrize(
+    ("old", "new", "where", "words"),
+    [
+        ("inputs: 1\n", "inputs: 100000000\n", "network.inputs", "100000000 inputs is too many"),
+        ("units: 1\n", "units: 100000000\n      init: {method: he}\n", "network.layers[0].units", "100,000,000 × 1"),
+    ],
+)
+def test_absurd_sizes_are_bad_input_not_an_allocation(
+    tmp_path: Path, old: str, new: str, where: str, words: str
+) -> None:
+    text = TEXTS["single_neuron"]
+    text = re.sub(r"\n\s*weights:.*|\n\s*biases:.*", "", text) if "units" in old else text
+    assert old in text
+    config = tmp_path / "net.yaml"
+    config.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with memory_cap(256 * 2**20):
+        result = invoke("validate", str(config))
+    assert_clean_outcome(result, str(config))
+    assert result.exit_code == ExitCode.BAD_INPUT and f"{where}: " in result.stderr and words in result.stderr
