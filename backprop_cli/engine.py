@@ -25,10 +25,11 @@ def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
 
     ``epochs: E``: E passes, each cut in order into batches of ``batch_size`` (the last may be
     smaller, as torch's DataLoader). ``steps: N``: step k takes the next ``batch_size`` rows,
-    wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed``.
+    wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed`` (default 0).
     """
     size = min(training.batch_size or rows, rows)
-    rng = np.random.default_rng(training.seed) if training.shuffle else None
+    # shuffle without a seed uses seed 0: the order is always reproducible (and shown in the trace)
+    rng = np.random.default_rng(0 if training.seed is None else training.seed) if training.shuffle else None
 
     def one_pass() -> list[int]:
         order = rng.permutation(rows) if rng is not None else np.arange(rows)

@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from backprop_cli.engine import Engine
 from backprop_cli.spec import Array, NetworkSpec
+
+if TYPE_CHECKING:
+    from backprop_cli.train import Trainer
 
 DEFAULT_H = 1e-6
 
@@ -61,3 +65,110 @@ def compare(spec: NetworkSpec, h: float = DEFAULT_H) -> list[Comparison]:
     record = engine.step(1, rows)
     numeric = {(n, k): g for n, k, g in numeric_gradients(spec, rows, h)}
     return [Comparison(u.layer, u.kind, u.grad, numeric[(u.layer, u.kind)]) for u in record.updates]
+
+
+# ---------------------------------------------------------------- every parameter, with a verdict
+
+RTOL = 1e-5  # a gradient passes when its relative error is at most this ...
+ATOL = 1e-8  # ... or when backprop and the estimate differ by at most this (both near zero)
+KINKED = ("relu", "leaky_relu")  # activations with a kink at z = 0 (as is mae's |a − y| at a = y)
+
+
+@dataclass(frozen=True)
+class ParamCheck:
+    """One parameter's backprop gradient next to its central-difference estimate."""
+
+    layer: str
+    kind: str  # "weights" or "biases"
+    index: tuple[int, ...]
+    analytic: float
+    numeric: float
+    kink: bool  # θ ± h changed the sign of a ReLU z or of mae's a − y: the estimate straddles a kink
+
+    @property
+    def absolute_error(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+    @property
+    def relative_error(self) -> float:
+        scale = max(abs(self.analytic), abs(self.numeric))
+        return self.absolute_error / scale if scale > 0 else 0.0
+
+    @property
+    def verdict(self) -> str:
+        """'pass'; 'kink' (disagrees, but across a kink: flagged, not failed); or 'fail'."""
+        if self.relative_error <= RTOL or self.absolute_error <= ATOL:
+            return "pass"
+        return "kink" if self.kink else "fail"
+
+
+@dataclass(frozen=True)
+class GradCheck:
+    rows: tuple[int, ...]  # the batch checked: the first step's
+    h: float
+    loss: float
+    checks: tuple[ParamCheck, ...]
+
+    @property
+    def failed(self) -> tuple[ParamCheck, ...]:
+        return tuple(c for c in self.checks if c.verdict == "fail")
+
+    @property
+    def kinks(self) -> tuple[ParamCheck, ...]:
+        return tuple(c for c in self.checks if c.verdict == "kink")
+
+
+def _signs(trainer: Trainer, x: Array, y: Array) -> tuple[list[Array], float]:
+    """The sign patterns at every kink (ReLU z's, mae's a − y) and the batch loss, for the current parameters."""
+    spec = trainer.spec
+    zs, acts = trainer.forward(x, 0)
+    signs = [np.sign(z) for layer, z in zip(spec.layers, zs, strict=True) if layer.activation in KINKED]
+    if spec.loss.name == "mae":
+        signs.append(np.sign(acts[-1] - y))
+    return signs, trainer.batch_loss(zs[-1], acts[-1], y, 0)
+
+
+def check_gradients(spec: NetworkSpec, h: float = DEFAULT_H) -> GradCheck:
+    """Every parameter of the first step's batch: backprop (the traced engine) against central differences.
+
+    The estimate uses forward passes only. A disagreement where θ ± h flips the sign of a ReLU's z
+    (or z was exactly 0) or of mae's a − y is a kink: the loss is not differentiable there, so
+    the estimate averages two one-sided slopes, and the check flags it instead of failing it.
+    """
+    from backprop_cli.train import Trainer
+
+    engine = Engine(spec)
+    rows = engine.schedule[0]
+    with np.errstate(all="ignore"):
+        record = engine.step(1, rows)
+    grads = {(u.layer, u.kind): u.grad for u in record.updates}
+    trainer = Trainer(spec)
+    idx = list(rows)
+    x, y = spec.data.x[idx], spec.data.y[idx]
+    checks: list[ParamCheck] = []
+    with np.errstate(all="ignore"):
+        base, _ = _signs(trainer, x, y)
+        for index, layer in enumerate(spec.layers):
+            tensors: list[tuple[str, Array]] = [("weights", trainer.weights[index])]
+            bias = trainer.biases[index]
+            if bias is not None:
+                tensors.append(("biases", bias))
+            for kind, tensor in tensors:
+                for position in np.ndindex(tensor.shape):
+                    saved = tensor[position]
+                    tensor[position] = saved + h
+                    up_signs, up = _signs(trainer, x, y)
+                    tensor[position] = saved - h
+                    down_signs, down = _signs(trainer, x, y)
+                    tensor[position] = saved
+                    kink = any(
+                        bool((s0 != s1).any() or (s0 != s2).any())
+                        for s0, s1, s2 in zip(base, up_signs, down_signs, strict=True)
+                    )
+                    analytic = float(grads[(layer.name, kind)][position])
+                    checks.append(
+                        ParamCheck(
+                            layer.name, kind, tuple(int(i) for i in position), analytic, (up - down) / (2 * h), kink
+                        )
+                    )
+    return GradCheck(tuple(rows), h, record.loss.value, tuple(checks))

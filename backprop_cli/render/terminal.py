@@ -86,7 +86,9 @@ def header(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> RenderableType:
     lines.append(f"loss: {spec.loss.name} ({loss.formula}), reduction {spec.loss.reduction} over the batch\n")
     lines.append(f"optimizer: {spec.optimizer.name} ({hyper})\n")
     lines.append(
-        f"data: {spec.data.rows} row{'s' if spec.data.rows != 1 else ''} ({spec.data.source}); steps: {steps}\n"
+        f"data: {spec.data.rows} row{'s' if spec.data.rows != 1 else ''} ({spec.data.source}); steps: {steps}"
+        + (f"; rows shuffled each pass (seed {spec.training.seed or 0})" if spec.training.shuffle else "")
+        + "\n"
     )
     lines.append(
         "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "

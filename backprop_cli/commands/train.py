@@ -1,0 +1,153 @@
+"""``backprop train``: many steps without per-scalar tables, then a summary."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from backprop_cli.clikit import handle_errors, load
+
+if TYPE_CHECKING:
+    from backprop_cli.train import Trainer, TrainResult
+
+
+@click.command(short_help="Train a network for many steps and summarise the run.")
+@click.argument("config", required=False)
+@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data, overriding the config's training.")
+@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a summary for a terminal; json: the summary with the per-epoch history.",
+)
+@click.option("-o", "--output", help="Write the summary to this file (atomically) instead of stdout.")
+@click.option("--save", type=click.Path(dir_okay=False), help="Write the trained network as a config file (YAML).")
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits of the numbers shown (JSON always has full precision).",
+)
+@click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay the summary out for.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Force colour on or off (default: on for a terminal; NO_COLOR is honoured).",
+)
+@handle_errors
+def train(
+    config: str | None,
+    data: str | None,
+    epochs: int | None,
+    steps: int | None,
+    output_format: str,
+    output: str | None,
+    save: str | None,
+    precision: int,
+    width: int | None,
+    color: bool | None,
+) -> None:
+    """Train CONFIG for its configured epochs or steps, then summarise: the loss per epoch as a chart,
+    the final loss, the accuracy (softmax or sigmoid outputs with 0/1 targets), gradient diagnostics
+    (vanishing or exploding gradients said in words) and the trained parameters.
+
+    A progress bar shows on stderr when it is a terminal. A value that overflows stops the run at
+    once, naming the step, layer, neuron and quantity (exit status 3).
+
+    \b
+    Examples:
+      backprop train iris
+      backprop train iris --format json -o run.json
+      backprop train iris --save trained.yaml && backprop trace trained.yaml --phase summary
+      backprop train lr_too_large --steps 300
+    """
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.output import open_output
+    from backprop_cli.train import Trainer
+
+    if epochs is not None and steps is not None:
+        raise ConfigError("both --epochs and --steps given; expected one of them", path="--epochs")
+    spec, path = load(config, data, steps)
+    if epochs is not None:
+        spec = replace(spec, training=replace(spec.training, epochs=epochs, steps=None))
+    inputs = [path] + ([Path(data)] if data else [])
+    if save is not None and output is not None and Path(save).resolve() == Path(output).resolve():
+        raise ConfigError("--save and --output name the same file; expected two files", path="--save")
+    trainer = Trainer(spec)
+    result = _run_with_progress(trainer, spec.source)
+    if save is not None:
+        _save(result, save, inputs)
+    with open_output(output, inputs=inputs) as stream:
+        if output_format == "json":
+            import json
+
+            from backprop_cli.render.train_summary import summary_dict
+
+            stream.write(json.dumps(summary_dict(result), ensure_ascii=False, allow_nan=False) + "\n")
+            return
+        from rich.console import Console
+
+        from backprop_cli.render.numbers import NumberFormat
+        from backprop_cli.render.train_summary import summary
+
+        if stream is sys.stdout:
+            console = Console(
+                file=stream,
+                width=width,
+                force_terminal=True if color else None,
+                color_system=None if color is False else "auto",
+                highlight=False,
+            )
+        else:
+            console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
+        console.print(summary(result, NumberFormat(precision)))
+        if save is not None:
+            console.print(f"saved the trained network to {save}", highlight=False, markup=False)
+
+
+def _run_with_progress(trainer: Trainer, source: str) -> TrainResult:
+    """Run the trainer with a transient rich progress bar on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return trainer.run()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("training {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps"),
+        TimeElapsedColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(source, total=len(trainer.schedule))
+        return trainer.run(lambda done, total: bar.update(task, completed=done))
+
+
+def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
+    import yaml
+
+    from backprop_cli.output import open_output
+    from backprop_cli.train import trained_config
+
+    text = yaml.safe_dump(trained_config(result), sort_keys=False, allow_unicode=True, default_flow_style=None)
+    classes = result.spec.data.class_names
+    head = [
+        "# yaml-language-server: $schema=backprop-config.schema.json",
+        f"# Written by `backprop train` from {result.spec.source} after {result.steps} steps;",
+        f"# final loss on all data {result.final.loss!r}.",
+    ]
+    if classes:
+        head.append(f"# Targets are one-hot over the classes, in this order: {', '.join(classes)}.")
+    with open_output(target, inputs=inputs) as stream:
+        stream.write("\n".join(head) + "\n" + text)

@@ -1,0 +1,153 @@
+"""Gradient diagnostics: how healthy each layer's gradients and activations are, step by step.
+
+Per layer and step (all on the batch of that step):
+
+- gradient norm ‖∂L/∂W‖: the Frobenius norm of the layer's reduced weight gradient;
+- update-to-weight ratio ‖W_new − W‖ / ‖W‖: how much of the weights one step changes
+  (around 1e-3 is the usual rule of thumb; far below, the layer barely learns);
+- dead ReLUs: the share of a relu layer's units whose z ≤ 0 for every sample of the batch
+  (their output and gradient are 0, so their weights do not learn);
+- saturated units: the share of a sigmoid/tanh layer's outputs (samples × units) that sit on a flat
+  tail: σ(z) < 0.01 or > 0.99 (there σ' = a(1 − a) < 0.0099, under 4% of its maximum 0.25), or
+  |tanh z| > 0.99 (tanh' = 1 − a² < 0.0199, under 2% of its maximum 1).
+
+Vanishing/exploding: the first layer's gradient norm divided by the last layer's. Below 1e-2 (two
+orders of magnitude smaller) the gradients vanish on their way to the input; above 1e2 they explode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.spec import Array
+from backprop_cli.trace import StepRecord
+
+SATURATION = 0.99  # σ outside [1 − 0.99, 0.99], |tanh| above 0.99
+ORDERS = 2  # vanishing/exploding when first/last gradient norms differ by this many orders of magnitude
+THRESHOLD = 10.0**ORDERS
+_SHORT = NumberFormat(3)
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """One layer's diagnostics at one step; a share is None where it does not apply."""
+
+    layer: str
+    activation: str
+    grad_norm: float
+    update_ratio: float | None  # None when the weights are all zero or frozen
+    dead_relu: float | None  # relu layers only
+    saturated: float | None  # sigmoid and tanh layers only
+
+
+def layer_stats(
+    layer: str, activation: str, z: Array, a: Array, grad_w: Array, old_w: Array, new_w: Array, frozen: bool
+) -> LayerStats:
+    """Diagnostics of one layer from its batch z, a (batch, units), reduced weight gradient and update."""
+    norm_w = float(np.linalg.norm(old_w))
+    ratio = None if frozen or norm_w == 0 else float(np.linalg.norm(new_w - old_w)) / norm_w
+    dead = float(np.mean(np.all(z <= 0, axis=0))) if activation == "relu" else None
+    saturated = None
+    if activation == "sigmoid":
+        saturated = float(np.mean((a < 1 - SATURATION) | (a > SATURATION)))
+    elif activation == "tanh":
+        saturated = float(np.mean(np.abs(a) > SATURATION))
+    return LayerStats(layer, activation, float(np.linalg.norm(grad_w)), ratio, dead, saturated)
+
+
+def from_record(rec: StepRecord) -> list[LayerStats]:
+    """Diagnostics of a traced step, input layer first."""
+    weights = {u.layer: u for u in rec.updates if u.kind == "weights"}
+    out = []
+    for fwd in rec.forward:
+        u = weights[fwd.layer]
+        out.append(layer_stats(fwd.layer, fwd.activation, fwd.z, fwd.a, u.grad, u.old, u.new, u.frozen))
+    return out
+
+
+@dataclass(frozen=True)
+class Flow:
+    """How the gradient norm changes from the last layer to the first."""
+
+    first: str
+    last: str
+    first_norm: float
+    last_norm: float
+
+    @property
+    def ratio(self) -> float:
+        """first / last; inf when the last layer's norm is 0 and the first's is not, 1 when both are 0."""
+        if self.last_norm == 0:
+            return 1.0 if self.first_norm == 0 else math.inf
+        return self.first_norm / self.last_norm
+
+    @property
+    def verdict(self) -> str:
+        """'vanishing', 'exploding' or 'ok'."""
+        if self.ratio < 1 / THRESHOLD:
+            return "vanishing"
+        if self.ratio > THRESHOLD:
+            return "exploding"
+        return "ok"
+
+    def orders(self) -> float:
+        """Orders of magnitude between the two norms (log10 of the ratio, signed)."""
+        r = self.ratio
+        if r == 0:
+            return -math.inf
+        return math.log10(r) if math.isfinite(r) else math.inf
+
+
+def flow(stats: Sequence[LayerStats]) -> Flow | None:
+    """First-versus-last gradient norms; None for a single-layer network."""
+    if len(stats) < 2:
+        return None
+    return Flow(stats[0].layer, stats[-1].layer, stats[0].grad_norm, stats[-1].grad_norm)
+
+
+def describe_flow(f: Flow, num: NumberFormat = _SHORT, *, where: str = "") -> str:
+    """The verdict in words, with the threshold stated."""
+    rule = f"flagged when they differ by {ORDERS} orders of magnitude ({THRESHOLD:g}×) or more"
+    norms = (
+        f"‖∂L/∂W‖ of the first layer {f.first} = {num(f.first_norm)}, "
+        f"of the last layer {f.last} = {num(f.last_norm)}{where}"
+    )
+    if f.verdict == "vanishing":
+        return (
+            f"vanishing gradients: {norms}; the first layer's gradient is {-f.orders():.1f} orders of magnitude "
+            f"smaller, so the layers near the input barely learn ({rule})"
+        )
+    if f.verdict == "exploding":
+        return (
+            f"exploding gradients: {norms}; the first layer's gradient is {f.orders():.1f} orders of magnitude "
+            f"larger, so the layers near the input take huge steps ({rule})"
+        )
+    return f"no vanishing or exploding gradients: {norms} (ratio {num(f.ratio)}; {rule})"
+
+
+def mean_stats(steps: Sequence[Sequence[LayerStats]]) -> list[LayerStats]:
+    """Per layer, the mean of each diagnostic over ``steps`` (Nones stay None)."""
+
+    def mean(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return float(np.mean(present)) if present else None
+
+    out = []
+    for column in zip(*steps, strict=True):
+        first = column[0]
+        out.append(
+            LayerStats(
+                first.layer,
+                first.activation,
+                float(np.mean([s.grad_norm for s in column])),
+                mean([s.update_ratio for s in column]),
+                mean([s.dead_relu for s in column]),
+                mean([s.saturated for s in column]),
+            )
+        )
+    return out

@@ -1,0 +1,94 @@
+"""Gradient diagnostics as tables: for ``backprop train``'s summary and ``backprop trace --diagnostics``.
+
+Pure layout over :mod:`backprop_cli.diagnostics`; numbers go through NumberFormat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from backprop_cli.diagnostics import ORDERS, SATURATION, THRESHOLD, LayerStats, describe_flow, flow, from_record
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.trace import StepRecord
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def diagnostics_table(
+    rows: Sequence[tuple[LayerStats, ...]], fmt: NumberFormat, *, title: str, labels: Sequence[str] = ()
+) -> Table:
+    """One row per layer (and per label, e.g. a step): gradient norm, update ratio, dead and saturated shares."""
+    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+    if labels:
+        table.add_column("step", justify="right")
+    for name in ("layer", "activation"):
+        table.add_column(name)
+    for name in ("‖∂L/∂W‖", "‖ΔW‖/‖W‖", "dead ReLU", "saturated"):
+        table.add_column(name, justify="right")
+    for k, stats in enumerate(rows):
+        for s in stats:
+            cells = [Text(labels[k])] if labels else []
+            cells += [
+                Text(s.layer, style="cyan"),
+                Text(s.activation),
+                Text(fmt(s.grad_norm)),
+                Text("" if s.update_ratio is None else fmt(s.update_ratio)),
+                Text(_share(s.dead_relu)),
+                Text(_share(s.saturated)),
+            ]
+            table.add_row(*cells)
+    return table
+
+
+DIAGNOSTICS_NOTE = (
+    "‖∂L/∂W‖: norm of the layer's weight gradient; ‖ΔW‖/‖W‖: the step's change relative to the weights "
+    "(about 1e-3 is healthy); dead ReLU: share of relu units with z ≤ 0 on every sample of the batch; "
+    f"saturated: share of sigmoid outputs outside [{1 - SATURATION:.2f}, {SATURATION}] or tanh outputs "
+    f"beyond ±{SATURATION}. Vanishing/exploding: first versus last layer's ‖∂L/∂W‖, flagged at "
+    f"{ORDERS} orders of magnitude ({THRESHOLD:g}×)."
+)
+
+
+class Tap:
+    """Passes a trace's step records through, keeping each step's diagnostics until its table is shown."""
+
+    def __init__(self, records: Iterable[StepRecord]) -> None:
+        self._records = records
+        self._pending: list[tuple[int, list[LayerStats]]] = []
+        self._noted = False  # the explanation is shown under the first table only
+
+    def __iter__(self) -> Iterator[StepRecord]:
+        for rec in self._records:
+            self._pending.append((rec.step, from_record(rec)))
+            yield rec
+
+    def tables(
+        self, fmt: NumberFormat, *, before: int | None = None, steps: frozenset[int] = frozenset()
+    ) -> list[RenderableType]:
+        """The tables of the steps seen so far before step ``before`` (all when None), for the wanted ``steps``."""
+        ready = [(k, s) for k, s in self._pending if before is None or k < before]
+        self._pending = [(k, s) for k, s in self._pending if not (before is None or k < before)]
+        out = []
+        for k, s in ready:
+            if not steps or k in steps:
+                out.append(step_table(k, s, fmt, note=not self._noted))
+                self._noted = True
+        return out
+
+
+def step_table(step: int, stats: Sequence[LayerStats], fmt: NumberFormat, *, note: bool = True) -> RenderableType:
+    """One traced step's diagnostics: the table, then the vanishing/exploding verdict in words."""
+    table = diagnostics_table([tuple(stats)], fmt, title=f"Gradient diagnostics · step {step}")
+    if note:
+        table.caption = Text(DIAGNOSTICS_NOTE)
+        table.caption_justify = "left"
+    f = flow(stats)
+    verdict = Text(describe_flow(f, fmt) if f is not None else "one layer: no first-versus-last gradient comparison")
+    return Group(table, verdict)

@@ -1,0 +1,202 @@
+"""``backprop train``'s summary: as rich renderables for a terminal, or as a JSON-able dict.
+
+Pure layout over a :class:`~backprop_cli.train.TrainResult`; numbers go through NumberFormat
+(JSON keeps full precision). Cells are ``Text`` so names are never read as rich markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from backprop_cli.diagnostics import ORDERS, LayerStats, describe_flow
+from backprop_cli.render.chart import column_chart
+from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.spec import NetworkSpec
+from backprop_cli.trace import param_name
+from backprop_cli.train import Accuracy, TrainResult
+
+FORMAT = "backprop-train"
+VERSION = 1
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def schedule_text(spec: NetworkSpec, steps: int, per_epoch: int, batch_size: int) -> str:
+    """How the run is cut into steps: epochs or steps, batch size, shuffling and its seed."""
+    t = spec.training
+    if t.epochs is not None:
+        what = f"{_plural(t.epochs, 'epoch')} × {_plural(per_epoch, 'step')} = {_plural(steps, 'step')}"
+    else:
+        what = f"{_plural(steps, 'step')} (one pass over the data = {_plural(per_epoch, 'step')})"
+    order = f"shuffled each pass with seed {t.seed or 0}" if t.shuffle else "rows in order"
+    return f"{what}, batch size {batch_size}, {order}"
+
+
+def accuracy_text(acc: Accuracy, spec: NetworkSpec, before: Accuracy | None = None) -> str:
+    classes = f"; classes: {', '.join(spec.data.class_names)}" if spec.data.class_names else ""
+    earlier = f"; before training {before.share:.1%}" if before is not None else ""
+    return f"{acc.share:.1%} ({acc.correct} of {acc.total} rows right{earlier}){classes}"
+
+
+def data_source(spec: NetworkSpec) -> str:
+    """The data's origin; a built-in example's data file by its name, so output does not depend on the install."""
+    from backprop_cli.examples import EXAMPLES_DIR
+
+    source = Path(spec.data.source)
+    if source.is_absolute() and source.parent == EXAMPLES_DIR.resolve():
+        return source.name
+    return spec.data.source
+
+
+def summary(result: TrainResult, fmt: NumberFormat) -> RenderableType:
+    """The terminal summary: setup, loss chart, final loss and accuracy, diagnostics, trained parameters."""
+    spec = result.spec
+    parts: list[RenderableType] = []
+    if spec.description:
+        parts.append(Text(spec.description, style="italic"))
+    parts.append(Text(f"backprop train · {spec.source}", style="bold"))
+    layers = " → ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
+    opt = spec.optimizer
+    parts.append(
+        Text(
+            f"network: {len(spec.inputs)} inputs → {layers}; loss {spec.loss.name} ({spec.loss.reduction}); "
+            f"optimizer {opt.name} (η = {fmt(opt.learning_rate)}); data: {spec.data.rows} rows ({data_source(spec)})\n"
+            f"run: {schedule_text(spec, result.steps, result.steps_per_epoch, result.batch_size)}"
+        )
+    )
+    losses = [p.loss for p in result.history]
+    x_label = "epoch" if spec.training.epochs is not None else "pass over the data"
+    parts.append(Text("\nLoss on all data rows, before training (0) and after each pass", style="bold"))
+    parts.append(Text("\n".join(column_chart(losses, fmt=NumberFormat(3), x_label=x_label))))
+    before, final = result.before, result.final
+    lines = Text()
+    lines.append("final loss: ", style="bold")
+    lines.append(f"{fmt(final.loss)} on all data (before training: {fmt(before.loss)})")
+    if final.batch_loss is not None:
+        lines.append(f"; mean batch loss over the last pass: {fmt(final.batch_loss)}")
+    if final.accuracy is not None:
+        lines.append("\ntraining accuracy: ", style="bold")
+        lines.append(accuracy_text(final.accuracy, spec, before.accuracy))
+    parts.append(lines)
+    if result.first_step:
+        table = diagnostics_table(
+            [result.first_step, result.mean],
+            fmt,
+            title="Gradient diagnostics",
+            labels=["1", f"mean of {result.steps}"],
+        )
+        table.caption = Text(DIAGNOSTICS_NOTE)
+        table.caption_justify = "left"
+        parts.append(table)
+        verdicts = Text()
+        first_flow, mean_flow = result.flow_first, result.flow_mean
+        if first_flow is not None and mean_flow is not None:
+            verdicts.append("at step 1: ", style="bold")
+            verdicts.append(describe_flow(first_flow, fmt))
+            verdicts.append(f"\nover all {result.steps} steps (mean norms): ", style="bold")
+            verdicts.append(describe_flow(mean_flow, fmt))
+        else:
+            verdicts.append("one layer: no first-versus-last gradient comparison")
+        parts.append(verdicts)
+    parts.append(parameters_table(result, fmt))
+    return Group(*parts)
+
+
+def parameters_table(result: TrainResult, fmt: NumberFormat) -> Table:
+    table = Table(title=Text("Trained parameters", style="bold"), title_justify="left", box=box.SIMPLE_HEAD)
+    for name, justify in (("name", "left"), ("before", "right"), ("after", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True):
+        frozen = " (frozen)"
+        for j in range(w.shape[0]):
+            for i in range(w.shape[1]):
+                mark = frozen if "weights" in layer.frozen else ""
+                table.add_row(
+                    Text(param_name(layer.name, "weights", (j, i)) + mark, style="cyan"),
+                    Text(fmt(layer.weights[j, i])),
+                    Text(fmt(w[j, i])),
+                )
+        if b is not None and layer.biases is not None:
+            for j in range(b.shape[0]):
+                mark = frozen if "biases" in layer.frozen else ""
+                table.add_row(
+                    Text(param_name(layer.name, "biases", (j,)) + mark, style="cyan"),
+                    Text(fmt(layer.biases[j])),
+                    Text(fmt(b[j])),
+                )
+    return table
+
+
+def _stats_dict(stats: Sequence[LayerStats]) -> list[dict[str, Any]]:
+    return [
+        {
+            "layer": s.layer,
+            "activation": s.activation,
+            "grad_norm": s.grad_norm,
+            "update_ratio": s.update_ratio,
+            "dead_relu": s.dead_relu,
+            "saturated": s.saturated,
+        }
+        for s in stats
+    ]
+
+
+def _acc_dict(acc: Accuracy | None) -> dict[str, Any] | None:
+    return None if acc is None else {"correct": acc.correct, "total": acc.total, "share": acc.share}
+
+
+def summary_dict(result: TrainResult) -> dict[str, Any]:
+    """``--format json``: the summary with the per-epoch history, full precision."""
+    spec = result.spec
+    flows: dict[str, Any] = {}
+    for key, f in (("step1", result.flow_first), ("mean", result.flow_mean)):
+        if f is not None:
+            flows[key] = {
+                "first_layer": f.first,
+                "last_layer": f.last,
+                "first_norm": f.first_norm,
+                "last_norm": f.last_norm,
+                "ratio": f.ratio if f.ratio != float("inf") else None,
+                "verdict": f.verdict,
+                "text": describe_flow(f, NumberFormat(3)),
+            }
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": dict(spec.normalised),
+        "steps": result.steps,
+        "steps_per_epoch": result.steps_per_epoch,
+        "batch_size": result.batch_size,
+        "loss_before": result.before.loss,
+        "loss_final": result.final.loss,
+        "accuracy_before": _acc_dict(result.before.accuracy),
+        "accuracy": _acc_dict(result.final.accuracy),
+        "history": [
+            {
+                "epoch": p.epoch,
+                "step": p.step,
+                "loss": p.loss,
+                "batch_loss": p.batch_loss,
+                "accuracy": None if p.accuracy is None else p.accuracy.share,
+                "diagnostics": _stats_dict(p.diagnostics),
+            }
+            for p in result.history
+        ],
+        "diagnostics": {
+            "step1": _stats_dict(result.first_step),
+            "mean": _stats_dict(result.mean),
+            "flow": flows,
+            "threshold_orders": ORDERS,
+        },
+        "parameters": result.parameters(),
+    }

@@ -1,0 +1,335 @@
+"""Many steps, fast: forward, backward and update on whole batches, without trace records.
+
+The arithmetic is the engine's (:mod:`backprop_cli.engine`): the same batches (``engine.batches``,
+shuffled per pass with the seed), the same activations, losses and combined δ, the same optimizer
+called in the same order with the same keys, the same located checks for non-finite values. What
+it leaves out is the per-sample record keeping: gradients are reduced with one matrix product
+(Σ_s δ_s·a_prevᵀ = δᵀ·A) instead of being kept per sample, and no loss-after pass is run. The
+parameters agree with ``Engine.run()`` to rounding (tests/test_train.py holds them to 1e-12).
+
+Never prints: progress is reported through a callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_cli.diagnostics import Flow, LayerStats, flow, layer_stats, mean_stats
+from backprop_cli.engine import _check, batches
+from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
+from backprop_cli.optim import Optimizer, make_optimizer
+from backprop_cli.spec import Array, NetworkSpec
+
+Progress = Callable[[int, int], None]  # (steps done, total steps)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    correct: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.total
+
+
+def accuracy(spec: NetworkSpec, a_out: Array, y: Array) -> Accuracy | None:
+    """Share of rows classified right, for class targets (0/1) on a softmax or sigmoid output; else None.
+
+    softmax: the predicted class is the largest output, the true class the target's 1 (one per row).
+    sigmoid: each output is read as yes when ≥ 0.5; a row is right when every output is.
+    """
+    if not np.isin(y, (0.0, 1.0)).all():
+        return None
+    activation = spec.layers[-1].activation
+    if activation == "softmax" and (y.sum(axis=1) == 1).all():
+        right = np.argmax(a_out, axis=1) == np.argmax(y, axis=1)
+    elif activation == "sigmoid":
+        right = ((a_out >= 0.5) == (y == 1.0)).all(axis=1)
+    else:
+        return None
+    return Accuracy(int(right.sum()), int(y.shape[0]))
+
+
+@dataclass(frozen=True)
+class EpochPoint:
+    """The state after ``epoch`` passes (epoch 0: before training)."""
+
+    epoch: int
+    step: int  # steps done so far
+    loss: float  # on all data rows
+    accuracy: Accuracy | None
+    batch_loss: float | None  # mean of this epoch's batch losses, before each update (None for epoch 0)
+    diagnostics: tuple[LayerStats, ...]  # means over this epoch's steps (empty for epoch 0)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    spec: NetworkSpec
+    steps: int
+    steps_per_epoch: int  # one pass over the data
+    batch_size: int
+    history: tuple[EpochPoint, ...]  # epoch 0 first
+    weights: tuple[Array, ...]
+    biases: tuple[Array | None, ...]
+    first_step: tuple[LayerStats, ...]  # diagnostics of step 1
+    mean: tuple[LayerStats, ...]  # diagnostics averaged over every step
+
+    @property
+    def before(self) -> EpochPoint:
+        return self.history[0]
+
+    @property
+    def final(self) -> EpochPoint:
+        return self.history[-1]
+
+    @property
+    def flow_first(self) -> Flow | None:
+        return flow(self.first_step)
+
+    @property
+    def flow_mean(self) -> Flow | None:
+        return flow(self.mean)
+
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        """The trained parameters in the JSON contract's layout: {layer: {weights, biases}}."""
+        out: dict[str, dict[str, Any]] = {}
+        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
+            out[layer.name] = {"weights": w.tolist()} | ({} if b is None else {"biases": b.tolist()})
+        return out
+
+
+class Trainer:
+    """Runs the configured steps of ``spec`` on whole batches; see the module docstring."""
+
+    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None) -> None:
+        self.spec = spec
+        self.optimizer = optimizer or make_optimizer(spec.optimizer)
+        self.weights: list[Array] = [layer.weights.astype(np.float64, copy=True) for layer in spec.layers]
+        self.biases: list[Array | None] = [
+            None if layer.biases is None else layer.biases.astype(np.float64, copy=True) for layer in spec.layers
+        ]
+        self.schedule = batches(spec.data.rows, spec.training)
+        self.batch_size = min(spec.training.batch_size or spec.data.rows, spec.data.rows)
+
+    # ------------------------------------------------------------ the arithmetic
+
+    def forward(self, x: Array, step: int, during: str = "") -> tuple[list[Array], list[Array]]:
+        """(z of every layer, activations with the input first), checked for non-finite values."""
+        zs: list[Array] = []
+        acts: list[Array] = [x]
+        a = x
+        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
+            z = a @ w.T
+            if b is not None:
+                z = z + b
+            _check(z, step=step, layer=layer.name, quantity="weighted sum z" + during)
+            a = ACTIVATIONS[layer.activation].forward(z, layer.negative_slope)
+            _check(a, step=step, layer=layer.name, quantity="activation a" + during)
+            zs.append(z)
+            acts.append(a)
+        return zs, acts
+
+    def batch_loss(self, z_out: Array, a_out: Array, y: Array, step: int, during: str = "") -> float:
+        loss = LOSSES[self.spec.loss.name]
+        terms = loss.terms(a_out, y, z_out)
+        _check(terms, step=step, layer=self.spec.layers[-1].name, quantity=f"{loss.name} loss term{during}")
+        per_sample = terms.sum(axis=1)
+        return float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
+
+    def evaluate(self, step: int) -> tuple[float, Accuracy | None]:
+        """Loss and accuracy on every data row with the current parameters."""
+        x, y = self.spec.data.x, self.spec.data.y
+        during = f" (evaluating all data after step {step})" if step else " (evaluating all data)"
+        with np.errstate(all="ignore"):
+            zs, acts = self.forward(x, step, during)
+            value = self.batch_loss(zs[-1], acts[-1], y, step, during)
+        return value, accuracy(self.spec, acts[-1], y)
+
+    def gradients(
+        self, x: Array, y: Array, step: int
+    ) -> tuple[float, list[Array], list[Array], list[Array], list[Array | None]]:
+        """(batch loss, zs, activations, reduced ∂L/∂W per layer, reduced ∂L/∂b per layer)."""
+        spec = self.spec
+        layers = spec.layers
+        zs, acts = self.forward(x, step)
+        value = self.batch_loss(zs[-1], acts[-1], y, step)
+        loss_op = LOSSES[spec.loss.name]
+        out = layers[-1]
+        if loss_op.combined is not None and loss_op.pairs_with == out.activation:
+            delta = loss_op.combined(acts[-1], y)
+        else:
+            dl_da = loss_op.grad(acts[-1], y, zs[-1])
+            _check(dl_da, step=step, layer=out.name, quantity="∂L/∂a of the output")
+            delta = self._through(len(layers) - 1, dl_da, zs, acts)
+        scale = 1.0 / x.shape[0] if spec.loss.reduction == "mean" else 1.0
+        grads_w: list[Array] = [np.empty(0)] * len(layers)
+        grads_b: list[Array | None] = [None] * len(layers)
+        for index in range(len(layers) - 1, -1, -1):
+            layer = layers[index]
+            _check(delta, step=step, layer=layer.name, quantity="δ = ∂L/∂z")
+            grad_w: Array = (delta.T @ acts[index]) * scale
+            _check(grad_w, step=step, layer=layer.name, quantity="weight gradient ∂L/∂w")
+            grads_w[index] = grad_w
+            if self.biases[index] is not None:
+                grads_b[index] = delta.sum(axis=0) * scale
+            if index > 0:
+                upstream = delta @ self.weights[index]
+                _check(upstream, step=step, layer=layer.name, quantity="∂L/∂a of the layer below")
+                delta = self._through(index - 1, upstream, zs, acts)
+        return value, zs, acts, grads_w, grads_b
+
+    def _through(self, index: int, upstream: Array, zs: list[Array], acts: list[Array]) -> Array:
+        """δ = ∂L/∂a × ∂a/∂z for layer ``index`` (through the softmax Jacobian for softmax)."""
+        layer = self.spec.layers[index]
+        a = acts[index + 1]
+        if layer.activation == "softmax":
+            delta: Array = np.einsum("bk,bkj->bj", upstream, softmax_jacobian(a))
+            return delta
+        local = ACTIVATIONS[layer.activation].derivative(zs[index], a, layer.negative_slope)
+        delta = upstream * local
+        return delta
+
+    def step(self, number: int, rows: tuple[int, ...] | Array) -> tuple[float, list[LayerStats]]:
+        """One update on the batch ``rows``: (the batch loss before it, the layers' diagnostics)."""
+        idx = np.asarray(rows, dtype=np.intp)
+        x, y = self.spec.data.x[idx], self.spec.data.y[idx]
+        stats: list[LayerStats] = []
+        with np.errstate(all="ignore"):  # non-finite values are caught by _check, located
+            value, zs, acts, grads_w, grads_b = self.gradients(x, y, number)
+            for index, layer in enumerate(self.spec.layers):
+                pairs: list[tuple[str, Array | None, Array | None]] = [
+                    ("weights", self.weights[index], grads_w[index]),
+                    ("biases", self.biases[index], grads_b[index]),
+                ]
+                old_w = self.weights[index]
+                for kind, old, grad in pairs:
+                    if old is None or grad is None or kind in layer.frozen:
+                        continue
+                    new = self.optimizer.step(f"{layer.name}.{kind}", old, grad).new
+                    _check(new, step=number, layer=layer.name, quantity=f"updated {kind}")
+                    if kind == "weights":
+                        self.weights[index] = new
+                    else:
+                        self.biases[index] = new
+                stats.append(
+                    layer_stats(
+                        layer.name,
+                        layer.activation,
+                        zs[index],
+                        acts[index + 1],
+                        grads_w[index],
+                        old_w,
+                        self.weights[index],
+                        "weights" in layer.frozen,
+                    )
+                )
+        return value, stats
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, progress: Progress | None = None) -> TrainResult:
+        """Every configured step, with the loss on all data after each pass over it."""
+        total = len(self.schedule)
+        per_epoch = -(-self.spec.data.rows // self.batch_size)
+        loss0, acc0 = self.evaluate(0)
+        history = [EpochPoint(0, 0, loss0, acc0, None, ())]
+        first: list[LayerStats] = []
+        epoch_losses: list[float] = []
+        epoch_stats: list[list[LayerStats]] = []
+        epochs: list[tuple[tuple[LayerStats, ...], int]] = []
+        every = max(1, total // 500)
+        for number, rows in enumerate(self.schedule, start=1):
+            value, stats = self.step(number, rows)
+            if number == 1:
+                first = stats
+            epoch_losses.append(value)
+            epoch_stats.append(stats)
+            if number % per_epoch == 0 or number == total:
+                loss, acc = self.evaluate(number)
+                epoch_mean = tuple(mean_stats(epoch_stats))
+                batch_loss = float(np.mean(epoch_losses))
+                history.append(EpochPoint(-(-number // per_epoch), number, loss, acc, batch_loss, epoch_mean))
+                epochs.append((epoch_mean, len(epoch_stats)))
+                epoch_losses, epoch_stats = [], []
+            if progress is not None and (number % every == 0 or number == total):
+                progress(number, total)
+        return TrainResult(
+            spec=self.spec,
+            steps=total,
+            steps_per_epoch=per_epoch,
+            batch_size=self.batch_size,
+            history=tuple(history),
+            weights=tuple(self.weights),
+            biases=tuple(self.biases),
+            first_step=tuple(first),
+            mean=tuple(_run_mean(epochs)),
+        )
+
+
+def _run_mean(epochs: list[tuple[tuple[LayerStats, ...], int]]) -> list[LayerStats]:
+    """Per layer, the mean of each diagnostic over every step, from the epochs' means and step counts."""
+    if not epochs:
+        return []
+
+    def mean(values: list[tuple[float | None, int]]) -> float | None:
+        present = [(v, n) for v, n in values if v is not None]
+        return sum(v * n for v, n in present) / sum(n for _, n in present) if present else None
+
+    out: list[LayerStats] = []
+    for index, first in enumerate(epochs[0][0]):
+        column = [(stats[index], n) for stats, n in epochs]
+        out.append(
+            LayerStats(
+                first.layer,
+                first.activation,
+                mean([(s.grad_norm, n) for s, n in column]) or 0.0,
+                mean([(s.update_ratio, n) for s, n in column]),
+                mean([(s.dead_relu, n) for s, n in column]),
+                mean([(s.saturated, n) for s, n in column]),
+            )
+        )
+    return out
+
+
+def train(spec: NetworkSpec, progress: Progress | None = None) -> TrainResult:
+    """Train ``spec`` for its configured steps or epochs. Raises NumericalFault at the first non-finite value."""
+    return Trainer(spec).run(progress)
+
+
+def trained_config(result: TrainResult) -> dict[str, Any]:
+    """The trained network as a config mapping that ``backprop trace`` accepts (data written inline)."""
+    spec = result.spec
+    layers: list[dict[str, Any]] = []
+    for layer, w, b in zip(spec.layers, result.weights, result.biases, strict=True):
+        entry: dict[str, Any] = {"name": layer.name, "units": layer.units, "activation": layer.activation}
+        if layer.activation == "leaky_relu":
+            entry["negative_slope"] = layer.negative_slope
+        entry["weights"] = w.tolist()
+        if b is None:
+            entry["bias"] = False
+        else:
+            entry["biases"] = b.tolist()
+        if layer.frozen:
+            entry["frozen"] = sorted(layer.frozen)
+        layers.append(entry)
+    optimizer = {k: v for k, v in spec.normalised.get("optimizer", {}).items() if v is not None} or {
+        "name": spec.optimizer.name,
+        "learning_rate": spec.optimizer.learning_rate,
+    }
+    t = spec.training
+    given = {"steps": t.steps, "epochs": t.epochs, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
+    training = {k: v for k, v in given.items() if v is not None and v is not False}
+    described = spec.description or "a trained network"
+    return {
+        "description": f"{described} (trained: {result.steps} steps by backprop train)",
+        "network": {"inputs": list(spec.inputs), "layers": layers},
+        "loss": {"name": spec.loss.name, "reduction": spec.loss.reduction},
+        "optimizer": optimizer,
+        "data": [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(spec.data.x, spec.data.y, strict=True)],
+        "training": training,
+    }

@@ -1,0 +1,94 @@
+"""Gradient diagnostics by hand, traced and lean paths agreeing, and `trace --diagnostics`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from backprop_cli.cli import main
+from backprop_cli.diagnostics import Flow, describe_flow, flow, from_record, layer_stats
+from backprop_cli.engine import Engine
+from backprop_cli.errors import ExitCode
+from backprop_cli.spec import TrainingSpec
+from backprop_cli.train import Trainer
+from tests.strategies import make_spec
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": None, "FORCE_COLOR": None})
+
+
+def test_layer_stats_by_hand() -> None:
+    z = np.array([[-1.0, 2.0, 0.0], [-0.5, -1.0, 0.0]])
+    relu = layer_stats(
+        "h",
+        "relu",
+        z,
+        np.maximum(z, 0),
+        grad_w=np.array([[3.0, 4.0]]),  # ‖·‖ = 5
+        old_w=np.array([[6.0, 8.0]]),  # ‖·‖ = 10
+        new_w=np.array([[6.3, 8.4]]),  # ΔW = (0.3, 0.4), ‖ΔW‖ = 0.5
+        frozen=False,
+    )
+    assert relu.grad_norm == 5.0
+    assert relu.update_ratio == pytest.approx(0.05, rel=1e-12)
+    assert relu.dead_relu == pytest.approx(2 / 3)  # units 1 and 3 have z ≤ 0 on both samples
+    assert relu.saturated is None
+    a = np.array([[0.995, 0.5], [0.2, 0.001]])
+    sig = layer_stats("s", "sigmoid", a, a, np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), False)
+    assert sig.saturated == 0.5 and sig.dead_relu is None and sig.update_ratio is None  # ‖W‖ = 0
+    t = np.array([[-0.999, 0.98, 0.995, 0.1]])
+    assert layer_stats("t", "tanh", t, t, t, t, t, True).saturated == 0.5
+
+
+def test_flow_thresholds_and_words() -> None:
+    assert Flow("h1", "out", 1e-5, 1e-2).verdict == "vanishing"  # 3 orders smaller
+    assert Flow("h1", "out", 1e-3, 1e-2).verdict == "ok"  # 1 order: under the threshold
+    assert Flow("h1", "out", 50.0, 0.1).verdict == "exploding"  # 500×
+    assert Flow("h1", "out", 0.0, 0.0).ratio == 1.0
+    assert Flow("h1", "out", 1.0, 0.0).ratio == math.inf
+    words = describe_flow(Flow("h1", "out", 1e-5, 1e-2))
+    assert words.startswith("vanishing gradients") and "3.0 orders of magnitude smaller" in words
+    assert "2 orders of magnitude (100×)" in words
+    assert describe_flow(Flow("h1", "out", 50.0, 0.1)).startswith("exploding gradients")
+
+
+def test_traced_and_lean_diagnostics_agree() -> None:
+    spec = make_spec([3, 4, 4, 2], ["relu", "tanh", "identity"], "mse", seed=5, rows=4)
+    spec = replace(spec, training=TrainingSpec(steps=3, batch_size=2))
+    traced = [from_record(rec) for rec in Engine(spec).run()]
+    trainer = Trainer(spec)
+    lean = [trainer.step(k, rows)[1] for k, rows in enumerate(trainer.schedule, start=1)]
+    for t_step, l_step in zip(traced, lean, strict=True):
+        for t, m in zip(t_step, l_step, strict=True):
+            assert (t.layer, t.activation, t.dead_relu, t.saturated) == (
+                m.layer,
+                m.activation,
+                m.dead_relu,
+                m.saturated,
+            )
+            assert t.grad_norm == pytest.approx(m.grad_norm, rel=1e-12)
+            assert t.update_ratio == pytest.approx(m.update_ratio, rel=1e-9)
+    first = flow(traced[0])
+    assert first is not None and (first.first, first.last) == ("layer1", "layer3")
+
+
+def test_trace_diagnostics_adds_a_table_per_shown_step() -> None:
+    result = invoke("trace", "deep_sigmoid", "--diagnostics", "--phase", "summary", "--step", "2", "--width", "200")
+    assert result.exit_code == 0, result.stderr
+    out = result.output
+    assert "Gradient diagnostics · step 2" in out and "step 1" not in out.replace("Step 1 of", "")
+    assert "vanishing gradients" in out and "‖∂L/∂W‖" in out
+    single = invoke("trace", "single_neuron", "--diagnostics", "--width", "200").output
+    assert single.count("Gradient diagnostics · step") == 2
+    assert "one layer: no first-versus-last gradient comparison" in single
+
+
+def test_trace_diagnostics_is_text_only() -> None:
+    result = invoke("trace", "classic_2_2_2", "--diagnostics", "--format", "json")
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "--diagnostics" in result.stderr and "--format text" in result.stderr

@@ -1,0 +1,246 @@
+"""backprop train: the lean trainer against the traced engine, the shipped runs, the summary, --save, faults."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from backprop_cli.cli import main
+from backprop_cli.engine import Engine
+from backprop_cli.errors import ExitCode
+from backprop_cli.render.chart import column_chart
+from backprop_cli.spec import TrainingSpec
+from backprop_cli.train import Accuracy, Trainer, accuracy, train
+from tests.strategies import make_spec
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": None, "FORCE_COLOR": None})
+
+
+def summary(*args: str) -> dict[str, object]:
+    result = invoke("train", *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc: dict[str, object] = json.loads(result.output)
+    return doc
+
+
+# ---------------------------------------------------------------- the lean path is the engine's arithmetic
+
+LEAN_CASES = [
+    # sizes, activations, loss, reduction, batch size, shuffle
+    ([3, 4, 2], ["sigmoid", "identity"], "mse", "mean", 2, False),
+    ([2, 5, 3], ["tanh", "softmax"], "cross_entropy", "mean", 3, True),
+    ([2, 4, 3, 1], ["relu", "leaky_relu", "sigmoid"], "bce", "sum", 2, True),
+    ([3, 3, 3], ["relu", "softmax"], "mse", "mean", None, False),  # softmax without CE: the Jacobian path
+    ([2, 3, 2], ["leaky_relu", "identity"], "mae", "sum", 4, True),
+    ([4, 2], ["identity"], "half_sse", "mean", 1, True),
+]
+
+
+@pytest.mark.parametrize(("sizes", "activations", "loss", "reduction", "batch", "shuffle"), LEAN_CASES)
+def test_lean_trainer_gives_the_engines_parameters(
+    sizes: list[int], activations: list[str], loss: str, reduction: str, batch: int | None, shuffle: bool
+) -> None:
+    spec = make_spec(sizes, activations, loss, seed=len(sizes) + sizes[1], rows=5, reduction=reduction)
+    spec = replace(spec, training=TrainingSpec(epochs=4, batch_size=batch, shuffle=shuffle, seed=3))
+    engine = Engine(spec)
+    losses = [rec.loss.value for rec in engine.run()]
+    trainer = Trainer(spec)
+    lean = [trainer.step(k, rows)[0] for k, rows in enumerate(trainer.schedule, start=1)]
+    assert len(lean) == len(losses) >= 4
+    np.testing.assert_allclose(lean, losses, rtol=1e-12, atol=0)
+    for ours, theirs in zip(trainer.weights, engine.params.weights, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+    for ours_b, theirs_b in zip(trainer.biases, engine.params.biases, strict=True):
+        assert ours_b is not None and theirs_b is not None
+        np.testing.assert_allclose(ours_b, theirs_b, rtol=1e-12, atol=1e-15)
+
+
+def test_lean_trainer_keeps_frozen_parameters_and_layers_without_bias() -> None:
+    spec = make_spec([2, 3, 1], ["tanh", "identity"], "mse", seed=4, rows=4, bias=False)
+    frozen = replace(spec.layers[0], frozen=frozenset({"weights"}))
+    spec = replace(spec, layers=(frozen, spec.layers[1]), training=TrainingSpec(steps=5, batch_size=2))
+    engine = Engine(spec)
+    for _ in engine.run():
+        pass
+    result = train(spec)
+    np.testing.assert_array_equal(result.weights[0], spec.layers[0].weights)
+    np.testing.assert_allclose(result.weights[1], engine.params.weights[1], rtol=1e-12)
+    assert result.biases == (None, None)
+    assert result.first_step[0].update_ratio is None  # frozen: no update to measure
+
+
+def test_history_has_one_point_per_epoch_and_the_final_loss_is_recomputed() -> None:
+    spec = make_spec([2, 3, 1], ["sigmoid", "identity"], "mse", seed=9, rows=5)
+    spec = replace(spec, training=TrainingSpec(epochs=3, batch_size=2))
+    result = train(spec)
+    assert [p.epoch for p in result.history] == [0, 1, 2, 3]
+    assert [p.step for p in result.history] == [0, 3, 6, 9]  # ⌈5 / 2⌉ = 3 steps per epoch
+    engine = Engine(spec)
+    for _ in engine.run():
+        pass
+    assert result.final.loss == pytest.approx(engine.loss(), rel=1e-12)
+    assert result.before.loss == pytest.approx(Engine(spec).loss(), rel=1e-15)
+
+
+# ---------------------------------------------------------------- accuracy and the chart, by hand
+
+
+def test_accuracy_for_softmax_sigmoid_and_regression() -> None:
+    spec = make_spec([2, 3], ["softmax"], "cross_entropy", seed=1)
+    a = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]])
+    y = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 0, 0]])
+    assert accuracy(spec, a, y) == Accuracy(2, 3)  # rows 1 and 3 right, row 2 predicts class 3
+    sig = make_spec([2, 1], ["sigmoid"], "bce", seed=1)
+    assert accuracy(sig, np.array([[0.9], [0.4], [0.5]]), np.array([[1.0], [1.0], [1.0]])) == Accuracy(2, 3)
+    assert accuracy(sig, np.array([[0.9]]), np.array([[0.3]])) is None  # soft targets: no classes
+    reg = make_spec([2, 1], ["identity"], "mse", seed=1)
+    assert accuracy(reg, np.array([[1.0]]), np.array([[1.0]])) is None
+
+
+def test_column_chart_by_hand() -> None:
+    lines = column_chart([4.0, 3.0, 2.0], height=2, width=10)
+    # linear scale 2..4 over 2 rows of 8 eighths: 4 → 16 (both rows full), 3 → 9 (bottom full, ▁ on top),
+    # 2 → 1 (▁ at the bottom)
+    assert lines[0] == "4 ┤█▁ "
+    assert lines[1] == "2 ┤██▁"
+    assert lines[2].split() == ["0", "2", "epoch"]
+    log = column_chart([100.0, 10.0, 1.0], height=2, width=10)
+    assert log[-1].endswith("(log scale)")
+    many = column_chart([float(v) for v in range(1, 201)], width=50)
+    assert len(many[0]) == len("200 ┤") + 50 and many[-1].split()[:2] == ["0", "199"]
+
+
+# ---------------------------------------------------------------- the shipped runs
+
+
+def test_iris_reaches_95_percent_reproducibly() -> None:
+    first, second = summary("iris"), summary("iris")
+    acc = first["accuracy"]
+    assert isinstance(acc, dict) and acc["total"] == 150
+    assert acc["share"] >= 0.95, acc
+    assert first == second  # same seeded start, same shuffled order, same numbers
+    history = first["history"]
+    assert isinstance(history, list) and len(history) == 401  # before training + 400 epochs
+    assert history[-1]["loss"] < history[0]["loss"] / 10
+
+
+def test_the_vanishing_pair_differs_by_orders_of_magnitude_and_says_so() -> None:
+    sigmoid, relu = summary("deep_sigmoid"), summary("deep_relu_he")
+
+    def first_layer(doc: dict[str, object], key: str) -> float:
+        diagnostics = doc["diagnostics"]
+        assert isinstance(diagnostics, dict)
+        return float(diagnostics[key][0]["grad_norm"])
+
+    for key in ("step1", "mean"):
+        assert first_layer(relu, key) / first_layer(sigmoid, key) > 100  # ≥ 2 orders of magnitude
+    text = invoke("train", "deep_sigmoid", "--width", "200").output
+    assert "at step 1: vanishing gradients" in text and "barely learn" in text
+    assert "no vanishing or exploding gradients" in invoke("train", "deep_relu_he", "--width", "200").output
+    accuracy_relu = relu["accuracy"]
+    accuracy_sigmoid = sigmoid["accuracy"]
+    assert isinstance(accuracy_relu, dict) and isinstance(accuracy_sigmoid, dict)
+    assert accuracy_relu["share"] == 1.0 and accuracy_sigmoid["share"] == 0.5  # XOR solved vs chance
+
+
+def test_the_learning_rate_pair_converges_and_diverges() -> None:
+    right = summary("lr_just_right")
+    assert right["loss_final"] < right["loss_before"] / 100
+    large = summary("lr_too_large")
+    assert large["loss_final"] > large["loss_before"] * 100
+
+
+def test_a_diverging_run_stops_at_the_first_non_finite_value() -> None:
+    # lr_too_large by hand: w ← w − 0.3·mean(2(w·x − 2x)·x) = w − 2.8(w − 2) on x = 1, 2, 3. After each
+    # step (one full batch = one epoch) the loss on all rows is evaluated; find where a term overflows.
+    w, step = 0.0, 0
+    while True:
+        step += 1
+        w = w - 0.3 * sum(2 * (w * x - 2 * x) * x for x in (1.0, 2.0, 3.0)) / 3
+        terms = np.array([(w * x - 2 * x) for x in (1.0, 2.0, 3.0)])
+        with np.errstate(over="ignore"):
+            if not np.isfinite(terms**2).all():
+                break
+    result = invoke("train", "lr_too_large", "--steps", "1000")
+    assert result.exit_code == ExitCode.NUMERICAL_FAULT
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    assert f"numerical fault at step {step}, layer out, neuron 1: mse loss term" in message
+
+
+def test_train_text_summary_and_no_progress_bar_off_a_terminal() -> None:
+    result = invoke("train", "iris", "--width", "120")
+    assert result.exit_code == 0
+    assert result.stderr == ""  # the progress bar is only drawn on a terminal
+    out = result.output
+    for piece in (
+        "Loss on all data rows",
+        "final loss:",
+        "training accuracy: 9",
+        "Gradient diagnostics",
+        "Trained parameters",
+        "species.w1_1",
+        "shuffled each pass with seed 0",
+        "iris.csv",
+    ):
+        assert piece in out, piece
+
+
+def test_epochs_and_steps_overrides() -> None:
+    assert summary("lr_just_right", "--steps", "3")["steps"] == 3
+    assert summary("iris", "--epochs", "2")["steps"] == 10
+    result = invoke("train", "iris", "--epochs", "2", "--steps", "3")
+    assert result.exit_code == ExitCode.BAD_INPUT and "--epochs" in result.stderr
+
+
+def test_saved_network_traces_with_the_trained_parameters(tmp_path: Path) -> None:
+    saved = tmp_path / "trained.yaml"
+    doc = summary("classic_2_2_2", "--steps", "20", "--save", str(saved))
+    text = saved.read_text()
+    assert text.startswith("# yaml-language-server: $schema=backprop-config.schema.json\n")
+    trace = invoke("trace", str(saved), "--format", "json")
+    assert trace.exit_code == 0, trace.stderr
+    step = json.loads(trace.output)["steps"][0]
+    assert step["parameters"] == doc["parameters"]  # full precision survives the YAML round trip
+    assert step["loss"] == pytest.approx(doc["loss_final"], rel=1e-15)  # one row: batch = all data
+
+
+def test_saved_iris_keeps_its_class_order_comment(tmp_path: Path) -> None:
+    saved = tmp_path / "iris.yaml"
+    assert invoke("train", "iris", "--epochs", "1", "--save", str(saved)).exit_code == 0
+    assert "setosa, versicolor, virginica" in saved.read_text()
+    assert invoke("validate", str(saved)).exit_code == 0
+
+
+def test_thousand_rows_a_hundred_epochs(tmp_path: Path) -> None:
+    """The size the issue names runs through the command (its time is measured in benchmarks, not here)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 4))
+    label = (x[:, 0] + x[:, 1] > 0).astype(int)
+    rows = "\n".join(",".join(f"{v:.6f}" for v in r) + f",{'ab'[c]}" for r, c in zip(x, label, strict=True))
+    (tmp_path / "rows.csv").write_text("a,b,c,d,label\n" + rows + "\n")
+    config = tmp_path / "net.yaml"
+    config.write_text(
+        """
+network:
+  inputs: [a, b, c, d]
+  layers:
+    - {name: h, units: 16, activation: relu, init: {method: he, seed: 1}}
+    - {name: o, units: 2, activation: softmax, init: {method: xavier, seed: 2}}
+loss: cross_entropy
+optimizer: {name: sgd, learning_rate: 0.1}
+data: {file: rows.csv, label: label}
+training: {epochs: 100, batch_size: 32, shuffle: true, seed: 1}
+"""
+    )
+    doc = summary(str(config))
+    assert doc["steps"] == 100 * 32  # ⌈1000 / 32⌉ = 32 steps per epoch
+    acc = doc["accuracy"]
+    assert isinstance(acc, dict) and acc["share"] > 0.95  # a linearly separable rule
