@@ -33,6 +33,9 @@ def handle_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from backprop_cli.output import forget_inputs
+
+        forget_inputs()
         try:
             return command(*args, **kwargs)
         except BackpropError as error:

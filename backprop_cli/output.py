@@ -12,6 +12,17 @@ from typing import TextIO
 
 from backprop_cli.errors import ConfigError
 
+_inputs_read: set[Path] = set()  # every file this run read (config, data files): never an output
+
+
+def note_input(path: str | os.PathLike[str]) -> None:
+    _inputs_read.add(Path(path))
+
+
+def forget_inputs() -> None:
+    """Start a new run (the CLI calls this before each command, so tests in one process stay apart)."""
+    _inputs_read.clear()
+
 
 @contextlib.contextmanager
 def open_output(target: str | None, *, inputs: Sequence[Path] = ()) -> Iterator[TextIO]:
@@ -21,7 +32,7 @@ def open_output(target: str | None, *, inputs: Sequence[Path] = ()) -> Iterator[
         return
     path = Path(target)
     resolved = path.resolve()
-    for source in inputs:
+    for source in (*inputs, *_inputs_read):
         if source.exists() and source.resolve() == resolved:
             raise ConfigError(
                 f"refusing to overwrite the input {source}; choose another --output file", file=target, path="--output"

@@ -35,6 +35,7 @@ from yaml.events import (
 )
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.output import note_input
 
 Key = str | int
 Loc = tuple[Key, ...]
@@ -125,6 +126,7 @@ class Document:
 
 def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:
     """The UTF-8 text of a file, refusing directories and files over ``limit`` bytes unread."""
+    note_input(path)  # never to be overwritten by this run's output
     try:
         info = os.stat(path)
     except FileNotFoundError:

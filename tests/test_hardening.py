@@ -15,6 +15,7 @@ import re
 import resource
 import subprocess
 import sys
+import textwrap
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -419,3 +420,148 @@ def test_absurd_sizes_are_bad_input_not_an_allocation(
         result = invoke("validate", str(config))
     assert_clean_outcome(result, str(config))
     assert result.exit_code == ExitCode.BAD_INPUT and f"{where}: " in result.stderr and words in result.stderr
+
+
+# ---- numerical faults: located, exit 3, no partial output ------------------------------------------------
+
+
+def _network(weights: str, data: str, *, activation: str = "identity", loss: str = "sse", steps: int = 1) -> str:
+    return textwrap.dedent(
+        f"""\
+        network:
+          inputs: 2
+          layers:
+            - {{name: out, units: 1, activation: {activation}, weights: {weights}, biases: [0.0]}}
+        loss: {loss}
+        optimizer: {{name: sgd, learning_rate: 0.1}}
+        data: {data}
+        training: {{steps: {steps}}}
+        """
+    )
+
+
+FAULTS = {
+    # 1e200·1e200 overflows the weighted sum (exp of it would overflow too; the sum is caught first)
+    "overflow": (_network("[[1.0e+200, 0.0]]", "[{x: [1.0e+200, 0.0], y: [1.0]}]"), "weighted sum z", "inf"),
+    # finite data whose products overflow: the sum is inf, or inf − inf = NaN, by the order BLAS adds in
+    "nan from data": (
+        _network("[[2.0, 2.0]]", "[{x: [1.0e+308, -1.0e+308], y: [1.0]}]"),
+        "weighted sum z",
+        "(inf|nan)",
+    ),
+    # the squared error of a huge but finite prediction overflows
+    "overflow in the loss": (_network("[[1.0e+100, 0.0]]", "[{x: [1.0e+100, 0.0], y: [1.0]}]"), "loss term", "inf"),
+    # a learning rate far too large: every step multiplies the weight by about −99
+    "exploding weights": (
+        _network("[[1.0, 1.0]]", "[{x: [100.0, 100.0], y: [1.0]}]", steps=500),
+        "is not finite",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+@pytest.mark.parametrize("case", sorted(FAULTS))
+def test_numerical_faults_are_located_exit_3_and_leave_no_file(tmp_path: Path, case: str, fmt: str) -> None:
+    text, quantity, value = FAULTS[case]
+    config = tmp_path / "net.yaml"
+    config.write_text(text, encoding="utf-8")
+    out = tmp_path / f"trace.{fmt}"
+    result = invoke("trace", str(config), "--format", fmt, "-o", str(out), "--max-rows", "0")
+    assert result.exit_code == ExitCode.NUMERICAL_FAULT, (result.exit_code, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output + result.stderr
+    assert re.match(r"numerical fault at step \d+, layer out(, neuron \d+)?: ", lines[0]), lines[0]
+    assert quantity in lines[0] and re.search(rf"\({value}", lines[0]), lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]  # no output, no temporary
+
+
+def test_saturated_logits_give_exact_finite_losses_not_log_of_zero(tmp_path: Path) -> None:
+    # σ(−1000) is 0 in float64, so a textbook −log σ(z) would be −log 0 = ∞; from the logits,
+    # bce = max(z, 0) − z·y + log(1 + e^(−|z|)) = 0 + 1000 + log(1 + e^−1000) = 1000 exactly
+    config = tmp_path / "bce.yaml"
+    config.write_text(_network("[[1.0, 0.0]]", "[{x: [-1000.0, 0.0], y: [1.0]}]", activation="sigmoid", loss="bce"))
+    result = invoke("trace", str(config), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    step = json.loads(result.output)["steps"][0]
+    assert step["loss"] == 1000.0
+    # ∂L/∂z = σ(z) − y = 0 − 1 = −1; ∂L/∂w = −1 · x = (1000, 0)
+    assert step["gradients"]["out"]["weights"] == [[1000.0, 0.0]]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("net.yaml", _network("[[1.0, 1.0]]", "[{x: [.nan, 1.0], y: [1.0]}]"), ":7:"),
+        ("net.json", '{"network": {"inputs": 1, "layers": [{"units": 1}]}, "data": [{"x": NaN}]}', ":1:"),
+    ],
+)
+def test_nan_in_data_is_bad_input_where_it_stands(tmp_path: Path, name: str, text: str, where: str) -> None:
+    config = tmp_path / name
+    config.write_text(text, encoding="utf-8")
+    result = invoke("trace", str(config), "--format", "json", "-o", str(tmp_path / "out.json"))
+    assert_clean_outcome(result, str(config))
+    assert result.exit_code == ExitCode.BAD_INPUT and where in result.stderr and "non-finite" in result.stderr
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("cell", ["nan", "inf", "-Infinity", "1e999"])
+def test_nan_in_a_csv_cell_is_bad_input_at_its_cell(tmp_path: Path, cell: str) -> None:
+    (tmp_path / "d.csv").write_text(f"a,b,y\n1,2,3\n4,{cell},6\n", encoding="utf-8")
+    config = tmp_path / "net.yaml"
+    config.write_text(_network("[[1.0, 1.0]]", "{file: d.csv}"), encoding="utf-8")
+    result = invoke("trace", str(config), "--format", "json")
+    assert result.exit_code == ExitCode.BAD_INPUT and result.stdout == ""
+    assert result.stderr.startswith(f"{tmp_path / 'd.csv'}:3:2: column 'b': {cell!r} is not a number"), result.stderr
+
+
+# ---- output files: atomic, never an input ----------------------------------------------------------------
+
+
+def test_an_error_midway_keeps_the_old_output_file_untouched(tmp_path: Path) -> None:
+    config = tmp_path / "net.yaml"
+    config.write_text(FAULTS["exploding weights"][0], encoding="utf-8")
+    out = tmp_path / "trace.json"
+    out.write_text("the previous run's trace\n", encoding="utf-8")
+    result = invoke("trace", str(config), "--format", "json", "-o", str(out))
+    assert result.exit_code == ExitCode.NUMERICAL_FAULT
+    assert out.read_text(encoding="utf-8") == "the previous run's trace\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml", "trace.json"]
+
+
+def _config_with_data_file(tmp_path: Path) -> tuple[Path, Path]:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n1,2,3\n4,5,6\n", encoding="utf-8")
+    config = tmp_path / "net.yaml"
+    config.write_text(_network("[[1.0, 1.0]]", "{file: d.csv}"), encoding="utf-8")
+    return config, data
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_the_data_file_a_config_names_is_never_overwritten(tmp_path: Path, fmt: str) -> None:
+    # regression: only the config and --data were protected; -o d.csv replaced the config's data file
+    config, data = _config_with_data_file(tmp_path)
+    before = data.read_bytes()
+    result = invoke("trace", str(config), "--format", fmt, "-o", str(data))
+    assert result.exit_code == ExitCode.BAD_INPUT and "refusing to overwrite the input" in result.stderr
+    assert data.read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["--data", "symlink", "relative"])
+def test_inputs_reached_by_another_name_are_never_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    config, data = _config_with_data_file(tmp_path)
+    before = config.read_bytes(), data.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    if how == "--data":
+        args = ["trace", str(config), "--data", "d.csv", "-o", str(tmp_path / "." / "d.csv")]
+    elif how == "symlink":
+        (tmp_path / "link.yaml").symlink_to(config)
+        args = ["trace", "link.yaml", "-o", str(config)]
+    else:
+        args = ["trace", str(config), "-o", "./sub/../net.yaml"]
+        (tmp_path / "sub").mkdir()
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.BAD_INPUT and "refusing to overwrite the input" in result.stderr
+    assert (config.read_bytes(), data.read_bytes()) == before
