@@ -413,7 +413,8 @@ def _loss(doc: Document, output: LayerSpec) -> LossSpec:
 def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
     """The optimizer spec (given options only) and its normalised form (every option, torch defaults filled in)."""
     raw = doc.value["optimizer"]
-    if isinstance(raw, dict) and raw.get("name") in DEFAULTS:  # options checked against this optimizer's own
+    name = raw.get("name") if isinstance(raw, dict) else None  # a list or mapping here is no name (unhashable)
+    if isinstance(name, str) and name in DEFAULTS:  # options checked against this optimizer's own
         valid = ["name", *DEFAULTS[raw["name"]]]
         for key in raw:
             if key not in valid:

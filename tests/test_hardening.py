@@ -565,3 +565,13 @@ def test_inputs_reached_by_another_name_are_never_overwritten(
     result = invoke(*args)
     assert result.exit_code == ExitCode.BAD_INPUT and "refusing to overwrite the input" in result.stderr
     assert (config.read_bytes(), data.read_bytes()) == before
+
+
+# regression (found by the fuzz test): `optimizer: {name: [], …}` raised TypeError (unhashable list)
+@pytest.mark.parametrize("name", ["[]", "{a: 1}", "[sgd]", "1"])
+def test_an_optimizer_name_that_is_not_a_string_is_bad_input(tmp_path: Path, name: str) -> None:
+    config = tmp_path / "net.yaml"
+    config.write_text(_network("[[1.0, 1.0]]", "[{x: [1, 2], y: [3]}]").replace("name: sgd", f"name: {name}"))
+    result = invoke("validate", str(config))
+    assert_clean_outcome(result, str(config))
+    assert result.exit_code == ExitCode.BAD_INPUT and f"{config}:6:" in result.stderr and "optimizer" in result.stderr
