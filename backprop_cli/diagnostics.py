@@ -49,15 +49,21 @@ def layer_stats(
     layer: str, activation: str, z: Array, a: Array, grad_w: Array, old_w: Array, new_w: Array, frozen: bool
 ) -> LayerStats:
     """Diagnostics of one layer from its batch z, a (batch, units), reduced weight gradient and update."""
-    norm_w = float(np.linalg.norm(old_w))
-    ratio = None if frozen or norm_w == 0 else float(np.linalg.norm(new_w - old_w)) / norm_w
+    norm_w = _norm(old_w)
+    ratio = None if frozen or norm_w == 0 else _norm(new_w - old_w) / norm_w
     dead = float(np.mean(np.all(z <= 0, axis=0))) if activation == "relu" else None
     saturated = None
     if activation == "sigmoid":
         saturated = float(np.mean((a < 1 - SATURATION) | (a > SATURATION)))
     elif activation == "tanh":
         saturated = float(np.mean(np.abs(a) > SATURATION))
-    return LayerStats(layer, activation, float(np.linalg.norm(grad_w)), ratio, dead, saturated)
+    return LayerStats(layer, activation, _norm(grad_w), ratio, dead, saturated)
+
+
+def _norm(values: Array) -> float:
+    """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm)."""
+    flat = values.ravel()
+    return math.sqrt(float(np.dot(flat, flat)))
 
 
 def from_record(rec: StepRecord) -> list[LayerStats]:
