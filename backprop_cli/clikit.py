@@ -6,12 +6,14 @@ Commands live in ``cli.py`` or in ``backprop_cli/commands/<name>.py`` (registere
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -28,6 +30,22 @@ def _fail(message: str, code: ExitCode) -> None:
     sys.exit(int(code))
 
 
+def _reader_gone() -> NoReturn:
+    """The reader went away (`backprop trace | head`): stop quietly with status 0, as other tools do."""
+    with contextlib.suppress(OSError, ValueError):  # no flush at exit may fail again, and print
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(int(ExitCode.OK))
+
+
+def _raised_in(error: BaseException, function: str) -> bool:
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_name == function:
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def handle_errors(command: F) -> F:
     """Turn library errors into one line on stderr and the exit code from :class:`ExitCode`."""
 
@@ -41,9 +59,11 @@ def handle_errors(command: F) -> F:
         except BackpropError as error:
             _fail(error.one_line(), error.exit_code)
         except BrokenPipeError:
-            # the reader went away (`backprop trace | head`): stop quietly, as other tools do
-            sys.stderr.close()
-            sys.exit(int(ExitCode.OK))
+            _reader_gone()
+        except SystemExit as stop:
+            if stop.code == 1 and _raised_in(stop, "on_broken_pipe"):  # rich's Console meets it with exit 1
+                _reader_gone()
+            raise
         except KeyboardInterrupt:
             _fail("interrupted", ExitCode.INTERRUPTED)
         return None

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import textwrap
@@ -575,3 +576,61 @@ def test_an_optimizer_name_that_is_not_a_string_is_bad_input(tmp_path: Path, nam
     result = invoke("validate", str(config))
     assert_clean_outcome(result, str(config))
     assert result.exit_code == ExitCode.BAD_INPUT and f"{config}:6:" in result.stderr and "optimizer" in result.stderr
+
+
+# ---- pipes and Ctrl-C: quiet, conventional exit status ------------------------------------------------
+
+SIGPIPE_STATUS = 128 + signal.SIGPIPE  # 141, what a shell reports for a writer killed by SIGPIPE
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, fmt: str) -> None:
+    """``backprop trace xor --steps 200 | head -1``: the reader leaves early; no traceback, exit 0 or 141."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backprop_cli", "trace", "xor", "--steps", "200", "--max-rows", "0", "--format", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # what head does after its line
+    stderr = process.stderr.read().decode()
+    status = process.wait(timeout=60)
+    assert first
+    assert stderr == "", stderr
+    assert status in (0, SIGPIPE_STATUS, -signal.SIGPIPE), status
+
+
+def test_ctrl_c_ends_with_130_and_one_line(tmp_path: Path) -> None:
+    """SIGINT while a long trace is being written: exit 130, 'interrupted', no traceback, no partial file."""
+    out = tmp_path / "trace.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "backprop_cli",
+            "trace",
+            "xor",
+            "--steps",
+            "1000000",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    deadline = time.monotonic() + 60
+    # wait until the run is writing (its temporary file grows), so the signal lands mid-trace
+    while not any(p.name.startswith(".trace.json.") and p.stat().st_size > 0 for p in tmp_path.iterdir()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the trace never started writing"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.INTERRUPTED == 130
+    assert stderr.decode() == "interrupted\n" and stdout == b""
+    assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary
