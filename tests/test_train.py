@@ -193,6 +193,12 @@ def test_train_text_summary_and_no_progress_bar_off_a_terminal() -> None:
         assert piece in out, piece
 
 
+def test_no_parameters_leaves_the_parameter_table_out() -> None:
+    result = invoke("train", "deep_sigmoid", "--no-parameters", "--width", "120")
+    assert result.exit_code == 0
+    assert "Trained parameters" not in result.output and "Gradient diagnostics" in result.output
+
+
 def test_epochs_and_steps_overrides() -> None:
     assert summary("lr_just_right", "--steps", "3")["steps"] == 3
     assert summary("iris", "--epochs", "2")["steps"] == 10

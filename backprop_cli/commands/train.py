@@ -37,6 +37,12 @@ if TYPE_CHECKING:
     show_default=True,
     help="Significant digits of the numbers shown (JSON always has full precision).",
 )
+@click.option(
+    "--parameters/--no-parameters",
+    default=True,
+    show_default=True,
+    help="List every trained parameter (before and after) in the text summary.",
+)
 @click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay the summary out for.")
 @click.option(
     "--color/--no-color",
@@ -53,6 +59,7 @@ def train(
     output: str | None,
     save: str | None,
     precision: int,
+    parameters: bool,
     width: int | None,
     color: bool | None,
 ) -> None:
@@ -67,6 +74,7 @@ def train(
     Examples:
       backprop train iris
       backprop train iris --format json -o run.json
+      backprop train deep_sigmoid --no-parameters
       backprop train iris --save trained.yaml && backprop trace trained.yaml --phase summary
       backprop train lr_too_large --steps 300
     """
@@ -109,7 +117,7 @@ def train(
             )
         else:
             console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
-        console.print(summary(result, NumberFormat(precision)))
+        console.print(summary(result, NumberFormat(precision), parameters=parameters))
         if save is not None:
             console.print(f"saved the trained network to {save}", highlight=False, markup=False)
 

@@ -58,7 +58,7 @@ def data_source(spec: NetworkSpec) -> str:
     return spec.data.source
 
 
-def summary(result: TrainResult, fmt: NumberFormat) -> RenderableType:
+def summary(result: TrainResult, fmt: NumberFormat, *, parameters: bool = True) -> RenderableType:
     """The terminal summary: setup, loss chart, final loss and accuracy, diagnostics, trained parameters."""
     spec = result.spec
     parts: list[RenderableType] = []
@@ -108,7 +108,8 @@ def summary(result: TrainResult, fmt: NumberFormat) -> RenderableType:
         else:
             verdicts.append("one layer: no first-versus-last gradient comparison")
         parts.append(verdicts)
-    parts.append(parameters_table(result, fmt))
+    if parameters:
+        parts.append(parameters_table(result, fmt))
     return Group(*parts)
 
 
