@@ -14,7 +14,7 @@ from backprop_cli.cli import main
 from backprop_cli.engine import Engine
 from backprop_cli.errors import ExitCode
 from backprop_cli.render.chart import column_chart
-from backprop_cli.spec import TrainingSpec
+from backprop_cli.spec import OptimizerSpec, TrainingSpec
 from backprop_cli.train import Accuracy, Trainer, accuracy, train
 from tests.strategies import make_spec
 
@@ -60,6 +60,30 @@ def test_lean_trainer_gives_the_engines_parameters(
     for ours_b, theirs_b in zip(trainer.biases, engine.params.biases, strict=True):
         assert ours_b is not None and theirs_b is not None
         np.testing.assert_allclose(ours_b, theirs_b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("momentum", {"nesterov": True, "weight_decay": 0.01}),
+        ("adam", {}),
+        ("adamw", {"weight_decay": 0.1}),
+        ("rmsprop", {"centered": True}),
+    ],
+)
+def test_lean_trainer_with_stateful_optimizers(name: str, options: dict[str, float | bool]) -> None:
+    spec = make_spec([3, 4, 2], ["tanh", "softmax"], "cross_entropy", seed=12, rows=6)
+    spec = replace(
+        spec,
+        optimizer=OptimizerSpec(name, 0.05, options),
+        training=TrainingSpec(epochs=3, batch_size=4, shuffle=True, seed=5),
+    )
+    engine = Engine(spec)
+    for _ in engine.run():
+        pass
+    result = train(spec)
+    for ours, theirs in zip(result.weights, engine.params.weights, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
 
 
 def test_lean_trainer_keeps_frozen_parameters_and_layers_without_bias() -> None:
