@@ -69,7 +69,7 @@ def summary(result: TrainResult, fmt: NumberFormat, *, parameters: bool = True) 
     opt = spec.optimizer
     parts.append(
         Text(
-            f"network: {len(spec.inputs)} inputs → {layers}; loss {spec.loss.name} ({spec.loss.reduction}); "
+            f"network: {_plural(len(spec.inputs), 'input')} → {layers}; loss {spec.loss.name} ({spec.loss.reduction}); "
             f"optimizer {opt.name} (η = {fmt(opt.learning_rate)}); data: {spec.data.rows} rows ({data_source(spec)})\n"
             f"run: {schedule_text(spec, result.steps, result.steps_per_epoch, result.batch_size)}"
         )
