@@ -74,6 +74,7 @@ def gradcheck(
 
 def _table(result: GradCheck, fmt: NumberFormat, source: str) -> Any:
     from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
@@ -82,7 +83,7 @@ def _table(result: GradCheck, fmt: NumberFormat, source: str) -> Any:
 
     rows = ", ".join(str(r + 1) for r in result.rows)
     title = f"backprop gradcheck · {source} · step 1 batch: data row{'s' * (len(result.rows) > 1)} {rows}"
-    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     table.add_column("gradient", style="cyan", no_wrap=True)
     for name in ("backprop", "central difference", "relative error"):
         table.add_column(name, justify="right")
@@ -96,7 +97,7 @@ def _table(result: GradCheck, fmt: NumberFormat, source: str) -> Any:
             Text(NumberFormat(2)(c.relative_error)),
             Text(c.verdict.upper() if c.verdict == "fail" else c.verdict, style=styles[c.verdict]),
         )
-    return table
+    return Group(Text(title, style="bold"), table)
 
 
 def _verdict(result: GradCheck, rtol: float, atol: float) -> str:
