@@ -15,6 +15,7 @@ import click
 from backprop_cli import __version__
 from backprop_cli.clikit import handle_errors, load
 from backprop_cli.errors import ConfigError
+from backprop_cli.render import FORMATS
 
 if TYPE_CHECKING:
     from backprop_cli.spec import NetworkSpec
@@ -45,10 +46,11 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", *FORMATS]),
     default="text",
     show_default=True,
-    help="text: tables for a terminal; json: the versioned trace document.",
+    help="text: tables for a terminal; json: the versioned trace document; markdown, latex, html: a worked "
+    "example document; svg: the terminal tables as an image.",
 )
 @click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
 @click.option(
@@ -124,6 +126,10 @@ def trace(
     engine = Engine(spec)
     inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
+        if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
+            only = (only_steps, only_layers, only_phases, only_samples)
+            _write_document(spec, engine, stream, output_format, total, precision, max_rows, width, only)
+            return
         if output_format == "json":
             from backprop_cli.render.json_out import write_trace
 
@@ -165,6 +171,29 @@ def _check_filters(
     for sample in samples:
         if sample > spec.data.rows:
             raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+
+
+def _write_document(
+    spec: NetworkSpec,
+    engine: Any,
+    stream: Any,
+    name: str,
+    total: int,
+    precision: int,
+    max_rows: int,
+    width: int | None,
+    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+) -> None:
+    from backprop_cli.render import writer
+    from backprop_cli.render.document import TraceJob
+    from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.render.terminal import TraceFilter
+
+    steps, layers, phases, samples = only
+    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    fmt = NumberFormat(precision)
+    job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width)
+    writer(name)(job, stream)
 
 
 def _print_text(

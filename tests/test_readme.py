@@ -1,50 +1,47 @@
 """The outputs quoted in README.md are the real outputs of the commands that precede them.
 
-Each ``<!-- begin: backprop ARGS -->`` … ``<!-- end -->`` block holds what ``backprop ARGS`` prints, in a
-``text`` fence. After an intended change, regenerate with ``BACKPROP_UPDATE_GOLDEN=1 pytest tests/test_readme.py``.
+They live in cog blocks that call :func:`backprop_cli.docs.fenced`::
+
+    <!-- [[[cog from backprop_cli.docs import fenced; cog.out(fenced("trace --help")) ]]] -->
+    ...what `backprop trace --help` prints, in a text fence...
+    <!-- [[[end]]] -->
+
+CI runs ``cog --check README.md``; this test runs the same check so a local ``pytest`` catches a stale
+README. Regenerate with ``cog -r README.md`` (or ``BACKPROP_UPDATE_GOLDEN=1 pytest tests/test_readme.py``,
+which also turns an older ``<!-- begin: backprop ARGS -->`` … ``<!-- end -->`` block into a cog block).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from backprop_cli.cli import main
+import pytest
 
 README = Path(__file__).parent.parent / "README.md"
-BLOCK = re.compile(r"(<!-- begin: backprop (?P<args>[^>]*?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
+COG = re.compile(r"<!-- \[\[\[cog .*? \]\]\] -->\n.*?<!-- \[\[\[end\]\]\] -->\n", re.S)
+LEGACY = re.compile(r"<!-- begin: backprop (?P<args>[^>]*?) -->\n(?P<body>.*?)<!-- end -->\n", re.S)
 
 
-def output_of(args: str) -> str:
-    result = CliRunner().invoke(
-        main,
-        shlex.split(args),
-        prog_name="backprop",
-        env={"NO_COLOR": None, "FORCE_COLOR": None, "COLUMNS": "100"},
-        terminal_width=100,
-    )
-    assert result.exit_code == 0, result.output
-    return result.output
+def cog_block(args: str, body: str = "") -> str:
+    code = f'from backprop_cli.docs import fenced; cog.out(fenced("{args}"))'
+    return f"<!-- [[[cog {code} ]]] -->\n{body}<!-- [[[end]]] -->\n"
 
 
-def fenced(args: str) -> str:
-    text = "\n".join(line.rstrip() for line in output_of(args).splitlines())
-    return f"```text\n{text}\n```\n"
-
-
-def test_readme_blocks_are_the_real_output() -> None:
-    readme = README.read_text(encoding="utf-8")
-    blocks = list(BLOCK.finditer(readme))
-    assert len(blocks) >= 4, "README lost its generated blocks"
-    updated = BLOCK.sub(lambda m: m.group(1) + fenced(m.group("args")) + m.group(4), readme)
+def test_readme_cog_blocks_are_the_real_output(capsys: pytest.CaptureFixture[str]) -> None:
+    cogapp = pytest.importorskip("cogapp", reason="cogapp is a test extra: pip install '.[test]'")
     if os.environ.get("BACKPROP_UPDATE_GOLDEN"):
-        README.write_text(updated, encoding="utf-8")
-    stale = [m.group("args") for m, n in zip(blocks, BLOCK.finditer(updated), strict=True) if m.group() != n.group()]
-    assert not stale, f"README blocks out of date: {stale}; regenerate with BACKPROP_UPDATE_GOLDEN=1"
+        text = README.read_text(encoding="utf-8")
+        README.write_text(LEGACY.sub(lambda m: cog_block(m.group("args"), m.group("body")), text), encoding="utf-8")
+        assert cogapp.Cog().main(["cog", "-r", str(README)]) == 0, capsys.readouterr()
+    readme = README.read_text(encoding="utf-8")
+    assert len(COG.findall(readme)) >= 5, "README lost its generated blocks"
+    legacy = [m.group("args") for m in LEGACY.finditer(readme)]
+    convert = f"BACKPROP_UPDATE_GOLDEN=1 pytest {__file__}"
+    assert not legacy, f"README blocks {legacy} use the old markers; convert them with {convert}"
+    status = cogapp.Cog().main(["cog", "--check", "--diff", str(README)])
+    assert status == 0, f"README cog blocks are stale; regenerate with: cog -r README.md\n{capsys.readouterr().out}"
 
 
 def test_readme_opens_with_the_two_set_up_commands() -> None:
@@ -54,3 +51,4 @@ def test_readme_opens_with_the_two_set_up_commands() -> None:
     assert tests.endswith("pip install '.[test]' && pytest")
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install '.[test]' && pytest" in ci, ".ci/run must run the README's test command"
+    assert "cog --check README.md" in ci, ".ci/run must check the README's cog blocks"

@@ -1,1 +1,30 @@
-"""Renderers: pure layout of trace records. One module per format, one number formatter."""
+"""Renderers: pure layout of trace records. One module per format, one number formatter.
+
+``FORMATS`` names the document formats of ``backprop trace --format``: each module has
+``write(job: TraceJob, stream: TextIO) -> None``, imported only when that format is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO, cast
+
+if TYPE_CHECKING:
+    from backprop_cli.render.document import TraceJob
+
+Writer = Callable[["TraceJob", TextIO], None]
+
+# name -> (module, what it writes); the text and json formats are written by the trace command itself
+FORMATS: dict[str, tuple[str, str]] = {
+    "markdown": ("backprop_cli.render.markdown", "GitHub Markdown with pipe tables and $$ math"),
+    "latex": ("backprop_cli.render.latex", "a standalone LaTeX document for pdflatex"),
+    "html": ("backprop_cli.render.html", "one self-contained HTML page with MathML"),
+    "svg": ("backprop_cli.render.svg", "the terminal tables as an SVG image"),
+}
+
+
+def writer(name: str) -> Writer:
+    """The ``write`` function of a document format (see ``FORMATS``)."""
+    module = importlib.import_module(FORMATS[name][0])
+    return cast(Writer, module.write)

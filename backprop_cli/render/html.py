@@ -1,0 +1,104 @@
+"""The trace as one self-contained HTML page: inline CSS, real tables, the chain rule as MathML.
+
+Pure layout of :mod:`backprop_cli.render.document`; no scripts, fonts or stylesheets are fetched
+(browsers render MathML natively). Every piece of text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TextIO
+
+from backprop_cli.render.document import NETWORK_COLUMNS, PHASE_TITLES, Document, TraceJob, build
+from backprop_cli.render.math import Group, mathml, section_math
+from backprop_cli.render.rows import Section
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
+caption { text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
+th, td { padding: 0.15rem 0.8rem; text-align: left; vertical-align: top; }
+thead th { border-bottom: 1px solid #888; }
+tbody tr:nth-child(even) { background: #f4f6f8; }
+td.name, td.formula, td.written { font-family: ui-monospace, monospace; }
+td.value, th.value { text-align: right; font-weight: bold; font-variant-numeric: tabular-nums; }
+p.note { color: #555; font-style: italic; margin-top: -0.5rem; }
+math[display="block"] { margin: 0.4rem 0; }
+""".strip()
+
+
+def _cell(value: str, css: str) -> str:
+    return f'<td class="{css}">{escape(value)}</td>'
+
+
+def section_table(section: Section) -> str:
+    has_formula = any(row.formula for row in section.rows)
+    has_written = any(row.written for row in section.rows)
+    header = ["name"] + ["formula"] * has_formula + ["written out"] * has_written
+    head = "".join(f"<th>{column}</th>" for column in header) + '<th class="value">value</th>'
+    body = []
+    for row in section.rows:
+        cells = [_cell(row.name, "name")]
+        if has_formula:
+            cells.append(_cell(row.formula, "formula"))
+        if has_written:
+            cells.append(_cell(row.written, "written"))
+        cells.append(_cell(row.value, "value"))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+
+
+def block(equation: Group) -> str:
+    return f'<math display="block">{mathml(equation)}</math>\n'
+
+
+def render(doc: Document) -> str:
+    """The whole page as one string."""
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(doc.title)}</title>",
+        f"<style>\n{STYLE}\n</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{escape(doc.title)}</h1>",
+    ]
+    if doc.description:
+        out.append(f"<p>{escape(doc.description)}</p>")
+    head = "".join(f"<th>{escape(column)}</th>" for column in NETWORK_COLUMNS)
+    rows = "\n".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in doc.network)
+    out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
+    out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
+    for part in doc.steps:
+        out.append(f"<section>\n<h2>{escape(part.heading)}</h2>")
+        phase = None
+        chained: set[str | None] = set()
+        for section in part.sections:
+            if section.phase != phase:
+                phase = section.phase
+                out.append(f"<h3>{PHASE_TITLES[phase]}</h3>")
+            if section.title != PHASE_TITLES[phase]:
+                out.append(f"<h4>{escape(section.title)}</h4>")
+            maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
+            if section.phase == "backward":
+                chained.add(section.layer)
+            if maths.chain:
+                out.append("<p>The chain rule for this layer:</p>\n" + "".join(block(eq) for eq in maths.chain))
+            out.append(section_table(section))
+            if section.note:
+                out.append(f'<p class="note">{escape(section.note)}</p>')
+            if maths.worked:
+                out.append("<p>Worked for neuron 1, with the numbers of the table:</p>")
+                out.append("".join(block(eq) for eq in maths.worked))
+        out.append("</section>")
+    if doc.closing:
+        out.append(f"<p><strong>{escape(doc.closing)}</strong></p>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def write(job: TraceJob, stream: TextIO) -> None:
+    stream.write(render(build(job)))

@@ -1,0 +1,99 @@
+"""The trace as GitHub Markdown: a heading per step and phase, pipe tables, the chain rule as ``$$`` math.
+
+Pure layout of :mod:`backprop_cli.render.document`: the sections and rows are the terminal's, with
+numbers from the same :class:`NumberFormat`. Table cells hold names and formulas as code spans (so
+``_`` and ``*`` stay literal) with ``|`` escaped; math blocks are LaTeX that GitHub renders.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TextIO
+
+from backprop_cli.render.document import NETWORK_COLUMNS, PHASE_TITLES, Document, TraceJob, build
+from backprop_cli.render.math import latex, section_math
+from backprop_cli.render.rows import Section
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")  # what can start markup inside a line
+
+
+def text(value: str) -> str:
+    """Prose with Markdown's special characters escaped."""
+    return _SPECIAL.sub(r"\\\1", value)
+
+
+def code(value: str) -> str:
+    """A code span for a table cell: ``|`` escaped (GitHub splits cells before reading code spans)."""
+    value = value.replace("|", r"\|")
+    fence = "``" if "`" in value else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def table(header: list[str], rows: list[list[str]], *, values: bool = True) -> str:
+    """A pipe table; with ``values``, the last column (the numbers) is right-aligned."""
+    align = ["---"] * len(header)
+    if values:
+        align[-1] = "---:"
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def math_block(tex: str) -> str:
+    return f"$$\n{tex}\n$$\n"
+
+
+def section_table(section: Section) -> str:
+    has_formula = any(row.formula for row in section.rows)
+    has_written = any(row.written for row in section.rows)
+    header = ["name"] + ["formula"] * has_formula + ["written out"] * has_written + ["value"]
+    rows = []
+    for row in section.rows:
+        cells = [code(row.name)]
+        if has_formula:
+            cells.append(code(row.formula) if row.formula else "")
+        if has_written:
+            cells.append(code(row.written) if row.written else "")
+        cells.append(text(row.value))
+        rows.append(cells)
+    return table(header, rows)
+
+
+def render(doc: Document) -> str:
+    """The whole document as one Markdown string."""
+    out = [f"# {text(doc.title)}\n"]
+    if doc.description:
+        out.append(text(doc.description) + "\n")
+    out.append(table(list(NETWORK_COLUMNS), [[text(c) for c in row] for row in doc.network], values=False))
+    out.append("".join(f"- {text(line)}\n" for line in doc.facts))
+    for part in doc.steps:
+        out.append(f"## {text(part.heading)}\n")
+        phase = None
+        chained: set[str | None] = set()
+        for section in part.sections:
+            if section.phase != phase:
+                phase = section.phase
+                out.append(f"### {PHASE_TITLES[phase]}\n")
+            if section.title != PHASE_TITLES[phase]:
+                out.append(f"#### {text(section.title)}\n")
+            maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
+            if section.phase == "backward":  # the rule once per layer and step; each sample gets its numbers
+                chained.add(section.layer)
+            out += [math_block(tex) for tex in maths.ops_latex]
+            if maths.chain:
+                out.append("The chain rule for this layer:\n")
+                out += [math_block(latex(eq)) for eq in maths.chain]
+            out.append(section_table(section))
+            if section.note:
+                out.append(f"*{text(section.note)}*\n")
+            if maths.worked:
+                out.append("Worked for neuron 1, with the numbers of the table:\n")
+                out += [math_block(latex(eq)) for eq in maths.worked]
+    if doc.closing:
+        out.append(f"**{text(doc.closing)}**\n")
+    return "\n".join(out)
+
+
+def write(job: TraceJob, stream: TextIO) -> None:
+    stream.write(render(build(job)))

@@ -1,0 +1,55 @@
+"""Shared by the document-format tests: run ``backprop trace`` and read name/value pairs out of its output."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from backprop_cli.cli import main
+
+# committed network examples covering every layout: one weight, hidden layers, softmax, a batch, mae's |a − y|
+EXAMPLES = [
+    "pytorch_snippet",
+    "single_neuron",
+    "two_layer_relu",
+    "classic_2_2_2",
+    "softmax_classifier",
+    "xor",
+    "dog_not_dog",
+]
+
+
+def trace(*args: str) -> str:
+    result = CliRunner().invoke(main, ["trace", *args], env={"NO_COLOR": None, "FORCE_COLOR": None})
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def terminal_values(text: str) -> list[tuple[str, str]]:
+    """(name, value) of every row of every section table of a plain terminal trace (wide enough not to wrap)."""
+    pairs: list[tuple[str, str]] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        if re.match(r"name {2,}", lines[index]) and lines[index + 1].startswith("─"):
+            index += 2
+            while index < len(lines):
+                cells = re.split(r" {2,}", lines[index].strip())
+                if len(cells) < 2 or lines[index].startswith(" "):
+                    break
+                pairs.append((cells[0], cells[-1]))
+                index += 1
+        else:
+            index += 1
+    return pairs
+
+
+def markdown_values(text: str) -> list[tuple[str, str]]:
+    """(name, value) of every row of the Markdown section tables (those whose first cell is a code span)."""
+    pairs = []
+    for line in text.splitlines():
+        if line.startswith("| `"):
+            cells = re.split(r"(?<!\\) \| ", line[2:-2])
+            pairs.append((cells[0].strip("`"), re.sub(r"\\(.)", r"\1", cells[-1])))
+    return pairs
