@@ -309,3 +309,15 @@ def examples() -> None:
 # Commands in their own modules (backprop_cli/commands/NAME.py) are registered here, one line each:
 # from backprop_cli.commands.NAME import NAME as _NAME
 # main.add_command(_NAME)
+from backprop_cli.commands.names import names as _names  # noqa: E402
+
+main.add_command(_names)
+from backprop_cli.commands.explain import explain as _explain  # noqa: E402
+
+main.add_command(_explain)
+from backprop_cli.commands.answers import answers as _answers  # noqa: E402
+
+main.add_command(_answers)
+from backprop_cli.commands.check import check as _check  # noqa: E402
+
+main.add_command(_check)

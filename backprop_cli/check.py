@@ -1,0 +1,197 @@
+"""Check an answers file against a recomputed trace: verdicts, a score, and three ways to report them.
+
+Reports: a rich table (name / given / expected / verdict) with a score line, our own versioned JSON
+(``backprop-check`` version 1), and the Gradescope autograder ``results.json``. Whether the expected
+value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for wrong or missing answers) or ``always``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from backprop_cli.answers import AnswersFile, Tolerance
+from backprop_cli.errors import BackpropError, ExitCode
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.values import NamedValue, closest_names
+
+FORMAT = "backprop-check"
+VERSION = 1
+REVEAL = ("never", "wrong", "always")
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's four settings
+
+
+class CheckFailed(BackpropError):
+    """Some answers are wrong or missing: the report is written, the exit status says so."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    verdict: str  # "correct", "wrong" or "missing"
+    given: float | None
+    given_text: str | None
+    expected: float
+    weight: float
+    tolerance: Tolerance
+
+    @property
+    def score(self) -> float:
+        return self.weight if self.verdict == "correct" else 0.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    answers_file: str
+    config: str  # how the config is shown
+    config_sha256: str
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def score(self) -> float:
+        return sum(v.score for v in self.verdicts)
+
+    @property
+    def max_score(self) -> float:
+        return sum(v.weight for v in self.verdicts)
+
+    def count(self, verdict: str) -> int:
+        return sum(v.verdict == verdict for v in self.verdicts)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.verdict == "correct" for v in self.verdicts)
+
+    def score_line(self) -> str:
+        f = NumberFormat()
+        percent = 100.0 if not self.max_score else 100 * self.score / self.max_score
+        return (
+            f"Score: {f(self.score)}/{f(self.max_score)} ({percent:.0f}%) · {self.count('correct')} correct, "
+            f"{self.count('wrong')} wrong, {self.count('missing')} missing of {len(self.verdicts)} answer"
+            + ("" if len(self.verdicts) == 1 else "s")
+        )
+
+
+def check_answers(answers: AnswersFile, table: Mapping[str, NamedValue], config: str, sha256: str) -> CheckResult:
+    """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions."""
+    names = list(table)
+    verdicts = []
+    for answer in answers.answers:
+        if answer.name not in table:
+            close = closest_names(answer.name, names)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
+            raise answers.error(
+                f"unknown name {answer.name!r} ({hint}); expected a name from `backprop names {config}`",
+                "answers",
+                answer.name,
+                key=True,
+            )
+        expected = table[answer.name].value
+        if answer.given is None:
+            verdict = "missing"
+        else:
+            verdict = "correct" if answer.tolerance.accepts(answer.given, expected) else "wrong"
+        verdicts.append(
+            Verdict(answer.name, verdict, answer.given, answer.given_text, expected, answer.weight, answer.tolerance)
+        )
+    return CheckResult(answers.source, config, sha256, tuple(verdicts))
+
+
+def revealed(verdict: Verdict, reveal: str) -> bool:
+    return reveal == "always" or (reveal == "wrong" and verdict.verdict != "correct")
+
+
+# ---------------------------------------------------------------- reports
+
+Explainer = Callable[[str], str]  # a name -> its derivation as text (explain.render_text)
+
+
+def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Explainer | None = None) -> Any:
+    """The terminal report: one row per answer, then the derivations asked for, then the score line."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    out = Table(title=Text(f"backprop check · {result.answers_file} · {result.config}"), box=box.SIMPLE_HEAD)
+    for column in ("name", "given", "expected", "verdict"):
+        out.add_column(
+            column, no_wrap=column != "expected", justify="right" if column in ("given", "expected") else "left"
+        )
+    styles = {"correct": "green", "wrong": "bold red", "missing": "yellow"}
+    for v in result.verdicts:
+        expected = fmt(v.expected) if revealed(v, reveal) else "·"
+        out.add_row(Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
+    parts: list[Any] = [out]
+    for v in result.verdicts:
+        if explain is not None and v.verdict != "correct":
+            parts.append(Text(f"How {v.name} is computed:", style="bold"))
+            parts.append(Text(explain(v.name) + "\n"))
+    tolerances = sorted({v.tolerance.describe() for v in result.verdicts})
+    parts.append(Text(f"tolerance: {'; '.join(tolerances) or 'none'}", style="dim"))
+    parts.append(Text(result.score_line(), style="bold"))
+    return Group(*parts)
+
+
+def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = None) -> dict[str, Any]:
+    """Our versioned report (``format: backprop-check, version: 1``); README documents every key."""
+    answers = []
+    for v in result.verdicts:
+        entry: dict[str, Any] = {
+            "name": v.name,
+            "verdict": v.verdict,
+            "given": v.given,
+            "given_text": v.given_text,
+            "weight": v.weight,
+            "score": v.score,
+            "tolerance": v.tolerance.to_dict(),
+        }
+        if revealed(v, reveal):
+            entry["expected"] = v.expected
+        if explain is not None and v.verdict != "correct":
+            entry["derivation"] = explain(v.name)
+        answers.append(entry)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "answers_file": result.answers_file,
+        "config": {"path": result.config, "sha256": result.config_sha256},
+        "score": result.score,
+        "max_score": result.max_score,
+        "passed": result.passed,
+        "counts": {k: result.count(k) for k in ("correct", "wrong", "missing")},
+        "answers": answers,
+    }
+
+
+def to_gradescope(
+    result: CheckResult, *, reveal: str, visibility: str, fmt: NumberFormat, explain: Explainer | None = None
+) -> dict[str, Any]:
+    """Gradescope's autograder ``results.json``: top-level score, one test per answer."""
+    tests = []
+    for v in result.verdicts:
+        text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.verdict}"
+        if revealed(v, reveal):
+            text += f" (expected {fmt(v.expected)}, tolerance {v.tolerance.describe()})"
+        if explain is not None and v.verdict != "correct":
+            text += "\n\nHow it is computed:\n" + explain(v.name)
+        tests.append(
+            {
+                "name": v.name,
+                "score": v.score,
+                "max_score": v.weight,
+                "status": "passed" if v.verdict == "correct" else "failed",
+                "output": text,
+                "visibility": visibility,
+            }
+        )
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "output": result.score_line(),
+        "visibility": visibility,
+        "tests": tests,
+    }

@@ -1,0 +1,60 @@
+"""``backprop answers``: an answer key (or a blank sheet) for a config, as YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from backprop_cli.clikit import handle_errors
+from backprop_cli.commands.names import filter_options
+
+
+@click.command(short_help="Write an answer key or a blank answer sheet for a config.")
+@click.argument("config", required=False)
+@filter_options
+@click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
+@click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
+@handle_errors
+def answers(
+    config: str | None,
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    patterns: tuple[str, ...],
+    blank: bool,
+    output: str | None,
+) -> None:
+    """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
+    its correct value, or with --blank an empty value. The file records the config's path and the
+    SHA-256 of its content, so `backprop check` refuses answers meant for another config. Edit it to give
+    answers a weight or a tolerance.
+
+    \b
+    Examples:
+      backprop answers net.yaml -o key.yaml
+      backprop answers net.yaml --blank --phase backward -o sheet.yaml
+      backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
+    """
+    from backprop_cli.answers import config_reference, config_sha256, write_answers
+    from backprop_cli.commands.names import compute_values, load_network, name_filter
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.output import open_output
+    from backprop_cli.render.numbers import NumberFormat
+
+    spec, path = load_network(config)
+    only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
+    values = compute_values(spec, NumberFormat(), only)
+    if not values:
+        raise ConfigError("no name matches the filters; expected at least one (see `backprop names`)", path="--only")
+    target_dir = Path(output).parent if output not in (None, "-") else Path(".")
+    with open_output(output, inputs=[path]) as stream:
+        write_answers(
+            stream,
+            values,
+            config_ref=config_reference(path, target_dir),
+            sha256=config_sha256(path),
+            label=spec.source,
+            blank=blank,
+        )

@@ -1,0 +1,118 @@
+"""``backprop check``: recompute the trace and mark every answer of an answers file."""
+
+from __future__ import annotations
+
+import click
+
+from backprop_cli.clikit import handle_errors
+
+
+@click.command(short_help="Check an answers file against the recomputed trace.")
+@click.argument("answers_file", metavar="ANSWERS", type=click.Path(dir_okay=False))
+@click.option("--config", help="The config to check against (default: the one the answers file names).")
+@click.option(
+    "--reveal",
+    type=click.Choice(["never", "wrong", "always"]),
+    default="never",
+    show_default=True,
+    help="When to show the expected value: never, for wrong or missing answers, or always.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "gradescope"]),
+    default="text",
+    show_default=True,
+    help="text: a table and a score line; json: the backprop-check report; gradescope: results.json.",
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+    default="visible",
+    show_default=True,
+    help="Gradescope: when students see the results.",
+)
+@click.option("--explain", "with_explain", is_flag=True, help="Attach the derivation of each wrong or missing answer.")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Levels of factors in each --explain derivation (0: all the way down).",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits of the expected values shown (JSON has full precision).",
+)
+@click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay the table out for.")
+@click.option("-o", "--output", help="Write the report to this file (atomically) instead of stdout.")
+@handle_errors
+def check(
+    answers_file: str,
+    config: str | None,
+    reveal: str,
+    output_format: str,
+    visibility: str,
+    with_explain: bool,
+    depth: int,
+    precision: int,
+    width: int | None,
+    output: str | None,
+) -> None:
+    """Recompute the trace of the config that ANSWERS belongs to and mark each answer correct, wrong or
+    missing (blank). Exit status: 0 when every answer is correct, 1 when any is wrong or missing, 2 for
+    bad input (a malformed answers file, an unknown name, a config that does not match).
+
+    \b
+    Examples:
+      backprop check sheet.yaml
+      backprop check sheet.yaml --config net.yaml --reveal wrong --explain
+      backprop check sheet.yaml --format gradescope -o /autograder/results/results.json
+    """
+    import json
+    from pathlib import Path
+
+    from backprop_cli.answers import check_config, config_sha256, load_answers, resolve_config
+    from backprop_cli.check import CheckFailed, check_answers, table, to_gradescope, to_json
+    from backprop_cli.commands.names import compute_values, load_network
+    from backprop_cli.explain import derive, render_text
+    from backprop_cli.output import open_output
+    from backprop_cli.render.numbers import NumberFormat
+
+    sheet = load_answers(answers_file)
+    path = Path(config) if config is not None else resolve_config(sheet)
+    spec, path = load_network(config if config is not None else str(path))
+    check_config(sheet, path, config or str(path))
+    fmt = NumberFormat(precision)
+    values = {v.name: v for v in compute_values(spec, fmt)}
+    shown = config or sheet.config_path or str(path)
+    result = check_answers(sheet, values, shown, config_sha256(path))
+
+    def explainer(name: str) -> str:
+        return render_text(derive(name, values, depth or None))
+
+    explain = explainer if with_explain else None
+    with open_output(output, inputs=[path, Path(answers_file)]) as stream:
+        if output_format == "json":
+            stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2) + "\n")
+        elif output_format == "gradescope":
+            report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
+            stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        else:
+            from rich.console import Console
+
+            if output is None:  # colour on a terminal unless NO_COLOR; a file gets plain text
+                console = Console(file=stream, width=width, highlight=False)
+            else:
+                console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
+            console.print(table(result, reveal=reveal, fmt=fmt, explain=explain))
+    if not result.passed:
+        wrong, missing = result.count("wrong"), result.count("missing")
+        raise CheckFailed(
+            f"check failed: {wrong} wrong and {missing} missing of {len(result.verdicts)} answers".removesuffix(
+                "s" if len(result.verdicts) == 1 else ""
+            )
+        )

@@ -1,0 +1,58 @@
+"""``backprop explain``: how one number of the trace is derived, factor by factor, down to the inputs."""
+
+from __future__ import annotations
+
+import click
+
+from backprop_cli.clikit import handle_errors
+
+
+def unknown_name(name: str, known: list[str], config: str) -> Exception:
+    """A located 'unknown name' error that suggests the closest real names."""
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.values import closest_names
+
+    close = closest_names(name, known)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
+    return ConfigError(f"unknown name {name!r} ({hint}); expected a name from `backprop names {config}`", path="NAME")
+
+
+@click.command(short_help="Show how one number of the trace is derived.")
+@click.argument("config")
+@click.argument("name")
+@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
+@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Levels of factors to unfold (0: all the way down to inputs and parameters).",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits of the numbers shown.",
+)
+@handle_errors
+def explain(config: str, name: str, data: str | None, steps: int | None, depth: int, precision: int) -> None:
+    """Show how the number NAME of CONFIG's trace is derived: its formula, the same formula with the numbers
+    put in, and, for each factor, where that came from, down to inputs and parameters. A factor derived
+    earlier in the tree is marked "derived above" instead of being unfolded again.
+
+    \b
+    Examples:
+      backprop explain two_layer_relu hidden.dL_dw1_1
+      backprop explain xor step1/h.w1_1.new --depth 2
+    """
+    from backprop_cli.commands.names import compute_values, load_network
+    from backprop_cli.explain import derive, render_text
+    from backprop_cli.render.numbers import NumberFormat
+
+    spec, _ = load_network(config, data, steps)
+    table = {v.name: v for v in compute_values(spec, NumberFormat(precision))}
+    if name not in table:
+        raise unknown_name(name, list(table), config)
+    click.echo(render_text(derive(name, table, depth or None)))

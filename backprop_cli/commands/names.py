@@ -1,0 +1,186 @@
+"""``backprop names``: every number of a trace by its stable name, with its value.
+
+Also home of what ``names``, ``explain``, ``answers`` and ``check`` share: the filter options and the
+step from a config to its named values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from backprop_cli.clikit import handle_errors, load
+
+if TYPE_CHECKING:
+    from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.spec import NetworkSpec
+    from backprop_cli.values import NamedValue, NameFilter
+
+F = TypeVar("F", bound=Callable[..., Any])
+PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
+
+
+def filter_options(command: F) -> F:
+    """--step, --layer, --phase, --sample as ``backprop trace`` has them, and --only GLOB on names."""
+    options = [
+        click.option(
+            "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help="Only this step (repeatable)."
+        ),
+        click.option("--layer", "only_layers", multiple=True, help="Only this layer (repeatable)."),
+        click.option(
+            "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help="Only this phase (repeatable)."
+        ),
+        click.option(
+            "--sample",
+            "only_samples",
+            multiple=True,
+            type=click.IntRange(min=1),
+            help="Only this data row, 1-based (repeatable).",
+        ),
+        click.option(
+            "--only",
+            "patterns",
+            multiple=True,
+            metavar="GLOB",
+            help="Only names matching this pattern, e.g. '*.dL_dw*' or 'out.*' (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def name_filter(
+    spec: NetworkSpec,
+    steps: tuple[int, ...] = (),
+    layers: tuple[str, ...] = (),
+    phases: tuple[str, ...] = (),
+    samples: tuple[int, ...] = (),
+    patterns: tuple[str, ...] = (),
+) -> NameFilter:
+    """The filter options checked against the network, as a :class:`NameFilter`."""
+    from backprop_cli.engine import count_steps
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.values import NameFilter
+
+    known = [layer.name for layer in spec.layers]
+    for layer in layers:
+        if layer not in known:
+            raise ConfigError(f"unknown layer {layer!r}; expected one of {', '.join(known)}", path="--layer")
+    total = count_steps(spec.data.rows, spec.training)
+    for step in steps:
+        if step > total:
+            raise ConfigError(f"step {step} does not exist; the run has {total} steps", path="--step")
+    for sample in samples:
+        if sample > spec.data.rows:
+            raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+    return NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples), patterns)
+
+
+def load_network(config: str | None, data: str | None = None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
+    """A network config; an expression program (``expression:``) has no names contract yet: say so, located."""
+    from backprop_cli.errors import ConfigError
+
+    try:
+        return load(config, data, steps)
+    except ConfigError as error:
+        if error.path != "expression":
+            raise
+        raise ConfigError(
+            "an expression config; expected a network config (names, explain, answers and check work on networks)",
+            file=error.file,
+            line=error.line,
+            col=error.col,
+        ) from None
+
+
+def compute_values(spec: NetworkSpec, fmt: NumberFormat, only: NameFilter | None = None) -> list[NamedValue]:
+    """Run the network and return its named values in trace order."""
+    from backprop_cli.engine import Engine
+    from backprop_cli.values import named_values
+
+    return list(named_values(Engine(spec).run(), fmt, only))
+
+
+@click.command(short_help="List every number of a trace by its stable name.")
+@click.argument("config", required=False)
+@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
+@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
+@filter_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: name and value in columns; json: every name with its full-precision value and place.",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=6,
+    show_default=True,
+    help="Significant digits of the values in text (JSON always has full precision).",
+)
+@click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
+@handle_errors
+def names(
+    config: str | None,
+    data: str | None,
+    steps: int | None,
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    patterns: tuple[str, ...],
+    output_format: str,
+    precision: int,
+    output: str | None,
+) -> None:
+    """List every number in the trace of CONFIG by its stable name, with its value.
+
+    The names are those of `backprop trace` and of answers files: h.z1, h.a1, loss, o.dL_da1, h.da_dz1,
+    h.delta1, h.dL_dw1_2, h.w1_2.new …, with step2/ and sample3/ in front where a run has several
+    steps or a batch several samples. The README documents the scheme.
+
+    \b
+    Examples:
+      backprop names two_layer_relu
+      backprop names xor --phase backward --sample 2
+      backprop names net.yaml --only '*.dL_dw*' --format json
+    """
+    import json
+
+    from backprop_cli.output import open_output
+    from backprop_cli.render.numbers import NumberFormat
+
+    spec, path = load_network(config, data, steps)
+    only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
+    values = compute_values(spec, NumberFormat(precision), only)
+    inputs = [path] + ([Path(data)] if data else [])
+    with open_output(output, inputs=inputs) as stream:
+        if output_format == "json":
+            document = {
+                "format": "backprop-names",
+                "version": 1,
+                "config": spec.source,
+                "names": [
+                    {
+                        "name": v.name,
+                        "value": v.value if v.value == v.value and abs(v.value) != float("inf") else None,
+                        "step": v.step,
+                        "phase": v.phase,
+                        "layer": v.layer,
+                        "sample": None if v.sample is None else v.sample + 1,
+                        "formula": v.formula,
+                    }
+                    for v in values
+                ],
+            }
+            stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+            return
+        width = max((len(v.name) for v in values), default=0)
+        stream.write("".join(f"{v.name.ljust(width)}  {v.shown}\n" for v in values))

@@ -1,0 +1,113 @@
+"""Every named number of a run, with its exact value: the names contract in one place.
+
+The names and their order come from :mod:`backprop_cli.render.rows`, the layout every output format
+shares, so a name listed here is exactly a name shown in the trace. The value is read exactly: the
+sections are laid out a second time with :class:`ExactFormat`, whose text is the float's ``repr``
+(which round-trips), and zipped with the display layout row by row.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.render.rows import Section, step_sections
+from backprop_cli.trace import StepRecord
+
+
+@dataclass(frozen=True)
+class ExactFormat(NumberFormat):
+    """Writes a float as its ``repr``, so ``float(text)`` gives back the very value (data, not display)."""
+
+    def __call__(self, value: float | Fraction) -> str:
+        return repr(float(value))
+
+
+EXACT = ExactFormat()
+
+
+@dataclass(frozen=True)
+class NamedValue:
+    """One number of the trace: its stable name, exact value, where it sits and how it was computed."""
+
+    name: str  # fully qualified: ``step2/sample3/h.delta1``
+    value: float
+    step: int  # 1-based
+    phase: str  # one of rows.PHASES
+    layer: str | None
+    sample: int | None  # 0-based data row, for per-sample rows of a multi-sample batch
+    formula: str  # in short (unqualified) names, as the trace shows it
+    written: str  # the formula with the numbers, in the display format
+    shown: str  # the value in the display format
+    multi_step: bool  # the run has several steps, so names carry ``stepN/``
+
+
+@dataclass(frozen=True)
+class NameFilter:
+    """Which names to keep: empty means all. Steps and samples are 1-based, patterns are globs."""
+
+    steps: frozenset[int] = frozenset()
+    layers: frozenset[str] = frozenset()
+    phases: frozenset[str] = frozenset()
+    samples: frozenset[int] = frozenset()
+    patterns: tuple[str, ...] = ()
+
+    def wants_section(self, section: Section) -> bool:
+        """The trace's own section filter (``backprop trace --step/--layer/--phase/--sample``)."""
+        from backprop_cli.render.terminal import TraceFilter
+
+        return TraceFilter(self.steps, self.layers, self.phases, self.samples).wants(section)
+
+    def wants_name(self, name: str) -> bool:
+        return not self.patterns or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+
+
+def named_values(
+    records: Iterable[StepRecord], fmt: NumberFormat | None = None, only: NameFilter | None = None
+) -> Iterator[NamedValue]:
+    """Every row of every step in trace order; a name shown twice (``loss`` in the summary) comes once."""
+    display = fmt or NumberFormat()
+    chosen = only or NameFilter()
+    seen: set[str] = set()
+    for rec in records:
+        if chosen.steps and rec.step not in chosen.steps:
+            continue
+        for exact, shown in zip(step_sections(rec, EXACT), step_sections(rec, display), strict=True):
+            if not chosen.wants_section(shown):
+                continue
+            for exact_row, row in zip(exact.rows, shown.rows, strict=True):
+                if row.name in seen or not chosen.wants_name(row.name):
+                    continue
+                seen.add(row.name)
+                yield NamedValue(
+                    name=row.name,
+                    value=float(exact_row.value),
+                    step=rec.step,
+                    phase=shown.phase,
+                    layer=shown.layer,
+                    sample=shown.sample,
+                    formula=row.formula,
+                    written=row.written,
+                    shown=row.value,
+                    multi_step=rec.multi_step,
+                )
+
+
+def value_table(records: Iterable[StepRecord], fmt: NumberFormat | None = None) -> dict[str, NamedValue]:
+    """Every name of the run mapped to its value, in trace order."""
+    return {v.name: v for v in named_values(records, fmt)}
+
+
+def closest_names(name: str, names: Sequence[str], n: int = 3) -> list[str]:
+    """The real names nearest to a misspelt one (difflib), for 'did you mean' messages."""
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=n, cutoff=0.6)
+    if close:
+        return close
+    # a right base name with a missing or wrong qualifier: ``h.z1`` in a multi-step run
+    base = name.rsplit("/", 1)[-1]
+    return [candidate for candidate in names if candidate.rsplit("/", 1)[-1] == base][:n]

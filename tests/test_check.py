@@ -1,0 +1,249 @@
+"""`backprop answers` and `backprop check` end to end: verdicts, scores, exit codes, reports, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from backprop_cli.cli import main
+from backprop_cli.examples import example_path
+
+# The Gradescope autograder results.json, as Gradescope documents it (top level and tests[] fields).
+GRADESCOPE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["score", "tests"],
+    "additionalProperties": False,
+    "properties": {
+        "score": {"type": "number", "minimum": 0},
+        "max_score": {"type": "number", "minimum": 0},
+        "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+        "visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
+        "stdout_visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
+        "extra_data": {"type": "object"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "score", "max_score", "status", "output"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "score": {"type": "number", "minimum": 0},
+                    "max_score": {"type": "number", "minimum": 0},
+                    "status": {"enum": ["passed", "failed"]},
+                    "output": {"type": "string"},
+                    "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+                    "number": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
+                    "extra_data": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "120"})
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """Mazur's 2-2-2 network, copied so that a test may change it."""
+    path = tmp_path / "net.yaml"
+    shutil.copy(example_path("classic_2_2_2"), path)
+    return path
+
+
+def make(config: Path, *args: str) -> Path:
+    out = config.parent / ("sheet.yaml" if "--blank" in args else "key.yaml")
+    result = invoke("answers", str(config), *args, "-o", str(out))
+    assert result.exit_code == 0, result.output + result.stderr
+    return out
+
+
+def fill(path: Path, answers: dict[str, str]) -> None:
+    """Put answers into a sheet (or replace those of a key), keeping everything else as written."""
+    text = path.read_text(encoding="utf-8")
+    for name, value in answers.items():
+        text, count = re.subn(rf"(?m)^  {re.escape(name)}:.*$", f"  {name}: {value}", text)
+        assert count == 1, name
+    path.write_text(text, encoding="utf-8")
+
+
+def report(*args: str) -> tuple[int, dict[str, Any]]:
+    result = invoke("check", *args, "--format", "json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_an_answer_key_checks_all_correct(config: Path) -> None:
+    key = make(config)
+    result = invoke("check", str(key))
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"Score: (\d+)/\1 \(100%\) · \1 correct, 0 wrong, 0 missing of \1 answers", result.output)
+    assert result.stderr == ""
+
+
+def test_one_value_beyond_tolerance_is_exactly_one_wrong_answer(config: Path) -> None:
+    key = make(config)
+    fill(key, {"o.w1_1.new": "0.3594"})  # 0.35891648 ± 0.1% is 0.35856 … 0.35928
+    code, doc = report(str(key))
+    assert code == 1
+    assert doc["counts"] == {"correct": len(doc["answers"]) - 1, "wrong": 1, "missing": 0}
+    assert [a["name"] for a in doc["answers"] if a["verdict"] == "wrong"] == ["o.w1_1.new"]
+    assert "check failed: 1 wrong and 0 missing" in invoke("check", str(key)).stderr
+
+
+def test_fractions_and_rounded_answers_within_the_default_tolerance_pass(config: Path) -> None:
+    sheet = make(config, "--blank", "--only", "h.z1", "--only", "o.w1_1.new", "--only", "o.dL_dw1_1")
+    # Mazur: net_h1 = 0.3775 = 151/400; ∂E/∂w5 = 0.082167041; w5+ = 0.35891648
+    fill(sheet, {"h.z1": "151/400", "o.dL_dw1_1": "0.08217", "o.w1_1.new": "0.3589"})
+    code, doc = report(str(sheet))
+    assert code == 0, doc
+    assert [(a["name"], a["given_text"], a["verdict"]) for a in doc["answers"]] == [
+        ("h.z1", "151/400", "correct"),
+        ("o.dL_dw1_1", "0.08217", "correct"),
+        ("o.w1_1.new", "0.3589", "correct"),
+    ]
+
+
+def test_blanks_are_missing_and_weights_and_overrides_count(config: Path) -> None:
+    sheet = make(config, "--blank", "--phase", "update", "--only", "o.*")
+    fill(
+        sheet,
+        {
+            "o.w1_1.new": "{value: 0.36, weight: 4, tolerance: {decimals: 2}}",  # 0.35891648 rounded
+            "o.w1_2.new": "{value: 0.41, weight: 2}",  # default tolerance: 0.3% off, wrong
+            "o.w2_1.new": "0.5113",
+        },
+    )
+    code, doc = report(str(sheet))
+    assert code == 1
+    verdicts = {a["name"]: (a["verdict"], a["score"], a["weight"]) for a in doc["answers"]}
+    assert verdicts["o.w1_1.new"] == ("correct", 4.0, 4.0)
+    assert verdicts["o.w1_2.new"] == ("wrong", 0.0, 2.0)
+    assert verdicts["o.w2_1.new"] == ("correct", 1.0, 1.0)
+    assert verdicts["o.b1.new"] == ("missing", 0.0, 1.0)
+    assert (doc["score"], doc["max_score"]) == (5.0, 4 + 2 + 1 + 3.0)  # o.w2_2, o.b1, o.b2 blank
+    assert doc["format"] == "backprop-check" and doc["version"] == 1 and doc["passed"] is False
+
+
+def test_reveal_controls_the_expected_value(config: Path) -> None:
+    sheet = make(config, "--blank", "--only", "h.z1", "--only", "h.z2")
+    fill(sheet, {"h.z1": "0.3775", "h.z2": "0.4"})  # net_h2 = 0.3925
+    for reveal, shown in (("never", []), ("wrong", ["h.z2"]), ("always", ["h.z1", "h.z2"])):
+        _, doc = report(str(sheet), "--reveal", reveal)
+        assert [a["name"] for a in doc["answers"] if "expected" in a] == shown
+        text = invoke("check", str(sheet), "--reveal", reveal).output
+        assert ("0.3925" in text) == (reveal != "never")
+    text = invoke("check", str(sheet), "--reveal", "never").output
+    assert re.search(r"h\.z2\s+0\.4\s+·\s+wrong", text)
+
+
+def test_gradescope_results_validate_against_the_documented_fields(config: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra: pip install '.[test]'")
+    sheet = make(config, "--blank", "--only", "h.*")
+    fill(sheet, {"h.z1": "{value: 0.3775, weight: 2}", "h.z2": "1"})
+    result = invoke("check", str(sheet), "--format", "gradescope", "--visibility", "after_published", "--explain")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, GRADESCOPE_SCHEMA)
+    tests = {t["name"]: t for t in doc["tests"]}
+    assert tests["h.z1"] == {
+        "name": "h.z1",
+        "score": 2.0,
+        "max_score": 2.0,
+        "status": "passed",
+        "output": "given 0.3775: correct",
+        "visibility": "after_published",
+    }
+    assert tests["h.z2"]["status"] == "failed" and tests["h.z2"]["score"] == 0
+    assert "h.z2 = h.w2_1·i1 + h.w2_2·i2 + h.b2" in tests["h.z2"]["output"]  # --explain
+    assert doc["score"] == 2.0 and doc["max_score"] == len(tests) + 1
+    with pytest.raises(jsonschema.ValidationError):  # the schema does reject what Gradescope would
+        jsonschema.validate(doc | {"tests": [tests["h.z1"] | {"status": "ok"}]}, GRADESCOPE_SCHEMA)
+
+
+def test_explain_attaches_the_derivation_of_wrong_answers(config: Path) -> None:
+    sheet = make(config, "--blank", "--only", "o.dL_dw1_1")
+    fill(sheet, {"o.dL_dw1_1": "0.08"})
+    result = invoke("check", str(sheet), "--explain", "--depth", "1", "--reveal", "wrong")
+    assert result.exit_code == 1
+    assert "How o.dL_dw1_1 is computed:" in result.output
+    # Mazur: ∂E/∂w5 = δ_o1 × out_h1 = 0.138498562 × 0.593269992 = 0.082167041
+    assert "o.dL_dw1_1 = o.delta1 × h.a1 = 0.138499 × 0.59327 = 0.082167" in result.output
+    assert "├─ o.delta1 = o.dL_da1 × o.da_dz1 = 0.741365 × 0.186816 = 0.138499" in result.output
+
+
+def test_output_file_and_config_option(config: Path, tmp_path: Path) -> None:
+    key = make(config)
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    shutil.move(str(key), moved / "key.yaml")
+    result = invoke("check", str(moved / "key.yaml"))  # the recorded path no longer leads to the config
+    assert result.exit_code == 2 and "config.path: config '../net.yaml' not found" not in result.stderr
+    assert "config.path: config 'net.yaml' not found beside the answers file" in result.stderr
+    out = tmp_path / "report.txt"
+    result = invoke("check", str(moved / "key.yaml"), "--config", str(config), "-o", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "Score:" in out.read_text(encoding="utf-8")
+
+
+def test_bad_answers_files_exit_2_with_a_located_message(config: Path, tmp_path: Path) -> None:
+    key = make(config)
+    text = key.read_text(encoding="utf-8")
+    cases = {
+        "malformed": text.replace("answers:\n", "answers: [\n", 1),
+        "wrong type": text.replace("  h.z1: 0.3775", "  h.z1: [0.3775]"),
+        "unknown name": text.replace("  h.z1: 0.3775", "  h.zz1: 0.3775"),
+    }
+    expected = {
+        "malformed": r"key\.yaml:\d+:\d+: invalid YAML",
+        "wrong type": r"key\.yaml:\d+:9: answers\.h\.z1: the answer is a list; expected a decimal",
+        "unknown name": r"key\.yaml:\d+:3: answers\.h\.zz1: unknown name 'h\.zz1' \(did you mean 'h\.z1'",
+    }
+    for case, body in cases.items():
+        bad = tmp_path / "key.yaml"
+        bad.write_text(body, encoding="utf-8")
+        result = invoke("check", str(bad))
+        assert result.exit_code == 2, case
+        assert re.search(expected[case], result.stderr), (case, result.stderr)
+        assert "Traceback" not in result.output + result.stderr
+        key.write_text(text, encoding="utf-8")
+
+
+def test_a_config_that_does_not_match_is_refused(config: Path, tmp_path: Path) -> None:
+    key = make(config)
+    other = tmp_path / "other.yaml"
+    shutil.copy(example_path("xor"), other)
+    result = invoke("check", str(key), "--config", str(other))
+    assert result.exit_code == 2
+    assert re.search(r"key\.yaml:\d+:\d+: config\.sha256: the config .*other\.yaml does not match", result.stderr)
+    config.write_text(config.read_text(encoding="utf-8").replace("0.15", "0.16"), encoding="utf-8")
+    result = invoke("check", str(key))
+    assert result.exit_code == 2 and "config.sha256: the config" in result.stderr
+
+
+def test_answers_for_a_built_in_example_name_it(tmp_path: Path) -> None:
+    out = tmp_path / "key.yaml"
+    assert invoke("answers", "pytorch_snippet", "-o", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert 'path: "pytorch_snippet"' in text and "  out.dL_dw1_1: -24.0" in text  # the seed case's gradient
+    assert invoke("check", str(out)).exit_code == 0
+    assert invoke("answers", "pytorch_snippet", "--only", "nothing*").exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["names", "explain", "answers", "check"])
+def test_every_new_command_has_help_with_an_example(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0 and "Example" in result.output
