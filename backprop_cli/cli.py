@@ -88,6 +88,11 @@ def main() -> None:
     show_default=True,
     help="Stop the text trace after this many table rows (0: no cap).",
 )
+@click.option(
+    "--diagnostics",
+    is_flag=True,
+    help="Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation).",
+)
 @handle_errors
 def trace(
     config: str | None,
@@ -104,6 +109,7 @@ def trace(
     color: bool | None,
     pause: bool,
     max_rows: int,
+    diagnostics: bool = False,
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
 
@@ -125,6 +131,8 @@ def trace(
     _check_filters(spec, total, only_steps, only_layers, only_samples)
     engine = Engine(spec)
     inputs = [path] + ([Path(data)] if data else [])
+    if diagnostics and output_format != "text":
+        raise ConfigError(f"--diagnostics with --format {output_format}; expected --format text", path="--diagnostics")
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
             only = (only_steps, only_layers, only_phases, only_samples)
@@ -153,6 +161,7 @@ def trace(
             pause=pause and output is None,
             max_rows=max_rows,
             only=(only_steps, only_layers, only_phases, only_samples),
+            diagnostics=diagnostics,
         )
 
 
@@ -208,6 +217,7 @@ def _print_text(
     pause: bool,
     max_rows: int,
     only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    diagnostics: bool = False,
 ) -> None:
     from rich.console import Console
 
@@ -230,13 +240,20 @@ def _print_text(
     before = engine.loss()
     interactive = pause and sys.stdin.isatty() and console.is_terminal
     last_phase = None
-    for piece in trace_outputs(spec, engine.run(), steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
+    from backprop_cli.render.diagnostics import Tap
+
+    tap = Tap(engine.run()) if diagnostics else None  # --diagnostics: a table after each step
+    for piece in trace_outputs(spec, tap or engine.run(), steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
+        if tap is not None and piece.phase == "step":
+            console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
             console.input("[dim]Enter: next phase[/dim] ")
         console.print(piece.renderable)
         last_phase = piece.phase
         if piece.notice:
             return
+    if tap is not None:
+        console.print(*tap.tables(fmt, steps=chosen.steps))
     if total > 1 and not steps:
         console.print(run_summary(before, engine.loss(), total, fmt))
 
@@ -321,3 +338,9 @@ main.add_command(_answers)
 from backprop_cli.commands.check import check as _check  # noqa: E402
 
 main.add_command(_check)
+from backprop_cli.commands.train import train as _train  # noqa: E402
+
+main.add_command(_train)
+from backprop_cli.commands.gradcheck import gradcheck as _gradcheck  # noqa: E402
+
+main.add_command(_gradcheck)
