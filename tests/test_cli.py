@@ -87,6 +87,18 @@ def test_json_contract_keys_are_pinned() -> None:
     sample = step["per_sample"][0]
     assert {"forward", "backward", "loss", "loss_terms", "target"} <= sample.keys()
     assert {"dL_da", "da_dz", "delta", "dL_dw", "dL_db"} <= sample["backward"]["o"].keys()
+    assert step["optimizer"] == {"name": "sgd", "lr": 0.5} and "optimizer_state" not in step  # plain SGD keeps none
+
+
+def test_json_optimizer_state_keys_are_pinned() -> None:
+    step = json.loads(invoke("trace", "adam_two_steps", "--format", "json").output)["steps"][1]
+    assert {"step", "samples", "loss", "parameters", "gradients", "updated"} <= step.keys()  # added to, not renamed
+    # by layer and kind like "updated"; arrays shaped like the parameter, t the tensor's step count
+    assert set(step["optimizer_state"]["out"]["weights"]) == {"t", "m", "v", "m_hat", "v_hat", "step"}
+    assert step["optimizer_state"]["out"]["weights"]["t"] == 2
+    # and every state scalar by its trace name
+    names = {f"step2/out.w1_1.{s}" for s in ("m", "v", "m_hat", "v_hat", "step")}
+    assert set(step["optimizer_values"]) == names
 
 
 def test_json_of_a_layer_without_bias_has_no_biases_key() -> None:
