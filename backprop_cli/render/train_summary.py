@@ -70,7 +70,8 @@ def summary(result: TrainResult, fmt: NumberFormat, *, parameters: bool = True) 
     parts.append(
         Text(
             f"network: {_plural(len(spec.inputs), 'input')} → {layers}; loss {spec.loss.name} ({spec.loss.reduction}); "
-            f"optimizer {opt.name} (η = {fmt(opt.learning_rate)}); data: {spec.data.rows} rows ({data_source(spec)})\n"
+            f"optimizer {opt.name} (η = {fmt(opt.learning_rate)}); "
+            f"data: {_plural(spec.data.rows, 'row')} ({data_source(spec)})\n"
             f"run: {schedule_text(spec, result.steps, result.steps_per_epoch, result.batch_size)}"
         )
     )
