@@ -116,7 +116,7 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
     from rich.table import Table
     from rich.text import Text
 
-    out = Table(title=Text(f"backprop check · {result.answers_file} · {result.config}"), box=box.SIMPLE_HEAD)
+    out = Table(box=box.SIMPLE_HEAD)
     for column in ("name", "given", "expected", "verdict"):
         out.add_column(
             column, no_wrap=column != "expected", justify="right" if column in ("given", "expected") else "left"
@@ -125,7 +125,7 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
     for v in result.verdicts:
         expected = fmt(v.expected) if revealed(v, reveal) else "·"
         out.add_row(Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
-    parts: list[Any] = [out]
+    parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), out]
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
             parts.append(Text(f"How {v.name} is computed:", style="bold"))

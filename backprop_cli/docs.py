@@ -21,8 +21,8 @@ MAX_WHOLE_STEPS = 10  # longer runs are shown by their first step (a full iris r
 WIDTH = 100
 
 
-def run_cli(args: Sequence[str]) -> str:
-    """What ``backprop ARGS`` prints, run in-process with a fixed width and no colour."""
+def run_cli(args: Sequence[str], status: int = 0) -> str:
+    """What ``backprop ARGS`` prints, run in-process with a fixed width and no colour; it must exit ``status``."""
     from click.testing import CliRunner
 
     from backprop_cli.cli import main
@@ -34,14 +34,17 @@ def run_cli(args: Sequence[str]) -> str:
         env={"NO_COLOR": None, "FORCE_COLOR": None, "COLUMNS": str(WIDTH)},
         terminal_width=WIDTH,
     )
-    if result.exit_code != 0:
+    if result.exit_code != status:
         raise RuntimeError(f"backprop {shlex.join(args)} exited {result.exit_code}: {result.stderr or result.output}")
     return result.stdout
 
 
-def fenced(args: str, language: str = "text") -> str:
-    """``backprop ARGS``'s output in a fence, trailing spaces trimmed (for cog blocks in the README)."""
-    text = "\n".join(line.rstrip() for line in run_cli(shlex.split(args)).splitlines())
+def fenced(args: str, language: str = "text", status: int = 0) -> str:
+    """``backprop ARGS``'s output in a fence, trailing spaces trimmed (for cog blocks in the README).
+
+    ``status`` is the exit status the command must end with (``backprop check`` of wrong answers: 1).
+    """
+    text = "\n".join(line.rstrip() for line in run_cli(shlex.split(args), status).splitlines())
     return f"```{language}\n{text}\n```\n"
 
 
