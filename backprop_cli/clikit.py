@@ -73,10 +73,13 @@ def handle_errors(command: F) -> F:
 
 def load(config: str | None, data: str | None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
     from backprop_cli.config import load_config
-    from backprop_cli.examples import label, resolve
+    from backprop_cli.examples import EXAMPLES_DIR, label, resolve
 
     path = resolve(config)
     spec = replace(load_config(path, data_override=data), source=label(path))
+    if spec.data.source != "inline" and Path(spec.data.source).parent.resolve() == EXAMPLES_DIR.resolve():
+        # a built-in example's data file by name, so output does not depend on where the package is installed
+        spec = replace(spec, data=replace(spec.data, source=Path(spec.data.source).name))
     if steps is not None:
         spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
     return spec, path

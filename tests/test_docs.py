@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import docs
-from backprop_cli.examples import example_names
+from backprop_cli.examples import EXAMPLES_DIR, example_names
 
 REPO = Path(__file__).parent.parent
 
@@ -20,6 +20,11 @@ def expected() -> dict[str, str]:
 def test_docs_examples_are_up_to_date(expected: dict[str, str]) -> None:
     stale = docs.stale(REPO / "docs" / "examples", expected)
     assert not stale, f"docs/examples/ is stale ({', '.join(stale)}); regenerate with: python -m backprop_cli.docs"
+
+
+def test_docs_do_not_name_the_install_directory(expected: dict[str, str]) -> None:
+    assert not [name for name, text in expected.items() if str(EXAMPLES_DIR) in text]
+    assert "- data: 150 rows (iris.csv); steps: 2000; rows shuffled each pass (seed 0)" in expected["iris.md"]
 
 
 def test_each_file_is_its_listed_command(expected: dict[str, str]) -> None:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.optim import SYMBOLS
+from backprop_cli.optim import hyper_text
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
-from backprop_cli.render.terminal import TraceFilter
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import StepRecord
+
+if TYPE_CHECKING:  # terminal.py builds its header from this module
+    from backprop_cli.render.terminal import TraceFilter
 
 NETWORK_COLUMNS = ("layer", "units", "fan-in", "activation", "a = f(z)", "parameters")
 PHASE_TITLES = {
@@ -85,18 +88,15 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
 
 
 def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> tuple[str, ...]:
-    """Loss, optimizer, data and how names are built, one line each (as the terminal header says them)."""
+    """Loss, optimizer, data and how names are built, one line each (the terminal header's lines too)."""
     loss = LOSSES[spec.loss.name]
-    hyper = ", ".join(
-        f"{SYMBOLS.get(k, k)} = {fmt(v)}"
-        for k, v in {"lr": spec.optimizer.learning_rate, **spec.optimizer.options}.items()
-        if not isinstance(v, bool)
-    )
+    hyper = hyper_text(spec.optimizer, fmt)  # every hyper-parameter the update formulas use, by symbol
     rows = spec.data.rows
+    shuffled = f"; rows shuffled each pass (seed {spec.training.seed or 0})" if spec.training.shuffle else ""
     return (
         f"loss: {spec.loss.name} ({loss.formula}), reduction {spec.loss.reduction} over the batch",
         f"optimizer: {spec.optimizer.name} ({hyper})",
-        f"data: {rows} row{'s' if rows != 1 else ''} ({spec.data.source}); steps: {steps}",
+        f"data: {rows} row{'s' if rows != 1 else ''} ({spec.data.source}); steps: {steps}{shuffled}",
         "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "
         "(1-based); the trace shows each formula, then the same formula with its numbers",
     )

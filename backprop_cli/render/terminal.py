@@ -15,8 +15,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.optim import hyper_text
+from backprop_cli.render.document import NETWORK_COLUMNS, facts, network_rows
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
@@ -62,38 +61,13 @@ class Output:
 
 def header(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> RenderableType:
     """What is being traced: the network, loss, optimizer and data, in a few lines."""
+    # the same rows and lines as the document formats' header (render/document.py)
     table = Table(box=box.SIMPLE, show_header=True, title=Text(f"backprop trace · {spec.source}"), title_justify="left")
-    for column in ("layer", "units", "fan-in", "activation", "a = f(z)", "parameters"):
+    for column in NETWORK_COLUMNS:
         table.add_column(column)
-    table.add_row(
-        Text("inputs"), Text(str(len(spec.inputs))), Text(""), Text(""), Text(", ".join(spec.inputs)), Text("")
-    )
-    for layer in spec.layers:
-        act = ACTIVATIONS[layer.activation]
-        frozen = f" (frozen: {', '.join(sorted(layer.frozen))})" if layer.frozen else ""
-        bias = "" if layer.biases is not None else ", no bias"
-        table.add_row(
-            Text(layer.name),
-            Text(str(layer.units)),
-            Text(str(layer.fan_in)),
-            Text(layer.activation),
-            Text(act.template.format(z="z", s=fmt.operand(layer.negative_slope))),
-            Text(f"{layer.parameter_count}{bias}{frozen}"),
-        )
-    loss = LOSSES[spec.loss.name]
-    hyper = hyper_text(spec.optimizer, fmt)  # every hyper-parameter the update formulas use, by symbol
-    lines = Text()
-    lines.append(f"loss: {spec.loss.name} ({loss.formula}), reduction {spec.loss.reduction} over the batch\n")
-    lines.append(f"optimizer: {spec.optimizer.name} ({hyper})\n")
-    lines.append(
-        f"data: {spec.data.rows} row{'s' if spec.data.rows != 1 else ''} ({spec.data.source}); steps: {steps}"
-        + (f"; rows shuffled each pass (seed {spec.training.seed or 0})" if spec.training.shuffle else "")
-        + "\n"
-    )
-    lines.append(
-        "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "
-        "(1-based); the trace shows each formula, then the same formula with its numbers"
-    )
+    for row in network_rows(spec, fmt):
+        table.add_row(*(Text(cell) for cell in row))
+    lines = Text("\n".join(facts(spec, steps, fmt)))
     if spec.description:
         return Group(Text(spec.description, style="italic"), table, lines)
     return Group(table, lines)

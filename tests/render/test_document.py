@@ -21,6 +21,7 @@ def job(example: str, only: TraceFilter | None = None) -> TraceJob:
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_header_facts_are_the_terminals(example: str) -> None:
+    # terminal.header is built from the same facts(); this checks that it prints them whole
     terminal = " ".join(trace(example, "--width", "1000", "--no-color", "--phase", "summary").split())
     spec, _ = load(example, None)
     for line in facts(spec, count_steps(spec.data.rows, spec.training), NumberFormat()):
