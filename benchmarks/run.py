@@ -186,7 +186,7 @@ def engine_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
     config, csv_path = write_train_config(workdir, sizes, rows=rows, batch=64, steps=steps)
     loops = HERE / "loops.py"
     commands: dict[str, list[str]] = {
-        "backprop train": [*backprop_command(), "train", str(config)],
+        "backprop train": [*backprop_command(), "train", str(config), "--format", "json"],
         "numpy loop": [PYTHON, str(loops), "numpy", str(csv_path), *map(str, (*sizes, 64, steps))],
     }
     if torch_available():

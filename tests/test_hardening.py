@@ -214,6 +214,29 @@ def test_mutated_configs_end_in_exit_0_or_one_located_line(
     assert_clean_outcome(result, str(folder))  # the config or its data file
 
 
+@settings(FUZZ, max_examples=max(1, FUZZ.max_examples // 5))
+@given(case=mutated_config(), fmt=st.sampled_from(["text", "json"]))
+def test_mutated_configs_that_load_also_trace_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, Any], fmt: str
+) -> None:
+    """Past validation: the engine and renderers meet odd but valid values (exit 3 for overflow is fine)."""
+    folder = tmp_path_factory.mktemp("fuzztrace", numbered=True)
+    for data in DATA_FILES:
+        (folder / data.name).write_bytes(data.read_bytes())
+    config = folder / "net.json"
+    try:
+        config.write_text(_serialise(case[1], "json"), encoding="utf-8")
+    except (ValueError, OverflowError, RecursionError):
+        return
+    steps = [] if "expression" in EXAMPLES[case[0]] else ["--steps", "2"]  # expression examples have no steps
+    with memory_cap():
+        result = invoke("trace", str(config), *steps, "--format", fmt, "--max-rows", "60", "--width", "100")
+    if result.exit_code == ExitCode.NUMERICAL_FAULT:
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("numerical fault at step ")
+        return
+    assert_clean_outcome(result, str(folder))
+
+
 @st.composite
 def mangled_text(draw: st.DrawFn) -> str:
     """An example's text with a slice replaced by YAML punctuation, odd unicode or control characters."""
