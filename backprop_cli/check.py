@@ -75,29 +75,42 @@ class CheckResult:
         )
 
 
-def check_answers(answers: AnswersFile, table: Mapping[str, NamedValue], config: str, sha256: str) -> CheckResult:
-    """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions."""
-    names = list(table)
+def check_answers(
+    answers: AnswersFile,
+    table: Mapping[str, NamedValue],
+    config: str,
+    sha256: str,
+    key: AnswersFile | None = None,
+) -> CheckResult:
+    """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions.
+
+    With a ``key`` (the teacher's answers file), the key decides which names are asked, their weights
+    and tolerances; ``answers`` only gives the values, and a name the key does not ask is ignored.
+    """
+    for source in (answers, *([key] if key else [])):
+        for answer in source.answers:
+            if answer.name not in table:
+                raise _unknown(source, answer.name, list(table), config)
+    given = {a.name: (a.given, a.given_text) for a in answers.answers}
     verdicts = []
-    for answer in answers.answers:
-        if answer.name not in table:
-            close = closest_names(answer.name, names)
-            hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
-            raise answers.error(
-                f"unknown name {answer.name!r} ({hint}); expected a name from `backprop names {config}`",
-                "answers",
-                answer.name,
-                key=True,
-            )
-        expected = table[answer.name].value
-        if answer.given is None:
+    for asked in key.answers if key else answers.answers:
+        value, text = given.get(asked.name, (None, None))
+        expected = table[asked.name].value
+        if value is None:
             verdict = "missing"
+        elif asked.tolerance.accepts(value, expected):
+            verdict = "correct"
         else:
-            verdict = "correct" if answer.tolerance.accepts(answer.given, expected) else "wrong"
-        verdicts.append(
-            Verdict(answer.name, verdict, answer.given, answer.given_text, expected, answer.weight, answer.tolerance)
-        )
+            verdict = "wrong"
+        verdicts.append(Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance))
     return CheckResult(answers.source, config, sha256, tuple(verdicts))
+
+
+def _unknown(source: AnswersFile, name: str, names: list[str], config: str) -> Exception:
+    close = closest_names(name, names)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
+    message = f"unknown name {name!r} ({hint}); expected a name from `backprop names {config}`"
+    return source.error(message, "answers", name, key=True)
 
 
 def revealed(verdict: Verdict, reveal: str) -> bool:

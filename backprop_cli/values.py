@@ -9,6 +9,7 @@ sections are laid out a second time with :class:`ExactFormat`, whose text is the
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,6 +17,8 @@ from fractions import Fraction
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.trace import StepRecord
+
+_STEP = re.compile(r"step(\d+)/")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,10 @@ def named_values(
     display = fmt or NumberFormat()
     chosen = only or NameFilter()
     seen: set[str] = set()
+    last = max(chosen.steps, default=None)
     for rec in records:
+        if last is not None and rec.step > last:
+            break  # the engine stops here too: later steps are never computed
         if chosen.steps and rec.step not in chosen.steps:
             continue
         for exact, shown in zip(step_sections(rec, EXACT), step_sections(rec, display), strict=True):
@@ -111,3 +117,8 @@ def closest_names(name: str, names: Sequence[str], n: int = 3) -> list[str]:
     # a right base name with a missing or wrong qualifier: ``h.z1`` in a multi-step run
     base = name.rsplit("/", 1)[-1]
     return [candidate for candidate in names if candidate.rsplit("/", 1)[-1] == base][:n]
+
+
+def steps_named(names: Iterable[str]) -> frozenset[int]:
+    """The steps that names refer to (``step3/…`` is step 3; a name without ``stepN/`` is in step 1)."""
+    return frozenset(int(m.group(1)) if (m := _STEP.match(name)) else 1 for name in names)

@@ -234,6 +234,44 @@ def test_a_config_that_does_not_match_is_refused(config: Path, tmp_path: Path) -
     assert result.exit_code == 2 and "config.sha256: the config" in result.stderr
 
 
+def test_a_key_decides_names_weights_and_tolerances(config: Path, tmp_path: Path) -> None:
+    key = make(config, "--phase", "update", "--only", "o.w1_*")
+    fill(key, {"o.w1_1.new": "{value: 0.35891648, weight: 3}"})  # the key's values are recomputed anyway
+    sheet = make(config, "--blank", "--phase", "update", "--only", "o.*")
+    # the student loosens a tolerance, answers a name the key does not ask, and skips o.w1_2.new
+    fill(sheet, {"o.w1_1.new": "{value: 0.4, tolerance: {absolute: 1}}", "o.b1.new": "0.530750719"})
+    code, doc = report(str(sheet), "--key", str(key))
+    assert code == 1
+    assert [(a["name"], a["verdict"], a["weight"], a["tolerance"]) for a in doc["answers"]] == [
+        ("o.w1_1.new", "wrong", 3.0, {"relative": 0.001}),
+        ("o.w1_2.new", "missing", 1.0, {"relative": 0.001}),
+    ]
+    without_key = report(str(sheet))[1]["answers"]
+    assert [a["verdict"] for a in without_key if a["name"] == "o.w1_1.new"] == ["correct"]  # what --key prevents
+    other = tmp_path / "other.yaml"
+    shutil.copy(example_path("xor"), other)
+    stranger = tmp_path / "stranger.yaml"
+    assert invoke("answers", str(other), "--blank", "-o", str(stranger)).exit_code == 0
+    result = invoke("check", str(stranger), "--key", str(key))
+    assert result.exit_code == 2 and "stranger.yaml:" in result.stderr and "config.sha256" in result.stderr
+
+
+def test_a_run_of_several_steps_is_checked_by_step_qualified_names(tmp_path: Path) -> None:
+    config = tmp_path / "xor3.yaml"
+    text = re.sub(r"(?m)^training:.*$", "training: {steps: 3}", example_path("xor").read_text(encoding="utf-8"))
+    config.write_text(text, encoding="utf-8")
+    key = make(config, "--step", "2", "--phase", "update")
+    assert "  step2/h.w1_1.new: " in key.read_text(encoding="utf-8")
+    assert invoke("check", str(key)).exit_code == 0
+    fill(key, {"step2/h.w1_1.new": "0.5"})
+    code, doc = report(str(key))
+    assert code == 1 and doc["counts"]["wrong"] == 1
+    fill(key, {"step2/h.w1_1.new": "0.5\n  h.w1_1.new: 0.5"})  # no step qualifier in a 3-step run
+    result = invoke("check", str(key))
+    assert result.exit_code == 2
+    assert "unknown name 'h.w1_1.new' (did you mean 'step2/h.w1_1.new' or 'step1/h.w1_1.new'" in result.stderr
+
+
 def test_answers_for_a_built_in_example_name_it(tmp_path: Path) -> None:
     out = tmp_path / "key.yaml"
     assert invoke("answers", "pytorch_snippet", "-o", str(out)).exit_code == 0

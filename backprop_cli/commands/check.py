@@ -11,6 +11,11 @@ from backprop_cli.clikit import handle_errors
 @click.argument("answers_file", metavar="ANSWERS", type=click.Path(dir_okay=False))
 @click.option("--config", help="The config to check against (default: the one the answers file names).")
 @click.option(
+    "--key",
+    type=click.Path(dir_okay=False),
+    help="The teacher's answers file: it decides the names asked, their weights and tolerances, and the config.",
+)
+@click.option(
     "--reveal",
     type=click.Choice(["never", "wrong", "always"]),
     default="never",
@@ -53,6 +58,7 @@ from backprop_cli.clikit import handle_errors
 def check(
     answers_file: str,
     config: str | None,
+    key: str | None,
     reveal: str,
     output_format: str,
     visibility: str,
@@ -66,36 +72,51 @@ def check(
     missing (blank). Exit status: 0 when every answer is correct, 1 when any is wrong or missing, 2 for
     bad input (a malformed answers file, an unknown name, a config that does not match).
 
+    With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
+    key's, so a student cannot loosen a tolerance by editing the sheet.
+
     \b
     Examples:
       backprop check sheet.yaml
       backprop check sheet.yaml --config net.yaml --reveal wrong --explain
       backprop check sheet.yaml --format gradescope -o /autograder/results/results.json
+      backprop check submission/sheet.yaml --key source/key.yaml --format gradescope
     """
     import json
     from pathlib import Path
 
-    from backprop_cli.answers import check_config, config_sha256, load_answers, resolve_config
+    from backprop_cli.answers import check_config, config_reference, config_sha256, load_answers, resolve_config
     from backprop_cli.check import CheckFailed, check_answers, table, to_gradescope, to_json
     from backprop_cli.commands.names import compute_values, load_network
     from backprop_cli.explain import derive, render_text
     from backprop_cli.output import open_output
     from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.values import NameFilter, steps_named
 
     sheet = load_answers(answers_file)
-    path = Path(config) if config is not None else resolve_config(sheet)
-    spec, path = load_network(config if config is not None else str(path))
-    check_config(sheet, path, config or str(path))
+    rubric = load_answers(key) if key is not None else None
+    path = Path(config) if config is not None else resolve_config(rubric or sheet)
+    spec, path = load_network(str(path))
+    for answers in (rubric, sheet):  # both must belong to this config's content
+        if answers is not None:
+            check_config(answers, path, config or str(path))
     fmt = NumberFormat(precision)
-    values = {v.name: v for v in compute_values(spec, fmt)}
-    shown = config or sheet.config_path or str(path)
-    result = check_answers(sheet, values, shown, config_sha256(path))
+    asked = (
+        [a.name for a in sheet.answers] + [a.name for a in rubric.answers]
+        if rubric
+        else [a.name for a in sheet.answers]
+    )
+    only = NameFilter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
+    values = {v.name: v for v in compute_values(spec, fmt, only)}
+    shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
+    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric)
 
     def explainer(name: str) -> str:
         return render_text(derive(name, values, depth or None))
 
     explain = explainer if with_explain else None
-    with open_output(output, inputs=[path, Path(answers_file)]) as stream:
+    inputs = [path, Path(answers_file)] + ([Path(key)] if key else [])
+    with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
             stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2) + "\n")
         elif output_format == "gradescope":

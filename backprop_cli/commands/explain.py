@@ -50,9 +50,12 @@ def explain(config: str, name: str, data: str | None, steps: int | None, depth: 
     from backprop_cli.commands.names import compute_values, load_network
     from backprop_cli.explain import derive, render_text
     from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.values import NameFilter, steps_named
 
     spec, _ = load_network(config, data, steps)
-    table = {v.name: v for v in compute_values(spec, NumberFormat(precision))}
+    (step,) = steps_named([name])  # its step, and the one before (where its parameters were updated)
+    only = NameFilter(steps=frozenset({step, step - 1} - {0}))
+    table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only)}
     if name not in table:
         raise unknown_name(name, list(table), config)
     click.echo(render_text(derive(name, table, depth or None)))
