@@ -88,6 +88,9 @@ def main() -> None:
     show_default=True,
     help="Stop the text trace after this many table rows (0: no cap).",
 )
+@click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
+@click.option("--exact", is_flag=True, help="Expressions: compute with exact fractions (rational operations only).")
 @click.option(
     "--diagnostics",
     is_flag=True,
@@ -109,6 +112,9 @@ def trace(
     color: bool | None,
     pause: bool,
     max_rows: int,
+    expr: str | None = None,
+    sets: tuple[str, ...] = (),
+    exact: bool = False,
     diagnostics: bool = False,
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
@@ -122,10 +128,15 @@ def trace(
       backprop trace configs/classic_2_2_2.yaml --precision 9
       backprop trace xor --phase backward --sample 2
       backprop trace net.yaml --format json -o trace.json
+      backprop trace --expr "f = (x + y) * z" --set x=-2 --set y=5 --set z=-4
     """
     from backprop_cli.engine import Engine, count_steps
+    from backprop_cli.expr.command import trace_expression, wants_expression
     from backprop_cli.output import open_output
 
+    if wants_expression(config, expr, sets, exact):  # a computation graph, not a network
+        trace_expression(click.get_current_context().params)
+        return
     spec, path = load(config, data, steps)
     total = count_steps(spec.data.rows, spec.training)
     _check_filters(spec, total, only_steps, only_layers, only_samples)
@@ -270,7 +281,11 @@ def validate(config: str | None, data: str | None) -> None:
       backprop validate configs/xor.yaml
     """
     from backprop_cli.engine import count_steps
+    from backprop_cli.expr.command import validate_expression, wants_expression
 
+    if wants_expression(config, None, (), False):
+        click.echo(validate_expression(config, data))
+        return
     spec, _ = load(config, data)
     layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
     rows = spec.data.rows

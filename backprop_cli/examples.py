@@ -44,6 +44,11 @@ def label(path: Path) -> str:
 def describe(name: str) -> str:
     """The first line of an example's ``description``."""
     from backprop_cli.config import load_config
+    from backprop_cli.expr.config import is_expression_document, load_expression_config
 
-    spec = load_config(example_path(name))
-    return (spec.description or "").strip().splitlines()[0] if spec.description else ""
+    path = example_path(name)
+    if is_expression_document(path):  # a computation graph (expression:) rather than a network
+        description = load_expression_config(path, name).description
+    else:
+        description = load_config(path).description
+    return description.strip().splitlines()[0] if description else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 DEFAULT_PRECISION = 6
 
@@ -14,7 +15,9 @@ class NumberFormat:
 
     precision: int = DEFAULT_PRECISION
 
-    def __call__(self, value: float) -> str:
+    def __call__(self, value: float | Fraction) -> str:
+        if isinstance(value, Fraction):  # exact mode: "-24/7", "3"
+            return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
         value = float(value)
         if not math.isfinite(value):
             return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
@@ -26,7 +29,7 @@ class NumberFormat:
             text = f"{mantissa}e{int(exponent)}"
         return text
 
-    def operand(self, value: float) -> str:
-        """A number as it appears inside arithmetic: negatives in parentheses."""
+    def operand(self, value: float | Fraction) -> str:
+        """A number as it appears inside arithmetic: negatives (and fractions like 3/7) in parentheses."""
         text = self(value)
-        return f"({text})" if text.startswith("-") else text
+        return f"({text})" if text.startswith("-") or "/" in text else text

@@ -1,0 +1,295 @@
+"""Forward values and reverse-mode backward records for an expression graph; data only, no printing.
+
+Backward visits the nodes in reverse topological order. At a node n it first sums what flowed into
+it (``grad.n`` = Σ contributions; the output's own gradient is 1), then for every argument a it
+records the edge: upstream ``grad.n``, local derivative ``dn_da`` and their product, the
+contribution ``grad.a.via.n``. A value read by several nodes (or twice by one) therefore shows
+every contribution and their sum. ``exact=True`` computes with Fractions: inputs and literals are
+read from their decimal text, and an operation that is not rational is refused by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from backprop_cli.errors import BackpropError, ExitCode
+from backprop_cli.expr.graph import Const, Graph, Node
+from backprop_cli.expr.ops import OPS, DomainError, Scalar
+from backprop_cli.expr.parse import Where
+
+MAX_EXACT_BITS = 200_000  # numerator + denominator size of one exact value
+RATIONAL = "+ − × ÷, integer powers, abs, relu, max, min"
+
+
+class ExprFault(BackpropError):
+    """A value the operation cannot take (log of 0, division by 0) or that is not finite, at a named node."""
+
+    exit_code = ExitCode.NUMERICAL_FAULT
+
+
+@dataclass(frozen=True)
+class NodeValue:
+    """One forward node: its operation, its operands' values and its value."""
+
+    node: Node
+    arg_values: tuple[Scalar, ...]
+    value: Scalar
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One backward edge from ``node`` into its argument ``arg`` (at ``position``)."""
+
+    node: str
+    arg: str
+    position: int
+    upstream: Scalar  # grad.node
+    local: Scalar  # ∂node/∂arg
+    product: Scalar  # upstream × local: the contribution grad.arg.via.node
+    local_name: str
+    contribution_name: str
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """∂output/∂name: the sum of its contributions (the output's own gradient is the seed 1)."""
+
+    name: str
+    contributions: tuple[Edge, ...]
+    value: Scalar
+    seed: bool = False
+
+
+@dataclass(frozen=True)
+class NodeBackward:
+    """Backward at one node: its gradient, then the edges into its arguments."""
+
+    gradient: Gradient
+    edges: tuple[Edge, ...]
+
+
+@dataclass(frozen=True)
+class ExprTrace:
+    graph: Graph
+    forward: tuple[NodeValue, ...]
+    backward: tuple[NodeBackward, ...]  # reverse topological order, only nodes the output depends on
+    exact: bool
+
+    @property
+    def value(self) -> Scalar:
+        return self.forward[self.graph.index[self.graph.output]].value
+
+    @property
+    def gradients(self) -> dict[str, Scalar]:
+        """∂output/∂input for every input (0 when the output does not depend on it)."""
+        found = {b.gradient.name: b.gradient.value for b in self.backward}
+        zero: Scalar = Fraction(0) if self.exact else 0.0
+        return {name: found.get(name, zero) for name in self.graph.inputs}
+
+    def named_values(self) -> Iterator[tuple[str, Scalar]]:
+        """Every named number of the trace, in reading order (for answer keys and checks)."""
+        for f in self.forward:
+            yield f.node.name, f.value
+        for b in self.backward:
+            yield grad_name(b.gradient.name), b.gradient.value
+            for e in b.edges:
+                yield e.local_name, e.local
+                yield e.contribution_name, e.product
+        for name, value in self.gradients.items():
+            if name not in {b.gradient.name for b in self.backward}:
+                yield grad_name(name), value
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body: value, gradients and the per-node records (exact values as "n/d" strings)."""
+        number = _json_number(self.exact)
+        return {
+            "output": self.graph.output,
+            "exact": self.exact,
+            "value": number(self.value),
+            "gradients": {k: number(v) for k, v in self.gradients.items()},
+            "nodes": [
+                {
+                    "name": f.node.name,
+                    "op": f.node.op,
+                    "args": [a if isinstance(a, str) else {"constant": a.text} for a in f.node.args],
+                    "variable": f.node.variable,
+                    "line": f.node.line or None,
+                    "value": number(f.value),
+                }
+                for f in self.forward
+            ],
+            "backward": [
+                {
+                    "name": b.gradient.name,
+                    "gradient": number(b.gradient.value),
+                    "seed": b.gradient.seed,
+                    "contributions": [
+                        {"name": e.contribution_name, "from": e.node, "value": number(e.product)}
+                        for e in b.gradient.contributions
+                    ],
+                    "edges": [
+                        {
+                            "to": e.arg,
+                            "position": e.position + 1,
+                            "upstream": number(e.upstream),
+                            "local": {"name": e.local_name, "value": number(e.local)},
+                            "product": {"name": e.contribution_name, "value": number(e.product)},
+                        }
+                        for e in b.edges
+                    ],
+                }
+                for b in self.backward
+            ],
+        }
+
+
+def grad_name(node: str) -> str:
+    return f"grad.{node}"
+
+
+def _json_number(exact: bool) -> Any:
+    def number(value: Scalar) -> float | str:
+        if exact:
+            v = Fraction(value)
+            return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        return float(value)
+
+    return number
+
+
+def edge_names(graph: Graph) -> dict[tuple[str, int], tuple[str, str]]:
+    """(local derivative name, contribution name) of every edge, keyed by (node, argument position).
+
+    ``dq_dx`` is ∂q/∂x and ``grad.x.via.q`` the contribution grad.q × dq_dx; when a node reads the
+    same value twice (``y = x * x``) both get the argument position: ``dy_dx.1``, ``grad.x.via.y.1``.
+    """
+    names: dict[tuple[str, int], tuple[str, str]] = {}
+    for n in graph.nodes:
+        refs = [a for a in n.args if isinstance(a, str)]
+        for position, arg in enumerate(n.args):
+            if isinstance(arg, str):
+                suffix = f".{position + 1}" if refs.count(arg) > 1 else ""
+                names[(n.name, position)] = (f"d{n.name}_d{arg}{suffix}", f"grad.{arg}.via.{n.name}{suffix}")
+    return names
+
+
+def parse_scalar(text: str, *, exact: bool) -> Scalar:
+    """An input value from its text: a decimal (``0.1``, ``-2``, ``1e-3``) or a fraction (``-24/7``)."""
+    text = text.strip()
+    value = Fraction(text)  # raises ValueError for anything else
+    if exact:
+        return value
+    number = float(value) if "/" in text else float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+def refuse_irrational(graph: Graph, where: Where) -> None:
+    """``--exact``: a located error at the first operation that is not rational."""
+    for n in graph.nodes:
+        if n.op == "input":
+            continue
+        op = OPS[n.op]
+        reason = ""
+        if not op.rational:
+            reason = f"{n.op} is not a rational operation"
+        elif n.op == "pow" and isinstance(n.args[1], Const) and not float(n.args[1].value).is_integer():
+            reason = f"the power {n.args[1].text} is not an integer"
+        if reason:
+            raise where.error(f"--exact: {reason}; expected only {RATIONAL} (or drop --exact)", n.line, n.col)
+
+
+def run(graph: Graph, values: Mapping[str, Scalar], *, exact: bool = False) -> ExprTrace:
+    """Forward then backward over ``graph`` with input ``values`` (floats, or Fractions when ``exact``)."""
+    forward: list[NodeValue] = []
+    value_of: dict[str, Scalar] = {}
+    for n in graph.nodes:
+        if n.op == "input":
+            v = values[n.name]
+            forward.append(NodeValue(n, (), v))
+            value_of[n.name] = v
+            continue
+        args = tuple(_operand_value(a, value_of, exact) for a in n.args)
+        if exact and n.op == "pow":
+            _check_exact_size(n, args[0], abs(int(args[1])))
+        v = _checked(n, "value", lambda n=n, args=args: OPS[n.op].forward(args), exact)
+        forward.append(NodeValue(n, args, v))
+        value_of[n.name] = v
+    return ExprTrace(graph, tuple(forward), _backward(graph, forward, exact), exact)
+
+
+def _backward(graph: Graph, forward: list[NodeValue], exact: bool) -> tuple[NodeBackward, ...]:
+    one: Scalar = Fraction(1) if exact else 1.0
+    wanted = graph.ancestors()
+    names = edge_names(graph)
+    arrived: dict[str, list[Edge]] = {n.name: [] for n in graph.nodes}
+    out: list[NodeBackward] = []
+    for record in reversed(forward):
+        n = record.node
+        if n.name not in wanted:
+            continue
+        seed = n.name == graph.output
+        contributions = tuple(arrived[n.name])
+        total: Scalar = one if seed else _sum([e.product for e in contributions], exact)
+        gradient = Gradient(n.name, contributions, total, seed)
+        edges: list[Edge] = []
+        if n.op != "input":
+            locals_ = _checked(
+                n, "local derivative", lambda r=record: OPS[r.node.op].local(r.arg_values, r.value), exact
+            )
+            for position, arg in enumerate(n.args):
+                if not isinstance(arg, str):
+                    continue
+                local = locals_[position]
+                product = _checked(n, f"gradient into {arg}", lambda t=total, lo=local: t * lo, exact)
+                local_name, contribution_name = names[(n.name, position)]
+                edge = Edge(n.name, arg, position, total, local, product, local_name, contribution_name)
+                edges.append(edge)
+                arrived[arg].append(edge)
+        out.append(NodeBackward(gradient, tuple(edges)))
+    return tuple(out)
+
+
+def _sum(values: list[Scalar], exact: bool) -> Scalar:
+    total: Scalar = Fraction(0) if exact else 0.0
+    for v in values:
+        total = total + v
+    return total
+
+
+def _operand_value(arg: str | Const, value_of: dict[str, Scalar], exact: bool) -> Scalar:
+    if isinstance(arg, str):
+        return value_of[arg]
+    return Fraction(arg.text) if exact else arg.value
+
+
+def _where(n: Node) -> str:
+    return f"node {n.name} ({n.statement}, line {n.line})" if n.line else f"node {n.name}"
+
+
+def _checked(n: Node, quantity: str, compute: Any, exact: bool) -> Any:
+    try:
+        result = compute()
+    except (DomainError, ZeroDivisionError, ValueError) as error:
+        raise ExprFault(f"numerical fault at {_where(n)}: {quantity}: {error}") from None
+    except OverflowError:
+        raise ExprFault(f"numerical fault at {_where(n)}: {quantity} overflows float64; rescale the inputs") from None
+    values = tuple(Fraction(v) if exact else float(v) for v in (result if isinstance(result, tuple) else (result,)))
+    for v in values:
+        if isinstance(v, Fraction):
+            if v.numerator.bit_length() + v.denominator.bit_length() > MAX_EXACT_BITS:
+                raise ExprFault(f"numerical fault at {_where(n)}: {quantity}: the exact value is too large to show")
+        elif not math.isfinite(v):
+            raise ExprFault(f"numerical fault at {_where(n)}: {quantity} is not finite ({v!r})")
+    return values if isinstance(result, tuple) else values[0]
+
+
+def _check_exact_size(n: Node, base: Scalar, k: int) -> None:
+    size = Fraction(base).numerator.bit_length() + Fraction(base).denominator.bit_length()
+    if size * k > MAX_EXACT_BITS:
+        raise ExprFault(f"numerical fault at {_where(n)}: value: the exact power would be too large to show")

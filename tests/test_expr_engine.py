@@ -1,0 +1,272 @@
+"""The expression engine: textbook circuits, central differences, exact fractions, faults, torch parity."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from backprop_cli.errors import ConfigError, ExitCode
+from backprop_cli.expr.config import ExprSpec, expression_from_option
+from backprop_cli.expr.engine import ExprFault, ExprTrace, edge_names, parse_scalar, refuse_irrational, run
+from backprop_cli.expr.ops import OPS
+
+NAMES = ("x", "y", "z")
+
+
+def trace(program: str, exact: bool = False, **values: str) -> ExprTrace:
+    spec = expression_from_option(program, [f"{k}={v}" for k, v in values.items()])
+    if exact:
+        refuse_irrational(spec.graph, spec.where)
+    return run(spec.graph, {k: parse_scalar(v, exact=exact) for k, v in spec.values.items()}, exact=exact)
+
+
+def central_difference(spec: ExprSpec, values: dict[str, float], name: str, h: float = 1e-6) -> float:
+    up = run(spec.graph, {**values, name: values[name] + h}).value
+    down = run(spec.graph, {**values, name: values[name] - h}).value
+    return float((up - down) / (2 * h))
+
+
+def gradients_agree(program: str, values: dict[str, float]) -> list[tuple[str, float, float]]:
+    """The inputs whose traced gradient and central difference disagree."""
+    spec = expression_from_option(program, [f"{k}={v!r}" for k, v in values.items()])
+    result = run(spec.graph, values)
+    wrong = []
+    for name, analytic in result.gradients.items():
+        numeric = central_difference(spec, values, name)
+        # central differences lose about |f|·ε/h to cancellation; allow for it beside the relative error
+        if abs(analytic - numeric) > 1e-5 * max(1.0, abs(analytic), abs(numeric)) + 1e-8 * abs(result.value):
+            wrong.append((name, analytic, numeric))
+    return wrong
+
+
+def test_the_add_multiply_circuit() -> None:
+    # f = (x + y)·z at x = −2, y = 5, z = −4: q = 3, f = −12; ∂f/∂z = q = 3, ∂f/∂x = ∂f/∂y = z · 1 = −4
+    t = trace("q = x + y\nf = q * z", x="-2", y="5", z="-4")
+    assert t.value == -12
+    assert t.gradients == {"x": -4, "y": -4, "z": 3}
+    q = next(b for b in t.backward if b.gradient.name == "q")
+    assert q.gradient.value == -4  # grad.q = grad.f × df_dq = 1 × z
+    assert [(e.arg, e.upstream, e.local, e.product) for e in q.edges] == [("x", -4, 1, -4), ("y", -4, 1, -4)]
+
+
+def test_a_variable_used_several_times_gets_the_summed_gradient() -> None:
+    # f = x·y + x·x at x = 3, y = −2: ∂f/∂x = y + 2x = 4 = −2 (via a) + 3 + 3 (both arguments of b)
+    t = trace("a = x * y\nb = x * x\nf = a + b", x="3", y="-2")
+    assert t.value == 3
+    assert t.gradients == {"x": 4, "y": 3}
+    x = next(b for b in t.backward if b.gradient.name == "x").gradient
+    assert sorted(e.product for e in x.contributions) == [-2, 3, 3]
+    assert [e.contribution_name for e in x.contributions] == ["grad.x.via.b.1", "grad.x.via.b.2", "grad.x.via.a"]
+
+
+def test_the_sigmoid_neuron_written_out() -> None:
+    # CS231n: w0 = 2, x0 = −1, w1 = −3, x1 = −2, w2 = −3 → d = 1, f = σ(1), ∂f/∂d = σ(1)(1 − σ(1))
+    program = "a = w0 * x0\nb = w1 * x1\nc = a + b\nd = c + w2\ne = -d\ng = exp(e)\nh = g + 1\nf = 1 / h"
+    t = trace(program, w0="2", x0="-1", w1="-3", x1="-2", w2="-3")
+    s = 1 / (1 + math.exp(-1))
+    local = s * (1 - s)
+    assert t.value == pytest.approx(s, rel=1e-15)
+    expected = {"w0": -1 * local, "x0": 2 * local, "w1": -2 * local, "x1": -3 * local, "w2": local}
+    assert t.gradients == pytest.approx(expected, rel=1e-12)
+    one_node = trace("f = sigmoid(w0 * x0 + w1 * x1 + w2)", w0="2", x0="-1", w1="-3", x1="-2", w2="-3")
+    assert one_node.gradients == pytest.approx(expected, rel=1e-12)
+
+
+MICROGRAD = """c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + relu(b + a)
+d += 3 * d + relu(b - a)
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f"""
+
+
+def test_micrograd_readme_numbers() -> None:
+    # micrograd's README: g = 24.7041, a.grad = 138.8338, b.grad = 645.5773
+    t = trace(MICROGRAD, a="-4.0", b="2.0")
+    assert t.graph.output == "g_2"
+    assert round(t.value, 4) == 24.7041
+    assert round(t.gradients["a"], 4) == 138.8338
+    assert round(t.gradients["b"], 4) == 645.5773
+
+
+def test_micrograd_readme_matches_torch() -> None:
+    torch = pytest.importorskip("torch", reason="torch is the oracle for this parity test")
+    a = torch.tensor(-4.0, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    c = a + b
+    d = a * b + b**3
+    c = c + c + 1
+    c = c + 1 + c + (-a)
+    d = d + d * 2 + (b + a).relu()
+    d = d + 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g = g + 10.0 / f
+    g.backward()
+    t = trace(MICROGRAD, a="-4.0", b="2.0")
+    assert t.value == pytest.approx(g.item(), rel=1e-14)
+    assert t.gradients["a"] == pytest.approx(a.grad.item(), rel=1e-13)
+    assert t.gradients["b"] == pytest.approx(b.grad.item(), rel=1e-13)
+
+
+def test_reassignment_and_unnamed_subexpressions_get_stable_names() -> None:
+    t = trace("c = x * 2\nc += c + 1\nt1 = c\nf = (t1 + x) * exp(x)", x="1")
+    names = [r.node.name for r in t.forward]
+    # t1 is the program's own name, so the first temporary becomes t1_ (a trailing _ until free)
+    assert names == ["x", "c", "t1_", "c_2", "t1", "t2", "t3", "f"]
+    assert ("f", 0) in edge_names(t.graph)
+
+
+def test_exact_fractions_read_decimals_from_their_text() -> None:
+    # f = 24 / (7·x) at x = 1: ∂f/∂x = −24/(7x²) = −24/7
+    t = trace("f = 24 / (7 * x)", exact=True, x="1")
+    assert t.value == Fraction(24, 7)
+    assert t.gradients == {"x": Fraction(-24, 7)}
+    # 0.1 is 1/10, so 0.1·3 is 3/10 exactly (float gives 0.30000000000000004)
+    assert trace("f = x * 3", exact=True, x="0.1").value == Fraction(3, 10)
+    assert trace("f = x * 3", x="0.1").value != 0.3
+    assert trace("f = x / 3", exact=True, x="1/7").gradients == {"x": Fraction(1, 3)}
+
+
+def test_micrograd_exact() -> None:
+    t = trace(MICROGRAD, exact=True, a="-4.0", b="2.0")
+    assert t.value == Fraction(2421, 98)
+    assert t.gradients == {"a": Fraction(47620, 343), "b": Fraction(221433, 343)}
+    assert t.to_dict()["gradients"] == {"a": "47620/343", "b": "221433/343"}
+
+
+@pytest.mark.parametrize(
+    ("program", "words"),
+    [
+        ("f = exp(x)", "exp is not a rational operation"),
+        ("f = x ** 0.5", "the power 0.5 is not an integer"),
+        ("q = x + 1\nf = sigmoid(q)", "--expr:2:5: --exact: sigmoid"),
+    ],
+)
+def test_exact_refuses_irrational_operations_by_name(program: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        trace(program, exact=True, x="2")
+    assert words in caught.value.one_line()
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+
+
+@pytest.mark.parametrize(
+    ("program", "value", "words"),
+    [
+        ("f = log(x)", "0", "node f (f = log(x), line 1): value: log of 0.0, which is not positive"),
+        ("f = 1 / x", "0", "division by zero"),
+        ("f = exp(x)", "1000", "overflows"),
+        ("f = sqrt(x)", "0", "derivative of sqrt at 0 is infinite"),
+        ("f = x ** -1", "0", "0 to the negative power"),
+        ("f = x ** 0.5", "-1", "fractional power"),
+        ("f = x * x", "1e200", "not finite"),
+    ],
+)
+def test_numerical_faults_name_the_node(program: str, value: str, words: str) -> None:
+    with pytest.raises(ExprFault) as caught:
+        trace(program, x=value)
+    assert words in caught.value.one_line()
+    assert caught.value.exit_code == ExitCode.NUMERICAL_FAULT
+
+
+def test_exact_values_that_explode_are_refused() -> None:
+    program = "\n".join(["a = x ** 100", "b = a ** 100", "c = b ** 100", "d = c ** 100"])
+    with pytest.raises(ExprFault, match="too large"):
+        trace(program, exact=True, x="3/2")
+
+
+def test_pytorch_conventions_at_kinks() -> None:
+    assert trace("f = relu(x)", x="0").gradients == {"x": 0}
+    assert trace("f = abs(x)", x="0").gradients == {"x": 0}
+    assert trace("f = max(x, y)", x="2", y="2").gradients == {"x": 0.5, "y": 0.5}  # torch.maximum splits ties
+    assert trace("f = min(x, y, z)", x="1", y="2", z="3").gradients == {"x": 1, "y": 0, "z": 0}
+
+
+def test_an_unused_input_has_gradient_zero() -> None:
+    t = trace("f = x * 2", x="1", y="5")
+    assert t.gradients == {"x": 2, "y": 0}
+    assert "y" not in {b.gradient.name for b in t.backward}
+
+
+# ------------------------------------------------------------ random expressions
+
+SMOOTH = [
+    "({} + {})",
+    "({} - {})",
+    "({} * {})",
+    "({} / (1 + ({})**2))",
+    "exp(tanh({}))",
+    "log(1 + ({})**2)",
+    "sqrt(1 + ({})**2)",
+    "tanh({})",
+    "sigmoid({})",
+    "({})**3",
+    "-({})",
+]
+RATIONAL = ["({} + {})", "({} - {})", "({} * {})", "({} / (1 + ({})**2))", "({})**2", "-({})"]
+KINKED = ["relu({})", "abs({})", "max({}, {})", "min({}, {}, 0.5)"]
+
+
+def programs(templates: list[str]) -> st.SearchStrategy[str]:
+    leaves = st.sampled_from([*NAMES, "2", "0.5", "3"])
+
+    def grow(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.sampled_from(templates).flatmap(
+            lambda t: st.tuples(*[children] * t.count("{}")).map(lambda parts: t.format(*parts))
+        )
+
+    body = st.recursive(leaves, grow, max_leaves=8)
+    return st.tuples(body, body).map(lambda b: f"u = {b[0]}\nf = u * x + {b[1]}")
+
+
+values_st = st.fixed_dictionaries({n: st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)) for n in NAMES})
+
+
+@settings(max_examples=150, deadline=None)
+@given(programs(SMOOTH), values_st)
+def test_random_smooth_expressions_agree_with_central_differences(program: str, values: dict[str, float]) -> None:
+    assert gradients_agree(program, values) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(programs(RATIONAL + KINKED), values_st)
+def test_random_kinked_expressions_agree_away_from_kinks(program: str, values: dict[str, float]) -> None:
+    t = trace(program, **{k: repr(v) for k, v in values.items()})
+    for record in t.forward:
+        args = [float(v) for v in record.arg_values]
+        if record.node.op in ("relu", "abs"):
+            assume(abs(args[0]) > 1e-3)
+        if record.node.op in ("max", "min"):
+            ordered = sorted(args)
+            assume(ordered[-1] - ordered[-2] > 1e-3 if record.node.op == "max" else ordered[1] - ordered[0] > 1e-3)
+    assert gradients_agree(program, values) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(programs(RATIONAL + KINKED), values_st)
+def test_exact_mode_agrees_with_float_mode(program: str, values: dict[str, float]) -> None:
+    texts = {k: repr(v) for k, v in values.items()}
+    approx = trace(program, **texts)
+    exact = trace(program, exact=True, **texts)
+    assert all(isinstance(v, Fraction) for v in exact.gradients.values())
+    assert float(exact.value) == pytest.approx(approx.value, rel=1e-9, abs=1e-12)
+    for name in NAMES:
+        assert float(exact.gradients[name]) == pytest.approx(approx.gradients[name], rel=1e-9, abs=1e-9)
+
+
+def test_a_wrong_local_derivative_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    program = "f = x * y + x"
+    assert gradients_agree(program, {"x": 0.7, "y": -1.3}) == []
+    wrong = dataclasses.replace(OPS["mul"], local=lambda x, o: (x[1], 2 * x[0]))  # ∂(ab)/∂b should be a
+    monkeypatch.setitem(OPS, "mul", wrong)
+    assert [name for name, _, _ in gradients_agree(program, {"x": 0.7, "y": -1.3})] == ["y"]
