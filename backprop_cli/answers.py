@@ -210,7 +210,7 @@ def write_answers(
 def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
     """Read and validate an answers file; every problem is a located ConfigError."""
     shown = os.fspath(path)
-    doc = load_file(path, shown, limit=CONFIG_LIMIT, what="answers file (YAML)")
+    doc = load_file(path, shown, limit=CONFIG_LIMIT, what="YAML answers file")
     top = doc.value
     expected = "expected a mapping with config and answers (see `backprop answers`)"
     if top is None:

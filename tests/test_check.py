@@ -222,6 +222,11 @@ def test_bad_answers_files_exit_2_with_a_located_message(config: Path, tmp_path:
         key.write_text(text, encoding="utf-8")
 
 
+def test_a_missing_answers_file_is_bad_input(tmp_path: Path) -> None:
+    result = invoke("check", str(tmp_path / "gone.yaml"))
+    assert result.exit_code == 2 and "gone.yaml: no such file; expected a YAML answers file" in result.stderr
+
+
 def test_a_config_that_does_not_match_is_refused(config: Path, tmp_path: Path) -> None:
     key = make(config)
     other = tmp_path / "other.yaml"

@@ -115,3 +115,5 @@ def test_explain_command_and_unknown_names() -> None:
     result = invoke("explain", "pytorch_snippet", "out.dL_dw1")
     assert result.exit_code == 2
     assert "NAME: unknown name 'out.dL_dw1' (did you mean 'out.dL_dw1_1'" in result.stderr
+    result = invoke("explain", "xor", "step3/h.z1")
+    assert result.exit_code == 2 and "NAME: step 3 does not exist; the run has 1 step" in result.stderr

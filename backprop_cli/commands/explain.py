@@ -57,5 +57,11 @@ def explain(config: str, name: str, data: str | None, steps: int | None, depth: 
     only = NameFilter(steps=frozenset({step, step - 1} - {0}))
     table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only)}
     if name not in table:
+        from backprop_cli.engine import count_steps
+        from backprop_cli.errors import ConfigError
+
+        total = count_steps(spec.data.rows, spec.training)
+        if step > total:
+            raise ConfigError(f"step {step} does not exist; the run has {total} step{'s' * (total != 1)}", path="NAME")
         raise unknown_name(name, list(table), config)
     click.echo(render_text(derive(name, table, depth or None)))
