@@ -17,7 +17,7 @@ from backprop_cli.errors import NumericalFault
 from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.spec import Array, LayerSpec, NetworkSpec, TrainingSpec
-from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord
+from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord, param_name
 
 
 def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
@@ -166,6 +166,7 @@ class Engine:
             ],
         )
         self.schedule = batches(spec.data.rows, spec.training)
+        self.steps_done = 0
 
     def run(self) -> Iterator[StepRecord]:
         multi = len(self.schedule) > 1
@@ -176,9 +177,17 @@ class Engine:
         """The current loss over ``rows`` (default: all data), without recording anything."""
         idx = list(rows) if rows is not None else slice(None)
         x, y = self.spec.data.x[idx], self.spec.data.y[idx]
-        with np.errstate(all="ignore"):
-            _, z, a = _forward(self.spec, self.params, x, 0, record=False)
-            return _loss(self.spec, z, a, y, 0)[2]
+        step = self.steps_done or 1  # located as the step it comes before (or, after a run, after)
+        try:
+            with np.errstate(all="ignore"):
+                _, z, a = _forward(self.spec, self.params, x, step, record=False)
+                return _loss(self.spec, z, a, y, step)[2]
+        except NumericalFault as fault:
+            when = f"after step {step}" if self.steps_done else "before the first step"
+            quantity = f"{fault.quantity} (in the loss over {'the batch' if rows else 'all data'} {when})"
+            raise NumericalFault(
+                step=step, layer=fault.layer, neuron=fault.neuron, quantity=quantity, value=fault.value
+            ) from None
 
     def step(self, number: int, rows: tuple[int, ...], *, multi_step: bool = False) -> StepRecord:
         spec = self.spec
@@ -216,6 +225,7 @@ class Engine:
             updates = self._update(backward, number)
             _, z_after, a_after = _forward(spec, self.params, x, number, record=False)
             loss_after = _loss(spec, z_after, a_after, y, number)[2]
+        self.steps_done = number
         return StepRecord(
             step=number,
             samples=tuple(rows),
@@ -246,7 +256,7 @@ class Engine:
                     result = ParamStep(old, {}, "frozen: not updated")
                 else:
                     result = self.optimizer.step(f"{layer.name}.{kind}", old, grad)
-                    _check(result.new, step=number, layer=layer.name, quantity=f"updated {kind}")
+                    self._check_update(result, layer.name, kind, number)
                 new = result.new
                 updates.append(
                     ParamUpdate(
@@ -269,6 +279,24 @@ class Engine:
                 else:
                     self.params.biases[index] = new
         return updates
+
+    def _check_update(self, result: ParamStep, layer: str, kind: str, number: int) -> None:
+        """A non-finite new value, named as the parameter (h.w1_2), with the optimizer's part in it."""
+        bad = np.argwhere(~np.isfinite(result.new))
+        if not bad.size:
+            return
+        index = tuple(int(i) for i in bad[0])
+        name = param_name(layer, kind, index)
+        eps_hint = ", and keep eps > 0 so that a zero gradient does not divide 0 by 0"
+        raise NumericalFault(
+            step=number,
+            layer=layer,
+            neuron=index[0] + 1,
+            quantity=f"the updated {name}",
+            value=float(result.new[index]),
+            detail=f"{self.optimizer.name} produced it; lower the learning rate"
+            + (eps_hint if "eps" in self.optimizer.hyper else ""),
+        )
 
 
 def run(spec: NetworkSpec) -> Iterator[StepRecord]:

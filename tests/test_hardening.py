@@ -495,7 +495,8 @@ def test_numerical_faults_are_located_exit_3_and_leave_no_file(tmp_path: Path, c
     assert result.exit_code == ExitCode.NUMERICAL_FAULT, (result.exit_code, result.stderr)
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output + result.stderr
-    assert re.match(r"numerical fault at step \d+, layer out(, neuron \d+)?: ", lines[0]), lines[0]
+    # steps are 1-based: a fault met while computing the loss before step 1 is located at step 1, not 0
+    assert re.match(r"numerical fault at step [1-9]\d*, layer out(, neuron \d+)?: ", lines[0]), lines[0]
     assert quantity in lines[0] and re.search(rf"\({value}", lines[0]), lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]  # no output, no temporary
 
