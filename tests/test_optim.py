@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from backprop_cli.cli import main
 from backprop_cli.config import load_config_text
 from backprop_cli.engine import Engine
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import ConfigError, ExitCode
 from backprop_cli.optim import SGD, Adam, RMSprop, make_optimizer
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import step_sections
@@ -298,3 +298,20 @@ def test_json_carries_the_state_by_layer_and_by_name() -> None:
     assert second["optimizer_values"]["step2/out.w1_1.m_hat"] == pytest.approx(-4.38 / 0.19)
     assert first["optimizer_values"]["step1/out.w1_1.m"] == pytest.approx(-2.4)
     assert second["optimizer"] == {"name": "adam", "lr": 0.1, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8}
+
+
+def test_adam_with_eps_0_and_a_zero_gradient_is_a_named_numerical_fault(tmp_path: Path) -> None:
+    # the hidden ReLU is dead (z = −4), so h's gradients are 0: m̂/√v̂ = 0/0 without ε
+    config = tmp_path / "dead.yaml"
+    config.write_text(
+        BASE.replace(
+            "    - {name: out, units: 1, weights: [[2.0]], bias: false}",
+            "    - {name: h, units: 1, activation: relu, weights: [[-1.0]], biases: [-1.0]}\n"
+            "    - {name: out, units: 1, weights: [[2.0]], biases: [0.5]}",
+        ).replace("{name: sgd, learning_rate: 0.5}", "{name: adam, eps: 0}"),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["trace", str(config)])
+    assert result.exit_code == ExitCode.NUMERICAL_FAULT
+    assert result.stderr.startswith("numerical fault at step 1, layer h, neuron 1: the updated h.w1_1 is not finite")
+    assert "keep eps > 0" in result.stderr
