@@ -115,7 +115,9 @@ def summary(result: TrainResult, fmt: NumberFormat, *, parameters: bool = True) 
 
 
 def parameters_table(result: TrainResult, fmt: NumberFormat) -> Table:
-    table = Table(title=Text("Trained parameters", style="bold"), title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=Text("Trained parameters", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False
+    )
     for name, justify in (("name", "left"), ("before", "right"), ("after", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True):
