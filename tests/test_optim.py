@@ -315,3 +315,10 @@ def test_adam_with_eps_0_and_a_zero_gradient_is_a_named_numerical_fault(tmp_path
     assert result.exit_code == ExitCode.NUMERICAL_FAULT
     assert result.stderr.startswith("numerical fault at step 1, layer h, neuron 1: the updated h.w1_1 is not finite")
     assert "keep eps > 0" in result.stderr
+
+
+def test_optimizer_symbols_are_set_as_math_in_latex() -> None:
+    # β₁, β₂ as subscripts and g² as a power of the whole name, not characters pdflatex cannot set
+    tex = invoke("trace", "adam_two_steps", "--format", "latex", "--step", "2", "--phase", "update")
+    assert "[U+" not in tex
+    assert r"(1 - {\beta_{1}}^{t})" in tex and r"{\mathtt{out.dL\_dw1\_1}}^{2}" in tex

@@ -41,6 +41,9 @@ _TEXT = {
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
     "²": r"\textsuperscript{2}",
+    "₁": r"\textsubscript{1}",  # β₁, β₂ and Adam's β₁ᵗ in the optimizers' notes
+    "₂": r"\textsubscript{2}",
+    "ᵗ": r"\textsuperscript{t}",
     "\n": " ",
 }
 _COLUMNS = {"name": "L{0.2\\linewidth}", "formula": "L{0.31\\linewidth}", "written out": "L{0.31\\linewidth}"}

@@ -179,12 +179,13 @@ def _mrow(node: Node) -> str:
 
 _TOKEN = re.compile(
     r"(?P<number>\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
-    r"|(?P<special>[−×·½Σ∑ηδ∂σβελμαγ≤≥≠≈→←…√²])"
-    r"|(?P<name>[^\W\d][\w]*(?:[./][\w]+)*)"
+    r"|(?P<special>[−×·½Σ∑ηδ∂σβελμαγ≤≥≠≈→←…√²₀-₉])"
+    r"|(?P<name>[^\W\d²₀-₉][^\W²₀-₉]*(?:[./][^\W²₀-₉]+)*)"  # ² and ₁ script the name before them
     r"|(?P<space>\s+)"
     r"|(?P<other>.)",
     re.S,
 )
+_SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 _PROSE = frozenset(
     {"if", "else", "frozen", "target", "data", "row", "before", "the", "update", "same", "batch", "after"}
 )
@@ -208,6 +209,8 @@ def formula(text: str) -> Group:
             items.append(_name(value))
         elif value == "²" and items:
             items.append(Scripts(items.pop(), sup=Mn("2")))
+        elif value in _SUBSCRIPT_DIGITS and items:  # β₁, β₂ of the optimizers' hyper-parameters
+            items.append(Scripts(items.pop(), sub=Mn(str(_SUBSCRIPT_DIGITS.index(value)))))
         elif value == "^" and items and index < len(tokens):
             exponent, index = _exponent(tokens, index)
             items.append(Scripts(items.pop(), sup=formula(exponent)))
