@@ -290,3 +290,20 @@ def test_answers_for_a_built_in_example_name_it(tmp_path: Path) -> None:
 def test_every_new_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def network_examples() -> list[str]:
+    from backprop_cli.examples import example_names
+
+    return [name for name in example_names() if "network:" in example_path(name).read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("name", network_examples())
+def test_every_built_in_network_s_answer_key_checks_all_correct(name: str, tmp_path: Path) -> None:
+    key = tmp_path / "key.yaml"
+    result = invoke("answers", name, "--step", "1", "-o", str(key))
+    assert result.exit_code == 0, result.stderr
+    code, doc = report(str(key))
+    assert code == 0 and doc["counts"]["wrong"] == doc["counts"]["missing"] == 0, doc["counts"]
+    listed = invoke("names", name, "--step", "1").stdout.splitlines()
+    assert doc["counts"]["correct"] == len(listed)  # every name of step 1 is in the key
