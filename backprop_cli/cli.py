@@ -359,3 +359,6 @@ main.add_command(_train)
 from backprop_cli.commands.gradcheck import gradcheck as _gradcheck  # noqa: E402
 
 main.add_command(_gradcheck)
+from backprop_cli.commands.graph import graph as _graph  # noqa: E402
+
+main.add_command(_graph)

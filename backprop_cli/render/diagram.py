@@ -1,0 +1,222 @@
+"""Computation graphs as Mermaid (renders on GitHub as is) or Graphviz DOT, with values and gradients.
+
+A :class:`Diagram` is plain data built from a trace (an expression trace, or one step of a network);
+the writers only escape and lay out. Numbers are formatted by the caller's NumberFormat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backprop_cli.expr.engine import ExprTrace, grad_name
+from backprop_cli.expr.ops import OPS
+from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.trace import StepRecord, neuron_name, param_name
+from backprop_cli.trace import grad_name as weight_grad_name
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+KINDS = ("input", "op", "output", "loss")
+
+
+@dataclass(frozen=True)
+class DiagramNode:
+    id: str  # n1, n2, …: safe in both languages
+    lines: tuple[str, ...]  # the label, one entry per line
+    kind: str  # one of KINDS
+
+
+@dataclass(frozen=True)
+class DiagramEdge:
+    source: str
+    target: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Diagram:
+    title: str
+    nodes: tuple[DiagramNode, ...]
+    edges: tuple[DiagramEdge, ...]
+
+
+# ------------------------------------------------------------ builders
+
+
+def expression_diagram(trace: ExprTrace, fmt: NumberFormat, title: str) -> Diagram:
+    """One node per operation and input: its formula, value and gradient; edges carry ∂consumer/∂arg."""
+    ids = {r.node.name: f"n{i + 1}" for i, r in enumerate(trace.forward)}
+    grads = {b.gradient.name: b.gradient.value for b in trace.backward}
+    nodes = []
+    for r in trace.forward:
+        n = r.node
+        if n.op == "input":
+            head, kind = n.name, "input"
+        else:
+            args = [a if isinstance(a, str) else a.text for a in n.args]
+            head, kind = f"{n.name} = {OPS[n.op].text(args)}", "output" if n.name == trace.graph.output else "op"
+        lines = [head, f"value {fmt(r.value)}"]
+        lines.append(f"{grad_name(n.name)} {fmt(grads[n.name])}" if n.name in grads else "no gradient (unused)")
+        nodes.append(DiagramNode(ids[n.name], tuple(lines), kind))
+    edges = []
+    for b in trace.backward:
+        for e in b.edges:
+            edges.append(DiagramEdge(ids[e.arg], ids[e.node], f"{e.local_name} = {fmt(e.local)}"))
+    # arguments of nodes off the output's path still get their (unlabelled) edges
+    wanted = {b.gradient.name for b in trace.backward}
+    for r in trace.forward:
+        if r.node.name not in wanted:
+            edges += [DiagramEdge(ids[a], ids[r.node.name], "") for a in r.node.args if isinstance(a, str)]
+    return Diagram(title, tuple(nodes), tuple(edges))
+
+
+def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str = "neuron") -> Diagram:
+    """One step of a network: per neuron (z, a, δ) or per layer, for the batch's first sample; edges carry
+    each weight and the step's gradient of the loss by it (the batch mean or sum)."""
+    title += f" · step {rec.step}, data row {rec.samples[0] + 1}"
+    grads = {(u.layer, u.kind): u.grad for u in rec.updates}
+    nodes: list[DiagramNode] = []
+    edges: list[DiagramEdge] = []
+    first = rec.forward[0]
+    if by == "layer":
+        nodes.append(DiagramNode("n1", ("inputs", f"x = [{_join(first.inputs[0], fmt)}]"), "input"))
+        below = "n1"
+        for i, (fwd, back) in enumerate(zip(rec.forward, reversed(rec.backward), strict=True)):
+            lines = (
+                f"{fwd.layer}: {fwd.z.shape[1]} × {fwd.activation}",
+                f"a = [{_join(fwd.a[0], fmt)}]",
+                f"δ = [{_join(back.delta[0], fmt)}]",
+            )
+            node = f"n{i + 2}"
+            nodes.append(DiagramNode(node, lines, "op"))
+            shape = "×".join(str(s) for s in fwd.weights.shape)
+            edges.append(DiagramEdge(below, node, f"W {shape}"))
+            below = node
+        nodes.append(DiagramNode("nL", (f"loss {rec.loss.name}", _loss_text(rec, fmt)), "loss"))
+        edges.append(DiagramEdge(below, "nL", ""))
+        return Diagram(title, tuple(nodes), tuple(edges))
+    ids: dict[str, str] = {}
+    for i, name in enumerate(first.input_names):
+        ids[name] = f"n{len(ids) + 1}"
+        nodes.append(DiagramNode(ids[name], (name, f"value {fmt(first.inputs[0, i])}"), "input"))
+    deltas = {back.layer: back.delta for back in rec.backward}
+    for fwd in rec.forward:
+        w_grad = grads.get((fwd.layer, "weights"))
+        for j in range(fwd.z.shape[1]):
+            a = neuron_name(fwd.layer, "a", j)
+            ids[a] = f"n{len(ids) + 1}"
+            lines = (
+                f"{a} = {fwd.activation}({neuron_name(fwd.layer, 'z', j)})",
+                f"z {fmt(fwd.z[0, j])}, a {fmt(fwd.a[0, j])}",
+                f"δ {fmt(deltas[fwd.layer][0, j])}",
+            )
+            nodes.append(DiagramNode(ids[a], lines, "op"))
+            for i, source in enumerate(fwd.input_names):
+                label = f"{param_name(fwd.layer, 'weights', (j, i))} = {fmt(fwd.weights[j, i])}"
+                if w_grad is not None:  # the step's gradient (the batch mean or sum)
+                    label += f"; {weight_grad_name(fwd.layer, j, i)} = {fmt(w_grad[j, i])}"
+                edges.append(DiagramEdge(ids[source], ids[a], label))
+    nodes.append(DiagramNode("nL", (f"loss {rec.loss.name}", _loss_text(rec, fmt)), "loss"))
+    last = rec.forward[-1]
+    for j in range(last.z.shape[1]):
+        target = f"y{j + 1} = {fmt(rec.loss.target[0, j])}"
+        edges.append(DiagramEdge(ids[neuron_name(last.layer, "a", j)], "nL", target))
+    return Diagram(title, tuple(nodes), tuple(edges))
+
+
+def _loss_text(rec: StepRecord, fmt: NumberFormat) -> str:
+    batch = f" ({rec.loss.reduction} over {len(rec.samples)} samples)" if len(rec.samples) > 1 else ""
+    return f"loss = {fmt(rec.loss.value)}{batch}"
+
+
+def _join(values: object, fmt: NumberFormat) -> str:
+    return ", ".join(fmt(float(v)) for v in values)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------ writers
+
+_MERMAID_SHAPES = {"input": ('(["', '"])'), "op": ('["', '"]'), "output": ('[["', '"]]'), "loss": ('{{"', '"}}')}
+_MERMAID_STYLE = {
+    "input": "fill:#e8f1fb,stroke:#3b6ea5",
+    "op": "fill:#f7f7f7,stroke:#555",
+    "output": "fill:#fdf0d5,stroke:#b07d1a",
+    "loss": "fill:#fbe3e3,stroke:#a33",
+}
+
+
+def mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label: entity codes for # " < > so nothing is read as syntax."""
+    return text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def to_mermaid(d: Diagram) -> str:
+    title = d.title.replace('"', "'").replace("\\", "/")
+    out = ["---", f'title: "{title}"', "---", "flowchart LR"]
+    for n in d.nodes:
+        left, right = _MERMAID_SHAPES[n.kind]
+        out.append(f"    {n.id}{left}{'<br/>'.join(mermaid_text(line) for line in n.lines)}{right}")
+    for e in d.edges:
+        label = f'|"{mermaid_text(e.label)}"|' if e.label else ""
+        out.append(f"    {e.source} -->{label} {e.target}")
+    used = [k for k in KINDS if any(n.kind == k for n in d.nodes)]
+    for kind in used:
+        out.append(f"    classDef {kind} {_MERMAID_STYLE[kind]}")
+    for kind in used:
+        out.append(f"    class {','.join(n.id for n in d.nodes if n.kind == kind)} {kind}")
+    return "\n".join(out) + "\n"
+
+
+def dot_text(text: str) -> str:
+    """Text inside a quoted DOT string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+_DOT_SHAPES = {"input": "ellipse", "op": "box", "output": "doubleoctagon", "loss": "hexagon"}
+
+
+def to_dot(d: Diagram) -> str:
+    out = [
+        "digraph computation {",
+        "    rankdir=LR;",
+        f'    label="{dot_text(d.title)}";',
+        "    labelloc=t;",
+        '    node [fontname="Helvetica", fontsize=11];',
+        '    edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for n in d.nodes:
+        label = "\\n".join(dot_text(line) for line in n.lines)
+        out.append(f'    {n.id} [label="{label}", shape={_DOT_SHAPES[n.kind]}];')
+    for e in d.edges:
+        attrs = f' [label="{dot_text(e.label)}"]' if e.label else ""
+        out.append(f"    {e.source} -> {e.target}{attrs};")
+    return "\n".join(out) + "\n}\n"
+
+
+def to_tree(d: Diagram) -> Tree:
+    """A rich Tree from the last node down its inputs; a node reached again is shown once, then referred to."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    by_id = {n.id: n for n in d.nodes}
+    into: dict[str, list[DiagramEdge]] = {n.id: [] for n in d.nodes}
+    for e in d.edges:
+        into[e.target].append(e)
+    root = next((n for n in d.nodes if n.kind in ("output", "loss")), d.nodes[-1])
+    tree = Tree(Text(d.title, style="bold"))
+    shown: set[str] = set()
+
+    def grow(branch: Tree, node_id: str, via: str) -> None:
+        node = by_id[node_id]
+        prefix = f"[{via}] " if via else ""
+        if node_id in shown and into[node_id]:
+            branch.add(Text(f"{prefix}{node.lines[0]} (shown above)", style="dim"))
+            return
+        shown.add(node_id)
+        child = branch.add(Text(prefix + " · ".join(node.lines)))
+        for e in into[node_id]:
+            grow(child, e.source, e.label)
+
+    grow(tree, root.id, "")
+    return tree
