@@ -658,3 +658,18 @@ def test_ctrl_c_ends_with_130_and_one_line(tmp_path: Path) -> None:
     assert process.returncode == ExitCode.INTERRUPTED == 130
     assert stderr.decode() == "interrupted\n" and stdout == b""
     assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary
+
+
+# regression: `--steps 100000000` built a schedule of 10^8 batches (gigabytes, minutes) before step 1
+@pytest.mark.parametrize("command", ["trace", "train"])
+def test_an_absurdly_long_run_is_bad_input_before_anything_is_built(command: str) -> None:
+    if command not in main.commands:  # type: ignore[attr-defined]
+        pytest.skip(f"no {command} command in this build")
+    with memory_cap(512 * 2**20):
+        result = invoke(command, "xor", "--steps", "100000000", "--format", "json")
+    assert_clean_outcome(result, "training")
+    assert result.exit_code == ExitCode.BAD_INPUT and result.stdout == ""
+    assert result.stderr == (
+        "training: 100,000,000 steps of 4 rows is too long a run; expected at most 20,000,000 rows in all "
+        "(steps × batch size)\n"
+    )
