@@ -322,3 +322,18 @@ def test_optimizer_symbols_are_set_as_math_in_latex() -> None:
     tex = invoke("trace", "adam_two_steps", "--format", "latex", "--step", "2", "--phase", "update")
     assert "[U+" not in tex
     assert r"(1 - {\beta_{1}}^{t})" in tex and r"{\mathtt{out.dL\_dw1\_1}}^{2}" in tex
+
+
+def test_the_json_schema_knows_the_options_and_their_ranges() -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra: pip install '.[test]'")
+    import yaml
+
+    from backprop_cli.config import config_json_schema
+    from backprop_cli.examples import example_path
+
+    schema = config_json_schema()
+    document = yaml.safe_load(example_path("adam_two_steps").read_text(encoding="utf-8"))
+    jsonschema.validate(document, schema)  # editors accept the example
+    for bad in ({"betas": [0.9, 1.0]}, {"eps": -1.0}, {"alpha": 2.0}, {"nesterov": "yes"}, {"momentun": 0.9}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**document, "optimizer": {"name": "adam", **bad}}, schema)
