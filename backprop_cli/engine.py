@@ -247,6 +247,7 @@ class Engine:
             backward=tuple(backward),
             updates=tuple(updates),
             loss_after=loss_after,
+            flags=self.optimizer.flags,
         )
 
     def _update(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:

@@ -180,6 +180,7 @@ class StepRecord:
     backward: tuple[LayerBackward, ...]  # output to input
     updates: tuple[ParamUpdate, ...]  # input to output, weights before biases
     loss_after: float  # the same batch's loss after the update
+    flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
 
     @property
     def step_q(self) -> int | None:
@@ -206,7 +207,7 @@ class StepRecord:
             "gradients": grads,
             "updated": updated,
             "loss_after": self.loss_after,
-            "optimizer": {"name": self.optimizer, **self.hyper},
+            "optimizer": {"name": self.optimizer, **self.hyper, **dict.fromkeys(self.flags, True)},
         }
         state: dict[str, Any] = {}
         for u in self.updates:

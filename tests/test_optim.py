@@ -337,3 +337,13 @@ def test_the_json_schema_knows_the_options_and_their_ranges() -> None:
     for bad in ({"betas": [0.9, 1.0]}, {"eps": -1.0}, {"alpha": 2.0}, {"nesterov": "yes"}, {"momentun": 0.9}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({**document, "optimizer": {"name": "adam", **bad}}, schema)
+
+
+def test_switched_on_flags_are_in_the_update_title_and_the_json(tmp_path: Path) -> None:
+    config = tmp_path / "nesterov.yaml"
+    config.write_text(BASE.replace("{name: sgd, learning_rate: 0.5}", "{name: momentum, nesterov: true}"), "utf-8")
+    text = invoke("trace", str(config), "--phase", "update", "--width", "150")
+    assert "Update · layer out weights (momentum, η = 0.001, μ = 0.9, τ = 0, nesterov)" in text
+    step = json.loads(invoke("trace", str(config), "--format", "json"))["steps"][0]
+    assert step["optimizer"] == {"name": "momentum", "lr": 0.001, "momentum": 0.9, "dampening": 0.0, "nesterov": True}
+    assert set(step["optimizer_state"]["out"]["weights"]) == {"buf", "nesterov"}  # no t: SGD keeps no step count

@@ -345,7 +345,8 @@ class _StepLayout:
             else:
                 formula, written = u.formula.format(**names), u.formula.format(**values)
             rows.append(Row(self.q(pname + ".new"), formula, written, f(u.new[index])))
-        hyper_text = ", ".join(f"{SYMBOLS.get(k, k)} = {f(v)}" for k, v in (*rec.hyper.items(), *u.scalars.items()))
+        hyper = [f"{SYMBOLS.get(k, k)} = {f(v)}" for k, v in (*rec.hyper.items(), *u.scalars.items())]
+        hyper_text = ", ".join([*hyper, *rec.flags])
         title = f"Update · layer {u.layer} {u.kind} ({rec.optimizer}, {hyper_text})"
         note = "; ".join(f"{s}: {STATE_MEANINGS[s]}" for s in u.state if s in STATE_MEANINGS)
         frozen = " · frozen, not updated" if u.frozen else ""
