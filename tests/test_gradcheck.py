@@ -115,3 +115,10 @@ def test_gradcheck_uses_the_first_steps_batch() -> None:
 def test_gradcheck_help_has_an_example() -> None:
     result = invoke("gradcheck", "--help")
     assert result.exit_code == 0 and "Example" in result.output and "1e-5" in result.output
+
+
+@pytest.mark.parametrize("command", ["gradcheck", "train"])
+def test_expression_programs_are_bad_input_with_a_pointer_to_trace(command: str) -> None:
+    result = invoke(command, "circuit_add_mul")
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "an expression program" in result.stderr and "backprop trace circuit_add_mul" in result.stderr

@@ -51,10 +51,16 @@ def gradcheck(
       backprop gradcheck classic_2_2_2
       backprop gradcheck net.yaml --format json
     """
-    from backprop_cli.errors import ExitCode
+    from backprop_cli.errors import ConfigError, ExitCode
+    from backprop_cli.expr.command import wants_expression
     from backprop_cli.gradcheck import ATOL, DEFAULT_H, RTOL, check_gradients
     from backprop_cli.render.numbers import NumberFormat
 
+    if wants_expression(config, None, (), False):
+        raise ConfigError(
+            f"an expression program; gradcheck runs network configs (trace it: backprop trace {config})",
+            file=config,
+        )
     spec, _ = load(config, data)
     result = check_gradients(spec, h if h is not None else DEFAULT_H)
     fmt = NumberFormat(precision)

@@ -84,6 +84,13 @@ def train(
 
     if epochs is not None and steps is not None:
         raise ConfigError("both --epochs and --steps given; expected one of them", path="--epochs")
+    from backprop_cli.expr.command import wants_expression
+
+    if wants_expression(config, None, (), False):
+        raise ConfigError(
+            f"an expression program; train runs network configs (trace it: backprop trace {config})",
+            file=config,
+        )
     spec, path = load(config, data, steps)
     if epochs is not None:
         spec = replace(spec, training=replace(spec.training, epochs=epochs, steps=None))
