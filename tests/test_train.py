@@ -274,3 +274,8 @@ training: {epochs: 100, batch_size: 32, shuffle: true, seed: 1}
     assert doc["steps"] == 100 * 32  # ⌈1000 / 32⌉ = 32 steps per epoch
     acc = doc["accuracy"]
     assert isinstance(acc, dict) and acc["share"] > 0.95  # a linearly separable rule
+
+
+def test_train_help_has_examples() -> None:
+    result = invoke("train", "--help")
+    assert result.exit_code == 0 and "Examples:" in result.output and "backprop train iris" in result.output

@@ -76,7 +76,7 @@ def train(
       backprop train iris --format json -o run.json
       backprop train deep_sigmoid --no-parameters
       backprop train iris --save trained.yaml && backprop trace trained.yaml --phase summary
-      backprop train lr_too_large --steps 300
+      backprop train lr_too_large --steps 1000   (overflows: exit 3)
     """
     from backprop_cli.errors import ConfigError
     from backprop_cli.output import open_output
