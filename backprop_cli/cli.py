@@ -37,7 +37,7 @@ def main() -> None:
     """
 
 
-@main.command(short_help="Trace a network's steps, number by number.")
+@main.command(short_help="Trace a network's steps (or an expression), number by number.")
 @click.argument("config", required=False)
 @click.option(
     "--data", "data", type=click.Path(dir_okay=False), help="Data file (CSV, JSON, YAML) replacing the config's data."
@@ -121,6 +121,9 @@ def trace(
 
     CONFIG is a YAML or JSON file, or the name of a built-in example (see `backprop examples`);
     without it the default example is traced.
+
+    An expression config (`expression:` instead of `network:`), or --expr with --set, is traced
+    node by node as a computation graph instead.
 
     \b
     Examples:

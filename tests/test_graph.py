@@ -61,3 +61,20 @@ def test_bad_input_is_located() -> None:
     assert result.exit_code == 2 and result.stderr.startswith("--expr:1:5: attribute access")
     missing = invoke("nope.yaml")
     assert missing.exit_code == 2 and missing.stderr.startswith("nope.yaml: no such file")
+
+
+def test_readme_mermaid_block_is_the_real_output() -> None:
+    import os
+    import re
+
+    readme = Path(__file__).parent.parent / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    block = re.compile(r"(```mermaid\n)(.*?)(```\n)", re.S)
+    found = block.search(text)
+    assert found, "README lost its mermaid block"
+    real = invoke("circuit_add_mul").output
+    if os.environ.get("BACKPROP_UPDATE_GOLDEN") and found.group(2) != real:
+        readme.write_text(text[: found.start(2)] + real + text[found.end(2) :], encoding="utf-8")
+        return
+    assert found.group(2) == real, "README's mermaid block is stale; regenerate with BACKPROP_UPDATE_GOLDEN=1"
+    check_mermaid(found.group(2))

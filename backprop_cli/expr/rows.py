@@ -83,7 +83,8 @@ class _Layout:
             op = OPS[r.node.op]
             names, numbers = self.texts(r)
             rows.append(Row(r.node.name, op.text(names), op.text(numbers), self.f(r.value)))
-        note = "one row per operation, in topological order; t1, t2, … are unnamed subexpressions"
+        unnamed = any(r.node.variable is None for r in records)
+        note = "t1, t2, … are unnamed subexpressions" if unnamed else ""
         return self.section("forward", "Forward · node by node", rows, note)
 
     def gradient_row(self, g: Gradient) -> Row:
