@@ -160,7 +160,8 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
     head = [
         "# yaml-language-server: $schema=backprop-config.schema.json",
         f"# Written by `backprop train` from {result.spec.source} after {result.steps} steps;",
-        f"# final loss on all data {result.final.loss!r}.",
+        f"# final loss on all data {result.final.loss!r}. Data rows are written inline; optimizer state",
+        "# (momentum buffers, Adam's m and v) is not kept: a run from this file starts it afresh.",
     ]
     if classes:
         head.append(f"# Targets are one-hot over the classes, in this order: {', '.join(classes)}.")
