@@ -144,3 +144,14 @@ def test_expression_config_file_from_disk(tmp_path: Path) -> None:
     result = invoke(str(path), "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.output)["gradients"] == {"x": 7.0}  # ∂(x² + x)/∂x = 2x + 1 = 7
+
+
+def test_a_network_config_that_mentions_expression_is_still_a_network(tmp_path: Path) -> None:
+    from backprop_cli.examples import example_path
+
+    text = example_path("pytorch_snippet").read_text(encoding="utf-8")
+    path = tmp_path / "net.yaml"
+    path.write_text(text.replace("description:", 'description: "expression: no"\n# was:'), encoding="utf-8")
+    result = invoke(str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.output)["steps"][0]["gradients"]["out"]["weights"] == [[-24.0]]

@@ -30,6 +30,7 @@ from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, guess_format
 
 KEYS = ("description", "expression", "values", "output")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAYBE = re.compile(r"""^\s*["']?expression["']?\s*:|"expression"\s*:""", re.M)  # the key, YAML or JSON
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def is_expression_document(path: Path) -> bool:
     """Whether the config file at ``path`` is an expression config (any problem: leave it to the loader)."""
     try:
         text = read_text(path, str(path), limit=CONFIG_LIMIT, what="config file")
+        if not _MAYBE.search(text):  # network configs skip the second parse
+            return False
         doc = parse(text, str(path), fmt="json" if path.suffix.lower() == ".json" else guess_format(text, str(path)))
     except ConfigError:
         return False
