@@ -78,14 +78,29 @@ def alternate(commands: Mapping[str, Sequence[str]], runs: int) -> dict[str, flo
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def peak_rss_mib(command: Sequence[str]) -> float:
-    """Peak resident memory of one run of ``command`` (its own rusage, via wait4), output discarded."""
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
-    return usage.ru_maxrss / 1024  # Linux reports KiB
+# Runs the command line in a fresh interpreter and reports the process's own high-water mark (VmHWM).
+# rusage's ru_maxrss is no good here: Linux carries the parent's resident size across fork + exec, so
+# a child of this (large) benchmark process would report at least the parent's size.
+_HWM_PROBE = """
+import atexit, sys
+def _report():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("VmHWM " + line.split()[1] + "\\n")
+atexit.register(_report)
+from backprop_cli.cli import main
+main(sys.argv[1:], prog_name="backprop")
+"""
+
+
+def peak_rss_mib(args: Sequence[str]) -> float:
+    """Peak resident memory (MiB) of one ``backprop ARGS`` run, its output discarded."""
+    done = subprocess.run(
+        [PYTHON, "-c", _HWM_PROBE, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"backprop {' '.join(args)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+    return int(done.stderr.decode().rsplit("VmHWM ", 1)[1].split()[0]) / 1024  # the kernel reports KiB
 
 
 def on_a_terminal(command: Sequence[str], columns: int = 120) -> float:
@@ -134,7 +149,8 @@ def trace_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
     sizes = (8, 16, 16, 4) if quick else (32, 64, 64, 10)
     few, many = (2, 6) if quick else (20, 200)
     config = write_mlp_config(workdir / "mlp.yaml", sizes, rows=64, batch=16)
-    command = [*backprop_command(), "trace", str(config), "--format", "json"]
+    args = ["trace", str(config), "--format", "json"]
+    command = [*backprop_command(), *args]
     times = []
     numbers = 0
     timed([*command, "--steps", str(few)])
@@ -144,8 +160,8 @@ def trace_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
         numbers = count_numbers(json.loads(out))
     seconds = statistics.median(times)
     rate = numbers / seconds
-    rss_few = statistics.median(peak_rss_mib([*command, "--steps", str(few)]) for _ in range(max(1, runs // 2)))
-    rss_many = statistics.median(peak_rss_mib([*command, "--steps", str(many)]) for _ in range(max(1, runs // 2)))
+    rss_few = statistics.median(peak_rss_mib([*args, "--steps", str(few)]) for _ in range(max(1, runs // 2)))
+    rss_many = statistics.median(peak_rss_mib([*args, "--steps", str(many)]) for _ in range(max(1, runs // 2)))
     growth = rss_many / rss_few
     shape = "-".join(map(str, sizes))
     return [
