@@ -83,9 +83,9 @@ def test_exact_refuses_exp_by_name_with_exit_2() -> None:
     assert "sigmoid_neuron_circuit.yaml:14:7: expression.line 6:" in result.stderr
 
 
-def test_exact_on_a_network_says_it_is_not_supported() -> None:
+def test_exact_on_an_irrational_network_says_why() -> None:
     result = invoke("xor", "--exact")
-    assert result.exit_code == 2 and "--exact: --exact works on expression configs" in result.stderr
+    assert result.exit_code == 2 and "--exact: layer h has activation sigmoid" in result.stderr
 
 
 def test_hostile_expression_is_one_located_line_and_exit_2() -> None:

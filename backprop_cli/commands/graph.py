@@ -44,7 +44,8 @@ def graph(
 
     Expression nodes show their operation, value and gradient (grad.q = ∂output/∂q); edges show the local
     derivative. Network nodes show z, a and δ of the first step's first sample; edges show each weight
-    and the step's gradient of the loss by it.
+    and the step's gradient of the loss by it. With --exact a network is drawn as the exact computation
+    graph of its first step (one node per product, sum, activation and loss term).
 
     \b
     Examples:
@@ -55,14 +56,21 @@ def graph(
     """
     from pathlib import Path
 
-    from backprop_cli.expr.command import compute, load_expression, wants_expression
+    from backprop_cli.expr.command import compute, is_expression, load_expression, wants_expression
     from backprop_cli.output import open_output
     from backprop_cli.render import diagram as draw
     from backprop_cli.render.numbers import NumberFormat
 
     fmt = NumberFormat(precision)
     inputs: list[Path]
-    if wants_expression(config, expr, sets, exact):
+    if exact and expr is None and not sets and not is_expression(config):  # a network, exactly
+        from backprop_cli.expr.network import run_exact
+
+        network, path = load(config, None)
+        inputs = [path]
+        title = f"{network.source} · step 1, exact"
+        picture = draw.expression_diagram(run_exact(network).trace, fmt, title)
+    elif wants_expression(config, expr, sets, exact):
         spec, inputs = load_expression(config, expr, sets)
         picture = draw.expression_diagram(compute(spec, exact=exact), fmt, spec.source)
     else:

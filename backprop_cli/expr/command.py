@@ -26,26 +26,18 @@ VERSION = 1
 
 
 def wants_expression(config: str | None, expr: str | None, sets: Sequence[str], exact: bool) -> bool:
-    """Whether the trace command should run an expression program rather than a network."""
-    if expr is not None or sets:
-        return True
+    """Whether this module handles the command: an expression program, or ``--exact`` (networks too)."""
+    return expr is not None or bool(sets) or exact or is_expression(config)
+
+
+def is_expression(config: str | None) -> bool:
+    """Whether CONFIG (a file or a built-in example name) is an expression config."""
     if config is None:
-        if exact:
-            raise ConfigError(
-                "--exact works on expression configs (or --expr) only so far; networks are not supported yet",
-                path="--exact",
-            )
         return False
     from backprop_cli.examples import resolve
 
     path = resolve(config)
-    found = path.exists() and is_expression_document(path)
-    if exact and not found:
-        raise ConfigError(
-            "--exact works on expression configs (or --expr) only so far; networks are not supported yet",
-            path="--exact",
-        )
-    return found
+    return path.exists() and is_expression_document(path)
 
 
 def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -> tuple[ExprSpec, list[Path]]:
@@ -86,9 +78,16 @@ def trace_expression(params: Mapping[str, Any]) -> None:
     """Run the trace command's options (click's ``params``) on an expression program."""
     from backprop_cli.output import open_output
 
+    network = params.get("expr") is None and not params.get("sets") and not is_expression(params.get("config"))
     for option, key in NETWORK_ONLY.items():
+        if network and option in ("--data", "--steps"):
+            continue
         if params.get(key):
-            raise ConfigError(f"{option} applies to networks; an expression trace has no such thing", path=option)
+            why = "is not supported with --exact on a network" if network else "applies to networks only"
+            raise ConfigError(f"{option} {why}", path=option)
+    if network:
+        _trace_network_exact(params)
+        return
     spec, inputs = load_expression(params.get("config"), params.get("expr"), params.get("sets", ()))
     trace = compute(spec, exact=bool(params.get("exact")))
     with open_output(params.get("output"), inputs=inputs) as stream:
@@ -116,28 +115,27 @@ def _print_text(
     color: bool | None,
     phases: Sequence[str],
 ) -> None:
-    from rich.console import Console
-    from rich.text import Text
 
     from backprop_cli.expr.rows import expr_sections, header_lines
     from backprop_cli.render.numbers import NumberFormat
-    from backprop_cli.render.terminal import section_table
 
-    if stream is sys.stdout:
-        console = Console(
+    fmt = NumberFormat(precision)
+    params = {"width": width, "color": color, "only_phases": phases}
+    _print_sections(header_lines(spec, trace, fmt), list(expr_sections(trace, fmt)), stream, params)
+
+
+def _console(stream: Any, width: int | None, color: bool | None) -> Any:
+    from rich.console import Console
+
+    if stream is sys.stdout:  # colour on a terminal, unless piped, NO_COLOR is set, or --no-color
+        return Console(
             file=stream,
             width=width,
             force_terminal=True if color else None,
             color_system=None if color is False else "auto",
             highlight=False,
         )
-    else:
-        console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
-    fmt = NumberFormat(precision)
-    console.print(Text("\n".join(header_lines(spec, trace, fmt))))
-    for section in expr_sections(trace, fmt):
-        if not phases or section.phase in phases:
-            console.print(section_table(section))
+    return Console(file=stream, width=width or 120, color_system=None, highlight=False)
 
 
 def validate_expression(config: str | None, data: str | None) -> str:
@@ -152,3 +150,71 @@ def validate_expression(config: str | None, data: str | None) -> str:
         f"ok: {spec.source}: expression of {operations} operation{'s' * (operations != 1)}; "
         f"{inputs} input{'s' * (inputs != 1)} ({', '.join(graph.inputs)}); output {graph.output}"
     )
+
+
+def _trace_network_exact(params: Mapping[str, Any]) -> None:
+    """``trace --exact`` on a network: its first step as a graph of exact fractions, then the exact update."""
+    from backprop_cli.clikit import load
+    from backprop_cli.expr.network import run_exact, update_sections
+    from backprop_cli.output import open_output
+
+    spec, path = load(params.get("config"), params.get("data"), params.get("steps"))
+    step = run_exact(spec)
+    trace = step.trace
+    with open_output(params.get("output"), inputs=[path]) as stream:
+        if params.get("output_format") == "json":
+            number = _exact_text
+            body = trace.to_dict()
+            doc = {
+                "format": FORMAT,
+                "version": VERSION,
+                "kind": "network-exact",
+                "config": dict(spec.normalised),
+                "step": 1,
+                "steps": step.steps,
+                "samples": list(step.samples),
+                "loss": number(trace.value),
+                "parameters": {u.name: number(u.old) for u in step.updates},
+                "gradients": body["gradients"],
+                "updated": {u.name: number(u.new) for u in step.updates},
+                "loss_after": number(step.loss_after),
+                "nodes": body["nodes"],
+                "backward": body["backward"],
+            }
+            stream.write(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
+            return
+        from backprop_cli.expr.rows import expr_sections
+        from backprop_cli.render.numbers import NumberFormat
+
+        fmt = NumberFormat(params.get("precision", 6))
+        rows = ", ".join(str(r + 1) for r in step.samples)
+        head = [
+            f"backprop trace · {spec.source} · exact fractions",
+            *([spec.description.strip()] if spec.description else []),
+            f"step 1 of {step.steps} (--exact traces the first step) · batch: data row{'s' * (len(step.samples) > 1)} "
+            f"{rows}; numbers read from their decimal text (0.1 is 1/10)",
+            "the network as a computation graph: h.p1_2 = h.w1_2 × input 2, h.z1 = the sum of products and bias, "
+            "h.a1, loss.term1; grad.h.w1_2 = ∂loss/∂h.w1_2 (h.dL_dw1_2 of the float trace)",
+        ]
+        sections = [*expr_sections(trace, fmt), *update_sections(step, fmt)]
+        _print_sections(head, sections, stream, params)
+
+
+def _exact_text(value: Any) -> str:
+    from fractions import Fraction
+
+    v = Fraction(value)
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+def _print_sections(head: list[str], sections: list[Any], stream: Any, params: Mapping[str, Any]) -> None:
+    from rich.text import Text
+
+    from backprop_cli.render.terminal import section_table
+
+    console = _console(stream, params.get("width"), params.get("color"))
+    console.print(Text("\n".join(head)))
+    phases = params.get("only_phases", ())
+    for section in sections:
+        if not phases or section.phase in phases:
+            console.print(section_table(section))

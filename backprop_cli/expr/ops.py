@@ -100,8 +100,14 @@ def _tie_share(x: Sequence[Scalar], out: Scalar) -> tuple[Scalar, ...]:
     return tuple(share if v == out else 0 * share for v in x)
 
 
+def _bare(text: str) -> str:
+    """``(-2)`` → ``-2`` where the text already sits in a call's parentheses or stands alone."""
+    inner = text[1:-1]
+    return inner if text.startswith("(") and text.endswith(")") and "(" not in inner and ")" not in inner else text
+
+
 def _join(name: str) -> Callable[[Texts], str]:
-    return lambda t: f"{name}({', '.join(t)})"
+    return lambda t: f"{name}({', '.join(_bare(a) for a in t)})"
 
 
 def _extremum_text(name: str) -> Callable[[int, Texts, str], str]:
@@ -111,7 +117,15 @@ def _extremum_text(name: str) -> Callable[[int, Texts, str], str]:
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("copy", True, lambda x: x[0], lambda x, o: (1,), lambda t: t[0], lambda i, t, o: "1", "f = a; ∂f/∂a = 1"),
+        Op(
+            "copy",
+            True,
+            lambda x: x[0],
+            lambda x, o: (1,),
+            lambda t: _bare(t[0]),
+            lambda i, t, o: "1",
+            "f = a; ∂f/∂a = 1",
+        ),
         Op(
             "add",
             True,
@@ -165,6 +179,25 @@ OPS: dict[str, Op] = {
             lambda t: f"−{t[0]}",
             lambda i, t, o: "−1",
             "∂(−a)/∂a = −1",
+        ),
+        # internal ops for networks traced as graphs (--exact): not callable from a program
+        Op(
+            "sum",
+            True,
+            lambda x: sum(x[1:], x[0]),
+            lambda x, o: (1,) * len(x),
+            lambda t: " + ".join(t),
+            lambda i, t, o: "1",
+            "f = a + b + …; ∂f/∂a = 1",
+        ),
+        Op(
+            "leaky_relu",
+            True,
+            lambda x: x[0] if x[0] > 0 else x[1] * x[0],
+            lambda x, o: (1 if x[0] > 0 else x[1], 0),
+            lambda t: f"leaky_relu({_bare(t[0])}, {_bare(t[1])})",
+            lambda i, t, o: f"1 if {t[0]} > 0 else {t[1]}",
+            "f = a if a > 0 else s·a; ∂f/∂a = 1 if a > 0 else s",
         ),
         Op(
             "exp",
