@@ -90,7 +90,7 @@ def main() -> None:
 )
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
-@click.option("--exact", is_flag=True, help="Expressions: compute with exact fractions (rational operations only).")
+@click.option("--exact", is_flag=True, help="Exact fractions (rational ops only): expressions, or step 1 of a network.")
 @click.option(
     "--diagnostics",
     is_flag=True,
