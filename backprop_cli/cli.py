@@ -254,9 +254,11 @@ def _print_text(
     before = engine.loss()
     interactive = pause and sys.stdin.isatty() and console.is_terminal
     last_phase = None
-    from backprop_cli.render.diagnostics import Tap
+    tap = None
+    if diagnostics:  # --diagnostics: a table after each step (its modules imported only then)
+        from backprop_cli.render.diagnostics import Tap
 
-    tap = Tap(engine.run()) if diagnostics else None  # --diagnostics: a table after each step
+        tap = Tap(engine.run())
     for piece in trace_outputs(spec, tap or engine.run(), steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))

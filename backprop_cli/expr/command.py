@@ -6,11 +6,13 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.expr.config import ExprSpec, expression_from_option, is_expression_document, load_expression_config
-from backprop_cli.expr.engine import ExprTrace, parse_scalar, refuse_irrational, run
+
+if TYPE_CHECKING:  # imported where used: every `backprop trace` asks wants_expression, most need no more
+    from backprop_cli.expr.config import ExprSpec
+    from backprop_cli.expr.engine import ExprTrace
 
 # trace options that only make sense for a network, by the name click gives their parameter
 NETWORK_ONLY = {
@@ -35,6 +37,7 @@ def is_expression(config: str | None) -> bool:
     if config is None:
         return False
     from backprop_cli.examples import resolve
+    from backprop_cli.expr.config import is_expression_document
 
     path = resolve(config)
     return path.exists() and is_expression_document(path)
@@ -42,6 +45,8 @@ def is_expression(config: str | None) -> bool:
 
 def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -> tuple[ExprSpec, list[Path]]:
     """The program from ``--expr`` or from an expression config (with ``--set`` values replacing its own)."""
+    from backprop_cli.expr.config import expression_from_option, load_expression_config
+
     if expr is not None:
         if config is not None:
             raise ConfigError("give either CONFIG or --expr, not both", path="--expr")
@@ -53,6 +58,8 @@ def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -
 
 
 def compute(spec: ExprSpec, *, exact: bool) -> ExprTrace:
+    from backprop_cli.expr.engine import parse_scalar, refuse_irrational, run
+
     if exact:
         refuse_irrational(spec.graph, spec.where)
     values = {name: parse_scalar(text, exact=exact) for name, text in spec.values.items()}
@@ -102,6 +109,7 @@ def trace_expression(params: Mapping[str, Any]) -> None:
             width=params.get("width"),
             color=params.get("color"),
             phases=params.get("only_phases", ()),
+            max_rows=params.get("max_rows", 0),
         )
 
 
@@ -114,13 +122,13 @@ def _print_text(
     width: int | None,
     color: bool | None,
     phases: Sequence[str],
+    max_rows: int,
 ) -> None:
-
     from backprop_cli.expr.rows import expr_sections, header_lines
     from backprop_cli.render.numbers import NumberFormat
 
     fmt = NumberFormat(precision)
-    params = {"width": width, "color": color, "only_phases": phases}
+    params = {"width": width, "color": color, "only_phases": phases, "max_rows": max_rows}
     _print_sections(header_lines(spec, trace, fmt), list(expr_sections(trace, fmt)), stream, params)
 
 
@@ -215,6 +223,17 @@ def _print_sections(head: list[str], sections: list[Any], stream: Any, params: M
     console = _console(stream, params.get("width"), params.get("color"))
     console.print(Text("\n".join(head)))
     phases = params.get("only_phases", ())
+    cap = params.get("max_rows", 0)
+    shown = 0
     for section in sections:
-        if not phases or section.phase in phases:
-            console.print(section_table(section))
+        if phases and section.phase not in phases:
+            continue
+        if cap and shown and shown + len(section.rows) > cap:
+            notice = (
+                f"… trace stopped after {cap} rows; narrow it with --phase, raise the cap with --max-rows "
+                "(0 = no cap), or write everything with --format json."
+            )
+            console.print(Text(notice, style="yellow"))
+            return
+        shown += len(section.rows)
+        console.print(section_table(section))
