@@ -155,3 +155,17 @@ def test_a_network_config_that_mentions_expression_is_still_a_network(tmp_path: 
     result = invoke(str(path), "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.output)["steps"][0]["gradients"]["out"]["weights"] == [[-24.0]]
+
+
+def test_max_rows_caps_the_text_trace() -> None:
+    result = invoke("micrograd_readme", "--max-rows", "20")
+    assert result.exit_code == 0
+    assert "… trace stopped after 20 rows" in result.output and "Backward ·" not in result.output
+    assert "Backward ·" in invoke("micrograd_readme", "--max-rows", "0").output
+
+
+def test_json_config_keeps_the_output_variable_and_names_its_node() -> None:
+    doc = json.loads(invoke("micrograd_readme", "--format", "json").output)
+    assert doc["config"]["output"] == "g"  # as the config says
+    assert doc["output"] == "g_2"  # the node: g was assigned twice
+    assert round(doc["value"], 4) == 24.7041

@@ -50,7 +50,7 @@ class ExprSpec:
             "description": self.description,
             "expression": self.program,
             "values": dict(self.values),
-            "output": self.graph.output,
+            "output": self.graph.node(self.graph.output).variable,  # as written; the trace names its node
         }
 
 

@@ -52,15 +52,6 @@ class Graph:
     def node(self, name: str) -> Node:
         return self.nodes[self.index[name]]
 
-    def consumers(self) -> dict[str, list[tuple[str, int]]]:
-        """For each node, the (consumer, argument position) pairs that read it, in graph order."""
-        out: dict[str, list[tuple[str, int]]] = {n.name: [] for n in self.nodes}
-        for n in self.nodes:
-            for position, arg in enumerate(n.args):
-                if isinstance(arg, str):
-                    out[arg].append((n.name, position))
-        return out
-
     def ancestors(self) -> set[str]:
         """The output and every node it depends on: the nodes that get a gradient."""
         seen = {self.output}
