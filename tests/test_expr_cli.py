@@ -169,3 +169,14 @@ def test_json_config_keeps_the_output_variable_and_names_its_node() -> None:
     assert doc["config"]["output"] == "g"  # as the config says
     assert doc["output"] == "g_2"  # the node: g was assigned twice
     assert round(doc["value"], 4) == 24.7041
+
+
+def test_set_without_an_expression_says_what_it_is_for() -> None:
+    result = invoke("--set", "x=1")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "--set: the default example is a network; --set gives expression inputs, expected with --expr or an "
+        "expression config\n"
+    )
+    tiny = invoke("--expr", "f = x", "--set", "x=1e-400")
+    assert tiny.stderr == "--set: x='1e-400': out of range; expected 0 or a size between 1e-300 and 1e300\n"

@@ -51,6 +51,12 @@ def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -
         if config is not None:
             raise ConfigError("give either CONFIG or --expr, not both", path="--expr")
         return expression_from_option(expr, sets), []
+    if not is_expression(config):
+        raise ConfigError(
+            f"{config or 'the default example'} is a network; --set gives expression inputs, expected with --expr "
+            "or an expression config",
+            path="--set",
+        )
     from backprop_cli.examples import label, resolve
 
     path = resolve(config)

@@ -112,10 +112,9 @@ def parse_sets(sets: Sequence[str]) -> dict[str, str]:
         name = name.strip()
         if not sep or not _NAME.fullmatch(name) or name in FUNCTIONS:
             raise ConfigError(f"{item!r} is not NAME=VALUE; expected e.g. --set x=-2", path="--set")
-        if not _is_number(value):
-            raise ConfigError(
-                f"{name}={value!r}: not a number; expected a decimal like -2.5 or a fraction like 1/3", path="--set"
-            )
+        problem = _number_problem(value)
+        if problem:
+            raise ConfigError(f"{name}={value!r}: {problem}", path="--set")
         out[name] = value.strip()
     return out
 
@@ -136,14 +135,17 @@ def _checked_name(name: Any, doc: Document, loc: tuple[str, ...]) -> str:
     return name
 
 
-def _is_number(text: str) -> bool:
+def _number_problem(text: str) -> str:
+    """What is wrong with a value's text ("" when it is a usable number)."""
     from fractions import Fraction
 
     try:
         value = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
-        return False
-    return abs(value) < 10**300 and (value == 0 or abs(value) > Fraction(1, 10**300))
+        return "not a number; expected a decimal like -2.5 or a fraction like 1/3"
+    if value != 0 and not Fraction(1, 10**300) <= abs(value) <= 10**300:
+        return "out of range; expected 0 or a size between 1e-300 and 1e300"
+    return ""
 
 
 def _value_text(value: Any, doc: Document, loc: tuple[str, ...]) -> str:
@@ -151,8 +153,8 @@ def _value_text(value: Any, doc: Document, loc: tuple[str, ...]) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise doc.error(f"{describe(value)}; expected a number, or a fraction as text like '1/3'", loc)
     text = value if isinstance(value, str) else repr(value)
-    if not _is_number(text):
-        raise doc.error(f"{describe(value)} is not a usable number; expected a decimal or a fraction like '1/3'", loc)
+    if problem := _number_problem(text):
+        raise doc.error(f"{describe(value)}: {problem}", loc)
     return text.strip()
 
 
