@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.expr.config import expression_from_option, load_expression_config
@@ -137,3 +139,17 @@ def test_config_structure_errors_are_located(tmp_path: Path, text: str, words: s
     with pytest.raises(ConfigError) as caught:
         load_expression_config(path, str(path))
     assert words in caught.value.one_line()
+
+
+TOKENS = ["x", "y", "f", "=", "+", "-", "*", "/", "**", "(", ")", ",", ";", "\n", "2", "0.5", "1e308", "exp", "max",
+          ".", "[", "]", "lambda", ":", "import", "'s'", "+=", " "]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)))
+def test_any_text_is_parsed_or_refused_with_a_located_error(text: str) -> None:
+    """Fuzzing: never a traceback, never anything but a located ConfigError."""
+    try:
+        parse_program(text, INLINE)
+    except ConfigError as error:
+        assert re.match(r"--expr:\d+:\d+: ", error.one_line()), error.one_line()
