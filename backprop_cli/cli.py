@@ -91,6 +91,7 @@ def main() -> None:
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
 @click.option("--exact", is_flag=True, help="Exact fractions (rational ops only): expressions, or step 1 of a network.")
+@click.option("--tree", is_flag=True, help="Expressions: draw the computation graph as a tree before the tables.")
 @click.option(
     "--diagnostics",
     is_flag=True,
@@ -115,6 +116,7 @@ def trace(
     expr: str | None = None,
     sets: tuple[str, ...] = (),
     exact: bool = False,
+    tree: bool = False,
     diagnostics: bool = False,
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
@@ -137,7 +139,7 @@ def trace(
     from backprop_cli.expr.command import trace_expression, wants_expression
     from backprop_cli.output import open_output
 
-    if wants_expression(config, expr, sets, exact):  # a computation graph, not a network
+    if wants_expression(config, expr, sets, exact, tree=tree):  # a computation graph, not a network
         trace_expression(click.get_current_context().params)
         return
     spec, path = load(config, data, steps)

@@ -180,3 +180,20 @@ def test_set_without_an_expression_says_what_it_is_for() -> None:
     )
     tiny = invoke("--expr", "f = x", "--set", "x=1e-400")
     assert tiny.stderr == "--set: x='1e-400': out of range; expected 0 or a size between 1e-300 and 1e300\n"
+
+
+def test_tree_draws_the_graph_before_the_tables() -> None:
+    result = invoke(*CIRCUIT, "--tree", "--phase", "summary", "--width", "100")
+    assert result.exit_code == 0, result.stderr
+    lines = result.output.splitlines()
+    start = lines.index("--expr")
+    assert lines[start + 1 : start + 6] == [
+        "└── f = t1 × z · value -12 · grad.f 1",
+        "    ├── [df_dt1 = -4] t1 = x + y · value 3 · grad.t1 -4",
+        "    │   ├── [dt1_dx = 1] x · value -2 · grad.x -4",
+        "    │   └── [dt1_dy = 1] y · value 5 · grad.y -4",
+        "    └── [df_dz = 3] z · value -4 · grad.z 3",
+    ]
+    assert lines[start + 6].startswith("Result · f")
+    network = invoke("xor", "--tree")
+    assert network.exit_code == 2 and "use `backprop graph CONFIG --format tree`" in network.stderr

@@ -27,9 +27,16 @@ FORMAT = "backprop-trace"
 VERSION = 1
 
 
-def wants_expression(config: str | None, expr: str | None, sets: Sequence[str], exact: bool) -> bool:
+def wants_expression(
+    config: str | None, expr: str | None, sets: Sequence[str], exact: bool, *, tree: bool = False
+) -> bool:
     """Whether this module handles the command: an expression program, or ``--exact`` (networks too)."""
-    return expr is not None or bool(sets) or exact or is_expression(config)
+    found = expr is not None or bool(sets) or exact or is_expression(config)
+    if tree and not found:
+        raise ConfigError(
+            "draws expression graphs; for a network use `backprop graph CONFIG --format tree`", path="--tree"
+        )
+    return found
 
 
 def is_expression(config: str | None) -> bool:
@@ -107,35 +114,25 @@ def trace_expression(params: Mapping[str, Any]) -> None:
         if params.get("output_format") == "json":
             stream.write(json.dumps(document(spec, trace), ensure_ascii=False, allow_nan=False) + "\n")
             return
-        _print_text(
-            spec,
-            trace,
-            stream,
-            precision=params.get("precision", 6),
-            width=params.get("width"),
-            color=params.get("color"),
-            phases=params.get("only_phases", ()),
-            max_rows=params.get("max_rows", 0),
-        )
+        _print_text(spec, trace, stream, params)
 
 
-def _print_text(
-    spec: ExprSpec,
-    trace: ExprTrace,
-    stream: Any,
-    *,
-    precision: int,
-    width: int | None,
-    color: bool | None,
-    phases: Sequence[str],
-    max_rows: int,
-) -> None:
+def _print_text(spec: ExprSpec, trace: ExprTrace, stream: Any, params: Mapping[str, Any]) -> None:
     from backprop_cli.expr.rows import expr_sections, header_lines
     from backprop_cli.render.numbers import NumberFormat
 
-    fmt = NumberFormat(precision)
-    params = {"width": width, "color": color, "only_phases": phases, "max_rows": max_rows}
-    _print_sections(header_lines(spec, trace, fmt), list(expr_sections(trace, fmt)), stream, params)
+    fmt = NumberFormat(params.get("precision", 6))
+    sections = list(expr_sections(trace, fmt))
+    _print_sections(header_lines(spec, trace, fmt), sections, stream, params, _tree(trace, fmt, spec.source, params))
+
+
+def _tree(trace: ExprTrace, fmt: Any, title: str, params: Mapping[str, Any]) -> Any:
+    """``--tree``: the computation graph as a rich Tree, or None."""
+    if not params.get("tree"):
+        return None
+    from backprop_cli.render.diagram import expression_diagram, to_tree
+
+    return to_tree(expression_diagram(trace, fmt, title))
 
 
 def _console(stream: Any, width: int | None, color: bool | None) -> Any:
@@ -211,7 +208,7 @@ def _trace_network_exact(params: Mapping[str, Any]) -> None:
             "h.a1, loss.term1; grad.h.w1_2 = ∂loss/∂h.w1_2 (h.dL_dw1_2 of the float trace)",
         ]
         sections = [*expr_sections(trace, fmt), *update_sections(step, fmt)]
-        _print_sections(head, sections, stream, params)
+        _print_sections(head, sections, stream, params, _tree(trace, fmt, f"{spec.source} · step 1, exact", params))
 
 
 def _exact_text(value: Any) -> str:
@@ -221,13 +218,17 @@ def _exact_text(value: Any) -> str:
     return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
 
 
-def _print_sections(head: list[str], sections: list[Any], stream: Any, params: Mapping[str, Any]) -> None:
+def _print_sections(
+    head: list[str], sections: list[Any], stream: Any, params: Mapping[str, Any], tree: Any = None
+) -> None:
     from rich.text import Text
 
     from backprop_cli.render.terminal import section_table
 
     console = _console(stream, params.get("width"), params.get("color"))
     console.print(Text("\n".join(head)))
+    if tree is not None:
+        console.print(tree)
     phases = params.get("only_phases", ())
     cap = params.get("max_rows", 0)
     shown = 0
