@@ -138,6 +138,12 @@ def test_exact_fractions_read_decimals_from_their_text() -> None:
     assert trace("f = x / 3", exact=True, x="1/7").gradients == {"x": Fraction(1, 3)}
 
 
+def test_literals_in_any_python_spelling_are_read_exactly() -> None:
+    # 0x10 = 16, 0b11 = 3, 1_000 = 1000, 2. = 2, .5 = 1/2, 1E-3 = 1/1000
+    t = trace("f = x * 0x10 + 0b11 + 1_000 + 2. + .5 + 1E-3", exact=True, x="1")
+    assert t.value == 16 + 3 + 1000 + 2 + Fraction(1, 2) + Fraction(1, 1000)
+
+
 def test_micrograd_exact() -> None:
     t = trace(MICROGRAD, exact=True, a="-4.0", b="2.0")
     assert t.value == Fraction(2421, 98)
@@ -190,6 +196,7 @@ def test_pytorch_conventions_at_kinks() -> None:
     assert trace("f = abs(x)", x="0").gradients == {"x": 0}
     assert trace("f = max(x, y)", x="2", y="2").gradients == {"x": 0.5, "y": 0.5}  # torch.maximum splits ties
     assert trace("f = min(x, y, z)", x="1", y="2", z="3").gradients == {"x": 1, "y": 0, "z": 0}
+    assert trace("f = x ** 0", x="0").gradients == {"x": 0}  # torch: d(x^0)/dx = 0, also at 0
 
 
 def test_an_unused_input_has_gradient_zero() -> None:

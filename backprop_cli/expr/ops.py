@@ -59,6 +59,8 @@ def _pow(a: Scalar, k: Scalar) -> Scalar:
 
 def _pow_local(x: Sequence[Scalar], out: Scalar) -> tuple[Scalar, ...]:
     a, k = x
+    if k == 0:  # a^0 = 1 everywhere, also at a = 0 (as torch)
+        return (0 * k, 0)
     return (k * _pow(a, k - 1), 0)
 
 

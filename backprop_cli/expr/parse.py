@@ -311,6 +311,8 @@ class _Reader:
             number = math.inf
         if not math.isfinite(number):
             raise self.refuse(node, f"number {text[:20]} is too large; expected a finite number")
+        if isinstance(value, int):  # 0x10, 0b101, 1_000: written as the decimal they mean
+            text = str(value)
         return Num(text.replace("_", ""), number, line, col)
 
     def exponent(self, node: ast.expr) -> Num:
