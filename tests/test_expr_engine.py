@@ -277,3 +277,44 @@ def test_a_wrong_local_derivative_is_caught(monkeypatch: pytest.MonkeyPatch) -> 
     wrong = dataclasses.replace(OPS["mul"], local=lambda x, o: (x[1], 2 * x[0]))  # ∂(ab)/∂b should be a
     monkeypatch.setitem(OPS, "mul", wrong)
     assert [name for name, _, _ in gradients_agree(program, {"x": 0.7, "y": -1.3})] == ["y"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs(SMOOTH + KINKED), values_st)
+def test_random_expressions_match_torch_autograd(program: str, values: dict[str, float]) -> None:
+    torch = pytest.importorskip("torch", reason="torch is the oracle for this parity test")
+    spec = expression_from_option(program, [f"{k}={v!r}" for k, v in values.items()])
+    ours = run(spec.graph, values)
+    functions = {
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+        "mul": lambda a, b: a * b,
+        "div": lambda a, b: a / b,
+        "pow": lambda a, k: a**k,
+        "neg": lambda a: -a,
+        "copy": lambda a: a,
+        "exp": torch.exp,
+        "log": torch.log,
+        "sqrt": torch.sqrt,
+        "abs": torch.abs,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "max": lambda *a: torch.stack(a).amax(0),  # amax splits ties evenly, as torch.maximum
+        "min": lambda *a: torch.stack(a).amin(0),
+    }
+    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in values.items()}
+    tensors = dict(leaves)
+    for node in spec.graph.nodes:
+        if node.op == "input":
+            continue
+        args = [tensors[a] if isinstance(a, str) else torch.tensor(a.value, dtype=torch.float64) for a in node.args]
+        if node.op == "pow":
+            args[1] = node.args[1].value  # type: ignore[union-attr]
+        tensors[node.name] = functions[node.op](*args)
+    out = tensors[spec.graph.output]
+    out.backward()
+    assert ours.value == pytest.approx(out.item(), rel=1e-12, abs=1e-12)
+    for name, leaf in leaves.items():
+        expected = 0.0 if leaf.grad is None else leaf.grad.item()
+        assert ours.gradients[name] == pytest.approx(expected, rel=1e-9, abs=1e-12), name
