@@ -1,9 +1,11 @@
 """YAML/JSON/CSV → a validated :class:`NetworkSpec`; every error located as ``file:line:col: path: …``.
 
 Three stages: :mod:`backprop_cli.yamlsafe` reads the text into plain values with marks; the pydantic
-models below check structure, types and ranges (their JSON Schema is what ``backprop schema``
-prints); the builders then check what spans fields (shapes, fan-ins, the loss against the output
-layer), apply initialisation and read the data (:mod:`backprop_cli.data`).
+models (:mod:`backprop_cli.config_models`) check structure, types and ranges (their JSON Schema is
+what ``backprop schema`` prints; a valid file passes the shipped copy of that schema in
+:mod:`backprop_cli.schemacheck`, and pydantic is imported only to word an error); the builders then
+check what spans fields (shapes, fan-ins, the loss against the output layer), apply initialisation
+and read the data (:mod:`backprop_cli.data`).
 """
 
 from __future__ import annotations
@@ -12,31 +14,26 @@ import difflib
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, SkipValidation
-from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from backprop_cli.data import Columns, Expect, load_data_file, rows_from_document
 from backprop_cli.errors import ConfigError
-from backprop_cli.init import INIT_METHODS, InitSpec, canonical, initialise
-from backprop_cli.optim import DEFAULTS, OPTIMIZERS, check_options, flat_options, resolved_options
+from backprop_cli.init import InitSpec, canonical, initialise
+from backprop_cli.optim import DEFAULTS, check_options, flat_options, resolved_options
 from backprop_cli.spec import (
-    ACTIVATIONS,
-    LOSSES,
-    PARAMETER_KINDS,
-    REDUCTIONS,
     LayerSpec,
     LossSpec,
     NetworkSpec,
     OptimizerSpec,
     TrainingSpec,
 )
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Key, Loc, describe, guess_format, parse, read_text
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, read_text
+
+if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
+    from backprop_cli.config_models import DataFileModel, InitModel, LayerModel, NetworkModel, TrainingModel
 
 EXPECTED_TOP = "expected a mapping with network, loss, optimizer and data"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -50,236 +47,20 @@ def did_you_mean(word: object, choices: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-@dataclass(frozen=True)
-class OneOf:
-    """A string field restricted to ``choices``: an ``enum`` in the schema, a listing message when wrong."""
+def validate(model: str, value: Any, doc: Document, at: Loc) -> Any:
+    """``value`` as the config model called ``model`` (see config_models), or a located ConfigError.
 
-    what: str
-    choices: tuple[str, ...]
+    The shipped JSON Schema decides first, without pydantic (schemacheck); pydantic (config_models)
+    runs only for a value that does not pass there, to word its error, so a valid config loads fast.
+    """
+    from backprop_cli.schemacheck import validated
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.no_info_after_validator_function(self.check, handler(source))
+    fast = validated(model, value)
+    if fast is not None:
+        return fast
+    from backprop_cli.config_models import validate_model
 
-    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
-        return {**handler(schema), "enum": list(self.choices)}
-
-    def check(self, value: str) -> str:
-        if value not in self.choices:
-            raise PydanticCustomError(
-                "unknown_choice",
-                "unknown {what} {value}{hint}; expected one of {choices}",
-                {
-                    "what": self.what,
-                    "value": repr(value),
-                    "hint": did_you_mean(value, self.choices),
-                    "choices": ", ".join(self.choices),
-                },
-            )
-        return value
-
-
-Number = Annotated[float, Field(allow_inf_nan=False)]
-Name = Annotated[str, Field(pattern=IDENTIFIER)]
-ActivationName = Annotated[str, OneOf("activation", (*ACTIVATIONS[:1], "linear", *ACTIVATIONS[1:]))]
-LossName = Annotated[str, OneOf("loss", LOSSES)]
-OptimizerName = Annotated[str, OneOf("optimizer", tuple(OPTIMIZERS))]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-
-class InitModel(_Model):
-    method: Annotated[str, OneOf("init method", INIT_METHODS)] = Field(
-        description="initialisation for the weights/biases not given (see backprop_cli.init)"
-    )
-    seed: int = Field(0, ge=0, description="random seed (numpy default_rng)")
-    low: Number | None = Field(None, description="uniform only: lower bound (default 0)")
-    high: Number | None = Field(None, description="uniform only: upper bound (default 1)")
-    std: Number | None = Field(None, gt=0, description="normal only: standard deviation (default 1)")
-
-
-class LayerModel(_Model):
-    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
-    units: int | None = Field(None, ge=1, description="number of neurons (may be left out when weights are given)")
-    activation: ActivationName = Field("identity", description="activation function; softmax on the last layer only")
-    negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
-    weights: list[list[Number]] | None = Field(None, description="shape [units][fan_in]: row j feeds neuron j")
-    biases: list[Number] | None = Field(None, description="one per unit; default zeros (or from init)")
-    bias: bool = Field(True, description="false for a layer without biases")
-    frozen: list[Annotated[str, OneOf("parameter kind", PARAMETER_KINDS)]] = Field(
-        [], description="parameters that are not updated"
-    )
-    init: InitModel | None = Field(None, description="how to draw the weights/biases that are not given")
-
-
-class NetworkModel(_Model):
-    inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name]] = Field(
-        description="a count of inputs, or a list of their names"
-    )
-    layers: list[LayerModel] = Field(min_length=1, description="the dense layers, input side first")
-
-
-class LossModel(_Model):
-    name: LossName = Field(description="the loss function")
-    reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
-        "mean", description="how per-sample losses of a batch combine"
-    )
-
-
-Beta = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
-
-
-class OptimizerModel(_Model):
-    """Options as torch.optim names them; which apply depends on ``name`` (optim.DEFAULTS)."""
-
-    name: OptimizerName = Field(description="the optimizer: sgd, momentum (SGD with momentum), adam, adamw, rmsprop")
-    learning_rate: Number | None = Field(
-        None, gt=0, description="the step size η > 0 (default as torch.optim: 1e-3; rmsprop 1e-2)"
-    )
-    momentum: Number | None = Field(
-        None, ge=0, description="sgd, momentum, rmsprop: momentum μ >= 0 (default 0; optimizer momentum 0.9)"
-    )
-    dampening: Number | None = Field(None, ge=0, le=1, description="sgd, momentum: dampening τ (default 0)")
-    nesterov: bool | None = Field(None, description="sgd, momentum: Nesterov momentum (needs μ > 0, τ = 0)")
-    weight_decay: Number | None = Field(
-        None, ge=0, description="L2 penalty λ >= 0 (default 0; adamw: decoupled, default 0.01)"
-    )
-    betas: list[Beta] | None = Field(
-        None, min_length=2, max_length=2, description="adam, adamw: [β₁, β₂], each in [0, 1) (default [0.9, 0.999])"
-    )
-    eps: Number | None = Field(None, ge=0, description="adam, adamw, rmsprop: ε in the denominator (default 1e-8)")
-    amsgrad: bool | None = Field(None, description="adam, adamw: use the running maximum of v (default false)")
-    alpha: Number | None = Field(None, ge=0, le=1, description="rmsprop: smoothing constant α (default 0.99)")
-    centered: bool | None = Field(None, description="rmsprop: subtract the running mean of g (default false)")
-
-
-class RowModel(_Model):
-    """One sample (checked by backprop_cli.data; here for the schema)."""
-
-    x: Number | list[Number] = Field(description="the inputs (a bare number for one input)")
-    y: Number | list[Number] = Field(description="the targets (a bare number for one output)")
-
-
-class DataFileModel(_Model):
-    file: str = Field(min_length=1, description="CSV (with a header), JSON or YAML file, relative to the config")
-    features: list[str] | None = Field(None, description="CSV input columns")
-    targets: list[str] | None = Field(None, description="CSV target columns")
-    label: str | None = Field(None, description="CSV column of class names, turned into one-hot targets")
-    classes: list[str] | None = Field(None, description="class order for label (default: order of appearance)")
-
-
-class TrainingModel(_Model):
-    steps: int | None = Field(None, ge=1, description="number of update steps (default 1)")
-    epochs: int | None = Field(None, ge=1, description="passes over the data (instead of steps)")
-    batch_size: int | None = Field(None, ge=1, description="rows per step (default: all)")
-    shuffle: bool = Field(False, description="permute each pass")
-    seed: int | None = Field(None, ge=0, description="shuffle seed")
-
-
-class ConfigModel(_Model):
-    schema_: str | None = Field(None, alias="$schema", description="JSON Schema reference, ignored")
-    description: str | None = Field(None, description="one line shown by `backprop examples`")
-    network: NetworkModel = Field(description="the inputs and the layers")
-    loss: SkipValidation[LossName | LossModel] = Field(description="a loss name, or {name, reduction}")
-    optimizer: SkipValidation[OptimizerName | OptimizerModel] = Field(
-        description="an optimizer name, or {name, learning_rate}"
-    )
-    data: SkipValidation[list[RowModel] | DataFileModel] = Field(description="rows {x, y}, or {file, …}")
-    training: TrainingModel = Field(TrainingModel(), description="steps or epochs, batch size, shuffling")
-
-
-# ---- pydantic errors → located ConfigErrors ---------------------------------------------------
-
-M = TypeVar("M", bound=BaseModel)
-_KINDS = {
-    "int_type": "an integer",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "list_type": "a list",
-    "model_type": "a mapping",
-    "dict_type": "a mapping",
-}
-
-
-def _model_at(model: type[BaseModel], loc: Sequence[Key]) -> type[BaseModel] | None:
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = {f.alias or n: f for n, f in current.model_fields.items()}
-        if part not in fields:
-            return None
-        current = _inner_model(fields[part].annotation)
-        if current is None:
-            return None
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return next((m for a in get_args(annotation) if (m := _inner_model(a)) is not None), None)
-
-
-def _shown(doc: Document, loc: Loc) -> Loc:
-    """Cut a loc where the file holds a scalar (``loss: mse`` validated as {name: mse} → ``loss``)."""
-    value = doc.value
-    for i, part in enumerate(loc):
-        if isinstance(value, dict) and isinstance(part, str):
-            value = value.get(part)
-        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
-            value = value[part]
-        else:
-            return loc[: i + 1] if isinstance(value, dict) else loc[:i]
-    return loc
-
-
-def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> ConfigError:
-    loc: Loc = (*at, *error["loc"])
-    kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
-    if kind == "missing":
-        parent = _model_at(model, error["loc"][:-1])
-        field = parent.model_fields.get(str(loc[-1])) if parent else None
-        expected = f"; expected {field.description}" if field and field.description else ""
-        return doc.error(f"missing required field {loc[-1]!r}{expected}", _shown(doc, loc))
-    if kind == "extra_forbidden":
-        parent = _model_at(model, error["loc"][:-1])
-        allowed = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
-        return doc.error(
-            f"unknown field {loc[-1]!r}{did_you_mean(loc[-1], allowed)}; expected one of " + ", ".join(allowed),
-            loc,
-            key=True,
-        )
-    if kind in _KINDS:
-        message = f"got {describe(value)}; expected {_KINDS[kind]}"
-    elif kind in ("greater_than_equal", "greater_than"):
-        sign, bound = (">=", ctx.get("ge")) if kind == "greater_than_equal" else (">", ctx.get("gt"))
-        message = f"{value!r} is too small; expected a value {sign} {bound:g}"
-    elif kind in ("less_than_equal", "less_than"):
-        sign, bound = ("<=", ctx.get("le")) if kind == "less_than_equal" else ("<", ctx.get("lt"))
-        message = f"{value!r} is too large; expected a value {sign} {bound:g}"
-    elif kind == "too_short":
-        message = f"has {ctx.get('actual_length')} items; expected at least {ctx.get('min_length')}"
-    elif kind == "too_long":
-        message = f"has more than {ctx.get('max_length')} items; expected at most {ctx.get('max_length')}"
-    elif kind == "string_pattern_mismatch":
-        message = f"{value!r} is not a valid name; expected letters, digits and _, not starting with a digit"
-    else:  # unknown_choice carries our own wording; anything else keeps pydantic's
-        message = str(error["msg"])
-    return doc.error(message, _shown(doc, loc))
-
-
-def validate(model: type[M], value: Any, doc: Document, at: Loc) -> M:
-    """``model.model_validate(value)``, raising the first error in file order as a ConfigError."""
-    try:
-        return model.model_validate(value)
-    except PydanticValidationError as exc:
-        errors = exc.errors(include_url=False)
-        # a misspelt key is also a missing one: report the misspelling, with its hint, first
-        first = min(errors, key=lambda e: (e["type"] == "missing", *(doc.mark((*at, *e["loc"])) or (1 << 30, 0))))
-        raise _located(first, model, doc, at) from None
+    return validate_model(model, value, doc, at)
 
 
 # ---- builders ---------------------------------------------------------------------------------
@@ -388,7 +169,7 @@ def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tu
     return tuple(layers)
 
 
-def _named(doc: Document, key: str, model: type[M]) -> tuple[M, Loc]:
+def _named(doc: Document, key: str, model: str) -> tuple[Any, Loc]:
     """``loss: mse`` or ``loss: {name: mse, …}``, validated; returns the model and where its name is."""
     raw = doc.value[key]
     if isinstance(raw, str):
@@ -399,7 +180,7 @@ def _named(doc: Document, key: str, model: type[M]) -> tuple[M, Loc]:
 
 
 def _loss(doc: Document, output: LayerSpec) -> LossSpec:
-    m, at = _named(doc, "loss", LossModel)
+    m, at = _named(doc, "loss", "LossModel")
     needs = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(m.name)
     if needs is not None and output.activation != needs:
         raise doc.error(
@@ -424,7 +205,7 @@ def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
                     ("optimizer", key),
                     key=True,
                 )
-    m, _ = _named(doc, "optimizer", OptimizerModel)
+    m, _ = _named(doc, "optimizer", "OptimizerModel")
     given = {k: v for k, v in m.model_dump(exclude={"name", "learning_rate"}).items() if v is not None}
     given = flat_options({k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
     learning_rate = m.learning_rate if m.learning_rate is not None else DEFAULTS[m.name]["learning_rate"]
@@ -451,7 +232,7 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
     raw = doc.value.get("data")
     columns = None
     if isinstance(raw, dict):
-        m = validate(DataFileModel, raw, doc, ("data",))
+        m: DataFileModel = validate("DataFileModel", raw, doc, ("data",))
         if m.label is not None and m.targets is not None:
             raise doc.error("both targets and label given; expected one of them", ("data", "label"))
         if m.classes is not None and m.label is None:
@@ -503,7 +284,7 @@ def load_config_text(
     if not isinstance(doc.value, dict):
         raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
     given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
-    model = validate(ConfigModel, given, doc, ())
+    model = validate("ConfigModel", given, doc, ())
     inputs = _input_names(doc)
     layers = _layers(doc, model.network, inputs)
     loss = _loss(doc, layers[-1])
@@ -546,7 +327,6 @@ def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLik
 
 def config_json_schema() -> dict[str, Any]:
     """The JSON Schema of config files (YAML or JSON), for editors to complete and check them."""
-    schema = ConfigModel.model_json_schema(by_alias=True)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "backprop-cli config"} | {
-        k: v for k, v in schema.items() if k != "title"
-    }
+    from backprop_cli.config_models import config_json_schema as schema
+
+    return schema()

@@ -232,7 +232,7 @@ def test_mutated_configs_that_load_also_trace_cleanly(
     with memory_cap():
         result = invoke("trace", str(config), *steps, "--format", fmt, "--max-rows", "60", "--width", "100")
     if result.exit_code == ExitCode.NUMERICAL_FAULT:
-        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("numerical fault at step ")
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("numerical fault at ")  # step or node
         return
     assert_clean_outcome(result, str(folder))
 
@@ -680,3 +680,56 @@ def test_an_absurdly_long_run_is_bad_input_before_anything_is_built(command: str
         "training: 100,000,000 steps of 4 rows is too long a run; expected at most 20,000,000 rows in all "
         "(steps × batch size)\n"
     )
+
+
+# ---- the fast schema check never accepts what the pydantic models refuse -------------------------------
+
+
+def test_the_models_have_nothing_the_schema_cannot_show() -> None:
+    """schemacheck reads only the JSON Schema: a validator, or a union that is not SkipValidation (whose
+    value a builder would then get converted), would make it disagree with the models."""
+    import types
+    import typing
+
+    from pydantic import BaseModel, SkipValidation
+
+    from backprop_cli import config_models
+
+    models = [m for m in vars(config_models).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+    assert len(models) >= 8
+    for model in models:
+        decorators = model.__pydantic_decorators__
+        assert not (decorators.validators or decorators.field_validators or decorators.model_validators), model
+        assert not decorators.root_validators, model
+        if model is config_models.RowModel:  # only the schema of rows: `data` is SkipValidation, data.py checks
+            continue
+        for name, field in model.model_fields.items():
+            args = [a for a in typing.get_args(field.annotation) if a is not type(None)]
+            union = typing.get_origin(field.annotation) in (typing.Union, types.UnionType) and len(args) > 1
+            skipped = any(isinstance(m, SkipValidation) for m in field.metadata)
+            assert not union or skipped, f"{model.__name__}.{name}: {field.annotation}"
+
+
+@FUZZ
+@given(case=mutated_config())
+def test_the_fast_check_accepts_only_what_pydantic_accepts_and_gives_the_same_values(case: tuple[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    from backprop_cli import config_models
+    from backprop_cli.schemacheck import validated
+
+    _, value = case
+    parts = [("ConfigModel", value)]
+    if isinstance(value, dict):
+        for key, model in (("loss", "LossModel"), ("optimizer", "OptimizerModel"), ("data", "DataFileModel")):
+            part = value.get(key)
+            parts.append((model, {"name": part} if isinstance(part, str) and key != "data" else part))
+    for name, part in parts:
+        fast = validated(name, part)
+        if fast is None:
+            continue  # pydantic decides, and words the error
+        try:
+            slow = getattr(config_models, name).model_validate(part)
+        except ValidationError as error:
+            raise AssertionError(f"schemacheck accepted what {name} refuses: {error}") from None
+        assert fast.model_dump() == slow.model_dump(warnings=False), name  # SkipValidation fields: as written
