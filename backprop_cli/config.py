@@ -10,7 +10,6 @@ and read the data (:mod:`backprop_cli.data`).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Sequence
@@ -43,6 +42,8 @@ MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer
 
 
 def did_you_mean(word: object, choices: Sequence[str]) -> str:
+    import difflib  # only to word an error: not imported on the way of a valid config
+
     close = difflib.get_close_matches(str(word), choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

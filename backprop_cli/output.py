@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -42,6 +41,8 @@ def open_output(target: str | None, *, inputs: Sequence[Path] = ()) -> Iterator[
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ConfigError(f"directory {directory} does not exist", file=target, path="--output")
+    import tempfile  # only for -o: every command imports this module (yamlsafe notes its inputs here)
+
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
