@@ -175,7 +175,9 @@ def mutated_config(draw: st.DrawFn) -> tuple[str, Any]:
         if kind == "replace":
             parent[last] = draw(ANY_VALUE)
         elif kind == "scale" and isinstance(parent[last], int | float) and not isinstance(parent[last], bool):
-            parent[last] = parent[last] * draw(st.sampled_from([-1, 0, 1e6, 1e300, 10**9]))
+            factor = draw(st.sampled_from([-1, 0, 1e6, 1e300, 10**9]))
+            with contextlib.suppress(OverflowError):  # a huge int times a float: leave it as it is
+                parent[last] = parent[last] * factor
         elif kind == "misspell" and isinstance(parent, dict):
             new_key = _misspell(str(last), draw(st.integers(0, 5)), draw(st.integers(0, 20)))
             parent[new_key] = parent.pop(last)
