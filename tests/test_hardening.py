@@ -735,3 +735,33 @@ def test_the_fast_check_accepts_only_what_pydantic_accepts_and_gives_the_same_va
         except ValidationError as error:
             raise AssertionError(f"schemacheck accepted what {name} refuses: {error}") from None
         assert fast.model_dump() == slow.model_dump(warnings=False), name  # SkipValidation fields: as written
+
+
+def test_ctrl_c_at_a_pause_ends_with_130_and_one_line() -> None:
+    """``backprop trace --pause`` waiting for Enter on a terminal: SIGINT ends it as Ctrl-C should."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backprop_cli", "trace", "xor", "--pause", "--width", "100"],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"},
+    )
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + 60
+    while b"Enter: next phase" not in shown:  # the prompt: it is waiting
+        assert time.monotonic() < deadline, shown[-300:]
+        try:
+            shown += os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process ended without pausing
+            break
+    process.send_signal(signal.SIGINT)
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    os.close(leader)
+    assert b"Enter: next phase" in shown
+    assert process.returncode == ExitCode.INTERRUPTED and stderr == "interrupted\n", (process.returncode, stderr)
