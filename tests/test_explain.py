@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from backprop_cli.cli import main
-from backprop_cli.commands.names import compute_values, load_network
+from backprop_cli.commands.names import compute_values, load_program
 from backprop_cli.explain import _TOKEN, derive, factor_names, render_text, resolve
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.values import NamedValue
@@ -22,7 +22,7 @@ def invoke(*args: str) -> Result:
 
 
 def table_of(config: str, steps: int | None = None) -> dict[str, NamedValue]:
-    spec, _ = load_network(config, None, steps)
+    spec, _ = load_program(config, None, steps)
     return {v.name: v for v in compute_values(spec, NumberFormat())}
 
 

@@ -108,14 +108,25 @@ def test_a_precision_changes_the_display_not_the_names() -> None:
     assert (six["o.w1_1.new"], nine["o.w1_1.new"]) == ("0.358916", "0.35891648")
 
 
-def test_bad_filters_and_expression_configs_are_bad_input(tmp_path: Path) -> None:
+def test_bad_filters_are_bad_input() -> None:
     result = invoke("names", "xor", "--layer", "hidden")
     assert result.exit_code == 2 and "--layer: unknown layer 'hidden'" in result.stderr
+    result = invoke("names", "circuit_add_mul", "--layer", "h")
+    assert result.exit_code == 2 and "--layer: an expression has one step, no layers" in result.stderr
+
+
+def test_expression_configs_have_the_names_contract_too(tmp_path: Path) -> None:
     program = tmp_path / "circuit.yaml"
-    program.write_text("expression: f = x * y\n", encoding="utf-8")
-    result = invoke("names", str(program))
-    assert result.exit_code == 2
-    assert "circuit.yaml:1:1: an expression config; expected a network config" in result.stderr
+    program.write_text("expression: |\n  q = x + y\n  f = q * z\nvalues: {x: -2, y: 5, z: -4}\n", encoding="utf-8")
+    listed = dict(line.split() for line in invoke("names", str(program)).output.splitlines())
+    assert (listed["grad.x"], listed["grad.y"], listed["grad.z"], listed["f"]) == ("-4", "-4", "3", "-12")
+    key = tmp_path / "key.yaml"
+    assert invoke("answers", str(program), "-o", str(key)).exit_code == 0
+    assert invoke("check", str(key)).exit_code == 0
+    key.write_text(key.read_text(encoding="utf-8").replace("grad.z: 3.0", "grad.z: 2.0"), encoding="utf-8")
+    result = invoke("check", str(key))
+    assert result.exit_code == 1 and "1 wrong" in result.output
+    assert "grad.x.via.q = grad.q × dq_dx" in invoke("explain", str(program), "grad.x").output
 
 
 def test_closest_names_suggests_real_names() -> None:

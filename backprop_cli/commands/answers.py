@@ -38,12 +38,12 @@ def answers(
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
     """
     from backprop_cli.answers import config_reference, config_sha256, write_answers
-    from backprop_cli.commands.names import compute_values, load_network, name_filter
+    from backprop_cli.commands.names import compute_values, load_program, name_filter
     from backprop_cli.errors import ConfigError
     from backprop_cli.output import open_output
     from backprop_cli.render.numbers import NumberFormat
 
-    spec, path = load_network(config)
+    spec, path = load_program(config)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
     values = compute_values(spec, NumberFormat(), only)
     if not values:

@@ -87,7 +87,7 @@ def check(
 
     from backprop_cli.answers import check_config, config_reference, config_sha256, load_answers, resolve_config
     from backprop_cli.check import CheckFailed, check_answers, table, to_gradescope, to_json
-    from backprop_cli.commands.names import compute_values, load_network
+    from backprop_cli.commands.names import compute_values, load_program
     from backprop_cli.explain import derive, render_text
     from backprop_cli.output import open_output
     from backprop_cli.render.numbers import NumberFormat
@@ -96,7 +96,7 @@ def check(
     sheet = load_answers(answers_file)
     rubric = load_answers(key) if key is not None else None
     path = Path(config) if config is not None else resolve_config(rubric or sheet)
-    spec, path = load_network(str(path))
+    spec, path = load_program(str(path))
     for answers in (rubric, sheet):  # both must belong to this config's content
         if answers is not None:
             check_config(answers, path, config or str(path))

@@ -47,20 +47,19 @@ def explain(config: str, name: str, data: str | None, steps: int | None, depth: 
       backprop explain two_layer_relu hidden.dL_dw1_1
       backprop explain xor step1/h.w1_1.new --depth 2
     """
-    from backprop_cli.commands.names import compute_values, load_network
+    from backprop_cli.commands.names import compute_values, load_program, program_steps
     from backprop_cli.explain import derive, render_text
     from backprop_cli.render.numbers import NumberFormat
     from backprop_cli.values import NameFilter, steps_named
 
-    spec, _ = load_network(config, data, steps)
+    spec, _ = load_program(config, data, steps)
     (step,) = steps_named([name])  # its step, and the one before (where its parameters were updated)
     only = NameFilter(steps=frozenset({step, step - 1} - {0}))
     table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only)}
     if name not in table:
-        from backprop_cli.engine import count_steps
         from backprop_cli.errors import ConfigError
 
-        total = count_steps(spec.data.rows, spec.training)
+        total = program_steps(spec)
         if step > total:
             raise ConfigError(f"step {step} does not exist; the run has {total} step{'s' * (total != 1)}", path="NAME")
         raise unknown_name(name, list(table), config)

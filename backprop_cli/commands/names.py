@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from backprop_cli.clikit import handle_errors, load
+from backprop_cli.spec import NetworkSpec
 
 if TYPE_CHECKING:
+    from backprop_cli.expr.config import ExprSpec
     from backprop_cli.render.numbers import NumberFormat
-    from backprop_cli.spec import NetworkSpec
     from backprop_cli.values import NamedValue, NameFilter
+
+    Program = NetworkSpec | ExprSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
@@ -54,18 +57,26 @@ def filter_options(command: F) -> F:
 
 
 def name_filter(
-    spec: NetworkSpec,
+    spec: Program,
     steps: tuple[int, ...] = (),
     layers: tuple[str, ...] = (),
     phases: tuple[str, ...] = (),
     samples: tuple[int, ...] = (),
     patterns: tuple[str, ...] = (),
 ) -> NameFilter:
-    """The filter options checked against the network, as a :class:`NameFilter`."""
+    """The filter options checked against the network (or expression), as a :class:`NameFilter`."""
     from backprop_cli.engine import count_steps
     from backprop_cli.errors import ConfigError
     from backprop_cli.values import NameFilter
 
+    if is_program_expression(spec):
+        for option, given in (("--layer", layers), ("--sample", samples), ("--step", [s for s in steps if s > 1])):
+            if given:
+                raise ConfigError(
+                    "an expression has one step, no layers and no data rows; expected no " + option, path=option
+                )
+        return NameFilter(frozenset(steps), frozenset(), frozenset(phases), frozenset(), patterns)
+    assert isinstance(spec, NetworkSpec)
     known = [layer.name for layer in spec.layers]
     for layer in layers:
         if layer not in known:
@@ -80,29 +91,44 @@ def name_filter(
     return NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples), patterns)
 
 
-def load_network(config: str | None, data: str | None = None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
-    """A network config; an expression program (``expression:``) has no names contract yet: say so, located."""
+def is_program_expression(spec: Program) -> bool:
+    return not isinstance(spec, NetworkSpec)
+
+
+def load_program(config: str | None, data: str | None = None, steps: int | None = None) -> tuple[Program, Path]:
+    """A network config, or an expression program (``expression:``): both have a names contract."""
     from backprop_cli.errors import ConfigError
+    from backprop_cli.expr.command import is_expression, load_expression
 
-    try:
+    if not is_expression(config):
         return load(config, data, steps)
-    except ConfigError as error:
-        if error.path != "expression":
-            raise
-        raise ConfigError(
-            "an expression config; expected a network config (names, explain, answers and check work on networks)",
-            file=error.file,
-            line=error.line,
-            col=error.col,
-        ) from None
+    for option, given in (("--data", data), ("--steps", steps)):
+        if given is not None:
+            raise ConfigError(f"an expression config has no data or steps; expected no {option}", path=option)
+    spec, paths = load_expression(config, None, ())
+    return spec, paths[0]
 
 
-def compute_values(spec: NetworkSpec, fmt: NumberFormat, only: NameFilter | None = None) -> list[NamedValue]:
-    """Run the network and return its named values in trace order."""
-    from backprop_cli.engine import Engine
-    from backprop_cli.values import named_values
+def program_steps(spec: Program) -> int:
+    """How many steps the run has (an expression: one)."""
+    from backprop_cli.engine import count_steps
 
-    return list(named_values(Engine(spec).run(), fmt, only))
+    if isinstance(spec, NetworkSpec):
+        return count_steps(spec.data.rows, spec.training)
+    return 1
+
+
+def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = None) -> list[NamedValue]:
+    """Run the network (or evaluate the expression) and return its named values in trace order."""
+    if isinstance(spec, NetworkSpec):
+        from backprop_cli.engine import Engine
+        from backprop_cli.values import named_values
+
+        return list(named_values(Engine(spec).run(), fmt, only))
+    from backprop_cli.expr.command import compute
+    from backprop_cli.expr.values import expression_values
+
+    return list(expression_values(compute(spec, exact=False), fmt, only))
 
 
 @click.command(short_help="List every number of a trace by its stable name.")
@@ -157,7 +183,7 @@ def names(
     from backprop_cli.output import open_output
     from backprop_cli.render.numbers import NumberFormat
 
-    spec, path = load_network(config, data, steps)
+    spec, path = load_program(config, data, steps)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
     values = compute_values(spec, NumberFormat(precision), only)
     inputs = [path] + ([Path(data)] if data else [])
