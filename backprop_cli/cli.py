@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from backprop_cli import __version__
-from backprop_cli.clikit import handle_errors, load
+from backprop_cli.clikit import (
+    data_option,
+    handle_errors,
+    load,
+    output_option,
+    precision_option,
+    steps_option,
+    width_option,
+)
 from backprop_cli.errors import ConfigError
 from backprop_cli.render import FORMATS
 
@@ -39,10 +47,8 @@ def main() -> None:
 
 @main.command(short_help="Trace a network's steps (or an expression), number by number.")
 @click.argument("config", required=False)
-@click.option(
-    "--data", "data", type=click.Path(dir_okay=False), help="Data file (CSV, JSON, YAML) replacing the config's data."
-)
-@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
+@data_option("Data file (CSV, JSON, YAML) replacing the config's data.")
+@steps_option()
 @click.option(
     "--format",
     "output_format",
@@ -52,14 +58,8 @@ def main() -> None:
     help="text: tables for a terminal; json: the versioned trace document; markdown, latex, html: a worked "
     "example document; svg: the terminal tables as an image.",
 )
-@click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=6,
-    show_default=True,
-    help="Significant digits of the numbers shown (JSON always has full precision).",
-)
+@output_option()
+@precision_option("Significant digits of the numbers shown (JSON always has full precision).")
 @click.option(
     "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help="Show only this step (repeatable)."
 )
@@ -74,7 +74,7 @@ def main() -> None:
     type=click.IntRange(min=1),
     help="Show only this data row, 1-based (repeatable).",
 )
-@click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay tables out for.")
+@width_option("Terminal width to lay tables out for.")
 @click.option(
     "--color/--no-color",
     default=None,
@@ -278,7 +278,7 @@ def _print_text(
 
 @main.command(short_help="Check a config without running it.")
 @click.argument("config", required=False)
-@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
+@data_option()
 @handle_errors
 def validate(config: str | None, data: str | None) -> None:
     """Check CONFIG without running it, and say what it holds.
@@ -307,7 +307,7 @@ def validate(config: str | None, data: str | None) -> None:
 
 
 @main.command(short_help="Print the JSON Schema of configs.")
-@click.option("-o", "--output", help="Write the schema to this file instead of stdout.")
+@output_option("Write the schema to this file instead of stdout.")
 @handle_errors
 def schema(output: str | None) -> None:
     """Print the JSON Schema of config files, for editors to complete and check them.

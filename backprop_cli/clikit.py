@@ -83,3 +83,28 @@ def load(config: str | None, data: str | None, steps: int | None = None) -> tupl
     if steps is not None:
         spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
     return spec, path
+
+
+# ---------------------------------------------------------------- options several commands share
+
+
+def precision_option(help_text: str, default: int = 6) -> Callable[[F], F]:
+    return click.option("--precision", type=click.IntRange(1, 17), default=default, show_default=True, help=help_text)
+
+
+def data_option(help_text: str = "Data file replacing the config's data.") -> Callable[[F], F]:
+    return click.option("--data", "data", type=click.Path(dir_okay=False), help=help_text)
+
+
+def steps_option() -> Callable[[F], F]:
+    return click.option(
+        "--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training."
+    )
+
+
+def width_option(help_text: str = "Terminal width to lay the table out for.") -> Callable[[F], F]:
+    return click.option("--width", type=click.IntRange(min=40), help=help_text)
+
+
+def output_option(help_text: str = "Write to this file (atomically) instead of stdout.") -> Callable[[F], F]:
+    return click.option("-o", "--output", help=help_text)

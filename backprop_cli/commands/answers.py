@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from backprop_cli.clikit import handle_errors
+from backprop_cli.clikit import handle_errors, output_option
 from backprop_cli.commands.names import filter_options
 
 
@@ -14,7 +14,7 @@ from backprop_cli.commands.names import filter_options
 @click.argument("config", required=False)
 @filter_options
 @click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
-@click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
+@output_option()
 @handle_errors
 def answers(
     config: str | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from backprop_cli.clikit import handle_errors
+from backprop_cli.clikit import handle_errors, output_option, precision_option, width_option
 
 
 @click.command(short_help="Check an answers file against the recomputed trace.")
@@ -45,15 +45,9 @@ from backprop_cli.clikit import handle_errors
     show_default=True,
     help="Levels of factors in each --explain derivation (0: all the way down).",
 )
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=6,
-    show_default=True,
-    help="Significant digits of the expected values shown (JSON has full precision).",
-)
-@click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay the table out for.")
-@click.option("-o", "--output", help="Write the report to this file (atomically) instead of stdout.")
+@precision_option("Significant digits of the expected values shown (JSON has full precision).")
+@width_option()
+@output_option("Write the report to this file (atomically) instead of stdout.")
 @handle_errors
 def check(
     answers_file: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from backprop_cli.clikit import handle_errors
+from backprop_cli.clikit import data_option, handle_errors, precision_option, steps_option
 
 
 def unknown_name(name: str, known: list[str], config: str) -> Exception:
@@ -20,8 +20,8 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
 @click.command(short_help="Show how one number of the trace is derived.")
 @click.argument("config")
 @click.argument("name")
-@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
-@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
+@data_option()
+@steps_option()
 @click.option(
     "--depth",
     type=click.IntRange(min=0),
@@ -29,13 +29,7 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
     show_default=True,
     help="Levels of factors to unfold (0: all the way down to inputs and parameters).",
 )
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=6,
-    show_default=True,
-    help="Significant digits of the numbers shown.",
-)
+@precision_option("Significant digits of the numbers shown.")
 @handle_errors
 def explain(config: str, name: str, data: str | None, steps: int | None, depth: int, precision: int) -> None:
     """Show how the number NAME of CONFIG's trace is derived: its formula, the same formula with the numbers

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from backprop_cli.clikit import handle_errors, load
+from backprop_cli.clikit import data_option, handle_errors, load, precision_option, width_option
 
 if TYPE_CHECKING:
     from backprop_cli.gradcheck import GradCheck
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 @click.command(short_help="Check every backprop gradient against central differences.")
 @click.argument("config", required=False)
-@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
+@data_option()
 @click.option(
     "--format",
     "output_format",
@@ -26,14 +26,8 @@ if TYPE_CHECKING:
     help="text: a table for a terminal; json: every check with full precision.",
 )
 @click.option("--step-size", "h", type=click.FloatRange(min=0, min_open=True), help="h of the estimate (default 1e-6).")
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=6,
-    show_default=True,
-    help="Significant digits of the gradients shown.",
-)
-@click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay the table out for.")
+@precision_option("Significant digits of the gradients shown.")
+@width_option()
 @handle_errors
 def gradcheck(
     config: str | None, data: str | None, output_format: str, h: float | None, precision: int, width: int | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from backprop_cli.clikit import handle_errors, load
+from backprop_cli.clikit import handle_errors, load, output_option, precision_option
 
 
 @click.command(short_help="Draw the computation graph (Mermaid, DOT or a tree).")
@@ -27,8 +27,8 @@ from backprop_cli.clikit import handle_errors, load
     show_default=True,
     help="Networks: one node per neuron, or one per layer.",
 )
-@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True, help="Significant digits shown.")
-@click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
+@precision_option("Significant digits shown.", default=4)
+@output_option()
 @handle_errors
 def graph(
     config: str | None,

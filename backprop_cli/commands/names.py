@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from backprop_cli.clikit import handle_errors, load
+from backprop_cli.clikit import data_option, handle_errors, load, output_option, precision_option, steps_option
 from backprop_cli.spec import NetworkSpec
 
 if TYPE_CHECKING:
@@ -133,8 +133,8 @@ def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = N
 
 @click.command(short_help="List every number of a trace by its stable name.")
 @click.argument("config", required=False)
-@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
-@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
+@data_option()
+@steps_option()
 @filter_options
 @click.option(
     "--format",
@@ -144,14 +144,8 @@ def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = N
     show_default=True,
     help="text: name and value in columns; json: every name with its full-precision value and place.",
 )
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=6,
-    show_default=True,
-    help="Significant digits of the values in text (JSON always has full precision).",
-)
-@click.option("-o", "--output", help="Write to this file (atomically) instead of stdout.")
+@precision_option("Significant digits of the values in text (JSON always has full precision).")
+@output_option()
 @handle_errors
 def names(
     config: str | None,
