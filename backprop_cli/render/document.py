@@ -7,7 +7,7 @@ sections come from :func:`backprop_cli.render.rows.step_sections`, losses from t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import StepRecord
 
 if TYPE_CHECKING:  # terminal.py builds its header from this module
+    from backprop_cli.render.math import SectionMath
     from backprop_cli.render.terminal import TraceFilter
 
 NETWORK_COLUMNS = ("layer", "units", "fan-in", "activation", "a = f(z)", "parameters")
@@ -136,3 +137,32 @@ def build(job: TraceJob) -> Document:
         spec=spec,
         fmt=fmt,
     )
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A section where a document shows it: a phase heading when a new phase starts, the section's own
+    title when it says more than the phase, and the math that goes with it."""
+
+    section: Section
+    phase_title: str | None
+    subtitle: str | None
+    maths: SectionMath
+
+
+def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
+    """A step's sections in reading order, the chain rule given once per layer (each sample keeps its numbers)."""
+    from backprop_cli.render.math import section_math
+
+    phase = None
+    chained: set[str | None] = set()
+    for section in part.sections:
+        phase_title = None
+        if section.phase != phase:
+            phase = section.phase
+            phase_title = PHASE_TITLES[phase]
+        subtitle = section.title if section.title != PHASE_TITLES[phase] else None
+        maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
+        if section.phase == "backward":
+            chained.add(section.layer)
+        yield Placed(section, phase_title, subtitle, maths)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import TextIO
 
-from backprop_cli.render.document import NETWORK_COLUMNS, PHASE_TITLES, Document, TraceJob, build
-from backprop_cli.render.math import Group, mathml, section_math
+from backprop_cli.render.document import NETWORK_COLUMNS, Document, TraceJob, build, placed_sections
+from backprop_cli.render.math import Group, mathml
 from backprop_cli.render.rows import Section
 
 STYLE = """
@@ -74,17 +74,12 @@ def render(doc: Document) -> str:
     out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
     for part in doc.steps:
         out.append(f"<section>\n<h2>{escape(part.heading)}</h2>")
-        phase = None
-        chained: set[str | None] = set()
-        for section in part.sections:
-            if section.phase != phase:
-                phase = section.phase
-                out.append(f"<h3>{PHASE_TITLES[phase]}</h3>")
-            if section.title != PHASE_TITLES[phase]:
-                out.append(f"<h4>{escape(section.title)}</h4>")
-            maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
-            if section.phase == "backward":
-                chained.add(section.layer)
+        for placed in placed_sections(doc, part):
+            section, maths = placed.section, placed.maths
+            if placed.phase_title:
+                out.append(f"<h3>{placed.phase_title}</h3>")
+            if placed.subtitle:
+                out.append(f"<h4>{escape(placed.subtitle)}</h4>")
             if maths.chain:
                 out.append("<p>The chain rule for this layer:</p>\n" + "".join(block(eq) for eq in maths.chain))
             out.append(section_table(section))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import unicodedata
 from typing import TextIO
 
-from backprop_cli.render.document import NETWORK_COLUMNS, PHASE_TITLES, Document, TraceJob, build
-from backprop_cli.render.math import LATEX_SYMBOLS, formula, latex, section_math
+from backprop_cli.render.document import NETWORK_COLUMNS, Document, TraceJob, build, placed_sections
+from backprop_cli.render.math import LATEX_SYMBOLS, formula, latex
 from backprop_cli.render.rows import Section
 
 PREAMBLE = r"""\documentclass[10pt]{article}
@@ -119,17 +119,12 @@ def render(doc: Document) -> str:
     out.append("\\begin{itemize}\n" + "".join(rf"\item {text(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
     for part in doc.steps:
         out.append(rf"\subsection*{{{text(part.heading)}}}" + "\n")
-        phase = None
-        chained: set[str | None] = set()
-        for section in part.sections:
-            if section.phase != phase:
-                phase = section.phase
-                out.append(rf"\subsubsection*{{{PHASE_TITLES[phase]}}}" + "\n")
-            if section.title != PHASE_TITLES[phase]:
-                out.append(rf"\textbf{{{text(section.title)}}}\nopagebreak" + "\n")
-            maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
-            if section.phase == "backward":
-                chained.add(section.layer)
+        for placed in placed_sections(doc, part):
+            section, maths = placed.section, placed.maths
+            if placed.phase_title:
+                out.append(rf"\subsubsection*{{{placed.phase_title}}}" + "\n")
+            if placed.subtitle:
+                out.append(rf"\textbf{{{text(placed.subtitle)}}}\nopagebreak" + "\n")
             if maths.ops_latex:
                 out.append(display(list(maths.ops_latex)))
             if maths.chain:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from backprop_cli.render.document import NETWORK_COLUMNS, PHASE_TITLES, Document, TraceJob, build
-from backprop_cli.render.math import latex, section_math
+from backprop_cli.render.document import NETWORK_COLUMNS, Document, TraceJob, build, placed_sections
+from backprop_cli.render.math import latex
 from backprop_cli.render.rows import Section
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")  # what can start markup inside a line
@@ -69,17 +69,12 @@ def render(doc: Document) -> str:
     out.append("".join(f"- {text(line)}\n" for line in doc.facts))
     for part in doc.steps:
         out.append(f"## {text(part.heading)}\n")
-        phase = None
-        chained: set[str | None] = set()
-        for section in part.sections:
-            if section.phase != phase:
-                phase = section.phase
-                out.append(f"### {PHASE_TITLES[phase]}\n")
-            if section.title != PHASE_TITLES[phase]:
-                out.append(f"#### {text(section.title)}\n")
-            maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
-            if section.phase == "backward":  # the rule once per layer and step; each sample gets its numbers
-                chained.add(section.layer)
+        for placed in placed_sections(doc, part):
+            section, maths = placed.section, placed.maths
+            if placed.phase_title:
+                out.append(f"### {placed.phase_title}\n")
+            if placed.subtitle:
+                out.append(f"#### {text(placed.subtitle)}\n")
             out += [math_block(tex) for tex in maths.ops_latex]
             if maths.chain:
                 out.append("The chain rule for this layer:\n")
