@@ -81,25 +81,45 @@ def named_values(
             break  # the engine stops here too: later steps are never computed
         if chosen.steps and rec.step not in chosen.steps:
             continue
-        for exact, shown in zip(step_sections(rec, EXACT), step_sections(rec, display), strict=True):
-            if not chosen.wants_section(shown):
+        yield from section_values(
+            step_sections(rec, EXACT),
+            step_sections(rec, display),
+            chosen,
+            seen,
+            step=rec.step,
+            multi_step=rec.multi_step,
+        )
+
+
+def section_values(
+    exact_sections: Iterable[Section],
+    shown_sections: Iterable[Section],
+    chosen: NameFilter,
+    seen: set[str],
+    *,
+    step: int,
+    multi_step: bool,
+) -> Iterator[NamedValue]:
+    """The named values of one step's sections, laid out twice (exactly and for display) and zipped row by row."""
+    for exact, shown in zip(exact_sections, shown_sections, strict=True):
+        if not chosen.wants_section(shown):
+            continue
+        for exact_row, row in zip(exact.rows, shown.rows, strict=True):
+            if row.name in seen or not chosen.wants_name(row.name):
                 continue
-            for exact_row, row in zip(exact.rows, shown.rows, strict=True):
-                if row.name in seen or not chosen.wants_name(row.name):
-                    continue
-                seen.add(row.name)
-                yield NamedValue(
-                    name=row.name,
-                    value=float(exact_row.value),
-                    step=rec.step,
-                    phase=shown.phase,
-                    layer=shown.layer,
-                    sample=shown.sample,
-                    formula=row.formula,
-                    written=row.written,
-                    shown=row.value,
-                    multi_step=rec.multi_step,
-                )
+            seen.add(row.name)
+            yield NamedValue(
+                name=row.name,
+                value=float(exact_row.value),
+                step=step,
+                phase=shown.phase,
+                layer=shown.layer,
+                sample=shown.sample,
+                formula=row.formula,
+                written=row.written,
+                shown=row.value,
+                multi_step=multi_step,
+            )
 
 
 def value_table(records: Iterable[StepRecord], fmt: NumberFormat | None = None) -> dict[str, NamedValue]:

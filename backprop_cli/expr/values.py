@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from backprop_cli.expr.engine import ExprTrace
 from backprop_cli.expr.rows import expr_sections
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.values import EXACT, NamedValue, NameFilter
+from backprop_cli.values import EXACT, NamedValue, NameFilter, section_values
 
 
 def expression_values(
@@ -22,23 +22,6 @@ def expression_values(
     """Every row of the trace in reading order; a name shown twice (the output in the result) comes once."""
     display = fmt or NumberFormat()
     chosen = only or NameFilter()
-    seen: set[str] = set()
-    for exact, shown in zip(expr_sections(trace, EXACT), expr_sections(trace, display), strict=True):
-        if not chosen.wants_section(shown):
-            continue
-        for exact_row, row in zip(exact.rows, shown.rows, strict=True):
-            if row.name in seen or not chosen.wants_name(row.name):
-                continue
-            seen.add(row.name)
-            yield NamedValue(
-                name=row.name,
-                value=float(exact_row.value),
-                step=1,
-                phase=shown.phase,
-                layer=None,
-                sample=None,
-                formula=row.formula,
-                written=row.written,
-                shown=row.value,
-                multi_step=False,
-            )
+    return section_values(
+        expr_sections(trace, EXACT), expr_sections(trace, display), chosen, set(), step=1, multi_step=False
+    )
