@@ -150,8 +150,7 @@ class _Table:
         return value
 
 
-def _read_table(path: str | os.PathLike[str], shown: str) -> _Table:
-    text = read_text(path, shown, limit=DATA_LIMIT, what="CSV file")
+def _read_table(text: str, shown: str) -> _Table:
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -225,8 +224,106 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
 
 
 def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
-    table = _read_table(path, shown)
+    text = read_text(path, shown, limit=DATA_LIMIT, what="CSV file")
+    if (fast := _fast_csv(text, shown, expect, columns)) is not None:
+        return fast
+    return _csv_cells(text, shown, expect, columns)
+
+
+def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
+    """The CSV read cell by cell, so that the first bad cell is named by line, column and header."""
+    table = _read_table(text, shown)
     features, targets, label = _pick(table, expect, columns)
+    _check_counts(shown, expect, columns, features, targets, label)
+    xs = table.numbers(features)
+    class_names: tuple[str, ...] | None = None
+    if label is None:
+        ys = table.numbers(targets)
+        for (line, _), row in zip(table.rows, ys, strict=True):
+            for n, target in zip(targets, row, strict=True):
+                if (problem := _check_range(expect, target)) is not None:
+                    raise ConfigError(problem, file=shown, line=line, col=table.index(n) + 1, path=f"column {n!r}")
+    else:
+        assert columns is not None
+        class_names, ys = _one_hot(table, label, columns, expect)
+    return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), shown, class_names)
+
+
+def _fast_csv(text: str, shown: str, expect: Expect, columns: Columns | None) -> DataSpec | None:
+    """What the cell-by-cell reader returns, for a plain CSV, with numpy parsing every number in one go.
+
+    Plain: no quotes, every row with the header's number of cells, every used cell a finite number
+    (as ``float`` reads it), targets in range, labels among the classes. On anything else this
+    returns None and the cell-by-cell reader reads the file again and reports the first problem,
+    located; so this never raises and never accepts what that reader would reject.
+    """
+    if '"' in text or "\0" in text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:  # a lone CR ends a line for the csv module: leave that to it
+            return None
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) < 2:
+        return None
+    header = [cell.strip() for cell in lines[0].split(",")]
+    if not all(header) or len(set(header)) != len(header):
+        return None
+    rows = lines[1:]
+    commas = len(header) - 1
+    if any(line.count(",") != commas for line in rows):
+        return None
+    try:
+        features, targets, label = _pick(_Table(shown, header, []), expect, columns)
+        _check_counts(shown, expect, columns, features, targets, label)
+    except ConfigError:
+        return None
+    where = [header.index(name) for name in [*features, *targets]]
+    used = sorted(set(where))
+    if not used:
+        return None
+    try:
+        values = np.loadtxt(rows, delimiter=",", comments=None, quotechar=None, usecols=used, ndmin=2)
+    except ValueError:
+        return None
+    if values.shape != (len(rows), len(used)) or not np.isfinite(values).all():
+        return None
+    position = {j: k for k, j in enumerate(used)}
+    xs = np.ascontiguousarray(values[:, [position[j] for j in where[: len(features)]]])
+    class_names: tuple[str, ...] | None = None
+    if label is None:
+        ys = np.ascontiguousarray(values[:, [position[j] for j in where[len(features) :]]])
+        if expect.target_range is not None:
+            low, high = expect.target_range
+            if not ((ys >= low) & (ys <= high)).all():
+                return None
+    else:
+        assert columns is not None
+        j = header.index(label)
+        right = commas - j  # cells after the label's
+        cells = [(line.split(",", j + 1)[j] if j <= right else line.rsplit(",", right + 1)[1]).strip() for line in rows]
+        names = list(columns.classes) if columns.classes is not None else list(dict.fromkeys(cells))
+        if len(names) != expect.outputs:
+            return None
+        order: dict[str, int] = {}
+        for k, name in enumerate(names):
+            order.setdefault(name, k)  # the first, as list.index finds it
+        if any(cell not in order for cell in cells):
+            return None
+        class_names = tuple(names)
+        ys = np.eye(len(names))[[order[cell] for cell in cells]]
+    return DataSpec(xs, ys, shown, class_names)
+
+
+def _check_counts(
+    shown: str,
+    expect: Expect,
+    columns: Columns | None,
+    features: list[str],
+    targets: list[str],
+    label: str | None,
+) -> None:
+    """As many feature columns as inputs and target columns as output units (a label column aside)."""
     for names, size, what, field in (
         (features, len(expect.inputs), "the number of inputs", "features"),
         (targets, expect.outputs, "the output layer's units", "targets"),
@@ -241,18 +338,6 @@ def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Colu
             if columns is not None and getattr(columns, field) is not None:
                 raise columns.doc.error(message, ("data", field))
             raise ConfigError(f"{message}; name them with data.{field}", file=shown, line=1, col=1)
-    xs = table.numbers(features)
-    class_names: tuple[str, ...] | None = None
-    if label is None:
-        ys = table.numbers(targets)
-        for (line, _), row in zip(table.rows, ys, strict=True):
-            for n, target in zip(targets, row, strict=True):
-                if (problem := _check_range(expect, target)) is not None:
-                    raise ConfigError(problem, file=shown, line=line, col=table.index(n) + 1, path=f"column {n!r}")
-    else:
-        assert columns is not None
-        class_names, ys = _one_hot(table, label, columns, expect)
-    return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), shown, class_names)
 
 
 def _one_hot(table: _Table, label: str, columns: Columns, expect: Expect) -> tuple[tuple[str, ...], list[list[float]]]:

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop_cli.config import load_config
-from backprop_cli.data import Expect, load_data_file
+from backprop_cli.data import Columns, Expect, _csv_cells, _fast_csv, load_data_file
 from backprop_cli.errors import ConfigError
 from backprop_cli.spec import NetworkSpec
+from backprop_cli.yamlsafe import Document
 
 NETWORK = """\
 network:
@@ -257,3 +260,75 @@ def test_load_data_file_directly(tmp_path: Path) -> None:
     np.testing.assert_array_equal(spec.x, [[1.0]])
     np.testing.assert_array_equal(spec.y, [[0.5]])
     assert spec.class_names is None
+
+
+# The CSV fast path (numpy parses every number in one go) must agree with the cell-by-cell reader
+# wherever it answers, and must answer for plain files.
+
+
+_CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.integers(-(10**6), 10**6).map(str),
+    st.sampled_from(
+        ["", " ", "nan", "inf", "-inf", "1e400", "1_0", " 2.5 ", "0x10", "abc", '"3"', "1.5e-3", "+4", "a", "b", "c"]
+    ),
+)
+
+
+def _slow(text: str, expect: Expect, columns: Columns | None) -> tuple[object, ...]:
+    """What the cell-by-cell reader gives: (x, y, class names), or the error's text."""
+    try:
+        spec = _csv_cells(text, "t.csv", expect, columns)
+    except ConfigError as error:
+        return (str(error),)
+    return (spec.x, spec.y, spec.class_names)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    width=st.integers(2, 4),
+    grid=st.data(),
+    label=st.booleans(),
+    bce=st.booleans(),
+    crlf=st.booleans(),
+)
+def test_csv_fast_path_agrees_with_the_cell_by_cell_reader(
+    width: int, grid: st.DataObject, label: bool, bce: bool, crlf: bool
+) -> None:
+    header = [f"c{j}" for j in range(width)]
+    rows = grid.draw(st.lists(st.lists(_CELLS, min_size=width, max_size=width), min_size=1, max_size=6))
+    if label:
+        rows = [[*row[:-1], grid.draw(st.sampled_from(["a", "b", " a", "c"]))] for row in rows]
+    text = ("\r\n" if crlf else "\n").join(",".join(cells) for cells in [header, *rows]) + "\n"
+    columns = Columns(Document(None, "net.yaml"), label=header[-1]) if label else None
+    expect = Expect(
+        inputs=tuple(header[: width - 1]),
+        outputs=2 if label else 1,
+        target_range=(0.0, 1.0) if bce and not label else None,
+        range_reason="loss 'bce'",
+    )
+    slow = _slow(text, expect, columns)
+    fast = _fast_csv(text, "t.csv", expect, columns)
+    if fast is None:
+        return
+    assert len(slow) == 3, f"the fast path accepted what the reader rejects: {slow[0]}"
+    np.testing.assert_array_equal(fast.x, slow[0])
+    np.testing.assert_array_equal(fast.y, slow[1])
+    assert fast.class_names == slow[2]
+    assert fast.x.dtype == np.float64 and fast.y.dtype == np.float64
+
+
+def test_csv_fast_path_answers_for_plain_files() -> None:
+    expect = Expect(inputs=("sepal_length", "sepal_width"), outputs=3)
+    columns = Columns(Document(None, "net.yaml"), label="species")
+    fast = _fast_csv(IRIS, "iris.csv", expect, columns)
+    assert fast is not None
+    assert fast.class_names == ("setosa", "versicolor", "virginica")
+    np.testing.assert_array_equal(fast.x[1], [7.0, 3.2])
+    np.testing.assert_array_equal(fast.y, [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]])
+    numeric = "a,b,t\n1,2,0.5\n3,4,1\n"
+    fast = _fast_csv(numeric, "n.csv", Expect(inputs=("a", "b"), outputs=1), None)
+    assert fast is not None
+    np.testing.assert_array_equal(fast.y, [[0.5], [1.0]])
+    # anything the fast path cannot vouch for goes back to the reader, which names the cell
+    assert _fast_csv("a,b,t\n1,x,0.5\n", "n.csv", Expect(inputs=("a", "b"), outputs=1), None) is None
