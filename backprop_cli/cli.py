@@ -14,9 +14,11 @@ import click
 
 from backprop_cli import __version__
 from backprop_cli.clikit import (
+    color_option,
     data_option,
     handle_errors,
     load,
+    max_rows_option,
     output_option,
     precision_option,
     steps_option,
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
     from backprop_cli.spec import NetworkSpec
 
 PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
-DEFAULT_MAX_ROWS = 400
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -75,19 +76,9 @@ def main() -> None:
     help="Show only this data row, 1-based (repeatable).",
 )
 @width_option("Terminal width to lay tables out for.")
-@click.option(
-    "--color/--no-color",
-    default=None,
-    help="Force colour on or off (default: on for a terminal; NO_COLOR is honoured).",
-)
+@color_option()
 @click.option("--pause", is_flag=True, help="Wait for Enter between phases (on a terminal).")
-@click.option(
-    "--max-rows",
-    type=click.IntRange(min=0),
-    default=DEFAULT_MAX_ROWS,
-    show_default=True,
-    help="Stop the text trace after this many table rows (0: no cap).",
-)
+@max_rows_option("Stop the text trace after this many table rows (0: no cap).")
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
 @click.option("--exact", is_flag=True, help="Exact fractions (rational ops only): expressions, or step 1 of a network.")
@@ -235,21 +226,11 @@ def _print_text(
     only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
     diagnostics: bool = False,
 ) -> None:
-    from rich.console import Console
-
+    from backprop_cli.clikit import make_console
     from backprop_cli.render.numbers import NumberFormat
     from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
 
-    if stream is sys.stdout:  # colour on a terminal, unless piped, NO_COLOR is set, or --no-color
-        console = Console(
-            file=stream,
-            width=width,
-            force_terminal=True if color else None,
-            color_system=None if color is False else "auto",
-            highlight=False,
-        )
-    else:  # a file: plain text
-        console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
+    console = make_console(stream, width, color)
     fmt = NumberFormat(precision)
     steps, layers, phases, samples = only
     chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))

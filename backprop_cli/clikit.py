@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from backprop_cli.errors import BackpropError, ExitCode
+from backprop_cli.render import DEFAULT_MAX_ROWS
 
 if TYPE_CHECKING:
     from backprop_cli.spec import NetworkSpec
@@ -108,3 +109,33 @@ def width_option(help_text: str = "Terminal width to lay the table out for.") ->
 
 def output_option(help_text: str = "Write to this file (atomically) instead of stdout.") -> Callable[[F], F]:
     return click.option("-o", "--output", help=help_text)
+
+
+def color_option() -> Callable[[F], F]:
+    return click.option(
+        "--color/--no-color",
+        default=None,
+        help="Force colour on or off (default: on for a terminal; NO_COLOR is honoured).",
+    )
+
+
+def max_rows_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--max-rows", type=click.IntRange(min=0), default=DEFAULT_MAX_ROWS, show_default=True, help=help_text
+    )
+
+
+def make_console(stream: Any, width: int | None, color: bool | None = None) -> Any:
+    """A rich console for ``stream``: stdout gets colour on a terminal (unless piped, NO_COLOR is
+    set, or ``--no-color``); a file gets plain text laid out at ``width`` or 120 columns."""
+    from rich.console import Console
+
+    if stream is sys.stdout:
+        return Console(
+            file=stream,
+            width=width,
+            force_terminal=True if color else None,
+            color_system=None if color is False else "auto",
+            highlight=False,
+        )
+    return Console(file=stream, width=width or 120, color_system=None, highlight=False)

@@ -122,3 +122,9 @@ def test_expression_programs_are_bad_input_with_a_pointer_to_trace(command: str)
     result = invoke(command, "circuit_add_mul")
     assert result.exit_code == ExitCode.BAD_INPUT
     assert "an expression program" in result.stderr and "backprop trace circuit_add_mul" in result.stderr
+
+
+def test_color_is_forced_on_or_off() -> None:
+    coloured, plain = invoke("gradcheck", "xor", "--color"), invoke("gradcheck", "xor", "--no-color")
+    assert coloured.exit_code == plain.exit_code == 0
+    assert "\x1b[" in coloured.output and "\x1b[" not in plain.output

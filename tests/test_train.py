@@ -223,6 +223,21 @@ def test_no_parameters_leaves_the_parameter_table_out() -> None:
     assert "Trained parameters" not in result.output and "Gradient diagnostics" in result.output
 
 
+def test_max_rows_caps_the_parameter_table_and_says_how_many_are_left() -> None:
+    capped = invoke("train", "iris", "--max-rows", "5", "--width", "120").output
+    shown = [line for line in capped.splitlines() if line.lstrip().startswith("species.")]
+    assert len(shown) == 5 and shown[0].split()[0] == "species.w1_1"
+    assert "… 10 more parameters not listed (15 in all); all of them: --max-rows 0" in capped
+    full = invoke("train", "iris", "--max-rows", "0", "--width", "120").output
+    assert sum(line.lstrip().startswith("species.") for line in full.splitlines()) == 15  # 3×4 weights, 3 biases
+    assert "more parameters not listed" not in full
+
+
+def test_color_is_forced_on_or_off() -> None:
+    assert "\x1b[" in invoke("train", "iris", "--steps", "1", "--color").output
+    assert "\x1b[" not in invoke("train", "iris", "--steps", "1", "--no-color").output
+
+
 def test_epochs_and_steps_overrides() -> None:
     assert summary("lr_just_right", "--steps", "3")["steps"] == 3
     assert summary("iris", "--epochs", "2")["steps"] == 10

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from backprop_cli.clikit import data_option, handle_errors, load, precision_option, width_option
+from backprop_cli.clikit import (
+    color_option,
+    data_option,
+    handle_errors,
+    load,
+    make_console,
+    precision_option,
+    width_option,
+)
 
 if TYPE_CHECKING:
     from backprop_cli.gradcheck import GradCheck
@@ -28,9 +36,16 @@ if TYPE_CHECKING:
 @click.option("--step-size", "h", type=click.FloatRange(min=0, min_open=True), help="h of the estimate (default 1e-6).")
 @precision_option("Significant digits of the gradients shown.")
 @width_option()
+@color_option()
 @handle_errors
 def gradcheck(
-    config: str | None, data: str | None, output_format: str, h: float | None, precision: int, width: int | None
+    config: str | None,
+    data: str | None,
+    output_format: str,
+    h: float | None,
+    precision: int,
+    width: int | None,
+    color: bool | None,
 ) -> None:
     """Check CONFIG's backprop gradients, parameter by parameter, against central differences
     (L(θ + h) − L(θ − h)) / 2h on the first step's batch, computed from forward passes only.
@@ -63,9 +78,7 @@ def gradcheck(
 
         click.echo(json.dumps(_as_dict(result, spec.source, RTOL, ATOL), ensure_ascii=False, allow_nan=False))
     else:
-        from rich.console import Console
-
-        console = Console(file=sys.stdout, width=width, highlight=False, color_system="auto")
+        console = make_console(sys.stdout, width, color)
         console.print(_table(result, fmt, spec.source))
         console.print(_verdict(result, RTOL, ATOL), highlight=False, markup=False)
     if result.failed:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.clikit import handle_errors, load
+from backprop_cli.clikit import color_option, handle_errors, load, make_console, max_rows_option
 
 if TYPE_CHECKING:
     from backprop_cli.train import Trainer, TrainResult
@@ -44,11 +44,8 @@ if TYPE_CHECKING:
     help="List every trained parameter (before and after) in the text summary.",
 )
 @click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay the summary out for.")
-@click.option(
-    "--color/--no-color",
-    default=None,
-    help="Force colour on or off (default: on for a terminal; NO_COLOR is honoured).",
-)
+@color_option()
+@max_rows_option("List at most this many trained parameters in the text summary (0: all of them).")
 @handle_errors
 def train(
     config: str | None,
@@ -62,6 +59,7 @@ def train(
     parameters: bool,
     width: int | None,
     color: bool | None,
+    max_rows: int,
 ) -> None:
     """Train CONFIG for its configured epochs or steps, then summarise: the loss per epoch as a chart,
     the final loss, the accuracy (softmax or sigmoid outputs with 0/1 targets), gradient diagnostics
@@ -109,22 +107,11 @@ def train(
 
             stream.write(json.dumps(summary_dict(result), ensure_ascii=False, allow_nan=False) + "\n")
             return
-        from rich.console import Console
-
         from backprop_cli.render.numbers import NumberFormat
         from backprop_cli.render.train_summary import summary
 
-        if stream is sys.stdout:
-            console = Console(
-                file=stream,
-                width=width,
-                force_terminal=True if color else None,
-                color_system=None if color is False else "auto",
-                highlight=False,
-            )
-        else:
-            console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
-        console.print(summary(result, NumberFormat(precision), parameters=parameters))
+        console = make_console(stream, width, color)
+        console.print(summary(result, NumberFormat(precision), parameters=parameters, max_rows=max_rows))
         if save is not None:
             console.print(f"saved the trained network to {save}", highlight=False, markup=False)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,20 +134,6 @@ def _tree(trace: ExprTrace, fmt: Any, title: str, params: Mapping[str, Any]) -> 
     return to_tree(expression_diagram(trace, fmt, title))
 
 
-def _console(stream: Any, width: int | None, color: bool | None) -> Any:
-    from rich.console import Console
-
-    if stream is sys.stdout:  # colour on a terminal, unless piped, NO_COLOR is set, or --no-color
-        return Console(
-            file=stream,
-            width=width,
-            force_terminal=True if color else None,
-            color_system=None if color is False else "auto",
-            highlight=False,
-        )
-    return Console(file=stream, width=width or 120, color_system=None, highlight=False)
-
-
 def validate_expression(config: str | None, data: str | None) -> str:
     """``backprop validate`` for an expression config: what it holds, in one line."""
     if data:
@@ -223,9 +208,10 @@ def _print_sections(
 ) -> None:
     from rich.text import Text
 
+    from backprop_cli.clikit import make_console
     from backprop_cli.render.terminal import section_table
 
-    console = _console(stream, params.get("width"), params.get("color"))
+    console = make_console(stream, params.get("width"), params.get("color"))
     console.print(Text("\n".join(head)))
     if tree is not None:
         console.print(tree)

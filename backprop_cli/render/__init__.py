@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, TextIO, cast
 if TYPE_CHECKING:
     from backprop_cli.render.document import TraceJob
 
+# table rows a terminal rendering shows before a notice says how to see the rest (0: no cap)
+DEFAULT_MAX_ROWS = 400
+
 Writer = Callable[["TraceJob", TextIO], None]
 
 # name -> (module, what it writes); the text and json formats are written by the trace command itself

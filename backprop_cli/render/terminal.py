@@ -15,13 +15,12 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.document import NETWORK_COLUMNS, facts, network_rows
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import StepRecord
-
-DEFAULT_MAX_ROWS = 400
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ Pure layout over a :class:`~backprop_cli.train.TrainResult`; numbers go through 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.diagnostics import ORDERS, LayerStats, describe_flow
+from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.chart import column_chart
 from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
 from backprop_cli.render.numbers import NumberFormat
@@ -58,7 +60,9 @@ def data_source(spec: NetworkSpec) -> str:
     return spec.data.source
 
 
-def summary(result: TrainResult, fmt: NumberFormat, *, parameters: bool = True) -> RenderableType:
+def summary(
+    result: TrainResult, fmt: NumberFormat, *, parameters: bool = True, max_rows: int = DEFAULT_MAX_ROWS
+) -> RenderableType:
     """The terminal summary: setup, loss chart, final loss and accuracy, diagnostics, trained parameters."""
     spec = result.spec
     parts: list[RenderableType] = []
@@ -110,35 +114,47 @@ def summary(result: TrainResult, fmt: NumberFormat, *, parameters: bool = True) 
             verdicts.append("one layer: no first-versus-last gradient comparison")
         parts.append(verdicts)
     if parameters:
-        parts.append(parameters_table(result, fmt))
+        parts.append(parameters_table(result, fmt, max_rows))
     return Group(*parts)
 
 
-def parameters_table(result: TrainResult, fmt: NumberFormat) -> Table:
+def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> RenderableType:
+    """Every parameter before and after training, in layer order; past ``max_rows`` (0: no cap) a
+    line under the table says how many more there are and where to find them all."""
     table = Table(
         title=Text("Trained parameters", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False
     )
     for name, justify in (("name", "left"), ("before", "right"), ("after", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    rows = _parameter_rows(result)
+    total = sum(
+        w.size + (b.size if b is not None and layer.biases is not None else 0)
+        for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True)
+    )
+    for name, before, after in itertools.islice(rows, max_rows or None):
+        table.add_row(Text(name, style="cyan"), Text(fmt(before)), Text(fmt(after)))
+    if max_rows and total > max_rows:
+        return Group(
+            table,
+            Text(
+                f"… {total - max_rows:,} more parameters not listed ({total:,} in all); "
+                "all of them: --max-rows 0, --format json, or --save FILE."
+            ),
+        )
+    return table
+
+
+def _parameter_rows(result: TrainResult) -> Iterator[tuple[str, float, float]]:
+    """(name, before, after) of every parameter, weights row by row, then the layer's biases."""
     for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True):
-        frozen = " (frozen)"
+        mark = " (frozen)" if "weights" in layer.frozen else ""
         for j in range(w.shape[0]):
             for i in range(w.shape[1]):
-                mark = frozen if "weights" in layer.frozen else ""
-                table.add_row(
-                    Text(param_name(layer.name, "weights", (j, i)) + mark, style="cyan"),
-                    Text(fmt(layer.weights[j, i])),
-                    Text(fmt(w[j, i])),
-                )
+                yield param_name(layer.name, "weights", (j, i)) + mark, layer.weights[j, i], w[j, i]
         if b is not None and layer.biases is not None:
+            mark = " (frozen)" if "biases" in layer.frozen else ""
             for j in range(b.shape[0]):
-                mark = frozen if "biases" in layer.frozen else ""
-                table.add_row(
-                    Text(param_name(layer.name, "biases", (j,)) + mark, style="cyan"),
-                    Text(fmt(layer.biases[j])),
-                    Text(fmt(b[j])),
-                )
-    return table
+                yield param_name(layer.name, "biases", (j,)) + mark, layer.biases[j], b[j]
 
 
 def _stats_dict(stats: Sequence[LayerStats]) -> list[dict[str, Any]]:
