@@ -165,6 +165,11 @@ class Loss:
     pairs_with: str | None = None
     combined: Callable[[Array, Array], Array] | None = None  # (a, y) -> ∂L_s/∂z
     combined_template: str = ""
+    # Where a saturates (σ(z) or softmax(z) is exactly 0 or 1 as shown), the textbook term takes log 0:
+    # ``log_zero(a, y)`` says so, and ``logit_template`` writes the term from the logit ``{z}`` instead
+    # (``{sum_exp}``: Σ_j e^z_j for cross-entropy), the way the engine computes it.
+    log_zero: Callable[[float, float], bool] | None = None
+    logit_template: str = ""
 
 
 def _k(a: Array) -> float:
@@ -245,6 +250,8 @@ LOSSES: dict[str, Loss] = {
         pairs_with="sigmoid",
         combined=lambda a, y: (a - y) / _k(a),
         combined_template="({a} − {y}) / {K}",
+        log_zero=lambda a, y: (a <= 0.0 and y != 0.0) or (a >= 1.0 and y != 1.0),
+        logit_template="(max({z}, 0) − {z}·{y} + log(1 + e^(−|{z}|))) / {K}",
     ),
     "cross_entropy": Loss(
         "cross_entropy",
@@ -258,5 +265,7 @@ LOSSES: dict[str, Loss] = {
         # δ_j = Σ_k (−y_k/a_k)·a_k(δ_kj − a_j) = a_j·Σ_k y_k − y_j  (= a_j − y_j for one-hot targets)
         combined=lambda a, y: a * y.sum(axis=-1, keepdims=True) - y,
         combined_template="{a}·{sum_y} − {y}",
+        log_zero=lambda a, y: a <= 0.0 and y != 0.0,
+        logit_template="−{y}·({z} − log({sum_exp}))",
     ),
 }

@@ -86,6 +86,7 @@ LATEX_SYMBOLS = {
     "→": r"\to",
     "←": r"\leftarrow",
     "…": r"\dots",
+    "∞": r"\infty",
     "√": r"\surd",
     "{": r"\{",
     "}": r"\}",
@@ -187,7 +188,7 @@ _TOKEN = re.compile(
 )
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 _PROSE = frozenset(
-    {"if", "else", "frozen", "target", "data", "row", "before", "the", "update", "same", "batch", "after"}
+    {"if", "else", "frozen", "target", "data", "row", "before", "the", "update", "same", "batch", "after", "undefined"}
 )
 
 

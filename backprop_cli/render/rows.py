@@ -8,6 +8,7 @@ Formulas use names without step/sample qualifiers; the section title says which 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,14 @@ class Section:
     sample: int | None  # 0-based data row, for per-sample sections of a multi-sample batch
     rows: tuple[Row, ...]
     note: str = ""
+
+
+def _shown(f: NumberFormat, value: float) -> float:
+    """The value as the trace shows it (rounded to the display precision)."""
+    try:
+        return float(f(value))
+    except ValueError:  # not a plain decimal (an exact fraction): the value itself
+        return float(value)
 
 
 def _sum(parts: Sequence[str]) -> str:
@@ -164,15 +173,23 @@ class _StepLayout:
         def numbers(k: int) -> dict[str, str]:
             return {"a": f.operand(loss.prediction[p, k]), "y": f.operand(loss.target[p, k]), "K": str(count)}
 
+        z = self.rec.forward[-1].z[p]
+        from_logits: list[int] = []  # terms whose textbook form would take log 0 at the a shown
         for k in range(count):
-            rows.append(
-                Row(
-                    self.q(f"loss.term{k + 1}", p),
-                    op.term_template.format(**names(k)),
-                    op.term_template.format(**numbers(k)),
-                    f(loss.terms[p, k]),
+            formula, written = op.term_template.format(**names(k)), op.term_template.format(**numbers(k))
+            if op.log_zero is not None and op.log_zero(_shown(f, loss.prediction[p, k]), loss.target[p, k]):
+                from_logits.append(k)
+                every_z = [f"e^{neuron_name(out, 'z', j)}" for j in range(len(z))]
+                formula = op.logit_template.format(
+                    z=neuron_name(out, "z", k), y=f"y{k + 1}", K=count, sum_exp=_sum(every_z)
                 )
-            )
+                written = op.logit_template.format(
+                    z=f.operand(z[k]),
+                    y=f.operand(loss.target[p, k]),
+                    K=count,
+                    sum_exp=_sum([f"e^{f.operand(v)}" for v in z]),
+                )
+            rows.append(Row(self.q(f"loss.term{k + 1}", p), formula, written, f(loss.terms[p, k])))
         rows.append(
             Row(
                 self.q("loss", p),
@@ -190,7 +207,18 @@ class _StepLayout:
                     f(loss.dL_da[p, k]),
                 )
             )
-        return self.section("loss", f"Loss ({loss.name})", rows, layer=out, p=p, note=op.formula)
+        note = op.formula
+        for k in from_logits:
+            note += (
+                f"; loss.term{k + 1} comes from the logit {neuron_name(out, 'z', k)}, as the engine computes it: "
+                f"{neuron_name(out, 'a', k)} shows as {f(loss.prediction[p, k])} (saturated), "
+                "where the textbook form takes log 0"
+            )
+        broken = [neuron_name(out, "dL_da", k) for k in range(count) if not math.isfinite(loss.dL_da[p, k])]
+        if broken:
+            verb = "divides" if len(broken) == 1 else "divide"
+            note += f"; {', '.join(broken)} {verb} by zero (a saturated), unused: δ comes from the stable form"
+        return self.section("loss", f"Loss ({loss.name})", rows, layer=out, p=p, note=note)
 
     def batch_loss(self) -> Section:
         f, loss = self.f, self.rec.loss
@@ -295,7 +323,16 @@ class _StepLayout:
             note = "δ_j = Σ_k ∂L/∂a_k × ∂a_k/∂z_j with ∂a_k/∂z_j = a_k(1 − a_j) if k = j, else −a_k·a_j"
         if back.combined:
             stable = back.combined.format(a="a", y="y", K="K", sum_y="Σy")
-            note += f"; δ uses the stable combined form {stable}, equal to the chain shown beside it"
+            undefined = [j for j in range(units) if not math.isfinite(back.chain[p, j])]
+            if undefined:
+                chains_named = ", ".join(neuron_name(layer, "chain", j) for j in undefined)
+                verb = "is" if len(undefined) == 1 else "are"
+                note += (
+                    f"; δ uses the stable combined form {stable}, the limit of the chain: {chains_named} "
+                    f"{verb} undefined here (a saturated, so ∂L/∂a divides by zero)"
+                )
+            else:
+                note += f"; δ uses the stable combined form {stable}, equal to the chain shown beside it"
         return self.section(
             "backward", f"Backward · layer {layer} ({back.activation})", rows, layer=layer, p=p, note=note
         )

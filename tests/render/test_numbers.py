@@ -14,8 +14,9 @@ from backprop_cli.render.numbers import NumberFormat
         (1e-05, 6, "1e-5"),
         (-0.0, 6, "0"),
         (123456789.0, 4, "1.235e8"),
-        (float("inf"), 6, "inf"),
-        (float("nan"), 6, "nan"),
+        (float("inf"), 6, "∞"),
+        (float("-inf"), 6, "-∞"),
+        (float("nan"), 6, "undefined"),
     ],
 )
 def test_significant_digits(value: float, precision: int, text: str) -> None:

@@ -8,7 +8,7 @@ from backprop_cli.engine import run
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import step_sections
 from tests.strategies import make_spec
-from tests.test_engine import mazur
+from tests.test_engine import mazur, single
 
 
 def rows_by_name(spec, precision=9):  # type: ignore[no-untyped-def]
@@ -56,3 +56,52 @@ def test_combined_gradient_rows_show_the_chain_beside_the_stable_delta() -> None
     assert rows["layer1.chain1"].value == rows["layer1.delta1"].value
     assert rows["layer1.delta1"].formula == "layer1.a1·Σy − y1"
     assert "layer1.da1_dz2" in rows
+
+
+def _evaluate(written: str) -> float:
+    """A written-out formula evaluated the way a student would, from the numbers it shows."""
+    import math
+
+    text = written.replace("·", "*").replace("×", "*").replace("−", "-").replace("e^", "math.exp")
+    text = re.sub(r"\|([^|]*)\|", r"abs(\1)", text).replace("log(", "math.log(")
+    return float(eval(text, {"math": math, "max": max, "abs": abs}))
+
+
+def sections_of(spec):  # type: ignore[no-untyped-def]
+    return {s.title.split(" · ")[0]: s for s in step_sections(next(run(spec)), NumberFormat())}
+
+
+def test_a_saturated_sigmoid_shows_computable_rows_and_says_why_the_chain_is_undefined() -> None:
+    # σ(800) is exactly 1 in float64: −log(1 − a) would be log 0 and ∂L/∂a = 1/(1 − a) a division by zero
+    spec = single([[800.0]], [0.0], [1.0], [0.0], loss="bce", activation="sigmoid")
+    rows = rows_by_name(spec, precision=6)
+    term = rows["loss.term1"]
+    assert term.formula == "(max(out.z1, 0) − out.z1·y1 + log(1 + e^(−|out.z1|))) / 1"
+    assert term.value == "800" and _evaluate(term.written) == 800.0  # the row can be checked by hand
+    assert rows["out.dL_da1"].value == "∞" and rows["out.chain1"].written == "∞ × 0"
+    assert rows["out.chain1"].value == "undefined"  # not "nan" passed off as a number
+    assert rows["out.delta1"].value == "1"  # the stable (a − y)/K, the chain's limit
+    loss, backward = sections_of(spec)["Loss (bce)"], sections_of(spec)["Backward"]
+    assert "loss.term1 comes from the logit out.z1" in loss.note and "out.a1 shows as 1" in loss.note
+    assert "out.dL_da1 divides by zero" in loss.note
+    assert "out.chain1 is undefined here (a saturated" in backward.note
+
+
+def test_a_saturated_softmax_writes_the_cross_entropy_term_from_the_logits() -> None:
+    spec = single([[-800.0], [0.0]], [0.0, 0.0], [1.0], [1.0, 0.0], loss="cross_entropy", activation="softmax")
+    rows = rows_by_name(spec, precision=6)
+    term = rows["loss.term1"]
+    assert term.formula == "−y1·(out.z1 − log(e^out.z1 + e^out.z2))"
+    assert term.written == "−1·((-800) − log(e^(-800) + e^0))"
+    assert term.value == "800" and _evaluate(term.written.replace("e^0", "e^(0)")) == 800.0
+    assert rows["loss.term2"].formula == "−y2·log out.a2"  # not saturated where y = 0: the textbook form
+    assert rows["out.chain1"].value == rows["out.chain2"].value == "undefined"
+    assert "out.chain1, out.chain2 are undefined" in sections_of(spec)["Backward"].note
+
+
+def test_unsaturated_outputs_keep_the_textbook_loss_rows() -> None:
+    spec = single([[0.5]], [0.0], [1.0], [0.0], loss="bce", activation="sigmoid")
+    rows = rows_by_name(spec)
+    assert rows["loss.term1"].formula == "−[y1·log out.a1 + (1 − y1)·log(1 − out.a1)] / 1"
+    assert rows["out.chain1"].value == rows["out.delta1"].value
+    assert "logit" not in sections_of(spec)["Loss (bce)"].note
