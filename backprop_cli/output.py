@@ -23,6 +23,15 @@ def forget_inputs() -> None:
     _inputs_read.clear()
 
 
+def _mode_for(path: Path) -> int:
+    """The file's current permissions when it is being replaced, else what a new file gets (0666 less the umask)."""
+    with contextlib.suppress(OSError):
+        return path.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def open_output(target: str | None, *, inputs: Sequence[Path] = ()) -> Iterator[TextIO]:
     """Yield a text stream; for a file, write a temporary beside it and rename only on success."""
@@ -45,6 +54,7 @@ def open_output(target: str | None, *, inputs: Sequence[Path] = ()) -> Iterator[
 
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(handle, _mode_for(path))  # mkstemp makes 0600; the result gets a normal file's mode
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             yield stream
         os.replace(temporary, path)

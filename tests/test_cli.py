@@ -117,6 +117,20 @@ def test_output_file_is_written_and_the_input_never_overwritten(tmp_path: Path) 
     assert config.read_text() == example_path("classic_2_2_2").read_text()
 
 
+
+def test_output_files_get_a_normal_files_mode_not_the_temporarys(tmp_path: Path) -> None:
+    out = tmp_path / "trace.md"
+    previous = os.umask(0o022)
+    try:
+        assert invoke("trace", "xor", "--format", "markdown", "-o", str(out)).exit_code == 0
+        assert out.stat().st_mode & 0o777 == 0o644  # 0666 less the umask, as `>` would make it
+        out.chmod(0o640)  # replacing a file keeps its mode
+        assert invoke("trace", "xor", "--format", "markdown", "-o", str(out)).exit_code == 0
+        assert out.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(previous)
+
+
 DIVERGING = """
 network:
   inputs: 1
