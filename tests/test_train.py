@@ -136,7 +136,7 @@ def test_column_chart_by_hand() -> None:
     assert lines[1] == "2 ┤██▁"
     assert lines[2].split() == ["0", "2", "epoch"]
     log = column_chart([100.0, 10.0, 1.0], height=2, width=10)
-    assert log[-1].endswith("(log scale)")
+    assert log[-1].endswith("; vertical axis: log scale")
     many = column_chart([float(v) for v in range(1, 201)], width=50)
     assert len(many[0]) == len("200 ┤") + 50 and many[-1].split()[:2] == ["0", "199"]
 

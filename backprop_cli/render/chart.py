@@ -49,5 +49,5 @@ def column_chart(
         lines.append(f"{label.rjust(pad)} ┤{cells}")
     left, right = str(first), str(first + picked[-1])
     axis = left + right.rjust(max(columns - len(left), len(right) + 1))
-    lines.append(f"{' ' * pad}  {axis} {x_label}" + (" (log scale)" if log else ""))
+    lines.append(f"{' ' * pad}  {axis} {x_label}" + ("; vertical axis: log scale" if log else ""))
     return lines
