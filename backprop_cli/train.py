@@ -68,6 +68,20 @@ class EpochPoint:
 
 
 @dataclass(frozen=True)
+class TensorChange:
+    """One weight matrix or bias vector: its shape and how training moved it."""
+
+    name: str  # ``layer1.weights``
+    frozen: bool
+    shape: tuple[int, ...]
+    size: int
+    mean_before: float
+    mean_after: float
+    mean_abs_change: float
+    max_abs_change: float
+
+
+@dataclass(frozen=True)
 class TrainResult:
     spec: NetworkSpec
     steps: int
@@ -94,6 +108,29 @@ class TrainResult:
     @property
     def flow_mean(self) -> Flow | None:
         return flow(self.mean)
+
+    def tensor_changes(self) -> list[TensorChange]:
+        """Every weight matrix and bias vector, in layer order, with the statistics of its change."""
+        changes: list[TensorChange] = []
+        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
+            pairs = [("weights", layer.weights, w), ("biases", layer.biases, b)]
+            for kind, before, after in pairs:
+                if before is None or after is None:
+                    continue
+                moved = np.abs(after - before)
+                changes.append(
+                    TensorChange(
+                        f"{layer.name}.{kind}",
+                        kind in layer.frozen,
+                        before.shape,
+                        before.size,
+                        float(before.mean()),
+                        float(after.mean()),
+                        float(moved.mean()),
+                        float(moved.max()),
+                    )
+                )
+        return changes
 
     def parameters(self) -> dict[str, dict[str, Any]]:
         """The trained parameters in the JSON contract's layout: {layer: {weights, biases}}."""

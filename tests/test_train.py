@@ -11,8 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from backprop_cli.cli import main
+from backprop_cli.config import load_config
 from backprop_cli.engine import Engine
 from backprop_cli.errors import ExitCode
+from backprop_cli.examples import example_path
 from backprop_cli.render.chart import column_chart
 from backprop_cli.spec import OptimizerSpec, TrainingSpec
 from backprop_cli.train import Accuracy, Trainer, accuracy, train
@@ -223,14 +225,24 @@ def test_no_parameters_leaves_the_parameter_table_out() -> None:
     assert "Trained parameters" not in result.output and "Gradient diagnostics" in result.output
 
 
-def test_max_rows_caps_the_parameter_table_and_says_how_many_are_left() -> None:
+def test_past_max_rows_the_parameters_are_summarised_per_tensor() -> None:
     capped = invoke("train", "iris", "--max-rows", "5", "--width", "120").output
-    shown = [line for line in capped.splitlines() if line.lstrip().startswith("species.")]
-    assert len(shown) == 5 and shown[0].split()[0] == "species.w1_1"
-    assert "… 10 more parameters not listed (15 in all); all of them: --max-rows 0" in capped
-    full = invoke("train", "iris", "--max-rows", "0", "--width", "120").output
+    assert "Trained parameters: 15, summarised per weight matrix and bias vector" in capped
+    assert not any(line.lstrip().startswith("species.w1_1") for line in capped.splitlines())
+    doc = summary("iris")
+    before = load_config(example_path("iris")).layers[0].weights
+    after = np.array(doc["parameters"]["species"]["weights"])  # type: ignore[index]
+    moved = np.abs(after - before)
+    row = next(line for line in capped.splitlines() if line.lstrip().startswith("species.weights"))
+    cells = row.split()
+    assert cells[1] == "3×4"
+    np.testing.assert_allclose(
+        [float(c) for c in cells[2:]], [before.mean(), after.mean(), moved.mean(), moved.max()], rtol=1e-5
+    )
+    assert "--max-rows 0, --format json, or --save FILE" in capped
+    full = invoke("train", "iris", "--width", "120").output  # 15 ≤ 400: every parameter, before and after
     assert sum(line.lstrip().startswith("species.") for line in full.splitlines()) == 15  # 3×4 weights, 3 biases
-    assert "more parameters not listed" not in full
+    assert "summarised" not in full
 
 
 def test_color_is_forced_on_or_off() -> None:

@@ -6,8 +6,7 @@ Pure layout over a :class:`~backprop_cli.train.TrainResult`; numbers go through 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import param_name
-from backprop_cli.train import Accuracy, TrainResult
+from backprop_cli.train import Accuracy, TensorChange, TrainResult
 
 FORMAT = "backprop-train"
 VERSION = 1
@@ -118,43 +117,54 @@ def summary(
     return Group(*parts)
 
 
-def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> RenderableType:
-    """Every parameter before and after training, in layer order; past ``max_rows`` (0: no cap) a
-    line under the table says how many more there are and where to find them all."""
+def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> Table:
+    """Every parameter before and after training, in layer order; when there are more than
+    ``max_rows`` (0: no cap), one row per weight matrix or bias vector instead, with its statistics."""
+    tensors = result.tensor_changes()
+    total = sum(t.size for t in tensors)
+    if max_rows and total > max_rows:
+        return _tensor_table(tensors, total, fmt)
     table = Table(
         title=Text("Trained parameters", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False
     )
     for name, justify in (("name", "left"), ("before", "right"), ("after", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    rows = _parameter_rows(result)
-    total = sum(
-        w.size + (b.size if b is not None and layer.biases is not None else 0)
-        for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True)
-    )
-    for name, before, after in itertools.islice(rows, max_rows or None):
-        table.add_row(Text(name, style="cyan"), Text(fmt(before)), Text(fmt(after)))
-    if max_rows and total > max_rows:
-        return Group(
-            table,
-            Text(
-                f"… {total - max_rows:,} more parameters not listed ({total:,} in all); "
-                "all of them: --max-rows 0, --format json, or --save FILE."
-            ),
-        )
-    return table
-
-
-def _parameter_rows(result: TrainResult) -> Iterator[tuple[str, float, float]]:
-    """(name, before, after) of every parameter, weights row by row, then the layer's biases."""
     for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True):
         mark = " (frozen)" if "weights" in layer.frozen else ""
         for j in range(w.shape[0]):
             for i in range(w.shape[1]):
-                yield param_name(layer.name, "weights", (j, i)) + mark, layer.weights[j, i], w[j, i]
+                name = param_name(layer.name, "weights", (j, i)) + mark
+                table.add_row(Text(name, style="cyan"), Text(fmt(layer.weights[j, i])), Text(fmt(w[j, i])))
         if b is not None and layer.biases is not None:
             mark = " (frozen)" if "biases" in layer.frozen else ""
             for j in range(b.shape[0]):
-                yield param_name(layer.name, "biases", (j,)) + mark, layer.biases[j], b[j]
+                name = param_name(layer.name, "biases", (j,)) + mark
+                table.add_row(Text(name, style="cyan"), Text(fmt(layer.biases[j])), Text(fmt(b[j])))
+    return table
+
+
+def _tensor_table(tensors: Sequence[TensorChange], total: int, fmt: NumberFormat) -> Table:
+    table = Table(
+        title=Text(f"Trained parameters: {total:,}, summarised per weight matrix and bias vector", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        caption=Text("Each parameter before and after: --max-rows 0, --format json, or --save FILE."),
+        caption_justify="left",
+    )
+    columns = ("tensor", "shape", "mean before", "mean after", "mean |change|", "max |change|")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("tensor", "shape") else "right")
+    for t in tensors:
+        table.add_row(
+            Text(t.name + " (frozen)" * t.frozen, style="cyan"),
+            Text("×".join(map(str, t.shape))),
+            Text(fmt(t.mean_before)),
+            Text(fmt(t.mean_after)),
+            Text(fmt(t.mean_abs_change)),
+            Text(fmt(t.max_abs_change)),
+        )
+    return table
 
 
 def _stats_dict(stats: Sequence[LayerStats]) -> list[dict[str, Any]]:
