@@ -14,6 +14,7 @@ import click
 
 from backprop_cli import __version__
 from backprop_cli.clikit import (
+    OneLineUsageGroup,
     color_option,
     data_option,
     handle_errors,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="backprop")
 def main() -> None:
     """Backpropagation you can follow: every forward value, local derivative, chain-rule product

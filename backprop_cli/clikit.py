@@ -10,7 +10,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -139,3 +139,40 @@ def make_console(stream: Any, width: int | None, color: bool | None = None) -> A
             highlight=False,
         )
     return Console(file=stream, width=width or 120, color_system=None, highlight=False)
+
+
+class OneLineUsageGroup(click.Group):
+    """A click group whose usage errors (unknown option, bad option value, missing argument) are one
+    line on stderr, exit status 2, like every other bad input: ``backprop trace: No such option:
+    --bogus; see 'backprop trace --help'`` instead of click's three-line usage block."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx is not None else "backprop"
+            message = " ".join(error.format_message().split())
+            # "No such option '--colour'. (Did you mean one of: …?)" → "…; did you mean one of: …?"
+            message, _, suggestion = message.partition(". Did you mean")
+            if not suggestion:
+                message, _, suggestion = message.partition(". (Did you mean")
+                suggestion = suggestion.removesuffix(")")
+            message = message.rstrip(".") + (f"; did you mean{suggestion}" if suggestion else "")
+            click.echo(f"{where}: {message}; see '{where} --help'", err=True)
+            sys.exit(int(ExitCode.BAD_INPUT))
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)  # as click's standalone mode ends: always by exiting

@@ -117,7 +117,6 @@ def test_output_file_is_written_and_the_input_never_overwritten(tmp_path: Path) 
     assert config.read_text() == example_path("classic_2_2_2").read_text()
 
 
-
 def test_output_files_get_a_normal_files_mode_not_the_temporarys(tmp_path: Path) -> None:
     out = tmp_path / "trace.md"
     previous = os.umask(0o022)
@@ -129,6 +128,36 @@ def test_output_files_get_a_normal_files_mode_not_the_temporarys(tmp_path: Path)
         assert out.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(previous)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["trace", "--bogus"], "backprop trace: No such option '--bogus'; see 'backprop trace --help'"),
+        (
+            ["trace", "--colour"],
+            "backprop trace: No such option '--colour'; did you mean one of: '--color', '--no-color'?; "
+            "see 'backprop trace --help'",
+        ),
+        (
+            ["trace", "--precision", "30"],
+            "backprop trace: Invalid value for '--precision': 30 is not in the range 1<=x<=17; "
+            "see 'backprop trace --help'",
+        ),
+        (["explain", "xor"], "backprop explain: Missing argument 'NAME'; see 'backprop explain --help'"),
+        (["tracee"], "backprop: No such command 'tracee'; did you mean 'trace'?; see 'backprop --help'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], line: str) -> None:
+    result = CliRunner().invoke(main, args, prog_name="backprop", env={"NO_COLOR": None})
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert result.stderr == line + "\n" and result.stdout == ""
+
+
+def test_help_and_version_still_exit_0() -> None:
+    for args in (["--help"], ["trace", "--help"], ["--version"]):
+        result = CliRunner().invoke(main, args, prog_name="backprop")
+        assert result.exit_code == 0 and result.stdout and not result.stderr, args
 
 
 DIVERGING = """
