@@ -243,16 +243,20 @@ def _print_text(
         from backprop_cli.render.diagnostics import Tap
 
         tap = Tap(engine.run())
-    for piece in trace_outputs(spec, tap or engine.run(), steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
+    records = iter(tap or engine.run())
+    capped = False
+    for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
             console.input("[dim]Enter: next phase[/dim] ")
         console.print(piece.renderable)
         last_phase = piece.phase
-        if piece.notice:
-            return
-    if tap is not None:
+        capped = capped or piece.notice
+    if capped:  # not shown, but run: a value that overflows later still stops the run with exit 3
+        for _ in records:
+            pass
+    elif tap is not None:
         console.print(*tap.tables(fmt, steps=chosen.steps))
     if total > 1 and not steps:
         console.print(run_summary(before, engine.loss(), total, fmt))

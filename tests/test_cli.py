@@ -184,6 +184,21 @@ def test_numerical_fault_exits_3_and_leaves_no_partial_file(tmp_path: Path) -> N
     assert list(tmp_path.iterdir()) == [config]  # no temporary left behind either
 
 
+def test_a_fault_after_the_row_cap_still_exits_3(tmp_path: Path) -> None:
+    # the terminal trace stops showing rows at --max-rows, but the run goes on and meets the overflow
+    config = write(tmp_path, "diverge.yaml", DIVERGING)
+    result = invoke("trace", str(config), "--max-rows", "40", "--width", "120")
+    assert "… trace stopped after 40 rows" in result.stdout and "Step 400 of 400" not in result.stdout
+    assert result.exit_code == ExitCode.NUMERICAL_FAULT
+    assert result.stderr.startswith("numerical fault at step ")
+
+
+def test_a_run_past_the_row_cap_ends_with_its_last_steps_loss() -> None:
+    result = invoke("trace", "xor", "--steps", "50", "--max-rows", "40", "--width", "120")
+    assert result.exit_code == 0 and "… trace stopped after 40 rows" in result.stdout
+    assert "after step 50 (change" in result.stdout.splitlines()[-1]
+
+
 def test_bad_config_is_one_located_line_on_stderr_and_exit_2(tmp_path: Path) -> None:
     text = example_path("classic_2_2_2").read_text().replace("activation: sigmoid", "activation: sigmoud", 1)
     config = write(tmp_path, "net.yaml", text)
@@ -233,7 +248,9 @@ def test_filters_naming_nothing_are_bad_input(args: list[str], message: str) -> 
 def test_large_traces_stop_at_the_cap_with_a_notice() -> None:
     result = invoke("trace", "xor", "--max-rows", "30", "--width", "120")
     assert result.exit_code == 0
-    assert "trace stopped after 30 rows" in result.output and "--format json" in result.output
+    text = " ".join(result.output.split())  # the notice wraps at the terminal's width
+    assert "trace stopped after 30 rows" in text and "the run goes on to its last step" in text
+    assert "--format json" in text
     assert "Update ·" not in result.output
 
 

@@ -147,7 +147,8 @@ def run_summary(before: float, after: float, steps: int, fmt: NumberFormat) -> T
 
 def cap_notice(max_rows: int) -> Text:
     return Text(
-        f"… trace stopped after {max_rows} rows to keep the terminal readable. Narrow it with --step, --layer, "
-        "--phase or --sample, raise the cap with --max-rows (0 = no cap), or write everything with --format json.",
+        f"… trace stopped after {max_rows} rows to keep the terminal readable (the run goes on to its last "
+        "step unshown). Narrow it with --step, --layer, --phase or --sample, raise the cap with --max-rows "
+        "(0 = no cap), or write everything with --format json.",
         style="yellow",
     )
