@@ -16,6 +16,7 @@ from backprop_cli.engine import Engine
 from backprop_cli.errors import ExitCode
 from backprop_cli.examples import example_path
 from backprop_cli.render.chart import column_chart
+from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import OptimizerSpec, TrainingSpec
 from backprop_cli.train import Accuracy, Trainer, accuracy, train
 from tests.strategies import make_spec
@@ -306,3 +307,13 @@ training: {epochs: 100, batch_size: 32, shuffle: true, seed: 1}
 def test_train_help_has_examples() -> None:
     result = invoke("train", "--help")
     assert result.exit_code == 0 and "Examples:" in result.output and "backprop train iris" in result.output
+
+
+@pytest.mark.parametrize("width", ["80", "72"])
+def test_narrow_terminals_wrap_headers_but_never_cut_a_number(width: str) -> None:
+    out = invoke("train", "deep_sigmoid", "--no-parameters", "--width", width).output
+    table = out[out.index("Gradient diagnostics") : out.index("‖∂L/∂W‖: norm")]
+    assert "…" not in table.split("──", 1)[1]  # the header may be abbreviated, no number is
+    doc = summary("deep_sigmoid")
+    ratio = doc["diagnostics"]["mean"][0]["update_ratio"]  # type: ignore[index]
+    assert NumberFormat(6)(ratio) in table

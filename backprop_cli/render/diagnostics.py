@@ -27,11 +27,11 @@ def diagnostics_table(
     """One row per layer (and per label, e.g. a step): gradient norm, update ratio, dead and saturated shares."""
     table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
     if labels:
-        table.add_column("step", justify="right")
+        table.add_column("step", justify="right", overflow="fold")
     for name in ("layer", "activation"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for name in ("‖∂L/∂W‖", "‖ΔW‖/‖W‖", "dead ReLU", "saturated"):
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)  # the text columns give way: no digit is cut
     for k, stats in enumerate(rows):
         for s in stats:
             cells = [Text(labels[k])] if labels else []

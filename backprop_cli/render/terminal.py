@@ -85,12 +85,15 @@ def section_table(section: Section) -> Table:
     )
     has_formula = any(row.formula for row in section.rows)
     has_written = any(row.written for row in section.rows)
-    table.add_column("name", style="cyan", no_wrap=True)
+    # A name or number is one word: rich keeps each column at least as wide as its longest word, and
+    # where the terminal is narrower still, folds it onto the next line ("fold") rather than cutting it
+    # off with "…", so no digit is ever lost from a table.
+    table.add_column("name", style="cyan", overflow="fold")
     if has_formula:
-        table.add_column("formula")
+        table.add_column("formula", overflow="fold")
     if has_written:
-        table.add_column("written out")
-    table.add_column("value", justify="right", style="bold", no_wrap=True)
+        table.add_column("written out", overflow="fold")
+    table.add_column("value", justify="right", style="bold", overflow="fold")
     for row in section.rows:
         cells = [Text(row.name)]
         if has_formula:
