@@ -1,6 +1,6 @@
 """Run every benchmark and print one table of figures and ratios measured side by side in this run.
 
-    python benchmarks/run.py            # all benchmarks, 7 alternating runs each (about a minute)
+    python benchmarks/run.py            # all benchmarks, 7 alternating runs each (about 4 minutes on 2 cores)
     python benchmarks/run.py --quick    # 1 run each, small sizes: a smoke test, not a measurement
     python benchmarks/run.py --only 1,3 # some of them
 
