@@ -232,6 +232,9 @@ def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
 def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
     raw = doc.value.get("data")
     columns = None
+    if isinstance(raw, str) and raw.strip() and override is None:  # data: rows.csv, short for {file: rows.csv}
+        path = base_dir / raw
+        return load_data_file(path, str(path), expect)
     if isinstance(raw, dict):
         m: DataFileModel = validate("DataFileModel", raw, doc, ("data",))
         if m.label is not None and m.targets is not None:
@@ -246,7 +249,9 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
         return load_data_file(Path(override), os.fspath(override), expect, columns)
     if isinstance(raw, list):
         return rows_from_document(doc, ("data",), expect)
-    raise doc.error(f"got {describe(raw)}; expected a list of rows {{x, y}} or a mapping {{file, …}}", ("data",))
+    raise doc.error(
+        f"got {describe(raw)}; expected a list of rows {{x, y}}, a mapping {{file, …}} or a file name", ("data",)
+    )
 
 
 def _layer_dict(layer: LayerSpec, m: LayerModel) -> dict[str, Any]:

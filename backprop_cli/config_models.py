@@ -145,6 +145,11 @@ class DataFileModel(_Model):
     classes: list[str] | None = Field(None, description="class order for label (default: order of appearance)")
 
 
+DataFileName = Annotated[
+    str, Field(min_length=1, description="a data file (CSV, JSON or YAML), relative to the config: {file: NAME}")
+]
+
+
 class TrainingModel(_Model):
     steps: int | None = Field(None, ge=1, description="number of update steps (default 1)")
     epochs: int | None = Field(None, ge=1, description="passes over the data (instead of steps)")
@@ -161,7 +166,9 @@ class ConfigModel(_Model):
     optimizer: SkipValidation[OptimizerName | OptimizerModel] = Field(
         description="an optimizer name, or {name, learning_rate}"
     )
-    data: SkipValidation[list[RowModel] | DataFileModel] = Field(description="rows {x, y}, or {file, …}")
+    data: SkipValidation[list[RowModel] | DataFileModel | DataFileName] = Field(
+        description="rows {x, y}, or {file, …}, or just a file name"
+    )
     training: TrainingModel = Field(TrainingModel(), description="steps or epochs, batch size, shuffling")
 
 

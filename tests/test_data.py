@@ -332,3 +332,14 @@ def test_csv_fast_path_answers_for_plain_files() -> None:
     np.testing.assert_array_equal(fast.y, [[0.5], [1.0]])
     # anything the fast path cannot vouch for goes back to the reader, which names the cell
     assert _fast_csv("a,b,t\n1,x,0.5\n", "n.csv", Expect(inputs=("a", "b"), outputs=1), None) is None
+
+
+def test_a_data_file_name_alone_is_short_for_file(tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_text("a,b,t\n1,2,3\n4,5,6\n")
+    short = load_config(write(tmp_path, "data: rows.csv\n", inputs="[a, b]"))
+    long = load_config(write(tmp_path, "data: {file: rows.csv}\n", inputs="[a, b]", name="long.yaml"))
+    np.testing.assert_array_equal(short.data.x, long.data.x)
+    np.testing.assert_array_equal(short.data.y, [[3.0], [6.0]])
+    assert short.data.source == str(tmp_path / "rows.csv")
+    bad = write(tmp_path, 'data: ""\n', name="empty.yaml")
+    assert fails(bad).startswith(f"{bad}:10:7: data: got '' (a string); expected a list of rows")
