@@ -169,12 +169,19 @@ def write_answers(
     sha256: str,
     label: str,
     blank: bool,
+    include_given: bool = False,
 ) -> int:
-    """Write an answer key (or, ``blank``, the same sheet with empty values); returns the count written."""
+    """Write an answer key (or, ``blank``, the same sheet with empty values); returns the count written.
+
+    Given numbers (parameters before a step, inputs and targets: see ``NamedValue.is_given``) are
+    left out unless ``include_given``: nothing is computed to find them."""
     lines: list[str] = []
     last: tuple[object, ...] | None = None
-    count = skipped = 0
+    count = skipped = handed_out = 0
     for v in values:
+        if v.is_given and not include_given:
+            handed_out += 1
+            continue
         if not math.isfinite(v.value):
             skipped += 1  # a saturated textbook factor (shown as inf in the trace) cannot be an answer
             continue
@@ -196,6 +203,11 @@ def write_answers(
         "# answer:  name: {value: 0.5, weight: 2, tolerance: {decimals: 2}}",
         "# Check with: backprop check THIS_FILE",
     ]
+    if handed_out:
+        header.append(
+            f"# {handed_out} given numbers (parameters before a step, inputs, targets) are left out; "
+            "--given keeps them."
+        )
     if skipped:
         header.append(f"# {skipped} non-finite values of the trace are left out.")
     body = [f"format: {FORMAT}", f"version: {VERSION}", "config:", f"  path: {json.dumps(config_ref)}"]

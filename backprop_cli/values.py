@@ -47,6 +47,18 @@ class NamedValue:
     shown: str  # the value in the display format
     multi_step: bool  # the run has several steps, so names carry ``stepN/``
 
+    @property
+    def is_given(self) -> bool:
+        """A number the exercise hands out rather than asks for: a parameter before its step, an input
+        or a target from the data, an expression's given input. No arithmetic leads to it."""
+        if self.written:
+            return False
+        return (
+            self.phase == "parameters"
+            or self.formula == "given"
+            or self.formula.startswith(("data row ", "target, data row "))
+        )
+
 
 @dataclass(frozen=True)
 class NameFilter:

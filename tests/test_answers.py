@@ -178,7 +178,9 @@ def test_a_missing_config_is_located(tmp_path: Path) -> None:
 def test_written_answers_read_back_exactly(tmp_path: Path, blank: bool) -> None:
     values = list(named_values(run(mazur())))
     stream = io.StringIO()
-    count = write_answers(stream, values, config_ref="classic_2_2_2", sha256=HASH, label="mazur", blank=blank)
+    count = write_answers(
+        stream, values, config_ref="classic_2_2_2", sha256=HASH, label="mazur", blank=blank, include_given=True
+    )
     path = tmp_path / "key.yaml"
     path.write_text(stream.getvalue(), encoding="utf-8")
     answers = load_answers(path)
@@ -189,6 +191,20 @@ def test_written_answers_read_back_exactly(tmp_path: Path, blank: bool) -> None:
     else:
         assert [a.given for a in answers.answers] == [v.value for v in values]  # bit for bit
     assert answers.config_path == "classic_2_2_2" and answers.tolerance == DEFAULT_TOLERANCE
+
+
+def test_given_numbers_are_left_out_of_a_key_unless_asked_for(tmp_path: Path) -> None:
+    values = list(named_values(run(mazur())))
+    stream = io.StringIO()
+    count = write_answers(stream, values, config_ref="classic_2_2_2", sha256=HASH, label="mazur", blank=False)
+    names = re.findall(r"^  ([^ #][^:]*):", stream.getvalue().split("\nanswers:")[1], flags=re.M)
+    given = {"h.w1_1", "h.b1", "o.w2_2", "x1", "x2", "y1", "y2"}  # parameters, inputs and targets of Mazur's net
+    assert count == len(names) and not given & set(names)
+    assert {"h.z1", "h.a1", "loss", "o.delta1", "h.dL_dw1_1", "h.w1_1.new"} <= set(names)
+    assert len(names) == len(values) - 16  # 8 weights, 4 biases, 2 inputs, 2 targets
+    assert "# 16 given numbers (parameters before a step, inputs, targets) are left out; --given keeps them." in (
+        stream.getvalue()
+    )
 
 
 def test_names_that_yaml_would_read_as_other_types_are_quoted() -> None:

@@ -301,9 +301,13 @@ def network_examples() -> list[str]:
 @pytest.mark.parametrize("name", network_examples())
 def test_every_built_in_network_s_answer_key_checks_all_correct(name: str, tmp_path: Path) -> None:
     key = tmp_path / "key.yaml"
-    result = invoke("answers", name, "--step", "1", "-o", str(key))
+    result = invoke("answers", name, "--step", "1", "--given", "-o", str(key))
     assert result.exit_code == 0, result.stderr
     code, doc = report(str(key))
     assert code == 0 and doc["counts"]["wrong"] == doc["counts"]["missing"] == 0, doc["counts"]
     listed = invoke("names", name, "--step", "1").stdout.splitlines()
-    assert doc["counts"]["correct"] == len(listed)  # every name of step 1 is in the key
+    assert doc["counts"]["correct"] == len(listed)  # with --given, every name of step 1 is in the key
+    assert invoke("answers", name, "--step", "1", "-o", str(key)).exit_code == 0
+    code, doc = report(str(key))
+    assert code == 0 and doc["counts"]["wrong"] == doc["counts"]["missing"] == 0, doc["counts"]
+    assert 0 < doc["counts"]["correct"] < len(listed)  # without: the given numbers are left out

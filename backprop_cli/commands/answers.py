@@ -14,6 +14,11 @@ from backprop_cli.commands.names import filter_options
 @click.argument("config", required=False)
 @filter_options
 @click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
+@click.option(
+    "--given",
+    is_flag=True,
+    help="Keep the given numbers too (parameters before a step, inputs, targets): left out by default.",
+)
 @output_option()
 @handle_errors
 def answers(
@@ -24,6 +29,7 @@ def answers(
     only_samples: tuple[int, ...],
     patterns: tuple[str, ...],
     blank: bool,
+    given: bool,
     output: str | None,
 ) -> None:
     """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
@@ -57,4 +63,5 @@ def answers(
             sha256=config_sha256(path),
             label=spec.source,
             blank=blank,
+            include_given=given,
         )
