@@ -184,7 +184,10 @@ def _parse_json(text: str, source: str) -> Document:
         raise ConfigError(f"invalid JSON: {error.msg}", file=source, line=error.lineno, col=error.colno) from None
     except (ValueError, RecursionError) as error:  # a duplicate key, NaN or deep nesting: locate it
         _json_marks(text, source)
-        raise ConfigError(str(error) if isinstance(error, ValueError) else _TOO_DEEP, file=source) from None
+        if isinstance(error, ValueError):
+            raise ConfigError(str(error), file=source) from None
+        line, col = _too_deep_at(text) or (None, None)
+        raise ConfigError(_TOO_DEEP, file=source, line=line, col=col) from None
     if (problem := _refused(value)) is not None:
         _json_marks(text, source)  # the walk refuses the same thing, located
         raise ConfigError(problem, file=source)
@@ -203,6 +206,27 @@ def _json_marks(text: str, source: str) -> tuple[dict[Loc, Mark], dict[Loc, Mark
     except _SyntaxProblem:  # valid JSON that YAML cannot read: no marks, messages name the file only
         return {}, {}
     return dict(walked.marks), dict(walked.key_marks)
+
+
+def _too_deep_at(text: str) -> Mark | None:
+    """Where brackets (``[`` or ``{``, outside quotes) first open more than MAX_DEPTH levels, if they do."""
+    depth, line, col = 0, 1, 0
+    quote = ""
+    for c in text:
+        col += 1
+        if c == "\n":
+            line, col = line + 1, 0
+        elif quote:
+            quote = "" if c == quote else quote
+        elif c in "\"'":
+            quote = c
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, col
+        elif c in "]}":
+            depth -= 1
+    return None
 
 
 def _refused(value: Any) -> str | None:
@@ -407,7 +431,20 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool) -> Document:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "not valid"
         if "maximum nesting depth" in problem:  # libyaml's scanner has its own cap (1000), reached before ours
-            raise _SyntaxProblem(_TOO_DEEP, file=source, line=1 + (mark.line if mark else 0)) from None
+            line, col = _too_deep_at(text) or (1 + (mark.line if mark else 0), None)
+            raise _SyntaxProblem(_TOO_DEEP, file=source, line=line, col=col) from None
+        opened = error.context_mark
+        if (error.context or "").startswith("while parsing a flow") and opened and mark and opened.line < mark.line:
+            # an unclosed [ or { is found only where the next line breaks it: point at the bracket itself
+            kind = (error.context or "").split()[-1]
+            closer = "}" if kind == "mapping" else "]"
+            raise _SyntaxProblem(
+                f"invalid YAML: this flow {kind} is not closed ({problem} at line {mark.line + 1}, "
+                f"column {mark.column + 1}); expected a closing '{closer}'",
+                file=source,
+                line=opened.line + 1,
+                col=opened.column + 1,
+            ) from None
         raise _SyntaxProblem(
             f"invalid {'JSON' if json_mode else 'YAML'}: {problem}",
             file=source,

@@ -466,7 +466,8 @@ def test_top_level_and_empty_files() -> None:
 
 def test_malformed_yaml_is_located() -> None:
     message = error(edit("loss: half_sse", "loss: [half_sse"))
-    assert message.startswith("net.yaml:15:10: invalid YAML: ")
+    # the unclosed bracket on line 14 is where the mistake is, not line 15 where the parser trips
+    assert message.startswith("net.yaml:14:7: invalid YAML: this flow sequence is not closed (")
     message = error(edit("  inputs: [i1, i2]", "  inputs: [i1, i2]\n bad: 1"))
     assert message.startswith("net.yaml:3:") and "invalid YAML" in message
 

@@ -106,6 +106,22 @@ def test_depth_bomb_is_refused_before_building_anything(fmt: str, opener: str) -
     assert time.perf_counter() - start < 5
 
 
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_a_depth_bomb_is_located_at_the_bracket_past_the_limit(fmt: str) -> None:
+    # libyaml and json stop at their own (deeper) caps; the message points at the 65th bracket
+    head = "a: " if fmt == "yaml" else '{"a": '
+    text = head + "[" * 5_000 + "]" * 5_000 + ("" if fmt == "yaml" else "}")
+    column = len(head) + MAX_DEPTH + (1 if fmt == "yaml" else 0)  # json's { is a level too
+    assert refused(text, fmt).startswith(f"t.{fmt}:1:{column}: nested too deeply")
+
+
+def test_an_unclosed_flow_collection_is_located_at_its_bracket_not_the_next_line() -> None:
+    message = refused("a: [1, 2\nb: 3\n")
+    assert message.startswith("t.yaml:1:4: invalid YAML: this flow sequence is not closed (")
+    assert " at line 2, column " in message and message.endswith("); expected a closing ']'")
+    assert refused("x: 1\nc: {d: 1\ne: 2\n").startswith("t.yaml:2:4: invalid YAML: this flow mapping is not closed")
+
+
 def test_depth_limit_is_exact() -> None:
     assert parse("[" * MAX_DEPTH + "]" * MAX_DEPTH, "t.json", fmt="json").value is not None
     assert "nested too deeply" in refused("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "json")
@@ -114,7 +130,8 @@ def test_depth_limit_is_exact() -> None:
 def test_other_refusals() -> None:
     assert refused("a: 1\n---\nb: 2\n").startswith("t.yaml:2:1: more than one YAML document")
     message = refused("a: [1\n")
-    assert message.startswith("t.yaml:2:1: invalid YAML: ") and "expected ',' or ']'" in message
+    assert message.startswith("t.yaml:1:4: invalid YAML: this flow sequence is not closed (")
+    assert "expected ',' or ']'" in message
     assert refused("a: b: c\n").startswith("t.yaml:1:5: invalid YAML: mapping values are not allowed")
     assert refused("a: \x07\n").startswith("t.yaml:1:4: unacceptable character '\\x07'")
     assert refused("a: 1\né: \x07\n").startswith("t.yaml:2:4: unacceptable character '\\x07'")
@@ -212,6 +229,6 @@ def test_libyaml_and_pure_python_parsers_agree(loader: Any, monkeypatch: pytest.
     assert doc.value == {"é": {"b": [0.001, "no", 10]}, "c": "x"}
     assert doc.mark(("é", "b", 2)) == (1, 19) and doc.mark(("c",)) == (2, 4)
     assert refused("a: 1\né: \x07\n").startswith("t.yaml:2:4: unacceptable character")
-    assert refused("a: [1\n").startswith("t.yaml:2:1: invalid YAML")
+    assert refused("a: [1\n").startswith("t.yaml:1:4: invalid YAML: this flow sequence is not closed")
     assert "nested too deeply" in refused("[" * 10_000)
     assert refused("a: 1\nb: *x\n").startswith("t.yaml:2:4:")
