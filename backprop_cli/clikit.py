@@ -111,6 +111,17 @@ def output_option(help_text: str = "Write to this file (atomically) instead of s
     return click.option("-o", "--output", help=help_text)
 
 
+def text_or_json_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
 def color_option() -> Callable[[F], F]:
     return click.option(
         "--color/--no-color",

@@ -14,6 +14,7 @@ from backprop_cli.clikit import (
     load,
     make_console,
     precision_option,
+    text_or_json_option,
     width_option,
 )
 
@@ -25,14 +26,7 @@ if TYPE_CHECKING:
 @click.command(short_help="Check every backprop gradient against central differences.")
 @click.argument("config", required=False)
 @data_option()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: a table for a terminal; json: every check with full precision.",
-)
+@text_or_json_option("text: a table for a terminal; json: every check with full precision.")
 @click.option("--step-size", "h", type=click.FloatRange(min=0, min_open=True), help="h of the estimate (default 1e-6).")
 @precision_option("Significant digits of the gradients shown.")
 @width_option()

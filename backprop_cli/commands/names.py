@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from backprop_cli.clikit import data_option, handle_errors, load, output_option, precision_option, steps_option
+from backprop_cli.clikit import (
+    data_option,
+    handle_errors,
+    load,
+    output_option,
+    precision_option,
+    steps_option,
+    text_or_json_option,
+)
 from backprop_cli.spec import NetworkSpec
 
 if TYPE_CHECKING:
@@ -136,14 +144,7 @@ def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = N
 @data_option()
 @steps_option()
 @filter_options
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: name and value in columns; json: every name with its full-precision value and place.",
-)
+@text_or_json_option("text: name and value in columns; json: every name with its full-precision value and place.")
 @precision_option("Significant digits of the values in text (JSON always has full precision).")
 @output_option()
 @handle_errors

@@ -9,7 +9,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.clikit import color_option, handle_errors, load, make_console, max_rows_option
+from backprop_cli.clikit import (
+    color_option,
+    data_option,
+    handle_errors,
+    load,
+    make_console,
+    max_rows_option,
+    output_option,
+    precision_option,
+    steps_option,
+    text_or_json_option,
+    width_option,
+)
 
 if TYPE_CHECKING:
     from backprop_cli.train import Trainer, TrainResult
@@ -17,35 +29,22 @@ if TYPE_CHECKING:
 
 @click.command(short_help="Train a network for many steps and summarise the run.")
 @click.argument("config", required=False)
-@click.option("--data", "data", type=click.Path(dir_okay=False), help="Data file replacing the config's data.")
+@data_option()
 @click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data, overriding the config's training.")
-@click.option("--steps", type=click.IntRange(min=1), help="Number of steps, overriding the config's training.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: a summary for a terminal; json: the summary with the per-epoch history.",
-)
-@click.option("-o", "--output", help="Write the summary to this file (atomically) instead of stdout.")
+@steps_option()
+@text_or_json_option("text: a summary for a terminal; json: the summary with the per-epoch history.")
+@output_option("Write the summary to this file (atomically) instead of stdout.")
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the trained network as a config file (YAML).")
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=6,
-    show_default=True,
-    help="Significant digits of the numbers shown (JSON always has full precision).",
-)
+@precision_option("Significant digits of the numbers shown (JSON always has full precision).")
 @click.option(
     "--parameters/--no-parameters",
     default=True,
     show_default=True,
     help="List every trained parameter (before and after) in the text summary.",
 )
-@click.option("--width", type=click.IntRange(min=40), help="Terminal width to lay the summary out for.")
+@width_option("Terminal width to lay the summary out for.")
 @color_option()
-@max_rows_option("List at most this many trained parameters in the text summary (0: all of them).")
+@max_rows_option("With more trained parameters than this, show each weight matrix and bias vector instead (0: no cap).")
 @handle_errors
 def train(
     config: str | None,
