@@ -15,7 +15,7 @@ from backprop_cli.cli import main
 from backprop_cli.clikit import load
 from backprop_cli.engine import Engine
 from backprop_cli.errors import ConfigError
-from backprop_cli.expr.network import exact, run_exact
+from backprop_cli.expr.network import exact, run_exact, update_sections
 from backprop_cli.spec import NetworkSpec, OptimizerSpec
 from backprop_cli.trace import param_name
 from tests.strategies import make_spec
@@ -51,6 +51,20 @@ def test_examples_agree_with_the_float_trace(name: str) -> None:
     assert {k: float(v) for k, v in step.trace.gradients.items()} == pytest.approx(grads, rel=1e-12, abs=1e-15)
     assert {u.name: float(u.new) for u in step.updates} == pytest.approx(new, rel=1e-12, abs=1e-15)
     assert float(step.loss_after) == pytest.approx(after, rel=1e-12, abs=1e-15)
+
+
+def test_the_exact_gradients_are_also_listed_under_the_float_traces_names() -> None:
+    from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.values import named_values
+
+    spec = load("two_layer_relu", None)[0]
+    floats = {v.name: v.value for v in named_values(Engine(spec).run()) if ".dL_dw" in v.name or ".dL_db" in v.name}
+    sections = list(update_sections(run_exact(spec), NumberFormat(17)))
+    listed = sections[0]
+    assert listed.title == "Gradients · as named in the float trace"
+    assert {row.name for row in listed.rows} == set(floats)  # every dL_dw and dL_db of step 1
+    for row in listed.rows:
+        assert row.formula.startswith("grad.") and float(Fraction(row.value)) == pytest.approx(floats[row.name])
 
 
 @settings(max_examples=60, deadline=None)

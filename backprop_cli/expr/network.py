@@ -19,7 +19,7 @@ from backprop_cli.expr.graph import Const, Graph, Node, Operand
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Row, Section
 from backprop_cli.spec import NetworkSpec
-from backprop_cli.trace import param_name, qualify
+from backprop_cli.trace import param_grad_name, param_name, qualify
 
 LAYERS = ("identity", "relu", "leaky_relu")
 LOSSES = ("sse", "half_sse", "mse")
@@ -32,6 +32,7 @@ class Update:
     grad: Fraction
     new: Fraction
     frozen: bool
+    grad_float_name: str  # h.dL_dw1_2: the gradient's name in the float trace (here it is grad.h.w1_2)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def run_exact(spec: NetworkSpec) -> ExactStep:
     refuse_irrational(spec)
     rows = batches(spec.data.rows, spec.training)[0]
     values: dict[str, Fraction] = {}
+    float_names: dict[str, str] = {}
     frozen: set[str] = set()
     for layer in spec.layers:
         arrays = [("weights", layer.weights)] + ([("biases", layer.biases)] if layer.biases is not None else [])
@@ -149,6 +151,7 @@ def run_exact(spec: NetworkSpec) -> ExactStep:
             for index, v in _indexed(array):
                 name = param_name(layer.name, kind, index)
                 values[name] = exact(v)
+                float_names[name] = param_grad_name(layer.name, kind, index)
                 if kind in layer.frozen:
                     frozen.add(name)
     graph = network_graph(spec, rows, values)
@@ -158,7 +161,7 @@ def run_exact(spec: NetworkSpec) -> ExactStep:
     for name, grad in trace.gradients.items():
         old = values[name]
         new = old if name in frozen else old - lr * grad
-        updates.append(Update(name, old, Fraction(grad), new, name in frozen))
+        updates.append(Update(name, old, Fraction(grad), new, name in frozen, float_names[name]))
     after = run(graph, {u.name: u.new for u in updates}, exact=True).value
     return ExactStep(trace, lr, tuple(updates), Fraction(after), rows, count_steps(spec.data.rows, spec.training))
 
@@ -172,7 +175,10 @@ def _indexed(array: object) -> Iterator[tuple[tuple[int, ...], float]]:
 
 
 def update_sections(step: ExactStep, fmt: NumberFormat) -> Iterator[Section]:
-    """The exact SGD update of every parameter, then the loss before and after."""
+    """The gradients under the float trace's names, the exact SGD update of every parameter, then the
+    loss before and after."""
+    named = [Row(u.grad_float_name, grad_name(u.name), "", fmt(u.grad)) for u in step.updates]
+    yield Section(1, "backward", "Gradients · as named in the float trace", None, None, tuple(named))
     eta = fmt.operand(step.learning_rate)
     rows = []
     for u in step.updates:
