@@ -170,6 +170,9 @@ class OneLineUsageGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
+            if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # bare `backprop`: the help
+                error.show()
+                sys.exit(error.exit_code)
             where = error.ctx.command_path if error.ctx is not None else "backprop"
             message = " ".join(error.format_message().split())
             # "No such option '--colour'. (Did you mean one of: …?)" → "…; did you mean one of: …?"

@@ -154,6 +154,13 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], line: str) -> Non
     assert result.stderr == line + "\n" and result.stdout == ""
 
 
+def test_bare_backprop_prints_its_help_not_one_squashed_line() -> None:
+    result = CliRunner().invoke(main, [], prog_name="backprop")
+    assert result.exit_code == 2  # click's own code for "no command given, here is the help"
+    text = result.stderr or result.stdout
+    assert text.startswith("Usage: backprop [OPTIONS] COMMAND [ARGS]...\n") and "\nCommands:\n" in text
+
+
 def test_help_and_version_still_exit_0() -> None:
     for args in (["--help"], ["trace", "--help"], ["--version"]):
         result = CliRunner().invoke(main, args, prog_name="backprop")

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.diagnostics import ORDERS, SATURATION, THRESHOLD, LayerStats, describe_flow, flow, from_record
+from backprop_cli.render.fit import Fitting, column_style
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.trace import StepRecord
 
@@ -22,29 +23,45 @@ def _share(value: float | None) -> str:
 
 
 def diagnostics_table(
-    rows: Sequence[tuple[LayerStats, ...]], fmt: NumberFormat, *, title: str, labels: Sequence[str] = ()
-) -> Table:
+    rows: Sequence[tuple[LayerStats, ...]],
+    fmt: NumberFormat,
+    *,
+    title: str,
+    labels: Sequence[str] = (),
+    caption: str = "",
+) -> Fitting:
     """One row per layer (and per label, e.g. a step): gradient norm, update ratio, dead and saturated shares."""
-    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
-    if labels:
-        table.add_column("step", justify="right", overflow="fold")
-    for name in ("layer", "activation"):
-        table.add_column(name, overflow="fold")
-    for name in ("‖∂L/∂W‖", "‖ΔW‖/‖W‖", "dead ReLU", "saturated"):
-        table.add_column(name, justify="right", no_wrap=True)  # the text columns give way: no digit is cut
-    for k, stats in enumerate(rows):
-        for s in stats:
-            cells = [Text(labels[k])] if labels else []
-            cells += [
-                Text(s.layer, style="cyan"),
-                Text(s.activation),
-                Text(fmt(s.grad_norm)),
-                Text("" if s.update_ratio is None else fmt(s.update_ratio)),
-                Text(_share(s.dead_relu)),
-                Text(_share(s.saturated)),
-            ]
-            table.add_row(*cells)
-    return table
+
+    def build(whole: bool) -> Table:
+        table = Table(
+            title=Text(title, style="bold"),
+            title_justify="left",
+            caption=Text(caption) if caption else None,
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+        )
+        if labels:
+            table.add_column("step", justify="right", overflow="fold")  # "mean of 500" may wrap
+        for name in ("layer", "activation"):
+            table.add_column(name, **column_style(whole))  # type: ignore[arg-type]
+        for name in ("‖∂L/∂W‖", "‖ΔW‖/‖W‖", "dead ReLU", "saturated"):
+            table.add_column(name, justify="right", **column_style(whole))  # type: ignore[arg-type]
+        for k, stats in enumerate(rows):
+            for s in stats:
+                cells = [Text(labels[k])] if labels else []
+                cells += [
+                    Text(s.layer, style="cyan"),
+                    Text(s.activation),
+                    Text(fmt(s.grad_norm)),
+                    Text("" if s.update_ratio is None else fmt(s.update_ratio)),
+                    Text(_share(s.dead_relu)),
+                    Text(_share(s.saturated)),
+                ]
+                table.add_row(*cells)
+        return table
+
+    return Fitting(build)
 
 
 DIAGNOSTICS_NOTE = (
@@ -85,10 +102,9 @@ class Tap:
 
 def step_table(step: int, stats: Sequence[LayerStats], fmt: NumberFormat, *, note: bool = True) -> RenderableType:
     """One traced step's diagnostics: the table, then the vanishing/exploding verdict in words."""
-    table = diagnostics_table([tuple(stats)], fmt, title=f"Gradient diagnostics · step {step}")
-    if note:
-        table.caption = Text(DIAGNOSTICS_NOTE)
-        table.caption_justify = "left"
+    table = diagnostics_table(
+        [tuple(stats)], fmt, title=f"Gradient diagnostics · step {step}", caption=DIAGNOSTICS_NOTE if note else ""
+    )
     f = flow(stats)
     verdict = Text(describe_flow(f, fmt) if f is not None else "one layer: no first-versus-last gradient comparison")
     return Group(table, verdict)

@@ -19,6 +19,7 @@ from backprop_cli.diagnostics import ORDERS, LayerStats, describe_flow
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.chart import column_chart
 from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
+from backprop_cli.render.fit import Fitting, column_style
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import param_name
@@ -98,9 +99,8 @@ def summary(
             fmt,
             title="Gradient diagnostics",
             labels=["1", f"mean of {result.steps}"],
+            caption=DIAGNOSTICS_NOTE,
         )
-        table.caption = Text(DIAGNOSTICS_NOTE)
-        table.caption_justify = "left"
         parts.append(table)
         verdicts = Text()
         first_flow, mean_flow = result.flow_first, result.flow_mean
@@ -117,7 +117,7 @@ def summary(
     return Group(*parts)
 
 
-def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> Table:
+def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> RenderableType:
     """Every parameter before and after training, in layer order; when there are more than
     ``max_rows`` (0: no cap), one row per weight matrix or bias vector instead, with its statistics."""
     tensors = result.tensor_changes()
@@ -143,28 +143,31 @@ def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEF
     return table
 
 
-def _tensor_table(tensors: Sequence[TensorChange], total: int, fmt: NumberFormat) -> Table:
-    table = Table(
-        title=Text(f"Trained parameters: {total:,}, summarised per weight matrix and bias vector", style="bold"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        caption=Text("Each parameter before and after: --max-rows 0, --format json, or --save FILE."),
-        caption_justify="left",
-    )
-    columns = ("tensor", "shape", "mean before", "mean after", "mean |change|", "max |change|")
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("tensor", "shape") else "right")
-    for t in tensors:
-        table.add_row(
-            Text(t.name + " (frozen)" * t.frozen, style="cyan"),
-            Text("×".join(map(str, t.shape))),
-            Text(fmt(t.mean_before)),
-            Text(fmt(t.mean_after)),
-            Text(fmt(t.mean_abs_change)),
-            Text(fmt(t.max_abs_change)),
+def _tensor_table(tensors: Sequence[TensorChange], total: int, fmt: NumberFormat) -> Fitting:
+    def build(whole: bool) -> Table:
+        table = Table(
+            title=Text(f"Trained parameters: {total:,}, summarised per weight matrix and bias vector", style="bold"),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            caption=Text("Each parameter before and after: --max-rows 0, --format json, or --save FILE."),
+            caption_justify="left",
         )
-    return table
+        for column in ("tensor", "shape", "mean before", "mean after", "mean |Δ|", "max |Δ|"):
+            justify = "left" if column in ("tensor", "shape") else "right"
+            table.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
+        for t in tensors:
+            table.add_row(
+                Text(t.name + " (frozen)" * t.frozen, style="cyan"),
+                Text("×".join(map(str, t.shape))),
+                Text(fmt(t.mean_before)),
+                Text(fmt(t.mean_after)),
+                Text(fmt(t.mean_abs_change)),
+                Text(fmt(t.max_abs_change)),
+            )
+        return table
+
+    return Fitting(build)
 
 
 def _stats_dict(stats: Sequence[LayerStats]) -> list[dict[str, Any]]:
