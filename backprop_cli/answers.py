@@ -205,7 +205,8 @@ def write_answers(
     ]
     if handed_out:
         header.append(
-            f"# {handed_out} given numbers (parameters before a step, inputs, targets) are left out; "
+            f"# {handed_out} given number{'s' * (handed_out != 1)} (parameters before a step, inputs, targets) "
+            f"{'are' if handed_out != 1 else 'is'} left out; "
             "--given keeps them."
         )
     if skipped:

@@ -12,6 +12,7 @@ import csv
 import io
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,13 @@ def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -
     return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), shown, class_names)
 
 
+# Control characters and non-ASCII spaces: numpy's parser skips some of them (\x1c-\x1f) as white space
+# where Python's float() refuses the cell, so a file holding any goes to the cell-by-cell reader.
+_ODD_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+
+
 def _fast_csv(text: str, shown: str, expect: Expect, columns: Columns | None) -> DataSpec | None:
     """What the cell-by-cell reader returns, for a plain CSV, with numpy parsing every number in one go.
 
@@ -257,7 +265,7 @@ def _fast_csv(text: str, shown: str, expect: Expect, columns: Columns | None) ->
     returns None and the cell-by-cell reader reads the file again and reports the first problem,
     located; so this never raises and never accepts what that reader would reject.
     """
-    if '"' in text or "\0" in text:
+    if '"' in text or _ODD_CHARACTERS.search(text):
         return None
     if "\r" in text:
         text = text.replace("\r\n", "\n")

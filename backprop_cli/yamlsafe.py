@@ -208,24 +208,54 @@ def _json_marks(text: str, source: str) -> tuple[dict[Loc, Mark], dict[Loc, Mark
     return dict(walked.marks), dict(walked.key_marks)
 
 
+def _flow_left_open(text: str, opened: int, tripped: int) -> bool:
+    """Whether a flow collection opened on line ``opened`` (0-based) was left open, judging by where the
+    parser tripped: on a later line that starts no deeper than the opening line, i.e. block structure
+    (``loss: mse``) resumed. A trip on a deeper continuation line is a mistake inside the collection,
+    such as a missing comma between rows, and is reported where it is."""
+    if tripped <= opened:
+        return False
+    lines = text.splitlines()
+    if tripped >= len(lines):  # the file ended inside the collection
+        return True
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+
+    return indent(lines[tripped]) <= indent(lines[opened])
+
+
 def _too_deep_at(text: str) -> Mark | None:
-    """Where brackets (``[`` or ``{``, outside quotes) first open more than MAX_DEPTH levels, if they do."""
+    """Where brackets (``[`` or ``{``) first open more than MAX_DEPTH levels, if they do; quoted strings
+    (a quote that starts a value, with ``\\`` escapes in double quotes) and ``#`` comments are skipped."""
     depth, line, col = 0, 1, 0
     quote = ""
+    previous = "\n"
+    escaped = comment = False
     for c in text:
         col += 1
         if c == "\n":
-            line, col = line + 1, 0
+            line, col, comment = line + 1, 0, False
+        elif comment:
+            pass
         elif quote:
-            quote = "" if c == quote else quote
-        elif c in "\"'":
+            if escaped:
+                escaped = False
+            elif c == "\\" and quote == '"':
+                escaped = True
+            elif c == quote:
+                quote = ""
+        elif c in "\"'" and previous in " \t\n[{,:":
             quote = c
+        elif c == "#" and previous in " \t\n":
+            comment = True
         elif c in "[{":
             depth += 1
             if depth > MAX_DEPTH:
                 return line, col
         elif c in "]}":
             depth -= 1
+        previous = c
     return None
 
 
@@ -434,8 +464,13 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool) -> Document:
             line, col = _too_deep_at(text) or (1 + (mark.line if mark else 0), None)
             raise _SyntaxProblem(_TOO_DEEP, file=source, line=line, col=col) from None
         opened = error.context_mark
-        if (error.context or "").startswith("while parsing a flow") and opened and mark and opened.line < mark.line:
-            # an unclosed [ or { is found only where the next line breaks it: point at the bracket itself
+        if (
+            (error.context or "").startswith("while parsing a flow")
+            and opened
+            and mark
+            and _flow_left_open(text, opened.line, mark.line)
+        ):
+            # an unclosed [ or { is found only where a later line breaks it: point at the bracket itself
             kind = (error.context or "").split()[-1]
             closer = "}" if kind == "mapping" else "]"
             raise _SyntaxProblem(

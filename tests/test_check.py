@@ -311,3 +311,15 @@ def test_every_built_in_network_s_answer_key_checks_all_correct(name: str, tmp_p
     code, doc = report(str(key))
     assert code == 0 and doc["counts"]["wrong"] == doc["counts"]["missing"] == 0, doc["counts"]
     assert 0 < doc["counts"]["correct"] < len(listed)  # without: the given numbers are left out
+
+
+def test_filters_that_choose_only_given_numbers_are_bad_input_not_an_empty_key(tmp_path: Path) -> None:
+    key = tmp_path / "key.yaml"
+    result = invoke("answers", "xor", "--phase", "parameters", "-o", str(key))
+    assert result.exit_code == 2 and not key.exists()
+    assert "the filters choose only given numbers (9: parameters before a step" in result.stderr
+    assert "--given to keep them" in result.stderr
+    assert invoke("answers", "xor", "--phase", "parameters", "--given", "-o", str(key)).exit_code == 0
+    assert "h.w1_1: 0.5" in key.read_text()
+    zero = invoke("answers", "xor", "--only", "zzz*")
+    assert zero.exit_code == 2 and "no name matches the filters" in zero.stderr

@@ -115,11 +115,25 @@ def test_a_depth_bomb_is_located_at_the_bracket_past_the_limit(fmt: str) -> None
     assert refused(text, fmt).startswith(f"t.{fmt}:1:{column}: nested too deeply")
 
 
+def test_the_depth_locator_skips_brackets_in_strings_and_comments() -> None:
+    deep = "[" * 5_000 + "]" * 5_000  # past json's recursion limit and libyaml's own cap
+    text = '{"d": "a\\"[[[[", "n": ' + deep + "}"
+    assert refused(text, "json").startswith(f"t.json:1:{text.index(deep) + 64}: nested too deeply")
+    text = "# it's [[[[\nn: " + deep + "\n"
+    assert refused(text).startswith(f"t.yaml:2:{len('n: ') + 65}: nested too deeply")
+
+
 def test_an_unclosed_flow_collection_is_located_at_its_bracket_not_the_next_line() -> None:
     message = refused("a: [1, 2\nb: 3\n")
     assert message.startswith("t.yaml:1:4: invalid YAML: this flow sequence is not closed (")
     assert " at line 2, column " in message and message.endswith("); expected a closing ']'")
     assert refused("x: 1\nc: {d: 1\ne: 2\n").startswith("t.yaml:2:4: invalid YAML: this flow mapping is not closed")
+
+
+def test_a_mistake_inside_a_closed_flow_collection_is_reported_where_it_is() -> None:
+    # a missing comma between two rows of a matrix: the bracket is closed, the comma is what is missing
+    message = refused("w: [[0.5, -0.4]\n    [-0.3, 0.6]]\nb: 1\n")
+    assert message.startswith("t.yaml:2:5: invalid YAML: ") and "not closed" not in message
 
 
 def test_depth_limit_is_exact() -> None:

@@ -54,6 +54,12 @@ def answers(
     values = compute_values(spec, NumberFormat(), only)
     if not values:
         raise ConfigError("no name matches the filters; expected at least one (see `backprop names`)", path="--only")
+    if not given and all(v.is_given for v in values):
+        raise ConfigError(
+            f"the filters choose only given numbers ({len(values)}: parameters before a step, inputs, targets), "
+            "which a key leaves out; expected a computed one, or --given to keep them",
+            path="--only",
+        )
     target_dir = Path(output).parent if output not in (None, "-") else Path(".")
     with open_output(output, inputs=[path]) as stream:
         write_answers(
