@@ -170,6 +170,10 @@ class Loss:
     # (``{sum_exp}``: Σ_j e^z_j for cross-entropy), the way the engine computes it.
     log_zero: Callable[[float, float], bool] | None = None
     logit_template: str = ""
+    # Likewise for ∂L/∂a, whose textbook form divides by a or 1 − a: where ``grad_zero(a)`` holds at the
+    # a shown, ``grad_logit_template`` writes it from z (bce: 1/a = 1 + e^(−z), 1/(1 − a) = 1 + e^z).
+    grad_zero: Callable[[float], bool] | None = None
+    grad_logit_template: str = ""
 
 
 def _k(a: Array) -> float:
@@ -252,6 +256,8 @@ LOSSES: dict[str, Loss] = {
         combined_template="({a} − {y}) / {K}",
         log_zero=lambda a, y: (a <= 0.0 and y != 0.0) or (a >= 1.0 and y != 1.0),
         logit_template="(max({z}, 0) − {z}·{y} + log(1 + e^(−|{z}|))) / {K}",
+        grad_zero=lambda a: a <= 0.0 or a >= 1.0,
+        grad_logit_template="−({y}·(1 + e^(−{z})) − (1 − {y})·(1 + e^{z})) / {K}",
     ),
     "cross_entropy": Loss(
         "cross_entropy",

@@ -198,15 +198,15 @@ class _StepLayout:
                 f(loss.per_sample[p]),
             )
         )
+        grad_from_logits: list[int] = []  # ∂L/∂a whose textbook form would divide by zero at the a shown
         for k in range(count):
-            rows.append(
-                Row(
-                    self.q(neuron_name(out, "dL_da", k), p),
-                    op.grad_template.format(**names(k)),
-                    op.grad_template.format(**numbers(k)),
-                    f(loss.dL_da[p, k]),
-                )
-            )
+            formula, written = op.grad_template.format(**names(k)), op.grad_template.format(**numbers(k))
+            if op.grad_zero is not None and op.grad_zero(_shown(f, loss.prediction[p, k])):
+                grad_from_logits.append(k)
+                zk = neuron_name(out, "z", k)
+                formula = op.grad_logit_template.format(z=zk, y=f"y{k + 1}", K=count)
+                written = op.grad_logit_template.format(z=f.operand(z[k]), y=f.operand(loss.target[p, k]), K=count)
+            rows.append(Row(self.q(neuron_name(out, "dL_da", k), p), formula, written, f(loss.dL_da[p, k])))
         note = op.formula
         for k in from_logits:
             note += (
@@ -214,10 +214,15 @@ class _StepLayout:
                 f"{neuron_name(out, 'a', k)} shows as {f(loss.prediction[p, k])} (saturated), "
                 "where the textbook form takes log 0"
             )
+        for k in grad_from_logits:
+            note += f"; {neuron_name(out, 'dL_da', k)} is written from z too (1/a = 1 + e^(−z), 1/(1 − a) = 1 + e^z)"
         broken = [neuron_name(out, "dL_da", k) for k in range(count) if not math.isfinite(loss.dL_da[p, k])]
         if broken:
-            verb = "divides" if len(broken) == 1 else "divide"
-            note += f"; {', '.join(broken)} {verb} by zero (a saturated), unused: δ comes from the stable form"
+            verb = "is" if len(broken) == 1 else "are"
+            note += (
+                f"; {', '.join(broken)} {verb} not finite in float64 (a saturated) and not used: "
+                "δ comes from the stable form"
+            )
         return self.section("loss", f"Loss ({loss.name})", rows, layer=out, p=p, note=note)
 
     def batch_loss(self) -> Section:

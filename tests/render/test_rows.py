@@ -83,8 +83,20 @@ def test_a_saturated_sigmoid_shows_computable_rows_and_says_why_the_chain_is_und
     assert rows["out.delta1"].value == "1"  # the stable (a − y)/K, the chain's limit
     loss, backward = sections_of(spec)["Loss (bce)"], sections_of(spec)["Backward"]
     assert "loss.term1 comes from the logit out.z1" in loss.note and "out.a1 shows as 1" in loss.note
-    assert "out.dL_da1 divides by zero" in loss.note
+    assert "out.dL_da1 is not finite in float64 (a saturated) and not used" in loss.note
+    assert rows["out.dL_da1"].written == "−(0·(1 + e^(−800)) − (1 − 0)·(1 + e^800)) / 1"  # e^800 overflows
     assert "out.chain1 is undefined here (a saturated" in backward.note
+
+
+def test_an_output_that_only_shows_as_1_gets_dl_da_written_from_z_so_it_can_be_recomputed() -> None:
+    # σ(15) = 0.99999969 shows as 1 at 6 digits: −(0/1 − 1/(1 − 1)) could not give the value shown
+    rows = rows_by_name(single([[15.0]], [0.0], [1.0], [0.0], loss="bce", activation="sigmoid"), precision=6)
+    grad = rows["out.dL_da1"]
+    assert grad.formula == "−(y1·(1 + e^(−out.z1)) − (1 − y1)·(1 + e^out.z1)) / 1"
+    assert abs(_evaluate(grad.written.replace("e^15", "e^(15)")) - 3269018.37) < 0.01 and grad.value == "3.26902e6"
+    assert rows_by_name(single([[15.0]], [0.0], [1.0], [0.0], loss="bce", activation="sigmoid"), precision=17)[
+        "out.dL_da1"
+    ].formula.startswith("−(y1 / out.a1")  # at 17 digits a shows as 0.99999969…: the textbook form works
 
 
 def test_a_saturated_softmax_writes_the_cross_entropy_term_from_the_logits() -> None:
