@@ -148,8 +148,9 @@ def make_console(stream: Any, width: int | None, color: bool | None = None) -> A
             force_terminal=True if color else None,
             color_system=None if color is False else "auto",
             highlight=False,
+            emoji=False,  # a name like x:y: stays as written (and rich's emoji table is not loaded)
         )
-    return Console(file=stream, width=width or 120, color_system=None, highlight=False)
+    return Console(file=stream, width=width or 120, color_system=None, highlight=False, emoji=False)
 
 
 class OneLineUsageGroup(click.Group):

@@ -317,3 +317,10 @@ def test_narrow_terminals_fold_tables_but_never_cut_a_name_or_number(width: str)
     if width == "80":  # wide enough: every name and number whole, on one line
         ratio = summary("deep_sigmoid")["diagnostics"]["mean"][0]["update_ratio"]  # type: ignore[index]
         assert f" {NumberFormat(6)(ratio)} " in out and " h1.weights " in out
+
+
+def test_a_file_name_that_looks_like_an_emoji_code_is_printed_as_written(tmp_path: Path) -> None:
+    target = tmp_path / ":smile:.yaml"
+    result = invoke("train", "lr_just_right", "--steps", "1", "--save", str(target), "--width", "200")
+    assert result.exit_code == 0 and target.exists()
+    assert f"saved the trained network to {target}" in result.output and "😄" not in result.output
