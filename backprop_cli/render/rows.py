@@ -167,29 +167,29 @@ class _StepLayout:
         out, count = loss.output_layer, loss.prediction.shape[1]
         rows: list[Row] = []
 
+        z = self.rec.forward[-1].z[p]
+        every_z_named = _sum([f"e^{neuron_name(out, 'z', j)}" for j in range(len(z))])
+        every_z_written = _sum([f"e^{f.operand(v)}" for v in z])
+
+        # the fields every template takes ({a}, {y}, {K}; the logit forms {z} and {sum_exp} too)
         def names(k: int) -> dict[str, str]:
-            return {"a": neuron_name(out, "a", k), "y": f"y{k + 1}", "K": str(count)}
+            a, zk = neuron_name(out, "a", k), neuron_name(out, "z", k)
+            return {"a": a, "y": f"y{k + 1}", "K": str(count), "z": zk, "sum_exp": every_z_named}
 
         def numbers(k: int) -> dict[str, str]:
-            return {"a": f.operand(loss.prediction[p, k]), "y": f.operand(loss.target[p, k]), "K": str(count)}
+            a, y = f.operand(loss.prediction[p, k]), f.operand(loss.target[p, k])
+            return {"a": a, "y": y, "K": str(count), "z": f.operand(z[k]), "sum_exp": every_z_written}
 
-        z = self.rec.forward[-1].z[p]
-        from_logits: list[int] = []  # terms whose textbook form would take log 0 at the a shown
+        def row(name: str, template: str, value: float, k: int) -> Row:
+            return Row(self.q(name, p), template.format(**names(k)), template.format(**numbers(k)), f(value))
+
+        # where the a shown makes the textbook form take log 0 or divide by zero, write it from z instead
+        shown = [_shown(f, a) for a in loss.prediction[p]]
+        from_logits = [k for k in range(count) if op.log_zero and op.log_zero(shown[k], loss.target[p, k])]
+        grad_from_logits = [k for k in range(count) if op.grad_zero and op.grad_zero(shown[k])]
         for k in range(count):
-            formula, written = op.term_template.format(**names(k)), op.term_template.format(**numbers(k))
-            if op.log_zero is not None and op.log_zero(_shown(f, loss.prediction[p, k]), loss.target[p, k]):
-                from_logits.append(k)
-                every_z = [f"e^{neuron_name(out, 'z', j)}" for j in range(len(z))]
-                formula = op.logit_template.format(
-                    z=neuron_name(out, "z", k), y=f"y{k + 1}", K=count, sum_exp=_sum(every_z)
-                )
-                written = op.logit_template.format(
-                    z=f.operand(z[k]),
-                    y=f.operand(loss.target[p, k]),
-                    K=count,
-                    sum_exp=_sum([f"e^{f.operand(v)}" for v in z]),
-                )
-            rows.append(Row(self.q(f"loss.term{k + 1}", p), formula, written, f(loss.terms[p, k])))
+            template = op.logit_template if k in from_logits else op.term_template
+            rows.append(row(f"loss.term{k + 1}", template, loss.terms[p, k], k))
         rows.append(
             Row(
                 self.q("loss", p),
@@ -198,15 +198,9 @@ class _StepLayout:
                 f(loss.per_sample[p]),
             )
         )
-        grad_from_logits: list[int] = []  # ∂L/∂a whose textbook form would divide by zero at the a shown
         for k in range(count):
-            formula, written = op.grad_template.format(**names(k)), op.grad_template.format(**numbers(k))
-            if op.grad_zero is not None and op.grad_zero(_shown(f, loss.prediction[p, k])):
-                grad_from_logits.append(k)
-                zk = neuron_name(out, "z", k)
-                formula = op.grad_logit_template.format(z=zk, y=f"y{k + 1}", K=count)
-                written = op.grad_logit_template.format(z=f.operand(z[k]), y=f.operand(loss.target[p, k]), K=count)
-            rows.append(Row(self.q(neuron_name(out, "dL_da", k), p), formula, written, f(loss.dL_da[p, k])))
+            template = op.grad_logit_template if k in grad_from_logits else op.grad_template
+            rows.append(row(neuron_name(out, "dL_da", k), template, loss.dL_da[p, k], k))
         note = op.formula
         for k in from_logits:
             note += (
