@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import yaml
 from yaml.events import (
@@ -124,6 +124,22 @@ class Document:
         )
 
 
+def _read_at_most(stream: BinaryIO, most: int, first: int) -> bytes:
+    """Up to ``most`` bytes of ``stream``: ``first`` (stat's size + 1) at once, then 1 MiB at a time, as a
+    pipe or device may hold more than stat says. Asking for ``most`` at once would allocate all of it."""
+    chunks: list[bytes] = []
+    total = 0
+    want = first
+    while total < most:
+        chunk = stream.read(min(want, most - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = MIB
+    return b"".join(chunks)
+
+
 def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:
     """The UTF-8 text of a file, refusing directories and files over ``limit`` bytes unread."""
     note_input(path)  # never to be overwritten by this run's output
@@ -142,7 +158,7 @@ def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str
         raise ConfigError(f"{too_large} (it has {info.st_size} bytes)", file=shown)
     try:
         with open(path, "rb") as stream:
-            raw = stream.read(limit + 1)  # a pipe or device may hold more than stat says
+            raw = _read_at_most(stream, limit + 1, info.st_size + 1)
     except PermissionError:
         raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
     except OSError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import io
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from backprop_cli.yamlsafe import (
     CONFIG_LIMIT,
     MAX_DEPTH,
     Document,
+    _read_at_most,
     format_path,
     load_file,
     parse,
@@ -220,6 +222,13 @@ def test_read_text_errors(tmp_path: Path) -> None:
     assert read_text(small, "small.yaml", limit=100, what="config file") == "a: 1\n"
     with pytest.raises(ConfigError, match="file is too large"):
         read_text(small, "small.yaml", limit=3, what="config file")
+
+
+def test_read_at_most_reads_past_the_stated_size_in_chunks_up_to_the_limit() -> None:
+    data = bytes(range(256)) * 10_000  # 2.56 MB: more than one 1 MiB chunk after the first read
+    assert _read_at_most(io.BytesIO(data), len(data) + 1, 1) == data  # stat said 0 bytes, as for a pipe
+    assert _read_at_most(io.BytesIO(data), 1_500_001, 11) == data[:1_500_001]  # stops at the limit
+    assert _read_at_most(io.BytesIO(b""), 100, 1) == b""
 
 
 def test_load_file_picks_the_format_by_suffix(tmp_path: Path) -> None:
