@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_cli.config import load_config
-from backprop_cli.data import Columns, Expect, _csv_cells, _fast_csv, load_data_file
+from backprop_cli.data import (
+    _ODD_CHARACTERS,
+    Columns,
+    Expect,
+    _csv_cells,
+    _fast_csv,
+    _has_odd_characters,
+    load_data_file,
+)
 from backprop_cli.errors import ConfigError
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.yamlsafe import Document
@@ -334,6 +342,13 @@ def test_csv_fast_path_answers_for_plain_files() -> None:
     np.testing.assert_array_equal(fast.y, [[0.5], [1.0]])
     # anything the fast path cannot vouch for goes back to the reader, which names the cell
     assert _fast_csv("a,b,t\n1,x,0.5\n", "n.csv", Expect(inputs=("a", "b"), outputs=1), None) is None
+
+
+@pytest.mark.parametrize("tail", ["", "é", "\u00a0", "\u3000"])
+def test_the_ascii_shortcut_finds_the_odd_characters_the_pattern_finds(tail: str) -> None:
+    for code in range(128):
+        text = f"a,b\n1,2{chr(code)}{tail}\n"
+        assert _has_odd_characters(text) == (_ODD_CHARACTERS.search(text) is not None), (code, tail)
 
 
 def test_a_data_file_name_alone_is_short_for_file(tmp_path: Path) -> None:
