@@ -46,21 +46,35 @@ class LayerStats:
 
 
 def layer_stats(
-    layer: str, activation: str, z: Array, a: Array, grad_w: Array, old_w: Array, new_w: Array, frozen: bool
+    layer: str,
+    activation: str,
+    z: Array,
+    a: Array,
+    grad_w: Array,
+    old_w: Array,
+    new_w: Array,
+    frozen: bool,
+    *,
+    grad_norm: float | None = None,
+    old_norm: float | None = None,
 ) -> LayerStats:
-    """Diagnostics of one layer from its batch z, a (batch, units), reduced weight gradient and update."""
-    norm_w = _norm(old_w)
-    ratio = None if frozen or norm_w == 0 else _norm(new_w - old_w) / norm_w
+    """Diagnostics of one layer from its batch z, a (batch, units), reduced weight gradient and update.
+
+    ``grad_norm`` and ``old_norm``, when given, are ‖grad_w‖ and ‖old_w‖ as :func:`norm_of` computed
+    them already (the lean trainer has them from its finiteness checks).
+    """
+    norm_w = norm_of(old_w) if old_norm is None else old_norm
+    ratio = None if frozen or norm_w == 0 else norm_of(new_w - old_w) / norm_w
     dead = float(np.mean(np.all(z <= 0, axis=0))) if activation == "relu" else None
     saturated = None
     if activation == "sigmoid":
         saturated = float(np.mean((a < 1 - SATURATION) | (a > SATURATION)))
     elif activation == "tanh":
         saturated = float(np.mean(np.abs(a) > SATURATION))
-    return LayerStats(layer, activation, _norm(grad_w), ratio, dead, saturated)
+    return LayerStats(layer, activation, norm_of(grad_w) if grad_norm is None else grad_norm, ratio, dead, saturated)
 
 
-def _norm(values: Array) -> float:
+def norm_of(values: Array) -> float:
     """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm)."""
     flat = values.ravel()
     return math.sqrt(float(np.dot(flat, flat)))

@@ -2,23 +2,28 @@
 
 The arithmetic is the engine's (:mod:`backprop_cli.engine`): the same batches (``engine.batches``,
 shuffled per pass with the seed), the same activations, losses and combined δ, the same optimizer
-called in the same order with the same keys, the same located checks for non-finite values. What
-it leaves out is the per-sample record keeping: gradients are reduced with one matrix product
-(Σ_s δ_s·a_prevᵀ = δᵀ·A) instead of being kept per sample, and no loss-after pass is run. The
-parameters agree with ``Engine.run()`` to rounding (tests/test_train.py holds them to 1e-12).
+called in the same order with the same keys, the same located checks for non-finite values (each
+one dot product, which is also the norm the diagnostics report). What it leaves out is the
+per-sample record keeping: gradients are reduced with one matrix product (Σ_s δ_s·a_prevᵀ = δᵀ·A)
+instead of being kept per sample, and no loss-after pass is run after each step. The loss on all
+data rows is computed before and after training, and after each pass only when asked
+(``each_pass``): for a wide first layer that forward pass over all the data costs half again the
+arithmetic of the pass's training steps. The parameters agree with ``Engine.run()`` to rounding
+(tests/test_train.py holds them to 1e-12).
 
 Never prints: progress is reported through a callback.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from backprop_cli.diagnostics import Flow, LayerStats, flow, layer_stats, mean_stats
+from backprop_cli.diagnostics import Flow, LayerStats, flow, layer_stats, mean_stats, norm_of
 from backprop_cli.engine import _check, batches
 from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
 from backprop_cli.optim import Optimizer, make_optimizer
@@ -61,8 +66,8 @@ class EpochPoint:
 
     epoch: int
     step: int  # steps done so far
-    loss: float  # on all data rows
-    accuracy: Accuracy | None
+    loss: float | None  # on all data rows; None where not evaluated (see Trainer.each_pass)
+    accuracy: Accuracy | None  # on all data rows, where evaluated
     batch_loss: float | None  # mean of this epoch's batch losses, before each update (None for epoch 0)
     diagnostics: tuple[LayerStats, ...]  # means over this epoch's steps (empty for epoch 0)
 
@@ -100,6 +105,18 @@ class TrainResult:
     @property
     def final(self) -> EpochPoint:
         return self.history[-1]
+
+    @property
+    def loss_before(self) -> float:
+        """The loss on all data rows before training."""
+        assert self.before.loss is not None  # evaluated always
+        return self.before.loss
+
+    @property
+    def loss_final(self) -> float:
+        """The loss on all data rows after the last step."""
+        assert self.final.loss is not None  # evaluated always
+        return self.final.loss
 
     @property
     def flow_first(self) -> Flow | None:
@@ -143,8 +160,12 @@ class TrainResult:
 class Trainer:
     """Runs the configured steps of ``spec`` on whole batches; see the module docstring."""
 
-    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None) -> None:
+    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None, *, each_pass: bool = False) -> None:
         self.spec = spec
+        # Loss and accuracy on all data rows after every pass, not only before and after training: one
+        # more forward pass over the whole data set per pass (for the 784-128-10 benchmark network,
+        # half again the arithmetic of training itself).
+        self.each_pass = each_pass
         self.optimizer = optimizer or make_optimizer(spec.optimizer)
         self.weights: list[Array] = [layer.weights.astype(np.float64, copy=True) for layer in spec.layers]
         self.biases: list[Array | None] = [
@@ -152,6 +173,7 @@ class Trainer:
         ]
         self.schedule = batches(spec.data.rows, spec.training)
         self.batch_size = min(spec.training.batch_size or spec.data.rows, spec.data.rows)
+        self._weight_norms: list[tuple[Array, float] | None] = [None] * len(spec.layers)
 
     # ------------------------------------------------------------ the arithmetic
 
@@ -163,10 +185,10 @@ class Trainer:
         for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
             z = a @ w.T
             if b is not None:
-                z = z + b
-            _check(z, step=step, layer=layer.name, quantity="weighted sum z" + during)
+                z += b
+            _finite(z, step=step, layer=layer.name, quantity="weighted sum z" + during)
             a = ACTIVATIONS[layer.activation].forward(z, layer.negative_slope)
-            _check(a, step=step, layer=layer.name, quantity="activation a" + during)
+            _finite(a, step=step, layer=layer.name, quantity="activation a" + during)
             zs.append(z)
             acts.append(a)
         return zs, acts
@@ -174,7 +196,7 @@ class Trainer:
     def batch_loss(self, z_out: Array, a_out: Array, y: Array, step: int, during: str = "") -> float:
         loss = LOSSES[self.spec.loss.name]
         terms = loss.terms(a_out, y, z_out)
-        _check(terms, step=step, layer=self.spec.layers[-1].name, quantity=f"{loss.name} loss term{during}")
+        _finite(terms, step=step, layer=self.spec.layers[-1].name, quantity=f"{loss.name} loss term{during}")
         per_sample = terms.sum(axis=1)
         return float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
 
@@ -189,8 +211,8 @@ class Trainer:
 
     def gradients(
         self, x: Array, y: Array, step: int
-    ) -> tuple[float, list[Array], list[Array], list[Array], list[Array | None]]:
-        """(batch loss, zs, activations, reduced ∂L/∂W per layer, reduced ∂L/∂b per layer)."""
+    ) -> tuple[float, list[Array], list[Array], list[Array], list[Array | None], list[float]]:
+        """(batch loss, zs, activations, reduced ∂L/∂W per layer, reduced ∂L/∂b per layer, ‖∂L/∂W‖ per layer)."""
         spec = self.spec
         layers = spec.layers
         zs, acts = self.forward(x, step)
@@ -201,24 +223,26 @@ class Trainer:
             delta = loss_op.combined(acts[-1], y)
         else:
             dl_da = loss_op.grad(acts[-1], y, zs[-1])
-            _check(dl_da, step=step, layer=out.name, quantity="∂L/∂a of the output")
+            _finite(dl_da, step=step, layer=out.name, quantity="∂L/∂a of the output")
             delta = self._through(len(layers) - 1, dl_da, zs, acts)
         scale = 1.0 / x.shape[0] if spec.loss.reduction == "mean" else 1.0
         grads_w: list[Array] = [np.empty(0)] * len(layers)
         grads_b: list[Array | None] = [None] * len(layers)
+        norms: list[float] = [0.0] * len(layers)
         for index in range(len(layers) - 1, -1, -1):
             layer = layers[index]
-            _check(delta, step=step, layer=layer.name, quantity="δ = ∂L/∂z")
-            grad_w: Array = (delta.T @ acts[index]) * scale
-            _check(grad_w, step=step, layer=layer.name, quantity="weight gradient ∂L/∂w")
+            _finite(delta, step=step, layer=layer.name, quantity="δ = ∂L/∂z")
+            grad_w: Array = delta.T @ acts[index]
+            grad_w *= scale
+            norms[index] = _finite(grad_w, step=step, layer=layer.name, quantity="weight gradient ∂L/∂w")
             grads_w[index] = grad_w
             if self.biases[index] is not None:
                 grads_b[index] = delta.sum(axis=0) * scale
             if index > 0:
                 upstream = delta @ self.weights[index]
-                _check(upstream, step=step, layer=layer.name, quantity="∂L/∂a of the layer below")
+                _finite(upstream, step=step, layer=layer.name, quantity="∂L/∂a of the layer below")
                 delta = self._through(index - 1, upstream, zs, acts)
-        return value, zs, acts, grads_w, grads_b
+        return value, zs, acts, grads_w, grads_b, norms
 
     def _through(self, index: int, upstream: Array, zs: list[Array], acts: list[Array]) -> Array:
         """δ = ∂L/∂a × ∂a/∂z for layer ``index`` (through the softmax Jacobian for softmax)."""
@@ -236,21 +260,22 @@ class Trainer:
         idx = np.asarray(rows, dtype=np.intp)
         x, y = self.spec.data.x[idx], self.spec.data.y[idx]
         stats: list[LayerStats] = []
-        with np.errstate(all="ignore"):  # non-finite values are caught by _check, located
-            value, zs, acts, grads_w, grads_b = self.gradients(x, y, number)
+        with np.errstate(all="ignore"):  # non-finite values are caught by _finite, located
+            value, zs, acts, grads_w, grads_b, grad_norms = self.gradients(x, y, number)
             for index, layer in enumerate(self.spec.layers):
                 pairs: list[tuple[str, Array | None, Array | None]] = [
                     ("weights", self.weights[index], grads_w[index]),
                     ("biases", self.biases[index], grads_b[index]),
                 ]
-                old_w = self.weights[index]
+                old_w, old_norm = self.weights[index], self._weight_norm(index)
                 for kind, old, grad in pairs:
                     if old is None or grad is None or kind in layer.frozen:
                         continue
                     new = self.optimizer.step(f"{layer.name}.{kind}", old, grad).new
-                    _check(new, step=number, layer=layer.name, quantity=f"updated {kind}")
+                    norm = _finite(new, step=number, layer=layer.name, quantity=f"updated {kind}")
                     if kind == "weights":
                         self.weights[index] = new
+                        self._weight_norms[index] = (new, norm)
                     else:
                         self.biases[index] = new
                 stats.append(
@@ -263,14 +288,21 @@ class Trainer:
                         old_w,
                         self.weights[index],
                         "weights" in layer.frozen,
+                        grad_norm=grad_norms[index],
+                        old_norm=old_norm,
                     )
                 )
         return value, stats
 
+    def _weight_norm(self, index: int) -> float:
+        """‖W‖ of layer ``index``'s current weights: kept from the step that made them, else computed."""
+        kept, weights = self._weight_norms[index], self.weights[index]
+        return kept[1] if kept is not None and kept[0] is weights else norm_of(weights)
+
     # ------------------------------------------------------------ the run
 
     def run(self, progress: Progress | None = None) -> TrainResult:
-        """Every configured step, with the loss on all data after each pass over it."""
+        """Every configured step; the loss on all data before and after, and after each pass with ``each_pass``."""
         total = len(self.schedule)
         per_epoch = -(-self.spec.data.rows // self.batch_size)
         loss0, acc0 = self.evaluate(0)
@@ -287,7 +319,7 @@ class Trainer:
             epoch_losses.append(value)
             epoch_stats.append(stats)
             if number % per_epoch == 0 or number == total:
-                loss, acc = self.evaluate(number)
+                loss, acc = self.evaluate(number) if self.each_pass or number == total else (None, None)
                 epoch_mean = tuple(mean_stats(epoch_stats))
                 batch_loss = float(np.mean(epoch_losses))
                 history.append(EpochPoint(-(-number // per_epoch), number, loss, acc, batch_loss, epoch_mean))
@@ -333,9 +365,22 @@ def _run_mean(epochs: list[tuple[tuple[LayerStats, ...], int]]) -> list[LayerSta
     return out
 
 
-def train(spec: NetworkSpec, progress: Progress | None = None) -> TrainResult:
+def _finite(values: Array, *, step: int, layer: str, quantity: str) -> float:
+    """``values``' norm √(Σ v²), raising engine._check's located NumericalFault if any value is not finite.
+
+    One dot product serves as the test: it is finite when every value is, and it doubles as the
+    diagnostics' norm. A square sum past float64's range (values beyond about 1e154) is the only
+    false alarm; _check then looks value by value, finds them finite, and the norm is ∞.
+    """
+    norm = norm_of(values)
+    if not math.isfinite(norm):
+        _check(values, step=step, layer=layer, quantity=quantity)
+    return norm
+
+
+def train(spec: NetworkSpec, progress: Progress | None = None, *, each_pass: bool = False) -> TrainResult:
     """Train ``spec`` for its configured steps or epochs. Raises NumericalFault at the first non-finite value."""
-    return Trainer(spec).run(progress)
+    return Trainer(spec, each_pass=each_pass).run(progress)
 
 
 def trained_config(result: TrainResult) -> dict[str, Any]:

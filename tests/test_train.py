@@ -116,6 +116,52 @@ def test_history_has_one_point_per_epoch_and_the_final_loss_is_recomputed() -> N
     assert result.before.loss == pytest.approx(Engine(spec).loss(), rel=1e-15)
 
 
+def test_the_loss_on_all_data_is_evaluated_before_and_after_or_after_every_pass() -> None:
+    spec = make_spec([2, 3, 2], ["tanh", "softmax"], "cross_entropy", seed=6, rows=5)
+    spec = replace(spec, training=TrainingSpec(epochs=3, batch_size=2, shuffle=True, seed=1))
+    lean, every = train(spec), train(spec, each_pass=True)
+    assert [p.loss is None for p in lean.history] == [False, True, True, False]
+    assert [p.accuracy is None for p in lean.history] == [False, True, True, False]
+    for epochs, point in enumerate(every.history):
+        engine = Engine(replace(spec, training=replace(spec.training, epochs=epochs)))
+        if epochs:
+            for _ in engine.run():
+                pass
+        assert point.loss == pytest.approx(engine.loss(), rel=1e-12), epochs
+    # evaluating changes nothing of the training itself
+    assert [p.batch_loss for p in lean.history] == [p.batch_loss for p in every.history]
+    assert lean.loss_final == every.loss_final and lean.loss_before == every.loss_before
+    for ours, theirs in zip(lean.weights, every.weights, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_chart_shows_mean_batch_losses_or_with_eval_each_pass_the_loss_on_all_data() -> None:
+    lean, every = summary("iris", "--epochs", "3"), summary("iris", "--epochs", "3", "--eval-each-pass")
+    assert [p["loss"] is None for p in lean["history"]] == [False, True, True, False]  # type: ignore[index, union-attr]
+    assert all(p["loss"] is not None for p in every["history"])  # type: ignore[index, union-attr]
+    default = " ".join(invoke("train", "iris", "--epochs", "3", "--width", "100").output.split())
+    assert "Mean batch loss of each pass (each batch's loss before its update)" in default
+    assert "1 3 epoch" in default  # passes 1 to 3: no pass 0 without a batch
+    evaluated = " ".join(invoke("train", "iris", "--epochs", "3", "--eval-each-pass", "--width", "100").output.split())
+    assert "Loss on all data rows, before training (0) and after each pass" in evaluated
+    assert "0 3 epoch" in evaluated
+
+
+def test_the_finiteness_check_is_the_norm_and_locates_a_fault() -> None:
+    from backprop_cli.engine import NumericalFault
+    from backprop_cli.train import _finite
+
+    values = np.array([[3.0, -4.0]])
+    assert _finite(values, step=1, layer="h", quantity="z") == 5.0
+    huge = np.array([[1e200, 1.0]])  # finite, but its square sum overflows: a false alarm, looked into
+    with np.errstate(over="ignore"):  # as the trainer runs it
+        assert _finite(huge, step=1, layer="h", quantity="z") == float("inf")
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(NumericalFault) as caught:
+            _finite(np.array([[1.0, 2.0], [3.0, bad]]), step=7, layer="h", quantity="z")
+        assert (caught.value.step, caught.value.neuron) == (7, 2)
+
+
 # ---------------------------------------------------------------- accuracy and the chart, by hand
 
 
@@ -185,8 +231,9 @@ def test_the_learning_rate_pair_converges_and_diverges() -> None:
 
 
 def test_a_diverging_run_stops_at_the_first_non_finite_value() -> None:
-    # lr_too_large by hand: w ← w − 0.3·mean(2(w·x − 2x)·x) = w − 2.8(w − 2) on x = 1, 2, 3. After each
-    # step (one full batch = one epoch) the loss on all rows is evaluated; find where a term overflows.
+    # lr_too_large by hand: w ← w − 0.3·mean(2(w·x − 2x)·x) = w − 2.8(w − 2) on x = 1, 2, 3; find the
+    # step after which a loss term overflows. The next step's batch (all rows) meets it first; with
+    # --eval-each-pass, the loss on all rows evaluated after that step does (one full batch = one pass).
     w, step = 0.0, 0
     while True:
         step += 1
@@ -195,11 +242,19 @@ def test_a_diverging_run_stops_at_the_first_non_finite_value() -> None:
         with np.errstate(over="ignore"):
             if not np.isfinite(terms**2).all():
                 break
-    result = invoke("train", "lr_too_large", "--steps", "1000")
-    assert result.exit_code == ExitCode.NUMERICAL_FAULT
-    message = result.stderr.strip()
-    assert len(message.splitlines()) == 1 and "Traceback" not in message
-    assert f"numerical fault at step {step}, layer out, neuron 1: mse loss term" in message
+    expected = {
+        (): f"numerical fault at step {step + 1}, layer out, neuron 1: mse loss term is not finite",
+        ("--eval-each-pass",): (
+            f"numerical fault at step {step}, layer out, neuron 1: "
+            f"mse loss term (evaluating all data after step {step})"
+        ),
+    }
+    for options, words in expected.items():
+        result = invoke("train", "lr_too_large", "--steps", "1000", *options)
+        assert result.exit_code == ExitCode.NUMERICAL_FAULT
+        message = result.stderr.strip()
+        assert len(message.splitlines()) == 1 and "Traceback" not in message
+        assert words in message
 
 
 def test_train_text_summary_and_no_progress_bar_off_a_terminal() -> None:
@@ -208,7 +263,7 @@ def test_train_text_summary_and_no_progress_bar_off_a_terminal() -> None:
     assert result.stderr == ""  # the progress bar is only drawn on a terminal
     out = result.output
     for piece in (
-        "Loss on all data rows",
+        "Mean batch loss of each pass",
         "final loss:",
         "training accuracy: 9",
         "Gradient diagnostics",

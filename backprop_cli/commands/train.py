@@ -42,6 +42,13 @@ if TYPE_CHECKING:
     show_default=True,
     help="List every trained parameter (before and after) in the text summary.",
 )
+@click.option(
+    "--eval-each-pass",
+    is_flag=True,
+    help="Also compute the loss and accuracy on all data rows after each pass, and chart that loss "
+    "(one more forward pass over all the data per pass). Default: on all data before and after training; "
+    "the chart shows each pass's mean batch loss.",
+)
 @width_option("Terminal width to lay the summary out for.")
 @color_option()
 @max_rows_option("With more trained parameters than this, show each weight matrix and bias vector instead (0: no cap).")
@@ -56,12 +63,14 @@ def train(
     save: str | None,
     precision: int,
     parameters: bool,
+    eval_each_pass: bool,
     width: int | None,
     color: bool | None,
     max_rows: int,
 ) -> None:
-    """Train CONFIG for its configured epochs or steps, then summarise: the loss per epoch as a chart,
-    the final loss, the accuracy (softmax or sigmoid outputs with 0/1 targets), gradient diagnostics
+    """Train CONFIG for its configured epochs or steps, then summarise: the loss per epoch as a chart
+    (each pass's mean batch loss, or the loss on all data with --eval-each-pass), the final loss on
+    all data, the accuracy (softmax or sigmoid outputs with 0/1 targets), gradient diagnostics
     (vanishing or exploding gradients said in words) and the trained parameters.
 
     A progress bar shows on stderr when it is a terminal. A value that overflows stops the run at
@@ -71,6 +80,7 @@ def train(
     Examples:
       backprop train iris
       backprop train iris --format json -o run.json
+      backprop train iris --eval-each-pass
       backprop train deep_sigmoid --no-parameters
       backprop train iris --save trained.yaml && backprop trace trained.yaml --phase summary
       backprop train lr_too_large --steps 1000   (overflows: exit 3)
@@ -94,7 +104,7 @@ def train(
     inputs = [path] + ([Path(data)] if data else [])
     if save is not None and output is not None and Path(save).resolve() == Path(output).resolve():
         raise ConfigError("--save and --output name the same file; expected two files", path="--save")
-    trainer = Trainer(spec)
+    trainer = Trainer(spec, each_pass=eval_each_pass)
     result = _run_with_progress(trainer, spec.source)
     if save is not None:
         _save(result, save, inputs)
@@ -146,7 +156,7 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
     head = [
         "# yaml-language-server: $schema=backprop-config.schema.json",
         f"# Written by `backprop train` from {result.spec.source} after {result.steps} steps;",
-        f"# final loss on all data {result.final.loss!r}. Data rows are written inline; optimizer state",
+        f"# final loss on all data {result.loss_final!r}. Data rows are written inline; optimizer state",
         "# (momentum buffers, Adam's m and v) is not kept: a run from this file starts it afresh.",
     ]
     if classes:

@@ -79,14 +79,12 @@ def summary(
             f"run: {schedule_text(spec, result.steps, result.steps_per_epoch, result.batch_size)}"
         )
     )
-    losses = [p.loss for p in result.history]
     x_label = "epoch" if spec.training.epochs is not None else "pass over the data"
-    parts.append(Text("\nLoss on all data rows, before training (0) and after each pass", style="bold"))
-    parts.append(Text("\n".join(column_chart(losses, fmt=NumberFormat(3), x_label=x_label))))
+    parts.append(_loss_chart(result, x_label))
     before, final = result.before, result.final
     lines = Text()
     lines.append("final loss: ", style="bold")
-    lines.append(f"{fmt(final.loss)} on all data (before training: {fmt(before.loss)})")
+    lines.append(f"{fmt(result.loss_final)} on all data (before training: {fmt(result.loss_before)})")
     if final.batch_loss is not None:
         lines.append(f"; mean batch loss over the last pass: {fmt(final.batch_loss)}")
     if final.accuracy is not None:
@@ -115,6 +113,18 @@ def summary(
     if parameters:
         parts.append(parameters_table(result, fmt, max_rows))
     return Group(*parts)
+
+
+def _loss_chart(result: TrainResult, x_label: str) -> RenderableType:
+    """The loss per pass: on all data rows where every pass was evaluated, else each pass's mean batch loss."""
+    all_data = [p.loss for p in result.history]
+    if all(loss is not None for loss in all_data):
+        title, values, first = "Loss on all data rows, before training (0) and after each pass", all_data, 0
+    else:
+        title = "Mean batch loss of each pass (each batch's loss before its update)"
+        values, first = [p.batch_loss for p in result.history[1:]], 1
+    chart = column_chart([v for v in values if v is not None], fmt=NumberFormat(3), first=first, x_label=x_label)
+    return Group(Text("\n" + title, style="bold"), Text("\n".join(chart)))
 
 
 def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> RenderableType:
@@ -210,8 +220,8 @@ def summary_dict(result: TrainResult) -> dict[str, Any]:
         "steps": result.steps,
         "steps_per_epoch": result.steps_per_epoch,
         "batch_size": result.batch_size,
-        "loss_before": result.before.loss,
-        "loss_final": result.final.loss,
+        "loss_before": result.loss_before,
+        "loss_final": result.loss_final,
         "accuracy_before": _acc_dict(result.before.accuracy),
         "accuracy": _acc_dict(result.final.accuracy),
         "history": [
