@@ -331,27 +331,11 @@ def examples() -> None:
         click.echo(f"{name.ljust(width)}  {describe(name)}{mark}")
 
 
-# Commands in their own modules (backprop_cli/commands/NAME.py) are registered here, one line each:
-# from backprop_cli.commands.NAME import NAME as _NAME
-# main.add_command(_NAME)
-from backprop_cli.commands.names import names as _names  # noqa: E402
-
-main.add_command(_names)
-from backprop_cli.commands.explain import explain as _explain  # noqa: E402
-
-main.add_command(_explain)
-from backprop_cli.commands.answers import answers as _answers  # noqa: E402
-
-main.add_command(_answers)
-from backprop_cli.commands.check import check as _check  # noqa: E402
-
-main.add_command(_check)
-from backprop_cli.commands.train import train as _train  # noqa: E402
-
-main.add_command(_train)
-from backprop_cli.commands.gradcheck import gradcheck as _gradcheck  # noqa: E402
-
-main.add_command(_gradcheck)
-from backprop_cli.commands.graph import graph as _graph  # noqa: E402
-
-main.add_command(_graph)
+# Commands in their own modules (backprop_cli/commands/NAME.py), imported only when run (or listed by
+# --help): `backprop trace` does not build their options. Add one as  main.lazy["NAME"] = "MODULE:ATTR".
+main.lazy.update(
+    {
+        name: f"backprop_cli.commands.{name}:{name}"
+        for name in ("answers", "check", "explain", "gradcheck", "graph", "names", "train")
+    }
+)

@@ -156,7 +156,35 @@ def make_console(stream: Any, width: int | None, color: bool | None = None) -> A
 class OneLineUsageGroup(click.Group):
     """A click group whose usage errors (unknown option, bad option value, missing argument) are one
     line on stderr, exit status 2, like every other bad input: ``backprop trace: No such option:
-    --bogus; see 'backprop trace --help'`` instead of click's three-line usage block."""
+    --bogus; see 'backprop trace --help'`` instead of click's three-line usage block.
+
+    Commands in ``lazy`` (name → ``"module:attribute"``) are imported when first asked for, as in
+    click's documentation on lazily loading subcommands, so one command does not pay for the others.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as error:  # click suggests from the loaded commands only
+            suggest = self.list_commands(ctx)
+            raise click.exceptions.NoSuchCommand(error.command_name, possibilities=suggest, ctx=ctx) from None
 
     def main(
         self,

@@ -146,6 +146,10 @@ def test_output_files_get_a_normal_files_mode_not_the_temporarys(tmp_path: Path)
         ),
         (["explain", "xor"], "backprop explain: Missing argument 'NAME'; see 'backprop explain --help'"),
         (["tracee"], "backprop: No such command 'tracee'; did you mean 'trace'?; see 'backprop --help'"),
+        (  # train is loaded lazily, and still suggested
+            ["trian"],
+            "backprop: No such command 'trian'; did you mean one of: 'trace', 'train'?; see 'backprop --help'",
+        ),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args: list[str], line: str) -> None:
@@ -336,3 +340,17 @@ def test_python_dash_m_works() -> None:
         check=False,
     )
     assert result.returncode == 0 and "backprop, version" in result.stdout
+
+
+def test_commands_in_their_own_modules_are_imported_only_when_run() -> None:
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from backprop_cli.cli import main\n"
+        "CliRunner().invoke(main, ['trace', 'xor', '--format', 'json'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('backprop_cli.commands.')))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+    train = invoke("train", "xor", "--steps", "1", "--format", "json")
+    assert train.exit_code == 0 and json.loads(train.output)["steps"] == 1
