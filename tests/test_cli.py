@@ -342,15 +342,16 @@ def test_python_dash_m_works() -> None:
     assert result.returncode == 0 and "backprop, version" in result.stdout
 
 
-def test_commands_in_their_own_modules_are_imported_only_when_run() -> None:
+def test_the_terminal_trace_imports_no_other_command_and_no_document_format() -> None:
     probe = (
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from backprop_cli.cli import main\n"
-        "CliRunner().invoke(main, ['trace', 'xor', '--format', 'json'])\n"
-        "print(sorted(m for m in sys.modules if m.startswith('backprop_cli.commands.')))\n"
+        "assert CliRunner().invoke(main, ['trace']).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('backprop_cli.commands.', 'backprop_cli.render.'))))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+    expected = ["header", "numbers", "rows", "terminal"]  # not document, markdown, latex, html, svg, chart …
+    assert loaded.strip() == str([f"backprop_cli.render.{name}" for name in expected])
     train = invoke("train", "xor", "--steps", "1", "--format", "json")
     assert train.exit_code == 0 and json.loads(train.output)["steps"] == 1

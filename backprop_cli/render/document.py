@@ -11,18 +11,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.optim import hyper_text
+from backprop_cli.render.header import closing_line, facts, network_rows, step_heading
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import StepRecord
 
-if TYPE_CHECKING:  # terminal.py builds its header from this module
+if TYPE_CHECKING:
     from backprop_cli.render.math import SectionMath
     from backprop_cli.render.terminal import TraceFilter
 
-NETWORK_COLUMNS = ("layer", "units", "fan-in", "activation", "a = f(z)", "parameters")
 PHASE_TITLES = {
     "parameters": "Parameters",
     "forward": "Forward pass",
@@ -60,59 +58,12 @@ class StepPart:
 class Document:
     title: str
     description: str
-    network: tuple[tuple[str, ...], ...]  # rows under NETWORK_COLUMNS
+    network: tuple[tuple[str, ...], ...]  # rows under NETWORK_COLUMNS (render/header.py)
     facts: tuple[str, ...]  # loss, optimizer, data, names: one line each
     steps: tuple[StepPart, ...]
     closing: str  # the run's loss on all data before and after, when several steps are shown whole
     spec: NetworkSpec
     fmt: NumberFormat
-
-
-def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...], ...]:
-    """The network table: inputs, then one row per layer."""
-    rows: list[tuple[str, ...]] = [("inputs", str(len(spec.inputs)), "", "", ", ".join(spec.inputs), "")]
-    for layer in spec.layers:
-        act = ACTIVATIONS[layer.activation]
-        frozen = f" (frozen: {', '.join(sorted(layer.frozen))})" if layer.frozen else ""
-        bias = "" if layer.biases is not None else ", no bias"
-        rows.append(
-            (
-                layer.name,
-                str(layer.units),
-                str(layer.fan_in),
-                layer.activation,
-                act.template.format(z="z", s=fmt.operand(layer.negative_slope)),
-                f"{layer.parameter_count}{bias}{frozen}",
-            )
-        )
-    return tuple(rows)
-
-
-def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> tuple[str, ...]:
-    """Loss, optimizer, data and how names are built, one line each (the terminal header's lines too)."""
-    loss = LOSSES[spec.loss.name]
-    hyper = hyper_text(spec.optimizer, fmt)  # every hyper-parameter the update formulas use, by symbol
-    rows = spec.data.rows
-    shuffled = f"; rows shuffled each pass (seed {spec.training.seed or 0})" if spec.training.shuffle else ""
-    return (
-        f"loss: {spec.loss.name} ({loss.formula}), reduction {spec.loss.reduction} over the batch",
-        f"optimizer: {spec.optimizer.name} ({hyper})",
-        f"data: {rows} row{'s' if rows != 1 else ''} ({spec.data.source}); steps: {steps}{shuffled}",
-        "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "
-        "(1-based); the trace shows each formula, then the same formula with its numbers",
-    )
-
-
-def step_heading(rec: StepRecord, total: int) -> str:
-    several = len(rec.samples) > 1
-    rows = ", ".join(str(s + 1) for s in rec.samples)
-    return f"Step {rec.step} of {total} · batch: data row{'s' if several else ''} {rows}"
-
-
-def closing_line(before: float, after: float, steps: int, fmt: NumberFormat) -> str:
-    return (
-        f"Loss on all data: {fmt(before)} before step 1, {fmt(after)} after step {steps} (change {fmt(after - before)})"
-    )
 
 
 def build(job: TraceJob) -> Document:

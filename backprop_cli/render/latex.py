@@ -11,7 +11,8 @@ from __future__ import annotations
 import unicodedata
 from typing import TextIO
 
-from backprop_cli.render.document import NETWORK_COLUMNS, Document, TraceJob, build, placed_sections
+from backprop_cli.render.document import Document, TraceJob, build, placed_sections
+from backprop_cli.render.header import NETWORK_COLUMNS
 from backprop_cli.render.math import LATEX_SYMBOLS, formula, latex
 from backprop_cli.render.rows import Section
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from backprop_cli.render.document import NETWORK_COLUMNS, Document, TraceJob, build, placed_sections
+from backprop_cli.render.document import Document, TraceJob, build, placed_sections
+from backprop_cli.render.header import NETWORK_COLUMNS
 from backprop_cli.render.math import latex
 from backprop_cli.render.rows import Section
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.render import DEFAULT_MAX_ROWS
-from backprop_cli.render.document import NETWORK_COLUMNS, facts, network_rows
+from backprop_cli.render.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
@@ -119,16 +119,7 @@ def trace_outputs(
     for rec in records:
         if not only.wants_step(rec.step):
             continue
-        yield Output(
-            Rule(
-                Text(
-                    f"Step {rec.step} of {steps} · batch: data row{'s' if len(rec.samples) > 1 else ''} "
-                    f"{', '.join(str(s + 1) for s in rec.samples)}"
-                )
-            ),
-            phase="step",
-            step=rec.step,
-        )
+        yield Output(Rule(Text(step_heading(rec, steps))), phase="step", step=rec.step)
         for section in step_sections(rec, fmt):
             if not only.wants(section):
                 continue
@@ -141,11 +132,7 @@ def trace_outputs(
 
 def run_summary(before: float, after: float, steps: int, fmt: NumberFormat) -> Text:
     """The loss over all data rows before the first step and after the last one."""
-    change = after - before
-    return Text(
-        f"Loss on all data: {fmt(before)} before step 1, {fmt(after)} after step {steps} (change {fmt(change)})",
-        style="bold",
-    )
+    return Text(closing_line(before, after, steps, fmt), style="bold")
 
 
 def cap_notice(max_rows: int) -> Text:

@@ -6,7 +6,8 @@ import pytest
 
 from backprop_cli.clikit import load
 from backprop_cli.engine import Engine, count_steps
-from backprop_cli.render.document import TraceJob, build, facts
+from backprop_cli.render.document import TraceJob, build
+from backprop_cli.render.header import facts
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.terminal import TraceFilter
 from tests.render.formats_helpers import EXAMPLES, trace
