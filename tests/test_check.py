@@ -317,9 +317,11 @@ def test_filters_that_choose_only_given_numbers_are_bad_input_not_an_empty_key(t
     key = tmp_path / "key.yaml"
     result = invoke("answers", "xor", "--phase", "parameters", "-o", str(key))
     assert result.exit_code == 2 and not key.exists()
-    assert "the filters choose only given numbers (9: parameters before a step" in result.stderr
+    assert result.stderr.startswith("--phase: the filters choose only given numbers (9: parameters before a step")
     assert "--given to keep them" in result.stderr
     assert invoke("answers", "xor", "--phase", "parameters", "--given", "-o", str(key)).exit_code == 0
     assert "h.w1_1: 0.5" in key.read_text()
     zero = invoke("answers", "xor", "--only", "zzz*")
-    assert zero.exit_code == 2 and "no name matches the filters" in zero.stderr
+    assert zero.exit_code == 2 and zero.stderr.startswith("--only: no name matches the filters")
+    both = invoke("answers", "xor", "--layer", "o", "--only", "h.*")
+    assert both.exit_code == 2 and both.stderr.startswith("--only/--layer: no name matches the filters"), both.stderr

@@ -52,13 +52,22 @@ def answers(
     spec, path = load_program(config)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
     values = compute_values(spec, NumberFormat(), only)
+    filters = (
+        ("--only", patterns),
+        ("--phase", only_phases),
+        ("--layer", only_layers),
+        ("--step", only_steps),
+        ("--sample", only_samples),
+    )
+    flags = [flag for flag, chosen in filters if chosen]
+    where = "/".join(flags) or "--only"  # the options the error is about, as given
     if not values:
-        raise ConfigError("no name matches the filters; expected at least one (see `backprop names`)", path="--only")
+        raise ConfigError("no name matches the filters; expected at least one (see `backprop names`)", path=where)
     if not given and all(v.is_given for v in values):
         raise ConfigError(
             f"the filters choose only given numbers ({len(values)}: parameters before a step, inputs, targets), "
             "which a key leaves out; expected a computed one, or --given to keep them",
-            path="--only",
+            path=where,
         )
     target_dir = Path(output).parent if output not in (None, "-") else Path(".")
     with open_output(output, inputs=[path]) as stream:
