@@ -37,6 +37,7 @@ class Verdict:
     expected: float
     weight: float
     tolerance: Tolerance
+    is_given: bool = False  # a number the trace starts from (NamedValue.is_given), not one it computes
 
     @property
     def score(self) -> float:
@@ -64,6 +65,17 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         return all(v.verdict == "correct" for v in self.verdicts)
+
+    def given_note(self) -> str | None:
+        """Why given numbers are missing, when some are: a key and a sheet written one with --given, one without."""
+        count = sum(v.verdict == "missing" and v.is_given for v in self.verdicts)
+        if not count:
+            return None
+        return (
+            f"{count} of the missing answers {'is a given number' if count == 1 else 'are given numbers'} "
+            "(parameters before a step, inputs, targets): the key asks for them, as `backprop answers --given` "
+            "writes it, and a sheet written without --given leaves them out; write both with it or both without"
+        )
 
     def score_line(self) -> str:
         f = NumberFormat()
@@ -102,7 +114,8 @@ def check_answers(
             verdict = "correct"
         else:
             verdict = "wrong"
-        verdicts.append(Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance))
+        is_given = table[asked.name].is_given
+        verdicts.append(Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, is_given))
     return CheckResult(answers.source, config, sha256, tuple(verdicts))
 
 
@@ -145,6 +158,8 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
             parts.append(Text(explain(v.name) + "\n"))
     tolerances = sorted({v.tolerance.describe() for v in result.verdicts})
     parts.append(Text(f"tolerance: {'; '.join(tolerances) or 'none'}", style="dim"))
+    if (note := result.given_note()) is not None:
+        parts.append(Text(note, style="yellow"))
     parts.append(Text(result.score_line(), style="bold"))
     return Group(*parts)
 
@@ -204,7 +219,7 @@ def to_gradescope(
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": result.score_line(),
+        "output": "\n".join(line for line in (result.score_line(), result.given_note()) if line),
         "visibility": visibility,
         "tests": tests,
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from backprop_cli.cli import main
@@ -325,3 +326,21 @@ def test_filters_that_choose_only_given_numbers_are_bad_input_not_an_empty_key(t
     assert zero.exit_code == 2 and zero.stderr.startswith("--only: no name matches the filters")
     both = invoke("answers", "xor", "--layer", "o", "--only", "h.*")
     assert both.exit_code == 2 and both.stderr.startswith("--only/--layer: no name matches the filters"), both.stderr
+
+
+def test_a_key_with_given_numbers_against_a_sheet_without_them_says_why_they_are_missing(tmp_path: Path) -> None:
+    key, sheet = tmp_path / "key.yaml", tmp_path / "sheet.yaml"
+    assert invoke("answers", "xor", "--step", "1", "--given", "-o", str(key)).exit_code == 0
+    assert invoke("answers", "xor", "--step", "1", "-o", str(sheet)).exit_code == 0  # right, without the given
+    asked = {name: yaml.safe_load(path.read_text())["answers"] for name, path in (("key", key), ("sheet", sheet))}
+    given = len(asked["key"]) - len(asked["sheet"])
+    assert given > 0 and set(asked["sheet"]) < set(asked["key"])
+    result = invoke("check", str(sheet), "--key", str(key))
+    assert result.exit_code == 1
+    out = " ".join(result.stdout.split())
+    assert f"{given} of the missing answers are given numbers" in out
+    assert f"0 wrong, {given} missing" in out
+    grader = json.loads(invoke("check", str(sheet), "--key", str(key), "--format", "gradescope").stdout)
+    assert f"{given} of the missing answers are given numbers" in grader["output"]
+    same = invoke("check", str(sheet), "--key", str(sheet))  # both without --given: nothing missing, no note
+    assert same.exit_code == 0 and "given numbers" not in same.stdout
