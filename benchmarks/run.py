@@ -82,25 +82,13 @@ def alternate(commands: Mapping[str, Sequence[str]], runs: int) -> dict[str, flo
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-# Runs the command line in a fresh interpreter and reports the process's own high-water mark (VmHWM).
-# rusage's ru_maxrss is no good here: Linux carries the parent's resident size across fork + exec, so
-# a child of this (large) benchmark process would report at least the parent's size.
-_HWM_PROBE = """
-import atexit, sys
-def _report():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            sys.stderr.write("VmHWM " + line.split()[1] + "\\n")
-atexit.register(_report)
-from backprop_cli.cli import main
-main(sys.argv[1:], prog_name="backprop")
-"""
+HWM_PROBE = Path(__file__).with_name("hwm_probe.py")
 
 
 def peak_rss_mib(args: Sequence[str]) -> float:
     """Peak resident memory (MiB) of one ``backprop ARGS`` run, its output discarded."""
     done = subprocess.run(
-        [PYTHON, "-c", _HWM_PROBE, *args],
+        [PYTHON, str(HWM_PROBE), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -108,7 +96,7 @@ def peak_rss_mib(args: Sequence[str]) -> float:
     )
     if done.returncode != 0:
         raise RuntimeError(f"backprop {' '.join(args)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return int(done.stderr.decode().rsplit("VmHWM ", 1)[1].split()[0]) / 1024  # the kernel reports KiB
+    return int(done.stderr.decode().rsplit("VmHWM ", 1)[1].split()[0]) / 1024  # the probe reports KiB
 
 
 def on_a_terminal(command: Sequence[str], columns: int = 120) -> float:

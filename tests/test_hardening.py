@@ -289,17 +289,8 @@ def test_integers_beyond_float_range_are_refused_where_they_stand(tmp_path: Path
 
 
 # The command line in a fresh interpreter that reports its own peak resident memory (VmHWM) last on
-# stderr. rusage's ru_maxrss would not do: Linux carries the parent's (pytest's) size across fork + exec.
-_HWM_PROBE = """
-import atexit, sys
-def _report():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            sys.stderr.write("VmHWM " + line.split()[1] + "\\n")
-atexit.register(_report)
-from backprop_cli.cli import main
-main(sys.argv[1:], prog_name="backprop")
-"""
+# stderr: the benchmarks' probe script, shared.
+HWM_PROBE = Path(__file__).resolve().parents[1] / "benchmarks" / "hwm_probe.py"
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, float, float]:
@@ -310,7 +301,7 @@ def run_cli(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, float
     start = time.perf_counter()
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _HWM_PROBE, *args],
+            [sys.executable, str(HWM_PROBE), *args],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
