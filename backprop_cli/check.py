@@ -37,7 +37,9 @@ class Verdict:
     expected: float
     weight: float
     tolerance: Tolerance
-    is_given: bool = False  # a number the trace starts from (NamedValue.is_given), not one it computes
+    # a given number (NamedValue.is_given: a parameter before a step, an input, a target) that the key
+    # asks for and the sheet does not hold at all, as when one was written with --given and one without
+    given_left_out: bool = False
 
     @property
     def score(self) -> float:
@@ -68,7 +70,7 @@ class CheckResult:
 
     def given_note(self) -> str | None:
         """Why given numbers are missing, when some are: a key and a sheet written one with --given, one without."""
-        count = sum(v.verdict == "missing" and v.is_given for v in self.verdicts)
+        count = sum(v.given_left_out for v in self.verdicts)
         if not count:
             return None
         return (
@@ -114,8 +116,8 @@ def check_answers(
             verdict = "correct"
         else:
             verdict = "wrong"
-        is_given = table[asked.name].is_given
-        verdicts.append(Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, is_given))
+        left_out = key is not None and asked.name not in given and table[asked.name].is_given
+        verdicts.append(Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out))
     return CheckResult(answers.source, config, sha256, tuple(verdicts))
 
 

@@ -344,3 +344,8 @@ def test_a_key_with_given_numbers_against_a_sheet_without_them_says_why_they_are
     assert f"{given} of the missing answers are given numbers" in grader["output"]
     same = invoke("check", str(sheet), "--key", str(sheet))  # both without --given: nothing missing, no note
     assert same.exit_code == 0 and "given numbers" not in same.stdout
+    blank = tmp_path / "blank.yaml"  # the given numbers are on the sheet, left blank: missing, but no note
+    assert invoke("answers", "xor", "--step", "1", "--given", "--blank", "-o", str(blank)).exit_code == 0
+    for args in ([str(blank)], [str(blank), "--key", str(key)]):
+        unanswered = invoke("check", *args)
+        assert unanswered.exit_code == 1 and "given numbers" not in unanswered.stdout
