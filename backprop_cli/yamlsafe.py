@@ -124,20 +124,22 @@ class Document:
         )
 
 
-def _read_at_most(stream: BinaryIO, most: int, first: int) -> bytes:
-    """Up to ``most`` bytes of ``stream``: ``first`` (stat's size + 1) at once, then 1 MiB at a time, as a
-    pipe or device may hold more than stat says. Asking for ``most`` at once would allocate all of it."""
-    chunks: list[bytes] = []
-    total = 0
-    want = first
-    while total < most:
-        chunk = stream.read(min(want, most - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        want = MIB
-    return b"".join(chunks)
+def _read_at_most(stream: BinaryIO, most: int, first: int) -> bytes | bytearray:
+    """Up to ``most`` bytes of ``stream``, asking first for ``first`` (stat's size + 1), then 1 MiB at a time.
+
+    A regular file comes in one read of its own size. A pipe, a device or a file that grew since stat
+    goes on in chunks gathered in one bytearray, so memory stays near what was read: asking for
+    ``most`` at once would allocate the whole limit, and joining chunks would hold them twice.
+    """
+    want = min(first, most)
+    head = stream.read(want)
+    if len(head) < want:  # a buffered read comes back short only at the end of the stream
+        return head
+    gathered = bytearray(head)
+    del head
+    while len(gathered) < most and (chunk := stream.read(min(MIB, most - len(gathered)))):
+        gathered += chunk
+    return gathered
 
 
 def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:

@@ -424,6 +424,23 @@ def test_an_endless_device_is_refused_after_the_limit(tmp_path: Path, baseline_r
     assert rss < baseline_rss + 16, f"{rss:.0f} MiB vs {baseline_rss:.0f} MiB ({seconds:.2f} s)"
 
 
+def test_an_endless_device_as_the_data_file_is_refused_near_the_limits_memory(
+    tmp_path: Path, baseline_rss: float
+) -> None:
+    (tmp_path / "rows.csv").symlink_to("/dev/zero")
+    (tmp_path / "net.yaml").write_text(
+        "network:\n  inputs: 1\n  layers:\n    - {units: 1, activation: identity, weights: [[1.0]], biases: [0.0]}\n"
+        "loss: mse\noptimizer: sgd\ndata: rows.csv\n",
+        encoding="utf-8",
+    )
+    code, stderr, seconds, rss = run_cli("validate", "net.yaml", cwd=tmp_path)
+    assert (
+        code == ExitCode.BAD_INPUT and stderr == "rows.csv: file is too large; expected a CSV file of at most 64 MiB\n"
+    )
+    # what was read (the 64 MiB limit) is held once: gathering chunks and joining them held it twice
+    assert rss < baseline_rss + 64 + 16, f"{rss:.0f} MiB vs {baseline_rss:.0f} MiB ({seconds:.2f} s)"
+
+
 # regression (found by the fuzz test): `inputs: 100000000` built 10^8 names and took 17 GB; a layer of
 # 10^8 units drew its weights before anything else was checked
 @pytest.mark.parametrize(
