@@ -97,6 +97,7 @@ class TrainResult:
     biases: tuple[Array | None, ...]
     first_step: tuple[LayerStats, ...]  # diagnostics of step 1
     mean: tuple[LayerStats, ...]  # diagnostics averaged over every step
+    each_pass: bool = False  # the loss on all data evaluated after every pass (else before and after only)
 
     @property
     def before(self) -> EpochPoint:
@@ -295,7 +296,11 @@ class Trainer:
         return value, stats
 
     def _weight_norm(self, index: int) -> float:
-        """‖W‖ of layer ``index``'s current weights: kept from the step that made them, else computed."""
+        """‖W‖ of layer ``index``'s current weights: kept from the step that made them, else computed.
+
+        Kept by the array's identity: the optimizers return a new array each step and nothing changes
+        one in place between steps (gradcheck nudges entries of ``weights`` but puts each back exactly).
+        """
         kept, weights = self._weight_norms[index], self.weights[index]
         return kept[1] if kept is not None and kept[0] is weights else norm_of(weights)
 
@@ -337,6 +342,7 @@ class Trainer:
             biases=tuple(self.biases),
             first_step=tuple(first),
             mean=tuple(_run_mean(epochs)),
+            each_pass=self.each_pass,
         )
 
 
@@ -366,11 +372,12 @@ def _run_mean(epochs: list[tuple[tuple[LayerStats, ...], int]]) -> list[LayerSta
 
 
 def _finite(values: Array, *, step: int, layer: str, quantity: str) -> float:
-    """``values``' norm √(Σ v²), raising engine._check's located NumericalFault if any value is not finite.
+    """The norm √(Σ v²) of float ``values``, raising engine._check's located NumericalFault if one is not finite.
 
     One dot product serves as the test: it is finite when every value is, and it doubles as the
-    diagnostics' norm. A square sum past float64's range (values beyond about 1e154) is the only
-    false alarm; _check then looks value by value, finds them finite, and the norm is ∞.
+    diagnostics' norm. A square sum past float64's range (a value from about 1e154 up, or many a little
+    smaller) is the only false alarm; _check then looks value by value, finds them finite, and the
+    norm is ∞, as diagnostics.norm_of gives it.
     """
     norm = norm_of(values)
     if not math.isfinite(norm):

@@ -145,6 +145,21 @@ def test_the_chart_shows_mean_batch_losses_or_with_eval_each_pass_the_loss_on_al
     evaluated = " ".join(invoke("train", "iris", "--epochs", "3", "--eval-each-pass", "--width", "100").output.split())
     assert "Loss on all data rows, before training (0) and after each pass" in evaluated
     assert "0 3 epoch" in evaluated
+    assert lean["version"] == every["version"] == 2  # 2: the loss on all data may be null
+
+
+def test_a_last_pass_cut_short_is_left_out_of_the_mean_batch_loss_chart() -> None:
+    def text(*args: str) -> str:
+        result = invoke("train", "iris", *args, "--no-parameters", "--width", "100")
+        assert result.exit_code == 0, result.stderr
+        return " ".join(result.output.split())
+
+    cut = text("--steps", "12")  # 5 steps a pass: passes 1 and 2 whole, pass 3 two steps
+    assert "1 2 pass over the data pass 3 ran 2 steps of 5 and is left out of the chart" in cut
+    alone = text("--steps", "3")  # one pass, cut short: its mean is all there is, said so
+    assert "Mean batch loss of each pass" in alone and "1 pass over the data the one pass ran 3 steps of 5" in alone
+    whole = text("--epochs", "1")  # one whole pass: the mean batch loss chart all the same, no note
+    assert "Mean batch loss of each pass" in whole and "1 epoch final loss" in whole
 
 
 def test_the_finiteness_check_is_the_norm_and_locates_a_fault() -> None:
@@ -186,6 +201,8 @@ def test_column_chart_by_hand() -> None:
     assert lines[2].split() == ["0", "2", "epoch"]
     log = column_chart([100.0, 10.0, 1.0], height=2, width=10)
     assert log[-1].endswith("; vertical axis: log scale")
+    one = column_chart([2.5], height=2, first=1)
+    assert one[-1].split() == ["1", "epoch"]  # one point: one label, not "1 1"
     many = column_chart([float(v) for v in range(1, 201)], width=50)
     assert len(many[0]) == len("200 ┤") + 50 and many[-1].split()[:2] == ["0", "199"]
 

@@ -60,7 +60,7 @@ def answers(
         ("--sample", only_samples),
     )
     flags = [flag for flag, chosen in filters if chosen]
-    where = "/".join(flags) or "--only"  # the options the error is about, as given
+    where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
     if not values:
         raise ConfigError("no name matches the filters; expected at least one (see `backprop names`)", path=where)
     if not given and all(v.is_given for v in values):

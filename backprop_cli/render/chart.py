@@ -48,6 +48,6 @@ def column_chart(
         label = top if row == height else bottom if row == 1 else ""
         lines.append(f"{label.rjust(pad)} ┤{cells}")
     left, right = str(first), str(first + picked[-1])
-    axis = left + right.rjust(max(columns - len(left), len(right) + 1))
+    axis = left + right.rjust(max(columns - len(left), len(right) + 1)) if n > 1 else left
     lines.append(f"{' ' * pad}  {axis} {x_label}" + ("; vertical axis: log scale" if log else ""))
     return lines

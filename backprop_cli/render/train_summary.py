@@ -26,7 +26,7 @@ from backprop_cli.trace import param_name
 from backprop_cli.train import Accuracy, TensorChange, TrainResult
 
 FORMAT = "backprop-train"
-VERSION = 1
+VERSION = 2  # 2: history's loss and accuracy on all data are null where not evaluated (see --eval-each-pass)
 
 
 def _plural(n: int, noun: str) -> str:
@@ -116,15 +116,33 @@ def summary(
 
 
 def _loss_chart(result: TrainResult, x_label: str) -> RenderableType:
-    """The loss per pass: on all data rows where every pass was evaluated, else each pass's mean batch loss."""
-    all_data = [p.loss for p in result.history]
-    if all(loss is not None for loss in all_data):
-        title, values, first = "Loss on all data rows, before training (0) and after each pass", all_data, 0
+    """The loss per pass: on all data rows with --eval-each-pass, else each pass's mean batch loss.
+
+    A last pass cut short by ``steps`` is left out of the mean-batch-loss chart when full passes
+    precede it: its mean covers only its few batches, and next to the full passes' means it would
+    draw a rise or fall that the loss on all data does not make.
+    """
+    history = result.history
+    note = ""
+    if result.each_pass:
+        title, first = "Loss on all data rows, before training (0) and after each pass", 0
+        values = [p.loss for p in history if p.loss is not None]  # every point is evaluated
     else:
-        title = "Mean batch loss of each pass (each batch's loss before its update)"
-        values, first = [p.batch_loss for p in result.history[1:]], 1
-    chart = column_chart([v for v in values if v is not None], fmt=NumberFormat(3), first=first, x_label=x_label)
-    return Group(Text("\n" + title, style="bold"), Text("\n".join(chart)))
+        title, first = "Mean batch loss of each pass (each batch's loss before its update)", 1
+        unit = "epoch" if result.spec.training.epochs is not None else "pass"
+        points, last = history[1:], history[-1]
+        ran = last.step - history[-2].step
+        if ran < result.steps_per_epoch:
+            cut = f"{_plural(ran, 'step')} of {result.steps_per_epoch}"
+            if len(points) > 1:
+                points = points[:-1]
+                note = f"{unit} {last.epoch} ran {cut} and is left out of the chart: its mean covers fewer batches"
+            else:
+                note = f"the one {unit} ran {cut}"
+        values = [p.batch_loss for p in points if p.batch_loss is not None]
+    chart = column_chart(values, fmt=NumberFormat(3), first=first, x_label=x_label)
+    lines = [*chart, note] if note else chart
+    return Group(Text("\n" + title, style="bold"), Text("\n".join(lines)))
 
 
 def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> RenderableType:
