@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -396,3 +397,21 @@ def test_a_file_name_that_looks_like_an_emoji_code_is_printed_as_written(tmp_pat
     result = invoke("train", "lr_just_right", "--steps", "1", "--save", str(target), "--width", "200")
     assert result.exit_code == 0 and target.exists()
     assert f"saved the trained network to {target}" in result.output and "😄" not in result.output
+
+
+def test_the_parameter_table_folds_long_names_at_a_narrow_width_instead_of_cutting_them(tmp_path: Path) -> None:
+    config = tmp_path / "net.yaml"
+    config.write_text(
+        "network:\n  inputs: 1\n  layers:\n    - {name: a_rather_long_layer_name_here, units: 1, activation: identity,"
+        " weights: [[0.123456789]], biases: [0.5], frozen: [weights]}\n"
+        "loss: mse\noptimizer: sgd\ndata: [{x: [1.23456789], y: [2]}]\n",
+        encoding="utf-8",
+    )
+    narrow = invoke("train", str(config), "--width", "40", "--no-color")
+    assert narrow.exit_code == 0, narrow.stderr
+    table = narrow.output.split("Trained parameters", 1)[1]
+    assert "…" not in table
+    words = [w for w in table.split() if not re.fullmatch(r"[-\d.e]+", w)]  # the name column, folded
+    assert "a_rather_long_layer_name_here.w1_1(frozen)a_rather_long_layer_name_here.b1" in "".join(words)
+    wide = invoke("train", str(config), "--width", "120", "--no-color").output
+    assert "a_rather_long_layer_name_here.w1_1 (frozen)" in wide  # whole, on one line, where it fits

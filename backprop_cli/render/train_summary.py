@@ -152,23 +152,29 @@ def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEF
     total = sum(t.size for t in tensors)
     if max_rows and total > max_rows:
         return _tensor_table(tensors, total, fmt)
-    table = Table(
-        title=Text("Trained parameters", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False
-    )
-    for name, justify in (("name", "left"), ("before", "right"), ("after", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    rows: list[tuple[str, str, str]] = []
     for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True):
         mark = " (frozen)" if "weights" in layer.frozen else ""
         for j in range(w.shape[0]):
             for i in range(w.shape[1]):
                 name = param_name(layer.name, "weights", (j, i)) + mark
-                table.add_row(Text(name, style="cyan"), Text(fmt(layer.weights[j, i])), Text(fmt(w[j, i])))
+                rows.append((name, fmt(layer.weights[j, i]), fmt(w[j, i])))
         if b is not None and layer.biases is not None:
             mark = " (frozen)" if "biases" in layer.frozen else ""
             for j in range(b.shape[0]):
-                name = param_name(layer.name, "biases", (j,)) + mark
-                table.add_row(Text(name, style="cyan"), Text(fmt(layer.biases[j])), Text(fmt(b[j])))
-    return table
+                rows.append((param_name(layer.name, "biases", (j,)) + mark, fmt(layer.biases[j]), fmt(b[j])))
+
+    def build(whole: bool) -> Table:
+        table = Table(
+            title=Text("Trained parameters", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False
+        )
+        for column, justify in (("name", "left"), ("before", "right"), ("after", "right")):
+            table.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
+        for name, before, after in rows:
+            table.add_row(Text(name, style="cyan"), Text(before), Text(after))
+        return table
+
+    return Fitting(build)
 
 
 def _tensor_table(tensors: Sequence[TensorChange], total: int, fmt: NumberFormat) -> Fitting:
