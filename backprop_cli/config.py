@@ -232,9 +232,8 @@ def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
 def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
     raw = doc.value.get("data")
     columns = None
-    if isinstance(raw, str) and raw.strip() and override is None:  # data: rows.csv, short for {file: rows.csv}
-        path = base_dir / raw
-        return load_data_file(path, str(path), expect)
+    if isinstance(raw, str) and raw.strip():  # data: rows.csv, short for {file: rows.csv}
+        raw = {"file": raw}
     if isinstance(raw, dict):
         m: DataFileModel = validate("DataFileModel", raw, doc, ("data",))
         if m.label is not None and m.targets is not None:
