@@ -283,6 +283,8 @@ class Engine:
                         result.formulas,
                         result.prior,
                         result.scalars,
+                        result.rule,
+                        result.rules,
                     )
                 )
                 if kind == "weights":

@@ -1,24 +1,18 @@
 """How one number of the trace was derived: its formula, the numbers put in, and each factor's own derivation.
 
-A factor is every name the row's formula mentions, resolved the way the trace reads: within the same step,
-and within the same sample where the row belongs to one (``x1`` in a per-sample row is that sample's input,
-``h.dL_dw1_1`` in an update row is the batch-reduced gradient). Inputs, targets and parameters are the
-leaves; a parameter after the first step names the value it was updated to in the step before.
+A factor is every quantity the number's formula is written with (``Quantity.factors``: qualified
+names, so ``x1`` in a per-sample row is that sample's input and ``h.dL_dw1_1`` in an update row the
+batch-reduced gradient). Inputs, targets and parameters are the leaves; a parameter after the first
+step names the value it was updated to in the step before.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from backprop_cli.trace import qualify
 from backprop_cli.values import NamedValue
 
-# a name as formulas write it: optional qualifiers, then an identifier with dotted parts (h.w1_2.m_hat)
-_TOKEN = re.compile(r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
-_PREVIOUS = re.compile(r"\S+ \(previous step\)")  # optimizer state carried in from before the run: a leaf
-_STEP = re.compile(r"^step(\d+)/")
 MAX_LINES = 400  # a derivation longer than this stops with a note: ask for a smaller --depth
 
 
@@ -48,44 +42,22 @@ class Derivation:
         return " = ".join(parts) + tail
 
 
-def resolve(token: str, value: NamedValue, table: Mapping[str, NamedValue]) -> str | None:
-    """The qualified name a formula token means in ``value``'s row: same sample first, then same step."""
-    candidates = [token] if token.startswith("step") else []
-    if not token.startswith("step"):
-        step = value.step if value.multi_step else None
-        if value.sample is not None and not token.startswith("sample"):
-            candidates.append(qualify(token, step=step, sample=value.sample))
-        candidates.append(qualify(token, step=step))
-    return next((c for c in candidates if c in table), None)
-
-
-def tokens(formula: str) -> list[str]:
-    """The name-like words of a formula, leaving out state carried in from before the run."""
-    return _TOKEN.findall(_PREVIOUS.sub("", formula))
-
-
 def factor_names(value: NamedValue, table: Mapping[str, NamedValue]) -> list[str]:
-    """The qualified names of the factors that ``value``'s formula mentions, in the order written."""
-    found: list[str] = []
-    for token in tokens(value.formula):
-        name = resolve(token, value, table)
-        if name is not None and name != value.name and name not in found:
-            found.append(name)
-    return found
+    """The qualified names of the factors ``value``'s formula is written with, in the order written
+    (only those of the steps in ``table``: a parameter's origin outside it ends the walk)."""
+    return [name for name in value.quantity.factors if name in table and name != value.name]
 
 
 def _leaf(value: NamedValue, table: Mapping[str, NamedValue]) -> tuple[str, str] | None:
     """(kind, note) for an input, target or parameter; None for a computed number."""
+    q = value.quantity
     if value.phase == "parameters":
-        match = _STEP.match(value.name)
-        if match and int(match.group(1)) > 1:
-            before = f"step{int(match.group(1)) - 1}/{_STEP.sub('', value.name)}.new"
-            if before in table:
-                return "parameter", f"updated in step {int(match.group(1)) - 1}: {before}"
+        if q.origin is not None and q.origin in table:
+            return "parameter", f"updated in step {q.step - 1}: {q.origin}"
         return "parameter", value.formula  # "frozen" or ""
-    if value.formula.startswith("target, "):
+    if q.is_given and value.formula.startswith("target, "):
         return "target", value.formula.removeprefix("target, ")
-    if value.formula.startswith("data row "):
+    if q.is_given and value.formula.startswith("data row "):
         return "input", value.formula
     return None
 

@@ -7,12 +7,18 @@ arithmetic that was done. All functions work on float64 arrays shaped (batch, un
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from backprop_cli.spec import Array
+
+Scalar = float | Fraction
+#: A formula's rule over its named fields (``{"z": …, "s": …}``): the trace's quantities recompute with it.
+NamedRule = Callable[[Mapping[str, Scalar]], Scalar]
 
 # ---------------------------------------------------------------- activations
 
@@ -106,11 +112,23 @@ class Activation:
     derivative_template: str
     latex: str
     derivative_latex: str
+    rule: NamedRule  # the template's value from {z} (and {s}), one number
+    derivative_rule: NamedRule  # the derivative template's value from {z}, {a} (and {s})
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "identity": Activation("identity", _identity, _identity_d, "{z}", "1", "a = z", "1"),
-    "relu": Activation("relu", _relu, _relu_d, "max(0, {z})", "1 if {z} > 0 else 0", r"a = \max(0, z)", r"[z > 0]"),
+    "identity": Activation("identity", _identity, _identity_d, "{z}", "1", "a = z", "1", lambda v: v["z"], lambda v: 1),
+    "relu": Activation(
+        "relu",
+        _relu,
+        _relu_d,
+        "max(0, {z})",
+        "1 if {z} > 0 else 0",
+        r"a = \max(0, z)",
+        r"[z > 0]",
+        lambda v: v["z"] if v["z"] > 0 else v["z"] * 0,
+        lambda v: 1 if v["z"] > 0 else 0,
+    ),
     "leaky_relu": Activation(
         "leaky_relu",
         _leaky,
@@ -119,6 +137,8 @@ ACTIVATIONS: dict[str, Activation] = {
         "1 if {z} > 0 else {s}",
         r"a = \begin{cases} z & z > 0 \\ s z & z \le 0 \end{cases}",
         r"\begin{cases} 1 & z > 0 \\ s & z \le 0 \end{cases}",
+        lambda v: v["z"] if v["z"] > 0 else v["s"] * v["z"],
+        lambda v: 1 if v["z"] > 0 else v["s"],
     ),
     "sigmoid": Activation(
         "sigmoid",
@@ -128,8 +148,20 @@ ACTIVATIONS: dict[str, Activation] = {
         "{a}·(1 − {a})",
         r"a = \sigma(z) = \frac{1}{1 + e^{-z}}",
         r"a(1 - a)",
+        lambda v: _sigmoid_scalar(float(v["z"])),
+        lambda v: v["a"] * (1 - v["a"]),
     ),
-    "tanh": Activation("tanh", _tanh, _tanh_d, "tanh({z})", "1 − {a}²", r"a = \tanh z", r"1 - a^2"),
+    "tanh": Activation(
+        "tanh",
+        _tanh,
+        _tanh_d,
+        "tanh({z})",
+        "1 − {a}²",
+        r"a = \tanh z",
+        r"1 - a^2",
+        lambda v: math.tanh(float(v["z"])),
+        lambda v: 1 - v["a"] * v["a"],
+    ),
     # softmax couples the units: the engine uses softmax_jacobian; these templates describe one unit.
     "softmax": Activation(
         "softmax",
@@ -139,8 +171,15 @@ ACTIVATIONS: dict[str, Activation] = {
         "{a}·(1 − {a})",
         r"a_k = \frac{e^{z_k}}{\sum_j e^{z_j}}",
         r"a_k(\delta_{kj} - a_j)",
+        lambda v: 1,  # not used: a softmax unit's value is written from every z (nn/blocks.py)
+        lambda v: v["a"] * (1 - v["a"]),
     ),
 }
+
+
+def _sigmoid_scalar(z: float) -> float:
+    e = math.exp(-abs(z))
+    return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
 
 
 # ---------------------------------------------------------------- losses
@@ -174,6 +213,9 @@ class Loss:
     # a shown, ``grad_logit_template`` writes it from z (bce: 1/a = 1 + e^(−z), 1/(1 − a) = 1 + e^z).
     grad_zero: Callable[[float], bool] | None = None
     grad_logit_template: str = ""
+    # each template's value from its fields ({a}, {y}, {z}, {K}, the logits {z_0} …): "term", "grad",
+    # and where the loss has them "logit", "grad_logit" and "combined"
+    rules: Mapping[str, NamedRule] = field(default_factory=dict)
 
 
 def _k(a: Array) -> float:
@@ -205,6 +247,34 @@ def _ce_grad(a: Array, y: Array, z: Array) -> Array:
     return g
 
 
+def _xlogy(x: Scalar, y: Scalar) -> float:
+    """x·log y, with 0·log 0 = 0 (the textbook convention for a target of 0 or 1)."""
+    return 0.0 if x == 0 else float(x) * math.log(float(y)) if y > 0 else -math.inf * float(x)
+
+
+def _logits(v: Mapping[str, Scalar]) -> list[float]:
+    return [float(v[f"z_{j}"]) for j in range(len(v)) if f"z_{j}" in v]
+
+
+def _log_sum_exp(zs: list[float]) -> float:
+    top = max(zs)
+    return top + math.log(sum(math.exp(z - top) for z in zs))
+
+
+def _sign(x: Scalar) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _abs(x: Scalar) -> Scalar:
+    return -x if x < 0 else x
+
+
+def _safe_div(num: float, den: float) -> float:
+    if den == 0:
+        return math.nan if num == 0 else math.copysign(math.inf, num)
+    return num / den
+
+
 LOSSES: dict[str, Loss] = {
     "sse": Loss(
         "sse",
@@ -214,6 +284,7 @@ LOSSES: dict[str, Loss] = {
         r"L = \sum_k (a_k - y_k)^2",
         "({a} − {y})²",
         "2·({a} − {y})",
+        rules={"term": lambda v: (v["a"] - v["y"]) ** 2, "grad": lambda v: 2 * (v["a"] - v["y"])},
     ),
     "half_sse": Loss(
         "half_sse",
@@ -223,6 +294,7 @@ LOSSES: dict[str, Loss] = {
         r"L = \frac{1}{2}\sum_k (a_k - y_k)^2",
         "½·({a} − {y})²",
         "{a} − {y}",
+        rules={"term": lambda v: (v["a"] - v["y"]) ** 2 / 2, "grad": lambda v: v["a"] - v["y"]},
     ),
     "mse": Loss(
         "mse",
@@ -232,6 +304,7 @@ LOSSES: dict[str, Loss] = {
         r"L = \frac{1}{K}\sum_k (a_k - y_k)^2",
         "({a} − {y})² / {K}",
         "2·({a} − {y}) / {K}",
+        rules={"term": lambda v: (v["a"] - v["y"]) ** 2 / v["K"], "grad": lambda v: 2 * (v["a"] - v["y"]) / v["K"]},
     ),
     "mae": Loss(
         # PyTorch's choice at the kink: sign(0) = 0.
@@ -242,6 +315,7 @@ LOSSES: dict[str, Loss] = {
         r"L = \frac{1}{K}\sum_k |a_k - y_k|",
         "|{a} − {y}| / {K}",
         "sign({a} − {y}) / {K}",
+        rules={"term": lambda v: _abs(v["a"] - v["y"]) / v["K"], "grad": lambda v: _sign(v["a"] - v["y"]) / v["K"]},
     ),
     "bce": Loss(
         "bce",
@@ -258,6 +332,22 @@ LOSSES: dict[str, Loss] = {
         logit_template="(max({z}, 0) − {z}·{y} + log(1 + e^(−|{z}|))) / {K}",
         grad_zero=lambda a: a <= 0.0 or a >= 1.0,
         grad_logit_template="−({y}·(1 + e^(−{z})) − (1 − {y})·(1 + e^{z})) / {K}",
+        rules={
+            "term": lambda v: -(_xlogy(v["y"], v["a"]) + _xlogy(1 - v["y"], 1 - v["a"])) / v["K"],
+            "grad": lambda v: (
+                -(_safe_div(float(v["y"]), float(v["a"])) - _safe_div(1 - float(v["y"]), 1 - float(v["a"])))
+                / float(v["K"])
+            ),
+            "logit": lambda v: (
+                (max(float(v["z"]), 0.0) - float(v["z"]) * float(v["y"]) + math.log1p(math.exp(-abs(float(v["z"])))))
+                / float(v["K"])
+            ),
+            "grad_logit": lambda v: (
+                -(float(v["y"]) * (1 + math.exp(-float(v["z"]))) - (1 - float(v["y"])) * (1 + math.exp(float(v["z"]))))
+                / float(v["K"])
+            ),
+            "combined": lambda v: (v["a"] - v["y"]) / v["K"],
+        },
     ),
     "cross_entropy": Loss(
         "cross_entropy",
@@ -273,5 +363,11 @@ LOSSES: dict[str, Loss] = {
         combined_template="{a}·{sum_y} − {y}",
         log_zero=lambda a, y: a <= 0.0 and y != 0.0,
         logit_template="−{y}·({z} − log({sum_exp}))",
+        rules={
+            "term": lambda v: -_xlogy(v["y"], v["a"]),
+            "grad": lambda v: 0.0 if v["y"] == 0 else _safe_div(-float(v["y"]), float(v["a"])),
+            "logit": lambda v: -float(v["y"]) * (float(v["z"]) - _log_sum_exp(_logits(v))),
+            "combined": lambda v: v["a"] * v["sum_y"] - v["y"],
+        },
     ),
 }

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.ops import NamedRule, Scalar
 from backprop_cli.spec import Array, OptimizerSpec
 
 OptionValue = float | bool | tuple[float, ...]
@@ -40,6 +41,9 @@ class ParamStep:
     formulas: Mapping[str, str] = field(default_factory=dict)
     prior: Mapping[str, Array] = field(default_factory=dict)
     scalars: Mapping[str, float] = field(default_factory=dict)
+    # the same formulas as rules over their named fields (one number each), for recomputing the trace
+    rule: NamedRule | None = None
+    rules: Mapping[str, NamedRule] = field(default_factory=dict)
 
 
 class Optimizer(Protocol):
@@ -60,11 +64,14 @@ class Optimizer(Protocol):
         ...
 
 
-def _with_decay(grad: Array, param: Array, weight_decay: float) -> tuple[Array, str, dict[str, Array], dict[str, str]]:
+def _with_decay(
+    grad: Array, param: Array, weight_decay: float, rules: dict[str, NamedRule]
+) -> tuple[Array, str, dict[str, Array], dict[str, str]]:
     """L2 weight decay folded into the gradient, as torch.optim does: g = ∇ + λ·p (skipped when λ = 0)."""
     if weight_decay == 0:
         return grad, "{grad}", {}, {}
     g: Array = grad + weight_decay * param
+    rules["g"] = lambda v: v["grad"] + v["weight_decay"] * v["old"]
     return g, "{g}", {"g": g}, {"g": "{grad} + {weight_decay} × {old}"}
 
 
@@ -106,7 +113,9 @@ class SGD:
         return ("nesterov",) if self.nesterov else ()
 
     def step(self, key: str, param: Array, grad: Array) -> ParamStep:
-        g, gname, state, formulas = _with_decay(grad, param, self.weight_decay)
+        rules: dict[str, NamedRule] = {}
+        g, gname, state, formulas = _with_decay(grad, param, self.weight_decay, rules)
+        gk = gname.strip("{}")
         prior: dict[str, Array] = {}
         direction, dname = g, gname
         if self.momentum != 0:
@@ -114,21 +123,33 @@ class SGD:
             if previous is None:  # torch starts the buffer as a copy of the gradient
                 buf: Array = g.copy()
                 formulas["buf"] = gname
+                rules["buf"] = lambda v: v[gk]
             else:
                 buf = self.momentum * previous + (1 - self.dampening) * g
                 prior["buf_prev"] = previous
                 formulas["buf"] = f"{{momentum}} × {{buf_prev}} + (1 − {{dampening}}) × {gname}"
+                rules["buf"] = lambda v: v["momentum"] * v["buf_prev"] + (1 - v["dampening"]) * v[gk]
             state["buf"] = buf
             self._buffers[key] = buf
             if self.nesterov:
                 direction = g + self.momentum * buf
                 state["nesterov"] = direction
                 formulas["nesterov"] = f"{gname} + {{momentum}} × {{buf}}"
+                rules["nesterov"] = lambda v: v[gk] + v["momentum"] * v["buf"]
                 dname = "{nesterov}"
             else:
                 direction, dname = buf, "{buf}"
         new: Array = param - self.learning_rate * direction
-        return ParamStep(new, state, f"{{old}} − {{lr}} × {dname}", formulas, prior)
+        dk = dname.strip("{}")
+        return ParamStep(
+            new,
+            state,
+            f"{{old}} − {{lr}} × {dname}",
+            formulas,
+            prior,
+            rule=lambda v: v["old"] - v["lr"] * v[dk],
+            rules=rules,
+        )
 
 
 class Adam:
@@ -175,18 +196,21 @@ class Adam:
         t = self._t.get(key, 0) + 1
         self._t[key] = t
         base, bname = param, "{old}"
+        rules: dict[str, NamedRule] = {}
         if self.decoupled:
             g, gname, state, formulas = grad, "{grad}", {}, {}
             if self.weight_decay != 0:
                 base = param * (1 - self.learning_rate * self.weight_decay)
                 state["decayed"] = base
                 formulas["decayed"] = "{old} × (1 − {lr} × {weight_decay})"
+                rules["decayed"] = lambda v: v["old"] * (1 - v["lr"] * v["weight_decay"])
                 bname = "{decayed}"
         else:
-            g, gname, state, formulas = _with_decay(grad, param, self.weight_decay)
+            g, gname, state, formulas = _with_decay(grad, param, self.weight_decay, rules)
+        gk = gname.strip("{}")
         prior: dict[str, Array] = {}
-        m = _average(self._m, key, self.beta1, g, "m", "beta1", gname, state, formulas, prior)
-        v = _average(self._v, key, self.beta2, g * g, "v", "beta2", f"{gname}²", state, formulas, prior)
+        m = _average(self._m, key, self.beta1, g, "m", "beta1", gname, state, formulas, prior, rules)
+        v = _average(self._v, key, self.beta2, g * g, "v", "beta2", f"{gname}²", state, formulas, prior, rules, gk)
         vname = "{v}"
         if self.amsgrad:
             previous = self._v_max.get(key)
@@ -195,8 +219,12 @@ class Adam:
                 prior["v_max_prev"] = previous
             state["v_max"] = v
             formulas["v_max"] = "max(0, {v})" if previous is None else "max({v_max_prev}, {v})"
+            rules["v_max"] = (
+                (lambda q: max(0, q["v"])) if previous is None else (lambda q: max(q["v_max_prev"], q["v"]))
+            )
             self._v_max[key] = v
             vname = "{v_max}"
+        vk = vname.strip("{}")
         m_hat: Array = m / (1 - self.beta1**t)
         v_hat: Array = v / (1 - self.beta2**t)
         step: Array = self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
@@ -206,8 +234,16 @@ class Adam:
             "v_hat": vname + " / (1 − {beta2}^{t})",
             "step": "{lr} × {m_hat} / (√{v_hat} + {eps})",
         }
+        rules |= {
+            "m_hat": lambda q: q["m"] / (1 - q["beta1"] ** q["t"]),
+            "v_hat": lambda q: q[vk] / (1 - q["beta2"] ** q["t"]),
+            "step": lambda q: q["lr"] * q["m_hat"] / (math.sqrt(q["v_hat"]) + q["eps"]),
+        }
         new: Array = base - step
-        return ParamStep(new, state, f"{bname} − {{step}}", formulas, prior, {"t": float(t)})
+        bk = bname.strip("{}")
+        return ParamStep(
+            new, state, f"{bname} − {{step}}", formulas, prior, {"t": float(t)}, lambda q: q[bk] - q["step"], rules
+        )
 
 
 class RMSprop:
@@ -250,16 +286,20 @@ class RMSprop:
         return ("centered",) if self.centered else ()
 
     def step(self, key: str, param: Array, grad: Array) -> ParamStep:
-        g, gname, state, formulas = _with_decay(grad, param, self.weight_decay)
+        rules: dict[str, NamedRule] = {}
+        g, gname, state, formulas = _with_decay(grad, param, self.weight_decay, rules)
+        gk = gname.strip("{}")
         prior: dict[str, Array] = {}
-        v = _average(self._v, key, self.alpha, g * g, "v", "alpha", f"{gname}²", state, formulas, prior)
+        v = _average(self._v, key, self.alpha, g * g, "v", "alpha", f"{gname}²", state, formulas, prior, rules, gk)
         if self.centered:
-            g_avg = _average(self._g_avg, key, self.alpha, g, "g_avg", "alpha", gname, state, formulas, prior)
+            g_avg = _average(self._g_avg, key, self.alpha, g, "g_avg", "alpha", gname, state, formulas, prior, rules)
             denom: Array = np.sqrt(v - g_avg * g_avg) + self.eps
             formulas["denom"] = "√({v} − {g_avg}²) + {eps}"
+            rules["denom"] = lambda q: math.sqrt(q["v"] - q["g_avg"] * q["g_avg"]) + q["eps"]
         else:
             denom = np.sqrt(v) + self.eps
             formulas["denom"] = "√{v} + {eps}"
+            rules["denom"] = lambda q: math.sqrt(q["v"]) + q["eps"]
         state["denom"] = denom
         if self.momentum > 0:
             previous = self._buffers.get(key)
@@ -269,15 +309,23 @@ class RMSprop:
                 prior["buf_prev"] = previous
             state["buf"] = buf
             formulas["buf"] = f"{{momentum}} × {'0' if previous is None else '{buf_prev}'} + {gname} / {{denom}}"
+            if previous is None:
+                rules["buf"] = lambda q: q["momentum"] * 0 + q[gk] / q["denom"]
+            else:
+                rules["buf"] = lambda q: q["momentum"] * q["buf_prev"] + q[gk] / q["denom"]
             self._buffers[key] = buf
             step: Array = self.learning_rate * buf
             formulas["step"] = "{lr} × {buf}"
+            rules["step"] = lambda q: q["lr"] * q["buf"]
         else:
             step = self.learning_rate * (g / denom)
             formulas["step"] = f"{{lr}} × {gname} / {{denom}}"
+            rules["step"] = lambda q: q["lr"] * (q[gk] / q["denom"])
         state["step"] = step
         new: Array = param - step
-        return ParamStep(new, state, "{old} − {step}", formulas, prior)
+        return ParamStep(
+            new, state, "{old} − {step}", formulas, prior, rule=lambda q: q["old"] - q["step"], rules=rules
+        )
 
 
 def _average(
@@ -291,8 +339,11 @@ def _average(
     state: dict[str, Array],
     formulas: dict[str, str],
     prior: dict[str, Array],
+    rules: dict[str, NamedRule],
+    squared: str | None = None,
 ) -> Array:
-    """An exponential moving average started at zero, as torch keeps them: s = β·s + (1 − β)·value."""
+    """An exponential moving average started at zero, as torch keeps them: s = β·s + (1 − β)·value.
+    ``squared``: the value is that field squared (v of g²), else the field ``value_name`` itself."""
     previous = store.get(key)
     earlier = np.zeros_like(value) if previous is None else previous
     out: Array = beta * earlier + (1 - beta) * value
@@ -300,6 +351,14 @@ def _average(
         prior[f"{name}_prev"] = previous
     carried = "0" if previous is None else f"{{{name}_prev}}"
     formulas[name] = f"{{{symbol}}} × {carried} + (1 − {{{symbol}}}) × {value_name}"
+    field_ = squared or value_name.strip("{}")
+    before = f"{name}_prev"
+
+    def rule(q: Mapping[str, Scalar]) -> Scalar:
+        x = q[field_] * q[field_] if squared else q[field_]
+        return q[symbol] * (q[before] if previous is not None else 0) + (1 - q[symbol]) * x
+
+    rules[name] = rule
     state[name] = out
     store[key] = out
     return out

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backprop_cli.spec import Array
+
+if TYPE_CHECKING:
+    from backprop_cli.ops import NamedRule
 
 # ---------------------------------------------------------------- names
 
@@ -158,6 +161,8 @@ class ParamUpdate:
     formulas: Mapping[str, str] = field(default_factory=dict)  # template per state entry (optim.ParamStep)
     prior: Mapping[str, Array] = field(default_factory=dict)  # state carried in from the step before, "m_prev"
     scalars: Mapping[str, float] = field(default_factory=dict)  # per-tensor scalars, e.g. Adam's step count t
+    rule: NamedRule | None = None  # the new value's formula as a rule (optim.ParamStep)
+    rules: Mapping[str, NamedRule] = field(default_factory=dict)  # each state entry's rule
 
     def state_names(self, *, step: int | None = None) -> dict[str, float]:
         """Every optimizer state scalar by its qualified name (``step2/h.w1_2.m_hat``)."""

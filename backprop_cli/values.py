@@ -1,9 +1,9 @@
 """Every named number of a run, with its exact value: the names contract in one place.
 
-The names and their order come from :mod:`backprop_cli.render.rows`, the layout every output format
-shares, so a name listed here is exactly a name shown in the trace. The value is read exactly: the
-sections are laid out a second time with :class:`ExactFormat`, whose text is the float's ``repr``
-(which round-trips), and zipped with the display layout row by row.
+The names, their order and their values are the trace's quantities (``nn/blocks.py``,
+``expr/blocks.py``), in the blocks the trace shows: a name listed here is exactly a name shown in the
+trace, and its value is the quantity's own, never read back from text. A :class:`NamedValue` is a
+quantity with its formula and value written at one precision, for listings and messages.
 """
 
 from __future__ import annotations
@@ -12,52 +12,64 @@ import fnmatch
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
+from backprop_cli.model.quantity import Block, Quantity, Scalar
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.trace import StepRecord
 
 _STEP = re.compile(r"step(\d+)/")
 
 
 @dataclass(frozen=True)
-class ExactFormat(NumberFormat):
-    """Writes a float as its ``repr``, so ``float(text)`` gives back the very value (data, not display)."""
-
-    def __call__(self, value: float | Fraction) -> str:
-        return repr(float(value))
-
-
-EXACT = ExactFormat()
-
-
-@dataclass(frozen=True)
 class NamedValue:
-    """One number of the trace: its stable name, exact value, where it sits and how it was computed."""
+    """One number of the trace: its quantity, and its formula and value as written at one precision."""
 
-    name: str  # fully qualified: ``step2/sample3/h.delta1``
-    value: float
-    step: int  # 1-based
-    phase: str  # one of rows.PHASES
-    layer: str | None
-    sample: int | None  # 0-based data row, for per-sample rows of a multi-sample batch
+    quantity: Quantity
     formula: str  # in short (unqualified) names, as the trace shows it
     written: str  # the formula with the numbers, in the display format
     shown: str  # the value in the display format
-    multi_step: bool  # the run has several steps, so names carry ``stepN/``
+
+    @property
+    def name(self) -> str:  # fully qualified: ``step2/sample3/h.delta1``
+        return self.quantity.name
+
+    @property
+    def value(self) -> float:
+        return float(self.quantity.value)
+
+    @property
+    def exact(self) -> Scalar:
+        return self.quantity.value
+
+    @property
+    def step(self) -> int:
+        return self.quantity.step
+
+    @property
+    def phase(self) -> str:
+        return self.quantity.phase
+
+    @property
+    def layer(self) -> str | None:
+        return self.quantity.layer
+
+    @property
+    def sample(self) -> int | None:  # 0-based data row, for per-sample rows of a multi-sample batch
+        return self.quantity.sample
+
+    @property
+    def multi_step(self) -> bool:
+        return self.quantity.multi_step
 
     @property
     def is_given(self) -> bool:
         """A number the exercise hands out rather than asks for: a parameter before its step, an input
         or a target from the data, an expression's given input. No arithmetic leads to it."""
-        if self.written:
-            return False
-        return (
-            self.phase == "parameters"
-            or self.formula == "given"
-            or self.formula.startswith(("data row ", "target, data row "))
-        )
+        return self.quantity.is_given
+
+
+def shown_value(q: Quantity, fmt: NumberFormat) -> NamedValue:
+    return NamedValue(q, q.formula(fmt), q.written(fmt), fmt(q.value))
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ class NameFilter:
     samples: frozenset[int] = frozenset()
     patterns: tuple[str, ...] = ()
 
-    def wants_section(self, section: Section) -> bool:
+    def wants_section(self, section: Block) -> bool:
         """The trace's own section filter (``backprop trace --step/--layer/--phase/--sample``)."""
         from backprop_cli.render.terminal import TraceFilter
 
@@ -83,7 +95,9 @@ class NameFilter:
 def named_values(
     records: Iterable[StepRecord], fmt: NumberFormat | None = None, only: NameFilter | None = None
 ) -> Iterator[NamedValue]:
-    """Every row of every step in trace order; a name shown twice (``loss`` in the summary) comes once."""
+    """Every quantity of every step in trace order; a name shown twice (``loss`` in the summary) comes once."""
+    from backprop_cli.nn.blocks import step_blocks
+
     display = fmt or NumberFormat()
     chosen = only or NameFilter()
     seen: set[str] = set()
@@ -93,45 +107,21 @@ def named_values(
             break  # the engine stops here too: later steps are never computed
         if chosen.steps and rec.step not in chosen.steps:
             continue
-        yield from section_values(
-            step_sections(rec, EXACT),
-            step_sections(rec, display),
-            chosen,
-            seen,
-            step=rec.step,
-            multi_step=rec.multi_step,
-        )
+        yield from block_values(step_blocks(rec, display), display, chosen, seen)
 
 
-def section_values(
-    exact_sections: Iterable[Section],
-    shown_sections: Iterable[Section],
-    chosen: NameFilter,
-    seen: set[str],
-    *,
-    step: int,
-    multi_step: bool,
+def block_values(
+    blocks: Iterable[Block], fmt: NumberFormat, chosen: NameFilter, seen: set[str]
 ) -> Iterator[NamedValue]:
-    """The named values of one step's sections, laid out twice (exactly and for display) and zipped row by row."""
-    for exact, shown in zip(exact_sections, shown_sections, strict=True):
-        if not chosen.wants_section(shown):
+    """The named values of some blocks, filtered, each name once."""
+    for block in blocks:
+        if not chosen.wants_section(block):
             continue
-        for exact_row, row in zip(exact.rows, shown.rows, strict=True):
-            if row.name in seen or not chosen.wants_name(row.name):
+        for q in block.quantities():
+            if q.name in seen or not chosen.wants_name(q.name):
                 continue
-            seen.add(row.name)
-            yield NamedValue(
-                name=row.name,
-                value=float(exact_row.value),
-                step=step,
-                phase=shown.phase,
-                layer=shown.layer,
-                sample=shown.sample,
-                formula=row.formula,
-                written=row.written,
-                shown=row.value,
-                multi_step=multi_step,
-            )
+            seen.add(q.name)
+            yield shown_value(q, fmt)
 
 
 def value_table(records: Iterable[StepRecord], fmt: NumberFormat | None = None) -> dict[str, NamedValue]:

@@ -2,19 +2,18 @@
 
 The same :class:`~backprop_cli.render.rows.Section` layout as a network step, so the terminal table,
 and any other format that reads sections, shows expression traces too. Nothing is computed here:
-formulas come from the op table, numbers from the records through one NumberFormat.
+the quantities come in blocks (``expr/blocks.py``), numbers through one NumberFormat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
+from backprop_cli.expr.blocks import expr_blocks
 from backprop_cli.expr.config import ExprSpec
-from backprop_cli.expr.engine import Edge, ExprTrace, Gradient, NodeBackward, NodeValue, grad_name
-from backprop_cli.expr.graph import Const, Node
-from backprop_cli.expr.ops import OPS
+from backprop_cli.expr.engine import ExprTrace
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.render.rows import Row, Section
+from backprop_cli.render.rows import Section, block_section
 
 NAME_PATTERNS: dict[str, str] = {
     "input": "{name} as given in values (or --set)",
@@ -29,7 +28,7 @@ NAME_PATTERNS: dict[str, str] = {
 
 def expr_sections(trace: ExprTrace, fmt: NumberFormat) -> Iterator[Section]:
     """Inputs, forward node by node, backward node by node (reverse order), then the result."""
-    return _Layout(trace, fmt).sections()
+    return (block_section(block, fmt) for block in expr_blocks(trace))
 
 
 def header_lines(spec: ExprSpec, trace: ExprTrace, fmt: NumberFormat) -> list[str]:
@@ -45,113 +44,3 @@ def header_lines(spec: ExprSpec, trace: ExprTrace, fmt: NumberFormat) -> list[st
         "dq_dx = ∂q/∂x; grad.x.via.q = grad.q × dq_dx, one term of grad.x"
     )
     return lines
-
-
-def _sum(parts: Sequence[str]) -> str:
-    return " + ".join(parts) if parts else "0"
-
-
-class _Layout:
-    def __init__(self, trace: ExprTrace, fmt: NumberFormat) -> None:
-        self.t = trace
-        self.f = fmt
-        self.value = {r.node.name: r.value for r in trace.forward}
-
-    def section(self, phase: str, title: str, rows: list[Row], note: str = "") -> Section:
-        return Section(1, phase, title, None, None, tuple(rows), note)
-
-    def sections(self) -> Iterator[Section]:
-        inputs = [r for r in self.t.forward if r.node.op == "input"]
-        if inputs:
-            yield self.section("forward", "Inputs", [Row(r.node.name, "given", "", self.f(r.value)) for r in inputs])
-        yield self.forward([r for r in self.t.forward if r.node.op != "input"])
-        for back in self.t.backward:
-            if back.gradient.name in self.t.graph.inputs:
-                continue  # inputs are summed up in the result
-            yield self.backward(back)
-        yield self.result()
-
-    def texts(self, r: NodeValue) -> tuple[list[str], list[str]]:
-        """Argument texts: in names (constants as written), and in numbers."""
-        names = [a if isinstance(a, str) else _literal(a) for a in r.node.args]
-        numbers = [self.f.operand(v) for v in r.arg_values]
-        return names, numbers
-
-    def forward(self, records: list[NodeValue]) -> Section:
-        rows = []
-        for r in records:
-            op = OPS[r.node.op]
-            names, numbers = self.texts(r)
-            rows.append(Row(r.node.name, op.text(names), op.text(numbers), self.f(r.value)))
-        unnamed = any(r.node.variable is None for r in records)
-        note = "t1, t2, … are unnamed subexpressions" if unnamed else ""
-        return self.section("forward", "Forward · node by node", rows, note)
-
-    def gradient_row(self, g: Gradient) -> Row:
-        name = grad_name(g.name)
-        if g.seed:
-            return Row(name, f"∂{g.name}/∂{g.name}", "", self.f(g.value))
-        formula = _sum([e.contribution_name for e in g.contributions])
-        written = _sum([self.f.operand(e.product) for e in g.contributions])
-        if len(g.contributions) == 1:
-            written = self.f(g.contributions[0].product)
-        return Row(name, formula, written, self.f(g.value))
-
-    def backward(self, back: NodeBackward) -> Section:
-        g = back.gradient
-        record = self.t.forward[self.t.graph.index[g.name]]
-        op = OPS[record.node.op]
-        names, numbers = self.texts(record)
-        rows = [self.gradient_row(g)]
-        for e in back.edges:
-            rows.append(
-                Row(
-                    e.local_name,
-                    op.local_text(e.position, names, g.name),
-                    op.local_text(e.position, numbers, self.f.operand(record.value)),
-                    self.f(e.local),
-                )
-            )
-            rows.append(self.contribution(e))
-        title = f"Backward · {g.name} = {op.text(names)}"
-        return self.section("backward", title, rows, _shared_note(g, record.node))
-
-    def contribution(self, e: Edge) -> Row:
-        return Row(
-            e.contribution_name,
-            f"{grad_name(e.node)} × {e.local_name}",
-            f"{self.f.operand(e.upstream)} × {self.f.operand(e.local)}",
-            self.f(e.product),
-        )
-
-    def result(self) -> Section:
-        graph = self.t.graph
-        found = {b.gradient.name: b.gradient for b in self.t.backward}
-        rows = [Row(graph.output, "output", "", self.f(self.t.value))]
-        notes = []
-        for name in graph.inputs:
-            if name in found:
-                rows.append(self.gradient_row(found[name]))
-                if len(found[name].contributions) > 1:
-                    notes.append(_shared_note(found[name], graph.node(name)))
-            else:
-                rows.append(
-                    Row(
-                        grad_name(name), f"{graph.output} does not depend on {name}", "", self.f(self.t.gradients[name])
-                    )
-                )
-        title = f"Result · {graph.output} and its gradients by the inputs"
-        return self.section("summary", title, rows, "; ".join(notes))
-
-
-def _literal(c: Const) -> str:
-    return f"({c.text})" if c.text.startswith("-") else c.text
-
-
-def _shared_note(g: Gradient, node: Node) -> str:
-    if len(g.contributions) > 1:
-        sources = ", ".join(dict.fromkeys(e.node for e in g.contributions))
-        return (
-            f"{g.name} is read {len(g.contributions)} times ({sources}): grad.{g.name} is the sum of the contributions"
-        )
-    return node.statement and f"from: {node.statement}"

@@ -15,6 +15,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.model.quantity import Block
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading
 from backprop_cli.render.numbers import NumberFormat
@@ -35,7 +36,7 @@ class TraceFilter:
     def wants_step(self, step: int) -> bool:
         return not self.steps or step in self.steps
 
-    def wants(self, section: Section) -> bool:
+    def wants(self, section: Section | Block) -> bool:
         if not self.wants_step(section.step):
             return False
         if self.phases and section.phase not in self.phases:
