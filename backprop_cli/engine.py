@@ -1,9 +1,17 @@
-"""Forward, backward and update on numpy arrays, producing trace records. Never prints.
+"""One engine, two modes: forward, loss, backward and update through the layer ops. Never prints.
 
 Semantics follow PyTorch (design notes): z = a_prev·Wᵀ + b, per-sample losses reduced over the batch
-by mean or sum, float64 throughout. Each sample's backward pass is computed for its own loss L_s and
-the batch gradient is the mean (or sum) of the per-sample gradients, which is exactly what autograd
-gives for the reduced loss, and lets the trace show each sample's chain rule on its own.
+by mean or sum, float64 throughout. The engine runs the network's layer ops (``nn/layers/``) in
+order and the optimizer on their parameters; what is inside a layer is the op's business.
+
+- **trace** (:meth:`Engine.step`, :meth:`Engine.run`): each sample's backward pass is computed for
+  its own loss L_s and kept, and the batch gradient is the mean (or sum) of the per-sample
+  gradients, which is exactly what autograd gives for the reduced loss and lets the trace show
+  each sample's chain rule on its own. Yields one :class:`StepRecord` per step.
+- **fast** (:meth:`Engine.fast_step`, used by ``train``, ``gradcheck`` and the diagnostics): the
+  same ops, the same loss, the same optimizer calls, without records: the gradients are reduced
+  over the batch in one matrix product (Σ_s δ_s·a_sᵀ = Δᵀ·A) and nothing is kept per sample.
+The two agree to rounding (tests/test_train.py holds them to 1e-12).
 """
 
 from __future__ import annotations
@@ -14,10 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.errors import ConfigError, NumericalFault
-from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
+from backprop_cli.nn.check import finite, locate
+from backprop_cli.nn.layers import build_layers
+from backprop_cli.nn.layers.dense import Dense, DenseCache
+from backprop_cli.ops import LOSSES
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
-from backprop_cli.spec import Array, LayerSpec, NetworkSpec, TrainingSpec
-from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord, param_name
+from backprop_cli.spec import Array, NetworkSpec, TrainingSpec
+from backprop_cli.trace import LayerBackward, LossRecord, ParamUpdate, StepRecord, param_name
 
 # the schedule is built whole: a run past this many rows (steps × batch size) is a typo, not a plan,
 # and would take gigabytes before the first step (--steps 100000000)
@@ -70,118 +81,72 @@ def count_steps(rows: int, training: TrainingSpec) -> int:
 
 
 @dataclass
-class _Params:
-    """The mutable parameters between steps (the spec itself stays untouched)."""
+class ParamsView:
+    """The parameters by kind, one entry per layer (None for a layer without biases): a live view."""
 
     weights: list[Array]
     biases: list[Array | None]
 
 
-def _check(values: Array, *, step: int, layer: str | None, quantity: str) -> None:
-    """Raise a located NumericalFault at the first non-finite entry (neuron = last axis, 1-based)."""
-    if np.isfinite(values).all():
-        return
-    index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-    neuron = index[-1] + 1 if index else None
-    raise NumericalFault(step=step, layer=layer, neuron=neuron, quantity=quantity, value=float(values[index]))
+@dataclass(frozen=True)
+class FastStep:
+    """What one fast step leaves behind: the batch loss before the update, each layer's forward
+    cache, reduced gradients and their norms, and the parameters before and after."""
 
-
-def _forward(
-    spec: NetworkSpec, params: _Params, x: Array, step: int, *, record: bool
-) -> tuple[list[LayerForward], Array, Array]:
-    records: list[LayerForward] = []
-    a = x
-    names = spec.inputs
-    z = x
-    for layer, w, b in zip(spec.layers, params.weights, params.biases, strict=True):
-        act = ACTIVATIONS[layer.activation]
-        z = a @ w.T
-        if b is not None:
-            z = z + b
-        _check(z, step=step, layer=layer.name, quantity="weighted sum z")
-        out = act.forward(z, layer.negative_slope)
-        _check(out, step=step, layer=layer.name, quantity="activation a")
-        if record:
-            records.append(LayerForward(layer.name, layer.activation, layer.negative_slope, names, a, w, b, z, out))
-        names = tuple(f"{layer.name}.a{j + 1}" for j in range(layer.units))
-        a = out
-    return records, z, a
-
-
-def _loss(spec: NetworkSpec, z: Array, a: Array, y: Array, step: int) -> tuple[Array, Array, float]:
-    loss = LOSSES[spec.loss.name]
-    terms = loss.terms(a, y, z)
-    _check(terms, step=step, layer=spec.layers[-1].name, quantity=f"{loss.name} loss term")
-    per_sample = terms.sum(axis=1)
-    value = float(per_sample.mean() if spec.loss.reduction == "mean" else per_sample.sum())
-    return terms, per_sample, value
-
-
-def _backward_layer(
-    layer: LayerSpec,
-    fwd: LayerForward,
-    upstream: Array,
-    combined_delta: Array | None,
-    combined_template: str | None,
-    first: bool,
-    step: int,
-) -> LayerBackward:
-    act = ACTIVATIONS[layer.activation]
-    local = act.derivative(fwd.z, fwd.a, layer.negative_slope)
-    jacobian = None
-    with np.errstate(invalid="ignore", over="ignore"):
-        if layer.activation == "softmax":
-            jacobian = softmax_jacobian(fwd.a)
-            chain = np.einsum("bk,bkj->bj", upstream, jacobian)
-        else:
-            chain = upstream * local
-    delta = combined_delta if combined_delta is not None else chain
-    _check(delta, step=step, layer=layer.name, quantity="δ = ∂L/∂z")
-    grad_w = delta[:, :, None] * fwd.inputs[:, None, :]
-    _check(grad_w, step=step, layer=layer.name, quantity="weight gradient ∂L/∂w")
-    downstream = None if first else delta @ fwd.weights
-    if downstream is not None:
-        _check(downstream, step=step, layer=layer.name, quantity="∂L/∂a of the layer below")
-    return LayerBackward(
-        layer=layer.name,
-        activation=layer.activation,
-        negative_slope=layer.negative_slope,
-        input_names=fwd.input_names,
-        z=fwd.z,
-        a=fwd.a,
-        upstream=upstream,
-        local=local,
-        jacobian=jacobian,
-        chain=chain,
-        delta=delta,
-        combined=combined_template,
-        inputs=fwd.inputs,
-        weights=fwd.weights,
-        grad_w=grad_w,
-        grad_b=None if fwd.biases is None else delta,
-        downstream=downstream,
-    )
+    loss: float
+    caches: tuple[DenseCache, ...]
+    grads: tuple[tuple[Array, ...], ...]  # per layer, per parameter (weights first)
+    grad_norms: tuple[float, ...]  # ‖∂L/∂W‖ per layer
+    before: tuple[tuple[Array, ...], ...]  # per layer, the parameters before the update
+    new_weight_norms: tuple[float | None, ...]  # ‖W‖ after the update (None: frozen, not stepped)
 
 
 class Engine:
-    """Runs the configured steps, yielding one :class:`StepRecord` per step (streamed, not stored)."""
+    """Runs the configured steps of a network through its layer ops; see the module docstring."""
 
     def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None) -> None:
         self.spec = spec
         self.optimizer = optimizer or make_optimizer(spec.optimizer)
-        self.params = _Params(
-            weights=[layer.weights.astype(np.float64, copy=True) for layer in spec.layers],
-            biases=[
-                None if layer.biases is None else layer.biases.astype(np.float64, copy=True) for layer in spec.layers
-            ],
-        )
+        self.layers: tuple[Dense, ...] = build_layers(spec)
+        self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
         self.schedule = batches(spec.data.rows, spec.training)
         self.steps_done = 0
+        self.loss_op = LOSSES[spec.loss.name]
+        out = spec.layers[-1]
+        self.fused = self.loss_op.combined is not None and self.loss_op.pairs_with == out.activation
 
-    def run(self) -> Iterator[StepRecord]:
-        multi = len(self.schedule) > 1
-        for number, rows in enumerate(self.schedule, start=1):
-            yield self.step(number, rows, multi_step=multi)
+    @property
+    def params(self) -> ParamsView:
+        """The current parameters as ``weights`` and ``biases`` lists (arrays shared, not copied)."""
+        return ParamsView([t[0] for t in self.tensors], [t[1] if len(t) > 1 else None for t in self.tensors])
+
+    # ------------------------------------------------------------ shared by both modes
+
+    def forward(self, x: Array, step: int, during: str = "") -> list[DenseCache]:
+        """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``)."""
+        caches = []
+        a = x
+        for layer, params in zip(self.layers, self.tensors, strict=True):
+            cache = layer.forward(params, a, step, during)
+            caches.append(cache)
+            a = cache.a
+        return caches
+
+    def batch_loss(self, z: Array, a: Array, y: Array, step: int, during: str = "") -> tuple[Array, Array, float]:
+        """(per-sample loss terms, per-sample losses, the batch loss: their mean or sum)."""
+        terms = self.loss_op.terms(a, y, z)
+        finite(terms, step=step, layer=self.layers[-1].name, quantity=f"{self.loss_op.name} loss term{during}")
+        per_sample = terms.sum(axis=1)
+        value = float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
+        return terms, per_sample, value
+
+    def output_gradient(self, z: Array, a: Array, y: Array, step: int) -> tuple[Array, Array | None]:
+        """(the textbook ∂L_s/∂a of the output, the loss's stable combined δ where it pairs with the output)."""
+        dl_da = self.loss_op.grad(a, y, z)
+        if self.fused and self.loss_op.combined is not None:
+            return dl_da, self.loss_op.combined(a, y)
+        finite(dl_da, step=step, layer=self.layers[-1].name, quantity="∂L/∂a of the output")
+        return dl_da, None
 
     def loss(self, rows: tuple[int, ...] | None = None) -> float:
         """The current loss over ``rows`` (default: all data), without recording anything."""
@@ -190,8 +155,8 @@ class Engine:
         step = self.steps_done or 1  # located as the step it comes before (or, after a run, after)
         try:
             with np.errstate(all="ignore"):
-                _, z, a = _forward(self.spec, self.params, x, step, record=False)
-                return _loss(self.spec, z, a, y, step)[2]
+                caches = self.forward(x, step)
+                return self.batch_loss(caches[-1].z, caches[-1].a, y, step)[2]
         except NumericalFault as fault:
             when = f"after step {step}" if self.steps_done else "before the first step"
             quantity = f"{fault.quantity} (in the loss over {'the batch' if rows else 'all data'} {when})"
@@ -199,105 +164,26 @@ class Engine:
                 step=step, layer=fault.layer, neuron=fault.neuron, quantity=quantity, value=fault.value
             ) from None
 
-    def step(self, number: int, rows: tuple[int, ...], *, multi_step: bool = False) -> StepRecord:
-        spec = self.spec
-        x = spec.data.x[list(rows)]
-        y = spec.data.y[list(rows)]
-        with np.errstate(all="ignore"):  # non-finite values are caught by _check, located
-            forward, z_out, a_out = _forward(spec, self.params, x, number, record=True)
-            terms, per_sample, value = _loss(spec, z_out, a_out, y, number)
-            loss_op = LOSSES[spec.loss.name]
-            dl_da = loss_op.grad(a_out, y, z_out)
-            out_layer = spec.layers[-1]
-            use_combined = loss_op.combined is not None and loss_op.pairs_with == out_layer.activation
-            if not use_combined:
-                _check(dl_da, step=number, layer=out_layer.name, quantity="∂L/∂a of the output")
-            loss_rec = LossRecord(
-                spec.loss.name, spec.loss.reduction, out_layer.name, a_out, y, terms, per_sample, value, dl_da
-            )
-            backward: list[LayerBackward] = []
-            upstream = dl_da
-            for index in range(len(spec.layers) - 1, -1, -1):
-                last = index == len(spec.layers) - 1
-                combined = loss_op.combined(a_out, y) if (last and use_combined and loss_op.combined) else None
-                rec = _backward_layer(
-                    spec.layers[index],
-                    forward[index],
-                    upstream,
-                    combined,
-                    loss_op.combined_template if combined is not None else None,
-                    index == 0,
-                    number,
-                )
-                backward.append(rec)
-                if rec.downstream is not None:
-                    upstream = rec.downstream
-            updates = self._update(backward, number)
-            _, z_after, a_after = _forward(spec, self.params, x, number, record=False)
-            loss_after = _loss(spec, z_after, a_after, y, number)[2]
-        self.steps_done = number
-        return StepRecord(
-            step=number,
-            samples=tuple(rows),
-            multi_step=multi_step,
-            optimizer=self.optimizer.name,
-            hyper=dict(self.optimizer.hyper),
-            forward=tuple(forward),
-            loss=loss_rec,
-            backward=tuple(backward),
-            updates=tuple(updates),
-            loss_after=loss_after,
-            flags=self.optimizer.flags,
-        )
+    def _update(self, index: int, kind_index: int, grad: Array, number: int) -> ParamStep | None:
+        """Step one parameter tensor (None when frozen: like torch with requires_grad=False, not
+        stepped and no optimizer state); a non-finite new value is a located fault."""
+        layer = self.layers[index]
+        definition = layer.params[kind_index]
+        old = self.tensors[index][kind_index]
+        if definition.frozen:
+            return None
+        result = self.optimizer.step(f"{layer.name}.{definition.kind}", old, grad)
+        if not np.isfinite(finite_norm := _norm(result.new)):
+            self._fault_in_update(result, layer.name, definition.kind, number)
+        self.tensors[index][kind_index] = result.new
+        del finite_norm
+        return result
 
-    def _update(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
-        reduce_mean = self.spec.loss.reduction == "mean"
-        by_layer = {b.layer: b for b in backward}
-        updates: list[ParamUpdate] = []
-        for index, layer in enumerate(self.spec.layers):
-            b = by_layer[layer.name]
-            pairs: list[tuple[str, Array, Array]] = [("weights", self.params.weights[index], b.grad_w)]
-            bias = self.params.biases[index]
-            if bias is not None and b.grad_b is not None:
-                pairs.append(("biases", bias, b.grad_b))
-            for kind, old, per_sample in pairs:
-                grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
-                frozen = kind in layer.frozen
-                if frozen:  # like torch with requires_grad=False: not stepped, no optimizer state
-                    result = ParamStep(old, {}, "frozen: not updated")
-                else:
-                    result = self.optimizer.step(f"{layer.name}.{kind}", old, grad)
-                    self._check_update(result, layer.name, kind, number)
-                new = result.new
-                updates.append(
-                    ParamUpdate(
-                        layer.name,
-                        kind,
-                        old,
-                        per_sample,
-                        grad,
-                        new,
-                        result.state,
-                        result.formula,
-                        frozen,
-                        result.formulas,
-                        result.prior,
-                        result.scalars,
-                        result.rule,
-                        result.rules,
-                    )
-                )
-                if kind == "weights":
-                    self.params.weights[index] = new
-                else:
-                    self.params.biases[index] = new
-        return updates
-
-    def _check_update(self, result: ParamStep, layer: str, kind: str, number: int) -> None:
+    def _fault_in_update(self, result: ParamStep, layer: str, kind: str, number: int) -> None:
         """A non-finite new value, named as the parameter (h.w1_2), with the optimizer's part in it."""
         bad = np.argwhere(~np.isfinite(result.new))
         if not bad.size:
-            return
+            return  # finite values whose square sum overflows: not a fault
         index = tuple(int(i) for i in bad[0])
         name = param_name(layer, kind, index)
         eps_hint = ", and keep eps > 0 so that a zero gradient does not divide 0 by 0"
@@ -311,7 +197,134 @@ class Engine:
             + (eps_hint if "eps" in self.optimizer.hyper else ""),
         )
 
+    # ------------------------------------------------------------ trace mode
+
+    def run(self) -> Iterator[StepRecord]:
+        """Every configured step, traced (streamed, not stored)."""
+        multi = len(self.schedule) > 1
+        for number, rows in enumerate(self.schedule, start=1):
+            yield self.step(number, rows, multi_step=multi)
+
+    def step(self, number: int, rows: tuple[int, ...], *, multi_step: bool = False) -> StepRecord:
+        """One traced step on the batch ``rows``: every sample's chain rule kept."""
+        spec = self.spec
+        x, y = spec.data.x[list(rows)], spec.data.y[list(rows)]
+        with np.errstate(all="ignore"):  # non-finite values are caught by the checks, located
+            caches = self.forward(x, number)
+            forward = [
+                layer.record_forward(p, c) for layer, p, c in zip(self.layers, self.tensors, caches, strict=True)
+            ]
+            out = caches[-1]
+            terms, per_sample, value = self.batch_loss(out.z, out.a, y, number)
+            dl_da, combined = self.output_gradient(out.z, out.a, y, number)
+            loss_rec = LossRecord(
+                spec.loss.name, spec.loss.reduction, self.layers[-1].name, out.a, y, terms, per_sample, value, dl_da
+            )
+            backward: list[LayerBackward] = []
+            upstream = dl_da
+            for index in range(len(self.layers) - 1, -1, -1):
+                fused = (combined, self.loss_op.combined_template) if combined is not None and not backward else None
+                rec = self.layers[index].backward_trace(forward[index], upstream, fused, number, index == 0)
+                backward.append(rec)
+                if rec.downstream is not None:
+                    upstream = rec.downstream
+            updates = self._trace_updates(backward, number)
+            after = self.forward(x, number)[-1]
+            loss_after = self.batch_loss(after.z, after.a, y, number)[2]
+        self.steps_done = number
+        return StepRecord(
+            step=number,
+            samples=tuple(rows),
+            multi_step=multi_step,
+            optimizer=self.optimizer.name,
+            hyper=dict(self.optimizer.hyper),
+            forward=tuple(forward),
+            loss=loss_rec,
+            backward=tuple(backward),
+            updates=tuple(updates),
+            loss_after=loss_after,
+            flags=self.optimizer.flags,
+            layers=self.layers,
+        )
+
+    def _trace_updates(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
+        reduce_mean = self.spec.loss.reduction == "mean"
+        by_layer = {b.layer: b for b in backward}
+        updates: list[ParamUpdate] = []
+        for index, layer in enumerate(self.layers):
+            b = by_layer[layer.name]
+            per_sample_grads = [b.grad_w] + ([b.grad_b] if b.grad_b is not None else [])
+            for kind_index, (definition, per_sample) in enumerate(zip(layer.params, per_sample_grads, strict=True)):
+                old = self.tensors[index][kind_index]
+                grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
+                result = self._update(index, kind_index, grad, number)
+                if result is None:
+                    result = ParamStep(old, {}, "frozen: not updated")
+                updates.append(
+                    ParamUpdate(
+                        layer.name,
+                        definition.kind,
+                        old,
+                        per_sample,
+                        grad,
+                        result.new,
+                        result.state,
+                        result.formula,
+                        definition.frozen,
+                        result.formulas,
+                        result.prior,
+                        result.scalars,
+                        result.rule,
+                        result.rules,
+                    )
+                )
+        return updates
+
+    # ------------------------------------------------------------ fast mode
+
+    def fast_step(self, number: int, rows: tuple[int, ...] | Array) -> FastStep:
+        """One step on the batch ``rows`` with gradients reduced at once and nothing recorded."""
+        idx = np.asarray(rows, dtype=np.intp)
+        x, y = self.spec.data.x[idx], self.spec.data.y[idx]
+        with np.errstate(all="ignore"):  # non-finite values are caught by the checks, located
+            caches = self.forward(x, number)
+            out = caches[-1]
+            value = self.batch_loss(out.z, out.a, y, number)[2]
+            dl_da, combined = self.output_gradient(out.z, out.a, y, number)
+            scale = 1.0 / x.shape[0] if self.spec.loss.reduction == "mean" else 1.0
+            count = len(self.layers)
+            grads: list[tuple[Array, ...]] = [()] * count
+            norms = [0.0] * count
+            delta = combined if combined is not None else self.layers[-1].delta(out, dl_da)[0]
+            for index in range(count - 1, -1, -1):
+                layer = self.layers[index]
+                reduced, grad_norms, downstream = layer.backward_fast(
+                    self.tensors[index], caches[index], delta, scale, number, index == 0
+                )
+                grads[index], norms[index] = tuple(reduced), grad_norms[0]
+                if downstream is not None:
+                    delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
+            before = tuple(tuple(t) for t in self.tensors)
+            weight_norms: list[float | None] = []
+            for index in range(count):
+                stepped = None
+                for kind_index, grad in enumerate(grads[index]):
+                    result = self._update(index, kind_index, grad, number)
+                    if kind_index == 0 and result is not None:
+                        stepped = _norm(result.new)
+                weight_norms.append(stepped)
+        self.steps_done = number
+        return FastStep(value, tuple(caches), tuple(grads), tuple(norms), before, tuple(weight_norms))
+
+
+def _norm(values: Array) -> float:
+    flat = values.ravel()
+    return float(np.sqrt(np.dot(flat, flat)))
+
 
 def run(spec: NetworkSpec) -> Iterator[StepRecord]:
     """Trace every configured step of ``spec``."""
     return Engine(spec).run()
+
+
+__all__ = ["Engine", "FastStep", "batches", "count_steps", "locate", "run"]

@@ -7,15 +7,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from backprop_cli.engine import Engine
 from backprop_cli.spec import Array, NetworkSpec
-
-if TYPE_CHECKING:
-    from backprop_cli.train import Trainer
 
 DEFAULT_H = 1e-6
 
@@ -118,14 +114,14 @@ class GradCheck:
         return tuple(c for c in self.checks if c.verdict == "kink")
 
 
-def _signs(trainer: Trainer, x: Array, y: Array) -> tuple[list[Array], float]:
+def _signs(engine: Engine, x: Array, y: Array) -> tuple[list[Array], float]:
     """The sign patterns at every kink (ReLU z's, mae's a − y) and the batch loss, for the current parameters."""
-    spec = trainer.spec
-    zs, acts = trainer.forward(x, 0)
-    signs = [np.sign(z) for layer, z in zip(spec.layers, zs, strict=True) if layer.activation in KINKED]
+    spec = engine.spec
+    caches = engine.forward(x, 0)
+    signs = [np.sign(c.z) for layer, c in zip(spec.layers, caches, strict=True) if layer.activation in KINKED]
     if spec.loss.name == "mae":
-        signs.append(np.sign(acts[-1] - y))
-    return signs, trainer.batch_loss(zs[-1], acts[-1], y, 0)
+        signs.append(np.sign(caches[-1].a - y))
+    return signs, engine.batch_loss(caches[-1].z, caches[-1].a, y, 0)[2]
 
 
 def check_gradients(spec: NetworkSpec, h: float = DEFAULT_H) -> GradCheck:
@@ -135,31 +131,30 @@ def check_gradients(spec: NetworkSpec, h: float = DEFAULT_H) -> GradCheck:
     (or z was exactly 0) or of mae's a − y is a kink: the loss is not differentiable there, so
     the estimate averages two one-sided slopes, and the check flags it instead of failing it.
     """
-    from backprop_cli.train import Trainer
-
     engine = Engine(spec)
     rows = engine.schedule[0]
     with np.errstate(all="ignore"):
         record = engine.step(1, rows)
     grads = {(u.layer, u.kind): u.grad for u in record.updates}
-    trainer = Trainer(spec)
+    probe = Engine(spec)  # the parameters before the step, nudged one at a time
     idx = list(rows)
     x, y = spec.data.x[idx], spec.data.y[idx]
     checks: list[ParamCheck] = []
     with np.errstate(all="ignore"):
-        base, _ = _signs(trainer, x, y)
+        base, _ = _signs(probe, x, y)
+        params = probe.params
         for index, layer in enumerate(spec.layers):
-            tensors: list[tuple[str, Array]] = [("weights", trainer.weights[index])]
-            bias = trainer.biases[index]
+            tensors: list[tuple[str, Array]] = [("weights", params.weights[index])]
+            bias = params.biases[index]
             if bias is not None:
                 tensors.append(("biases", bias))
             for kind, tensor in tensors:
                 for position in np.ndindex(tensor.shape):
                     saved = tensor[position]
                     tensor[position] = saved + h
-                    up_signs, up = _signs(trainer, x, y)
+                    up_signs, up = _signs(probe, x, y)
                     tensor[position] = saved - h
-                    down_signs, down = _signs(trainer, x, y)
+                    down_signs, down = _signs(probe, x, y)
                     tensor[position] = saved
                     kink = any(
                         bool((s0 != s1).any() or (s0 != s2).any())

@@ -20,6 +20,7 @@ import numpy as np
 from backprop_cli.spec import Array
 
 if TYPE_CHECKING:
+    from backprop_cli.nn.layers.dense import Dense
     from backprop_cli.ops import NamedRule
 
 # ---------------------------------------------------------------- names
@@ -186,6 +187,7 @@ class StepRecord:
     updates: tuple[ParamUpdate, ...]  # input to output, weights before biases
     loss_after: float  # the same batch's loss after the update
     flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
+    layers: tuple[Dense, ...] = ()  # the layer ops that made the records (and lay out their quantities)
 
     @property
     def step_q(self) -> int | None:

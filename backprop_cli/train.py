@@ -1,22 +1,16 @@
-"""Many steps, fast: forward, backward and update on whole batches, without trace records.
+"""Many steps, fast: the engine's fast mode over the whole schedule, and the history of the run.
 
-The arithmetic is the engine's (:mod:`backprop_cli.engine`): the same batches (``engine.batches``,
-shuffled per pass with the seed), the same activations, losses and combined δ, the same optimizer
-called in the same order with the same keys, the same located checks for non-finite values (each
-one dot product, which is also the norm the diagnostics report). What it leaves out is the
-per-sample record keeping: gradients are reduced with one matrix product (Σ_s δ_s·a_prevᵀ = δᵀ·A)
-instead of being kept per sample, and no loss-after pass is run after each step. The loss on all
-data rows is computed before and after training, and after each pass only when asked
-(``each_pass``): for a wide first layer that forward pass over all the data costs half again the
-arithmetic of the pass's training steps. The parameters agree with ``Engine.run()`` to rounding
-(tests/test_train.py holds them to 1e-12).
+Each step is :meth:`backprop_cli.engine.Engine.fast_step`: the same ops, batches, losses and
+optimizer as the trace, with gradients reduced over the batch at once and nothing recorded. The
+loss on all data rows is computed before and after training, and after each pass only when asked
+(``each_pass``). The parameters agree with ``Engine.run()`` to rounding (tests/test_train.py holds
+them to 1e-12).
 
 Never prints: progress is reported through a callback.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +18,8 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.diagnostics import Flow, LayerStats, flow, layer_stats, mean_stats, norm_of
-from backprop_cli.engine import _check, batches
-from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
-from backprop_cli.optim import Optimizer, make_optimizer
+from backprop_cli.engine import Engine
+from backprop_cli.optim import Optimizer
 from backprop_cli.spec import Array, NetworkSpec
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
@@ -66,7 +59,7 @@ class EpochPoint:
 
     epoch: int
     step: int  # steps done so far
-    loss: float | None  # on all data rows; None where not evaluated (see Trainer.each_pass)
+    loss: float | None  # on all data rows; None where not evaluated (see TrainingRun.each_pass)
     accuracy: Accuracy | None  # on all data rows, where evaluated
     batch_loss: float | None  # mean of this epoch's batch losses, before each update (None for epoch 0)
     diagnostics: tuple[LayerStats, ...]  # means over this epoch's steps (empty for epoch 0)
@@ -158,150 +151,72 @@ class TrainResult:
         return out
 
 
-class Trainer:
-    """Runs the configured steps of ``spec`` on whole batches; see the module docstring."""
+class TrainingRun:
+    """Every configured step of ``spec`` in the engine's fast mode, with the history of the run.
+
+    Holds no arithmetic of its own: each step is :meth:`Engine.fast_step`, the loss on all data is
+    :meth:`TrainingRun.evaluate` (the engine's forward pass and loss), and the diagnostics come from
+    what the step leaves behind.
+    """
 
     def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None, *, each_pass: bool = False) -> None:
         self.spec = spec
+        self.engine = Engine(spec, optimizer)
         # Loss and accuracy on all data rows after every pass, not only before and after training: one
         # more forward pass over the whole data set per pass (for the 784-128-10 benchmark network,
         # half again the arithmetic of training itself).
         self.each_pass = each_pass
-        self.optimizer = optimizer or make_optimizer(spec.optimizer)
-        self.weights: list[Array] = [layer.weights.astype(np.float64, copy=True) for layer in spec.layers]
-        self.biases: list[Array | None] = [
-            None if layer.biases is None else layer.biases.astype(np.float64, copy=True) for layer in spec.layers
-        ]
-        self.schedule = batches(spec.data.rows, spec.training)
+        self.schedule = self.engine.schedule
         self.batch_size = min(spec.training.batch_size or spec.data.rows, spec.data.rows)
+        # ‖W‖ of each layer's current weights, from the step that made them (kept by array identity:
+        # the optimizers return a new array each step and nothing changes one in place between steps)
         self._weight_norms: list[tuple[Array, float] | None] = [None] * len(spec.layers)
 
-    # ------------------------------------------------------------ the arithmetic
+    @property
+    def weights(self) -> list[Array]:
+        return self.engine.params.weights
 
-    def forward(self, x: Array, step: int, during: str = "") -> tuple[list[Array], list[Array]]:
-        """(z of every layer, activations with the input first), checked for non-finite values."""
-        zs: list[Array] = []
-        acts: list[Array] = [x]
-        a = x
-        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
-            z = a @ w.T
-            if b is not None:
-                z += b
-            _finite(z, step=step, layer=layer.name, quantity="weighted sum z" + during)
-            a = ACTIVATIONS[layer.activation].forward(z, layer.negative_slope)
-            _finite(a, step=step, layer=layer.name, quantity="activation a" + during)
-            zs.append(z)
-            acts.append(a)
-        return zs, acts
-
-    def batch_loss(self, z_out: Array, a_out: Array, y: Array, step: int, during: str = "") -> float:
-        loss = LOSSES[self.spec.loss.name]
-        terms = loss.terms(a_out, y, z_out)
-        _finite(terms, step=step, layer=self.spec.layers[-1].name, quantity=f"{loss.name} loss term{during}")
-        per_sample = terms.sum(axis=1)
-        return float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
+    @property
+    def biases(self) -> list[Array | None]:
+        return self.engine.params.biases
 
     def evaluate(self, step: int) -> tuple[float, Accuracy | None]:
         """Loss and accuracy on every data row with the current parameters."""
         x, y = self.spec.data.x, self.spec.data.y
         during = f" (evaluating all data after step {step})" if step else " (evaluating all data)"
         with np.errstate(all="ignore"):
-            zs, acts = self.forward(x, step, during)
-            value = self.batch_loss(zs[-1], acts[-1], y, step, during)
-        return value, accuracy(self.spec, acts[-1], y)
-
-    def gradients(
-        self, x: Array, y: Array, step: int
-    ) -> tuple[float, list[Array], list[Array], list[Array], list[Array | None], list[float]]:
-        """(batch loss, zs, activations, reduced ∂L/∂W per layer, reduced ∂L/∂b per layer, ‖∂L/∂W‖ per layer)."""
-        spec = self.spec
-        layers = spec.layers
-        zs, acts = self.forward(x, step)
-        value = self.batch_loss(zs[-1], acts[-1], y, step)
-        loss_op = LOSSES[spec.loss.name]
-        out = layers[-1]
-        if loss_op.combined is not None and loss_op.pairs_with == out.activation:
-            delta = loss_op.combined(acts[-1], y)
-        else:
-            dl_da = loss_op.grad(acts[-1], y, zs[-1])
-            _finite(dl_da, step=step, layer=out.name, quantity="∂L/∂a of the output")
-            delta = self._through(len(layers) - 1, dl_da, zs, acts)
-        scale = 1.0 / x.shape[0] if spec.loss.reduction == "mean" else 1.0
-        grads_w: list[Array] = [np.empty(0)] * len(layers)
-        grads_b: list[Array | None] = [None] * len(layers)
-        norms: list[float] = [0.0] * len(layers)
-        for index in range(len(layers) - 1, -1, -1):
-            layer = layers[index]
-            _finite(delta, step=step, layer=layer.name, quantity="δ = ∂L/∂z")
-            grad_w: Array = delta.T @ acts[index]
-            grad_w *= scale
-            norms[index] = _finite(grad_w, step=step, layer=layer.name, quantity="weight gradient ∂L/∂w")
-            grads_w[index] = grad_w
-            if self.biases[index] is not None:
-                grads_b[index] = delta.sum(axis=0) * scale
-            if index > 0:
-                upstream = delta @ self.weights[index]
-                _finite(upstream, step=step, layer=layer.name, quantity="∂L/∂a of the layer below")
-                delta = self._through(index - 1, upstream, zs, acts)
-        return value, zs, acts, grads_w, grads_b, norms
-
-    def _through(self, index: int, upstream: Array, zs: list[Array], acts: list[Array]) -> Array:
-        """δ = ∂L/∂a × ∂a/∂z for layer ``index`` (through the softmax Jacobian for softmax)."""
-        layer = self.spec.layers[index]
-        a = acts[index + 1]
-        if layer.activation == "softmax":
-            delta: Array = np.einsum("bk,bkj->bj", upstream, softmax_jacobian(a))
-            return delta
-        local = ACTIVATIONS[layer.activation].derivative(zs[index], a, layer.negative_slope)
-        delta = upstream * local
-        return delta
+            caches = self.engine.forward(x, step, during)
+            value = self.engine.batch_loss(caches[-1].z, caches[-1].a, y, step, during)[2]
+        return value, accuracy(self.spec, caches[-1].a, y)
 
     def step(self, number: int, rows: tuple[int, ...] | Array) -> tuple[float, list[LayerStats]]:
         """One update on the batch ``rows``: (the batch loss before it, the layers' diagnostics)."""
-        idx = np.asarray(rows, dtype=np.intp)
-        x, y = self.spec.data.x[idx], self.spec.data.y[idx]
-        stats: list[LayerStats] = []
-        with np.errstate(all="ignore"):  # non-finite values are caught by _finite, located
-            value, zs, acts, grads_w, grads_b, grad_norms = self.gradients(x, y, number)
-            for index, layer in enumerate(self.spec.layers):
-                pairs: list[tuple[str, Array | None, Array | None]] = [
-                    ("weights", self.weights[index], grads_w[index]),
-                    ("biases", self.biases[index], grads_b[index]),
-                ]
-                old_w, old_norm = self.weights[index], self._weight_norm(index)
-                for kind, old, grad in pairs:
-                    if old is None or grad is None or kind in layer.frozen:
-                        continue
-                    new = self.optimizer.step(f"{layer.name}.{kind}", old, grad).new
-                    norm = _finite(new, step=number, layer=layer.name, quantity=f"updated {kind}")
-                    if kind == "weights":
-                        self.weights[index] = new
-                        self._weight_norms[index] = (new, norm)
-                    else:
-                        self.biases[index] = new
-                stats.append(
-                    layer_stats(
-                        layer.name,
-                        layer.activation,
-                        zs[index],
-                        acts[index + 1],
-                        grads_w[index],
-                        old_w,
-                        self.weights[index],
-                        "weights" in layer.frozen,
-                        grad_norm=grad_norms[index],
-                        old_norm=old_norm,
-                    )
+        old_norms = [self._weight_norm(index) for index in range(len(self.spec.layers))]
+        done = self.engine.fast_step(number, rows)
+        stats = []
+        for index, layer in enumerate(self.spec.layers):
+            new = self.engine.tensors[index][0]
+            if (norm := done.new_weight_norms[index]) is not None:
+                self._weight_norms[index] = (new, norm)
+            cache = done.caches[index]
+            stats.append(
+                layer_stats(
+                    layer.name,
+                    layer.activation,
+                    cache.z,
+                    cache.a,
+                    done.grads[index][0],
+                    done.before[index][0],
+                    new,
+                    "weights" in layer.frozen,
+                    grad_norm=done.grad_norms[index],
+                    old_norm=old_norms[index],
                 )
-        return value, stats
+            )
+        return done.loss, stats
 
     def _weight_norm(self, index: int) -> float:
-        """‖W‖ of layer ``index``'s current weights: kept from the step that made them, else computed.
-
-        Kept by the array's identity: the optimizers return a new array each step and nothing changes
-        one in place between steps (gradcheck nudges entries of ``weights`` but puts each back exactly).
-        """
-        kept, weights = self._weight_norms[index], self.weights[index]
+        kept, weights = self._weight_norms[index], self.engine.tensors[index][0]
         return kept[1] if kept is not None and kept[0] is weights else norm_of(weights)
 
     # ------------------------------------------------------------ the run
@@ -371,23 +286,9 @@ def _run_mean(epochs: list[tuple[tuple[LayerStats, ...], int]]) -> list[LayerSta
     return out
 
 
-def _finite(values: Array, *, step: int, layer: str, quantity: str) -> float:
-    """The norm √(Σ v²) of float ``values``, raising engine._check's located NumericalFault if one is not finite.
-
-    One dot product serves as the test: it is finite when every value is, and it doubles as the
-    diagnostics' norm. A square sum past float64's range (a value from about 1e154 up, or many a little
-    smaller) is the only false alarm; _check then looks value by value, finds them finite, and the
-    norm is ∞, as diagnostics.norm_of gives it.
-    """
-    norm = norm_of(values)
-    if not math.isfinite(norm):
-        _check(values, step=step, layer=layer, quantity=quantity)
-    return norm
-
-
 def train(spec: NetworkSpec, progress: Progress | None = None, *, each_pass: bool = False) -> TrainResult:
     """Train ``spec`` for its configured steps or epochs. Raises NumericalFault at the first non-finite value."""
-    return Trainer(spec, each_pass=each_pass).run(progress)
+    return TrainingRun(spec, each_pass=each_pass).run(progress)
 
 
 def trained_config(result: TrainResult) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from backprop_cli.diagnostics import Flow, describe_flow, flow, from_record, lay
 from backprop_cli.engine import Engine
 from backprop_cli.errors import ExitCode
 from backprop_cli.spec import TrainingSpec
-from backprop_cli.train import Trainer
+from backprop_cli.train import TrainingRun
 from tests.strategies import make_spec
 
 
@@ -61,7 +61,7 @@ def test_traced_and_lean_diagnostics_agree() -> None:
     spec = make_spec([3, 4, 4, 2], ["relu", "tanh", "identity"], "mse", seed=5, rows=4)
     spec = replace(spec, training=TrainingSpec(steps=3, batch_size=2))
     traced = [from_record(rec) for rec in Engine(spec).run()]
-    trainer = Trainer(spec)
+    trainer = TrainingRun(spec)
     lean = [trainer.step(k, rows)[1] for k, rows in enumerate(trainer.schedule, start=1)]
     for t_step, l_step in zip(traced, lean, strict=True):
         for t, m in zip(t_step, l_step, strict=True):

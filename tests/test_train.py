@@ -19,7 +19,7 @@ from backprop_cli.examples import example_path
 from backprop_cli.render.chart import column_chart
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import OptimizerSpec, TrainingSpec
-from backprop_cli.train import Accuracy, Trainer, accuracy, train
+from backprop_cli.train import Accuracy, TrainingRun, accuracy, train
 from tests.strategies import make_spec
 
 
@@ -55,7 +55,7 @@ def test_lean_trainer_gives_the_engines_parameters(
     spec = replace(spec, training=TrainingSpec(epochs=4, batch_size=batch, shuffle=shuffle, seed=3))
     engine = Engine(spec)
     losses = [rec.loss.value for rec in engine.run()]
-    trainer = Trainer(spec)
+    trainer = TrainingRun(spec)
     lean = [trainer.step(k, rows)[0] for k, rows in enumerate(trainer.schedule, start=1)]
     assert len(lean) == len(losses) >= 4
     np.testing.assert_allclose(lean, losses, rtol=1e-12, atol=0)
@@ -165,7 +165,7 @@ def test_a_last_pass_cut_short_is_left_out_of_the_mean_batch_loss_chart() -> Non
 
 def test_the_finiteness_check_is_the_norm_and_locates_a_fault() -> None:
     from backprop_cli.engine import NumericalFault
-    from backprop_cli.train import _finite
+    from backprop_cli.nn.check import finite as _finite
 
     values = np.array([[3.0, -4.0]])
     assert _finite(values, step=1, layer="h", quantity="z") == 5.0

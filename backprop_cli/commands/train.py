@@ -24,7 +24,7 @@ from backprop_cli.clikit import (
 )
 
 if TYPE_CHECKING:
-    from backprop_cli.train import Trainer, TrainResult
+    from backprop_cli.train import TrainingRun, TrainResult
 
 
 @click.command(short_help="Train a network for many steps and summarise the run.")
@@ -87,7 +87,7 @@ def train(
     """
     from backprop_cli.errors import ConfigError
     from backprop_cli.output import open_output
-    from backprop_cli.train import Trainer
+    from backprop_cli.train import TrainingRun
 
     if epochs is not None and steps is not None:
         raise ConfigError("both --epochs and --steps given; expected one of them", path="--epochs")
@@ -104,7 +104,7 @@ def train(
     inputs = [path] + ([Path(data)] if data else [])
     if save is not None and output is not None and Path(save).resolve() == Path(output).resolve():
         raise ConfigError("--save and --output name the same file; expected two files", path="--save")
-    trainer = Trainer(spec, each_pass=eval_each_pass)
+    trainer = TrainingRun(spec, each_pass=eval_each_pass)
     result = _run_with_progress(trainer, spec.source)
     if save is not None:
         _save(result, save, inputs)
@@ -125,7 +125,7 @@ def train(
             console.print(f"saved the trained network to {save}", highlight=False, markup=False)
 
 
-def _run_with_progress(trainer: Trainer, source: str) -> TrainResult:
+def _run_with_progress(trainer: TrainingRun, source: str) -> TrainResult:
     """Run the trainer with a transient rich progress bar on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return trainer.run()

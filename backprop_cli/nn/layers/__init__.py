@@ -1,0 +1,17 @@
+"""The layer ops of a network, built from its spec in order (see ``base.py`` for what an op owns)."""
+
+from __future__ import annotations
+
+from backprop_cli.nn.layers.dense import Dense
+from backprop_cli.spec import NetworkSpec
+
+
+def build_layers(spec: NetworkSpec) -> tuple[Dense, ...]:
+    """One op per configured layer, each reading the names of the outputs before it."""
+    ops: list[Dense] = []
+    names = spec.inputs
+    for layer in spec.layers:
+        op = Dense(layer, names)
+        ops.append(op)
+        names = op.output_names
+    return tuple(ops)

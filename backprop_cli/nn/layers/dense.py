@@ -1,0 +1,359 @@
+"""The dense layer op: z = a_prev·Wᵀ + b, a = f(z), its backward pass and the quantities it shows.
+
+Forward: z_j = Σ_i w_ji·a_i + b_j and a_j = f(z_j) for every sample (W has shape (units, fan_in),
+torch's nn.Linear layout). Backward, from the upstream ∂L/∂a: δ_j = ∂L/∂a_j × ∂a_j/∂z_j (through the
+Jacobian for softmax), or the loss's stable combined δ where the loss pairs with this activation;
+∂L/∂w_ji = δ_j·a_i, ∂L/∂b_j = δ_j, and for the layer below ∂L/∂a_i = Σ_j δ_j·w_ji. Per sample in
+trace mode (each sample's chain rule is shown on its own), reduced over the batch in one matrix
+product in fast mode (Σ_s δ_s·a_sᵀ = Δᵀ·A).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot
+from backprop_cli.nn.check import finite
+from backprop_cli.nn.layers.base import Emit, ParamDef, fill
+from backprop_cli.ops import ACTIVATIONS, NamedRule, softmax_jacobian
+from backprop_cli.spec import Array, LayerSpec
+from backprop_cli.trace import LayerBackward, LayerForward, grad_name, neuron_name, param_name
+
+
+@dataclass(frozen=True)
+class DenseCache:
+    """What the backward pass needs of the forward pass (fast mode keeps only this)."""
+
+    x: Array  # (batch, fan_in): a_prev
+    z: Array  # (batch, units)
+    a: Array  # (batch, units)
+
+
+class Dense:
+    """One dense layer of a network; see the module docstring."""
+
+    kind = "dense"
+
+    def __init__(self, spec: LayerSpec, input_names: tuple[str, ...]) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.activation = spec.activation
+        self.slope = spec.negative_slope
+        self.input_names = input_names
+        self.output_names = tuple(neuron_name(spec.name, "a", j) for j in range(spec.units))
+        self.act = ACTIVATIONS[spec.activation]
+        kinds = ("weights",) if spec.biases is None else ("weights", "biases")
+        self.params = tuple(ParamDef(kind, kind in spec.frozen) for kind in kinds)
+
+    def initial(self) -> list[Array]:
+        """The parameters before the first step, as fresh float64 copies."""
+        out = [self.spec.weights.astype(np.float64, copy=True)]
+        if self.spec.biases is not None:
+            out.append(self.spec.biases.astype(np.float64, copy=True))
+        return out
+
+    # ------------------------------------------------------------ arithmetic
+
+    def forward(self, params: Sequence[Array], x: Array, step: int, during: str = "") -> DenseCache:
+        w = params[0]
+        z = x @ w.T
+        if len(params) > 1:
+            z += params[1]
+        finite(z, step=step, layer=self.name, quantity="weighted sum z" + during)
+        a = self.act.forward(z, self.slope)
+        finite(a, step=step, layer=self.name, quantity="activation a" + during)
+        return DenseCache(x, z, a)
+
+    def delta(self, cache: DenseCache, upstream: Array) -> tuple[Array, Array, Array | None]:
+        """(the chain product ∂L/∂a × ∂a/∂z, the local derivative, the softmax Jacobian or None)."""
+        local = self.act.derivative(cache.z, cache.a, self.slope)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if self.activation == "softmax":
+                jacobian = softmax_jacobian(cache.a)
+                return np.einsum("bk,bkj->bj", upstream, jacobian), local, jacobian
+            return upstream * local, local, None
+
+    def backward_fast(
+        self, params: Sequence[Array], cache: DenseCache, delta: Array, scale: float, step: int, first: bool
+    ) -> tuple[list[Array], list[float], Array | None]:
+        """(reduced gradients Δᵀ·A × scale and Σ_s δ_s × scale, their norms, ∂L/∂a of the layer below)."""
+        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
+        grad_w: Array = delta.T @ cache.x
+        grad_w *= scale
+        grads = [grad_w]
+        norms = [finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")]
+        if len(params) > 1:
+            grads.append(delta.sum(axis=0) * scale)
+        downstream = None
+        if not first:
+            downstream = delta @ params[0]
+            finite(downstream, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+        return grads, norms, downstream
+
+    # ------------------------------------------------------------ trace mode
+
+    def record_forward(self, params: Sequence[Array], cache: DenseCache) -> LayerForward:
+        bias = params[1] if len(params) > 1 else None
+        return LayerForward(
+            self.name, self.activation, self.slope, self.input_names, cache.x, params[0], bias, cache.z, cache.a
+        )
+
+    def backward_trace(
+        self,
+        fwd: LayerForward,
+        upstream: Array,
+        combined: tuple[Array, str] | None,
+        step: int,
+        first: bool,
+    ) -> LayerBackward:
+        """Every sample's backward pass kept apart: per-sample gradients (batch, *shape)."""
+        cache = DenseCache(fwd.inputs, fwd.z, fwd.a)
+        chain, local, jacobian = self.delta(cache, upstream)
+        delta = combined[0] if combined is not None else chain
+        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
+        grad_w = delta[:, :, None] * fwd.inputs[:, None, :]
+        finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")
+        downstream = None if first else delta @ fwd.weights
+        if downstream is not None:
+            finite(downstream, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+        return LayerBackward(
+            layer=self.name,
+            activation=self.activation,
+            negative_slope=self.slope,
+            input_names=fwd.input_names,
+            z=fwd.z,
+            a=fwd.a,
+            upstream=upstream,
+            local=local,
+            jacobian=jacobian,
+            chain=chain,
+            delta=delta,
+            combined=combined[1] if combined is not None else None,
+            inputs=fwd.inputs,
+            weights=fwd.weights,
+            grad_w=grad_w,
+            grad_b=None if fwd.biases is None else delta,
+            downstream=downstream,
+        )
+
+    def blocks(self) -> _DenseBlocks:
+        return _DenseBlocks(self)
+
+
+# ---------------------------------------------------------------- quantities
+
+
+def _sum_template(count: int, item: Callable[[int], str] = lambda i: f"{{{i}}}") -> str:
+    return " + ".join(item(i) for i in range(count)) if count else "0"
+
+
+def total(values: Sequence[Scalar]) -> Scalar:
+    out: Scalar = values[0] * 0 if values else 0.0
+    for v in values:
+        out = out + v
+    return out
+
+
+def dot(values: Sequence[Scalar]) -> Scalar:
+    """Σ_i v[2i]·v[2i+1]: a weighted sum's products, in order."""
+    return total([values[i] * values[i + 1] for i in range(0, len(values) - 1, 2)])
+
+
+def _dot_bias(values: Sequence[Scalar]) -> Scalar:
+    return dot(values[:-1]) + values[-1]
+
+
+def product(values: Sequence[Scalar]) -> Scalar:
+    return values[0] * values[1]
+
+
+def same(values: Sequence[Scalar]) -> Scalar:
+    return values[0]
+
+
+def _softmax_diag(values: Sequence[Scalar]) -> Scalar:
+    return values[0] * (1 - values[0])
+
+
+def _softmax_off(values: Sequence[Scalar]) -> Scalar:
+    return -values[0] * values[1]
+
+
+def _softmax_unit(j: int) -> Callable[[Sequence[Scalar]], Scalar]:
+    def rule(values: Sequence[Scalar]) -> Scalar:
+        import math
+
+        top = max(float(v) for v in values)
+        e = [math.exp(float(v) - top) for v in values]
+        return e[j] / sum(e)
+
+    return rule
+
+
+def pair_template(count: int, joiner: str = "·") -> str:
+    """``{0}·{1} + {2}·{3} + …`` for ``count`` pairs."""
+    return _sum_template(count, lambda k: f"{{{2 * k}}}{joiner}{{{2 * k + 1}}}")
+
+
+class _DenseBlocks:
+    """A dense layer's quantities: forward per neuron, backward per neuron and weight."""
+
+    def __init__(self, op: Dense) -> None:
+        self.op = op
+
+    def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
+        op, layer = self.op, self.op.name
+        units, fan_in = fwd.z.shape[1], fwd.weights.shape[1]
+        out: list[Quantity] = []
+        for j in range(units):
+            slots: list[Slot] = []
+            args: list[Scalar] = []
+            for i, n in enumerate(fwd.input_names):
+                slots += [emit.q(param_name(layer, "weights", (j, i))), emit.q(n, p)]
+                args += [float(fwd.weights[j, i]), float(fwd.inputs[p, i])]
+            template, rule = pair_template(fan_in), dot
+            if fwd.biases is not None:
+                slots.append(emit.q(param_name(layer, "biases", (j,))))
+                args.append(float(fwd.biases[j]))
+                template = (template + " + " if fan_in else "") + f"{{{2 * fan_in}}}"
+                rule = _dot_bias
+            name = emit.q(neuron_name(layer, "z", j), p)
+            out.append(
+                emit.quantity(name, float(fwd.z[p, j]), "forward", layer, p, Form(template, tuple(slots), rule), args)
+            )
+        for j in range(units):
+            if op.activation == "softmax":
+                every = tuple(emit.q(neuron_name(layer, "z", k), p) for k in range(units))
+                template = f"e^{{{j}}} / ({_sum_template(units, lambda k: f'e^{{{k}}}')})"
+                form = Form(template, every, _softmax_unit(j))
+                args = [float(v) for v in fwd.z[p]]
+            else:
+                fields: dict[str, Slot] = {"z": emit.q(neuron_name(layer, "z", j), p), "s": Const(op.slope)}
+                form, args = fill(op.act.template, fields, {"z": float(fwd.z[p, j]), "s": op.slope}, op.act.rule)
+            name = emit.q(neuron_name(layer, "a", j), p)
+            out.append(emit.quantity(name, float(fwd.a[p, j]), "forward", layer, p, form, args))
+        note = f"z = W·a_prev + b; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
+        return f"Forward · layer {layer} ({op.activation})", out, note
+
+    def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
+        """∂L/∂a_i = Σ_j δ_j·w_ji for the layer below (named as that layer's ``dL_da``)."""
+        layer = self.op.name
+        units = back.delta.shape[1]
+        assert back.downstream is not None
+        out = []
+        for i in range(back.weights.shape[1]):
+            slots: list[Slot] = []
+            args: list[Scalar] = []
+            for j in range(units):
+                slots += [emit.q(neuron_name(layer, "delta", j), p), emit.q(param_name(layer, "weights", (j, i)))]
+                args += [float(back.delta[p, j]), float(back.weights[j, i])]
+            name = emit.q(neuron_name(below, "dL_da", i), p)
+            out.append(
+                emit.quantity(
+                    name,
+                    float(back.downstream[p, i]),
+                    "backward",
+                    below,
+                    p,
+                    Form(pair_template(units), tuple(slots), dot),
+                    args,
+                )
+            )
+        return out
+
+    def backward(
+        self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
+    ) -> tuple[str, list[Quantity], str]:
+        op, layer = self.op, self.op.name
+        units = back.delta.shape[1]
+        out: list[Quantity] = list(upstream)
+
+        def add(base: str, value: float, form: Form, args: Sequence[Scalar]) -> None:
+            out.append(emit.quantity(emit.q(base, p), value, "backward", layer, p, form, args))
+
+        chains: list[tuple[Form, list[Scalar]]] = []  # the textbook product upstream × local, per neuron
+        args: list[Scalar]
+        if back.jacobian is not None:  # softmax: every output depends on every z
+            for k in range(units):
+                for j in range(units):
+                    ak, aj = emit.q(neuron_name(layer, "a", k), p), emit.q(neuron_name(layer, "a", j), p)
+                    if k == j:
+                        form, args = Form("{0}·(1 − {0})", (ak,), _softmax_diag), [float(back.a[p, k])]
+                    else:
+                        form = Form("−{0}·{1}", (ak, aj), _softmax_off)
+                        args = [float(back.a[p, k]), float(back.a[p, j])]
+                    add(f"{layer}.da{k + 1}_dz{j + 1}", float(back.jacobian[p, k, j]), form, args)
+            for j in range(units):
+                slots: list[Slot] = []
+                args = []
+                for k in range(units):
+                    slots += [emit.q(neuron_name(layer, "dL_da", k), p), emit.q(f"{layer}.da{k + 1}_dz{j + 1}", p)]
+                    args += [float(back.upstream[p, k]), float(back.jacobian[p, k, j])]
+                chains.append((Form(pair_template(units), tuple(slots), dot), args))
+        else:
+            for j in range(units):
+                fields: dict[str, Slot] = {
+                    "z": emit.q(neuron_name(layer, "z", j), p),
+                    "a": emit.q(neuron_name(layer, "a", j), p),
+                    "s": Const(op.slope),
+                }
+                values: dict[str, Scalar] = {"z": float(back.z[p, j]), "a": float(back.a[p, j]), "s": op.slope}
+                form, args = fill(op.act.derivative_template, fields, values, op.act.derivative_rule)
+                add(neuron_name(layer, "da_dz", j), float(back.local[p, j]), form, args)
+            for j in range(units):
+                slots = [emit.q(neuron_name(layer, "dL_da", j), p), emit.q(neuron_name(layer, "da_dz", j), p)]
+                chain_args: list[Scalar] = [float(back.upstream[p, j]), float(back.local[p, j])]
+                chains.append((Form("{0} × {1}", tuple(slots), product), chain_args))
+        for j, (chain, chain_args) in enumerate(chains):
+            if not back.combined:  # δ is the chain product itself
+                add(neuron_name(layer, "delta", j), float(back.delta[p, j]), chain, chain_args)
+                continue
+            # the textbook chain, then the stable combined form the engine used for δ
+            add(neuron_name(layer, "chain", j), float(back.chain[p, j]), chain, chain_args)
+            sum_y = float(emit.targets[p].sum())
+            fields = {
+                "a": emit.q(neuron_name(layer, "a", j), p),
+                "y": emit.q(f"y{j + 1}", p),
+                "sum_y": Const(sum_y, "Σy"),
+            }
+            values = {"a": float(back.a[p, j]), "y": float(emit.targets[p, j]), "sum_y": sum_y, "K": units}
+            assert combined_rule is not None
+            form, args = fill(back.combined, fields, values, combined_rule, {"K": str(units)})
+            add(neuron_name(layer, "delta", j), float(back.delta[p, j]), form, args)
+        for j in range(units):
+            delta = emit.q(neuron_name(layer, "delta", j), p)
+            for i, n in enumerate(back.input_names):
+                form = Form("{0} × {1}", (delta, emit.q(n, p)), product)
+                add(
+                    grad_name(layer, j, i),
+                    float(back.grad_w[p, j, i]),
+                    form,
+                    [float(back.delta[p, j]), float(back.inputs[p, i])],
+                )
+            if back.grad_b is not None:
+                add(
+                    grad_name(layer, j),
+                    float(back.grad_b[p, j]),
+                    Form("{0}", (delta,), same, "{0:v}"),
+                    [float(back.delta[p, j])],
+                )
+        slope = emit.numbers.operand(op.slope)
+        note = f"δ = ∂L/∂z = ∂L/∂a × ∂a/∂z with ∂a/∂z = {op.act.derivative_template.format(z='z', a='a', s=slope)}"
+        if op.activation == "softmax":
+            note = "δ_j = Σ_k ∂L/∂a_k × ∂a_k/∂z_j with ∂a_k/∂z_j = a_k(1 − a_j) if k = j, else −a_k·a_j"
+        if back.combined:
+            stable = back.combined.format(a="a", y="y", K="K", sum_y="Σy")
+            undefined = [j for j in range(units) if not np.isfinite(back.chain[p, j])]
+            if undefined:
+                chains_named = ", ".join(neuron_name(layer, "chain", j) for j in undefined)
+                verb = "is" if len(undefined) == 1 else "are"
+                note += (
+                    f"; δ uses the stable combined form {stable}, the limit of the chain: {chains_named} "
+                    f"{verb} undefined here (a saturated, so ∂L/∂a divides by zero)"
+                )
+            else:
+                note += f"; δ uses the stable combined form {stable}, equal to the chain shown beside it"
+        return f"Backward · layer {layer} ({op.activation})", out, note
