@@ -82,7 +82,12 @@ def main() -> None:
 @max_rows_option("Stop the text trace after this many table rows (0: no cap).")
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
-@click.option("--exact", is_flag=True, help="Exact fractions (rational ops only): expressions, or step 1 of a network.")
+@click.option(
+    "--exact", is_flag=True, help="Exact fractions (rational ops only), every step of a network or an expression."
+)
+@click.option(
+    "--quantities", is_flag=True, help="JSON: list every quantity of each step (name, value, formula, factors)."
+)
 @click.option("--tree", is_flag=True, help="Expressions: draw the computation graph as a tree before the tables.")
 @click.option(
     "--diagnostics",
@@ -110,6 +115,7 @@ def trace(
     exact: bool = False,
     tree: bool = False,
     diagnostics: bool = False,
+    quantities: bool = False,
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
 
@@ -131,32 +137,24 @@ def trace(
     from backprop_cli.expr.command import trace_expression, wants_expression
     from backprop_cli.output import open_output
 
-    if wants_expression(config, expr, sets, exact, tree=tree):  # a computation graph, not a network
+    if wants_expression(config, expr, sets, tree=tree):  # a computation graph, not a network
         trace_expression(click.get_current_context().params)
         return
     spec, path = load(config, data, steps)
     total = count_steps(spec.data.rows, spec.training)
     _check_filters(spec, total, only_steps, only_layers, only_samples)
-    engine = Engine(spec)
+    if diagnostics and (output_format != "text" or exact):
+        why = "--exact" if exact else f"--format {output_format}"
+        raise ConfigError(f"--diagnostics with {why}; expected --format text without --exact", path="--diagnostics")
+    engine = Engine(spec, exact=exact)
     inputs = [path] + ([Path(data)] if data else [])
-    if diagnostics and output_format != "text":
-        raise ConfigError(f"--diagnostics with --format {output_format}; expected --format text", path="--diagnostics")
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
             only = (only_steps, only_layers, only_phases, only_samples)
             _write_document(spec, engine, stream, output_format, total, precision, max_rows, width, only)
             return
         if output_format == "json":
-            from backprop_cli.render.json_out import write_trace
-
-            before = engine.loss()
-            write_trace(
-                spec,
-                engine.run(),
-                stream,
-                steps=frozenset(only_steps),
-                summary=lambda: {"loss_before": before, "loss_after": engine.loss(), "steps": total},
-            )
+            _write_json(spec, engine, stream, total, (only_steps, only_layers, only_phases, only_samples), quantities)
             return
         _print_text(
             spec,
@@ -171,6 +169,44 @@ def trace(
             only=(only_steps, only_layers, only_phases, only_samples),
             diagnostics=diagnostics,
         )
+
+
+def _write_json(
+    spec: NetworkSpec,
+    engine: Any,
+    stream: Any,
+    total: int,
+    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    quantities: bool,
+) -> None:
+    """The trace document (version 2) of a network, float or exact, streamed step by step."""
+    from backprop_cli.render.json_out import head, network_step, write_document
+    from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.trace import NAME_PATTERNS, exact_text
+    from backprop_cli.values import NameFilter
+
+    steps, layers, phases, samples = only
+    chosen = NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    fmt = NumberFormat()
+    before = engine.loss()
+    last = max(steps, default=total)
+
+    def records() -> Any:
+        for rec in engine.run():
+            if rec.step > last:
+                return  # past the last step asked for: not computed
+            if not chosen.steps or rec.step in chosen.steps:
+                yield network_step(rec, chosen, quantities=quantities, fmt=fmt)
+
+    def number(value: Any) -> Any:
+        return exact_text(value) if engine.exact else value
+
+    def summary() -> dict[str, Any]:
+        after = engine.loss() if engine.steps_done == total else None
+        return {"loss_before": number(before), "loss_after": None if after is None else number(after), "steps": total}
+
+    top = head("network", engine.exact, spec.normalised, spec.inputs, NAME_PATTERNS)
+    write_document(top, records(), stream, summary)
 
 
 def _check_filters(
@@ -209,7 +245,7 @@ def _write_document(
     steps, layers, phases, samples = only
     chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
     fmt = NumberFormat(precision)
-    job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width)
+    job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width, engine.exact)
     writer(name)(job, stream)
 
 
@@ -245,7 +281,7 @@ def _print_text(
         tap = Tap(engine.run())
     records = iter(tap or engine.run())
     capped = False
-    for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
+    for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=max_rows, exact=engine.exact):
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
@@ -276,7 +312,7 @@ def validate(config: str | None, data: str | None) -> None:
     from backprop_cli.engine import count_steps
     from backprop_cli.expr.command import validate_expression, wants_expression
 
-    if wants_expression(config, None, (), False):
+    if wants_expression(config, None, ()):
         click.echo(validate_expression(config, data))
         return
     spec, _ = load(config, data)

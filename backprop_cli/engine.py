@@ -22,10 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.errors import ConfigError, NumericalFault
+from backprop_cli.model.quantity import Scalar
 from backprop_cli.nn.check import finite, locate
 from backprop_cli.nn.layers import build_layers
-from backprop_cli.nn.layers.dense import Dense, DenseCache
-from backprop_cli.ops import LOSSES
+from backprop_cli.nn.layers.dense import Dense, DenseCache, exact_array
+from backprop_cli.ops import LOSSES, RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss
+from backprop_cli.optim import RATIONAL as RATIONAL_OPTIMIZERS
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.trace import LayerBackward, LossRecord, ParamUpdate, StepRecord, param_name
@@ -104,14 +106,21 @@ class FastStep:
 class Engine:
     """Runs the configured steps of a network through its layer ops; see the module docstring."""
 
-    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None) -> None:
+    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None, *, exact: bool = False) -> None:
         self.spec = spec
-        self.optimizer = optimizer or make_optimizer(spec.optimizer)
-        self.layers: tuple[Dense, ...] = build_layers(spec)
+        self.exact = exact
+        if exact:
+            refuse_irrational(spec)
+        self.optimizer = optimizer or make_optimizer(spec.optimizer, exact=exact)
+        self.layers: tuple[Dense, ...] = build_layers(spec, exact=exact)
         self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
+        self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
         self.schedule = batches(spec.data.rows, spec.training)
         self.steps_done = 0
         self.loss_op = LOSSES[spec.loss.name]
+        self.loss_terms, self.loss_grad = (
+            exact_loss(spec.loss.name) if exact else (self.loss_op.terms, self.loss_op.grad)
+        )
         out = spec.layers[-1]
         self.fused = self.loss_op.combined is not None and self.loss_op.pairs_with == out.activation
 
@@ -132,26 +141,26 @@ class Engine:
             a = cache.a
         return caches
 
-    def batch_loss(self, z: Array, a: Array, y: Array, step: int, during: str = "") -> tuple[Array, Array, float]:
+    def batch_loss(self, z: Array, a: Array, y: Array, step: int, during: str = "") -> tuple[Array, Array, Scalar]:
         """(per-sample loss terms, per-sample losses, the batch loss: their mean or sum)."""
-        terms = self.loss_op.terms(a, y, z)
+        terms = self.loss_terms(a, y, z)
         finite(terms, step=step, layer=self.layers[-1].name, quantity=f"{self.loss_op.name} loss term{during}")
         per_sample = terms.sum(axis=1)
-        value = float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
-        return terms, per_sample, value
+        value = per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum()
+        return terms, per_sample, value if self.exact else float(value)
 
     def output_gradient(self, z: Array, a: Array, y: Array, step: int) -> tuple[Array, Array | None]:
         """(the textbook ∂L_s/∂a of the output, the loss's stable combined δ where it pairs with the output)."""
-        dl_da = self.loss_op.grad(a, y, z)
+        dl_da = self.loss_grad(a, y, z)
         if self.fused and self.loss_op.combined is not None:
             return dl_da, self.loss_op.combined(a, y)
         finite(dl_da, step=step, layer=self.layers[-1].name, quantity="∂L/∂a of the output")
         return dl_da, None
 
-    def loss(self, rows: tuple[int, ...] | None = None) -> float:
+    def loss(self, rows: tuple[int, ...] | None = None) -> Scalar:
         """The current loss over ``rows`` (default: all data), without recording anything."""
         idx = list(rows) if rows is not None else slice(None)
-        x, y = self.spec.data.x[idx], self.spec.data.y[idx]
+        x, y = self.x[idx], self.y[idx]
         step = self.steps_done or 1  # located as the step it comes before (or, after a run, after)
         try:
             with np.errstate(all="ignore"):
@@ -173,10 +182,11 @@ class Engine:
         if definition.frozen:
             return None
         result = self.optimizer.step(f"{layer.name}.{definition.kind}", old, grad)
-        if not np.isfinite(finite_norm := _norm(result.new)):
+        if self.exact:
+            finite(result.new, step=number, layer=layer.name, quantity=f"the updated {layer.name}.{definition.kind}")
+        elif not np.isfinite(_norm(result.new)):
             self._fault_in_update(result, layer.name, definition.kind, number)
         self.tensors[index][kind_index] = result.new
-        del finite_norm
         return result
 
     def _fault_in_update(self, result: ParamStep, layer: str, kind: str, number: int) -> None:
@@ -208,7 +218,7 @@ class Engine:
     def step(self, number: int, rows: tuple[int, ...], *, multi_step: bool = False) -> StepRecord:
         """One traced step on the batch ``rows``: every sample's chain rule kept."""
         spec = self.spec
-        x, y = spec.data.x[list(rows)], spec.data.y[list(rows)]
+        x, y = self.x[list(rows)], self.y[list(rows)]
         with np.errstate(all="ignore"):  # non-finite values are caught by the checks, located
             caches = self.forward(x, number)
             forward = [
@@ -285,7 +295,7 @@ class Engine:
     def fast_step(self, number: int, rows: tuple[int, ...] | Array) -> FastStep:
         """One step on the batch ``rows`` with gradients reduced at once and nothing recorded."""
         idx = np.asarray(rows, dtype=np.intp)
-        x, y = self.spec.data.x[idx], self.spec.data.y[idx]
+        x, y = self.x[idx], self.y[idx]
         with np.errstate(all="ignore"):  # non-finite values are caught by the checks, located
             caches = self.forward(x, number)
             out = caches[-1]
@@ -314,7 +324,27 @@ class Engine:
                         stepped = _norm(result.new)
                 weight_norms.append(stepped)
         self.steps_done = number
-        return FastStep(value, tuple(caches), tuple(grads), tuple(norms), before, tuple(weight_norms))
+        return FastStep(float(value), tuple(caches), tuple(grads), tuple(norms), before, tuple(weight_norms))
+
+
+def refuse_irrational(spec: NetworkSpec) -> None:
+    """``--exact``: a located error naming every operation of the network that is not rational."""
+    reasons = [
+        f"layer {layer.name}'s activation {layer.activation}"
+        for layer in spec.layers
+        if layer.activation not in RATIONAL_ACTIVATIONS
+    ]
+    if spec.loss.name not in RATIONAL_LOSSES:
+        reasons.append(f"the loss {spec.loss.name}")
+    if spec.optimizer.name not in RATIONAL_OPTIMIZERS:
+        reasons.append(f"the optimizer {spec.optimizer.name} (square roots)")
+    if reasons:
+        raise ConfigError(
+            f"{'; '.join(reasons)} {'is' if len(reasons) == 1 else 'are'} not rational; expected "
+            f"activations {', '.join(RATIONAL_ACTIVATIONS)}, losses {', '.join(RATIONAL_LOSSES)} and the "
+            f"optimizers {' or '.join(RATIONAL_OPTIMIZERS)} (or drop --exact)",
+            path="--exact",
+        )
 
 
 def _norm(values: Array) -> float:

@@ -75,6 +75,7 @@ class NumericalFault(BackpropError):
         neuron: int | None = None,
         value: float | None = None,
         detail: str = "",
+        what: str = "not finite",
     ) -> None:
         self.step = step
         self.layer = layer
@@ -88,4 +89,4 @@ class NumericalFault(BackpropError):
             where += f", neuron {neuron}"
         shown = "" if value is None else f" ({value!r})"
         tail = f"; {detail}" if detail else "; lower the learning rate or rescale the inputs"
-        super().__init__(f"numerical fault at {where}: {quantity} is not finite{shown}{tail}")
+        super().__init__(f"numerical fault at {where}: {quantity} is {what}{shown}{tail}")

@@ -121,7 +121,7 @@ def _signs(engine: Engine, x: Array, y: Array) -> tuple[list[Array], float]:
     signs = [np.sign(c.z) for layer, c in zip(spec.layers, caches, strict=True) if layer.activation in KINKED]
     if spec.loss.name == "mae":
         signs.append(np.sign(caches[-1].a - y))
-    return signs, engine.batch_loss(caches[-1].z, caches[-1].a, y, 0)[2]
+    return signs, float(engine.batch_loss(caches[-1].z, caches[-1].a, y, 0)[2])
 
 
 def check_gradients(spec: NetworkSpec, h: float = DEFAULT_H) -> GradCheck:
@@ -166,4 +166,4 @@ def check_gradients(spec: NetworkSpec, h: float = DEFAULT_H) -> GradCheck:
                             layer.name, kind, tuple(int(i) for i in position), analytic, (up - down) / (2 * h), kink
                         )
                     )
-    return GradCheck(tuple(rows), h, record.loss.value, tuple(checks))
+    return GradCheck(tuple(rows), h, float(record.loss.value), tuple(checks))

@@ -207,11 +207,11 @@ class Loss:
     # Where a saturates (σ(z) or softmax(z) is exactly 0 or 1 as shown), the textbook term takes log 0:
     # ``log_zero(a, y)`` says so, and ``logit_template`` writes the term from the logit ``{z}`` instead
     # (``{sum_exp}``: Σ_j e^z_j for cross-entropy), the way the engine computes it.
-    log_zero: Callable[[float, float], bool] | None = None
+    log_zero: Callable[[Scalar, Scalar], bool] | None = None
     logit_template: str = ""
     # Likewise for ∂L/∂a, whose textbook form divides by a or 1 − a: where ``grad_zero(a)`` holds at the
     # a shown, ``grad_logit_template`` writes it from z (bce: 1/a = 1 + e^(−z), 1/(1 − a) = 1 + e^z).
-    grad_zero: Callable[[float], bool] | None = None
+    grad_zero: Callable[[Scalar], bool] | None = None
     grad_logit_template: str = ""
     # each template's value from its fields ({a}, {y}, {z}, {K}, the logits {z_0} …): "term", "grad",
     # and where the loss has them "logit", "grad_logit" and "combined"
@@ -371,3 +371,34 @@ LOSSES: dict[str, Loss] = {
         },
     ),
 }
+
+
+# ---------------------------------------------------------------- exact mode
+
+#: Activations and losses whose arithmetic is rational: ``--exact`` runs them on fractions.
+RATIONAL_ACTIVATIONS = ("identity", "relu", "leaky_relu")
+RATIONAL_LOSSES = ("sse", "half_sse", "mse", "mae")
+
+
+def exact_activation(name: str, slope: Fraction) -> tuple[Callable[[Array], Array], Callable[[Array, Array], Array]]:
+    """(forward, derivative) of a rational activation on arrays of fractions: its rules, entry by entry."""
+    act = ACTIVATIONS[name]
+    forward = np.frompyfunc(lambda z: Fraction(act.rule({"z": z, "s": slope})), 1, 1)
+    derivative = np.frompyfunc(lambda z, a: Fraction(act.derivative_rule({"z": z, "a": a, "s": slope})), 2, 1)
+    return forward, derivative
+
+
+def exact_loss(name: str) -> tuple[Callable[[Array, Array, Array], Array], Callable[[Array, Array, Array], Array]]:
+    """(terms, grad) of a rational loss on arrays of fractions, shaped (batch, K) like ``Loss.terms``."""
+    rules = LOSSES[name].rules
+
+    def apply(rule: NamedRule) -> Callable[[Array, Array, Array], Array]:
+        def run(a: Array, y: Array, z: Array) -> Array:
+            k = a.shape[-1]
+            one = np.frompyfunc(lambda av, yv: Fraction(rule({"a": av, "y": yv, "K": k})), 2, 1)
+            out: Array = one(a, y)
+            return out
+
+        return run
+
+    return apply(rules["term"]), apply(rules["grad"])

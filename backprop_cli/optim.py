@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Protocol
 
 import numpy as np
@@ -424,7 +425,8 @@ def check_options(name: str, options: Mapping[str, float | bool]) -> None:
 
 
 def _f(options: Mapping[str, float | bool], key: str) -> float:
-    return float(options[key])
+    value = options[key]
+    return value if isinstance(value, Fraction) else float(value)
 
 
 def _sgd(spec: OptimizerSpec, o: Mapping[str, float | bool]) -> Optimizer:
@@ -500,7 +502,17 @@ STATE_MEANINGS = {
 }
 
 
-def make_optimizer(spec: OptimizerSpec) -> Optimizer:
+#: The optimizers whose every step is rational arithmetic (``--exact`` runs them on fractions).
+RATIONAL = ("sgd", "momentum")
+
+
+def exact_number(value: float) -> Fraction:
+    """A float read from its shortest decimal text, as a fraction: 0.1 → 1/10."""
+    return Fraction(repr(float(value)))
+
+
+def make_optimizer(spec: OptimizerSpec, *, exact: bool = False) -> Optimizer:
+    """The optimizer ``spec`` names; ``exact``: its hyper-parameters as fractions (rational ones only)."""
     try:
         factory = OPTIMIZERS[spec.name]
     except KeyError:
@@ -511,6 +523,16 @@ def make_optimizer(spec: OptimizerSpec) -> Optimizer:
     check_options(spec.name, options)
     if not (spec.learning_rate > 0 and math.isfinite(spec.learning_rate)):
         raise ConfigError(f"{spec.learning_rate!r}; expected a learning rate > 0", path="optimizer.learning_rate")
+    if exact:
+        if spec.name not in RATIONAL:
+            raise ConfigError(
+                f"the optimizer {spec.name} takes square roots, which are not rational; expected "
+                f"{' or '.join(RATIONAL)} (or drop --exact)",
+                path="--exact",
+            )
+        fractions = {k: v if isinstance(v, bool) else exact_number(v) for k, v in options.items()}
+        exact_spec = OptimizerSpec(spec.name, exact_number(spec.learning_rate), spec.options)  # type: ignore[arg-type]
+        return factory(exact_spec, fractions)  # type: ignore[arg-type]
     return factory(spec, options)
 
 

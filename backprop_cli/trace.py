@@ -11,12 +11,15 @@ batch is the reduced (mean or sum) value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backprop_cli.model.quantity import Scalar, scalar
 from backprop_cli.spec import Array
 
 if TYPE_CHECKING:
@@ -94,7 +97,7 @@ class LayerForward:
 
     layer: str
     activation: str
-    negative_slope: float
+    negative_slope: Scalar  # a Fraction in exact mode
     input_names: tuple[str, ...]  # names of a_prev's entries: inputs, or the layer below's a
     inputs: Array  # (batch, fan_in)
     weights: Array  # (units, fan_in), before the update
@@ -114,7 +117,7 @@ class LossRecord:
     target: Array  # (batch, K)
     terms: Array  # (batch, K); a sample's loss is the sum of its row
     per_sample: Array  # (batch,)
-    value: float  # mean or sum of per_sample
+    value: Scalar  # mean or sum of per_sample (a Fraction in exact mode)
     dL_da: Array  # (batch, K), ∂L_s/∂a_k, may be non-finite where a saturates (shown, not used)
 
 
@@ -124,7 +127,7 @@ class LayerBackward:
 
     layer: str
     activation: str
-    negative_slope: float
+    negative_slope: Scalar
     input_names: tuple[str, ...]
     z: Array  # (batch, units), from the forward pass
     a: Array  # (batch, units), from the forward pass
@@ -165,10 +168,10 @@ class ParamUpdate:
     rule: NamedRule | None = None  # the new value's formula as a rule (optim.ParamStep)
     rules: Mapping[str, NamedRule] = field(default_factory=dict)  # each state entry's rule
 
-    def state_names(self, *, step: int | None = None) -> dict[str, float]:
+    def state_names(self, *, step: int | None = None) -> dict[str, Scalar]:
         """Every optimizer state scalar by its qualified name (``step2/h.w1_2.m_hat``)."""
         return {
-            qualify(f"{param_name(self.layer, self.kind, index)}.{s}", step=step): float(values[index])
+            qualify(f"{param_name(self.layer, self.kind, index)}.{s}", step=step): scalar(values[index])
             for s, values in self.state.items()
             for index in np.ndindex(values.shape)
         }
@@ -185,7 +188,7 @@ class StepRecord:
     loss: LossRecord
     backward: tuple[LayerBackward, ...]  # output to input
     updates: tuple[ParamUpdate, ...]  # input to output, weights before biases
-    loss_after: float  # the same batch's loss after the update
+    loss_after: Scalar  # the same batch's loss after the update
     flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
     layers: tuple[Dense, ...] = ()  # the layer ops that made the records (and lay out their quantities)
 
@@ -198,71 +201,107 @@ class StepRecord:
         return self.samples[position] if len(self.samples) > 1 else None
 
     def to_dict(self, *, detail: bool = True) -> dict[str, Any]:
-        """The JSON contract of one step (design notes), plus per-sample detail when asked."""
+        """The JSON contract of one step (design notes), plus per-sample detail when asked.
+
+        Arrays stay numpy arrays (the JSON writer serialises them whole; a non-finite textbook factor
+        of a saturated output is written as null); exact fractions are written as ``"n/d"`` strings.
+        """
+        arr = _exact_nested if self.exact else _as_array
         params: dict[str, Any] = {}
         grads: dict[str, Any] = {}
         updated: dict[str, Any] = {}
         for u in self.updates:
-            params.setdefault(u.layer, {})[u.kind] = u.old.tolist()
-            grads.setdefault(u.layer, {})[u.kind] = u.grad.tolist()
-            updated.setdefault(u.layer, {})[u.kind] = u.new.tolist()
+            params.setdefault(u.layer, {})[u.kind] = arr(u.old)
+            grads.setdefault(u.layer, {})[u.kind] = arr(u.grad)
+            updated.setdefault(u.layer, {})[u.kind] = arr(u.new)
         out: dict[str, Any] = {
             "step": self.step,
             "samples": list(self.samples),
-            "loss": self.loss.value,
+            "rows": [s + 1 for s in self.samples],
+            "loss": _number(self.loss.value),
             "parameters": params,
             "gradients": grads,
             "updated": updated,
-            "loss_after": self.loss_after,
-            "optimizer": {"name": self.optimizer, **self.hyper, **dict.fromkeys(self.flags, True)},
+            "loss_after": _number(self.loss_after),
+            "optimizer": {
+                "name": self.optimizer,
+                **{k: _number(v) for k, v in self.hyper.items()},
+                **dict.fromkeys(self.flags, True),
+            },
         }
         state: dict[str, Any] = {}
         for u in self.updates:
             if u.state:  # by layer and kind like "updated"; t and the like beside the arrays
-                entry = {k: (int(v) if k == "t" else v) for k, v in u.scalars.items()}
-                state.setdefault(u.layer, {})[u.kind] = entry | {k: v.tolist() for k, v in u.state.items()}
+                entry = {k: (int(v) if k == "t" else _number(v)) for k, v in u.scalars.items()}
+                state.setdefault(u.layer, {})[u.kind] = entry | {k: arr(v) for k, v in u.state.items()}
         if state:
             out["optimizer_state"] = state
             out["optimizer_values"] = {
-                name: value for u in self.updates for name, value in u.state_names(step=self.step_q).items()
+                name: _number(value) for u in self.updates for name, value in u.state_names(step=self.step_q).items()
             }
         if detail:
             out["per_sample"] = [self._sample_dict(p) for p in range(len(self.samples))]
         return out
 
+    @property
+    def exact(self) -> bool:
+        return self.loss.terms.dtype == object
+
     def _sample_dict(self, p: int) -> dict[str, Any]:
-        forward = {
-            f.layer: {"inputs": f.inputs[p].tolist(), "z": f.z[p].tolist(), "a": f.a[p].tolist()} for f in self.forward
-        }
+        arr = _exact_nested if self.exact else _as_array
+        forward = {f.layer: {"inputs": arr(f.inputs[p]), "z": arr(f.z[p]), "a": arr(f.a[p])} for f in self.forward}
         backward: dict[str, Any] = {}
         for b in self.backward:
             entry: dict[str, Any] = {
-                "dL_da": _finite_list(b.upstream[p]),
-                "da_dz": b.local[p].tolist(),
-                "chain": _finite_list(b.chain[p]),
-                "delta": b.delta[p].tolist(),
-                "dL_dw": b.grad_w[p].tolist(),
+                "dL_da": arr(b.upstream[p]),
+                "da_dz": arr(b.local[p]),
+                "chain": arr(b.chain[p]),
+                "delta": arr(b.delta[p]),
+                "dL_dw": arr(b.grad_w[p]),
             }
             if b.jacobian is not None:
-                entry["da_dz_jacobian"] = b.jacobian[p].tolist()
+                entry["da_dz_jacobian"] = arr(b.jacobian[p])
             if b.combined:
                 entry["delta_formula"] = b.combined
             if b.grad_b is not None:
-                entry["dL_db"] = b.grad_b[p].tolist()
+                entry["dL_db"] = arr(b.grad_b[p])
             if b.downstream is not None:
-                entry["dL_da_below"] = b.downstream[p].tolist()
+                entry["dL_da_below"] = arr(b.downstream[p])
             backward[b.layer] = entry
         return {
             "sample": self.samples[p],
+            "row": self.samples[p] + 1,
             "forward": forward,
-            "loss": float(self.loss.per_sample[p]),
-            "loss_terms": self.loss.terms[p].tolist(),
-            "target": self.loss.target[p].tolist(),
-            "dL_da_output": _finite_list(self.loss.dL_da[p]),
+            "loss": _number(self.loss.per_sample[p]),
+            "loss_terms": arr(self.loss.terms[p]),
+            "target": arr(self.loss.target[p]),
+            "dL_da_output": arr(self.loss.dL_da[p]),
             "backward": backward,
         }
 
 
-def _finite_list(values: Array) -> list[float | None]:
-    """JSON has no inf/NaN: a saturated textbook factor is written as null."""
-    return [float(v) if np.isfinite(v) else None for v in values]
+def _as_array(values: Array) -> Array:
+    """A float array as the JSON writer takes it (C-contiguous float64)."""
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
+def _exact_nested(values: Array) -> Any:
+    """An array of fractions as nested lists of ``"n/d"`` strings (an integer as ``"n"``)."""
+    if not isinstance(values, np.ndarray):
+        return exact_text(values)
+    if values.ndim == 0:
+        return exact_text(values.item())
+    return [_exact_nested(v) for v in values]
+
+
+def exact_text(value: Any) -> str:
+    v = Fraction(value)
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+def _number(value: Any) -> Any:
+    """A number as the JSON contract writes it: a float, or an exact fraction as ``"n/d"``."""
+    if isinstance(value, Fraction):
+        return exact_text(value)
+    v = float(value)
+    return v if math.isfinite(v) else None

@@ -187,7 +187,7 @@ class TrainingRun:
         with np.errstate(all="ignore"):
             caches = self.engine.forward(x, step, during)
             value = self.engine.batch_loss(caches[-1].z, caches[-1].a, y, step, during)[2]
-        return value, accuracy(self.spec, caches[-1].a, y)
+        return float(value), accuracy(self.spec, caches[-1].a, y)
 
     def step(self, number: int, rows: tuple[int, ...] | Array) -> tuple[float, list[LayerStats]]:
         """One update on the batch ``rows``: (the batch loss before it, the layers' diagnostics)."""

@@ -75,11 +75,12 @@ def test_dog_classifier_losses(example: str, loss: float) -> None:
 
 def test_json_contract_keys_are_pinned() -> None:
     doc = json.loads(invoke("trace", "classic_2_2_2", "--format", "json").output)
-    assert {"format", "version", "config", "steps", "summary"} <= doc.keys()
-    assert doc["format"] == "backprop-trace" and doc["version"] == 1
+    assert {"format", "version", "kind", "exact", "config", "steps", "summary"} <= doc.keys()
+    assert doc["format"] == "backprop-trace" and doc["version"] == 2
+    assert doc["kind"] == "network" and doc["exact"] is False
     step = doc["steps"][0]
-    assert {"step", "samples", "loss", "parameters", "gradients", "updated"} <= step.keys()
-    assert step["step"] == 1 and step["samples"] == [0]
+    assert {"step", "samples", "rows", "loss", "parameters", "gradients", "updated"} <= step.keys()
+    assert step["step"] == 1 and step["samples"] == [0] and step["rows"] == [1]  # 0-based rows, and 1-based
     assert step["loss"] == 0.2983711087600027  # full precision, repr round-trip
     assert set(step["parameters"]) == {"h", "o"}
     assert step["parameters"]["h"] == {"weights": [[0.15, 0.2], [0.25, 0.3]], "biases": [0.35, 0.35]}

@@ -41,11 +41,13 @@ def test_json_carries_value_gradients_and_node_records() -> None:
     result = invoke(*CIRCUIT, "--format", "json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.output)
-    assert doc["format"] == "backprop-trace" and doc["version"] == 1 and doc["kind"] == "expression"
-    assert doc["value"] == -12.0
-    assert doc["gradients"] == {"x": -4.0, "y": -4.0, "z": 3.0}
-    assert [n["name"] for n in doc["nodes"]] == ["x", "y", "z", "t1", "f"]
-    first = doc["backward"][0]
+    assert doc["format"] == "backprop-trace" and doc["version"] == 2 and doc["kind"] == "expression"
+    assert doc["exact"] is False and len(doc["steps"]) == 1  # the same envelope as a network's
+    step = doc["steps"][0]
+    assert step["value"] == -12.0 and doc["summary"]["value"] == -12.0
+    assert step["gradients"] == doc["summary"]["gradients"] == {"x": -4.0, "y": -4.0, "z": 3.0}
+    assert [n["name"] for n in step["nodes"]] == ["x", "y", "z", "t1", "f"]
+    first = step["backward"][0]
     assert first["name"] == "f" and first["seed"] is True
     assert first["edges"][0] == {
         "to": "t1",
@@ -72,7 +74,7 @@ def test_exact_fractions_in_text_and_json() -> None:
     assert text.exit_code == 0, text.stderr
     assert rows(text.output)["grad.x"][-1] == "-24/7"
     doc = json.loads(invoke(*args, "--format", "json").output)
-    assert doc["exact"] is True and doc["value"] == "24/7" and doc["gradients"] == {"x": "-24/7"}
+    assert doc["exact"] is True and doc["summary"]["value"] == "24/7" and doc["summary"]["gradients"] == {"x": "-24/7"}
 
 
 def test_exact_refuses_exp_by_name_with_exit_2() -> None:
@@ -85,7 +87,7 @@ def test_exact_refuses_exp_by_name_with_exit_2() -> None:
 
 def test_exact_on_an_irrational_network_says_why() -> None:
     result = invoke("xor", "--exact")
-    assert result.exit_code == 2 and "--exact: layer h has activation sigmoid" in result.stderr
+    assert result.exit_code == 2 and "--exact: layer h's activation sigmoid" in result.stderr
 
 
 def test_hostile_expression_is_one_located_line_and_exit_2() -> None:
@@ -111,7 +113,7 @@ def test_set_overrides_config_values(tmp_path: Path) -> None:
     doc = json.loads(result.output)
     # f = (x + y)·z with z = 2: ∂f/∂x = z = 2, ∂f/∂z = x + y = 3
     assert doc["config"]["values"] == {"x": "-2", "y": "5", "z": "2"}
-    assert doc["gradients"] == {"x": 2.0, "y": 2.0, "z": 3.0}
+    assert doc["summary"]["gradients"] == {"x": 2.0, "y": 2.0, "z": 3.0}
 
 
 def test_network_only_options_are_refused() -> None:
@@ -143,7 +145,7 @@ def test_expression_config_file_from_disk(tmp_path: Path) -> None:
     path.write_text(json.dumps({"expression": "a = x * x\nf = a + x", "values": {"x": 3}}), encoding="utf-8")
     result = invoke(str(path), "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.output)["gradients"] == {"x": 7.0}  # ∂(x² + x)/∂x = 2x + 1 = 7
+    assert json.loads(result.output)["summary"]["gradients"] == {"x": 7.0}  # ∂(x² + x)/∂x = 2x + 1 = 7
 
 
 def test_a_network_config_that_mentions_expression_is_still_a_network(tmp_path: Path) -> None:
@@ -167,8 +169,8 @@ def test_max_rows_caps_the_text_trace() -> None:
 def test_json_config_keeps_the_output_variable_and_names_its_node() -> None:
     doc = json.loads(invoke("micrograd_readme", "--format", "json").output)
     assert doc["config"]["output"] == "g"  # as the config says
-    assert doc["output"] == "g_2"  # the node: g was assigned twice
-    assert round(doc["value"], 4) == 24.7041
+    assert doc["summary"]["output"] == "g_2"  # the node: g was assigned twice
+    assert round(doc["summary"]["value"], 4) == 24.7041
 
 
 def test_set_without_an_expression_says_what_it_is_for() -> None:

@@ -59,7 +59,7 @@ def gradcheck(
     from backprop_cli.gradcheck import ATOL, DEFAULT_H, RTOL, check_gradients
     from backprop_cli.render.numbers import NumberFormat
 
-    if wants_expression(config, None, (), False):
+    if wants_expression(config, None, ()):
         raise ConfigError(
             f"an expression program; gradcheck runs network configs (trace it: backprop trace {config})",
             file=config,

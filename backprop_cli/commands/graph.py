@@ -56,21 +56,14 @@ def graph(
     """
     from pathlib import Path
 
-    from backprop_cli.expr.command import compute, is_expression, load_expression, wants_expression
+    from backprop_cli.expr.command import compute, load_expression, wants_expression
     from backprop_cli.output import open_output
     from backprop_cli.render import diagram as draw
     from backprop_cli.render.numbers import NumberFormat
 
     fmt = NumberFormat(precision)
     inputs: list[Path]
-    if exact and expr is None and not sets and not is_expression(config):  # a network, exactly
-        from backprop_cli.expr.network import run_exact
-
-        network, path = load(config, None)
-        inputs = [path]
-        title = f"{network.source} · step 1, exact"
-        picture = draw.expression_diagram(run_exact(network).trace, fmt, title)
-    elif wants_expression(config, expr, sets, exact):
+    if wants_expression(config, expr, sets):
         spec, inputs = load_expression(config, expr, sets)
         picture = draw.expression_diagram(compute(spec, exact=exact), fmt, spec.source)
     else:
@@ -78,7 +71,8 @@ def graph(
 
         network, path = load(config, None)
         inputs = [path]
-        picture = draw.network_diagram(next(iter(Engine(network).run())), fmt, network.source, by=nodes)
+        title = f"{network.source} · step 1, exact" if exact else network.source
+        picture = draw.network_diagram(next(iter(Engine(network, exact=exact).run())), fmt, title, by=nodes)
     if output_format == "tree":
         from rich.console import Console
 

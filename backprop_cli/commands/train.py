@@ -93,7 +93,7 @@ def train(
         raise ConfigError("both --epochs and --steps given; expected one of them", path="--epochs")
     from backprop_cli.expr.command import wants_expression
 
-    if wants_expression(config, None, (), False):
+    if wants_expression(config, None, ()):
         raise ConfigError(
             f"an expression program; train runs network configs (trace it: backprop trace {config})",
             file=config,

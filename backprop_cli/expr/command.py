@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,15 +21,11 @@ NETWORK_ONLY = {
     "--sample": "only_samples",
     "--diagnostics": "diagnostics",
 }
-FORMAT = "backprop-trace"
-VERSION = 1
 
 
-def wants_expression(
-    config: str | None, expr: str | None, sets: Sequence[str], exact: bool, *, tree: bool = False
-) -> bool:
-    """Whether this module handles the command: an expression program, or ``--exact`` (networks too)."""
-    found = expr is not None or bool(sets) or exact or is_expression(config)
+def wants_expression(config: str | None, expr: str | None, sets: Sequence[str], *, tree: bool = False) -> bool:
+    """Whether this module handles the command: an expression program (``--expr``, ``--set`` or a config)."""
+    found = expr is not None or bool(sets) or is_expression(config)
     if tree and not found:
         raise ConfigError(
             "draws expression graphs; for a network use `backprop graph CONFIG --format tree`", path="--tree"
@@ -78,18 +73,26 @@ def compute(spec: ExprSpec, *, exact: bool) -> ExprTrace:
     return run(spec.graph, values, exact=exact)
 
 
-def document(spec: ExprSpec, trace: ExprTrace) -> dict[str, Any]:
-    """The ``--format json`` document of an expression trace."""
+def document(spec: ExprSpec, trace: ExprTrace, *, quantities: bool = False) -> dict[str, Any]:
+    """The ``--format json`` document of an expression trace: the trace document's envelope (version 2)
+    with one step, the expression's nodes and backward edges."""
     from backprop_cli.expr.rows import NAME_PATTERNS
+    from backprop_cli.render.json_out import head
 
+    body = trace.to_dict()
+    step: dict[str, Any] = {"step": 1, **body}
+    if quantities:
+        from backprop_cli.expr.blocks import expr_blocks
+        from backprop_cli.render.json_out import block_entries
+        from backprop_cli.render.numbers import NumberFormat
+        from backprop_cli.values import NameFilter
+
+        step["quantities"] = list(block_entries(expr_blocks(trace), NameFilter(), NumberFormat(), set()))
+    summary = {"output": body["output"], "value": body["value"], "gradients": body["gradients"]}
     return {
-        "format": FORMAT,
-        "version": VERSION,
-        "kind": "expression",
-        "config": spec.normalised,
-        "inputs": list(spec.graph.inputs),
-        "names": NAME_PATTERNS,
-        **trace.to_dict(),
+        **head("expression", trace.exact, spec.normalised, spec.graph.inputs, NAME_PATTERNS),
+        "steps": [step],
+        "summary": summary,
     }
 
 
@@ -97,21 +100,16 @@ def trace_expression(params: Mapping[str, Any]) -> None:
     """Run the trace command's options (click's ``params``) on an expression program."""
     from backprop_cli.output import open_output
 
-    network = params.get("expr") is None and not params.get("sets") and not is_expression(params.get("config"))
     for option, key in NETWORK_ONLY.items():
-        if network and option in ("--data", "--steps"):
-            continue
         if params.get(key):
-            why = "is not supported with --exact on a network" if network else "applies to networks only"
-            raise ConfigError(f"{option} {why}", path=option)
-    if network:
-        _trace_network_exact(params)
-        return
+            raise ConfigError(f"{option} applies to networks only", path=option)
     spec, inputs = load_expression(params.get("config"), params.get("expr"), params.get("sets", ()))
     trace = compute(spec, exact=bool(params.get("exact")))
     with open_output(params.get("output"), inputs=inputs) as stream:
         if params.get("output_format") == "json":
-            stream.write(json.dumps(document(spec, trace), ensure_ascii=False, allow_nan=False) + "\n")
+            from backprop_cli.render.json_out import dumps
+
+            stream.write(dumps(document(spec, trace, quantities=bool(params.get("quantities")))) + "\n")
             return
         _print_text(spec, trace, stream, params)
 
@@ -146,61 +144,6 @@ def validate_expression(config: str | None, data: str | None) -> str:
         f"ok: {spec.source}: expression of {operations} operation{'s' * (operations != 1)}; "
         f"{inputs} input{'s' * (inputs != 1)} ({', '.join(graph.inputs)}); output {graph.output}"
     )
-
-
-def _trace_network_exact(params: Mapping[str, Any]) -> None:
-    """``trace --exact`` on a network: its first step as a graph of exact fractions, then the exact update."""
-    from backprop_cli.clikit import load
-    from backprop_cli.expr.network import run_exact, update_sections
-    from backprop_cli.output import open_output
-
-    spec, path = load(params.get("config"), params.get("data"), params.get("steps"))
-    step = run_exact(spec)
-    trace = step.trace
-    with open_output(params.get("output"), inputs=[path]) as stream:
-        if params.get("output_format") == "json":
-            number = _exact_text
-            body = trace.to_dict()
-            doc = {
-                "format": FORMAT,
-                "version": VERSION,
-                "kind": "network-exact",
-                "config": dict(spec.normalised),
-                "step": 1,
-                "steps": step.steps,
-                "samples": list(step.samples),
-                "loss": number(trace.value),
-                "parameters": {u.name: number(u.old) for u in step.updates},
-                "gradients": body["gradients"],
-                "updated": {u.name: number(u.new) for u in step.updates},
-                "loss_after": number(step.loss_after),
-                "nodes": body["nodes"],
-                "backward": body["backward"],
-            }
-            stream.write(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
-            return
-        from backprop_cli.expr.rows import expr_sections
-        from backprop_cli.render.numbers import NumberFormat
-
-        fmt = NumberFormat(params.get("precision", 6))
-        rows = ", ".join(str(r + 1) for r in step.samples)
-        head = [
-            f"backprop trace · {spec.source} · exact fractions",
-            *([spec.description.strip()] if spec.description else []),
-            f"step 1 of {step.steps} (--exact traces the first step) · batch: data row{'s' * (len(step.samples) > 1)} "
-            f"{rows}; numbers read from their decimal text (0.1 is 1/10)",
-            "the network as a computation graph: h.p1_2 = h.w1_2 × input 2, h.z1 = the sum of products and bias, "
-            "h.a1, loss.term1; grad.h.w1_2 = ∂loss/∂h.w1_2 (h.dL_dw1_2 of the float trace)",
-        ]
-        sections = [*expr_sections(trace, fmt), *update_sections(step, fmt)]
-        _print_sections(head, sections, stream, params, _tree(trace, fmt, f"{spec.source} · step 1, exact", params))
-
-
-def _exact_text(value: Any) -> str:
-    from fractions import Fraction
-
-    v = Fraction(value)
-    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
 
 
 def _print_sections(

@@ -203,3 +203,8 @@ def numbered(template: str, fields: Mapping[str, str]) -> str:
     """Fill a named template (``({a} − {y}) / {K}``) with slot markers or fixed text, keeping
     the result a slot template: ``numbered("({a} − {y})", {"a": "{0}", "y": "{1}"})`` is ``({0} − {1})``."""
     return template.format_map(fields)
+
+
+def scalar(value: object) -> Scalar:
+    """A number of a trace as a quantity holds it: an exact Fraction as it is, anything else as a float."""
+    return value if isinstance(value, Fraction) else float(value)  # type: ignore[arg-type]

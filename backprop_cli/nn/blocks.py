@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 
-from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, qualify
+from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, qualify, scalar
 from backprop_cli.nn.layers.base import fill
 from backprop_cli.nn.layers.dense import Dense, same, total
 from backprop_cli.ops import LOSSES, NamedRule
@@ -127,7 +127,7 @@ class _StepBlocks:
                 out.append(
                     self.quantity(
                         self.q(pname),
-                        float(u.old[index]),
+                        scalar(u.old[index]),
                         "parameters",
                         u.layer,
                         None,
@@ -142,11 +142,11 @@ class _StepBlocks:
         first = self.rec.forward[0]
         row = f"data row {self.rec.samples[p] + 1}"
         out = [
-            self.quantity(self.q(n, p), float(v), "forward", None, p, Form(row), kind="given")
+            self.quantity(self.q(n, p), scalar(v), "forward", None, p, Form(row), kind="given")
             for n, v in zip(first.input_names, first.inputs[p], strict=True)
         ]
         out += [
-            self.quantity(self.q(f"y{k + 1}", p), float(v), "forward", None, p, Form(f"target, {row}"), kind="given")
+            self.quantity(self.q(f"y{k + 1}", p), scalar(v), "forward", None, p, Form(f"target, {row}"), kind="given")
             for k, v in enumerate(self.rec.loss.target[p])
         ]
         # the block belongs to no layer: the trace's --layer filter keeps it with every layer
@@ -172,11 +172,11 @@ class _StepBlocks:
                 **{f"z_{j}": s for j, s in enumerate(every_z)},  # Σ_j e^z_j: one slot per logit
             }
             values: dict[str, Scalar] = {
-                "a": float(loss.prediction[p, k]),
-                "y": float(loss.target[p, k]),
-                "z": float(z[k]),
+                "a": scalar(loss.prediction[p, k]),
+                "y": scalar(loss.target[p, k]),
+                "z": scalar(z[k]),
                 "K": count,
-                **{f"z_{j}": float(v) for j, v in enumerate(z)},
+                **{f"z_{j}": scalar(v) for j, v in enumerate(z)},
             }
             sum_exp = " + ".join(f"e^{{z_{j}}}" for j in range(len(z))) if len(z) else "0"
             return fill(template.replace("{sum_exp}", sum_exp), fields, values, rule, {"K": str(count)})
@@ -191,18 +191,18 @@ class _StepBlocks:
             else:
                 form, args = form_of(op.term_template, k, op.rules.get("term"))
             quantities.append(
-                self.quantity(self.q(f"loss.term{k + 1}", p), float(loss.terms[p, k]), "loss", out, p, form, args)
+                self.quantity(self.q(f"loss.term{k + 1}", p), scalar(loss.terms[p, k]), "loss", out, p, form, args)
             )
         terms = [self.q(f"loss.term{k + 1}", p) for k in range(count)]
         quantities.append(
             self.quantity(
                 self.q("loss", p),
-                float(loss.per_sample[p]),
+                scalar(loss.per_sample[p]),
                 "loss",
                 out,
                 p,
                 Form(_sum_template(count), tuple(terms), total),
-                [float(v) for v in loss.terms[p]],
+                [scalar(v) for v in loss.terms[p]],
             )
         )
         for k in range(count):
@@ -212,7 +212,7 @@ class _StepBlocks:
                 form, args = form_of(op.grad_template, k, op.rules.get("grad"))
             quantities.append(
                 self.quantity(
-                    self.q(neuron_name(out, "dL_da", k), p), float(loss.dL_da[p, k]), "loss", out, p, form, args
+                    self.q(neuron_name(out, "dL_da", k), p), scalar(loss.dL_da[p, k]), "loss", out, p, form, args
                 )
             )
         note = op.formula
@@ -242,12 +242,12 @@ class _StepBlocks:
         form = Form(f"({inner}) / {n}" if mean else inner, slots, _mean if mean else total)
         q = self.quantity(
             self.q("loss"),
-            float(loss.value),
+            scalar(loss.value),
             "loss",
             loss.output_layer,
             None,
             form,
-            [float(v) for v in loss.per_sample],
+            [scalar(v) for v in loss.per_sample],
         )
         return self.block("loss", f"Batch loss ({loss.reduction} over {n} samples)", [q], layer=loss.output_layer)
 
@@ -272,8 +272,8 @@ class _StepBlocks:
             slots = tuple(qualify(base, step=self.rec.step_q, sample=s) for s in self.rec.samples)
             inner = _sum_template(n)
             form = Form(f"({inner}) / {n}" if mean else inner, slots, _mean if mean else total)
-            args = [float(u.per_sample[(p, *index)]) for p in range(n)]
-            out.append(self.quantity(self.q(base), float(u.grad[index]), "reduction", u.layer, None, form, args))
+            args = [scalar(u.per_sample[(p, *index)]) for p in range(n)]
+            out.append(self.quantity(self.q(base), scalar(u.grad[index]), "reduction", u.layer, None, form, args))
         title = f"Batch reduction · layer {u.layer} {u.kind} ({self.rec.loss.reduction} over {n} samples)"
         return self.block("reduction", title, out, layer=u.layer)
 
@@ -289,17 +289,17 @@ class _StepBlocks:
                 "grad": self.q(param_grad_name(u.layer, u.kind, index)),
                 **{k: Const(v, SYMBOLS.get(k, k)) for k, v in hyper.items()},
                 **{
-                    p: self._previous(f"{pname}.{p.removesuffix('_prev')}", float(arr[index]))
+                    p: self._previous(f"{pname}.{p.removesuffix('_prev')}", scalar(arr[index]))
                     for p, arr in u.prior.items()
                 },
                 **{s: self.q(f"{pname}.{s}") for s in u.state},
             }
             values: dict[str, Scalar] = {
-                "old": float(u.old[index]),
-                "grad": float(u.grad[index]),
+                "old": scalar(u.old[index]),
+                "grad": scalar(u.grad[index]),
                 **hyper,
-                **{p: float(arr[index]) for p, arr in u.prior.items()},
-                **{s: float(arr[index]) for s, arr in u.state.items()},
+                **{p: scalar(arr[index]) for p, arr in u.prior.items()},
+                **{s: scalar(arr[index]) for s, arr in u.state.items()},
             }
             for s, arr in u.state.items():
                 template = u.formulas.get(s)
@@ -309,13 +309,13 @@ class _StepBlocks:
                 else:
                     form, args = Form(s), []
                 out.append(
-                    self.quantity(self.q(f"{pname}.{s}"), float(arr[index]), "update", u.layer, None, form, args)
+                    self.quantity(self.q(f"{pname}.{s}"), scalar(arr[index]), "update", u.layer, None, form, args)
                 )
             if u.frozen:
-                form, args = Form("{0} (frozen)", (self.q(pname),), same, "{0:v}"), [float(u.old[index])]
+                form, args = Form("{0} (frozen)", (self.q(pname),), same, "{0:v}"), [scalar(u.old[index])]
             else:
                 form, args = fill(u.formula, fields, values, u.rule)
-            out.append(self.quantity(self.q(pname + ".new"), float(u.new[index]), "update", u.layer, None, form, args))
+            out.append(self.quantity(self.q(pname + ".new"), scalar(u.new[index]), "update", u.layer, None, form, args))
         hyper_shown = [f"{SYMBOLS.get(k, k)} = {f(v)}" for k, v in (*rec.hyper.items(), *u.scalars.items())]
         hyper_text = ", ".join([*hyper_shown, *rec.flags])
         title = f"Update · layer {u.layer} {u.kind} ({rec.optimizer}, {hyper_text})"
@@ -323,7 +323,7 @@ class _StepBlocks:
         frozen = " · frozen, not updated" if u.frozen else ""
         return self.block("update", title + frozen, out, layer=u.layer, note=note)
 
-    def _previous(self, base: str, value: float) -> Slot:
+    def _previous(self, base: str, value: Scalar) -> Slot:
         """A state value carried in from the step before this one: its name there, or a constant."""
         if self.rec.multi_step and self.rec.step > 1:
             return qualify(base, step=self.rec.step - 1)
@@ -333,10 +333,10 @@ class _StepBlocks:
         rec = self.rec
         loss, after = self.q("loss"), self.q("loss.after")
         out = [
-            self.quantity(loss, float(rec.loss.value), "summary", None, None, Form("before the update"), kind="again"),
+            self.quantity(loss, scalar(rec.loss.value), "summary", None, None, Form("before the update"), kind="again"),
             self.quantity(
                 after,
-                float(rec.loss_after),
+                scalar(rec.loss_after),
                 "summary",
                 None,
                 None,
@@ -345,23 +345,23 @@ class _StepBlocks:
             ),
             self.quantity(
                 self.q("loss.change"),
-                float(rec.loss_after - rec.loss.value),
+                scalar(rec.loss_after - rec.loss.value),
                 "summary",
                 None,
                 None,
                 Form("{0} − {1}", (after, loss), _difference),
-                [float(rec.loss_after), float(rec.loss.value)],
+                [scalar(rec.loss_after), scalar(rec.loss.value)],
             ),
         ]
         return self.block("summary", "Summary", out)
 
 
-def _shown(f: Numbers, value: float) -> float:
+def _shown(f: Numbers, value: Scalar) -> Scalar:
     """The value as the trace shows it (rounded to the display precision)."""
     try:
         return float(f(value))
     except ValueError:  # not a plain decimal (an exact fraction): the value itself
-        return float(value)
+        return scalar(value)
 
 
 def _indices(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backprop_cli.render.header import closing_line, facts, network_rows, step_heading
+from backprop_cli.render.header import closing_line, facts, network_rows, step_heading, title
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
@@ -45,6 +45,7 @@ class TraceJob:
     loss_after: Callable[[], float]  # on all data, after the last step (call once the records are consumed)
     max_rows: int = 0  # 0: no cap (the terminal rendering caps by default)
     width: int | None = None  # terminal width, for renderings of the terminal
+    exact: bool = False  # the numbers are exact fractions (``--exact``)
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,10 @@ def build(job: TraceJob) -> Document:
     if job.total > 1 and not only.steps:
         closing = closing_line(job.loss_before, job.loss_after(), job.total, fmt)
     return Document(
-        title=f"backprop trace · {spec.source}",
+        title=title(spec, exact=job.exact),
         description=(spec.description or "").strip(),
         network=network_rows(spec, fmt),
-        facts=facts(spec, job.total, fmt),
+        facts=facts(spec, job.total, fmt, exact=job.exact),
         steps=tuple(parts),
         closing=closing,
         spec=spec,

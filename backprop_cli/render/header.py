@@ -35,7 +35,11 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
     return tuple(rows)
 
 
-def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> tuple[str, ...]:
+def title(spec: NetworkSpec, *, exact: bool = False) -> str:
+    return f"backprop trace · {spec.source}" + (" · exact fractions" if exact else "")
+
+
+def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = False) -> tuple[str, ...]:
     """Loss, optimizer, data and how names are built, one line each (the terminal header's lines too)."""
     loss = LOSSES[spec.loss.name]
     hyper = hyper_text(spec.optimizer, fmt)  # every hyper-parameter the update formulas use, by symbol
@@ -47,6 +51,10 @@ def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> tuple[str, ...]:
         f"data: {rows} row{'s' if rows != 1 else ''} ({spec.data.source}); steps: {steps}{shuffled}",
         "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "
         "(1-based); the trace shows each formula, then the same formula with its numbers",
+    ) + (
+        ("exact: every number is a fraction, each given number read from its decimal text (0.1 is 1/10)",)
+        if exact
+        else ()
     )
 
 

@@ -34,7 +34,7 @@ def render(job: TraceJob) -> str:
     )
     capped = False
     for piece in trace_outputs(
-        job.spec, job.records, steps=job.total, fmt=job.fmt, only=job.only, max_rows=job.max_rows
+        job.spec, job.records, steps=job.total, fmt=job.fmt, only=job.only, max_rows=job.max_rows, exact=job.exact
     ):
         console.print(piece.renderable)
         capped = capped or piece.notice

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from backprop_cli.model.quantity import Block
 from backprop_cli.render import DEFAULT_MAX_ROWS
-from backprop_cli.render.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading
+from backprop_cli.render.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading, title
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
@@ -59,15 +59,15 @@ class Output:
     rows: int = field(default=0)
 
 
-def header(spec: NetworkSpec, steps: int, fmt: NumberFormat) -> RenderableType:
+def header(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = False) -> RenderableType:
     """What is being traced: the network, loss, optimizer and data, in a few lines."""
     # the same rows and lines as the document formats' header (render/document.py)
-    table = Table(box=box.SIMPLE, show_header=True, title=Text(f"backprop trace · {spec.source}"), title_justify="left")
+    table = Table(box=box.SIMPLE, show_header=True, title=Text(title(spec)), title_justify="left")
     for column in NETWORK_COLUMNS:
         table.add_column(column)
     for row in network_rows(spec, fmt):
         table.add_row(*(Text(cell) for cell in row))
-    lines = Text("\n".join(facts(spec, steps, fmt)))
+    lines = Text("\n".join(facts(spec, steps, fmt, exact=exact)))
     if spec.description:
         return Group(Text(spec.description, style="italic"), table, lines)
     return Group(table, lines)
@@ -113,9 +113,10 @@ def trace_outputs(
     fmt: NumberFormat,
     only: TraceFilter = TraceFilter(),
     max_rows: int = DEFAULT_MAX_ROWS,
+    exact: bool = False,
 ) -> Iterator[Output]:
     """The whole terminal trace as a stream of renderables, stopping with a notice at ``max_rows``."""
-    yield Output(header(spec, steps, fmt), phase="header")
+    yield Output(header(spec, steps, fmt, exact=exact), phase="header")
     shown = 0
     for rec in records:
         if not only.wants_step(rec.step):

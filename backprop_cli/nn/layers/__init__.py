@@ -6,12 +6,12 @@ from backprop_cli.nn.layers.dense import Dense
 from backprop_cli.spec import NetworkSpec
 
 
-def build_layers(spec: NetworkSpec) -> tuple[Dense, ...]:
+def build_layers(spec: NetworkSpec, *, exact: bool = False) -> tuple[Dense, ...]:
     """One op per configured layer, each reading the names of the outputs before it."""
     ops: list[Dense] = []
     names = spec.inputs
     for layer in spec.layers:
-        op = Dense(layer, names)
+        op = Dense(layer, names, exact=exact)
         ops.append(op)
         names = op.output_names
     return tuple(ops)

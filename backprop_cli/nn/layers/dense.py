@@ -12,15 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
-from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot
+from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.layers.base import Emit, ParamDef, fill
-from backprop_cli.ops import ACTIVATIONS, NamedRule, softmax_jacobian
+from backprop_cli.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, NamedRule, exact_activation, softmax_jacobian
+from backprop_cli.optim import exact_number
 from backprop_cli.spec import Array, LayerSpec
 from backprop_cli.trace import LayerBackward, LayerForward, grad_name, neuron_name, param_name
+
+
+def exact_array(values: Array) -> Array:
+    """An array of exact fractions, each read from the float's shortest decimal text (0.1 → 1/10)."""
+    out: Array = np.asarray(np.frompyfunc(exact_number, 1, 1)(values), dtype=object)
+    return out
 
 
 @dataclass(frozen=True)
@@ -37,23 +45,35 @@ class Dense:
 
     kind = "dense"
 
-    def __init__(self, spec: LayerSpec, input_names: tuple[str, ...]) -> None:
+    def __init__(self, spec: LayerSpec, input_names: tuple[str, ...], *, exact: bool = False) -> None:
         self.spec = spec
         self.name = spec.name
         self.activation = spec.activation
-        self.slope = spec.negative_slope
+        self.exact = exact
+        self.slope: Scalar = exact_number(spec.negative_slope) if exact else spec.negative_slope
         self.input_names = input_names
         self.output_names = tuple(neuron_name(spec.name, "a", j) for j in range(spec.units))
         self.act = ACTIVATIONS[spec.activation]
         kinds = ("weights",) if spec.biases is None else ("weights", "biases")
         self.params = tuple(ParamDef(kind, kind in spec.frozen) for kind in kinds)
+        if exact:  # the activation's own rules, entry by entry, on fractions
+            self._forward, self._derivative = exact_activation(spec.activation, Fraction(self.slope))
+        else:
+            slope = spec.negative_slope
+            self._forward = lambda z: self.act.forward(z, slope)
+            self._derivative = lambda z, a: self.act.derivative(z, a, slope)
+
+    @property
+    def rational(self) -> bool:
+        """Whether ``--exact`` can run this layer on fractions."""
+        return self.activation in RATIONAL_ACTIVATIONS
 
     def initial(self) -> list[Array]:
-        """The parameters before the first step, as fresh float64 copies."""
-        out = [self.spec.weights.astype(np.float64, copy=True)]
-        if self.spec.biases is not None:
-            out.append(self.spec.biases.astype(np.float64, copy=True))
-        return out
+        """The parameters before the first step: fresh float64 copies, or exact fractions of their decimals."""
+        out = [self.spec.weights] + ([self.spec.biases] if self.spec.biases is not None else [])
+        if self.exact:
+            return [exact_array(t) for t in out]
+        return [t.astype(np.float64, copy=True) for t in out]
 
     # ------------------------------------------------------------ arithmetic
 
@@ -63,13 +83,13 @@ class Dense:
         if len(params) > 1:
             z += params[1]
         finite(z, step=step, layer=self.name, quantity="weighted sum z" + during)
-        a = self.act.forward(z, self.slope)
+        a = self._forward(z)
         finite(a, step=step, layer=self.name, quantity="activation a" + during)
         return DenseCache(x, z, a)
 
     def delta(self, cache: DenseCache, upstream: Array) -> tuple[Array, Array, Array | None]:
         """(the chain product ∂L/∂a × ∂a/∂z, the local derivative, the softmax Jacobian or None)."""
-        local = self.act.derivative(cache.z, cache.a, self.slope)
+        local = self._derivative(cache.z, cache.a)
         with np.errstate(invalid="ignore", over="ignore"):
             if self.activation == "softmax":
                 jacobian = softmax_jacobian(cache.a)
@@ -213,28 +233,28 @@ class _DenseBlocks:
             args: list[Scalar] = []
             for i, n in enumerate(fwd.input_names):
                 slots += [emit.q(param_name(layer, "weights", (j, i))), emit.q(n, p)]
-                args += [float(fwd.weights[j, i]), float(fwd.inputs[p, i])]
+                args += [scalar(fwd.weights[j, i]), scalar(fwd.inputs[p, i])]
             template, rule = pair_template(fan_in), dot
             if fwd.biases is not None:
                 slots.append(emit.q(param_name(layer, "biases", (j,))))
-                args.append(float(fwd.biases[j]))
+                args.append(scalar(fwd.biases[j]))
                 template = (template + " + " if fan_in else "") + f"{{{2 * fan_in}}}"
                 rule = _dot_bias
             name = emit.q(neuron_name(layer, "z", j), p)
             out.append(
-                emit.quantity(name, float(fwd.z[p, j]), "forward", layer, p, Form(template, tuple(slots), rule), args)
+                emit.quantity(name, scalar(fwd.z[p, j]), "forward", layer, p, Form(template, tuple(slots), rule), args)
             )
         for j in range(units):
             if op.activation == "softmax":
                 every = tuple(emit.q(neuron_name(layer, "z", k), p) for k in range(units))
                 template = f"e^{{{j}}} / ({_sum_template(units, lambda k: f'e^{{{k}}}')})"
                 form = Form(template, every, _softmax_unit(j))
-                args = [float(v) for v in fwd.z[p]]
+                args = [scalar(v) for v in fwd.z[p]]
             else:
                 fields: dict[str, Slot] = {"z": emit.q(neuron_name(layer, "z", j), p), "s": Const(op.slope)}
-                form, args = fill(op.act.template, fields, {"z": float(fwd.z[p, j]), "s": op.slope}, op.act.rule)
+                form, args = fill(op.act.template, fields, {"z": scalar(fwd.z[p, j]), "s": op.slope}, op.act.rule)
             name = emit.q(neuron_name(layer, "a", j), p)
-            out.append(emit.quantity(name, float(fwd.a[p, j]), "forward", layer, p, form, args))
+            out.append(emit.quantity(name, scalar(fwd.a[p, j]), "forward", layer, p, form, args))
         note = f"z = W·a_prev + b; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
         return f"Forward · layer {layer} ({op.activation})", out, note
 
@@ -249,12 +269,12 @@ class _DenseBlocks:
             args: list[Scalar] = []
             for j in range(units):
                 slots += [emit.q(neuron_name(layer, "delta", j), p), emit.q(param_name(layer, "weights", (j, i)))]
-                args += [float(back.delta[p, j]), float(back.weights[j, i])]
+                args += [scalar(back.delta[p, j]), scalar(back.weights[j, i])]
             name = emit.q(neuron_name(below, "dL_da", i), p)
             out.append(
                 emit.quantity(
                     name,
-                    float(back.downstream[p, i]),
+                    scalar(back.downstream[p, i]),
                     "backward",
                     below,
                     p,
@@ -271,7 +291,7 @@ class _DenseBlocks:
         units = back.delta.shape[1]
         out: list[Quantity] = list(upstream)
 
-        def add(base: str, value: float, form: Form, args: Sequence[Scalar]) -> None:
+        def add(base: str, value: Scalar, form: Form, args: Sequence[Scalar]) -> None:
             out.append(emit.quantity(emit.q(base, p), value, "backward", layer, p, form, args))
 
         chains: list[tuple[Form, list[Scalar]]] = []  # the textbook product upstream × local, per neuron
@@ -281,17 +301,17 @@ class _DenseBlocks:
                 for j in range(units):
                     ak, aj = emit.q(neuron_name(layer, "a", k), p), emit.q(neuron_name(layer, "a", j), p)
                     if k == j:
-                        form, args = Form("{0}·(1 − {0})", (ak,), _softmax_diag), [float(back.a[p, k])]
+                        form, args = Form("{0}·(1 − {0})", (ak,), _softmax_diag), [scalar(back.a[p, k])]
                     else:
                         form = Form("−{0}·{1}", (ak, aj), _softmax_off)
-                        args = [float(back.a[p, k]), float(back.a[p, j])]
-                    add(f"{layer}.da{k + 1}_dz{j + 1}", float(back.jacobian[p, k, j]), form, args)
+                        args = [scalar(back.a[p, k]), scalar(back.a[p, j])]
+                    add(f"{layer}.da{k + 1}_dz{j + 1}", scalar(back.jacobian[p, k, j]), form, args)
             for j in range(units):
                 slots: list[Slot] = []
                 args = []
                 for k in range(units):
                     slots += [emit.q(neuron_name(layer, "dL_da", k), p), emit.q(f"{layer}.da{k + 1}_dz{j + 1}", p)]
-                    args += [float(back.upstream[p, k]), float(back.jacobian[p, k, j])]
+                    args += [scalar(back.upstream[p, k]), scalar(back.jacobian[p, k, j])]
                 chains.append((Form(pair_template(units), tuple(slots), dot), args))
         else:
             for j in range(units):
@@ -300,45 +320,45 @@ class _DenseBlocks:
                     "a": emit.q(neuron_name(layer, "a", j), p),
                     "s": Const(op.slope),
                 }
-                values: dict[str, Scalar] = {"z": float(back.z[p, j]), "a": float(back.a[p, j]), "s": op.slope}
+                values: dict[str, Scalar] = {"z": scalar(back.z[p, j]), "a": scalar(back.a[p, j]), "s": op.slope}
                 form, args = fill(op.act.derivative_template, fields, values, op.act.derivative_rule)
-                add(neuron_name(layer, "da_dz", j), float(back.local[p, j]), form, args)
+                add(neuron_name(layer, "da_dz", j), scalar(back.local[p, j]), form, args)
             for j in range(units):
                 slots = [emit.q(neuron_name(layer, "dL_da", j), p), emit.q(neuron_name(layer, "da_dz", j), p)]
-                chain_args: list[Scalar] = [float(back.upstream[p, j]), float(back.local[p, j])]
+                chain_args: list[Scalar] = [scalar(back.upstream[p, j]), scalar(back.local[p, j])]
                 chains.append((Form("{0} × {1}", tuple(slots), product), chain_args))
         for j, (chain, chain_args) in enumerate(chains):
             if not back.combined:  # δ is the chain product itself
-                add(neuron_name(layer, "delta", j), float(back.delta[p, j]), chain, chain_args)
+                add(neuron_name(layer, "delta", j), scalar(back.delta[p, j]), chain, chain_args)
                 continue
             # the textbook chain, then the stable combined form the engine used for δ
-            add(neuron_name(layer, "chain", j), float(back.chain[p, j]), chain, chain_args)
-            sum_y = float(emit.targets[p].sum())
+            add(neuron_name(layer, "chain", j), scalar(back.chain[p, j]), chain, chain_args)
+            sum_y = scalar(emit.targets[p].sum())
             fields = {
                 "a": emit.q(neuron_name(layer, "a", j), p),
                 "y": emit.q(f"y{j + 1}", p),
                 "sum_y": Const(sum_y, "Σy"),
             }
-            values = {"a": float(back.a[p, j]), "y": float(emit.targets[p, j]), "sum_y": sum_y, "K": units}
+            values = {"a": scalar(back.a[p, j]), "y": scalar(emit.targets[p, j]), "sum_y": sum_y, "K": units}
             assert combined_rule is not None
             form, args = fill(back.combined, fields, values, combined_rule, {"K": str(units)})
-            add(neuron_name(layer, "delta", j), float(back.delta[p, j]), form, args)
+            add(neuron_name(layer, "delta", j), scalar(back.delta[p, j]), form, args)
         for j in range(units):
             delta = emit.q(neuron_name(layer, "delta", j), p)
             for i, n in enumerate(back.input_names):
                 form = Form("{0} × {1}", (delta, emit.q(n, p)), product)
                 add(
                     grad_name(layer, j, i),
-                    float(back.grad_w[p, j, i]),
+                    scalar(back.grad_w[p, j, i]),
                     form,
-                    [float(back.delta[p, j]), float(back.inputs[p, i])],
+                    [scalar(back.delta[p, j]), scalar(back.inputs[p, i])],
                 )
             if back.grad_b is not None:
                 add(
                     grad_name(layer, j),
-                    float(back.grad_b[p, j]),
+                    scalar(back.grad_b[p, j]),
                     Form("{0}", (delta,), same, "{0:v}"),
-                    [float(back.delta[p, j])],
+                    [scalar(back.delta[p, j])],
                 )
         slope = emit.numbers.operand(op.slope)
         note = f"δ = ∂L/∂z = ∂L/∂a × ∂a/∂z with ∂a/∂z = {op.act.derivative_template.format(z='z', a='a', s=slope)}"
