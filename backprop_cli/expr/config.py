@@ -26,7 +26,7 @@ from typing import Any
 from backprop_cli.errors import ConfigError
 from backprop_cli.expr.graph import Graph, build_graph
 from backprop_cli.expr.parse import FUNCTIONS, Locate, Where, parse_program
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, guess_format, parse, read_text
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Format, describe, guess_format, parse, read_text
 
 KEYS = ("description", "expression", "values", "output")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -70,7 +70,15 @@ def load_expression_config(path: Path, source: str, sets: Sequence[str] = ()) ->
     """Read an expression config file; ``sets`` (``NAME=VALUE``) replace or add values."""
     shown = os.fspath(path)
     text = read_text(path, shown, limit=CONFIG_LIMIT, what="config file")
-    doc = parse(text, shown, fmt="json" if path.suffix.lower() == ".json" else guess_format(text, shown))
+    fmt: Format = "json" if path.suffix.lower() == ".json" else guess_format(text, shown)
+    return load_expression_text(text, shown, source, sets, fmt=fmt)
+
+
+def load_expression_text(
+    text: str, shown: str, source: str | None = None, sets: Sequence[str] = (), *, fmt: Format | None = None
+) -> ExprSpec:
+    """An expression config from its text; ``shown`` names it in messages, ``source`` in the trace."""
+    doc = parse(text, shown, fmt=fmt or guess_format(text, shown))
     top = doc.value
     if not isinstance(top, dict):
         raise doc.error(f"the top level is {describe(top)}; expected a mapping with expression and values", ())
@@ -94,7 +102,7 @@ def load_expression_config(path: Path, source: str, sets: Sequence[str] = ()) ->
     if output is not None and not isinstance(output, str):
         raise doc.error(f"{describe(output)}; expected the name of a variable", ("output",))
     where = Where(shown, _locator(text, doc), "expression")
-    return _resolve(program, values, output, source, description, where)
+    return _resolve(program, values, output, source or shown, description, where)
 
 
 def expression_from_option(program: str, sets: Sequence[str]) -> ExprSpec:
