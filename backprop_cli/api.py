@@ -246,8 +246,8 @@ class Trace:
             from backprop_cli.expr.command import document
 
             return document(self.spec, self.run.result, quantities=quantities)
+        from backprop_cli.records import NAME_PATTERNS, exact_text
         from backprop_cli.render.json_out import head, network_step
-        from backprop_cli.trace import NAME_PATTERNS, exact_text
         from backprop_cli.values import NameFilter
 
         def number(value: Any) -> Any:

@@ -180,9 +180,9 @@ def _write_json(
     quantities: bool,
 ) -> None:
     """The trace document (version 2) of a network, float or exact, streamed step by step."""
+    from backprop_cli.records import NAME_PATTERNS, exact_text
     from backprop_cli.render.json_out import head, network_step, write_document
     from backprop_cli.render.numbers import NumberFormat
-    from backprop_cli.trace import NAME_PATTERNS, exact_text
     from backprop_cli.values import NameFilter
 
     steps, layers, phases, samples = only

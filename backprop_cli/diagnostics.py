@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_cli.records import StepRecord
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import Array
-from backprop_cli.trace import StepRecord
 
 SATURATION = 0.99  # σ outside [1 − 0.99, 0.99], |tanh| above 0.99
 ORDERS = 2  # vanishing/exploding when first/last gradient norms differ by this many orders of magnitude

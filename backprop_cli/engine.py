@@ -29,8 +29,8 @@ from backprop_cli.nn.layers.dense import Dense, DenseCache, exact_array
 from backprop_cli.ops import LOSSES, RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss
 from backprop_cli.optim import RATIONAL as RATIONAL_OPTIMIZERS
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
+from backprop_cli.records import LayerBackward, LossRecord, ParamUpdate, StepRecord, param_name
 from backprop_cli.spec import Array, NetworkSpec, TrainingSpec
-from backprop_cli.trace import LayerBackward, LossRecord, ParamUpdate, StepRecord, param_name
 
 # the schedule is built whole: a run past this many rows (steps × batch size) is a typo, not a plan,
 # and would take gigabytes before the first step (--steps 100000000)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from backprop_cli.model.quantity import Block, Quantity, Scalar
+from backprop_cli.records import StepRecord
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.trace import StepRecord
 
 _STEP = re.compile(r"step(\d+)/")
 

@@ -75,6 +75,8 @@ def test_names_json_has_full_precision_values_and_places() -> None:
         "layer": "o",
         "sample": None,
         "formula": "o.w1_1 − η × o.dL_dw1_1",
+        "factors": ["o.w1_1", "o.dL_dw1_1"],  # what the formula is written with, by qualified name
+        "given": False,
     }
 
 

@@ -85,8 +85,8 @@ def _table(result: GradCheck, fmt: NumberFormat, source: str) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from backprop_cli.records import param_grad_name
     from backprop_cli.render.numbers import NumberFormat
-    from backprop_cli.trace import param_grad_name
 
     rows = ", ".join(str(r + 1) for r in result.rows)
     title = f"backprop gradcheck · {source} · step 1 batch: data row{'s' * (len(result.rows) > 1)} {rows}"
@@ -122,7 +122,7 @@ def _verdict(result: GradCheck, rtol: float, atol: float) -> str:
 
 
 def _as_dict(result: GradCheck, source: str, rtol: float, atol: float) -> dict[str, Any]:
-    from backprop_cli.trace import param_grad_name
+    from backprop_cli.records import param_grad_name
 
     return {
         "format": "backprop-gradcheck",

@@ -184,22 +184,14 @@ def names(
     inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
+            from backprop_cli.render.json_out import quantity_entry
+
+            fmt = NumberFormat(precision)
             document = {
                 "format": "backprop-names",
                 "version": 1,
                 "config": spec.source,
-                "names": [
-                    {
-                        "name": v.name,
-                        "value": v.value if v.value == v.value and abs(v.value) != float("inf") else None,
-                        "step": v.step,
-                        "phase": v.phase,
-                        "layer": v.layer,
-                        "sample": None if v.sample is None else v.sample + 1,
-                        "formula": v.formula,
-                    }
-                    for v in values
-                ],
+                "names": [quantity_entry(v.quantity, fmt) for v in values],
             }
             stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
             return

@@ -99,8 +99,7 @@ class Quantity:
     # a parameter of step n > 1 is the value step n − 1 updated it to: that quantity's name
     origin: str | None = None
     # "given" (an input, a target, a parameter before its step: no arithmetic leads to it),
-    # "computed", "again" (a number shown a second time, the summary's loss), or "whole" (computed by
-    # running the whole network again: the loss after the update)
+    # "computed", or "again" (a number shown a second time: the summary's loss)
     kind: str = "computed"
 
     @property
@@ -114,6 +113,8 @@ class Quantity:
             order = [i for _, i in used]
         else:
             order = [int(m.group(1)) for m in _SLOT.finditer(template)]
+        if not order and self.form.rule is not None:  # a rule the formula does not write out (loss.after)
+            order = list(range(len(slots)))
         return tuple(dict.fromkeys(s for s in (slots[i] for i in order) if isinstance(s, str)))
 
     @property

@@ -9,14 +9,17 @@ Formulas use names relative to the quantity's own place; the block title says wh
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
 
 from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, qualify, scalar
 from backprop_cli.nn.layers.base import fill
 from backprop_cli.nn.layers.dense import Dense, same, total
 from backprop_cli.ops import LOSSES, NamedRule
 from backprop_cli.optim import STATE_MEANINGS, SYMBOLS
-from backprop_cli.trace import (
+from backprop_cli.records import (
     LayerBackward,
     LayerForward,
     ParamUpdate,
@@ -323,6 +326,27 @@ class _StepBlocks:
         frozen = " · frozen, not updated" if u.frozen else ""
         return self.block("update", title + frozen, out, layer=u.layer, note=note)
 
+    def _after(self) -> tuple[Form, list[Scalar]]:
+        """The loss after the update as a rule of the updated parameters and the batch's inputs and
+        targets: the layers' forward passes and the loss again (a formula the trace does not write out)."""
+        rec = self.rec
+        slots: list[Slot] = []
+        args: list[Scalar] = []
+        shapes: list[tuple[int, ...]] = []
+        for u in rec.updates:
+            shapes.append(u.new.shape)
+            for index in _indices(u.new.shape):
+                slots.append(self.q(param_name(u.layer, u.kind, index) + ".new"))
+                args.append(scalar(u.new[index]))
+        first = rec.forward[0]
+        for p in range(len(rec.samples)):
+            slots += [self.q(n, p) for n in first.input_names]
+            args += [scalar(v) for v in first.inputs[p]]
+            slots += [self.q(f"y{k + 1}", p) for k in range(rec.loss.target.shape[1])]
+            args += [scalar(v) for v in rec.loss.target[p]]
+        rule = _loss_after_rule(rec, shapes)
+        return Form("the same batch after the update", tuple(slots), rule, ""), args
+
     def _previous(self, base: str, value: Scalar) -> Slot:
         """A state value carried in from the step before this one: its name there, or a constant."""
         if self.rec.multi_step and self.rec.step > 1:
@@ -334,15 +358,7 @@ class _StepBlocks:
         loss, after = self.q("loss"), self.q("loss.after")
         out = [
             self.quantity(loss, scalar(rec.loss.value), "summary", None, None, Form("before the update"), kind="again"),
-            self.quantity(
-                after,
-                scalar(rec.loss_after),
-                "summary",
-                None,
-                None,
-                Form("the same batch after the update"),
-                kind="whole",
-            ),
+            self.quantity(after, scalar(rec.loss_after), "summary", None, None, *self._after()),
             self.quantity(
                 self.q("loss.change"),
                 scalar(rec.loss_after - rec.loss.value),
@@ -354,6 +370,43 @@ class _StepBlocks:
             ),
         ]
         return self.block("summary", "Summary", out)
+
+
+def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable[[Sequence[Scalar]], Scalar]:
+    """The batch loss from flat values: every parameter (in the updates' order), then per sample its
+    inputs and targets; through the layers' own forward passes and the loss (``nn/layers``, ``ops``)."""
+    layers, loss = rec.layers, LOSSES[rec.loss.name]
+    n, inputs, outputs = len(rec.samples), rec.forward[0].inputs.shape[1], rec.loss.target.shape[1]
+    exact = rec.exact
+
+    def rule(values: Sequence[Scalar]) -> Scalar:
+        dtype = object if exact else np.float64
+        flat = np.array(values, dtype=dtype)
+        tensors, at = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            tensors.append(flat[at : at + size].reshape(shape))
+            at += size
+        rows = flat[at:].reshape(n, inputs + outputs)
+        x, y = rows[:, :inputs], rows[:, inputs:]
+        a, at = x, 0
+        with np.errstate(all="ignore"):
+            for layer in layers:
+                count = len(layer.params)
+                cache = layer.forward(tensors[at : at + count], a, rec.step)
+                a, at = cache.a, at + count
+            terms = (layer_terms(rec) if exact else loss.terms)(a, y, cache.z)
+        per_sample = terms.sum(axis=1)
+        value = per_sample.mean() if rec.loss.reduction == "mean" else per_sample.sum()
+        return value if exact else float(value)
+
+    return rule
+
+
+def layer_terms(rec: StepRecord) -> Callable[[Any, Any, Any], Any]:
+    from backprop_cli.ops import exact_loss
+
+    return exact_loss(rec.loss.name)[0]
 
 
 def _shown(f: Numbers, value: Scalar) -> Scalar:

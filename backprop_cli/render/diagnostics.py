@@ -13,9 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.diagnostics import ORDERS, SATURATION, THRESHOLD, LayerStats, describe_flow, flow, from_record
+from backprop_cli.records import StepRecord
 from backprop_cli.render.fit import Fitting, column_style
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.trace import StepRecord
 
 
 def _share(value: float | None) -> str:

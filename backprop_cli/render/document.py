@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backprop_cli.records import StepRecord
 from backprop_cli.render.header import closing_line, facts, network_rows, step_heading, title
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
-from backprop_cli.trace import StepRecord
 
 if TYPE_CHECKING:
     from backprop_cli.render.math import SectionMath

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from backprop_cli.ops import ACTIVATIONS, LOSSES
 from backprop_cli.optim import hyper_text
+from backprop_cli.records import StepRecord
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import NetworkSpec
-from backprop_cli.trace import StepRecord
 
 NETWORK_COLUMNS = ("layer", "units", "fan-in", "activation", "a = f(z)", "parameters")
 

@@ -24,8 +24,8 @@ from typing import Any, TextIO
 import orjson
 
 from backprop_cli.model.quantity import Block, Quantity
+from backprop_cli.records import NAME_PATTERNS, StepRecord, exact_text
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.trace import NAME_PATTERNS, StepRecord, exact_text
 from backprop_cli.values import NameFilter
 
 FORMAT = "backprop-trace"

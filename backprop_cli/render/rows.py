@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from backprop_cli.model.quantity import PHASES, Block, Quantity
 from backprop_cli.nn.blocks import step_blocks
+from backprop_cli.records import StepRecord
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.trace import StepRecord
 
 __all__ = ["PHASES", "Row", "Section", "block_section", "quantity_row", "step_sections"]
 

@@ -16,12 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.model.quantity import Block
+from backprop_cli.records import StepRecord
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading, title
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
 from backprop_cli.spec import NetworkSpec
-from backprop_cli.trace import StepRecord
 
 
 @dataclass(frozen=True)

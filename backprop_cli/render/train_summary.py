@@ -16,13 +16,13 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.diagnostics import ORDERS, LayerStats, describe_flow
+from backprop_cli.records import param_name
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.chart import column_chart
 from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
 from backprop_cli.render.fit import Fitting, column_style
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import NetworkSpec
-from backprop_cli.trace import param_name
 from backprop_cli.train import Accuracy, TensorChange, TrainResult
 
 FORMAT = "backprop-train"
