@@ -328,24 +328,34 @@ def validate(config: str | None, data: str | None) -> None:
     )
 
 
-@main.command(short_help="Print the JSON Schema of configs.")
+@main.command(short_help="Print the JSON Schema of configs (or of the trace document).")
 @output_option("Write the schema to this file instead of stdout.")
+@click.option("--trace", "of_trace", is_flag=True, help="The schema of `backprop trace --format json` instead.")
 @handle_errors
-def schema(output: str | None) -> None:
-    """Print the JSON Schema of config files, for editors to complete and check them.
+def schema(output: str | None, of_trace: bool) -> None:
+    """Print the JSON Schema of config files, for editors to complete and check them; with --trace, the
+    schema of the trace document that `backprop trace --format json` writes.
 
     \b
     Example (YAML editors read a first-line comment):
       backprop schema -o backprop-config.schema.json
       # yaml-language-server: $schema=backprop-config.schema.json
+      backprop schema --trace -o backprop-trace.schema.json
     """
     import json
 
-    from backprop_cli.config import config_json_schema
     from backprop_cli.output import open_output
 
+    if of_trace:
+        from backprop_cli.render.trace_schema import trace_json_schema
+
+        document = trace_json_schema()
+    else:
+        from backprop_cli.config import config_json_schema
+
+        document = config_json_schema()
     with open_output(output) as stream:
-        stream.write(json.dumps(config_json_schema(), indent=2, ensure_ascii=False) + "\n")
+        stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 @main.command(short_help="List the built-in examples.")

@@ -102,3 +102,28 @@ def test_names_json_lists_exactly_the_apis_quantities(name: str) -> None:
     for entry in listed:
         q = t[entry["name"]]
         assert entry["factors"] == list(q.factors) and entry["value"] == pytest.approx(float(q.value))
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_every_examples_trace_document_validates_against_the_trace_schema(name: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    runner = CliRunner()
+    schema = json.loads(runner.invoke(main, ["schema", "--trace"]).stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    spec = bp.load(name)
+    small = ["--step", "1", "--layer", spec.layers[-1].name] if name in BIG else []
+    runs = [["--format", "json", *small], ["--format", "json", "--quantities", *small]]
+    rational = (hasattr(spec, "graph") and name != "sigmoid_neuron_circuit") or (
+        not hasattr(spec, "graph")
+        and all(layer.activation in ("identity", "relu", "leaky_relu") for layer in spec.layers)
+        and spec.loss.name in ("sse", "half_sse", "mse", "mae")
+        and spec.optimizer.name in ("sgd", "momentum")
+    )
+    if rational:
+        runs.append(["--format", "json", "--exact", "--quantities"])
+    for args in runs:
+        result = runner.invoke(main, ["trace", name, *args])
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        jsonschema.validate(document, schema)
+        assert document["exact"] is ("--exact" in args)
