@@ -18,11 +18,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Quantity", "Trace", "__version__", "expression", "load", "trace", "train"]
+__all__ = ["NumberFormat", "Quantity", "Trace", "__version__", "expression", "load", "trace", "train"]
 
 if TYPE_CHECKING:
     from backprop_cli.api import Trace, expression, load, trace, train
     from backprop_cli.model.quantity import Quantity
+    from backprop_cli.render.numbers import NumberFormat
 
 
 def __getattr__(name: str) -> Any:
@@ -30,6 +31,10 @@ def __getattr__(name: str) -> Any:
         from backprop_cli.model.quantity import Quantity
 
         return Quantity
+    if name == "NumberFormat":
+        from backprop_cli.render.numbers import NumberFormat
+
+        return NumberFormat
     if name in ("Trace", "expression", "load", "trace", "train"):
         from backprop_cli import api
 

@@ -5,7 +5,8 @@ Markdown trace of every built-in network example, and an index; ``--check`` writ
 exits 1 when a file is stale (CI and ``tests/test_docs.py`` run it). Each file is exactly what the
 command listed in the index prints, run through the real CLI.
 
-:func:`fenced` is what the README's cog blocks call (``cog -r README.md`` regenerates them).
+:func:`fenced` and :func:`python` are what the README's cog blocks call (``cog -r README.md``
+regenerates them).
 """
 
 from __future__ import annotations
@@ -46,6 +47,24 @@ def fenced(args: str, language: str = "text", status: int = 0) -> str:
     """
     text = "\n".join(line.rstrip() for line in run_cli(shlex.split(args), status).splitlines())
     return f"```{language}\n{text}\n```\n"
+
+
+def python(path: str) -> str:
+    """A Python snippet file (``docs/snippets/``) and what it prints, run in a fresh namespace: the
+    README's API examples. The snippet is shown as written in one fence and its output in a second,
+    so a stale example is a cog diff like a stale command output."""
+    import io
+    from typing import Any
+
+    source = Path(path).read_text(encoding="utf-8").strip("\n")
+    printed = io.StringIO()
+
+    def show(*values: Any, **options: Any) -> None:  # the snippet's print, into our buffer (cog owns stdout)
+        print(*values, **options, file=printed)
+
+    exec(compile(source, path, "exec"), {"__name__": "__readme__", "print": show})  # our own README's snippet
+    output = "\n".join(line.rstrip() for line in printed.getvalue().splitlines())
+    return f"```python\n{source}\n```\n\nprints:\n\n```text\n{output}\n```\n"
 
 
 def example_args(name: str) -> list[str] | None:
