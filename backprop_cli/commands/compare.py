@@ -78,7 +78,7 @@ def compare(
     if output_format == "png":
         from backprop_cli.render.landscape_image import comparison_png
 
-        write_bytes(output, comparison_png(result), inputs)
+        write_bytes(output, lambda: comparison_png(result), inputs)
         return
     from backprop_cli.output import open_output
 
@@ -95,6 +95,7 @@ def compare(
             from backprop_cli.render.landscape_compare import comparison_text
             from backprop_cli.render.numbers import NumberFormat
 
+            from rich.console import Group
+
             console = make_console(stream, width, color)
-            for piece in comparison_text(result, NumberFormat(precision), console.width, max_rows):
-                console.print(piece)
+            console.print(Group(*comparison_text(result, NumberFormat(precision), console.width, max_rows)))

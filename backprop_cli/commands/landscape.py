@@ -94,9 +94,10 @@ def chosen_runs(
     return variants(spec, optimizers, rates, batch_sizes)
 
 
-def write_bytes(target: str | None, data: bytes, inputs: Sequence[Path]) -> None:
+def write_bytes(target: str | None, data: Callable[[], bytes], inputs: Sequence[Path]) -> None:
     """Binary output (PNG) through the shared writer: to stdout, or atomically to a file (a temporary
-    beside it, renamed on success), never one of the inputs; never raw bytes to a terminal."""
+    beside it, renamed on success), never one of the inputs; never raw bytes to a terminal. ``data``
+    is called once the target has been checked, so a refused file costs no drawing."""
     from backprop_cli.errors import ConfigError
     from backprop_cli.output import open_output
 
@@ -104,7 +105,7 @@ def write_bytes(target: str | None, data: bytes, inputs: Sequence[Path]) -> None
         raise ConfigError("--format png writes binary data; expected -o FILE.png (or a pipe)", path="--output")
     with open_output(target, inputs=inputs) as stream:
         stream.flush()
-        stream.buffer.write(data)
+        stream.buffer.write(data())
         stream.buffer.flush()
 
 
@@ -214,7 +215,7 @@ def landscape(
     if output_format == "png":
         from backprop_cli.render.landscape_image import landscape_png
 
-        write_bytes(output, landscape_png(view), inputs)
+        write_bytes(output, lambda: landscape_png(view), inputs)
         return
     from backprop_cli.output import open_output
 
@@ -231,6 +232,7 @@ def landscape(
             from backprop_cli.render.landscape_map import landscape_text
             from backprop_cli.render.numbers import NumberFormat
 
+            from rich.console import Group
+
             console = make_console(stream, width, color)
-            for piece in landscape_text(view, NumberFormat(precision), console.width):
-                console.print(piece)
+            console.print(Group(*landscape_text(view, NumberFormat(precision), console.width)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 BACKGROUND, SEGMENT, LABEL = 0, 1, 2
 
@@ -60,12 +60,18 @@ class Canvas:
             self.put(c, r, char, style, SEGMENT)
 
     def lines(self) -> list[Text]:
+        """One Text a row, with one span for each run of cells in the same style (not one a cell: rich
+        lays out spans, and a 200-column map has 6,000 cells)."""
         out = []
         for chars, styles in zip(self.chars, self.styles, strict=True):
-            line = Text()
-            for char, style in zip(chars, styles, strict=True):
-                line.append(char, style=style or "")
-            out.append(line)
+            spans = []
+            begin = 0
+            for index in range(1, self.columns + 1):
+                if index == self.columns or styles[index] != styles[begin]:
+                    if styles[begin]:
+                        spans.append(Span(begin, index, styles[begin] or ""))
+                    begin = index
+            out.append(Text("".join(chars), spans=spans))
         return out
 
 

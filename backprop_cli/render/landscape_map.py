@@ -82,17 +82,18 @@ def _surface(view: Landscape, columns: int, rows: int) -> Canvas:
     canvas = Canvas(columns, rows)
     assert view.y is not None
     nx, ny = len(view.x.values), len(view.y.values)
-    cols = [round(c * (nx - 1) / (columns - 1)) for c in range(columns)]
-    bands = shade(view.loss, view.levels)  # computed once for the whole grid, then sampled
-    for r in range(rows):
-        gy = round((rows - 1 - r) * (ny - 1) / (rows - 1))
-        for c, gx in enumerate(cols):
-            band = int(bands[gy, gx])
-            if band < 0:
-                canvas.fill(c, r, NOT_FINITE, "bold")
-            else:
-                index = _shade_index(band, len(view.levels))
-                canvas.fill(c, r, SHADES[index], PALETTE[index])
+    gx = np.rint(np.arange(columns) * (nx - 1) / (columns - 1)).astype(int)
+    gy = np.rint((rows - 1 - np.arange(rows)) * (ny - 1) / (rows - 1)).astype(int)
+    bands = shade(view.loss[np.ix_(gy, gx)], view.levels)  # the grid point nearest each cell's centre
+    count = len(view.levels)
+    index = np.rint(bands * (len(SHADES) - 1) / count).astype(int) if count else np.zeros_like(bands)
+    chars = np.array([*SHADES, NOT_FINITE])[np.where(bands < 0, len(SHADES), index)]
+    styles = [*PALETTE, "bold"]
+    for r, (row, picked) in enumerate(
+        zip(chars.tolist(), np.where(bands < 0, len(SHADES), index).tolist(), strict=True)
+    ):
+        for c, (char, which) in enumerate(zip(row, picked, strict=True)):
+            canvas.fill(c, r, char, styles[which])
     return canvas
 
 
