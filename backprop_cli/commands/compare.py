@@ -92,10 +92,10 @@ def compare(
 
             stream.write(comparison_svg(result))
         else:
+            from rich.console import Group
+
             from backprop_cli.render.landscape_compare import comparison_text
             from backprop_cli.render.numbers import NumberFormat
-
-            from rich.console import Group
 
             console = make_console(stream, width, color)
             console.print(Group(*comparison_text(result, NumberFormat(precision), console.width, max_rows)))

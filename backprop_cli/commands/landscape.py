@@ -229,10 +229,10 @@ def landscape(
 
             stream.write(landscape_svg(view))
         else:
+            from rich.console import Group
+
             from backprop_cli.render.landscape_map import landscape_text
             from backprop_cli.render.numbers import NumberFormat
-
-            from rich.console import Group
 
             console = make_console(stream, width, color)
             console.print(Group(*landscape_text(view, NumberFormat(precision), console.width)))

@@ -62,11 +62,22 @@ def _figure() -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _svg(figure: Figure, title: str) -> str:
+def data_digest(document: dict[str, Any]) -> str:
+    """The SHA-256 of a picture's JSON document (as ``--format json`` writes it), recorded in its SVG."""
+    import hashlib
+
+    from backprop_cli.render.landscape_json import dumps
+
+    return hashlib.sha256(dumps(document).encode("utf-8")).hexdigest()
+
+
+def _svg(figure: Figure, title: str, digest: str) -> str:
     import matplotlib
 
     buffer = io.StringIO()
-    metadata = {"Date": None, "Creator": None, "Title": title, "Description": f"matplotlib {matplotlib.__version__}"}
+    # the data's digest and matplotlib's version: what the README images' staleness check compares
+    description = f"drawn with matplotlib {matplotlib.__version__} from data sha256 {digest}"
+    metadata = {"Date": None, "Creator": None, "Title": title, "Description": description}
     figure.savefig(buffer, format="svg", metadata=metadata)
     return buffer.getvalue()
 
@@ -200,8 +211,10 @@ def _comparison_figure(result: Comparison) -> Figure:
 
 
 def landscape_svg(view: Landscape) -> str:
+    from backprop_cli.render.landscape_json import landscape_dict
+
     with _settings():
-        return _svg(_landscape_figure(view), f"backprop landscape · {view.source}")
+        return _svg(_landscape_figure(view), f"backprop landscape · {view.source}", data_digest(landscape_dict(view)))
 
 
 def landscape_png(view: Landscape) -> bytes:
@@ -210,8 +223,11 @@ def landscape_png(view: Landscape) -> bytes:
 
 
 def comparison_svg(result: Comparison) -> str:
+    from backprop_cli.render.landscape_json import comparison_dict
+
     with _settings():
-        return _svg(_comparison_figure(result), f"backprop compare · {result.source}")
+        title = f"backprop compare · {result.source}"
+        return _svg(_comparison_figure(result), title, data_digest(comparison_dict(result)))
 
 
 def comparison_png(result: Comparison) -> bytes:
