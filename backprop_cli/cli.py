@@ -339,3 +339,5 @@ main.lazy.update(
         for name in ("answers", "check", "explain", "gradcheck", "graph", "names", "train")
     }
 )
+main.lazy["landscape"] = "backprop_cli.commands.landscape:landscape"
+main.lazy["compare"] = "backprop_cli.commands.compare:compare"

@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # all benchmarks, 7 alternating runs each (about 4 minutes on 2 cores)
     python benchmarks/run.py --quick    # 1 run each, small sizes: a smoke test, not a measurement
-    python benchmarks/run.py --only 1,3 # some of them
+    python benchmarks/run.py --only 1,5 # some of them
 
 Each figure is the median of several runs; commands compared with each other are run alternately
 (A, B, A, B, …) so that a slow moment of the machine hits both. Commands run as real subprocesses
@@ -246,6 +246,44 @@ def engine_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
     return results
 
 
+def landscape_grid(runs: int, quick: bool) -> list[Result]:
+    """5. ``backprop landscape`` on a 201×201 grid of the default example: the landscape's work in process
+    (the run, the grid in one vectorised pass, the paths' points), and the whole command to a pipe."""
+    from backprop_cli.clikit import load
+    from backprop_cli.landscape.build import Request, build
+    from backprop_cli.landscape.compare import variants
+
+    points = 51 if quick else 201
+    spec, _ = load(None, None)
+    request = Request("hidden.w1_1", "out.w1_1", points=points)
+    chosen = variants(spec, (), (), ())
+    build(spec, request, chosen)  # warm: numpy's first calls
+    times = []
+    for _ in range(max(3, runs)):
+        start = time.perf_counter()
+        build(spec, request, chosen)
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    command = [*backprop_command(), "landscape", "--x", "hidden.w1_1", "--y", "out.w1_1", "--grid", str(points)]
+    command += ["--format", "json"]
+    timed(command)
+    whole = statistics.median(timed(command)[0] for _ in range(runs))
+    return [
+        Result(
+            f"5 landscape {points}×{points} grid, default example (in process)",
+            f"{seconds * 1000:.0f} ms for {points * points:,} grid points",
+            "< 250 ms",
+            seconds < 0.25,
+        ),
+        Result(
+            "5 ... the whole command, --format json to a pipe",
+            f"{whole * 1000:.0f} ms",
+            "-",
+            None,
+        ),
+    ]
+
+
 # ---- the table ------------------------------------------------------------------------------------
 
 
@@ -276,6 +314,7 @@ BENCHMARKS: dict[str, Callable[[int, Path, bool], list[Result]]] = {
     "2": engine_throughput,
     "3": trace_throughput,
     "4": lambda runs, _dir, _quick: terminal_render(runs),
+    "5": lambda runs, _dir, quick: landscape_grid(runs, quick),
 }
 
 
@@ -283,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one run each on small sizes (a smoke test)")
     parser.add_argument("--runs", type=int, help="runs per command (default 7; 1 with --quick)")
-    parser.add_argument("--only", default="1,2,3,4", help="comma-separated benchmark numbers")
+    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated benchmark numbers")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 7)
     print(f"machine: {machine()}")
@@ -292,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key in args.only.split(","):
             key = key.strip()
             if key not in BENCHMARKS:
-                parser.error(f"unknown benchmark {key!r}; expected some of 1,2,3,4")
+                parser.error(f"unknown benchmark {key!r}; expected some of {','.join(BENCHMARKS)}")
             print(f"running benchmark {key} ...", file=sys.stderr, flush=True)
             results.extend(BENCHMARKS[key](runs, Path(tmp), args.quick))
     print(table(results))
