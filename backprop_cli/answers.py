@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from backprop_cli.errors import ConfigError
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.values import NamedValue
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, load_file
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, load_file, read_bytes
 
 FORMAT = "backprop-answers"
 VERSION = 1
@@ -106,7 +106,7 @@ class AnswersFile:
 
 def config_sha256(path: Path) -> str:
     """The SHA-256 of a config file's bytes: an answers file belongs to exactly this content."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(path, str(path), limit=CONFIG_LIMIT, what="config file")).hexdigest()
 
 
 def config_reference(config: Path, answers_dir: Path) -> str:

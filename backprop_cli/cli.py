@@ -277,7 +277,7 @@ def validate(config: str | None, data: str | None) -> None:
     from backprop_cli.expr.command import validate_expression, wants_expression
 
     if wants_expression(config, None, (), False):
-        click.echo(validate_expression(config, data))
+        click.echo(validate_expression(config, data), file=sys.stdout)
         return
     spec, _ = load(config, data)
     layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
@@ -288,7 +288,8 @@ def validate(config: str | None, data: str | None) -> None:
         f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
         f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
         f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
-        f"{steps} step{'s' * (steps != 1)}"
+        f"{steps} step{'s' * (steps != 1)}",
+        file=sys.stdout,
     )
 
 
@@ -328,7 +329,7 @@ def examples() -> None:
     width = max(len(name) for name in names)
     for name in names:
         mark = " (default)" if name == DEFAULT_EXAMPLE else ""
-        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}")
+        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}", file=sys.stdout)
 
 
 # Commands in their own modules (backprop_cli/commands/NAME.py), imported only when run (or listed by

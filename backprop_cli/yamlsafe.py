@@ -34,8 +34,9 @@ from yaml.events import (
     SequenceEndEvent,
 )
 
+from backprop_cli import run
 from backprop_cli.errors import ConfigError
-from backprop_cli.output import note_input
+from backprop_cli.output import os_reason
 
 Key = str | int
 Loc = tuple[Key, ...]
@@ -46,6 +47,7 @@ MIB = 1024 * 1024
 CONFIG_LIMIT = 5 * MIB
 DATA_LIMIT = 64 * MIB
 MAX_DEPTH = 64
+QUOTE_LIMIT = 40  # characters of a file's text a message quotes, at most
 _MAX_DIGITS = 309  # float64's largest finite value has 309 digits
 _TOO_DEEP = f"nested too deeply; expected at most {MAX_DEPTH} levels"
 
@@ -59,10 +61,23 @@ _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NONFINITE_YAML = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 _NONFINITE_JSON = re.compile(r"NaN|-?Infinity")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _tag(tag: str | None) -> str:
-    return "!!" + tag[len(_CORE) :] if tag and tag.startswith(_CORE) else str(tag)
+    shown = "!!" + tag[len(_CORE) :] if tag and tag.startswith(_CORE) else str(tag)
+    return shown if shown.isprintable() and len(shown) <= QUOTE_LIMIT else quoted(shown)
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """Text from a file as a message quotes it: ``repr`` (so control, format and surrogate characters
+    are escaped: ``'\\x1b[2J'``), cut after ``limit`` characters: ``'root:x:0:0:…' (1,234 characters)``.
+    Every message that quotes what a file holds goes through here, so none prints a whole file."""
+    if isinstance(value, str) and len(value) > limit:
+        cut = repr(value[:limit])
+        return f"{cut[:-1]}…{cut[-1]} ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}…"
 
 
 def describe(value: Any) -> str:
@@ -142,31 +157,56 @@ def _read_at_most(stream: BinaryIO, most: int, first: int) -> bytes | bytearray:
     return gathered
 
 
-def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:
-    """The UTF-8 text of a file, refusing directories and files over ``limit`` bytes unread."""
-    note_input(path)  # never to be overwritten by this run's output
+def read_bytes(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> bytes | bytearray:
+    """The bytes of a file, at most ``limit`` of them: refusing directories, files over the limit
+    unread, and (when grading a sheet) files outside the folders this run may read.
+
+    The file is opened with O_NONBLOCK, so a FIFO with no writer reads as empty instead of waiting
+    forever on open; ``/dev/stdin`` from a pipe reads as it always did.
+    """
+    this_run = run.current()
+    this_run.note_input(path)  # never to be overwritten by this run's output
+    if (refusal := this_run.refusal(path)) is not None:
+        raise ConfigError(refusal, file=shown)
+    if (given := this_run.streamed.get(os.fspath(path))) is not None:
+        return given
     try:
-        info = os.stat(path)
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise ConfigError(f"no such file; expected a {what}", file=shown) from None
     except PermissionError:
         raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
     except OSError as error:
-        raise ConfigError(f"cannot read: {error.strerror}; expected a {what}", file=shown) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"is a directory; expected a {what}", file=shown)
+        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
     too_large = f"file is too large; expected a {what} of at most {limit // MIB} MiB"
-    if info.st_size > limit:
-        raise ConfigError(f"{too_large} (it has {info.st_size} bytes)", file=shown)
     try:
-        with open(path, "rb") as stream:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"is a directory; expected a {what}", file=shown)
+        if info.st_size > limit:
+            raise ConfigError(f"{too_large} (it has {info.st_size} bytes)", file=shown)
+        os.set_blocking(handle, True)  # a FIFO that has a writer: wait for its data, as for stdin
+        stream = os.fdopen(handle, "rb")
+    except BaseException:
+        os.close(handle)
+        raise
+    try:
+        with stream:
             raw = _read_at_most(stream, limit + 1, info.st_size + 1)
     except PermissionError:
         raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
     except OSError as error:
-        raise ConfigError(f"cannot read: {error.strerror}; expected a {what}", file=shown) from None
+        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
     if len(raw) > limit:
         raise ConfigError(too_large, file=shown)
+    if not stat.S_ISREG(info.st_mode):
+        this_run.streamed[os.fspath(path)] = bytes(raw)
+    return raw
+
+
+def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:
+    """The UTF-8 text of a file (see :func:`read_bytes`)."""
+    raw = read_bytes(path, shown, limit=limit, what=what)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -209,6 +249,8 @@ def _parse_json(text: str, source: str) -> Document:
     if (problem := _refused(value)) is not None:
         _json_marks(text, source)  # the walk refuses the same thing, located
         raise ConfigError(problem, file=source)
+    if "\\u" in text:  # only an escape can make a lone surrogate: UTF-8 text itself holds none
+        _refuse_lone_surrogates(value, text, source)
     marks = functools.cache(lambda: _json_marks(text, source))
     return Document(value, source, _Lazy(lambda: marks()[0]), _Lazy(lambda: marks()[1]))
 
@@ -291,6 +333,30 @@ def _refused(value: Any) -> str | None:
         elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > sys.float_info.max:
             return f"number {_short(str(item))} is too large; expected a finite number"
     return None
+
+
+def _refuse_lone_surrogates(value: Any, text: str, source: str) -> None:
+    """A ``"\\ud800"`` escape without its pair makes a string no output can encode: refuse it, located."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+            todo.extend(item.keys())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, str) and (found := _SURROGATE.search(item)) is not None:
+            escape = f"\\u{ord(found.group()):04x}"
+            at = text.lower().find(escape)
+            line = text.count("\n", 0, at) + 1 if at >= 0 else None
+            col = at - (text.rfind("\n", 0, at) + 1) + 1 if at >= 0 else None
+            raise ConfigError(
+                f"a lone surrogate {escape} in a string; expected valid Unicode text (a pair like "
+                "\\ud83d\\ude00 is fine)",
+                file=source,
+                line=line,
+                col=col,
+            )
 
 
 def _short(number: str) -> str:

@@ -117,12 +117,9 @@ def check(
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
             stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         else:
-            from rich.console import Console
+            from backprop_cli.clikit import make_console
 
-            if output is None:  # colour on a terminal unless NO_COLOR; a file gets plain text
-                console = Console(file=stream, width=width, highlight=False)
-            else:
-                console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
+            console = make_console(stream, width)  # colour on a terminal unless NO_COLOR; a file gets plain text
             console.print(table(result, reveal=reveal, fmt=fmt, explain=explain))
     if not result.passed:
         wrong, missing = result.count("wrong"), result.count("missing")

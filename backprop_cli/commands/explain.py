@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from backprop_cli.clikit import data_option, handle_errors, precision_option, steps_option
@@ -57,4 +59,4 @@ def explain(config: str, name: str, data: str | None, steps: int | None, depth: 
         if step > total:
             raise ConfigError(f"step {step} does not exist; the run has {total} step{'s' * (total != 1)}", path="NAME")
         raise unknown_name(name, list(table), config)
-    click.echo(render_text(derive(name, table, depth or None)))
+    click.echo(render_text(derive(name, table, depth or None)), file=sys.stdout)  # ASCII spellings if need be

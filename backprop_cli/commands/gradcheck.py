@@ -70,7 +70,9 @@ def gradcheck(
     if output_format == "json":
         import json
 
-        click.echo(json.dumps(_as_dict(result, spec.source, RTOL, ATOL), ensure_ascii=False, allow_nan=False))
+        click.echo(
+            json.dumps(_as_dict(result, spec.source, RTOL, ATOL), ensure_ascii=False, allow_nan=False), file=sys.stdout
+        )
     else:
         console = make_console(sys.stdout, width, color)
         console.print(_table(result, fmt, spec.source))

@@ -161,5 +161,5 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
     ]
     if classes:
         head.append(f"# Targets are one-hot over the classes, in this order: {', '.join(classes)}.")
-    with open_output(target, inputs=inputs) as stream:
+    with open_output(target, inputs=inputs, option="--save") as stream:
         stream.write("\n".join(head) + "\n" + text)
