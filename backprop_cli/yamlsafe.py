@@ -90,14 +90,17 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{value!r} (a string)" if isinstance(value, str) else repr(value)
+    return f"{quoted(value)} (a string)" if isinstance(value, str) else quoted(value)
 
 
 def format_path(loc: Sequence[Key]) -> str:
     """``("network", "layers", 1, "weights", 0)`` → ``network.layers[1].weights[0]``."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, str) and not (part.isprintable() and len(part) <= QUOTE_LIMIT):
+            out += f"[{quoted(part)}]"  # a key from the file, escaped and cut like any quoted text
+        else:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
@@ -383,7 +386,7 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}; expected each key once")
+            raise ValueError(f"duplicate key {quoted(key)}; expected each key once")
         out[key] = value
     return out
 
@@ -456,7 +459,9 @@ class _Walker:
         loc, is_key = self.slot()
         start: Any = event.start_mark
         if event.anchor is not None:
-            raise self.fail(f"anchors (&{event.anchor}) are not allowed; expected plain values", loc, start)
+            raise self.fail(
+                f"anchors (&{quoted(event.anchor)[1:-1]}) are not allowed; expected plain values", loc, start
+            )
         if isinstance(event, ScalarEvent):
             self.scalar(event, loc, is_key)
             return
@@ -481,7 +486,7 @@ class _Walker:
             if event.tag not in (None, "!", _CORE + "str"):
                 raise self.fail(f"tag {_tag(event.tag)} is not allowed; expected plain YAML values", loc, start)
             if key in top.value or (*loc, key) in self.key_marks:
-                raise self.fail(f"duplicate key {key!r}; expected each key once", (*loc, key), event.start_mark)
+                raise self.fail(f"duplicate key {quoted(key)}; expected each key once", (*loc, key), event.start_mark)
             self.key_marks[(*loc, key)] = mark
             top.key = key
             return
@@ -500,7 +505,7 @@ class _Walker:
             if kind == "float" and type(value) is int:
                 value = float(value)
             if type(value) is not {"int": int, "float": float, "bool": bool, "null": type(None)}[kind]:
-                raise self.fail(f"{text!r} is not a valid !!{kind}", loc, event.start_mark)
+                raise self.fail(f"{quoted(text)} is not a valid !!{kind}", loc, event.start_mark)
             return value
         raise self.fail(f"tag {_tag(tag)} is not allowed; expected plain YAML values", loc, event.start_mark)
 
@@ -508,7 +513,7 @@ class _Walker:
         """YAML 1.2 core schema: decimal ints, floats with or without a dot, only true/false as bools."""
         nonfinite = _NONFINITE_JSON if self.json_mode else _NONFINITE_YAML
         if nonfinite.fullmatch(text):
-            raise self.fail(f"non-finite number {text!r}; expected a finite number", loc, mark)
+            raise self.fail(f"non-finite number {quoted(text)}; expected a finite number", loc, mark)
         if _NULL.fullmatch(text):
             return None
         if _BOOL.fullmatch(text):
@@ -521,7 +526,7 @@ class _Walker:
         if _FLOAT.fullmatch(text):
             number = float(text)
             if not math.isfinite(number):
-                raise self.fail(f"number {text!r} is too large; expected a finite number", loc, mark)
+                raise self.fail(f"number {quoted(text)} is too large; expected a finite number", loc, mark)
             return number
         return text
 

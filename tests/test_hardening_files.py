@@ -13,6 +13,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -20,13 +21,16 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backprop_cli.cli import main
-from backprop_cli.errors import ExitCode
-from backprop_cli.examples import example_path
+from backprop_cli.errors import MAX_LINE, ExitCode
+from backprop_cli.examples import example_names, example_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = ROOT / "docs" / "homework" / "pytorch_snippet_sheet.yaml"
+SHORT = 40  # yamlsafe.QUOTE_LIMIT: characters of a file's text a message may quote
 
 
 def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
@@ -371,3 +375,137 @@ def test_a_signal_while_writing_leaves_no_temporary_and_ends_the_process_by_it(t
         process.wait(timeout=60)
     assert process.returncode == -signum and stderr == b"", (process.returncode, stderr)
     assert [p.name for p in tmp_path.iterdir()] == ["trace.json"] and out.read_text() == "the previous trace\n"
+
+
+# ---- check: a sheet never makes the grader read other files --------------------------------------
+
+
+SECRET = "root:x:0:0:root:/root:/bin/bash\n" * 40  # one YAML scalar, as /etc/passwd is
+
+
+def sheet(folder: Path, config_path: str, answers: str = "answers: {loss: 1}\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sheet.yaml"
+    path.write_text(f"format: backprop-answers\nversion: 1\nconfig: {{path: {config_path!r}}}\n{answers}")
+    return path
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    path = tmp_path / "secret.yaml"
+    path.write_text(SECRET)
+    return path
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink", "symlinked folder"])
+def test_a_sheet_cannot_name_a_config_outside_its_folder(tmp_path: Path, secret: Path, how: str) -> None:
+    # regression: config.path was followed anywhere, and a one-scalar file was printed whole
+    folder = tmp_path / "submission"
+    if how == "absolute":
+        path = sheet(folder, str(secret))
+    elif how == "dotdot":
+        path = sheet(folder, "../secret.yaml")
+    elif how == "symlink":
+        path = sheet(folder, "net.yaml")
+        (folder / "net.yaml").symlink_to(secret)
+    else:
+        path = sheet(folder, "inner/net.yaml")
+        (folder / "inner").symlink_to(tmp_path)
+    line = one_line(invoke("check", str(path)))
+    assert line.startswith(f"{path}:3:") and "outside the answers file's folder" in line, line
+    assert "root:x" not in line
+
+
+def test_a_config_inside_the_folder_cannot_read_data_outside_it(tmp_path: Path) -> None:
+    (tmp_path / "secret.csv").write_text("x1,y1\n" + SECRET.replace(":", ","))
+    folder = tmp_path / "submission"
+    path = sheet(folder, "net.yaml")
+    config = yaml.safe_load(example_path("single_neuron").read_text(encoding="utf-8"))
+    config["data"] = {"file": "../secret.csv"}
+    (folder / "net.yaml").write_text(yaml.safe_dump(config))
+    line = one_line(invoke("check", str(path)))
+    assert line.startswith(f"{folder}/../secret.csv: is outside the folder of the answers file {path}"), line
+    assert "root,x" not in line
+    # the grader's own choice of config (--config) may read anywhere
+    assert invoke("check", str(path), "--config", str(folder / "net.yaml")).exit_code in (0, 1, 2)
+    assert "outside" not in invoke("check", str(path), "--config", str(folder / "net.yaml")).stderr
+
+
+def test_the_grader_chooses_with_config_or_key(tmp_path: Path) -> None:
+    net = tmp_path / "net.yaml"
+    net.write_bytes(example_path("pytorch_snippet").read_bytes())
+    folder = tmp_path / "submission"
+    path = sheet(folder, "../net.yaml", "answers: {loss: 16}\n")
+    assert "outside the answers file's folder" in one_line(invoke("check", str(path)))
+    assert invoke("check", str(path), "--config", str(net)).exit_code == ExitCode.OK
+    key = tmp_path / "keys" / "key.yaml"
+    key.parent.mkdir()
+    assert invoke("answers", str(net), "--only", "loss", "-o", str(key)).exit_code == 0
+    assert "../net.yaml" in key.read_text()  # a key's path leads out of its folder: the grader's own file
+    assert invoke("check", str(path), "--key", str(key)).exit_code == ExitCode.OK
+
+
+def test_a_sheet_may_name_a_config_beside_it_or_a_built_in_example(tmp_path: Path) -> None:
+    folder = tmp_path / "submission"
+    (folder / "nets").mkdir(parents=True)
+    (folder / "nets" / "net.yaml").write_bytes(example_path("pytorch_snippet").read_bytes())
+    assert invoke("check", str(sheet(folder, "nets/net.yaml", "answers: {loss: 16}\n"))).exit_code == 0
+    assert invoke("check", str(sheet(folder, "pytorch_snippet", "answers: {loss: 16}\n"))).exit_code == 0
+
+
+def test_a_one_scalar_file_is_quoted_short_and_escaped(tmp_path: Path, secret: Path) -> None:
+    line = one_line(invoke("check", str(secret)))
+    assert line.startswith(f"{secret}:1:1: the top level is 'root:x:0:0:root:/root:/bin/bash root:x:0…'")
+    assert f"({len(' '.join(SECRET.split())):,} characters) (a string)" in line
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text('"\\e]0;owned\\a\\e[2J"\n')  # a YAML string of terminal escapes
+    line = one_line(invoke("validate", str(hostile)))
+    assert "\x1b" not in line and "\x07" not in line and "'\\x1b]0;owned\\x07\\x1b[2J' (a string)" in line
+
+
+# ---- every message quotes at most a short, escaped excerpt of a file -----------------------------
+
+EXAMPLES = {name: yaml.safe_load(example_path(name).read_text(encoding="utf-8")) for name in example_names()}
+HOSTILE = "\x1b]0;owned\x07" + "root:x:0:0:root:/root:/bin/bash " * 40
+
+
+def _places(value: object, at: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [at]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            out.extend(_places(child, (*at, key)))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            out.extend(_places(child, (*at, i)))
+    return out
+
+
+@st.composite
+def hostile_config(draw: st.DrawFn) -> object:
+    """An example config with the hostile text as one value, or as one key."""
+    value = json.loads(json.dumps(EXAMPLES[draw(st.sampled_from(sorted(EXAMPLES)))]))
+    at = draw(st.sampled_from(_places(value)))
+    if not at:
+        return HOSTILE
+    parent: object = value
+    for part in at[:-1]:
+        parent = parent[part]  # type: ignore[index]
+    if isinstance(parent, dict) and draw(st.booleans()):
+        parent[HOSTILE] = parent.pop(at[-1])
+    else:
+        parent[at[-1]] = HOSTILE  # type: ignore[index]
+    return value
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(config=hostile_config())
+def test_a_message_never_quotes_more_than_a_short_escaped_excerpt(config: object) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "net.json").write_text(json.dumps(config), encoding="utf-8")
+        result = invoke("validate", str(Path(folder) / "net.json"))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == ExitCode.OK:
+        return
+    line = one_line(result)
+    assert line.isprintable() and len(line) <= MAX_LINE, line
+    assert HOSTILE[: SHORT + 20] not in line and "root:x:0:0:root:/root:/bin/bash root:x:0:0:root:/root" not in line
