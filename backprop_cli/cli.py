@@ -227,7 +227,7 @@ def _print_text(
     only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
     diagnostics: bool = False,
 ) -> None:
-    from backprop_cli.clikit import make_console
+    from backprop_cli.clikit import make_console, wait_for_enter
     from backprop_cli.render.numbers import NumberFormat
     from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
 
@@ -249,7 +249,7 @@ def _print_text(
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
-            console.input("[dim]Enter: next phase[/dim] ")
+            interactive = wait_for_enter(console, "[dim]Enter: next phase[/dim] ")  # Ctrl-D: no more pauses
         console.print(piece.renderable)
         last_phase = piece.phase
         capped = capped or piece.notice

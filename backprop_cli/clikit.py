@@ -6,6 +6,7 @@ Commands live in ``cli.py`` or in ``backprop_cli/commands/<name>.py`` (registere
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -118,6 +119,41 @@ def handle_errors(command: F) -> F:
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def wait_for_enter(console: Any, prompt: str) -> bool:
+    """Show ``prompt`` and wait for Enter on stdin (a terminal); False at end of input (Ctrl-D).
+
+    Ctrl-C ends the wait whenever it comes. ``input()`` would miss a SIGINT that arrives after the
+    prompt is printed but before its read starts, until Enter (the handler runs only between Python
+    bytecodes). Here the signal also writes to a wake-up pipe (``signal.set_wakeup_fd``) that the
+    wait selects on beside stdin, so even that SIGINT ends the wait and raises KeyboardInterrupt.
+    """
+    import select
+    import signal
+
+    console.print(prompt, end="")
+    wake_read, wake_write = os.pipe()
+    try:
+        os.set_blocking(wake_write, False)
+        os.set_blocking(wake_read, False)
+        try:
+            previous = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+        except ValueError:  # not the main thread: no signal reaches this wait anyway
+            return bool(sys.stdin.readline())
+        try:
+            while True:
+                ready, _, _ = select.select([sys.stdin, wake_read], [], [])
+                if wake_read in ready:  # a signal came: its handler runs here (Ctrl-C raises), else wait on
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_read, 512)
+                    continue
+                return bool(sys.stdin.readline())
+        finally:
+            signal.set_wakeup_fd(previous)
+    finally:
+        os.close(wake_read)
+        os.close(wake_write)
 
 
 def load(config: str | None, data: str | None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
