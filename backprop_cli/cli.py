@@ -16,6 +16,7 @@ from backprop_cli import __version__
 from backprop_cli.clikit import (
     OneLineUsageGroup,
     color_option,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -48,7 +49,7 @@ def main() -> None:
 
 
 @main.command(short_help="Trace a network's steps (or an expression), number by number.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option("Data file (CSV, JSON, YAML) replacing the config's data.")
 @steps_option()
 @click.option(
@@ -263,7 +264,7 @@ def _print_text(
 
 
 @main.command(short_help="Check a config without running it.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @handle_errors
 def validate(config: str | None, data: str | None) -> None:

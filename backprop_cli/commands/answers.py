@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from backprop_cli.clikit import handle_errors, output_option
+from backprop_cli.clikit import complete_config, handle_errors, output_option
 from backprop_cli.commands.names import filter_options
 
 
 @click.command(short_help="Write an answer key or a blank answer sheet for a config.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @filter_options
 @click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
 @click.option(

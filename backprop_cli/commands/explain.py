@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from backprop_cli.clikit import data_option, handle_errors, precision_option, steps_option
+from backprop_cli.clikit import complete_config, data_option, handle_errors, precision_option, steps_option
 
 
 def unknown_name(name: str, known: list[str], config: str) -> Exception:
@@ -20,7 +20,7 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
 
 
 @click.command(short_help="Show how one number of the trace is derived.")
-@click.argument("config")
+@click.argument("config", shell_complete=complete_config)
 @click.argument("name")
 @data_option()
 @steps_option()

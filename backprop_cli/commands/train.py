@@ -11,6 +11,7 @@ import click
 
 from backprop_cli.clikit import (
     color_option,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 @click.command(short_help="Train a network for many steps and summarise the run.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data, overriding the config's training.")
 @steps_option()
