@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from backprop_cli.errors import ConfigError
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.values import NamedValue
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, load_file
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, load_file, quoted, read_bytes
 
 FORMAT = "backprop-answers"
 VERSION = 1
@@ -106,7 +106,7 @@ class AnswersFile:
 
 def config_sha256(path: Path) -> str:
     """The SHA-256 of a config file's bytes: an answers file belongs to exactly this content."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(path, str(path), limit=CONFIG_LIMIT, what="config file")).hexdigest()
 
 
 def config_reference(config: Path, answers_dir: Path) -> str:
@@ -118,19 +118,33 @@ def config_reference(config: Path, answers_dir: Path) -> str:
     return Path(os.path.relpath(config.resolve(), answers_dir.resolve())).as_posix()
 
 
-def resolve_config(answers: AnswersFile) -> Path:
-    """The config an answers file names: a path from the answers file's folder, else a built-in example."""
+def resolve_config(answers: AnswersFile, *, trusted: bool = False) -> Path:
+    """The config an answers file names: a path from the answers file's folder, else a built-in example.
+
+    A student's sheet (not ``trusted``) may only name a config inside its own folder: an absolute
+    path, a ``..`` or a symlink that leads out of it is refused, so a submission cannot make the
+    grader read another file. A ``trusted`` file (the grader's key) may name any path.
+    """
     from backprop_cli.examples import example_names, example_path
 
     if answers.config_path is None:
         raise answers.error("no config named; expected config.path here, or --config on the command line", "config")
     candidate = answers.directory / answers.config_path
-    if candidate.is_file():
+    if not trusted:
+        folder = Path(os.path.realpath(answers.directory))
+        if Path(answers.config_path).is_absolute() or not Path(os.path.realpath(candidate)).is_relative_to(folder):
+            raise answers.error(
+                f"config {quoted(answers.config_path)} is outside the answers file's folder; expected a config "
+                "beside it or below it (or --config, or --key, to choose the config)",
+                "config",
+                "path",
+            )
+    if os.path.isfile(candidate):  # never raises: an unreadable one is the loader's to report
         return candidate
     if answers.config_path in example_names():
         return example_path(answers.config_path)
     raise answers.error(
-        f"config {answers.config_path!r} not found beside the answers file ({candidate}); "
+        f"config {quoted(answers.config_path)} not found beside the answers file ({quoted(str(candidate))}); "
         "expected an existing config file, or pass --config",
         "config",
         "path",
@@ -252,8 +266,10 @@ def _known_keys(doc: Document, mapping: Mapping[str, Any], allowed: tuple[str, .
     for key in mapping:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise doc.error(f"unknown key {key!r}{hint}; expected one of {', '.join(allowed)}", (*at, key), key=True)
+            hint = f" (did you mean {quoted(close[0])}?)" if close else ""
+            raise doc.error(
+                f"unknown key {quoted(key)}{hint}; expected one of {', '.join(allowed)}", (*at, key), key=True
+            )
 
 
 def _config(doc: Document, value: Any) -> tuple[str | None, str | None]:
@@ -321,7 +337,7 @@ def _number(doc: Document, value: Any, at: tuple[str | int, ...]) -> tuple[float
         return float(value), repr(value) if isinstance(value, float) else str(value)
     if match := _FRACTION.fullmatch(value):
         if int(match.group(2)) == 0:
-            raise doc.error(f"the fraction {value!r} divides by zero; {expected}", at)
+            raise doc.error(f"the fraction {quoted(value)} divides by zero; {expected}", at)
         return float(Fraction(int(match.group(1)), int(match.group(2)))), value.strip()
     if _DECIMAL.fullmatch(value) and math.isfinite(float(value)):
         return float(value), value.strip()

@@ -15,6 +15,7 @@ from backprop_cli.answers import AnswersFile, Tolerance
 from backprop_cli.errors import BackpropError, ExitCode
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.values import NamedValue, closest_names
+from backprop_cli.yamlsafe import quoted
 
 FORMAT = "backprop-check"
 VERSION = 1
@@ -124,7 +125,7 @@ def check_answers(
 def _unknown(source: AnswersFile, name: str, names: list[str], config: str) -> Exception:
     close = closest_names(name, names)
     hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
-    message = f"unknown name {name!r} ({hint}); expected a name from `backprop names {config}`"
+    message = f"unknown name {quoted(name)} ({hint}); expected a name from `backprop names {config}`"
     return source.error(message, "answers", name, key=True)
 
 

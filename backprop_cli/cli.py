@@ -16,6 +16,7 @@ from backprop_cli import __version__
 from backprop_cli.clikit import (
     OneLineUsageGroup,
     color_option,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -48,7 +49,7 @@ def main() -> None:
 
 
 @main.command(short_help="Trace a network's steps (or an expression), number by number.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option("Data file (CSV, JSON, YAML) replacing the config's data.")
 @steps_option()
 @click.option(
@@ -227,7 +228,7 @@ def _print_text(
     only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
     diagnostics: bool = False,
 ) -> None:
-    from backprop_cli.clikit import make_console
+    from backprop_cli.clikit import make_console, wait_for_enter
     from backprop_cli.render.numbers import NumberFormat
     from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
 
@@ -249,7 +250,7 @@ def _print_text(
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
-            console.input("[dim]Enter: next phase[/dim] ")
+            interactive = wait_for_enter(console, "[dim]Enter: next phase[/dim] ")  # Ctrl-D: no more pauses
         console.print(piece.renderable)
         last_phase = piece.phase
         capped = capped or piece.notice
@@ -263,7 +264,7 @@ def _print_text(
 
 
 @main.command(short_help="Check a config without running it.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @handle_errors
 def validate(config: str | None, data: str | None) -> None:
@@ -277,7 +278,7 @@ def validate(config: str | None, data: str | None) -> None:
     from backprop_cli.expr.command import validate_expression, wants_expression
 
     if wants_expression(config, None, (), False):
-        click.echo(validate_expression(config, data))
+        click.echo(validate_expression(config, data), file=sys.stdout)
         return
     spec, _ = load(config, data)
     layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
@@ -288,7 +289,8 @@ def validate(config: str | None, data: str | None) -> None:
         f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
         f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
         f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
-        f"{steps} step{'s' * (steps != 1)}"
+        f"{steps} step{'s' * (steps != 1)}",
+        file=sys.stdout,
     )
 
 
@@ -328,7 +330,7 @@ def examples() -> None:
     width = max(len(name) for name in names)
     for name in names:
         mark = " (default)" if name == DEFAULT_EXAMPLE else ""
-        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}")
+        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}", file=sys.stdout)
 
 
 # Commands in their own modules (backprop_cli/commands/NAME.py), imported only when run (or listed by

@@ -29,7 +29,7 @@ from backprop_cli.spec import (
     OptimizerSpec,
     TrainingSpec,
 )
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, read_text
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, quoted, read_text
 
 if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
     from backprop_cli.config_models import DataFileModel, InitModel, LayerModel, NetworkModel, TrainingModel
@@ -201,7 +201,7 @@ def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
         for key in raw:
             if key not in valid:
                 raise doc.error(
-                    f"unknown option {key!r} for optimizer {raw['name']!r}{did_you_mean(key, valid)}; "
+                    f"unknown option {quoted(key)} for optimizer {quoted(raw['name'])}{did_you_mean(key, valid)}; "
                     f"expected one of {', '.join(valid)}",
                     ("optimizer", key),
                     key=True,
@@ -243,7 +243,10 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
         columns = Columns(doc, m.features, m.targets, m.label, m.classes)
         if override is None:
             path = base_dir / m.file
-            return load_data_file(path, str(path), expect, columns)
+            name = str(path)  # from the config's text: an odd one is shown quoted and cut, like any quoted text
+            return load_data_file(
+                path, name if name.isprintable() and len(name) <= 200 else quoted(name), expect, columns
+            )
     if override is not None:
         return load_data_file(Path(override), os.fspath(override), expect, columns)
     if isinstance(raw, list):

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from backprop_cli.clikit import handle_errors, output_option
+from backprop_cli.clikit import complete_config, handle_errors, output_option
 from backprop_cli.commands.names import filter_options
 
 
 @click.command(short_help="Write an answer key or a blank answer sheet for a config.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @filter_options
 @click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
 @click.option(
@@ -70,11 +70,17 @@ def answers(
             path=where,
         )
     target_dir = Path(output).parent if output not in (None, "-") else Path(".")
+    config_ref = config_reference(path, target_dir)
+    if not config_ref.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in config_ref):
+        raise ConfigError(  # a file name of non-UTF-8 bytes: YAML text cannot record it
+            "the path from the answers file to the config is not UTF-8; expected a UTF-8 file name (rename it)",
+            file=config,
+        )
     with open_output(output, inputs=[path]) as stream:
         write_answers(
             stream,
             values,
-            config_ref=config_reference(path, target_dir),
+            config_ref=config_ref,
             sha256=config_sha256(path),
             label=spec.source,
             blank=blank,

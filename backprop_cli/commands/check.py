@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import TYPE_CHECKING
+
 import click
 
 from backprop_cli.clikit import handle_errors, output_option, precision_option, width_option
+
+if TYPE_CHECKING:
+    from backprop_cli.answers import AnswersFile
 
 
 @click.command(short_help="Check an answers file against the recomputed trace.")
@@ -89,11 +95,12 @@ def check(
 
     sheet = load_answers(answers_file)
     rubric = load_answers(key) if key is not None else None
-    path = Path(config) if config is not None else resolve_config(rubric or sheet)
-    spec, path = load_program(str(path))
-    for answers in (rubric, sheet):  # both must belong to this config's content
-        if answers is not None:
-            check_config(answers, path, config or str(path))
+    with _reads_for(sheet, chosen=config is not None or rubric is not None):
+        path = Path(config) if config is not None else resolve_config(rubric or sheet, trusted=rubric is not None)
+        spec, path = load_program(str(path))
+        for answers in (rubric, sheet):  # both must belong to this config's content
+            if answers is not None:
+                check_config(answers, path, config or str(path))
     fmt = NumberFormat(precision)
     asked = (
         [a.name for a in sheet.answers] + [a.name for a in rubric.answers]
@@ -117,12 +124,9 @@ def check(
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
             stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         else:
-            from rich.console import Console
+            from backprop_cli.clikit import make_console
 
-            if output is None:  # colour on a terminal unless NO_COLOR; a file gets plain text
-                console = Console(file=stream, width=width, highlight=False)
-            else:
-                console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
+            console = make_console(stream, width)  # colour on a terminal unless NO_COLOR; a file gets plain text
             console.print(table(result, reveal=reveal, fmt=fmt, explain=explain))
     if not result.passed:
         wrong, missing = result.count("wrong"), result.count("missing")
@@ -131,3 +135,19 @@ def check(
                 "s" if len(result.verdicts) == 1 else ""
             )
         )
+
+
+def _reads_for(sheet: AnswersFile, *, chosen: bool) -> contextlib.AbstractContextManager[None]:
+    """Where the config and its data may be read from: anywhere the grader chose (``--config``, or a
+    key's config), else only inside the sheet's own folder (and the built-in examples), so that a
+    student's sheet cannot make the grader read, and quote, another file."""
+    from backprop_cli import run
+    from backprop_cli.examples import EXAMPLES_DIR
+
+    if chosen:
+        return contextlib.nullcontext()
+    why = (
+        f"is outside the folder of the answers file {sheet.source}; expected the config and its data inside it "
+        "(or --config, or --key, to choose the config)"
+    )
+    return run.confined((sheet.directory, EXAMPLES_DIR), why)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from backprop_cli.clikit import data_option, handle_errors, precision_option, steps_option
+from backprop_cli.clikit import complete_config, data_option, handle_errors, precision_option, steps_option
 
 
 def unknown_name(name: str, known: list[str], config: str) -> Exception:
@@ -18,7 +20,7 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
 
 
 @click.command(short_help="Show how one number of the trace is derived.")
-@click.argument("config")
+@click.argument("config", shell_complete=complete_config)
 @click.argument("name")
 @data_option()
 @steps_option()
@@ -57,4 +59,4 @@ def explain(config: str, name: str, data: str | None, steps: int | None, depth: 
         if step > total:
             raise ConfigError(f"step {step} does not exist; the run has {total} step{'s' * (total != 1)}", path="NAME")
         raise unknown_name(name, list(table), config)
-    click.echo(render_text(derive(name, table, depth or None)))
+    click.echo(render_text(derive(name, table, depth or None)), file=sys.stdout)  # ASCII spellings if need be

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from backprop_cli.clikit import (
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -140,7 +141,7 @@ def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = N
 
 
 @click.command(short_help="List every number of a trace by its stable name.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @steps_option()
 @filter_options

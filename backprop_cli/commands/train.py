@@ -11,6 +11,7 @@ import click
 
 from backprop_cli.clikit import (
     color_option,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 @click.command(short_help="Train a network for many steps and summarise the run.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data, overriding the config's training.")
 @steps_option()
@@ -161,5 +162,5 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
     ]
     if classes:
         head.append(f"# Targets are one-hot over the classes, in this order: {', '.join(classes)}.")
-    with open_output(target, inputs=inputs) as stream:
+    with open_output(target, inputs=inputs, option="--save") as stream:
         stream.write("\n".join(head) + "\n" + text)

@@ -26,7 +26,7 @@ from typing import Any
 from backprop_cli.errors import ConfigError
 from backprop_cli.expr.graph import Graph, build_graph
 from backprop_cli.expr.parse import FUNCTIONS, Locate, Where, parse_program
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, guess_format, parse, read_text
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, guess_format, parse, quoted, read_text
 
 KEYS = ("description", "expression", "values", "output")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -76,7 +76,7 @@ def load_expression_config(path: Path, source: str, sets: Sequence[str] = ()) ->
         raise doc.error(f"the top level is {describe(top)}; expected a mapping with expression and values", ())
     for key in top:
         if key not in KEYS:
-            raise doc.error(f"unknown key {key!r}; expected one of {', '.join(KEYS)}", (key,), key=True)
+            raise doc.error(f"unknown key {quoted(key)}; expected one of {', '.join(KEYS)}", (key,), key=True)
     program = top.get("expression")
     if not isinstance(program, str) or not program.strip():
         raise doc.error(f"{describe(program)}; expected the program as text (`expression: |`)", ("expression",))
@@ -129,9 +129,9 @@ def _resolve(
 
 def _checked_name(name: Any, doc: Document, loc: tuple[str, ...]) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise doc.error(f"input name {name!r} is not a name; expected letters, digits and _", loc, key=True)
+        raise doc.error(f"input name {quoted(name)} is not a name; expected letters, digits and _", loc, key=True)
     if name in FUNCTIONS:
-        raise doc.error(f"{name!r} is a function name; expected another input name", loc, key=True)
+        raise doc.error(f"{quoted(name)} is a function name; expected another input name", loc, key=True)
     return name
 
 
