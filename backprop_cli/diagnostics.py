@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_cli.errors import NumericalFault
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import Array
 from backprop_cli.trace import StepRecord
@@ -75,9 +76,51 @@ def layer_stats(
 
 
 def norm_of(values: Array) -> float:
-    """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm)."""
+    """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm).
+
+    Where the square sum overflows although every value is finite (values from about 1e154 up), the
+    norm is taken again as m·√(Σ (v/m)²) with m = max |v|: ∞ only when the norm itself is past float64.
+    """
     flat = values.ravel()
-    return math.sqrt(float(np.dot(flat, flat)))
+    with np.errstate(over="ignore"):
+        square = float(np.dot(flat, flat))
+    if math.isfinite(square) or not np.isfinite(flat).all():
+        return math.sqrt(square)
+    largest = float(np.abs(flat).max())
+    scaled = flat / largest
+    return largest * math.sqrt(float(np.dot(scaled, scaled)))
+
+
+def mean_of(values: Sequence[float] | Array) -> float:
+    """The mean of finite values; where their sum overflows, Σ (v/n) instead, which cannot."""
+    mean = float(np.mean(values))
+    if math.isfinite(mean):
+        return mean
+    array = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(array).all():
+        return mean
+    return float(np.sum(array / array.size))
+
+
+def checked(stats: LayerStats, step: int) -> LayerStats:
+    """``stats`` when its gradient norm and update ratio are finite, else a located NumericalFault.
+
+    Finite gradients and weights can still give a statistic past float64 (a norm of values near 1e308,
+    a ratio to weights near 1e-308): the diagnostics never show ∞.
+    """
+    for quantity, value in (
+        ("the gradient norm ‖∂L/∂W‖ (a diagnostic)", stats.grad_norm),
+        ("the update ratio ‖ΔW‖/‖W‖ (a diagnostic)", stats.update_ratio),
+    ):
+        if value is not None and not math.isfinite(value):
+            raise NumericalFault(
+                step=step,
+                layer=stats.layer,
+                quantity=quantity,
+                value=value,
+                detail="it overflows float64 although every weight and gradient is finite; rescale the inputs",
+            )
+    return stats
 
 
 def from_record(rec: StepRecord) -> list[LayerStats]:
@@ -86,7 +129,8 @@ def from_record(rec: StepRecord) -> list[LayerStats]:
     out = []
     for fwd in rec.forward:
         u = weights[fwd.layer]
-        out.append(layer_stats(fwd.layer, fwd.activation, fwd.z, fwd.a, u.grad, u.old, u.new, u.frozen))
+        stats = layer_stats(fwd.layer, fwd.activation, fwd.z, fwd.a, u.grad, u.old, u.new, u.frozen)
+        out.append(checked(stats, rec.step))
     return out
 
 
@@ -155,7 +199,7 @@ def mean_stats(steps: Sequence[Sequence[LayerStats]]) -> list[LayerStats]:
 
     def mean(values: list[float | None]) -> float | None:
         present = [v for v in values if v is not None]
-        return float(np.mean(present)) if present else None
+        return mean_of(present) if present else None
 
     out = []
     for column in zip(*steps, strict=True):
@@ -164,7 +208,7 @@ def mean_stats(steps: Sequence[Sequence[LayerStats]]) -> list[LayerStats]:
             LayerStats(
                 first.layer,
                 first.activation,
-                float(np.mean([s.grad_norm for s in column])),
+                mean_of([s.grad_norm for s in column]),
                 mean([s.update_ratio for s in column]),
                 mean([s.dead_relu for s in column]),
                 mean([s.saturated for s in column]),

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.diagnostics import Flow, LayerStats, flow, layer_stats, mean_stats, norm_of
-from backprop_cli.engine import _check, batches
+from backprop_cli.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats, norm_of
+from backprop_cli.engine import Rows, _check, batches, check_loss
+from backprop_cli.errors import NumericalFault
 from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
 from backprop_cli.optim import Optimizer, make_optimizer
 from backprop_cli.spec import Array, NetworkSpec
@@ -135,19 +136,27 @@ class TrainResult:
             for kind, before, after in pairs:
                 if before is None or after is None:
                     continue
-                moved = np.abs(after - before)
-                changes.append(
-                    TensorChange(
-                        f"{layer.name}.{kind}",
-                        kind in layer.frozen,
-                        before.shape,
-                        before.size,
-                        float(before.mean()),
-                        float(after.mean()),
-                        float(moved.mean()),
-                        float(moved.max()),
-                    )
+                with np.errstate(over="ignore"):
+                    moved = np.abs(after - before)
+                change = TensorChange(
+                    f"{layer.name}.{kind}",
+                    kind in layer.frozen,
+                    before.shape,
+                    before.size,
+                    mean_of(before),
+                    mean_of(after),
+                    mean_of(moved),
+                    float(moved.max()),
                 )
+                if not math.isfinite(change.max_abs_change):  # two finite values 1e308 apart
+                    raise NumericalFault(
+                        step=self.steps,
+                        layer=layer.name,
+                        quantity=f"the change of {layer.name}.{kind} over the run (a summary statistic)",
+                        value=change.max_abs_change,
+                        detail="it overflows float64 although every value is finite; rescale the inputs",
+                    )
+                changes.append(change)
         return changes
 
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -194,30 +203,42 @@ class Trainer:
             acts.append(a)
         return zs, acts
 
-    def batch_loss(self, z_out: Array, a_out: Array, y: Array, step: int, during: str = "") -> float:
+    def batch_loss(
+        self,
+        z_out: Array,
+        a_out: Array,
+        y: Array,
+        step: int,
+        during: str = "",
+        rows: Rows | None = None,
+    ) -> float:
         loss = LOSSES[self.spec.loss.name]
         terms = loss.terms(a_out, y, z_out)
         _finite(terms, step=step, layer=self.spec.layers[-1].name, quantity=f"{loss.name} loss term{during}")
         per_sample = terms.sum(axis=1)
-        return float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
+        value = float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
+        check_loss(per_sample, value, step=step, layer=self.spec.layers[-1].name, during=during, rows=rows)
+        return value
 
     def evaluate(self, step: int) -> tuple[float, Accuracy | None]:
         """Loss and accuracy on every data row with the current parameters."""
         x, y = self.spec.data.x, self.spec.data.y
-        during = f" (evaluating all data after step {step})" if step else " (evaluating all data)"
+        # before training, located as the step it comes before (as Engine.loss does)
+        during = f" (evaluating all data after step {step})" if step else " (evaluating all data before the first step)"
+        at = step or 1
         with np.errstate(all="ignore"):
-            zs, acts = self.forward(x, step, during)
-            value = self.batch_loss(zs[-1], acts[-1], y, step, during)
+            zs, acts = self.forward(x, at, during)
+            value = self.batch_loss(zs[-1], acts[-1], y, at, during, rows=range(len(x)))
         return value, accuracy(self.spec, acts[-1], y)
 
     def gradients(
-        self, x: Array, y: Array, step: int
+        self, x: Array, y: Array, step: int, rows: Rows | None = None
     ) -> tuple[float, list[Array], list[Array], list[Array], list[Array | None], list[float]]:
         """(batch loss, zs, activations, reduced ∂L/∂W per layer, reduced ∂L/∂b per layer, ‖∂L/∂W‖ per layer)."""
         spec = self.spec
         layers = spec.layers
         zs, acts = self.forward(x, step)
-        value = self.batch_loss(zs[-1], acts[-1], y, step)
+        value = self.batch_loss(zs[-1], acts[-1], y, step, rows=rows)
         loss_op = LOSSES[spec.loss.name]
         out = layers[-1]
         if loss_op.combined is not None and loss_op.pairs_with == out.activation:
@@ -262,7 +283,7 @@ class Trainer:
         x, y = self.spec.data.x[idx], self.spec.data.y[idx]
         stats: list[LayerStats] = []
         with np.errstate(all="ignore"):  # non-finite values are caught by _finite, located
-            value, zs, acts, grads_w, grads_b, grad_norms = self.gradients(x, y, number)
+            value, zs, acts, grads_w, grads_b, grad_norms = self.gradients(x, y, number, idx)
             for index, layer in enumerate(self.spec.layers):
                 pairs: list[tuple[str, Array | None, Array | None]] = [
                     ("weights", self.weights[index], grads_w[index]),
@@ -280,17 +301,20 @@ class Trainer:
                     else:
                         self.biases[index] = new
                 stats.append(
-                    layer_stats(
-                        layer.name,
-                        layer.activation,
-                        zs[index],
-                        acts[index + 1],
-                        grads_w[index],
-                        old_w,
-                        self.weights[index],
-                        "weights" in layer.frozen,
-                        grad_norm=grad_norms[index],
-                        old_norm=old_norm,
+                    checked(
+                        layer_stats(
+                            layer.name,
+                            layer.activation,
+                            zs[index],
+                            acts[index + 1],
+                            grads_w[index],
+                            old_w,
+                            self.weights[index],
+                            "weights" in layer.frozen,
+                            grad_norm=grad_norms[index],
+                            old_norm=old_norm,
+                        ),
+                        number,
                     )
                 )
         return value, stats
@@ -326,7 +350,7 @@ class Trainer:
             if number % per_epoch == 0 or number == total:
                 loss, acc = self.evaluate(number) if self.each_pass or number == total else (None, None)
                 epoch_mean = tuple(mean_stats(epoch_stats))
-                batch_loss = float(np.mean(epoch_losses))
+                batch_loss = mean_of(epoch_losses)
                 history.append(EpochPoint(-(-number // per_epoch), number, loss, acc, batch_loss, epoch_mean))
                 epochs.append((epoch_mean, len(epoch_stats)))
                 epoch_losses, epoch_stats = [], []
@@ -353,7 +377,12 @@ def _run_mean(epochs: list[tuple[tuple[LayerStats, ...], int]]) -> list[LayerSta
 
     def mean(values: list[tuple[float | None, int]]) -> float | None:
         present = [(v, n) for v, n in values if v is not None]
-        return sum(v * n for v, n in present) / sum(n for _, n in present) if present else None
+        if not present:
+            return None
+        total = sum(n for _, n in present)
+        mean = sum(v * n for v, n in present) / total
+        # finite means whose weighted sum overflows: weighted by their shares instead, which cannot
+        return mean if math.isfinite(mean) else sum(v * (n / total) for v, n in present)
 
     out: list[LayerStats] = []
     for index, first in enumerate(epochs[0][0]):
@@ -375,9 +404,9 @@ def _finite(values: Array, *, step: int, layer: str, quantity: str) -> float:
     """The norm √(Σ v²) of float ``values``, raising engine._check's located NumericalFault if one is not finite.
 
     One dot product serves as the test: it is finite when every value is, and it doubles as the
-    diagnostics' norm. A square sum past float64's range (a value from about 1e154 up, or many a little
-    smaller) is the only false alarm; _check then looks value by value, finds them finite, and the
-    norm is ∞, as diagnostics.norm_of gives it.
+    diagnostics' norm (diagnostics.norm_of, which rescales a square sum that overflows). A norm that is
+    still ∞ with every value finite is past float64 itself: where it is a diagnostic (‖∂L/∂W‖),
+    diagnostics.checked stops the run on it.
     """
     norm = norm_of(values)
     if not math.isfinite(norm):

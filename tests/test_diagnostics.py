@@ -45,6 +45,19 @@ def test_layer_stats_by_hand() -> None:
     assert layer_stats("t", "tanh", t, t, t, t, t, True).saturated == 0.5
 
 
+def test_norms_and_means_of_huge_finite_values_are_finite_and_a_statistic_past_float64_is_a_fault() -> None:
+    from backprop_cli.diagnostics import checked, mean_of, norm_of
+    from backprop_cli.errors import NumericalFault
+
+    assert norm_of(np.array([3e200, 4e200])) == pytest.approx(5e200, rel=1e-15)  # Σ v² overflows, the norm not
+    assert norm_of(np.array([1.5e308, 1.5e308])) == math.inf  # √2·1.5e308 is past float64 itself
+    assert mean_of([1.5e308, 1.5e308]) == 1.5e308  # numpy's sum first would give ∞
+    stats = layer_stats("h", "identity", np.zeros((1, 1)), np.zeros((1, 1)), np.array([[1.5e308, 1.5e308]]),
+                        np.ones((1, 2)), np.ones((1, 2)), False)  # fmt: skip
+    with pytest.raises(NumericalFault, match=r"step 4, layer h: the gradient norm ‖∂L/∂W‖ \(a diagnostic\)"):
+        checked(stats, 4)
+
+
 def test_flow_thresholds_and_words() -> None:
     assert Flow("h1", "out", 1e-5, 1e-2).verdict == "vanishing"  # 3 orders smaller
     assert Flow("h1", "out", 1e-3, 1e-2).verdict == "ok"  # 1 order: under the threshold

@@ -169,9 +169,10 @@ def test_the_finiteness_check_is_the_norm_and_locates_a_fault() -> None:
 
     values = np.array([[3.0, -4.0]])
     assert _finite(values, step=1, layer="h", quantity="z") == 5.0
-    huge = np.array([[1e200, 1.0]])  # finite, but its square sum overflows: a false alarm, looked into
+    huge = np.array([[1e200, 1.0]])  # finite, but its square sum overflows: the norm is rescaled
     with np.errstate(over="ignore"):  # as the trainer runs it
-        assert _finite(huge, step=1, layer="h", quantity="z") == float("inf")
+        assert _finite(huge, step=1, layer="h", quantity="z") == 1e200
+        assert _finite(np.array([[1.7e308, 1.7e308]]), step=1, layer="h", quantity="z") == float("inf")  # past
     for bad in (np.nan, np.inf, -np.inf):
         with pytest.raises(NumericalFault) as caught:
             _finite(np.array([[1.0, 2.0], [3.0, bad]]), step=7, layer="h", quantity="z")

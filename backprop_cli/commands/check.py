@@ -112,10 +112,10 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2) + "\n")
+            stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
-            stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         else:
             from rich.console import Console
 
