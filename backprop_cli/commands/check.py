@@ -64,7 +64,8 @@ def check(
 ) -> None:
     """Recompute the trace of the config that ANSWERS belongs to and mark each answer correct, wrong or
     missing (blank). Exit status: 0 when every answer is correct, 1 when any is wrong or missing, 2 for
-    bad input (a malformed answers file, an unknown name, a config that does not match).
+    bad input (a malformed answers file, an unknown name, a config that does not match, or a file that
+    asks no names: nothing to grade).
 
     With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
     key's, so a student cannot loosen a tolerance by editing the sheet.
