@@ -105,6 +105,17 @@ def test_numerical_fault_is_exit_3() -> None:
     assert result.stderr.startswith("numerical fault at node f (f = log(x), line 1)")
 
 
+def test_an_exact_value_past_the_printable_bound_is_a_located_fault_in_every_format() -> None:
+    # 3^10000 has 4,772 digits: past Python's 4,300 for an int as text, once a crash when printed
+    for fmt in ("text", "json", "markdown"):
+        result = invoke("--expr", "a = x**100; f = a**100", "--set", "x=3", "--exact", "--format", fmt)
+        assert result.exit_code == 3 and result.stdout == "", (fmt, result.stdout[-200:])
+        assert result.stderr == (
+            "numerical fault at node f (a = x**100; f = a**100, line 1): value: the exact value would have more "
+            "than 4,000 digits; expected smaller numbers or fewer powers (or drop --exact)\n"
+        )
+
+
 def test_set_overrides_config_values(tmp_path: Path) -> None:
     result = invoke("circuit_add_mul", "--set", "z=2", "--format", "json")
     assert result.exit_code == 0, result.stderr

@@ -187,8 +187,41 @@ def test_numerical_faults_name_the_node(program: str, value: str, words: str) ->
 
 def test_exact_values_that_explode_are_refused() -> None:
     program = "\n".join(["a = x ** 100", "b = a ** 100", "c = b ** 100", "d = c ** 100"])
-    with pytest.raises(ExprFault, match="too large"):
+    with pytest.raises(ExprFault, match="more than 4,000 digits"):
         trace(program, exact=True, x="3/2")
+
+
+@pytest.mark.parametrize(
+    ("power", "made"),
+    [
+        (83, True),  # 3^8300: 13,155 bits, 3,961 digits
+        (84, False),  # 3^8400: 13,314 bits, made (not refused beforehand) and then refused
+        (85, False),  # refused before it is made: at least 85·158 + 1 bits
+        (100, False),  # the review's case: 3^10000, 4,772 digits, past Python's 4,300 for int → str
+    ],
+)
+def test_one_bound_on_exact_values_keeps_every_value_printable(power: int, made: bool) -> None:
+    from backprop_cli.render.numbers import NumberFormat
+
+    program = f"a = x ** 100; f = a ** {power}"
+    if not made:
+        with pytest.raises(ExprFault, match=r"node f .*: value: the exact value would have more than 4,000 digits"):
+            trace(program, exact=True, x="3")
+        return
+    t = trace(program, exact=True, x="3")
+    for _, value in t.named_values():
+        assert len(NumberFormat()(value)) <= 2 * 4_000 + 2  # numerator/denominator, a sign: printable
+    assert len(str(t.value)) == 3_961
+
+
+def test_a_sum_of_fractions_that_outgrows_the_bound_is_refused() -> None:
+    # c_p = 1/p^1300, each under 4,000 digits; f = x·c2 + x·c3 + … is 0 at x = 0, but grad.x = Σ c_p has
+    # the product of the denominators, 4,370 digits: the gradient's sum is checked where it is made
+    primes = (2, 3, 5, 7, 11)
+    lines = [f"c{p} = ((y / {p}) ** 100) ** 13" for p in primes]
+    lines.append("f = " + " + ".join(f"x * c{p}" for p in primes))
+    with pytest.raises(ExprFault, match=r"node x: the gradient grad\.x: the exact value would have more than 4,000"):
+        trace("\n".join(lines), exact=True, x="0", y="1")
 
 
 def test_pytorch_conventions_at_kinks() -> None:

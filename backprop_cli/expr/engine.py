@@ -21,7 +21,11 @@ from backprop_cli.expr.graph import Const, Graph, Node
 from backprop_cli.expr.ops import OPS, DomainError, Scalar
 from backprop_cli.expr.parse import Where
 
-MAX_EXACT_BITS = 200_000  # numerator + denominator size of one exact value
+# Python writes an int of at most 4,300 digits (sys.get_int_max_str_digits), so every exact value is
+# held below that where it is made: its numerator and its denominator have at most 4,000 digits each,
+# that is at most 13,287 bits (13,287 · log10 2 < 4,000).
+MAX_EXACT_DIGITS = 4_000
+MAX_EXACT_BITS = int(MAX_EXACT_DIGITS / math.log10(2))
 RATIONAL = "+ − × ÷, integer powers, abs, relu, max, min"
 
 
@@ -236,6 +240,8 @@ def _backward(graph: Graph, forward: list[NodeValue], exact: bool) -> tuple[Node
         seed = n.name == graph.output
         contributions = tuple(arrived[n.name])
         total: Scalar = one if seed else _sum([e.product for e in contributions], exact)
+        if exact and too_large(total):  # a sum of fractions: its denominator can outgrow every term's
+            raise too_large_fault(_where(n), f"the gradient {grad_name(n.name)}")
         gradient = Gradient(n.name, contributions, total, seed)
         edges: list[Edge] = []
         if n.op != "input":
@@ -272,6 +278,18 @@ def _where(n: Node) -> str:
     return f"node {n.name} ({n.statement}, line {n.line})" if n.line else f"node {n.name}"
 
 
+def too_large(value: Fraction) -> bool:
+    """Whether an exact value's numerator or denominator has more than MAX_EXACT_DIGITS digits."""
+    return max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_EXACT_BITS
+
+
+def too_large_fault(where: str, quantity: str) -> ExprFault:
+    return ExprFault(
+        f"numerical fault at {where}: {quantity}: the exact value would have more than {MAX_EXACT_DIGITS:,} "
+        "digits; expected smaller numbers or fewer powers (or drop --exact)"
+    )
+
+
 def _checked(n: Node, quantity: str, compute: Any, exact: bool) -> Any:
     try:
         result = compute()
@@ -282,14 +300,17 @@ def _checked(n: Node, quantity: str, compute: Any, exact: bool) -> Any:
     values = tuple(Fraction(v) if exact else float(v) for v in (result if isinstance(result, tuple) else (result,)))
     for v in values:
         if isinstance(v, Fraction):
-            if v.numerator.bit_length() + v.denominator.bit_length() > MAX_EXACT_BITS:
-                raise ExprFault(f"numerical fault at {_where(n)}: {quantity}: the exact value is too large to show")
+            if too_large(v):
+                raise too_large_fault(_where(n), quantity)
         elif not math.isfinite(v):
             raise ExprFault(f"numerical fault at {_where(n)}: {quantity} is not finite ({v!r})")
     return values if isinstance(result, tuple) else values[0]
 
 
 def _check_exact_size(n: Node, base: Scalar, k: int) -> None:
-    size = Fraction(base).numerator.bit_length() + Fraction(base).denominator.bit_length()
-    if size * k > MAX_EXACT_BITS:
-        raise ExprFault(f"numerical fault at {_where(n)}: value: the exact power would be too large to show")
+    """Refuse a^k before computing it when it must be too large: an int of b bits to the k has at least
+    k·(b − 1) + 1 bits (what is not refused here is made, at most twice the bound, and then checked)."""
+    value = Fraction(base)
+    bits = max(value.numerator.bit_length(), value.denominator.bit_length())
+    if bits and k * (bits - 1) + 1 > MAX_EXACT_BITS:
+        raise too_large_fault(_where(n), "value")

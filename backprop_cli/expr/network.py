@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.expr.engine import ExprTrace, grad_name, run
+from backprop_cli.expr.engine import ExprTrace, grad_name, run, too_large, too_large_fault
 from backprop_cli.expr.graph import Const, Graph, Node, Operand
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Row, Section
@@ -41,6 +41,7 @@ class ExactStep:
     learning_rate: Fraction
     updates: tuple[Update, ...]
     loss_after: Fraction
+    loss_change: Fraction  # loss_after − the loss before
     samples: tuple[int, ...]  # 0-based data rows of step 1
     steps: int  # steps of the whole run (only the first is traced)
 
@@ -161,9 +162,15 @@ def run_exact(spec: NetworkSpec) -> ExactStep:
     for name, grad in trace.gradients.items():
         old = values[name]
         new = old if name in frozen else old - lr * grad
+        if too_large(new):
+            raise too_large_fault(f"step 1, parameter {name}", "the updated value")
         updates.append(Update(name, old, Fraction(grad), new, name in frozen, float_names[name]))
-    after = run(graph, {u.name: u.new for u in updates}, exact=True).value
-    return ExactStep(trace, lr, tuple(updates), Fraction(after), rows, count_steps(spec.data.rows, spec.training))
+    after = Fraction(run(graph, {u.name: u.new for u in updates}, exact=True).value)
+    change = after - Fraction(trace.value)
+    if too_large(change):
+        raise too_large_fault("step 1", "loss.change")
+    steps = count_steps(spec.data.rows, spec.training)
+    return ExactStep(trace, lr, tuple(updates), after, change, rows, steps)
 
 
 def _indexed(array: object) -> Iterator[tuple[tuple[int, ...], float]]:
@@ -194,6 +201,6 @@ def update_sections(step: ExactStep, fmt: NumberFormat) -> Iterator[Section]:
         Row("loss", "before the update", "", fmt(before)),
         Row("loss.after", "the same batch after the update", "", fmt(step.loss_after)),
         Row("loss.change", "loss.after − loss", f"{fmt.operand(step.loss_after)} − {fmt.operand(before)}",
-            fmt(step.loss_after - before)),
+            fmt(step.loss_change)),
     ]  # fmt: skip
     yield Section(1, "summary", "Summary", None, None, tuple(summary))
