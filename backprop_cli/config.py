@@ -10,8 +10,10 @@ and read the data (:mod:`backprop_cli.data`).
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,6 +41,8 @@ IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # size caps, so a typo (inputs: 100000000) is bad input rather than an allocation that takes the machine
 MAX_INPUTS = 1_000_000
 MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer
+# init: {method: normal} draws lie within a few σ (beyond 40σ has probability e^-800): finite below this
+MAX_INIT_STD = 1e306
 
 
 def did_you_mean(word: object, choices: Sequence[str]) -> str:
@@ -130,7 +134,8 @@ def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: 
             f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
             (*at, "units") if m.units is not None else (*at, "weights"),
         )
-    init = _checked_init(doc, (*at, "init"), m.init) if m.init is not None else None
+    init_model = _init_model(doc, i, m)
+    init = _checked_init(doc, (*at, "init"), init_model) if init_model is not None else None
     if init is None and m.weights is None:
         raise doc.error("weights missing; expected weights [units][fan_in] or init: {method, seed}", (*at, "weights"))
     drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
@@ -138,6 +143,20 @@ def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: 
     biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]
     slope = m.negative_slope if m.negative_slope is not None else 0.01
     return LayerSpec(name, activation, weights, biases if m.bias else None, slope, frozenset(m.frozen))
+
+
+def _init_model(doc: Document, i: int, m: LayerModel) -> InitModel | None:
+    """Layer ``i``'s ``init``: a method name (``init: he``, seed 0) or a mapping, validated."""
+    at: Loc = ("network", "layers", i, "init")
+    if m.init is None:
+        return None
+    if isinstance(m.init, str):  # as `optimizer: adam` stands for {name: adam}
+        model: InitModel = validate("InitModel", {"method": m.init}, doc, at)
+        return model
+    if not isinstance(m.init, dict):
+        raise doc.error(f"got {describe(m.init)}; expected an init method or a mapping {{method, seed}}", at)
+    model = validate("InitModel", m.init, doc, at)
+    return model
 
 
 def _init_spec(m: InitModel) -> InitSpec:
@@ -154,6 +173,17 @@ def _checked_init(doc: Document, at: Loc, m: InitModel) -> InitSpec:
     spec = _init_spec(m)
     if spec.low >= spec.high and method == "uniform":
         raise doc.error(f"high {spec.high:g} is not above low {spec.low:g}; expected low < high", (*at, "high"))
+    if method == "uniform" and not math.isfinite(spec.high - spec.low):  # numpy cannot draw from it
+        raise doc.error(
+            f"the range from low {spec.low:g} to high {spec.high:g} is wider than float64 holds; "
+            f"expected high − low at most {sys.float_info.max:.4g}",
+            (*at, "high" if m.high is not None else "low"),
+        )
+    if method == "normal" and spec.std > MAX_INIT_STD:  # draws of several σ would be ±∞
+        raise doc.error(
+            f"std {spec.std:g} is too large; expected at most {MAX_INIT_STD:g}, so that every draw is finite",
+            (*at, "std"),
+        )
     return spec
 
 
@@ -253,7 +283,7 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
     )
 
 
-def _layer_dict(layer: LayerSpec, m: LayerModel) -> dict[str, Any]:
+def _layer_dict(layer: LayerSpec, init: InitModel | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": layer.name,
         "units": layer.units,
@@ -269,8 +299,8 @@ def _layer_dict(layer: LayerSpec, m: LayerModel) -> dict[str, Any]:
         "frozen": sorted(layer.frozen),
         "init": None,
     }
-    if m.init is not None:
-        out["init"] = _init_spec(m.init).as_dict()
+    if init is not None:
+        out["init"] = _init_spec(init).as_dict()
     return out
 
 
@@ -302,7 +332,10 @@ def load_config_text(
         "description": model.description,
         "network": {
             "inputs": list(inputs),
-            "layers": [_layer_dict(s, m) for s, m in zip(layers, model.network.layers, strict=True)],
+            "layers": [
+                _layer_dict(s, _init_model(doc, i, m))
+                for i, (s, m) in enumerate(zip(layers, model.network.layers, strict=True))
+            ],
         },
         "loss": {"name": loss.name, "reduction": loss.reduction},
         "optimizer": optimizer_normalised,
