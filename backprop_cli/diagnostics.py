@@ -13,6 +13,9 @@ Per layer and step (all on the batch of that step):
 
 Vanishing/exploding: the first layer's gradient norm divided by the last layer's. Below 1e-2 (two
 orders of magnitude smaller) the gradients vanish on their way to the input; above 1e2 they explode.
+A norm of at most 1e-12 counts as zero: a first layer's zero gradient is vanishing (nothing reaches the
+input side), but a zero last layer's gradient (its inputs are 0, or the loss is flat there) is not the
+denominator of a ratio: that is no comparison, never "exploding".
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from backprop_cli.trace import StepRecord
 SATURATION = 0.99  # σ outside [1 − 0.99, 0.99], |tanh| above 0.99
 ORDERS = 2  # vanishing/exploding when first/last gradient norms differ by this many orders of magnitude
 THRESHOLD = 10.0**ORDERS
+NEGLIGIBLE = 1e-12  # a gradient norm at most this counts as zero in the first-versus-last comparison
 _SHORT = NumberFormat(3)
 
 
@@ -144,27 +148,31 @@ class Flow:
     last_norm: float
 
     @property
-    def ratio(self) -> float:
-        """first / last; inf when the last layer's norm is 0 and the first's is not, 1 when both are 0."""
-        if self.last_norm == 0:
-            return 1.0 if self.first_norm == 0 else math.inf
+    def ratio(self) -> float | None:
+        """first / last; None when the last layer's norm is zero (at most NEGLIGIBLE): no ratio to take."""
+        if self.last_norm <= NEGLIGIBLE:
+            return None
         return self.first_norm / self.last_norm
 
     @property
     def verdict(self) -> str:
-        """'vanishing', 'exploding' or 'ok'."""
-        if self.ratio < 1 / THRESHOLD:
+        """'vanishing', 'exploding', 'ok', or 'none' when the last layer's gradient is zero (no comparison)."""
+        if self.first_norm <= NEGLIGIBLE < self.last_norm:
             return "vanishing"
-        if self.ratio > THRESHOLD:
+        ratio = self.ratio
+        if ratio is None:
+            return "none"
+        if ratio < 1 / THRESHOLD:
+            return "vanishing"
+        if ratio > THRESHOLD:
             return "exploding"
         return "ok"
 
-    def orders(self) -> float:
-        """Orders of magnitude between the two norms (log10 of the ratio, signed)."""
-        r = self.ratio
-        if r == 0:
-            return -math.inf
-        return math.log10(r) if math.isfinite(r) else math.inf
+    def orders(self) -> float | None:
+        """Orders of magnitude between the two norms (log10 of the ratio, signed); None without a ratio
+        or with a zero first layer's norm."""
+        ratio = self.ratio
+        return math.log10(ratio) if ratio is not None and self.first_norm > NEGLIGIBLE else None
 
 
 def flow(stats: Sequence[LayerStats]) -> Flow | None:
@@ -181,16 +189,30 @@ def describe_flow(f: Flow, num: NumberFormat = _SHORT, *, where: str = "") -> st
         f"‖∂L/∂W‖ of the first layer {f.first} = {num(f.first_norm)}, "
         f"of the last layer {f.last} = {num(f.last_norm)}{where}"
     )
+    orders = f.orders()
     if f.verdict == "vanishing":
+        if orders is None:
+            return (
+                f"vanishing gradients: {norms}; the first layer's gradient is zero (at most {NEGLIGIBLE:g}), "
+                "so the layers near the input do not learn"
+            )
         return (
-            f"vanishing gradients: {norms}; the first layer's gradient is {-f.orders():.1f} orders of magnitude "
+            f"vanishing gradients: {norms}; the first layer's gradient is {-orders:.1f} orders of magnitude "
             f"smaller, so the layers near the input barely learn ({rule})"
         )
     if f.verdict == "exploding":
+        assert orders is not None
         return (
-            f"exploding gradients: {norms}; the first layer's gradient is {f.orders():.1f} orders of magnitude "
+            f"exploding gradients: {norms}; the first layer's gradient is {orders:.1f} orders of magnitude "
             f"larger, so the layers near the input take huge steps ({rule})"
         )
+    if f.verdict == "none":
+        which = "both layers' gradients are" if f.first_norm <= NEGLIGIBLE else "the last layer's gradient is"
+        return (
+            f"no first-versus-last comparison: {norms}; {which} zero (at most {NEGLIGIBLE:g}: the layer's "
+            "inputs are 0, or the loss is flat there), and a zero gradient is neither vanishing nor exploding"
+        )
+    assert f.ratio is not None
     return f"no vanishing or exploding gradients: {norms} (ratio {num(f.ratio)}; {rule})"
 
 
