@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -327,7 +328,6 @@ def load_config_text(
     training = _training(doc, model.training)
     bce = (0.0, 1.0) if loss.name == "bce" else None
     data = _data(doc, Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}"), base_dir, data_override)
-    size = min(training.batch_size or data.rows, data.rows)
     normalised = {
         "description": model.description,
         "network": {
@@ -341,15 +341,27 @@ def load_config_text(
         "optimizer": optimizer_normalised,
         "data": {"source": data.source, "rows": data.rows}
         | ({"class_names": list(data.class_names)} if data.class_names else {}),
-        "training": {
-            "steps": None if training.epochs is not None else training.steps or 1,
-            "epochs": training.epochs,
-            "batch_size": size,
-            "shuffle": training.shuffle,
-            "seed": training.seed,
-        },
+        "training": _training_dict(training, data.rows),
     }
     return NetworkSpec(inputs, layers, loss, optimizer, data, training, source, model.description, normalised)
+
+
+def _training_dict(training: TrainingSpec, rows: int) -> dict[str, Any]:
+    return {
+        "steps": None if training.epochs is not None else training.steps or 1,
+        "epochs": training.epochs,
+        "batch_size": min(training.batch_size or rows, rows),
+        "shuffle": training.shuffle,
+        "seed": training.seed,
+    }
+
+
+def with_training(spec: NetworkSpec, *, steps: int | None = None, epochs: int | None = None) -> NetworkSpec:
+    """``spec`` run for ``steps`` or ``epochs`` instead of its config's (``--steps``, ``--epochs``), with the
+    normalised config saying so: the JSON's config is what ran. Batch size and shuffling stay."""
+    training = replace(spec.training, steps=steps, epochs=epochs)
+    normalised = {**spec.normalised, "training": _training_dict(training, spec.data.rows)}
+    return replace(spec, training=training, normalised=normalised)
 
 
 def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:

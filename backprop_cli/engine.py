@@ -31,9 +31,11 @@ MAX_SCHEDULED_ROWS = 20_000_000
 def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
     """The 0-based rows of every step's batch.
 
-    ``epochs: E``: E passes, each cut in order into batches of ``batch_size`` (the last may be
-    smaller, as torch's DataLoader). ``steps: N``: step k takes the next ``batch_size`` rows,
-    wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed`` (default 0).
+    Each pass over the data is the rows in order, or with ``shuffle`` a fresh permutation drawn with
+    ``seed`` (default 0), cut into batches of ``batch_size``; the last batch of a pass is smaller when
+    the batch size does not divide the rows, as torch's DataLoader gives it (drop_last=False). So a
+    batch never holds a row twice and never straddles two passes. ``epochs: E`` runs E passes;
+    ``steps: N`` the first N batches of as many passes as that takes; neither, one step.
     """
     size = min(training.batch_size or rows, rows)
     if (total := count_steps(rows, training)) * size > MAX_SCHEDULED_ROWS:
@@ -49,20 +51,11 @@ def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
         order = rng.permutation(rows) if rng is not None else np.arange(rows)
         return [int(r) for r in order]
 
-    if training.epochs is not None:
-        out: list[tuple[int, ...]] = []
-        for _ in range(training.epochs):
-            order = one_pass()
-            out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
-        return out
-    steps = training.steps or 1
-    stream: list[int] = []
-    out = []
-    for _ in range(steps):
-        while len(stream) < size:
-            stream.extend(one_pass())
-        out.append(tuple(stream[:size]))
-        del stream[:size]
+    out: list[tuple[int, ...]] = []
+    while len(out) < total:
+        order = one_pass()
+        out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
+    del out[total:]  # steps: N ends where the N-th batch does, inside its pass
     return out
 
 

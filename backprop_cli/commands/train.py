@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +99,9 @@ def train(
         )
     spec, path = load(config, data, steps)
     if epochs is not None:
-        spec = replace(spec, training=replace(spec.training, epochs=epochs, steps=None))
+        from backprop_cli.config import with_training
+
+        spec = with_training(spec, epochs=epochs)
     inputs = [path] + ([Path(data)] if data else [])
     if save is not None and output is not None and Path(save).resolve() == Path(output).resolve():
         raise ConfigError("--save and --output name the same file; expected two files", path="--save")
