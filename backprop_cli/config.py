@@ -272,9 +272,11 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
         if m.classes is not None and m.label is None:
             raise doc.error("classes without label; expected a label column to go with them", ("data", "classes"))
         columns = Columns(doc, m.features, m.targets, m.label, m.classes)
+        path = base_dir / m.file
         if override is None:
-            path = base_dir / m.file
             return load_data_file(path, str(path), expect, columns)
+        if m.label is not None and m.classes is None:
+            columns = replace(columns, classes=_class_order(doc, path, expect, columns))
     if override is not None:
         return load_data_file(Path(override), os.fspath(override), expect, columns)
     if isinstance(raw, list):
@@ -282,6 +284,22 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
     raise doc.error(
         f"got {describe(raw)}; expected a list of rows {{x, y}}, a mapping {{file, …}} or a file name", ("data",)
     )
+
+
+def _class_order(doc: Document, path: Path, expect: Expect, columns: Columns) -> list[str]:
+    """The classes of the config's own data file, in their order there: the order the output units had in
+    training, which a --data file keeps (its class order of appearance may differ; a class it adds is an
+    error at its cell)."""
+    try:
+        names = load_data_file(path, str(path), expect, columns).class_names
+    except ConfigError as error:
+        raise doc.error(
+            f"--data keeps the class order of the config's data file, which cannot be read ({error.one_line()}); "
+            "expected the file, or the order named with data.classes",
+            ("data", "file"),
+        ) from None
+    assert names is not None  # a label column always gives them
+    return list(names)
 
 
 def _layer_dict(layer: LayerSpec, init: InitModel | None) -> dict[str, Any]:

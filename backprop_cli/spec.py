@@ -74,6 +74,11 @@ class DataSpec:
     y: Array  # (rows, outputs)
     source: str  # "inline" or the file the rows came from
     class_names: tuple[str, ...] | None = None  # for a label column turned into one-hot targets
+    # a CSV with a label column: the file as opened and the columns read, so that `train --save` can
+    # point a saved config at the same file, columns and class order
+    file: str | None = None
+    features: tuple[str, ...] | None = None
+    label: str | None = None
 
     @property
     def rows(self) -> int:

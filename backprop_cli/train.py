@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -419,8 +420,16 @@ def train(spec: NetworkSpec, progress: Progress | None = None, *, each_pass: boo
     return Trainer(spec, each_pass=each_pass).run(progress)
 
 
-def trained_config(result: TrainResult) -> dict[str, Any]:
-    """The trained network as a config mapping that ``backprop trace`` accepts (data written inline)."""
+def trained_config(result: TrainResult, directory: Path | None = None) -> dict[str, Any]:
+    """The trained network as a config for tracing it: the trained parameters, training of one step.
+
+    ``training`` keeps the batch size, shuffling and seed, with ``steps: 1``: ``backprop trace`` shows
+    the trained network's next step (not the whole run again), and ``train --epochs N`` trains it on.
+    Data rows are written inline, except rows read from a CSV label column: the config then reads that
+    file (by a path relative to ``directory``, where the config is written, when the file lies there or
+    below, else absolute) with its feature and label columns and its class order, so the output units
+    keep their classes, also for ``--data``.
+    """
     spec = result.spec
     layers: list[dict[str, Any]] = []
     for layer, w, b in zip(spec.layers, result.weights, result.biases, strict=True):
@@ -440,7 +449,7 @@ def trained_config(result: TrainResult) -> dict[str, Any]:
         "learning_rate": spec.optimizer.learning_rate,
     }
     t = spec.training
-    given = {"steps": t.steps, "epochs": t.epochs, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
+    given = {"steps": 1, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
     training = {k: v for k, v in given.items() if v is not None and v is not False}
     described = spec.description or "a trained network"
     return {
@@ -448,6 +457,16 @@ def trained_config(result: TrainResult) -> dict[str, Any]:
         "network": {"inputs": list(spec.inputs), "layers": layers},
         "loss": {"name": spec.loss.name, "reduction": spec.loss.reduction},
         "optimizer": optimizer,
-        "data": [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(spec.data.x, spec.data.y, strict=True)],
+        "data": _saved_data(spec, directory),
         "training": training,
     }
+
+
+def _saved_data(spec: NetworkSpec, directory: Path | None) -> Any:
+    data = spec.data
+    if data.file is None or data.features is None or data.label is None or data.class_names is None:
+        return [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(data.x, data.y, strict=True)]
+    # relative where the file lies in the config's folder or below (the pair moves together), else absolute
+    where, home = Path(data.file).resolve(), (directory or Path.cwd()).resolve()
+    file = where.relative_to(home).as_posix() if where.is_relative_to(home) else where.as_posix()
+    return {"file": file, "features": list(data.features), "label": data.label, "classes": list(data.class_names)}

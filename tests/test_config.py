@@ -534,3 +534,31 @@ def test_json_schema() -> None:
         schema["properties"]["loss"]["anyOf"]
     )
     assert set(schema["required"]) == {"network", "loss", "optimizer", "data"}
+
+
+LABELLED = """network:
+  inputs: [f1, f2]
+  layers:
+    - {units: 3, activation: softmax, weights: [[1, 0], [0, 1], [1, 1]], biases: [0, 0, 0]}
+loss: cross_entropy
+optimizer: sgd
+data: {file: train.csv, features: [f1, f2], label: kind}
+"""
+
+
+def test_data_override_keeps_the_class_order_of_the_config_s_data(tmp_path: Path) -> None:
+    """Output unit k means the class it meant in training, whatever order --data's file lists them in."""
+    (tmp_path / "train.csv").write_text("f1,f2,kind\n1,0,cat\n0,1,dog\n1,1,eel\n", encoding="utf-8")
+    (tmp_path / "new.csv").write_text("f1,f2,kind\n0,1,eel\n1,0,dog\n", encoding="utf-8")  # another order
+    spec = load_config_text(LABELLED, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "new.csv")
+    assert spec.data.class_names == ("cat", "dog", "eel")
+    np.testing.assert_array_equal(spec.data.y, [[0, 0, 1], [0, 1, 0]])  # eel is unit 3, dog unit 2, as trained
+    (tmp_path / "odd.csv").write_text("f1,f2,kind\n0,1,cat\n1,0,yak\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"odd\.csv:3:3: column 'kind': 'yak' is not one of the classes"):
+        load_config_text(LABELLED, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "odd.csv")
+    (tmp_path / "train.csv").unlink()  # without the config's own file, the order is not known: said where
+    with pytest.raises(ConfigError, match=r"net\.yaml:7:14: data\.file: --data keeps the class order of the config"):
+        load_config_text(LABELLED, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "new.csv")
+    named = LABELLED.replace("label: kind}", "label: kind, classes: [eel, dog, cat]}")  # classes named: those
+    spec = load_config_text(named, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "new.csv")
+    assert spec.data.class_names == ("eel", "dog", "cat")
