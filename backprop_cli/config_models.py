@@ -104,7 +104,9 @@ class NetworkModel(_Model):
 class LossModel(_Model):
     name: LossName = Field(description="the loss function")
     reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
-        "mean", description="how per-sample losses of a batch combine"
+        "mean",
+        description="how a batch's losses combine: mean or sum of the per-sample losses, or sum_all, the sum over "
+        "samples and outputs (torch's reduction='sum'; differs from sum for mse, mae and bce)",
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
-from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
+from backprop_cli.ops import ACTIVATIONS, loss_op, softmax_jacobian
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.spec import Array, LayerSpec, NetworkSpec, TrainingSpec
 from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord, param_name
@@ -143,7 +143,7 @@ def _forward(
 def _loss(
     spec: NetworkSpec, z: Array, a: Array, y: Array, step: int, rows: Sequence[int] | None = None
 ) -> tuple[Array, Array, float]:
-    loss = LOSSES[spec.loss.name]
+    loss = loss_op(spec.loss.name, spec.loss.reduction)
     terms = loss.terms(a, y, z)
     _check(terms, step=step, layer=spec.layers[-1].name, quantity=f"{loss.name} loss term")
     per_sample = terms.sum(axis=1)
@@ -246,10 +246,10 @@ class Engine:
         with np.errstate(all="ignore"):  # non-finite values are caught by _check, located
             forward, z_out, a_out = _forward(spec, self.params, x, number, record=True)
             terms, per_sample, value = _loss(spec, z_out, a_out, y, number, rows)
-            loss_op = LOSSES[spec.loss.name]
-            dl_da = loss_op.grad(a_out, y, z_out)
+            loss_fn = loss_op(spec.loss.name, spec.loss.reduction)
+            dl_da = loss_fn.grad(a_out, y, z_out)
             out_layer = spec.layers[-1]
-            use_combined = loss_op.combined is not None and loss_op.pairs_with == out_layer.activation
+            use_combined = loss_fn.combined is not None and loss_fn.pairs_with == out_layer.activation
             if not use_combined:
                 _check(dl_da, step=number, layer=out_layer.name, quantity="∂L/∂a of the output")
             loss_rec = LossRecord(
@@ -259,13 +259,13 @@ class Engine:
             upstream = dl_da
             for index in range(len(spec.layers) - 1, -1, -1):
                 last = index == len(spec.layers) - 1
-                combined = loss_op.combined(a_out, y) if (last and use_combined and loss_op.combined) else None
+                combined = loss_fn.combined(a_out, y) if (last and use_combined and loss_fn.combined) else None
                 rec = _backward_layer(
                     spec.layers[index],
                     forward[index],
                     upstream,
                     combined,
-                    loss_op.combined_template if combined is not None else None,
+                    loss_fn.combined_template if combined is not None else None,
                     index == 0,
                     number,
                 )

@@ -27,7 +27,7 @@ import numpy as np
 from backprop_cli.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats, norm_of
 from backprop_cli.engine import Rows, _check, batches, check_loss
 from backprop_cli.errors import NumericalFault
-from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
+from backprop_cli.ops import ACTIVATIONS, loss_op, softmax_jacobian
 from backprop_cli.optim import Optimizer, make_optimizer
 from backprop_cli.spec import Array, NetworkSpec
 
@@ -213,7 +213,7 @@ class Trainer:
         during: str = "",
         rows: Rows | None = None,
     ) -> float:
-        loss = LOSSES[self.spec.loss.name]
+        loss = loss_op(self.spec.loss.name, self.spec.loss.reduction)
         terms = loss.terms(a_out, y, z_out)
         _finite(terms, step=step, layer=self.spec.layers[-1].name, quantity=f"{loss.name} loss term{during}")
         per_sample = terms.sum(axis=1)
@@ -240,12 +240,12 @@ class Trainer:
         layers = spec.layers
         zs, acts = self.forward(x, step)
         value = self.batch_loss(zs[-1], acts[-1], y, step, rows=rows)
-        loss_op = LOSSES[spec.loss.name]
+        loss_fn = loss_op(spec.loss.name, spec.loss.reduction)
         out = layers[-1]
-        if loss_op.combined is not None and loss_op.pairs_with == out.activation:
-            delta = loss_op.combined(acts[-1], y)
+        if loss_fn.combined is not None and loss_fn.pairs_with == out.activation:
+            delta = loss_fn.combined(acts[-1], y)
         else:
-            dl_da = loss_op.grad(acts[-1], y, zs[-1])
+            dl_da = loss_fn.grad(acts[-1], y, zs[-1])
             _finite(dl_da, step=step, layer=out.name, quantity="∂L/∂a of the output")
             delta = self._through(len(layers) - 1, dl_da, zs, acts)
         scale = 1.0 / x.shape[0] if spec.loss.reduction == "mean" else 1.0

@@ -121,8 +121,8 @@ def network_graph(spec: NetworkSpec, rows: tuple[int, ...], values: dict[str, Fr
             diff, square, term = q(f"loss.diff{k + 1}"), q(f"loss.square{k + 1}"), q(f"loss.term{k + 1}")
             nodes.append(Node(diff, "sub", (a, Const(repr(y), y)), diff))
             nodes.append(Node(square, "pow", (diff, Const("2", 2.0)), square))
-            if spec.loss.name == "sse":
-                terms.append(square)
+            if spec.loss.name == "sse" or (spec.loss.name == "mse" and spec.loss.reduction == "sum_all"):
+                terms.append(square)  # sum_all: mse without its 1/K, as torch's MSELoss(reduction='sum')
                 continue
             scale = Const("2", 2.0) if spec.loss.name == "half_sse" else Const(str(units), float(units))
             nodes.append(Node(term, "div", (square, scale), term))
