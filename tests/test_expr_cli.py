@@ -116,6 +116,23 @@ def test_an_exact_value_past_the_printable_bound_is_a_located_fault_in_every_for
         )
 
 
+def test_the_minus_sign_the_trace_prints_can_be_typed_back_in() -> None:
+    """U+2212 (−), as descriptions print −2 and formulas x − y, reads as ASCII - in --set and --expr."""
+    ascii_run = invoke(
+        "--expr", "f = (x - y) * -z", "--set", "x=-2", "--set", "y=5", "--set", "z=-1/4", "--format", "json"
+    )
+    unicode_run = invoke(
+        "--expr", "f = (x − y) * −z", "--set", "x=−2", "--set", "y=5", "--set", "z=−1/4", "--format", "json"
+    )
+    assert unicode_run.exit_code == 0, unicode_run.stderr
+    mine, theirs = json.loads(unicode_run.output), json.loads(ascii_run.output)
+    assert (
+        (mine["value"], mine["gradients"])
+        == (theirs["value"], theirs["gradients"])
+        == (-1.75, {"x": 0.25, "y": -0.25, "z": 7.0})
+    )  # (−2 − 5)·(1/4) = −1.75; ∂f/∂x = −z, ∂f/∂y = z, ∂f/∂z = −(x − y)
+
+
 def test_set_overrides_config_values(tmp_path: Path) -> None:
     result = invoke("circuit_add_mul", "--set", "z=2", "--format", "json")
     assert result.exit_code == 0, result.stderr
