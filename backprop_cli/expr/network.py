@@ -51,6 +51,12 @@ def exact(value: float) -> Fraction:
     return Fraction(repr(float(value)))
 
 
+def _const(value: float) -> Const:
+    """A number of the config as a literal of the graph, written as the exact value it stands for: 3, not
+    3.0; 1/10 for 0.1 (the exact engine reads the text back, so it is the value too)."""
+    return Const(NumberFormat()(exact(value)), float(value))
+
+
 def refuse_irrational(spec: NetworkSpec) -> None:
     reasons = [
         f"layer {layer.name} has activation {layer.activation}"
@@ -91,7 +97,7 @@ def network_graph(spec: NetworkSpec, rows: tuple[int, ...], values: dict[str, Fr
         def q(base: str, row: int = row) -> str:
             return qualify(base, sample=row if several else None)
 
-        below: list[Operand] = [Const(repr(float(v)), float(v)) for v in spec.data.x[row]]
+        below: list[Operand] = [_const(v) for v in spec.data.x[row]]
         for layer in spec.layers:
             outputs: list[Operand] = []
             for j in range(layer.units):
@@ -110,7 +116,7 @@ def network_graph(spec: NetworkSpec, rows: tuple[int, ...], values: dict[str, Fr
                 elif layer.activation == "relu":
                     nodes.append(Node(a_name, "relu", (z,), a_name))
                 else:
-                    slope = Const(repr(float(layer.negative_slope)), float(layer.negative_slope))
+                    slope = _const(layer.negative_slope)
                     nodes.append(Node(a_name, "leaky_relu", (z, slope), a_name))
                 outputs.append(a_name)
             below = outputs
@@ -119,7 +125,7 @@ def network_graph(spec: NetworkSpec, rows: tuple[int, ...], values: dict[str, Fr
         for k, a in enumerate(below):
             y = float(spec.data.y[row, k])
             diff, square, term = q(f"loss.diff{k + 1}"), q(f"loss.square{k + 1}"), q(f"loss.term{k + 1}")
-            nodes.append(Node(diff, "sub", (a, Const(repr(y), y)), diff))
+            nodes.append(Node(diff, "sub", (a, _const(y)), diff))
             nodes.append(Node(square, "pow", (diff, Const("2", 2.0)), square))
             if spec.loss.name == "sse" or (spec.loss.name == "mse" and spec.loss.reduction == "sum_all"):
                 terms.append(square)  # sum_all: mse without its 1/K, as torch's MSELoss(reduction='sum')

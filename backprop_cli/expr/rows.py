@@ -152,7 +152,7 @@ def _finite(value: object) -> bool:
 
 
 def _literal(c: Const) -> str:
-    return f"({c.text})" if c.text.startswith("-") else c.text
+    return c.operand
 
 
 def _shared_note(g: Gradient, node: Node) -> str:
