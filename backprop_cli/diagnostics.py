@@ -97,7 +97,8 @@ def norm_of(values: Array) -> float:
 
 def mean_of(values: Sequence[float] | Array) -> float:
     """The mean of finite values; where their sum overflows, Σ (v/n) instead, which cannot."""
-    mean = float(np.mean(values))
+    with np.errstate(over="ignore"):
+        mean = float(np.mean(values))
     if math.isfinite(mean):
         return mean
     array = np.asarray(values, dtype=np.float64)

@@ -115,7 +115,7 @@ def network_configs(draw: st.DrawFn) -> dict[str, Any]:
         rows.append({"x": x, "y": y})
     return {
         "network": {"inputs": sizes[0], "layers": layers},
-        "loss": {"name": loss, "reduction": draw(st.sampled_from(["mean", "sum"]))},
+        "loss": {"name": loss, "reduction": draw(st.sampled_from(["mean", "sum", "sum_all"]))},
         "optimizer": draw(st.sampled_from(OPTIMIZERS)),
         "data": rows,
         "training": {"steps": draw(st.integers(1, 3)), "batch_size": draw(st.integers(1, 3))},
