@@ -37,6 +37,9 @@ from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, load_file, q
 FORMAT = "backprop-answers"
 VERSION = 1
 TOLERANCE_KINDS = ("relative", "absolute", "decimals")
+# points for one answer: bounded, so that no sum of weights (at most a few hundred thousand answers
+# fit in an answers file) can overflow the score
+MAX_WEIGHT = 1_000_000
 ZERO_SLACK = 1e-9  # the default also accepts |given − expected| ≤ 1e-9: 0 for a value that is 0 up to rounding
 _FRACTION = re.compile(r"\s*([-+]?\d{1,300})\s*/\s*(\d{1,300})\s*")
 _DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
@@ -314,8 +317,11 @@ def _answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> Answe
         _known_keys(doc, entry, ("value", "weight", "tolerance"), at)
         if "weight" in entry:
             raw = entry["weight"]
-            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
-                raise doc.error(f"weight is {describe(raw)}; expected a number ≥ 0", (*at, "weight"))
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= MAX_WEIGHT:  # NaN too
+                raise doc.error(
+                    f"weight is {describe(raw)}; expected a number from 0 to {MAX_WEIGHT:,} (the answer's points)",
+                    (*at, "weight"),
+                )
             weight = float(raw)
         if "tolerance" in entry:
             tolerance = _tolerance(doc, entry["tolerance"], (*at, "tolerance"))

@@ -7,6 +7,7 @@ value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for wrong or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -82,9 +83,10 @@ class CheckResult:
 
     def score_line(self) -> str:
         f = NumberFormat()
-        percent = 100.0 if not self.max_score else 100 * self.score / self.max_score
+        # every weight 0: no points to take a share of
+        percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else " (no points)"
         return (
-            f"Score: {f(self.score)}/{f(self.max_score)} ({percent:.0f}%) · {self.count('correct')} correct, "
+            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, "
             f"{self.count('wrong')} wrong, {self.count('missing')} missing of {len(self.verdicts)} answer"
             + ("" if len(self.verdicts) == 1 else "s")
         )
@@ -102,10 +104,26 @@ def check_answers(
     With a ``key`` (the teacher's answers file), the key decides which names are asked, their weights
     and tolerances; ``answers`` only gives the values, and a name the key does not ask is ignored.
     """
+    asking = key or answers
+    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
+        raise asking.error(
+            "nothing to grade: the file asks no names; expected at least one name: value "
+            f"(`backprop answers {config} --blank` writes a sheet with every name)",
+            "answers",
+        )
     for source in (answers, *([key] if key else [])):
         for answer in source.answers:
             if answer.name not in table:
                 raise _unknown(source, answer.name, list(table), config)
+    for answer in asking.answers:
+        if not math.isfinite(table[answer.name].value):
+            raise asking.error(
+                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
+                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
+                "answers",
+                answer.name,
+                key=True,
+            )
     given = {a.name: (a.given, a.given_text) for a in answers.answers}
     verdicts = []
     for asked in key.answers if key else answers.answers:

@@ -311,7 +311,7 @@ def schema(output: str | None) -> None:
     from backprop_cli.output import open_output
 
     with open_output(output) as stream:
-        stream.write(json.dumps(config_json_schema(), indent=2, ensure_ascii=False) + "\n")
+        stream.write(json.dumps(config_json_schema(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 @main.command(short_help="List the built-in examples.")

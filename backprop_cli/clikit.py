@@ -157,7 +157,7 @@ def wait_for_enter(console: Any, prompt: str) -> bool:
 
 
 def load(config: str | None, data: str | None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
-    from backprop_cli.config import load_config
+    from backprop_cli.config import load_config, with_training
     from backprop_cli.examples import EXAMPLES_DIR, label, resolve
 
     path = resolve(config)
@@ -166,7 +166,7 @@ def load(config: str | None, data: str | None, steps: int | None = None) -> tupl
         # a built-in example's data file by name, so output does not depend on where the package is installed
         spec = replace(spec, data=replace(spec.data, source=Path(spec.data.source).name))
     if steps is not None:
-        spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
+        spec = with_training(spec, steps=steps)
     return spec, path
 
 

@@ -65,8 +65,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+InitMethodName = Annotated[str, OneOf("init method", INIT_METHODS)]
+
+
 class InitModel(_Model):
-    method: Annotated[str, OneOf("init method", INIT_METHODS)] = Field(
+    method: InitMethodName = Field(
         description="initialisation for the weights/biases not given (see backprop_cli.init)"
     )
     seed: int = Field(0, ge=0, description="random seed (numpy default_rng)")
@@ -86,7 +89,9 @@ class LayerModel(_Model):
     frozen: list[Annotated[str, OneOf("parameter kind", PARAMETER_KINDS)]] = Field(
         [], description="parameters that are not updated"
     )
-    init: InitModel | None = Field(None, description="how to draw the weights/biases that are not given")
+    init: SkipValidation[InitMethodName | InitModel] | None = Field(
+        None, description="how to draw the weights/biases that are not given: a method, or {method, seed, …}"
+    )
 
 
 class NetworkModel(_Model):
@@ -99,7 +104,9 @@ class NetworkModel(_Model):
 class LossModel(_Model):
     name: LossName = Field(description="the loss function")
     reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
-        "mean", description="how per-sample losses of a batch combine"
+        "mean",
+        description="how a batch's losses combine: mean or sum of the per-sample losses, or sum_all, the sum over "
+        "samples and outputs (torch's reduction='sum'; differs from sum for mse, mae and bce)",
     )
 
 

@@ -14,7 +14,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -237,9 +237,10 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
 
 def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
     text = read_text(path, shown, limit=DATA_LIMIT, what="CSV file")
-    if (fast := _fast_csv(text, shown, expect, columns)) is not None:
-        return fast
-    return _csv_cells(text, shown, expect, columns)
+    data = _fast_csv(text, shown, expect, columns)
+    if data is None:
+        data = _csv_cells(text, shown, expect, columns)
+    return replace(data, file=os.fspath(path)) if data.label is not None else data
 
 
 def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
@@ -260,7 +261,8 @@ def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -
     else:
         assert columns is not None
         class_names, ys = _one_hot(table, label, columns, expect)
-    return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), shown, class_names)
+    x, y = np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
+    return DataSpec(x, y, shown, class_names, features=tuple(features) if label else None, label=label)
 
 
 # Control characters and non-ASCII spaces: numpy's parser skips some of them (\x1c-\x1f) as white space
@@ -344,7 +346,7 @@ def _fast_csv(text: str, shown: str, expect: Expect, columns: Columns | None) ->
             return None
         class_names = tuple(names)
         ys = np.eye(len(names))[[order[cell] for cell in cells]]
-    return DataSpec(xs, ys, shown, class_names)
+    return DataSpec(xs, ys, shown, class_names, features=tuple(features) if label else None, label=label)
 
 
 def _check_counts(

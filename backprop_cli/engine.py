@@ -8,16 +8,20 @@ gives for the reduced loss, and lets the trace show each sample's chain rule on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
-from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
+from backprop_cli.ops import ACTIVATIONS, loss_op, softmax_jacobian
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.spec import Array, LayerSpec, NetworkSpec, TrainingSpec
 from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord, param_name
+
+Rows = Sequence[int] | NDArray[np.intp]  # 0-based data rows of a batch, in batch order
 
 # the schedule is built whole: a run past this many rows (steps × batch size) is a typo, not a plan,
 # and would take gigabytes before the first step (--steps 100000000)
@@ -27,9 +31,11 @@ MAX_SCHEDULED_ROWS = 20_000_000
 def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
     """The 0-based rows of every step's batch.
 
-    ``epochs: E``: E passes, each cut in order into batches of ``batch_size`` (the last may be
-    smaller, as torch's DataLoader). ``steps: N``: step k takes the next ``batch_size`` rows,
-    wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed`` (default 0).
+    Each pass over the data is the rows in order, or with ``shuffle`` a fresh permutation drawn with
+    ``seed`` (default 0), cut into batches of ``batch_size``; the last batch of a pass is smaller when
+    the batch size does not divide the rows, as torch's DataLoader gives it (drop_last=False). So a
+    batch never holds a row twice and never straddles two passes. ``epochs: E`` runs E passes;
+    ``steps: N`` the first N batches of as many passes as that takes; neither, one step.
     """
     size = min(training.batch_size or rows, rows)
     if (total := count_steps(rows, training)) * size > MAX_SCHEDULED_ROWS:
@@ -45,20 +51,11 @@ def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
         order = rng.permutation(rows) if rng is not None else np.arange(rows)
         return [int(r) for r in order]
 
-    if training.epochs is not None:
-        out: list[tuple[int, ...]] = []
-        for _ in range(training.epochs):
-            order = one_pass()
-            out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
-        return out
-    steps = training.steps or 1
-    stream: list[int] = []
-    out = []
-    for _ in range(steps):
-        while len(stream) < size:
-            stream.extend(one_pass())
-        out.append(tuple(stream[:size]))
-        del stream[:size]
+    out: list[tuple[int, ...]] = []
+    while len(out) < total:
+        order = one_pass()
+        out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
+    del out[total:]  # steps: N ends where the N-th batch does, inside its pass
     return out
 
 
@@ -86,6 +83,41 @@ def _check(values: Array, *, step: int, layer: str | None, quantity: str) -> Non
     raise NumericalFault(step=step, layer=layer, neuron=neuron, quantity=quantity, value=float(values[index]))
 
 
+def check_loss(
+    per_sample: Array,
+    value: float,
+    *,
+    step: int,
+    layer: str,
+    during: str = "",
+    rows: Rows | None = None,
+) -> None:
+    """A sum of finite loss terms, or their mean or sum over the batch, can still overflow: located.
+
+    ``per_sample`` holds each sample's loss (in batch order), ``value`` the batch loss made of them;
+    ``rows``, when known, the 0-based data rows of the batch, to name the sample by its row.
+    """
+    bad = np.flatnonzero(~np.isfinite(per_sample))
+    if bad.size:
+        position = int(bad[0])
+        sample = f"data row {int(rows[position]) + 1}" if rows is not None else f"sample {position + 1} of the batch"
+        raise NumericalFault(
+            step=step,
+            layer=layer,
+            quantity=f"the loss of {sample} (the sum of its finite loss terms){during}",
+            value=float(per_sample[position]),
+            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+        )
+    if not math.isfinite(value):
+        raise NumericalFault(
+            step=step,
+            layer=layer,
+            quantity=f"the batch loss (from finite per-sample losses){during}",
+            value=value,
+            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+        )
+
+
 def _forward(
     spec: NetworkSpec, params: _Params, x: Array, step: int, *, record: bool
 ) -> tuple[list[LayerForward], Array, Array]:
@@ -108,12 +140,15 @@ def _forward(
     return records, z, a
 
 
-def _loss(spec: NetworkSpec, z: Array, a: Array, y: Array, step: int) -> tuple[Array, Array, float]:
-    loss = LOSSES[spec.loss.name]
+def _loss(
+    spec: NetworkSpec, z: Array, a: Array, y: Array, step: int, rows: Sequence[int] | None = None
+) -> tuple[Array, Array, float]:
+    loss = loss_op(spec.loss.name, spec.loss.reduction)
     terms = loss.terms(a, y, z)
     _check(terms, step=step, layer=spec.layers[-1].name, quantity=f"{loss.name} loss term")
     per_sample = terms.sum(axis=1)
     value = float(per_sample.mean() if spec.loss.reduction == "mean" else per_sample.sum())
+    check_loss(per_sample, value, step=step, layer=spec.layers[-1].name, rows=rows)
     return terms, per_sample, value
 
 
@@ -191,12 +226,17 @@ class Engine:
         try:
             with np.errstate(all="ignore"):
                 _, z, a = _forward(self.spec, self.params, x, step, record=False)
-                return _loss(self.spec, z, a, y, step)[2]
+                return _loss(self.spec, z, a, y, step, rows if rows is not None else range(len(x)))[2]
         except NumericalFault as fault:
             when = f"after step {step}" if self.steps_done else "before the first step"
             quantity = f"{fault.quantity} (in the loss over {'the batch' if rows else 'all data'} {when})"
             raise NumericalFault(
-                step=step, layer=fault.layer, neuron=fault.neuron, quantity=quantity, value=fault.value
+                step=step,
+                layer=fault.layer,
+                neuron=fault.neuron,
+                quantity=quantity,
+                value=fault.value,
+                detail=fault.detail,
             ) from None
 
     def step(self, number: int, rows: tuple[int, ...], *, multi_step: bool = False) -> StepRecord:
@@ -205,11 +245,11 @@ class Engine:
         y = spec.data.y[list(rows)]
         with np.errstate(all="ignore"):  # non-finite values are caught by _check, located
             forward, z_out, a_out = _forward(spec, self.params, x, number, record=True)
-            terms, per_sample, value = _loss(spec, z_out, a_out, y, number)
-            loss_op = LOSSES[spec.loss.name]
-            dl_da = loss_op.grad(a_out, y, z_out)
+            terms, per_sample, value = _loss(spec, z_out, a_out, y, number, rows)
+            loss_fn = loss_op(spec.loss.name, spec.loss.reduction)
+            dl_da = loss_fn.grad(a_out, y, z_out)
             out_layer = spec.layers[-1]
-            use_combined = loss_op.combined is not None and loss_op.pairs_with == out_layer.activation
+            use_combined = loss_fn.combined is not None and loss_fn.pairs_with == out_layer.activation
             if not use_combined:
                 _check(dl_da, step=number, layer=out_layer.name, quantity="∂L/∂a of the output")
             loss_rec = LossRecord(
@@ -219,13 +259,13 @@ class Engine:
             upstream = dl_da
             for index in range(len(spec.layers) - 1, -1, -1):
                 last = index == len(spec.layers) - 1
-                combined = loss_op.combined(a_out, y) if (last and use_combined and loss_op.combined) else None
+                combined = loss_fn.combined(a_out, y) if (last and use_combined and loss_fn.combined) else None
                 rec = _backward_layer(
                     spec.layers[index],
                     forward[index],
                     upstream,
                     combined,
-                    loss_op.combined_template if combined is not None else None,
+                    loss_fn.combined_template if combined is not None else None,
                     index == 0,
                     number,
                 )
@@ -234,7 +274,7 @@ class Engine:
                     upstream = rec.downstream
             updates = self._update(backward, number)
             _, z_after, a_after = _forward(spec, self.params, x, number, record=False)
-            loss_after = _loss(spec, z_after, a_after, y, number)[2]
+            loss_after = _loss(spec, z_after, a_after, y, number, rows)[2]
         self.steps_done = number
         return StepRecord(
             step=number,
@@ -292,22 +332,26 @@ class Engine:
         return updates
 
     def _check_update(self, result: ParamStep, layer: str, kind: str, number: int) -> None:
-        """A non-finite new value, named as the parameter (h.w1_2), with the optimizer's part in it."""
-        bad = np.argwhere(~np.isfinite(result.new))
-        if not bad.size:
-            return
-        index = tuple(int(i) for i in bad[0])
-        name = param_name(layer, kind, index)
+        """A non-finite new value, named as the parameter (h.w1_2), with the optimizer's part in it;
+        then the optimizer state the trace shows (Adam's v = β₂·v + (1 − β₂)·g² overflows for a huge
+        gradient while the step m̂/(√v̂ + ε) stays finite)."""
         eps_hint = ", and keep eps > 0 so that a zero gradient does not divide 0 by 0"
-        raise NumericalFault(
-            step=number,
-            layer=layer,
-            neuron=index[0] + 1,
-            quantity=f"the updated {name}",
-            value=float(result.new[index]),
-            detail=f"{self.optimizer.name} produced it; lower the learning rate"
-            + (eps_hint if "eps" in self.optimizer.hyper else ""),
-        )
+        for state, values in [("", result.new), *result.state.items()]:
+            bad = np.argwhere(~np.isfinite(values))
+            if not bad.size:
+                continue
+            index = tuple(int(i) for i in bad[0])
+            name = param_name(layer, kind, index)
+            raise NumericalFault(
+                step=number,
+                layer=layer,
+                neuron=index[0] + 1,
+                quantity=f"{self.optimizer.name}'s {state} of {name}" if state else f"the updated {name}",
+                value=float(values[index]),
+                detail=f"{self.optimizer.name} produced it; lower the learning rate"
+                + (eps_hint if "eps" in self.optimizer.hyper and not state else "")
+                + (" or rescale the inputs: the gradient is too large for its running averages" if state else ""),
+            )
 
 
 def run(spec: NetworkSpec) -> Iterator[StepRecord]:

@@ -89,6 +89,7 @@ class NumericalFault(BackpropError):
         self.neuron = neuron
         self.quantity = quantity
         self.value = value
+        self.detail = detail
         where = f"step {step}"
         if layer is not None:
             where += f", layer {layer}"

@@ -19,13 +19,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from backprop_cli.diagnostics import Flow, LayerStats, flow, layer_stats, mean_stats, norm_of
-from backprop_cli.engine import _check, batches
-from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
+from backprop_cli.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats, norm_of
+from backprop_cli.engine import Rows, _check, batches, check_loss
+from backprop_cli.errors import NumericalFault
+from backprop_cli.ops import ACTIVATIONS, loss_op, softmax_jacobian
 from backprop_cli.optim import Optimizer, make_optimizer
 from backprop_cli.spec import Array, NetworkSpec
 
@@ -135,19 +137,27 @@ class TrainResult:
             for kind, before, after in pairs:
                 if before is None or after is None:
                     continue
-                moved = np.abs(after - before)
-                changes.append(
-                    TensorChange(
-                        f"{layer.name}.{kind}",
-                        kind in layer.frozen,
-                        before.shape,
-                        before.size,
-                        float(before.mean()),
-                        float(after.mean()),
-                        float(moved.mean()),
-                        float(moved.max()),
-                    )
+                with np.errstate(over="ignore"):
+                    moved = np.abs(after - before)
+                change = TensorChange(
+                    f"{layer.name}.{kind}",
+                    kind in layer.frozen,
+                    before.shape,
+                    before.size,
+                    mean_of(before),
+                    mean_of(after),
+                    mean_of(moved),
+                    float(moved.max()),
                 )
+                if not math.isfinite(change.max_abs_change):  # two finite values 1e308 apart
+                    raise NumericalFault(
+                        step=self.steps,
+                        layer=layer.name,
+                        quantity=f"the change of {layer.name}.{kind} over the run (a summary statistic)",
+                        value=change.max_abs_change,
+                        detail="it overflows float64 although every value is finite; rescale the inputs",
+                    )
+                changes.append(change)
         return changes
 
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -194,36 +204,48 @@ class Trainer:
             acts.append(a)
         return zs, acts
 
-    def batch_loss(self, z_out: Array, a_out: Array, y: Array, step: int, during: str = "") -> float:
-        loss = LOSSES[self.spec.loss.name]
+    def batch_loss(
+        self,
+        z_out: Array,
+        a_out: Array,
+        y: Array,
+        step: int,
+        during: str = "",
+        rows: Rows | None = None,
+    ) -> float:
+        loss = loss_op(self.spec.loss.name, self.spec.loss.reduction)
         terms = loss.terms(a_out, y, z_out)
         _finite(terms, step=step, layer=self.spec.layers[-1].name, quantity=f"{loss.name} loss term{during}")
         per_sample = terms.sum(axis=1)
-        return float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
+        value = float(per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum())
+        check_loss(per_sample, value, step=step, layer=self.spec.layers[-1].name, during=during, rows=rows)
+        return value
 
     def evaluate(self, step: int) -> tuple[float, Accuracy | None]:
         """Loss and accuracy on every data row with the current parameters."""
         x, y = self.spec.data.x, self.spec.data.y
-        during = f" (evaluating all data after step {step})" if step else " (evaluating all data)"
+        # before training, located as the step it comes before (as Engine.loss does)
+        during = f" (evaluating all data after step {step})" if step else " (evaluating all data before the first step)"
+        at = step or 1
         with np.errstate(all="ignore"):
-            zs, acts = self.forward(x, step, during)
-            value = self.batch_loss(zs[-1], acts[-1], y, step, during)
+            zs, acts = self.forward(x, at, during)
+            value = self.batch_loss(zs[-1], acts[-1], y, at, during, rows=range(len(x)))
         return value, accuracy(self.spec, acts[-1], y)
 
     def gradients(
-        self, x: Array, y: Array, step: int
+        self, x: Array, y: Array, step: int, rows: Rows | None = None
     ) -> tuple[float, list[Array], list[Array], list[Array], list[Array | None], list[float]]:
         """(batch loss, zs, activations, reduced ∂L/∂W per layer, reduced ∂L/∂b per layer, ‖∂L/∂W‖ per layer)."""
         spec = self.spec
         layers = spec.layers
         zs, acts = self.forward(x, step)
-        value = self.batch_loss(zs[-1], acts[-1], y, step)
-        loss_op = LOSSES[spec.loss.name]
+        value = self.batch_loss(zs[-1], acts[-1], y, step, rows=rows)
+        loss_fn = loss_op(spec.loss.name, spec.loss.reduction)
         out = layers[-1]
-        if loss_op.combined is not None and loss_op.pairs_with == out.activation:
-            delta = loss_op.combined(acts[-1], y)
+        if loss_fn.combined is not None and loss_fn.pairs_with == out.activation:
+            delta = loss_fn.combined(acts[-1], y)
         else:
-            dl_da = loss_op.grad(acts[-1], y, zs[-1])
+            dl_da = loss_fn.grad(acts[-1], y, zs[-1])
             _finite(dl_da, step=step, layer=out.name, quantity="∂L/∂a of the output")
             delta = self._through(len(layers) - 1, dl_da, zs, acts)
         scale = 1.0 / x.shape[0] if spec.loss.reduction == "mean" else 1.0
@@ -262,7 +284,7 @@ class Trainer:
         x, y = self.spec.data.x[idx], self.spec.data.y[idx]
         stats: list[LayerStats] = []
         with np.errstate(all="ignore"):  # non-finite values are caught by _finite, located
-            value, zs, acts, grads_w, grads_b, grad_norms = self.gradients(x, y, number)
+            value, zs, acts, grads_w, grads_b, grad_norms = self.gradients(x, y, number, idx)
             for index, layer in enumerate(self.spec.layers):
                 pairs: list[tuple[str, Array | None, Array | None]] = [
                     ("weights", self.weights[index], grads_w[index]),
@@ -280,17 +302,20 @@ class Trainer:
                     else:
                         self.biases[index] = new
                 stats.append(
-                    layer_stats(
-                        layer.name,
-                        layer.activation,
-                        zs[index],
-                        acts[index + 1],
-                        grads_w[index],
-                        old_w,
-                        self.weights[index],
-                        "weights" in layer.frozen,
-                        grad_norm=grad_norms[index],
-                        old_norm=old_norm,
+                    checked(
+                        layer_stats(
+                            layer.name,
+                            layer.activation,
+                            zs[index],
+                            acts[index + 1],
+                            grads_w[index],
+                            old_w,
+                            self.weights[index],
+                            "weights" in layer.frozen,
+                            grad_norm=grad_norms[index],
+                            old_norm=old_norm,
+                        ),
+                        number,
                     )
                 )
         return value, stats
@@ -326,7 +351,7 @@ class Trainer:
             if number % per_epoch == 0 or number == total:
                 loss, acc = self.evaluate(number) if self.each_pass or number == total else (None, None)
                 epoch_mean = tuple(mean_stats(epoch_stats))
-                batch_loss = float(np.mean(epoch_losses))
+                batch_loss = mean_of(epoch_losses)
                 history.append(EpochPoint(-(-number // per_epoch), number, loss, acc, batch_loss, epoch_mean))
                 epochs.append((epoch_mean, len(epoch_stats)))
                 epoch_losses, epoch_stats = [], []
@@ -353,7 +378,12 @@ def _run_mean(epochs: list[tuple[tuple[LayerStats, ...], int]]) -> list[LayerSta
 
     def mean(values: list[tuple[float | None, int]]) -> float | None:
         present = [(v, n) for v, n in values if v is not None]
-        return sum(v * n for v, n in present) / sum(n for _, n in present) if present else None
+        if not present:
+            return None
+        total = sum(n for _, n in present)
+        mean = sum(v * n for v, n in present) / total
+        # finite means whose weighted sum overflows: weighted by their shares instead, which cannot
+        return mean if math.isfinite(mean) else sum(v * (n / total) for v, n in present)
 
     out: list[LayerStats] = []
     for index, first in enumerate(epochs[0][0]):
@@ -375,9 +405,9 @@ def _finite(values: Array, *, step: int, layer: str, quantity: str) -> float:
     """The norm √(Σ v²) of float ``values``, raising engine._check's located NumericalFault if one is not finite.
 
     One dot product serves as the test: it is finite when every value is, and it doubles as the
-    diagnostics' norm. A square sum past float64's range (a value from about 1e154 up, or many a little
-    smaller) is the only false alarm; _check then looks value by value, finds them finite, and the
-    norm is ∞, as diagnostics.norm_of gives it.
+    diagnostics' norm (diagnostics.norm_of, which rescales a square sum that overflows). A norm that is
+    still ∞ with every value finite is past float64 itself: where it is a diagnostic (‖∂L/∂W‖),
+    diagnostics.checked stops the run on it.
     """
     norm = norm_of(values)
     if not math.isfinite(norm):
@@ -390,8 +420,16 @@ def train(spec: NetworkSpec, progress: Progress | None = None, *, each_pass: boo
     return Trainer(spec, each_pass=each_pass).run(progress)
 
 
-def trained_config(result: TrainResult) -> dict[str, Any]:
-    """The trained network as a config mapping that ``backprop trace`` accepts (data written inline)."""
+def trained_config(result: TrainResult, directory: Path | None = None) -> dict[str, Any]:
+    """The trained network as a config for tracing it: the trained parameters, training of one step.
+
+    ``training`` keeps the batch size, shuffling and seed, with ``steps: 1``: ``backprop trace`` shows
+    the trained network's next step (not the whole run again), and ``train --epochs N`` trains it on.
+    Data rows are written inline, except rows read from a CSV label column: the config then reads that
+    file (by a path relative to ``directory``, where the config is written, when the file lies there or
+    below, else absolute) with its feature and label columns and its class order, so the output units
+    keep their classes, also for ``--data``.
+    """
     spec = result.spec
     layers: list[dict[str, Any]] = []
     for layer, w, b in zip(spec.layers, result.weights, result.biases, strict=True):
@@ -411,7 +449,7 @@ def trained_config(result: TrainResult) -> dict[str, Any]:
         "learning_rate": spec.optimizer.learning_rate,
     }
     t = spec.training
-    given = {"steps": t.steps, "epochs": t.epochs, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
+    given = {"steps": 1, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
     training = {k: v for k, v in given.items() if v is not None and v is not False}
     described = spec.description or "a trained network"
     return {
@@ -419,6 +457,16 @@ def trained_config(result: TrainResult) -> dict[str, Any]:
         "network": {"inputs": list(spec.inputs), "layers": layers},
         "loss": {"name": spec.loss.name, "reduction": spec.loss.reduction},
         "optimizer": optimizer,
-        "data": [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(spec.data.x, spec.data.y, strict=True)],
+        "data": _saved_data(spec, directory),
         "training": training,
     }
+
+
+def _saved_data(spec: NetworkSpec, directory: Path | None) -> Any:
+    data = spec.data
+    if data.file is None or data.features is None or data.label is None or data.class_names is None:
+        return [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(data.x, data.y, strict=True)]
+    # relative where the file lies in the config's folder or below (the pair moves together), else absolute
+    where, home = Path(data.file).resolve(), (directory or Path.cwd()).resolve()
+    file = where.relative_to(home).as_posix() if where.is_relative_to(home) else where.as_posix()
+    return {"file": file, "features": list(data.features), "label": data.label, "classes": list(data.class_names)}

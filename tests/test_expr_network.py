@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -132,3 +134,25 @@ def test_cli_text_and_refusals() -> None:
     assert code == 2 and "--layer is not supported with --exact on a network" in err
     code, out, err = invoke("graph", "pytorch_snippet", "--exact", "--format", "tree")
     assert code == 0 and "out.w1_1 · value 2 ·" in out and "grad.out.w1_1 -24" in out
+
+
+def test_the_graph_writes_the_config_s_numbers_as_the_exact_values_they_stand_for() -> None:
+    """x = 3 is `× 3`, not `× 3.0`; a target of 10 is `− 10`; 0.1 is `(1/10)`, as every exact value is shown."""
+    step = run_exact(load("pytorch_snippet", None)[0])
+    literals = {n.name: [a.text for a in n.args if not isinstance(a, str)] for n in step.trace.graph.nodes}
+    assert literals["out.p1_1"] == ["3"] and literals["loss.diff1"] == ["10"]
+    tree = CliRunner().invoke(main, ["graph", "pytorch_snippet", "--exact", "--format", "tree"]).output
+    assert "out.w1_1 × 3 " in tree and "out.a1 − 10 " in tree and ".0" not in tree
+    spec = make_spec([1, 1], ["leaky_relu"], "mse", seed=0, rows=1)
+    spec = replace(spec, data=replace(spec.data, x=np.array([[0.1]]), y=np.array([[-2.5]])))
+    rows = {r.name: r for s in run_exact_sections(spec) for r in s.rows}
+    assert rows["layer1.p1_1"].formula == "layer1.w1_1 × (1/10)"
+    assert rows["loss.diff1"].formula == "layer1.a1 − (-5/2)"
+    assert rows["layer1.a1"].formula == "leaky_relu(layer1.z1, 1/10)"  # the slope 0.1, bare inside a call
+
+
+def run_exact_sections(spec: NetworkSpec) -> list[Any]:
+    from backprop_cli.expr.rows import expr_sections
+    from backprop_cli.render.numbers import NumberFormat
+
+    return list(expr_sections(run_exact(spec).trace, NumberFormat()))

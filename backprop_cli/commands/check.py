@@ -70,7 +70,8 @@ def check(
 ) -> None:
     """Recompute the trace of the config that ANSWERS belongs to and mark each answer correct, wrong or
     missing (blank). Exit status: 0 when every answer is correct, 1 when any is wrong or missing, 2 for
-    bad input (a malformed answers file, an unknown name, a config that does not match).
+    bad input (a malformed answers file, an unknown name, a config that does not match, or a file that
+    asks no names: nothing to grade).
 
     With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
     key's, so a student cannot loosen a tolerance by editing the sheet.
@@ -119,10 +120,10 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2) + "\n")
+            stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
-            stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         else:
             from backprop_cli.clikit import make_console
 

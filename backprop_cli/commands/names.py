@@ -202,7 +202,7 @@ def names(
                     for v in values
                 ],
             }
-            stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
             return
         width = max((len(v.name) for v in values), default=0)
         stream.write("".join(f"{v.name.ljust(width)}  {v.shown}\n" for v in values))

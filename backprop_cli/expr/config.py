@@ -25,7 +25,7 @@ from typing import Any
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.expr.graph import Graph, build_graph
-from backprop_cli.expr.parse import FUNCTIONS, Locate, Where, parse_program
+from backprop_cli.expr.parse import FUNCTIONS, Locate, Where, ascii_minus, parse_program
 from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, guess_format, parse, quoted, read_text
 
 KEYS = ("description", "expression", "values", "output")
@@ -109,7 +109,7 @@ def parse_sets(sets: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in sets:
         name, sep, value = item.partition("=")
-        name = name.strip()
+        name, value = name.strip(), ascii_minus(value)  # --set x=−2, as the descriptions print it
         if not sep or not _NAME.fullmatch(name) or name in FUNCTIONS:
             raise ConfigError(f"{item!r} is not NAME=VALUE; expected e.g. --set x=-2", path="--set")
         problem = _number_problem(value)
@@ -152,7 +152,7 @@ def _value_text(value: Any, doc: Document, loc: tuple[str, ...]) -> str:
     """The text of an input value: floats by their shortest round-trip decimal, strings as written."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise doc.error(f"{describe(value)}; expected a number, or a fraction as text like '1/3'", loc)
-    text = value if isinstance(value, str) else repr(value)
+    text = ascii_minus(value) if isinstance(value, str) else repr(value)
     if problem := _number_problem(text):
         raise doc.error(f"{describe(value)}: {problem}", loc)
     return text.strip()

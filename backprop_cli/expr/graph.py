@@ -28,6 +28,11 @@ class Const:
     text: str
     value: float
 
+    @property
+    def operand(self) -> str:
+        """The text inside a formula: a negative number or a fraction in parentheses (``(-2)``, ``(1/10)``)."""
+        return f"({self.text})" if self.text.startswith("-") or "/" in self.text else self.text
+
 
 Operand = str | Const  # a node name, or a literal
 

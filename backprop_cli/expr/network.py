@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.expr.engine import ExprTrace, grad_name, run
+from backprop_cli.expr.engine import ExprTrace, grad_name, run, too_large, too_large_fault
 from backprop_cli.expr.graph import Const, Graph, Node, Operand
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Row, Section
@@ -41,6 +41,7 @@ class ExactStep:
     learning_rate: Fraction
     updates: tuple[Update, ...]
     loss_after: Fraction
+    loss_change: Fraction  # loss_after − the loss before
     samples: tuple[int, ...]  # 0-based data rows of step 1
     steps: int  # steps of the whole run (only the first is traced)
 
@@ -48,6 +49,12 @@ class ExactStep:
 def exact(value: float) -> Fraction:
     """A float read from its shortest decimal text: 0.1 → 1/10."""
     return Fraction(repr(float(value)))
+
+
+def _const(value: float) -> Const:
+    """A number of the config as a literal of the graph, written as the exact value it stands for: 3, not
+    3.0; 1/10 for 0.1 (the exact engine reads the text back, so it is the value too)."""
+    return Const(NumberFormat()(exact(value)), float(value))
 
 
 def refuse_irrational(spec: NetworkSpec) -> None:
@@ -90,7 +97,7 @@ def network_graph(spec: NetworkSpec, rows: tuple[int, ...], values: dict[str, Fr
         def q(base: str, row: int = row) -> str:
             return qualify(base, sample=row if several else None)
 
-        below: list[Operand] = [Const(repr(float(v)), float(v)) for v in spec.data.x[row]]
+        below: list[Operand] = [_const(v) for v in spec.data.x[row]]
         for layer in spec.layers:
             outputs: list[Operand] = []
             for j in range(layer.units):
@@ -109,7 +116,7 @@ def network_graph(spec: NetworkSpec, rows: tuple[int, ...], values: dict[str, Fr
                 elif layer.activation == "relu":
                     nodes.append(Node(a_name, "relu", (z,), a_name))
                 else:
-                    slope = Const(repr(float(layer.negative_slope)), float(layer.negative_slope))
+                    slope = _const(layer.negative_slope)
                     nodes.append(Node(a_name, "leaky_relu", (z, slope), a_name))
                 outputs.append(a_name)
             below = outputs
@@ -118,10 +125,10 @@ def network_graph(spec: NetworkSpec, rows: tuple[int, ...], values: dict[str, Fr
         for k, a in enumerate(below):
             y = float(spec.data.y[row, k])
             diff, square, term = q(f"loss.diff{k + 1}"), q(f"loss.square{k + 1}"), q(f"loss.term{k + 1}")
-            nodes.append(Node(diff, "sub", (a, Const(repr(y), y)), diff))
+            nodes.append(Node(diff, "sub", (a, _const(y)), diff))
             nodes.append(Node(square, "pow", (diff, Const("2", 2.0)), square))
-            if spec.loss.name == "sse":
-                terms.append(square)
+            if spec.loss.name == "sse" or (spec.loss.name == "mse" and spec.loss.reduction == "sum_all"):
+                terms.append(square)  # sum_all: mse without its 1/K, as torch's MSELoss(reduction='sum')
                 continue
             scale = Const("2", 2.0) if spec.loss.name == "half_sse" else Const(str(units), float(units))
             nodes.append(Node(term, "div", (square, scale), term))
@@ -161,9 +168,15 @@ def run_exact(spec: NetworkSpec) -> ExactStep:
     for name, grad in trace.gradients.items():
         old = values[name]
         new = old if name in frozen else old - lr * grad
+        if too_large(new):
+            raise too_large_fault(f"step 1, parameter {name}", "the updated value")
         updates.append(Update(name, old, Fraction(grad), new, name in frozen, float_names[name]))
-    after = run(graph, {u.name: u.new for u in updates}, exact=True).value
-    return ExactStep(trace, lr, tuple(updates), Fraction(after), rows, count_steps(spec.data.rows, spec.training))
+    after = Fraction(run(graph, {u.name: u.new for u in updates}, exact=True).value)
+    change = after - Fraction(trace.value)
+    if too_large(change):
+        raise too_large_fault("step 1", "loss.change")
+    steps = count_steps(spec.data.rows, spec.training)
+    return ExactStep(trace, lr, tuple(updates), after, change, rows, steps)
 
 
 def _indexed(array: object) -> Iterator[tuple[tuple[int, ...], float]]:
@@ -194,6 +207,6 @@ def update_sections(step: ExactStep, fmt: NumberFormat) -> Iterator[Section]:
         Row("loss", "before the update", "", fmt(before)),
         Row("loss.after", "the same batch after the update", "", fmt(step.loss_after)),
         Row("loss.change", "loss.after − loss", f"{fmt.operand(step.loss_after)} − {fmt.operand(before)}",
-            fmt(step.loss_after - before)),
+            fmt(step.loss_change)),
     ]  # fmt: skip
     yield Section(1, "summary", "Summary", None, None, tuple(summary))

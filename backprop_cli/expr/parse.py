@@ -152,8 +152,18 @@ class Where:
         return ConfigError(message, file=self.source, line=file_line, col=file_col, path=path)
 
 
+MINUS_SIGN = "\u2212"  # −, as the trace prints formulas and the descriptions print numbers
+
+
+def ascii_minus(text: str) -> str:
+    """``text`` with the minus sign U+2212 as ASCII ``-``: what the trace prints can be typed back in
+    (one character for one, so every column stays where it was)."""
+    return text.replace(MINUS_SIGN, "-")
+
+
 def parse_program(text: str, where: Where) -> tuple[Statement, ...]:
     """The statements of ``text``, checked against the whitelist; a located ConfigError otherwise."""
+    text = ascii_minus(text)
     if len(text) > MAX_CHARS:
         raise where.error(f"the expression has {len(text)} characters; expected at most {MAX_CHARS}", 1, 1)
     if "\0" in text:

@@ -7,6 +7,7 @@ formulas come from the op table, numbers from the records through one NumberForm
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 from backprop_cli.expr.config import ExprSpec
@@ -84,8 +85,11 @@ class _Layout:
             names, numbers = self.texts(r)
             rows.append(Row(r.node.name, op.text(names), op.text(numbers), self.f(r.value)))
         unnamed = any(r.node.variable is None for r in records)
-        note = "t1, t2, … are unnamed subexpressions" if unnamed else ""
-        return self.section("forward", "Forward · node by node", rows, note)
+        notes = ["t1, t2, … are unnamed subexpressions"] if unnamed else []
+        if self.t.skipped:  # as torch, a value the output does not use may be undefined: not computed
+            left = "; ".join(f"{name} ({reason})" for name, reason in self.t.skipped)
+            notes.append(f"not computed, and not used by the output {self.t.graph.output}: {left}")
+        return self.section("forward", "Forward · node by node", rows, "; ".join(notes))
 
     def gradient_row(self, g: Gradient) -> Row:
         name = grad_name(g.name)
@@ -117,12 +121,11 @@ class _Layout:
         return self.section("backward", title, rows, _shared_note(g, record.node))
 
     def contribution(self, e: Edge) -> Row:
-        return Row(
-            e.contribution_name,
-            f"{grad_name(e.node)} × {e.local_name}",
-            f"{self.f.operand(e.upstream)} × {self.f.operand(e.local)}",
-            self.f(e.product),
-        )
+        written = f"{self.f.operand(e.upstream)} × {self.f.operand(e.local)}"
+        op = self.t.graph.node(e.node).op
+        if OPS[op].selects and e.local == 0 and not _finite(e.upstream):  # torch's where: 0, not ∞ × 0
+            written = f"0 ({op} passes nothing back here, whatever comes from above)"
+        return Row(e.contribution_name, f"{grad_name(e.node)} × {e.local_name}", written, self.f(e.product))
 
     def result(self) -> Section:
         graph = self.t.graph
@@ -144,8 +147,12 @@ class _Layout:
         return self.section("summary", title, rows, "; ".join(notes))
 
 
+def _finite(value: object) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def _literal(c: Const) -> str:
-    return f"({c.text})" if c.text.startswith("-") else c.text
+    return c.operand
 
 
 def _shared_note(g: Gradient, node: Node) -> str:

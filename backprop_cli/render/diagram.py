@@ -55,7 +55,7 @@ def expression_diagram(trace: ExprTrace, fmt: NumberFormat, title: str) -> Diagr
         if n.op == "input":
             head, kind = n.name, "input"
         else:
-            args = [a if isinstance(a, str) else a.text for a in n.args]
+            args = [a if isinstance(a, str) else a.operand for a in n.args]
             head, kind = f"{n.name} = {OPS[n.op].text(args)}", "output" if n.name == trace.graph.output else "op"
         lines = [head, f"value {fmt(r.value)}"]
         lines.append(f"{grad_name(n.name)} {fmt(grads[n.name])}" if n.name in grads else "no gradient (unused)")

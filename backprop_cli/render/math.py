@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.ops import ACTIVATIONS, loss_op
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Row, Section
 from backprop_cli.spec import NetworkSpec
@@ -323,7 +323,7 @@ def section_math(spec: NetworkSpec, section: Section, fmt: NumberFormat, *, with
     """What math goes with a section: nothing for tables of values, the rule and a worked neuron for backward."""
     layers = {layer.name: (index, layer) for index, layer in enumerate(spec.layers)}
     if section.phase == "loss" and any(_base(row.name).startswith("loss.term") for row in section.rows):
-        return SectionMath((LOSSES[spec.loss.name].latex,), (), ())
+        return SectionMath((loss_op(spec.loss.name, spec.loss.reduction).latex,), (), ())
     if section.layer not in layers or section.phase not in ("forward", "backward"):
         return SectionMath((), (), ())
     index, layer = layers[section.layer]

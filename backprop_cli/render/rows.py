@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.ops import ACTIVATIONS, loss_op
 from backprop_cli.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.trace import (
@@ -163,7 +163,7 @@ class _StepLayout:
 
     def loss(self, p: int) -> Section:
         f, loss = self.f, self.rec.loss
-        op = LOSSES[loss.name]
+        op = loss_op(loss.name, loss.reduction)
         out, count = loss.output_layer, loss.prediction.shape[1]
         rows: list[Row] = []
 
