@@ -401,7 +401,7 @@ def test_a_name_without_a_finite_value_cannot_be_asked(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     sheet = tmp_path / "sheet.yaml"
-    sheet.write_text(f"config: {{path: {config}}}\nanswers:\n  o.delta1: -1\n  o.dL_da1: 1\n", encoding="utf-8")
+    sheet.write_text(f"config: {{path: {config.name}}}\nanswers:\n  o.delta1: -1\n  o.dL_da1: 1\n", encoding="utf-8")
     result = invoke("check", str(sheet), "--format", "json")
     assert result.exit_code == 2 and result.stdout == ""
     assert re.fullmatch(r"\S*sheet\.yaml:4:3: answers\.o\.dL_da1: o\.dL_da1 is not a number in this trace .*\n",
