@@ -29,6 +29,7 @@ from backprop_cli.spec import (
     OptimizerSpec,
     TrainingSpec,
 )
+from backprop_cli.trace import reserved_input, reserved_layer
 from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, read_text
 
 if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
@@ -79,10 +80,15 @@ def _input_names(doc: Document) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw:
         raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
     for i, name in enumerate(raw):
-        if not isinstance(name, str) or not re.match(IDENTIFIER, name):
+        if not isinstance(name, str) or not re.fullmatch(IDENTIFIER, name):  # fullmatch: "x1\n" is no name
             raise doc.error(f"got {describe(name)}; expected a name of letters, digits and _", (*at, i))
         if name in raw[:i]:
             raise doc.error(f"duplicate input name {name!r}; expected unique names", (*at, i))
+        if (own := reserved_input(name)) is not None:
+            raise doc.error(
+                f"input name {name!r} is taken: the trace calls the {own[0]} {own[1]!r}; expected another name",
+                (*at, i),
+            )
     return tuple(raw)
 
 
@@ -163,9 +169,15 @@ def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tu
         below = "the number of inputs" if not layers else f"the units of layer {layers[-1].name!r}"
         fan_in = len(inputs) if not layers else layers[-1].units
         layer = _layer(doc, i, m, fan_in, below, last=i == len(network.layers) - 1)
+        where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
         if any(other.name == layer.name for other in layers):
-            where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
             raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
+        if (own := reserved_layer(layer.name)) is not None:
+            raise doc.error(
+                f"layer name {layer.name!r} is taken: the trace's own {own[1]!r} (the {own[0]}) begins with it, "
+                f"so {layer.name}.z1 … would read as kin of it; expected another name",
+                where,
+            )
         layers.append(layer)
     return tuple(layers)
 
