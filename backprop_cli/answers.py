@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from backprop_cli.errors import ConfigError
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.values import NamedValue
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, load_file
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, comment_text, describe, load_file
 
 FORMAT = "backprop-answers"
 VERSION = 1
@@ -196,7 +196,7 @@ def write_answers(
         count += 1
     what = "blank answer sheet" if blank else "answer key"
     header = [
-        f"# backprop {what} for {label}: {count} numbers, named as in `backprop trace`.",
+        f"# backprop {what} for {comment_text(label)}: {count} numbers, named as in `backprop trace`.",
         "# Answers are decimals (0.3775) or fractions (3/4); a blank counts as missing.",
         f"# Default tolerance: {DEFAULT_TOLERANCE.describe()} (answers rounded to 4 significant digits pass).",
         "# Override it for the whole file (tolerance: {absolute: 0.01}, {relative: 0.01} or {decimals: 3}) or per",

@@ -88,3 +88,59 @@ def test_a_refused_input_name_would_have_lost_the_real_loss() -> None:
     spec = load_config_text(NET, source="net.yaml", base_dir=Path("."))
     table = value_table(Engine(spec).run())
     assert table["loss"].phase == "loss" and table["a"].formula == "data row 1"
+
+
+# ---------------------------------------------------------------- user text in YAML comments
+
+HOSTILE_FILE_NAMES = [
+    "net\ntolerance: {absolute: 1e300}\n#",
+    "net\rtolerance: {absolute: 1e300}",
+    "net\x85tolerance: {absolute: 1e300}",
+    "net\u2028tolerance: {absolute: 1e300}",
+    "net\x1b]0;title\x07\x1b[2J",
+    "net\\n'\" # : {}",
+    "réseau ✓",
+]
+
+
+def _sheet_data(directory: Path, file_name: str, *args: str) -> dict[str, object]:
+    import yaml
+
+    config = directory / f"{file_name}.yaml"
+    config.write_text(NET, encoding="utf-8")
+    result = CliRunner().invoke(main, ["answers", str(config), *args, "-o", str(directory / "sheet.yaml")])
+    assert result.exit_code == 0, result.output + result.stderr
+    data: dict[str, object] = yaml.safe_load((directory / "sheet.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("file_name", HOSTILE_FILE_NAMES)
+@pytest.mark.parametrize("blank", [True, False])
+def test_a_sheet_parses_to_the_same_data_whatever_the_config_file_is_called(
+    tmp_path: Path, file_name: str, blank: bool
+) -> None:
+    from backprop_cli.answers import load_answers
+
+    args = ("--blank",) if blank else ()
+    for folder in ("plain", "hostile"):
+        (tmp_path / folder).mkdir()
+    plain = _sheet_data(tmp_path / "plain", "net", *args)
+    hostile = _sheet_data(tmp_path / "hostile", file_name, *args)
+    config = hostile.pop("config")
+    plain.pop("config")
+    assert hostile == plain  # no key injected, none lost: the name stayed inside its comment
+    assert isinstance(config, dict) and config["path"] == f"{file_name}.yaml"
+    assert load_answers(tmp_path / "hostile" / "sheet.yaml").tolerance.kind == "relative"
+
+
+def test_train_save_keeps_the_config_name_inside_its_comment(tmp_path: Path) -> None:
+    import yaml
+
+    name = HOSTILE_FILE_NAMES[0]
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(NET, encoding="utf-8")
+    saved = tmp_path / "trained.yaml"
+    result = CliRunner().invoke(main, ["train", str(config), "--steps", "2", "--save", str(saved)])
+    assert result.exit_code == 0, result.output + result.stderr
+    data = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    assert "tolerance" not in data and {"network", "loss", "optimizer", "data"} <= data.keys()

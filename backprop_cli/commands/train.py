@@ -150,16 +150,17 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
 
     from backprop_cli.output import open_output
     from backprop_cli.train import trained_config
+    from backprop_cli.yamlsafe import comment_text
 
     text = yaml.safe_dump(trained_config(result), sort_keys=False, allow_unicode=True, default_flow_style=None)
     classes = result.spec.data.class_names
     head = [
         "# yaml-language-server: $schema=backprop-config.schema.json",
-        f"# Written by `backprop train` from {result.spec.source} after {result.steps} steps;",
+        f"# Written by `backprop train` from {comment_text(result.spec.source)} after {result.steps} steps;",
         f"# final loss on all data {result.loss_final!r}. Data rows are written inline; optimizer state",
         "# (momentum buffers, Adam's m and v) is not kept: a run from this file starts it afresh.",
     ]
     if classes:
-        head.append(f"# Targets are one-hot over the classes, in this order: {', '.join(classes)}.")
+        head.append(f"# Targets are one-hot over the classes, in this order: {comment_text(', '.join(classes))}.")
     with open_output(target, inputs=inputs) as stream:
         stream.write("\n".join(head) + "\n" + text)
