@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from backprop_cli.errors import BackpropError, ExitCode
-from backprop_cli.render import DEFAULT_MAX_ROWS
+from backprop_cli.render import DEFAULT_MAX_ROWS, printable
 
 if TYPE_CHECKING:
     from backprop_cli.spec import NetworkSpec
@@ -27,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: ExitCode) -> None:
-    click.echo(message, err=True)
+    click.echo(printable(message), err=True)  # a file name in a message cannot drive the terminal
     sys.exit(int(code))
 
 
@@ -138,11 +138,12 @@ def max_rows_option(help_text: str) -> Callable[[F], F]:
 
 def make_console(stream: Any, width: int | None, color: bool | None = None) -> Any:
     """A rich console for ``stream``: stdout gets colour on a terminal (unless piped, NO_COLOR is
-    set, or ``--no-color``); a file gets plain text laid out at ``width`` or 120 columns."""
-    from rich.console import Console
+    set, or ``--no-color``); a file gets plain text laid out at ``width`` or 120 columns. Either way
+    a :class:`~backprop_cli.render.console.SafeConsole`: user text cannot drive the terminal."""
+    from backprop_cli.render.console import SafeConsole
 
     if stream is sys.stdout:
-        return Console(
+        return SafeConsole(
             file=stream,
             width=width,
             force_terminal=True if color else None,
@@ -150,7 +151,7 @@ def make_console(stream: Any, width: int | None, color: bool | None = None) -> A
             highlight=False,
             emoji=False,  # a name like x:y: stays as written (and rich's emoji table is not loaded)
         )
-    return Console(file=stream, width=width or 120, color_system=None, highlight=False, emoji=False)
+    return SafeConsole(file=stream, width=width or 120, color_system=None, highlight=False, emoji=False)
 
 
 class OneLineUsageGroup(click.Group):

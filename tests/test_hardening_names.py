@@ -144,3 +144,117 @@ def test_train_save_keeps_the_config_name_inside_its_comment(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output + result.stderr
     data = yaml.safe_load(saved.read_text(encoding="utf-8"))
     assert "tolerance" not in data and {"network", "loss", "optimizer", "data"} <= data.keys()
+
+
+# ---------------------------------------------------------------- user text in terminal output
+
+# ESC ] 0 ; title BEL (set the title), ESC [ 2 J (clear the screen), C1 CSI, DEL, a bidi override
+ACTING = "\x1b]0;pwned\x07\x1b[2J\x9b31m\x7f\u202e"
+_SGR = re.compile(r"\x1b\[[0-9;]*m")  # rich's own colours, which --color asks for
+
+
+def _acts(text: str) -> list[str]:
+    """The characters left that would make a terminal act, once rich's own colour codes are taken out."""
+    return re.findall("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", _SGR.sub("", text))
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar: JSON's escapes, and DEL, which JSON leaves raw."""
+    import json
+
+    return json.dumps(text).replace("\x7f", "\\x7f")
+
+
+def _hostile_files(tmp_path: Path) -> dict[str, Path]:
+    files = {"network": tmp_path / "net.yaml", "expression": tmp_path / "expr.yaml", "csv": tmp_path / "csv.yaml"}
+    files["network"].write_text(NET + f"description: {_quoted(ACTING)}\n", encoding="utf-8")
+    program = f"q = x + y  # {ACTING}\nf = q * x\n"
+    files["expression"].write_text(
+        f"expression: {_quoted(program)}\nvalues: {{x: 2, y: 3}}\noutput: f\n", encoding="utf-8"
+    )
+    (tmp_path / "rows.csv").write_text(f"u,label\n1,cat{ACTING}\n2,dog\n", encoding="utf-8")
+    files["csv"].write_text(
+        "network:\n  inputs: [u]\n  layers: [{units: 2, activation: softmax, weights: [[0.5], [-0.5]]}]\n"
+        "loss: cross_entropy\noptimizer: sgd\ndata: {file: rows.csv, features: [u], label: label}\n",
+        encoding="utf-8",
+    )
+    return files
+
+
+@pytest.mark.parametrize("color", ["--no-color", "--color"])
+def test_user_text_never_reaches_the_terminal_as_control_characters(tmp_path: Path, color: str) -> None:
+    files = _hostile_files(tmp_path)
+    runs = [  # the description, a comment of the program, a class label (train's summary names the classes)
+        ["trace", str(files["network"]), color],
+        ["trace", str(files["expression"]), color],
+        ["train", str(files["csv"]), "--steps", "3", color],
+        ["trace", str(files["network"]), "--format", "svg"],
+    ]
+    for args in runs:
+        result = invoke(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert not _acts(result.stdout), (args, _acts(result.stdout))
+        assert "]0;pwned[2J31m" in result.stdout  # what is left of the text is printed, not dropped
+
+
+def test_a_message_naming_a_hostile_file_is_printable(tmp_path: Path) -> None:
+    result = invoke("trace", str(tmp_path / f"missing{ACTING}.yaml"))
+    assert result.exit_code == 2 and "missing" in result.stderr
+    assert not _acts(result.stderr)
+
+
+def test_every_rich_console_is_the_safe_one() -> None:
+    """One place: a Console made anywhere else would print user text raw."""
+    package = Path(__file__).parent.parent / "backprop_cli"
+    makers = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"(?<![A-Za-z])Console\(", line) and path.name != "console.py"
+    ]
+    assert not makers, f"rich Consoles made outside render/console.py: {makers}"
+
+
+def test_printable_keeps_text_and_drops_what_acts() -> None:
+    from backprop_cli.render import printable
+
+    assert printable("a\tb\nc é ✓ ∂L/∂w") == "a\tb\nc é ✓ ∂L/∂w"
+    assert printable(ACTING) == "]0;pwned[2J31m"
+
+
+# ---------------------------------------------------------------- no trailing spaces in plain output
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["trace", "two_layer_relu"],
+        ["trace", "xor", "--width", "60"],
+        ["trace", "circuit_add_mul"],
+        ["train", "xor", "--steps", "5"],
+        ["gradcheck", "xor"],
+        ["graph", "xor", "--format", "tree"],
+        ["names", "xor"],
+        ["explain", "xor", "h.dL_dw1_1"],
+    ],
+)
+def test_piped_output_has_no_trailing_spaces(args: list[str]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    padded = [line for line in result.stdout.splitlines() if line != line.rstrip()]
+    assert not padded, padded[:3]
+
+
+def test_committed_renders_pass_git_diff_check() -> None:
+    """git diff --check refuses lines that end in spaces or tabs: no golden file or doc has one."""
+    files = [*(REPO / "tests" / "golden").glob("*.txt"), *(REPO / "docs").rglob("*.md"), *(REPO / "docs").rglob("*.yaml")]
+    assert files
+    padded = [
+        f"{path.relative_to(REPO)}:{n}"
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line != line.rstrip(" \t")
+    ]
+    assert not padded, padded[:5]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from backprop_cli.clikit import handle_errors, output_option, precision_option, width_option
+from backprop_cli.clikit import handle_errors, make_console, output_option, precision_option, width_option
 
 
 @click.command(short_help="Check an answers file against the recomputed trace.")
@@ -116,14 +116,8 @@ def check(
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
             stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        else:
-            from rich.console import Console
-
-            if output is None:  # colour on a terminal unless NO_COLOR; a file gets plain text
-                console = Console(file=stream, width=width, highlight=False)
-            else:
-                console = Console(file=stream, width=width or 120, color_system=None, highlight=False)
-            console.print(table(result, reveal=reveal, fmt=fmt, explain=explain))
+        else:  # colour on a terminal unless NO_COLOR; a file gets plain text
+            make_console(stream, width).print(table(result, reveal=reveal, fmt=fmt, explain=explain))
     if not result.passed:
         wrong, missing = result.count("wrong"), result.count("missing")
         raise CheckFailed(

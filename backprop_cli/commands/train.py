@@ -129,8 +129,9 @@ def _run_with_progress(trainer: Trainer, source: str) -> TrainResult:
     """Run the trainer with a transient rich progress bar on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return trainer.run()
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from backprop_cli.render.console import SafeConsole  # the file name shown cannot drive the terminal
 
     with Progress(
         TextColumn("training {task.description}"),
@@ -138,7 +139,7 @@ def _run_with_progress(trainer: Trainer, source: str) -> TrainResult:
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeElapsedColumn(),
-        console=Console(file=sys.stderr),
+        console=SafeConsole(file=sys.stderr),
         transient=True,
     ) as bar:
         task = bar.add_task(source, total=len(trainer.schedule))

@@ -1,0 +1,89 @@
+"""The one way text reaches a terminal: a rich Console that no user text can drive, and plain lines.
+
+Descriptions, file names, CSV class labels and expression comments are the user's text; an ESC or
+OSC sequence in one would clear the screen or set the window title when printed raw. Every terminal
+renderer prints through :class:`SafeConsole` (tables, headers, notices, prompts, progress) or
+:func:`backprop_cli.render.printable` (one-line messages), which drop the characters that make a terminal act rather
+than print: C0 controls but tab and newline, DEL, C1 controls (U+0080–U+009F: CSI, OSC …) and the
+bidirectional overrides that reorder what is shown. rich measures them as zero cells wide, so
+dropping them after layout leaves every column where rich put it; rich's own styles and cursor
+moves are control segments, kept.
+
+Output that is not a terminal (a pipe, a file) is plain text: its lines lose the spaces rich pads
+them with, so committed traces pass ``git diff --check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderableType, RenderHook, RenderResult
+from rich.segment import Segment
+
+from backprop_cli.render import printable
+
+
+def _cleaned(segments: Iterable[Segment], trim: bool) -> Iterator[Segment]:
+    """The segments with user text made printable; with ``trim``, without spaces at the ends of lines."""
+    line: list[Segment] = []
+    for segment in segments:
+        if not segment.control:
+            text = printable(segment.text)
+            if "\n" in text and trim:
+                *ends, rest = text.split("\n")
+                for end in ends:
+                    yield from _trimmed([*line, Segment(end, segment.style)])
+                    yield Segment("\n", segment.style)
+                    line = []
+                line.append(Segment(rest, segment.style))
+                continue
+            segment = Segment(text, segment.style)
+        if trim:
+            line.append(segment)
+        else:
+            yield segment
+    yield from line  # an unfinished line (a prompt) keeps its spaces: the cursor waits after them
+
+
+def _trimmed(line: list[Segment]) -> Iterator[Segment]:
+    while line and not line[-1].control and not line[-1].text.rstrip(" "):
+        line.pop()
+    if line and not line[-1].control:
+        last = line.pop()
+        line.append(Segment(last.text.rstrip(" "), last.style))
+    yield from line
+
+
+class _Printable:
+    """Renders what it wraps, then cleans the segments (see ``_cleaned``)."""
+
+    def __init__(self, renderables: Sequence[ConsoleRenderable], trim: bool) -> None:
+        self.renderables = renderables
+        self.trim = trim
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for renderable in self.renderables:
+            yield from _cleaned(console.render(renderable, options), self.trim)
+
+
+class _Hook(RenderHook):
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        trim = not self.console.is_terminal
+        return [_Printable(renderables, trim)]
+
+
+class SafeConsole(Console):
+    """A rich Console whose output no user text can drive, trimmed at line ends off a terminal."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.push_render_hook(_Hook(self))
+
+    def print_plain(self, text: str) -> None:
+        """One line (or several) as written: no markup, no wrapping at the width."""
+        renderable: RenderableType = text
+        self.print(renderable, markup=False, highlight=False, emoji=False, soft_wrap=True)
