@@ -258,3 +258,40 @@ def test_committed_renders_pass_git_diff_check() -> None:
         if line != line.rstrip(" \t")
     ]
     assert not padded, padded[:5]
+
+
+# ---------------------------------------------------------------- names whole at every width
+
+BATCH_3_4_2 = """\
+network:
+  inputs: 3
+  layers:
+    - {name: h, units: 4, activation: sigmoid, init: {method: xavier, seed: 1}}
+    - {name: o, units: 2, activation: sigmoid, init: {method: xavier, seed: 2}}
+loss: mse
+optimizer: {name: adam, learning_rate: 0.5}
+data:
+  - {x: [0.1, 0.2, 0.3], y: [0, 1]}
+  - {x: [0.4, 0.5, 0.6], y: [1, 0]}
+  - {x: [0.7, 0.8, 0.9], y: [1, 1]}
+training: {steps: 2, batch_size: 3}
+"""
+
+
+@pytest.mark.parametrize("example", ["xor", "classic_2_2_2", "softmax_classifier", "adam_two_steps", "3-4-2"])
+def test_every_name_cell_appears_whole_and_every_line_fits(tmp_path: Path, example: str) -> None:
+    import json
+
+    config = example
+    if example == "3-4-2":  # a student's first own network: 832 name cells, long qualified names
+        config = str(tmp_path / "net.yaml")
+        Path(config).write_text(BATCH_3_4_2, encoding="utf-8")
+    names = [entry["name"] for entry in json.loads(invoke("names", config, "--format", "json").stdout)["names"]]
+    for width in (40, 60, 80, 100):
+        result = invoke("trace", config, "--width", str(width), "--max-rows", "0", "--no-color")
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= width, width
+        starts = {line.split(" ", 1)[0] for line in lines}
+        broken = [name for name in names if name not in starts]
+        assert not broken, (width, broken[:5])
