@@ -32,16 +32,21 @@ class Derivation:
     factors: tuple[Derivation, ...]
     folded: bool  # it has factors that --depth left unexpanded
 
-    def line(self) -> str:
-        """``h.delta1 = h.dL_da1 × h.da_dz1 = (-0.65) × 1 = -0.65``; a leaf as ``x1 = 1 (input, data row 1)``."""
+    def line(self, *, numbers: bool = True) -> str:
+        """``h.delta1 = h.dL_da1 × h.da_dz1 = (-0.65) × 1 = -0.65``; a leaf as ``x1 = 1 (input, data row 1)``.
+
+        Without ``numbers``, the formula alone (``h.delta1 = h.dL_da1 × h.da_dz1``, ``x1 (input, …)``):
+        how it is computed, and no number of the trace (an answer that must stay hidden)."""
         v = self.value
         if self.kind in ("input", "target", "parameter"):
-            return f"{v.name} = {v.shown} ({self.kind}{', ' + self.note if self.note else ''})"
+            shown = f" = {v.shown}" if numbers else ""
+            return f"{v.name}{shown} ({self.kind}{', ' + self.note if self.note else ''})"
         parts = [v.name]
-        for text in (v.formula, v.written):
+        for text in (v.formula, v.written) if numbers else (v.formula,):
             if text and text not in parts and text != v.shown:
                 parts.append(text)
-        parts.append(v.shown)
+        if numbers:
+            parts.append(v.shown)
         tail = {"repeat": " (derived above)"}.get(self.kind, "")
         if self.note:
             tail += f" ({self.note})"
@@ -116,15 +121,16 @@ def derive(name: str, table: Mapping[str, NamedValue], depth: int | None = None)
     return build(name, 0)
 
 
-def render_text(derivation: Derivation) -> str:
-    """The derivation as an indented tree of lines, plain text (terminal, JSON and Gradescope feedback)."""
-    lines = [derivation.line()]
+def render_text(derivation: Derivation, *, numbers: bool = True) -> str:
+    """The derivation as an indented tree of lines, plain text (terminal, JSON and Gradescope feedback);
+    without ``numbers``, formulas only (``check --reveal never``: no value of the trace is shown)."""
+    lines = [derivation.line(numbers=numbers)]
     folded = [derivation.folded]
 
     def walk(node: Derivation, prefix: str) -> None:
         for index, factor in enumerate(node.factors):
             last = index == len(node.factors) - 1
-            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{factor.line()}")
+            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{factor.line(numbers=numbers)}")
             folded[0] = folded[0] or factor.folded
             walk(factor, prefix + ("   " if last else "│  "))
 

@@ -296,3 +296,53 @@ def test_every_name_cell_appears_whole_and_every_line_fits(tmp_path: Path, examp
         starts = {line.split(" ", 1)[0] for line in lines}
         broken = [name for name in names if name not in starts]
         assert not broken, (width, broken[:5])
+
+
+# ---------------------------------------------------------------- --reveal never hides every answer
+
+
+def _wrong_sheet(tmp_path: Path) -> tuple[Path, dict[str, float]]:
+    """A sheet for classic_2_2_2's backward pass with every answer wrong, and the key's values."""
+    import yaml
+
+    sheet = tmp_path / "sheet.yaml"
+    result = invoke("answers", "classic_2_2_2", "--phase", "backward", "-o", str(sheet))
+    assert result.exit_code == 0, result.stderr
+    data = yaml.safe_load(sheet.read_text(encoding="utf-8"))
+    expected: dict[str, float] = dict(data["answers"])
+    data["answers"] = {name: 123.456 for name in expected}
+    sheet.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return sheet, expected
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "gradescope"])
+def test_reveal_never_shows_no_expected_value_in_any_format_even_with_explain(
+    tmp_path: Path, output_format: str
+) -> None:
+    from backprop_cli.render.numbers import NumberFormat
+
+    sheet, expected = _wrong_sheet(tmp_path)
+    args = ["check", str(sheet), "--reveal", "never", "--explain", "--depth", "0", "--format", output_format]
+    result = invoke(*args)
+    assert result.exit_code == 1, result.stderr
+    text = result.stdout
+    if output_format != "text":
+        import json
+
+        report = json.loads(text)
+        assert all("expected" not in entry for entry in report.get("answers", []))
+        text = json.dumps(report, ensure_ascii=False)
+    assert "How" in text or "derivation" in text  # the derivations are there ...
+    assert "h.delta1 = h.dL_da1 × h.da_dz1" in text
+    shown = {text for value in expected.values() for text in (NumberFormat()(value), repr(value), str(value))}
+    leaked = sorted(number for number in shown if len(number.lstrip("-")) > 3 and number in text)
+    assert not leaked, leaked  # ... and no expected value in them, in the table, the JSON or the feedback
+
+
+def test_reveal_wrong_explain_still_shows_the_numbers(tmp_path: Path) -> None:
+    sheet, expected = _wrong_sheet(tmp_path)
+    result = invoke("check", str(sheet), "--reveal", "wrong", "--explain")
+    assert result.exit_code == 1
+    from backprop_cli.render.numbers import NumberFormat
+
+    assert all(NumberFormat()(value) in result.stdout for value in expected.values())

@@ -105,8 +105,8 @@ def check(
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
     result = check_answers(sheet, values, shown, config_sha256(path), key=rubric)
 
-    def explainer(name: str) -> str:
-        return render_text(derive(name, values, depth or None))
+    def explainer(name: str) -> str:  # under --reveal never, formulas without any number of the trace
+        return render_text(derive(name, values, depth or None), numbers=reveal != "never")
 
     explain = explainer if with_explain else None
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else [])
