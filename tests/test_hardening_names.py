@@ -346,3 +346,59 @@ def test_reveal_wrong_explain_still_shows_the_numbers(tmp_path: Path) -> None:
     from backprop_cli.render.numbers import NumberFormat
 
     assert all(NumberFormat()(value) in result.stdout for value in expected.values())
+
+
+# ---------------------------------------------------------------- the homework recipe grades
+
+
+def _recipe(tmp_path: Path) -> tuple[Path, Path]:
+    """The README's recipe: a key of every name, a sheet of the backward pass, filled in correctly."""
+    import yaml
+
+    key, sheet = tmp_path / "key.yaml", tmp_path / "sheet.yaml"
+    assert invoke("answers", "classic_2_2_2", "-o", str(key)).exit_code == 0
+    assert invoke("answers", "classic_2_2_2", "--blank", "--phase", "backward", "-o", str(sheet)).exit_code == 0
+    values = yaml.safe_load(key.read_text(encoding="utf-8"))["answers"]
+    data = yaml.safe_load(sheet.read_text(encoding="utf-8"))
+    data["answers"] = {name: values[name] for name in data["answers"]}
+    sheet.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return key, sheet
+
+
+def test_the_homework_recipe_scores_a_correct_sheet_full_marks(tmp_path: Path) -> None:
+    key, sheet = _recipe(tmp_path)
+    result = invoke("check", str(sheet), "--key", str(key), "--phase", "backward")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "Score: 22/22 (100%)" in result.stdout
+
+
+def test_without_the_filters_the_report_says_which_grade_the_sheet(tmp_path: Path) -> None:
+    key, sheet = _recipe(tmp_path)
+    for output_format in ("text", "gradescope"):
+        result = invoke("check", str(sheet), "--key", str(key), "--format", output_format)
+        assert result.exit_code == 1
+        assert "27 of the missing answers are names the sheet does not list" in " ".join(result.stdout.split())
+        assert "filters it was written with: --phase backward" in " ".join(result.stdout.split())
+
+
+def test_a_question_left_out_of_a_sheet_is_still_missing(tmp_path: Path) -> None:
+    import yaml
+
+    key, sheet = _recipe(tmp_path)
+    data = yaml.safe_load(sheet.read_text(encoding="utf-8"))
+    del data["answers"]["h.dL_dw1_1"]  # a hard one, dropped by the student
+    sheet.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = invoke("check", str(sheet), "--key", str(key), "--phase", "backward", "--format", "json")
+    assert result.exit_code == 1
+    import json
+
+    report = json.loads(result.stdout)
+    assert report["counts"] == {"correct": 21, "wrong": 0, "missing": 1} and report["max_score"] == 22
+
+
+def test_check_filters_that_choose_nothing_are_refused(tmp_path: Path) -> None:
+    key, sheet = _recipe(tmp_path)
+    result = invoke("check", str(sheet), "--key", str(key), "--only", "nothing*")
+    assert result.exit_code == 2 and "--only: no name the key asks matches the filters" in result.stderr
+    alone = invoke("check", str(sheet), "--only", "h.*")  # without a key the filters narrow the sheet
+    assert alone.exit_code == 0 and "Score: 12/12" in alone.stdout

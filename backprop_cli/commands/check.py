@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from backprop_cli.clikit import handle_errors, make_console, output_option, precision_option, width_option
+from backprop_cli.commands.names import filter_options
 
 
 @click.command(short_help="Check an answers file against the recomputed trace.")
 @click.argument("answers_file", metavar="ANSWERS", type=click.Path(dir_okay=False))
+@filter_options
 @click.option("--config", help="The config to check against (default: the one the answers file names).")
 @click.option(
     "--key",
@@ -51,6 +53,11 @@ from backprop_cli.clikit import handle_errors, make_console, output_option, prec
 @handle_errors
 def check(
     answers_file: str,
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    patterns: tuple[str, ...],
     config: str | None,
     key: str | None,
     reveal: str,
@@ -67,7 +74,9 @@ def check(
     bad input (a malformed answers file, an unknown name, a config that does not match).
 
     With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
-    key's, so a student cannot loosen a tolerance by editing the sheet.
+    key's, so a student cannot loosen a tolerance by editing the sheet. The filters (--step, --phase,
+    --layer, --sample, --only, as `backprop answers` has them) grade only the names they choose, so one
+    key of every name serves each sheet written with filters.
 
     \b
     Examples:
@@ -75,13 +84,15 @@ def check(
       backprop check sheet.yaml --config net.yaml --reveal wrong --explain
       backprop check sheet.yaml --format gradescope -o /autograder/results/results.json
       backprop check submission/sheet.yaml --key source/key.yaml --format gradescope
+      backprop check submission/sheet.yaml --key source/key.yaml --phase backward
     """
     import json
     from pathlib import Path
 
     from backprop_cli.answers import check_config, config_reference, config_sha256, load_answers, resolve_config
     from backprop_cli.check import CheckFailed, check_answers, table, to_gradescope, to_json
-    from backprop_cli.commands.names import compute_values, load_program
+    from backprop_cli.commands.names import compute_values, load_program, name_filter
+    from backprop_cli.errors import ConfigError
     from backprop_cli.explain import derive, render_text
     from backprop_cli.output import open_output
     from backprop_cli.render.numbers import NumberFormat
@@ -103,7 +114,18 @@ def check(
     only = NameFilter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
     values = {v.name: v for v in compute_values(spec, fmt, only)}
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
-    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric)
+    narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
+    narrowed = name_filter(spec, *narrowed_options)
+    chosen = narrowed.wants_value if narrowed != NameFilter() else None
+    graded = [a.name for a in (rubric or sheet).answers]
+    if chosen is not None and not any(chosen(values[name]) for name in graded):
+        given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)
+        raise ConfigError(
+            f"no name {'the key' if rubric else 'the answers file'} asks matches the filters; expected at least "
+            "one (see `backprop names`)",
+            path="/".join(flag for flag, chosen_values in given if chosen_values),
+        )
+    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen)
 
     def explainer(name: str) -> str:  # under --reveal never, formulas without any number of the trace
         return render_text(derive(name, values, depth or None), numbers=reveal != "never")
