@@ -15,6 +15,7 @@ import click
 from backprop_cli import __version__
 from backprop_cli.clikit import (
     OneLineUsageGroup,
+    check_rows,
     color_option,
     data_option,
     handle_errors,
@@ -188,6 +189,7 @@ def _check_filters(
     for sample in samples:
         if sample > spec.data.rows:
             raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+    check_rows(spec, steps, samples)
 
 
 def _write_document(

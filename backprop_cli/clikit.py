@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from backprop_cli.errors import BackpropError, ExitCode
+from backprop_cli.errors import BackpropError, ConfigError, ExitCode
 from backprop_cli.render import DEFAULT_MAX_ROWS, printable
 
 if TYPE_CHECKING:
@@ -84,6 +84,56 @@ def load(config: str | None, data: str | None, steps: int | None = None) -> tupl
     if steps is not None:
         spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
     return spec, path
+
+
+def check_rows(spec: NetworkSpec, steps: Sequence[int], samples: Sequence[int]) -> None:
+    """Refuse a ``--sample`` (a 1-based data row) that no chosen step's batch holds, saying which rows
+    they hold: ``--step 2 --sample 2`` would otherwise show nothing, or step 2's other rows."""
+    if not samples:
+        return
+    from backprop_cli.engine import batches
+
+    schedule = batches(spec.data.rows, spec.training)
+    chosen = sorted(set(steps)) or range(1, len(schedule) + 1)
+    held = {row for step in chosen if step <= len(schedule) for row in schedule[step - 1]}  # 0-based
+    for sample in samples:
+        if sample - 1 in held:
+            continue
+        if steps:
+            where = "; ".join(f"step {step} holds {_rows(schedule[step - 1])}" for step in chosen[:4])
+            where += "; …" if len(chosen) > 4 else ""
+            what = f"the batch of step {chosen[0]}" if len(chosen) == 1 else "the batches of the steps chosen"
+        else:
+            steps_held = "the run's only step holds" if len(schedule) == 1 else f"the run's {len(schedule)} steps hold"
+            where = f"{steps_held} {_rows(sorted(held))}"
+            what = "any step's batch"
+        raise ConfigError(
+            f"data row {sample} is not in {what} ({where}); expected one of those rows (--sample counts data "
+            "rows from 1, not positions in the batch)",
+            path="--sample",
+        )
+
+
+def _rows(rows: Sequence[int], most: int = 12) -> str:
+    """0-based batch rows as 1-based data rows: ``rows 3, 4``, ``rows 1–30``, ``rows 5, 9, …, 150 (30 rows)``."""
+    ones = sorted(row + 1 for row in rows)
+    runs: list[str] = []
+    start = previous = ones[0]
+    for row in [*ones[1:], None]:
+        if row is not None and row == previous + 1:
+            previous = row
+            continue
+        runs.append(
+            str(start)
+            if start == previous
+            else f"{start}–{previous}"
+            if previous > start + 1
+            else f"{start}, {previous}"
+        )
+        if row is not None:
+            start = previous = row
+    shown = ", ".join(runs[:most]) + (f", … ({len(ones)} rows)" if len(runs) > most else "")
+    return f"row{'s' * (len(ones) != 1)} {shown}"
 
 
 # ---------------------------------------------------------------- options several commands share

@@ -209,7 +209,7 @@ class ParamUpdate:
 @dataclass(frozen=True)
 class StepRecord:
     step: int  # 1-based
-    samples: tuple[int, ...]  # 0-based data rows of the batch
+    samples: tuple[int, ...]  # 0-based data rows of the batch (JSON: samples; rows holds them 1-based)
     multi_step: bool  # whether names carry a step qualifier
     optimizer: str
     hyper: Mapping[str, float]
@@ -239,7 +239,8 @@ class StepRecord:
             updated.setdefault(u.layer, {})[u.kind] = u.new.tolist()
         out: dict[str, Any] = {
             "step": self.step,
-            "samples": list(self.samples),
+            "samples": list(self.samples),  # 0-based row indices (the version-1 contract)
+            "rows": [row + 1 for row in self.samples],  # the same rows 1-based, as names and --sample count them
             "loss": self.loss.value,
             "parameters": params,
             "gradients": grads,
@@ -285,6 +286,7 @@ class StepRecord:
             backward[b.layer] = entry
         return {
             "sample": self.samples[p],
+            "row": self.samples[p] + 1,
             "forward": forward,
             "loss": float(self.loss.per_sample[p]),
             "loss_terms": self.loss.terms[p].tolist(),

@@ -402,3 +402,46 @@ def test_check_filters_that_choose_nothing_are_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--only: no name the key asks matches the filters" in result.stderr
     alone = invoke("check", str(sheet), "--only", "h.*")  # without a key the filters narrow the sheet
     assert alone.exit_code == 0 and "Score: 12/12" in alone.stdout
+
+
+# ---------------------------------------------------------------- rows: 1-based beside 0-based
+
+TWO_STEPS = """\
+network:
+  inputs: 1
+  layers: [{units: 1, weights: [[1]]}]
+loss: mse
+optimizer: sgd
+data: [{x: 1, y: 2}, {x: 2, y: 3}, {x: 3, y: 4}, {x: 4, y: 5}]
+training: {steps: 2, batch_size: 2}
+"""
+
+
+@pytest.mark.parametrize("command", ["trace", "names", "answers"])
+def test_a_sample_the_chosen_step_does_not_hold_is_refused_with_the_rows_it_holds(
+    tmp_path: Path, command: str
+) -> None:
+    config = tmp_path / "net.yaml"
+    config.write_text(TWO_STEPS, encoding="utf-8")
+    result = invoke(command, str(config), "--step", "2", "--sample", "2")
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.startswith("--sample: data row 2 is not in the batch of step 2 (step 2 holds rows 3, 4)")
+    assert invoke(command, str(config), "--step", "2", "--sample", "3").exit_code == 0
+    one = config.with_name("one.yaml")
+    one.write_text(TWO_STEPS.replace("steps: 2", "steps: 1"), encoding="utf-8")
+    never = invoke(command, str(one), "--sample", "4")
+    assert never.exit_code == 2 and "the run's only step holds rows 1, 2" in never.stderr
+
+
+def test_the_trace_json_has_rows_1_based_beside_samples_0_based(tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "net.yaml"
+    config.write_text(TWO_STEPS, encoding="utf-8")
+    steps = json.loads(invoke("trace", str(config), "--format", "json").stdout)["steps"]
+    assert [(s["samples"], s["rows"]) for s in steps] == [([0, 1], [1, 2]), ([2, 3], [3, 4])]
+    assert [(p["sample"], p["row"]) for p in steps[1]["per_sample"]] == [(2, 3), (3, 4)]
+    names = json.loads(invoke("names", str(config), "--step", "2", "--format", "json").stdout)["names"]
+    assert {n["sample"] for n in names if n["name"].startswith("step2/sample")} == {3, 4}  # the same 1-based rows
+    exact = json.loads(invoke("trace", str(config), "--exact", "--format", "json").stdout)
+    assert exact["kind"] == "network-exact" and (exact["samples"], exact["rows"]) == ([0, 1], [1, 2])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from backprop_cli.clikit import (
+    check_rows,
     data_option,
     handle_errors,
     load,
@@ -96,6 +97,7 @@ def name_filter(
     for sample in samples:
         if sample > spec.data.rows:
             raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+    check_rows(spec, steps, samples)
     return NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples), patterns)
 
 
