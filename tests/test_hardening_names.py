@@ -418,9 +418,7 @@ training: {steps: 2, batch_size: 2}
 
 
 @pytest.mark.parametrize("command", ["trace", "names", "answers"])
-def test_a_sample_the_chosen_step_does_not_hold_is_refused_with_the_rows_it_holds(
-    tmp_path: Path, command: str
-) -> None:
+def test_a_sample_the_chosen_step_does_not_hold_is_refused_with_the_rows_it_holds(tmp_path: Path, command: str) -> None:
     config = tmp_path / "net.yaml"
     config.write_text(TWO_STEPS, encoding="utf-8")
     result = invoke(command, str(config), "--step", "2", "--sample", "2")
