@@ -443,3 +443,18 @@ def test_the_trace_json_has_rows_1_based_beside_samples_0_based(tmp_path: Path) 
     assert {n["sample"] for n in names if n["name"].startswith("step2/sample")} == {3, 4}  # the same 1-based rows
     exact = json.loads(invoke("trace", str(config), "--exact", "--format", "json").stdout)
     assert exact["kind"] == "network-exact" and (exact["samples"], exact["rows"]) == ([0, 1], [1, 2])
+
+
+# ---------------------------------------------------------------- the options a new user reaches for
+
+
+def test_explain_takes_width_and_colour() -> None:
+    narrow = invoke("explain", "classic_2_2_2", "h.dL_dw1_1", "--depth", "3", "--width", "50")
+    assert narrow.exit_code == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 50 and len(lines) > 14  # long lines go on under their branch
+    assert "│  ├─ h.dL_da1 = o.delta1·o.w1_1 + o.delta2·o.w2_1" in lines
+    plain = invoke("explain", "classic_2_2_2", "h.dL_dw1_1", "--no-color", "--width", "200").stdout
+    coloured = invoke("explain", "classic_2_2_2", "h.dL_dw1_1", "--color", "--width", "200").stdout
+    assert "\x1b[" not in plain and "\x1b[36mh.dL_dw1_1\x1b[0m" in coloured
+    assert _SGR.sub("", coloured) == plain
