@@ -458,3 +458,14 @@ def test_explain_takes_width_and_colour() -> None:
     coloured = invoke("explain", "classic_2_2_2", "h.dL_dw1_1", "--color", "--width", "200").stdout
     assert "\x1b[" not in plain and "\x1b[36mh.dL_dw1_1\x1b[0m" in coloured
     assert _SGR.sub("", coloured) == plain
+
+
+@pytest.mark.parametrize("command", ["names", "answers"])
+def test_an_only_pattern_that_matches_nothing_exits_2_with_the_closest_names(command: str) -> None:
+    result = invoke(command, "xor", "--only", "*.dL_dW*")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("--only: no name matches the filters (did you mean 'sample1/o.dL_dw1_1'")
+    typo = invoke(command, "xor", "--only", "*h.detla1")
+    assert typo.exit_code == 2 and "'sample1/h.delta1'" in typo.stderr
+    both = invoke(command, "xor", "--only", "zzz", "--phase", "forward")
+    assert both.exit_code == 2 and both.stderr.startswith("--only/--phase: no name matches the filters")

@@ -44,7 +44,7 @@ def answers(
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
     """
     from backprop_cli.answers import config_reference, config_sha256, write_answers
-    from backprop_cli.commands.names import compute_values, load_program, name_filter
+    from backprop_cli.commands.names import FILTER_FLAGS, compute_values, load_program, name_filter, nothing_chosen
     from backprop_cli.errors import ConfigError
     from backprop_cli.output import open_output
     from backprop_cli.render.numbers import NumberFormat
@@ -52,17 +52,11 @@ def answers(
     spec, path = load_program(config)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
     values = compute_values(spec, NumberFormat(), only)
-    filters = (
-        ("--only", patterns),
-        ("--phase", only_phases),
-        ("--layer", only_layers),
-        ("--step", only_steps),
-        ("--sample", only_samples),
-    )
-    flags = [flag for flag, chosen in filters if chosen]
-    where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
     if not values:
-        raise ConfigError("no name matches the filters; expected at least one (see `backprop names`)", path=where)
+        raise nothing_chosen(spec, NumberFormat(), only)
+    filters = (patterns, only_phases, only_layers, only_steps, only_samples)
+    flags = [flag for flag, chosen in zip(FILTER_FLAGS, filters, strict=True) if chosen]
+    where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
     if not given and all(v.is_given for v in values):
         raise ConfigError(
             f"the filters choose only given numbers ({len(values)}: parameters before a step, inputs, targets), "
