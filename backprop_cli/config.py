@@ -300,6 +300,7 @@ def load_config_text(
         raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
     if not isinstance(doc.value, dict):
         raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
+    _not_written_by_us(doc)
     given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
     model = validate("ConfigModel", given, doc, ())
     inputs = _input_names(doc)
@@ -329,6 +330,23 @@ def load_config_text(
         },
     }
     return NetworkSpec(inputs, layers, loss, optimizer, data, training, source, model.description, normalised)
+
+
+# what our other files are, by their `format:`
+_OUR_FORMATS = {
+    "backprop-answers": "an answers file (a key or a sheet)",
+    "backprop-trace": "a trace written by `backprop trace --format json`",
+    "backprop-check": "a report written by `backprop check --format json`",
+    "backprop-names": "a list written by `backprop names --format json`",
+}
+
+
+def _not_written_by_us(doc: Document) -> None:
+    """An answers file or a JSON document of ours is not a config: say what it is, not 'unknown field format'."""
+    what = doc.value.get("format")
+    if "network" not in doc.value and isinstance(what, str) and what in _OUR_FORMATS:
+        check = f", or `backprop check {doc.source}` to check these answers" if what == "backprop-answers" else ""
+        raise doc.error(f"this is {_OUR_FORMATS[what]}, not a config; expected a config{check}", ("format",))
 
 
 def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:

@@ -469,3 +469,16 @@ def test_an_only_pattern_that_matches_nothing_exits_2_with_the_closest_names(com
     assert typo.exit_code == 2 and "'sample1/h.delta1'" in typo.stderr
     both = invoke(command, "xor", "--only", "zzz", "--phase", "forward")
     assert both.exit_code == 2 and both.stderr.startswith("--only/--phase: no name matches the filters")
+
+
+def test_validate_on_an_answers_file_points_to_check(tmp_path: Path) -> None:
+    key = tmp_path / "key.yaml"
+    assert invoke("answers", "xor", "-o", str(key)).exit_code == 0
+    for command in ("validate", "trace"):
+        result = invoke(command, str(key))
+        assert result.exit_code == 2
+        assert re.match(rf"{re.escape(str(key))}:\d+:\d+: format: this is an answers file", result.stderr)
+        assert f"`backprop check {key}`" in result.stderr and "unknown field" not in result.stderr
+    trace = tmp_path / "trace.json"
+    assert invoke("trace", "xor", "--format", "json", "-o", str(trace)).exit_code == 0
+    assert "this is a trace written by `backprop trace --format json`" in invoke("validate", str(trace)).stderr
