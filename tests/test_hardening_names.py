@@ -482,3 +482,11 @@ def test_validate_on_an_answers_file_points_to_check(tmp_path: Path) -> None:
     trace = tmp_path / "trace.json"
     assert invoke("trace", "xor", "--format", "json", "-o", str(trace)).exit_code == 0
     assert "this is a trace written by `backprop trace --format json`" in invoke("validate", str(trace)).stderr
+
+
+def test_no_built_in_description_reads_as_a_random_seed() -> None:
+    """'The seed snippet' read as a random seed; 'seed' in a description means one (seed 0) or nothing."""
+    from backprop_cli.examples import describe, example_names
+
+    odd = [name for name in example_names() if re.search(r"\bseed\b(?! \d)", describe(name))]
+    assert not odd, odd
