@@ -9,8 +9,9 @@ bidirectional overrides that reorder what is shown. rich measures them as zero c
 dropping them after layout leaves every column where rich put it; rich's own styles and cursor
 moves are control segments, kept.
 
-Output that is not a terminal (a pipe, a file) is plain text: its lines lose the spaces rich pads
-them with, so committed traces pass ``git diff --check``.
+Lines lose the spaces rich pads them with (spaces that show nothing: a cell with a background colour
+stays), so piped and committed traces pass ``git diff --check``, and ``--color`` adds styles and no
+characters. An unfinished line (a prompt) keeps its spaces: the cursor waits after them.
 """
 
 from __future__ import annotations
@@ -24,32 +25,34 @@ from rich.segment import Segment
 from backprop_cli.render import printable
 
 
-def _cleaned(segments: Iterable[Segment], trim: bool) -> Iterator[Segment]:
-    """The segments with user text made printable; with ``trim``, without spaces at the ends of lines."""
+def _cleaned(segments: Iterable[Segment]) -> Iterator[Segment]:
+    """The segments with user text made printable, and without invisible spaces at the ends of lines."""
     line: list[Segment] = []
     for segment in segments:
-        if not segment.control:
-            text = printable(segment.text)
-            if "\n" in text and trim:
-                *ends, rest = text.split("\n")
-                for end in ends:
-                    yield from _trimmed([*line, Segment(end, segment.style)])
-                    yield Segment("\n", segment.style)
-                    line = []
-                line.append(Segment(rest, segment.style))
-                continue
-            segment = Segment(text, segment.style)
-        if trim:
+        if segment.control:
             line.append(segment)
-        else:
-            yield segment
+            continue
+        *ends, rest = printable(segment.text).split("\n")
+        for end in ends:
+            yield from _trimmed([*line, Segment(end, segment.style)])
+            yield Segment("\n", segment.style)
+            line = []
+        line.append(Segment(rest, segment.style))
     yield from line  # an unfinished line (a prompt) keeps its spaces: the cursor waits after them
 
 
+def _invisible(segment: Segment) -> bool:
+    """Spaces that show nothing: no background, no reverse, underline or strike (a coloured cell stays)."""
+    style = segment.style
+    return not segment.control and (
+        style is None or not (style.bgcolor or style.reverse or style.underline or style.strike or style.overline)
+    )
+
+
 def _trimmed(line: list[Segment]) -> Iterator[Segment]:
-    while line and not line[-1].control and not line[-1].text.rstrip(" "):
+    while line and _invisible(line[-1]) and not line[-1].text.rstrip(" "):
         line.pop()
-    if line and not line[-1].control:
+    if line and _invisible(line[-1]):
         last = line.pop()
         line.append(Segment(last.text.rstrip(" "), last.style))
     yield from line
@@ -58,30 +61,25 @@ def _trimmed(line: list[Segment]) -> Iterator[Segment]:
 class _Printable:
     """Renders what it wraps, then cleans the segments (see ``_cleaned``)."""
 
-    def __init__(self, renderables: Sequence[ConsoleRenderable], trim: bool) -> None:
+    def __init__(self, renderables: Sequence[ConsoleRenderable]) -> None:
         self.renderables = renderables
-        self.trim = trim
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for renderable in self.renderables:
-            yield from _cleaned(console.render(renderable, options), self.trim)
+            yield from _cleaned(console.render(renderable, options))
 
 
 class _Hook(RenderHook):
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
     def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
-        trim = not self.console.is_terminal
-        return [_Printable(renderables, trim)]
+        return [_Printable(renderables)]
 
 
 class SafeConsole(Console):
-    """A rich Console whose output no user text can drive, trimmed at line ends off a terminal."""
+    """A rich Console whose output no user text can drive, without the spaces rich pads lines with."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.push_render_hook(_Hook(self))
+        self.push_render_hook(_Hook())
 
     def print_plain(self, text: str) -> None:
         """One line (or several) as written: no markup, no wrapping at the width."""
