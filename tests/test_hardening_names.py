@@ -490,3 +490,38 @@ def test_no_built_in_description_reads_as_a_random_seed() -> None:
 
     odd = [name for name in example_names() if re.search(r"\bseed\b(?! \d)", describe(name))]
     assert not odd, odd
+
+
+def test_answers_takes_steps_and_data_and_check_recomputes_that_run(tmp_path: Path) -> None:
+    import yaml
+
+    config = tmp_path / "net.yaml"
+    config.write_text(TWO_STEPS.replace("steps: 2", "steps: 1"), encoding="utf-8")
+    (tmp_path / "more.yaml").write_text("[{x: 5, y: 1}, {x: 6, y: 2}]\n", encoding="utf-8")
+    key = tmp_path / "key.yaml"
+    result = invoke("answers", str(config), "--steps", "3", "--data", str(tmp_path / "more.yaml"), "-o", str(key))
+    assert result.exit_code == 0, result.stderr
+    recorded = yaml.safe_load(key.read_text(encoding="utf-8"))
+    assert recorded["config"]["steps"] == 3 and recorded["config"]["data"]["path"] == "more.yaml"
+    assert "step3/layer1.w1_1.new" in recorded["answers"]
+    assert "step1/sample1/layer1.z1" in recorded["answers"]  # the recorded data: 2 rows, a batch of 2
+    checked = invoke("check", str(key))
+    assert checked.exit_code == 0 and "100%" in checked.stdout, checked.stdout + checked.stderr
+    (tmp_path / "more.yaml").write_text("[{x: 5, y: 1}, {x: 6, y: 3}]\n", encoding="utf-8")
+    changed = invoke("check", str(key))
+    assert changed.exit_code == 2 and "config.data.sha256: the data file 'more.yaml' does not match" in changed.stderr
+
+
+@pytest.mark.parametrize("path", ["../outside.yaml", "/etc/hostname"])
+def test_a_data_path_in_an_answers_file_may_not_leave_its_folder(tmp_path: Path, path: str) -> None:
+    import yaml
+
+    config = tmp_path / "net.yaml"
+    config.write_text(TWO_STEPS, encoding="utf-8")
+    key = tmp_path / "key.yaml"
+    assert invoke("answers", str(config), "-o", str(key)).exit_code == 0
+    data = yaml.safe_load(key.read_text(encoding="utf-8"))
+    data["config"]["data"] = {"path": path, "sha256": "0" * 64}
+    key.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = invoke("check", str(key))
+    assert result.exit_code == 2 and "config.data.path: data path" in result.stderr and "leaves" in result.stderr

@@ -13,6 +13,11 @@ from backprop_cli.commands.names import filter_options
 @filter_options
 @click.option("--config", help="The config to check against (default: the one the answers file names).")
 @click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help="The data to recompute with (default: the config's, or the one `answers --data` recorded).",
+)
+@click.option(
     "--key",
     type=click.Path(dir_okay=False),
     help="The teacher's answers file: it decides the names asked, their weights and tolerances, and the config.",
@@ -59,6 +64,7 @@ def check(
     only_samples: tuple[int, ...],
     patterns: tuple[str, ...],
     config: str | None,
+    data: str | None,
     key: str | None,
     reveal: str,
     output_format: str,
@@ -89,7 +95,14 @@ def check(
     import json
     from pathlib import Path
 
-    from backprop_cli.answers import check_config, config_reference, config_sha256, load_answers, resolve_config
+    from backprop_cli.answers import (
+        check_config,
+        config_reference,
+        config_sha256,
+        load_answers,
+        resolve_config,
+        resolve_data,
+    )
     from backprop_cli.check import CheckFailed, check_answers, table, to_gradescope, to_json
     from backprop_cli.commands.names import compute_values, load_program, name_filter
     from backprop_cli.errors import ConfigError
@@ -101,7 +114,9 @@ def check(
     sheet = load_answers(answers_file)
     rubric = load_answers(key) if key is not None else None
     path = Path(config) if config is not None else resolve_config(rubric or sheet)
-    spec, path = load_program(str(path))
+    rules = rubric or sheet  # the key decides the run as it decides the names: its --steps and --data
+    recorded = resolve_data(rules) if data is None else None
+    spec, path = load_program(str(path), data or (str(recorded) if recorded else None), rules.run.steps)
     for answers in (rubric, sheet):  # both must belong to this config's content
         if answers is not None:
             check_config(answers, path, config or str(path))
@@ -131,7 +146,7 @@ def check(
         return render_text(derive(name, values, depth or None), numbers=reveal != "never")
 
     explain = explainer if with_explain else None
-    inputs = [path, Path(answers_file)] + ([Path(key)] if key else [])
+    inputs = [path, Path(answers_file)] + ([Path(key)] if key else []) + [Path(d) for d in (data, recorded) if d]
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
             stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2) + "\n")
