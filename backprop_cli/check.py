@@ -188,16 +188,22 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
     from rich.table import Table
     from rich.text import Text
 
-    out = Table(box=box.SIMPLE_HEAD)
-    for column in ("name", "given", "expected", "verdict"):
-        out.add_column(
-            column, no_wrap=column != "expected", justify="right" if column in ("given", "expected") else "left"
-        )
+    from backprop_cli.render.fit import Fitting, column_style
+
     styles = {"correct": "green", "wrong": "bold red", "missing": "yellow"}
-    for v in result.verdicts:
-        expected = fmt(v.expected) if revealed(v, reveal) else "·"
-        out.add_row(Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
-    parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), out]
+
+    def build(whole: bool) -> Table:  # names and numbers on one line, or folded: never cut with "…"
+        out = Table(box=box.SIMPLE_HEAD)
+        for column in ("name", "given", "expected", "verdict"):
+            justify = "right" if column in ("given", "expected") else "left"
+            out.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
+        for v in result.verdicts:
+            expected = fmt(v.expected) if revealed(v, reveal) else "·"
+            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
+            out.add_row(*cells)
+        return out
+
+    parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
             parts.append(Text(f"How {v.name} is computed:", style="bold"))

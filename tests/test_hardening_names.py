@@ -525,3 +525,13 @@ def test_a_data_path_in_an_answers_file_may_not_leave_its_folder(tmp_path: Path,
     key.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = invoke("check", str(key))
     assert result.exit_code == 2 and "config.data.path: data path" in result.stderr and "leaves" in result.stderr
+
+
+def test_the_check_table_never_cuts_a_name_or_number_with_an_ellipsis(tmp_path: Path) -> None:
+    key, sheet = _recipe(tmp_path)
+    args = ["check", str(sheet), "--key", str(key), "--phase", "backward", "--reveal", "always"]
+    for width in (40, 60, 100):
+        result = invoke(*args, "--width", str(width))
+        assert result.exit_code == 0 and "…" not in result.stdout, (width, result.stdout)
+    wide = invoke("check", str(sheet), "--key", str(key), "--phase", "backward", "--width", "100").stdout
+    assert all(f" {name} " in wide for name in ("h.dL_dw1_1", "o.delta2", "h.da_dz2"))
