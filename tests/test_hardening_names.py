@@ -69,6 +69,15 @@ def test_a_layer_called_loss_is_refused_located() -> None:
     assert message.startswith("net.yaml:4:13: network.layers[0].name: layer name 'loss' is taken"), message
 
 
+@pytest.mark.parametrize("layer", ['"h.z1"', '"step1/h"', '"h\\n"', '"sample2"'])
+def test_a_layer_name_that_would_read_as_a_qualified_or_dotted_name_is_refused(layer: str) -> None:
+    if layer == '"sample2"':  # a plain identifier: sample2.z1 cannot be read as the qualifier sample2/
+        load_config_text(NET.replace("name: o", f"name: {layer}"), source="net.yaml", base_dir=Path("."))
+        return
+    message = load_error(NET.replace("name: o", f"name: {layer}"))
+    assert message.startswith("net.yaml:4:13: network.layers[0].name: ") and "is not a valid name" in message
+
+
 def test_the_reserved_names_come_from_the_names_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     from backprop_cli import trace
 
