@@ -544,3 +544,14 @@ def test_the_check_table_never_cuts_a_name_or_number_with_an_ellipsis(tmp_path: 
         assert result.exit_code == 0 and "…" not in result.stdout, (width, result.stdout)
     wide = invoke("check", str(sheet), "--key", str(key), "--phase", "backward", "--width", "100").stdout
     assert all(f" {name} " in wide for name in ("h.dL_dw1_1", "o.delta2", "h.da_dz2"))
+
+
+def test_a_misspelt_name_with_check_filters_is_the_located_unknown_name(tmp_path: Path) -> None:
+    import yaml
+
+    _, sheet = _recipe(tmp_path)
+    data = yaml.safe_load(sheet.read_text(encoding="utf-8"))
+    data["answers"]["h.detla1"] = 1
+    sheet.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = invoke("check", str(sheet), "--phase", "backward")
+    assert result.exit_code == 2 and "unknown name 'h.detla1' (did you mean 'h.delta1'" in result.stderr

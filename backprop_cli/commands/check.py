@@ -133,7 +133,7 @@ def check(
     narrowed = name_filter(spec, *narrowed_options)
     chosen = narrowed.wants_value if narrowed != NameFilter() else None
     graded = [a.name for a in (rubric or sheet).answers]
-    if chosen is not None and not any(chosen(values[name]) for name in graded):
+    if chosen is not None and not any(chosen(values[name]) for name in graded if name in values):
         given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)
         raise ConfigError(
             f"no name {'the key' if rubric else 'the answers file'} asks matches the filters; expected at least "

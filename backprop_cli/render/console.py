@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderableType, RenderHook, RenderResult
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.segment import Segment
 
 from backprop_cli.render import printable
@@ -80,8 +80,3 @@ class SafeConsole(Console):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.push_render_hook(_Hook())
-
-    def print_plain(self, text: str) -> None:
-        """One line (or several) as written: no markup, no wrapping at the width."""
-        renderable: RenderableType = text
-        self.print(renderable, markup=False, highlight=False, emoji=False, soft_wrap=True)
