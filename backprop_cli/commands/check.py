@@ -132,15 +132,14 @@ def check(
     narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
     narrowed = name_filter(spec, *narrowed_options)
     chosen = narrowed.wants_value if narrowed != NameFilter() else None
-    graded = [a.name for a in (rubric or sheet).answers]
-    if chosen is not None and not any(chosen(values[name]) for name in graded if name in values):
+    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen)
+    if chosen is not None and not result.verdicts:  # (every name known: check_answers said so first)
         given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)
         raise ConfigError(
             f"no name {'the key' if rubric else 'the answers file'} asks matches the filters; expected at least "
             "one (see `backprop names`)",
             path="/".join(flag for flag, chosen_values in given if chosen_values),
         )
-    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen)
 
     def explainer(name: str) -> str:  # under --reveal never, formulas without any number of the trace
         return render_text(derive(name, values, depth or None), numbers=reveal != "never")
