@@ -15,6 +15,7 @@ import click
 from backprop_cli import __version__
 from backprop_cli.clikit import (
     OneLineUsageGroup,
+    check_rows,
     color_option,
     complete_config,
     data_option,
@@ -189,6 +190,7 @@ def _check_filters(
     for sample in samples:
         if sample > spec.data.rows:
             raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+    check_rows(spec, steps, samples)
 
 
 def _write_document(
@@ -276,20 +278,23 @@ def validate(config: str | None, data: str | None) -> None:
     """
     from backprop_cli.engine import count_steps
     from backprop_cli.expr.command import validate_expression, wants_expression
+    from backprop_cli.render import printable  # the file names in the line cannot drive the terminal
 
     if wants_expression(config, None, (), False):
-        click.echo(validate_expression(config, data), file=sys.stdout)
+        click.echo(printable(validate_expression(config, data)), file=sys.stdout)
         return
     spec, _ = load(config, data)
     layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
     rows = spec.data.rows
     steps = count_steps(rows, spec.training)
     click.echo(
-        f"ok: {spec.source}: {len(spec.layers)} layer{'s' * (len(spec.layers) != 1)} ({layers}); "
-        f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
-        f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
-        f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
-        f"{steps} step{'s' * (steps != 1)}",
+        printable(
+            f"ok: {spec.source}: {len(spec.layers)} layer{'s' * (len(spec.layers) != 1)} ({layers}); "
+            f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
+            f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
+            f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
+            f"{steps} step{'s' * (steps != 1)}"
+        ),
         file=sys.stdout,
     )
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from backprop_cli.errors import BackpropError, ExitCode
-from backprop_cli.render import DEFAULT_MAX_ROWS
+from backprop_cli.errors import BackpropError, ConfigError, ExitCode
+from backprop_cli.render import DEFAULT_MAX_ROWS, printable
 
 if TYPE_CHECKING:
     from backprop_cli.spec import NetworkSpec
@@ -31,7 +31,9 @@ MIN_WIDTH = 40  # the narrowest layout: --width's least value, and what COLUMNS=
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
     _flush_stdout()  # what was printed before the error goes out first (or is dropped, if it cannot)
-    click.echo(message, file=sys.stderr)  # not err=True: click would re-encode an ASCII stderr as UTF-8
+    # not err=True: click would re-encode an ASCII stderr as UTF-8; printable: a file name in a message
+    # cannot drive the terminal
+    click.echo(printable(message), file=sys.stderr)
     sys.exit(int(code))
 
 
@@ -170,6 +172,56 @@ def load(config: str | None, data: str | None, steps: int | None = None) -> tupl
     return spec, path
 
 
+def check_rows(spec: NetworkSpec, steps: Sequence[int], samples: Sequence[int]) -> None:
+    """Refuse a ``--sample`` (a 1-based data row) that no chosen step's batch holds, saying which rows
+    they hold: ``--step 2 --sample 2`` would otherwise show nothing, or step 2's other rows."""
+    if not samples:
+        return
+    from backprop_cli.engine import batches
+
+    schedule = batches(spec.data.rows, spec.training)
+    chosen = sorted(set(steps)) or range(1, len(schedule) + 1)
+    held = {row for step in chosen if step <= len(schedule) for row in schedule[step - 1]}  # 0-based
+    for sample in samples:
+        if sample - 1 in held:
+            continue
+        if steps:
+            where = "; ".join(f"step {step} holds {_rows(schedule[step - 1])}" for step in chosen[:4])
+            where += "; …" if len(chosen) > 4 else ""
+            what = f"the batch of step {chosen[0]}" if len(chosen) == 1 else "the batches of the steps chosen"
+        else:
+            steps_held = "the run's only step holds" if len(schedule) == 1 else f"the run's {len(schedule)} steps hold"
+            where = f"{steps_held} {_rows(sorted(held))}"
+            what = "any step's batch"
+        raise ConfigError(
+            f"data row {sample} is not in {what} ({where}); expected one of those rows (--sample counts data "
+            "rows from 1, not positions in the batch)",
+            path="--sample",
+        )
+
+
+def _rows(rows: Sequence[int], most: int = 12) -> str:
+    """0-based batch rows as 1-based data rows: ``rows 3, 4``, ``rows 1–30``, ``rows 5, 9, …, 150 (30 rows)``."""
+    ones = sorted(row + 1 for row in rows)
+    runs: list[str] = []
+    start = previous = ones[0]
+    for row in [*ones[1:], None]:
+        if row is not None and row == previous + 1:
+            previous = row
+            continue
+        runs.append(
+            str(start)
+            if start == previous
+            else f"{start}–{previous}"
+            if previous > start + 1
+            else f"{start}, {previous}"
+        )
+        if row is not None:
+            start = previous = row
+    shown = ", ".join(runs[:most]) + (f", … ({len(ones)} rows)" if len(runs) > most else "")
+    return f"row{'s' * (len(ones) != 1)} {shown}"
+
+
 # ---------------------------------------------------------------- options several commands share
 
 
@@ -233,11 +285,12 @@ def max_rows_option(help_text: str) -> Callable[[F], F]:
 def make_console(stream: Any, width: int | None, color: bool | None = None) -> Any:
     """A rich console for ``stream``: stdout gets colour on a terminal (unless piped, NO_COLOR is
     set, or ``--no-color``); a file gets plain text laid out at ``width`` or 120 columns. A terminal
-    or COLUMNS narrower than MIN_WIDTH gets MIN_WIDTH (rich cannot lay a table out in 1-3 columns)."""
-    from rich.console import Console
+    or COLUMNS narrower than MIN_WIDTH gets MIN_WIDTH (rich cannot lay a table out in 1-3 columns).
+    Either way a :class:`~backprop_cli.render.console.SafeConsole`: user text cannot drive the terminal."""
+    from backprop_cli.render.console import SafeConsole
 
     if stream is sys.stdout:
-        console = Console(
+        console = SafeConsole(
             file=stream,
             width=width,
             force_terminal=True if color else None,
@@ -248,7 +301,7 @@ def make_console(stream: Any, width: int | None, color: bool | None = None) -> A
         if console.width < MIN_WIDTH:
             console.width = MIN_WIDTH
         return console
-    return Console(file=stream, width=width or 120, color_system=None, highlight=False, emoji=False)
+    return SafeConsole(file=stream, width=width or 120, color_system=None, highlight=False, emoji=False)
 
 
 class OneLineUsageGroup(click.Group):

@@ -32,6 +32,7 @@ from backprop_cli.spec import (
     OptimizerSpec,
     TrainingSpec,
 )
+from backprop_cli.trace import reserved_input, reserved_layer
 from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, quoted, read_text
 
 if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
@@ -84,10 +85,15 @@ def _input_names(doc: Document) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw:
         raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
     for i, name in enumerate(raw):
-        if not isinstance(name, str) or not re.match(IDENTIFIER, name):
+        if not isinstance(name, str) or not re.fullmatch(IDENTIFIER, name):  # fullmatch: "x1\n" is no name
             raise doc.error(f"got {describe(name)}; expected a name of letters, digits and _", (*at, i))
         if name in raw[:i]:
             raise doc.error(f"duplicate input name {name!r}; expected unique names", (*at, i))
+        if (own := reserved_input(name)) is not None:
+            raise doc.error(
+                f"input name {name!r} is taken: the trace calls the {own[0]} {own[1]!r}; expected another name",
+                (*at, i),
+            )
     return tuple(raw)
 
 
@@ -194,9 +200,15 @@ def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tu
         below = "the number of inputs" if not layers else f"the units of layer {layers[-1].name!r}"
         fan_in = len(inputs) if not layers else layers[-1].units
         layer = _layer(doc, i, m, fan_in, below, last=i == len(network.layers) - 1)
+        where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
         if any(other.name == layer.name for other in layers):
-            where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
             raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
+        if (own := reserved_layer(layer.name)) is not None:
+            raise doc.error(
+                f"layer name {layer.name!r} is taken: the trace's own {own[1]!r} (the {own[0]}) begins with it, "
+                f"so {layer.name}.z1 … would read as kin of it; expected another name",
+                where,
+            )
         layers.append(layer)
     return tuple(layers)
 
@@ -340,6 +352,7 @@ def load_config_text(
         raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
     if not isinstance(doc.value, dict):
         raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
+    _not_written_by_us(doc)
     given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
     model = validate("ConfigModel", given, doc, ())
     inputs = _input_names(doc)
@@ -383,6 +396,23 @@ def with_training(spec: NetworkSpec, *, steps: int | None = None, epochs: int | 
     training = replace(spec.training, steps=steps, epochs=epochs)
     normalised = {**spec.normalised, "training": _training_dict(training, spec.data.rows)}
     return replace(spec, training=training, normalised=normalised)
+
+
+# what our other files are, by their `format:`
+_OUR_FORMATS = {
+    "backprop-answers": "an answers file (a key or a sheet)",
+    "backprop-trace": "a trace written by `backprop trace --format json`",
+    "backprop-check": "a report written by `backprop check --format json`",
+    "backprop-names": "a list written by `backprop names --format json`",
+}
+
+
+def _not_written_by_us(doc: Document) -> None:
+    """An answers file or a JSON document of ours is not a config: say what it is, not 'unknown field format'."""
+    what = doc.value.get("format")
+    if "network" not in doc.value and isinstance(what, str) and what in _OUR_FORMATS:
+        check = f", or `backprop check {doc.source}` to check these answers" if what == "backprop-answers" else ""
+        raise doc.error(f"this is {_OUR_FORMATS[what]}, not a config; expected a config{check}", ("format",))
 
 
 def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:

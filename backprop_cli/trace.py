@@ -11,6 +11,7 @@ batch is the reduced (mean or sum) value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,43 @@ NAME_PATTERNS: dict[str, str] = {
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }
+
+
+def _own_names() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(kind, pattern, regex) of every name the trace makes itself, outside a layer: ``loss``, ``y{k}`` …
+
+    Read off NAME_PATTERNS, so a name added to the contract is reserved with it: a pattern's first word,
+    literal text kept and each ``{placeholder}`` a 1-based number. Patterns that start with a placeholder
+    live inside a layer or a parameter (``h.z1``); the qualifiers hold a ``/`` no configured name has.
+    """
+    own = []
+    for kind, pattern in NAME_PATTERNS.items():
+        head = pattern.split()[0]
+        if kind in ("input", "qualifiers") or head.startswith("{"):
+            continue
+        regex = "".join(
+            "[1-9][0-9]*" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{\w+\})", head) if part
+        )
+        own.append((kind.replace("_", " "), head, re.compile(regex)))
+    return tuple(own)
+
+
+OWN_NAMES = _own_names()
+
+
+def reserved_input(name: str) -> tuple[str, str] | None:
+    """(kind, pattern) of the trace's own name that an input called ``name`` would be, or None.
+
+    An input row is named by the input's name alone, so an input called ``loss`` would be a second
+    ``loss`` row of the trace (and answers keyed by name would keep only one of them).
+    """
+    return next(((kind, pattern) for kind, pattern, regex in OWN_NAMES if regex.fullmatch(name)), None)
+
+
+def reserved_layer(name: str) -> tuple[str, str] | None:
+    """(kind, pattern) of the trace's own dotted name whose first part is ``name``, or None: a layer
+    called ``loss`` would name its numbers ``loss.z1`` …, read as kin of the trace's ``loss.term1``."""
+    return next(((kind, p) for kind, p, _ in OWN_NAMES if "." in p and p.split(".", 1)[0] == name), None)
 
 
 def qualify(base: str, *, step: int | None = None, sample: int | None = None) -> str:
@@ -171,7 +209,7 @@ class ParamUpdate:
 @dataclass(frozen=True)
 class StepRecord:
     step: int  # 1-based
-    samples: tuple[int, ...]  # 0-based data rows of the batch
+    samples: tuple[int, ...]  # 0-based data rows of the batch (JSON: samples; rows holds them 1-based)
     multi_step: bool  # whether names carry a step qualifier
     optimizer: str
     hyper: Mapping[str, float]
@@ -201,7 +239,8 @@ class StepRecord:
             updated.setdefault(u.layer, {})[u.kind] = u.new.tolist()
         out: dict[str, Any] = {
             "step": self.step,
-            "samples": list(self.samples),
+            "samples": list(self.samples),  # 0-based row indices (the version-1 contract)
+            "rows": [row + 1 for row in self.samples],  # the same rows 1-based, as names and --sample count them
             "loss": self.loss.value,
             "parameters": params,
             "gradients": grads,
@@ -247,6 +286,7 @@ class StepRecord:
             backward[b.layer] = entry
         return {
             "sample": self.samples[p],
+            "row": self.samples[p] + 1,
             "forward": forward,
             "loss": float(self.loss.per_sample[p]),
             "loss_terms": self.loss.terms[p].tolist(),

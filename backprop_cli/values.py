@@ -79,6 +79,11 @@ class NameFilter:
     def wants_name(self, name: str) -> bool:
         return not self.patterns or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
 
+    def wants_value(self, value: NamedValue) -> bool:
+        """Both choices for one named value, as if laid out again (``check``'s filters on a key)."""
+        where = Section(value.step, value.phase, "", value.layer, value.sample, ())
+        return self.wants_section(where) and self.wants_name(value.name)
+
 
 def named_values(
     records: Iterable[StepRecord], fmt: NumberFormat | None = None, only: NameFilter | None = None

@@ -104,6 +104,17 @@ def format_path(loc: Sequence[Key]) -> str:
     return out
 
 
+def comment_text(text: str) -> str:
+    """``text`` made safe to write inside a ``# …`` comment of a YAML file we write.
+
+    A line break in a comment ends it, so a file name with one (``net\\n tolerance: …``) would write
+    YAML; a control character makes the reader refuse the whole file. Every character Python would
+    not print (line breaks, controls, U+2028, NEL, surrogates) is written as its escape, as ``repr``
+    does, and so is a backslash, so the comment reads back unambiguously.
+    """
+    return "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Document:
     """A parsed file: its value, the name used in messages, and where each value and key starts."""

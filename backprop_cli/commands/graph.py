@@ -80,10 +80,10 @@ def graph(
         inputs = [path]
         picture = draw.network_diagram(next(iter(Engine(network).run())), fmt, network.source, by=nodes)
     if output_format == "tree":
-        from rich.console import Console
+        from backprop_cli.render.console import SafeConsole
 
         with open_output(output, inputs=inputs) as stream:
-            Console(file=stream, color_system=None, highlight=False, width=200 if output else None).print(
+            SafeConsole(file=stream, color_system=None, highlight=False, width=200 if output else None).print(
                 draw.to_tree(picture)
             )
         return

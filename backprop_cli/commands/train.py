@@ -136,8 +136,9 @@ def _run_with_progress(trainer: Trainer, source: str) -> TrainResult:
     """Run the trainer with a transient rich progress bar on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return trainer.run()
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from backprop_cli.render.console import SafeConsole  # the file name shown cannot drive the terminal
 
     with Progress(
         TextColumn("training {task.description}"),
@@ -145,7 +146,7 @@ def _run_with_progress(trainer: Trainer, source: str) -> TrainResult:
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeElapsedColumn(),
-        console=Console(file=sys.stderr),
+        console=SafeConsole(file=sys.stderr),
         transient=True,
     ) as bar:
         task = bar.add_task(source, total=len(trainer.schedule))
@@ -157,6 +158,7 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
 
     from backprop_cli.output import open_output
     from backprop_cli.train import trained_config
+    from backprop_cli.yamlsafe import comment_text
 
     config = trained_config(result, Path(target).parent)
     text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, default_flow_style=None)
@@ -166,7 +168,7 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
     batches = f"batches of {result.batch_size}" + (f", shuffled with seed {t.seed or 0}" if t.shuffle else "")
     head = [
         "# yaml-language-server: $schema=backprop-config.schema.json",
-        f"# Written by `backprop train` from {spec.source} after {result.steps} steps",
+        f"# Written by `backprop train` from {comment_text(spec.source)} after {result.steps} steps",
         f"# ({run}, {batches});",
         f"# final loss on all data {result.loss_final!r}. The weights and biases are the trained ones and",
         "# training is one step, so `backprop trace` on this file shows the trained network's next step;",
@@ -176,8 +178,8 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
     data = config["data"]
     if isinstance(data, dict):
         head += [
-            f"# Data: read from {data['file']}, as training read it;",
-            f"# targets are one-hot over the classes in this order: {', '.join(data['classes'])}.",
+            f"# Data: read from {comment_text(str(data['file']))}, as training read it;",
+            f"# targets are one-hot over the classes in this order: {comment_text(', '.join(data['classes']))}.",
         ]
     else:
         head.append("# Data rows are written inline.")

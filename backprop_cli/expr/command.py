@@ -170,6 +170,7 @@ def _trace_network_exact(params: Mapping[str, Any]) -> None:
                 "step": 1,
                 "steps": step.steps,
                 "samples": list(step.samples),
+                "rows": [row + 1 for row in step.samples],
                 "loss": number(trace.value),
                 "parameters": {u.name: number(u.old) for u in step.updates},
                 "gradients": body["gradients"],
