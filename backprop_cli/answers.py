@@ -32,11 +32,14 @@ from typing import Any, TextIO
 from backprop_cli.errors import ConfigError
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.values import NamedValue
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, describe, load_file
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, comment_text, describe, load_file, quoted, read_bytes
 
 FORMAT = "backprop-answers"
 VERSION = 1
 TOLERANCE_KINDS = ("relative", "absolute", "decimals")
+# points for one answer: bounded, so that no sum of weights (at most a few hundred thousand answers
+# fit in an answers file) can overflow the score
+MAX_WEIGHT = 1_000_000
 ZERO_SLACK = 1e-9  # the default also accepts |given − expected| ≤ 1e-9: 0 for a value that is 0 up to rounding
 _FRACTION = re.compile(r"\s*([-+]?\d{1,300})\s*/\s*(\d{1,300})\s*")
 _DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
@@ -88,6 +91,15 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class RunChoice:
+    """What `backprop answers --steps/--data` changed of the config's run, so `check` recomputes that run."""
+
+    steps: int | None = None
+    data_path: str | None = None  # relative to the answers file, as written
+    data_sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class AnswersFile:
     source: str  # the name used in messages
     directory: Path  # relative config paths are read from here
@@ -96,6 +108,7 @@ class AnswersFile:
     tolerance: Tolerance
     answers: tuple[Answer, ...]
     document: Document
+    run: RunChoice = RunChoice()  # the --steps and --data the file was written with
 
     def error(self, message: str, *loc: str | int, key: bool = False) -> ConfigError:
         return self.document.error(message, loc, key=key)
@@ -106,7 +119,7 @@ class AnswersFile:
 
 def config_sha256(path: Path) -> str:
     """The SHA-256 of a config file's bytes: an answers file belongs to exactly this content."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(path, str(path), limit=CONFIG_LIMIT, what="config file")).hexdigest()
 
 
 def config_reference(config: Path, answers_dir: Path) -> str:
@@ -118,19 +131,33 @@ def config_reference(config: Path, answers_dir: Path) -> str:
     return Path(os.path.relpath(config.resolve(), answers_dir.resolve())).as_posix()
 
 
-def resolve_config(answers: AnswersFile) -> Path:
-    """The config an answers file names: a path from the answers file's folder, else a built-in example."""
+def resolve_config(answers: AnswersFile, *, trusted: bool = False) -> Path:
+    """The config an answers file names: a path from the answers file's folder, else a built-in example.
+
+    A student's sheet (not ``trusted``) may only name a config inside its own folder: an absolute
+    path, a ``..`` or a symlink that leads out of it is refused, so a submission cannot make the
+    grader read another file. A ``trusted`` file (the grader's key) may name any path.
+    """
     from backprop_cli.examples import example_names, example_path
 
     if answers.config_path is None:
         raise answers.error("no config named; expected config.path here, or --config on the command line", "config")
     candidate = answers.directory / answers.config_path
-    if candidate.is_file():
+    if not trusted:
+        folder = Path(os.path.realpath(answers.directory))
+        if Path(answers.config_path).is_absolute() or not Path(os.path.realpath(candidate)).is_relative_to(folder):
+            raise answers.error(
+                f"config {quoted(answers.config_path)} is outside the answers file's folder; expected a config "
+                "beside it or below it (or --config, or --key, to choose the config)",
+                "config",
+                "path",
+            )
+    if os.path.isfile(candidate):  # never raises: an unreadable one is the loader's to report
         return candidate
     if answers.config_path in example_names():
         return example_path(answers.config_path)
     raise answers.error(
-        f"config {answers.config_path!r} not found beside the answers file ({candidate}); "
+        f"config {quoted(answers.config_path)} not found beside the answers file ({quoted(str(candidate))}); "
         "expected an existing config file, or pass --config",
         "config",
         "path",
@@ -170,6 +197,7 @@ def write_answers(
     label: str,
     blank: bool,
     include_given: bool = False,
+    run: RunChoice | None = None,
 ) -> int:
     """Write an answer key (or, ``blank``, the same sheet with empty values); returns the count written.
 
@@ -196,7 +224,7 @@ def write_answers(
         count += 1
     what = "blank answer sheet" if blank else "answer key"
     header = [
-        f"# backprop {what} for {label}: {count} numbers, named as in `backprop trace`.",
+        f"# backprop {what} for {comment_text(label)}: {count} numbers, named as in `backprop trace`.",
         "# Answers are decimals (0.3775) or fractions (3/4); a blank counts as missing.",
         f"# Default tolerance: {DEFAULT_TOLERANCE.describe()} (answers rounded to 4 significant digits pass).",
         "# Override it for the whole file (tolerance: {absolute: 0.01}, {relative: 0.01} or {decimals: 3}) or per",
@@ -212,7 +240,12 @@ def write_answers(
     if skipped:
         header.append(f"# {skipped} non-finite values of the trace are left out.")
     body = [f"format: {FORMAT}", f"version: {VERSION}", "config:", f"  path: {json.dumps(config_ref)}"]
-    body += [f"  sha256: {json.dumps(sha256)}", "answers:" + ("" if lines else " {}")]
+    body.append(f"  sha256: {json.dumps(sha256)}")
+    if run is not None and run.steps is not None:
+        body.append(f"  steps: {run.steps}")
+    if run is not None and run.data_path is not None:
+        body += ["  data:", f"    path: {json.dumps(run.data_path)}", f"    sha256: {json.dumps(run.data_sha256)}"]
+    body.append("answers:" + ("" if lines else " {}"))
     stream.write("\n".join([*header, *body, *lines]) + "\n")
     return count
 
@@ -236,6 +269,7 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
     if "version" in top and (type(top["version"]) is not int or top["version"] != VERSION):
         raise doc.error(f"version {describe(top['version'])} is not supported; expected {VERSION}", ("version",))
     config_path, sha = _config(doc, top.get("config"))
+    run = _run(doc, top.get("config"))
     tolerance = _tolerance(doc, top["tolerance"], ("tolerance",)) if "tolerance" in top else DEFAULT_TOLERANCE
     if "answers" not in top:
         raise doc.error(f"no answers; {expected}", (), key=False)
@@ -245,15 +279,17 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
     if not isinstance(given, dict):
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
     answers = tuple(_answer(doc, name, entry, tolerance) for name, entry in given.items())
-    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc)
+    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run)
 
 
 def _known_keys(doc: Document, mapping: Mapping[str, Any], allowed: tuple[str, ...], at: tuple[str | int, ...]) -> None:
     for key in mapping:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise doc.error(f"unknown key {key!r}{hint}; expected one of {', '.join(allowed)}", (*at, key), key=True)
+            hint = f" (did you mean {quoted(close[0])}?)" if close else ""
+            raise doc.error(
+                f"unknown key {quoted(key)}{hint}; expected one of {', '.join(allowed)}", (*at, key), key=True
+            )
 
 
 def _config(doc: Document, value: Any) -> tuple[str | None, str | None]:
@@ -263,13 +299,66 @@ def _config(doc: Document, value: Any) -> tuple[str | None, str | None]:
         return value, None
     if not isinstance(value, dict):
         raise doc.error(f"config is {describe(value)}; expected a mapping with path and sha256", ("config",))
-    _known_keys(doc, value, ("path", "sha256"), ("config",))
+    _known_keys(doc, value, ("path", "sha256", "steps", "data"), ("config",))
     path, sha = value.get("path"), value.get("sha256")
     if path is not None and not isinstance(path, str):
         raise doc.error(f"config.path is {describe(path)}; expected a file path", ("config", "path"))
     if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
         raise doc.error(f"{describe(sha)} is not a SHA-256; expected 64 hex digits", ("config", "sha256"))
     return path, sha
+
+
+def _run(doc: Document, value: Any) -> RunChoice:
+    """config.steps and config.data {path, sha256}: the run `answers --steps/--data` wrote the file for."""
+    if not isinstance(value, dict):
+        return RunChoice()
+    steps, data = value.get("steps"), value.get("data")
+    if steps is not None and (type(steps) is not int or steps < 1):
+        raise doc.error(f"config.steps is {describe(steps)}; expected a whole number ≥ 1", ("config", "steps"))
+    if data is None:
+        return RunChoice(steps)
+    if not isinstance(data, dict):
+        raise doc.error(f"config.data is {describe(data)}; expected a mapping with path and sha256", ("config", "data"))
+    _known_keys(doc, data, ("path", "sha256"), ("config", "data"))
+    path, sha = data.get("path"), data.get("sha256")
+    if not isinstance(path, str) or not path:
+        raise doc.error(f"config.data.path is {describe(path)}; expected a file path", ("config", "data", "path"))
+    if not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+        raise doc.error(f"{describe(sha)} is not a SHA-256; expected 64 hex digits", ("config", "data", "sha256"))
+    return RunChoice(steps, path, sha)
+
+
+def resolve_data(answers: AnswersFile) -> Path | None:
+    """The data file an answers file was written with (``answers --data``), checked against its SHA-256.
+
+    The path is read from the answers file's folder and may not leave it: an answers file never makes
+    the grader read a file elsewhere (``check --data`` names one)."""
+    run = answers.run
+    if run.data_path is None:
+        return None
+    at = ("config", "data", "path")
+    relative = Path(run.data_path)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise answers.error(
+            f"data path {run.data_path!r} leaves the answers file's folder; expected a path inside it, or "
+            "--data on the command line",
+            *at,
+        )
+    candidate = answers.directory / relative
+    if not candidate.is_file():
+        raise answers.error(
+            f"data file {run.data_path!r} not found beside the answers file; expected it there, or --data", *at
+        )
+    actual = config_sha256(candidate)
+    if actual != run.data_sha256:
+        raise answers.error(
+            f"the data file {run.data_path!r} does not match this answers file (its sha256 is {actual[:12]}…); "
+            "expected the data the answers were written for",
+            "config",
+            "data",
+            "sha256",
+        )
+    return candidate
 
 
 def _tolerance(doc: Document, value: Any, at: tuple[str | int, ...]) -> Tolerance:
@@ -298,8 +387,11 @@ def _answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> Answe
         _known_keys(doc, entry, ("value", "weight", "tolerance"), at)
         if "weight" in entry:
             raw = entry["weight"]
-            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
-                raise doc.error(f"weight is {describe(raw)}; expected a number ≥ 0", (*at, "weight"))
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= MAX_WEIGHT:  # NaN too
+                raise doc.error(
+                    f"weight is {describe(raw)}; expected a number from 0 to {MAX_WEIGHT:,} (the answer's points)",
+                    (*at, "weight"),
+                )
             weight = float(raw)
         if "tolerance" in entry:
             tolerance = _tolerance(doc, entry["tolerance"], (*at, "tolerance"))
@@ -321,7 +413,7 @@ def _number(doc: Document, value: Any, at: tuple[str | int, ...]) -> tuple[float
         return float(value), repr(value) if isinstance(value, float) else str(value)
     if match := _FRACTION.fullmatch(value):
         if int(match.group(2)) == 0:
-            raise doc.error(f"the fraction {value!r} divides by zero; {expected}", at)
+            raise doc.error(f"the fraction {quoted(value)} divides by zero; {expected}", at)
         return float(Fraction(int(match.group(1)), int(match.group(2)))), value.strip()
     if _DECIMAL.fullmatch(value) and math.isfinite(float(value)):
         return float(value), value.strip()

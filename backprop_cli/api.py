@@ -275,9 +275,9 @@ class Trace:
             from backprop_cli.render.numbers import NumberFormat
 
             if fmt == "text":
-                from rich.console import Console
+                from backprop_cli.render.console import SafeConsole
 
-                Console(file=stream, width=width, color_system=None, highlight=False, emoji=False).print(
+                SafeConsole(file=stream, width=width, color_system=None, highlight=False, emoji=False).print(
                     self.__rich__()
                 )
             else:
@@ -334,10 +334,10 @@ class Trace:
     def render_text(self) -> str:
         import io
 
-        from rich.console import Console
+        from backprop_cli.render.console import SafeConsole
 
         stream = io.StringIO()
-        Console(file=stream, width=100, color_system=None, highlight=False, emoji=False).print(self.__rich__())
+        SafeConsole(file=stream, width=100, color_system=None, highlight=False, emoji=False).print(self.__rich__())
         return stream.getvalue()
 
 

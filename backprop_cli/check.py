@@ -7,6 +7,7 @@ value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for wrong or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from backprop_cli.answers import AnswersFile, Tolerance
 from backprop_cli.errors import BackpropError, ExitCode
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.values import NamedValue, closest_names
+from backprop_cli.values import NamedValue, NameFilter, closest_names
+from backprop_cli.yamlsafe import quoted
 
 FORMAT = "backprop-check"
 VERSION = 1
@@ -40,6 +42,7 @@ class Verdict:
     # a given number (NamedValue.is_given: a parameter before a step, an input, a target) that the key
     # asks for and the sheet does not hold at all, as when one was written with --given and one without
     given_left_out: bool = False
+    unlisted: bool = False  # the key asks for it and the sheet does not list it at all (not even blank)
 
     @property
     def score(self) -> float:
@@ -52,6 +55,7 @@ class CheckResult:
     config: str  # how the config is shown
     config_sha256: str
     verdicts: tuple[Verdict, ...]
+    filters_hint: str = ""  # the filter options that grade what the sheet lists, when a key holds more
 
     @property
     def score(self) -> float:
@@ -79,11 +83,27 @@ class CheckResult:
             "writes it, and a sheet written without --given leaves them out; write both with it or both without"
         )
 
+    def unlisted_note(self) -> str | None:
+        """Why answers are missing that the sheet never listed: the key holds more names than the sheet."""
+        count = sum(v.unlisted and not v.given_left_out for v in self.verdicts)
+        if not count:
+            return None
+        how = f": {self.filters_hint}" if self.filters_hint else " (see `backprop check --help`)"
+        return (
+            f"{count} of the missing answers {'is a name' if count == 1 else 'are names'} the sheet does not list: "
+            "the key holds more names than the sheet asks; to grade what the sheet was written for, give check "
+            f"the filters it was written with{how}"
+        )
+
+    def notes(self) -> list[str]:
+        return [note for note in (self.given_note(), self.unlisted_note()) if note is not None]
+
     def score_line(self) -> str:
         f = NumberFormat()
-        percent = 100.0 if not self.max_score else 100 * self.score / self.max_score
+        # every weight 0: no points to take a share of
+        percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else " (no points)"
         return (
-            f"Score: {f(self.score)}/{f(self.max_score)} ({percent:.0f}%) · {self.count('correct')} correct, "
+            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, "
             f"{self.count('wrong')} wrong, {self.count('missing')} missing of {len(self.verdicts)} answer"
             + ("" if len(self.verdicts) == 1 else "s")
         )
@@ -95,19 +115,41 @@ def check_answers(
     config: str,
     sha256: str,
     key: AnswersFile | None = None,
+    chosen: Callable[[NamedValue], bool] | None = None,
 ) -> CheckResult:
     """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions.
 
     With a ``key`` (the teacher's answers file), the key decides which names are asked, their weights
     and tolerances; ``answers`` only gives the values, and a name the key does not ask is ignored.
+    ``chosen`` (check's filter options) narrows the names graded to those it chooses: a key may hold
+    more names than a sheet was written for. The names graded never come from a student's sheet alone,
+    or leaving a question out of it would take it out of the score.
     """
+    asking = key or answers
+    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
+        raise asking.error(
+            "nothing to grade: the file asks no names; expected at least one name: value "
+            f"(`backprop answers {config} --blank` writes a sheet with every name)",
+            "answers",
+        )
     for source in (answers, *([key] if key else [])):
         for answer in source.answers:
             if answer.name not in table:
                 raise _unknown(source, answer.name, list(table), config)
+    for answer in asking.answers:
+        if not math.isfinite(table[answer.name].value):
+            raise asking.error(
+                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
+                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
+                "answers",
+                answer.name,
+                key=True,
+            )
     given = {a.name: (a.given, a.given_text) for a in answers.answers}
     verdicts = []
     for asked in key.answers if key else answers.answers:
+        if chosen is not None and not chosen(table[asked.name]):
+            continue
         value, text = given.get(asked.name, (None, None))
         expected = table[asked.name].value
         if value is None:
@@ -117,14 +159,35 @@ def check_answers(
         else:
             verdict = "wrong"
         left_out = key is not None and asked.name not in given and table[asked.name].is_given
-        verdicts.append(Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out))
-    return CheckResult(answers.source, config, sha256, tuple(verdicts))
+        unlisted = key is not None and asked.name not in given
+        verdicts.append(
+            Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out, unlisted)
+        )
+    hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
+    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint)
+
+
+def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
+    """The --step and --phase options that choose, of the key's names, exactly those ``sheet`` lists
+    (as `backprop answers` wrote it with them); "" when no such options exist."""
+    listed = {a.name for a in sheet.answers}
+    keyed = [table[a.name] for a in key.answers]
+    wanted = {v.name for v in keyed if v.name in listed}
+    steps = sorted({v.step for v in keyed if v.name in listed})
+    phases = list(dict.fromkeys(v.phase for v in keyed if v.name in listed))
+    narrowed = NameFilter(frozenset(steps), phases=frozenset(phases))
+    if not wanted or {v.name for v in keyed if narrowed.wants_value(v)} != wanted:
+        return ""
+    options = [f"--step {step}" for step in steps] if len({v.step for v in keyed}) > len(steps) else []
+    if len({v.phase for v in keyed}) > len(phases):
+        options += [f"--phase {phase}" for phase in phases]
+    return " ".join(options)
 
 
 def _unknown(source: AnswersFile, name: str, names: list[str], config: str) -> Exception:
     close = closest_names(name, names)
     hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
-    message = f"unknown name {name!r} ({hint}); expected a name from `backprop names {config}`"
+    message = f"unknown name {quoted(name)} ({hint}); expected a name from `backprop names {config}`"
     return source.error(message, "answers", name, key=True)
 
 
@@ -144,24 +207,29 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
     from rich.table import Table
     from rich.text import Text
 
-    out = Table(box=box.SIMPLE_HEAD)
-    for column in ("name", "given", "expected", "verdict"):
-        out.add_column(
-            column, no_wrap=column != "expected", justify="right" if column in ("given", "expected") else "left"
-        )
+    from backprop_cli.render.fit import Fitting, column_style
+
     styles = {"correct": "green", "wrong": "bold red", "missing": "yellow"}
-    for v in result.verdicts:
-        expected = fmt(v.expected) if revealed(v, reveal) else "·"
-        out.add_row(Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
-    parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), out]
+
+    def build(whole: bool) -> Table:  # names and numbers on one line, or folded: never cut with "…"
+        out = Table(box=box.SIMPLE_HEAD)
+        for column in ("name", "given", "expected", "verdict"):
+            justify = "right" if column in ("given", "expected") else "left"
+            out.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
+        for v in result.verdicts:
+            expected = fmt(v.expected) if revealed(v, reveal) else "·"
+            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
+            out.add_row(*cells)
+        return out
+
+    parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
             parts.append(Text(f"How {v.name} is computed:", style="bold"))
             parts.append(Text(explain(v.name) + "\n"))
     tolerances = sorted({v.tolerance.describe() for v in result.verdicts})
     parts.append(Text(f"tolerance: {'; '.join(tolerances) or 'none'}", style="dim"))
-    if (note := result.given_note()) is not None:
-        parts.append(Text(note, style="yellow"))
+    parts += [Text(note, style="yellow") for note in result.notes()]
     parts.append(Text(result.score_line(), style="bold"))
     return Group(*parts)
 
@@ -221,7 +289,7 @@ def to_gradescope(
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": "\n".join(line for line in (result.score_line(), result.given_note()) if line),
+        "output": "\n".join([result.score_line(), *result.notes()]),
         "visibility": visibility,
         "tests": tests,
     }

@@ -15,7 +15,9 @@ import click
 from backprop_cli import __version__
 from backprop_cli.clikit import (
     OneLineUsageGroup,
+    check_rows,
     color_option,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -48,7 +50,7 @@ def main() -> None:
 
 
 @main.command(short_help="Trace a network's steps (or an expression), number by number.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option("Data file (CSV, JSON, YAML) replacing the config's data.")
 @steps_option()
 @click.option(
@@ -224,6 +226,7 @@ def _check_filters(
     for sample in samples:
         if sample > spec.data.rows:
             raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+    check_rows(spec, steps, samples)
 
 
 def _write_document(
@@ -263,7 +266,7 @@ def _print_text(
     only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
     diagnostics: bool = False,
 ) -> None:
-    from backprop_cli.clikit import make_console
+    from backprop_cli.clikit import make_console, wait_for_enter
     from backprop_cli.render.numbers import NumberFormat
     from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
 
@@ -285,7 +288,7 @@ def _print_text(
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
-            console.input("[dim]Enter: next phase[/dim] ")
+            interactive = wait_for_enter(console, "[dim]Enter: next phase[/dim] ")  # Ctrl-D: no more pauses
         console.print(piece.renderable)
         last_phase = piece.phase
         capped = capped or piece.notice
@@ -299,7 +302,7 @@ def _print_text(
 
 
 @main.command(short_help="Check a config without running it.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @handle_errors
 def validate(config: str | None, data: str | None) -> None:
@@ -311,20 +314,24 @@ def validate(config: str | None, data: str | None) -> None:
     """
     from backprop_cli.engine import count_steps
     from backprop_cli.expr.command import validate_expression, wants_expression
+    from backprop_cli.render import printable  # the file names in the line cannot drive the terminal
 
     if wants_expression(config, None, ()):
-        click.echo(validate_expression(config, data))
+        click.echo(printable(validate_expression(config, data)), file=sys.stdout)
         return
     spec, _ = load(config, data)
     layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
     rows = spec.data.rows
     steps = count_steps(rows, spec.training)
     click.echo(
-        f"ok: {spec.source}: {len(spec.layers)} layer{'s' * (len(spec.layers) != 1)} ({layers}); "
-        f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
-        f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
-        f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
-        f"{steps} step{'s' * (steps != 1)}"
+        printable(
+            f"ok: {spec.source}: {len(spec.layers)} layer{'s' * (len(spec.layers) != 1)} ({layers}); "
+            f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
+            f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
+            f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
+            f"{steps} step{'s' * (steps != 1)}"
+        ),
+        file=sys.stdout,
     )
 
 
@@ -355,7 +362,7 @@ def schema(output: str | None, of_trace: bool) -> None:
 
         document = config_json_schema()
     with open_output(output) as stream:
-        stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        stream.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 @main.command(short_help="List the built-in examples.")
@@ -374,7 +381,7 @@ def examples() -> None:
     width = max(len(name) for name in names)
     for name in names:
         mark = " (default)" if name == DEFAULT_EXAMPLE else ""
-        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}")
+        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}", file=sys.stdout)
 
 
 # Commands in their own modules (backprop_cli/commands/NAME.py), imported only when run (or listed by
@@ -385,3 +392,5 @@ main.lazy.update(
         for name in ("answers", "check", "explain", "gradcheck", "graph", "names", "train")
     }
 )
+main.lazy["landscape"] = "backprop_cli.commands.landscape:landscape"
+main.lazy["compare"] = "backprop_cli.commands.compare:compare"

@@ -10,9 +10,12 @@ and read the data (:mod:`backprop_cli.data`).
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,6 +25,7 @@ from backprop_cli.data import Columns, Expect, load_data_file, rows_from_documen
 from backprop_cli.errors import ConfigError
 from backprop_cli.init import InitSpec, canonical, initialise
 from backprop_cli.optim import DEFAULTS, check_options, flat_options, resolved_options
+from backprop_cli.records import reserved_input, reserved_layer
 from backprop_cli.spec import (
     LayerSpec,
     LossSpec,
@@ -29,7 +33,7 @@ from backprop_cli.spec import (
     OptimizerSpec,
     TrainingSpec,
 )
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, read_text
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, quoted, read_text
 
 if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
     from backprop_cli.config_models import DataFileModel, InitModel, LayerModel, NetworkModel, TrainingModel
@@ -39,6 +43,8 @@ IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # size caps, so a typo (inputs: 100000000) is bad input rather than an allocation that takes the machine
 MAX_INPUTS = 1_000_000
 MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer
+# init: {method: normal} draws lie within a few σ (beyond 40σ has probability e^-800): finite below this
+MAX_INIT_STD = 1e306
 
 
 def did_you_mean(word: object, choices: Sequence[str]) -> str:
@@ -79,10 +85,15 @@ def _input_names(doc: Document) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw:
         raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
     for i, name in enumerate(raw):
-        if not isinstance(name, str) or not re.match(IDENTIFIER, name):
+        if not isinstance(name, str) or not re.fullmatch(IDENTIFIER, name):  # fullmatch: "x1\n" is no name
             raise doc.error(f"got {describe(name)}; expected a name of letters, digits and _", (*at, i))
         if name in raw[:i]:
             raise doc.error(f"duplicate input name {name!r}; expected unique names", (*at, i))
+        if (own := reserved_input(name)) is not None:
+            raise doc.error(
+                f"input name {name!r} is taken: the trace calls the {own[0]} {own[1]!r}; expected another name",
+                (*at, i),
+            )
     return tuple(raw)
 
 
@@ -130,7 +141,8 @@ def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: 
             f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
             (*at, "units") if m.units is not None else (*at, "weights"),
         )
-    init = _checked_init(doc, (*at, "init"), m.init) if m.init is not None else None
+    init_model = _init_model(doc, i, m)
+    init = _checked_init(doc, (*at, "init"), init_model) if init_model is not None else None
     if init is None and m.weights is None:
         raise doc.error("weights missing; expected weights [units][fan_in] or init: {method, seed}", (*at, "weights"))
     drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
@@ -138,6 +150,20 @@ def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: 
     biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]
     slope = m.negative_slope if m.negative_slope is not None else 0.01
     return LayerSpec(name, activation, weights, biases if m.bias else None, slope, frozenset(m.frozen))
+
+
+def _init_model(doc: Document, i: int, m: LayerModel) -> InitModel | None:
+    """Layer ``i``'s ``init``: a method name (``init: he``, seed 0) or a mapping, validated."""
+    at: Loc = ("network", "layers", i, "init")
+    if m.init is None:
+        return None
+    if isinstance(m.init, str):  # as `optimizer: adam` stands for {name: adam}
+        model: InitModel = validate("InitModel", {"method": m.init}, doc, at)
+        return model
+    if not isinstance(m.init, dict):
+        raise doc.error(f"got {describe(m.init)}; expected an init method or a mapping {{method, seed}}", at)
+    model = validate("InitModel", m.init, doc, at)
+    return model
 
 
 def _init_spec(m: InitModel) -> InitSpec:
@@ -154,6 +180,17 @@ def _checked_init(doc: Document, at: Loc, m: InitModel) -> InitSpec:
     spec = _init_spec(m)
     if spec.low >= spec.high and method == "uniform":
         raise doc.error(f"high {spec.high:g} is not above low {spec.low:g}; expected low < high", (*at, "high"))
+    if method == "uniform" and not math.isfinite(spec.high - spec.low):  # numpy cannot draw from it
+        raise doc.error(
+            f"the range from low {spec.low:g} to high {spec.high:g} is wider than float64 holds; "
+            f"expected high − low at most {sys.float_info.max:.4g}",
+            (*at, "high" if m.high is not None else "low"),
+        )
+    if method == "normal" and spec.std > MAX_INIT_STD:  # draws of several σ would be ±∞
+        raise doc.error(
+            f"std {spec.std:g} is too large; expected at most {MAX_INIT_STD:g}, so that every draw is finite",
+            (*at, "std"),
+        )
     return spec
 
 
@@ -163,9 +200,15 @@ def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tu
         below = "the number of inputs" if not layers else f"the units of layer {layers[-1].name!r}"
         fan_in = len(inputs) if not layers else layers[-1].units
         layer = _layer(doc, i, m, fan_in, below, last=i == len(network.layers) - 1)
+        where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
         if any(other.name == layer.name for other in layers):
-            where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
             raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
+        if (own := reserved_layer(layer.name)) is not None:
+            raise doc.error(
+                f"layer name {layer.name!r} is taken: the trace's own {own[1]!r} (the {own[0]}) begins with it, "
+                f"so {layer.name}.z1 … would read as kin of it; expected another name",
+                where,
+            )
         layers.append(layer)
     return tuple(layers)
 
@@ -201,7 +244,7 @@ def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
         for key in raw:
             if key not in valid:
                 raise doc.error(
-                    f"unknown option {key!r} for optimizer {raw['name']!r}{did_you_mean(key, valid)}; "
+                    f"unknown option {quoted(key)} for optimizer {quoted(raw['name'])}{did_you_mean(key, valid)}; "
                     f"expected one of {', '.join(valid)}",
                     ("optimizer", key),
                     key=True,
@@ -241,9 +284,14 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
         if m.classes is not None and m.label is None:
             raise doc.error("classes without label; expected a label column to go with them", ("data", "classes"))
         columns = Columns(doc, m.features, m.targets, m.label, m.classes)
+        path = base_dir / m.file
         if override is None:
-            path = base_dir / m.file
-            return load_data_file(path, str(path), expect, columns)
+            name = str(path)  # from the config's text: an odd one is shown quoted and cut, like any quoted text
+            return load_data_file(
+                path, name if name.isprintable() and len(name) <= 200 else quoted(name), expect, columns
+            )
+        if m.label is not None and m.classes is None:
+            columns = replace(columns, classes=_class_order(doc, path, expect, columns))
     if override is not None:
         return load_data_file(Path(override), os.fspath(override), expect, columns)
     if isinstance(raw, list):
@@ -253,7 +301,23 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
     )
 
 
-def _layer_dict(layer: LayerSpec, m: LayerModel) -> dict[str, Any]:
+def _class_order(doc: Document, path: Path, expect: Expect, columns: Columns) -> list[str]:
+    """The classes of the config's own data file, in their order there: the order the output units had in
+    training, which a --data file keeps (its class order of appearance may differ; a class it adds is an
+    error at its cell)."""
+    try:
+        names = load_data_file(path, str(path), expect, columns).class_names
+    except ConfigError as error:
+        raise doc.error(
+            f"--data keeps the class order of the config's data file, which cannot be read ({error.one_line()}); "
+            "expected the file, or the order named with data.classes",
+            ("data", "file"),
+        ) from None
+    assert names is not None  # a label column always gives them
+    return list(names)
+
+
+def _layer_dict(layer: LayerSpec, init: InitModel | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": layer.name,
         "units": layer.units,
@@ -269,8 +333,8 @@ def _layer_dict(layer: LayerSpec, m: LayerModel) -> dict[str, Any]:
         "frozen": sorted(layer.frozen),
         "init": None,
     }
-    if m.init is not None:
-        out["init"] = _init_spec(m.init).as_dict()
+    if init is not None:
+        out["init"] = _init_spec(init).as_dict()
     return out
 
 
@@ -288,6 +352,7 @@ def load_config_text(
         raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
     if not isinstance(doc.value, dict):
         raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
+    _not_written_by_us(doc)
     given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
     model = validate("ConfigModel", given, doc, ())
     inputs = _input_names(doc)
@@ -297,26 +362,57 @@ def load_config_text(
     training = _training(doc, model.training)
     bce = (0.0, 1.0) if loss.name == "bce" else None
     data = _data(doc, Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}"), base_dir, data_override)
-    size = min(training.batch_size or data.rows, data.rows)
     normalised = {
         "description": model.description,
         "network": {
             "inputs": list(inputs),
-            "layers": [_layer_dict(s, m) for s, m in zip(layers, model.network.layers, strict=True)],
+            "layers": [
+                _layer_dict(s, _init_model(doc, i, m))
+                for i, (s, m) in enumerate(zip(layers, model.network.layers, strict=True))
+            ],
         },
         "loss": {"name": loss.name, "reduction": loss.reduction},
         "optimizer": optimizer_normalised,
         "data": {"source": data.source, "rows": data.rows}
         | ({"class_names": list(data.class_names)} if data.class_names else {}),
-        "training": {
-            "steps": None if training.epochs is not None else training.steps or 1,
-            "epochs": training.epochs,
-            "batch_size": size,
-            "shuffle": training.shuffle,
-            "seed": training.seed,
-        },
+        "training": _training_dict(training, data.rows),
     }
     return NetworkSpec(inputs, layers, loss, optimizer, data, training, source, model.description, normalised)
+
+
+def _training_dict(training: TrainingSpec, rows: int) -> dict[str, Any]:
+    return {
+        "steps": None if training.epochs is not None else training.steps or 1,
+        "epochs": training.epochs,
+        "batch_size": min(training.batch_size or rows, rows),
+        "shuffle": training.shuffle,
+        "seed": training.seed,
+    }
+
+
+def with_training(spec: NetworkSpec, *, steps: int | None = None, epochs: int | None = None) -> NetworkSpec:
+    """``spec`` run for ``steps`` or ``epochs`` instead of its config's (``--steps``, ``--epochs``), with the
+    normalised config saying so: the JSON's config is what ran. Batch size and shuffling stay."""
+    training = replace(spec.training, steps=steps, epochs=epochs)
+    normalised = {**spec.normalised, "training": _training_dict(training, spec.data.rows)}
+    return replace(spec, training=training, normalised=normalised)
+
+
+# what our other files are, by their `format:`
+_OUR_FORMATS = {
+    "backprop-answers": "an answers file (a key or a sheet)",
+    "backprop-trace": "a trace written by `backprop trace --format json`",
+    "backprop-check": "a report written by `backprop check --format json`",
+    "backprop-names": "a list written by `backprop names --format json`",
+}
+
+
+def _not_written_by_us(doc: Document) -> None:
+    """An answers file or a JSON document of ours is not a config: say what it is, not 'unknown field format'."""
+    what = doc.value.get("format")
+    if "network" not in doc.value and isinstance(what, str) and what in _OUR_FORMATS:
+        check = f", or `backprop check {doc.source}` to check these answers" if what == "backprop-answers" else ""
+        raise doc.error(f"this is {_OUR_FORMATS[what]}, not a config; expected a config{check}", ("format",))
 
 
 def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:

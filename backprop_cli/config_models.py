@@ -23,7 +23,7 @@ from backprop_cli.errors import ConfigError
 from backprop_cli.init import INIT_METHODS
 from backprop_cli.optim import OPTIMIZERS
 from backprop_cli.spec import ACTIVATIONS, LOSSES, PARAMETER_KINDS, REDUCTIONS
-from backprop_cli.yamlsafe import Document, Key, Loc, describe
+from backprop_cli.yamlsafe import Document, Key, Loc, describe, quoted
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class OneOf:
                 "unknown {what} {value}{hint}; expected one of {choices}",
                 {
                     "what": self.what,
-                    "value": repr(value),
+                    "value": quoted(value),
                     "hint": did_you_mean(value, self.choices),
                     "choices": ", ".join(self.choices),
                 },
@@ -65,8 +65,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+InitMethodName = Annotated[str, OneOf("init method", INIT_METHODS)]
+
+
 class InitModel(_Model):
-    method: Annotated[str, OneOf("init method", INIT_METHODS)] = Field(
+    method: InitMethodName = Field(
         description="initialisation for the weights/biases not given (see backprop_cli.init)"
     )
     seed: int = Field(0, ge=0, description="random seed (numpy default_rng)")
@@ -86,7 +89,9 @@ class LayerModel(_Model):
     frozen: list[Annotated[str, OneOf("parameter kind", PARAMETER_KINDS)]] = Field(
         [], description="parameters that are not updated"
     )
-    init: InitModel | None = Field(None, description="how to draw the weights/biases that are not given")
+    init: SkipValidation[InitMethodName | InitModel] | None = Field(
+        None, description="how to draw the weights/biases that are not given: a method, or {method, seed, …}"
+    )
 
 
 class NetworkModel(_Model):
@@ -99,7 +104,9 @@ class NetworkModel(_Model):
 class LossModel(_Model):
     name: LossName = Field(description="the loss function")
     reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
-        "mean", description="how per-sample losses of a batch combine"
+        "mean",
+        description="how a batch's losses combine: mean or sum of the per-sample losses, or sum_all, the sum over "
+        "samples and outputs (torch's reduction='sum'; differs from sum for mse, mae and bce)",
     )
 
 
@@ -226,12 +233,12 @@ def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> Conf
         parent = _model_at(model, error["loc"][:-1])
         field = parent.model_fields.get(str(loc[-1])) if parent else None
         expected = f"; expected {field.description}" if field and field.description else ""
-        return doc.error(f"missing required field {loc[-1]!r}{expected}", _shown(doc, loc))
+        return doc.error(f"missing required field {quoted(loc[-1])}{expected}", _shown(doc, loc))
     if kind == "extra_forbidden":
         parent = _model_at(model, error["loc"][:-1])
         allowed = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
         return doc.error(
-            f"unknown field {loc[-1]!r}{did_you_mean(loc[-1], allowed)}; expected one of " + ", ".join(allowed),
+            f"unknown field {quoted(loc[-1])}{did_you_mean(loc[-1], allowed)}; expected one of " + ", ".join(allowed),
             loc,
             key=True,
         )
@@ -239,16 +246,16 @@ def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> Conf
         message = f"got {describe(value)}; expected {_KINDS[kind]}"
     elif kind in ("greater_than_equal", "greater_than"):
         sign, bound = (">=", ctx.get("ge")) if kind == "greater_than_equal" else (">", ctx.get("gt"))
-        message = f"{value!r} is too small; expected a value {sign} {bound:g}"
+        message = f"{quoted(value)} is too small; expected a value {sign} {bound:g}"
     elif kind in ("less_than_equal", "less_than"):
         sign, bound = ("<=", ctx.get("le")) if kind == "less_than_equal" else ("<", ctx.get("lt"))
-        message = f"{value!r} is too large; expected a value {sign} {bound:g}"
+        message = f"{quoted(value)} is too large; expected a value {sign} {bound:g}"
     elif kind == "too_short":
         message = f"has {ctx.get('actual_length')} items; expected at least {ctx.get('min_length')}"
     elif kind == "too_long":
         message = f"has more than {ctx.get('max_length')} items; expected at most {ctx.get('max_length')}"
     elif kind == "string_pattern_mismatch":
-        message = f"{value!r} is not a valid name; expected letters, digits and _, not starting with a digit"
+        message = f"{quoted(value)} is not a valid name; expected letters, digits and _, not starting with a digit"
     else:  # unknown_choice carries our own wording; anything else keeps pydantic's
         message = str(error["msg"])
     return doc.error(message, _shown(doc, loc))

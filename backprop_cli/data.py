@@ -13,7 +13,8 @@ import io
 import math
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.spec import DataSpec
-from backprop_cli.yamlsafe import DATA_LIMIT, Document, Loc, describe, load_file, read_text
+from backprop_cli.yamlsafe import DATA_LIMIT, QUOTE_LIMIT, Document, Loc, describe, load_file, quoted, read_text
 
 ROW_KEYS = ("x", "y")
 
@@ -45,6 +46,13 @@ class Columns:
     targets: list[str] | None = None
     label: str | None = None
     classes: list[str] | None = None
+
+
+def _listed(names: Sequence[str], most: int = 12) -> str:
+    """Names from a file (column headers, class labels) as a message lists them: odd ones quoted, the
+    first ``most`` of them."""
+    shown = [n if n.isprintable() and len(n) <= QUOTE_LIMIT else quoted(n) for n in names[:most]]
+    return ", ".join(shown) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _number(value: Any) -> bool:
@@ -85,10 +93,12 @@ def rows_from_document(doc: Document, at: Loc, expect: Expect, *, source: str = 
             raise doc.error("not a mapping; expected a row {x: [...], y: [...]}", here)
         for key in row:
             if key not in ROW_KEYS:
-                raise doc.error(f"unknown field {key!r}; expected one of x, y", (*here, key), key=True)
+                raise doc.error(f"unknown field {quoted(key)}; expected one of x, y", (*here, key), key=True)
         for key in ROW_KEYS:
             if key not in row:
-                raise doc.error(f"missing required field {key!r}; expected a row {{x: [...], y: [...]}}", (*here, key))
+                raise doc.error(
+                    f"missing required field {quoted(key)}; expected a row {{x: [...], y: [...]}}", (*here, key)
+                )
         xs.append(_vector(doc, (*here, "x"), row["x"], len(expect.inputs), "the number of inputs"))
         ys.append(_vector(doc, (*here, "y"), row["y"], expect.outputs, "the output layer's units"))
         for j, target in enumerate(ys[-1]):
@@ -106,7 +116,8 @@ def load_data_file(
         return _csv(path, shown, expect, columns)
     if suffix not in (".json", ".yaml", ".yml"):
         raise ConfigError(
-            f"unknown data file type {suffix or 'without suffix'!r}; expected .csv, .json, .yaml or .yml", file=shown
+            f"unknown data file type {quoted(suffix or 'without suffix')}; expected .csv, .json, .yaml or .yml",
+            file=shown,
         )
     doc = load_file(path, shown, limit=DATA_LIMIT, what="data file")
     if doc.value is None:
@@ -114,7 +125,7 @@ def load_data_file(
     if isinstance(doc.value, dict):
         for key in doc.value:
             if key not in ("data", "description"):
-                raise doc.error(f"unknown field {key!r}; expected one of data, description", (key,), key=True)
+                raise doc.error(f"unknown field {quoted(key)}; expected one of data, description", (key,), key=True)
         if "data" not in doc.value:
             raise doc.error("missing required field 'data'; expected the rows {x, y}", ("data",))
         return rows_from_document(doc, ("data",), expect, source=shown)
@@ -142,11 +153,11 @@ class _Table:
             value = math.nan
         if not math.isfinite(value):
             raise ConfigError(
-                f"{cell!r} is not a number; expected a finite number",
+                f"{quoted(cell)} is not a number; expected a finite number",
                 file=self.shown,
                 line=line,
                 col=j + 1,
-                path=f"column {self.header[j]!r}",
+                path=f"column {quoted(self.header[j])}",
             )
         return value
 
@@ -164,7 +175,7 @@ def _read_table(text: str, shown: str) -> _Table:
                 for j, name in enumerate(header):
                     if not name or name in header[:j]:
                         raise ConfigError(
-                            f"{'duplicate' if name else 'empty'} column name {name!r} in the header; "
+                            f"{'duplicate' if name else 'empty'} column name {quoted(name)} in the header; "
                             "expected unique names",
                             file=shown,
                             line=reader.line_num,
@@ -197,7 +208,7 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
             if name not in table.header:
                 at: Loc = ("data", field) if field == "label" else ("data", field, k)
                 raise spec.doc.error(
-                    f"column {name!r} is not in {table.shown}; expected one of " + ", ".join(table.header), at
+                    f"column {quoted(name)} is not in {table.shown}; expected one of " + _listed(table.header), at
                 )
         return names
 
@@ -209,7 +220,7 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
         for k, name in enumerate(features):
             if name in used:
                 raise spec.doc.error(
-                    f"column {name!r} is both a feature and a target; expected it as one of them",
+                    f"column {quoted(name)} is both a feature and a target; expected it as one of them",
                     ("data", "features", k),
                 )
     elif all(name in table.header and name not in used for name in expect.inputs):
@@ -226,9 +237,10 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
 
 def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
     text = read_text(path, shown, limit=DATA_LIMIT, what="CSV file")
-    if (fast := _fast_csv(text, shown, expect, columns)) is not None:
-        return fast
-    return _csv_cells(text, shown, expect, columns)
+    data = _fast_csv(text, shown, expect, columns)
+    if data is None:
+        data = _csv_cells(text, shown, expect, columns)
+    return replace(data, file=os.fspath(path)) if data.label is not None else data
 
 
 def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
@@ -243,11 +255,14 @@ def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -
         for (line, _), row in zip(table.rows, ys, strict=True):
             for n, target in zip(targets, row, strict=True):
                 if (problem := _check_range(expect, target)) is not None:
-                    raise ConfigError(problem, file=shown, line=line, col=table.index(n) + 1, path=f"column {n!r}")
+                    raise ConfigError(
+                        problem, file=shown, line=line, col=table.index(n) + 1, path=f"column {quoted(n)}"
+                    )
     else:
         assert columns is not None
         class_names, ys = _one_hot(table, label, columns, expect)
-    return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), shown, class_names)
+    x, y = np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
+    return DataSpec(x, y, shown, class_names, features=tuple(features) if label else None, label=label)
 
 
 # Control characters and non-ASCII spaces: numpy's parser skips some of them (\x1c-\x1f) as white space
@@ -331,7 +346,7 @@ def _fast_csv(text: str, shown: str, expect: Expect, columns: Columns | None) ->
             return None
         class_names = tuple(names)
         ys = np.eye(len(names))[[order[cell] for cell in cells]]
-    return DataSpec(xs, ys, shown, class_names)
+    return DataSpec(xs, ys, shown, class_names, features=tuple(features) if label else None, label=label)
 
 
 def _check_counts(
@@ -367,11 +382,11 @@ def _one_hot(table: _Table, label: str, columns: Columns, expect: Expect) -> tup
         if value not in names:
             if columns.classes is not None:
                 raise ConfigError(
-                    f"{value!r} is not one of the classes; expected one of {', '.join(names)}",
+                    f"{quoted(value)} is not one of the classes; expected one of {_listed(names)}",
                     file=table.shown,
                     line=line,
                     col=j + 1,
-                    path=f"column {label!r}",
+                    path=f"column {quoted(label)}",
                 )
             names.append(value)
     if len(names) != expect.outputs:

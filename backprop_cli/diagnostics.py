@@ -13,6 +13,9 @@ Per layer and step (all on the batch of that step):
 
 Vanishing/exploding: the first layer's gradient norm divided by the last layer's. Below 1e-2 (two
 orders of magnitude smaller) the gradients vanish on their way to the input; above 1e2 they explode.
+A norm of at most 1e-12 counts as zero: a first layer's zero gradient is vanishing (nothing reaches the
+input side), but a zero last layer's gradient (its inputs are 0, or the loss is flat there) is not the
+denominator of a ratio: that is no comparison, never "exploding".
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_cli.errors import NumericalFault
+from backprop_cli.nn.check import norm_of
 from backprop_cli.records import StepRecord
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.spec import Array
@@ -30,6 +35,7 @@ from backprop_cli.spec import Array
 SATURATION = 0.99  # σ outside [1 − 0.99, 0.99], |tanh| above 0.99
 ORDERS = 2  # vanishing/exploding when first/last gradient norms differ by this many orders of magnitude
 THRESHOLD = 10.0**ORDERS
+NEGLIGIBLE = 1e-12  # a gradient norm at most this counts as zero in the first-versus-last comparison
 _SHORT = NumberFormat(3)
 
 
@@ -74,10 +80,37 @@ def layer_stats(
     return LayerStats(layer, activation, norm_of(grad_w) if grad_norm is None else grad_norm, ratio, dead, saturated)
 
 
-def norm_of(values: Array) -> float:
-    """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm)."""
-    flat = values.ravel()
-    return math.sqrt(float(np.dot(flat, flat)))
+def mean_of(values: Sequence[float] | Array) -> float:
+    """The mean of finite values; where their sum overflows, Σ (v/n) instead, which cannot."""
+    with np.errstate(over="ignore"):
+        mean = float(np.mean(values))
+    if math.isfinite(mean):
+        return mean
+    array = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(array).all():
+        return mean
+    return float(np.sum(array / array.size))
+
+
+def checked(stats: LayerStats, step: int) -> LayerStats:
+    """``stats`` when its gradient norm and update ratio are finite, else a located NumericalFault.
+
+    Finite gradients and weights can still give a statistic past float64 (a norm of values near 1e308,
+    a ratio to weights near 1e-308): the diagnostics never show ∞.
+    """
+    for quantity, value in (
+        ("the gradient norm ‖∂L/∂W‖ (a diagnostic)", stats.grad_norm),
+        ("the update ratio ‖ΔW‖/‖W‖ (a diagnostic)", stats.update_ratio),
+    ):
+        if value is not None and not math.isfinite(value):
+            raise NumericalFault(
+                step=step,
+                layer=stats.layer,
+                quantity=quantity,
+                value=value,
+                detail="it overflows float64 although every weight and gradient is finite; rescale the inputs",
+            )
+    return stats
 
 
 def from_record(rec: StepRecord) -> list[LayerStats]:
@@ -86,7 +119,8 @@ def from_record(rec: StepRecord) -> list[LayerStats]:
     out = []
     for fwd in rec.forward:
         u = weights[fwd.layer]
-        out.append(layer_stats(fwd.layer, fwd.activation, fwd.z, fwd.a, u.grad, u.old, u.new, u.frozen))
+        stats = layer_stats(fwd.layer, fwd.activation, fwd.z, fwd.a, u.grad, u.old, u.new, u.frozen)
+        out.append(checked(stats, rec.step))
     return out
 
 
@@ -100,27 +134,31 @@ class Flow:
     last_norm: float
 
     @property
-    def ratio(self) -> float:
-        """first / last; inf when the last layer's norm is 0 and the first's is not, 1 when both are 0."""
-        if self.last_norm == 0:
-            return 1.0 if self.first_norm == 0 else math.inf
+    def ratio(self) -> float | None:
+        """first / last; None when the last layer's norm is zero (at most NEGLIGIBLE): no ratio to take."""
+        if self.last_norm <= NEGLIGIBLE:
+            return None
         return self.first_norm / self.last_norm
 
     @property
     def verdict(self) -> str:
-        """'vanishing', 'exploding' or 'ok'."""
-        if self.ratio < 1 / THRESHOLD:
+        """'vanishing', 'exploding', 'ok', or 'none' when the last layer's gradient is zero (no comparison)."""
+        if self.first_norm <= NEGLIGIBLE < self.last_norm:
             return "vanishing"
-        if self.ratio > THRESHOLD:
+        ratio = self.ratio
+        if ratio is None:
+            return "none"
+        if ratio < 1 / THRESHOLD:
+            return "vanishing"
+        if ratio > THRESHOLD:
             return "exploding"
         return "ok"
 
-    def orders(self) -> float:
-        """Orders of magnitude between the two norms (log10 of the ratio, signed)."""
-        r = self.ratio
-        if r == 0:
-            return -math.inf
-        return math.log10(r) if math.isfinite(r) else math.inf
+    def orders(self) -> float | None:
+        """Orders of magnitude between the two norms (log10 of the ratio, signed); None without a ratio
+        or with a zero first layer's norm."""
+        ratio = self.ratio
+        return math.log10(ratio) if ratio is not None and self.first_norm > NEGLIGIBLE else None
 
 
 def flow(stats: Sequence[LayerStats]) -> Flow | None:
@@ -137,16 +175,30 @@ def describe_flow(f: Flow, num: NumberFormat = _SHORT, *, where: str = "") -> st
         f"‖∂L/∂W‖ of the first layer {f.first} = {num(f.first_norm)}, "
         f"of the last layer {f.last} = {num(f.last_norm)}{where}"
     )
+    orders = f.orders()
     if f.verdict == "vanishing":
+        if orders is None:
+            return (
+                f"vanishing gradients: {norms}; the first layer's gradient is zero (at most {NEGLIGIBLE:g}), "
+                "so the layers near the input do not learn"
+            )
         return (
-            f"vanishing gradients: {norms}; the first layer's gradient is {-f.orders():.1f} orders of magnitude "
+            f"vanishing gradients: {norms}; the first layer's gradient is {-orders:.1f} orders of magnitude "
             f"smaller, so the layers near the input barely learn ({rule})"
         )
     if f.verdict == "exploding":
+        assert orders is not None
         return (
-            f"exploding gradients: {norms}; the first layer's gradient is {f.orders():.1f} orders of magnitude "
+            f"exploding gradients: {norms}; the first layer's gradient is {orders:.1f} orders of magnitude "
             f"larger, so the layers near the input take huge steps ({rule})"
         )
+    if f.verdict == "none":
+        which = "both layers' gradients are" if f.first_norm <= NEGLIGIBLE else "the last layer's gradient is"
+        return (
+            f"no first-versus-last comparison: {norms}; {which} zero (at most {NEGLIGIBLE:g}: the layer's "
+            "inputs are 0, or the loss is flat there), and a zero gradient is neither vanishing nor exploding"
+        )
+    assert f.ratio is not None
     return f"no vanishing or exploding gradients: {norms} (ratio {num(f.ratio)}; {rule})"
 
 
@@ -155,7 +207,7 @@ def mean_stats(steps: Sequence[Sequence[LayerStats]]) -> list[LayerStats]:
 
     def mean(values: list[float | None]) -> float | None:
         present = [v for v in values if v is not None]
-        return float(np.mean(present)) if present else None
+        return mean_of(present) if present else None
 
     out = []
     for column in zip(*steps, strict=True):
@@ -164,7 +216,7 @@ def mean_stats(steps: Sequence[Sequence[LayerStats]]) -> list[LayerStats]:
             LayerStats(
                 first.layer,
                 first.activation,
-                float(np.mean([s.grad_norm for s in column])),
+                mean_of([s.grad_norm for s in column]),
                 mean([s.update_ratio for s in column]),
                 mean([s.dead_relu for s in column]),
                 mean([s.saturated for s in column]),

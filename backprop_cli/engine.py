@@ -16,21 +16,25 @@ The two agree to rounding (tests/test_train.py holds them to 1e-12).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.quantity import Scalar
-from backprop_cli.nn.check import finite, locate
+from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
 from backprop_cli.nn.layers.dense import Dense, DenseCache, exact_array
-from backprop_cli.ops import LOSSES, RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss
+from backprop_cli.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
 from backprop_cli.optim import RATIONAL as RATIONAL_OPTIMIZERS
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.records import LayerBackward, LossRecord, ParamUpdate, StepRecord, param_name
 from backprop_cli.spec import Array, NetworkSpec, TrainingSpec
+
+Rows = Sequence[int] | NDArray[np.intp]  # 0-based data rows of a batch, in batch order
 
 # the schedule is built whole: a run past this many rows (steps × batch size) is a typo, not a plan,
 # and would take gigabytes before the first step (--steps 100000000)
@@ -40,9 +44,11 @@ MAX_SCHEDULED_ROWS = 20_000_000
 def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
     """The 0-based rows of every step's batch.
 
-    ``epochs: E``: E passes, each cut in order into batches of ``batch_size`` (the last may be
-    smaller, as torch's DataLoader). ``steps: N``: step k takes the next ``batch_size`` rows,
-    wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed`` (default 0).
+    Each pass over the data is the rows in order, or with ``shuffle`` a fresh permutation drawn with
+    ``seed`` (default 0), cut into batches of ``batch_size``; the last batch of a pass is smaller when
+    the batch size does not divide the rows, as torch's DataLoader gives it (drop_last=False). So a
+    batch never holds a row twice and never straddles two passes. ``epochs: E`` runs E passes;
+    ``steps: N`` the first N batches of as many passes as that takes; neither, one step.
     """
     size = min(training.batch_size or rows, rows)
     if (total := count_steps(rows, training)) * size > MAX_SCHEDULED_ROWS:
@@ -58,20 +64,11 @@ def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
         order = rng.permutation(rows) if rng is not None else np.arange(rows)
         return [int(r) for r in order]
 
-    if training.epochs is not None:
-        out: list[tuple[int, ...]] = []
-        for _ in range(training.epochs):
-            order = one_pass()
-            out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
-        return out
-    steps = training.steps or 1
-    stream: list[int] = []
-    out = []
-    for _ in range(steps):
-        while len(stream) < size:
-            stream.extend(one_pass())
-        out.append(tuple(stream[:size]))
-        del stream[:size]
+    out: list[tuple[int, ...]] = []
+    while len(out) < total:
+        order = one_pass()
+        out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
+    del out[total:]  # steps: N ends where the N-th batch does, inside its pass
     return out
 
 
@@ -80,6 +77,43 @@ def count_steps(rows: int, training: TrainingSpec) -> int:
         size = min(training.batch_size or rows, rows)
         return training.epochs * -(-rows // size)
     return training.steps or 1
+
+
+def check_loss(
+    per_sample: Array,
+    value: Scalar,
+    *,
+    step: int,
+    layer: str,
+    during: str = "",
+    rows: Rows | None = None,
+) -> None:
+    """A sum of finite loss terms, or their mean or sum over the batch, can still overflow: located.
+
+    ``per_sample`` holds each sample's loss (in batch order), ``value`` the batch loss made of them;
+    ``rows``, when known, the 0-based data rows of the batch, to name the sample by its row.
+    """
+    if per_sample.dtype == object:  # exact fractions do not overflow (their size is checked where made)
+        return
+    bad = np.flatnonzero(~np.isfinite(per_sample))
+    if bad.size:
+        position = int(bad[0])
+        sample = f"data row {int(rows[position]) + 1}" if rows is not None else f"sample {position + 1} of the batch"
+        raise NumericalFault(
+            step=step,
+            layer=layer,
+            quantity=f"the loss of {sample} (the sum of its finite loss terms){during}",
+            value=float(per_sample[position]),
+            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+        )
+    if not math.isfinite(float(value)):
+        raise NumericalFault(
+            step=step,
+            layer=layer,
+            quantity=f"the batch loss (from finite per-sample losses){during}",
+            value=float(value),
+            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+        )
 
 
 @dataclass
@@ -117,9 +151,9 @@ class Engine:
         self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
         self.schedule = batches(spec.data.rows, spec.training)
         self.steps_done = 0
-        self.loss_op = LOSSES[spec.loss.name]
+        self.loss_op = loss_op(spec.loss.name, spec.loss.reduction)
         self.loss_terms, self.loss_grad = (
-            exact_loss(spec.loss.name) if exact else (self.loss_op.terms, self.loss_op.grad)
+            exact_loss(spec.loss.name, spec.loss.reduction) if exact else (self.loss_op.terms, self.loss_op.grad)
         )
         out = spec.layers[-1]
         self.fused = self.loss_op.combined is not None and self.loss_op.pairs_with == out.activation
@@ -141,13 +175,19 @@ class Engine:
             a = cache.a
         return caches
 
-    def batch_loss(self, z: Array, a: Array, y: Array, step: int, during: str = "") -> tuple[Array, Array, Scalar]:
-        """(per-sample loss terms, per-sample losses, the batch loss: their mean or sum)."""
+    def batch_loss(
+        self, z: Array, a: Array, y: Array, step: int, during: str = "", rows: Rows | None = None
+    ) -> tuple[Array, Array, Scalar]:
+        """(per-sample loss terms, per-sample losses, the batch loss: their mean or sum); ``rows``, the
+        batch's data rows where known, name a sample whose loss overflows."""
+        layer = self.layers[-1].name
         terms = self.loss_terms(a, y, z)
-        finite(terms, step=step, layer=self.layers[-1].name, quantity=f"{self.loss_op.name} loss term{during}")
+        finite(terms, step=step, layer=layer, quantity=f"{self.loss_op.name} loss term{during}")
         per_sample = terms.sum(axis=1)
         value = per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum()
-        return terms, per_sample, value if self.exact else float(value)
+        value = value if self.exact else float(value)
+        check_loss(per_sample, value, step=step, layer=layer, during=during, rows=rows)
+        return terms, per_sample, value
 
     def output_gradient(self, z: Array, a: Array, y: Array, step: int) -> tuple[Array, Array | None]:
         """(the textbook ∂L_s/∂a of the output, the loss's stable combined δ where it pairs with the output)."""
@@ -165,17 +205,26 @@ class Engine:
         try:
             with np.errstate(all="ignore"):
                 caches = self.forward(x, step)
-                return self.batch_loss(caches[-1].z, caches[-1].a, y, step)[2]
+                batch = rows if rows is not None else range(len(x))
+                return self.batch_loss(caches[-1].z, caches[-1].a, y, step, rows=batch)[2]
         except NumericalFault as fault:
             when = f"after step {step}" if self.steps_done else "before the first step"
             quantity = f"{fault.quantity} (in the loss over {'the batch' if rows else 'all data'} {when})"
             raise NumericalFault(
-                step=step, layer=fault.layer, neuron=fault.neuron, quantity=quantity, value=fault.value
+                step=step,
+                layer=fault.layer,
+                neuron=fault.neuron,
+                quantity=quantity,
+                value=fault.value,
+                detail=fault.detail,
             ) from None
 
-    def _update(self, index: int, kind_index: int, grad: Array, number: int) -> ParamStep | None:
+    def _update(
+        self, index: int, kind_index: int, grad: Array, number: int, *, state: bool = False
+    ) -> ParamStep | None:
         """Step one parameter tensor (None when frozen: like torch with requires_grad=False, not
-        stepped and no optimizer state); a non-finite new value is a located fault."""
+        stepped and no optimizer state); a non-finite new value is a located fault, and with ``state``
+        (the trace, which shows it) a non-finite optimizer state too."""
         layer = self.layers[index]
         definition = layer.params[kind_index]
         old = self.tensors[index][kind_index]
@@ -184,28 +233,33 @@ class Engine:
         result = self.optimizer.step(f"{layer.name}.{definition.kind}", old, grad)
         if self.exact:
             finite(result.new, step=number, layer=layer.name, quantity=f"the updated {layer.name}.{definition.kind}")
-        elif not np.isfinite(_norm(result.new)):
+        elif not np.isfinite(norm_of(result.new)) or state:
             self._fault_in_update(result, layer.name, definition.kind, number)
         self.tensors[index][kind_index] = result.new
         return result
 
     def _fault_in_update(self, result: ParamStep, layer: str, kind: str, number: int) -> None:
-        """A non-finite new value, named as the parameter (h.w1_2), with the optimizer's part in it."""
-        bad = np.argwhere(~np.isfinite(result.new))
-        if not bad.size:
-            return  # finite values whose square sum overflows: not a fault
-        index = tuple(int(i) for i in bad[0])
-        name = param_name(layer, kind, index)
+        """A non-finite new value, named as the parameter (h.w1_2), with the optimizer's part in it;
+        then the optimizer state the trace shows (Adam's v = β₂·v + (1 − β₂)·g² overflows for a huge
+        gradient while the step m̂/(√v̂ + ε) stays finite). Finite values whose square sum overflows
+        are not a fault."""
         eps_hint = ", and keep eps > 0 so that a zero gradient does not divide 0 by 0"
-        raise NumericalFault(
-            step=number,
-            layer=layer,
-            neuron=index[0] + 1,
-            quantity=f"the updated {name}",
-            value=float(result.new[index]),
-            detail=f"{self.optimizer.name} produced it; lower the learning rate"
-            + (eps_hint if "eps" in self.optimizer.hyper else ""),
-        )
+        for state, values in [("", result.new), *result.state.items()]:
+            bad = np.argwhere(~np.isfinite(values))
+            if not bad.size:
+                continue
+            index = tuple(int(i) for i in bad[0])
+            name = param_name(layer, kind, index)
+            raise NumericalFault(
+                step=number,
+                layer=layer,
+                neuron=index[0] + 1,
+                quantity=f"{self.optimizer.name}'s {state} of {name}" if state else f"the updated {name}",
+                value=float(values[index]),
+                detail=f"{self.optimizer.name} produced it; lower the learning rate"
+                + (eps_hint if "eps" in self.optimizer.hyper and not state else "")
+                + (" or rescale the inputs: the gradient is too large for its running averages" if state else ""),
+            )
 
     # ------------------------------------------------------------ trace mode
 
@@ -225,7 +279,7 @@ class Engine:
                 layer.record_forward(p, c) for layer, p, c in zip(self.layers, self.tensors, caches, strict=True)
             ]
             out = caches[-1]
-            terms, per_sample, value = self.batch_loss(out.z, out.a, y, number)
+            terms, per_sample, value = self.batch_loss(out.z, out.a, y, number, rows=rows)
             dl_da, combined = self.output_gradient(out.z, out.a, y, number)
             loss_rec = LossRecord(
                 spec.loss.name, spec.loss.reduction, self.layers[-1].name, out.a, y, terms, per_sample, value, dl_da
@@ -240,7 +294,7 @@ class Engine:
                     upstream = rec.downstream
             updates = self._trace_updates(backward, number)
             after = self.forward(x, number)[-1]
-            loss_after = self.batch_loss(after.z, after.a, y, number)[2]
+            loss_after = self.batch_loss(after.z, after.a, y, number, rows=rows)[2]
         self.steps_done = number
         return StepRecord(
             step=number,
@@ -267,7 +321,7 @@ class Engine:
             for kind_index, (definition, per_sample) in enumerate(zip(layer.params, per_sample_grads, strict=True)):
                 old = self.tensors[index][kind_index]
                 grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
-                result = self._update(index, kind_index, grad, number)
+                result = self._update(index, kind_index, grad, number, state=True)
                 if result is None:
                     result = ParamStep(old, {}, "frozen: not updated")
                 updates.append(
@@ -299,7 +353,7 @@ class Engine:
         with np.errstate(all="ignore"):  # non-finite values are caught by the checks, located
             caches = self.forward(x, number)
             out = caches[-1]
-            value = self.batch_loss(out.z, out.a, y, number)[2]
+            value = self.batch_loss(out.z, out.a, y, number, rows=idx)[2]
             dl_da, combined = self.output_gradient(out.z, out.a, y, number)
             scale = 1.0 / x.shape[0] if self.spec.loss.reduction == "mean" else 1.0
             count = len(self.layers)
@@ -321,7 +375,7 @@ class Engine:
                 for kind_index, grad in enumerate(grads[index]):
                     result = self._update(index, kind_index, grad, number)
                     if kind_index == 0 and result is not None:
-                        stepped = _norm(result.new)
+                        stepped = norm_of(result.new)
                 weight_norms.append(stepped)
         self.steps_done = number
         return FastStep(float(value), tuple(caches), tuple(grads), tuple(norms), before, tuple(weight_norms))
@@ -345,11 +399,6 @@ def refuse_irrational(spec: NetworkSpec) -> None:
             f"optimizers {' or '.join(RATIONAL_OPTIMIZERS)} (or drop --exact)",
             path="--exact",
         )
-
-
-def _norm(values: Array) -> float:
-    flat = values.ravel()
-    return float(np.sqrt(np.dot(flat, flat)))
 
 
 def run(spec: NetworkSpec) -> Iterator[StepRecord]:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+MAX_LINE = 600  # characters of a one-line error message, at most
+
 
 class ExitCode(IntEnum):
     """Every exit status the ``backprop`` command can end with."""
 
     OK = 0
     CHECK_FAILED = 1  # a check (gradcheck, answers) found a wrong value
-    BAD_INPUT = 2  # config, data, option or file problem: nothing was computed
+    BAD_INPUT = 2  # config, data, option or file problem (an OS error reading or writing one too)
     NUMERICAL_FAULT = 3  # overflow, NaN or infinity met while computing
     INTERRUPTED = 130  # Ctrl-C, the shell convention 128 + SIGINT
 
@@ -24,7 +26,13 @@ class BackpropError(Exception):
     exit_code: ExitCode = ExitCode.BAD_INPUT
 
     def one_line(self) -> str:
-        return " ".join(str(self).split())
+        """The message as stderr shows it: one line (whitespace runs as one space), any other control
+        or format character escaped (a file's ESC never reaches the terminal raw), at most MAX_LINE
+        characters. Quoted file content is cut far shorter where it is quoted (yamlsafe.quoted)."""
+        text = " ".join(str(self).split())
+        if not text.isprintable():
+            text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+        return text if len(text) <= MAX_LINE else f"{text[: MAX_LINE - 30]}… (message cut at {MAX_LINE} characters)"
 
 
 class ConfigError(BackpropError):
@@ -82,6 +90,7 @@ class NumericalFault(BackpropError):
         self.neuron = neuron
         self.quantity = quantity
         self.value = value
+        self.detail = detail
         where = f"step {step}"
         if layer is not None:
             where += f", layer {layer}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from backprop_cli.errors import ConfigError
@@ -23,7 +24,8 @@ def resolve(argument: str | None) -> Path:
     if argument is None:
         return example_path(DEFAULT_EXAMPLE)
     path = Path(argument)
-    if path.exists() or path.suffix.lower() in (".yaml", ".yml", ".json") or "/" in argument:
+    # os.path.exists, not Path.exists: it never raises (an unsearchable folder is the loader's to report)
+    if os.path.exists(path) or path.suffix.lower() in (".yaml", ".yml", ".json") or "/" in argument:
         return path  # a missing file is reported, located, by the loader
     if argument in example_names():
         return example_path(argument)

@@ -8,11 +8,18 @@ step names the value it was updated to in the step before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backprop_cli.values import NamedValue
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
+# a name as a line of the tree starts with it: optional qualifiers, then dotted parts (h.w1_2.m_hat)
+_TOKEN = re.compile(r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
 MAX_LINES = 400  # a derivation longer than this stops with a note: ask for a smaller --depth
 
 
@@ -26,16 +33,21 @@ class Derivation:
     factors: tuple[Derivation, ...]
     folded: bool  # it has factors that --depth left unexpanded
 
-    def line(self) -> str:
-        """``h.delta1 = h.dL_da1 × h.da_dz1 = (-0.65) × 1 = -0.65``; a leaf as ``x1 = 1 (input, data row 1)``."""
+    def line(self, *, numbers: bool = True) -> str:
+        """``h.delta1 = h.dL_da1 × h.da_dz1 = (-0.65) × 1 = -0.65``; a leaf as ``x1 = 1 (input, data row 1)``.
+
+        Without ``numbers``, the formula alone (``h.delta1 = h.dL_da1 × h.da_dz1``, ``x1 (input, …)``):
+        how it is computed, and no number of the trace (an answer that must stay hidden)."""
         v = self.value
         if self.kind in ("input", "target", "parameter"):
-            return f"{v.name} = {v.shown} ({self.kind}{', ' + self.note if self.note else ''})"
+            shown = f" = {v.shown}" if numbers else ""
+            return f"{v.name}{shown} ({self.kind}{', ' + self.note if self.note else ''})"
         parts = [v.name]
-        for text in (v.formula, v.written):
+        for text in (v.formula, v.written) if numbers else (v.formula,):
             if text and text not in parts and text != v.shown:
                 parts.append(text)
-        parts.append(v.shown)
+        if numbers:
+            parts.append(v.shown)
         tail = {"repeat": " (derived above)"}.get(self.kind, "")
         if self.note:
             tail += f" ({self.note})"
@@ -88,19 +100,50 @@ def derive(name: str, table: Mapping[str, NamedValue], depth: int | None = None)
     return build(name, 0)
 
 
-def render_text(derivation: Derivation) -> str:
-    """The derivation as an indented tree of lines, plain text (terminal, JSON and Gradescope feedback)."""
-    lines = [derivation.line()]
+def tree_lines(derivation: Derivation, *, numbers: bool = True) -> list[tuple[str, str, str]]:
+    """The derivation as (prefix, continuation, text) lines: ``├─ `` and the like before each factor, the
+    prefix a wrapped line continues under, and the line itself; the last line notes folded factors."""
+    lines = [("", "│  " if derivation.factors else "   ", derivation.line(numbers=numbers))]
     folded = [derivation.folded]
 
     def walk(node: Derivation, prefix: str) -> None:
         for index, factor in enumerate(node.factors):
             last = index == len(node.factors) - 1
-            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{factor.line()}")
+            below = prefix + ("   " if last else "│  ")
+            under = below + ("│  " if factor.factors else "   ")  # a long line goes on under its branch
+            lines.append((f"{prefix}{'└─ ' if last else '├─ '}", under, factor.line(numbers=numbers)))
             folded[0] = folded[0] or factor.folded
-            walk(factor, prefix + ("   " if last else "│  "))
+            walk(factor, below)
 
     walk(derivation, "")
     if folded[0]:
-        lines.append("(factors deeper than --depth are not expanded)")
-    return "\n".join(lines)
+        lines.append(("", "", "(factors deeper than --depth are not expanded)"))
+    return lines
+
+
+def render_text(derivation: Derivation, *, numbers: bool = True) -> str:
+    """The derivation as an indented tree of lines, plain text (terminal, JSON and Gradescope feedback);
+    without ``numbers``, formulas only (``check --reveal never``: no value of the trace is shown)."""
+    return "\n".join(prefix + text for prefix, _, text in tree_lines(derivation, numbers=numbers))
+
+
+def render_rich(derivation: Derivation, width: int | None) -> Text:
+    """The tree for a terminal: each line's name in the trace's name colour; with ``width``, a long line
+    continues under its branch, broken at spaces or between tokens, never inside a name or a number."""
+    from rich.text import Text
+
+    from backprop_cli.render.fit import wrap
+
+    out = Text()
+    for prefix, continuation, text in tree_lines(derivation):
+        parts = wrap(text, max(width - len(prefix), 20)) if width else [text]
+        name, _, rest = parts[0].partition(" ")
+        is_name = _TOKEN.fullmatch(name) is not None
+        out.append(prefix)
+        out.append(name, style="cyan" if is_name else None)
+        out.append(f" {rest}" if rest else "")
+        for part in parts[1:]:
+            out.append(f"\n{continuation}{part}")
+        out.append("\n")
+    out.rstrip()
+    return out

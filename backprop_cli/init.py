@@ -1,4 +1,4 @@
-"""Reproducible weight initialisation: ``init: {method, seed}`` on a layer.
+"""Reproducible weight initialisation: ``init: {method, seed}`` (or just ``init: METHOD``, seed 0) on a layer.
 
 Every method draws from ``numpy.random.default_rng(seed)``: the whole weight matrix (shape
 [units][fan_in], row-major) first, then the biases, so a layer's numbers depend only on its
@@ -7,10 +7,12 @@ explicitly, so giving the weights does not change the initialised biases.
 
 Weight distributions (fan_out = units):
 
-- ``xavier`` (alias ``glorot``): Glorot uniform, U(−a, a), a = √(6 / (fan_in + fan_out))
-- ``xavier_normal``: N(0, σ²), σ = √(2 / (fan_in + fan_out))
-- ``he`` (alias ``kaiming``): Kaiming normal, N(0, σ²), σ = √(2 / fan_in)
-- ``he_uniform``: U(−b, b), b = √(6 / fan_in)
+- ``xavier`` (aliases ``glorot``, ``xavier_uniform``, ``glorot_uniform``): Glorot uniform,
+  U(−a, a), a = √(6 / (fan_in + fan_out)), as torch.nn.init.xavier_uniform_
+- ``xavier_normal`` (alias ``glorot_normal``): N(0, σ²), σ = √(2 / (fan_in + fan_out)), as xavier_normal_
+- ``he`` (aliases ``kaiming``, ``kaiming_normal``, ``he_normal``): Kaiming normal, N(0, σ²),
+  σ = √(2 / fan_in), as kaiming_normal_ with its defaults (fan_in, ReLU gain √2)
+- ``he_uniform`` (alias ``kaiming_uniform``): U(−b, b), b = √(6 / fan_in), as kaiming_uniform_ with a = 0
 - ``pytorch``: nn.Linear's default, U(−k, k), k = 1/√fan_in, for weights and biases alike
 - ``zeros``: all zero
 - ``uniform``: U(low, high), default low 0, high 1 (torch.nn.init.uniform_)
@@ -29,19 +31,35 @@ import numpy as np
 
 from backprop_cli.spec import Array
 
+# the aliases are torch.nn.init's names (without the trailing _) and Keras's
+ALIASES = {
+    "glorot": "xavier",
+    "xavier_uniform": "xavier",
+    "glorot_uniform": "xavier",
+    "glorot_normal": "xavier_normal",
+    "kaiming": "he",
+    "kaiming_normal": "he",
+    "he_normal": "he",
+    "kaiming_uniform": "he_uniform",
+}
 INIT_METHODS = (
     "xavier",
     "glorot",
+    "xavier_uniform",
+    "glorot_uniform",
     "xavier_normal",
+    "glorot_normal",
     "he",
     "kaiming",
+    "kaiming_normal",
+    "he_normal",
     "he_uniform",
+    "kaiming_uniform",
     "pytorch",
     "zeros",
     "uniform",
     "normal",
 )
-ALIASES = {"glorot": "xavier", "kaiming": "he"}
 
 
 @dataclass(frozen=True)

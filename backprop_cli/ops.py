@@ -222,16 +222,26 @@ def _k(a: Array) -> float:
     return float(a.shape[-1])
 
 
-def _bce_terms(a: Array, y: Array, z: Array) -> Array:
-    # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|)), never log(0).
-    t: Array = (np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))) / _k(a)
-    return t
+def _one(a: Array) -> float:
+    return 1.0
 
 
-def _bce_grad(a: Array, y: Array, z: Array) -> Array:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g: Array = -(y / a - (1.0 - y) / (1.0 - a)) / _k(a)
-    return g
+def _bce_terms(k: Callable[[Array], float]) -> Callable[[Array, Array, Array], Array]:
+    def terms(a: Array, y: Array, z: Array) -> Array:
+        # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|)), never log(0).
+        t: Array = (np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))) / k(a)
+        return t
+
+    return terms
+
+
+def _bce_grad(k: Callable[[Array], float]) -> Callable[[Array, Array, Array], Array]:
+    def grad(a: Array, y: Array, z: Array) -> Array:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g: Array = -(y / a - (1.0 - y) / (1.0 - a)) / k(a)
+        return g
+
+    return grad
 
 
 def _ce_terms(a: Array, y: Array, z: Array) -> Array:
@@ -275,6 +285,81 @@ def _safe_div(num: float, den: float) -> float:
     return num / den
 
 
+def _output_means(mean: bool) -> dict[str, Loss]:
+    """mse, mae and bce: each sample's loss the mean of its K outputs' terms (``mean``, as torch's MSELoss,
+    L1Loss and BCELoss average over every element), or their sum (``reduction: sum_all``, so that a sum over
+    the batch is torch's reduction='sum'). The same ops with the 1/K left out of the arithmetic and the text."""
+    k, over_k, one_over_k, frac = (_k, " / {K}", "(1/K) ", r"\frac{1}{K}") if mean else (_one, "", "", "")
+
+    def kk(v: Mapping[str, Scalar]) -> Scalar:  # the rules' K: the outputs' count, or 1 for the sum over them
+        return v["K"] if mean else 1
+
+    return {
+        "mse": Loss(
+            "mse",
+            lambda a, y, z: (a - y) ** 2 / k(a),
+            lambda a, y, z: 2.0 * (a - y) / k(a),
+            f"L = {one_over_k}Σ_k (a_k − y_k)²",
+            rf"L = {frac}\sum_k (a_k - y_k)^2",
+            "({a} − {y})²" + over_k,
+            "2·({a} − {y})" + over_k,
+            rules={"term": lambda v: (v["a"] - v["y"]) ** 2 / kk(v), "grad": lambda v: 2 * (v["a"] - v["y"]) / kk(v)},
+        ),
+        "mae": Loss(
+            # PyTorch's choice at the kink: sign(0) = 0.
+            "mae",
+            lambda a, y, z: np.abs(a - y) / k(a),
+            lambda a, y, z: np.sign(a - y) / k(a),
+            f"L = {one_over_k}Σ_k |a_k − y_k|",
+            rf"L = {frac}\sum_k |a_k - y_k|",
+            "|{a} − {y}|" + over_k,
+            "sign({a} − {y})" + over_k,
+            rules={"term": lambda v: _abs(v["a"] - v["y"]) / kk(v), "grad": lambda v: _sign(v["a"] - v["y"]) / kk(v)},
+        ),
+        "bce": Loss(
+            "bce",
+            _bce_terms(k),
+            _bce_grad(k),
+            f"L = −{one_over_k}Σ_k [y_k log a_k + (1 − y_k) log(1 − a_k)]",
+            rf"L = -{frac}\sum_k \left[y_k \log a_k + (1 - y_k)\log(1 - a_k)\right]",
+            "−[{y}·log {a} + (1 − {y})·log(1 − {a})]" + over_k,
+            "−({y} / {a} − (1 − {y}) / (1 − {a}))" + over_k,
+            pairs_with="sigmoid",
+            combined=lambda a, y: (a - y) / k(a),
+            combined_template=("({a} − {y})" + over_k) if mean else "{a} − {y}",
+            log_zero=lambda a, y: (a <= 0.0 and y != 0.0) or (a >= 1.0 and y != 1.0),
+            logit_template="(max({z}, 0) − {z}·{y} + log(1 + e^(−|{z}|)))" + over_k
+            if mean
+            else "max({z}, 0) − {z}·{y} + log(1 + e^(−|{z}|))",
+            grad_zero=lambda a: a <= 0.0 or a >= 1.0,
+            grad_logit_template="−({y}·(1 + e^(−{z})) − (1 − {y})·(1 + e^{z}))" + over_k,
+            rules={
+                "term": lambda v: -(_xlogy(v["y"], v["a"]) + _xlogy(1 - v["y"], 1 - v["a"])) / kk(v),
+                "grad": lambda v: (
+                    -(_safe_div(float(v["y"]), float(v["a"])) - _safe_div(1 - float(v["y"]), 1 - float(v["a"])))
+                    / float(kk(v))
+                ),
+                "logit": lambda v: (
+                    (
+                        max(float(v["z"]), 0.0)
+                        - float(v["z"]) * float(v["y"])
+                        + math.log1p(math.exp(-abs(float(v["z"]))))
+                    )
+                    / float(kk(v))
+                ),
+                "grad_logit": lambda v: (
+                    -(
+                        float(v["y"]) * (1 + math.exp(-float(v["z"])))
+                        - (1 - float(v["y"])) * (1 + math.exp(float(v["z"])))
+                    )
+                    / float(kk(v))
+                ),
+                "combined": lambda v: (v["a"] - v["y"]) / kk(v),
+            },
+        ),
+    }
+
+
 LOSSES: dict[str, Loss] = {
     "sse": Loss(
         "sse",
@@ -296,59 +381,7 @@ LOSSES: dict[str, Loss] = {
         "{a} − {y}",
         rules={"term": lambda v: (v["a"] - v["y"]) ** 2 / 2, "grad": lambda v: v["a"] - v["y"]},
     ),
-    "mse": Loss(
-        "mse",
-        lambda a, y, z: (a - y) ** 2 / _k(a),
-        lambda a, y, z: 2.0 * (a - y) / _k(a),
-        "L = (1/K) Σ_k (a_k − y_k)²",
-        r"L = \frac{1}{K}\sum_k (a_k - y_k)^2",
-        "({a} − {y})² / {K}",
-        "2·({a} − {y}) / {K}",
-        rules={"term": lambda v: (v["a"] - v["y"]) ** 2 / v["K"], "grad": lambda v: 2 * (v["a"] - v["y"]) / v["K"]},
-    ),
-    "mae": Loss(
-        # PyTorch's choice at the kink: sign(0) = 0.
-        "mae",
-        lambda a, y, z: np.abs(a - y) / _k(a),
-        lambda a, y, z: np.sign(a - y) / _k(a),
-        "L = (1/K) Σ_k |a_k − y_k|",
-        r"L = \frac{1}{K}\sum_k |a_k - y_k|",
-        "|{a} − {y}| / {K}",
-        "sign({a} − {y}) / {K}",
-        rules={"term": lambda v: _abs(v["a"] - v["y"]) / v["K"], "grad": lambda v: _sign(v["a"] - v["y"]) / v["K"]},
-    ),
-    "bce": Loss(
-        "bce",
-        _bce_terms,
-        _bce_grad,
-        "L = −(1/K) Σ_k [y_k log a_k + (1 − y_k) log(1 − a_k)]",
-        r"L = -\frac{1}{K}\sum_k \left[y_k \log a_k + (1 - y_k)\log(1 - a_k)\right]",
-        "−[{y}·log {a} + (1 − {y})·log(1 − {a})] / {K}",
-        "−({y} / {a} − (1 − {y}) / (1 − {a})) / {K}",
-        pairs_with="sigmoid",
-        combined=lambda a, y: (a - y) / _k(a),
-        combined_template="({a} − {y}) / {K}",
-        log_zero=lambda a, y: (a <= 0.0 and y != 0.0) or (a >= 1.0 and y != 1.0),
-        logit_template="(max({z}, 0) − {z}·{y} + log(1 + e^(−|{z}|))) / {K}",
-        grad_zero=lambda a: a <= 0.0 or a >= 1.0,
-        grad_logit_template="−({y}·(1 + e^(−{z})) − (1 − {y})·(1 + e^{z})) / {K}",
-        rules={
-            "term": lambda v: -(_xlogy(v["y"], v["a"]) + _xlogy(1 - v["y"], 1 - v["a"])) / v["K"],
-            "grad": lambda v: (
-                -(_safe_div(float(v["y"]), float(v["a"])) - _safe_div(1 - float(v["y"]), 1 - float(v["a"])))
-                / float(v["K"])
-            ),
-            "logit": lambda v: (
-                (max(float(v["z"]), 0.0) - float(v["z"]) * float(v["y"]) + math.log1p(math.exp(-abs(float(v["z"])))))
-                / float(v["K"])
-            ),
-            "grad_logit": lambda v: (
-                -(float(v["y"]) * (1 + math.exp(-float(v["z"]))) - (1 - float(v["y"])) * (1 + math.exp(float(v["z"]))))
-                / float(v["K"])
-            ),
-            "combined": lambda v: (v["a"] - v["y"]) / v["K"],
-        },
-    ),
+    **_output_means(mean=True),
     "cross_entropy": Loss(
         "cross_entropy",
         _ce_terms,
@@ -373,6 +406,16 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+# reduction: sum_all, where it differs from sum: the losses that average over the outputs, without the 1/K
+_SUMMED = _output_means(mean=False)
+
+
+def loss_op(name: str, reduction: str) -> Loss:
+    """The loss op a config's ``loss`` runs: ``LOSSES[name]``, or its sum over the outputs for
+    ``reduction: sum_all`` (the same op for sse, half_sse and cross_entropy, which sum over them already)."""
+    return _SUMMED[name] if reduction == "sum_all" and name in _SUMMED else LOSSES[name]
+
+
 # ---------------------------------------------------------------- exact mode
 
 #: Activations and losses whose arithmetic is rational: ``--exact`` runs them on fractions.
@@ -388,9 +431,11 @@ def exact_activation(name: str, slope: Fraction) -> tuple[Callable[[Array], Arra
     return forward, derivative
 
 
-def exact_loss(name: str) -> tuple[Callable[[Array, Array, Array], Array], Callable[[Array, Array, Array], Array]]:
+def exact_loss(
+    name: str, reduction: str = "mean"
+) -> tuple[Callable[[Array, Array, Array], Array], Callable[[Array, Array, Array], Array]]:
     """(terms, grad) of a rational loss on arrays of fractions, shaped (batch, K) like ``Loss.terms``."""
-    rules = LOSSES[name].rules
+    rules = loss_op(name, reduction).rules
 
     def apply(rule: NamedRule) -> Callable[[Array, Array, Array], Array]:
         def run(a: Array, y: Array, z: Array) -> Array:

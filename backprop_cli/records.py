@@ -12,6 +12,7 @@ batch is the reduced (mean or sum) value.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -50,6 +51,43 @@ NAME_PATTERNS: dict[str, str] = {
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }
+
+
+def _own_names() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(kind, pattern, regex) of every name the trace makes itself, outside a layer: ``loss``, ``y{k}`` …
+
+    Read off NAME_PATTERNS, so a name added to the contract is reserved with it: a pattern's first word,
+    literal text kept and each ``{placeholder}`` a 1-based number. Patterns that start with a placeholder
+    live inside a layer or a parameter (``h.z1``); the qualifiers hold a ``/`` no configured name has.
+    """
+    own = []
+    for kind, pattern in NAME_PATTERNS.items():
+        head = pattern.split()[0]
+        if kind in ("input", "qualifiers") or head.startswith("{"):
+            continue
+        regex = "".join(
+            "[1-9][0-9]*" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{\w+\})", head) if part
+        )
+        own.append((kind.replace("_", " "), head, re.compile(regex)))
+    return tuple(own)
+
+
+OWN_NAMES = _own_names()
+
+
+def reserved_input(name: str) -> tuple[str, str] | None:
+    """(kind, pattern) of the trace's own name that an input called ``name`` would be, or None.
+
+    An input row is named by the input's name alone, so an input called ``loss`` would be a second
+    ``loss`` row of the trace (and answers keyed by name would keep only one of them).
+    """
+    return next(((kind, pattern) for kind, pattern, regex in OWN_NAMES if regex.fullmatch(name)), None)
+
+
+def reserved_layer(name: str) -> tuple[str, str] | None:
+    """(kind, pattern) of the trace's own dotted name whose first part is ``name``, or None: a layer
+    called ``loss`` would name its numbers ``loss.z1`` …, read as kin of the trace's ``loss.term1``."""
+    return next(((kind, p) for kind, p, _ in OWN_NAMES if "." in p and p.split(".", 1)[0] == name), None)
 
 
 def qualify(base: str, *, step: int | None = None, sample: int | None = None) -> str:
@@ -180,7 +218,7 @@ class ParamUpdate:
 @dataclass(frozen=True)
 class StepRecord:
     step: int  # 1-based
-    samples: tuple[int, ...]  # 0-based data rows of the batch
+    samples: tuple[int, ...]  # 0-based data rows of the batch (JSON: samples; rows holds them 1-based)
     multi_step: bool  # whether names carry a step qualifier
     optimizer: str
     hyper: Mapping[str, float]
@@ -216,8 +254,8 @@ class StepRecord:
             updated.setdefault(u.layer, {})[u.kind] = arr(u.new)
         out: dict[str, Any] = {
             "step": self.step,
-            "samples": list(self.samples),
-            "rows": [s + 1 for s in self.samples],
+            "samples": list(self.samples),  # 0-based row indices (the version-1 contract)
+            "rows": [row + 1 for row in self.samples],  # the same rows 1-based, as names and --sample count them
             "loss": _number(self.loss.value),
             "parameters": params,
             "gradients": grads,
@@ -253,9 +291,9 @@ class StepRecord:
         backward: dict[str, Any] = {}
         for b in self.backward:
             entry: dict[str, Any] = {
-                "dL_da": arr(b.upstream[p]),
+                "dL_da": _nullable(arr(b.upstream[p])),
                 "da_dz": arr(b.local[p]),
-                "chain": arr(b.chain[p]),
+                "chain": _nullable(arr(b.chain[p])),
                 "delta": arr(b.delta[p]),
                 "dL_dw": arr(b.grad_w[p]),
             }
@@ -275,7 +313,7 @@ class StepRecord:
             "loss": _number(self.loss.per_sample[p]),
             "loss_terms": arr(self.loss.terms[p]),
             "target": arr(self.loss.target[p]),
-            "dL_da_output": arr(self.loss.dL_da[p]),
+            "dL_da_output": _nullable(arr(self.loss.dL_da[p])),
             "backward": backward,
         }
 
@@ -283,6 +321,14 @@ class StepRecord:
 def _as_array(values: Array) -> Array:
     """A float array as the JSON writer takes it (C-contiguous float64)."""
     return np.ascontiguousarray(values, dtype=np.float64)
+
+
+def _nullable(values: Any) -> Any:
+    """A saturated output's textbook ∂L/∂a or chain: ∞ or undefined in float64 (shown, not used), which
+    the document writes as null (every other non-finite value is a fault, stopped before any writing)."""
+    if isinstance(values, np.ndarray) and not np.isfinite(values).all():
+        return [float(v) if math.isfinite(v) else None for v in values]
+    return values
 
 
 def _exact_nested(values: Array) -> Any:
@@ -303,5 +349,4 @@ def _number(value: Any) -> Any:
     """A number as the JSON contract writes it: a float, or an exact fraction as ``"n/d"``."""
     if isinstance(value, Fraction):
         return exact_text(value)
-    v = float(value)
-    return v if math.isfinite(v) else None
+    return float(value)

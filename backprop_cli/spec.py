@@ -18,7 +18,7 @@ Array = NDArray[np.float64]
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
 LOSSES = ("sse", "half_sse", "mse", "mae", "bce", "cross_entropy")
-REDUCTIONS = ("mean", "sum")
+REDUCTIONS = ("mean", "sum", "sum_all")
 PARAMETER_KINDS = ("weights", "biases")
 
 
@@ -49,7 +49,8 @@ class LayerSpec:
 @dataclass(frozen=True)
 class LossSpec:
     name: str  # one of LOSSES
-    reduction: str = "mean"  # over the samples of a batch
+    # over the samples of a batch: mean, sum, or sum_all (a sum over the samples and outputs, torch's 'sum')
+    reduction: str = "mean"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ class DataSpec:
     y: Array  # (rows, outputs)
     source: str  # "inline" or the file the rows came from
     class_names: tuple[str, ...] | None = None  # for a label column turned into one-hot targets
+    # a CSV with a label column: the file as opened and the columns read, so that `train --save` can
+    # point a saved config at the same file, columns and class order
+    file: str | None = None
+    features: tuple[str, ...] | None = None
+    label: str | None = None
 
     @property
     def rows(self) -> int:

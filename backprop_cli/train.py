@@ -11,14 +11,17 @@ Never prints: progress is reported through a callback.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from backprop_cli.diagnostics import Flow, LayerStats, flow, layer_stats, mean_stats, norm_of
+from backprop_cli.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats, norm_of
 from backprop_cli.engine import Engine
+from backprop_cli.errors import NumericalFault
 from backprop_cli.optim import Optimizer
 from backprop_cli.spec import Array, NetworkSpec
 
@@ -128,19 +131,27 @@ class TrainResult:
             for kind, before, after in pairs:
                 if before is None or after is None:
                     continue
-                moved = np.abs(after - before)
-                changes.append(
-                    TensorChange(
-                        f"{layer.name}.{kind}",
-                        kind in layer.frozen,
-                        before.shape,
-                        before.size,
-                        float(before.mean()),
-                        float(after.mean()),
-                        float(moved.mean()),
-                        float(moved.max()),
-                    )
+                with np.errstate(over="ignore"):
+                    moved = np.abs(after - before)
+                change = TensorChange(
+                    f"{layer.name}.{kind}",
+                    kind in layer.frozen,
+                    before.shape,
+                    before.size,
+                    mean_of(before),
+                    mean_of(after),
+                    mean_of(moved),
+                    float(moved.max()),
                 )
+                if not math.isfinite(change.max_abs_change):  # two finite values 1e308 apart
+                    raise NumericalFault(
+                        step=self.steps,
+                        layer=layer.name,
+                        quantity=f"the change of {layer.name}.{kind} over the run (a summary statistic)",
+                        value=change.max_abs_change,
+                        detail="it overflows float64 although every value is finite; rescale the inputs",
+                    )
+                changes.append(change)
         return changes
 
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -183,10 +194,12 @@ class TrainingRun:
     def evaluate(self, step: int) -> tuple[float, Accuracy | None]:
         """Loss and accuracy on every data row with the current parameters."""
         x, y = self.spec.data.x, self.spec.data.y
-        during = f" (evaluating all data after step {step})" if step else " (evaluating all data)"
+        # before training, located as the step it comes before (as Engine.loss does)
+        during = f" (evaluating all data after step {step})" if step else " (evaluating all data before the first step)"
+        at = step or 1
         with np.errstate(all="ignore"):
-            caches = self.engine.forward(x, step, during)
-            value = self.engine.batch_loss(caches[-1].z, caches[-1].a, y, step, during)[2]
+            caches = self.engine.forward(x, at, during)
+            value = self.engine.batch_loss(caches[-1].z, caches[-1].a, y, at, during, rows=range(len(x)))[2]
         return float(value), accuracy(self.spec, caches[-1].a, y)
 
     def step(self, number: int, rows: tuple[int, ...] | Array) -> tuple[float, list[LayerStats]]:
@@ -200,17 +213,20 @@ class TrainingRun:
                 self._weight_norms[index] = (new, norm)
             cache = done.caches[index]
             stats.append(
-                layer_stats(
-                    layer.name,
-                    layer.activation,
-                    cache.z,
-                    cache.a,
-                    done.grads[index][0],
-                    done.before[index][0],
-                    new,
-                    "weights" in layer.frozen,
-                    grad_norm=done.grad_norms[index],
-                    old_norm=old_norms[index],
+                checked(
+                    layer_stats(
+                        layer.name,
+                        layer.activation,
+                        cache.z,
+                        cache.a,
+                        done.grads[index][0],
+                        done.before[index][0],
+                        new,
+                        "weights" in layer.frozen,
+                        grad_norm=done.grad_norms[index],
+                        old_norm=old_norms[index],
+                    ),
+                    number,
                 )
             )
         return done.loss, stats
@@ -241,7 +257,7 @@ class TrainingRun:
             if number % per_epoch == 0 or number == total:
                 loss, acc = self.evaluate(number) if self.each_pass or number == total else (None, None)
                 epoch_mean = tuple(mean_stats(epoch_stats))
-                batch_loss = float(np.mean(epoch_losses))
+                batch_loss = mean_of(epoch_losses)
                 history.append(EpochPoint(-(-number // per_epoch), number, loss, acc, batch_loss, epoch_mean))
                 epochs.append((epoch_mean, len(epoch_stats)))
                 epoch_losses, epoch_stats = [], []
@@ -268,7 +284,12 @@ def _run_mean(epochs: list[tuple[tuple[LayerStats, ...], int]]) -> list[LayerSta
 
     def mean(values: list[tuple[float | None, int]]) -> float | None:
         present = [(v, n) for v, n in values if v is not None]
-        return sum(v * n for v, n in present) / sum(n for _, n in present) if present else None
+        if not present:
+            return None
+        total = sum(n for _, n in present)
+        mean = sum(v * n for v, n in present) / total
+        # finite means whose weighted sum overflows: weighted by their shares instead, which cannot
+        return mean if math.isfinite(mean) else sum(v * (n / total) for v, n in present)
 
     out: list[LayerStats] = []
     for index, first in enumerate(epochs[0][0]):
@@ -291,8 +312,16 @@ def train(spec: NetworkSpec, progress: Progress | None = None, *, each_pass: boo
     return TrainingRun(spec, each_pass=each_pass).run(progress)
 
 
-def trained_config(result: TrainResult) -> dict[str, Any]:
-    """The trained network as a config mapping that ``backprop trace`` accepts (data written inline)."""
+def trained_config(result: TrainResult, directory: Path | None = None) -> dict[str, Any]:
+    """The trained network as a config for tracing it: the trained parameters, training of one step.
+
+    ``training`` keeps the batch size, shuffling and seed, with ``steps: 1``: ``backprop trace`` shows
+    the trained network's next step (not the whole run again), and ``train --epochs N`` trains it on.
+    Data rows are written inline, except rows read from a CSV label column: the config then reads that
+    file (by a path relative to ``directory``, where the config is written, when the file lies there or
+    below, else absolute) with its feature and label columns and its class order, so the output units
+    keep their classes, also for ``--data``.
+    """
     spec = result.spec
     layers: list[dict[str, Any]] = []
     for layer, w, b in zip(spec.layers, result.weights, result.biases, strict=True):
@@ -312,7 +341,7 @@ def trained_config(result: TrainResult) -> dict[str, Any]:
         "learning_rate": spec.optimizer.learning_rate,
     }
     t = spec.training
-    given = {"steps": t.steps, "epochs": t.epochs, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
+    given = {"steps": 1, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
     training = {k: v for k, v in given.items() if v is not None and v is not False}
     described = spec.description or "a trained network"
     return {
@@ -320,6 +349,16 @@ def trained_config(result: TrainResult) -> dict[str, Any]:
         "network": {"inputs": list(spec.inputs), "layers": layers},
         "loss": {"name": spec.loss.name, "reduction": spec.loss.reduction},
         "optimizer": optimizer,
-        "data": [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(spec.data.x, spec.data.y, strict=True)],
+        "data": _saved_data(spec, directory),
         "training": training,
     }
+
+
+def _saved_data(spec: NetworkSpec, directory: Path | None) -> Any:
+    data = spec.data
+    if data.file is None or data.features is None or data.label is None or data.class_names is None:
+        return [{"x": x.tolist(), "y": y.tolist()} for x, y in zip(data.x, data.y, strict=True)]
+    # relative where the file lies in the config's folder or below (the pair moves together), else absolute
+    where, home = Path(data.file).resolve(), (directory or Path.cwd()).resolve()
+    file = where.relative_to(home).as_posix() if where.is_relative_to(home) else where.as_posix()
+    return {"file": file, "features": list(data.features), "label": data.label, "classes": list(data.class_names)}

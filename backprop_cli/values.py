@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from backprop_cli.model.quantity import Block, Quantity, Scalar
+from backprop_cli.model.quantity import Block, Placed, Quantity, Scalar
 from backprop_cli.records import StepRecord
 from backprop_cli.render.numbers import NumberFormat
 
@@ -82,7 +82,7 @@ class NameFilter:
     samples: frozenset[int] = frozenset()
     patterns: tuple[str, ...] = ()
 
-    def wants_section(self, section: Block) -> bool:
+    def wants_section(self, section: Placed) -> bool:
         """The trace's own section filter (``backprop trace --step/--layer/--phase/--sample``)."""
         from backprop_cli.render.terminal import TraceFilter
 
@@ -90,6 +90,10 @@ class NameFilter:
 
     def wants_name(self, name: str) -> bool:
         return not self.patterns or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+
+    def wants_value(self, value: NamedValue) -> bool:
+        """Both choices for one named value, as if laid out again (``check``'s filters on a key)."""
+        return self.wants_section(value.quantity) and self.wants_name(value.name)
 
 
 def named_values(

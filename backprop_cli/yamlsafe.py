@@ -34,8 +34,9 @@ from yaml.events import (
     SequenceEndEvent,
 )
 
+from backprop_cli import run
 from backprop_cli.errors import ConfigError
-from backprop_cli.output import note_input
+from backprop_cli.output import os_reason
 
 Key = str | int
 Loc = tuple[Key, ...]
@@ -46,6 +47,7 @@ MIB = 1024 * 1024
 CONFIG_LIMIT = 5 * MIB
 DATA_LIMIT = 64 * MIB
 MAX_DEPTH = 64
+QUOTE_LIMIT = 40  # characters of a file's text a message quotes, at most
 _MAX_DIGITS = 309  # float64's largest finite value has 309 digits
 _TOO_DEEP = f"nested too deeply; expected at most {MAX_DEPTH} levels"
 
@@ -59,10 +61,23 @@ _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NONFINITE_YAML = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 _NONFINITE_JSON = re.compile(r"NaN|-?Infinity")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _tag(tag: str | None) -> str:
-    return "!!" + tag[len(_CORE) :] if tag and tag.startswith(_CORE) else str(tag)
+    shown = "!!" + tag[len(_CORE) :] if tag and tag.startswith(_CORE) else str(tag)
+    return shown if shown.isprintable() and len(shown) <= QUOTE_LIMIT else quoted(shown)
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """Text from a file as a message quotes it: ``repr`` (so control, format and surrogate characters
+    are escaped: ``'\\x1b[2J'``), cut after ``limit`` characters: ``'root:x:0:0:…' (1,234 characters)``.
+    Every message that quotes what a file holds goes through here, so none prints a whole file."""
+    if isinstance(value, str) and len(value) > limit:
+        cut = repr(value[:limit])
+        return f"{cut[:-1]}…{cut[-1]} ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}…"
 
 
 def describe(value: Any) -> str:
@@ -75,15 +90,29 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{value!r} (a string)" if isinstance(value, str) else repr(value)
+    return f"{quoted(value)} (a string)" if isinstance(value, str) else quoted(value)
 
 
 def format_path(loc: Sequence[Key]) -> str:
     """``("network", "layers", 1, "weights", 0)`` → ``network.layers[1].weights[0]``."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, str) and not (part.isprintable() and len(part) <= QUOTE_LIMIT):
+            out += f"[{quoted(part)}]"  # a key from the file, escaped and cut like any quoted text
+        else:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def comment_text(text: str) -> str:
+    """``text`` made safe to write inside a ``# …`` comment of a YAML file we write.
+
+    A line break in a comment ends it, so a file name with one (``net\\n tolerance: …``) would write
+    YAML; a control character makes the reader refuse the whole file. Every character Python would
+    not print (line breaks, controls, U+2028, NEL, surrogates) is written as its escape, as ``repr``
+    does, and so is a backslash, so the comment reads back unambiguously.
+    """
+    return "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
 
 
 @dataclass(frozen=True)
@@ -142,31 +171,56 @@ def _read_at_most(stream: BinaryIO, most: int, first: int) -> bytes | bytearray:
     return gathered
 
 
-def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:
-    """The UTF-8 text of a file, refusing directories and files over ``limit`` bytes unread."""
-    note_input(path)  # never to be overwritten by this run's output
+def read_bytes(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> bytes | bytearray:
+    """The bytes of a file, at most ``limit`` of them: refusing directories, files over the limit
+    unread, and (when grading a sheet) files outside the folders this run may read.
+
+    The file is opened with O_NONBLOCK, so a FIFO with no writer reads as empty instead of waiting
+    forever on open; ``/dev/stdin`` from a pipe reads as it always did.
+    """
+    this_run = run.current()
+    this_run.note_input(path)  # never to be overwritten by this run's output
+    if (refusal := this_run.refusal(path)) is not None:
+        raise ConfigError(refusal, file=shown)
+    if (given := this_run.streamed.get(os.fspath(path))) is not None:
+        return given
     try:
-        info = os.stat(path)
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise ConfigError(f"no such file; expected a {what}", file=shown) from None
     except PermissionError:
         raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
     except OSError as error:
-        raise ConfigError(f"cannot read: {error.strerror}; expected a {what}", file=shown) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"is a directory; expected a {what}", file=shown)
+        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
     too_large = f"file is too large; expected a {what} of at most {limit // MIB} MiB"
-    if info.st_size > limit:
-        raise ConfigError(f"{too_large} (it has {info.st_size} bytes)", file=shown)
     try:
-        with open(path, "rb") as stream:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"is a directory; expected a {what}", file=shown)
+        if info.st_size > limit:
+            raise ConfigError(f"{too_large} (it has {info.st_size} bytes)", file=shown)
+        os.set_blocking(handle, True)  # a FIFO that has a writer: wait for its data, as for stdin
+        stream = os.fdopen(handle, "rb")
+    except BaseException:
+        os.close(handle)
+        raise
+    try:
+        with stream:
             raw = _read_at_most(stream, limit + 1, info.st_size + 1)
     except PermissionError:
         raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
     except OSError as error:
-        raise ConfigError(f"cannot read: {error.strerror}; expected a {what}", file=shown) from None
+        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
     if len(raw) > limit:
         raise ConfigError(too_large, file=shown)
+    if not stat.S_ISREG(info.st_mode):
+        this_run.streamed[os.fspath(path)] = bytes(raw)
+    return raw
+
+
+def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:
+    """The UTF-8 text of a file (see :func:`read_bytes`)."""
+    raw = read_bytes(path, shown, limit=limit, what=what)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -209,6 +263,8 @@ def _parse_json(text: str, source: str) -> Document:
     if (problem := _refused(value)) is not None:
         _json_marks(text, source)  # the walk refuses the same thing, located
         raise ConfigError(problem, file=source)
+    if "\\u" in text:  # only an escape can make a lone surrogate: UTF-8 text itself holds none
+        _refuse_lone_surrogates(value, text, source)
     marks = functools.cache(lambda: _json_marks(text, source))
     return Document(value, source, _Lazy(lambda: marks()[0]), _Lazy(lambda: marks()[1]))
 
@@ -293,6 +349,30 @@ def _refused(value: Any) -> str | None:
     return None
 
 
+def _refuse_lone_surrogates(value: Any, text: str, source: str) -> None:
+    """A ``"\\ud800"`` escape without its pair makes a string no output can encode: refuse it, located."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+            todo.extend(item.keys())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, str) and (found := _SURROGATE.search(item)) is not None:
+            escape = f"\\u{ord(found.group()):04x}"
+            at = text.lower().find(escape)
+            line = text.count("\n", 0, at) + 1 if at >= 0 else None
+            col = at - (text.rfind("\n", 0, at) + 1) + 1 if at >= 0 else None
+            raise ConfigError(
+                f"a lone surrogate {escape} in a string; expected valid Unicode text (a pair like "
+                "\\ud83d\\ude00 is fine)",
+                file=source,
+                line=line,
+                col=col,
+            )
+
+
 def _short(number: str) -> str:
     return number if len(number) <= 24 else f"{number[:20]}… ({len(number.lstrip('+-'))} digits)"
 
@@ -317,7 +397,7 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}; expected each key once")
+            raise ValueError(f"duplicate key {quoted(key)}; expected each key once")
         out[key] = value
     return out
 
@@ -390,7 +470,9 @@ class _Walker:
         loc, is_key = self.slot()
         start: Any = event.start_mark
         if event.anchor is not None:
-            raise self.fail(f"anchors (&{event.anchor}) are not allowed; expected plain values", loc, start)
+            raise self.fail(
+                f"anchors (&{quoted(event.anchor)[1:-1]}) are not allowed; expected plain values", loc, start
+            )
         if isinstance(event, ScalarEvent):
             self.scalar(event, loc, is_key)
             return
@@ -415,7 +497,7 @@ class _Walker:
             if event.tag not in (None, "!", _CORE + "str"):
                 raise self.fail(f"tag {_tag(event.tag)} is not allowed; expected plain YAML values", loc, start)
             if key in top.value or (*loc, key) in self.key_marks:
-                raise self.fail(f"duplicate key {key!r}; expected each key once", (*loc, key), event.start_mark)
+                raise self.fail(f"duplicate key {quoted(key)}; expected each key once", (*loc, key), event.start_mark)
             self.key_marks[(*loc, key)] = mark
             top.key = key
             return
@@ -434,7 +516,7 @@ class _Walker:
             if kind == "float" and type(value) is int:
                 value = float(value)
             if type(value) is not {"int": int, "float": float, "bool": bool, "null": type(None)}[kind]:
-                raise self.fail(f"{text!r} is not a valid !!{kind}", loc, event.start_mark)
+                raise self.fail(f"{quoted(text)} is not a valid !!{kind}", loc, event.start_mark)
             return value
         raise self.fail(f"tag {_tag(tag)} is not allowed; expected plain YAML values", loc, event.start_mark)
 
@@ -442,7 +524,7 @@ class _Walker:
         """YAML 1.2 core schema: decimal ints, floats with or without a dot, only true/false as bools."""
         nonfinite = _NONFINITE_JSON if self.json_mode else _NONFINITE_YAML
         if nonfinite.fullmatch(text):
-            raise self.fail(f"non-finite number {text!r}; expected a finite number", loc, mark)
+            raise self.fail(f"non-finite number {quoted(text)}; expected a finite number", loc, mark)
         if _NULL.fullmatch(text):
             return None
         if _BOOL.fullmatch(text):
@@ -455,7 +537,7 @@ class _Walker:
         if _FLOAT.fullmatch(text):
             number = float(text)
             if not math.isfinite(number):
-                raise self.fail(f"number {text!r} is too large; expected a finite number", loc, mark)
+                raise self.fail(f"number {quoted(text)} is too large; expected a finite number", loc, mark)
             return number
         return text
 

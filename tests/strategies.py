@@ -83,6 +83,6 @@ def networks(draw: st.DrawFn) -> NetworkSpec:
         loss,
         seed=draw(st.integers(0, 2**32 - 1)),
         rows=draw(st.integers(1, 4)),
-        reduction=draw(st.sampled_from(["mean", "sum"])),
+        reduction=draw(st.sampled_from(["mean", "sum", "sum_all"])),
         bias=draw(st.booleans()),
     )

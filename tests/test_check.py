@@ -349,3 +349,60 @@ def test_a_key_with_given_numbers_against_a_sheet_without_them_says_why_they_are
     for args in ([str(blank)], [str(blank), "--key", str(key)]):
         unanswered = invoke("check", *args)
         assert unanswered.exit_code == 1 and "given numbers" not in unanswered.stdout
+
+
+@pytest.mark.parametrize("weight", ["1e308", "1.0e+400", "-1", ".nan", "1000001", "10000000000000000000000000"])
+def test_a_weight_past_the_bound_is_bad_input_where_it_stands(config: Path, weight: str) -> None:
+    key = make(config)
+    fill(key, {"h.z1": f"{{value: 0.3775, weight: {weight}}}", "h.z2": f"{{value: 0.3925, weight: {weight}}}"})
+    result = invoke("check", str(key), "--format", "gradescope")
+    assert result.exit_code == 2 and result.stdout == "", result.stdout
+    # the YAML reader refuses what is not a finite number at all; the answers reader what is out of bounds
+    assert re.fullmatch(r"\S*key\.yaml:\d+:\d+: answers\.h\.z1\.weight: (weight is .*; expected a number from 0 "
+                        r"to 1,000,000 \(the answer's points\)|.*expected a finite number)\n",
+                        result.stderr), result.stderr  # fmt: skip
+
+
+def test_the_largest_weights_give_a_finite_score(config: Path) -> None:
+    key = make(config)
+    fill(key, {"h.z1": "{value: 0.3775, weight: 1000000}", "h.z2": "{value: 0.3925, weight: 1000000}"})
+    code, doc = report(str(key))
+    assert code == 0 and doc["max_score"] == 2_000_000 + 47 and doc["score"] == doc["max_score"]
+
+
+def test_zero_weights_score_no_points_without_a_percentage(config: Path) -> None:
+    key = make(config, "--only", "h.z*")
+    fill(key, {"h.z1": "{value: 0.3775, weight: 0}", "h.z2": "{value: 0.3925, weight: 0}"})
+    result = invoke("check", str(key))
+    assert result.exit_code == 0 and "Score: 0/0 (no points) · 2 correct" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("empty", ["answers: {}", "answers:"])
+def test_an_answers_file_that_asks_nothing_is_nothing_to_grade_exit_2(config: Path, tmp_path: Path, empty: str) -> None:
+    key = make(config)
+    sheet = tmp_path / "empty.yaml"
+    sheet.write_text(re.sub(r"(?s)answers:\n.*", empty + "\n", key.read_text(encoding="utf-8")), encoding="utf-8")
+    for args in ([str(sheet)], [str(sheet), "--format", "gradescope"], [str(key), "--key", str(sheet)]):
+        result = invoke("check", *args)
+        assert result.exit_code == 2 and result.stdout == "", (args, result.stdout)
+        assert re.fullmatch(r"\S*empty\.yaml:\d+:\d+: answers: nothing to grade: the file asks no names; .*\n",
+                            result.stderr), result.stderr  # fmt: skip
+    # a key that asks names grades an empty sheet as it grades a blank one: every answer missing
+    result = invoke("check", str(sheet), "--key", str(key))
+    assert result.exit_code == 1 and "0 wrong and 49 missing of 49 answers" in result.stderr
+
+
+def test_a_name_without_a_finite_value_cannot_be_asked(tmp_path: Path) -> None:
+    """A saturated bce output: the textbook ∂L/∂a is ∞ in the trace (the combined δ is finite)."""
+    config = tmp_path / "bce.yaml"
+    config.write_text(
+        "network: {inputs: 1, layers: [{name: o, units: 1, activation: sigmoid, weights: [[1.0]], biases: [0]}]}\n"
+        "loss: bce\noptimizer: sgd\ndata: [{x: [-1000.0], y: [1.0]}]\n",
+        encoding="utf-8",
+    )
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text(f"config: {{path: {config.name}}}\nanswers:\n  o.delta1: -1\n  o.dL_da1: 1\n", encoding="utf-8")
+    result = invoke("check", str(sheet), "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert re.fullmatch(r"\S*sheet\.yaml:4:3: answers\.o\.dL_da1: o\.dL_da1 is not a number in this trace .*\n",
+                        result.stderr), result.stderr  # fmt: skip

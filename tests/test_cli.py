@@ -352,7 +352,8 @@ def test_the_terminal_trace_imports_no_other_command_and_no_document_format() ->
         "print(sorted(m for m in sys.modules if m.startswith(('backprop_cli.commands.', 'backprop_cli.render.'))))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    expected = ["header", "numbers", "rows", "terminal"]  # not document, markdown, latex, html, svg, chart …
+    # not document, markdown, latex, html, svg, chart …
+    expected = ["console", "fit", "header", "numbers", "rows", "terminal"]
     assert loaded.strip() == str([f"backprop_cli.render.{name}" for name in expected])
     train = invoke("train", "xor", "--steps", "1", "--format", "json")
     assert train.exit_code == 0 and json.loads(train.output)["steps"] == 1

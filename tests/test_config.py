@@ -185,6 +185,29 @@ def test_init_fills_what_is_missing_and_is_recorded() -> None:
     assert spec.normalised["network"]["layers"][1]["init"] == {"method": "xavier", "seed": 7}
 
 
+@pytest.mark.parametrize(
+    ("short", "method"), [("he", "he"), ("kaiming", "he"), ("glorot", "xavier"), ("xavier", "xavier")]
+)
+def test_init_may_be_just_a_method_as_optimizer_may_be_just_a_name(short: str, method: str) -> None:
+    """``init: he`` is ``init: {method: he}`` (seed 0), as ``optimizer: adam`` is ``{name: adam}``."""
+    weights = "      weights: [[0.40, 0.45], [0.50, 0.55]]\n      biases: [0.60, 0.60]"
+    spec = load(edit(weights, f"      init: {short}"))
+    full = load(edit(weights, f"      init: {{method: {method}, seed: 0}}"))
+    np.testing.assert_array_equal(spec.layers[1].weights, full.layers[1].weights)
+    assert spec.normalised["network"]["layers"][1]["init"] == {"method": method, "seed": 0}  # what ran
+    message = error(edit(weights, "      init: hee"))
+    assert message.startswith("net.yaml:12:13: network.layers[1].init: unknown init method 'hee' (did you mean")
+
+
+def test_init_aliases_are_torch_s_and_keras_s_names() -> None:
+    from backprop_cli.init import ALIASES, INIT_METHODS, canonical
+
+    assert {canonical(alias) for alias in ALIASES} <= set(INIT_METHODS) - set(ALIASES)
+    assert canonical("kaiming_normal") == canonical("he_normal") == "he"  # torch.nn.init.kaiming_normal_
+    assert canonical("xavier_uniform") == canonical("glorot_uniform") == "xavier"  # xavier_uniform_
+    assert canonical("kaiming_uniform") == "he_uniform" and canonical("glorot_normal") == "xavier_normal"
+
+
 def test_units_may_come_from_the_weights() -> None:
     spec = load(edit("    - name: o\n      units: 2\n", "    - name: o\n"))
     assert spec.layers[1].units == 2
@@ -399,6 +422,18 @@ BAD = [
         "net.yaml:13:45: network.layers[1].init.high: ",
         ["expected low < high"],
     ),
+    (  # numpy cannot draw from a range wider than float64 (an OverflowError traceback before)
+        "      biases: [0.60, 0.60]",
+        "      init: {method: uniform, low: -1e308, high: 1e308}",
+        "net.yaml:13:50: network.layers[1].init.high: ",
+        ["the range from low -1e+308 to high 1e+308 is wider than float64 holds", "expected high − low at most"],
+    ),
+    (  # draws a few σ out would be ±∞
+        "      biases: [0.60, 0.60]",
+        "      init: {method: normal, std: 1e307}",
+        "net.yaml:13:35: network.layers[1].init.std: ",
+        ["std 1e+307 is too large; expected at most 1e+306"],
+    ),
     (
         "      biases: [0.60, 0.60]",
         "      frozen: [bias]",
@@ -499,3 +534,31 @@ def test_json_schema() -> None:
         schema["properties"]["loss"]["anyOf"]
     )
     assert set(schema["required"]) == {"network", "loss", "optimizer", "data"}
+
+
+LABELLED = """network:
+  inputs: [f1, f2]
+  layers:
+    - {units: 3, activation: softmax, weights: [[1, 0], [0, 1], [1, 1]], biases: [0, 0, 0]}
+loss: cross_entropy
+optimizer: sgd
+data: {file: train.csv, features: [f1, f2], label: kind}
+"""
+
+
+def test_data_override_keeps_the_class_order_of_the_config_s_data(tmp_path: Path) -> None:
+    """Output unit k means the class it meant in training, whatever order --data's file lists them in."""
+    (tmp_path / "train.csv").write_text("f1,f2,kind\n1,0,cat\n0,1,dog\n1,1,eel\n", encoding="utf-8")
+    (tmp_path / "new.csv").write_text("f1,f2,kind\n0,1,eel\n1,0,dog\n", encoding="utf-8")  # another order
+    spec = load_config_text(LABELLED, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "new.csv")
+    assert spec.data.class_names == ("cat", "dog", "eel")
+    np.testing.assert_array_equal(spec.data.y, [[0, 0, 1], [0, 1, 0]])  # eel is unit 3, dog unit 2, as trained
+    (tmp_path / "odd.csv").write_text("f1,f2,kind\n0,1,cat\n1,0,yak\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"odd\.csv:3:3: column 'kind': 'yak' is not one of the classes"):
+        load_config_text(LABELLED, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "odd.csv")
+    (tmp_path / "train.csv").unlink()  # without the config's own file, the order is not known: said where
+    with pytest.raises(ConfigError, match=r"net\.yaml:7:14: data\.file: --data keeps the class order of the config"):
+        load_config_text(LABELLED, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "new.csv")
+    named = LABELLED.replace("label: kind}", "label: kind, classes: [eel, dog, cat]}")  # classes named: those
+    spec = load_config_text(named, source="net.yaml", base_dir=tmp_path, data_override=tmp_path / "new.csv")
+    assert spec.data.class_names == ("eel", "dog", "cat")

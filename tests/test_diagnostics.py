@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,16 +47,68 @@ def test_layer_stats_by_hand() -> None:
     assert layer_stats("t", "tanh", t, t, t, t, t, True).saturated == 0.5
 
 
+def test_norms_and_means_of_huge_finite_values_are_finite_and_a_statistic_past_float64_is_a_fault() -> None:
+    from backprop_cli.diagnostics import checked, mean_of, norm_of
+    from backprop_cli.errors import NumericalFault
+
+    assert norm_of(np.array([3e200, 4e200])) == pytest.approx(5e200, rel=1e-15)  # Σ v² overflows, the norm not
+    assert norm_of(np.array([1.5e308, 1.5e308])) == math.inf  # √2·1.5e308 is past float64 itself
+    assert mean_of([1.5e308, 1.5e308]) == 1.5e308  # numpy's sum first would give ∞
+    stats = layer_stats("h", "identity", np.zeros((1, 1)), np.zeros((1, 1)), np.array([[1.5e308, 1.5e308]]),
+                        np.ones((1, 2)), np.ones((1, 2)), False)  # fmt: skip
+    with pytest.raises(NumericalFault, match=r"step 4, layer h: the gradient norm ‖∂L/∂W‖ \(a diagnostic\)"):
+        checked(stats, 4)
+
+
 def test_flow_thresholds_and_words() -> None:
     assert Flow("h1", "out", 1e-5, 1e-2).verdict == "vanishing"  # 3 orders smaller
     assert Flow("h1", "out", 1e-3, 1e-2).verdict == "ok"  # 1 order: under the threshold
     assert Flow("h1", "out", 50.0, 0.1).verdict == "exploding"  # 500×
-    assert Flow("h1", "out", 0.0, 0.0).ratio == 1.0
-    assert Flow("h1", "out", 1.0, 0.0).ratio == math.inf
+    assert Flow("h1", "out", 0.0, 0.0).ratio is None  # no ratio to a zero gradient
+    assert Flow("h1", "out", 1.0, 0.0).ratio is None
     words = describe_flow(Flow("h1", "out", 1e-5, 1e-2))
     assert words.startswith("vanishing gradients") and "3.0 orders of magnitude smaller" in words
     assert "2 orders of magnitude (100×)" in words
     assert describe_flow(Flow("h1", "out", 50.0, 0.1)).startswith("exploding gradients")
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "verdict", "words"),
+    [
+        # a zero last-layer gradient (its inputs are 0) is no ratio, and never "exploding … inf orders"
+        (0.5, 0.0, "none", "no first-versus-last comparison: ‖∂L/∂W‖ of the first layer h1 = 0.5, of the last "
+         "layer out = 0; the last layer's gradient is zero (at most 1e-12"),
+        (0.5, 1e-300, "none", "the last layer's gradient is zero"),  # tiny: not a denominator either
+        (0.0, 0.0, "none", "both layers' gradients are zero"),
+        (0.0, 0.3, "vanishing", "vanishing gradients: ‖∂L/∂W‖ of the first layer h1 = 0, of the last layer out = "
+         "0.3; the first layer's gradient is zero (at most 1e-12), so the layers near the input do not learn"),
+        (1e-300, 0.3, "vanishing", "the first layer's gradient is zero"),
+    ],
+)  # fmt: skip
+def test_a_zero_or_tiny_gradient_is_not_exploding(first: float, last: float, verdict: str, words: str) -> None:
+    f = Flow("h1", "out", first, last)
+    assert f.verdict == verdict
+    text = describe_flow(f)
+    assert words in text and "inf" not in text and "exploding gradients" not in text, text
+
+
+def test_a_zero_last_layer_gradient_in_train_and_trace(tmp_path: Path) -> None:
+    """The hidden layer's outputs are all 0 (identity of z = 0), so ∂L/∂W of the last layer is 0 while the first
+    layer's gradient is not: once called "exploding gradients … inf orders of magnitude larger"."""
+    config = tmp_path / "zero.yaml"
+    config.write_text(
+        "network: {inputs: 1, layers: [{name: h, units: 1, weights: [[1.0]], biases: [-1.0]},\n"
+        "                               {name: out, units: 1, weights: [[2.0]], biases: [0.5]}]}\n"
+        "loss: mse\noptimizer: sgd\ndata: [{x: [1.0], y: [3.0]}]\n",
+        encoding="utf-8",
+    )
+    for args in (["train", str(config), "--format", "json"], ["trace", str(config), "--diagnostics"]):
+        result = invoke(*args)
+        assert result.exit_code == 0, result.stderr
+        assert "exploding gradients" not in result.output and "inf orders" not in result.output
+        assert "no first-versus-last comparison" in result.output
+    flow = json.loads(invoke("train", str(config), "--format", "json").output)["diagnostics"]["flow"]["step1"]
+    assert (flow["ratio"], flow["verdict"], flow["last_norm"]) == (None, "none", 0.0)
 
 
 def test_traced_and_lean_diagnostics_agree() -> None:

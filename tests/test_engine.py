@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backprop_cli.engine import Engine, batches, count_steps, run
 from backprop_cli.errors import NumericalFault
@@ -134,14 +135,75 @@ def test_frozen_parameters_get_gradients_but_keep_their_values() -> None:
     assert not rec.updates[0].frozen and np.all(rec.updates[0].new != rec.updates[0].old)
 
 
-def test_schedule_wraps_around_for_steps_and_cuts_epochs_like_a_dataloader() -> None:
-    assert batches(5, TrainingSpec(steps=4, batch_size=2)) == [(0, 1), (2, 3), (4, 0), (1, 2)]
+def test_schedule_cuts_every_pass_like_a_dataloader_for_steps_and_epochs_alike() -> None:
+    # the pass's last batch is short (drop_last=False), for steps as for epochs: no batch straddles two passes
+    assert batches(5, TrainingSpec(steps=4, batch_size=2)) == [(0, 1), (2, 3), (4,), (0, 1)]
     assert batches(5, TrainingSpec(epochs=2, batch_size=2)) == [(0, 1), (2, 3), (4,), (0, 1), (2, 3), (4,)]
+    # the review's case: 3 rows shuffled in batches of 2 once gave [2, 1], [0, 0], … (row 0 twice)
+    for seed in range(50):
+        for rows in batches(3, TrainingSpec(steps=6, batch_size=2, shuffle=True, seed=seed)):
+            assert len(set(rows)) == len(rows), (seed, rows)
     assert batches(3, TrainingSpec()) == [(0, 1, 2)]
     assert count_steps(5, TrainingSpec(epochs=2, batch_size=2)) == 6
     shuffled = batches(6, TrainingSpec(epochs=2, batch_size=3, shuffle=True, seed=1))
     assert shuffled == batches(6, TrainingSpec(epochs=2, batch_size=3, shuffle=True, seed=1))
     assert sorted(shuffled[0] + shuffled[1]) == list(range(6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.integers(1, 12),
+    size=st.integers(1, 14),
+    count=st.integers(1, 30),
+    by_epochs=st.booleans(),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_batch_never_repeats_a_row_and_every_pass_is_a_permutation_cut_in_order(
+    rows: int, size: int, count: int, by_epochs: bool, shuffle: bool, seed: int
+) -> None:
+    """The rule the README states: passes are permutations (the rows in order without shuffle), each cut into
+    batches of batch_size with a short last one; epochs: E is E passes, steps: N their first N batches."""
+    training = TrainingSpec(
+        steps=None if by_epochs else count, epochs=count if by_epochs else None, batch_size=size, shuffle=shuffle,
+        seed=seed,
+    )  # fmt: skip
+    schedule = batches(rows, training)
+    assert len(schedule) == count_steps(rows, training)
+    width = min(size, rows)
+    per_pass = -(-rows // width)
+    for k in range(0, len(schedule), per_pass):
+        one_pass = schedule[k : k + per_pass]
+        assert all(len(b) == width for b in one_pass[:-1]) and all(len(set(b)) == len(b) for b in one_pass)
+        flat = [r for b in one_pass for r in b]
+        assert len(flat) == len(set(flat))  # no row twice within a pass, so none twice in a batch
+        if len(one_pass) == per_pass:  # a whole pass: every row once
+            assert sorted(flat) == list(range(rows))
+            assert shuffle or flat == list(range(rows))
+    # --steps N on an epochs config takes the same batches, as many as asked: the batching does not change
+    epochs = TrainingSpec(epochs=count // per_pass + 1, batch_size=size, shuffle=shuffle, seed=seed)
+    assert (
+        batches(rows, TrainingSpec(steps=count, batch_size=size, shuffle=shuffle, seed=seed))
+        == batches(rows, epochs)[:count]
+    )
+
+
+def test_the_normalised_config_says_what_ran_under_steps_and_epochs() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from backprop_cli.cli import main
+
+    runner = CliRunner()
+    traced = json.loads(runner.invoke(main, ["trace", "iris", "--steps", "3", "--format", "json"]).output)
+    assert traced["config"]["training"] == {"steps": 3, "epochs": None, "batch_size": 30, "shuffle": True, "seed": 0}
+    assert len(traced["steps"]) == 3
+    trained = json.loads(runner.invoke(main, ["train", "iris", "--epochs", "2", "--format", "json"]).output)
+    assert trained["config"]["training"] == {"steps": None, "epochs": 2, "batch_size": 30, "shuffle": True, "seed": 0}
+    assert trained["steps"] == 10
+    trained = json.loads(runner.invoke(main, ["train", "iris", "--steps", "7", "--format", "json"]).output)
+    assert trained["config"]["training"]["steps"] == 7 and trained["config"]["training"]["epochs"] is None
 
 
 def test_step_names_carry_qualifiers_only_when_needed() -> None:

@@ -146,3 +146,11 @@ def test_cli_text_and_refusals() -> None:
     code, out, err = invoke("graph", "pytorch_snippet", "--exact", "--format", "tree")
     assert code == 0, err
     assert "exact" in out
+
+
+def test_sum_all_is_exact_too() -> None:
+    """reduction: sum_all (torch's reduction='sum'): mse without its 1/K, exactly."""
+    spec = rounded(make_spec([2, 2, 3], ["relu", "identity"], "mse", seed=2, rows=2, reduction="sum_all", steps=2))
+    exact = assert_agree(spec)
+    terms = [v for name, v in exact.items() if name.startswith("step1/sample1/loss.term")]
+    assert len(terms) == 3 and exact["step1/sample1/loss"] == sum(terms)  # no / 3

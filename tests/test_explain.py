@@ -69,6 +69,17 @@ def test_depth_limits_the_unfolding() -> None:
     ]
 
 
+def test_without_numbers_a_derivation_shows_formulas_and_no_value() -> None:
+    table = table_of("classic_2_2_2")
+    lines = render_text(derive("h.dL_dw1_1", table, depth=1), numbers=False).splitlines()
+    assert lines == [
+        "h.dL_dw1_1 = h.delta1 × i1",
+        "├─ h.delta1 = h.dL_da1 × h.da_dz1",
+        "└─ i1 (input, data row 1)",
+        "(factors deeper than --depth are not expanded)",
+    ]
+
+
 def test_factors_resolve_within_the_sample_and_step() -> None:
     table = table_of("xor", 2)
     assert factor_names(table["step2/sample3/h.dL_dw1_1"], table) == ["step2/sample3/h.delta1", "step2/sample3/x1"]

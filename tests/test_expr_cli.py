@@ -107,6 +107,34 @@ def test_numerical_fault_is_exit_3() -> None:
     assert result.stderr.startswith("numerical fault at node f (f = log(x), line 1)")
 
 
+def test_an_exact_value_past_the_printable_bound_is_a_located_fault_in_every_format() -> None:
+    # 3^10000 has 4,772 digits: past Python's 4,300 for an int as text, once a crash when printed
+    for fmt in ("text", "json", "markdown"):
+        result = invoke("--expr", "a = x**100; f = a**100", "--set", "x=3", "--exact", "--format", fmt)
+        assert result.exit_code == 3 and result.stdout == "", (fmt, result.stdout[-200:])
+        assert result.stderr == (
+            "numerical fault at node f (a = x**100; f = a**100, line 1): value: the exact value would have more "
+            "than 4,000 digits; expected smaller numbers or fewer powers (or drop --exact)\n"
+        )
+
+
+def test_the_minus_sign_the_trace_prints_can_be_typed_back_in() -> None:
+    """U+2212 (−), as descriptions print −2 and formulas x − y, reads as ASCII - in --set and --expr."""
+    ascii_run = invoke(
+        "--expr", "f = (x - y) * -z", "--set", "x=-2", "--set", "y=5", "--set", "z=-1/4", "--format", "json"
+    )
+    unicode_run = invoke(
+        "--expr", "f = (x − y) * −z", "--set", "x=−2", "--set", "y=5", "--set", "z=−1/4", "--format", "json"
+    )
+    assert unicode_run.exit_code == 0, unicode_run.stderr
+    mine, theirs = json.loads(unicode_run.output), json.loads(ascii_run.output)
+    assert (
+        (mine["summary"]["value"], mine["summary"]["gradients"])
+        == (theirs["summary"]["value"], theirs["summary"]["gradients"])
+        == (-1.75, {"x": 0.25, "y": -0.25, "z": 7.0})
+    )  # (−2 − 5)·(1/4) = −1.75; ∂f/∂x = −z, ∂f/∂y = z, ∂f/∂z = −(x − y)
+
+
 def test_set_overrides_config_values(tmp_path: Path) -> None:
     result = invoke("circuit_add_mul", "--set", "z=2", "--format", "json")
     assert result.exit_code == 0, result.stderr

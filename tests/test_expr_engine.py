@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
@@ -185,10 +187,104 @@ def test_numerical_faults_name_the_node(program: str, value: str, words: str) ->
     assert caught.value.exit_code == ExitCode.NUMERICAL_FAULT
 
 
+# where torch's autograd gives a finite gradient, so do we; where it gives inf or NaN, a located fault.
+# (program, x, the same in torch (t: the torch module, v: x as a tensor), words of our fault when torch's is not finite)
+TORCH_CASES: list[tuple[str, float, Any, str]] = [
+    ("f = sqrt(0) + x", -1.0, lambda t, v: t.sqrt(t.zeros((), dtype=t.float64)) + v, ""),  # a constant's derivative
+    ("f = 0 ** 0.5 + x", -1.0, lambda t, v: t.zeros((), dtype=t.float64) ** 0.5 + v, ""),
+    ("f = sqrt(relu(x))", -1.0, lambda t, v: t.sqrt(t.relu(v)), ""),  # relu's backward selects: 0 where x ≤ 0
+    ("f = sqrt(relu(x))", 0.0, lambda t, v: t.sqrt(t.relu(v)), ""),
+    ("f = sqrt(max(x, 0))", -1.0, lambda t, v: t.sqrt(t.maximum(v, t.zeros((), dtype=t.float64))), ""),
+    ("f = sqrt(relu(x)) * 0 + x", -1.0, lambda t, v: t.sqrt(t.relu(v)) * 0 + v, ""),  # ∞·0 on the way, masked
+    ("f = abs(sqrt(relu(x)))", -1.0, lambda t, v: t.abs(t.sqrt(t.relu(v))), ""),
+    (
+        "f = sqrt(x)",
+        0.0,
+        lambda t, v: t.sqrt(v),
+        "the derivative of sqrt at 0 is infinite, so grad.x is not finite (inf)",
+    ),
+    ("f = x ** 0.5", 0.0, lambda t, v: v**0.5, "the derivative of a^k at a = 0 is infinite for k < 1"),
+    ("f = sqrt(relu(x) * x)", -1.0, lambda t, v: t.sqrt(t.relu(v) * v), "so grad.x is not finite (nan)"),
+    ("f = sqrt(abs(x))", 0.0, lambda t, v: t.sqrt(t.abs(v)), "so grad.x is not finite (nan)"),  # abs′(0)·∞
+]
+
+
+@pytest.mark.parametrize(("program", "x", "in_torch", "words"), TORCH_CASES)
+def test_gradients_follow_torch_where_it_has_one_and_fault_where_it_has_none(
+    program: str, x: float, in_torch: Any, words: str
+) -> None:
+    torch = pytest.importorskip("torch", reason="torch is not installed; `pip install torch==2.13.0`")
+    v = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    in_torch(torch, v).backward()
+    theirs = float(v.grad)
+    if words:
+        assert not math.isfinite(theirs)
+        with pytest.raises(ExprFault, match=re.escape(words)) as caught:
+            trace(program, x=repr(x))
+        assert caught.value.exit_code == ExitCode.NUMERICAL_FAULT
+        return
+    assert trace(program, x=repr(x)).gradients == {"x": theirs}
+
+
+def test_an_infinite_local_derivative_on_the_way_is_shown_and_null_in_json() -> None:
+    t = trace("f = sqrt(relu(x))", x="-1")
+    values = dict(t.named_values())
+    assert values["df_dt1"] == math.inf and values["grad.t1"] == math.inf and values["grad.x.via.t1"] == 0
+    body = t.to_dict()
+    assert body["backward"][0]["edges"][0]["local"] == {"name": "df_dt1", "value": None}
+    assert body["gradients"] == {"x": 0.0}
+
+
+def test_a_fault_in_a_statement_the_output_does_not_use_leaves_it_out() -> None:
+    t = trace("a = log(x)\nb = a + 1\nf = x * 2", x="-1")
+    assert t.gradients == {"x": 2.0} and t.value == -2.0
+    assert t.skipped == (("a", "log of -1.0, which is not positive"), ("b", "it reads a"))
+    assert [n.name for n in t.graph.nodes] == ["x", "f"]
+    assert t.to_dict()["skipped"] == [
+        {"name": "a", "reason": "log of -1.0, which is not positive"},
+        {"name": "b", "reason": "it reads a"},
+    ]
+    with pytest.raises(ExprFault, match=r"node a \(a = log\(x\), line 1\): value: log of -1.0"):
+        trace("a = log(x)\nf = a * 2", x="-1")  # used by the output: still a fault
+
+
 def test_exact_values_that_explode_are_refused() -> None:
     program = "\n".join(["a = x ** 100", "b = a ** 100", "c = b ** 100", "d = c ** 100"])
-    with pytest.raises(ExprFault, match="too large"):
+    with pytest.raises(ExprFault, match="more than 4,000 digits"):
         trace(program, exact=True, x="3/2")
+
+
+@pytest.mark.parametrize(
+    ("power", "made"),
+    [
+        (83, True),  # 3^8300: 13,155 bits, 3,961 digits
+        (84, False),  # 3^8400: 13,314 bits, made (not refused beforehand) and then refused
+        (85, False),  # refused before it is made: at least 85·158 + 1 bits
+        (100, False),  # the review's case: 3^10000, 4,772 digits, past Python's 4,300 for int → str
+    ],
+)
+def test_one_bound_on_exact_values_keeps_every_value_printable(power: int, made: bool) -> None:
+    from backprop_cli.render.numbers import NumberFormat
+
+    program = f"a = x ** 100; f = a ** {power}"
+    if not made:
+        with pytest.raises(ExprFault, match=r"node f .*: value: the exact value would have more than 4,000 digits"):
+            trace(program, exact=True, x="3")
+        return
+    t = trace(program, exact=True, x="3")
+    for _, value in t.named_values():
+        assert len(NumberFormat()(value)) <= 2 * 4_000 + 2  # numerator/denominator, a sign: printable
+    assert len(str(t.value)) == 3_961
+
+
+def test_a_sum_of_fractions_that_outgrows_the_bound_is_refused() -> None:
+    # c_p = 1/p^1300, each under 4,000 digits; f = x·c2 + x·c3 + … is 0 at x = 0, but grad.x = Σ c_p has
+    # the product of the denominators, 4,370 digits: the gradient's sum is checked where it is made
+    primes = (2, 3, 5, 7, 11)
+    lines = [f"c{p} = ((y / {p}) ** 100) ** 13" for p in primes]
+    lines.append("f = " + " + ".join(f"x * c{p}" for p in primes))
+    with pytest.raises(ExprFault, match=r"node x: the gradient grad\.x: the exact value would have more than 4,000"):
+        trace("\n".join(lines), exact=True, x="0", y="1")
 
 
 def test_pytorch_conventions_at_kinks() -> None:

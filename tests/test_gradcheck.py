@@ -53,7 +53,7 @@ def test_a_broken_activation_derivative_is_caught(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(ops.ACTIVATIONS, "sigmoid", broken)
     result = invoke("gradcheck", "classic_2_2_2", "--width", "120")
     assert result.exit_code == ExitCode.CHECK_FAILED
-    assert "FAILED:" in result.output and "FAIL " in result.output
+    assert "FAILED:" in result.output and "FAIL\n" in result.output  # the last column: no padding after it
     doc = json.loads(invoke("gradcheck", "classic_2_2_2", "--format", "json").output)
     assert doc["passed"] is False
     verdicts = {c["name"]: c["verdict"] for c in doc["checks"]}

@@ -644,6 +644,12 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, fmt: str) -> None:
     assert status in (0, SIGPIPE_STATUS, -signal.SIGPIPE), status
 
 
+def _sigint_at_default() -> None:
+    """In the child before exec: SIGINT at its default, as in a terminal. A child of a background job of
+    a non-interactive shell inherits SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_with_130_and_one_line(tmp_path: Path) -> None:
     """SIGINT while a long trace is being written: exit 130, 'interrupted', no traceback, no partial file."""
     out = tmp_path / "trace.json"
@@ -664,15 +670,20 @@ def test_ctrl_c_ends_with_130_and_one_line(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1"},
+        preexec_fn=_sigint_at_default,
     )
-    deadline = time.monotonic() + 60
-    # wait until the run is writing (its temporary file grows), so the signal lands mid-trace
-    while not any(p.name.startswith(".trace.json.") and p.stat().st_size > 0 for p in tmp_path.iterdir()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the trace never started writing"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        # wait until the run is writing (its temporary file grows), so the signal lands mid-trace
+        while not any(p.name.startswith(".trace.json.") and p.stat().st_size > 0 for p in tmp_path.iterdir()):
+            assert process.poll() is None, process.communicate(timeout=60)
+            assert time.monotonic() < deadline, "the trace never started writing"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait(timeout=60)
     assert process.returncode == ExitCode.INTERRUPTED == 130
     assert stderr.decode() == "interrupted\n" and stdout == b""
     assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary
@@ -746,8 +757,27 @@ def test_the_fast_check_accepts_only_what_pydantic_accepts_and_gives_the_same_va
         assert fast.model_dump() == slow.model_dump(warnings=False), name  # SkipValidation fields: as written
 
 
+def _read_pty_until(leader: int, marker: bytes, seconds: float) -> bytes:
+    """What the terminal shows until ``marker`` appears, waiting at most ``seconds`` in all."""
+    import select
+
+    shown = b""
+    deadline = time.monotonic() + seconds
+    while marker not in shown:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {marker!r} within {seconds} s; the terminal showed: {shown[-300:]!r}"
+        ready, _, _ = select.select([leader], [], [], left)
+        if ready:
+            try:
+                shown += os.read(leader, 65536)
+            except OSError:  # the terminal closed: the process ended without pausing
+                break
+    return shown
+
+
 def test_ctrl_c_at_a_pause_ends_with_130_and_one_line() -> None:
-    """``backprop trace --pause`` waiting for Enter on a terminal: SIGINT ends it as Ctrl-C should."""
+    """``backprop trace --pause`` waiting for Enter on a terminal: SIGINT ends it as Ctrl-C should, even
+    when it arrives as the prompt appears (regression: 3 runs in 25 waited for Enter, and hung the suite)."""
     import pty
 
     leader, follower = pty.openpty()
@@ -757,20 +787,19 @@ def test_ctrl_c_at_a_pause_ends_with_130_and_one_line() -> None:
         stdout=follower,
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"},
+        preexec_fn=_sigint_at_default,
     )
     os.close(follower)
-    shown = b""
-    deadline = time.monotonic() + 60
-    while b"Enter: next phase" not in shown:  # the prompt: it is waiting
-        assert time.monotonic() < deadline, shown[-300:]
-        try:
-            shown += os.read(leader, 65536)
-        except OSError:  # the terminal closed: the process ended without pausing
-            break
-    process.send_signal(signal.SIGINT)
-    assert process.stderr is not None
-    stderr = process.stderr.read().decode()
-    process.wait(timeout=60)
-    os.close(leader)
+    try:
+        shown = _read_pty_until(leader, b"Enter: next phase", 60)  # the prompt: it is waiting
+        process.send_signal(signal.SIGINT)  # at once: the moment the race was lost in
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+        os.close(leader)
     assert b"Enter: next phase" in shown
-    assert process.returncode == ExitCode.INTERRUPTED and stderr == "interrupted\n", (process.returncode, stderr)
+    assert process.returncode == ExitCode.INTERRUPTED and stderr.decode() == "interrupted\n", (
+        process.returncode,
+        stderr,
+    )

@@ -34,6 +34,10 @@ def torch_loss(spec: NetworkSpec, params: list[Any], x: Any, y: Any) -> Any:
             "softmax": lambda t: torch.softmax(t, dim=1),
         }[layer.activation](z)
     name, reduction = spec.loss.name, spec.loss.reduction
+    if reduction == "sum_all" and name in ("mse", "mae", "bce"):  # torch's own reduction='sum'
+        if name == "bce":  # from the logits, as ours: BCELoss on σ(z) drifts from it at |z| ≈ 20
+            return F.binary_cross_entropy_with_logits(z, y, reduction="sum")
+        return (F.mse_loss if name == "mse" else F.l1_loss)(a, y, reduction="sum")
     if name == "mse":
         return (
             F.mse_loss(a, y, reduction="mean")
@@ -54,7 +58,7 @@ def torch_loss(spec: NetworkSpec, params: list[Any], x: Any, y: Any) -> Any:
         per_sample = ((a - y) ** 2).sum(1)
     else:
         per_sample = 0.5 * ((a - y) ** 2).sum(1)
-    return per_sample.mean() if reduction == "mean" else per_sample.sum()
+    return per_sample.mean() if reduction == "mean" else per_sample.sum()  # sum_all: as sum for these
 
 
 def torch_run(spec: NetworkSpec, steps: list[tuple[int, ...]]) -> list[tuple[float, list[np.ndarray]]]:
@@ -205,3 +209,37 @@ def test_every_optimizer_matches_torch_optim_over_several_steps(case: str, seed:
             if "step" in t_state:
                 assert u.scalars.get("t", t_state["step"].item()) == t_state["step"].item()
     assert compared > 0 or (name == "sgd" and "momentum" not in options)
+
+
+@pytest.mark.parametrize(
+    ("loss", "last", "module"),
+    [
+        ("mse", "tanh", lambda: torch.nn.MSELoss(reduction="sum")),
+        ("mae", "identity", lambda: torch.nn.L1Loss(reduction="sum")),
+        ("bce", "sigmoid", lambda: torch.nn.BCELoss(reduction="sum")),
+    ],
+)
+def test_reduction_sum_all_is_torch_s_sum_and_sum_is_a_k_th_of_it(loss: str, last: str, module: Any) -> None:
+    """The README's claim, exactly: with K = 3 outputs, sum_all equals torch's reduction='sum' (loss and
+    gradients), and sum (each sample's mean over its outputs, summed) is 1/K of it."""
+    spec = make_spec([2, 3, 3], ["relu", last], loss, seed=4, rows=4, reduction="sum_all", batch_size=4)
+    [(value, grads, rows)] = ours(spec)
+    params = [
+        (
+            torch.tensor(layer.weights, dtype=torch.float64, requires_grad=True),
+            torch.tensor(layer.biases, dtype=torch.float64, requires_grad=True),
+        )
+        for layer in spec.layers
+    ]
+    a = torch.tensor(spec.data.x[list(rows)], dtype=torch.float64)
+    for (w, b), layer in zip(params, spec.layers, strict=True):
+        z = F.linear(a, w, b)
+        a = {"relu": F.relu, "tanh": torch.tanh, "identity": lambda t: t, "sigmoid": torch.sigmoid}[layer.activation](z)
+    expected = module()(a, torch.tensor(spec.data.y[list(rows)], dtype=torch.float64))
+    expected.backward()
+    total = float(expected.detach())
+    assert value == pytest.approx(total, rel=1e-9)
+    for g, t in zip(grads, [t.grad.numpy() for pair in params for t in pair], strict=True):
+        np.testing.assert_allclose(g, t, rtol=1e-9, atol=1e-12)
+    [(summed, _, _)] = ours(replace(spec, loss=replace(spec.loss, reduction="sum")))
+    assert summed == pytest.approx(total / 3, rel=1e-12)  # K = 3 outputs

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from backprop_cli.cli import main
@@ -169,9 +170,10 @@ def test_the_finiteness_check_is_the_norm_and_locates_a_fault() -> None:
 
     values = np.array([[3.0, -4.0]])
     assert _finite(values, step=1, layer="h", quantity="z") == 5.0
-    huge = np.array([[1e200, 1.0]])  # finite, but its square sum overflows: a false alarm, looked into
+    huge = np.array([[1e200, 1.0]])  # finite, but its square sum overflows: the norm is rescaled
     with np.errstate(over="ignore"):  # as the trainer runs it
-        assert _finite(huge, step=1, layer="h", quantity="z") == float("inf")
+        assert _finite(huge, step=1, layer="h", quantity="z") == 1e200
+        assert _finite(np.array([[1.7e308, 1.7e308]]), step=1, layer="h", quantity="z") == float("inf")  # past
     for bad in (np.nan, np.inf, -np.inf):
         with pytest.raises(NumericalFault) as caught:
             _finite(np.array([[1.0, 2.0], [3.0, bad]]), step=7, layer="h", quantity="z")
@@ -343,11 +345,38 @@ def test_saved_network_traces_with_the_trained_parameters(tmp_path: Path) -> Non
     assert step["loss"] == pytest.approx(doc["loss_final"], rel=1e-15)  # one row: batch = all data
 
 
-def test_saved_iris_keeps_its_class_order_comment(tmp_path: Path) -> None:
+def test_saved_iris_keeps_its_class_names_and_order_and_traces_one_step(tmp_path: Path) -> None:
     saved = tmp_path / "iris.yaml"
-    assert invoke("train", "iris", "--epochs", "1", "--save", str(saved)).exit_code == 0
-    assert "setosa, versicolor, virginica" in saved.read_text()
-    assert invoke("validate", str(saved)).exit_code == 0
+    doc = summary("iris", "--epochs", "3", "--save", str(saved))
+    config = yaml.safe_load(saved.read_text())
+    assert config["data"]["classes"] == ["setosa", "versicolor", "virginica"]  # kept as data, not a comment
+    assert config["data"]["label"] == "species" and Path(config["data"]["file"]).name == "iris.csv"
+    assert config["training"] == {"steps": 1, "batch_size": 30, "shuffle": True, "seed": 0}
+    assert "(3 epochs, batches of 30, shuffled with seed 0)" in saved.read_text()
+    # train's own help example: the saved network traced, one step, not the run again
+    trace = invoke("trace", str(saved), "--format", "json")
+    assert trace.exit_code == 0, trace.stderr
+    traced = json.loads(trace.output)
+    assert len(traced["steps"]) == 1 and traced["config"]["data"]["class_names"] == config["data"]["classes"]
+    assert traced["summary"]["loss_before"] == pytest.approx(doc["loss_final"], rel=1e-12)  # the trained network
+    text = invoke("trace", str(saved), "--phase", "summary").output
+    assert "Step 1 of 1" in " ".join(text.split())
+
+
+def test_a_saved_config_beside_its_data_names_it_relatively(tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_text("a,b,kind\n1,0,cat\n0,1,dog\n1,1,cat\n", encoding="utf-8")
+    (tmp_path / "net.yaml").write_text(
+        "network: {inputs: [a, b], layers: [{units: 2, activation: softmax, init: xavier}]}\n"
+        "loss: cross_entropy\noptimizer: sgd\ndata: {file: rows.csv, label: kind}\ntraining: {epochs: 2}\n",
+        encoding="utf-8",
+    )
+    saved = tmp_path / "trained.yaml"
+    assert invoke("train", str(tmp_path / "net.yaml"), "--save", str(saved)).exit_code == 0
+    data = yaml.safe_load(saved.read_text())["data"]
+    assert data == {"file": "rows.csv", "features": ["a", "b"], "label": "kind", "classes": ["cat", "dog"]}
+    (tmp_path / "other.csv").write_text("a,b,kind\n0,1,dog\n", encoding="utf-8")  # dog first here
+    step = json.loads(invoke("trace", str(saved), "--data", str(tmp_path / "other.csv"), "--format", "json").output)
+    assert step["steps"][0]["per_sample"][0]["target"] == [0.0, 1.0]  # dog is still output unit 2
 
 
 def test_thousand_rows_a_hundred_epochs(tmp_path: Path) -> None:

@@ -255,3 +255,17 @@ def test_libyaml_and_pure_python_parsers_agree(loader: Any, monkeypatch: pytest.
     assert refused("a: [1\n").startswith("t.yaml:1:4: invalid YAML: this flow sequence is not closed")
     assert "nested too deeply" in refused("[" * 10_000)
     assert refused("a: 1\nb: *x\n").startswith("t.yaml:2:4:")
+
+
+def test_quoted_text_is_escaped_and_cut_with_its_length_said() -> None:
+    # regression: a one-scalar file was quoted whole in its error (all of /etc/passwd)
+    passwd = "root:x:0:0:root:/root:/bin/bash " * 40
+    assert yamlsafe.quoted(passwd) == "'root:x:0:0:root:/root:/bin/bash root:x:0…' (1,280 characters)"
+    assert yamlsafe.describe("\x1b]0;title\x07") == "'\\x1b]0;title\\x07' (a string)"  # never raw ESC
+    assert yamlsafe.quoted("\u202eevil") == "'\\u202eevil'" and yamlsafe.quoted("plain") == "'plain'"
+    assert yamlsafe.format_path(("network", "x" * 100)) == f"network['{'x' * 40}…' (100 characters)]"
+    assert yamlsafe.format_path(("network", "layers", 0, "weights")) == "network.layers[0].weights"
+    error = parse(f'"{passwd}"\n', "t.yaml", fmt="yaml").error(f"got {yamlsafe.describe(passwd)}", ())
+    assert (
+        error.one_line() == "t.yaml:1:1: got 'root:x:0:0:root:/root:/bin/bash root:x:0…' (1,280 characters) (a string)"
+    )

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
-from backprop_cli.clikit import handle_errors, output_option
+from backprop_cli.clikit import complete_config, data_option, handle_errors, output_option, steps_option
 from backprop_cli.commands.names import filter_options
 
 
 @click.command(short_help="Write an answer key or a blank answer sheet for a config.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
+@data_option("Data file replacing the config's data (recorded in the file, with its SHA-256, for check).")
+@steps_option()
 @filter_options
 @click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
 @click.option(
@@ -23,6 +25,8 @@ from backprop_cli.commands.names import filter_options
 @handle_errors
 def answers(
     config: str | None,
+    data: str | None,
+    steps: int | None,
     only_steps: tuple[int, ...],
     only_layers: tuple[str, ...],
     only_phases: tuple[str, ...],
@@ -34,8 +38,9 @@ def answers(
 ) -> None:
     """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
     its correct value, or with --blank an empty value. The file records the config's path and the
-    SHA-256 of its content, so `backprop check` refuses answers meant for another config. Edit it to give
-    answers a weight or a tolerance.
+    SHA-256 of its content, so `backprop check` refuses answers meant for another config. With --steps
+    or --data it records them too (the data file by its path and SHA-256), and check recomputes that
+    run. Edit it to give answers a weight or a tolerance.
 
     \b
     Examples:
@@ -43,26 +48,22 @@ def answers(
       backprop answers net.yaml --blank --phase backward -o sheet.yaml
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
     """
-    from backprop_cli.answers import config_reference, config_sha256, write_answers
-    from backprop_cli.commands.names import compute_values, load_program, name_filter
+    import os
+
+    from backprop_cli.answers import RunChoice, config_reference, config_sha256, write_answers
+    from backprop_cli.commands.names import FILTER_FLAGS, compute_values, load_program, name_filter, nothing_chosen
     from backprop_cli.errors import ConfigError
     from backprop_cli.output import open_output
     from backprop_cli.render.numbers import NumberFormat
 
-    spec, path = load_program(config)
+    spec, path = load_program(config, data, steps)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
     values = compute_values(spec, NumberFormat(), only)
-    filters = (
-        ("--only", patterns),
-        ("--phase", only_phases),
-        ("--layer", only_layers),
-        ("--step", only_steps),
-        ("--sample", only_samples),
-    )
-    flags = [flag for flag, chosen in filters if chosen]
-    where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
     if not values:
-        raise ConfigError("no name matches the filters; expected at least one (see `backprop names`)", path=where)
+        raise nothing_chosen(spec, NumberFormat(), only)
+    filters = (patterns, only_phases, only_layers, only_steps, only_samples)
+    flags = [flag for flag, chosen in zip(FILTER_FLAGS, filters, strict=True) if chosen]
+    where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
     if not given and all(v.is_given for v in values):
         raise ConfigError(
             f"the filters choose only given numbers ({len(values)}: parameters before a step, inputs, targets), "
@@ -70,13 +71,25 @@ def answers(
             path=where,
         )
     target_dir = Path(output).parent if output not in (None, "-") else Path(".")
-    with open_output(output, inputs=[path]) as stream:
+    config_ref = config_reference(path, target_dir)
+    if not config_ref.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in config_ref):
+        raise ConfigError(  # a file name of non-UTF-8 bytes: YAML text cannot record it
+            "the path from the answers file to the config is not UTF-8; expected a UTF-8 file name (rename it)",
+            file=config,
+        )
+    run = RunChoice(  # what check must recompute: the same steps and data
+        steps,
+        None if data is None else Path(os.path.relpath(Path(data).resolve(), target_dir.resolve())).as_posix(),
+        None if data is None else config_sha256(Path(data)),
+    )
+    with open_output(output, inputs=[path, *([Path(data)] if data else [])]) as stream:
         write_answers(
             stream,
             values,
-            config_ref=config_reference(path, target_dir),
+            config_ref=config_ref,
             sha256=config_sha256(path),
             label=spec.source,
             blank=blank,
             include_given=given,
+            run=run,
         )

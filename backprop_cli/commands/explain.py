@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from backprop_cli.clikit import data_option, handle_errors, precision_option, steps_option
+from backprop_cli.clikit import (
+    color_option,
+    complete_config,
+    data_option,
+    handle_errors,
+    precision_option,
+    steps_option,
+    width_option,
+)
 
 
 def unknown_name(name: str, known: list[str], config: str) -> Exception:
@@ -18,7 +28,7 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
 
 
 @click.command(short_help="Show how one number of the trace is derived.")
-@click.argument("config")
+@click.argument("config", shell_complete=complete_config)
 @click.argument("name")
 @data_option()
 @steps_option()
@@ -30,8 +40,19 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
     help="Levels of factors to unfold (0: all the way down to inputs and parameters).",
 )
 @precision_option("Significant digits of the numbers shown.")
+@width_option("Width to wrap long lines at (default: the terminal's; piped output is not wrapped).")
+@color_option()
 @handle_errors
-def explain(config: str, name: str, data: str | None, steps: int | None, depth: int, precision: int) -> None:
+def explain(
+    config: str,
+    name: str,
+    data: str | None,
+    steps: int | None,
+    depth: int,
+    precision: int,
+    width: int | None,
+    color: bool | None,
+) -> None:
     """Show how the number NAME of CONFIG's trace is derived: its formula, the same formula with the numbers
     put in, and, for each factor, where that came from, down to inputs and parameters. A factor derived
     earlier in the tree is marked "derived above" instead of being unfolded again.
@@ -41,8 +62,10 @@ def explain(config: str, name: str, data: str | None, steps: int | None, depth: 
       backprop explain two_layer_relu hidden.dL_dw1_1
       backprop explain xor step1/h.w1_1.new --depth 2
     """
+
+    from backprop_cli.clikit import make_console
     from backprop_cli.commands.names import compute_values, load_program, program_steps
-    from backprop_cli.explain import derive, render_text
+    from backprop_cli.explain import derive, render_rich
     from backprop_cli.render.numbers import NumberFormat
     from backprop_cli.values import NameFilter, steps_named
 
@@ -57,4 +80,6 @@ def explain(config: str, name: str, data: str | None, steps: int | None, depth: 
         if step > total:
             raise ConfigError(f"step {step} does not exist; the run has {total} step{'s' * (total != 1)}", path="NAME")
         raise unknown_name(name, list(table), config)
-    click.echo(render_text(derive(name, table, depth or None)))
+    console = make_console(sys.stdout, width, color)
+    wrap_at = width or (console.width if console.is_terminal else None)
+    console.print(render_rich(derive(name, table, depth or None), wrap_at), soft_wrap=True)

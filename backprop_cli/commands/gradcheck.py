@@ -9,6 +9,7 @@ import click
 
 from backprop_cli.clikit import (
     color_option,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @click.command(short_help="Check every backprop gradient against central differences.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @text_or_json_option("text: a table for a terminal; json: every check with full precision.")
 @click.option("--step-size", "h", type=click.FloatRange(min=0, min_open=True), help="h of the estimate (default 1e-6).")
@@ -70,7 +71,9 @@ def gradcheck(
     if output_format == "json":
         import json
 
-        click.echo(json.dumps(_as_dict(result, spec.source, RTOL, ATOL), ensure_ascii=False, allow_nan=False))
+        click.echo(
+            json.dumps(_as_dict(result, spec.source, RTOL, ATOL), ensure_ascii=False, allow_nan=False), file=sys.stdout
+        )
     else:
         console = make_console(sys.stdout, width, color)
         console.print(_table(result, fmt, spec.source))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from backprop_cli.clikit import handle_errors, load, output_option, precision_option
+from backprop_cli.clikit import complete_config, handle_errors, load, output_option, precision_option
 
 
 @click.command(short_help="Draw the computation graph (Mermaid, DOT or a tree).")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @click.option("--expr", help="Draw this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
 @click.option("--exact", is_flag=True, help="Expressions: values and gradients as exact fractions.")
@@ -74,10 +74,10 @@ def graph(
         title = f"{network.source} · step 1, exact" if exact else network.source
         picture = draw.network_diagram(next(iter(Engine(network, exact=exact).run())), fmt, title, by=nodes)
     if output_format == "tree":
-        from rich.console import Console
+        from backprop_cli.render.console import SafeConsole
 
         with open_output(output, inputs=inputs) as stream:
-            Console(file=stream, color_system=None, highlight=False, width=200 if output else None).print(
+            SafeConsole(file=stream, color_system=None, highlight=False, width=200 if output else None).print(
                 draw.to_tree(picture)
             )
         return

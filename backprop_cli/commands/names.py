@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from backprop_cli.clikit import (
+    check_rows,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -96,7 +98,47 @@ def name_filter(
     for sample in samples:
         if sample > spec.data.rows:
             raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+    check_rows(spec, steps, samples)
     return NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples), patterns)
+
+
+FILTER_FLAGS = ("--only", "--phase", "--layer", "--step", "--sample")  # how messages list the filters used
+
+
+def nothing_chosen(spec: Program, fmt: NumberFormat, only: NameFilter) -> Exception:
+    """The located error for filters that choose no name, with the real names closest to an --only pattern."""
+    from dataclasses import replace
+
+    from backprop_cli.errors import ConfigError
+
+    chosen = (only.patterns, only.phases, only.layers, only.steps, only.samples)
+    where = "/".join(flag for flag, given in zip(FILTER_FLAGS, chosen, strict=True) if given) or "--only"
+    hint = ""
+    if only.patterns:
+        pool = [v.name for v in compute_values(spec, fmt, replace(only, patterns=()))]
+        close = _closest_to(only.patterns, pool)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else " (and no name is close)"
+    return ConfigError(f"no name matches the filters{hint}; expected at least one (see `backprop names`)", path=where)
+
+
+def _closest_to(patterns: tuple[str, ...], names: list[str], n: int = 3) -> list[str]:
+    """Names a pattern meant: matched ignoring case (``*.dL_dW*``), else the nearest spelling."""
+    import fnmatch
+
+    from backprop_cli.values import closest_names
+
+    for pattern in patterns:
+        folded = [name for name in names if fnmatch.fnmatch(name.lower(), pattern.lower())]
+        if folded:
+            return folded[:n]
+    first_of: dict[str, str] = {}  # a base name (without step/sample qualifiers) → the first name it ends
+    for name in names:
+        first_of.setdefault(name.rsplit("/", 1)[-1], name)
+    close: list[str] = []
+    for pattern in patterns:
+        close += closest_names(pattern.strip("*?"), names, n)
+        close += [first_of[b] for b in closest_names(pattern.rsplit("/", 1)[-1].strip("*?"), list(first_of), n)]
+    return list(dict.fromkeys(close))[:n]
 
 
 def is_program_expression(spec: Program) -> bool:
@@ -140,7 +182,7 @@ def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = N
 
 
 @click.command(short_help="List every number of a trace by its stable name.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @steps_option()
 @filter_options
@@ -181,6 +223,8 @@ def names(
     spec, path = load_program(config, data, steps)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
     values = compute_values(spec, NumberFormat(precision), only)
+    if not values:  # as `answers` does: a filter that chooses nothing is a mistake, said where
+        raise nothing_chosen(spec, NumberFormat(precision), only)
     inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
@@ -193,7 +237,7 @@ def names(
                 "config": spec.source,
                 "names": [quantity_entry(v.quantity, fmt) for v in values],
             }
-            stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
             return
         width = max((len(v.name) for v in values), default=0)
         stream.write("".join(f"{v.name.ljust(width)}  {v.shown}\n" for v in values))

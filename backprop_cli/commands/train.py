@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ import click
 
 from backprop_cli.clikit import (
     color_option,
+    complete_config,
     data_option,
     handle_errors,
     load,
@@ -28,13 +28,18 @@ if TYPE_CHECKING:
 
 
 @click.command(short_help="Train a network for many steps and summarise the run.")
-@click.argument("config", required=False)
+@click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data, overriding the config's training.")
 @steps_option()
 @text_or_json_option("text: a summary for a terminal; json: the summary with the per-epoch history.")
 @output_option("Write the summary to this file (atomically) instead of stdout.")
-@click.option("--save", type=click.Path(dir_okay=False), help="Write the trained network as a config file (YAML).")
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False),
+    help="Write the trained network as a config file (YAML) for tracing it: the trained parameters, "
+    "training of one step, the data (a CSV label column by its file and class order).",
+)
 @precision_option("Significant digits of the numbers shown (JSON always has full precision).")
 @click.option(
     "--parameters/--no-parameters",
@@ -100,7 +105,9 @@ def train(
         )
     spec, path = load(config, data, steps)
     if epochs is not None:
-        spec = replace(spec, training=replace(spec.training, epochs=epochs, steps=None))
+        from backprop_cli.config import with_training
+
+        spec = with_training(spec, epochs=epochs)
     inputs = [path] + ([Path(data)] if data else [])
     if save is not None and output is not None and Path(save).resolve() == Path(output).resolve():
         raise ConfigError("--save and --output name the same file; expected two files", path="--save")
@@ -129,8 +136,9 @@ def _run_with_progress(trainer: TrainingRun, source: str) -> TrainResult:
     """Run the trainer with a transient rich progress bar on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return trainer.run()
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from backprop_cli.render.console import SafeConsole  # the file name shown cannot drive the terminal
 
     with Progress(
         TextColumn("training {task.description}"),
@@ -138,7 +146,7 @@ def _run_with_progress(trainer: TrainingRun, source: str) -> TrainResult:
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeElapsedColumn(),
-        console=Console(file=sys.stderr),
+        console=SafeConsole(file=sys.stderr),
         transient=True,
     ) as bar:
         task = bar.add_task(source, total=len(trainer.schedule))
@@ -150,16 +158,30 @@ def _save(result: TrainResult, target: str, inputs: list[Path]) -> None:
 
     from backprop_cli.output import open_output
     from backprop_cli.train import trained_config
+    from backprop_cli.yamlsafe import comment_text
 
-    text = yaml.safe_dump(trained_config(result), sort_keys=False, allow_unicode=True, default_flow_style=None)
-    classes = result.spec.data.class_names
+    config = trained_config(result, Path(target).parent)
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    spec = result.spec
+    t = spec.training
+    run = f"{t.epochs} epochs" if t.epochs is not None else f"{t.steps or 1} steps"
+    batches = f"batches of {result.batch_size}" + (f", shuffled with seed {t.seed or 0}" if t.shuffle else "")
     head = [
         "# yaml-language-server: $schema=backprop-config.schema.json",
-        f"# Written by `backprop train` from {result.spec.source} after {result.steps} steps;",
-        f"# final loss on all data {result.loss_final!r}. Data rows are written inline; optimizer state",
-        "# (momentum buffers, Adam's m and v) is not kept: a run from this file starts it afresh.",
+        f"# Written by `backprop train` from {comment_text(spec.source)} after {result.steps} steps",
+        f"# ({run}, {batches});",
+        f"# final loss on all data {result.loss_final!r}. The weights and biases are the trained ones and",
+        "# training is one step, so `backprop trace` on this file shows the trained network's next step;",
+        "# `backprop train` on it with --epochs or --steps trains it further. Optimizer state (momentum",
+        "# buffers, Adam's m and v) is not kept: a run from this file starts it afresh.",
     ]
-    if classes:
-        head.append(f"# Targets are one-hot over the classes, in this order: {', '.join(classes)}.")
-    with open_output(target, inputs=inputs) as stream:
+    data = config["data"]
+    if isinstance(data, dict):
+        head += [
+            f"# Data: read from {comment_text(str(data['file']))}, as training read it;",
+            f"# targets are one-hot over the classes in this order: {comment_text(', '.join(data['classes']))}.",
+        ]
+    else:
+        head.append("# Data rows are written inline.")
+    with open_output(target, inputs=inputs, option="--save") as stream:
         stream.write("\n".join(head) + "\n" + text)

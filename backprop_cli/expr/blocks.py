@@ -9,6 +9,7 @@ expression is listed, checked and explained like a network.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 
 from backprop_cli.expr.engine import Edge, ExprTrace, Gradient, NodeBackward, NodeValue, grad_name
@@ -39,7 +40,17 @@ def _same(values: Sequence[Scalar]) -> Scalar:
 
 
 def _literal(c: Literal) -> str:
-    return f"({c.text})" if c.text.startswith("-") else c.text
+    return c.operand
+
+
+def _finite(value: object) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _selected(values: Sequence[Scalar]) -> Scalar:
+    """What a selecting op (relu, max, min) passes back where its local derivative is 0: 0, whatever
+    comes from above (torch's where), not ∞ × 0."""
+    return values[0] * values[1] if values[1] != 0 else values[1]
 
 
 def _sum_text(texts: Sequence[str]) -> str:
@@ -87,8 +98,11 @@ class _Blocks:
             slots, args = self.operands(r)
             out.append(self.quantity(r.node.name, r.value, "forward", Form(op.text, tuple(slots), op.forward), args))
         unnamed = any(r.node.variable is None for r in records)
-        note = "t1, t2, … are unnamed subexpressions" if unnamed else ""
-        return self.block("forward", "Forward · node by node", out, note)
+        notes = ["t1, t2, … are unnamed subexpressions"] if unnamed else []
+        if self.t.skipped:  # as torch, a value the output does not use may be undefined: not computed
+            left = "; ".join(f"{name} ({reason})" for name, reason in self.t.skipped)
+            notes.append(f"not computed, and not used by the output {self.t.graph.output}: {left}")
+        return self.block("forward", "Forward · node by node", out, "; ".join(notes))
 
     def gradient(self, g: Gradient, phase: str = "backward") -> Quantity:
         name = grad_name(g.name)
@@ -122,7 +136,12 @@ class _Blocks:
         return self.block("backward", title, out, _shared_note(g, record.node))
 
     def contribution(self, e: Edge) -> Quantity:
-        form = Form("{0} × {1}", (grad_name(e.node), e.local_name), _product)
+        op = self.t.graph.node(e.node).op
+        if OPS[op].selects and e.local == 0 and not _finite(e.upstream):  # torch's where: 0, not ∞ × 0
+            numbers = f"0 ({op} passes nothing back here, whatever comes from above)"
+            form = Form("{0} × {1}", (grad_name(e.node), e.local_name), _selected, numbers)
+        else:
+            form = Form("{0} × {1}", (grad_name(e.node), e.local_name), _product)
         return self.quantity(e.contribution_name, e.product, "backward", form, [e.upstream, e.local])
 
     def result(self) -> Block:

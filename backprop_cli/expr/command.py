@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ def is_expression(config: str | None) -> bool:
     from backprop_cli.expr.config import is_expression_document
 
     path = resolve(config)
-    return path.exists() and is_expression_document(path)
+    return os.path.exists(path) and is_expression_document(path)  # never raises: the loader reports
 
 
 def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -> tuple[ExprSpec, list[Path]]:

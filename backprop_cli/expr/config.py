@@ -25,8 +25,8 @@ from typing import Any
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.expr.graph import Graph, build_graph
-from backprop_cli.expr.parse import FUNCTIONS, Locate, Where, parse_program
-from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Format, describe, guess_format, parse, read_text
+from backprop_cli.expr.parse import FUNCTIONS, Locate, Where, ascii_minus, parse_program
+from backprop_cli.yamlsafe import CONFIG_LIMIT, Document, Format, describe, guess_format, parse, quoted, read_text
 
 KEYS = ("description", "expression", "values", "output")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -84,7 +84,7 @@ def load_expression_text(
         raise doc.error(f"the top level is {describe(top)}; expected a mapping with expression and values", ())
     for key in top:
         if key not in KEYS:
-            raise doc.error(f"unknown key {key!r}; expected one of {', '.join(KEYS)}", (key,), key=True)
+            raise doc.error(f"unknown key {quoted(key)}; expected one of {', '.join(KEYS)}", (key,), key=True)
     program = top.get("expression")
     if not isinstance(program, str) or not program.strip():
         raise doc.error(f"{describe(program)}; expected the program as text (`expression: |`)", ("expression",))
@@ -117,7 +117,7 @@ def parse_sets(sets: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in sets:
         name, sep, value = item.partition("=")
-        name = name.strip()
+        name, value = name.strip(), ascii_minus(value)  # --set x=−2, as the descriptions print it
         if not sep or not _NAME.fullmatch(name) or name in FUNCTIONS:
             raise ConfigError(f"{item!r} is not NAME=VALUE; expected e.g. --set x=-2", path="--set")
         problem = _number_problem(value)
@@ -137,9 +137,9 @@ def _resolve(
 
 def _checked_name(name: Any, doc: Document, loc: tuple[str, ...]) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise doc.error(f"input name {name!r} is not a name; expected letters, digits and _", loc, key=True)
+        raise doc.error(f"input name {quoted(name)} is not a name; expected letters, digits and _", loc, key=True)
     if name in FUNCTIONS:
-        raise doc.error(f"{name!r} is a function name; expected another input name", loc, key=True)
+        raise doc.error(f"{quoted(name)} is a function name; expected another input name", loc, key=True)
     return name
 
 
@@ -160,7 +160,7 @@ def _value_text(value: Any, doc: Document, loc: tuple[str, ...]) -> str:
     """The text of an input value: floats by their shortest round-trip decimal, strings as written."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise doc.error(f"{describe(value)}; expected a number, or a fraction as text like '1/3'", loc)
-    text = value if isinstance(value, str) else repr(value)
+    text = ascii_minus(value) if isinstance(value, str) else repr(value)
     if problem := _number_problem(text):
         raise doc.error(f"{describe(value)}: {problem}", loc)
     return text.strip()

@@ -18,10 +18,13 @@ from typing import Any
 
 from backprop_cli.errors import BackpropError, ExitCode
 from backprop_cli.expr.graph import Const, Graph, Node
-from backprop_cli.expr.ops import OPS, DomainError, Scalar
+from backprop_cli.expr.ops import INFINITE_LOCALS, OPS, DomainError, Scalar
 from backprop_cli.expr.parse import Where
+from backprop_cli.model.quantity import MAX_EXACT_BITS, MAX_EXACT_DIGITS, too_large
 
-MAX_EXACT_BITS = 200_000  # numerator + denominator size of one exact value
+# Python writes an int of at most 4,300 digits (sys.get_int_max_str_digits), so every exact value is
+# held below that where it is made: its numerator and its denominator have at most 4,000 digits each,
+# that is at most 13,287 bits (13,287 · log10 2 < 4,000).
 RATIONAL = "+ − × ÷, integer powers, abs, relu, max, min"
 
 
@@ -78,6 +81,9 @@ class ExprTrace:
     forward: tuple[NodeValue, ...]
     backward: tuple[NodeBackward, ...]  # reverse topological order, only nodes the output depends on
     exact: bool
+    # statements the output does not use whose value is not defined (log of −1, 1/0): left out of the
+    # graph, each with why, instead of stopping the run (torch computes them as NaN or inf and moves on)
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def value(self) -> Scalar:
@@ -106,9 +112,11 @@ class ExprTrace:
     def to_dict(self) -> dict[str, Any]:
         """The JSON body: value, gradients and the per-node records (exact values as "n/d" strings)."""
         number = _json_number(self.exact)
+        skipped = {"skipped": [{"name": name, "reason": reason} for name, reason in self.skipped]}
         return {
             "output": self.graph.output,
             "exact": self.exact,
+            **(skipped if self.skipped else {}),
             "value": number(self.value),
             "gradients": {k: number(v) for k, v in self.gradients.items()},
             "nodes": [
@@ -152,11 +160,13 @@ def grad_name(node: str) -> str:
 
 
 def _json_number(exact: bool) -> Any:
-    def number(value: Scalar) -> float | str:
+    def number(value: Scalar) -> float | str | None:
         if exact:
             v = Fraction(value)
             return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-        return float(value)
+        # JSON has no inf or NaN: an infinite or undefined local derivative or gradient on the way to a
+        # select that masks it (sqrt′(0) before relu at x < 0) is null, as the README says
+        return float(value) if math.isfinite(value) else None
 
     return number
 
@@ -205,22 +215,42 @@ def refuse_irrational(graph: Graph, where: Where) -> None:
 
 
 def run(graph: Graph, values: Mapping[str, Scalar], *, exact: bool = False) -> ExprTrace:
-    """Forward then backward over ``graph`` with input ``values`` (floats, or Fractions when ``exact``)."""
+    """Forward then backward over ``graph`` with input ``values`` (floats, or Fractions when ``exact``).
+
+    As torch: a value the output does not use may be undefined (it is left out, with why), a local
+    derivative or a gradient on the way may be infinite or undefined where a select (relu, max, min)
+    then masks it; an input's gradient, and every value the output uses, must be finite.
+    """
     forward: list[NodeValue] = []
     value_of: dict[str, Scalar] = {}
+    used = graph.ancestors()
+    skipped: dict[str, str] = {}
     for n in graph.nodes:
         if n.op == "input":
             v = values[n.name]
             forward.append(NodeValue(n, (), v))
             value_of[n.name] = v
             continue
+        dead = [a for a in n.args if isinstance(a, str) and a in skipped]
+        if dead:  # only a statement the output does not use can read a skipped value
+            skipped[n.name] = f"it reads {dead[0]}"
+            continue
         args = tuple(_operand_value(a, value_of, exact) for a in n.args)
-        if exact and n.op == "pow":
-            _check_exact_size(n, args[0], abs(int(args[1])))
-        v = _checked(n, "value", lambda n=n, args=args: OPS[n.op].forward(args), exact)
+        try:
+            if exact and n.op == "pow":
+                _check_exact_size(n, args[0], abs(int(args[1])))
+            v = _checked(n, "value", lambda n=n, args=args: OPS[n.op].forward(args), exact)
+        except ExprFault as fault:
+            if n.name in used:
+                raise
+            skipped[n.name] = str(fault).split(": ", 2)[-1]  # the reason, without "numerical fault at node …"
+            continue
         forward.append(NodeValue(n, args, v))
         value_of[n.name] = v
-    return ExprTrace(graph, tuple(forward), _backward(graph, forward, exact), exact)
+    if skipped:
+        kept = tuple(n for n in graph.nodes if n.name not in skipped)
+        graph = Graph(kept, graph.inputs, graph.output, {n.name: i for i, n in enumerate(kept)})
+    return ExprTrace(graph, tuple(forward), _backward(graph, forward, exact), exact, tuple(skipped.items()))
 
 
 def _backward(graph: Graph, forward: list[NodeValue], exact: bool) -> tuple[NodeBackward, ...]:
@@ -228,6 +258,7 @@ def _backward(graph: Graph, forward: list[NodeValue], exact: bool) -> tuple[Node
     wanted = graph.ancestors()
     names = edge_names(graph)
     arrived: dict[str, list[Edge]] = {n.name: [] for n in graph.nodes}
+    why: dict[str, str] = {}  # a gradient or contribution that is not finite: where that began
     out: list[NodeBackward] = []
     for record in reversed(forward):
         n = record.node
@@ -236,23 +267,58 @@ def _backward(graph: Graph, forward: list[NodeValue], exact: bool) -> tuple[Node
         seed = n.name == graph.output
         contributions = tuple(arrived[n.name])
         total: Scalar = one if seed else _sum([e.product for e in contributions], exact)
+        if exact and too_large(total):  # a sum of fractions: its denominator can outgrow every term's
+            raise too_large_fault(_where(n), f"the gradient {grad_name(n.name)}")
+        if not exact and not math.isfinite(total):
+            bad = [why[e.contribution_name] for e in contributions if e.contribution_name in why]
+            why[grad_name(n.name)] = bad[0] if bad else f"{_where(n)}: the sum {grad_name(n.name)} overflows float64"
+        if n.op == "input" and grad_name(n.name) in why:
+            raise ExprFault(f"numerical fault at {why[grad_name(n.name)]}, so {grad_name(n.name)} is not finite "
+                            f"({float(total)!r})")  # fmt: skip
         gradient = Gradient(n.name, contributions, total, seed)
         edges: list[Edge] = []
-        if n.op != "input":
-            locals_ = _checked(
-                n, "local derivative", lambda r=record: OPS[r.node.op].local(r.arg_values, r.value), exact
-            )
+        if n.op != "input" and any(isinstance(a, str) for a in n.args):  # a node of constants passes nothing on
+            op = OPS[n.op]
+            locals_ = _locals(n, record, exact)
             for position, arg in enumerate(n.args):
                 if not isinstance(arg, str):
                     continue
                 local = locals_[position]
-                product = _checked(n, f"gradient into {arg}", lambda t=total, lo=local: t * lo, exact)
                 local_name, contribution_name = names[(n.name, position)]
+                # a select passes 0 where its local derivative is 0, whatever comes from above (torch's where)
+                product = local * 0 if op.selects and local == 0 else total * local
+                if exact and too_large(product):
+                    raise too_large_fault(_where(n), f"gradient into {arg}")
+                if not exact and not math.isfinite(product):
+                    if not math.isfinite(local):
+                        reason = INFINITE_LOCALS.get(n.op, f"{local_name} is not finite")
+                        why[contribution_name] = f"{_where(n)}: local derivative: {reason}"
+                    elif grad_name(n.name) in why:
+                        why[contribution_name] = why[grad_name(n.name)]
+                    else:
+                        why[contribution_name] = f"{_where(n)}: gradient into {arg} overflows float64"
                 edge = Edge(n.name, arg, position, total, local, product, local_name, contribution_name)
                 edges.append(edge)
                 arrived[arg].append(edge)
         out.append(NodeBackward(gradient, tuple(edges)))
     return tuple(out)
+
+
+def _locals(n: Node, record: NodeValue, exact: bool) -> tuple[Scalar, ...]:
+    """The local derivatives of ``n``; infinite ones are kept (float mode), the rest checked as before."""
+    try:
+        result = OPS[n.op].local(record.arg_values, record.value)
+    except (DomainError, ZeroDivisionError, ValueError) as error:
+        raise ExprFault(f"numerical fault at {_where(n)}: local derivative: {error}") from None
+    except OverflowError:
+        raise ExprFault(f"numerical fault at {_where(n)}: local derivative overflows float64") from None
+    if exact:
+        values = tuple(Fraction(v) for v in result)
+        for v in values:
+            if too_large(v):
+                raise too_large_fault(_where(n), "local derivative")
+        return values
+    return tuple(float(v) for v in result)
 
 
 def _sum(values: list[Scalar], exact: bool) -> Scalar:
@@ -272,6 +338,13 @@ def _where(n: Node) -> str:
     return f"node {n.name} ({n.statement}, line {n.line})" if n.line else f"node {n.name}"
 
 
+def too_large_fault(where: str, quantity: str) -> ExprFault:
+    return ExprFault(
+        f"numerical fault at {where}: {quantity}: the exact value would have more than {MAX_EXACT_DIGITS:,} "
+        "digits; expected smaller numbers or fewer powers (or drop --exact)"
+    )
+
+
 def _checked(n: Node, quantity: str, compute: Any, exact: bool) -> Any:
     try:
         result = compute()
@@ -282,14 +355,17 @@ def _checked(n: Node, quantity: str, compute: Any, exact: bool) -> Any:
     values = tuple(Fraction(v) if exact else float(v) for v in (result if isinstance(result, tuple) else (result,)))
     for v in values:
         if isinstance(v, Fraction):
-            if v.numerator.bit_length() + v.denominator.bit_length() > MAX_EXACT_BITS:
-                raise ExprFault(f"numerical fault at {_where(n)}: {quantity}: the exact value is too large to show")
+            if too_large(v):
+                raise too_large_fault(_where(n), quantity)
         elif not math.isfinite(v):
             raise ExprFault(f"numerical fault at {_where(n)}: {quantity} is not finite ({v!r})")
     return values if isinstance(result, tuple) else values[0]
 
 
 def _check_exact_size(n: Node, base: Scalar, k: int) -> None:
-    size = Fraction(base).numerator.bit_length() + Fraction(base).denominator.bit_length()
-    if size * k > MAX_EXACT_BITS:
-        raise ExprFault(f"numerical fault at {_where(n)}: value: the exact power would be too large to show")
+    """Refuse a^k before computing it when it must be too large: an int of b bits to the k has at least
+    k·(b − 1) + 1 bits (what is not refused here is made, at most twice the bound, and then checked)."""
+    value = Fraction(base)
+    bits = max(value.numerator.bit_length(), value.denominator.bit_length())
+    if bits and k * (bits - 1) + 1 > MAX_EXACT_BITS:
+        raise too_large_fault(_where(n), "value")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.expr.parse import Apply, Expr, Num, Statement, Var, Where
+from backprop_cli.yamlsafe import quoted
 
 MAX_NODES = 2000
 
@@ -26,6 +27,11 @@ class Const:
 
     text: str
     value: float
+
+    @property
+    def operand(self) -> str:
+        """The text inside a formula: a negative number or a fraction in parentheses (``(-2)``, ``(1/10)``)."""
+        return f"({self.text})" if self.text.startswith("-") or "/" in self.text else self.text
 
 
 Operand = str | Const  # a node name, or a literal
@@ -110,7 +116,7 @@ class _Builder:
         if chosen is None or chosen not in self.current:
             known = ", ".join(sorted(self.current)) or "none"
             raise ConfigError(
-                f"unknown output {chosen!r}; expected a name the expression assigns or an input ({known})",
+                f"unknown output {quoted(chosen)}; expected a name the expression assigns or an input ({known})",
                 file=self.where.source,
                 path="output",
             )

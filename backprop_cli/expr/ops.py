@@ -35,6 +35,9 @@ class Op:
     # the local derivative by argument i, written with argument texts and the output's text
     local_text: Callable[[int, Texts, str], str]
     meaning: str  # for the README and notes: the op and its derivative in math
+    # relu, max, min pass the gradient on through a select, as torch's backward does (where / masked_fill):
+    # where the local derivative is 0 the contribution is 0, even from an infinite or undefined upstream
+    selects: bool = False
 
 
 def _sign(x: Scalar) -> Scalar:
@@ -45,6 +48,13 @@ def _div(a: Scalar, b: Scalar) -> Scalar:
     if b == 0:
         raise DomainError("division by zero")
     return a / b
+
+
+def _div_local(x: Sequence[Scalar], out: Scalar) -> tuple[Scalar, ...]:
+    """(1/b, −a/b²); where b² underflows to 0 for a tiny b ≠ 0, −a/b/b (±∞ past float64, as torch)."""
+    a, b = x
+    square = b * b
+    return (_div(1, b), _div(-a, square) if square else _div(_div(-a, b), b))
 
 
 def _pow(a: Scalar, k: Scalar) -> Scalar:
@@ -61,7 +71,12 @@ def _pow_local(x: Sequence[Scalar], out: Scalar) -> tuple[Scalar, ...]:
     a, k = x
     if k == 0:  # a^0 = 1 everywhere, also at a = 0 (as torch)
         return (0 * k, 0)
-    return (k * _pow(a, k - 1), 0)
+    if a == 0 and k < 1:  # k·0^(k−1) with k − 1 < 0: infinite, as torch gives it (0 < k < 1; k < 0 faults forward)
+        return (math.inf, 0)
+    try:
+        return (k * _pow(a, k - 1), 0)
+    except OverflowError:  # math.pow past float64: as torch's inf
+        return (math.copysign(math.inf, k * (-1 if a < 0 and int(k - 1) % 2 else 1)), 0)
 
 
 def _pow_local_text(i: int, t: Texts, out: str) -> str:
@@ -84,9 +99,16 @@ def _sqrt(a: Scalar) -> Scalar:
 
 
 def _sqrt_local(x: Sequence[Scalar], out: Scalar) -> tuple[Scalar, ...]:
-    if out == 0:
-        raise DomainError("the derivative of sqrt at 0 is infinite")
+    if out == 0:  # 1/(2·0): infinite, as torch gives it; a fault only if it reaches an input's gradient
+        return (math.inf,)
     return (1 / (2 * out),)
+
+
+# why a local derivative is infinite, for the fault that names it when the ∞ reaches an input's gradient
+INFINITE_LOCALS = {
+    "sqrt": "the derivative of sqrt at 0 is infinite",
+    "pow": "the derivative of a^k at a = 0 is infinite for k < 1",
+}
 
 
 def _sigmoid(z: Scalar) -> Scalar:
@@ -159,7 +181,7 @@ OPS: dict[str, Op] = {
             "div",
             True,
             lambda x: _div(x[0], x[1]),
-            lambda x, o: (_div(1, x[1]), _div(-x[0], x[1] * x[1])),
+            _div_local,
             lambda t: f"{t[0]} / {t[1]}",
             lambda i, t, o: f"1 / {t[1]}" if i == 0 else f"−{t[0]} / {t[1]}²",
             "f = a / b; ∂f/∂a = 1/b, ∂f/∂b = −a/b²",
@@ -263,6 +285,7 @@ OPS: dict[str, Op] = {
             _join("relu"),
             lambda i, t, o: f"1 if {t[0]} > 0 else 0",
             "f = max(0, a); ∂f/∂a = 1 if a > 0 else 0",
+            selects=True,
         ),
         Op(
             "max",
@@ -272,6 +295,7 @@ OPS: dict[str, Op] = {
             _join("max"),
             _extremum_text("max"),
             "f = max(a, b, …); ∂f/∂a = 1 if a is the maximum, else 0; tied arguments share 1 evenly",
+            selects=True,
         ),
         Op(
             "min",
@@ -281,6 +305,7 @@ OPS: dict[str, Op] = {
             _join("min"),
             _extremum_text("min"),
             "f = min(a, b, …); ∂f/∂a = 1 if a is the minimum, else 0; tied arguments share 1 evenly",
+            selects=True,
         ),
     )
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import io
 import math
+import re
 import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "max": (2, None),
     "min": (2, None),
 }
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what non-UTF-8 bytes of argv become (surrogate escapes)
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _OPERATOR_TOKENS = frozenset({"+", "-", "*", "/", "**", "%", "//", "@", "<<", ">>", "&", "|", "^", "~"})
 EXPECTED = "expected assignments like `q = x + y` using + - * / **, numbers, names and " + ", ".join(FUNCTIONS)
@@ -150,13 +152,28 @@ class Where:
         return ConfigError(message, file=self.source, line=file_line, col=file_col, path=path)
 
 
+MINUS_SIGN = "\u2212"  # −, as the trace prints formulas and the descriptions print numbers
+
+
+def ascii_minus(text: str) -> str:
+    """``text`` with the minus sign U+2212 as ASCII ``-``: what the trace prints can be typed back in
+    (one character for one, so every column stays where it was)."""
+    return text.replace(MINUS_SIGN, "-")
+
+
 def parse_program(text: str, where: Where) -> tuple[Statement, ...]:
     """The statements of ``text``, checked against the whitelist; a located ConfigError otherwise."""
+    text = ascii_minus(text)
     if len(text) > MAX_CHARS:
         raise where.error(f"the expression has {len(text)} characters; expected at most {MAX_CHARS}", 1, 1)
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
         raise where.error("a NUL character; expected plain text", line, 1)
+    if (odd := _SURROGATE.search(text)) is not None:  # --expr of non-UTF-8 bytes, or a JSON "\ud800"
+        at, code = odd.start(), ord(odd.group())
+        what = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"a lone surrogate \\u{code:04x}"
+        line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        raise where.error(f"not UTF-8 text ({what}); expected the program as UTF-8 text", line, col)
     lines = text.splitlines()
     _scan_tokens(text, where)
     try:

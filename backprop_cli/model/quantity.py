@@ -17,6 +17,7 @@ relative to the quantity's own place: a factor of the same step and sample drops
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +27,33 @@ from typing import Protocol
 Scalar = float | Fraction
 Rule = Callable[[Sequence[Scalar]], Scalar]
 
+#: The one bound on exact values (``--exact``), checked wherever one is made: Python will not write an
+#: int of more than 4,300 digits, and the fractions of a long exact run grow with every step.
+MAX_EXACT_DIGITS = 4_000
+MAX_EXACT_BITS = int(MAX_EXACT_DIGITS / math.log10(2))
+
 #: The phases of a network step, in reading order (expressions use forward, backward and summary).
 PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
 
 _SLOT = re.compile(r"\{(\d+)(:v)?\}")
 _STEP = re.compile(r"step(\d+)/")
 _SAMPLE = re.compile(r"sample(\d+)/")
+
+
+class Placed(Protocol):
+    """Anything that sits at one place of a trace (a quantity, a block of them, a section of rows)."""
+
+    @property
+    def step(self) -> int: ...
+
+    @property
+    def phase(self) -> str: ...
+
+    @property
+    def layer(self) -> str | None: ...
+
+    @property
+    def sample(self) -> int | None: ...
 
 
 class Numbers(Protocol):
@@ -209,3 +231,8 @@ def numbered(template: str, fields: Mapping[str, str]) -> str:
 def scalar(value: object) -> Scalar:
     """A number of a trace as a quantity holds it: an exact Fraction as it is, anything else as a float."""
     return value if isinstance(value, Fraction) else float(value)  # type: ignore[arg-type]
+
+
+def too_large(value: Fraction) -> bool:
+    """Whether an exact value's numerator or denominator has more than MAX_EXACT_DIGITS digits."""
+    return max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_EXACT_BITS

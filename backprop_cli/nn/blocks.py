@@ -17,7 +17,7 @@ import numpy as np
 from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, qualify, scalar
 from backprop_cli.nn.layers.base import fill
 from backprop_cli.nn.layers.dense import Dense, same, total
-from backprop_cli.ops import LOSSES, NamedRule
+from backprop_cli.ops import NamedRule, loss_op
 from backprop_cli.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.records import (
     LayerBackward,
@@ -161,7 +161,7 @@ class _StepBlocks:
 
     def loss(self, p: int) -> Block:
         f, loss = self.f, self.rec.loss
-        op = LOSSES[loss.name]
+        op = loss_op(loss.name, loss.reduction)
         out, count = loss.output_layer, loss.prediction.shape[1]
         z = self.rec.forward[-1].z[p]
         quantities: list[Quantity] = []
@@ -262,7 +262,7 @@ class _StepBlocks:
         if position:
             above = rec.backward[position - 1]
             upstream = self.ops[index + 1].blocks().downstream(above, back.layer, p, self)
-        rule = LOSSES[rec.loss.name].rules.get("combined") if back.combined else None
+        rule = loss_op(rec.loss.name, rec.loss.reduction).rules.get("combined") if back.combined else None
         title, quantities, note = self.ops[index].blocks().backward(back, upstream, p, self, rule)
         return self.block("backward", title, quantities, layer=back.layer, p=p, note=note)
 
@@ -375,7 +375,7 @@ class _StepBlocks:
 def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable[[Sequence[Scalar]], Scalar]:
     """The batch loss from flat values: every parameter (in the updates' order), then per sample its
     inputs and targets; through the layers' own forward passes and the loss (``nn/layers``, ``ops``)."""
-    layers, loss = rec.layers, LOSSES[rec.loss.name]
+    layers, loss = rec.layers, loss_op(rec.loss.name, rec.loss.reduction)
     n, inputs, outputs = len(rec.samples), rec.forward[0].inputs.shape[1], rec.loss.target.shape[1]
     exact = rec.exact
 
@@ -406,7 +406,7 @@ def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable
 def layer_terms(rec: StepRecord) -> Callable[[Any, Any, Any], Any]:
     from backprop_cli.ops import exact_loss
 
-    return exact_loss(rec.loss.name)[0]
+    return exact_loss(rec.loss.name, rec.loss.reduction)[0]
 
 
 def _shown(f: Numbers, value: Scalar) -> Scalar:

@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from backprop_cli.errors import NumericalFault
+from backprop_cli.model.quantity import MAX_EXACT_DIGITS, too_large
 from backprop_cli.spec import Array
 
 
@@ -21,30 +22,33 @@ def locate(values: Array, *, step: int, layer: str | None, quantity: str) -> Non
 
 
 def norm_of(values: Array) -> float:
-    """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm)."""
+    """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm).
+
+    Where the square sum overflows although every value is finite (values from about 1e154 up), the
+    norm is taken again as m·√(Σ (v/m)²) with m = max |v|: ∞ only when the norm itself is past float64.
+    """
     flat = values.ravel()
-    return math.sqrt(float(np.dot(flat, flat)))
-
-
-#: The size of one exact value, numerator and denominator together: past it a run is refused (the
-#: fractions of a long exact run grow with every step, and Python will not print an int of more than
-#: 4,300 digits, about 14,000 bits).
-MAX_EXACT_BITS = 12_000
+    with np.errstate(over="ignore"):
+        square = float(np.dot(flat, flat))
+    if math.isfinite(square) or not np.isfinite(flat).all():
+        return math.sqrt(square)
+    largest = float(np.abs(flat).max())
+    scaled = flat / largest
+    return largest * math.sqrt(float(np.dot(scaled, scaled)))
 
 
 def exact_size(values: Array, *, step: int, layer: str | None, quantity: str) -> None:
-    """Refuse an exact value that has grown past MAX_EXACT_BITS, named like a numerical fault."""
+    """Refuse an exact value grown past the one bound (``model.quantity.too_large``), named like a fault."""
     for index, value in np.ndenumerate(values):
-        exact = Fraction(value)
-        if exact.numerator.bit_length() + exact.denominator.bit_length() > MAX_EXACT_BITS:
+        if too_large(Fraction(value)):
             where = tuple(int(i) for i in index)
             raise NumericalFault(
                 step=step,
                 layer=layer,
                 neuron=where[-1] + 1 if where else None,
                 quantity=quantity,
-                detail=f"its exact fraction has grown past {MAX_EXACT_BITS:,} bits; trace fewer steps with --exact "
-                "(--steps) or drop --exact",
+                detail=f"its exact numerator or denominator has grown past {MAX_EXACT_DIGITS:,} digits; trace fewer "
+                "steps with --exact (--steps) or drop --exact",
                 what="too large to write exactly",
             )
 
@@ -53,10 +57,10 @@ def finite(values: Array, *, step: int, layer: str | None, quantity: str) -> flo
     """The norm √(Σ v²) of ``values``, raising a located NumericalFault if one of them is not finite.
 
     One dot product serves as the test: it is finite when every value is, and it doubles as the
-    diagnostics' norm. A square sum past float64's range (a value from about 1e154 up, or many a little
-    smaller) is the only false alarm; :func:`locate` then looks value by value, finds them finite, and
-    the norm is ∞, as :func:`norm_of` gives it. Exact values (fractions) are checked for size instead,
-    and have no norm here (0).
+    diagnostics' norm (:func:`norm_of` rescales a square sum that overflows). A norm that is still ∞
+    with every value finite is past float64 itself: where it is a diagnostic (‖∂L/∂W‖),
+    ``diagnostics.checked`` stops the run on it. Exact values (fractions) are checked for size
+    instead, and have no norm here (0).
     """
     if values.dtype == object:
         exact_size(values, step=step, layer=layer, quantity=quantity)

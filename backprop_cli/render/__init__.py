@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO, cast
 
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
 DEFAULT_MAX_ROWS = 400
 
 Writer = Callable[["TraceJob", TextIO], None]
+
+# what makes a terminal act rather than print: C0 controls but tab and newline, DEL, C1 controls (CSI,
+# OSC …), and the bidirectional embeddings, overrides and isolates that reorder what is shown
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters that would make a terminal act on it (an ESC or OSC sequence in
+    a description clears the screen or sets the window title). Every terminal renderer goes through
+    it: rich output by :class:`backprop_cli.render.console.SafeConsole`, messages by clikit."""
+    return _ACTING.sub("", text)
+
 
 # name -> (module, what it writes); the text and json formats are written by the trace command itself
 FORMATS: dict[str, tuple[str, str]] = {

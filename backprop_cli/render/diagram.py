@@ -26,6 +26,7 @@ class DiagramNode:
     id: str  # n1, n2, …: safe in both languages
     lines: tuple[str, ...]  # the label, one entry per line
     kind: str  # one of KINDS
+    group: str = ""  # the layer a neuron belongs to ("inputs" for the inputs); DOT keeps a group in order
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def expression_diagram(trace: ExprTrace, fmt: NumberFormat, title: str) -> Diagr
         if n.op == "input":
             head, kind = n.name, "input"
         else:
-            args = [a if isinstance(a, str) else a.text for a in n.args]
+            args = [a if isinstance(a, str) else a.operand for a in n.args]
             head, kind = f"{n.name} = {OPS[n.op].text(args)}", "output" if n.name == trace.graph.output else "op"
         lines = [head, f"value {fmt(r.value)}"]
         lines.append(f"{grad_name(n.name)} {fmt(grads[n.name])}" if n.name in grads else "no gradient (unused)")
@@ -100,7 +101,7 @@ def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str =
     ids: dict[str, str] = {}
     for i, name in enumerate(first.input_names):
         ids[name] = f"n{len(ids) + 1}"
-        nodes.append(DiagramNode(ids[name], (name, f"value {fmt(first.inputs[0, i])}"), "input"))
+        nodes.append(DiagramNode(ids[name], (name, f"value {fmt(first.inputs[0, i])}"), "input", "inputs"))
     deltas = {back.layer: back.delta for back in rec.backward}
     for fwd in rec.forward:
         w_grad = grads.get((fwd.layer, "weights"))
@@ -112,7 +113,7 @@ def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str =
                 f"z {fmt(fwd.z[0, j])}, a {fmt(fwd.a[0, j])}",
                 f"δ {fmt(deltas[fwd.layer][0, j])}",
             )
-            nodes.append(DiagramNode(ids[a], lines, "op"))
+            nodes.append(DiagramNode(ids[a], lines, "op", fwd.layer))
             for i, source in enumerate(fwd.input_names):
                 label = f"{param_name(fwd.layer, 'weights', (j, i))} = {fmt(fwd.weights[j, i])}"
                 if w_grad is not None:  # the step's gradient (the batch mean or sum)
@@ -191,6 +192,15 @@ def to_dot(d: Diagram) -> str:
     for e in d.edges:
         attrs = f' [label="{dot_text(e.label)}"]' if e.label else ""
         out.append(f"    {e.source} -> {e.target}{attrs};")
+    # a layer's neurons in one rank, in their order: dot orders the nodes of a rank by the edges
+    # between them, so an invisible chain n3 -> n4 -> n5 fixes neuron 1 above 2 above 3
+    groups: dict[str, list[str]] = {}
+    for n in d.nodes:
+        if n.group:
+            groups.setdefault(n.group, []).append(n.id)
+    for ids in groups.values():
+        if len(ids) > 1:
+            out.append(f"    {{ rank=same; {' -> '.join(ids)} [style=invis]; }}")
     return "\n".join(out) + "\n}\n"
 
 

@@ -4,15 +4,37 @@ rich shrinks a table that is too wide by wrapping its columns, and ends a word t
 with "…": a number would lose digits. ``Fitting`` builds the table twice as needed: first with the
 columns of names and numbers kept on one line (``whole=True``), which rich lays out as it is when its
 narrowest layout fits; else with every column folding onto further lines, so nothing is ever cut.
+
+``FormulaTable`` is the trace's table (name, formulas, value), laid out here rather than by rich,
+which shrinks the widest columns first and splits a name wherever a line ends (``sample1/loss.te`` /
+``rm1``). A name and a value are never broken; a formula breaks at its spaces, and where a word of it
+is still too wide, between its tokens (``0.0218894·`` / ``0.4``), never inside a name or a number.
+The first layout that fits is used: the columns side by side; the formulas narrowed to their longest
+token; the formula and its numbers in one column; each name above its formulas; and only on a
+terminal too narrow for the longest name, rich's folding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
+
+# a formula's unbreakable tokens: a name with its qualifiers (step2/sample1/h.w1_2.m_hat), a number
+# (-0.5, 1.2e-05, 3/4), any other character (an operator, a parenthesis)
+_ATOM = re.compile(
+    r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
+    r"|-?\d+/\d+|-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
+    r"|\S"
+)
+GAP = 3  # cells between two columns of a SIMPLE_HEAD table without edges: padding, divider, padding
+INDENT = "  "  # a name's formulas under it, when each name stands above its formulas
 
 
 class Fitting:
@@ -38,3 +60,181 @@ class Fitting:
 def column_style(whole: bool) -> dict[str, object]:
     """Keyword arguments for a column of names or numbers: on one line, or folding (never "…")."""
     return {"no_wrap": True} if whole else {"overflow": "fold"}
+
+
+def atoms(word: str) -> list[str]:
+    """The tokens of a word of a formula, in order (they join back into the word)."""
+    return _ATOM.findall(word)
+
+
+def longest_atom(text: str) -> int:
+    """The width of the widest token of ``text``: the narrowest a column of it can be without breaking one."""
+    return max((cell_len(atom) for word in text.split() for atom in atoms(word)), default=0)
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells: broken at spaces, and within a word only between
+    tokens. A token wider than ``width`` is a line of its own (the layouts below never ask for that)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        joined = f"{current} {word}" if current else word
+        if cell_len(joined) <= width:
+            current = joined
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        if cell_len(word) <= width:
+            current = word
+            continue
+        for atom in atoms(word):
+            if current and cell_len(current + atom) > width:
+                lines.append(current)
+                current = ""
+            current += atom
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def _shrink(low: Sequence[int], natural: Sequence[int], room: int) -> list[int]:
+    """Widths that add up to at most ``room``: the widest column is narrowed first, as rich does, and
+    none below its ``low`` (where the caller has checked that the lows fit)."""
+    widths = list(natural)
+    excess = sum(widths) - room
+    while excess > 0:
+        shrinkable = [i for i, w in enumerate(widths) if w > low[i]]
+        if not shrinkable:
+            break
+        widest = max(widths[i] for i in shrinkable)
+        for i in shrinkable:
+            if widths[i] == widest and excess > 0:
+                widths[i] -= 1
+                excess -= 1
+    return widths
+
+
+class FormulaTable:
+    """A table of name, formula columns and value that never breaks a name or a number (module docstring).
+
+    ``rows`` hold (name, formula cells, value); ``headers`` name the formula columns.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[tuple[str, Sequence[str], str]],
+        headers: Sequence[str],
+        *,
+        title: Text | None = None,
+        caption: Text | None = None,
+        min_width: int = 40,
+    ) -> None:
+        self.rows = rows
+        self.headers = headers
+        self.title = title
+        self.caption = caption
+        self.min_width = min_width
+
+    def _table(self) -> Table:
+        return Table(
+            title=self.title,
+            title_justify="left",
+            caption=self.caption,
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            min_width=self.min_width,
+            show_edge=False,
+            pad_edge=False,
+        )
+
+    def layout(self, width: int) -> Table:
+        """The first of the layouts (module docstring) that fits ``width`` cells.
+
+        Each layout is tried first with every formula column at least as wide as its widest word (so
+        formulas break at spaces only), then as wide as its widest token.
+        """
+        names = [row[0] for row in self.rows]
+        values = [row[2] for row in self.rows]
+        name_w = max(cell_len(text) for text in ["name", *names])
+        value_w = max(cell_len(text) for text in ["value", *values])
+        columns = [[h, *(row[1][c] for row in self.rows)] for c, h in enumerate(self.headers)]
+        natural = [max(cell_len(t) for t in cells) for cells in columns]
+        fixed = name_w + value_w + GAP * (len(self.headers) + 1)
+        if fixed + sum(natural) <= width:
+            return self._side_by_side(None)
+        for narrowest in (_longest_word, longest_atom):
+            low = [max(narrowest(t) for t in cells) for cells in columns]
+            if fixed + sum(low) <= width:
+                return self._side_by_side(_shrink(low, natural, width - fixed))
+            merged_low = max(low, default=0) + 2  # "= " before the numbers
+            if len(self.headers) > 1 and name_w + value_w + 2 * GAP + merged_low <= width:
+                return self._merged(width - name_w - value_w - 2 * GAP)
+            stacked = width - value_w - GAP
+            if stacked >= name_w and stacked >= merged_low + len(INDENT):
+                return self._stacked(stacked)
+        return self._folded()
+
+    def _side_by_side(self, widths: Sequence[int] | None) -> Table:
+        table = self._table()
+        table.add_column("name", style="cyan", no_wrap=True)
+        for c, header in enumerate(self.headers):
+            if widths is None:
+                table.add_column(header, no_wrap=True)
+            else:
+                table.add_column("\n".join(wrap(header, widths[c])), no_wrap=True, width=widths[c])
+        table.add_column("value", justify="right", style="bold", no_wrap=True)
+        for name, cells, value in self.rows:
+            shown = [cell if widths is None else "\n".join(wrap(cell, widths[c])) for c, cell in enumerate(cells)]
+            table.add_row(Text(name), *(Text(cell) for cell in shown), Text(value))
+        return table
+
+    def _lines(self, cells: Sequence[str], width: int) -> list[str]:
+        """A row's formula cells one under the other: the formula, then ``= `` its numbers."""
+        lines: list[str] = []
+        for c, cell in enumerate(cells):
+            if cell:
+                lines += wrap(cell if not lines or c == 0 else f"= {cell}", width)
+        return lines
+
+    def _merged(self, width: int) -> Table:
+        table = self._table()
+        table.add_column("name", style="cyan", no_wrap=True)
+        table.add_column("\n".join(wrap(" = ".join(self.headers), width)), no_wrap=True, width=width)
+        table.add_column("value", justify="right", style="bold", no_wrap=True)
+        for name, cells, value in self.rows:
+            table.add_row(Text(name), Text("\n".join(self._lines(cells, width))), Text(value))
+        return table
+
+    def _stacked(self, width: int) -> Table:
+        table = self._table()
+        header = "\n".join(wrap(f"name: {' = '.join(self.headers)}", width))
+        table.add_column(header, no_wrap=True, width=width)
+        table.add_column("value", justify="right", style="bold", no_wrap=True)
+        for name, cells, value in self.rows:
+            text = Text(name, style="cyan")
+            for line in self._lines(cells, width - len(INDENT)):
+                text.append(f"\n{INDENT}{line}")
+            table.add_row(text, Text(value))
+        return table
+
+    def _folded(self) -> Table:
+        """rich's own layout, every column folding onto further lines: nothing is cut, a name may break."""
+        table = self._table()
+        table.add_column("name", style="cyan", overflow="fold")
+        for header in self.headers:
+            table.add_column(header, overflow="fold")
+        table.add_column("value", justify="right", style="bold", overflow="fold")
+        for name, cells, value in self.rows:
+            table.add_row(Text(name), *(Text(cell) for cell in cells), Text(value))
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
+        yield self.layout(options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.layout(options.max_width))

@@ -6,7 +6,7 @@ same; kept apart from document.py so that the terminal does not import the docum
 
 from __future__ import annotations
 
-from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.ops import ACTIVATIONS, loss_op
 from backprop_cli.optim import hyper_text
 from backprop_cli.records import StepRecord
 from backprop_cli.render.numbers import NumberFormat
@@ -41,7 +41,7 @@ def title(spec: NetworkSpec, *, exact: bool = False) -> str:
 
 def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = False) -> tuple[str, ...]:
     """Loss, optimizer, data and how names are built, one line each (the terminal header's lines too)."""
-    loss = LOSSES[spec.loss.name]
+    loss = loss_op(spec.loss.name, spec.loss.reduction)
     hyper = hyper_text(spec.optimizer, fmt)  # every hyper-parameter the update formulas use, by symbol
     rows = spec.data.rows
     shuffled = f"; rows shuffled each pass (seed {spec.training.seed or 0})" if spec.training.shuffle else ""

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
+import numpy as np
 import orjson
 
 from backprop_cli.model.quantity import Block, Quantity
@@ -51,8 +52,27 @@ _ALWAYS = ("step", "samples", "rows", "optimizer")
 
 
 def dumps(document: Any) -> str:
-    """One JSON text: orjson with numpy arrays written whole (and NaN or ∞, should any come, as null)."""
+    """One JSON text: orjson with numpy arrays written whole. A NaN or ∞ anywhere is a loud ValueError,
+    never ``Infinity`` or a silent null (orjson writes non-finite floats as null): every number the
+    engine makes is checked where it is made, so one here is a regression."""
+    _refuse_non_finite(document)
     return orjson.dumps(document, option=_OPTIONS).decode()
+
+
+def _refuse_non_finite(value: Any) -> None:
+    """Walk the document's containers (an array is one node: its values are checked at once)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list | tuple):
+            todo.extend(item)
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                raise ValueError(f"Out of range float values are not JSON compliant: {item!r}")
+        elif isinstance(item, np.ndarray) and item.dtype.kind == "f" and not np.isfinite(item).all():
+            raise ValueError("Out of range float values are not JSON compliant: an array holds one")
 
 
 def head(

@@ -8,12 +8,13 @@ its code point (``[U+0416]``) rather than breaking the build.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import TextIO
 
 from backprop_cli.render.document import Document, TraceJob, build, placed_sections
 from backprop_cli.render.header import NETWORK_COLUMNS
-from backprop_cli.render.math import LATEX_SYMBOLS, formula, latex
+from backprop_cli.render.math import FUNCTIONS, LATEX_SYMBOLS, formula, latex
 from backprop_cli.render.rows import Section
 
 PREAMBLE = r"""\documentclass[10pt]{article}
@@ -25,6 +26,7 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{4pt}
 \newcolumntype{L}[1]{>{\raggedright\arraybackslash}p{#1}}
+\newcolumntype{R}[1]{>{\raggedleft\arraybackslash}p{#1}}
 """
 
 _TEXT = {
@@ -47,7 +49,17 @@ _TEXT = {
     "ᵗ": r"\textsuperscript{t}",
     "\n": " ",
 }
-_COLUMNS = {"name": "L{0.2\\linewidth}", "formula": "L{0.31\\linewidth}", "written out": "L{0.31\\linewidth}"}
+# Every column has a fixed width, so longtable knows them on the first pass: one pdflatex run suffices
+# (with a column of natural width, `r`, it asks for a second to settle the widths).
+_COLUMNS = {
+    "name": "L{0.2\\linewidth}",
+    "formula": "L{0.31\\linewidth}",
+    "written out": "L{0.31\\linewidth}",
+    "value": "R{0.1\\linewidth}",
+}
+_NETWORK_SPEC = (  # layer, units, fan-in, activation, a = f(z), parameters
+    "L{0.1\\linewidth}R{0.06\\linewidth}R{0.06\\linewidth}L{0.1\\linewidth}L{0.3\\linewidth}L{0.2\\linewidth}"
+)
 
 
 def text(value: str) -> str:
@@ -76,6 +88,55 @@ def inline(value: str) -> str:
     return f"${latex(formula(value)).strip()}$" if value else ""
 
 
+_MATH = re.compile(r"[=+−×·/^_()\[\]²√∇Σ∂δηλμβεσαγ≤≥<>|0-9]")
+_TRACE_NAME = re.compile(r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+")
+_PROSE = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]|\d+-[A-Za-z]{2,}|[A-Z][A-Za-z]*\d+")  # uses, 1-based, L2
+
+
+def _kind(word: str) -> str:
+    """How a word of a note is set: ``name`` (a trace name), ``prose`` or ``math``."""
+    core = word.lstrip("(").rstrip("),;:")
+    if _TRACE_NAME.fullmatch(core):
+        return "name"
+    if core in FUNCTIONS:
+        return "math"
+    if _PROSE.fullmatch(core):
+        return "prose"
+    return "math" if _MATH.search(core) or len(core) == 1 else "prose"
+
+
+def note(value: str) -> str:
+    r"""A note or fact line (prose with formulas in it) for text mode: each run of formula words in
+    math mode (``$a_{\text{prev}}$``, ``$e^{-z}$``, ``$\Sigma_{k}$``), trace names in typewriter type,
+    the rest escaped as prose, so no ``\textasciicircum{}`` or ``\_`` stands where math was meant."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if run:
+            words = " ".join(run)
+            tail = words[len(words.rstrip(",;:")) :]  # punctuation after a formula is prose
+            out.append(inline(words.rstrip(",;:")) + text(tail))
+            run.clear()
+
+    for word in value.split(" "):
+        kind = _kind(word) if word else "prose"
+        if kind == "math":
+            run.append(word)
+            if word.endswith((",", ";", ":")):  # a clause ends: the next formula is a new one
+                close()
+            continue
+        close()
+        if kind == "name":
+            core = word.lstrip("(").rstrip("),;:")
+            start = word.index(core)
+            out.append(text(word[:start]) + name(core) + text(word[start + len(core) :]))
+        else:
+            out.append(text(word))
+    close()
+    return " ".join(out)
+
+
 def tabular(header: list[str], rows: list[list[str]], spec: str) -> str:
     lines = [rf"\begin{{longtable}}{{@{{}}{spec}@{{}}}}", r"\toprule", " & ".join(header) + r" \\", r"\midrule"]
     lines += [r"\endhead"]
@@ -88,7 +149,7 @@ def section_table(section: Section) -> str:
     has_formula = any(row.formula for row in section.rows)
     has_written = any(row.written for row in section.rows)
     header = ["name"] + ["formula"] * has_formula + ["written out"] * has_written
-    spec = "".join(_COLUMNS[column] for column in header) + "r"
+    spec = "".join(_COLUMNS[column] for column in [*header, "value"])
     rows = []
     for row in section.rows:
         cells = [name(row.name)]
@@ -110,14 +171,13 @@ def render(doc: Document) -> str:
     out = [PREAMBLE, r"\begin{document}", "", rf"\section*{{{text(doc.title)}}}", ""]
     if doc.description:
         out.append(text(doc.description) + "\n")
-    out.append(
-        tabular(
-            [rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS],
-            [[text(cell) for cell in row] for row in doc.network],
-            "l" * len(NETWORK_COLUMNS),
-        )
-    )
-    out.append("\\begin{itemize}\n" + "".join(rf"\item {text(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
+    activation = NETWORK_COLUMNS.index("a = f(z)")
+    network = [
+        [inline(cell) if c == activation and r > 0 else text(cell) for c, cell in enumerate(row)]
+        for r, row in enumerate(doc.network)  # row 0 lists the inputs' names
+    ]
+    out.append(tabular([rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS], network, _NETWORK_SPEC))
+    out.append("\\begin{itemize}\n" + "".join(rf"\item {note(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
     for part in doc.steps:
         out.append(rf"\subsection*{{{text(part.heading)}}}" + "\n")
         for placed in placed_sections(doc, part):
@@ -132,7 +192,7 @@ def render(doc: Document) -> str:
                 out.append("The chain rule for this layer:\n" + display([latex(eq).strip() for eq in maths.chain]))
             out.append(section_table(section))
             if section.note:
-                out.append(rf"\emph{{{text(section.note)}}}" + "\n")
+                out.append(rf"\emph{{{note(section.note)}}}" + "\n")
             if maths.worked:
                 out.append("Worked for neuron 1, with the numbers of the table:\n")
                 out += [f"${latex(eq).strip()}$\\par\n" for eq in maths.worked]

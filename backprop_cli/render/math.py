@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.ops import ACTIVATIONS, loss_op
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Row, Section
 from backprop_cli.spec import NetworkSpec
@@ -84,6 +84,7 @@ LATEX_SYMBOLS = {
     "≠": r"\ne",
     "≈": r"\approx",
     "→": r"\to",
+    "∇": r"\nabla",
     "←": r"\leftarrow",
     "…": r"\dots",
     "∞": r"\infty",
@@ -180,7 +181,7 @@ def _mrow(node: Node) -> str:
 
 _TOKEN = re.compile(
     r"(?P<number>\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
-    r"|(?P<special>[−×·½Σ∑ηδ∂σβελμαγ≤≥≠≈→←…√²₀-₉])"
+    r"|(?P<special>[−×·½Σ∑ηδ∂σβελμαγ≤≥≠≈→←…√∇²ᵗ₀-₉])"
     r"|(?P<name>[^\W\d²₀-₉][^\W²₀-₉]*(?:[./][^\W²₀-₉]+)*)"  # ² and ₁ script the name before them
     r"|(?P<space>\s+)"
     r"|(?P<other>.)",
@@ -206,16 +207,20 @@ def formula(text: str) -> Group:
                 items.append(Mtext(" "))  # a space is kept only beside words of prose (``target, data row 1``)
         elif kind == "number":
             items.append(Mn(value))
+        elif kind == "name" and value.startswith("_") and len(value) > 1 and items:  # Σ_k, δ_j: an index
+            items.append(Scripts(items.pop(), sub=_name(value[1:])))
         elif kind == "name":
             items.append(_name(value))
         elif value == "²" and items:
             items.append(Scripts(items.pop(), sup=Mn("2")))
         elif value in _SUBSCRIPT_DIGITS and items:  # β₁, β₂ of the optimizers' hyper-parameters
             items.append(Scripts(items.pop(), sub=Mn(str(_SUBSCRIPT_DIGITS.index(value)))))
+        elif value == "ᵗ" and items:  # Adam's β₁ᵗ
+            items.append(Scripts(items.pop(), sup=Mi("t")))
         elif value == "^" and items and index < len(tokens):
             exponent, index = _exponent(tokens, index)
             items.append(Scripts(items.pop(), sup=formula(exponent)))
-        elif kind == "special" and value in "Σηδσβελμαγ∂":
+        elif kind == "special" and value in "Σηδσβελμαγ∂∇":
             items.append(Mi(value))
         else:
             items.append(Mo(value))
@@ -323,7 +328,7 @@ def section_math(spec: NetworkSpec, section: Section, fmt: NumberFormat, *, with
     """What math goes with a section: nothing for tables of values, the rule and a worked neuron for backward."""
     layers = {layer.name: (index, layer) for index, layer in enumerate(spec.layers)}
     if section.phase == "loss" and any(_base(row.name).startswith("loss.term") for row in section.rows):
-        return SectionMath((LOSSES[spec.loss.name].latex,), (), ())
+        return SectionMath((loss_op(spec.loss.name, spec.loss.reduction).latex,), (), ())
     if section.layer not in layers or section.phase not in ("forward", "backward"):
         return SectionMath((), (), ())
     index, layer = layers[section.layer]

@@ -20,8 +20,9 @@ class NumberFormat:
             return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
         value = float(value)
         if not math.isfinite(value):
-            # only the textbook ∂L/∂a and chain of a saturated output get here (the engine stops on any
-            # other): ∞ from a division by zero, "undefined" for ∞ × 0
+            # only the textbook ∂L/∂a and chain of a saturated output, and an expression's local derivative
+            # or gradient on its way to a select that masks it, get here (the engines stop on any other):
+            # ∞ from a division by zero, "undefined" for ∞ × 0
             return "undefined" if math.isnan(value) else ("∞" if value > 0 else "-∞")
         if value == 0:
             return "0"  # also for -0.0

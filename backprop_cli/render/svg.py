@@ -12,8 +12,7 @@ import io
 import re
 from typing import TextIO
 
-from rich.console import Console
-
+from backprop_cli.render.console import SafeConsole
 from backprop_cli.render.document import TraceJob
 from backprop_cli.render.terminal import run_summary, trace_outputs
 
@@ -22,7 +21,7 @@ _FONT_FACE = re.compile(r"\s*@font-face \{.*?\}\n", re.S)
 
 
 def render(job: TraceJob) -> str:
-    console = Console(
+    console = SafeConsole(
         file=io.StringIO(),
         record=True,
         width=job.width or DEFAULT_WIDTH,

@@ -15,9 +15,10 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.model.quantity import Block
+from backprop_cli.model.quantity import Placed
 from backprop_cli.records import StepRecord
 from backprop_cli.render import DEFAULT_MAX_ROWS
+from backprop_cli.render.fit import FormulaTable
 from backprop_cli.render.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading, title
 from backprop_cli.render.numbers import NumberFormat
 from backprop_cli.render.rows import Section, step_sections
@@ -36,7 +37,7 @@ class TraceFilter:
     def wants_step(self, step: int) -> bool:
         return not self.steps or step in self.steps
 
-    def wants(self, section: Section | Block) -> bool:
+    def wants(self, section: Placed) -> bool:
         if not self.wants_step(section.step):
             return False
         if self.phases and section.phase not in self.phases:
@@ -73,36 +74,25 @@ def header(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = Fa
     return Group(table, lines)
 
 
-def section_table(section: Section) -> Table:
-    table = Table(
-        title=Text(section.title, style="bold"),
-        title_justify="left",
-        caption=Text(section.note) if section.note else None,
-        caption_justify="left",
-        box=box.SIMPLE_HEAD,
-        min_width=40,
-        show_edge=False,
-        pad_edge=False,
-    )
+def section_table(section: Section) -> FormulaTable:
+    """One section as a table: name, formula, written out, value (columns without text left out).
+
+    Cells are ``Text``, never markup; names and numbers stay whole at any width where the longest name
+    fits (render/fit.py).
+    """
     has_formula = any(row.formula for row in section.rows)
     has_written = any(row.written for row in section.rows)
-    # A name or number is one word: rich keeps each column at least as wide as its longest word, and
-    # where the terminal is narrower still, folds it onto the next line ("fold") rather than cutting it
-    # off with "…", so no digit is ever lost from a table.
-    table.add_column("name", style="cyan", overflow="fold")
-    if has_formula:
-        table.add_column("formula", overflow="fold")
-    if has_written:
-        table.add_column("written out", overflow="fold")
-    table.add_column("value", justify="right", style="bold", overflow="fold")
+    headers = ["formula"] * has_formula + ["written out"] * has_written
+    rows = []
     for row in section.rows:
-        cells = [Text(row.name)]
-        if has_formula:
-            cells.append(Text(row.formula))
-        if has_written:
-            cells.append(Text(row.written))
-        table.add_row(*cells, Text(row.value))
-    return table
+        cells = [row.formula] * has_formula + [row.written] * has_written
+        rows.append((row.name, cells, row.value))
+    return FormulaTable(
+        rows,
+        headers,
+        title=Text(section.title, style="bold"),
+        caption=Text(section.note) if section.note else None,
+    )
 
 
 def trace_outputs(

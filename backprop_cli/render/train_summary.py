@@ -233,7 +233,7 @@ def summary_dict(result: TrainResult) -> dict[str, Any]:
                 "last_layer": f.last,
                 "first_norm": f.first_norm,
                 "last_norm": f.last_norm,
-                "ratio": f.ratio if f.ratio != float("inf") else None,
+                "ratio": f.ratio,  # null when the last layer's norm is zero: no ratio
                 "verdict": f.verdict,
                 "text": describe_flow(f, NumberFormat(3)),
             }

@@ -161,6 +161,8 @@ def check_dot(text: str) -> None:
             ids.add(m[1])
         elif m := re.fullmatch(r'    (n[A-Za-z0-9]+) -> (n[A-Za-z0-9]+)(?: \[label="(?:[^"\\]|\\.)*"\])?;', line):
             assert m[1] in ids and m[2] in ids
+        elif m := re.fullmatch(r"    \{ rank=same; (n\w+(?: -> n\w+)+) \[style=invis\]; \}", line):
+            assert set(m[1].split(" -> ")) <= ids
         else:
             assert re.fullmatch(r'    (rankdir=LR|labelloc=t|label="(?:[^"\\]|\\.)*"|(node|edge) \[.*\]);', line), line
 
@@ -180,6 +182,28 @@ def test_graphviz_renders_the_dot() -> None:
     for d in (expression("micrograd_readme"), network("classic_2_2_2")):
         done = subprocess.run(["dot", "-Tsvg"], input=to_dot(d), capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
+
+
+def test_dot_keeps_each_layer_in_neuron_order() -> None:
+    text = to_dot(network("iris"))  # 4 inputs, 3 outputs: dot ordered them as it liked
+    assert "    { rank=same; n1 -> n2 -> n3 -> n4 [style=invis]; }" in text
+    assert "    { rank=same; n5 -> n6 -> n7 [style=invis]; }" in text
+    assert to_dot(network("iris")) == text
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed: layout not checked")
+@pytest.mark.parametrize("name", ["iris", "deep_sigmoid", "classic_2_2_2"])
+def test_graphviz_lays_each_layer_out_top_to_bottom_in_order(name: str) -> None:
+    d = network(name)
+    done = subprocess.run(["dot", "-Tplain"], input=to_dot(d), capture_output=True, text=True, check=True, timeout=60)
+    height = {line.split()[1]: float(line.split()[3]) for line in done.stdout.splitlines() if line.startswith("node ")}
+    layers: dict[str, list[str]] = {}
+    for n in d.nodes:
+        if n.group:
+            layers.setdefault(n.group, []).append(n.id)
+    for group, ids in layers.items():
+        heights = [height[i] for i in ids]
+        assert heights == sorted(heights, reverse=True), (group, heights)  # neuron 1 on top, then 2, …
 
 
 def test_tree_shows_a_shared_node_once() -> None:

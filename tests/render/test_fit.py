@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 from rich.table import Table
@@ -37,3 +38,37 @@ def test_a_table_too_wide_folds_and_loses_no_character() -> None:
         "out.dL_dw1_2",
         "-0.000123456789",
     ]
+
+
+def test_wrap_breaks_at_spaces_then_between_tokens_never_inside_a_name_or_number() -> None:
+    from backprop_cli.render.fit import atoms, longest_atom, wrap
+
+    assert wrap("h.w1_1·x1 + h.w1_2·x2 + h.b1", 12) == ["h.w1_1·x1 +", "h.w1_2·x2 +", "h.b1"]
+    assert wrap("e^(−(-0.0728321)))", 13) == ["e^(−(", "-0.0728321)))"]
+    assert atoms("(-0.476776)·step2/sample1/h.a1") == ["(", "-0.476776", ")", "·", "step2/sample1/h.a1"]
+    assert atoms("3/4·1.5e-05") == ["3/4", "·", "1.5e-05"]
+    assert longest_atom("0.5·sample12/o.dL_dw1_2 + 1") == len("sample12/o.dL_dw1_2")
+    assert wrap("", 5) == [""] and wrap("abcdefgh", 3) == ["abcdefgh"]  # a token wider than the line: whole
+
+
+def _formula_table(width: int) -> str:
+    from backprop_cli.render.fit import FormulaTable
+
+    rows = [
+        ("step1/sample1/loss.term1", ["(o.a1 − y1)² / 2", "(0.371812 − 0)² / 2"], "0.0691221"),
+        ("step1/sample1/h.z1", ["h.w1_1·x1 + h.w1_2·x2 + h.w1_3·x3 + h.b1", "0.0218894·0.4 + (-0.658888)·0.6"], "0.03"),
+    ]
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None).print(FormulaTable(rows, ["formula", "written out"]))
+    return out.getvalue()
+
+
+def test_a_formula_table_keeps_names_whole_and_fits_at_every_width() -> None:
+    for width in range(36, 121):
+        text = _formula_table(width)
+        lines = text.splitlines()
+        assert max(len(line.rstrip()) for line in lines) <= width, width
+        for name in ("step1/sample1/loss.term1", "step1/sample1/h.z1"):
+            assert any(line.startswith(name) for line in lines), (width, text)
+        for token in ("h.w1_1", "h.w1_3", "x3", "h.b1", "0.0218894", "-0.658888", "0.371812", "0.0691221"):
+            assert re.search(rf"(?<![\w.]){re.escape(token)}(?![\w.])", text), (width, token, text)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from backprop_cli.render.latex import inline, name, text
+from backprop_cli.render.latex import inline, name, note, text
 from tests.render.formats_helpers import EXAMPLES, trace
 
 
@@ -30,6 +31,34 @@ def test_names_and_formulas() -> None:
     assert inline("(0.675 − 1)²") == "$(0.675 - 1)^{2}$"
     assert inline("1 / (1 + e^(−h.z1))") == r"$1/(1 + e^{ - \mathtt{h.z1}})$"
     assert inline("") == ""
+
+
+def test_notes_set_their_formulas_in_math_mode() -> None:
+    assert note("z = W·a_prev + b; a = 1 / (1 + e^(−z))") == r"$z = W \cdot a_{prev} + b$; $a = 1/(1 + e^{ - z})$"
+    assert note("L = (1/K) Σ_k (a_k − y_k)²") == r"$L = (1/K)\Sigma_{k}(a_{k} - y_{k})^{2}$"
+    assert note("δ uses the stable combined form (a − y) / K, equal to the chain") == (
+        r"$\delta$ uses the stable combined form $(a - y)/K$, equal to the chain"
+    )
+    assert note("m_hat: bias-corrected first moment m / (1 − β₁ᵗ)") == (
+        r"$m_{hat}$: bias-corrected first moment $m/(1 - {\beta_{1}}^{t})$"
+    )
+    assert note("o.dL_da1 is written from z too") == r"\texttt{o.\allowbreak{}dL\_da1} is written from $z$ too"
+    assert note("data: 150 rows (iris.csv); steps: 2") == (
+        r"data: $150$ rows (\texttt{iris.\allowbreak{}csv}); steps: $2$"
+    )
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_notes_and_facts_have_no_escaped_math(example: str) -> None:
+    r"""``^`` and ``_`` of a formula are math, not the characters \textasciicircum{} and \_ in text."""
+    out = trace(example, "--format", "latex")
+    lines = [line for line in out.splitlines() if line.startswith((r"\emph{", r"\item "))] + [
+        line for line in out.splitlines() if " & " in line and "$" in line and "texttt" not in line
+    ]
+    assert lines
+    for line in lines:
+        prose = re.sub(r"\$[^$]*\$|\\texttt\{(?:[^{}]|\{\})*\}", "", line)  # what is left in text mode
+        assert r"\textasciicircum" not in prose and r"\_" not in prose, line
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -66,3 +95,5 @@ def test_pdflatex_compiles_the_document(example: str, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "trace.pdf").stat().st_size > 1000
+    log = (tmp_path / "trace.log").read_text(encoding="utf-8", errors="replace")
+    assert "Rerun" not in log and "Column widths have changed" not in log  # one pass is the whole build

@@ -15,7 +15,7 @@ def test_svg_is_xml_with_the_trace_text() -> None:
     root = ElementTree.fromstring(out)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     text = "".join(root.itertext()).replace("\xa0", " ")
-    assert "out.dL_dw1_1" in text and "-24" in text  # the seed snippet: dL/dw = 2·(w·x − 10)·x = −24
+    assert "out.dL_dw1_1" in text and "-24" in text  # the one-weight snippet: dL/dw = 2·(w·x − 10)·x = −24
 
 
 def test_same_config_same_bytes_and_nothing_fetched() -> None:
