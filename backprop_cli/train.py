@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats, norm_of
+from backprop_cli.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats
 from backprop_cli.engine import Engine
 from backprop_cli.errors import NumericalFault
+from backprop_cli.nn.check import norm_of
 from backprop_cli.optim import Optimizer
 from backprop_cli.spec import Array, NetworkSpec
 
