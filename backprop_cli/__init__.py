@@ -22,8 +22,8 @@ __all__ = ["NumberFormat", "Quantity", "Trace", "__version__", "expression", "lo
 
 if TYPE_CHECKING:
     from backprop_cli.api import Trace, expression, load, trace, train
+    from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.model.quantity import Quantity
-    from backprop_cli.render.numbers import NumberFormat
 
 
 def __getattr__(name: str) -> Any:
@@ -32,7 +32,7 @@ def __getattr__(name: str) -> Any:
 
         return Quantity
     if name == "NumberFormat":
-        from backprop_cli.render.numbers import NumberFormat
+        from backprop_cli.model.numbers import NumberFormat
 
         return NumberFormat
     if name in ("Trace", "expression", "load", "trace", "train"):

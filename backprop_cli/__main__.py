@@ -1,3 +1,3 @@
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 
 main()

@@ -32,13 +32,13 @@ def load(source: Source, *, data: str | os.PathLike[str] | None = None) -> Any:
     """A config as the engine runs it: a file path, a built-in example's name, or a mapping shaped
     like a config file (``{"network": …, "loss": …, "data": […]}`` or ``{"expression": …, "values": …}``).
 
-    Returns a :class:`~backprop_cli.spec.NetworkSpec` or an expression program; bad input raises
+    Returns a :class:`~backprop_cli.model.spec.NetworkSpec` or an expression program; bad input raises
     :class:`~backprop_cli.errors.ConfigError` with the one-line located message the command prints.
     """
     if isinstance(source, Mapping):
         return _load_mapping(source, data)
-    from backprop_cli.clikit import load as load_network
-    from backprop_cli.expr.command import is_expression, load_expression
+    from backprop_cli.cli.expression import is_expression, load_expression
+    from backprop_cli.cli.kit import load as load_network
 
     name = os.fspath(source)
     if is_expression(name):
@@ -51,11 +51,11 @@ def load(source: Source, *, data: str | os.PathLike[str] | None = None) -> Any:
 
 
 def _load_mapping(config: Mapping[str, Any], data: str | os.PathLike[str] | None) -> Any:
-    from backprop_cli.config import load_config_text
+    from backprop_cli.loading.config import load_config_text
 
     text = json.dumps(config, indent=1, ensure_ascii=False, default=_plain)
     if "expression" in config:
-        from backprop_cli.expr.config import load_expression_text
+        from backprop_cli.loading.expression import load_expression_text
 
         return load_expression_text(text, "<config>")
     return load_config_text(text, source="<config>", base_dir=Path.cwd(), data_override=data, fmt="json")
@@ -82,12 +82,12 @@ def trace(
     """
     spec: Any = config if _is_spec(config) else load(config, data=data)
     if hasattr(spec, "graph"):  # an expression program
-        from backprop_cli.expr.command import compute
+        from backprop_cli.cli.expression import compute
 
         return Trace("expression", spec, exact, _ExpressionRun(compute(spec, exact=exact)))
     if steps is not None:
         spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
-    from backprop_cli.engine import Engine
+    from backprop_cli.nn.engine import Engine
 
     engine = Engine(spec, exact=exact)
     before = engine.loss()
@@ -97,7 +97,7 @@ def trace(
 
 def expression(program: str, *, exact: bool = False, **values: float | str) -> Trace:
     """Trace an expression program: ``bp.expression("f = (x + y) * z", x=-2, y=5, z=-4)``."""
-    from backprop_cli.expr.config import expression_from_option
+    from backprop_cli.loading.expression import expression_from_option
 
     spec = expression_from_option(program, [f"{name}={value}" for name, value in values.items()])
     return trace(spec, exact=exact)
@@ -113,7 +113,7 @@ def train(
 ) -> Any:
     """Train ``config`` in the engine's fast mode and return the run (``backprop train`` as a value):
     the loss history, the final parameters, the gradient diagnostics."""
-    from backprop_cli.train import train as run
+    from backprop_cli.nn.train import train as run
 
     spec: Any = config if _is_spec(config) else load(config, data=data)
     if steps is not None or epochs is not None:
@@ -132,8 +132,8 @@ class _NetworkRun:
     loss_after: Any
 
     def blocks(self) -> Iterator[Block]:
+        from backprop_cli.model.numbers import NumberFormat
         from backprop_cli.nn.blocks import step_blocks
-        from backprop_cli.render.numbers import NumberFormat
 
         for rec in self.records:
             yield from step_blocks(rec, NumberFormat())
@@ -144,7 +144,7 @@ class _ExpressionRun:
     result: Any  # ExprTrace
 
     def blocks(self) -> Iterator[Block]:
-        from backprop_cli.expr.blocks import expr_blocks
+        from backprop_cli.graph.blocks import expr_blocks
 
         return expr_blocks(self.result)
 
@@ -170,7 +170,7 @@ class Trace:
         try:
             return self._by_name[name]
         except KeyError:
-            from backprop_cli.values import closest_names
+            from backprop_cli.homework.values import closest_names
 
             close = closest_names(name, list(self._by_name))
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -222,9 +222,9 @@ class Trace:
 
     def explain(self, name: str, depth: int | None = None, *, precision: int = 6) -> str:
         """How ``name`` is derived, factor by factor down to inputs and parameters (``backprop explain``)."""
-        from backprop_cli.explain import derive, render_text
-        from backprop_cli.render.numbers import NumberFormat
-        from backprop_cli.values import shown_value
+        from backprop_cli.homework.explain import derive, render_text
+        from backprop_cli.homework.values import shown_value
+        from backprop_cli.model.numbers import NumberFormat
 
         self[name]  # a located KeyError for a name that is not here
         fmt = NumberFormat(precision)
@@ -240,15 +240,15 @@ class Trace:
         return dumps(self.to_dict(quantities=quantities))
 
     def to_dict(self, *, quantities: bool = False) -> dict[str, Any]:
-        from backprop_cli.render.numbers import NumberFormat
+        from backprop_cli.model.numbers import NumberFormat
 
         if isinstance(self.run, _ExpressionRun):
-            from backprop_cli.expr.command import document
+            from backprop_cli.cli.expression import document
 
             return document(self.spec, self.run.result, quantities=quantities)
-        from backprop_cli.records import NAME_PATTERNS, exact_text
+        from backprop_cli.homework.values import NameFilter
+        from backprop_cli.nn.records import NAME_PATTERNS, exact_text
         from backprop_cli.render.json_out import head, network_step
-        from backprop_cli.values import NameFilter
 
         def number(value: Any) -> Any:
             return exact_text(value) if self.exact else float(value)
@@ -272,7 +272,7 @@ class Trace:
 
         stream = io.StringIO()
         if isinstance(self.run, _NetworkRun):
-            from backprop_cli.render.numbers import NumberFormat
+            from backprop_cli.model.numbers import NumberFormat
 
             if fmt == "text":
                 from backprop_cli.render.console import SafeConsole
@@ -281,8 +281,8 @@ class Trace:
                     self.__rich__()
                 )
             else:
+                from backprop_cli.layout.document import TraceJob
                 from backprop_cli.render import writer
-                from backprop_cli.render.document import TraceJob
                 from backprop_cli.render.terminal import TraceFilter
 
                 run = self.run
@@ -306,7 +306,7 @@ class Trace:
         from rich.console import Group
 
         if isinstance(self.run, _NetworkRun):
-            from backprop_cli.render.numbers import NumberFormat
+            from backprop_cli.model.numbers import NumberFormat
             from backprop_cli.render.terminal import trace_outputs
 
             pieces = trace_outputs(
@@ -318,8 +318,8 @@ class Trace:
                 exact=self.exact,
             )
             return Group(*(piece.renderable for piece in pieces))
-        from backprop_cli.expr.rows import expr_sections
-        from backprop_cli.render.numbers import NumberFormat
+        from backprop_cli.layout.expression import expr_sections
+        from backprop_cli.model.numbers import NumberFormat
         from backprop_cli.render.terminal import section_table
 
         return Group(*(section_table(s) for s in expr_sections(self.run.result, NumberFormat())))

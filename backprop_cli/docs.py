@@ -26,7 +26,7 @@ def run_cli(args: Sequence[str], status: int = 0) -> str:
     """What ``backprop ARGS`` prints, run in-process with a fixed width and no colour; it must exit ``status``."""
     from click.testing import CliRunner
 
-    from backprop_cli.cli import main
+    from backprop_cli.cli.main import main
 
     result = CliRunner().invoke(
         main,
@@ -71,9 +71,9 @@ def example_args(name: str) -> list[str] | None:
     """The trace command that renders an example as Markdown; None for examples that are not networks."""
     import yaml
 
-    from backprop_cli.clikit import load
-    from backprop_cli.engine import count_steps
-    from backprop_cli.examples import example_path
+    from backprop_cli.cli.kit import load
+    from backprop_cli.loading.examples import example_path
+    from backprop_cli.nn.engine import count_steps
 
     document = yaml.safe_load(example_path(name).read_text(encoding="utf-8"))  # a built-in file: trusted
     if not isinstance(document, dict) or "network" not in document:
@@ -87,7 +87,7 @@ def example_args(name: str) -> list[str] | None:
 
 def expected_files() -> dict[str, str]:
     """File name in ``docs/examples/`` → its content."""
-    from backprop_cli.examples import describe, example_names
+    from backprop_cli.loading.examples import describe, example_names
 
     files: dict[str, str] = {}
     index = [

@@ -23,6 +23,6 @@ def _report() -> None:
 
 if __name__ == "__main__":
     atexit.register(_report)
-    from backprop_cli.cli import main
+    from backprop_cli.cli.main import main
 
     main(sys.argv[1:], prog_name="backprop")

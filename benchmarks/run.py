@@ -252,7 +252,7 @@ def engine_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
 def landscape_grid(runs: int, quick: bool) -> list[Result]:
     """5. ``backprop landscape`` on a 201×201 grid of the default example: the landscape's work in process
     (the run, the grid in one vectorised pass, the paths' points), and the whole command to a pipe."""
-    from backprop_cli.clikit import load
+    from backprop_cli.cli.kit import load
     from backprop_cli.landscape.build import Request, build
     from backprop_cli.landscape.compare import variants
 

@@ -7,7 +7,7 @@ from itertools import pairwise
 import numpy as np
 from hypothesis import strategies as st
 
-from backprop_cli.spec import (
+from backprop_cli.model.spec import (
     DataSpec,
     LayerSpec,
     LossSpec,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import docs
-from backprop_cli.examples import EXAMPLES_DIR, example_names
+from backprop_cli.loading.examples import EXAMPLES_DIR, example_names
 
 REPO = Path(__file__).parent.parent
 

@@ -30,9 +30,9 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 from backprop_cli.errors import ExitCode
-from backprop_cli.examples import example_names, example_path
+from backprop_cli.loading.examples import example_names, example_path
 
 EXAMPLES = {name: yaml.safe_load(example_path(name).read_text(encoding="utf-8")) for name in example_names()}
 DATA_FILES = [p for p in example_path("x").parent.iterdir() if p.suffix in (".csv", ".json") and "schema" not in p.name]
@@ -715,7 +715,7 @@ def test_the_models_have_nothing_the_schema_cannot_show() -> None:
 
     from pydantic import BaseModel, SkipValidation
 
-    from backprop_cli import config_models
+    from backprop_cli.loading import models as config_models
 
     models = [m for m in vars(config_models).values() if isinstance(m, type) and issubclass(m, BaseModel)]
     assert len(models) >= 8
@@ -737,8 +737,8 @@ def test_the_models_have_nothing_the_schema_cannot_show() -> None:
 def test_the_fast_check_accepts_only_what_pydantic_accepts_and_gives_the_same_values(case: tuple[str, Any]) -> None:
     from pydantic import ValidationError
 
-    from backprop_cli import config_models
-    from backprop_cli.schemacheck import validated
+    from backprop_cli.loading import models as config_models
+    from backprop_cli.loading.schemacheck import validated
 
     _, value = case
     parts = [("ConfigModel", value)]

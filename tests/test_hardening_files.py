@@ -24,9 +24,9 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 from backprop_cli.errors import MAX_LINE, ExitCode
-from backprop_cli.examples import example_names, example_path
+from backprop_cli.loading.examples import example_names, example_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = ROOT / "docs" / "homework" / "pytorch_snippet_sheet.yaml"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from backprop_cli.cli import main
-from backprop_cli.config import load_config_text
+from backprop_cli.cli.main import main
 from backprop_cli.errors import ConfigError
+from backprop_cli.loading.config import load_config_text
 
 NET = """\
 network:
@@ -79,7 +79,7 @@ def test_a_layer_name_that_would_read_as_a_qualified_or_dotted_name_is_refused(l
 
 
 def test_the_reserved_names_come_from_the_names_contract(monkeypatch: pytest.MonkeyPatch) -> None:
-    from backprop_cli import records as trace
+    from backprop_cli.nn import records as trace
 
     kinds = {kind: pattern for kind, pattern, _ in trace.OWN_NAMES}
     assert kinds["loss"] == "loss" and kinds["target"] == "y{k}" and "input" not in kinds
@@ -91,8 +91,8 @@ def test_the_reserved_names_come_from_the_names_contract(monkeypatch: pytest.Mon
 
 def test_a_refused_input_name_would_have_lost_the_real_loss() -> None:
     """What the refusal prevents: two rows called ``loss``, the answer key keeping the input's."""
-    from backprop_cli.engine import Engine
-    from backprop_cli.values import value_table
+    from backprop_cli.homework.values import value_table
+    from backprop_cli.nn.engine import Engine
 
     spec = load_config_text(NET, source="net.yaml", base_dir=Path("."))
     table = value_table(Engine(spec).run())
@@ -128,7 +128,7 @@ def _sheet_data(directory: Path, file_name: str, *args: str) -> dict[str, object
 def test_a_sheet_parses_to_the_same_data_whatever_the_config_file_is_called(
     tmp_path: Path, file_name: str, blank: bool
 ) -> None:
-    from backprop_cli.answers import load_answers
+    from backprop_cli.homework.answers import load_answers
 
     args = ("--blank",) if blank else ()
     for folder in ("plain", "hostile"):
@@ -328,7 +328,7 @@ def _wrong_sheet(tmp_path: Path) -> tuple[Path, dict[str, float]]:
 def test_reveal_never_shows_no_expected_value_in_any_format_even_with_explain(
     tmp_path: Path, output_format: str
 ) -> None:
-    from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.model.numbers import NumberFormat
 
     sheet, expected = _wrong_sheet(tmp_path)
     args = ["check", str(sheet), "--reveal", "never", "--explain", "--depth", "0", "--format", output_format]
@@ -352,7 +352,7 @@ def test_reveal_wrong_explain_still_shows_the_numbers(tmp_path: Path) -> None:
     sheet, expected = _wrong_sheet(tmp_path)
     result = invoke("check", str(sheet), "--reveal", "wrong", "--explain")
     assert result.exit_code == 1
-    from backprop_cli.render.numbers import NumberFormat
+    from backprop_cli.model.numbers import NumberFormat
 
     assert all(NumberFormat()(value) in result.stdout for value in expected.values())
 
@@ -496,7 +496,7 @@ def test_validate_on_an_answers_file_points_to_check(tmp_path: Path) -> None:
 
 def test_no_built_in_description_reads_as_a_random_seed() -> None:
     """'The seed snippet' read as a random seed; 'seed' in a description means one (seed 0) or nothing."""
-    from backprop_cli.examples import describe, example_names
+    from backprop_cli.loading.examples import describe, example_names
 
     odd = [name for name in example_names() if re.search(r"\bseed\b(?! \d)", describe(name))]
     assert not odd, odd

@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 from backprop_cli.errors import ExitCode
 
 NUMBERS_FUZZ = settings(
@@ -217,10 +217,10 @@ def test_every_json_writer_refuses_non_finite_floats(command: str) -> None:
     import inspect
 
     module = {
-        "check": "backprop_cli.commands.check",
-        "gradcheck": "backprop_cli.commands.gradcheck",
-        "names": "backprop_cli.commands.names",
-        "train": "backprop_cli.commands.train",
+        "check": "backprop_cli.cli.check",
+        "gradcheck": "backprop_cli.cli.gradcheck",
+        "names": "backprop_cli.cli.names",
+        "train": "backprop_cli.cli.train",
     }[command]
     source = inspect.getsource(importlib.import_module(module))
     calls = re.findall(r"json\.dumps\((?:[^()]|\([^()]*\))*\)", source)

@@ -14,13 +14,13 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from backprop_cli.cli import main
-from backprop_cli.clikit import load
-from backprop_cli.engine import Engine
-from backprop_cli.examples import example_path
+from backprop_cli.cli.kit import load
+from backprop_cli.cli.main import main
 from backprop_cli.landscape import directions, runs
 from backprop_cli.landscape.build import Request, build
 from backprop_cli.landscape.compare import variants
+from backprop_cli.loading.examples import example_path
+from backprop_cli.nn.engine import Engine
 
 # "Equal" to rounding: the grid sums the same products as the engine, in a batched matmul
 REL = 1e-12
@@ -265,7 +265,7 @@ def test_matplotlib_is_imported_only_for_images() -> None:
     probe = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from backprop_cli.cli import main\n"
+        "from backprop_cli.cli.main import main\n"
         "for args in (['trace'], ['landscape', '--grid', '5'], ['compare', 'lr_just_right', '--format', 'json']):\n"
         "    assert CliRunner().invoke(main, args).exit_code == 0, args\n"
         "print('matplotlib' in sys.modules)\n"

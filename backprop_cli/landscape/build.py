@@ -15,7 +15,7 @@ import numpy as np
 from backprop_cli.errors import ConfigError
 from backprop_cli.landscape import directions, grid, runs
 from backprop_cli.landscape.model import Axis, Journey, Landscape
-from backprop_cli.spec import Array, NetworkSpec
+from backprop_cli.model.spec import Array, NetworkSpec
 
 
 @dataclass(frozen=True)

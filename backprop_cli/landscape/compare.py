@@ -15,7 +15,7 @@ from backprop_cli.errors import ConfigError
 from backprop_cli.landscape import runs
 from backprop_cli.landscape.build import journey
 from backprop_cli.landscape.model import Comparison, Contest
-from backprop_cli.spec import NetworkSpec
+from backprop_cli.model.spec import NetworkSpec
 
 DEFAULT_THRESHOLD_SHARE = 0.01  # of the loss before training
 

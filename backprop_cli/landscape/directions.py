@@ -22,7 +22,7 @@ import numpy as np
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.landscape.runs import Layout
-from backprop_cli.spec import Array
+from backprop_cli.model.spec import Array
 
 DIRECTIONS = ("axes", "random", "pca")
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.spec import Array
+from backprop_cli.model.spec import Array
 
 MIN_GRID, MAX_GRID, DEFAULT_GRID = 3, 1001, 101
 MAX_WORK = 2_000_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from backprop_cli.spec import Array
+from backprop_cli.model.spec import Array
 
 
 @dataclass(frozen=True)

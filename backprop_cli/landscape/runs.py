@@ -3,7 +3,7 @@
 Everything else in :mod:`backprop_cli.landscape` works on flat parameter vectors θ (every weight and
 bias in layer order, weights row by row, named as the trace names them) and calls these functions:
 
-- :func:`run`: the configured steps of one optimizer variant through :class:`~backprop_cli.engine.Engine`,
+- :func:`run`: the configured steps of one optimizer variant through :class:`~backprop_cli.nn.engine.Engine`,
   keeping the parameters after every step, so a path's points are the trace's numbers;
 - :func:`plane_losses`: the loss at θ = c + α·d₁ + β·d₂ for a whole grid of (α, β) at once;
 - :func:`losses_at`: the loss at many parameter vectors at once (a path's points);
@@ -21,12 +21,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from backprop_cli.engine import Engine
 from backprop_cli.errors import ConfigError, NumericalFault
-from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.optim import OPTIMIZERS, make_optimizer
-from backprop_cli.records import StepRecord, bias_name, weight_name
-from backprop_cli.spec import Array, NetworkSpec, OptimizerSpec
+from backprop_cli.model.spec import Array, NetworkSpec, OptimizerSpec
+from backprop_cli.nn.engine import Engine
+from backprop_cli.nn.ops import ACTIVATIONS, LOSSES
+from backprop_cli.nn.optim import OPTIMIZERS, make_optimizer
+from backprop_cli.nn.records import StepRecord, bias_name, weight_name
 
 MAX_RUNS = 8  # paths overlaid on one picture, or runs compared
 MAX_RUN_STEPS = 10_000  # steps of one run (each is kept: its parameters are a point of the path)
@@ -64,7 +64,7 @@ class Layout:
         try:
             return self.names.index(name)
         except ValueError:
-            from backprop_cli.values import closest_names
+            from backprop_cli.homework.values import closest_names
 
             close = closest_names(name, list(self.names))
             hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -145,7 +145,7 @@ class Variant:
 def variant(spec: NetworkSpec, name: str, learning_rate: float | None, batch_size: int | None, label: str) -> Variant:
     """A checked variant: the config's options are kept for the config's own optimizer, else torch's defaults."""
     if name not in OPTIMIZERS:
-        from backprop_cli.values import closest_names
+        from backprop_cli.homework.values import closest_names
 
         close = closest_names(name, list(OPTIMIZERS))
         hint = f"did you mean {close[0]}? " if close else ""

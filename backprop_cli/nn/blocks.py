@@ -17,9 +17,9 @@ import numpy as np
 from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, qualify, scalar
 from backprop_cli.nn.layers.base import fill
 from backprop_cli.nn.layers.dense import Dense, same, total
-from backprop_cli.ops import NamedRule, loss_op
-from backprop_cli.optim import STATE_MEANINGS, SYMBOLS
-from backprop_cli.records import (
+from backprop_cli.nn.ops import NamedRule, loss_op
+from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
+from backprop_cli.nn.records import (
     LayerBackward,
     LayerForward,
     ParamUpdate,
@@ -404,7 +404,7 @@ def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable
 
 
 def layer_terms(rec: StepRecord) -> Callable[[Any, Any, Any], Any]:
-    from backprop_cli.ops import exact_loss
+    from backprop_cli.nn.ops import exact_loss
 
     return exact_loss(rec.loss.name, rec.loss.reduction)[0]
 

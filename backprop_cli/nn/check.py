@@ -9,7 +9,7 @@ import numpy as np
 
 from backprop_cli.errors import NumericalFault
 from backprop_cli.model.quantity import MAX_EXACT_DIGITS, too_large
-from backprop_cli.spec import Array
+from backprop_cli.model.spec import Array
 
 
 def locate(values: Array, *, step: int, layer: str | None, quantity: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO, cast
 
 if TYPE_CHECKING:
-    from backprop_cli.render.document import TraceJob
+    from backprop_cli.layout.document import TraceJob
 
 # table rows a terminal rendering shows before a notice says how to see the rest (0: no cap)
 DEFAULT_MAX_ROWS = 400

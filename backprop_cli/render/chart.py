@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.model.numbers import NumberFormat
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 

@@ -1,6 +1,6 @@
 """Gradient diagnostics as tables: for ``backprop train``'s summary and ``backprop trace --diagnostics``.
 
-Pure layout over :mod:`backprop_cli.diagnostics`; numbers go through NumberFormat.
+Pure layout over :mod:`backprop_cli.nn.diagnostics`; numbers go through NumberFormat.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.diagnostics import ORDERS, SATURATION, THRESHOLD, LayerStats, describe_flow, flow, from_record
-from backprop_cli.records import StepRecord
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.nn.diagnostics import ORDERS, SATURATION, THRESHOLD, LayerStats, describe_flow, flow, from_record
+from backprop_cli.nn.records import StepRecord
 from backprop_cli.render.fit import Fitting, column_style
-from backprop_cli.render.numbers import NumberFormat
 
 
 def _share(value: float | None) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backprop_cli.expr.engine import ExprTrace, grad_name
-from backprop_cli.expr.ops import OPS
-from backprop_cli.records import StepRecord, neuron_name, param_name
-from backprop_cli.records import grad_name as weight_grad_name
-from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.graph.engine import ExprTrace, grad_name
+from backprop_cli.graph.ops import OPS
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.nn.records import StepRecord, neuron_name, param_name
+from backprop_cli.nn.records import grad_name as weight_grad_name
 
 if TYPE_CHECKING:
     from rich.tree import Tree

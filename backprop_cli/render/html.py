@@ -1,6 +1,6 @@
 """The trace as one self-contained HTML page: inline CSS, real tables, the chain rule as MathML.
 
-Pure layout of :mod:`backprop_cli.render.document`; no scripts, fonts or stylesheets are fetched
+Pure layout of :mod:`backprop_cli.layout.document`; no scripts, fonts or stylesheets are fetched
 (browsers render MathML natively). Every piece of text is HTML-escaped.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 from html import escape
 from typing import TextIO
 
-from backprop_cli.render.document import Document, TraceJob, build, placed_sections
-from backprop_cli.render.header import NETWORK_COLUMNS
+from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
+from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.rows import Section
 from backprop_cli.render.math import Group, mathml
-from backprop_cli.render.rows import Section
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }

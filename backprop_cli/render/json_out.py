@@ -24,10 +24,10 @@ from typing import Any, TextIO
 import numpy as np
 import orjson
 
+from backprop_cli.homework.values import NameFilter
+from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.quantity import Block, Quantity
-from backprop_cli.records import NAME_PATTERNS, StepRecord, exact_text
-from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.values import NameFilter
+from backprop_cli.nn.records import NAME_PATTERNS, StepRecord, exact_text
 
 FORMAT = "backprop-trace"
 VERSION = 2

@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.landscape.model import Comparison
+from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.render.landscape_canvas import LABEL, RUN_LETTERS, RUN_STYLES, Canvas
-from backprop_cli.render.numbers import NumberFormat
 
 CHART_ROWS = 14
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop_cli.landscape.model import Comparison, Journey, Landscape
-from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.model.numbers import NumberFormat
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from backprop_cli.landscape.model import Comparison, Journey, Landscape
-from backprop_cli.spec import Array
+from backprop_cli.model.spec import Array
 
 LANDSCAPE_VERSION = 1
 COMPARE_VERSION = 1

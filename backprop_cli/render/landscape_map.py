@@ -17,9 +17,9 @@ from rich.text import Text
 
 from backprop_cli.landscape.grid import shade
 from backprop_cli.landscape.model import Journey, Landscape
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import Array
 from backprop_cli.render.landscape_canvas import LABEL, RUN_LETTERS, RUN_STYLES, SEGMENT, Canvas, arrow, cell
-from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.spec import Array
 
 SHADES = " .:-=+*#%@"
 NOT_FINITE = "!"

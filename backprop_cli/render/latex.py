@@ -1,6 +1,6 @@
 """The trace as a standalone LaTeX document (``article``, ``amsmath``, ``booktabs``) that pdflatex compiles.
 
-Pure layout of :mod:`backprop_cli.render.document`. Only packages of a basic TeX installation are used
+Pure layout of :mod:`backprop_cli.layout.document`. Only packages of a basic TeX installation are used
 (``geometry``, ``amsmath``, ``booktabs``, ``longtable``, ``array``). Every character the trace prints
 (−, ·, ×, ², η, δ, Σ, ∂ …) is spelled as a LaTeX macro; a character pdflatex cannot set is written as
 its code point (``[U+0416]``) rather than breaking the build.
@@ -12,10 +12,10 @@ import re
 import unicodedata
 from typing import TextIO
 
-from backprop_cli.render.document import Document, TraceJob, build, placed_sections
-from backprop_cli.render.header import NETWORK_COLUMNS
+from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
+from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.rows import Section
 from backprop_cli.render.math import FUNCTIONS, LATEX_SYMBOLS, formula, latex
-from backprop_cli.render.rows import Section
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[a4paper,landscape,margin=1.5cm]{geometry}

@@ -1,6 +1,6 @@
 """The trace as GitHub Markdown: a heading per step and phase, pipe tables, the chain rule as ``$$`` math.
 
-Pure layout of :mod:`backprop_cli.render.document`: the sections and rows are the terminal's, with
+Pure layout of :mod:`backprop_cli.layout.document`: the sections and rows are the terminal's, with
 numbers from the same :class:`NumberFormat`. Table cells hold names and formulas as code spans (so
 ``_`` and ``*`` stay literal) with ``|`` escaped; math blocks are LaTeX that GitHub renders.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from backprop_cli.render.document import Document, TraceJob, build, placed_sections
-from backprop_cli.render.header import NETWORK_COLUMNS
+from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
+from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.rows import Section
 from backprop_cli.render.math import latex
-from backprop_cli.render.rows import Section
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")  # what can start markup inside a line
 

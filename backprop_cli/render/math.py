@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from backprop_cli.ops import ACTIVATIONS, loss_op
-from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.render.rows import Row, Section
-from backprop_cli.spec import NetworkSpec
+from backprop_cli.layout.rows import Row, Section
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.nn.ops import ACTIVATIONS, loss_op
 
 # ---------------------------------------------------------------- the tree
 

@@ -12,8 +12,8 @@ import io
 import re
 from typing import TextIO
 
+from backprop_cli.layout.document import TraceJob
 from backprop_cli.render.console import SafeConsole
-from backprop_cli.render.document import TraceJob
 from backprop_cli.render.terminal import run_summary, trace_outputs
 
 DEFAULT_WIDTH = 100

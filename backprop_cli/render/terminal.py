@@ -1,6 +1,6 @@
 """The terminal trace: rich tables, one per section, with a cap so big traces do not flood.
 
-Pure layout: sections come from :mod:`backprop_cli.render.rows`; only ``cli.py`` owns a Console.
+Pure layout: sections come from :mod:`backprop_cli.layout.rows`; only ``cli.py`` owns a Console.
 Cells are built as ``Text`` so that names like ``[bias]`` are never read as rich markup.
 """
 
@@ -15,14 +15,14 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.layout.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading, title
+from backprop_cli.layout.rows import Section, step_sections
+from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.quantity import Placed
-from backprop_cli.records import StepRecord
+from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.nn.records import StepRecord
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.fit import FormulaTable
-from backprop_cli.render.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading, title
-from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.render.rows import Section, step_sections
-from backprop_cli.spec import NetworkSpec
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """``backprop train``'s summary: as rich renderables for a terminal, or as a JSON-able dict.
 
-Pure layout over a :class:`~backprop_cli.train.TrainResult`; numbers go through NumberFormat
+Pure layout over a :class:`~backprop_cli.nn.train.TrainResult`; numbers go through NumberFormat
 (JSON keeps full precision). Cells are ``Text`` so names are never read as rich markup.
 """
 
@@ -15,15 +15,15 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.diagnostics import ORDERS, LayerStats, describe_flow
-from backprop_cli.records import param_name
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.nn.diagnostics import ORDERS, LayerStats, describe_flow
+from backprop_cli.nn.records import param_name
+from backprop_cli.nn.train import Accuracy, TensorChange, TrainResult
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.chart import column_chart
 from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
 from backprop_cli.render.fit import Fitting, column_style
-from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.spec import NetworkSpec
-from backprop_cli.train import Accuracy, TensorChange, TrainResult
 
 FORMAT = "backprop-train"
 VERSION = 2  # 2: history's loss and accuracy on all data are null where not evaluated (see --eval-each-pass)
@@ -52,7 +52,7 @@ def accuracy_text(acc: Accuracy, spec: NetworkSpec, before: Accuracy | None = No
 
 def data_source(spec: NetworkSpec) -> str:
     """The data's origin; a built-in example's data file by its name, so output does not depend on the install."""
-    from backprop_cli.examples import EXAMPLES_DIR
+    from backprop_cli.loading.examples import EXAMPLES_DIR
 
     source = Path(spec.data.source)
     if source.is_absolute() and source.parent == EXAMPLES_DIR.resolve():

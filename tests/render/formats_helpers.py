@@ -6,7 +6,7 @@ import re
 
 from click.testing import CliRunner
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 
 # committed network examples covering every layout: one weight, hidden layers, softmax, a batch, mae's |a − y|
 EXAMPLES = [

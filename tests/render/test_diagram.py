@@ -10,10 +10,11 @@ import subprocess
 import pytest
 from rich.console import Console
 
-from backprop_cli.engine import Engine
-from backprop_cli.examples import DEFAULT_EXAMPLE, example_names, example_path
-from backprop_cli.expr.command import compute, load_expression
-from backprop_cli.expr.config import is_expression_document
+from backprop_cli.cli.expression import compute, load_expression
+from backprop_cli.loading.examples import DEFAULT_EXAMPLE, example_names, example_path
+from backprop_cli.loading.expression import is_expression_document
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.nn.engine import Engine
 from backprop_cli.render.diagram import (
     Diagram,
     DiagramEdge,
@@ -24,7 +25,6 @@ from backprop_cli.render.diagram import (
     to_mermaid,
     to_tree,
 )
-from backprop_cli.render.numbers import NumberFormat
 from tests.strategies import make_spec
 
 FMT = NumberFormat(4)
@@ -94,7 +94,7 @@ def expression(name: str, exact: bool = False) -> Diagram:
 
 
 def network(name: str, by: str = "neuron") -> Diagram:
-    from backprop_cli.clikit import load
+    from backprop_cli.cli.kit import load
 
     spec, _ = load(name, None)
     return network_diagram(next(iter(Engine(spec).run())), FMT, spec.source, by=by)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 from backprop_cli.errors import ExitCode
 from backprop_cli.render import FORMATS, writer
 from tests.render.formats_helpers import trace

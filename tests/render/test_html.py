@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from backprop_cli.layout.rows import Row, Section
 from backprop_cli.render.html import section_table
-from backprop_cli.render.rows import Row, Section
 from tests.render.formats_helpers import EXAMPLES, terminal_values, trace
 
 VOID = {"meta", "br", "img", "link", "hr", "input"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 
 pytest.importorskip("matplotlib", reason="matplotlib draws the images: pip install '.[test]' installs it")
 
@@ -67,7 +67,7 @@ def test_png_opens_and_is_the_same_picture_each_time(tmp_path: Path) -> None:
 def test_png_is_never_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from backprop_cli.commands.landscape import write_bytes
+    from backprop_cli.cli.landscape import write_bytes
     from backprop_cli.errors import ConfigError
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
@@ -76,7 +76,7 @@ def test_png_is_never_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_an_error_while_drawing_leaves_no_file(tmp_path: Path) -> None:
-    from backprop_cli.commands.landscape import write_bytes
+    from backprop_cli.cli.landscape import write_bytes
 
     target = tmp_path / "picture.png"
     target.write_bytes(b"old")

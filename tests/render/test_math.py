@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from backprop_cli.layout.rows import Row
 from backprop_cli.render.math import Frac, Group, Mi, Mn, Scripts, chain_rule, formula, latex, mathml, row_equation
-from backprop_cli.render.rows import Row
 
 
 def test_formula_tokens() -> None:

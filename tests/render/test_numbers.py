@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from backprop_cli.render.numbers import NumberFormat
+from backprop_cli.model.numbers import NumberFormat
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 from click.testing import CliRunner
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 from tests.render.formats_helpers import trace
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 CASES = ["pytorch_snippet", "two_layer_relu", "classic_2_2_2", "softmax_classifier"]
@@ -41,7 +41,7 @@ def test_markup_like_text_is_printed_literally() -> None:
 
     from rich.console import Console
 
-    from backprop_cli.render.rows import Row, Section
+    from backprop_cli.layout.rows import Row, Section
     from backprop_cli.render.terminal import section_table
 
     table = section_table(Section(1, "forward", "[bold]not markup[/bold]", None, None, (Row("[bias]", "", "", "1"),)))

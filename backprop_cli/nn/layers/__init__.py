@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.layers.dense import Dense
-from backprop_cli.spec import NetworkSpec
 
 
 def build_layers(spec: NetworkSpec, *, exact: bool = False) -> tuple[Dense, ...]:

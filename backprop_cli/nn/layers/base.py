@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot, qualify
-from backprop_cli.ops import NamedRule
-from backprop_cli.spec import Array
+from backprop_cli.model.spec import Array
+from backprop_cli.nn.ops import NamedRule
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,95 @@
+"""``backprop answers``: an answer key (or a blank sheet) for a config, as YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from backprop_cli.cli.kit import complete_config, data_option, handle_errors, output_option, steps_option
+from backprop_cli.cli.names import filter_options
+
+
+@click.command(short_help="Write an answer key or a blank answer sheet for a config.")
+@click.argument("config", required=False, shell_complete=complete_config)
+@data_option("Data file replacing the config's data (recorded in the file, with its SHA-256, for check).")
+@steps_option()
+@filter_options
+@click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
+@click.option(
+    "--given",
+    is_flag=True,
+    help="Keep the given numbers too (parameters before a step, inputs, targets): left out by default.",
+)
+@output_option()
+@handle_errors
+def answers(
+    config: str | None,
+    data: str | None,
+    steps: int | None,
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    patterns: tuple[str, ...],
+    blank: bool,
+    given: bool,
+    output: str | None,
+) -> None:
+    """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
+    its correct value, or with --blank an empty value. The file records the config's path and the
+    SHA-256 of its content, so `backprop check` refuses answers meant for another config. With --steps
+    or --data it records them too (the data file by its path and SHA-256), and check recomputes that
+    run. Edit it to give answers a weight or a tolerance.
+
+    \b
+    Examples:
+      backprop answers net.yaml -o key.yaml
+      backprop answers net.yaml --blank --phase backward -o sheet.yaml
+      backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
+    """
+    import os
+
+    from backprop_cli.cli.names import FILTER_FLAGS, compute_values, load_program, name_filter, nothing_chosen
+    from backprop_cli.cli.output import open_output
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework.answers import RunChoice, config_reference, config_sha256, write_answers
+    from backprop_cli.model.numbers import NumberFormat
+
+    spec, path = load_program(config, data, steps)
+    only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
+    values = compute_values(spec, NumberFormat(), only)
+    if not values:
+        raise nothing_chosen(spec, NumberFormat(), only)
+    filters = (patterns, only_phases, only_layers, only_steps, only_samples)
+    flags = [flag for flag, chosen in zip(FILTER_FLAGS, filters, strict=True) if chosen]
+    where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
+    if not given and all(v.is_given for v in values):
+        raise ConfigError(
+            f"the filters choose only given numbers ({len(values)}: parameters before a step, inputs, targets), "
+            "which a key leaves out; expected a computed one, or --given to keep them",
+            path=where,
+        )
+    target_dir = Path(output).parent if output not in (None, "-") else Path(".")
+    config_ref = config_reference(path, target_dir)
+    if not config_ref.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in config_ref):
+        raise ConfigError(  # a file name of non-UTF-8 bytes: YAML text cannot record it
+            "the path from the answers file to the config is not UTF-8; expected a UTF-8 file name (rename it)",
+            file=config,
+        )
+    run = RunChoice(  # what check must recompute: the same steps and data
+        steps,
+        None if data is None else Path(os.path.relpath(Path(data).resolve(), target_dir.resolve())).as_posix(),
+        None if data is None else config_sha256(Path(data)),
+    )
+    with open_output(output, inputs=[path, *([Path(data)] if data else [])]) as stream:
+        write_answers(
+            stream,
+            values,
+            config_ref=config_ref,
+            sha256=config_sha256(path),
+            label=spec.source,
+            blank=blank,
+            include_given=given,
+            run=run,
+        )

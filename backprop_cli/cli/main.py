@@ -1,0 +1,396 @@
+"""The ``backprop`` command: parse options, load, run, pick a renderer, map errors to exit codes.
+
+Kept thin on purpose. Heavy modules (pydantic, rich, the engine) are imported inside the commands
+that need them, so ``--help`` and small commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from backprop_cli import __version__
+from backprop_cli.cli.kit import (
+    OneLineUsageGroup,
+    check_rows,
+    color_option,
+    complete_config,
+    data_option,
+    handle_errors,
+    load,
+    max_rows_option,
+    output_option,
+    precision_option,
+    steps_option,
+    width_option,
+)
+from backprop_cli.errors import ConfigError
+from backprop_cli.render import FORMATS
+
+if TYPE_CHECKING:
+    from backprop_cli.model.spec import NetworkSpec
+
+PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
+
+
+@click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="backprop")
+def main() -> None:
+    """Backpropagation you can follow: every forward value, local derivative, chain-rule product
+    and update of a small network, as tables you can check by hand.
+
+    \b
+    Start with:  backprop trace            (the built-in example)
+                 backprop examples         (the other built-in examples)
+                 backprop trace net.yaml   (your own network)
+    """
+
+
+@main.command(short_help="Trace a network's steps (or an expression), number by number.")
+@click.argument("config", required=False, shell_complete=complete_config)
+@data_option("Data file (CSV, JSON, YAML) replacing the config's data.")
+@steps_option()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", *FORMATS]),
+    default="text",
+    show_default=True,
+    help="text: tables for a terminal; json: the versioned trace document; markdown, latex, html: a worked "
+    "example document; svg: the terminal tables as an image.",
+)
+@output_option()
+@precision_option("Significant digits of the numbers shown (JSON always has full precision).")
+@click.option(
+    "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help="Show only this step (repeatable)."
+)
+@click.option("--layer", "only_layers", multiple=True, help="Show only this layer (repeatable).")
+@click.option(
+    "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help="Show only this phase (repeatable)."
+)
+@click.option(
+    "--sample",
+    "only_samples",
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="Show only this data row, 1-based (repeatable).",
+)
+@width_option("Terminal width to lay tables out for.")
+@color_option()
+@click.option("--pause", is_flag=True, help="Wait for Enter between phases (on a terminal).")
+@max_rows_option("Stop the text trace after this many table rows (0: no cap).")
+@click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
+@click.option(
+    "--exact", is_flag=True, help="Exact fractions (rational ops only), every step of a network or an expression."
+)
+@click.option(
+    "--quantities", is_flag=True, help="JSON: list every quantity of each step (name, value, formula, factors)."
+)
+@click.option("--tree", is_flag=True, help="Expressions: draw the computation graph as a tree before the tables.")
+@click.option(
+    "--diagnostics",
+    is_flag=True,
+    help="Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation).",
+)
+@handle_errors
+def trace(
+    config: str | None,
+    data: str | None,
+    steps: int | None,
+    output_format: str,
+    output: str | None,
+    precision: int,
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    width: int | None,
+    color: bool | None,
+    pause: bool,
+    max_rows: int,
+    expr: str | None = None,
+    sets: tuple[str, ...] = (),
+    exact: bool = False,
+    tree: bool = False,
+    diagnostics: bool = False,
+    quantities: bool = False,
+) -> None:
+    """Trace forward, loss, backward and update steps of CONFIG, number by number.
+
+    CONFIG is a YAML or JSON file, or the name of a built-in example (see `backprop examples`);
+    without it the default example is traced.
+
+    An expression config (`expression:` instead of `network:`), or --expr with --set, is traced
+    node by node as a computation graph instead.
+
+    \b
+    Examples:
+      backprop trace
+      backprop trace configs/classic_2_2_2.yaml --precision 9
+      backprop trace xor --phase backward --sample 2
+      backprop trace net.yaml --format json -o trace.json
+      backprop trace --expr "f = (x + y) * z" --set x=-2 --set y=5 --set z=-4
+    """
+    from backprop_cli.cli.expression import trace_expression, wants_expression
+    from backprop_cli.cli.output import open_output
+    from backprop_cli.nn.engine import Engine, count_steps
+
+    if wants_expression(config, expr, sets, tree=tree):  # a computation graph, not a network
+        trace_expression(click.get_current_context().params)
+        return
+    spec, path = load(config, data, steps)
+    total = count_steps(spec.data.rows, spec.training)
+    _check_filters(spec, total, only_steps, only_layers, only_samples)
+    if diagnostics and (output_format != "text" or exact):
+        why = "--exact" if exact else f"--format {output_format}"
+        raise ConfigError(f"--diagnostics with {why}; expected --format text without --exact", path="--diagnostics")
+    engine = Engine(spec, exact=exact)
+    inputs = [path] + ([Path(data)] if data else [])
+    with open_output(output, inputs=inputs) as stream:
+        if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
+            only = (only_steps, only_layers, only_phases, only_samples)
+            _write_document(spec, engine, stream, output_format, total, precision, max_rows, width, only)
+            return
+        if output_format == "json":
+            _write_json(spec, engine, stream, total, (only_steps, only_layers, only_phases, only_samples), quantities)
+            return
+        _print_text(
+            spec,
+            engine,
+            stream,
+            total=total,
+            precision=precision,
+            width=width,
+            color=color,
+            pause=pause and output is None,
+            max_rows=max_rows,
+            only=(only_steps, only_layers, only_phases, only_samples),
+            diagnostics=diagnostics,
+        )
+
+
+def _write_json(
+    spec: NetworkSpec,
+    engine: Any,
+    stream: Any,
+    total: int,
+    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    quantities: bool,
+) -> None:
+    """The trace document (version 2) of a network, float or exact, streamed step by step."""
+    from backprop_cli.homework.values import NameFilter
+    from backprop_cli.model.numbers import NumberFormat
+    from backprop_cli.nn.records import NAME_PATTERNS, exact_text
+    from backprop_cli.render.json_out import head, network_step, write_document
+
+    steps, layers, phases, samples = only
+    chosen = NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    fmt = NumberFormat()
+    before = engine.loss()
+    last = max(steps, default=total)
+
+    def records() -> Any:
+        for rec in engine.run():
+            if rec.step > last:
+                return  # past the last step asked for: not computed
+            if not chosen.steps or rec.step in chosen.steps:
+                yield network_step(rec, chosen, quantities=quantities, fmt=fmt)
+
+    def number(value: Any) -> Any:
+        return exact_text(value) if engine.exact else value
+
+    def summary() -> dict[str, Any]:
+        after = engine.loss() if engine.steps_done == total else None
+        return {"loss_before": number(before), "loss_after": None if after is None else number(after), "steps": total}
+
+    top = head("network", engine.exact, spec.normalised, spec.inputs, NAME_PATTERNS)
+    write_document(top, records(), stream, summary)
+
+
+def _check_filters(
+    spec: NetworkSpec, total: int, steps: tuple[int, ...], layers: tuple[str, ...], samples: tuple[int, ...]
+) -> None:
+    names = [layer.name for layer in spec.layers]
+    for layer in layers:
+        if layer not in names:
+            raise ConfigError(f"unknown layer {layer!r}; expected one of {', '.join(names)}", path="--layer")
+    for step in steps:
+        if step > total:
+            raise ConfigError(
+                f"step {step} is past the end; the run has {total} step{'s' * (total != 1)}", path="--step"
+            )
+    for sample in samples:
+        if sample > spec.data.rows:
+            raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+    check_rows(spec, steps, samples)
+
+
+def _write_document(
+    spec: NetworkSpec,
+    engine: Any,
+    stream: Any,
+    name: str,
+    total: int,
+    precision: int,
+    max_rows: int,
+    width: int | None,
+    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+) -> None:
+    from backprop_cli.layout.document import TraceJob
+    from backprop_cli.model.numbers import NumberFormat
+    from backprop_cli.render import writer
+    from backprop_cli.render.terminal import TraceFilter
+
+    steps, layers, phases, samples = only
+    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    fmt = NumberFormat(precision)
+    job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width, engine.exact)
+    writer(name)(job, stream)
+
+
+def _print_text(
+    spec: NetworkSpec,
+    engine: Any,
+    stream: Any,
+    *,
+    total: int,
+    precision: int,
+    width: int | None,
+    color: bool | None,
+    pause: bool,
+    max_rows: int,
+    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    diagnostics: bool = False,
+) -> None:
+    from backprop_cli.cli.kit import make_console, wait_for_enter
+    from backprop_cli.model.numbers import NumberFormat
+    from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
+
+    console = make_console(stream, width, color)
+    fmt = NumberFormat(precision)
+    steps, layers, phases, samples = only
+    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    before = engine.loss()
+    interactive = pause and sys.stdin.isatty() and console.is_terminal
+    last_phase = None
+    tap = None
+    if diagnostics:  # --diagnostics: a table after each step (its modules imported only then)
+        from backprop_cli.render.diagnostics import Tap
+
+        tap = Tap(engine.run())
+    records = iter(tap or engine.run())
+    capped = False
+    for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=max_rows, exact=engine.exact):
+        if tap is not None and piece.phase == "step":
+            console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
+        if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
+            interactive = wait_for_enter(console, "[dim]Enter: next phase[/dim] ")  # Ctrl-D: no more pauses
+        console.print(piece.renderable)
+        last_phase = piece.phase
+        capped = capped or piece.notice
+    if capped:  # not shown, but run: a value that overflows later still stops the run with exit 3
+        for _ in records:
+            pass
+    elif tap is not None:
+        console.print(*tap.tables(fmt, steps=chosen.steps))
+    if total > 1 and not steps:
+        console.print(run_summary(before, engine.loss(), total, fmt))
+
+
+@main.command(short_help="Check a config without running it.")
+@click.argument("config", required=False, shell_complete=complete_config)
+@data_option()
+@handle_errors
+def validate(config: str | None, data: str | None) -> None:
+    """Check CONFIG without running it, and say what it holds.
+
+    \b
+    Example:
+      backprop validate configs/xor.yaml
+    """
+    from backprop_cli.cli.expression import validate_expression, wants_expression
+    from backprop_cli.nn.engine import count_steps
+    from backprop_cli.render import printable  # the file names in the line cannot drive the terminal
+
+    if wants_expression(config, None, ()):
+        click.echo(printable(validate_expression(config, data)), file=sys.stdout)
+        return
+    spec, _ = load(config, data)
+    layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
+    rows = spec.data.rows
+    steps = count_steps(rows, spec.training)
+    click.echo(
+        printable(
+            f"ok: {spec.source}: {len(spec.layers)} layer{'s' * (len(spec.layers) != 1)} ({layers}); "
+            f"{spec.parameter_count} parameters; {len(spec.inputs)} input{'s' * (len(spec.inputs) != 1)}; "
+            f"{rows} data row{'s' * (rows != 1)} ({spec.data.source}); loss {spec.loss.name} ({spec.loss.reduction}); "
+            f"optimizer {spec.optimizer.name} (learning rate {spec.optimizer.learning_rate:g}); "
+            f"{steps} step{'s' * (steps != 1)}"
+        ),
+        file=sys.stdout,
+    )
+
+
+@main.command(short_help="Print the JSON Schema of configs (or of the trace document).")
+@output_option("Write the schema to this file instead of stdout.")
+@click.option("--trace", "of_trace", is_flag=True, help="The schema of `backprop trace --format json` instead.")
+@handle_errors
+def schema(output: str | None, of_trace: bool) -> None:
+    """Print the JSON Schema of config files, for editors to complete and check them; with --trace, the
+    schema of the trace document that `backprop trace --format json` writes.
+
+    \b
+    Example (YAML editors read a first-line comment):
+      backprop schema -o backprop-config.schema.json
+      # yaml-language-server: $schema=backprop-config.schema.json
+      backprop schema --trace -o backprop-trace.schema.json
+    """
+    import json
+
+    from backprop_cli.cli.output import open_output
+
+    if of_trace:
+        from backprop_cli.render.trace_schema import trace_json_schema
+
+        document = trace_json_schema()
+    else:
+        from backprop_cli.loading.config import config_json_schema
+
+        document = config_json_schema()
+    with open_output(output) as stream:
+        stream.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+@main.command(short_help="List the built-in examples.")
+@handle_errors
+def examples() -> None:
+    """List the built-in examples; trace one with `backprop trace NAME`.
+
+    \b
+    Example:
+      backprop examples
+      backprop trace single_neuron
+    """
+    from backprop_cli.loading.examples import DEFAULT_EXAMPLE, describe, example_names
+
+    names = example_names()
+    width = max(len(name) for name in names)
+    for name in names:
+        mark = " (default)" if name == DEFAULT_EXAMPLE else ""
+        click.echo(f"{name.ljust(width)}  {describe(name)}{mark}", file=sys.stdout)
+
+
+# Commands in their own modules (backprop_cli/commands/NAME.py), imported only when run (or listed by
+# --help): `backprop trace` does not build their options. Add one as  main.lazy["NAME"] = "MODULE:ATTR".
+main.lazy.update(
+    {
+        name: f"backprop_cli.cli.{name}:{name}"
+        for name in ("answers", "check", "explain", "gradcheck", "graph", "names", "train")
+    }
+)
+main.lazy["landscape"] = "backprop_cli.cli.landscape:landscape"
+main.lazy["compare"] = "backprop_cli.cli.compare:compare"

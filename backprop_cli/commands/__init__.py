@@ -1,1 +1,0 @@
-"""Commands defined outside cli.py, one module each; cli.py registers them."""

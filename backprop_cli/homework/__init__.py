@@ -1,0 +1,1 @@
+"""Homework: answers files, checking, explanations; they read quantities, never the layout."""

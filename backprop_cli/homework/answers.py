@@ -1,0 +1,420 @@
+"""Answers files: an answer key or a student's sheet, as YAML, tied to one config by its content hash.
+
+```yaml
+format: backprop-answers
+version: 1
+config: {path: net.yaml, sha256: 3f2a…}   # path relative to this file (or a built-in example's name)
+tolerance: {relative: 0.001}               # optional; the default, see DEFAULT_TOLERANCE
+answers:
+  h.z1: 0.3775                             # a decimal
+  h.dL_dw1_1: 3/4                          # or an exact fraction
+  o.w1_1.new:                              # blank: counted as missing
+  o.delta1: {value: 0.74, weight: 2, tolerance: {decimals: 2}}
+```
+
+Reading goes through :mod:`backprop_cli.loading.yamlsafe`, so every problem is reported as ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, TextIO
+
+from backprop_cli.errors import ConfigError
+from backprop_cli.homework.values import NamedValue
+from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, comment_text, describe, load_file, quoted, read_bytes
+from backprop_cli.model.numbers import NumberFormat
+
+FORMAT = "backprop-answers"
+VERSION = 1
+TOLERANCE_KINDS = ("relative", "absolute", "decimals")
+# points for one answer: bounded, so that no sum of weights (at most a few hundred thousand answers
+# fit in an answers file) can overflow the score
+MAX_WEIGHT = 1_000_000
+ZERO_SLACK = 1e-9  # the default also accepts |given − expected| ≤ 1e-9: 0 for a value that is 0 up to rounding
+_FRACTION = re.compile(r"\s*([-+]?\d{1,300})\s*/\s*(\d{1,300})\s*")
+_DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./]*")
+_TOP_KEYS = ("format", "version", "config", "tolerance", "answers")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close an answer must be: relative to the expected value, absolute, or rounded to N decimals."""
+
+    kind: str  # one of TOLERANCE_KINDS
+    amount: float  # the fraction, the difference, or the number of decimals
+
+    def accepts(self, given: float, expected: float) -> bool:
+        """``|given − expected|`` within the bound; a hair of float slack so that exact halves pass."""
+        difference = abs(given - expected)
+        if self.kind == "relative":
+            bound = max(self.amount * abs(expected), ZERO_SLACK)
+        elif self.kind == "absolute":
+            bound = self.amount
+        else:  # rounded to N decimals: within half a unit of the last decimal
+            bound = 0.5 * 10.0 ** (-self.amount)
+        return difference <= bound * (1 + 1e-9) + 1e-15
+
+    def describe(self) -> str:
+        if self.kind == "decimals":
+            return f"rounded to {int(self.amount)} decimals"
+        return f"{self.kind} {NumberFormat()(self.amount)}"
+
+    def to_dict(self) -> dict[str, float]:
+        return {self.kind: int(self.amount) if self.kind == "decimals" else self.amount}
+
+
+#: Accepts every answer correctly rounded to 4 significant digits (rounding moves a value by at most
+#: 0.05% of itself), and 0 for a value that is zero up to float64 rounding (ZERO_SLACK).
+DEFAULT_TOLERANCE = Tolerance("relative", 1e-3)
+
+
+@dataclass(frozen=True)
+class Answer:
+    name: str
+    given: float | None  # None: blank, counted as missing
+    given_text: str | None  # as written: "3/4", "0.3775"
+    weight: float
+    tolerance: Tolerance
+    line: int | None  # where the answer is, for messages
+    col: int | None
+
+
+@dataclass(frozen=True)
+class RunChoice:
+    """What `backprop answers --steps/--data` changed of the config's run, so `check` recomputes that run."""
+
+    steps: int | None = None
+    data_path: str | None = None  # relative to the answers file, as written
+    data_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswersFile:
+    source: str  # the name used in messages
+    directory: Path  # relative config paths are read from here
+    config_path: str | None
+    config_sha256: str | None
+    tolerance: Tolerance
+    answers: tuple[Answer, ...]
+    document: Document
+    run: RunChoice = RunChoice()  # the --steps and --data the file was written with
+
+    def error(self, message: str, *loc: str | int, key: bool = False) -> ConfigError:
+        return self.document.error(message, loc, key=key)
+
+
+# ---------------------------------------------------------------- config identity
+
+
+def config_sha256(path: Path) -> str:
+    """The SHA-256 of a config file's bytes: an answers file belongs to exactly this content."""
+    return hashlib.sha256(read_bytes(path, str(path), limit=CONFIG_LIMIT, what="config file")).hexdigest()
+
+
+def config_reference(config: Path, answers_dir: Path) -> str:
+    """How an answers file names its config: a built-in example by name, else a path from the answers file."""
+    from backprop_cli.loading.examples import EXAMPLES_DIR
+
+    if config.parent.resolve() == EXAMPLES_DIR.resolve():
+        return config.stem
+    return Path(os.path.relpath(config.resolve(), answers_dir.resolve())).as_posix()
+
+
+def resolve_config(answers: AnswersFile, *, trusted: bool = False) -> Path:
+    """The config an answers file names: a path from the answers file's folder, else a built-in example.
+
+    A student's sheet (not ``trusted``) may only name a config inside its own folder: an absolute
+    path, a ``..`` or a symlink that leads out of it is refused, so a submission cannot make the
+    grader read another file. A ``trusted`` file (the grader's key) may name any path.
+    """
+    from backprop_cli.loading.examples import example_names, example_path
+
+    if answers.config_path is None:
+        raise answers.error("no config named; expected config.path here, or --config on the command line", "config")
+    candidate = answers.directory / answers.config_path
+    if not trusted:
+        folder = Path(os.path.realpath(answers.directory))
+        if Path(answers.config_path).is_absolute() or not Path(os.path.realpath(candidate)).is_relative_to(folder):
+            raise answers.error(
+                f"config {quoted(answers.config_path)} is outside the answers file's folder; expected a config "
+                "beside it or below it (or --config, or --key, to choose the config)",
+                "config",
+                "path",
+            )
+    if os.path.isfile(candidate):  # never raises: an unreadable one is the loader's to report
+        return candidate
+    if answers.config_path in example_names():
+        return example_path(answers.config_path)
+    raise answers.error(
+        f"config {quoted(answers.config_path)} not found beside the answers file ({quoted(str(candidate))}); "
+        "expected an existing config file, or pass --config",
+        "config",
+        "path",
+    )
+
+
+def check_config(answers: AnswersFile, config: Path, shown: str) -> None:
+    """Refuse a config whose content differs from the one the answers file was written for."""
+    if answers.config_sha256 is None:
+        return
+    actual = config_sha256(config)
+    if actual != answers.config_sha256:
+        raise answers.error(
+            f"the config {shown} does not match this answers file (its sha256 is {actual[:12]}…, the file "
+            f"records {answers.config_sha256[:12]}…); expected the config the answers were written for, or "
+            "new answers from `backprop answers`",
+            "config",
+            "sha256",
+        )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _key(name: str) -> str:
+    """A name as a YAML key: plain where YAML reads it back as that string, else quoted."""
+    plain = _PLAIN_KEY.fullmatch(name) and name.lower() not in ("true", "false", "null")
+    return name if plain else json.dumps(name)
+
+
+def write_answers(
+    stream: TextIO,
+    values: Iterable[NamedValue],
+    *,
+    config_ref: str,
+    sha256: str,
+    label: str,
+    blank: bool,
+    include_given: bool = False,
+    run: RunChoice | None = None,
+) -> int:
+    """Write an answer key (or, ``blank``, the same sheet with empty values); returns the count written.
+
+    Given numbers (parameters before a step, inputs and targets: see ``NamedValue.is_given``) are
+    left out unless ``include_given``: nothing is computed to find them."""
+    lines: list[str] = []
+    last: tuple[object, ...] | None = None
+    count = skipped = handed_out = 0
+    for v in values:
+        if v.is_given and not include_given:
+            handed_out += 1
+            continue
+        if not math.isfinite(v.value):
+            skipped += 1  # a saturated textbook factor (shown as inf in the trace) cannot be an answer
+            continue
+        group = (v.step, v.phase, v.layer, v.sample)
+        if group != last:
+            where = [f"step {v.step}", v.phase]
+            where += [f"layer {v.layer}"] if v.layer else []
+            where += [f"sample {v.sample + 1}"] if v.sample is not None else []
+            lines.append(f"  # {' · '.join(where)}")
+            last = group
+        lines.append(f"  {_key(v.name)}:" + ("" if blank else f" {v.value!r}"))
+        count += 1
+    what = "blank answer sheet" if blank else "answer key"
+    header = [
+        f"# backprop {what} for {comment_text(label)}: {count} numbers, named as in `backprop trace`.",
+        "# Answers are decimals (0.3775) or fractions (3/4); a blank counts as missing.",
+        f"# Default tolerance: {DEFAULT_TOLERANCE.describe()} (answers rounded to 4 significant digits pass).",
+        "# Override it for the whole file (tolerance: {absolute: 0.01}, {relative: 0.01} or {decimals: 3}) or per",
+        "# answer:  name: {value: 0.5, weight: 2, tolerance: {decimals: 2}}",
+        "# Check with: backprop check THIS_FILE",
+    ]
+    if handed_out:
+        header.append(
+            f"# {handed_out} given number{'s' * (handed_out != 1)} (parameters before a step, inputs, targets) "
+            f"{'are' if handed_out != 1 else 'is'} left out; "
+            "--given keeps them."
+        )
+    if skipped:
+        header.append(f"# {skipped} non-finite values of the trace are left out.")
+    body = [f"format: {FORMAT}", f"version: {VERSION}", "config:", f"  path: {json.dumps(config_ref)}"]
+    body.append(f"  sha256: {json.dumps(sha256)}")
+    if run is not None and run.steps is not None:
+        body.append(f"  steps: {run.steps}")
+    if run is not None and run.data_path is not None:
+        body += ["  data:", f"    path: {json.dumps(run.data_path)}", f"    sha256: {json.dumps(run.data_sha256)}"]
+    body.append("answers:" + ("" if lines else " {}"))
+    stream.write("\n".join([*header, *body, *lines]) + "\n")
+    return count
+
+
+# ---------------------------------------------------------------- reading
+
+
+def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
+    """Read and validate an answers file; every problem is a located ConfigError."""
+    shown = os.fspath(path)
+    doc = load_file(path, shown, limit=CONFIG_LIMIT, what="YAML answers file")
+    top = doc.value
+    expected = "expected a mapping with config and answers (see `backprop answers`)"
+    if top is None:
+        raise ConfigError(f"empty answers file; {expected}", file=shown)
+    if not isinstance(top, dict):
+        raise doc.error(f"the top level is {describe(top)}; {expected}", ())
+    _known_keys(doc, top, _TOP_KEYS, ())
+    if "format" in top and top["format"] != FORMAT:
+        raise doc.error(f"format is {describe(top['format'])}; expected {FORMAT!r}", ("format",))
+    if "version" in top and (type(top["version"]) is not int or top["version"] != VERSION):
+        raise doc.error(f"version {describe(top['version'])} is not supported; expected {VERSION}", ("version",))
+    config_path, sha = _config(doc, top.get("config"))
+    run = _run(doc, top.get("config"))
+    tolerance = _tolerance(doc, top["tolerance"], ("tolerance",)) if "tolerance" in top else DEFAULT_TOLERANCE
+    if "answers" not in top:
+        raise doc.error(f"no answers; {expected}", (), key=False)
+    given = top["answers"]
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
+    answers = tuple(_answer(doc, name, entry, tolerance) for name, entry in given.items())
+    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run)
+
+
+def _known_keys(doc: Document, mapping: Mapping[str, Any], allowed: tuple[str, ...], at: tuple[str | int, ...]) -> None:
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {quoted(close[0])}?)" if close else ""
+            raise doc.error(
+                f"unknown key {quoted(key)}{hint}; expected one of {', '.join(allowed)}", (*at, key), key=True
+            )
+
+
+def _config(doc: Document, value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, str):  # a bare path
+        return value, None
+    if not isinstance(value, dict):
+        raise doc.error(f"config is {describe(value)}; expected a mapping with path and sha256", ("config",))
+    _known_keys(doc, value, ("path", "sha256", "steps", "data"), ("config",))
+    path, sha = value.get("path"), value.get("sha256")
+    if path is not None and not isinstance(path, str):
+        raise doc.error(f"config.path is {describe(path)}; expected a file path", ("config", "path"))
+    if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+        raise doc.error(f"{describe(sha)} is not a SHA-256; expected 64 hex digits", ("config", "sha256"))
+    return path, sha
+
+
+def _run(doc: Document, value: Any) -> RunChoice:
+    """config.steps and config.data {path, sha256}: the run `answers --steps/--data` wrote the file for."""
+    if not isinstance(value, dict):
+        return RunChoice()
+    steps, data = value.get("steps"), value.get("data")
+    if steps is not None and (type(steps) is not int or steps < 1):
+        raise doc.error(f"config.steps is {describe(steps)}; expected a whole number ≥ 1", ("config", "steps"))
+    if data is None:
+        return RunChoice(steps)
+    if not isinstance(data, dict):
+        raise doc.error(f"config.data is {describe(data)}; expected a mapping with path and sha256", ("config", "data"))
+    _known_keys(doc, data, ("path", "sha256"), ("config", "data"))
+    path, sha = data.get("path"), data.get("sha256")
+    if not isinstance(path, str) or not path:
+        raise doc.error(f"config.data.path is {describe(path)}; expected a file path", ("config", "data", "path"))
+    if not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+        raise doc.error(f"{describe(sha)} is not a SHA-256; expected 64 hex digits", ("config", "data", "sha256"))
+    return RunChoice(steps, path, sha)
+
+
+def resolve_data(answers: AnswersFile) -> Path | None:
+    """The data file an answers file was written with (``answers --data``), checked against its SHA-256.
+
+    The path is read from the answers file's folder and may not leave it: an answers file never makes
+    the grader read a file elsewhere (``check --data`` names one)."""
+    run = answers.run
+    if run.data_path is None:
+        return None
+    at = ("config", "data", "path")
+    relative = Path(run.data_path)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise answers.error(
+            f"data path {run.data_path!r} leaves the answers file's folder; expected a path inside it, or "
+            "--data on the command line",
+            *at,
+        )
+    candidate = answers.directory / relative
+    if not candidate.is_file():
+        raise answers.error(
+            f"data file {run.data_path!r} not found beside the answers file; expected it there, or --data", *at
+        )
+    actual = config_sha256(candidate)
+    if actual != run.data_sha256:
+        raise answers.error(
+            f"the data file {run.data_path!r} does not match this answers file (its sha256 is {actual[:12]}…); "
+            "expected the data the answers were written for",
+            "config",
+            "data",
+            "sha256",
+        )
+    return candidate
+
+
+def _tolerance(doc: Document, value: Any, at: tuple[str | int, ...]) -> Tolerance:
+    expected = "expected a mapping with one of relative, absolute or decimals, e.g. {relative: 0.001}"
+    if not isinstance(value, dict) or not value:
+        raise doc.error(f"tolerance is {describe(value)}; {expected}", at)
+    if len(value) > 1:
+        raise doc.error(f"tolerance gives {' and '.join(map(str, value))}; {expected.replace('one', 'only one')}", at)
+    _known_keys(doc, value, TOLERANCE_KINDS, at)
+    ((kind, amount),) = value.items()
+    if kind == "decimals":
+        if type(amount) is not int or not 0 <= amount <= 15:
+            raise doc.error(f"decimals is {describe(amount)}; expected a whole number from 0 to 15", (*at, kind))
+        return Tolerance(kind, float(amount))
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
+        raise doc.error(f"{kind} tolerance is {describe(amount)}; expected a number ≥ 0", (*at, kind))
+    return Tolerance(kind, float(amount))
+
+
+def _answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> Answer:
+    if not isinstance(name, str):
+        raise doc.error(f"the name {describe(name)} is not a name; expected a name such as h.z1", ("answers",))
+    at: tuple[str | int, ...] = ("answers", name)
+    weight = 1.0
+    if isinstance(entry, dict):
+        _known_keys(doc, entry, ("value", "weight", "tolerance"), at)
+        if "weight" in entry:
+            raw = entry["weight"]
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= MAX_WEIGHT:  # NaN too
+                raise doc.error(
+                    f"weight is {describe(raw)}; expected a number from 0 to {MAX_WEIGHT:,} (the answer's points)",
+                    (*at, "weight"),
+                )
+            weight = float(raw)
+        if "tolerance" in entry:
+            tolerance = _tolerance(doc, entry["tolerance"], (*at, "tolerance"))
+        entry = entry.get("value")
+        at = (*at, "value")
+    given, text = _number(doc, entry, at)
+    mark = doc.mark(("answers", name), key=True)
+    return Answer(name, given, text, weight, tolerance, mark[0] if mark else None, mark[1] if mark else None)
+
+
+def _number(doc: Document, value: Any, at: tuple[str | int, ...]) -> tuple[float | None, str | None]:
+    """A decimal or a fraction ("3/4"); None (blank) for a missing answer."""
+    expected = "expected a decimal such as 0.3775, a fraction such as 3/4, or nothing (blank)"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise doc.error(f"the answer is {describe(value)}; {expected}", at)
+    if isinstance(value, int | float):
+        return float(value), repr(value) if isinstance(value, float) else str(value)
+    if match := _FRACTION.fullmatch(value):
+        if int(match.group(2)) == 0:
+            raise doc.error(f"the fraction {quoted(value)} divides by zero; {expected}", at)
+        return float(Fraction(int(match.group(1)), int(match.group(2)))), value.strip()
+    if _DECIMAL.fullmatch(value) and math.isfinite(float(value)):
+        return float(value), value.strip()
+    raise doc.error(f"the answer {describe(value)} is not a number; {expected}", at)

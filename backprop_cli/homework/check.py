@@ -1,0 +1,295 @@
+"""Check an answers file against a recomputed trace: verdicts, a score, and three ways to report them.
+
+Reports: a rich table (name / given / expected / verdict) with a score line, our own versioned JSON
+(``backprop-check`` version 1), and the Gradescope autograder ``results.json``. Whether the expected
+value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for wrong or missing answers) or ``always``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from backprop_cli.errors import BackpropError, ExitCode
+from backprop_cli.homework.answers import AnswersFile, Tolerance
+from backprop_cli.homework.values import NamedValue, NameFilter, closest_names
+from backprop_cli.loading.yamlsafe import quoted
+from backprop_cli.model.numbers import NumberFormat
+
+FORMAT = "backprop-check"
+VERSION = 1
+REVEAL = ("never", "wrong", "always")
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's four settings
+
+
+class CheckFailed(BackpropError):
+    """Some answers are wrong or missing: the report is written, the exit status says so."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    verdict: str  # "correct", "wrong" or "missing"
+    given: float | None
+    given_text: str | None
+    expected: float
+    weight: float
+    tolerance: Tolerance
+    # a given number (NamedValue.is_given: a parameter before a step, an input, a target) that the key
+    # asks for and the sheet does not hold at all, as when one was written with --given and one without
+    given_left_out: bool = False
+    unlisted: bool = False  # the key asks for it and the sheet does not list it at all (not even blank)
+
+    @property
+    def score(self) -> float:
+        return self.weight if self.verdict == "correct" else 0.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    answers_file: str
+    config: str  # how the config is shown
+    config_sha256: str
+    verdicts: tuple[Verdict, ...]
+    filters_hint: str = ""  # the filter options that grade what the sheet lists, when a key holds more
+
+    @property
+    def score(self) -> float:
+        return sum(v.score for v in self.verdicts)
+
+    @property
+    def max_score(self) -> float:
+        return sum(v.weight for v in self.verdicts)
+
+    def count(self, verdict: str) -> int:
+        return sum(v.verdict == verdict for v in self.verdicts)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.verdict == "correct" for v in self.verdicts)
+
+    def given_note(self) -> str | None:
+        """Why given numbers are missing, when some are: a key and a sheet written one with --given, one without."""
+        count = sum(v.given_left_out for v in self.verdicts)
+        if not count:
+            return None
+        return (
+            f"{count} of the missing answers {'is a given number' if count == 1 else 'are given numbers'} "
+            "(parameters before a step, inputs, targets): the key asks for them, as `backprop answers --given` "
+            "writes it, and a sheet written without --given leaves them out; write both with it or both without"
+        )
+
+    def unlisted_note(self) -> str | None:
+        """Why answers are missing that the sheet never listed: the key holds more names than the sheet."""
+        count = sum(v.unlisted and not v.given_left_out for v in self.verdicts)
+        if not count:
+            return None
+        how = f": {self.filters_hint}" if self.filters_hint else " (see `backprop check --help`)"
+        return (
+            f"{count} of the missing answers {'is a name' if count == 1 else 'are names'} the sheet does not list: "
+            "the key holds more names than the sheet asks; to grade what the sheet was written for, give check "
+            f"the filters it was written with{how}"
+        )
+
+    def notes(self) -> list[str]:
+        return [note for note in (self.given_note(), self.unlisted_note()) if note is not None]
+
+    def score_line(self) -> str:
+        f = NumberFormat()
+        # every weight 0: no points to take a share of
+        percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else " (no points)"
+        return (
+            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, "
+            f"{self.count('wrong')} wrong, {self.count('missing')} missing of {len(self.verdicts)} answer"
+            + ("" if len(self.verdicts) == 1 else "s")
+        )
+
+
+def check_answers(
+    answers: AnswersFile,
+    table: Mapping[str, NamedValue],
+    config: str,
+    sha256: str,
+    key: AnswersFile | None = None,
+    chosen: Callable[[NamedValue], bool] | None = None,
+) -> CheckResult:
+    """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions.
+
+    With a ``key`` (the teacher's answers file), the key decides which names are asked, their weights
+    and tolerances; ``answers`` only gives the values, and a name the key does not ask is ignored.
+    ``chosen`` (check's filter options) narrows the names graded to those it chooses: a key may hold
+    more names than a sheet was written for. The names graded never come from a student's sheet alone,
+    or leaving a question out of it would take it out of the score.
+    """
+    asking = key or answers
+    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
+        raise asking.error(
+            "nothing to grade: the file asks no names; expected at least one name: value "
+            f"(`backprop answers {config} --blank` writes a sheet with every name)",
+            "answers",
+        )
+    for source in (answers, *([key] if key else [])):
+        for answer in source.answers:
+            if answer.name not in table:
+                raise _unknown(source, answer.name, list(table), config)
+    for answer in asking.answers:
+        if not math.isfinite(table[answer.name].value):
+            raise asking.error(
+                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
+                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
+                "answers",
+                answer.name,
+                key=True,
+            )
+    given = {a.name: (a.given, a.given_text) for a in answers.answers}
+    verdicts = []
+    for asked in key.answers if key else answers.answers:
+        if chosen is not None and not chosen(table[asked.name]):
+            continue
+        value, text = given.get(asked.name, (None, None))
+        expected = table[asked.name].value
+        if value is None:
+            verdict = "missing"
+        elif asked.tolerance.accepts(value, expected):
+            verdict = "correct"
+        else:
+            verdict = "wrong"
+        left_out = key is not None and asked.name not in given and table[asked.name].is_given
+        unlisted = key is not None and asked.name not in given
+        verdicts.append(
+            Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out, unlisted)
+        )
+    hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
+    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint)
+
+
+def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
+    """The --step and --phase options that choose, of the key's names, exactly those ``sheet`` lists
+    (as `backprop answers` wrote it with them); "" when no such options exist."""
+    listed = {a.name for a in sheet.answers}
+    keyed = [table[a.name] for a in key.answers]
+    wanted = {v.name for v in keyed if v.name in listed}
+    steps = sorted({v.step for v in keyed if v.name in listed})
+    phases = list(dict.fromkeys(v.phase for v in keyed if v.name in listed))
+    narrowed = NameFilter(frozenset(steps), phases=frozenset(phases))
+    if not wanted or {v.name for v in keyed if narrowed.wants_value(v)} != wanted:
+        return ""
+    options = [f"--step {step}" for step in steps] if len({v.step for v in keyed}) > len(steps) else []
+    if len({v.phase for v in keyed}) > len(phases):
+        options += [f"--phase {phase}" for phase in phases]
+    return " ".join(options)
+
+
+def _unknown(source: AnswersFile, name: str, names: list[str], config: str) -> Exception:
+    close = closest_names(name, names)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
+    message = f"unknown name {quoted(name)} ({hint}); expected a name from `backprop names {config}`"
+    return source.error(message, "answers", name, key=True)
+
+
+def revealed(verdict: Verdict, reveal: str) -> bool:
+    return reveal == "always" or (reveal == "wrong" and verdict.verdict != "correct")
+
+
+# ---------------------------------------------------------------- reports
+
+Explainer = Callable[[str], str]  # a name -> its derivation as text (explain.render_text)
+
+
+def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Explainer | None = None) -> Any:
+    """The terminal report: one row per answer, then the derivations asked for, then the score line."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from backprop_cli.render.fit import Fitting, column_style
+
+    styles = {"correct": "green", "wrong": "bold red", "missing": "yellow"}
+
+    def build(whole: bool) -> Table:  # names and numbers on one line, or folded: never cut with "…"
+        out = Table(box=box.SIMPLE_HEAD)
+        for column in ("name", "given", "expected", "verdict"):
+            justify = "right" if column in ("given", "expected") else "left"
+            out.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
+        for v in result.verdicts:
+            expected = fmt(v.expected) if revealed(v, reveal) else "·"
+            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
+            out.add_row(*cells)
+        return out
+
+    parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
+    for v in result.verdicts:
+        if explain is not None and v.verdict != "correct":
+            parts.append(Text(f"How {v.name} is computed:", style="bold"))
+            parts.append(Text(explain(v.name) + "\n"))
+    tolerances = sorted({v.tolerance.describe() for v in result.verdicts})
+    parts.append(Text(f"tolerance: {'; '.join(tolerances) or 'none'}", style="dim"))
+    parts += [Text(note, style="yellow") for note in result.notes()]
+    parts.append(Text(result.score_line(), style="bold"))
+    return Group(*parts)
+
+
+def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = None) -> dict[str, Any]:
+    """Our versioned report (``format: backprop-check, version: 1``); README documents every key."""
+    answers = []
+    for v in result.verdicts:
+        entry: dict[str, Any] = {
+            "name": v.name,
+            "verdict": v.verdict,
+            "given": v.given,
+            "given_text": v.given_text,
+            "weight": v.weight,
+            "score": v.score,
+            "tolerance": v.tolerance.to_dict(),
+        }
+        if revealed(v, reveal):
+            entry["expected"] = v.expected
+        if explain is not None and v.verdict != "correct":
+            entry["derivation"] = explain(v.name)
+        answers.append(entry)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "answers_file": result.answers_file,
+        "config": {"path": result.config, "sha256": result.config_sha256},
+        "score": result.score,
+        "max_score": result.max_score,
+        "passed": result.passed,
+        "counts": {k: result.count(k) for k in ("correct", "wrong", "missing")},
+        "answers": answers,
+    }
+
+
+def to_gradescope(
+    result: CheckResult, *, reveal: str, visibility: str, fmt: NumberFormat, explain: Explainer | None = None
+) -> dict[str, Any]:
+    """Gradescope's autograder ``results.json``: top-level score, one test per answer."""
+    tests = []
+    for v in result.verdicts:
+        text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.verdict}"
+        if revealed(v, reveal):
+            text += f" (expected {fmt(v.expected)}, tolerance {v.tolerance.describe()})"
+        if explain is not None and v.verdict != "correct":
+            text += "\n\nHow it is computed:\n" + explain(v.name)
+        tests.append(
+            {
+                "name": v.name,
+                "score": v.score,
+                "max_score": v.weight,
+                "status": "passed" if v.verdict == "correct" else "failed",
+                "output": text,
+                "visibility": visibility,
+            }
+        )
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "output": "\n".join([result.score_line(), *result.notes()]),
+        "visibility": visibility,
+        "tests": tests,
+    }

@@ -1,0 +1,120 @@
+"""A whole trace as a document: header facts, then per step the chosen sections, then the run summary.
+
+The file formats (Markdown, LaTeX, HTML) lay out this one structure, so they show the same sections
+and rows as the terminal, with numbers from the same :class:`NumberFormat`. Nothing is computed here:
+sections come from :func:`backprop_cli.layout.rows.step_sections`, losses from the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backprop_cli.layout.header import closing_line, facts, network_rows, step_heading, title
+from backprop_cli.layout.rows import Section, step_sections
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.nn.records import StepRecord
+
+if TYPE_CHECKING:
+    from backprop_cli.render.math import SectionMath
+    from backprop_cli.render.terminal import TraceFilter
+
+PHASE_TITLES = {
+    "parameters": "Parameters",
+    "forward": "Forward pass",
+    "loss": "Loss",
+    "backward": "Backward pass",
+    "reduction": "Batch reduction",
+    "update": "Update",
+    "summary": "Summary",
+}
+
+
+@dataclass(frozen=True)
+class TraceJob:
+    """What a writer needs to render a trace: the spec, the records as the engine streams them, the options."""
+
+    spec: NetworkSpec
+    records: Iterable[StepRecord]
+    total: int  # steps in the run
+    fmt: NumberFormat
+    only: TraceFilter
+    loss_before: float  # on all data, before step 1
+    loss_after: Callable[[], float]  # on all data, after the last step (call once the records are consumed)
+    max_rows: int = 0  # 0: no cap (the terminal rendering caps by default)
+    width: int | None = None  # terminal width, for renderings of the terminal
+    exact: bool = False  # the numbers are exact fractions (``--exact``)
+
+
+@dataclass(frozen=True)
+class StepPart:
+    step: int
+    heading: str
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    description: str
+    network: tuple[tuple[str, ...], ...]  # rows under NETWORK_COLUMNS (render/header.py)
+    facts: tuple[str, ...]  # loss, optimizer, data, names: one line each
+    steps: tuple[StepPart, ...]
+    closing: str  # the run's loss on all data before and after, when several steps are shown whole
+    spec: NetworkSpec
+    fmt: NumberFormat
+
+
+def build(job: TraceJob) -> Document:
+    """Run the records through the layout and the filter, keeping every chosen section."""
+    spec, fmt, only = job.spec, job.fmt, job.only
+    parts: list[StepPart] = []
+    for rec in job.records:  # consumed whole, even past the chosen steps, so loss_after is the run's end
+        if not only.wants_step(rec.step):
+            continue
+        sections = tuple(s for s in step_sections(rec, fmt) if only.wants(s))
+        parts.append(StepPart(rec.step, step_heading(rec, job.total), sections))
+    closing = ""
+    if job.total > 1 and not only.steps:
+        closing = closing_line(job.loss_before, job.loss_after(), job.total, fmt)
+    return Document(
+        title=title(spec, exact=job.exact),
+        description=(spec.description or "").strip(),
+        network=network_rows(spec, fmt),
+        facts=facts(spec, job.total, fmt, exact=job.exact),
+        steps=tuple(parts),
+        closing=closing,
+        spec=spec,
+        fmt=fmt,
+    )
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A section where a document shows it: a phase heading when a new phase starts, the section's own
+    title when it says more than the phase, and the math that goes with it."""
+
+    section: Section
+    phase_title: str | None
+    subtitle: str | None
+    maths: SectionMath
+
+
+def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
+    """A step's sections in reading order, the chain rule given once per layer (each sample keeps its numbers)."""
+    from backprop_cli.render.math import section_math
+
+    phase = None
+    chained: set[str | None] = set()
+    for section in part.sections:
+        phase_title = None
+        if section.phase != phase:
+            phase = section.phase
+            phase_title = PHASE_TITLES[phase]
+        subtitle = section.title if section.title != PHASE_TITLES[phase] else None
+        maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
+        if section.phase == "backward":
+            chained.add(section.layer)
+        yield Placed(section, phase_title, subtitle, maths)

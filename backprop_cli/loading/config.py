@@ -1,0 +1,433 @@
+"""YAML/JSON/CSV → a validated :class:`NetworkSpec`; every error located as ``file:line:col: path: …``.
+
+Three stages: :mod:`backprop_cli.loading.yamlsafe` reads the text into plain values with marks; the pydantic
+models (:mod:`backprop_cli.loading.models`) check structure, types and ranges (their JSON Schema is
+what ``backprop schema`` prints; a valid file passes the shipped copy of that schema in
+:mod:`backprop_cli.loading.schemacheck`, and pydantic is imported only to word an error); the builders then
+check what spans fields (shapes, fan-ins, the loss against the output layer), apply initialisation
+and read the data (:mod:`backprop_cli.loading.data`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from backprop_cli.errors import ConfigError
+from backprop_cli.loading.data import Columns, Expect, load_data_file, rows_from_document
+from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, quoted, read_text
+from backprop_cli.model.spec import (
+    LayerSpec,
+    LossSpec,
+    NetworkSpec,
+    OptimizerSpec,
+    TrainingSpec,
+)
+from backprop_cli.nn.init import InitSpec, canonical, initialise
+from backprop_cli.nn.optim import DEFAULTS, check_options, flat_options, resolved_options
+from backprop_cli.nn.records import reserved_input, reserved_layer
+
+if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
+    from backprop_cli.loading.models import DataFileModel, InitModel, LayerModel, NetworkModel, TrainingModel
+
+EXPECTED_TOP = "expected a mapping with network, loss, optimizer and data"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# size caps, so a typo (inputs: 100000000) is bad input rather than an allocation that takes the machine
+MAX_INPUTS = 1_000_000
+MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer
+# init: {method: normal} draws lie within a few σ (beyond 40σ has probability e^-800): finite below this
+MAX_INIT_STD = 1e306
+
+
+def did_you_mean(word: object, choices: Sequence[str]) -> str:
+    import difflib  # only to word an error: not imported on the way of a valid config
+
+    close = difflib.get_close_matches(str(word), choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def validate(model: str, value: Any, doc: Document, at: Loc) -> Any:
+    """``value`` as the config model called ``model`` (see config_models), or a located ConfigError.
+
+    The shipped JSON Schema decides first, without pydantic (schemacheck); pydantic (config_models)
+    runs only for a value that does not pass there, to word its error, so a valid config loads fast.
+    """
+    from backprop_cli.loading.schemacheck import validated
+
+    fast = validated(model, value)
+    if fast is not None:
+        return fast
+    from backprop_cli.loading.models import validate_model
+
+    return validate_model(model, value, doc, at)
+
+
+# ---- builders ---------------------------------------------------------------------------------
+
+
+def _input_names(doc: Document) -> tuple[str, ...]:
+    at: Loc = ("network", "inputs")
+    raw = doc.value["network"]["inputs"]
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw < 1:
+            raise doc.error(f"{raw} inputs; expected a count >= 1 or a list of names", at)
+        if raw > MAX_INPUTS:
+            raise doc.error(f"{raw} inputs is too many; expected at most {MAX_INPUTS:,}", at)
+        return tuple(f"x{i + 1}" for i in range(raw))
+    if not isinstance(raw, list) or not raw:
+        raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
+    for i, name in enumerate(raw):
+        if not isinstance(name, str) or not re.fullmatch(IDENTIFIER, name):  # fullmatch: "x1\n" is no name
+            raise doc.error(f"got {describe(name)}; expected a name of letters, digits and _", (*at, i))
+        if name in raw[:i]:
+            raise doc.error(f"duplicate input name {name!r}; expected unique names", (*at, i))
+        if (own := reserved_input(name)) is not None:
+            raise doc.error(
+                f"input name {name!r} is taken: the trace calls the {own[0]} {own[1]!r}; expected another name",
+                (*at, i),
+            )
+    return tuple(raw)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: bool) -> LayerSpec:
+    at: Loc = ("network", "layers", i)
+    name = m.name or f"layer{i + 1}"
+    activation = "identity" if m.activation == "linear" else m.activation
+    if activation == "softmax" and not last:
+        raise doc.error(
+            f"softmax on layer {name!r}, which is not the last; expected softmax only on the output layer",
+            (*at, "activation"),
+        )
+    if m.negative_slope is not None and activation != "leaky_relu":
+        raise doc.error(
+            f"negative_slope with activation {activation!r}; expected it only with leaky_relu", (*at, "negative_slope")
+        )
+    if m.weights is not None:
+        if not m.weights:
+            raise doc.error("weights has no rows; expected [units][fan_in]", (*at, "weights"))
+        if m.units is not None and len(m.weights) != m.units:
+            rows = _count(len(m.weights), "row")
+            raise doc.error(f"layer {name!r} weights has {rows}; expected {m.units} (its units)", (*at, "weights"))
+        for r, row in enumerate(m.weights):
+            if len(row) != fan_in:
+                raise doc.error(
+                    f"layer {name!r} weights row {r} has {_count(len(row), 'value')}; expected {fan_in} "
+                    f"(the fan-in: {below})",
+                    (*at, "weights", r),
+                )
+    units = m.units if m.units is not None else len(m.weights or ())
+    if units == 0:
+        raise doc.error("missing required field 'units'; expected the number of neurons, or weights", (*at, "units"))
+    if m.biases is not None and not m.bias:
+        raise doc.error("biases given with bias: false; expected one or the other", (*at, "biases"))
+    if m.biases is not None and len(m.biases) != units:
+        raise doc.error(
+            f"layer {name!r} biases has {_count(len(m.biases), 'value')}; expected {units} (its units)", (*at, "biases")
+        )
+    if units * fan_in > MAX_LAYER_WEIGHTS:
+        raise doc.error(
+            f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
+            (*at, "units") if m.units is not None else (*at, "weights"),
+        )
+    init_model = _init_model(doc, i, m)
+    init = _checked_init(doc, (*at, "init"), init_model) if init_model is not None else None
+    if init is None and m.weights is None:
+        raise doc.error("weights missing; expected weights [units][fan_in] or init: {method, seed}", (*at, "weights"))
+    drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
+    weights = np.array(m.weights, dtype=np.float64) if m.weights is not None else drawn[0]
+    biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]
+    slope = m.negative_slope if m.negative_slope is not None else 0.01
+    return LayerSpec(name, activation, weights, biases if m.bias else None, slope, frozenset(m.frozen))
+
+
+def _init_model(doc: Document, i: int, m: LayerModel) -> InitModel | None:
+    """Layer ``i``'s ``init``: a method name (``init: he``, seed 0) or a mapping, validated."""
+    at: Loc = ("network", "layers", i, "init")
+    if m.init is None:
+        return None
+    if isinstance(m.init, str):  # as `optimizer: adam` stands for {name: adam}
+        model: InitModel = validate("InitModel", {"method": m.init}, doc, at)
+        return model
+    if not isinstance(m.init, dict):
+        raise doc.error(f"got {describe(m.init)}; expected an init method or a mapping {{method, seed}}", at)
+    model = validate("InitModel", m.init, doc, at)
+    return model
+
+
+def _init_spec(m: InitModel) -> InitSpec:
+    given = {key: value for key in ("low", "high", "std") if (value := getattr(m, key)) is not None}
+    return InitSpec(m.method, m.seed, **given)
+
+
+def _checked_init(doc: Document, at: Loc, m: InitModel) -> InitSpec:
+    method = canonical(m.method)
+    for key in ("low", "high", "std"):
+        wanted = "normal" if key == "std" else "uniform"
+        if getattr(m, key) is not None and method != wanted:
+            raise doc.error(f"{key} with method {m.method!r}; expected it only with method {wanted}", (*at, key))
+    spec = _init_spec(m)
+    if spec.low >= spec.high and method == "uniform":
+        raise doc.error(f"high {spec.high:g} is not above low {spec.low:g}; expected low < high", (*at, "high"))
+    if method == "uniform" and not math.isfinite(spec.high - spec.low):  # numpy cannot draw from it
+        raise doc.error(
+            f"the range from low {spec.low:g} to high {spec.high:g} is wider than float64 holds; "
+            f"expected high − low at most {sys.float_info.max:.4g}",
+            (*at, "high" if m.high is not None else "low"),
+        )
+    if method == "normal" and spec.std > MAX_INIT_STD:  # draws of several σ would be ±∞
+        raise doc.error(
+            f"std {spec.std:g} is too large; expected at most {MAX_INIT_STD:g}, so that every draw is finite",
+            (*at, "std"),
+        )
+    return spec
+
+
+def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tuple[LayerSpec, ...]:
+    layers: list[LayerSpec] = []
+    for i, m in enumerate(network.layers):
+        below = "the number of inputs" if not layers else f"the units of layer {layers[-1].name!r}"
+        fan_in = len(inputs) if not layers else layers[-1].units
+        layer = _layer(doc, i, m, fan_in, below, last=i == len(network.layers) - 1)
+        where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
+        if any(other.name == layer.name for other in layers):
+            raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
+        if (own := reserved_layer(layer.name)) is not None:
+            raise doc.error(
+                f"layer name {layer.name!r} is taken: the trace's own {own[1]!r} (the {own[0]}) begins with it, "
+                f"so {layer.name}.z1 … would read as kin of it; expected another name",
+                where,
+            )
+        layers.append(layer)
+    return tuple(layers)
+
+
+def _named(doc: Document, key: str, model: str) -> tuple[Any, Loc]:
+    """``loss: mse`` or ``loss: {name: mse, …}``, validated; returns the model and where its name is."""
+    raw = doc.value[key]
+    if isinstance(raw, str):
+        return validate(model, {"name": raw}, doc, (key,)), (key,)
+    if not isinstance(raw, dict):
+        raise doc.error(f"got {describe(raw)}; expected a {key} name or a mapping with name", (key,))
+    return validate(model, raw, doc, (key,)), (key, "name")
+
+
+def _loss(doc: Document, output: LayerSpec) -> LossSpec:
+    m, at = _named(doc, "loss", "LossModel")
+    needs = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(m.name)
+    if needs is not None and output.activation != needs:
+        raise doc.error(
+            f"loss {m.name!r} with output layer {output.name!r} of activation "
+            f"{output.activation!r}; expected a {needs} output layer",
+            at,
+        )
+    return LossSpec(m.name, m.reduction)
+
+
+def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
+    """The optimizer spec (given options only) and its normalised form (every option, torch defaults filled in)."""
+    raw = doc.value["optimizer"]
+    name = raw.get("name") if isinstance(raw, dict) else None  # a list or mapping here is no name (unhashable)
+    if isinstance(name, str) and name in DEFAULTS:  # options checked against this optimizer's own
+        valid = ["name", *DEFAULTS[raw["name"]]]
+        for key in raw:
+            if key not in valid:
+                raise doc.error(
+                    f"unknown option {quoted(key)} for optimizer {quoted(raw['name'])}{did_you_mean(key, valid)}; "
+                    f"expected one of {', '.join(valid)}",
+                    ("optimizer", key),
+                    key=True,
+                )
+    m, _ = _named(doc, "optimizer", "OptimizerModel")
+    given = {k: v for k, v in m.model_dump(exclude={"name", "learning_rate"}).items() if v is not None}
+    given = flat_options({k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+    learning_rate = m.learning_rate if m.learning_rate is not None else DEFAULTS[m.name]["learning_rate"]
+    assert isinstance(learning_rate, float)
+    options = resolved_options(m.name, given)
+    try:
+        check_options(m.name, options)
+    except ConfigError as exc:
+        at: Loc = ("optimizer", (exc.path or "").rpartition(".")[2])
+        raise doc.error(exc.message, at if at[1] in given else ("optimizer",)) from None
+    shown: dict[str, Any] = {k: v for k, v in options.items() if not k.startswith("beta")}
+    if "beta1" in options:
+        shown = {"betas": [options["beta1"], options["beta2"]], **shown}
+    return OptimizerSpec(m.name, learning_rate, given), {"name": m.name, "learning_rate": learning_rate, **shown}
+
+
+def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
+    if m.steps is not None and m.epochs is not None:
+        raise doc.error("both steps and epochs given; expected one of them", ("training", "epochs"))
+    return TrainingSpec(m.steps, m.epochs, m.batch_size, m.shuffle, m.seed)
+
+
+def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
+    raw = doc.value.get("data")
+    columns = None
+    if isinstance(raw, str) and raw.strip():  # data: rows.csv, short for {file: rows.csv}
+        raw = {"file": raw}
+    if isinstance(raw, dict):
+        m: DataFileModel = validate("DataFileModel", raw, doc, ("data",))
+        if m.label is not None and m.targets is not None:
+            raise doc.error("both targets and label given; expected one of them", ("data", "label"))
+        if m.classes is not None and m.label is None:
+            raise doc.error("classes without label; expected a label column to go with them", ("data", "classes"))
+        columns = Columns(doc, m.features, m.targets, m.label, m.classes)
+        path = base_dir / m.file
+        if override is None:
+            name = str(path)  # from the config's text: an odd one is shown quoted and cut, like any quoted text
+            return load_data_file(
+                path, name if name.isprintable() and len(name) <= 200 else quoted(name), expect, columns
+            )
+        if m.label is not None and m.classes is None:
+            columns = replace(columns, classes=_class_order(doc, path, expect, columns))
+    if override is not None:
+        return load_data_file(Path(override), os.fspath(override), expect, columns)
+    if isinstance(raw, list):
+        return rows_from_document(doc, ("data",), expect)
+    raise doc.error(
+        f"got {describe(raw)}; expected a list of rows {{x, y}}, a mapping {{file, …}} or a file name", ("data",)
+    )
+
+
+def _class_order(doc: Document, path: Path, expect: Expect, columns: Columns) -> list[str]:
+    """The classes of the config's own data file, in their order there: the order the output units had in
+    training, which a --data file keeps (its class order of appearance may differ; a class it adds is an
+    error at its cell)."""
+    try:
+        names = load_data_file(path, str(path), expect, columns).class_names
+    except ConfigError as error:
+        raise doc.error(
+            f"--data keeps the class order of the config's data file, which cannot be read ({error.one_line()}); "
+            "expected the file, or the order named with data.classes",
+            ("data", "file"),
+        ) from None
+    assert names is not None  # a label column always gives them
+    return list(names)
+
+
+def _layer_dict(layer: LayerSpec, init: InitModel | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": layer.name,
+        "units": layer.units,
+        "fan_in": layer.fan_in,
+        "activation": layer.activation,
+    }
+    if layer.activation == "leaky_relu":
+        out["negative_slope"] = layer.negative_slope
+    out |= {
+        "bias": layer.biases is not None,
+        "weights": layer.weights.tolist(),
+        "biases": None if layer.biases is None else layer.biases.tolist(),
+        "frozen": sorted(layer.frozen),
+        "init": None,
+    }
+    if init is not None:
+        out["init"] = _init_spec(init).as_dict()
+    return out
+
+
+def load_config_text(
+    text: str,
+    *,
+    source: str,
+    base_dir: Path,
+    data_override: str | os.PathLike[str] | None = None,
+    fmt: Literal["yaml", "json"] | None = None,
+) -> NetworkSpec:
+    """Parse and validate config text; ``source`` names it in messages, ``base_dir`` anchors data files."""
+    doc = parse(text, source, fmt=fmt or guess_format(text, source))
+    if doc.value is None:
+        raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
+    if not isinstance(doc.value, dict):
+        raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
+    _not_written_by_us(doc)
+    given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
+    model = validate("ConfigModel", given, doc, ())
+    inputs = _input_names(doc)
+    layers = _layers(doc, model.network, inputs)
+    loss = _loss(doc, layers[-1])
+    optimizer, optimizer_normalised = _optimizer(doc)
+    training = _training(doc, model.training)
+    bce = (0.0, 1.0) if loss.name == "bce" else None
+    data = _data(doc, Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}"), base_dir, data_override)
+    normalised = {
+        "description": model.description,
+        "network": {
+            "inputs": list(inputs),
+            "layers": [
+                _layer_dict(s, _init_model(doc, i, m))
+                for i, (s, m) in enumerate(zip(layers, model.network.layers, strict=True))
+            ],
+        },
+        "loss": {"name": loss.name, "reduction": loss.reduction},
+        "optimizer": optimizer_normalised,
+        "data": {"source": data.source, "rows": data.rows}
+        | ({"class_names": list(data.class_names)} if data.class_names else {}),
+        "training": _training_dict(training, data.rows),
+    }
+    return NetworkSpec(inputs, layers, loss, optimizer, data, training, source, model.description, normalised)
+
+
+def _training_dict(training: TrainingSpec, rows: int) -> dict[str, Any]:
+    return {
+        "steps": None if training.epochs is not None else training.steps or 1,
+        "epochs": training.epochs,
+        "batch_size": min(training.batch_size or rows, rows),
+        "shuffle": training.shuffle,
+        "seed": training.seed,
+    }
+
+
+def with_training(spec: NetworkSpec, *, steps: int | None = None, epochs: int | None = None) -> NetworkSpec:
+    """``spec`` run for ``steps`` or ``epochs`` instead of its config's (``--steps``, ``--epochs``), with the
+    normalised config saying so: the JSON's config is what ran. Batch size and shuffling stay."""
+    training = replace(spec.training, steps=steps, epochs=epochs)
+    normalised = {**spec.normalised, "training": _training_dict(training, spec.data.rows)}
+    return replace(spec, training=training, normalised=normalised)
+
+
+# what our other files are, by their `format:`
+_OUR_FORMATS = {
+    "backprop-answers": "an answers file (a key or a sheet)",
+    "backprop-trace": "a trace written by `backprop trace --format json`",
+    "backprop-check": "a report written by `backprop check --format json`",
+    "backprop-names": "a list written by `backprop names --format json`",
+}
+
+
+def _not_written_by_us(doc: Document) -> None:
+    """An answers file or a JSON document of ours is not a config: say what it is, not 'unknown field format'."""
+    what = doc.value.get("format")
+    if "network" not in doc.value and isinstance(what, str) and what in _OUR_FORMATS:
+        check = f", or `backprop check {doc.source}` to check these answers" if what == "backprop-answers" else ""
+        raise doc.error(f"this is {_OUR_FORMATS[what]}, not a config; expected a config{check}", ("format",))
+
+
+def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:
+    """Read a YAML (.yaml, .yml) or JSON (.json) config file; other names are guessed from the text."""
+    source = os.fspath(path)
+    text = read_text(path, source, limit=CONFIG_LIMIT, what="config file")
+    suffix = Path(source).suffix.lower()
+    fmt: Literal["yaml", "json"] | None = "json" if suffix == ".json" else None
+    if suffix in (".yaml", ".yml"):
+        fmt = "yaml"
+    return load_config_text(text, source=source, base_dir=Path(source).parent, data_override=data_override, fmt=fmt)
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of config files (YAML or JSON), for editors to complete and check them."""
+    from backprop_cli.loading.models import config_json_schema as schema
+
+    return schema()

@@ -1,0 +1,191 @@
+"""Expression configs (``expression:``, ``values:``, ``output:``) and ``--expr``/``--set``, located errors.
+
+A config holds a program instead of a network::
+
+    description: "the (x + y)·z circuit"
+    expression: |
+      q = x + y
+      f = q * z
+    values: {x: -2, y: 5, z: -4}
+    output: f              # optional: the last assigned name
+
+Inputs keep their text (``0.1``, ``-24/7``) so ``--exact`` reads 0.1 as 1/10. A problem in the program
+is reported as ``file:line:col: expression.line N: …`` with the position inside the file, or as
+``--expr:1:col: …`` for an inline program.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backprop_cli.errors import ConfigError
+from backprop_cli.graph.graph import Graph, build_graph
+from backprop_cli.graph.parse import FUNCTIONS, Locate, Where, ascii_minus, parse_program
+from backprop_cli.loading.yamlsafe import (
+    CONFIG_LIMIT,
+    Document,
+    Format,
+    describe,
+    guess_format,
+    parse,
+    quoted,
+    read_text,
+)
+
+KEYS = ("description", "expression", "values", "output")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAYBE = re.compile(r"""^\s*["']?expression["']?\s*:|"expression"\s*:""", re.M)  # the key, YAML or JSON
+
+
+@dataclass(frozen=True)
+class ExprSpec:
+    """A resolved expression program: its graph and the text of every input value."""
+
+    program: str
+    graph: Graph
+    values: Mapping[str, str]  # input name -> value text, in the order given
+    source: str
+    description: str | None
+    where: Where
+
+    @property
+    def normalised(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "expression": self.program,
+            "values": dict(self.values),
+            "output": self.graph.node(self.graph.output).variable,  # as written; the trace names its node
+        }
+
+
+def is_expression_document(path: Path) -> bool:
+    """Whether the config file at ``path`` is an expression config (any problem: leave it to the loader)."""
+    try:
+        text = read_text(path, str(path), limit=CONFIG_LIMIT, what="config file")
+        if not _MAYBE.search(text):  # network configs skip the second parse
+            return False
+        doc = parse(text, str(path), fmt="json" if path.suffix.lower() == ".json" else guess_format(text, str(path)))
+    except ConfigError:
+        return False
+    return isinstance(doc.value, dict) and "expression" in doc.value
+
+
+def load_expression_config(path: Path, source: str, sets: Sequence[str] = ()) -> ExprSpec:
+    """Read an expression config file; ``sets`` (``NAME=VALUE``) replace or add values."""
+    shown = os.fspath(path)
+    text = read_text(path, shown, limit=CONFIG_LIMIT, what="config file")
+    fmt: Format = "json" if path.suffix.lower() == ".json" else guess_format(text, shown)
+    return load_expression_text(text, shown, source, sets, fmt=fmt)
+
+
+def load_expression_text(
+    text: str, shown: str, source: str | None = None, sets: Sequence[str] = (), *, fmt: Format | None = None
+) -> ExprSpec:
+    """An expression config from its text; ``shown`` names it in messages, ``source`` in the trace."""
+    doc = parse(text, shown, fmt=fmt or guess_format(text, shown))
+    top = doc.value
+    if not isinstance(top, dict):
+        raise doc.error(f"the top level is {describe(top)}; expected a mapping with expression and values", ())
+    for key in top:
+        if key not in KEYS:
+            raise doc.error(f"unknown key {quoted(key)}; expected one of {', '.join(KEYS)}", (key,), key=True)
+    program = top.get("expression")
+    if not isinstance(program, str) or not program.strip():
+        raise doc.error(f"{describe(program)}; expected the program as text (`expression: |`)", ("expression",))
+    description = top.get("description")
+    if description is not None and not isinstance(description, str):
+        raise doc.error(f"{describe(description)}; expected text", ("description",))
+    raw_values = top.get("values", {})
+    if not isinstance(raw_values, dict):
+        raise doc.error(f"{describe(raw_values)}; expected a mapping of input names to numbers", ("values",))
+    values: dict[str, str] = {}
+    for name, value in raw_values.items():
+        values[_checked_name(name, doc, ("values", name))] = _value_text(value, doc, ("values", name))
+    values.update(parse_sets(sets))
+    output = top.get("output")
+    if output is not None and not isinstance(output, str):
+        raise doc.error(f"{describe(output)}; expected the name of a variable", ("output",))
+    where = Where(shown, _locator(text, doc), "expression")
+    return _resolve(program, values, output, source or shown, description, where)
+
+
+def expression_from_option(program: str, sets: Sequence[str]) -> ExprSpec:
+    """``--expr TEXT`` with ``--set NAME=VALUE`` inputs; the program's positions read ``--expr:line:col``."""
+    if not program.strip():
+        raise ConfigError("empty expression; expected assignments like `f = (x + y) * z`", path="--expr")
+    where = Where("--expr", values_hint="--set")
+    return _resolve(program, parse_sets(sets), None, "--expr", None, where)
+
+
+def parse_sets(sets: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in sets:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), ascii_minus(value)  # --set x=−2, as the descriptions print it
+        if not sep or not _NAME.fullmatch(name) or name in FUNCTIONS:
+            raise ConfigError(f"{item!r} is not NAME=VALUE; expected e.g. --set x=-2", path="--set")
+        problem = _number_problem(value)
+        if problem:
+            raise ConfigError(f"{name}={value!r}: {problem}", path="--set")
+        out[name] = value.strip()
+    return out
+
+
+def _resolve(
+    program: str, values: dict[str, str], output: str | None, source: str, description: str | None, where: Where
+) -> ExprSpec:
+    statements = parse_program(program, where)
+    graph = build_graph(statements, tuple(values), output, where)
+    return ExprSpec(program, graph, values, source, description, where)
+
+
+def _checked_name(name: Any, doc: Document, loc: tuple[str, ...]) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise doc.error(f"input name {quoted(name)} is not a name; expected letters, digits and _", loc, key=True)
+    if name in FUNCTIONS:
+        raise doc.error(f"{quoted(name)} is a function name; expected another input name", loc, key=True)
+    return name
+
+
+def _number_problem(text: str) -> str:
+    """What is wrong with a value's text ("" when it is a usable number)."""
+    from fractions import Fraction
+
+    try:
+        value = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        return "not a number; expected a decimal like -2.5 or a fraction like 1/3"
+    if value != 0 and not Fraction(1, 10**300) <= abs(value) <= 10**300:
+        return "out of range; expected 0 or a size between 1e-300 and 1e300"
+    return ""
+
+
+def _value_text(value: Any, doc: Document, loc: tuple[str, ...]) -> str:
+    """The text of an input value: floats by their shortest round-trip decimal, strings as written."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise doc.error(f"{describe(value)}; expected a number, or a fraction as text like '1/3'", loc)
+    text = ascii_minus(value) if isinstance(value, str) else repr(value)
+    if problem := _number_problem(text):
+        raise doc.error(f"{describe(value)}: {problem}", loc)
+    return text.strip()
+
+
+def _locator(text: str, doc: Document) -> Locate:
+    """Map (line, col) of the program to the file: exact for ``|`` block scalars, close for the others."""
+    mark = doc.mark(("expression",))
+    if mark is None:
+        return lambda line, col: (None, None)
+    lines = text.splitlines()
+    start_line, start_col = mark
+    head = lines[start_line - 1][start_col - 1 :] if start_line <= len(lines) else ""
+    if head.startswith(("|", ">")):
+        body = [line for line in lines[start_line:] if line.strip()]
+        indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
+        return lambda line, col: (start_line + line, indent + col)
+    quoted = 1 if head[:1] in "'\"" else 0
+    return lambda line, col: (start_line, start_col + quoted + col - 1) if line == 1 else (start_line, start_col)

@@ -1,0 +1,286 @@
+"""The pydantic models of the config file: its JSON Schema, and the wording of every validation error.
+
+:mod:`backprop_cli.loading.config` checks a config against the shipped schema first
+(:mod:`backprop_cli.loading.schemacheck`, no pydantic) and imports this module only to explain a
+value that does not pass, or for ``backprop schema``: importing pydantic and building these models is
+costly next to the start-up of ``backprop trace`` (see benchmarks/README.md). The shipped schema file
+is kept equal to ``config_json_schema()`` by tests/cli/test_main.py, and tests/test_hardening.py checks
+that the fast check never accepts what these models refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, SkipValidation
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from backprop_cli.errors import ConfigError
+from backprop_cli.loading.config import IDENTIFIER, did_you_mean
+from backprop_cli.loading.yamlsafe import Document, Key, Loc, describe, quoted
+from backprop_cli.model.spec import ACTIVATIONS, LOSSES, PARAMETER_KINDS, REDUCTIONS
+from backprop_cli.nn.init import INIT_METHODS
+from backprop_cli.nn.optim import OPTIMIZERS
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A string field restricted to ``choices``: an ``enum`` in the schema, a listing message when wrong."""
+
+    what: str
+    choices: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {**handler(schema), "enum": list(self.choices)}
+
+    def check(self, value: str) -> str:
+        if value not in self.choices:
+            raise PydanticCustomError(
+                "unknown_choice",
+                "unknown {what} {value}{hint}; expected one of {choices}",
+                {
+                    "what": self.what,
+                    "value": quoted(value),
+                    "hint": did_you_mean(value, self.choices),
+                    "choices": ", ".join(self.choices),
+                },
+            )
+        return value
+
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Name = Annotated[str, Field(pattern=IDENTIFIER)]
+ActivationName = Annotated[str, OneOf("activation", (*ACTIVATIONS[:1], "linear", *ACTIVATIONS[1:]))]
+LossName = Annotated[str, OneOf("loss", LOSSES)]
+OptimizerName = Annotated[str, OneOf("optimizer", tuple(OPTIMIZERS))]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+InitMethodName = Annotated[str, OneOf("init method", INIT_METHODS)]
+
+
+class InitModel(_Model):
+    method: InitMethodName = Field(
+        description="initialisation for the weights/biases not given (see backprop_cli.nn.init)"
+    )
+    seed: int = Field(0, ge=0, description="random seed (numpy default_rng)")
+    low: Number | None = Field(None, description="uniform only: lower bound (default 0)")
+    high: Number | None = Field(None, description="uniform only: upper bound (default 1)")
+    std: Number | None = Field(None, gt=0, description="normal only: standard deviation (default 1)")
+
+
+class LayerModel(_Model):
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    units: int | None = Field(None, ge=1, description="number of neurons (may be left out when weights are given)")
+    activation: ActivationName = Field("identity", description="activation function; softmax on the last layer only")
+    negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
+    weights: list[list[Number]] | None = Field(None, description="shape [units][fan_in]: row j feeds neuron j")
+    biases: list[Number] | None = Field(None, description="one per unit; default zeros (or from init)")
+    bias: bool = Field(True, description="false for a layer without biases")
+    frozen: list[Annotated[str, OneOf("parameter kind", PARAMETER_KINDS)]] = Field(
+        [], description="parameters that are not updated"
+    )
+    init: SkipValidation[InitMethodName | InitModel] | None = Field(
+        None, description="how to draw the weights/biases that are not given: a method, or {method, seed, …}"
+    )
+
+
+class NetworkModel(_Model):
+    inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name]] = Field(
+        description="a count of inputs, or a list of their names"
+    )
+    layers: list[LayerModel] = Field(min_length=1, description="the dense layers, input side first")
+
+
+class LossModel(_Model):
+    name: LossName = Field(description="the loss function")
+    reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
+        "mean",
+        description="how a batch's losses combine: mean or sum of the per-sample losses, or sum_all, the sum over "
+        "samples and outputs (torch's reduction='sum'; differs from sum for mse, mae and bce)",
+    )
+
+
+Beta = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+
+
+class OptimizerModel(_Model):
+    """Options as torch.optim names them; which apply depends on ``name`` (optim.DEFAULTS)."""
+
+    name: OptimizerName = Field(description="the optimizer: sgd, momentum (SGD with momentum), adam, adamw, rmsprop")
+    learning_rate: Number | None = Field(
+        None, gt=0, description="the step size η > 0 (default as torch.optim: 1e-3; rmsprop 1e-2)"
+    )
+    momentum: Number | None = Field(
+        None, ge=0, description="sgd, momentum, rmsprop: momentum μ >= 0 (default 0; optimizer momentum 0.9)"
+    )
+    dampening: Number | None = Field(None, ge=0, le=1, description="sgd, momentum: dampening τ (default 0)")
+    nesterov: bool | None = Field(None, description="sgd, momentum: Nesterov momentum (needs μ > 0, τ = 0)")
+    weight_decay: Number | None = Field(
+        None, ge=0, description="L2 penalty λ >= 0 (default 0; adamw: decoupled, default 0.01)"
+    )
+    betas: list[Beta] | None = Field(
+        None, min_length=2, max_length=2, description="adam, adamw: [β₁, β₂], each in [0, 1) (default [0.9, 0.999])"
+    )
+    eps: Number | None = Field(None, ge=0, description="adam, adamw, rmsprop: ε in the denominator (default 1e-8)")
+    amsgrad: bool | None = Field(None, description="adam, adamw: use the running maximum of v (default false)")
+    alpha: Number | None = Field(None, ge=0, le=1, description="rmsprop: smoothing constant α (default 0.99)")
+    centered: bool | None = Field(None, description="rmsprop: subtract the running mean of g (default false)")
+
+
+class RowModel(_Model):
+    """One sample (checked by backprop_cli.loading.data; here for the schema)."""
+
+    x: Number | list[Number] = Field(description="the inputs (a bare number for one input)")
+    y: Number | list[Number] = Field(description="the targets (a bare number for one output)")
+
+
+class DataFileModel(_Model):
+    file: str = Field(min_length=1, description="CSV (with a header), JSON or YAML file, relative to the config")
+    features: list[str] | None = Field(None, description="CSV input columns")
+    targets: list[str] | None = Field(None, description="CSV target columns")
+    label: str | None = Field(None, description="CSV column of class names, turned into one-hot targets")
+    classes: list[str] | None = Field(None, description="class order for label (default: order of appearance)")
+
+
+DataFileName = Annotated[
+    str, Field(min_length=1, description="a data file (CSV, JSON or YAML), relative to the config: {file: NAME}")
+]
+
+
+class TrainingModel(_Model):
+    steps: int | None = Field(None, ge=1, description="number of update steps (default 1)")
+    epochs: int | None = Field(None, ge=1, description="passes over the data (instead of steps)")
+    batch_size: int | None = Field(None, ge=1, description="rows per step (default: all)")
+    shuffle: bool = Field(False, description="permute each pass")
+    seed: int | None = Field(None, ge=0, description="shuffle seed")
+
+
+class ConfigModel(_Model):
+    schema_: str | None = Field(None, alias="$schema", description="JSON Schema reference, ignored")
+    description: str | None = Field(None, description="one line shown by `backprop examples`")
+    network: NetworkModel = Field(description="the inputs and the layers")
+    loss: SkipValidation[LossName | LossModel] = Field(description="a loss name, or {name, reduction}")
+    optimizer: SkipValidation[OptimizerName | OptimizerModel] = Field(
+        description="an optimizer name, or {name, learning_rate}"
+    )
+    data: SkipValidation[list[RowModel] | DataFileModel | DataFileName] = Field(
+        description="rows {x, y}, or {file, …}, or just a file name"
+    )
+    training: TrainingModel = Field(TrainingModel(), description="steps or epochs, batch size, shuffling")
+
+
+# ---- pydantic errors → located ConfigErrors ---------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+_KINDS = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "model_type": "a mapping",
+    "dict_type": "a mapping",
+}
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[Key]) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = {f.alias or n: f for n, f in current.model_fields.items()}
+        if part not in fields:
+            return None
+        current = _inner_model(fields[part].annotation)
+        if current is None:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for a in get_args(annotation) if (m := _inner_model(a)) is not None), None)
+
+
+def _shown(doc: Document, loc: Loc) -> Loc:
+    """Cut a loc where the file holds a scalar (``loss: mse`` validated as {name: mse} → ``loss``)."""
+    value = doc.value
+    for i, part in enumerate(loc):
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            return loc[: i + 1] if isinstance(value, dict) else loc[:i]
+    return loc
+
+
+def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> ConfigError:
+    loc: Loc = (*at, *error["loc"])
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
+    if kind == "missing":
+        parent = _model_at(model, error["loc"][:-1])
+        field = parent.model_fields.get(str(loc[-1])) if parent else None
+        expected = f"; expected {field.description}" if field and field.description else ""
+        return doc.error(f"missing required field {quoted(loc[-1])}{expected}", _shown(doc, loc))
+    if kind == "extra_forbidden":
+        parent = _model_at(model, error["loc"][:-1])
+        allowed = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
+        return doc.error(
+            f"unknown field {quoted(loc[-1])}{did_you_mean(loc[-1], allowed)}; expected one of " + ", ".join(allowed),
+            loc,
+            key=True,
+        )
+    if kind in _KINDS:
+        message = f"got {describe(value)}; expected {_KINDS[kind]}"
+    elif kind in ("greater_than_equal", "greater_than"):
+        sign, bound = (">=", ctx.get("ge")) if kind == "greater_than_equal" else (">", ctx.get("gt"))
+        message = f"{quoted(value)} is too small; expected a value {sign} {bound:g}"
+    elif kind in ("less_than_equal", "less_than"):
+        sign, bound = ("<=", ctx.get("le")) if kind == "less_than_equal" else ("<", ctx.get("lt"))
+        message = f"{quoted(value)} is too large; expected a value {sign} {bound:g}"
+    elif kind == "too_short":
+        message = f"has {ctx.get('actual_length')} items; expected at least {ctx.get('min_length')}"
+    elif kind == "too_long":
+        message = f"has more than {ctx.get('max_length')} items; expected at most {ctx.get('max_length')}"
+    elif kind == "string_pattern_mismatch":
+        message = f"{quoted(value)} is not a valid name; expected letters, digits and _, not starting with a digit"
+    else:  # unknown_choice carries our own wording; anything else keeps pydantic's
+        message = str(error["msg"])
+    return doc.error(message, _shown(doc, loc))
+
+
+def validate(model: type[M], value: Any, doc: Document, at: Loc) -> M:
+    """``model.model_validate(value)``, raising the first error in file order as a ConfigError."""
+    try:
+        return model.model_validate(value)
+    except PydanticValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # a misspelt key is also a missing one: report the misspelling, with its hint, first
+        first = min(errors, key=lambda e: (e["type"] == "missing", *(doc.mark((*at, *e["loc"])) or (1 << 30, 0))))
+        raise _located(first, model, doc, at) from None
+
+
+def validate_model(name: str, value: Any, doc: Document, at: Loc) -> Any:
+    """Validate ``value`` as the model called ``name``, raising the first error as a located ConfigError."""
+    model: type[BaseModel] = globals()[name]
+    return validate(model, value, doc, at)
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of config files (YAML or JSON), for editors to complete and check them."""
+    schema = ConfigModel.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "backprop-cli config"} | {
+        k: v for k, v in schema.items() if k != "title"
+    }

@@ -1,0 +1,599 @@
+"""Hardened YAML and JSON reading that remembers where every value came from.
+
+PyYAML alone reads YAML 1.1 (``1e-3`` is a string, ``no`` is False, ``010`` is 8), keeps the last of
+duplicate keys, expands alias bombs and recurses once per nesting level. So this module never uses
+PyYAML's composer or constructor: it walks the parser's event stream with an explicit stack, which
+caps the depth before anything deep is built, rejects anchors, aliases, unknown tags and duplicate
+keys, resolves plain scalars by the YAML 1.2 core schema, and records a 1-based (line, column) for
+every value and key. JSON goes through the same walk for its marks and through ``json.loads`` for
+strictness. Files are size-checked with ``os.stat`` before a byte is read.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+)
+
+from backprop_cli.cli.output import os_reason
+from backprop_cli.errors import ConfigError
+from backprop_cli.loading import run
+
+Key = str | int
+Loc = tuple[Key, ...]
+Mark = tuple[int, int]  # 1-based line, column
+Format = Literal["yaml", "json"]
+
+MIB = 1024 * 1024
+CONFIG_LIMIT = 5 * MIB
+DATA_LIMIT = 64 * MIB
+MAX_DEPTH = 64
+QUOTE_LIMIT = 40  # characters of a file's text a message quotes, at most
+_MAX_DIGITS = 309  # float64's largest finite value has 309 digits
+_TOO_DEEP = f"nested too deeply; expected at most {MAX_DEPTH} levels"
+
+# libyaml's parser when PyYAML has it (15x faster; its parser keeps a stack, so depth cannot crash
+# it, and the walk below stops at MAX_DEPTH anyway), else the pure-Python one: events only, either way
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE = "tag:yaml.org,2002:"
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = re.compile(r"(?i:true|false)")
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_NONFINITE_YAML = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_NONFINITE_JSON = re.compile(r"NaN|-?Infinity")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _tag(tag: str | None) -> str:
+    shown = "!!" + tag[len(_CORE) :] if tag and tag.startswith(_CORE) else str(tag)
+    return shown if shown.isprintable() and len(shown) <= QUOTE_LIMIT else quoted(shown)
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """Text from a file as a message quotes it: ``repr`` (so control, format and surrogate characters
+    are escaped: ``'\\x1b[2J'``), cut after ``limit`` characters: ``'root:x:0:0:…' (1,234 characters)``.
+    Every message that quotes what a file holds goes through here, so none prints a whole file."""
+    if isinstance(value, str) and len(value) > limit:
+        cut = repr(value[:limit])
+        return f"{cut[:-1]}…{cut[-1]} ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}…"
+
+
+def describe(value: Any) -> str:
+    """A value as messages show it: ``true (a boolean)``, ``'abc' (a string)``, ``a list``, ``2.5``."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{quoted(value)} (a string)" if isinstance(value, str) else quoted(value)
+
+
+def format_path(loc: Sequence[Key]) -> str:
+    """``("network", "layers", 1, "weights", 0)`` → ``network.layers[1].weights[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, str) and not (part.isprintable() and len(part) <= QUOTE_LIMIT):
+            out += f"[{quoted(part)}]"  # a key from the file, escaped and cut like any quoted text
+        else:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def comment_text(text: str) -> str:
+    """``text`` made safe to write inside a ``# …`` comment of a YAML file we write.
+
+    A line break in a comment ends it, so a file name with one (``net\\n tolerance: …``) would write
+    YAML; a control character makes the reader refuse the whole file. Every character Python would
+    not print (line breaks, controls, U+2028, NEL, surrogates) is written as its escape, as ``repr``
+    does, and so is a backslash, so the comment reads back unambiguously.
+    """
+    return "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed file: its value, the name used in messages, and where each value and key starts."""
+
+    value: Any
+    source: str
+    marks: Mapping[Loc, Mark] = field(default_factory=dict)
+    key_marks: Mapping[Loc, Mark] = field(default_factory=dict)
+
+    def mark(self, loc: Sequence[Key], *, key: bool = False) -> Mark | None:
+        """The mark of ``loc`` (of its key when ``key``), else of the nearest parent that exists."""
+        at = tuple(loc)
+        if key and at in self.key_marks:
+            return self.key_marks[at]
+        while at not in self.marks and at:
+            at = at[:-1]
+        return self.marks.get(at)
+
+    def error(self, message: str, loc: Sequence[Key], *, key: bool = False) -> ConfigError:
+        mark = self.mark(loc, key=key)
+        return ConfigError(
+            message,
+            file=self.source,
+            line=mark[0] if mark else None,
+            col=mark[1] if mark else None,
+            path=format_path(loc) or None,
+        )
+
+    def rooted(self, name: str) -> Document:
+        """The same document seen as ``{name: value}``, so paths read ``data[3].x`` for a bare list."""
+        return Document(
+            {name: self.value},
+            self.source,
+            _Lazy(lambda: {(name, *loc): m for loc, m in self.marks.items()}),
+            _Lazy(lambda: {(name, *loc): m for loc, m in self.key_marks.items()}),
+        )
+
+
+def _read_at_most(stream: BinaryIO, most: int, first: int) -> bytes | bytearray:
+    """Up to ``most`` bytes of ``stream``, asking first for ``first`` (stat's size + 1), then 1 MiB at a time.
+
+    A regular file comes in one read of its own size. A pipe, a device or a file that grew since stat
+    goes on in chunks gathered in one bytearray, so memory stays near what was read: asking for
+    ``most`` at once would allocate the whole limit, and joining chunks would hold them twice.
+    """
+    want = min(first, most)
+    head = stream.read(want)
+    if len(head) < want:  # a buffered read comes back short only at the end of the stream
+        return head
+    gathered = bytearray(head)
+    del head
+    while len(gathered) < most and (chunk := stream.read(min(MIB, most - len(gathered)))):
+        gathered += chunk
+    return gathered
+
+
+def read_bytes(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> bytes | bytearray:
+    """The bytes of a file, at most ``limit`` of them: refusing directories, files over the limit
+    unread, and (when grading a sheet) files outside the folders this run may read.
+
+    The file is opened with O_NONBLOCK, so a FIFO with no writer reads as empty instead of waiting
+    forever on open; ``/dev/stdin`` from a pipe reads as it always did.
+    """
+    this_run = run.current()
+    this_run.note_input(path)  # never to be overwritten by this run's output
+    if (refusal := this_run.refusal(path)) is not None:
+        raise ConfigError(refusal, file=shown)
+    if (given := this_run.streamed.get(os.fspath(path))) is not None:
+        return given
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise ConfigError(f"no such file; expected a {what}", file=shown) from None
+    except PermissionError:
+        raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
+    too_large = f"file is too large; expected a {what} of at most {limit // MIB} MiB"
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"is a directory; expected a {what}", file=shown)
+        if info.st_size > limit:
+            raise ConfigError(f"{too_large} (it has {info.st_size} bytes)", file=shown)
+        os.set_blocking(handle, True)  # a FIFO that has a writer: wait for its data, as for stdin
+        stream = os.fdopen(handle, "rb")
+    except BaseException:
+        os.close(handle)
+        raise
+    try:
+        with stream:
+            raw = _read_at_most(stream, limit + 1, info.st_size + 1)
+    except PermissionError:
+        raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
+    if len(raw) > limit:
+        raise ConfigError(too_large, file=shown)
+    if not stat.S_ISREG(info.st_mode):
+        this_run.streamed[os.fspath(path)] = bytes(raw)
+    return raw
+
+
+def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> str:
+    """The UTF-8 text of a file (see :func:`read_bytes`)."""
+    raw = read_bytes(path, shown, limit=limit, what=what)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        bad = raw[error.start : error.start + 1].hex()
+        raise ConfigError(
+            f"not UTF-8 text (byte 0x{bad}); expected a UTF-8 {what}", file=shown, line=line, col=col
+        ) from None
+
+
+def guess_format(text: str, source: str) -> Format:
+    return "json" if source.lower().endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{") else "yaml"
+
+
+def load_file(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> Document:
+    text = read_text(path, shown, limit=limit, what=what)
+    return parse(text, shown, fmt="json" if Path(path).suffix.lower() == ".json" else "yaml")
+
+
+def parse(text: str, source: str, *, fmt: Format) -> Document:
+    """Parse YAML or JSON text; an empty document has the value None."""
+    return _parse_json(text, source) if fmt == "json" else _parse_yaml(text, source, json_mode=False)
+
+
+def _parse_json(text: str, source: str) -> Document:
+    """``json.loads`` for the value (fast, strict); the YAML walk for marks, run only when asked for."""
+    if not text.strip():
+        return Document(None, source)
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"invalid JSON: {error.msg}", file=source, line=error.lineno, col=error.colno) from None
+    except (ValueError, RecursionError) as error:  # a duplicate key, NaN or deep nesting: locate it
+        _json_marks(text, source)
+        if isinstance(error, ValueError):
+            raise ConfigError(str(error), file=source) from None
+        line, col = _too_deep_at(text) or (None, None)
+        raise ConfigError(_TOO_DEEP, file=source, line=line, col=col) from None
+    if (problem := _refused(value)) is not None:
+        _json_marks(text, source)  # the walk refuses the same thing, located
+        raise ConfigError(problem, file=source)
+    if "\\u" in text:  # only an escape can make a lone surrogate: UTF-8 text itself holds none
+        _refuse_lone_surrogates(value, text, source)
+    marks = functools.cache(lambda: _json_marks(text, source))
+    return Document(value, source, _Lazy(lambda: marks()[0]), _Lazy(lambda: marks()[1]))
+
+
+def _json_marks(text: str, source: str) -> tuple[dict[Loc, Mark], dict[Loc, Mark]]:
+    """Marks of JSON text from the YAML walk, which also raises located errors for what it refuses.
+
+    Tabs are JSON whitespace but not YAML's; outside strings they only space things out, and strict
+    JSON forbids raw tabs inside strings, so replacing them keeps every column in place.
+    """
+    try:
+        walked = _parse_yaml(text.replace("\t", " "), source, json_mode=True)
+    except _SyntaxProblem:  # valid JSON that YAML cannot read: no marks, messages name the file only
+        return {}, {}
+    return dict(walked.marks), dict(walked.key_marks)
+
+
+def _flow_left_open(text: str, opened: int, tripped: int) -> bool:
+    """Whether a flow collection opened on line ``opened`` (0-based) was left open, judging by where the
+    parser tripped: on a later line that starts no deeper than the opening line, i.e. block structure
+    (``loss: mse``) resumed. A trip on a deeper continuation line is a mistake inside the collection,
+    such as a missing comma between rows, and is reported where it is."""
+    if tripped <= opened:
+        return False
+    lines = text.splitlines()
+    if tripped >= len(lines):  # the file ended inside the collection
+        return True
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+
+    return indent(lines[tripped]) <= indent(lines[opened])
+
+
+def _too_deep_at(text: str) -> Mark | None:
+    """Where brackets (``[`` or ``{``) first open more than MAX_DEPTH levels, if they do; quoted strings
+    (a quote that starts a value, with ``\\`` escapes in double quotes) and ``#`` comments are skipped."""
+    depth, line, col = 0, 1, 0
+    quote = ""
+    previous = "\n"
+    escaped = comment = False
+    for c in text:
+        col += 1
+        if c == "\n":
+            line, col, comment = line + 1, 0, False
+        elif comment:
+            pass
+        elif quote:
+            if escaped:
+                escaped = False
+            elif c == "\\" and quote == '"':
+                escaped = True
+            elif c == quote:
+                quote = ""
+        elif c in "\"'" and previous in " \t\n[{,:":
+            quote = c
+        elif c == "#" and previous in " \t\n":
+            comment = True
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, col
+        elif c in "]}":
+            depth -= 1
+        previous = c
+    return None
+
+
+def _refused(value: Any) -> str | None:
+    """What the walk would refuse in a value json.loads accepted: deep nesting, or 1e999 read as inf."""
+    todo = [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                return _TOO_DEEP
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            return f"number {item} is too large; expected a finite number"
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > sys.float_info.max:
+            return f"number {_short(str(item))} is too large; expected a finite number"
+    return None
+
+
+def _refuse_lone_surrogates(value: Any, text: str, source: str) -> None:
+    """A ``"\\ud800"`` escape without its pair makes a string no output can encode: refuse it, located."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+            todo.extend(item.keys())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, str) and (found := _SURROGATE.search(item)) is not None:
+            escape = f"\\u{ord(found.group()):04x}"
+            at = text.lower().find(escape)
+            line = text.count("\n", 0, at) + 1 if at >= 0 else None
+            col = at - (text.rfind("\n", 0, at) + 1) + 1 if at >= 0 else None
+            raise ConfigError(
+                f"a lone surrogate {escape} in a string; expected valid Unicode text (a pair like "
+                "\\ud83d\\ude00 is fine)",
+                file=source,
+                line=line,
+                col=col,
+            )
+
+
+def _short(number: str) -> str:
+    return number if len(number) <= 24 else f"{number[:20]}… ({len(number.lstrip('+-'))} digits)"
+
+
+class _Lazy(Mapping[Loc, Mark]):
+    """A mapping computed on first use (JSON marks are only needed for an error message)."""
+
+    def __init__(self, compute: Callable[[], Mapping[Loc, Mark]]) -> None:
+        self._compute = functools.cache(compute)
+
+    def __getitem__(self, key: Loc) -> Mark:
+        return self._compute()[key]
+
+    def __iter__(self) -> Iterator[Loc]:
+        return iter(self._compute())
+
+    def __len__(self) -> int:
+        return len(self._compute())
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {quoted(key)}; expected each key once")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}; expected a finite number")
+
+
+class _SyntaxProblem(ConfigError):
+    """Text that is not valid YAML (as opposed to valid YAML that we refuse)."""
+
+
+_NOKEY: Any = object()
+
+
+@dataclass
+class _Frame:
+    loc: Loc
+    value: dict[str, Any] | list[Any]
+    key: Any = _NOKEY  # the key waiting for its value, in a mapping
+
+
+class _Walker:
+    """Builds plain Python values and marks from parser events, with an explicit stack."""
+
+    def __init__(self, source: str, *, json_mode: bool) -> None:
+        self.source = source
+        self.json_mode = json_mode
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.marks: dict[Loc, Mark] = {}
+        self.key_marks: dict[Loc, Mark] = {}
+
+    def fail(self, message: str, loc: Loc, mark: Any) -> ConfigError:
+        return ConfigError(
+            message, file=self.source, line=mark.line + 1, col=mark.column + 1, path=format_path(loc) or None
+        )
+
+    def slot(self) -> tuple[Loc, bool]:
+        """Where the next node goes, and whether it is a mapping key."""
+        if not self.stack:
+            return (), False
+        top = self.stack[-1]
+        if isinstance(top.value, dict):
+            return (top.loc, True) if top.key is _NOKEY else ((*top.loc, top.key), False)
+        return (*top.loc, len(top.value)), False
+
+    def put(self, value: Any, loc: Loc) -> None:
+        if not self.stack:
+            self.root = value
+            return
+        top = self.stack[-1]
+        if isinstance(top.value, dict):
+            top.value[top.key] = value
+            top.key = _NOKEY
+        else:
+            top.value.append(value)
+
+    def event(self, event: yaml.Event) -> None:
+        if isinstance(event, AliasEvent):
+            raise self.fail(
+                "aliases (*name) are not allowed; expected the value written out", self.slot()[0], event.start_mark
+            )
+        if isinstance(event, (SequenceEndEvent, MappingEndEvent)):
+            done = self.stack.pop()
+            self.put(done.value, done.loc)
+            return
+        if not isinstance(event, (ScalarEvent, CollectionStartEvent)):
+            return
+        loc, is_key = self.slot()
+        start: Any = event.start_mark
+        if event.anchor is not None:
+            raise self.fail(
+                f"anchors (&{quoted(event.anchor)[1:-1]}) are not allowed; expected plain values", loc, start
+            )
+        if isinstance(event, ScalarEvent):
+            self.scalar(event, loc, is_key)
+            return
+        if is_key:
+            raise self.fail("a key must be a plain name, not a list or mapping", loc, start)
+        tag = event.tag
+        kind = "map" if isinstance(event, MappingStartEvent) else "seq"
+        if tag not in (None, "!", _CORE + kind):
+            raise self.fail(f"tag {_tag(tag)} is not allowed; expected plain YAML values", loc, start)
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(_TOO_DEEP, loc, start)
+        self.marks[loc] = (start.line + 1, start.column + 1)
+        self.stack.append(_Frame(loc, {} if kind == "map" else []))
+
+    def scalar(self, event: ScalarEvent, loc: Loc, is_key: bool) -> None:
+        start: Any = event.start_mark
+        mark = (start.line + 1, start.column + 1)
+        if is_key:
+            top = self.stack[-1]
+            assert isinstance(top.value, dict)
+            key = event.value
+            if event.tag not in (None, "!", _CORE + "str"):
+                raise self.fail(f"tag {_tag(event.tag)} is not allowed; expected plain YAML values", loc, start)
+            if key in top.value or (*loc, key) in self.key_marks:
+                raise self.fail(f"duplicate key {quoted(key)}; expected each key once", (*loc, key), event.start_mark)
+            self.key_marks[(*loc, key)] = mark
+            top.key = key
+            return
+        self.marks[loc] = mark
+        self.put(self.resolve(event, loc), loc)
+
+    def resolve(self, event: ScalarEvent, loc: Loc) -> Any:
+        text, tag = event.value, event.tag
+        if tag is None and event.implicit[0]:
+            return self.plain(text, loc, event.start_mark)
+        if tag in (None, "!", _CORE + "str"):
+            return text
+        if tag in (_CORE + "int", _CORE + "float", _CORE + "bool", _CORE + "null"):
+            kind = tag[len(_CORE) :]
+            value: Any = self.plain(text, loc, event.start_mark)
+            if kind == "float" and type(value) is int:
+                value = float(value)
+            if type(value) is not {"int": int, "float": float, "bool": bool, "null": type(None)}[kind]:
+                raise self.fail(f"{quoted(text)} is not a valid !!{kind}", loc, event.start_mark)
+            return value
+        raise self.fail(f"tag {_tag(tag)} is not allowed; expected plain YAML values", loc, event.start_mark)
+
+    def plain(self, text: str, loc: Loc, mark: Any) -> Any:
+        """YAML 1.2 core schema: decimal ints, floats with or without a dot, only true/false as bools."""
+        nonfinite = _NONFINITE_JSON if self.json_mode else _NONFINITE_YAML
+        if nonfinite.fullmatch(text):
+            raise self.fail(f"non-finite number {quoted(text)}; expected a finite number", loc, mark)
+        if _NULL.fullmatch(text):
+            return None
+        if _BOOL.fullmatch(text):
+            return text.lower() == "true"
+        if _INT.fullmatch(text):
+            # past float64's range no integer is usable here (and past 4,300 digits int() itself refuses)
+            if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS or abs(whole := int(text, 10)) > sys.float_info.max:
+                raise self.fail(f"number {_short(text)} is too large; expected a finite number", loc, mark)
+            return whole
+        if _FLOAT.fullmatch(text):
+            number = float(text)
+            if not math.isfinite(number):
+                raise self.fail(f"number {quoted(text)} is too large; expected a finite number", loc, mark)
+            return number
+        return text
+
+
+def _parse_yaml(text: str, source: str, *, json_mode: bool) -> Document:
+    walker = _Walker(source, json_mode=json_mode)
+    try:
+        loader = _Loader(text)
+        try:
+            documents = 0
+            while loader.check_event():
+                event = loader.get_event()
+                if isinstance(event, DocumentStartEvent):
+                    documents += 1
+                    if documents > 1:
+                        raise walker.fail("more than one YAML document; expected one", (), event.start_mark)
+                walker.event(event)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "not valid"
+        if "maximum nesting depth" in problem:  # libyaml's scanner has its own cap (1000), reached before ours
+            line, col = _too_deep_at(text) or (1 + (mark.line if mark else 0), None)
+            raise _SyntaxProblem(_TOO_DEEP, file=source, line=line, col=col) from None
+        opened = error.context_mark
+        if (
+            (error.context or "").startswith("while parsing a flow")
+            and opened
+            and mark
+            and _flow_left_open(text, opened.line, mark.line)
+        ):
+            # an unclosed [ or { is found only where a later line breaks it: point at the bracket itself
+            kind = (error.context or "").split()[-1]
+            closer = "}" if kind == "mapping" else "]"
+            raise _SyntaxProblem(
+                f"invalid YAML: this flow {kind} is not closed ({problem} at line {mark.line + 1}, "
+                f"column {mark.column + 1}); expected a closing '{closer}'",
+                file=source,
+                line=opened.line + 1,
+                col=opened.column + 1,
+            ) from None
+        raise _SyntaxProblem(
+            f"invalid {'JSON' if json_mode else 'YAML'}: {problem}",
+            file=source,
+            line=mark.line + 1 if mark else None,
+            col=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.reader.ReaderError as error:
+        # libyaml counts bytes of UTF-8 here, the pure-Python reader characters
+        before = text.encode()[: error.position].decode() if _Loader is not yaml.SafeLoader else text[: error.position]
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        raise _SyntaxProblem(
+            f"unacceptable character {chr(error.character)!r}; expected printable text", file=source, line=line, col=col
+        ) from None
+    except yaml.YAMLError as error:
+        raise _SyntaxProblem(f"invalid YAML: {error}", file=source) from None
+    return Document(walker.root, source, walker.marks, walker.key_marks)

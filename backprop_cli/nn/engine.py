@@ -1,0 +1,409 @@
+"""One engine, two modes: forward, loss, backward and update through the layer ops. Never prints.
+
+Semantics follow PyTorch (design notes): z = a_prev·Wᵀ + b, per-sample losses reduced over the batch
+by mean or sum, float64 throughout. The engine runs the network's layer ops (``nn/layers/``) in
+order and the optimizer on their parameters; what is inside a layer is the op's business.
+
+- **trace** (:meth:`Engine.step`, :meth:`Engine.run`): each sample's backward pass is computed for
+  its own loss L_s and kept, and the batch gradient is the mean (or sum) of the per-sample
+  gradients, which is exactly what autograd gives for the reduced loss and lets the trace show
+  each sample's chain rule on its own. Yields one :class:`StepRecord` per step.
+- **fast** (:meth:`Engine.fast_step`, used by ``train``, ``gradcheck`` and the diagnostics): the
+  same ops, the same loss, the same optimizer calls, without records: the gradients are reduced
+  over the batch in one matrix product (Σ_s δ_s·a_sᵀ = Δᵀ·A) and nothing is kept per sample.
+The two agree to rounding (tests/nn/test_train.py holds them to 1e-12).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_cli.errors import ConfigError, NumericalFault
+from backprop_cli.model.quantity import Scalar
+from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
+from backprop_cli.nn.check import finite, locate, norm_of
+from backprop_cli.nn.layers import build_layers
+from backprop_cli.nn.layers.dense import Dense, DenseCache, exact_array
+from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
+from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
+from backprop_cli.nn.optim import Optimizer, ParamStep, make_optimizer
+from backprop_cli.nn.records import LayerBackward, LossRecord, ParamUpdate, StepRecord, param_name
+
+Rows = Sequence[int] | NDArray[np.intp]  # 0-based data rows of a batch, in batch order
+
+# the schedule is built whole: a run past this many rows (steps × batch size) is a typo, not a plan,
+# and would take gigabytes before the first step (--steps 100000000)
+MAX_SCHEDULED_ROWS = 20_000_000
+
+
+def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
+    """The 0-based rows of every step's batch.
+
+    Each pass over the data is the rows in order, or with ``shuffle`` a fresh permutation drawn with
+    ``seed`` (default 0), cut into batches of ``batch_size``; the last batch of a pass is smaller when
+    the batch size does not divide the rows, as torch's DataLoader gives it (drop_last=False). So a
+    batch never holds a row twice and never straddles two passes. ``epochs: E`` runs E passes;
+    ``steps: N`` the first N batches of as many passes as that takes; neither, one step.
+    """
+    size = min(training.batch_size or rows, rows)
+    if (total := count_steps(rows, training)) * size > MAX_SCHEDULED_ROWS:
+        raise ConfigError(
+            f"{total:,} steps of {size:,} row{'s' * (size != 1)} is too long a run; expected at most "
+            f"{MAX_SCHEDULED_ROWS:,} rows in all (steps × batch size)",
+            path="training",
+        )
+    # shuffle without a seed uses seed 0: the order is always reproducible (and shown in the trace)
+    rng = np.random.default_rng(0 if training.seed is None else training.seed) if training.shuffle else None
+
+    def one_pass() -> list[int]:
+        order = rng.permutation(rows) if rng is not None else np.arange(rows)
+        return [int(r) for r in order]
+
+    out: list[tuple[int, ...]] = []
+    while len(out) < total:
+        order = one_pass()
+        out.extend(tuple(order[i : i + size]) for i in range(0, rows, size))
+    del out[total:]  # steps: N ends where the N-th batch does, inside its pass
+    return out
+
+
+def count_steps(rows: int, training: TrainingSpec) -> int:
+    if training.epochs is not None:
+        size = min(training.batch_size or rows, rows)
+        return training.epochs * -(-rows // size)
+    return training.steps or 1
+
+
+def check_loss(
+    per_sample: Array,
+    value: Scalar,
+    *,
+    step: int,
+    layer: str,
+    during: str = "",
+    rows: Rows | None = None,
+) -> None:
+    """A sum of finite loss terms, or their mean or sum over the batch, can still overflow: located.
+
+    ``per_sample`` holds each sample's loss (in batch order), ``value`` the batch loss made of them;
+    ``rows``, when known, the 0-based data rows of the batch, to name the sample by its row.
+    """
+    if per_sample.dtype == object:  # exact fractions do not overflow (their size is checked where made)
+        return
+    bad = np.flatnonzero(~np.isfinite(per_sample))
+    if bad.size:
+        position = int(bad[0])
+        sample = f"data row {int(rows[position]) + 1}" if rows is not None else f"sample {position + 1} of the batch"
+        raise NumericalFault(
+            step=step,
+            layer=layer,
+            quantity=f"the loss of {sample} (the sum of its finite loss terms){during}",
+            value=float(per_sample[position]),
+            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+        )
+    if not math.isfinite(float(value)):
+        raise NumericalFault(
+            step=step,
+            layer=layer,
+            quantity=f"the batch loss (from finite per-sample losses){during}",
+            value=float(value),
+            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+        )
+
+
+@dataclass
+class ParamsView:
+    """The parameters by kind, one entry per layer (None for a layer without biases): a live view."""
+
+    weights: list[Array]
+    biases: list[Array | None]
+
+
+@dataclass(frozen=True)
+class FastStep:
+    """What one fast step leaves behind: the batch loss before the update, each layer's forward
+    cache, reduced gradients and their norms, and the parameters before and after."""
+
+    loss: float
+    caches: tuple[DenseCache, ...]
+    grads: tuple[tuple[Array, ...], ...]  # per layer, per parameter (weights first)
+    grad_norms: tuple[float, ...]  # ‖∂L/∂W‖ per layer
+    before: tuple[tuple[Array, ...], ...]  # per layer, the parameters before the update
+    new_weight_norms: tuple[float | None, ...]  # ‖W‖ after the update (None: frozen, not stepped)
+
+
+class Engine:
+    """Runs the configured steps of a network through its layer ops; see the module docstring."""
+
+    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None, *, exact: bool = False) -> None:
+        self.spec = spec
+        self.exact = exact
+        if exact:
+            refuse_irrational(spec)
+        self.optimizer = optimizer or make_optimizer(spec.optimizer, exact=exact)
+        self.layers: tuple[Dense, ...] = build_layers(spec, exact=exact)
+        self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
+        self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
+        self.schedule = batches(spec.data.rows, spec.training)
+        self.steps_done = 0
+        self.loss_op = loss_op(spec.loss.name, spec.loss.reduction)
+        self.loss_terms, self.loss_grad = (
+            exact_loss(spec.loss.name, spec.loss.reduction) if exact else (self.loss_op.terms, self.loss_op.grad)
+        )
+        out = spec.layers[-1]
+        self.fused = self.loss_op.combined is not None and self.loss_op.pairs_with == out.activation
+
+    @property
+    def params(self) -> ParamsView:
+        """The current parameters as ``weights`` and ``biases`` lists (arrays shared, not copied)."""
+        return ParamsView([t[0] for t in self.tensors], [t[1] if len(t) > 1 else None for t in self.tensors])
+
+    # ------------------------------------------------------------ shared by both modes
+
+    def forward(self, x: Array, step: int, during: str = "") -> list[DenseCache]:
+        """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``)."""
+        caches = []
+        a = x
+        for layer, params in zip(self.layers, self.tensors, strict=True):
+            cache = layer.forward(params, a, step, during)
+            caches.append(cache)
+            a = cache.a
+        return caches
+
+    def batch_loss(
+        self, z: Array, a: Array, y: Array, step: int, during: str = "", rows: Rows | None = None
+    ) -> tuple[Array, Array, Scalar]:
+        """(per-sample loss terms, per-sample losses, the batch loss: their mean or sum); ``rows``, the
+        batch's data rows where known, name a sample whose loss overflows."""
+        layer = self.layers[-1].name
+        terms = self.loss_terms(a, y, z)
+        finite(terms, step=step, layer=layer, quantity=f"{self.loss_op.name} loss term{during}")
+        per_sample = terms.sum(axis=1)
+        value = per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum()
+        value = value if self.exact else float(value)
+        check_loss(per_sample, value, step=step, layer=layer, during=during, rows=rows)
+        return terms, per_sample, value
+
+    def output_gradient(self, z: Array, a: Array, y: Array, step: int) -> tuple[Array, Array | None]:
+        """(the textbook ∂L_s/∂a of the output, the loss's stable combined δ where it pairs with the output)."""
+        dl_da = self.loss_grad(a, y, z)
+        if self.fused and self.loss_op.combined is not None:
+            return dl_da, self.loss_op.combined(a, y)
+        finite(dl_da, step=step, layer=self.layers[-1].name, quantity="∂L/∂a of the output")
+        return dl_da, None
+
+    def loss(self, rows: tuple[int, ...] | None = None) -> Scalar:
+        """The current loss over ``rows`` (default: all data), without recording anything."""
+        idx = list(rows) if rows is not None else slice(None)
+        x, y = self.x[idx], self.y[idx]
+        step = self.steps_done or 1  # located as the step it comes before (or, after a run, after)
+        try:
+            with np.errstate(all="ignore"):
+                caches = self.forward(x, step)
+                batch = rows if rows is not None else range(len(x))
+                return self.batch_loss(caches[-1].z, caches[-1].a, y, step, rows=batch)[2]
+        except NumericalFault as fault:
+            when = f"after step {step}" if self.steps_done else "before the first step"
+            quantity = f"{fault.quantity} (in the loss over {'the batch' if rows else 'all data'} {when})"
+            raise NumericalFault(
+                step=step,
+                layer=fault.layer,
+                neuron=fault.neuron,
+                quantity=quantity,
+                value=fault.value,
+                detail=fault.detail,
+            ) from None
+
+    def _update(
+        self, index: int, kind_index: int, grad: Array, number: int, *, state: bool = False
+    ) -> ParamStep | None:
+        """Step one parameter tensor (None when frozen: like torch with requires_grad=False, not
+        stepped and no optimizer state); a non-finite new value is a located fault, and with ``state``
+        (the trace, which shows it) a non-finite optimizer state too."""
+        layer = self.layers[index]
+        definition = layer.params[kind_index]
+        old = self.tensors[index][kind_index]
+        if definition.frozen:
+            return None
+        result = self.optimizer.step(f"{layer.name}.{definition.kind}", old, grad)
+        if self.exact:
+            finite(result.new, step=number, layer=layer.name, quantity=f"the updated {layer.name}.{definition.kind}")
+        elif not np.isfinite(norm_of(result.new)) or state:
+            self._fault_in_update(result, layer.name, definition.kind, number)
+        self.tensors[index][kind_index] = result.new
+        return result
+
+    def _fault_in_update(self, result: ParamStep, layer: str, kind: str, number: int) -> None:
+        """A non-finite new value, named as the parameter (h.w1_2), with the optimizer's part in it;
+        then the optimizer state the trace shows (Adam's v = β₂·v + (1 − β₂)·g² overflows for a huge
+        gradient while the step m̂/(√v̂ + ε) stays finite). Finite values whose square sum overflows
+        are not a fault."""
+        eps_hint = ", and keep eps > 0 so that a zero gradient does not divide 0 by 0"
+        for state, values in [("", result.new), *result.state.items()]:
+            bad = np.argwhere(~np.isfinite(values))
+            if not bad.size:
+                continue
+            index = tuple(int(i) for i in bad[0])
+            name = param_name(layer, kind, index)
+            raise NumericalFault(
+                step=number,
+                layer=layer,
+                neuron=index[0] + 1,
+                quantity=f"{self.optimizer.name}'s {state} of {name}" if state else f"the updated {name}",
+                value=float(values[index]),
+                detail=f"{self.optimizer.name} produced it; lower the learning rate"
+                + (eps_hint if "eps" in self.optimizer.hyper and not state else "")
+                + (" or rescale the inputs: the gradient is too large for its running averages" if state else ""),
+            )
+
+    # ------------------------------------------------------------ trace mode
+
+    def run(self) -> Iterator[StepRecord]:
+        """Every configured step, traced (streamed, not stored)."""
+        multi = len(self.schedule) > 1
+        for number, rows in enumerate(self.schedule, start=1):
+            yield self.step(number, rows, multi_step=multi)
+
+    def step(self, number: int, rows: tuple[int, ...], *, multi_step: bool = False) -> StepRecord:
+        """One traced step on the batch ``rows``: every sample's chain rule kept."""
+        spec = self.spec
+        x, y = self.x[list(rows)], self.y[list(rows)]
+        with np.errstate(all="ignore"):  # non-finite values are caught by the checks, located
+            caches = self.forward(x, number)
+            forward = [
+                layer.record_forward(p, c) for layer, p, c in zip(self.layers, self.tensors, caches, strict=True)
+            ]
+            out = caches[-1]
+            terms, per_sample, value = self.batch_loss(out.z, out.a, y, number, rows=rows)
+            dl_da, combined = self.output_gradient(out.z, out.a, y, number)
+            loss_rec = LossRecord(
+                spec.loss.name, spec.loss.reduction, self.layers[-1].name, out.a, y, terms, per_sample, value, dl_da
+            )
+            backward: list[LayerBackward] = []
+            upstream = dl_da
+            for index in range(len(self.layers) - 1, -1, -1):
+                fused = (combined, self.loss_op.combined_template) if combined is not None and not backward else None
+                rec = self.layers[index].backward_trace(forward[index], upstream, fused, number, index == 0)
+                backward.append(rec)
+                if rec.downstream is not None:
+                    upstream = rec.downstream
+            updates = self._trace_updates(backward, number)
+            after = self.forward(x, number)[-1]
+            loss_after = self.batch_loss(after.z, after.a, y, number, rows=rows)[2]
+        self.steps_done = number
+        return StepRecord(
+            step=number,
+            samples=tuple(rows),
+            multi_step=multi_step,
+            optimizer=self.optimizer.name,
+            hyper=dict(self.optimizer.hyper),
+            forward=tuple(forward),
+            loss=loss_rec,
+            backward=tuple(backward),
+            updates=tuple(updates),
+            loss_after=loss_after,
+            flags=self.optimizer.flags,
+            layers=self.layers,
+        )
+
+    def _trace_updates(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
+        reduce_mean = self.spec.loss.reduction == "mean"
+        by_layer = {b.layer: b for b in backward}
+        updates: list[ParamUpdate] = []
+        for index, layer in enumerate(self.layers):
+            b = by_layer[layer.name]
+            per_sample_grads = [b.grad_w] + ([b.grad_b] if b.grad_b is not None else [])
+            for kind_index, (definition, per_sample) in enumerate(zip(layer.params, per_sample_grads, strict=True)):
+                old = self.tensors[index][kind_index]
+                grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
+                result = self._update(index, kind_index, grad, number, state=True)
+                if result is None:
+                    result = ParamStep(old, {}, "frozen: not updated")
+                updates.append(
+                    ParamUpdate(
+                        layer.name,
+                        definition.kind,
+                        old,
+                        per_sample,
+                        grad,
+                        result.new,
+                        result.state,
+                        result.formula,
+                        definition.frozen,
+                        result.formulas,
+                        result.prior,
+                        result.scalars,
+                        result.rule,
+                        result.rules,
+                    )
+                )
+        return updates
+
+    # ------------------------------------------------------------ fast mode
+
+    def fast_step(self, number: int, rows: tuple[int, ...] | Array) -> FastStep:
+        """One step on the batch ``rows`` with gradients reduced at once and nothing recorded."""
+        idx = np.asarray(rows, dtype=np.intp)
+        x, y = self.x[idx], self.y[idx]
+        with np.errstate(all="ignore"):  # non-finite values are caught by the checks, located
+            caches = self.forward(x, number)
+            out = caches[-1]
+            value = self.batch_loss(out.z, out.a, y, number, rows=idx)[2]
+            dl_da, combined = self.output_gradient(out.z, out.a, y, number)
+            scale = 1.0 / x.shape[0] if self.spec.loss.reduction == "mean" else 1.0
+            count = len(self.layers)
+            grads: list[tuple[Array, ...]] = [()] * count
+            norms = [0.0] * count
+            delta = combined if combined is not None else self.layers[-1].delta(out, dl_da)[0]
+            for index in range(count - 1, -1, -1):
+                layer = self.layers[index]
+                reduced, grad_norms, downstream = layer.backward_fast(
+                    self.tensors[index], caches[index], delta, scale, number, index == 0
+                )
+                grads[index], norms[index] = tuple(reduced), grad_norms[0]
+                if downstream is not None:
+                    delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
+            before = tuple(tuple(t) for t in self.tensors)
+            weight_norms: list[float | None] = []
+            for index in range(count):
+                stepped = None
+                for kind_index, grad in enumerate(grads[index]):
+                    result = self._update(index, kind_index, grad, number)
+                    if kind_index == 0 and result is not None:
+                        stepped = norm_of(result.new)
+                weight_norms.append(stepped)
+        self.steps_done = number
+        return FastStep(float(value), tuple(caches), tuple(grads), tuple(norms), before, tuple(weight_norms))
+
+
+def refuse_irrational(spec: NetworkSpec) -> None:
+    """``--exact``: a located error naming every operation of the network that is not rational."""
+    reasons = [
+        f"layer {layer.name}'s activation {layer.activation}"
+        for layer in spec.layers
+        if layer.activation not in RATIONAL_ACTIVATIONS
+    ]
+    if spec.loss.name not in RATIONAL_LOSSES:
+        reasons.append(f"the loss {spec.loss.name}")
+    if spec.optimizer.name not in RATIONAL_OPTIMIZERS:
+        reasons.append(f"the optimizer {spec.optimizer.name} (square roots)")
+    if reasons:
+        raise ConfigError(
+            f"{'; '.join(reasons)} {'is' if len(reasons) == 1 else 'are'} not rational; expected "
+            f"activations {', '.join(RATIONAL_ACTIVATIONS)}, losses {', '.join(RATIONAL_LOSSES)} and the "
+            f"optimizers {' or '.join(RATIONAL_OPTIMIZERS)} (or drop --exact)",
+            path="--exact",
+        )
+
+
+def run(spec: NetworkSpec) -> Iterator[StepRecord]:
+    """Trace every configured step of ``spec``."""
+    return Engine(spec).run()
+
+
+__all__ = ["Engine", "FastStep", "batches", "count_steps", "locate", "run"]

@@ -1,0 +1,352 @@
+"""The trace: frozen records of one training step, and the stable names of every number in them.
+
+The engine fills these records; renderers lay them out. Arrays are kept whole (batch-first), so
+producing a trace stays vectorised; one scalar is addressed by a name built here.
+
+Names are short, 1-based and textbook-like (``h.z1``, ``o.w2_1``, ``h.dL_dw1_2``). A name gets a
+``stepN/`` qualifier when the run has more than one step and a ``sampleN/`` qualifier (N = data row,
+1-based) when its batch has more than one sample; a name without ``sampleN/`` in a multi-sample
+batch is the reduced (mean or sum) value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from backprop_cli.model.quantity import Scalar, scalar
+from backprop_cli.model.spec import Array
+
+if TYPE_CHECKING:
+    from backprop_cli.nn.layers.dense import Dense
+    from backprop_cli.nn.ops import NamedRule
+
+# ---------------------------------------------------------------- names
+
+NAME_PATTERNS: dict[str, str] = {
+    "input": "x{i} (or the configured input name)",
+    "weight": "{layer}.w{j}_{i}  (into neuron j from input i)",
+    "bias": "{layer}.b{j}",
+    "weighted_sum": "{layer}.z{j}",
+    "activation": "{layer}.a{j}",
+    "loss": "loss",
+    "loss_term": "loss.term{k}",
+    "upstream": "{layer}.dL_da{j}",
+    "local_derivative": "{layer}.da_dz{j}  (softmax: {layer}.da{k}_dz{j})",
+    "chain": "{layer}.chain{j}  (the textbook product ∂L/∂a × ∂a/∂z)",
+    "delta": "{layer}.delta{j}",
+    "weight_gradient": "{layer}.dL_dw{j}_{i}",
+    "bias_gradient": "{layer}.dL_db{j}",
+    "updated": "{parameter}.new  e.g. h.w1_2.new",
+    "optimizer_state": "{parameter}.{state}",
+    "loss_after": "loss.after",
+    "loss_change": "loss.change",
+    "target": "y{k}",
+    "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
+    "has several samples",
+}
+
+
+def _own_names() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(kind, pattern, regex) of every name the trace makes itself, outside a layer: ``loss``, ``y{k}`` …
+
+    Read off NAME_PATTERNS, so a name added to the contract is reserved with it: a pattern's first word,
+    literal text kept and each ``{placeholder}`` a 1-based number. Patterns that start with a placeholder
+    live inside a layer or a parameter (``h.z1``); the qualifiers hold a ``/`` no configured name has.
+    """
+    own = []
+    for kind, pattern in NAME_PATTERNS.items():
+        head = pattern.split()[0]
+        if kind in ("input", "qualifiers") or head.startswith("{"):
+            continue
+        regex = "".join(
+            "[1-9][0-9]*" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{\w+\})", head) if part
+        )
+        own.append((kind.replace("_", " "), head, re.compile(regex)))
+    return tuple(own)
+
+
+OWN_NAMES = _own_names()
+
+
+def reserved_input(name: str) -> tuple[str, str] | None:
+    """(kind, pattern) of the trace's own name that an input called ``name`` would be, or None.
+
+    An input row is named by the input's name alone, so an input called ``loss`` would be a second
+    ``loss`` row of the trace (and answers keyed by name would keep only one of them).
+    """
+    return next(((kind, pattern) for kind, pattern, regex in OWN_NAMES if regex.fullmatch(name)), None)
+
+
+def reserved_layer(name: str) -> tuple[str, str] | None:
+    """(kind, pattern) of the trace's own dotted name whose first part is ``name``, or None: a layer
+    called ``loss`` would name its numbers ``loss.z1`` …, read as kin of the trace's ``loss.term1``."""
+    return next(((kind, p) for kind, p, _ in OWN_NAMES if "." in p and p.split(".", 1)[0] == name), None)
+
+
+def qualify(base: str, *, step: int | None = None, sample: int | None = None) -> str:
+    """Prefix a name with its step and sample (row index 0-based in, 1-based out) qualifiers."""
+    parts = []
+    if step is not None:
+        parts.append(f"step{step}/")
+    if sample is not None:
+        parts.append(f"sample{sample + 1}/")
+    return "".join(parts) + base
+
+
+def weight_name(layer: str, j: int, i: int) -> str:
+    """Weight into neuron j from input i, both 0-based in, 1-based out."""
+    return f"{layer}.w{j + 1}_{i + 1}"
+
+
+def bias_name(layer: str, j: int) -> str:
+    return f"{layer}.b{j + 1}"
+
+
+def neuron_name(layer: str, quantity: str, j: int) -> str:
+    """``h.z1``, ``h.a1``, ``h.delta1``, ``h.dL_da1``, ``h.da_dz1`` ..."""
+    return f"{layer}.{quantity}{j + 1}"
+
+
+def grad_name(layer: str, j: int, i: int | None = None) -> str:
+    return f"{layer}.dL_dw{j + 1}_{i + 1}" if i is not None else f"{layer}.dL_db{j + 1}"
+
+
+def param_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
+    return weight_name(layer, index[0], index[1]) if kind == "weights" else bias_name(layer, index[0])
+
+
+def param_grad_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
+    return grad_name(layer, index[0], index[1]) if kind == "weights" else grad_name(layer, index[0])
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class LayerForward:
+    """z = a_prev·Wᵀ + b and a = f(z) for every sample of the batch."""
+
+    layer: str
+    activation: str
+    negative_slope: Scalar  # a Fraction in exact mode
+    input_names: tuple[str, ...]  # names of a_prev's entries: inputs, or the layer below's a
+    inputs: Array  # (batch, fan_in)
+    weights: Array  # (units, fan_in), before the update
+    biases: Array | None  # (units,)
+    z: Array  # (batch, units)
+    a: Array  # (batch, units)
+
+
+@dataclass(frozen=True)
+class LossRecord:
+    """Per-sample loss terms, per-sample losses, the batch loss and the textbook ∂L_s/∂a."""
+
+    name: str
+    reduction: str
+    output_layer: str
+    prediction: Array  # (batch, K)
+    target: Array  # (batch, K)
+    terms: Array  # (batch, K); a sample's loss is the sum of its row
+    per_sample: Array  # (batch,)
+    value: Scalar  # mean or sum of per_sample (a Fraction in exact mode)
+    dL_da: Array  # (batch, K), ∂L_s/∂a_k, may be non-finite where a saturates (shown, not used)
+
+
+@dataclass(frozen=True)
+class LayerBackward:
+    """δ = ∂L_s/∂z from upstream × local, the parameter gradients, and ∂L_s/∂a of the layer below."""
+
+    layer: str
+    activation: str
+    negative_slope: Scalar
+    input_names: tuple[str, ...]
+    z: Array  # (batch, units), from the forward pass
+    a: Array  # (batch, units), from the forward pass
+    upstream: Array  # (batch, units): ∂L_s/∂a
+    local: Array  # (batch, units): ∂a/∂z (softmax: the Jacobian's diagonal)
+    jacobian: Array | None  # (batch, k, j): ∂a_k/∂z_j, softmax only
+    chain: Array  # (batch, units): the textbook product upstream × local (Σ_k for softmax)
+    delta: Array  # (batch, units): ∂L_s/∂z as used; equals chain unless ``combined``
+    combined: str | None  # the stable combined formula used for δ (softmax+CE, sigmoid+BCE)
+    inputs: Array  # (batch, fan_in): a_prev
+    weights: Array  # (units, fan_in)
+    grad_w: Array  # (batch, units, fan_in): δ_j × a_prev_i
+    grad_b: Array | None  # (batch, units): δ_j
+    downstream: Array | None  # (batch, fan_in): ∂L_s/∂a_prev = Σ_j δ_j·w_ji; None below the first layer
+
+    def downstream_terms(self) -> Array:
+        """The terms δ_j·w_ji of each Σ, shape (batch, fan_in, units)."""
+        terms: Array = self.delta[:, None, :] * self.weights.T[None, :, :]
+        return terms
+
+
+@dataclass(frozen=True)
+class ParamUpdate:
+    """One parameter tensor: per-sample gradients, their reduction, the optimizer step, the result."""
+
+    layer: str
+    kind: str  # "weights" or "biases"
+    old: Array
+    per_sample: Array  # (batch, *shape)
+    grad: Array  # reduced over the batch (mean or sum)
+    new: Array  # == old when frozen
+    state: Mapping[str, Array]  # the optimizer's named intermediates, in the order computed
+    formula: str  # optimizer template over {old}, {grad}, hyper-parameters and state names
+    frozen: bool
+    formulas: Mapping[str, str] = field(default_factory=dict)  # template per state entry (optim.ParamStep)
+    prior: Mapping[str, Array] = field(default_factory=dict)  # state carried in from the step before, "m_prev"
+    scalars: Mapping[str, float] = field(default_factory=dict)  # per-tensor scalars, e.g. Adam's step count t
+    rule: NamedRule | None = None  # the new value's formula as a rule (optim.ParamStep)
+    rules: Mapping[str, NamedRule] = field(default_factory=dict)  # each state entry's rule
+
+    def state_names(self, *, step: int | None = None) -> dict[str, Scalar]:
+        """Every optimizer state scalar by its qualified name (``step2/h.w1_2.m_hat``)."""
+        return {
+            qualify(f"{param_name(self.layer, self.kind, index)}.{s}", step=step): scalar(values[index])
+            for s, values in self.state.items()
+            for index in np.ndindex(values.shape)
+        }
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    step: int  # 1-based
+    samples: tuple[int, ...]  # 0-based data rows of the batch (JSON: samples; rows holds them 1-based)
+    multi_step: bool  # whether names carry a step qualifier
+    optimizer: str
+    hyper: Mapping[str, float]
+    forward: tuple[LayerForward, ...]  # input to output
+    loss: LossRecord
+    backward: tuple[LayerBackward, ...]  # output to input
+    updates: tuple[ParamUpdate, ...]  # input to output, weights before biases
+    loss_after: Scalar  # the same batch's loss after the update
+    flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
+    layers: tuple[Dense, ...] = ()  # the layer ops that made the records (and lay out their quantities)
+
+    @property
+    def step_q(self) -> int | None:
+        return self.step if self.multi_step else None
+
+    def sample_q(self, position: int) -> int | None:
+        """Row qualifier for the sample at ``position`` in the batch (None for a batch of one)."""
+        return self.samples[position] if len(self.samples) > 1 else None
+
+    def to_dict(self, *, detail: bool = True) -> dict[str, Any]:
+        """The JSON contract of one step (design notes), plus per-sample detail when asked.
+
+        Arrays stay numpy arrays (the JSON writer serialises them whole; a non-finite textbook factor
+        of a saturated output is written as null); exact fractions are written as ``"n/d"`` strings.
+        """
+        arr = _exact_nested if self.exact else _as_array
+        params: dict[str, Any] = {}
+        grads: dict[str, Any] = {}
+        updated: dict[str, Any] = {}
+        for u in self.updates:
+            params.setdefault(u.layer, {})[u.kind] = arr(u.old)
+            grads.setdefault(u.layer, {})[u.kind] = arr(u.grad)
+            updated.setdefault(u.layer, {})[u.kind] = arr(u.new)
+        out: dict[str, Any] = {
+            "step": self.step,
+            "samples": list(self.samples),  # 0-based row indices (the version-1 contract)
+            "rows": [row + 1 for row in self.samples],  # the same rows 1-based, as names and --sample count them
+            "loss": _number(self.loss.value),
+            "parameters": params,
+            "gradients": grads,
+            "updated": updated,
+            "loss_after": _number(self.loss_after),
+            "optimizer": {
+                "name": self.optimizer,
+                **{k: _number(v) for k, v in self.hyper.items()},
+                **dict.fromkeys(self.flags, True),
+            },
+        }
+        state: dict[str, Any] = {}
+        for u in self.updates:
+            if u.state:  # by layer and kind like "updated"; t and the like beside the arrays
+                entry = {k: (int(v) if k == "t" else _number(v)) for k, v in u.scalars.items()}
+                state.setdefault(u.layer, {})[u.kind] = entry | {k: arr(v) for k, v in u.state.items()}
+        if state:
+            out["optimizer_state"] = state
+            out["optimizer_values"] = {
+                name: _number(value) for u in self.updates for name, value in u.state_names(step=self.step_q).items()
+            }
+        if detail:
+            out["per_sample"] = [self._sample_dict(p) for p in range(len(self.samples))]
+        return out
+
+    @property
+    def exact(self) -> bool:
+        return self.loss.terms.dtype == object
+
+    def _sample_dict(self, p: int) -> dict[str, Any]:
+        arr = _exact_nested if self.exact else _as_array
+        forward = {f.layer: {"inputs": arr(f.inputs[p]), "z": arr(f.z[p]), "a": arr(f.a[p])} for f in self.forward}
+        backward: dict[str, Any] = {}
+        for b in self.backward:
+            entry: dict[str, Any] = {
+                "dL_da": _nullable(arr(b.upstream[p])),
+                "da_dz": arr(b.local[p]),
+                "chain": _nullable(arr(b.chain[p])),
+                "delta": arr(b.delta[p]),
+                "dL_dw": arr(b.grad_w[p]),
+            }
+            if b.jacobian is not None:
+                entry["da_dz_jacobian"] = arr(b.jacobian[p])
+            if b.combined:
+                entry["delta_formula"] = b.combined
+            if b.grad_b is not None:
+                entry["dL_db"] = arr(b.grad_b[p])
+            if b.downstream is not None:
+                entry["dL_da_below"] = arr(b.downstream[p])
+            backward[b.layer] = entry
+        return {
+            "sample": self.samples[p],
+            "row": self.samples[p] + 1,
+            "forward": forward,
+            "loss": _number(self.loss.per_sample[p]),
+            "loss_terms": arr(self.loss.terms[p]),
+            "target": arr(self.loss.target[p]),
+            "dL_da_output": _nullable(arr(self.loss.dL_da[p])),
+            "backward": backward,
+        }
+
+
+def _as_array(values: Array) -> Array:
+    """A float array as the JSON writer takes it (C-contiguous float64)."""
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
+def _nullable(values: Any) -> Any:
+    """A saturated output's textbook ∂L/∂a or chain: ∞ or undefined in float64 (shown, not used), which
+    the document writes as null (every other non-finite value is a fault, stopped before any writing)."""
+    if isinstance(values, np.ndarray) and not np.isfinite(values).all():
+        return [float(v) if math.isfinite(v) else None for v in values]
+    return values
+
+
+def _exact_nested(values: Array) -> Any:
+    """An array of fractions as nested lists of ``"n/d"`` strings (an integer as ``"n"``)."""
+    if not isinstance(values, np.ndarray):
+        return exact_text(values)
+    if values.ndim == 0:
+        return exact_text(values.item())
+    return [_exact_nested(v) for v in values]
+
+
+def exact_text(value: Any) -> str:
+    v = Fraction(value)
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+def _number(value: Any) -> Any:
+    """A number as the JSON contract writes it: a float, or an exact fraction as ``"n/d"``."""
+    if isinstance(value, Fraction):
+        return exact_text(value)
+    return float(value)
