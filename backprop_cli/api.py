@@ -37,8 +37,8 @@ def load(source: Source, *, data: str | os.PathLike[str] | None = None) -> Any:
     """
     if isinstance(source, Mapping):
         return _load_mapping(source, data)
-    from backprop_cli.cli.expression import is_expression, load_expression
-    from backprop_cli.cli.kit import load as load_network
+    from backprop_cli.loading.config import load_network
+    from backprop_cli.loading.expression import is_expression, load_expression
 
     name = os.fspath(source)
     if is_expression(name):
@@ -82,7 +82,7 @@ def trace(
     """
     spec: Any = config if _is_spec(config) else load(config, data=data)
     if hasattr(spec, "graph"):  # an expression program
-        from backprop_cli.cli.expression import compute
+        from backprop_cli.graph.engine import compute
 
         return Trace("expression", spec, exact, _ExpressionRun(compute(spec, exact=exact)))
     if steps is not None:
@@ -170,7 +170,7 @@ class Trace:
         try:
             return self._by_name[name]
         except KeyError:
-            from backprop_cli.homework.values import closest_names
+            from backprop_cli.model.names import closest_names
 
             close = closest_names(name, list(self._by_name))
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -243,17 +243,18 @@ class Trace:
         from backprop_cli.model.numbers import NumberFormat
 
         if isinstance(self.run, _ExpressionRun):
-            from backprop_cli.cli.expression import document
+            from backprop_cli.layout.json_document import expression_document
 
-            return document(self.spec, self.run.result, quantities=quantities)
-        from backprop_cli.homework.values import NameFilter
-        from backprop_cli.nn.records import NAME_PATTERNS, exact_text
-        from backprop_cli.render.json_out import head, network_step
+            return expression_document(self.spec, self.run.result, quantities=quantities)
+        from backprop_cli.layout.json_document import head, network_step
+        from backprop_cli.model.filters import Filter
+        from backprop_cli.model.names import NAME_PATTERNS
+        from backprop_cli.model.numbers import exact_text
 
         def number(value: Any) -> Any:
             return exact_text(value) if self.exact else float(value)
 
-        steps = [network_step(rec, NameFilter(), quantities=quantities, fmt=NumberFormat()) for rec in self.records]
+        steps = [network_step(rec, Filter(), quantities=quantities, fmt=NumberFormat()) for rec in self.records]
         summary = {
             "loss_before": number(self.run.loss_before),
             "loss_after": number(self.run.loss_after),
@@ -282,8 +283,8 @@ class Trace:
                 )
             else:
                 from backprop_cli.layout.document import TraceJob
+                from backprop_cli.model.filters import Filter
                 from backprop_cli.render import writer
-                from backprop_cli.render.terminal import TraceFilter
 
                 run = self.run
                 job = TraceJob(
@@ -291,7 +292,7 @@ class Trace:
                     run.records,
                     len(run.records),
                     NumberFormat(precision),
-                    TraceFilter(),
+                    Filter(),
                     run.loss_before,
                     lambda: run.loss_after,
                     0,

@@ -10,6 +10,26 @@ from enum import IntEnum
 MAX_LINE = 600  # characters of a one-line error message, at most
 
 
+QUOTE_LIMIT = 40  # characters of a file's text that a message may quote
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """Text from a file as a message quotes it: ``repr`` (so control, format and surrogate characters
+    are escaped: ``'\\x1b[2J'``), cut after ``limit`` characters: ``'root:x:0:0:…' (1,234 characters)``.
+    Every message that quotes what a file holds goes through here, so none prints a whole file."""
+    if isinstance(value, str) and len(value) > limit:
+        cut = repr(value[:limit])
+        return f"{cut[:-1]}…{cut[-1]} ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}…"
+
+
+def os_reason(error: OSError) -> str:
+    """An OS error as messages word it: ``no space left on device``."""
+    text = error.strerror or str(error)
+    return text[:1].lower() + text[1:]
+
+
 class ExitCode(IntEnum):
     """Every exit status the ``backprop`` command can end with."""
 

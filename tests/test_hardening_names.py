@@ -79,7 +79,7 @@ def test_a_layer_name_that_would_read_as_a_qualified_or_dotted_name_is_refused(l
 
 
 def test_the_reserved_names_come_from_the_names_contract(monkeypatch: pytest.MonkeyPatch) -> None:
-    from backprop_cli.nn import records as trace
+    from backprop_cli.model import names as trace
 
     kinds = {kind: pattern for kind, pattern, _ in trace.OWN_NAMES}
     assert kinds["loss"] == "loss" and kinds["target"] == "y{k}" and "input" not in kinds

@@ -14,11 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from backprop_cli.cli.kit import load
 from backprop_cli.cli.main import main
 from backprop_cli.landscape import directions, runs
 from backprop_cli.landscape.build import Request, build
 from backprop_cli.landscape.compare import variants
+from backprop_cli.loading.config import load_network as load
 from backprop_cli.loading.examples import example_path
 from backprop_cli.nn.engine import Engine
 

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="matplotlib draws the images: pip install '.[test]' installs it")
 
-from backprop_cli.landscape import gallery
+from backprop_cli.docs import gallery
 
 REPO = Path(__file__).parent.parent
 
@@ -20,7 +20,7 @@ def test_the_readme_pictures_are_up_to_date() -> None:
         for name in gallery.PICTURES
         for p in gallery.problems(REPO / gallery.IMAGES_DIR, name, gallery.expected(name))
     ]
-    assert not found, f"{'; '.join(found)}; regenerate with: python -m backprop_cli.landscape.gallery"
+    assert not found, f"{'; '.join(found)}; regenerate with: python -m backprop_cli.docs.gallery"
 
 
 def test_the_readme_shows_each_picture_with_its_command() -> None:

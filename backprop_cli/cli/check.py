@@ -115,7 +115,8 @@ def check(
     )
     from backprop_cli.homework.check import CheckFailed, check_answers, table, to_gradescope, to_json
     from backprop_cli.homework.explain import derive, render_text
-    from backprop_cli.homework.values import NameFilter, steps_named
+    from backprop_cli.model.filters import Filter
+    from backprop_cli.model.names import steps_named
     from backprop_cli.model.numbers import NumberFormat
 
     sheet = load_answers(answers_file)
@@ -134,12 +135,12 @@ def check(
         if rubric
         else [a.name for a in sheet.answers]
     )
-    only = NameFilter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
+    only = Filter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
     values = {v.name: v for v in compute_values(spec, fmt, only)}
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
     narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
     narrowed = name_filter(spec, *narrowed_options)
-    chosen = narrowed.wants_value if narrowed != NameFilter() else None
+    chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
     result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen)
     if chosen is not None and not result.verdicts:  # (every name known: check_answers said so first)
         given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)

@@ -20,7 +20,7 @@ from backprop_cli.cli.kit import (
 def unknown_name(name: str, known: list[str], config: str) -> Exception:
     """A located 'unknown name' error that suggests the closest real names."""
     from backprop_cli.errors import ConfigError
-    from backprop_cli.homework.values import closest_names
+    from backprop_cli.model.names import closest_names
 
     close = closest_names(name, known)
     hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
@@ -66,12 +66,13 @@ def explain(
     from backprop_cli.cli.kit import make_console
     from backprop_cli.cli.names import compute_values, load_program, program_steps
     from backprop_cli.homework.explain import derive, render_rich
-    from backprop_cli.homework.values import NameFilter, steps_named
+    from backprop_cli.model.filters import Filter
+    from backprop_cli.model.names import steps_named
     from backprop_cli.model.numbers import NumberFormat
 
     spec, _ = load_program(config, data, steps)
     (step,) = steps_named([name])  # its step, and the one before (where its parameters were updated)
-    only = NameFilter(steps=frozenset({step, step - 1} - {0}))
+    only = Filter(steps=frozenset({step, step - 1} - {0}))
     table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only)}
     if name not in table:
         from backprop_cli.errors import ConfigError

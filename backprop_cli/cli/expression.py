@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import ConfigError
@@ -12,6 +10,8 @@ from backprop_cli.errors import ConfigError
 if TYPE_CHECKING:  # imported where used: every `backprop trace` asks wants_expression, most need no more
     from backprop_cli.graph.engine import ExprTrace
     from backprop_cli.loading.expression import ExprSpec
+
+from backprop_cli.loading.expression import is_expression, load_expression
 
 # trace options that only make sense for a network, by the name click gives their parameter
 NETWORK_ONLY = {
@@ -34,69 +34,6 @@ def wants_expression(config: str | None, expr: str | None, sets: Sequence[str], 
     return found
 
 
-def is_expression(config: str | None) -> bool:
-    """Whether CONFIG (a file or a built-in example name) is an expression config."""
-    if config is None:
-        return False
-    from backprop_cli.loading.examples import resolve
-    from backprop_cli.loading.expression import is_expression_document
-
-    path = resolve(config)
-    return os.path.exists(path) and is_expression_document(path)  # never raises: the loader reports
-
-
-def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -> tuple[ExprSpec, list[Path]]:
-    """The program from ``--expr`` or from an expression config (with ``--set`` values replacing its own)."""
-    from backprop_cli.loading.expression import expression_from_option, load_expression_config
-
-    if expr is not None:
-        if config is not None:
-            raise ConfigError("give either CONFIG or --expr, not both", path="--expr")
-        return expression_from_option(expr, sets), []
-    if not is_expression(config):
-        raise ConfigError(
-            f"{config or 'the default example'} is a network; --set gives expression inputs, expected with --expr "
-            "or an expression config",
-            path="--set",
-        )
-    from backprop_cli.loading.examples import label, resolve
-
-    path = resolve(config)
-    return load_expression_config(path, label(path), sets), [path]
-
-
-def compute(spec: ExprSpec, *, exact: bool) -> ExprTrace:
-    from backprop_cli.graph.engine import parse_scalar, refuse_irrational, run
-
-    if exact:
-        refuse_irrational(spec.graph, spec.where)
-    values = {name: parse_scalar(text, exact=exact) for name, text in spec.values.items()}
-    return run(spec.graph, values, exact=exact)
-
-
-def document(spec: ExprSpec, trace: ExprTrace, *, quantities: bool = False) -> dict[str, Any]:
-    """The ``--format json`` document of an expression trace: the trace document's envelope (version 2)
-    with one step, the expression's nodes and backward edges."""
-    from backprop_cli.layout.expression import NAME_PATTERNS
-    from backprop_cli.render.json_out import head
-
-    body = trace.to_dict()
-    step: dict[str, Any] = {"step": 1, **body}
-    if quantities:
-        from backprop_cli.graph.blocks import expr_blocks
-        from backprop_cli.homework.values import NameFilter
-        from backprop_cli.model.numbers import NumberFormat
-        from backprop_cli.render.json_out import block_entries
-
-        step["quantities"] = list(block_entries(expr_blocks(trace), NameFilter(), NumberFormat(), set()))
-    summary = {"output": body["output"], "value": body["value"], "gradients": body["gradients"]}
-    return {
-        **head("expression", trace.exact, spec.normalised, spec.graph.inputs, NAME_PATTERNS),
-        "steps": [step],
-        "summary": summary,
-    }
-
-
 def trace_expression(params: Mapping[str, Any]) -> None:
     """Run the trace command's options (click's ``params``) on an expression program."""
     from backprop_cli.cli.output import open_output
@@ -105,12 +42,16 @@ def trace_expression(params: Mapping[str, Any]) -> None:
         if params.get(key):
             raise ConfigError(f"{option} applies to networks only", path=option)
     spec, inputs = load_expression(params.get("config"), params.get("expr"), params.get("sets", ()))
+    from backprop_cli.graph.engine import compute
+
     trace = compute(spec, exact=bool(params.get("exact")))
     with open_output(params.get("output"), inputs=inputs) as stream:
         if params.get("output_format") == "json":
+            from backprop_cli.layout.json_document import expression_document
             from backprop_cli.render.json_out import dumps
 
-            stream.write(dumps(document(spec, trace, quantities=bool(params.get("quantities")))) + "\n")
+            document = expression_document(spec, trace, quantities=bool(params.get("quantities")))
+            stream.write(dumps(document) + "\n")
             return
         _print_text(spec, trace, stream, params)
 
@@ -128,7 +69,8 @@ def _tree(trace: ExprTrace, fmt: Any, title: str, params: Mapping[str, Any]) -> 
     """``--tree``: the computation graph as a rich Tree, or None."""
     if not params.get("tree"):
         return None
-    from backprop_cli.render.diagram import expression_diagram, to_tree
+    from backprop_cli.layout.diagram import expression_diagram
+    from backprop_cli.render.diagram import to_tree
 
     return to_tree(expression_diagram(trace, fmt, title))
 

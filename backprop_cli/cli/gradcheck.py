@@ -18,6 +18,7 @@ from backprop_cli.cli.kit import (
     text_or_json_option,
     width_option,
 )
+from backprop_cli.model import formats
 
 if TYPE_CHECKING:
     from backprop_cli.model.numbers import NumberFormat
@@ -88,8 +89,8 @@ def _table(result: GradCheck, fmt: NumberFormat, source: str) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from backprop_cli.model.names import param_grad_name
     from backprop_cli.model.numbers import NumberFormat
-    from backprop_cli.nn.records import param_grad_name
 
     rows = ", ".join(str(r + 1) for r in result.rows)
     title = f"backprop gradcheck · {source} · step 1 batch: data row{'s' * (len(result.rows) > 1)} {rows}"
@@ -125,10 +126,10 @@ def _verdict(result: GradCheck, rtol: float, atol: float) -> str:
 
 
 def _as_dict(result: GradCheck, source: str, rtol: float, atol: float) -> dict[str, Any]:
-    from backprop_cli.nn.records import param_grad_name
+    from backprop_cli.model.names import param_grad_name
 
     return {
-        "format": "backprop-gradcheck",
+        "format": formats.GRADCHECK,
         "version": 1,
         "source": source,
         "rows": list(result.rows),

@@ -56,8 +56,11 @@ def graph(
     """
     from pathlib import Path
 
-    from backprop_cli.cli.expression import compute, load_expression, wants_expression
+    from backprop_cli.cli.expression import wants_expression
     from backprop_cli.cli.output import open_output
+    from backprop_cli.graph.engine import compute
+    from backprop_cli.layout import diagram as pictures
+    from backprop_cli.loading.expression import load_expression
     from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.render import diagram as draw
 
@@ -65,14 +68,14 @@ def graph(
     inputs: list[Path]
     if wants_expression(config, expr, sets):
         spec, inputs = load_expression(config, expr, sets)
-        picture = draw.expression_diagram(compute(spec, exact=exact), fmt, spec.source)
+        picture = pictures.expression_diagram(compute(spec, exact=exact), fmt, spec.source)
     else:
         from backprop_cli.nn.engine import Engine
 
         network, path = load(config, None)
         inputs = [path]
         title = f"{network.source} · step 1, exact" if exact else network.source
-        picture = draw.network_diagram(next(iter(Engine(network, exact=exact).run())), fmt, title, by=nodes)
+        picture = pictures.network_diagram(next(iter(Engine(network, exact=exact).run())), fmt, title, by=nodes)
     if output_format == "tree":
         from backprop_cli.render.console import SafeConsole
 

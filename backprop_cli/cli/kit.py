@@ -12,7 +12,6 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -57,7 +56,8 @@ def _raised_in(error: BaseException, function: str) -> bool:
 def _flush_stdout() -> str | None:
     """Flush stdout now, so that a write error (`backprop trace > /dev/full`) is reported here as one
     line rather than as a traceback at exit; returns that line, or None."""
-    from backprop_cli.cli.output import discard_stdout, os_reason
+    from backprop_cli.cli.output import discard_stdout
+    from backprop_cli.errors import os_reason
 
     try:
         sys.stdout.flush()
@@ -73,7 +73,8 @@ def _flush_stdout() -> str | None:
 
 def os_error_line(error: OSError) -> str:
     """Any OS error not met by a reader or the writer, as one line: ``NAME: what the system said``."""
-    from backprop_cli.cli.output import discard_stdout, os_reason
+    from backprop_cli.cli.output import discard_stdout
+    from backprop_cli.errors import os_reason
 
     if error.filename is not None:
         return f"{os.fsdecode(error.filename)}: {os_reason(error)}"
@@ -159,17 +160,10 @@ def wait_for_enter(console: Any, prompt: str) -> bool:
 
 
 def load(config: str | None, data: str | None, steps: int | None = None) -> tuple[NetworkSpec, Path]:
-    from backprop_cli.loading.config import load_config, with_training
-    from backprop_cli.loading.examples import EXAMPLES_DIR, label, resolve
+    """A network config (a file or a built-in example's name), as every command loads one."""
+    from backprop_cli.loading.config import load_network
 
-    path = resolve(config)
-    spec = replace(load_config(path, data_override=data), source=label(path))
-    if spec.data.source != "inline" and Path(spec.data.source).parent.resolve() == EXAMPLES_DIR.resolve():
-        # a built-in example's data file by name, so output does not depend on where the package is installed
-        spec = replace(spec, data=replace(spec.data, source=Path(spec.data.source).name))
-    if steps is not None:
-        spec = with_training(spec, steps=steps)
-    return spec, path
+    return load_network(config, data, steps)
 
 
 def check_rows(spec: NetworkSpec, steps: Sequence[int], samples: Sequence[int]) -> None:

@@ -28,12 +28,12 @@ from backprop_cli.cli.kit import (
     width_option,
 )
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.quantity import PHASES
 from backprop_cli.render import FORMATS
 
 if TYPE_CHECKING:
     from backprop_cli.model.spec import NetworkSpec
 
-PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
 
 
 @click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -182,13 +182,14 @@ def _write_json(
     quantities: bool,
 ) -> None:
     """The trace document (version 2) of a network, float or exact, streamed step by step."""
-    from backprop_cli.homework.values import NameFilter
-    from backprop_cli.model.numbers import NumberFormat
-    from backprop_cli.nn.records import NAME_PATTERNS, exact_text
-    from backprop_cli.render.json_out import head, network_step, write_document
+    from backprop_cli.layout.json_document import head, network_step
+    from backprop_cli.model.filters import Filter
+    from backprop_cli.model.names import NAME_PATTERNS
+    from backprop_cli.model.numbers import NumberFormat, exact_text
+    from backprop_cli.render.json_out import write_document
 
     steps, layers, phases, samples = only
-    chosen = NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    chosen = Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
     fmt = NumberFormat()
     before = engine.loss()
     last = max(steps, default=total)
@@ -241,12 +242,12 @@ def _write_document(
     only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
 ) -> None:
     from backprop_cli.layout.document import TraceJob
+    from backprop_cli.model.filters import Filter
     from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.render import writer
-    from backprop_cli.render.terminal import TraceFilter
 
     steps, layers, phases, samples = only
-    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    chosen = Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
     fmt = NumberFormat(precision)
     job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width, engine.exact)
     writer(name)(job, stream)
@@ -267,26 +268,30 @@ def _print_text(
     diagnostics: bool = False,
 ) -> None:
     from backprop_cli.cli.kit import make_console, wait_for_enter
+    from backprop_cli.model.filters import Filter
     from backprop_cli.model.numbers import NumberFormat
-    from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
+    from backprop_cli.render.terminal import run_summary, trace_outputs
 
     console = make_console(stream, width, color)
     fmt = NumberFormat(precision)
     steps, layers, phases, samples = only
-    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    chosen = Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
     before = engine.loss()
     interactive = pause and sys.stdin.isatty() and console.is_terminal
     last_phase = None
     tap = None
     if diagnostics:  # --diagnostics: a table after each step (its modules imported only then)
-        from backprop_cli.render.diagnostics import Tap
+        from backprop_cli.layout.diagnostics import Tap
+        from backprop_cli.render.diagnostics import StepTables
+
+        shown = StepTables()
 
         tap = Tap(engine.run())
     records = iter(tap or engine.run())
     capped = False
     for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=max_rows, exact=engine.exact):
         if tap is not None and piece.phase == "step":
-            console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
+            console.print(*shown.tables(tap.take(before=piece.step), fmt, chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
             interactive = wait_for_enter(console, "[dim]Enter: next phase[/dim] ")  # Ctrl-D: no more pauses
         console.print(piece.renderable)
@@ -296,7 +301,7 @@ def _print_text(
         for _ in records:
             pass
     elif tap is not None:
-        console.print(*tap.tables(fmt, steps=chosen.steps))
+        console.print(*shown.tables(tap.take(), fmt, chosen.steps))
     if total > 1 and not steps:
         console.print(run_summary(before, engine.loss(), total, fmt))
 

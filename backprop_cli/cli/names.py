@@ -23,17 +23,19 @@ from backprop_cli.cli.kit import (
     steps_option,
     text_or_json_option,
 )
+from backprop_cli.model import formats
+from backprop_cli.model.quantity import PHASES
 from backprop_cli.model.spec import NetworkSpec
 
 if TYPE_CHECKING:
-    from backprop_cli.homework.values import NamedValue, NameFilter
+    from backprop_cli.homework.values import NamedValue
     from backprop_cli.loading.expression import ExprSpec
+    from backprop_cli.model.filters import Filter
     from backprop_cli.model.numbers import NumberFormat
 
     Program = NetworkSpec | ExprSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
-PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
 
 
 def filter_options(command: F) -> F:
@@ -73,10 +75,10 @@ def name_filter(
     phases: tuple[str, ...] = (),
     samples: tuple[int, ...] = (),
     patterns: tuple[str, ...] = (),
-) -> NameFilter:
-    """The filter options checked against the network (or expression), as a :class:`NameFilter`."""
+) -> Filter:
+    """The filter options checked against the network (or expression), as a :class:`Filter`."""
     from backprop_cli.errors import ConfigError
-    from backprop_cli.homework.values import NameFilter
+    from backprop_cli.model.filters import Filter
     from backprop_cli.nn.engine import count_steps
 
     if is_program_expression(spec):
@@ -85,7 +87,7 @@ def name_filter(
                 raise ConfigError(
                     "an expression has one step, no layers and no data rows; expected no " + option, path=option
                 )
-        return NameFilter(frozenset(steps), frozenset(), frozenset(phases), frozenset(), patterns)
+        return Filter(frozenset(steps), frozenset(), frozenset(phases), frozenset(), patterns)
     assert isinstance(spec, NetworkSpec)
     known = [layer.name for layer in spec.layers]
     for layer in layers:
@@ -99,13 +101,13 @@ def name_filter(
         if sample > spec.data.rows:
             raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
     check_rows(spec, steps, samples)
-    return NameFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples), patterns)
+    return Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples), patterns)
 
 
 FILTER_FLAGS = ("--only", "--phase", "--layer", "--step", "--sample")  # how messages list the filters used
 
 
-def nothing_chosen(spec: Program, fmt: NumberFormat, only: NameFilter) -> Exception:
+def nothing_chosen(spec: Program, fmt: NumberFormat, only: Filter) -> Exception:
     """The located error for filters that choose no name, with the real names closest to an --only pattern."""
     from dataclasses import replace
 
@@ -125,7 +127,7 @@ def _closest_to(patterns: tuple[str, ...], names: list[str], n: int = 3) -> list
     """Names a pattern meant: matched ignoring case (``*.dL_dW*``), else the nearest spelling."""
     import fnmatch
 
-    from backprop_cli.homework.values import closest_names
+    from backprop_cli.model.names import closest_names
 
     for pattern in patterns:
         folded = [name for name in names if fnmatch.fnmatch(name.lower(), pattern.lower())]
@@ -147,8 +149,8 @@ def is_program_expression(spec: Program) -> bool:
 
 def load_program(config: str | None, data: str | None = None, steps: int | None = None) -> tuple[Program, Path]:
     """A network config, or an expression program (``expression:``): both have a names contract."""
-    from backprop_cli.cli.expression import is_expression, load_expression
     from backprop_cli.errors import ConfigError
+    from backprop_cli.loading.expression import is_expression, load_expression
 
     if not is_expression(config):
         return load(config, data, steps)
@@ -168,14 +170,14 @@ def program_steps(spec: Program) -> int:
     return 1
 
 
-def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = None) -> list[NamedValue]:
+def compute_values(spec: Program, fmt: NumberFormat, only: Filter | None = None) -> list[NamedValue]:
     """Run the network (or evaluate the expression) and return its named values in trace order."""
     if isinstance(spec, NetworkSpec):
         from backprop_cli.homework.values import named_values
         from backprop_cli.nn.engine import Engine
 
         return list(named_values(Engine(spec).run(), fmt, only))
-    from backprop_cli.cli.expression import compute
+    from backprop_cli.graph.engine import compute
     from backprop_cli.homework.expression_values import expression_values
 
     return list(expression_values(compute(spec, exact=False), fmt, only))
@@ -228,11 +230,11 @@ def names(
     inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            from backprop_cli.render.json_out import quantity_entry
+            from backprop_cli.layout.json_document import quantity_entry
 
             fmt = NumberFormat(precision)
             document = {
-                "format": "backprop-names",
+                "format": formats.NAMES,
                 "version": 1,
                 "config": spec.source,
                 "names": [quantity_entry(v.quantity, fmt) for v in values],

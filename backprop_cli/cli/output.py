@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from backprop_cli.cli.encoding import ERRORS  # a non-UTF-8 file name's byte is written as \xff
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import ConfigError, os_reason
 from backprop_cli.loading import run
 
 _TEMPORARY_EXTRA = len(".") + len(".") + 8 + len(".tmp")  # mkstemp's "." + name + ".XXXXXXXX.tmp"
@@ -42,12 +42,6 @@ class Signalled(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-def os_reason(error: OSError) -> str:
-    """An OS error as messages word it: ``no space left on device``."""
-    text = error.strerror or str(error)
-    return text[:1].lower() + text[1:]
 
 
 @contextlib.contextmanager

@@ -14,13 +14,16 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import BackpropError, ExitCode
 from backprop_cli.graph.graph import Const, Graph, Node
 from backprop_cli.graph.ops import INFINITE_LOCALS, OPS, DomainError, Scalar
 from backprop_cli.graph.parse import Where
 from backprop_cli.model.quantity import MAX_EXACT_BITS, MAX_EXACT_DIGITS, too_large
+
+if TYPE_CHECKING:
+    from backprop_cli.loading.expression import ExprSpec
 
 # Python writes an int of at most 4,300 digits (sys.get_int_max_str_digits), so every exact value is
 # held below that where it is made: its numerator and its denominator have at most 4,000 digits each,
@@ -369,3 +372,12 @@ def _check_exact_size(n: Node, base: Scalar, k: int) -> None:
     bits = max(value.numerator.bit_length(), value.denominator.bit_length())
     if bits and k * (bits - 1) + 1 > MAX_EXACT_BITS:
         raise too_large_fault(_where(n), "value")
+
+
+def compute(spec: ExprSpec, *, exact: bool) -> ExprTrace:
+    """Forward and backward over a loaded program, with its inputs read from their text (exactly with
+    ``exact``, after refusing, located, an operation that is not rational)."""
+    if exact:
+        refuse_irrational(spec.graph, spec.where)
+    values = {name: parse_scalar(text, exact=exact) for name, text in spec.values.items()}
+    return run(spec.graph, values, exact=exact)

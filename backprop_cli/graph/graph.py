@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.graph.parse import Apply, Expr, Num, Statement, Var, Where
-from backprop_cli.loading.yamlsafe import quoted
 
 MAX_NODES = 2000
 

@@ -29,12 +29,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TextIO
 
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.homework.values import NamedValue
-from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, comment_text, describe, load_file, quoted, read_bytes
+from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, comment_text, describe, load_file, read_bytes
+from backprop_cli.model import formats
 from backprop_cli.model.numbers import NumberFormat
 
-FORMAT = "backprop-answers"
+FORMAT = formats.ANSWERS
 VERSION = 1
 TOLERANCE_KINDS = ("relative", "absolute", "decimals")
 # points for one answer: bounded, so that no sum of weights (at most a few hundred thousand answers

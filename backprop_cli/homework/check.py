@@ -12,13 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_cli.errors import BackpropError, ExitCode
+from backprop_cli.errors import BackpropError, ExitCode, quoted
 from backprop_cli.homework.answers import AnswersFile, Tolerance
-from backprop_cli.homework.values import NamedValue, NameFilter, closest_names
-from backprop_cli.loading.yamlsafe import quoted
+from backprop_cli.homework.values import NamedValue
+from backprop_cli.model import formats
+from backprop_cli.model.filters import Filter
+from backprop_cli.model.names import closest_names
 from backprop_cli.model.numbers import NumberFormat
 
-FORMAT = "backprop-check"
+FORMAT = formats.CHECK
 VERSION = 1
 REVEAL = ("never", "wrong", "always")
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's four settings
@@ -175,8 +177,8 @@ def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, Name
     wanted = {v.name for v in keyed if v.name in listed}
     steps = sorted({v.step for v in keyed if v.name in listed})
     phases = list(dict.fromkeys(v.phase for v in keyed if v.name in listed))
-    narrowed = NameFilter(frozenset(steps), phases=frozenset(phases))
-    if not wanted or {v.name for v in keyed if narrowed.wants_value(v)} != wanted:
+    narrowed = Filter(frozenset(steps), phases=frozenset(phases))
+    if not wanted or {v.name for v in keyed if narrowed.wants_quantity(v.quantity, v.name)} != wanted:
         return ""
     options = [f"--step {step}" for step in steps] if len({v.step for v in keyed}) > len(steps) else []
     if len({v.phase for v in keyed}) > len(phases):

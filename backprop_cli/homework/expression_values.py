@@ -11,12 +11,13 @@ from collections.abc import Iterator
 
 from backprop_cli.graph.blocks import expr_blocks
 from backprop_cli.graph.engine import ExprTrace
-from backprop_cli.homework.values import NamedValue, NameFilter, block_values
+from backprop_cli.homework.values import NamedValue, block_values
+from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
 
 
 def expression_values(
-    trace: ExprTrace, fmt: NumberFormat | None = None, only: NameFilter | None = None
+    trace: ExprTrace, fmt: NumberFormat | None = None, only: Filter | None = None
 ) -> Iterator[NamedValue]:
     """Every quantity of the trace in reading order; a name shown twice (the output in the result) comes once."""
-    return block_values(expr_blocks(trace), fmt or NumberFormat(), only or NameFilter(), set())
+    return block_values(expr_blocks(trace), fmt or NumberFormat(), only or Filter(), set())

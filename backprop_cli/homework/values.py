@@ -8,13 +8,13 @@ quantity with its formula and value written at one precision, for listings and m
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
-from backprop_cli.model.quantity import Block, Placed, Quantity, Scalar
+from backprop_cli.model.quantity import Block, Quantity, Scalar
 from backprop_cli.nn.records import StepRecord
 
 _STEP = re.compile(r"step(\d+)/")
@@ -72,38 +72,14 @@ def shown_value(q: Quantity, fmt: NumberFormat) -> NamedValue:
     return NamedValue(q, q.formula(fmt), q.written(fmt), fmt(q.value))
 
 
-@dataclass(frozen=True)
-class NameFilter:
-    """Which names to keep: empty means all. Steps and samples are 1-based, patterns are globs."""
-
-    steps: frozenset[int] = frozenset()
-    layers: frozenset[str] = frozenset()
-    phases: frozenset[str] = frozenset()
-    samples: frozenset[int] = frozenset()
-    patterns: tuple[str, ...] = ()
-
-    def wants_section(self, section: Placed) -> bool:
-        """The trace's own section filter (``backprop trace --step/--layer/--phase/--sample``)."""
-        from backprop_cli.render.terminal import TraceFilter
-
-        return TraceFilter(self.steps, self.layers, self.phases, self.samples).wants(section)
-
-    def wants_name(self, name: str) -> bool:
-        return not self.patterns or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
-
-    def wants_value(self, value: NamedValue) -> bool:
-        """Both choices for one named value, as if laid out again (``check``'s filters on a key)."""
-        return self.wants_section(value.quantity) and self.wants_name(value.name)
-
-
 def named_values(
-    records: Iterable[StepRecord], fmt: NumberFormat | None = None, only: NameFilter | None = None
+    records: Iterable[StepRecord], fmt: NumberFormat | None = None, only: Filter | None = None
 ) -> Iterator[NamedValue]:
     """Every quantity of every step in trace order; a name shown twice (``loss`` in the summary) comes once."""
     from backprop_cli.nn.blocks import step_blocks
 
     display = fmt or NumberFormat()
-    chosen = only or NameFilter()
+    chosen = only or Filter()
     seen: set[str] = set()
     last = max(chosen.steps, default=None)
     for rec in records:
@@ -115,7 +91,7 @@ def named_values(
 
 
 def block_values(
-    blocks: Iterable[Block], fmt: NumberFormat, chosen: NameFilter, seen: set[str]
+    blocks: Iterable[Block], fmt: NumberFormat, chosen: Filter, seen: set[str]
 ) -> Iterator[NamedValue]:
     """The named values of some blocks, filtered, each name once."""
     for block in blocks:
@@ -131,20 +107,3 @@ def block_values(
 def value_table(records: Iterable[StepRecord], fmt: NumberFormat | None = None) -> dict[str, NamedValue]:
     """Every name of the run mapped to its value, in trace order."""
     return {v.name: v for v in named_values(records, fmt)}
-
-
-def closest_names(name: str, names: Sequence[str], n: int = 3) -> list[str]:
-    """The real names nearest to a misspelt one (difflib), for 'did you mean' messages."""
-    import difflib
-
-    close = difflib.get_close_matches(name, names, n=n, cutoff=0.6)
-    if close:
-        return close
-    # a right base name with a missing or wrong qualifier: ``h.z1`` in a multi-step run
-    base = name.rsplit("/", 1)[-1]
-    return [candidate for candidate in names if candidate.rsplit("/", 1)[-1] == base][:n]
-
-
-def steps_named(names: Iterable[str]) -> frozenset[int]:
-    """The steps that names refer to (``step3/…`` is step 3; a name without ``stepN/`` is in step 1)."""
-    return frozenset(int(m.group(1)) if (m := _STEP.match(name)) else 1 for name in names)

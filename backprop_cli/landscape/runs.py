@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from backprop_cli.errors import ConfigError, NumericalFault
+from backprop_cli.model.names import bias_name, weight_name
 from backprop_cli.model.spec import Array, NetworkSpec, OptimizerSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.ops import ACTIVATIONS, LOSSES
 from backprop_cli.nn.optim import OPTIMIZERS, make_optimizer
-from backprop_cli.nn.records import StepRecord, bias_name, weight_name
+from backprop_cli.nn.records import StepRecord
 
 MAX_RUNS = 8  # paths overlaid on one picture, or runs compared
 MAX_RUN_STEPS = 10_000  # steps of one run (each is kept: its parameters are a point of the path)
@@ -64,7 +65,7 @@ class Layout:
         try:
             return self.names.index(name)
         except ValueError:
-            from backprop_cli.homework.values import closest_names
+            from backprop_cli.model.names import closest_names
 
             close = closest_names(name, list(self.names))
             hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -145,7 +146,7 @@ class Variant:
 def variant(spec: NetworkSpec, name: str, learning_rate: float | None, batch_size: int | None, label: str) -> Variant:
     """A checked variant: the config's options are kept for the config's own optimizer, else torch's defaults."""
     if name not in OPTIMIZERS:
-        from backprop_cli.homework.values import closest_names
+        from backprop_cli.model.names import closest_names
 
         close = closest_names(name, list(OPTIMIZERS))
         hint = f"did you mean {close[0]}? " if close else ""

@@ -18,8 +18,8 @@ from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.records import StepRecord
 
 if TYPE_CHECKING:
-    from backprop_cli.render.math import SectionMath
-    from backprop_cli.render.terminal import TraceFilter
+    from backprop_cli.layout.math import SectionMath
+    from backprop_cli.model.filters import Filter
 
 PHASE_TITLES = {
     "parameters": "Parameters",
@@ -40,7 +40,7 @@ class TraceJob:
     records: Iterable[StepRecord]
     total: int  # steps in the run
     fmt: NumberFormat
-    only: TraceFilter
+    only: Filter
     loss_before: float  # on all data, before step 1
     loss_after: Callable[[], float]  # on all data, after the last step (call once the records are consumed)
     max_rows: int = 0  # 0: no cap (the terminal rendering caps by default)
@@ -104,7 +104,7 @@ class Placed:
 
 def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
     """A step's sections in reading order, the chain rule given once per layer (each sample keeps its numbers)."""
-    from backprop_cli.render.math import section_math
+    from backprop_cli.layout.math import section_math
 
     phase = None
     chained: set[str | None] = set()

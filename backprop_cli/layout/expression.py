@@ -8,12 +8,15 @@ the quantities come in blocks (``graph/blocks.py``), numbers through one NumberF
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from backprop_cli.graph.blocks import expr_blocks
 from backprop_cli.graph.engine import ExprTrace
 from backprop_cli.layout.rows import Section, block_section
-from backprop_cli.loading.expression import ExprSpec
 from backprop_cli.model.numbers import NumberFormat
+
+if TYPE_CHECKING:
+    from backprop_cli.loading.expression import ExprSpec
 
 NAME_PATTERNS: dict[str, str] = {
     "input": "{name} as given in values (or --set)",

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.loading.data import Columns, Expect, load_data_file, rows_from_document
-from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, quoted, read_text
+from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, read_text
+from backprop_cli.model import formats
+from backprop_cli.model.names import reserved_input, reserved_layer
 from backprop_cli.model.spec import (
     LayerSpec,
     LossSpec,
@@ -33,7 +35,6 @@ from backprop_cli.model.spec import (
 )
 from backprop_cli.nn.init import InitSpec, canonical, initialise
 from backprop_cli.nn.optim import DEFAULTS, check_options, flat_options, resolved_options
-from backprop_cli.nn.records import reserved_input, reserved_layer
 
 if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
     from backprop_cli.loading.models import DataFileModel, InitModel, LayerModel, NetworkModel, TrainingModel
@@ -398,21 +399,14 @@ def with_training(spec: NetworkSpec, *, steps: int | None = None, epochs: int | 
     return replace(spec, training=training, normalised=normalised)
 
 
-# what our other files are, by their `format:`
-_OUR_FORMATS = {
-    "backprop-answers": "an answers file (a key or a sheet)",
-    "backprop-trace": "a trace written by `backprop trace --format json`",
-    "backprop-check": "a report written by `backprop check --format json`",
-    "backprop-names": "a list written by `backprop names --format json`",
-}
 
 
 def _not_written_by_us(doc: Document) -> None:
     """An answers file or a JSON document of ours is not a config: say what it is, not 'unknown field format'."""
     what = doc.value.get("format")
-    if "network" not in doc.value and isinstance(what, str) and what in _OUR_FORMATS:
-        check = f", or `backprop check {doc.source}` to check these answers" if what == "backprop-answers" else ""
-        raise doc.error(f"this is {_OUR_FORMATS[what]}, not a config; expected a config{check}", ("format",))
+    if "network" not in doc.value and isinstance(what, str) and what in formats.WHAT:
+        check = f", or `backprop check {doc.source}` to check these answers" if what == formats.ANSWERS else ""
+        raise doc.error(f"this is {formats.WHAT[what]}, not a config; expected a config{check}", ("format",))
 
 
 def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:
@@ -431,3 +425,20 @@ def config_json_schema() -> dict[str, Any]:
     from backprop_cli.loading.models import config_json_schema as schema
 
     return schema()
+
+
+def load_network(
+    config: str | None, data: str | os.PathLike[str] | None = None, steps: int | None = None
+) -> tuple[NetworkSpec, Path]:
+    """A network config by file or built-in example name (None: the default example), with ``data``
+    replacing its data and ``steps`` its training; the spec and the file it came from."""
+    from backprop_cli.loading.examples import EXAMPLES_DIR, label, resolve
+
+    path = resolve(config)
+    spec = replace(load_config(path, data_override=data), source=label(path))
+    if spec.data.source != "inline" and Path(spec.data.source).parent.resolve() == EXAMPLES_DIR.resolve():
+        # a built-in example's data file by name, so output does not depend on where the package is installed
+        spec = replace(spec, data=replace(spec.data, source=Path(spec.data.source).name))
+    if steps is not None:
+        spec = with_training(spec, steps=steps)
+    return spec, path

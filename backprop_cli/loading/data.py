@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.errors import ConfigError
-from backprop_cli.loading.yamlsafe import DATA_LIMIT, QUOTE_LIMIT, Document, Loc, describe, load_file, quoted, read_text
+from backprop_cli.errors import QUOTE_LIMIT, ConfigError, quoted
+from backprop_cli.loading.yamlsafe import DATA_LIMIT, Document, Loc, describe, load_file, read_text
 from backprop_cli.model.spec import DataSpec
 
 ROW_KEYS = ("x", "y")

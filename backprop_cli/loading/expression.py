@@ -23,19 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.graph.graph import Graph, build_graph
 from backprop_cli.graph.parse import FUNCTIONS, Locate, Where, ascii_minus, parse_program
-from backprop_cli.loading.yamlsafe import (
-    CONFIG_LIMIT,
-    Document,
-    Format,
-    describe,
-    guess_format,
-    parse,
-    quoted,
-    read_text,
-)
+from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Format, describe, guess_format, parse, read_text
 
 KEYS = ("description", "expression", "values", "output")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -189,3 +180,31 @@ def _locator(text: str, doc: Document) -> Locate:
         return lambda line, col: (start_line + line, indent + col)
     quoted = 1 if head[:1] in "'\"" else 0
     return lambda line, col: (start_line, start_col + quoted + col - 1) if line == 1 else (start_line, start_col)
+
+
+def is_expression(config: str | None) -> bool:
+    """Whether CONFIG (a file or a built-in example name) is an expression config."""
+    if config is None:
+        return False
+    from backprop_cli.loading.examples import resolve
+
+    path = resolve(config)
+    return os.path.exists(path) and is_expression_document(path)  # never raises: the loader reports
+
+
+def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -> tuple[ExprSpec, list[Path]]:
+    """The program from ``--expr`` or from an expression config (with ``--set`` values replacing its own)."""
+    if expr is not None:
+        if config is not None:
+            raise ConfigError("give either CONFIG or --expr, not both", path="--expr")
+        return expression_from_option(expr, sets), []
+    if not is_expression(config):
+        raise ConfigError(
+            f"{config or 'the default example'} is a network; --set gives expression inputs, expected with --expr "
+            "or an expression config",
+            path="--set",
+        )
+    from backprop_cli.loading.examples import label, resolve
+
+    path = resolve(config)
+    return load_expression_config(path, label(path), sets), [path]

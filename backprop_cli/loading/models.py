@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJson
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.loading.config import IDENTIFIER, did_you_mean
-from backprop_cli.loading.yamlsafe import Document, Key, Loc, describe, quoted
+from backprop_cli.loading.yamlsafe import Document, Key, Loc, describe
 from backprop_cli.model.spec import ACTIVATIONS, LOSSES, PARAMETER_KINDS, REDUCTIONS
 from backprop_cli.nn.init import INIT_METHODS
 from backprop_cli.nn.optim import OPTIMIZERS

@@ -34,8 +34,7 @@ from yaml.events import (
     SequenceEndEvent,
 )
 
-from backprop_cli.cli.output import os_reason
-from backprop_cli.errors import ConfigError
+from backprop_cli.errors import QUOTE_LIMIT, ConfigError, os_reason, quoted
 from backprop_cli.loading import run
 
 Key = str | int
@@ -47,7 +46,6 @@ MIB = 1024 * 1024
 CONFIG_LIMIT = 5 * MIB
 DATA_LIMIT = 64 * MIB
 MAX_DEPTH = 64
-QUOTE_LIMIT = 40  # characters of a file's text a message quotes, at most
 _MAX_DIGITS = 309  # float64's largest finite value has 309 digits
 _TOO_DEEP = f"nested too deeply; expected at most {MAX_DEPTH} levels"
 
@@ -67,17 +65,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _tag(tag: str | None) -> str:
     shown = "!!" + tag[len(_CORE) :] if tag and tag.startswith(_CORE) else str(tag)
     return shown if shown.isprintable() and len(shown) <= QUOTE_LIMIT else quoted(shown)
-
-
-def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
-    """Text from a file as a message quotes it: ``repr`` (so control, format and surrogate characters
-    are escaped: ``'\\x1b[2J'``), cut after ``limit`` characters: ``'root:x:0:0:…' (1,234 characters)``.
-    Every message that quotes what a file holds goes through here, so none prints a whole file."""
-    if isinstance(value, str) and len(value) > limit:
-        cut = repr(value[:limit])
-        return f"{cut[:-1]}…{cut[-1]} ({len(value):,} characters)"
-    text = repr(value)
-    return text if len(text) <= limit + 2 else f"{text[:limit]}…"
 
 
 def describe(value: Any) -> str:

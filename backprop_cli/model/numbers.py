@@ -9,6 +9,12 @@ from fractions import Fraction
 DEFAULT_PRECISION = 6
 
 
+def exact_text(value: Fraction | int | str) -> str:
+    """An exact value as the trace writes it: ``-24/7``, ``3``."""
+    v = Fraction(value)
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
 @dataclass(frozen=True)
 class NumberFormat:
     """Significant-digit formatting: ``0.377500``→``0.3775``, ``-24.0``→``-24``, ``1e-05``→``1e-5``."""
@@ -17,7 +23,7 @@ class NumberFormat:
 
     def __call__(self, value: float | Fraction) -> str:
         if isinstance(value, Fraction):  # exact mode: "-24/7", "3"
-            return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+            return exact_text(value)
         value = float(value)
         if not math.isfinite(value):
             # only the textbook ∂L/∂a and chain of a saturated output, and an expression's local derivative

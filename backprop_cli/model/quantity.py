@@ -90,21 +90,6 @@ class Form:
         return self.rule(values)
 
 
-def qualify(base: str, *, step: int | None = None, sample: int | None = None) -> str:
-    """Prefix a name with its step and sample (row index 0-based in, 1-based out) qualifiers."""
-    parts = []
-    if step is not None:
-        parts.append(f"step{step}/")
-    if sample is not None:
-        parts.append(f"sample{sample + 1}/")
-    return "".join(parts) + base
-
-
-def base_name(name: str) -> str:
-    """The name without its qualifiers: ``step2/sample3/h.z1`` → ``h.z1``."""
-    return name.rsplit("/", 1)[-1]
-
-
 @dataclass(frozen=True, slots=True)
 class Quantity:
     """One number of a trace; see the module docstring."""

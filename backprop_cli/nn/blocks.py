@@ -14,20 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, qualify, scalar
+from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
+from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
 from backprop_cli.nn.layers.base import fill
 from backprop_cli.nn.layers.dense import Dense, same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
-from backprop_cli.nn.records import (
-    LayerBackward,
-    LayerForward,
-    ParamUpdate,
-    StepRecord,
-    neuron_name,
-    param_grad_name,
-    param_name,
-)
+from backprop_cli.nn.records import LayerBackward, LayerForward, ParamUpdate, StepRecord
 
 
 def _sum_template(count: int) -> str:

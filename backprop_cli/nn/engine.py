@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
+from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
@@ -32,7 +33,7 @@ from backprop_cli.nn.layers.dense import Dense, DenseCache, exact_array
 from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
 from backprop_cli.nn.optim import Optimizer, ParamStep, make_optimizer
-from backprop_cli.nn.records import LayerBackward, LossRecord, ParamUpdate, StepRecord, param_name
+from backprop_cli.nn.records import LayerBackward, LossRecord, ParamUpdate, StepRecord
 
 Rows = Sequence[int] | NDArray[np.intp]  # 0-based data rows of a batch, in batch order
 

@@ -12,7 +12,6 @@ batch is the reduced (mean or sum) value.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,111 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backprop_cli.model.names import param_name, qualify
+from backprop_cli.model.numbers import exact_text
 from backprop_cli.model.quantity import Scalar, scalar
 from backprop_cli.model.spec import Array
 
 if TYPE_CHECKING:
     from backprop_cli.nn.layers.dense import Dense
     from backprop_cli.nn.ops import NamedRule
-
-# ---------------------------------------------------------------- names
-
-NAME_PATTERNS: dict[str, str] = {
-    "input": "x{i} (or the configured input name)",
-    "weight": "{layer}.w{j}_{i}  (into neuron j from input i)",
-    "bias": "{layer}.b{j}",
-    "weighted_sum": "{layer}.z{j}",
-    "activation": "{layer}.a{j}",
-    "loss": "loss",
-    "loss_term": "loss.term{k}",
-    "upstream": "{layer}.dL_da{j}",
-    "local_derivative": "{layer}.da_dz{j}  (softmax: {layer}.da{k}_dz{j})",
-    "chain": "{layer}.chain{j}  (the textbook product ∂L/∂a × ∂a/∂z)",
-    "delta": "{layer}.delta{j}",
-    "weight_gradient": "{layer}.dL_dw{j}_{i}",
-    "bias_gradient": "{layer}.dL_db{j}",
-    "updated": "{parameter}.new  e.g. h.w1_2.new",
-    "optimizer_state": "{parameter}.{state}",
-    "loss_after": "loss.after",
-    "loss_change": "loss.change",
-    "target": "y{k}",
-    "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
-    "has several samples",
-}
-
-
-def _own_names() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    """(kind, pattern, regex) of every name the trace makes itself, outside a layer: ``loss``, ``y{k}`` …
-
-    Read off NAME_PATTERNS, so a name added to the contract is reserved with it: a pattern's first word,
-    literal text kept and each ``{placeholder}`` a 1-based number. Patterns that start with a placeholder
-    live inside a layer or a parameter (``h.z1``); the qualifiers hold a ``/`` no configured name has.
-    """
-    own = []
-    for kind, pattern in NAME_PATTERNS.items():
-        head = pattern.split()[0]
-        if kind in ("input", "qualifiers") or head.startswith("{"):
-            continue
-        regex = "".join(
-            "[1-9][0-9]*" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{\w+\})", head) if part
-        )
-        own.append((kind.replace("_", " "), head, re.compile(regex)))
-    return tuple(own)
-
-
-OWN_NAMES = _own_names()
-
-
-def reserved_input(name: str) -> tuple[str, str] | None:
-    """(kind, pattern) of the trace's own name that an input called ``name`` would be, or None.
-
-    An input row is named by the input's name alone, so an input called ``loss`` would be a second
-    ``loss`` row of the trace (and answers keyed by name would keep only one of them).
-    """
-    return next(((kind, pattern) for kind, pattern, regex in OWN_NAMES if regex.fullmatch(name)), None)
-
-
-def reserved_layer(name: str) -> tuple[str, str] | None:
-    """(kind, pattern) of the trace's own dotted name whose first part is ``name``, or None: a layer
-    called ``loss`` would name its numbers ``loss.z1`` …, read as kin of the trace's ``loss.term1``."""
-    return next(((kind, p) for kind, p, _ in OWN_NAMES if "." in p and p.split(".", 1)[0] == name), None)
-
-
-def qualify(base: str, *, step: int | None = None, sample: int | None = None) -> str:
-    """Prefix a name with its step and sample (row index 0-based in, 1-based out) qualifiers."""
-    parts = []
-    if step is not None:
-        parts.append(f"step{step}/")
-    if sample is not None:
-        parts.append(f"sample{sample + 1}/")
-    return "".join(parts) + base
-
-
-def weight_name(layer: str, j: int, i: int) -> str:
-    """Weight into neuron j from input i, both 0-based in, 1-based out."""
-    return f"{layer}.w{j + 1}_{i + 1}"
-
-
-def bias_name(layer: str, j: int) -> str:
-    return f"{layer}.b{j + 1}"
-
-
-def neuron_name(layer: str, quantity: str, j: int) -> str:
-    """``h.z1``, ``h.a1``, ``h.delta1``, ``h.dL_da1``, ``h.da_dz1`` ..."""
-    return f"{layer}.{quantity}{j + 1}"
-
-
-def grad_name(layer: str, j: int, i: int | None = None) -> str:
-    return f"{layer}.dL_dw{j + 1}_{i + 1}" if i is not None else f"{layer}.dL_db{j + 1}"
-
-
-def param_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
-    return weight_name(layer, index[0], index[1]) if kind == "weights" else bias_name(layer, index[0])
-
-
-def param_grad_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
-    return grad_name(layer, index[0], index[1]) if kind == "weights" else grad_name(layer, index[0])
-
 
 # ---------------------------------------------------------------- records
 
@@ -334,15 +236,10 @@ def _nullable(values: Any) -> Any:
 def _exact_nested(values: Array) -> Any:
     """An array of fractions as nested lists of ``"n/d"`` strings (an integer as ``"n"``)."""
     if not isinstance(values, np.ndarray):
-        return exact_text(values)
+        return exact_text(Fraction(values))
     if values.ndim == 0:
-        return exact_text(values.item())
+        return exact_text(Fraction(values.item()))
     return [_exact_nested(v) for v in values]
-
-
-def exact_text(value: Any) -> str:
-    v = Fraction(value)
-    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
 
 
 def _number(value: Any) -> Any:

@@ -5,7 +5,7 @@ Pure layout over :mod:`backprop_cli.nn.diagnostics`; numbers go through NumberFo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -13,8 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.model.numbers import NumberFormat
-from backprop_cli.nn.diagnostics import ORDERS, SATURATION, THRESHOLD, LayerStats, describe_flow, flow, from_record
-from backprop_cli.nn.records import StepRecord
+from backprop_cli.nn.diagnostics import ORDERS, SATURATION, THRESHOLD, LayerStats, describe_flow, flow
 from backprop_cli.render.fit import Fitting, column_style
 
 
@@ -73,25 +72,17 @@ DIAGNOSTICS_NOTE = (
 )
 
 
-class Tap:
-    """Passes a trace's step records through, keeping each step's diagnostics until its table is shown."""
+class StepTables:
+    """The diagnostics tables of a traced run's steps, as :class:`~backprop_cli.layout.diagnostics.Tap`
+    collects them: the explanation under the first table only."""
 
-    def __init__(self, records: Iterable[StepRecord]) -> None:
-        self._records = records
-        self._pending: list[tuple[int, list[LayerStats]]] = []
-        self._noted = False  # the explanation is shown under the first table only
-
-    def __iter__(self) -> Iterator[StepRecord]:
-        for rec in self._records:
-            self._pending.append((rec.step, from_record(rec)))
-            yield rec
+    def __init__(self) -> None:
+        self._noted = False
 
     def tables(
-        self, fmt: NumberFormat, *, before: int | None = None, steps: frozenset[int] = frozenset()
+        self, ready: Sequence[tuple[int, Sequence[LayerStats]]], fmt: NumberFormat, steps: frozenset[int] = frozenset()
     ) -> list[RenderableType]:
-        """The tables of the steps seen so far before step ``before`` (all when None), for the wanted ``steps``."""
-        ready = [(k, s) for k, s in self._pending if before is None or k < before]
-        self._pending = [(k, s) for k, s in self._pending if not (before is None or k < before)]
+        """The tables of the ``ready`` steps that ``steps`` chooses (all when empty)."""
         out = []
         for k, s in ready:
             if not steps or k in steps:

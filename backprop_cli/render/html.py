@@ -11,8 +11,9 @@ from typing import TextIO
 
 from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
 from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.math import Group
 from backprop_cli.layout.rows import Section
-from backprop_cli.render.math import Group, mathml
+from backprop_cli.render.math import mathml
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from backprop_cli.landscape.model import Comparison, Journey, Landscape
+from backprop_cli.model import formats
 from backprop_cli.model.spec import Array
 
 LANDSCAPE_VERSION = 1
@@ -64,7 +65,7 @@ def landscape_dict(view: Landscape) -> dict[str, Any]:
         return {"label": a.label, "name": a.name, "values": _numbers(a.values)}
 
     return {
-        "format": "backprop-landscape",
+        "format": formats.LANDSCAPE,
         "version": LANDSCAPE_VERSION,
         "config": view.source,
         "kind": view.kind,
@@ -105,7 +106,7 @@ def comparison_dict(result: Comparison) -> dict[str, Any]:
             }
         )
     return {
-        "format": "backprop-compare",
+        "format": formats.COMPARE,
         "version": COMPARE_VERSION,
         "config": result.source,
         "loss_function": result.loss_name,

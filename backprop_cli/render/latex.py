@@ -14,8 +14,9 @@ from typing import TextIO
 
 from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
 from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.math import FUNCTIONS, formula
 from backprop_cli.layout.rows import Section
-from backprop_cli.render.math import FUNCTIONS, LATEX_SYMBOLS, formula, latex
+from backprop_cli.render.math import LATEX_SYMBOLS, latex
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[a4paper,landscape,margin=1.5cm]{geometry}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -17,36 +18,16 @@ from rich.text import Text
 
 from backprop_cli.layout.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading, title
 from backprop_cli.layout.rows import Section, step_sections
+from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
-from backprop_cli.model.quantity import Placed
 from backprop_cli.model.spec import NetworkSpec
-from backprop_cli.nn.records import StepRecord
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.fit import FormulaTable
 
+if TYPE_CHECKING:
+    from backprop_cli.nn.records import StepRecord
 
-@dataclass(frozen=True)
-class TraceFilter:
-    """What to show: empty sets mean everything. Samples are 1-based data rows."""
-
-    steps: frozenset[int] = frozenset()
-    layers: frozenset[str] = frozenset()
-    phases: frozenset[str] = frozenset()
-    samples: frozenset[int] = frozenset()
-
-    def wants_step(self, step: int) -> bool:
-        return not self.steps or step in self.steps
-
-    def wants(self, section: Placed) -> bool:
-        if not self.wants_step(section.step):
-            return False
-        if self.phases and section.phase not in self.phases:
-            return False
-        if self.layers and section.layer is not None and section.layer not in self.layers:
-            return False
-        if self.layers and section.layer is None and section.phase in ("parameters",):
-            return False
-        return not (self.samples and section.sample is not None and section.sample + 1 not in self.samples)
+EVERYTHING = Filter()
 
 
 @dataclass
@@ -101,7 +82,7 @@ def trace_outputs(
     *,
     steps: int,
     fmt: NumberFormat,
-    only: TraceFilter = TraceFilter(),
+    only: Filter = EVERYTHING,
     max_rows: int = DEFAULT_MAX_ROWS,
     exact: bool = False,
 ) -> Iterator[Output]:

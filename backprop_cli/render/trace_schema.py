@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backprop_cli.model import formats
+
 _NUMBER: dict[str, Any] = {
     "description": "a float (shortest round trip), an exact fraction as 'n/d' (exact traces), or null where "
     "a saturated output's textbook factor is undefined",
@@ -111,7 +113,7 @@ def trace_json_schema() -> dict[str, Any]:
         "type": "object",
         "required": ["format", "version", "kind", "exact", "config", "inputs", "names", "steps", "summary"],
         "properties": {
-            "format": {"const": "backprop-trace"},
+            "format": {"const": formats.TRACE},
             "version": {"const": 2},
             "kind": {"enum": ["network", "expression"]},
             "exact": {"type": "boolean", "description": "numbers are exact fractions, written as 'n/d'"},

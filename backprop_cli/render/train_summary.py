@@ -7,7 +7,6 @@ Pure layout over a :class:`~backprop_cli.nn.train.TrainResult`; numbers go throu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from rich import box
@@ -15,17 +14,18 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.model import formats
+from backprop_cli.model.names import param_name
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.diagnostics import ORDERS, LayerStats, describe_flow
-from backprop_cli.nn.records import param_name
 from backprop_cli.nn.train import Accuracy, TensorChange, TrainResult
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.chart import column_chart
 from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
 from backprop_cli.render.fit import Fitting, column_style
 
-FORMAT = "backprop-train"
+FORMAT = formats.TRAIN
 VERSION = 2  # 2: history's loss and accuracy on all data are null where not evaluated (see --eval-each-pass)
 
 
@@ -50,16 +50,6 @@ def accuracy_text(acc: Accuracy, spec: NetworkSpec, before: Accuracy | None = No
     return f"{acc.share:.1%} ({acc.correct} of {acc.total} rows right{earlier}){classes}"
 
 
-def data_source(spec: NetworkSpec) -> str:
-    """The data's origin; a built-in example's data file by its name, so output does not depend on the install."""
-    from backprop_cli.loading.examples import EXAMPLES_DIR
-
-    source = Path(spec.data.source)
-    if source.is_absolute() and source.parent == EXAMPLES_DIR.resolve():
-        return source.name
-    return spec.data.source
-
-
 def summary(
     result: TrainResult, fmt: NumberFormat, *, parameters: bool = True, max_rows: int = DEFAULT_MAX_ROWS
 ) -> RenderableType:
@@ -75,7 +65,7 @@ def summary(
         Text(
             f"network: {_plural(len(spec.inputs), 'input')} → {layers}; loss {spec.loss.name} ({spec.loss.reduction}); "
             f"optimizer {opt.name} (η = {fmt(opt.learning_rate)}); "
-            f"data: {_plural(spec.data.rows, 'row')} ({data_source(spec)})\n"
+            f"data: {_plural(spec.data.rows, 'row')} ({spec.data.source})\n"
             f"run: {schedule_text(spec, result.steps, result.steps_per_epoch, result.batch_size)}"
         )
     )

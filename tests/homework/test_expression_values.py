@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from backprop_cli.cli.expression import compute
+from backprop_cli.graph.engine import compute
 from backprop_cli.homework.expression_values import expression_values
-from backprop_cli.homework.values import NameFilter
 from backprop_cli.loading.expression import expression_from_option
+from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
 
 
@@ -30,7 +30,7 @@ def test_exact_values_are_shown_as_fractions() -> None:
 
 def test_filters_by_pattern_and_phase() -> None:
     t = compute(expression_from_option("q = x + y; f = q * z", ["x=-2", "y=5", "z=-4"]), exact=False)
-    grads = [v.name for v in expression_values(t, only=NameFilter(patterns=("grad.?",)))]
+    grads = [v.name for v in expression_values(t, only=Filter(patterns=("grad.?",)))]
     assert grads == ["grad.f", "grad.q", "grad.x", "grad.y", "grad.z"]
-    forward = [v.name for v in expression_values(t, only=NameFilter(phases=frozenset({"forward"})))]
+    forward = [v.name for v in expression_values(t, only=Filter(phases=frozenset({"forward"})))]
     assert forward == ["x", "y", "z", "q", "f"]

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from backprop_cli.cli.main import main
-from backprop_cli.homework.values import closest_names, named_values, value_table
+from backprop_cli.homework.values import named_values, value_table
+from backprop_cli.model.names import closest_names
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.nn.engine import run
 from tests.nn.test_engine import mazur

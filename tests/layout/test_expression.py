@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from backprop_cli.cli.expression import compute
-from backprop_cli.graph.engine import ExprTrace
+from backprop_cli.graph.engine import ExprTrace, compute
 from backprop_cli.layout.expression import expr_sections
 from backprop_cli.layout.rows import PHASES, Row, Section
 from backprop_cli.loading.expression import expression_from_option

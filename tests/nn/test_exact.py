@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.cli.kit import load
 from backprop_cli.cli.main import main
 from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.homework.values import named_values
+from backprop_cli.loading.config import load_network as load
 from backprop_cli.model.spec import NetworkSpec, OptimizerSpec, TrainingSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.optim import exact_number

@@ -10,21 +10,13 @@ import subprocess
 import pytest
 from rich.console import Console
 
-from backprop_cli.cli.expression import compute, load_expression
+from backprop_cli.graph.engine import compute
+from backprop_cli.layout.diagram import Diagram, DiagramEdge, DiagramNode, expression_diagram, network_diagram
 from backprop_cli.loading.examples import DEFAULT_EXAMPLE, example_names, example_path
-from backprop_cli.loading.expression import is_expression_document
+from backprop_cli.loading.expression import is_expression_document, load_expression
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.nn.engine import Engine
-from backprop_cli.render.diagram import (
-    Diagram,
-    DiagramEdge,
-    DiagramNode,
-    expression_diagram,
-    network_diagram,
-    to_dot,
-    to_mermaid,
-    to_tree,
-)
+from backprop_cli.render.diagram import to_dot, to_mermaid, to_tree
 from tests.strategies import make_spec
 
 FMT = NumberFormat(4)
@@ -94,7 +86,7 @@ def expression(name: str, exact: bool = False) -> Diagram:
 
 
 def network(name: str, by: str = "neuron") -> Diagram:
-    from backprop_cli.cli.kit import load
+    from backprop_cli.loading.config import load_network as load
 
     spec, _ = load(name, None)
     return network_diagram(next(iter(Engine(spec).run())), FMT, spec.source, by=by)

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console, Group
 
-from backprop_cli.cli.kit import load
 from backprop_cli.cli.main import main
 from backprop_cli.landscape.build import Request, build
 from backprop_cli.landscape.compare import variants
 from backprop_cli.landscape.model import Landscape
+from backprop_cli.loading.config import load_network as load
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.render.landscape_map import SHADES, landscape_text
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from backprop_cli.layout.math import Frac, Group, Mi, Mn, Scripts, chain_rule, formula, row_equation
 from backprop_cli.layout.rows import Row
-from backprop_cli.render.math import Frac, Group, Mi, Mn, Scripts, chain_rule, formula, latex, mathml, row_equation
+from backprop_cli.render.math import latex, mathml
 
 
 def test_formula_tokens() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot, qualify
+from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
 from backprop_cli.model.spec import Array
 from backprop_cli.nn.ops import NamedRule
 
@@ -90,4 +90,4 @@ def named(fields: list[str], rule: NamedRule, fixed: dict[str, Scalar]) -> Calla
     return positional
 
 
-__all__ = ["Const", "Emit", "ParamDef", "fill", "named", "qualify"]
+__all__ = ["Const", "Emit", "ParamDef", "fill", "named"]

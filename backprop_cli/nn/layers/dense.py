@@ -16,13 +16,14 @@ from fractions import Fraction
 
 import numpy as np
 
+from backprop_cli.model.names import grad_name, neuron_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.layers.base import Emit, ParamDef, fill
 from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, NamedRule, exact_activation, softmax_jacobian
 from backprop_cli.nn.optim import exact_number
-from backprop_cli.nn.records import LayerBackward, LayerForward, grad_name, neuron_name, param_name
+from backprop_cli.nn.records import LayerBackward, LayerForward
 
 
 def exact_array(values: Array) -> Array:

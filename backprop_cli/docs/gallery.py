@@ -1,6 +1,6 @@
 """The README's pictures of the seed lessons, in ``docs/images/``, and the check that they are not stale.
 
-``python -m backprop_cli.landscape.gallery`` (from the repository root) writes, for each picture, the
+``python -m backprop_cli.docs.gallery`` (from the repository root) writes, for each picture, the
 SVG the README shows and the JSON it was drawn from, each exactly what the listed ``backprop`` command
 prints; ``--check`` writes nothing and exits 1 when a picture is stale (CI runs it, and so does
 ``tests/test_landscape_gallery.py``).
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m backprop_cli.landscape.gallery", description=__doc__.splitlines()[0]
+        prog="python -m backprop_cli.docs.gallery", description=__doc__.splitlines()[0]
     )
     parser.add_argument("directory", nargs="?", type=Path, default=IMAGES_DIR, help=f"default: {IMAGES_DIR}")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a picture is stale")
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.check:
         if found:
             print(
-                f"stale in {directory}: {'; '.join(found)}; run: python -m backprop_cli.landscape.gallery",
+                f"stale in {directory}: {'; '.join(found)}; run: python -m backprop_cli.docs.gallery",
                 file=sys.stderr,
             )
             return 1

@@ -71,7 +71,7 @@ def example_args(name: str) -> list[str] | None:
     """The trace command that renders an example as Markdown; None for examples that are not networks."""
     import yaml
 
-    from backprop_cli.cli.kit import load
+    from backprop_cli.loading.config import load_network as load
     from backprop_cli.loading.examples import example_path
     from backprop_cli.nn.engine import count_steps
 
@@ -148,6 +148,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{directory}: {len(out_of_date)} of {len(expected)} files written or removed")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
