@@ -82,7 +82,7 @@ def load(config: str | None, data: str | None, steps: int | None = None) -> tupl
         # a built-in example's data file by name, so output does not depend on where the package is installed
         spec = replace(spec, data=replace(spec.data, source=Path(spec.data.source).name))
     if steps is not None:
-        spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
+        spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None, option="--steps"))
     return spec, path
 
 
@@ -103,8 +103,11 @@ def steps_option() -> Callable[[F], F]:
     )
 
 
+MAX_WIDTH = 1_000  # columns: rich lays every rule and padded cell out at the width (10^8 ran away)
+
+
 def width_option(help_text: str = "Terminal width to lay the table out for.") -> Callable[[F], F]:
-    return click.option("--width", type=click.IntRange(min=40), help=help_text)
+    return click.option("--width", type=click.IntRange(min=40, max=MAX_WIDTH), help=help_text)
 
 
 def output_option(help_text: str = "Write to this file (atomically) instead of stdout.") -> Callable[[F], F]:

@@ -283,7 +283,9 @@ def load_config_text(
     fmt: Literal["yaml", "json"] | None = None,
 ) -> NetworkSpec:
     """Parse and validate config text; ``source`` names it in messages, ``base_dir`` anchors data files."""
-    doc = parse(text, source, fmt=fmt or guess_format(text, source))
+    from backprop_cli.budget import config_values
+
+    doc = parse(text, source, fmt=fmt or guess_format(text, source), values=config_values())
     if doc.value is None:
         raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
     if not isinstance(doc.value, dict):
@@ -316,7 +318,9 @@ def load_config_text(
             "seed": training.seed,
         },
     }
-    return NetworkSpec(inputs, layers, loss, optimizer, data, training, source, model.description, normalised)
+    return NetworkSpec(
+        inputs, layers, loss, optimizer, data, training, source, model.description, normalised, document=doc
+    )
 
 
 def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:

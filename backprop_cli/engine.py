@@ -13,15 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.errors import ConfigError, NumericalFault
+from backprop_cli.errors import NumericalFault
 from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.spec import Array, LayerSpec, NetworkSpec, TrainingSpec
 from backprop_cli.trace import LayerBackward, LayerForward, LossRecord, ParamUpdate, StepRecord, param_name
-
-# the schedule is built whole: a run past this many rows (steps × batch size) is a typo, not a plan,
-# and would take gigabytes before the first step (--steps 100000000)
-MAX_SCHEDULED_ROWS = 20_000_000
 
 
 def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
@@ -30,14 +26,9 @@ def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
     ``epochs: E``: E passes, each cut in order into batches of ``batch_size`` (the last may be
     smaller, as torch's DataLoader). ``steps: N``: step k takes the next ``batch_size`` rows,
     wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed`` (default 0).
+    The schedule is built whole: the commands bound its size first (budget.check_run, located).
     """
     size = min(training.batch_size or rows, rows)
-    if (total := count_steps(rows, training)) * size > MAX_SCHEDULED_ROWS:
-        raise ConfigError(
-            f"{total:,} steps of {size:,} row{'s' * (size != 1)} is too long a run; expected at most "
-            f"{MAX_SCHEDULED_ROWS:,} rows in all (steps × batch size)",
-            path="training",
-        )
     # shuffle without a seed uses seed 0: the order is always reproducible (and shown in the trace)
     rng = np.random.default_rng(0 if training.seed is None else training.seed) if training.shuffle else None
 

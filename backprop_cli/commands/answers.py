@@ -43,7 +43,10 @@ def answers(
       backprop answers net.yaml --blank --phase backward -o sheet.yaml
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
     """
+    import io
+
     from backprop_cli.answers import config_reference, config_sha256, write_answers
+    from backprop_cli.budget import check_key_text
     from backprop_cli.commands.names import compute_values, load_program, name_filter
     from backprop_cli.errors import ConfigError
     from backprop_cli.output import open_output
@@ -51,7 +54,7 @@ def answers(
 
     spec, path = load_program(config)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
-    values = compute_values(spec, NumberFormat(), only)
+    values = compute_values(spec, NumberFormat(), only, command="answers")
     filters = (
         ("--only", patterns),
         ("--phase", only_phases),
@@ -70,13 +73,16 @@ def answers(
             path=where,
         )
     target_dir = Path(output).parent if output not in (None, "-") else Path(".")
+    key = io.StringIO()
+    write_answers(
+        key,
+        values,
+        config_ref=config_reference(path, target_dir),
+        sha256=config_sha256(path),
+        label=spec.source,
+        blank=blank,
+        include_given=given,
+    )
+    check_key_text(key.getvalue())  # never a key that `backprop check` refuses to read
     with open_output(output, inputs=[path]) as stream:
-        write_answers(
-            stream,
-            values,
-            config_ref=config_reference(path, target_dir),
-            sha256=config_sha256(path),
-            label=spec.source,
-            blank=blank,
-            include_given=given,
-        )
+        stream.write(key.getvalue())

@@ -60,3 +60,17 @@ def closing_line(before: float, after: float, steps: int, fmt: NumberFormat) -> 
     return (
         f"Loss on all data: {fmt(before)} before step 1, {fmt(after)} after step {steps} (change {fmt(after - before)})"
     )
+
+
+def cap_text(max_rows: int, step: int, step_rows: int, chosen_rows: int | None = None) -> str:
+    """The notice where a trace stops at its row cap: how much the step and the whole trace have, and how
+    to see the rest."""
+    from backprop_cli.budget import LIMITS
+
+    whole = f" and the whole trace {chosen_rows:,}" if chosen_rows is not None else ""
+    return (
+        f"… trace stopped after {max_rows:,} rows (--max-rows): step {step} has {step_rows:,} rows{whole} "
+        "(the run goes on to its last step unshown). Narrow it with --step, --layer, --phase or --sample, "
+        f"raise the cap with --max-rows (0 = no cap; at most {LIMITS.rows:,} rows are laid out), or write "
+        "everything with --format json."
+    )
