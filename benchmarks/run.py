@@ -143,7 +143,7 @@ def cold_start(runs: int) -> list[Result]:
 def trace_throughput(runs: int, workdir: Path, quick: bool) -> list[Result]:
     """3. ``backprop trace --format json`` of a 32-64-64-10 network: numbers a second, and memory vs steps."""
     sizes = (8, 16, 16, 4) if quick else (32, 64, 64, 10)
-    few, many = (2, 6) if quick else (20, 200)
+    few, many = (2, 6) if quick else (20, 30)  # 30 steps: 4.5 M numbers, within the JSON budget (5 M)
     config = write_mlp_config(workdir / "mlp.yaml", sizes, rows=64, batch=16)
     args = ["trace", str(config), "--format", "json"]
     command = [*backprop_command(), *args]

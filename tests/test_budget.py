@@ -428,3 +428,12 @@ def test_big_inputs_are_refused_before_they_are_read(tmp_path: Path) -> None:
     # regression: 20,000,000 steps were accepted (and the trace ran for minutes)
     status, stderr, seconds = run("trace", "single_neuron", "--steps", "20000000", cwd=tmp_path)
     assert status == ExitCode.BAD_INPUT and stderr.startswith("--steps: 20,000,000 steps"), (stderr, seconds)
+
+
+def test_the_readme_states_every_budget() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Limits and budgets") : readme.index("## Development")]
+    for name, value in vars(Budgets()).items():
+        shown = budget.size_text(value) if name.endswith("bytes") else f"{value:,}"
+        assert shown in section, (name, shown)
+    assert f"`--max-rows`, {DEFAULT_MAX_ROWS:,} by default" in section
