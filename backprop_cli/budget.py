@@ -35,19 +35,20 @@ class Budgets:
     trace_layer_steps: int = 10_000  # steps × layers
     trace_products: int = 250_000_000  # Σ over steps of batch rows × parameters
     # the run as `backprop train` computes it (nothing recorded)
-    train_layer_steps: int = 30_000
+    train_layer_steps: int = 20_000
     train_products: int = 10_000_000_000
     scheduled_rows: int = 5_000_000  # steps × batch size: the schedule is built whole before step 1
-    rows: int = 10_000  # table rows laid out (text, markdown, latex, html, svg) past or without --max-rows
-    numbers: int = 5_000_000  # numbers in one JSON document
-    names: int = 100_000  # named values laid out for names, answers, check and explain
+    rows: int = 3_000  # table rows rich lays out (text, svg; about 1.5 ms a row) with no cap or one above this
+    document_rows: int = 20_000  # … Markdown, LaTeX and HTML lay out (0.1 to 0.2 ms a row)
+    numbers: int = 3_500_000  # numbers in one JSON document
+    names: int = 50_000  # named values laid out for names, answers, check and explain
     key_bytes: int = 5 * MIB  # an answers file: the most `answers` writes and `check` reads
-    gradcheck_parameters: int = 10_000  # each checked with two forward passes
+    gradcheck_parameters: int = 3_000  # each checked with two forward passes, and a row of its table
     gradcheck_products: int = 2_000_000_000  # 2 × parameters × batch rows × parameters
     drawing: int = 10_000  # nodes and edges of a `graph` drawing or an exact trace's graph
     # files, before any of their content is used
     config_values: int = 100_000  # values (keys, numbers, strings) in a config file
-    key_values: int = 201_000  # … in an answers file: a name and its value for each of `names` (and a header)
+    key_values: int = 101_000  # … in an answers file: a name and its value for each of `names` (and a header)
     data_values: int = 100_000  # values in a YAML or JSON data file
     rows_file_bytes: int = 4 * MIB  # a YAML or JSON data file (a CSV file may have 64 MiB)
     csv_cells: int = 8_000_000  # rows × columns of a CSV file
@@ -288,36 +289,54 @@ def chosen_rows(spec: NetworkSpec, only: TraceFilter, *, upto: int | None = None
     total = largest = 0
     for step in steps:
         size = sizes[step - 1]
-        kept = size
-        if schedule is not None and size > 1:
-            kept = sum(row + 1 in only.samples for row in schedule[step - 1])
+        kept = _kept(only, schedule[step - 1]) if schedule is not None else size
         key = (size, kept)
         if key not in by_size:
-            parts = step_parts(spec, size > 1, states)
-            by_size[key] = sum(
-                part.rows * (kept if part.per_sample else 1)
-                for part in parts
-                if only.wants(Part(part.phase, part.layer, part.per_sample, part.rows, step=step))
-            )
+            by_size[key] = _rows(spec, only, step, size, kept, states)
         total += by_size[key]
         largest = max(largest, by_size[key])
     return Layout(total, largest)
 
 
+def _kept(only: TraceFilter, samples: Sequence[int]) -> int:
+    """Samples of a batch that --sample keeps (all of a batch of one: its sections carry no sample)."""
+    if not only.samples or len(samples) == 1:
+        return len(samples)
+    return sum(row + 1 in only.samples for row in samples)
+
+
+def _rows(spec: NetworkSpec, only: TraceFilter, step: int, size: int, kept: int, states: int) -> int:
+    parts = step_parts(spec, size > 1, states)
+    return sum(
+        part.rows * (kept if part.per_sample else 1)
+        for part in parts
+        if only.wants(Part(part.phase, part.layer, part.per_sample, part.rows, step=step))
+    )
+
+
+def step_rows(spec: NetworkSpec, only: TraceFilter, step: int, samples: Sequence[int]) -> int:
+    """Rows the trace lays out for step ``step`` of batch ``samples`` (0-based data rows), as ``only`` chooses."""
+    return _rows(spec, only, step, len(samples), _kept(only, samples), optimizer_states(spec))
+
+
 NARROW = "--step, --layer, --phase or --sample"
 
 
-def check_layout(spec: NetworkSpec, only: TraceFilter, max_rows: int, *, limits: Budgets | None = None) -> Layout:
-    """Refuse a table trace (text or a document) that would lay out more rows than the budget: with no cap
-    (``--max-rows 0``) or one above the budget. Returns the chosen rows, for the cap's notice."""
+def check_layout(
+    spec: NetworkSpec, only: TraceFilter, max_rows: int, *, document: bool = False, limits: Budgets | None = None
+) -> Layout:
+    """Refuse a table trace that would lay out more rows than the budget (``document``: Markdown, LaTeX or
+    HTML; else rich's text or SVG), with no cap (``--max-rows 0``) or one above the budget. Returns the
+    chosen rows, for the cap's notice."""
     budget = _limits(limits)
+    most = budget.document_rows if document else budget.rows
     layout = chosen_rows(spec, only)
     shown = layout.rows if max_rows == 0 else min(layout.rows, max_rows)
-    if shown > budget.rows:
+    if shown > most:
         cap = "no cap" if max_rows == 0 else f"a cap of {max_rows:,} rows"
         raise refuse(
             spec,
-            f"{cap} would lay out {shown:,} of the {layout.rows:,} rows chosen; expected at most {budget.rows:,}; "
+            f"{cap} would lay out {shown:,} of the {layout.rows:,} rows chosen; expected at most {most:,}; "
             f"narrow them with {NARROW}, or keep a smaller cap",
             option="--max-rows",
         )
@@ -348,12 +367,12 @@ def check_json(spec: NetworkSpec, steps: frozenset[int] = frozenset(), *, limits
     per_size = {size: json_numbers(spec, size, states) for size in set(chosen)}
     numbers = sum(per_size[size] for size in chosen)
     if numbers > budget.numbers:
-        narrow = "choose steps with --step" if not steps else "choose fewer steps"
+        narrow = "choose steps with --step" if not steps else "choose fewer steps (--step)"
         raise refuse(
             spec,
             f"the JSON of {_plural(len(chosen), 'step')} would hold about {numbers:,} numbers; expected at most "
-            f"{budget.numbers:,}; {narrow}, or lay the trace out as a table (--format text, markdown …) "
-            f"with {NARROW}",
+            f"{budget.numbers:,}; {narrow}, shorten the run (--steps), or lay the trace out as a table "
+            f"(--format text, markdown …) with {NARROW}",
             option="--format",
         )
     return numbers

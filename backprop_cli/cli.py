@@ -150,7 +150,8 @@ def trace(
     if output_format == "json":
         budget.check_json(spec, chosen.steps)
     else:
-        chosen_rows = budget.check_layout(spec, chosen, max_rows).rows
+        document = output_format in ("markdown", "latex", "html")
+        chosen_rows = budget.check_layout(spec, chosen, max_rows, document=document).rows
     engine = Engine(spec)
     inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
@@ -220,8 +221,27 @@ def _write_document(
 
     fmt = NumberFormat(precision)
     max_rows, rows = cap
-    job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width, rows)
+    job = TraceJob(
+        spec,
+        engine.run(),
+        total,
+        fmt,
+        chosen,
+        engine.loss(),
+        engine.loss,
+        max_rows,
+        width,
+        rows,
+        _step_rows(spec, chosen),
+    )
     writer(name)(job, stream)
+
+
+def _step_rows(spec: NetworkSpec, chosen: TraceFilter) -> Any:
+    """The rows one step of the trace lays out, by the budget's arithmetic (a batch may have a million rows)."""
+    from backprop_cli.budget import step_rows
+
+    return lambda rec: step_rows(spec, chosen, rec.step, rec.samples)
 
 
 def _print_text(
@@ -256,7 +276,17 @@ def _print_text(
         tap = Tap(engine.run())
     records = iter(tap or engine.run())
     capped = False
-    for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=cap, chosen_rows=rows):
+    pieces = trace_outputs(
+        spec,
+        records,
+        steps=total,
+        fmt=fmt,
+        only=chosen,
+        max_rows=cap,
+        chosen_rows=rows,
+        step_rows=_step_rows(spec, chosen),
+    )
+    for piece in pieces:
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:

@@ -269,7 +269,7 @@ def test_names_past_the_budget_are_refused_naming_the_filters(monkeypatch: pytes
 def test_names_of_a_long_run_are_refused_at_once() -> None:
     # regression: `names deep_sigmoid --format json` took 23 s and 2.7 GB; `answers deep_sigmoid` wrote 45 MB
     for args in (["names", "deep_sigmoid", "--format", "json"], ["answers", "deep_sigmoid"]):
-        refused(invoke(*args), "--step: ", "999,500 named values; expected at most 100,000")
+        refused(invoke(*args), "--step: ", f"999,500 named values; expected at most {Budgets().names:,}")
 
 
 def test_answers_never_writes_a_key_that_check_refuses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

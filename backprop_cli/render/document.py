@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from backprop_cli.render.header import cap_text, closing_line, facts, network_rows, step_heading
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.render.rows import Section, capped, step_plan
+from backprop_cli.render.rows import Section, capped, rows_of_step, step_plan
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import StepRecord
 
@@ -46,6 +46,7 @@ class TraceJob:
     max_rows: int = 0  # 0: no cap (the command caps every format by default)
     width: int | None = None  # terminal width, for renderings of the terminal
     chosen_rows: int | None = None  # rows of the whole trace (the filters' choice), for the cap's notice
+    step_rows: Callable[[StepRecord], int] | None = None  # rows of one step (the same choice), for the notice
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,12 @@ def build(job: TraceJob) -> Document:
     for rec in job.records:  # consumed whole, even past the chosen steps, so loss_after is the run's end
         if notice or not only.wants_step(rec.step):
             continue
-        plans = [planned for planned in step_plan(rec, fmt) if only.wants(planned)]
+        plans = (planned for planned in step_plan(rec, fmt) if only.wants(planned))
         sections: list[Section] = []
         for _, section in capped(plans, job.max_rows, shown):
             if section is None:
-                notice = cap_text(job.max_rows, rec.step, sum(p.rows for p in plans), job.chosen_rows)
+                step_rows = rows_of_step(rec, fmt, only.wants, job.step_rows)
+                notice = cap_text(job.max_rows, rec.step, step_rows, job.chosen_rows)
                 break
             shown += len(section.rows)
             sections.append(section)

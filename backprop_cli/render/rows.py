@@ -117,6 +117,19 @@ def capped(plans: Iterable[Planned], max_rows: int, shown: int) -> Iterator[tupl
         yield planned, planned.build()
 
 
+def rows_of_step(
+    rec: StepRecord,
+    fmt: NumberFormat,
+    wants: Callable[[Planned], bool],
+    count: Callable[[StepRecord], int] | None = None,
+) -> int:
+    """The rows of a step's sections that ``wants`` chooses: by ``count`` (arithmetic, for a big batch),
+    else summed over its plans."""
+    if count is not None:
+        return count(rec)
+    return sum(planned.rows for planned in step_plan(rec, fmt) if wants(planned))
+
+
 def step_sections(rec: StepRecord, fmt: NumberFormat) -> Iterator[Section]:
     """Every section of one step, in reading order."""
     return (planned.build() for planned in step_plan(rec, fmt))

@@ -41,6 +41,7 @@ def render(job: TraceJob) -> str:
         only=job.only,
         max_rows=job.max_rows,
         chosen_rows=job.chosen_rows,
+        step_rows=job.step_rows,
     )
     for piece in pieces:
         console.print(piece.renderable)

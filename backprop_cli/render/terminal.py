@@ -6,7 +6,7 @@ Cells are built as ``Text`` so that names like ``[bias]`` are never read as rich
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,7 +19,7 @@ from rich.text import Text
 from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.header import NETWORK_COLUMNS, cap_text, closing_line, facts, network_rows, step_heading
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.render.rows import Section, capped, step_plan
+from backprop_cli.render.rows import Section, capped, rows_of_step, step_plan
 from backprop_cli.spec import NetworkSpec
 from backprop_cli.trace import StepRecord
 
@@ -127,21 +127,23 @@ def trace_outputs(
     only: TraceFilter = TraceFilter(),
     max_rows: int = DEFAULT_MAX_ROWS,
     chosen_rows: int | None = None,
+    step_rows: Callable[[StepRecord], int] | None = None,
 ) -> Iterator[Output]:
     """The whole terminal trace as a stream of renderables, stopping with a notice at ``max_rows``.
 
-    Sections are laid out only when shown: past the cap nothing more is built (``chosen_rows``, the
-    rows of the whole trace, goes into the notice)."""
+    Sections are planned and laid out only when shown: past the cap nothing more is built. The notice
+    says how many rows the step has (``step_rows``, else counted from its plans) and the whole trace
+    (``chosen_rows``)."""
     yield Output(header(spec, steps, fmt), phase="header")
     shown = 0
     for rec in records:
         if not only.wants_step(rec.step):
             continue
         yield Output(Rule(Text(step_heading(rec, steps))), phase="step", step=rec.step)
-        plans = [planned for planned in step_plan(rec, fmt) if only.wants(planned)]
+        plans = (planned for planned in step_plan(rec, fmt) if only.wants(planned))
         for planned, section in capped(plans, max_rows, shown):
             if section is None:
-                notice = cap_text(max_rows, rec.step, sum(p.rows for p in plans), chosen_rows)
+                notice = cap_text(max_rows, rec.step, rows_of_step(rec, fmt, only.wants, step_rows), chosen_rows)
                 yield Output(Text(notice, style="yellow"), phase="notice", step=rec.step, notice=True)
                 return
             shown += len(section.rows)
