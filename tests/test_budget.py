@@ -437,3 +437,25 @@ def test_the_readme_states_every_budget() -> None:
         shown = budget.size_text(value) if name.endswith("bytes") else f"{value:,}"
         assert shown in section, (name, shown)
     assert f"`--max-rows`, {DEFAULT_MAX_ROWS:,} by default" in section
+
+
+def test_a_big_batch_is_planned_only_up_to_the_cap(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # regression: a CSV of 1.6 million rows traced as one batch took 70 s and 3 GB, planning every sample
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i % 7},1,0.5\n" for i in range(3000)), encoding="utf-8")
+    config = rows_config(tmp_path, "rows.csv")
+    planned = []
+    real = rows.Planned
+
+    def counted(*fields: object) -> rows.Planned:
+        planned.append(fields[1])
+        return real(*fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rows, "Planned", counted)
+    result = invoke("trace", str(config), "--max-rows", "40", "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    assert len(planned) < 20, len(planned)  # 3,000 samples × 4 sections, of which a few are shown
+    words = " ".join(result.output.split())
+    assert "data rows 1, 2, 3," in words and "100, … (3,000 rows)" in words and ", 101," not in words
+    # 13 rows a sample (inputs and target 3, forward 2, loss 3, backward 5), and 13 for the whole batch
+    assert "step 1 has 39,013 rows" in words
