@@ -425,16 +425,25 @@ def check_train(
     max_rows: int,
     listed: bool = True,
     save: bool = False,
+    each_pass: bool = False,
     limits: Budgets | None = None,
 ) -> Run:
-    """``backprop train``: the run (its own engine), then what the summary (``listed``: with the parameter
-    table), its JSON and --save would hold."""
+    """``backprop train``: the run (its own engine; ``each_pass``: with the loss on all data after every
+    pass), then what the summary (``listed``: with the parameter table), its JSON and --save would hold."""
     budget = _limits(limits)
     run = check_run(spec, engine="train", limits=budget)
     parameters = spec.parameter_count
+    passes = -(-run.steps // run.batches_per_pass) if run.batches_per_pass else run.steps
+    if each_pass and run.products() + passes * run.data_rows * parameters > budget.train_products:
+        raise refuse(
+            spec,
+            f"the loss on all {_plural(run.data_rows, 'row')} after each of {passes:,} passes is too much "
+            f"arithmetic with the training: {run.products() + passes * run.data_rows * parameters:,} rows × "
+            f"parameters; expected at most {budget.train_products:,}; leave it out, or take fewer passes",
+            option="--eval-each-pass",
+        )
     if output_format == "json":
-        passes = -(-run.steps // run.batches_per_pass) if run.batches_per_pass else run.steps
-        numbers = 3 * parameters + (passes + 1) * (6 + 12 * run.layers) + 100
+        numbers = train_json_numbers(spec, passes)
         if numbers > budget.numbers:
             raise refuse(
                 spec,
@@ -460,6 +469,12 @@ def check_train(
                 option="--save",
             )
     return run
+
+
+def train_json_numbers(spec: NetworkSpec, passes: int) -> int:
+    """Numbers in train's JSON summary: the config and the parameters before and after, and per pass its
+    losses, accuracy and per-layer diagnostics (render/train_summary.summary_dict)."""
+    return 3 * spec.parameter_count + (passes + 1) * (5 + 3 * len(spec.layers)) + 100
 
 
 def check_gradcheck(spec: NetworkSpec, *, limits: Budgets | None = None) -> None:

@@ -459,3 +459,26 @@ def test_a_big_batch_is_planned_only_up_to_the_cap(monkeypatch: pytest.MonkeyPat
     assert "data rows 1, 2, 3," in words and "100, … (3,000 rows)" in words and ", 101," not in words
     # 13 rows a sample (inputs and target 3, forward 2, loss 3, backward 5), and 13 for the whole batch
     assert "step 1 has 39,013 rows" in words
+
+
+@pytest.mark.parametrize("name", ["classic_2_2_2", "iris", "deep_sigmoid"])
+def test_the_train_json_estimate_is_above_the_numbers_written(name: str) -> None:
+    def numbers(value: object) -> int:
+        if isinstance(value, dict):
+            return sum(numbers(v) for v in value.values())
+        if isinstance(value, list):
+            return sum(numbers(v) for v in value)
+        return int(isinstance(value, int | float) and not isinstance(value, bool))
+
+    actual = numbers(json.loads(invoke("train", name, "--format", "json").output))
+    spec, _ = load(name, None)
+    run = budget.run_of(spec)
+    passes = -(-run.steps // run.batches_per_pass) if run.batches_per_pass else run.steps
+    assert actual <= budget.train_json_numbers(spec, passes) <= 2 * actual + 100
+
+
+def test_the_loss_after_every_pass_counts_in_the_train_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # iris: 2,000 steps of 30 rows and 400 passes over 150 rows, through 15 parameters
+    small(monkeypatch, train_products=1_000_000)
+    assert invoke("train", "iris").exit_code == 0  # (60,000 + 300) × 15 = 904,500
+    refused(invoke("train", "iris", "--eval-each-pass"), "--eval-each-pass: ", "400 passes", "1,804,500")

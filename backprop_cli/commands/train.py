@@ -105,7 +105,14 @@ def train(
     inputs = [path] + ([Path(data)] if data else [])
     if save is not None and output is not None and Path(save).resolve() == Path(output).resolve():
         raise ConfigError("--save and --output name the same file; expected two files", path="--save")
-    check_train(spec, output_format=output_format, max_rows=max_rows, listed=parameters, save=save is not None)
+    check_train(
+        spec,
+        output_format=output_format,
+        max_rows=max_rows,
+        listed=parameters,
+        save=save is not None,
+        each_pass=eval_each_pass,
+    )
     trainer = Trainer(spec, each_pass=eval_each_pass)
     result = _run_with_progress(trainer, spec.source)
     if save is not None:
