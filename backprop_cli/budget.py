@@ -43,7 +43,7 @@ class Budgets:
     numbers: int = 3_500_000  # numbers in one JSON document
     names: int = 50_000  # named values laid out for names, answers, check and explain
     key_bytes: int = 5 * MIB  # an answers file: the most `answers` writes and `check` reads
-    gradcheck_parameters: int = 3_000  # each checked with two forward passes, and a row of its table
+    gradcheck_parameters: int = 2_000  # each checked with two forward passes, and a row of its table
     gradcheck_products: int = 2_000_000_000  # 2 × parameters × batch rows × parameters
     drawing: int = 10_000  # nodes and edges of a `graph` drawing or an exact trace's graph
     # files, before any of their content is used
