@@ -51,7 +51,7 @@ class Budgets:
     key_values: int = 101_000  # … in an answers file: a name and its value for each of `names` (and a header)
     data_values: int = 100_000  # values in a YAML or JSON data file
     rows_file_bytes: int = 4 * MIB  # a YAML or JSON data file (a CSV file may have 64 MiB)
-    csv_cells: int = 8_000_000  # rows × columns of a CSV file
+    csv_cells: int = 5_000_000  # rows × columns of a CSV file
     slow_csv_cells: int = 500_000  # … read cell by cell (a CSV with quotes, odd characters or a problem to report)
 
 
