@@ -133,10 +133,8 @@ def color_option() -> Callable[[F], F]:
     )
 
 
-def max_rows_option(help_text: str) -> Callable[[F], F]:
-    return click.option(
-        "--max-rows", type=click.IntRange(min=0), default=DEFAULT_MAX_ROWS, show_default=True, help=help_text
-    )
+def max_rows_option(help_text: str, default: int = DEFAULT_MAX_ROWS) -> Callable[[F], F]:
+    return click.option("--max-rows", type=click.IntRange(min=0), default=default, show_default=True, help=help_text)
 
 
 def make_console(stream: Any, width: int | None, color: bool | None = None) -> Any:
