@@ -104,7 +104,8 @@ class Run:
     data_rows: int
 
     def sizes(self, upto: int | None = None) -> Iterator[int]:
-        """The batch size of each step, 1 to ``upto`` (default: the last)."""
+        """The batch size of each step, 1 to ``upto`` (default: the last), by arithmetic: exact for epochs,
+        an upper bound for steps (a pass's last batch may be smaller); see :func:`batch_sizes`."""
         last = self.steps if upto is None else min(upto, self.steps)
         for step in range(1, last + 1):
             full = not self.batches_per_pass or step % self.batches_per_pass
@@ -134,6 +135,20 @@ def run_of(spec: NetworkSpec) -> Run:
     last = rows - (per_pass - 1) * batch if epochs else batch
     steps = count_steps(rows, spec.training)
     return Run(steps, batch, last, per_pass, len(spec.layers), spec.parameter_count, rows)
+
+
+EXACT_SIZES = 1_000_000  # scheduled rows up to which batch sizes come from the engine's own schedule
+
+
+def batch_sizes(spec: NetworkSpec, run: Run, upto: int | None = None) -> list[int]:
+    """The batch size of each step, 1 to ``upto``: read off the engine's schedule (whatever its rule for a
+    pass's last batch) when that is small, else by arithmetic (Run.sizes, at worst an upper bound)."""
+    last = run.steps if upto is None else min(upto, run.steps)
+    if run.rows(last) > EXACT_SIZES:
+        return list(run.sizes(last))
+    from backprop_cli.engine import batches
+
+    return [len(rows) for rows in batches(spec.data.rows, spec.training)[:last]]
 
 
 def _where_steps(spec: NetworkSpec) -> tuple[Loc, str | None]:
@@ -285,7 +300,7 @@ def chosen_rows(spec: NetworkSpec, only: TraceFilter, *, upto: int | None = None
     schedule: Sequence[tuple[int, ...]] | None = None
     if only.samples:  # which rows a step's batch holds: the schedule (within its budget: check_run first)
         schedule = batches(spec.data.rows, spec.training)
-    sizes = list(run.sizes(last)) if schedule is None else [len(rows) for rows in schedule]
+    sizes = batch_sizes(spec, run, last) if schedule is None else [len(rows) for rows in schedule]
     total = largest = 0
     for step in steps:
         size = sizes[step - 1]
@@ -362,7 +377,7 @@ def check_json(spec: NetworkSpec, steps: frozenset[int] = frozenset(), *, limits
     budget = _limits(limits)
     run = run_of(spec)
     states = optimizer_states(spec)
-    sizes = list(run.sizes())
+    sizes = batch_sizes(spec, run)
     chosen = [sizes[s - 1] for s in sorted(steps) if s <= run.steps] if steps else sizes
     per_size = {size: json_numbers(spec, size, states) for size in set(chosen)}
     numbers = sum(per_size[size] for size in chosen)

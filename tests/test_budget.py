@@ -491,3 +491,24 @@ def test_the_loss_after_every_pass_counts_in_the_train_budget(monkeypatch: pytes
     small(monkeypatch, train_products=1_000_000)
     assert invoke("train", "iris").exit_code == 0  # (60,000 + 300) × 15 = 904,500
     refused(invoke("train", "iris", "--eval-each-pass"), "--eval-each-pass: ", "400 passes", "1,804,500")
+
+
+def test_the_estimates_follow_the_schedule_when_a_batch_does_not_divide_the_data(tmp_path: Path) -> None:
+    # 3 rows in batches of 2: whatever the engine makes of each pass's last batch, the counts are its own
+    config = tmp_path / "net.yaml"
+    rows_text = "".join(f"  - {{x: [{i}, 1], y: [0.5]}}\n" for i in range(3))
+    config.write_text(
+        "network:\n  inputs: 2\n  layers:\n    - {units: 2, activation: tanh, init: {method: xavier, seed: 0}}\n"
+        "    - {units: 1, activation: sigmoid, init: {method: xavier, seed: 1}}\n"
+        f"loss: mse\noptimizer: {{name: adam, learning_rate: 0.1}}\ndata:\n{rows_text}"
+        "training: {steps: 5, batch_size: 2}\n",
+        encoding="utf-8",
+    )
+    spec, _ = load(str(config), None)
+    records = list(Engine(spec).run())
+    laid_out = sum(len(s.rows) for rec in records for s in step_sections(rec, NumberFormat()))
+    assert budget.chosen_rows(spec, TraceFilter()).rows == laid_out
+    states = budget.optimizer_states(spec)
+    sizes = budget.batch_sizes(spec, budget.run_of(spec))
+    assert sizes == [len(rec.samples) for rec in records]
+    assert budget.check_json(spec) == sum(budget.json_numbers(spec, size, states) for size in sizes)
