@@ -164,24 +164,37 @@ def _where_batch(spec: NetworkSpec) -> Loc:
     return ("training", "batch_size") if spec.training.batch_size else ("data",)
 
 
+def _how(spec: NetworkSpec) -> str:
+    at, option = _where_steps(spec)
+    return "shorten it with " + (option or "--steps") + (f" or {'.'.join(map(str, at))}" if option is None else "")
+
+
+def check_schedule(spec: NetworkSpec, *, limits: Budgets | None = None) -> Run:
+    """Refuse a run whose schedule (built whole, by engine.batches) would hold too many rows: before
+    anything builds it."""
+    budget = _limits(limits)
+    run = run_of(spec)
+    if run.rows() > budget.scheduled_rows:
+        at, option = _where_steps(spec)
+        raise refuse(
+            spec,
+            f"{_plural(run.steps, 'step')} of {_plural(run.batch, 'row')} is too long a run; expected at most "
+            f"{budget.scheduled_rows:,} rows in all (steps × batch size); {_how(spec)}",
+            at,
+            option=option,
+        )
+    return run
+
+
 def check_run(
     spec: NetworkSpec, *, engine: str = "trace", upto: int | None = None, limits: Budgets | None = None
 ) -> Run:
     """Refuse a run the engine cannot do in budget; ``engine`` is ``trace`` (every value recorded, what
     trace, names, answers, check and explain run) or ``train``; ``upto``: only steps 1 to ``upto`` are run."""
     budget = _limits(limits)
-    run = run_of(spec)
+    run = check_schedule(spec, limits=budget)
     at, option = _where_steps(spec)
-    how = "shorten it with " + (option or "--steps") + (f" or {'.'.join(map(str, at))}" if option is None else "")
-    scheduled = run.rows()
-    if scheduled > budget.scheduled_rows:
-        raise refuse(
-            spec,
-            f"{_plural(run.steps, 'step')} of {_plural(run.batch, 'row')} is too long a run; expected at most "
-            f"{budget.scheduled_rows:,} rows in all (steps × batch size); {how}",
-            at,
-            option=option,
-        )
+    how = _how(spec)
     steps = run.steps if upto is None else min(upto, run.steps)
     layer_steps = steps * run.layers
     most = budget.trace_layer_steps if engine == "trace" else budget.train_layer_steps
