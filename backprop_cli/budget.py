@@ -382,7 +382,7 @@ def json_numbers(spec: NetworkSpec, batch: int, states: int) -> int:
         per_sample += units * units * (layer.activation == "softmax") + units * (layer.biases is not None)
         per_sample += fan_in * (index > 0)  # ∂L/∂a of the layer below
     optimizer = 2 * parameters * states + 8  # optimizer_state and optimizer_values; hyper-parameters
-    return 3 + batch + 3 * parameters + optimizer + batch * per_sample
+    return 3 + 2 * batch + 3 * parameters + optimizer + batch * per_sample  # the batch's rows 0- and 1-based
 
 
 def check_json(spec: NetworkSpec, steps: frozenset[int] = frozenset(), *, limits: Budgets | None = None) -> int:
