@@ -374,7 +374,7 @@ def check_layout(
 def json_numbers(spec: NetworkSpec, batch: int, states: int) -> int:
     """Numbers one step writes in the trace JSON (StepRecord.to_dict with its per-sample detail)."""
     parameters = spec.parameter_count
-    per_sample = 2 + 3 * spec.layers[-1].units  # sample, loss; loss terms, targets, ∂L/∂a of the output
+    per_sample = 3 + 3 * spec.layers[-1].units  # sample, row, loss; loss terms, targets, ∂L/∂a of the output
     for index, layer in enumerate(spec.layers):
         units, fan_in = layer.units, layer.fan_in
         per_sample += fan_in + 2 * units  # forward: inputs, z, a

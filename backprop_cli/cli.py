@@ -26,7 +26,7 @@ from backprop_cli.clikit import (
     width_option,
 )
 from backprop_cli.errors import ConfigError
-from backprop_cli.render import FORMATS
+from backprop_cli.render import DEFAULT_MAX_ROWS, FORMATS
 
 if TYPE_CHECKING:
     from backprop_cli.render.terminal import TraceFilter
@@ -81,7 +81,8 @@ def main() -> None:
 @color_option()
 @click.option("--pause", is_flag=True, help="Wait for Enter between phases (on a terminal).")
 @max_rows_option(
-    "Stop the trace after this many table rows, in every format but json (0: no cap, within the row budget)."
+    "Stop the trace after this many table rows, in every format but json (0: no cap, within the row budget).",
+    default=DEFAULT_MAX_ROWS,
 )
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
@@ -317,7 +318,6 @@ def validate(config: str | None, data: str | None) -> None:
     from backprop_cli import budget
     from backprop_cli.engine import count_steps
     from backprop_cli.expr.command import validate_expression, wants_expression
-    from backprop_cli.render import DEFAULT_MAX_ROWS
     from backprop_cli.render.terminal import TraceFilter
 
     if wants_expression(config, None, (), False):

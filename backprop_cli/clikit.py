@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from backprop_cli.errors import BackpropError, ExitCode
-from backprop_cli.render import DEFAULT_MAX_ROWS
+from backprop_cli.render import PARAMETER_ROWS
 
 if TYPE_CHECKING:
     from backprop_cli.spec import NetworkSpec
@@ -133,7 +133,7 @@ def color_option() -> Callable[[F], F]:
     )
 
 
-def max_rows_option(help_text: str, default: int = DEFAULT_MAX_ROWS) -> Callable[[F], F]:
+def max_rows_option(help_text: str, default: int = PARAMETER_ROWS) -> Callable[[F], F]:
     return click.option("--max-rows", type=click.IntRange(min=0), default=default, show_default=True, help=help_text)
 
 

@@ -22,7 +22,6 @@ from backprop_cli.clikit import (
     text_or_json_option,
     width_option,
 )
-from backprop_cli.render import PARAMETER_ROWS
 
 if TYPE_CHECKING:
     from backprop_cli.train import Trainer, TrainResult
@@ -52,10 +51,7 @@ if TYPE_CHECKING:
 )
 @width_option("Terminal width to lay the summary out for.")
 @color_option()
-@max_rows_option(
-    "With more trained parameters than this, show each weight matrix and bias vector instead (0: no cap).",
-    default=PARAMETER_ROWS,
-)
+@max_rows_option("With more trained parameters than this, show each weight matrix and bias vector instead (0: no cap).")
 @handle_errors
 def train(
     config: str | None,

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 # cap): a whole step of the largest built-in example (deep_sigmoid: 1,999 rows; iris's batch of 30: 1,549;
 # a 3-4-2 network with Adam and a batch of 3: 404), so that a textbook-sized network shows a step whole
 DEFAULT_MAX_ROWS = 2_000
-# parameters `backprop train` lists one by one before it summarises each weight matrix and bias vector
+# rows a listing shows by default (--max-rows of other commands: the parameters `backprop train` lists
+# one by one before it summarises each weight matrix and bias vector)
 PARAMETER_ROWS = 400
 
 Writer = Callable[["TraceJob", TextIO], None]
