@@ -186,6 +186,18 @@ def check_schedule(spec: NetworkSpec, *, limits: Budgets | None = None) -> Run:
     return run
 
 
+def guard_schedule(steps: int, size: int, *, limits: Budgets | None = None) -> None:
+    """The engine's own bound on a schedule, for a caller that did not check the budget first (the
+    commands do, located: check_schedule); here nothing says where the steps came from."""
+    budget = _limits(limits)
+    if steps * size > budget.scheduled_rows:
+        raise ConfigError(
+            f"{_plural(steps, 'step')} of {_plural(size, 'row')} is too long a run; expected at most "
+            f"{budget.scheduled_rows:,} rows in all (steps × batch size)",
+            path="training",
+        )
+
+
 def check_run(
     spec: NetworkSpec, *, engine: str = "trace", upto: int | None = None, limits: Budgets | None = None
 ) -> Run:

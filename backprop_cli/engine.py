@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_cli.budget import guard_schedule
 from backprop_cli.errors import NumericalFault
 from backprop_cli.ops import ACTIVATIONS, LOSSES, softmax_jacobian
 from backprop_cli.optim import Optimizer, ParamStep, make_optimizer
@@ -26,9 +27,11 @@ def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
     ``epochs: E``: E passes, each cut in order into batches of ``batch_size`` (the last may be
     smaller, as torch's DataLoader). ``steps: N``: step k takes the next ``batch_size`` rows,
     wrapping around the data. Neither: one step. ``shuffle`` permutes each pass with ``seed`` (default 0).
-    The schedule is built whole: the commands bound its size first (budget.check_run, located).
+    The schedule is built whole: the commands bound its size first (budget.check_schedule, located),
+    and so does this, for any other caller.
     """
     size = min(training.batch_size or rows, rows)
+    guard_schedule(count_steps(rows, training), size)
     # shuffle without a seed uses seed 0: the order is always reproducible (and shown in the trace)
     rng = np.random.default_rng(0 if training.seed is None else training.seed) if training.shuffle else None
 

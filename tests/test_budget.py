@@ -20,7 +20,7 @@ from backprop_cli.budget import Budgets
 from backprop_cli.cli import main
 from backprop_cli.clikit import load
 from backprop_cli.engine import Engine
-from backprop_cli.errors import ExitCode
+from backprop_cli.errors import ConfigError, ExitCode
 from backprop_cli.examples import example_names, example_path
 from backprop_cli.expr.command import is_expression
 from backprop_cli.render import DEFAULT_MAX_ROWS, rows
@@ -512,3 +512,11 @@ def test_the_estimates_follow_the_schedule_when_a_batch_does_not_divide_the_data
     sizes = budget.batch_sizes(spec, budget.run_of(spec))
     assert sizes == [len(rec.samples) for rec in records]
     assert budget.check_json(spec) == sum(budget.json_numbers(spec, size, states) for size in sizes)
+
+
+def test_the_engine_bounds_its_schedule_for_a_caller_that_did_not_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    # library use, or a command without a budget check: still refused before the schedule is built
+    small(monkeypatch, scheduled_rows=100)
+    spec, _ = load("xor", None, 26)  # 26 steps of 4 rows
+    with pytest.raises(ConfigError, match="26 steps of 4 rows is too long a run; expected at most 100 rows"):
+        Engine(spec)
