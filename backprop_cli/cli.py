@@ -28,9 +28,10 @@ from backprop_cli.clikit import (
     width_option,
 )
 from backprop_cli.errors import ConfigError
-from backprop_cli.render import FORMATS
+from backprop_cli.render import DEFAULT_MAX_ROWS, FORMATS
 
 if TYPE_CHECKING:
+    from backprop_cli.render.terminal import TraceFilter
     from backprop_cli.spec import NetworkSpec
 
 PHASES = ("parameters", "forward", "loss", "backward", "reduction", "update", "summary")
@@ -81,7 +82,10 @@ def main() -> None:
 @width_option("Terminal width to lay tables out for.")
 @color_option()
 @click.option("--pause", is_flag=True, help="Wait for Enter between phases (on a terminal).")
-@max_rows_option("Stop the text trace after this many table rows (0: no cap).")
+@max_rows_option(
+    "Stop the trace after this many table rows, in every format but json (0: no cap, within the row budget).",
+    default=DEFAULT_MAX_ROWS,
+)
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
 @click.option("--exact", is_flag=True, help="Exact fractions (rational ops only): expressions, or step 1 of a network.")
@@ -129,24 +133,35 @@ def trace(
       backprop trace net.yaml --format json -o trace.json
       backprop trace --expr "f = (x + y) * z" --set x=-2 --set y=5 --set z=-4
     """
+    from backprop_cli import budget
     from backprop_cli.engine import Engine, count_steps
     from backprop_cli.expr.command import trace_expression, wants_expression
     from backprop_cli.output import open_output
+    from backprop_cli.render.terminal import TraceFilter
 
     if wants_expression(config, expr, sets, exact, tree=tree):  # a computation graph, not a network
         trace_expression(click.get_current_context().params)
         return
     spec, path = load(config, data, steps)
     total = count_steps(spec.data.rows, spec.training)
+    budget.check_run(spec)  # every format runs every step: a later overflow still exits 3
     _check_filters(spec, total, only_steps, only_layers, only_samples)
-    engine = Engine(spec)
-    inputs = [path] + ([Path(data)] if data else [])
     if diagnostics and output_format != "text":
         raise ConfigError(f"--diagnostics with --format {output_format}; expected --format text", path="--diagnostics")
+    chosen = TraceFilter(frozenset(only_steps), frozenset(only_layers), frozenset(only_phases), frozenset(only_samples))
+    chosen_rows = None
+    if output_format == "json":
+        budget.check_json(spec, chosen.steps)
+    else:
+        document = output_format in ("markdown", "latex", "html")
+        chosen_rows = budget.check_layout(spec, chosen, max_rows, document=document).rows
+    engine = Engine(spec)
+    inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
-            only = (only_steps, only_layers, only_phases, only_samples)
-            _write_document(spec, engine, stream, output_format, total, precision, max_rows, width, only)
+            _write_document(
+                spec, engine, stream, output_format, total, precision, (max_rows, chosen_rows), width, chosen
+            )
             return
         if output_format == "json":
             from backprop_cli.render.json_out import write_trace
@@ -169,8 +184,8 @@ def trace(
             width=width,
             color=color,
             pause=pause and output is None,
-            max_rows=max_rows,
-            only=(only_steps, only_layers, only_phases, only_samples),
+            max_rows=(max_rows, chosen_rows),
+            only=chosen,
             diagnostics=diagnostics,
         )
 
@@ -200,20 +215,37 @@ def _write_document(
     name: str,
     total: int,
     precision: int,
-    max_rows: int,
+    cap: tuple[int, int | None],
     width: int | None,
-    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    chosen: TraceFilter,
 ) -> None:
     from backprop_cli.render import writer
     from backprop_cli.render.document import TraceJob
     from backprop_cli.render.numbers import NumberFormat
-    from backprop_cli.render.terminal import TraceFilter
 
-    steps, layers, phases, samples = only
-    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
     fmt = NumberFormat(precision)
-    job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width)
+    max_rows, rows = cap
+    job = TraceJob(
+        spec,
+        engine.run(),
+        total,
+        fmt,
+        chosen,
+        engine.loss(),
+        engine.loss,
+        max_rows,
+        width,
+        rows,
+        _step_rows(spec, chosen),
+    )
     writer(name)(job, stream)
+
+
+def _step_rows(spec: NetworkSpec, chosen: TraceFilter) -> Any:
+    """The rows one step of the trace lays out, by the budget's arithmetic (a batch may have a million rows)."""
+    from backprop_cli.budget import step_rows
+
+    return lambda rec: step_rows(spec, chosen, rec.step, rec.samples)
 
 
 def _print_text(
@@ -226,18 +258,18 @@ def _print_text(
     width: int | None,
     color: bool | None,
     pause: bool,
-    max_rows: int,
-    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    max_rows: tuple[int, int | None],
+    only: TraceFilter,
     diagnostics: bool = False,
 ) -> None:
     from backprop_cli.clikit import make_console, wait_for_enter
     from backprop_cli.render.numbers import NumberFormat
-    from backprop_cli.render.terminal import TraceFilter, run_summary, trace_outputs
+    from backprop_cli.render.terminal import run_summary, trace_outputs
 
     console = make_console(stream, width, color)
     fmt = NumberFormat(precision)
-    steps, layers, phases, samples = only
-    chosen = TraceFilter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    chosen = only
+    cap, rows = max_rows
     before = engine.loss()
     interactive = pause and sys.stdin.isatty() and console.is_terminal
     last_phase = None
@@ -248,7 +280,17 @@ def _print_text(
         tap = Tap(engine.run())
     records = iter(tap or engine.run())
     capped = False
-    for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=max_rows):
+    pieces = trace_outputs(
+        spec,
+        records,
+        steps=total,
+        fmt=fmt,
+        only=chosen,
+        max_rows=cap,
+        chosen_rows=rows,
+        step_rows=_step_rows(spec, chosen),
+    )
+    for piece in pieces:
         if tap is not None and piece.phase == "step":
             console.print(*tap.tables(fmt, before=piece.step, steps=chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
@@ -261,7 +303,7 @@ def _print_text(
             pass
     elif tap is not None:
         console.print(*tap.tables(fmt, steps=chosen.steps))
-    if total > 1 and not steps:
+    if total > 1 and not chosen.steps:
         console.print(run_summary(before, engine.loss(), total, fmt))
 
 
@@ -276,14 +318,18 @@ def validate(config: str | None, data: str | None) -> None:
     Example:
       backprop validate configs/xor.yaml
     """
+    from backprop_cli import budget
     from backprop_cli.engine import count_steps
     from backprop_cli.expr.command import validate_expression, wants_expression
     from backprop_cli.render import printable  # the file names in the line cannot drive the terminal
+    from backprop_cli.render.terminal import TraceFilter
 
     if wants_expression(config, None, (), False):
         click.echo(printable(validate_expression(config, data)), file=sys.stdout)
         return
     spec, _ = load(config, data)
+    budget.check_run(spec)  # what `backprop trace CONFIG` checks before it runs, located in the config
+    budget.check_layout(spec, TraceFilter(), DEFAULT_MAX_ROWS)
     layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
     rows = spec.data.rows
     steps = count_steps(rows, spec.training)

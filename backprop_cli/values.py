@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from backprop_cli.render.numbers import NumberFormat
-from backprop_cli.render.rows import Section, step_sections
+from backprop_cli.render.rows import Planned, Section, step_plan
 from backprop_cli.trace import StepRecord
 
 _STEP = re.compile(r"step(\d+)/")
@@ -70,7 +70,7 @@ class NameFilter:
     samples: frozenset[int] = frozenset()
     patterns: tuple[str, ...] = ()
 
-    def wants_section(self, section: Section) -> bool:
+    def wants_section(self, section: Section | Planned) -> bool:
         """The trace's own section filter (``backprop trace --step/--layer/--phase/--sample``)."""
         from backprop_cli.render.terminal import TraceFilter
 
@@ -99,8 +99,8 @@ def named_values(
         if chosen.steps and rec.step not in chosen.steps:
             continue
         yield from section_values(
-            step_sections(rec, EXACT),
-            step_sections(rec, display),
+            step_plan(rec, EXACT),
+            step_plan(rec, display),
             chosen,
             seen,
             step=rec.step,
@@ -109,18 +109,21 @@ def named_values(
 
 
 def section_values(
-    exact_sections: Iterable[Section],
-    shown_sections: Iterable[Section],
+    exact_sections: Iterable[Section | Planned],
+    shown_sections: Iterable[Section | Planned],
     chosen: NameFilter,
     seen: set[str],
     *,
     step: int,
     multi_step: bool,
 ) -> Iterator[NamedValue]:
-    """The named values of one step's sections, laid out twice (exactly and for display) and zipped row by row."""
-    for exact, shown in zip(exact_sections, shown_sections, strict=True):
-        if not chosen.wants_section(shown):
+    """The named values of one step's sections, laid out twice (exactly and for display) and zipped row by row
+    (planned sections are laid out only when chosen)."""
+    for exact_section, shown_section in zip(exact_sections, shown_sections, strict=True):
+        if not chosen.wants_section(shown_section):
             continue
+        exact = exact_section.build() if isinstance(exact_section, Planned) else exact_section
+        shown = shown_section.build() if isinstance(shown_section, Planned) else shown_section
         for exact_row, row in zip(exact.rows, shown.rows, strict=True):
             if row.name in seen or not chosen.wants_name(row.name):
                 continue

@@ -55,6 +55,7 @@ def gradcheck(
       backprop gradcheck classic_2_2_2
       backprop gradcheck net.yaml --format json
     """
+    from backprop_cli.budget import check_gradcheck
     from backprop_cli.errors import ConfigError, ExitCode
     from backprop_cli.expr.command import wants_expression
     from backprop_cli.gradcheck import ATOL, DEFAULT_H, RTOL, check_gradients
@@ -66,6 +67,7 @@ def gradcheck(
             file=config,
         )
     spec, _ = load(config, data)
+    check_gradcheck(spec)
     result = check_gradients(spec, h if h is not None else DEFAULT_H)
     fmt = NumberFormat(precision)
     if output_format == "json":

@@ -56,6 +56,7 @@ def graph(
     """
     from pathlib import Path
 
+    from backprop_cli.budget import check_drawing
     from backprop_cli.expr.command import compute, is_expression, load_expression, wants_expression
     from backprop_cli.output import open_output
     from backprop_cli.render import diagram as draw
@@ -67,6 +68,7 @@ def graph(
         from backprop_cli.expr.network import run_exact
 
         network, path = load(config, None)
+        check_drawing(network, exact=True)
         inputs = [path]
         title = f"{network.source} · step 1, exact"
         picture = draw.expression_diagram(run_exact(network).trace, fmt, title)
@@ -77,6 +79,7 @@ def graph(
         from backprop_cli.engine import Engine
 
         network, path = load(config, None)
+        check_drawing(network, exact=False, by=nodes)
         inputs = [path]
         picture = draw.network_diagram(next(iter(Engine(network).run())), fmt, network.source, by=nodes)
     if output_format == "tree":

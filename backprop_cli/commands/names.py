@@ -168,12 +168,19 @@ def program_steps(spec: Program) -> int:
     return 1
 
 
-def compute_values(spec: Program, fmt: NumberFormat, only: NameFilter | None = None) -> list[NamedValue]:
-    """Run the network (or evaluate the expression) and return its named values in trace order."""
+def compute_values(
+    spec: Program, fmt: NumberFormat, only: NameFilter | None = None, *, command: str = "names"
+) -> list[NamedValue]:
+    """Run the network (or evaluate the expression) and return its named values in trace order; first the
+    budget: what ``command`` would lay out (budget.check_names)."""
     if isinstance(spec, NetworkSpec):
+        from backprop_cli.budget import check_names
         from backprop_cli.engine import Engine
-        from backprop_cli.values import named_values
+        from backprop_cli.render.terminal import TraceFilter
+        from backprop_cli.values import NameFilter, named_values
 
+        chosen = only or NameFilter()
+        check_names(spec, TraceFilter(chosen.steps, chosen.layers, chosen.phases, chosen.samples), command=command)
         return list(named_values(Engine(spec).run(), fmt, only))
     from backprop_cli.expr.command import compute
     from backprop_cli.expr.values import expression_values

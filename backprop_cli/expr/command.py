@@ -151,11 +151,13 @@ def validate_expression(config: str | None, data: str | None) -> str:
 
 def _trace_network_exact(params: Mapping[str, Any]) -> None:
     """``trace --exact`` on a network: its first step as a graph of exact fractions, then the exact update."""
+    from backprop_cli.budget import check_drawing
     from backprop_cli.clikit import load
     from backprop_cli.expr.network import run_exact, update_sections
     from backprop_cli.output import open_output
 
     spec, path = load(params.get("config"), params.get("data"), params.get("steps"))
+    check_drawing(spec, exact=True)
     step = run_exact(spec)
     trace = step.trace
     with open_output(params.get("output"), inputs=[path]) as stream:

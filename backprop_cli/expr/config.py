@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backprop_cli.budget import config_values
 from backprop_cli.errors import ConfigError
 from backprop_cli.expr.graph import Graph, build_graph
 from backprop_cli.expr.parse import FUNCTIONS, Locate, Where, ascii_minus, parse_program
@@ -60,7 +61,8 @@ def is_expression_document(path: Path) -> bool:
         text = read_text(path, str(path), limit=CONFIG_LIMIT, what="config file")
         if not _MAYBE.search(text):  # network configs skip the second parse
             return False
-        doc = parse(text, str(path), fmt="json" if path.suffix.lower() == ".json" else guess_format(text, str(path)))
+        fmt = "json" if path.suffix.lower() == ".json" else guess_format(text, str(path))
+        doc = parse(text, str(path), fmt=fmt, values=config_values())
     except ConfigError:
         return False
     return isinstance(doc.value, dict) and "expression" in doc.value
@@ -70,7 +72,8 @@ def load_expression_config(path: Path, source: str, sets: Sequence[str] = ()) ->
     """Read an expression config file; ``sets`` (``NAME=VALUE``) replace or add values."""
     shown = os.fspath(path)
     text = read_text(path, shown, limit=CONFIG_LIMIT, what="config file")
-    doc = parse(text, shown, fmt="json" if path.suffix.lower() == ".json" else guess_format(text, shown))
+    fmt = "json" if path.suffix.lower() == ".json" else guess_format(text, shown)
+    doc = parse(text, shown, fmt=fmt, values=config_values())
     top = doc.value
     if not isinstance(top, dict):
         raise doc.error(f"the top level is {describe(top)}; expected a mapping with expression and values", ())
@@ -94,7 +97,12 @@ def load_expression_config(path: Path, source: str, sets: Sequence[str] = ()) ->
     if output is not None and not isinstance(output, str):
         raise doc.error(f"{describe(output)}; expected the name of a variable", ("output",))
     where = Where(shown, _locator(text, doc), "expression")
-    return _resolve(program, values, output, source, description, where)
+    try:
+        return _resolve(program, values, output, source, description, where)
+    except ConfigError as error:
+        if output is not None and error.path == "output":  # the graph knows the names, the document the place
+            raise doc.error(error.message, ("output",)) from None
+        raise
 
 
 def expression_from_option(program: str, sets: Sequence[str]) -> ExprSpec:
