@@ -358,7 +358,8 @@ def test_a_signal_while_writing_leaves_no_temporary_and_ends_the_process_by_it(t
     # regression: SIGTERM or SIGHUP during -o left the hidden partial temporary (63 MB seen)
     out = tmp_path / "trace.json"
     out.write_text("the previous trace\n")
-    command = [sys.executable, "-m", "backprop_cli", "trace", "xor", "--steps", "200000", "--format", "json"]
+    # the longest xor run the trace budget takes (10,000 steps × layers): seconds of writing
+    command = [sys.executable, "-m", "backprop_cli", "trace", "xor", "--steps", "5000", "--format", "json"]
     process = subprocess.Popen(
         [*command, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )

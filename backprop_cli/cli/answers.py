@@ -48,8 +48,10 @@ def answers(
       backprop answers net.yaml --blank --phase backward -o sheet.yaml
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
     """
+    import io
     import os
 
+    from backprop_cli.budget import check_key_text
     from backprop_cli.cli.names import FILTER_FLAGS, compute_values, load_program, name_filter, nothing_chosen
     from backprop_cli.cli.output import open_output
     from backprop_cli.errors import ConfigError
@@ -58,7 +60,7 @@ def answers(
 
     spec, path = load_program(config, data, steps)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
-    values = compute_values(spec, NumberFormat(), only)
+    values = compute_values(spec, NumberFormat(), only, command="answers")
     if not values:
         raise nothing_chosen(spec, NumberFormat(), only)
     filters = (patterns, only_phases, only_layers, only_steps, only_samples)
@@ -82,14 +84,17 @@ def answers(
         None if data is None else Path(os.path.relpath(Path(data).resolve(), target_dir.resolve())).as_posix(),
         None if data is None else config_sha256(Path(data)),
     )
+    key = io.StringIO()
+    write_answers(
+        key,
+        values,
+        config_ref=config_ref,
+        sha256=config_sha256(path),
+        label=spec.source,
+        blank=blank,
+        include_given=given,
+        run=run,
+    )
+    check_key_text(key.getvalue())  # never a key that `backprop check` refuses to read
     with open_output(output, inputs=[path, *([Path(data)] if data else [])]) as stream:
-        write_answers(
-            stream,
-            values,
-            config_ref=config_ref,
-            sha256=config_sha256(path),
-            label=spec.source,
-            blank=blank,
-            include_given=given,
-            run=run,
-        )
+        stream.write(key.getvalue())

@@ -136,7 +136,7 @@ def check(
         else [a.name for a in sheet.answers]
     )
     only = Filter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
-    values = {v.name: v for v in compute_values(spec, fmt, only)}
+    values = {v.name: v for v in compute_values(spec, fmt, only, command="check")}
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
     narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
     narrowed = name_filter(spec, *narrowed_options)

@@ -73,7 +73,7 @@ def explain(
     spec, _ = load_program(config, data, steps)
     (step,) = steps_named([name])  # its step, and the one before (where its parameters were updated)
     only = Filter(steps=frozenset({step, step - 1} - {0}))
-    table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only)}
+    table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only, command="explain")}
     if name not in table:
         from backprop_cli.errors import ConfigError
 

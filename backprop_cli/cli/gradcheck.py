@@ -56,6 +56,7 @@ def gradcheck(
       backprop gradcheck classic_2_2_2
       backprop gradcheck net.yaml --format json
     """
+    from backprop_cli.budget import check_gradcheck
     from backprop_cli.cli.expression import wants_expression
     from backprop_cli.errors import ConfigError, ExitCode
     from backprop_cli.model.numbers import NumberFormat
@@ -67,6 +68,7 @@ def gradcheck(
             file=config,
         )
     spec, _ = load(config, data)
+    check_gradcheck(spec)
     result = check_gradients(spec, h if h is not None else DEFAULT_H)
     fmt = NumberFormat(precision)
     if output_format == "json":

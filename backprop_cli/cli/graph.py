@@ -56,6 +56,7 @@ def graph(
     """
     from pathlib import Path
 
+    from backprop_cli.budget import check_drawing
     from backprop_cli.cli.expression import wants_expression
     from backprop_cli.cli.output import open_output
     from backprop_cli.graph.engine import compute
@@ -73,6 +74,7 @@ def graph(
         from backprop_cli.nn.engine import Engine
 
         network, path = load(config, None)
+        check_drawing(network, exact=exact, by=nodes)
         inputs = [path]
         title = f"{network.source} · step 1, exact" if exact else network.source
         picture = pictures.network_diagram(next(iter(Engine(network, exact=exact).run())), fmt, title, by=nodes)

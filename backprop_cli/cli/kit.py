@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from backprop_cli.errors import BackpropError, ConfigError, ExitCode
-from backprop_cli.render import DEFAULT_MAX_ROWS, printable
+from backprop_cli.render import PARAMETER_ROWS, printable
 
 if TYPE_CHECKING:
     from backprop_cli.model.spec import NetworkSpec
@@ -171,8 +171,10 @@ def check_rows(spec: NetworkSpec, steps: Sequence[int], samples: Sequence[int]) 
     they hold: ``--step 2 --sample 2`` would otherwise show nothing, or step 2's other rows."""
     if not samples:
         return
+    from backprop_cli.budget import check_schedule
     from backprop_cli.nn.engine import batches
 
+    check_schedule(spec)  # the schedule is built whole: bounded first
     schedule = batches(spec.data.rows, spec.training)
     chosen = sorted(set(steps)) or range(1, len(schedule) + 1)
     held = {row for step in chosen if step <= len(schedule) for row in schedule[step - 1]}  # 0-based
@@ -243,8 +245,11 @@ def steps_option() -> Callable[[F], F]:
     )
 
 
+MAX_WIDTH = 1_000  # columns: rich lays every rule and padded cell out at the width (10^8 ran away)
+
+
 def width_option(help_text: str = "Terminal width to lay the table out for.") -> Callable[[F], F]:
-    return click.option("--width", type=click.IntRange(min=MIN_WIDTH), help=help_text)
+    return click.option("--width", type=click.IntRange(min=MIN_WIDTH, max=MAX_WIDTH), help=help_text)
 
 
 def output_option(help_text: str = "Write to this file (atomically) instead of stdout.") -> Callable[[F], F]:
@@ -270,10 +275,8 @@ def color_option() -> Callable[[F], F]:
     )
 
 
-def max_rows_option(help_text: str) -> Callable[[F], F]:
-    return click.option(
-        "--max-rows", type=click.IntRange(min=0), default=DEFAULT_MAX_ROWS, show_default=True, help=help_text
-    )
+def max_rows_option(help_text: str, default: int = PARAMETER_ROWS) -> Callable[[F], F]:
+    return click.option("--max-rows", type=click.IntRange(min=0), default=default, show_default=True, help=help_text)
 
 
 def make_console(stream: Any, width: int | None, color: bool | None = None) -> Any:

@@ -29,11 +29,11 @@ from backprop_cli.cli.kit import (
 )
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import PHASES
-from backprop_cli.render import FORMATS
+from backprop_cli.render import DEFAULT_MAX_ROWS, FORMATS
 
 if TYPE_CHECKING:
+    from backprop_cli.model.filters import Filter
     from backprop_cli.model.spec import NetworkSpec
-
 
 
 @click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -81,7 +81,10 @@ def main() -> None:
 @width_option("Terminal width to lay tables out for.")
 @color_option()
 @click.option("--pause", is_flag=True, help="Wait for Enter between phases (on a terminal).")
-@max_rows_option("Stop the text trace after this many table rows (0: no cap).")
+@max_rows_option(
+    "Stop the trace after this many table rows, in every format but json (0: no cap, within the row budget).",
+    default=DEFAULT_MAX_ROWS,
+)
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
 @click.option(
@@ -135,8 +138,10 @@ def trace(
       backprop trace net.yaml --format json -o trace.json
       backprop trace --expr "f = (x + y) * z" --set x=-2 --set y=5 --set z=-4
     """
+    from backprop_cli import budget
     from backprop_cli.cli.expression import trace_expression, wants_expression
     from backprop_cli.cli.output import open_output
+    from backprop_cli.model.filters import Filter
     from backprop_cli.nn.engine import Engine, count_steps
 
     if wants_expression(config, expr, sets, tree=tree):  # a computation graph, not a network
@@ -144,19 +149,27 @@ def trace(
         return
     spec, path = load(config, data, steps)
     total = count_steps(spec.data.rows, spec.training)
+    budget.check_run(spec, exact=exact)  # every format runs every step: a later overflow still exits 3
     _check_filters(spec, total, only_steps, only_layers, only_samples)
     if diagnostics and (output_format != "text" or exact):
         why = "--exact" if exact else f"--format {output_format}"
         raise ConfigError(f"--diagnostics with {why}; expected --format text without --exact", path="--diagnostics")
+    chosen = Filter(frozenset(only_steps), frozenset(only_layers), frozenset(only_phases), frozenset(only_samples))
+    chosen_rows = None
+    if output_format == "json":
+        budget.check_json(spec, chosen.steps, quantities=quantities)
+    else:
+        document = output_format in ("markdown", "latex", "html")
+        chosen_rows = budget.check_layout(spec, chosen, max_rows, document=document).rows
     engine = Engine(spec, exact=exact)
     inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
-            only = (only_steps, only_layers, only_phases, only_samples)
-            _write_document(spec, engine, stream, output_format, total, precision, max_rows, width, only)
+            cap = (max_rows, chosen_rows)
+            _write_document(spec, engine, stream, output_format, total, precision, cap, width, chosen)
             return
         if output_format == "json":
-            _write_json(spec, engine, stream, total, (only_steps, only_layers, only_phases, only_samples), quantities)
+            _write_json(spec, engine, stream, total, chosen, quantities)
             return
         _print_text(
             spec,
@@ -167,38 +180,28 @@ def trace(
             width=width,
             color=color,
             pause=pause and output is None,
-            max_rows=max_rows,
-            only=(only_steps, only_layers, only_phases, only_samples),
+            max_rows=(max_rows, chosen_rows),
+            only=chosen,
             diagnostics=diagnostics,
         )
 
 
-def _write_json(
-    spec: NetworkSpec,
-    engine: Any,
-    stream: Any,
-    total: int,
-    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
-    quantities: bool,
-) -> None:
+def _write_json(spec: NetworkSpec, engine: Any, stream: Any, total: int, chosen: Filter, quantities: bool) -> None:
     """The trace document (version 2) of a network, float or exact, streamed step by step."""
     from backprop_cli.layout.json_document import head, network_step
-    from backprop_cli.model.filters import Filter
     from backprop_cli.model.names import NAME_PATTERNS
     from backprop_cli.model.numbers import NumberFormat, exact_text
     from backprop_cli.render.json_out import write_document
 
-    steps, layers, phases, samples = only
-    chosen = Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
     fmt = NumberFormat()
     before = engine.loss()
-    last = max(steps, default=total)
+    last = max(chosen.steps, default=total)
 
     def records() -> Any:
         for rec in engine.run():
             if rec.step > last:
                 return  # past the last step asked for: not computed
-            if not chosen.steps or rec.step in chosen.steps:
+            if chosen.wants_step(rec.step):
                 yield network_step(rec, chosen, quantities=quantities, fmt=fmt)
 
     def number(value: Any) -> Any:
@@ -237,20 +240,38 @@ def _write_document(
     name: str,
     total: int,
     precision: int,
-    max_rows: int,
+    cap: tuple[int, int | None],
     width: int | None,
-    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    chosen: Filter,
 ) -> None:
     from backprop_cli.layout.document import TraceJob
-    from backprop_cli.model.filters import Filter
     from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.render import writer
 
-    steps, layers, phases, samples = only
-    chosen = Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
     fmt = NumberFormat(precision)
-    job = TraceJob(spec, engine.run(), total, fmt, chosen, engine.loss(), engine.loss, max_rows, width, engine.exact)
+    max_rows, rows = cap
+    job = TraceJob(
+        spec,
+        engine.run(),
+        total,
+        fmt,
+        chosen,
+        engine.loss(),
+        engine.loss,
+        max_rows,
+        width,
+        engine.exact,
+        rows,
+        _step_rows(spec, chosen),
+    )
     writer(name)(job, stream)
+
+
+def _step_rows(spec: NetworkSpec, chosen: Filter) -> Any:
+    """The rows one step of the trace lays out, by the budget's arithmetic (a batch may have a million rows)."""
+    from backprop_cli.budget import step_rows
+
+    return lambda rec: step_rows(spec, chosen, rec.step, rec.samples)
 
 
 def _print_text(
@@ -263,19 +284,18 @@ def _print_text(
     width: int | None,
     color: bool | None,
     pause: bool,
-    max_rows: int,
-    only: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]],
+    max_rows: tuple[int, int | None],
+    only: Filter,
     diagnostics: bool = False,
 ) -> None:
     from backprop_cli.cli.kit import make_console, wait_for_enter
-    from backprop_cli.model.filters import Filter
     from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.render.terminal import run_summary, trace_outputs
 
     console = make_console(stream, width, color)
     fmt = NumberFormat(precision)
-    steps, layers, phases, samples = only
-    chosen = Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples))
+    chosen = only
+    cap, rows = max_rows
     before = engine.loss()
     interactive = pause and sys.stdin.isatty() and console.is_terminal
     last_phase = None
@@ -285,11 +305,21 @@ def _print_text(
         from backprop_cli.render.diagnostics import StepTables
 
         shown = StepTables()
-
         tap = Tap(engine.run())
     records = iter(tap or engine.run())
     capped = False
-    for piece in trace_outputs(spec, records, steps=total, fmt=fmt, only=chosen, max_rows=max_rows, exact=engine.exact):
+    pieces = trace_outputs(
+        spec,
+        records,
+        steps=total,
+        fmt=fmt,
+        only=chosen,
+        max_rows=cap,
+        exact=engine.exact,
+        chosen_rows=rows,
+        step_rows=_step_rows(spec, chosen),
+    )
+    for piece in pieces:
         if tap is not None and piece.phase == "step":
             console.print(*shown.tables(tap.take(before=piece.step), fmt, chosen.steps))
         if interactive and last_phase not in (None, "header", "step") and piece.phase != last_phase:
@@ -302,7 +332,7 @@ def _print_text(
             pass
     elif tap is not None:
         console.print(*shown.tables(tap.take(), fmt, chosen.steps))
-    if total > 1 and not steps:
+    if total > 1 and not chosen.steps:
         console.print(run_summary(before, engine.loss(), total, fmt))
 
 
@@ -317,7 +347,9 @@ def validate(config: str | None, data: str | None) -> None:
     Example:
       backprop validate configs/xor.yaml
     """
+    from backprop_cli import budget
     from backprop_cli.cli.expression import validate_expression, wants_expression
+    from backprop_cli.model.filters import Filter
     from backprop_cli.nn.engine import count_steps
     from backprop_cli.render import printable  # the file names in the line cannot drive the terminal
 
@@ -325,6 +357,8 @@ def validate(config: str | None, data: str | None) -> None:
         click.echo(printable(validate_expression(config, data)), file=sys.stdout)
         return
     spec, _ = load(config, data)
+    budget.check_run(spec)  # what `backprop trace CONFIG` checks before it runs, located in the config
+    budget.check_layout(spec, Filter(), DEFAULT_MAX_ROWS)
     layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
     rows = spec.data.rows
     steps = count_steps(rows, spec.training)

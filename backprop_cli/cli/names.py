@@ -170,12 +170,18 @@ def program_steps(spec: Program) -> int:
     return 1
 
 
-def compute_values(spec: Program, fmt: NumberFormat, only: Filter | None = None) -> list[NamedValue]:
-    """Run the network (or evaluate the expression) and return its named values in trace order."""
+def compute_values(
+    spec: Program, fmt: NumberFormat, only: Filter | None = None, *, command: str = "names"
+) -> list[NamedValue]:
+    """Run the network (or evaluate the expression) and return its named values in trace order; first the
+    budget: what ``command`` would lay out (budget.check_names)."""
     if isinstance(spec, NetworkSpec):
+        from backprop_cli.budget import check_names
         from backprop_cli.homework.values import named_values
+        from backprop_cli.model.filters import Filter
         from backprop_cli.nn.engine import Engine
 
+        check_names(spec, only or Filter(), command=command)
         return list(named_values(Engine(spec).run(), fmt, only))
     from backprop_cli.graph.engine import compute
     from backprop_cli.homework.expression_values import expression_values

@@ -90,6 +90,7 @@ def train(
       backprop train iris --save trained.yaml && backprop trace trained.yaml --phase summary
       backprop train lr_too_large --steps 1000   (overflows: exit 3)
     """
+    from backprop_cli.budget import check_train
     from backprop_cli.cli.output import open_output
     from backprop_cli.errors import ConfigError
     from backprop_cli.nn.train import TrainingRun
@@ -111,6 +112,14 @@ def train(
     inputs = [path] + ([Path(data)] if data else [])
     if save is not None and output is not None and Path(save).resolve() == Path(output).resolve():
         raise ConfigError("--save and --output name the same file; expected two files", path="--save")
+    check_train(
+        spec,
+        output_format=output_format,
+        max_rows=max_rows,
+        listed=parameters,
+        save=save is not None,
+        each_pass=eval_each_pass,
+    )
     trainer = TrainingRun(spec, each_pass=eval_each_pass)
     result = _run_with_progress(trainer, spec.source)
     if save is not None:

@@ -147,4 +147,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             path.unlink()
     print(f"{directory}: {len(out_of_date)} of {len(expected)} files written or removed")
     return 0
-

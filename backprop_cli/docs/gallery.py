@@ -98,9 +98,7 @@ def problems(directory: Path, name: str, fresh: dict[str, str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(
-        prog="python -m backprop_cli.docs.gallery", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m backprop_cli.docs.gallery", description=__doc__.splitlines()[0])
     parser.add_argument("directory", nargs="?", type=Path, default=IMAGES_DIR, help=f"default: {IMAGES_DIR}")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a picture is stale")
     options = parser.parse_args(argv)

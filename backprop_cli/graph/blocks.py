@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 from backprop_cli.graph.engine import Edge, ExprTrace, Gradient, NodeBackward, NodeValue, grad_name
 from backprop_cli.graph.graph import Const as Literal
 from backprop_cli.graph.graph import Node
 from backprop_cli.graph.ops import OPS
-from backprop_cli.model.quantity import Block, Const, Form, Quantity, Scalar, Slot
+from backprop_cli.model.quantity import Block, Built, Const, Form, Quantity, Scalar, Slot
 
 
 def expr_blocks(trace: ExprTrace) -> Iterator[Block]:
@@ -67,21 +68,28 @@ class _Blocks:
     ) -> Quantity:
         return Quantity(name, value, phase, 1, None, None, form, tuple(args), False, None, kind)
 
-    def block(self, phase: str, title: str, quantities: list[Quantity], note: str = "") -> Block:
-        made = tuple(quantities)
-        return Block(1, phase, title, None, None, len(made), lambda: iter(made), note)
+    def block(self, phase: str, title: str, quantities: list[Quantity], note: str = "") -> Built:
+        return Built(title, tuple(quantities), note)
+
+    def plan(self, phase: str, count: int, make: Callable[[], Built]) -> Block:
+        return Block(1, phase, None, None, count, make)
 
     def blocks(self) -> Iterator[Block]:
+        """Every block planned, in reading order: counted now, made only when built."""
         inputs = [r for r in self.t.forward if r.node.op == "input"]
         if inputs:
-            given = [self.quantity(r.node.name, r.value, "forward", Form("given"), kind="given") for r in inputs]
-            yield self.block("forward", "Inputs", given)
-        yield self.forward([r for r in self.t.forward if r.node.op != "input"])
+            yield self.plan("forward", len(inputs), partial(self.inputs, inputs))
+        nodes = [r for r in self.t.forward if r.node.op != "input"]
+        yield self.plan("forward", len(nodes), partial(self.forward, nodes))
         for back in self.t.backward:
             if back.gradient.name in self.t.graph.inputs:
                 continue  # inputs are summed up in the result
-            yield self.backward(back)
-        yield self.result()
+            yield self.plan("backward", 1 + 2 * len(back.edges), partial(self.backward, back))
+        yield self.plan("summary", 1 + len(self.t.graph.inputs), self.result)
+
+    def inputs(self, records: list[NodeValue]) -> Built:
+        given = [self.quantity(r.node.name, r.value, "forward", Form("given"), kind="given") for r in records]
+        return self.block("forward", "Inputs", given)
 
     def operands(self, r: NodeValue) -> tuple[list[Slot], list[Scalar]]:
         """The node's arguments as slots (a literal as a constant written as in the program) and values."""
@@ -91,7 +99,7 @@ class _Blocks:
         ]
         return slots, list(r.arg_values)
 
-    def forward(self, records: list[NodeValue]) -> Block:
+    def forward(self, records: list[NodeValue]) -> Built:
         out = []
         for r in records:
             op = OPS[r.node.op]
@@ -113,7 +121,7 @@ class _Blocks:
         form = Form("{0}", slots, _same, "{0:v}") if len(g.contributions) == 1 else Form(_sum_text, slots, _sum)
         return self.quantity(name, g.value, phase, form, args)
 
-    def backward(self, back: NodeBackward) -> Block:
+    def backward(self, back: NodeBackward) -> Built:
         g = back.gradient
         record = self.t.forward[self.t.graph.index[g.name]]
         op = OPS[record.node.op]
@@ -144,7 +152,7 @@ class _Blocks:
             form = Form("{0} × {1}", (grad_name(e.node), e.local_name), _product)
         return self.quantity(e.contribution_name, e.product, "backward", form, [e.upstream, e.local])
 
-    def result(self) -> Block:
+    def result(self) -> Built:
         graph = self.t.graph
         found = {b.gradient.name: b.gradient for b in self.t.backward}
         out = [self.quantity(graph.output, self.t.value, "summary", Form("output"), kind="again")]

@@ -31,7 +31,8 @@ from typing import Any, TextIO
 
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.homework.values import NamedValue
-from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, comment_text, describe, load_file, read_bytes
+from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Values, comment_text, describe, load_file, read_bytes
+from backprop_cli.model import budgets as budget
 from backprop_cli.model import formats
 from backprop_cli.model.numbers import NumberFormat
 
@@ -257,7 +258,7 @@ def write_answers(
 def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
     """Read and validate an answers file; every problem is a located ConfigError."""
     shown = os.fspath(path)
-    doc = load_file(path, shown, limit=CONFIG_LIMIT, what="YAML answers file")
+    doc = load_file(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file", values=_values())
     top = doc.value
     expected = "expected a mapping with config and answers (see `backprop answers`)"
     if top is None:
@@ -281,6 +282,11 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
     answers = tuple(_answer(doc, name, entry, tolerance) for name, entry in given.items())
     return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run)
+
+
+def _values() -> Values:
+    hint = "; write fewer names (`backprop answers` with --step, --layer, --phase, --sample or --only)"
+    return Values(budget.LIMITS.key_values, "answers file", hint)
 
 
 def _known_keys(doc: Document, mapping: Mapping[str, Any], allowed: tuple[str, ...], at: tuple[str | int, ...]) -> None:

@@ -90,9 +90,7 @@ def named_values(
         yield from block_values(step_blocks(rec, display), display, chosen, seen)
 
 
-def block_values(
-    blocks: Iterable[Block], fmt: NumberFormat, chosen: Filter, seen: set[str]
-) -> Iterator[NamedValue]:
+def block_values(blocks: Iterable[Block], fmt: NumberFormat, chosen: Filter, seen: set[str]) -> Iterator[NamedValue]:
     """The named values of some blocks, filtered, each name once."""
     for block in blocks:
         if not chosen.wants_section(block):

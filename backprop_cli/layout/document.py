@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backprop_cli.layout.header import closing_line, facts, network_rows, step_heading, title
-from backprop_cli.layout.rows import Section, step_sections
+from backprop_cli.layout.header import cap_text, closing_line, facts, network_rows, step_heading, title
+from backprop_cli.layout.rows import Section, capped, rows_of_step, step_plan
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.records import StepRecord
@@ -43,9 +43,11 @@ class TraceJob:
     only: Filter
     loss_before: float  # on all data, before step 1
     loss_after: Callable[[], float]  # on all data, after the last step (call once the records are consumed)
-    max_rows: int = 0  # 0: no cap (the terminal rendering caps by default)
+    max_rows: int = 0  # 0: no cap (the command caps every format by default)
     width: int | None = None  # terminal width, for renderings of the terminal
     exact: bool = False  # the numbers are exact fractions (``--exact``)
+    chosen_rows: int | None = None  # rows of the whole trace (the filters' choice), for the cap's notice
+    step_rows: Callable[[StepRecord], int] | None = None  # rows of one step (the same choice), for the notice
 
 
 @dataclass(frozen=True)
@@ -65,17 +67,29 @@ class Document:
     closing: str  # the run's loss on all data before and after, when several steps are shown whole
     spec: NetworkSpec
     fmt: NumberFormat
+    notice: str = ""  # where the row cap stopped the trace, and how to see the rest
 
 
 def build(job: TraceJob) -> Document:
-    """Run the records through the layout and the filter, keeping every chosen section."""
+    """Run the records through the layout and the filter, keeping every chosen section up to the row cap
+    (past it nothing is laid out)."""
     spec, fmt, only = job.spec, job.fmt, job.only
     parts: list[StepPart] = []
+    shown = 0
+    notice = ""
     for rec in job.records:  # consumed whole, even past the chosen steps, so loss_after is the run's end
-        if not only.wants_step(rec.step):
+        if notice or not only.wants_step(rec.step):
             continue
-        sections = tuple(s for s in step_sections(rec, fmt) if only.wants(s))
-        parts.append(StepPart(rec.step, step_heading(rec, job.total), sections))
+        plans = (planned for planned in step_plan(rec, fmt) if only.wants(planned))
+        sections: list[Section] = []
+        for _, section in capped(plans, fmt, job.max_rows, shown):
+            if section is None:
+                step_rows = rows_of_step(rec, fmt, only.wants, job.step_rows)
+                notice = cap_text(job.max_rows, rec.step, step_rows, job.chosen_rows)
+                break
+            shown += len(section.rows)
+            sections.append(section)
+        parts.append(StepPart(rec.step, step_heading(rec, job.total), tuple(sections)))
     closing = ""
     if job.total > 1 and not only.steps:
         closing = closing_line(job.loss_before, job.loss_after(), job.total, fmt)
@@ -88,6 +102,7 @@ def build(job: TraceJob) -> Document:
         closing=closing,
         spec=spec,
         fmt=fmt,
+        notice=notice,
     )
 
 

@@ -58,13 +58,30 @@ def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = Fal
     )
 
 
+MAX_LISTED_ROWS = 100  # a heading lists a batch's rows up to this many (a batch may have a million)
+
+
 def step_heading(rec: StepRecord, total: int) -> str:
     several = len(rec.samples) > 1
-    rows = ", ".join(str(s + 1) for s in rec.samples)
+    rows = ", ".join(str(s + 1) for s in rec.samples[:MAX_LISTED_ROWS])
+    if len(rec.samples) > MAX_LISTED_ROWS:
+        rows += f", … ({len(rec.samples):,} rows)"
     return f"Step {rec.step} of {total} · batch: data row{'s' if several else ''} {rows}"
 
 
 def closing_line(before: float, after: float, steps: int, fmt: NumberFormat) -> str:
     return (
         f"Loss on all data: {fmt(before)} before step 1, {fmt(after)} after step {steps} (change {fmt(after - before)})"
+    )
+
+
+def cap_text(max_rows: int, step: int, step_rows: int, chosen_rows: int | None = None) -> str:
+    """The notice where a trace stops at its row cap: how much the step and the whole trace have, and how
+    to see the rest."""
+    whole = f" and the whole trace {chosen_rows:,}" if chosen_rows is not None else ""
+    return (
+        f"… trace stopped after {max_rows:,} rows (--max-rows): step {step} has {step_rows:,} rows{whole} "
+        "(the run goes on to its last step unshown). Narrow it with --step, --layer, --phase or --sample, "
+        "raise the cap with --max-rows (0 = no cap, within the row budget), or write everything with "
+        "--format json."
     )

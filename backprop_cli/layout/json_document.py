@@ -76,9 +76,7 @@ def quantity_entry(q: Quantity, fmt: NumberFormat) -> dict[str, Any]:
     }
 
 
-def block_entries(
-    blocks: Iterable[Block], only: Filter, fmt: NumberFormat, seen: set[str]
-) -> Iterator[dict[str, Any]]:
+def block_entries(blocks: Iterable[Block], only: Filter, fmt: NumberFormat, seen: set[str]) -> Iterator[dict[str, Any]]:
     for block in blocks:
         if not only.wants_section(block):
             continue
@@ -133,8 +131,6 @@ def _value(value: Any) -> Any:
     from fractions import Fraction
 
     return exact_text(value) if isinstance(value, Fraction) else float(value)
-
-
 
 
 def expression_document(spec: ExprSpec, trace: ExprTrace, *, quantities: bool = False) -> dict[str, Any]:

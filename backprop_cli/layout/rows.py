@@ -8,7 +8,7 @@ number goes through one NumberFormat. The section title says which step and samp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from backprop_cli.model.numbers import NumberFormat
@@ -16,7 +16,17 @@ from backprop_cli.model.quantity import PHASES, Block, Quantity
 from backprop_cli.nn.blocks import step_blocks
 from backprop_cli.nn.records import StepRecord
 
-__all__ = ["PHASES", "Row", "Section", "block_section", "quantity_row", "step_sections"]
+__all__ = [
+    "PHASES",
+    "Row",
+    "Section",
+    "block_section",
+    "capped",
+    "quantity_row",
+    "rows_of_step",
+    "step_plan",
+    "step_sections",
+]
 
 
 @dataclass(frozen=True)
@@ -43,16 +53,47 @@ def step_sections(rec: StepRecord, fmt: NumberFormat) -> Iterator[Section]:
     return (block_section(block, fmt) for block in step_blocks(rec, fmt))
 
 
-def block_section(block: Block, fmt: NumberFormat) -> Section:
-    """A block of quantities as a section of rows, every number through ``fmt``."""
-    return Section(
-        block.step, block.phase, block.title, block.layer, block.sample, quantity_rows(block, fmt), block.note
-    )
+def step_plan(rec: StepRecord, fmt: NumberFormat) -> Iterator[Block]:
+    """Every block of one step, in reading order, planned: nothing is made until it is laid out."""
+    return step_blocks(rec, fmt)
+
+
+def block_section(block: Block, fmt: NumberFormat, limit: int | None = None) -> Section:
+    """A block of quantities as a section of rows, every number through ``fmt`` (``limit``: its first rows)."""
+    built = block.build(limit)
+    rows = tuple(quantity_row(q, fmt) for q in built.quantities)
+    return Section(block.step, block.phase, built.title, block.layer, block.sample, rows, built.note)
 
 
 def quantity_row(q: Quantity, fmt: NumberFormat) -> Row:
     return Row(q.name, q.formula(fmt), q.written(fmt), fmt(q.value))
 
 
-def quantity_rows(block: Block, fmt: NumberFormat) -> tuple[Row, ...]:
-    return tuple(quantity_row(q, fmt) for q in block.quantities())
+def capped(
+    blocks: Iterable[Block], fmt: NumberFormat, max_rows: int, shown: int
+) -> Iterator[tuple[Block, Section | None]]:
+    """Each planned block laid out, until the cap (0: none) after ``shown`` rows: then (block, None).
+
+    Sections are kept whole; only a first section longer than the whole cap is cut at it. Past the cap
+    nothing more is made."""
+    for block in blocks:
+        if max_rows and shown + block.count > max_rows:
+            if shown == 0:
+                yield block, block_section(block, fmt, max_rows)
+            yield block, None
+            return
+        shown += block.count
+        yield block, block_section(block, fmt)
+
+
+def rows_of_step(
+    rec: StepRecord,
+    fmt: NumberFormat,
+    wants: Callable[[Block], bool],
+    count: Callable[[StepRecord], int] | None = None,
+) -> int:
+    """The rows of a step's blocks that ``wants`` chooses: by ``count`` (arithmetic, for a big batch), else
+    summed over its plan."""
+    if count is not None:
+        return count(rec)
+    return sum(block.count for block in step_plan(rec, fmt) if wants(block))

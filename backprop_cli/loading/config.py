@@ -348,7 +348,9 @@ def load_config_text(
     fmt: Literal["yaml", "json"] | None = None,
 ) -> NetworkSpec:
     """Parse and validate config text; ``source`` names it in messages, ``base_dir`` anchors data files."""
-    doc = parse(text, source, fmt=fmt or guess_format(text, source))
+    from backprop_cli.loading.yamlsafe import config_values
+
+    doc = parse(text, source, fmt=fmt or guess_format(text, source), values=config_values())
     if doc.value is None:
         raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
     if not isinstance(doc.value, dict):
@@ -378,7 +380,9 @@ def load_config_text(
         | ({"class_names": list(data.class_names)} if data.class_names else {}),
         "training": _training_dict(training, data.rows),
     }
-    return NetworkSpec(inputs, layers, loss, optimizer, data, training, source, model.description, normalised)
+    return NetworkSpec(
+        inputs, layers, loss, optimizer, data, training, source, model.description, normalised, document=doc
+    )
 
 
 def _training_dict(training: TrainingSpec, rows: int) -> dict[str, Any]:
@@ -394,11 +398,11 @@ def _training_dict(training: TrainingSpec, rows: int) -> dict[str, Any]:
 def with_training(spec: NetworkSpec, *, steps: int | None = None, epochs: int | None = None) -> NetworkSpec:
     """``spec`` run for ``steps`` or ``epochs`` instead of its config's (``--steps``, ``--epochs``), with the
     normalised config saying so: the JSON's config is what ran. Batch size and shuffling stay."""
-    training = replace(spec.training, steps=steps, epochs=epochs)
+    # the option is kept, so that a budget refusal names it (budget.check_run)
+    option = "--steps" if steps is not None else "--epochs"
+    training = replace(spec.training, steps=steps, epochs=epochs, option=option)
     normalised = {**spec.normalised, "training": _training_dict(training, spec.data.rows)}
     return replace(spec, training=training, normalised=normalised)
-
-
 
 
 def _not_written_by_us(doc: Document) -> None:

@@ -8,6 +8,7 @@ order of ``classes`` when given, else in the order the classes first appear in t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.errors import QUOTE_LIMIT, ConfigError, quoted
-from backprop_cli.loading.yamlsafe import DATA_LIMIT, Document, Loc, describe, load_file, read_text
+from backprop_cli.loading.yamlsafe import DATA_LIMIT, Document, Loc, Values, describe, load_file, read_text
+from backprop_cli.model import budgets as budget
 from backprop_cli.model.spec import DataSpec
 
 ROW_KEYS = ("x", "y")
@@ -119,7 +121,18 @@ def load_data_file(
             f"unknown data file type {quoted(suffix or 'without suffix')}; expected .csv, .json, .yaml or .yml",
             file=shown,
         )
-    doc = load_file(path, shown, limit=DATA_LIMIT, what="data file")
+    limits = budget.LIMITS
+    with contextlib.suppress(OSError):  # a missing or unreadable file: read_text says so
+        if (size := os.stat(path).st_size) > limits.rows_file_bytes:
+            raise ConfigError(
+                f"a {suffix[1:].upper()} data file of {size:,} bytes is too large to read row by row; expected "
+                f"at most {budget.size_text(limits.rows_file_bytes)}: write the rows as a CSV file (up to "
+                f"{budget.size_text(DATA_LIMIT)} and {limits.csv_cells:,} cells)",
+                file=shown,
+            )
+    hint = f"; write the rows as a CSV file (up to {limits.csv_cells:,} cells)"
+    values = Values(limits.data_values, "data file", hint)
+    doc = load_file(path, shown, limit=limits.rows_file_bytes, what="data file", values=values)
     if doc.value is None:
         raise ConfigError("empty data file; expected a list of rows {x, y}", file=shown)
     if isinstance(doc.value, dict):
@@ -162,10 +175,13 @@ class _Table:
         return value
 
 
-def _read_table(text: str, shown: str) -> _Table:
+def _read_table(text: str, shown: str, most: int | None = None) -> tuple[_Table, int | None]:
+    """The header and rows of a CSV; with ``most``, the rows of at most that many cells, and the line of the
+    row past them (None when the file ended first)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
+    cells = 0
     try:
         for record in reader:
             if not any(cell.strip() for cell in record):
@@ -189,6 +205,9 @@ def _read_table(text: str, shown: str) -> _Table:
                     line=reader.line_num,
                     col=1,
                 )
+            cells += len(record)
+            if most is not None and cells > most:
+                return _Table(shown, header, rows), reader.line_num
             rows.append((reader.line_num, record))
     except csv.Error as error:
         raise ConfigError(f"invalid CSV: {error}", file=shown, line=reader.line_num) from None
@@ -196,7 +215,7 @@ def _read_table(text: str, shown: str) -> _Table:
         raise ConfigError("empty CSV file; expected a header row and data rows", file=shown)
     if not rows:
         raise ConfigError("no data rows; expected at least one row after the header", file=shown, line=1)
-    return _Table(shown, header, rows)
+    return _Table(shown, header, rows), None
 
 
 def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[str], list[str], str | None]:
@@ -237,6 +256,15 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
 
 def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
     text = read_text(path, shown, limit=DATA_LIMIT, what="CSV file")
+    most = budget.LIMITS.csv_cells
+    rows = text.count("\n")  # blank lines too: a bound, not a count
+    columns_in_header = text.lstrip().split("\n", 1)[0].count(",") + 1
+    if rows * columns_in_header > most:
+        raise ConfigError(
+            f"about {rows:,} rows of {columns_in_header} columns is more than {most:,} cells; expected at most "
+            f"{most:,} (rows × columns): fewer rows, or only the columns the network uses",
+            file=shown,
+        )
     data = _fast_csv(text, shown, expect, columns)
     if data is None:
         data = _csv_cells(text, shown, expect, columns)
@@ -244,8 +272,25 @@ def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Colu
 
 
 def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
-    """The CSV read cell by cell, so that the first bad cell is named by line, column and header."""
-    table = _read_table(text, shown)
+    """The CSV read cell by cell, so that the first bad cell is named by line, column and header.
+
+    At most ``slow_csv_cells`` cells (a Python object each): a problem within them is reported where it
+    is; a longer file without one is refused where the budget ends."""
+    most = budget.LIMITS.slow_csv_cells
+    table, stopped = _read_table(text, shown, most)
+    if stopped is not None:
+        _csv_table(table, shown, expect, columns, whole=False)  # a problem in the cells read is named first
+        raise ConfigError(
+            f"this CSV is read cell by cell (it has quotes, control characters or odd spaces, or is not a table of "
+            f"numbers fast parsing takes), which reads at most {most:,} cells; expected a plain CSV (unquoted "
+            f"numbers and labels, up to {budget.LIMITS.csv_cells:,} cells) or a shorter file",
+            file=shown,
+            line=stopped,
+        )
+    return _csv_table(table, shown, expect, columns)
+
+
+def _csv_table(table: _Table, shown: str, expect: Expect, columns: Columns | None, *, whole: bool = True) -> DataSpec:
     features, targets, label = _pick(table, expect, columns)
     _check_counts(shown, expect, columns, features, targets, label)
     xs = table.numbers(features)
@@ -260,7 +305,7 @@ def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -
                     )
     else:
         assert columns is not None
-        class_names, ys = _one_hot(table, label, columns, expect)
+        class_names, ys = _one_hot(table, label, columns, expect, whole=whole)
     x, y = np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
     return DataSpec(x, y, shown, class_names, features=tuple(features) if label else None, label=label)
 
@@ -374,7 +419,10 @@ def _check_counts(
             raise ConfigError(f"{message}; name them with data.{field}", file=shown, line=1, col=1)
 
 
-def _one_hot(table: _Table, label: str, columns: Columns, expect: Expect) -> tuple[tuple[str, ...], list[list[float]]]:
+def _one_hot(
+    table: _Table, label: str, columns: Columns, expect: Expect, *, whole: bool = True
+) -> tuple[tuple[str, ...], list[list[float]]]:
+    """One-hot targets of the label column; ``whole``: the table is the whole file (else classes may be missing)."""
     j = table.index(label)
     names = list(columns.classes) if columns.classes is not None else []
     for line, cells in table.rows:
@@ -389,7 +437,7 @@ def _one_hot(table: _Table, label: str, columns: Columns, expect: Expect) -> tup
                     path=f"column {quoted(label)}",
                 )
             names.append(value)
-    if len(names) != expect.outputs:
+    if len(names) != expect.outputs and (whole or len(names) > expect.outputs):
         where = ("data", "classes") if columns.classes is not None else ("data", "label")
         raise columns.doc.error(
             f"{len(names)} classes ({', '.join(names)}); expected {expect.outputs} (the output layer's units)", where

@@ -26,7 +26,16 @@ from typing import Any
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.graph.graph import Graph, build_graph
 from backprop_cli.graph.parse import FUNCTIONS, Locate, Where, ascii_minus, parse_program
-from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Format, describe, guess_format, parse, read_text
+from backprop_cli.loading.yamlsafe import (
+    CONFIG_LIMIT,
+    Document,
+    Format,
+    config_values,
+    describe,
+    guess_format,
+    parse,
+    read_text,
+)
 
 KEYS = ("description", "expression", "values", "output")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -60,7 +69,8 @@ def is_expression_document(path: Path) -> bool:
         text = read_text(path, str(path), limit=CONFIG_LIMIT, what="config file")
         if not _MAYBE.search(text):  # network configs skip the second parse
             return False
-        doc = parse(text, str(path), fmt="json" if path.suffix.lower() == ".json" else guess_format(text, str(path)))
+        fmt = "json" if path.suffix.lower() == ".json" else guess_format(text, str(path))
+        doc = parse(text, str(path), fmt=fmt, values=config_values())
     except ConfigError:
         return False
     return isinstance(doc.value, dict) and "expression" in doc.value
@@ -78,7 +88,7 @@ def load_expression_text(
     text: str, shown: str, source: str | None = None, sets: Sequence[str] = (), *, fmt: Format | None = None
 ) -> ExprSpec:
     """An expression config from its text; ``shown`` names it in messages, ``source`` in the trace."""
-    doc = parse(text, shown, fmt=fmt or guess_format(text, shown))
+    doc = parse(text, shown, fmt=fmt or guess_format(text, shown), values=config_values())
     top = doc.value
     if not isinstance(top, dict):
         raise doc.error(f"the top level is {describe(top)}; expected a mapping with expression and values", ())
@@ -102,7 +112,12 @@ def load_expression_text(
     if output is not None and not isinstance(output, str):
         raise doc.error(f"{describe(output)}; expected the name of a variable", ("output",))
     where = Where(shown, _locator(text, doc), "expression")
-    return _resolve(program, values, output, source or shown, description, where)
+    try:
+        return _resolve(program, values, output, source or shown, description, where)
+    except ConfigError as error:
+        if output is not None and error.path == "output":  # the graph knows the names, the document the place
+            raise doc.error(error.message, ("output",)) from None
+        raise
 
 
 def expression_from_option(program: str, sets: Sequence[str]) -> ExprSpec:

@@ -36,6 +36,7 @@ from yaml.events import (
 
 from backprop_cli.errors import QUOTE_LIMIT, ConfigError, os_reason, quoted
 from backprop_cli.loading import run
+from backprop_cli.model.budgets import Budgets, limits_of
 
 Key = str | int
 Loc = tuple[Key, ...]
@@ -223,17 +224,39 @@ def guess_format(text: str, source: str) -> Format:
     return "json" if source.lower().endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{") else "yaml"
 
 
-def load_file(path: str | os.PathLike[str], shown: str, *, limit: int, what: str) -> Document:
+@dataclass(frozen=True)
+class Values:
+    """A budget on the values (scalars: keys, numbers, strings) of a file, and what to say past it."""
+
+    most: int
+    what: str  # "config file", "data file" …
+    hint: str = ""  # how to do without so many
+
+    def error(self, source: str, loc: Loc, mark: Mark | None = None) -> ConfigError:
+        return ConfigError(
+            f"more than {self.most:,} values in this {self.what}; expected at most {self.most:,}{self.hint}",
+            file=source,
+            line=mark[0] if mark else None,
+            col=mark[1] if mark else None,
+            path=format_path(loc) or None,
+        )
+
+
+def load_file(
+    path: str | os.PathLike[str], shown: str, *, limit: int, what: str, values: Values | None = None
+) -> Document:
     text = read_text(path, shown, limit=limit, what=what)
-    return parse(text, shown, fmt="json" if Path(path).suffix.lower() == ".json" else "yaml")
+    return parse(text, shown, fmt="json" if Path(path).suffix.lower() == ".json" else "yaml", values=values)
 
 
-def parse(text: str, source: str, *, fmt: Format) -> Document:
-    """Parse YAML or JSON text; an empty document has the value None."""
-    return _parse_json(text, source) if fmt == "json" else _parse_yaml(text, source, json_mode=False)
+def parse(text: str, source: str, *, fmt: Format, values: Values | None = None) -> Document:
+    """Parse YAML or JSON text; an empty document has the value None. Past ``values`` the parse stops."""
+    if fmt == "json":
+        return _parse_json(text, source, values)
+    return _parse_yaml(text, source, json_mode=False, values=values)
 
 
-def _parse_json(text: str, source: str) -> Document:
+def _parse_json(text: str, source: str, values: Values | None = None) -> Document:
     """``json.loads`` for the value (fast, strict); the YAML walk for marks, run only when asked for."""
     if not text.strip():
         return Document(None, source)
@@ -250,6 +273,8 @@ def _parse_json(text: str, source: str) -> Document:
     if (problem := _refused(value)) is not None:
         _json_marks(text, source)  # the walk refuses the same thing, located
         raise ConfigError(problem, file=source)
+    if values is not None and (past := _past(value, values.most)) is not None:
+        raise values.error(source, past)  # by its path: the marks would take the YAML walk of the whole file
     if "\\u" in text:  # only an escape can make a lone surrogate: UTF-8 text itself holds none
         _refuse_lone_surrogates(value, text, source)
     marks = functools.cache(lambda: _json_marks(text, source))
@@ -336,6 +361,24 @@ def _refused(value: Any) -> str | None:
     return None
 
 
+def _past(value: Any, most: int) -> Loc | None:
+    """Where the value after the first ``most`` sits (keys and scalars count, in document order), if any."""
+    count = 0
+    todo: list[tuple[Loc, Any]] = [((), value)]
+    while todo:
+        loc, item = todo.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            todo.extend(reversed([((*loc, key), child) for key, child in item.items()]))
+        elif isinstance(item, list):
+            todo.extend(reversed([((*loc, i), child) for i, child in enumerate(item)]))
+        else:
+            count += 1
+        if count > most:
+            return loc
+    return None
+
+
 def _refuse_lone_surrogates(value: Any, text: str, source: str) -> None:
     """A ``"\\ud800"`` escape without its pair makes a string no output can encode: refuse it, located."""
     todo = [value]
@@ -410,9 +453,11 @@ class _Frame:
 class _Walker:
     """Builds plain Python values and marks from parser events, with an explicit stack."""
 
-    def __init__(self, source: str, *, json_mode: bool) -> None:
+    def __init__(self, source: str, *, json_mode: bool, values: Values | None = None) -> None:
         self.source = source
         self.json_mode = json_mode
+        self.values = values
+        self.count = 0  # scalars read, keys too: past values.most the walk stops
         self.stack: list[_Frame] = []
         self.root: Any = None
         self.marks: dict[Loc, Mark] = {}
@@ -477,6 +522,9 @@ class _Walker:
     def scalar(self, event: ScalarEvent, loc: Loc, is_key: bool) -> None:
         start: Any = event.start_mark
         mark = (start.line + 1, start.column + 1)
+        self.count += 1
+        if self.values is not None and self.count > self.values.most:
+            raise self.values.error(self.source, (*loc, event.value) if is_key else loc, mark)
         if is_key:
             top = self.stack[-1]
             assert isinstance(top.value, dict)
@@ -529,8 +577,8 @@ class _Walker:
         return text
 
 
-def _parse_yaml(text: str, source: str, *, json_mode: bool) -> Document:
-    walker = _Walker(source, json_mode=json_mode)
+def _parse_yaml(text: str, source: str, *, json_mode: bool, values: Values | None = None) -> Document:
+    walker = _Walker(source, json_mode=json_mode, values=values)
     try:
         loader = _Loader(text)
         try:
@@ -584,3 +632,9 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool) -> Document:
     except yaml.YAMLError as error:
         raise _SyntaxProblem(f"invalid YAML: {error}", file=source) from None
     return Document(walker.root, source, walker.marks, walker.key_marks)
+
+
+def config_values(limits: Budgets | None = None) -> Values:
+    """The value budget of a config file, for the YAML/JSON reader."""
+    hint = "; give a large layer by init: {method, seed} instead of inline weights, and many data rows as a CSV file"
+    return Values(limits_of(limits).config_values, "config file", hint)

@@ -189,22 +189,38 @@ class Quantity:
 
 
 @dataclass(frozen=True)
+class Built:
+    """A block laid out: its title, its quantities in reading order, and its note."""
+
+    title: str
+    quantities: tuple[Quantity, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Block:
-    """A group of quantities a trace shows together (one table): the quantities of one phase, of one
-    layer and sample, with a title and a note. ``count`` is known before any quantity is made, so a
-    row cap can stop before a block is laid out."""
+    """A group of quantities a trace shows together (one table): one phase, of one layer and sample.
+
+    Planned before it is made: where it sits and ``count``, its number of quantities, are known at once;
+    ``build`` makes the quantities (and the title and note) only when asked, so that a filter or a row
+    cap passes a block by without making any of it."""
 
     step: int
     phase: str
-    title: str
     layer: str | None
     sample: int | None  # 0-based data row, for per-sample blocks of a multi-sample batch
     count: int
-    make: Callable[[], Iterator[Quantity]] = field(repr=False)
-    note: str = ""
+    make: Callable[[], Built] = field(repr=False, compare=False)
+
+    def build(self, limit: int | None = None) -> Built:
+        """The block made (with ``limit``, only its first quantities)."""
+        built = self.make()
+        if limit is not None and limit < len(built.quantities):
+            return Built(built.title, built.quantities[:limit], built.note)
+        return built
 
     def quantities(self) -> Iterator[Quantity]:
-        return self.make()
+        return iter(self.make().quantities)
 
 
 def numbered(template: str, fields: Mapping[str, str]) -> str:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from backprop_cli.loading.yamlsafe import Document
 
 Array = NDArray[np.float64]
 
@@ -67,6 +70,7 @@ class TrainingSpec:
     batch_size: int | None = None  # None: the whole data set
     shuffle: bool = False
     seed: int | None = None
+    option: str | None = None  # the command-line option that set steps or epochs (--steps, --epochs), if one did
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class NetworkSpec:
     source: str = "<config>"  # the file (or built-in example) it came from
     description: str | None = None
     normalised: Mapping[str, Any] = field(default_factory=dict)  # JSON-able normalised config
+    # the parsed config with its marks, so that checks made after loading (budgets) are located too
+    document: Document | None = field(default=None, compare=False, repr=False)
 
     @property
     def parameter_count(self) -> int:

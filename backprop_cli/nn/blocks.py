@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
-from backprop_cli.model.quantity import Block, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
+from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
 from backprop_cli.nn.layers.base import fill
 from backprop_cli.nn.layers.dense import Dense, same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.nn.records import LayerBackward, LayerForward, ParamUpdate, StepRecord
+
+
+def update_rows(size: int, states: int) -> int:
+    """Quantities of a tensor's update block: each optimizer state entry, then the new value, per entry."""
+    return size * (states + 1)
 
 
 def _sum_template(count: int) -> str:
@@ -81,38 +87,48 @@ class _StepBlocks:
         layer: str | None = None,
         p: int | None = None,
         note: str = "",
-    ) -> Block:
+    ) -> Built:
         sample = self.rec.samples[p] if p is not None and self.several else None
         if sample is not None:
             title += f" · sample {sample + 1}"
-        made = tuple(quantities)
-        return Block(self.rec.step, phase, title, layer, sample, len(made), lambda: iter(made), note)
+        return Built(title, tuple(quantities), note)
+
+    def plan(self, phase: str, layer: str | None, p: int | None, count: int, make: Callable[[], Built]) -> Block:
+        sample = self.rec.samples[p] if p is not None and self.several else None
+        return Block(self.rec.step, phase, layer, sample, count, make)
 
     def blocks(self) -> Iterator[Block]:
+        """Every block planned, in reading order: counted now, made only when built."""
         rec = self.rec
         positions = range(len(rec.samples))
-        yield self.parameters()
+        targets = rec.loss.target.shape[1]
+        out = rec.loss.output_layer
+        yield self.plan("parameters", None, None, sum(u.old.size for u in rec.updates), self.parameters)
         for p in positions:
-            yield self.inputs(p)
+            inputs = len(rec.forward[0].input_names) + targets
+            yield self.plan("forward", None, p, inputs, partial(self.inputs, p))
             for index, fwd in enumerate(rec.forward):
-                yield self.forward(index, fwd, p)
+                count = self.ops[index].blocks().forward_count(fwd)
+                yield self.plan("forward", fwd.layer, p, count, partial(self.forward, index, fwd, p))
         for p in positions:
-            yield self.loss(p)
+            yield self.plan("loss", out, p, 2 * targets + 1, partial(self.loss, p))
         if self.several:
-            yield self.batch_loss()
+            yield self.plan("loss", out, None, 1, self.batch_loss)
         for p in positions:
             for position, back in enumerate(rec.backward):
-                yield self.backward(position, back, p)
+                index = len(rec.backward) - 1 - position
+                count = self.ops[index].blocks().backward_count(back, hidden=position > 0)
+                yield self.plan("backward", back.layer, p, count, partial(self.backward, position, back, p))
         if self.several:
             for u in rec.updates:
-                yield self.reduction(u)
+                yield self.plan("reduction", u.layer, None, u.old.size, partial(self.reduction, u))
         for u in rec.updates:
-            yield self.update(u)
-        yield self.summary()
+            yield self.plan("update", u.layer, None, update_rows(u.old.size, len(u.state)), partial(self.update, u))
+        yield self.plan("summary", None, None, 3, self.summary)
 
     # ------------------------------------------------------------ phases
 
-    def parameters(self) -> Block:
+    def parameters(self) -> Built:
         rec = self.rec
         out = []
         for u in rec.updates:
@@ -134,7 +150,7 @@ class _StepBlocks:
                 )
         return self.block("parameters", "Parameters before the update", out)
 
-    def inputs(self, p: int) -> Block:
+    def inputs(self, p: int) -> Built:
         first = self.rec.forward[0]
         row = f"data row {self.rec.samples[p] + 1}"
         out = [
@@ -148,11 +164,11 @@ class _StepBlocks:
         # the block belongs to no layer: the trace's --layer filter keeps it with every layer
         return self.block("forward", "Inputs and targets", out, p=p)
 
-    def forward(self, index: int, fwd: LayerForward, p: int) -> Block:
+    def forward(self, index: int, fwd: LayerForward, p: int) -> Built:
         title, quantities, note = self.ops[index].blocks().forward(fwd, p, self)
         return self.block("forward", title, quantities, layer=fwd.layer, p=p, note=note)
 
-    def loss(self, p: int) -> Block:
+    def loss(self, p: int) -> Built:
         f, loss = self.f, self.rec.loss
         op = loss_op(loss.name, loss.reduction)
         out, count = loss.output_layer, loss.prediction.shape[1]
@@ -229,7 +245,7 @@ class _StepBlocks:
             )
         return self.block("loss", f"Loss ({loss.name})", quantities, layer=out, p=p, note=note)
 
-    def batch_loss(self) -> Block:
+    def batch_loss(self) -> Built:
         loss = self.rec.loss
         n = len(self.rec.samples)
         slots = tuple(qualify("loss", step=self.rec.step_q, sample=s) for s in self.rec.samples)
@@ -247,7 +263,7 @@ class _StepBlocks:
         )
         return self.block("loss", f"Batch loss ({loss.reduction} over {n} samples)", [q], layer=loss.output_layer)
 
-    def backward(self, position: int, back: LayerBackward, p: int) -> Block:
+    def backward(self, position: int, back: LayerBackward, p: int) -> Built:
         """A layer's backward block: its upstream ∂L/∂a as the layer above computed it, then its own."""
         rec = self.rec
         index = len(rec.backward) - 1 - position  # rec.backward runs from the output down
@@ -259,7 +275,7 @@ class _StepBlocks:
         title, quantities, note = self.ops[index].blocks().backward(back, upstream, p, self, rule)
         return self.block("backward", title, quantities, layer=back.layer, p=p, note=note)
 
-    def reduction(self, u: ParamUpdate) -> Block:
+    def reduction(self, u: ParamUpdate) -> Built:
         n = len(self.rec.samples)
         mean = self.rec.loss.reduction == "mean"
         out = []
@@ -273,7 +289,7 @@ class _StepBlocks:
         title = f"Batch reduction · layer {u.layer} {u.kind} ({self.rec.loss.reduction} over {n} samples)"
         return self.block("reduction", title, out, layer=u.layer)
 
-    def update(self, u: ParamUpdate) -> Block:
+    def update(self, u: ParamUpdate) -> Built:
         """Each optimizer state entry (formula in names, then in numbers), then the new value."""
         f, rec = self.f, self.rec
         hyper: dict[str, Scalar] = {**rec.hyper, **u.scalars}
@@ -346,7 +362,7 @@ class _StepBlocks:
             return qualify(base, step=self.rec.step - 1)
         return Const(value, f"{base} (previous step)")
 
-    def summary(self) -> Block:
+    def summary(self) -> Built:
         rec = self.rec
         loss, after = self.q("loss"), self.q("loss.after")
         out = [

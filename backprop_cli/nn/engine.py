@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
+from backprop_cli.model.budgets import guard_schedule
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
@@ -37,10 +38,6 @@ from backprop_cli.nn.records import LayerBackward, LossRecord, ParamUpdate, Step
 
 Rows = Sequence[int] | NDArray[np.intp]  # 0-based data rows of a batch, in batch order
 
-# the schedule is built whole: a run past this many rows (steps × batch size) is a typo, not a plan,
-# and would take gigabytes before the first step (--steps 100000000)
-MAX_SCHEDULED_ROWS = 20_000_000
-
 
 def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
     """The 0-based rows of every step's batch.
@@ -50,14 +47,12 @@ def batches(rows: int, training: TrainingSpec) -> list[tuple[int, ...]]:
     the batch size does not divide the rows, as torch's DataLoader gives it (drop_last=False). So a
     batch never holds a row twice and never straddles two passes. ``epochs: E`` runs E passes;
     ``steps: N`` the first N batches of as many passes as that takes; neither, one step.
+    The schedule is built whole: the commands bound its size first (budget.check_schedule, located),
+    and so does this, for any other caller.
     """
     size = min(training.batch_size or rows, rows)
-    if (total := count_steps(rows, training)) * size > MAX_SCHEDULED_ROWS:
-        raise ConfigError(
-            f"{total:,} steps of {size:,} row{'s' * (size != 1)} is too long a run; expected at most "
-            f"{MAX_SCHEDULED_ROWS:,} rows in all (steps × batch size)",
-            path="training",
-        )
+    total = count_steps(rows, training)
+    guard_schedule(total, size)
     # shuffle without a seed uses seed 0: the order is always reproducible (and shown in the trace)
     rng = np.random.default_rng(0 if training.seed is None else training.seed) if training.shuffle else None
 

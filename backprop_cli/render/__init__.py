@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING, TextIO, cast
 if TYPE_CHECKING:
     from backprop_cli.layout.document import TraceJob
 
-# table rows a terminal rendering shows before a notice says how to see the rest (0: no cap)
-DEFAULT_MAX_ROWS = 400
+# table rows a trace lays out (in every table format) before a notice says how to see the rest (0: no
+# cap): a whole step of the largest built-in example (deep_sigmoid: 1,999 rows; iris's batch of 30: 1,549;
+# a 3-4-2 network with Adam and a batch of 3: 404), so that a textbook-sized network shows a step whole
+DEFAULT_MAX_ROWS = 2_000
+# rows a listing shows by default (--max-rows of other commands: the parameters `backprop train` lists
+# one by one before it summarises each weight matrix and bias vector)
+PARAMETER_ROWS = 400
 
 Writer = Callable[["TraceJob", TextIO], None]
 

@@ -91,6 +91,8 @@ def render(doc: Document) -> str:
                 out.append("<p>Worked for neuron 1, with the numbers of the table:</p>")
                 out.append("".join(block(eq) for eq in maths.worked))
         out.append("</section>")
+    if doc.notice:
+        out.append(f'<p class="note">{escape(doc.notice)}</p>')
     if doc.closing:
         out.append(f"<p><strong>{escape(doc.closing)}</strong></p>")
     out += ["</body>", "</html>", ""]

@@ -16,6 +16,7 @@ import orjson
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
+
 def dumps(document: Any) -> str:
     """One JSON text: orjson with numpy arrays written whole. A NaN or ∞ anywhere is a loud ValueError,
     never ``Infinity`` or a silent null (orjson writes non-finite floats as null): every number the

@@ -197,6 +197,8 @@ def render(doc: Document) -> str:
             if maths.worked:
                 out.append("Worked for neuron 1, with the numbers of the table:\n")
                 out += [f"${latex(eq).strip()}$\\par\n" for eq in maths.worked]
+    if doc.notice:
+        out.append(rf"\emph{{{text(doc.notice)}}}" + "\n")
     if doc.closing:
         out.append(rf"\textbf{{{text(doc.closing)}}}" + "\n")
     out.append(r"\end{document}" + "\n")

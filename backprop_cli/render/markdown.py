@@ -86,6 +86,8 @@ def render(doc: Document) -> str:
             if maths.worked:
                 out.append("Worked for neuron 1, with the numbers of the table:\n")
                 out += [math_block(latex(eq)) for eq in maths.worked]
+    if doc.notice:
+        out.append(f"*{text(doc.notice)}*\n")
     if doc.closing:
         out.append(f"**{text(doc.closing)}**\n")
     return "\n".join(out)

@@ -120,5 +120,3 @@ def mathml(node: Node) -> str:
 
 def _mrow(node: Node) -> str:
     return f"<mrow>{mathml(node)}</mrow>"
-
-

@@ -32,9 +32,18 @@ def render(job: TraceJob) -> str:
         _environ={},  # ignore COLUMNS, NO_COLOR and FORCE_COLOR: the image depends on the config alone
     )
     capped = False
-    for piece in trace_outputs(
-        job.spec, job.records, steps=job.total, fmt=job.fmt, only=job.only, max_rows=job.max_rows, exact=job.exact
-    ):
+    pieces = trace_outputs(
+        job.spec,
+        job.records,
+        steps=job.total,
+        fmt=job.fmt,
+        only=job.only,
+        max_rows=job.max_rows,
+        exact=job.exact,
+        chosen_rows=job.chosen_rows,
+        step_rows=job.step_rows,
+    )
+    for piece in pieces:
         console.print(piece.renderable)
         capped = capped or piece.notice
     if job.total > 1 and not job.only.steps and not capped:

@@ -6,7 +6,7 @@ Cells are built as ``Text`` so that names like ``[bias]`` are never read as rich
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,8 +16,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.layout.header import NETWORK_COLUMNS, closing_line, facts, network_rows, step_heading, title
-from backprop_cli.layout.rows import Section, step_sections
+from backprop_cli.layout.header import NETWORK_COLUMNS, cap_text, closing_line, facts, network_rows, step_heading, title
+from backprop_cli.layout.rows import Section, capped, rows_of_step, step_plan
 from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
@@ -85,33 +85,30 @@ def trace_outputs(
     only: Filter = EVERYTHING,
     max_rows: int = DEFAULT_MAX_ROWS,
     exact: bool = False,
+    chosen_rows: int | None = None,
+    step_rows: Callable[[StepRecord], int] | None = None,
 ) -> Iterator[Output]:
-    """The whole terminal trace as a stream of renderables, stopping with a notice at ``max_rows``."""
+    """The whole terminal trace as a stream of renderables, stopping with a notice at ``max_rows``.
+
+    Blocks are planned and laid out only when shown: past the cap nothing more is made. The notice
+    says how many rows the step has (``step_rows``, else counted from its plan) and the whole trace
+    (``chosen_rows``)."""
     yield Output(header(spec, steps, fmt, exact=exact), phase="header")
     shown = 0
     for rec in records:
         if not only.wants_step(rec.step):
             continue
         yield Output(Rule(Text(step_heading(rec, steps))), phase="step", step=rec.step)
-        for section in step_sections(rec, fmt):
-            if not only.wants(section):
-                continue
-            if max_rows and shown + len(section.rows) > max_rows and shown > 0:
-                yield Output(cap_notice(max_rows), phase="notice", step=rec.step, notice=True)
+        plans = (planned for planned in step_plan(rec, fmt) if only.wants(planned))
+        for planned, section in capped(plans, fmt, max_rows, shown):
+            if section is None:
+                notice = cap_text(max_rows, rec.step, rows_of_step(rec, fmt, only.wants, step_rows), chosen_rows)
+                yield Output(Text(notice, style="yellow"), phase="notice", step=rec.step, notice=True)
                 return
             shown += len(section.rows)
-            yield Output(section_table(section), phase=section.phase, step=rec.step, rows=len(section.rows))
+            yield Output(section_table(section), phase=planned.phase, step=rec.step, rows=len(section.rows))
 
 
 def run_summary(before: float, after: float, steps: int, fmt: NumberFormat) -> Text:
     """The loss over all data rows before the first step and after the last one."""
     return Text(closing_line(before, after, steps, fmt), style="bold")
-
-
-def cap_notice(max_rows: int) -> Text:
-    return Text(
-        f"… trace stopped after {max_rows} rows to keep the terminal readable (the run goes on to its last "
-        "step unshown). Narrow it with --step, --layer, --phase or --sample, raise the cap with --max-rows "
-        "(0 = no cap), or write everything with --format json.",
-        style="yellow",
-    )

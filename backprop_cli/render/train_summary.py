@@ -20,7 +20,7 @@ from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.diagnostics import ORDERS, LayerStats, describe_flow
 from backprop_cli.nn.train import Accuracy, TensorChange, TrainResult
-from backprop_cli.render import DEFAULT_MAX_ROWS
+from backprop_cli.render import PARAMETER_ROWS
 from backprop_cli.render.chart import column_chart
 from backprop_cli.render.diagnostics import DIAGNOSTICS_NOTE, diagnostics_table
 from backprop_cli.render.fit import Fitting, column_style
@@ -51,7 +51,7 @@ def accuracy_text(acc: Accuracy, spec: NetworkSpec, before: Accuracy | None = No
 
 
 def summary(
-    result: TrainResult, fmt: NumberFormat, *, parameters: bool = True, max_rows: int = DEFAULT_MAX_ROWS
+    result: TrainResult, fmt: NumberFormat, *, parameters: bool = True, max_rows: int = PARAMETER_ROWS
 ) -> RenderableType:
     """The terminal summary: setup, loss chart, final loss and accuracy, diagnostics, trained parameters."""
     spec = result.spec
@@ -135,7 +135,7 @@ def _loss_chart(result: TrainResult, x_label: str) -> RenderableType:
     return Group(Text("\n" + title, style="bold"), Text("\n".join(lines)))
 
 
-def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = DEFAULT_MAX_ROWS) -> RenderableType:
+def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = PARAMETER_ROWS) -> RenderableType:
     """Every parameter before and after training, in layer order; when there are more than
     ``max_rows`` (0: no cap), one row per weight matrix or bias vector instead, with its statistics."""
     tensors = result.tensor_changes()

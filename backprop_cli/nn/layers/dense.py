@@ -219,11 +219,28 @@ def pair_template(count: int, joiner: str = "·") -> str:
     return _sum_template(count, lambda k: f"{{{2 * k}}}{joiner}{{{2 * k + 1}}}")
 
 
+def backward_rows(units: int, fan_in: int, *, hidden: bool, softmax: bool, combined: bool, bias: bool) -> int:
+    """Quantities of a layer's backward block: ∂L/∂a (a hidden layer's, from the layer above), ∂a/∂z
+    (softmax: the whole Jacobian), δ (after the textbook chain where δ has a combined form), ∂L/∂w, ∂L/∂b.
+    From the layer's shape alone, so the budget counts a trace's rows before running it."""
+    local = units * units if softmax else units
+    return units * hidden + local + units * (1 + combined) + units * fan_in + units * bias
+
+
 class _DenseBlocks:
     """A dense layer's quantities: forward per neuron, backward per neuron and weight."""
 
     def __init__(self, op: Dense) -> None:
         self.op = op
+
+    def forward_count(self, fwd: LayerForward) -> int:
+        """Quantities of the forward block: z and a of every neuron."""
+        return 2 * int(fwd.z.shape[1])
+
+    def backward_count(self, back: LayerBackward, *, hidden: bool) -> int:
+        units, fan_in = (int(n) for n in back.weights.shape)
+        softmax, combined, bias = back.jacobian is not None, bool(back.combined), back.grad_b is not None
+        return backward_rows(units, fan_in, hidden=hidden, softmax=softmax, combined=combined, bias=bias)
 
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
         op, layer = self.op, self.op.name
