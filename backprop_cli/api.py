@@ -87,7 +87,10 @@ def trace(
         return Trace("expression", spec, exact, _ExpressionRun(compute(spec, exact=exact)))
     if steps is not None:
         spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
+    from backprop_cli.budget import check_run
     from backprop_cli.nn.engine import Engine
+
+    check_run(spec, exact=exact)  # the command's bound, before any work: a ConfigError saying how to narrow it
 
     engine = Engine(spec, exact=exact)
     before = engine.loss()
@@ -118,6 +121,9 @@ def train(
     spec: Any = config if _is_spec(config) else load(config, data=data)
     if steps is not None or epochs is not None:
         spec = replace(spec, training=replace(spec.training, steps=steps, epochs=epochs))
+    from backprop_cli.budget import check_train
+
+    check_train(spec, output_format="text", max_rows=0, listed=False, each_pass=each_pass)
     return run(spec, each_pass=each_pass)
 
 
@@ -271,75 +277,72 @@ class Trace:
         ``html`` or ``svg``."""
         import io
 
+        from backprop_cli.model.numbers import NumberFormat
+        from backprop_cli.render import FORMATS
+
+        if fmt != "text" and fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; expected text or one of {', '.join(FORMATS)}")
         stream = io.StringIO()
-        if isinstance(self.run, _NetworkRun):
-            from backprop_cli.model.numbers import NumberFormat
+        if fmt == "text":
+            from backprop_cli.render.console import SafeConsole
 
-            if fmt == "text":
-                from backprop_cli.render.console import SafeConsole
+            console = SafeConsole(file=stream, width=width, color_system=None, highlight=False, emoji=False)
+            console.print(self._renderable(NumberFormat(precision)))
+        elif isinstance(self.run, _NetworkRun):
+            from backprop_cli.layout.document import TraceJob
+            from backprop_cli.model.filters import Filter
+            from backprop_cli.render import writer
 
-                SafeConsole(file=stream, width=width, color_system=None, highlight=False, emoji=False).print(
-                    self.__rich__()
-                )
-            else:
-                from backprop_cli.layout.document import TraceJob
-                from backprop_cli.model.filters import Filter
-                from backprop_cli.render import writer
+            run = self.run
+            job = TraceJob(
+                self.spec,
+                run.records,
+                len(run.records),
+                NumberFormat(precision),
+                Filter(),
+                run.loss_before,
+                lambda: run.loss_after,
+                0,
+                width,
+                self.exact,
+            )
+            writer(fmt)(job, stream)
+        else:
+            from backprop_cli.render import document_writer
 
-                run = self.run
-                job = TraceJob(
-                    self.spec,
-                    run.records,
-                    len(run.records),
-                    NumberFormat(precision),
-                    Filter(),
-                    run.loss_before,
-                    lambda: run.loss_after,
-                    0,
-                    width,
-                    self.exact,
-                )
-                writer(fmt)(job, stream)
-            return stream.getvalue()
-        raise ValueError("expression traces render as text through the command for now")
+            document_writer(fmt)(self._expression_document(NumberFormat(precision)), stream, width)
+        return stream.getvalue()
 
-    def __rich__(self) -> Any:
+    def _expression_document(self, fmt: Any) -> Any:
+        from backprop_cli.layout.expression import expression_document
+
+        assert isinstance(self.run, _ExpressionRun)
+        return expression_document(self.spec, self.run.result, fmt)
+
+    def _renderable(self, fmt: Any) -> Any:
         from rich.console import Group
 
         if isinstance(self.run, _NetworkRun):
-            from backprop_cli.model.numbers import NumberFormat
             from backprop_cli.render.terminal import trace_outputs
 
             pieces = trace_outputs(
-                self.spec,
-                self.run.records,
-                steps=len(self.run.records),
-                fmt=NumberFormat(),
-                max_rows=0,
-                exact=self.exact,
+                self.spec, self.run.records, steps=len(self.run.records), fmt=fmt, max_rows=0, exact=self.exact
             )
             return Group(*(piece.renderable for piece in pieces))
-        from backprop_cli.layout.expression import expr_sections
-        from backprop_cli.model.numbers import NumberFormat
-        from backprop_cli.render.terminal import section_table
+        from backprop_cli.render.terminal import expression_outputs
 
-        return Group(*(section_table(s) for s in expr_sections(self.run.result, NumberFormat())))
+        return Group(*expression_outputs(self._expression_document(fmt)))
+
+    def __rich__(self) -> Any:
+        from backprop_cli.model.numbers import NumberFormat
+
+        return self._renderable(NumberFormat())
 
     def _repr_html_(self) -> str:
-        if isinstance(self.run, _NetworkRun):
-            return self.render("html")
-        from html import escape
-
-        return f"<pre>{escape(self.render_text())}</pre>"
+        return self.render("html")
 
     def render_text(self) -> str:
-        import io
-
-        from backprop_cli.render.console import SafeConsole
-
-        stream = io.StringIO()
-        SafeConsole(file=stream, width=100, color_system=None, highlight=False, emoji=False).print(self.__rich__())
-        return stream.getvalue()
+        return self.render("text")
 
 
 __all__ = ["Quantity", "Trace", "expression", "load", "trace", "train"]

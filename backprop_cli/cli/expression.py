@@ -57,12 +57,24 @@ def trace_expression(params: Mapping[str, Any]) -> None:
 
 
 def _print_text(spec: ExprSpec, trace: ExprTrace, stream: Any, params: Mapping[str, Any]) -> None:
-    from backprop_cli.layout.expression import expr_sections, header_lines
+    """Text on a terminal, or a document format (markdown, latex, html, svg) laid out from the same sections."""
+    from backprop_cli.layout.expression import expression_document
     from backprop_cli.model.numbers import NumberFormat
 
     fmt = NumberFormat(params.get("precision", 6))
-    sections = list(expr_sections(trace, fmt))
-    _print_sections(header_lines(spec, trace, fmt), sections, stream, params, _tree(trace, fmt, spec.source, params))
+    doc = expression_document(spec, trace, fmt, params.get("only_phases", ()), params.get("max_rows", 0))
+    name = params.get("output_format") or "text"
+    if name != "text":
+        from backprop_cli.render import document_writer
+
+        document_writer(name)(doc, stream, params.get("width"))
+        return
+    from backprop_cli.cli.kit import make_console
+    from backprop_cli.render.terminal import expression_outputs
+
+    console = make_console(stream, params.get("width"), params.get("color"))
+    for renderable in expression_outputs(doc, _tree(trace, fmt, spec.source, params)):
+        console.print(renderable)
 
 
 def _tree(trace: ExprTrace, fmt: Any, title: str, params: Mapping[str, Any]) -> Any:
@@ -87,32 +99,3 @@ def validate_expression(config: str | None, data: str | None) -> str:
         f"ok: {spec.source}: expression of {operations} operation{'s' * (operations != 1)}; "
         f"{inputs} input{'s' * (inputs != 1)} ({', '.join(graph.inputs)}); output {graph.output}"
     )
-
-
-def _print_sections(
-    head: list[str], sections: list[Any], stream: Any, params: Mapping[str, Any], tree: Any = None
-) -> None:
-    from rich.text import Text
-
-    from backprop_cli.cli.kit import make_console
-    from backprop_cli.render.terminal import section_table
-
-    console = make_console(stream, params.get("width"), params.get("color"))
-    console.print(Text("\n".join(head)))
-    if tree is not None:
-        console.print(tree)
-    phases = params.get("only_phases", ())
-    cap = params.get("max_rows", 0)
-    shown = 0
-    for section in sections:
-        if phases and section.phase not in phases:
-            continue
-        if cap and shown and shown + len(section.rows) > cap:
-            notice = (
-                f"… trace stopped after {cap} rows; narrow it with --phase, raise the cap with --max-rows "
-                "(0 = no cap), or write everything with --format json."
-            )
-            console.print(Text(notice, style="yellow"))
-            return
-        shown += len(section.rows)
-        console.print(section_table(section))

@@ -65,9 +65,10 @@ class Document:
     facts: tuple[str, ...]  # loss, optimizer, data, names: one line each
     steps: tuple[StepPart, ...]
     closing: str  # the run's loss on all data before and after, when several steps are shown whole
-    spec: NetworkSpec
+    spec: NetworkSpec | None  # None for an expression: no network table, no chain-rule math
     fmt: NumberFormat
     notice: str = ""  # where the row cap stopped the trace, and how to see the rest
+    program: tuple[str, ...] = ()  # an expression's program, line by line
 
 
 def build(job: TraceJob) -> Document:
@@ -119,8 +120,9 @@ class Placed:
 
 def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
     """A step's sections in reading order, the chain rule given once per layer (each sample keeps its numbers)."""
-    from backprop_cli.layout.math import section_math
+    from backprop_cli.layout.math import SectionMath, section_math
 
+    none = SectionMath((), (), ())
     phase = None
     chained: set[str | None] = set()
     for section in part.sections:
@@ -129,7 +131,8 @@ def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
             phase = section.phase
             phase_title = PHASE_TITLES[phase]
         subtitle = section.title if section.title != PHASE_TITLES[phase] else None
-        maths = section_math(doc.spec, section, doc.fmt, with_chain=section.layer not in chained)
+        chain = section.layer not in chained
+        maths = none if doc.spec is None else section_math(doc.spec, section, doc.fmt, with_chain=chain)
         if section.phase == "backward":
             chained.add(section.layer)
         yield Placed(section, phase_title, subtitle, maths)

@@ -7,12 +7,13 @@ the quantities come in blocks (``graph/blocks.py``), numbers through one NumberF
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING
 
 from backprop_cli.graph.blocks import expr_blocks
 from backprop_cli.graph.engine import ExprTrace
-from backprop_cli.layout.rows import Section, block_section
+from backprop_cli.layout.document import Document, StepPart
+from backprop_cli.layout.rows import Section, block_section, capped
 from backprop_cli.model.numbers import NumberFormat
 
 if TYPE_CHECKING:
@@ -35,15 +36,67 @@ def expr_sections(trace: ExprTrace, fmt: NumberFormat) -> Iterator[Section]:
 
 
 def header_lines(spec: ExprSpec, trace: ExprTrace, fmt: NumberFormat) -> list[str]:
-    """What is traced: the program, the inputs, the output and how names are built."""
-    lines = [f"backprop trace · {spec.source}{' · exact fractions' if trace.exact else ''}"]
+    """What is traced: the program, the inputs, the output and how names are built (the terminal's head)."""
+    lines = [title(spec, trace)]
     if spec.description:
         lines.append(spec.description.strip())
-    lines += ["", *("  " + line.rstrip() for line in spec.program.strip().splitlines()), ""]
+    return [*lines, "", *("  " + line for line in program(spec)), "", *facts(trace, fmt)]
+
+
+def title(spec: ExprSpec, trace: ExprTrace) -> str:
+    return f"backprop trace · {spec.source}{' · exact fractions' if trace.exact else ''}"
+
+
+def program(spec: ExprSpec) -> tuple[str, ...]:
+    return tuple(line.rstrip() for line in spec.program.strip().splitlines())
+
+
+def facts(trace: ExprTrace, fmt: NumberFormat) -> tuple[str, str]:
     given = ", ".join(f"{f.node.name} = {fmt(f.value)}" for f in trace.forward if f.node.op == "input")
-    lines.append(f"inputs: {given or 'none'}; output: {trace.graph.output}")
-    lines.append(
+    return (
+        f"inputs: {given or 'none'}; output: {trace.graph.output}",
         "names: t1, t2, … unnamed subexpressions; c_2 the second value of c; grad.x = ∂output/∂x; "
-        "dq_dx = ∂q/∂x; grad.x.via.q = grad.q × dq_dx, one term of grad.x"
+        "dq_dx = ∂q/∂x; grad.x.via.q = grad.q × dq_dx, one term of grad.x",
     )
-    return lines
+
+
+def cap_notice(max_rows: int) -> str:
+    return (
+        f"… trace stopped after {max_rows} rows; narrow it with --phase, raise the cap with --max-rows "
+        "(0 = no cap), or write everything with --format json."
+    )
+
+
+def chosen_sections(
+    trace: ExprTrace, fmt: NumberFormat, phases: Collection[str] = (), max_rows: int = 0
+) -> tuple[tuple[Section, ...], str]:
+    """The sections of the chosen ``phases`` (default all) up to the row cap, and the notice where it stopped
+    (past the cap nothing is laid out)."""
+    blocks = (block for block in expr_blocks(trace) if not phases or block.phase in phases)
+    sections: list[Section] = []
+    for _, section in capped(blocks, fmt, max_rows, 0):
+        if section is None:
+            return tuple(sections), cap_notice(max_rows)
+        sections.append(section)
+    return tuple(sections), ""
+
+
+def expression_document(
+    spec: ExprSpec, trace: ExprTrace, fmt: NumberFormat, phases: Collection[str] = (), max_rows: int = 0
+) -> Document:
+    """An expression trace as the document the file formats write: the program, its inputs, one part of
+    sections (no network table, no chain-rule math: each row's formula is its node's own rule)."""
+    sections, notice = chosen_sections(trace, fmt, phases, max_rows)
+    heading = f"{trace.graph.output} and its gradient, node by node"
+    return Document(
+        title=title(spec, trace),
+        description=(spec.description or "").strip(),
+        network=(),
+        facts=facts(trace, fmt),
+        steps=(StepPart(1, heading, sections),),
+        closing="",
+        spec=None,
+        fmt=fmt,
+        notice=notice,
+        program=program(spec),
+    )

@@ -1,7 +1,9 @@
 """Renderers: pure layout of trace records. One module per format, one number formatter.
 
 ``FORMATS`` names the document formats of ``backprop trace --format``: each module has
-``write(job: TraceJob, stream: TextIO) -> None``, imported only when that format is asked for.
+``write(job: TraceJob, stream: TextIO) -> None`` (a network's run, laid out as it streams) and
+``write_document(doc: Document, stream: TextIO, width: int | None) -> None`` (a document already laid
+out: an expression's trace), imported only when that format is asked for.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO, cast
 
 if TYPE_CHECKING:
-    from backprop_cli.layout.document import TraceJob
+    from backprop_cli.layout.document import Document, TraceJob
 
 # table rows a trace lays out (in every table format) before a notice says how to see the rest (0: no
 # cap): a whole step of the largest built-in example (deep_sigmoid: 1,999 rows; iris's batch of 30: 1,549;
@@ -23,6 +25,7 @@ DEFAULT_MAX_ROWS = 2_000
 PARAMETER_ROWS = 400
 
 Writer = Callable[["TraceJob", TextIO], None]
+DocumentWriter = Callable[["Document", TextIO, "int | None"], None]
 
 # what makes a terminal act rather than print: C0 controls but tab and newline, DEL, C1 controls (CSI,
 # OSC …), and the bidirectional embeddings, overrides and isolates that reorder what is shown
@@ -49,3 +52,9 @@ def writer(name: str) -> Writer:
     """The ``write`` function of a document format (see ``FORMATS``)."""
     module = importlib.import_module(FORMATS[name][0])
     return cast(Writer, module.write)
+
+
+def document_writer(name: str) -> DocumentWriter:
+    """The ``write_document`` function of a document format (see ``FORMATS``)."""
+    module = importlib.import_module(FORMATS[name][0])
+    return cast(DocumentWriter, module.write_document)

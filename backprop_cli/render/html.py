@@ -26,6 +26,7 @@ td.name, td.formula, td.written { font-family: ui-monospace, monospace; }
 td.value, th.value { text-align: right; font-weight: bold; font-variant-numeric: tabular-nums; }
 p.note { color: #555; font-style: italic; margin-top: -0.5rem; }
 math[display="block"] { margin: 0.4rem 0; }
+pre.program { background: #f4f6f8; padding: 0.5rem 1rem; }
 """.strip()
 
 
@@ -70,9 +71,12 @@ def render(doc: Document) -> str:
     ]
     if doc.description:
         out.append(f"<p>{escape(doc.description)}</p>")
-    head = "".join(f"<th>{escape(column)}</th>" for column in NETWORK_COLUMNS)
-    rows = "\n".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in doc.network)
-    out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
+    if doc.program:
+        out.append('<pre class="program">' + escape("\n".join(doc.program)) + "</pre>")
+    if doc.network:
+        head = "".join(f"<th>{escape(column)}</th>" for column in NETWORK_COLUMNS)
+        rows = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in doc.network)
+        out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
     out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
     for part in doc.steps:
         out.append(f"<section>\n<h2>{escape(part.heading)}</h2>")
@@ -101,3 +105,8 @@ def render(doc: Document) -> str:
 
 def write(job: TraceJob, stream: TextIO) -> None:
     stream.write(render(build(job)))
+
+
+def write_document(doc: Document, stream: TextIO, width: int | None = None) -> None:
+    """A document already laid out (an expression's trace): ``width`` is for terminal images only."""
+    stream.write(render(doc))

@@ -163,6 +163,12 @@ def section_table(section: Section) -> str:
     return tabular([rf"\textbf{{{column}}}" for column in [*header, "value"]], rows, spec)
 
 
+def program(lines: tuple[str, ...]) -> str:
+    """An expression's program in typewriter type, line for line, its spaces kept."""
+    body = "\\\\\n".join("\\ ".join(text(word) for word in line.split(" ")) or "~" for line in lines)
+    return "\\begin{quote}\\ttfamily\n" + body + "\n\\end{quote}\n"
+
+
 def display(equations: list[str]) -> str:
     return "\\begin{gather*}\n" + " \\\\\n".join(equations) + "\n\\end{gather*}\n"
 
@@ -177,7 +183,10 @@ def render(doc: Document) -> str:
         [inline(cell) if c == activation and r > 0 else text(cell) for c, cell in enumerate(row)]
         for r, row in enumerate(doc.network)  # row 0 lists the inputs' names
     ]
-    out.append(tabular([rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS], network, _NETWORK_SPEC))
+    if doc.program:
+        out.append(program(doc.program))
+    if network:
+        out.append(tabular([rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS], network, _NETWORK_SPEC))
     out.append("\\begin{itemize}\n" + "".join(rf"\item {note(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
     for part in doc.steps:
         out.append(rf"\subsection*{{{text(part.heading)}}}" + "\n")
@@ -207,3 +216,8 @@ def render(doc: Document) -> str:
 
 def write(job: TraceJob, stream: TextIO) -> None:
     stream.write(render(build(job)))
+
+
+def write_document(doc: Document, stream: TextIO, width: int | None = None) -> None:
+    """A document already laid out (an expression's trace): ``width`` is for terminal images only."""
+    stream.write(render(doc))

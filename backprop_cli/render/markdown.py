@@ -66,7 +66,11 @@ def render(doc: Document) -> str:
     out = [f"# {text(doc.title)}\n"]
     if doc.description:
         out.append(text(doc.description) + "\n")
-    out.append(table(list(NETWORK_COLUMNS), [[text(c) for c in row] for row in doc.network], values=False))
+    if doc.program:
+        fence = "````" if any("```" in line for line in doc.program) else "```"
+        out.append(f"{fence}text\n" + "".join(line + "\n" for line in doc.program) + f"{fence}\n")
+    if doc.network:
+        out.append(table(list(NETWORK_COLUMNS), [[text(c) for c in row] for row in doc.network], values=False))
     out.append("".join(f"- {text(line)}\n" for line in doc.facts))
     for part in doc.steps:
         out.append(f"## {text(part.heading)}\n")
@@ -95,3 +99,8 @@ def render(doc: Document) -> str:
 
 def write(job: TraceJob, stream: TextIO) -> None:
     stream.write(render(build(job)))
+
+
+def write_document(doc: Document, stream: TextIO, width: int | None = None) -> None:
+    """A document already laid out (an expression's trace): ``width`` is for terminal images only."""
+    stream.write(render(doc))

@@ -10,27 +10,47 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from typing import TextIO
 
-from backprop_cli.layout.document import TraceJob
+from rich.console import RenderableType
+
+from backprop_cli.layout.document import Document, TraceJob
 from backprop_cli.render.console import SafeConsole
-from backprop_cli.render.terminal import run_summary, trace_outputs
+from backprop_cli.render.terminal import expression_outputs, run_summary, trace_outputs
 
 DEFAULT_WIDTH = 100
 _FONT_FACE = re.compile(r"\s*@font-face \{.*?\}\n", re.S)
 
 
-def render(job: TraceJob) -> str:
-    console = SafeConsole(
+def _console(width: int | None) -> SafeConsole:
+    return SafeConsole(
         file=io.StringIO(),
         record=True,
-        width=job.width or DEFAULT_WIDTH,
+        width=width or DEFAULT_WIDTH,
         force_terminal=True,
         color_system="truecolor",
         highlight=False,
         legacy_windows=False,
         _environ={},  # ignore COLUMNS, NO_COLOR and FORCE_COLOR: the image depends on the config alone
     )
+
+
+def _export(console: SafeConsole) -> str:
+    svg = console.export_svg(title="backprop trace", unique_id="backprop-trace")
+    return _FONT_FACE.sub("", svg)
+
+
+def image(renderables: Iterable[RenderableType], width: int | None = None) -> str:
+    """Renderables as the SVG image of a terminal ``width`` columns wide."""
+    console = _console(width)
+    for renderable in renderables:
+        console.print(renderable)
+    return _export(console)
+
+
+def render(job: TraceJob) -> str:
+    console = _console(job.width)
     capped = False
     pieces = trace_outputs(
         job.spec,
@@ -48,9 +68,13 @@ def render(job: TraceJob) -> str:
         capped = capped or piece.notice
     if job.total > 1 and not job.only.steps and not capped:
         console.print(run_summary(job.loss_before, job.loss_after(), job.total, job.fmt))
-    svg = console.export_svg(title="backprop trace", unique_id="backprop-trace")
-    return _FONT_FACE.sub("", svg)
+    return _export(console)
 
 
 def write(job: TraceJob, stream: TextIO) -> None:
     stream.write(render(job))
+
+
+def write_document(doc: Document, stream: TextIO, width: int | None = None) -> None:
+    """An expression's trace (a Document with its program) as the terminal shows it, as an image."""
+    stream.write(image(expression_outputs(doc), width))

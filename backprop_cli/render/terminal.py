@@ -25,6 +25,7 @@ from backprop_cli.render import DEFAULT_MAX_ROWS
 from backprop_cli.render.fit import FormulaTable
 
 if TYPE_CHECKING:
+    from backprop_cli.layout.document import Document
     from backprop_cli.nn.records import StepRecord
 
 EVERYTHING = Filter()
@@ -107,6 +108,19 @@ def trace_outputs(
                 return
             shown += len(section.rows)
             yield Output(section_table(section), phase=planned.phase, step=rec.step, rows=len(section.rows))
+
+
+def expression_outputs(doc: Document, tree: RenderableType | None = None) -> Iterator[RenderableType]:
+    """An expression's trace on a terminal: the program and its inputs, the drawn graph (``--tree``), the
+    sections, and the notice where the row cap stopped it."""
+    head = [doc.title, *([doc.description] if doc.description else [])]
+    yield Text("\n".join([*head, "", *("  " + line for line in doc.program), "", *doc.facts]))
+    if tree is not None:
+        yield tree
+    for part in doc.steps:
+        yield from (section_table(section) for section in part.sections)
+    if doc.notice:
+        yield Text(doc.notice, style="yellow")
 
 
 def run_summary(before: float, after: float, steps: int, fmt: NumberFormat) -> Text:

@@ -35,8 +35,11 @@ def terminal_values(text: str) -> list[tuple[str, str]]:
         if re.match(r"name {2,}", lines[index]) and lines[index + 1].startswith("─"):
             index += 2
             while index < len(lines):
+                if lines[index].startswith(" ") and pairs and index + 1 < len(lines):
+                    index += 1  # a long sum's next line (or the caption): its name and value are on the first
+                    continue
                 cells = re.split(r" {2,}", lines[index].strip())
-                if len(cells) < 2 or lines[index].startswith(" "):
+                if len(cells) < 2:
                     break
                 pairs.append((cells[0], cells[-1]))
                 index += 1
