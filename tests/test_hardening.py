@@ -42,7 +42,6 @@ LOCATED = re.compile(r"^(?P<file>[^\n]+?)(:(?P<line>\d+)(:(?P<col>\d+))?)?: (?P<
 FUZZ = settings(
     max_examples=int(os.environ.get("BACKPROP_FUZZ_EXAMPLES", "1000")),
     deadline=None,
-    derandomize=bool(os.environ.get("CI")),  # CI explores the same cases every run; locally, new ones
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 

@@ -14,6 +14,7 @@ filters (``--step``, ``--layer``, ``--phase``, ``--sample``) choose what each st
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +131,12 @@ def _sample_part(row: dict[str, Any], only: Filter) -> dict[str, Any]:
 def _value(value: Any) -> Any:
     from fractions import Fraction
 
-    return exact_text(value) if isinstance(value, Fraction) else float(value)
+    if isinstance(value, Fraction):
+        return exact_text(value)
+    number = float(value)
+    # a saturated textbook factor (∂L/∂a of a = 1 under bce) is ∞ in float64: null, as orjson writes it in
+    # the trace's own arrays, so every JSON this tool writes is strict JSON
+    return number if math.isfinite(number) else None
 
 
 def expression_document(spec: ExprSpec, trace: ExprTrace, *, quantities: bool = False) -> dict[str, Any]:
