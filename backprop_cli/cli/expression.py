@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import ConfigError
@@ -21,6 +22,7 @@ NETWORK_ONLY = {
     "--layer": "only_layers",
     "--sample": "only_samples",
     "--diagnostics": "diagnostics",
+    "--compact": "compact",
 }
 
 
@@ -67,6 +69,7 @@ def _print_text(spec: ExprSpec, trace: ExprTrace, stream: Any, params: Mapping[s
     if name != "text":
         from backprop_cli.render import document_writer
 
+        doc = replace(doc, fragment=bool(params.get("fragment")), theme=str(params.get("theme") or "light"))
         document_writer(name)(doc, stream, params.get("width"))
         return
     from backprop_cli.cli.kit import make_console

@@ -85,6 +85,20 @@ def main() -> None:
     "Stop the trace after this many table rows, in every format but json (0: no cap, within the row budget).",
     default=DEFAULT_MAX_ROWS,
 )
+@click.option(
+    "--compact/--no-compact",
+    default=None,
+    help="Documents: a batch's samples side by side in one table per layer, each formula once "
+    "[default: when a batch has several samples].",
+)
+@click.option("--fragment", is_flag=True, help="LaTeX: no preamble, for \\input into a course's own document.")
+@click.option(
+    "--theme",
+    type=click.Choice(["light", "dark"]),
+    default="light",
+    show_default=True,
+    help="SVG: the colours of the image.",
+)
 @click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
 @click.option(
@@ -121,6 +135,9 @@ def trace(
     tree: bool = False,
     diagnostics: bool = False,
     quantities: bool = False,
+    compact: bool | None = None,
+    fragment: bool = False,
+    theme: str = "light",
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
 
@@ -166,7 +183,8 @@ def trace(
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
             cap = (max_rows, chosen_rows)
-            _write_document(spec, engine, stream, output_format, total, precision, cap, width, chosen)
+            look = {"compact": compact, "fragment": fragment, "theme": theme}
+            _write_document(spec, engine, stream, output_format, total, precision, cap, width, chosen, look)
             return
         if output_format == "json":
             _write_json(spec, engine, stream, total, chosen, quantities)
@@ -243,6 +261,7 @@ def _write_document(
     cap: tuple[int, int | None],
     width: int | None,
     chosen: Filter,
+    look: dict[str, Any],
 ) -> None:
     from backprop_cli.layout.document import TraceJob
     from backprop_cli.model.numbers import NumberFormat
@@ -263,6 +282,7 @@ def _write_document(
         engine.exact,
         rows,
         _step_rows(spec, chosen),
+        **look,
     )
     writer(name)(job, stream)
 

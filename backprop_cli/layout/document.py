@@ -18,6 +18,7 @@ from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.records import StepRecord
 
 if TYPE_CHECKING:
+    from backprop_cli.layout.compact import SampleTable
     from backprop_cli.layout.math import SectionMath
     from backprop_cli.model.filters import Filter
 
@@ -30,6 +31,12 @@ PHASE_TITLES = {
     "update": "Update",
     "summary": "Summary",
 }
+
+
+FOLDED = (
+    "samples side by side: a batch's samples are the columns of one table per layer, each formula written "
+    "once; a row's name with sampleN under the column sample3 is the name of sample 3 (step1/sample3/out.z1)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,9 @@ class TraceJob:
     exact: bool = False  # the numbers are exact fractions (``--exact``)
     chosen_rows: int | None = None  # rows of the whole trace (the filters' choice), for the cap's notice
     step_rows: Callable[[StepRecord], int] | None = None  # rows of one step (the same choice), for the notice
+    compact: bool | None = None  # fold a batch's samples into one table per layer (None: when batches have several)
+    fragment: bool = False  # LaTeX: no preamble (``--fragment``)
+    theme: str = "light"  # SVG: light or dark
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,9 @@ class Document:
     fmt: NumberFormat
     notice: str = ""  # where the row cap stopped the trace, and how to see the rest
     program: tuple[str, ...] = ()  # an expression's program, line by line
+    compact: bool = False  # samples folded into one table per layer, each formula shown once (layout/compact.py)
+    fragment: bool = False  # LaTeX: no preamble (``--fragment``)
+    theme: str = "light"  # SVG: light or dark
 
 
 def build(job: TraceJob) -> Document:
@@ -94,17 +107,27 @@ def build(job: TraceJob) -> Document:
     closing = ""
     if job.total > 1 and not only.steps:
         closing = closing_line(job.loss_before, job.loss_after(), job.total, fmt)
+    compact = several_samples(spec) if job.compact is None else job.compact
+    folded = (FOLDED,) if compact and several_samples(spec) else ()
     return Document(
         title=title(spec, exact=job.exact),
         description=(spec.description or "").strip(),
         network=network_rows(spec, fmt),
-        facts=facts(spec, job.total, fmt, exact=job.exact),
+        facts=facts(spec, job.total, fmt, exact=job.exact) + folded,
         steps=tuple(parts),
         closing=closing,
         spec=spec,
         fmt=fmt,
         notice=notice,
+        compact=compact,
+        fragment=job.fragment,
+        theme=job.theme,
     )
+
+
+def several_samples(spec: NetworkSpec) -> bool:
+    """Whether a step's batch holds more than one sample (the batches of a pass are its size or smaller)."""
+    return min(spec.training.batch_size or spec.data.rows, spec.data.rows) > 1
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,12 @@ class Placed:
     phase_title: str | None
     subtitle: str | None
     maths: SectionMath
+    table: SampleTable | None = None  # a compact document's folded samples (``section`` is the first one's)
+
+    @property
+    def numbers_of(self) -> str:
+        """Whose numbers a worked neuron uses: the table's, or a folded table's first column's."""
+        return f"{self.table.columns[0]} in the table" if self.table else "the table"
 
 
 def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
@@ -136,3 +165,47 @@ def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
         if section.phase == "backward":
             chained.add(section.layer)
         yield Placed(section, phase_title, subtitle, maths)
+
+
+#: samples side by side in a compact document's table (more make another table below it)
+SAMPLES_PER_TABLE = 6
+
+
+def placed_document(doc: Document, per_table: int = SAMPLES_PER_TABLE) -> Iterator[tuple[StepPart, list[Placed]]]:
+    """Every step's sections in reading order, placed. A full document gives each step the chain rule once
+    per layer; a compact one folds a batch's samples into tables of at most ``per_table`` columns and
+    shows each layer's equations (forward, loss, chain rule) once in the whole document, its worked
+    neuron once per step."""
+    if not doc.compact:
+        for part in doc.steps:
+            yield part, list(placed_sections(doc, part))
+        return
+    from backprop_cli.layout.compact import SampleTable, fold, generic_title
+    from backprop_cli.layout.math import SectionMath, section_math
+
+    shown: set[tuple[str, str | None]] = set()
+    for part in doc.steps:
+        placed: list[Placed] = []
+        phase = None
+        worked_here: set[tuple[tuple[str, str | None], str]] = set()
+        for item in fold(part.sections, per_table):
+            section = item.first if isinstance(item, SampleTable) else item
+            phase_title = None
+            if section.phase != phase:
+                phase = section.phase
+                phase_title = PHASE_TITLES[phase]
+            title = item.title if isinstance(item, SampleTable) else generic_title(section)
+            subtitle = title if title != PHASE_TITLES[phase] else None
+            key = (section.phase, section.layer)
+            maths = SectionMath((), (), ())
+            if doc.spec is not None:
+                full = section_math(doc.spec, section, doc.fmt, with_chain=key not in shown)
+                ops = full.ops_latex if key not in shown else ()
+                worked = full.worked if (key, title) not in worked_here else ()  # not again under a second table
+                worked_here.add((key, title))
+                maths = SectionMath(ops, full.chain, worked)
+                if full.ops_latex or full.chain:
+                    shown.add(key)
+            table = item if isinstance(item, SampleTable) else None
+            placed.append(Placed(section, phase_title, subtitle, maths, table))
+        yield part, placed

@@ -9,7 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import TextIO
 
-from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
+from backprop_cli.layout.compact import SAMPLE_SLOT, SampleTable
+from backprop_cli.layout.document import Document, TraceJob, build, placed_document
 from backprop_cli.layout.header import NETWORK_COLUMNS
 from backprop_cli.layout.math import Group
 from backprop_cli.layout.rows import Section
@@ -51,6 +52,28 @@ def section_table(section: Section) -> str:
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
 
 
+def sample_table(folded: SampleTable) -> str:
+    """A compact document's table: a row per quantity, a column of values per sample, each value cell
+    carrying its quantity's whole name (``data-name``)."""
+    has_formula = any(row.formula for row in folded.rows)
+    has_written = any(row.written for row in folded.rows)
+    columns = folded.columns
+    header = ["name"] + ["formula"] * has_formula + [f"written out ({columns[0]})"] * has_written
+    head = "".join(f"<th>{escape(c)}</th>" for c in header) + "".join(f'<th class="value">{c}</th>' for c in columns)
+    body = []
+    for row in folded.rows:
+        cells = [_cell(row.name, "name")]
+        if has_formula:
+            cells.append(_cell(row.formula, "formula"))
+        if has_written:
+            cells.append(_cell(row.written, "written"))
+        for column, value in zip(columns, row.values, strict=True):
+            whole = escape(row.name.replace(SAMPLE_SLOT, column, 1))
+            cells.append(f'<td class="value" data-name="{whole}">{escape(value)}</td>' if value else "<td></td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+
+
 def block(equation: Group) -> str:
     return f'<math display="block">{mathml(equation)}</math>\n'
 
@@ -78,9 +101,9 @@ def render(doc: Document) -> str:
         rows = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in doc.network)
         out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
     out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
-    for part in doc.steps:
+    for part, placed_list in placed_document(doc):
         out.append(f"<section>\n<h2>{escape(part.heading)}</h2>")
-        for placed in placed_sections(doc, part):
+        for placed in placed_list:
             section, maths = placed.section, placed.maths
             if placed.phase_title:
                 out.append(f"<h3>{placed.phase_title}</h3>")
@@ -88,11 +111,12 @@ def render(doc: Document) -> str:
                 out.append(f"<h4>{escape(placed.subtitle)}</h4>")
             if maths.chain:
                 out.append("<p>The chain rule for this layer:</p>\n" + "".join(block(eq) for eq in maths.chain))
-            out.append(section_table(section))
-            if section.note:
-                out.append(f'<p class="note">{escape(section.note)}</p>')
+            out.append(sample_table(placed.table) if placed.table else section_table(section))
+            note = placed.table.note if placed.table else section.note
+            if note:
+                out.append(f'<p class="note">{escape(note)}</p>')
             if maths.worked:
-                out.append("<p>Worked for neuron 1, with the numbers of the table:</p>")
+                out.append(f"<p>Worked for neuron 1, with the numbers of {escape(placed.numbers_of)}:</p>")
                 out.append("".join(block(eq) for eq in maths.worked))
         out.append("</section>")
     if doc.notice:

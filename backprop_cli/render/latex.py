@@ -12,12 +12,14 @@ import re
 import unicodedata
 from typing import TextIO
 
-from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
+from backprop_cli.layout.compact import SampleTable
+from backprop_cli.layout.document import Document, TraceJob, build, placed_document
 from backprop_cli.layout.header import NETWORK_COLUMNS
 from backprop_cli.layout.math import FUNCTIONS, formula
 from backprop_cli.layout.rows import Section
 from backprop_cli.render.math import LATEX_SYMBOLS, latex
 
+PACKAGES = ("amsmath", "booktabs", "longtable", "array")
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[a4paper,landscape,margin=1.5cm]{geometry}
 \usepackage{amsmath}
@@ -29,6 +31,14 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \newcolumntype{L}[1]{>{\raggedright\arraybackslash}p{#1}}
 \newcolumntype{R}[1]{>{\raggedleft\arraybackslash}p{#1}}
 """
+# a compact document (samples side by side) fits portrait pages
+PORTRAIT = PREAMBLE.replace("[a4paper,landscape,margin=1.5cm]", "[a4paper,margin=1.5cm]")
+# a fragment defines nothing: it says what the including document loads, and spells its columns out
+FRAGMENT_HEAD = (
+    "% backprop trace, a LaTeX fragment for \\input: the including document loads the packages\n"
+    "% " + ", ".join(PACKAGES) + "\n"
+)
+_SAMPLES_PER_TABLE = 4  # value columns side by side on a portrait page
 
 _TEXT = {
     "\\": r"\textbackslash{}",
@@ -58,6 +68,8 @@ _COLUMNS = {
     "written out": "L{0.31\\linewidth}",
     "value": "R{0.1\\linewidth}",
 }
+# a compact table: name, formula, the first sample's numbers, then up to four values, in \footnotesize
+_SAMPLE_WIDTHS = {"name": 0.16, "formula": 0.2, "written out": 0.2}
 _NETWORK_SPEC = (  # layer, units, fan-in, activation, a = f(z), parameters
     "L{0.1\\linewidth}R{0.06\\linewidth}R{0.06\\linewidth}L{0.1\\linewidth}L{0.3\\linewidth}L{0.2\\linewidth}"
 )
@@ -163,6 +175,31 @@ def section_table(section: Section) -> str:
     return tabular([rf"\textbf{{{column}}}" for column in [*header, "value"]], rows, spec)
 
 
+def sample_table(folded: SampleTable) -> str:
+    """A compact document's table: a row per quantity, a column of values per sample."""
+    has_formula = any(row.formula for row in folded.rows)
+    has_written = any(row.written for row in folded.rows)
+    kinds = ["name"] + ["formula"] * has_formula + ["written out"] * has_written
+    share = (0.89 - sum(_SAMPLE_WIDTHS[k] for k in kinds)) / len(folded.columns)
+    spec = "".join(f"L{{{_SAMPLE_WIDTHS[k]}\\linewidth}}" for k in kinds) + f"R{{{share:.3f}\\linewidth}}" * len(
+        folded.columns
+    )
+    heads = kinds[:]
+    if has_written:
+        heads[-1] = f"written out ({folded.columns[0]})"
+    header = [rf"\textbf{{{text(h)}}}" for h in [*heads, *folded.columns]]
+    rows = []
+    for row in folded.rows:
+        cells = [name(row.name)]
+        if has_formula:
+            cells.append(inline(row.formula))
+        if has_written:
+            cells.append(inline(row.written))
+        cells += [inline(v) for v in row.values]
+        rows.append(cells)
+    return "{\\footnotesize\\setlength{\\tabcolsep}{4pt}\n" + tabular(header, rows, spec) + "}\n"
+
+
 def program(lines: tuple[str, ...]) -> str:
     """An expression's program in typewriter type, line for line, its spaces kept."""
     body = "\\\\\n".join("\\ ".join(text(word) for word in line.split(" ")) or "~" for line in lines)
@@ -173,9 +210,28 @@ def display(equations: list[str]) -> str:
     return "\\begin{gather*}\n" + " \\\\\n".join(equations) + "\n\\end{gather*}\n"
 
 
+_COLUMN_TYPE = re.compile(r"([LR])\{([^{}]*)\}")
+_SPELLED = {"L": r">{\raggedright\arraybackslash}p{", "R": r">{\raggedleft\arraybackslash}p{"}
+
+
+def spelled_columns(tex: str) -> str:
+    """The L and R column types of the preamble spelled out in every table, for a fragment (which
+    defines nothing in the document that includes it)."""
+
+    def spell(line: str) -> str:
+        if not line.startswith(r"\begin{longtable}"):
+            return line
+        return _COLUMN_TYPE.sub(lambda m: _SPELLED[m.group(1)] + m.group(2) + "}", line)
+
+    return "\n".join(spell(line) for line in tex.split("\n"))
+
+
 def render(doc: Document) -> str:
-    """The whole document as one LaTeX string."""
-    out = [PREAMBLE, r"\begin{document}", "", rf"\section*{{{text(doc.title)}}}", ""]
+    """The whole document as one LaTeX string (a fragment without preamble with ``doc.fragment``)."""
+    if doc.fragment:
+        out = [FRAGMENT_HEAD, rf"\section*{{{text(doc.title)}}}", ""]
+    else:
+        out = [PORTRAIT if doc.compact else PREAMBLE, r"\begin{document}", "", rf"\section*{{{text(doc.title)}}}", ""]
     if doc.description:
         out.append(text(doc.description) + "\n")
     activation = NETWORK_COLUMNS.index("a = f(z)")
@@ -188,9 +244,9 @@ def render(doc: Document) -> str:
     if network:
         out.append(tabular([rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS], network, _NETWORK_SPEC))
     out.append("\\begin{itemize}\n" + "".join(rf"\item {note(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
-    for part in doc.steps:
+    for part, placed_list in placed_document(doc, _SAMPLES_PER_TABLE):
         out.append(rf"\subsection*{{{text(part.heading)}}}" + "\n")
-        for placed in placed_sections(doc, part):
+        for placed in placed_list:
             section, maths = placed.section, placed.maths
             if placed.phase_title:
                 out.append(rf"\subsubsection*{{{placed.phase_title}}}" + "\n")
@@ -200,16 +256,19 @@ def render(doc: Document) -> str:
                 out.append(display(list(maths.ops_latex)))
             if maths.chain:
                 out.append("The chain rule for this layer:\n" + display([latex(eq).strip() for eq in maths.chain]))
-            out.append(section_table(section))
-            if section.note:
-                out.append(rf"\emph{{{note(section.note)}}}" + "\n")
+            out.append(sample_table(placed.table) if placed.table else section_table(section))
+            remark = placed.table.note if placed.table else section.note
+            if remark:
+                out.append(rf"\emph{{{note(remark)}}}" + "\n")
             if maths.worked:
-                out.append("Worked for neuron 1, with the numbers of the table:\n")
+                out.append(f"Worked for neuron 1, with the numbers of {text(placed.numbers_of)}:\n")
                 out += [f"${latex(eq).strip()}$\\par\n" for eq in maths.worked]
     if doc.notice:
         out.append(rf"\emph{{{text(doc.notice)}}}" + "\n")
     if doc.closing:
         out.append(rf"\textbf{{{text(doc.closing)}}}" + "\n")
+    if doc.fragment:
+        return spelled_columns("\n".join(out))
     out.append(r"\end{document}" + "\n")
     return "\n".join(out)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from backprop_cli.layout.document import Document, TraceJob, build, placed_sections
+from backprop_cli.layout.compact import SampleTable
+from backprop_cli.layout.document import Document, TraceJob, build, placed_document
 from backprop_cli.layout.header import NETWORK_COLUMNS
 from backprop_cli.layout.rows import Section
 from backprop_cli.render.math import latex
@@ -31,11 +32,9 @@ def code(value: str) -> str:
     return f"{fence}{pad}{value}{pad}{fence}"
 
 
-def table(header: list[str], rows: list[list[str]], *, values: bool = True) -> str:
-    """A pipe table; with ``values``, the last column (the numbers) is right-aligned."""
-    align = ["---"] * len(header)
-    if values:
-        align[-1] = "---:"
+def table(header: list[str], rows: list[list[str]], *, values: int = 1) -> str:
+    """A pipe table, its last ``values`` columns (the numbers) right-aligned."""
+    align = ["---"] * (len(header) - values) + ["---:"] * values
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -61,6 +60,24 @@ def section_table(section: Section) -> str:
     return table(header, rows)
 
 
+def sample_table(folded: SampleTable) -> str:
+    """A compact document's table: a row per quantity, a column of values per sample."""
+    has_formula = any(row.formula for row in folded.rows)
+    has_written = any(row.written for row in folded.rows)
+    columns = folded.columns
+    header = ["name"] + ["formula"] * has_formula + [f"written out ({columns[0]})"] * has_written + list(columns)
+    rows = []
+    for row in folded.rows:
+        cells = [code(row.name)]
+        if has_formula:
+            cells.append(code(row.formula) if row.formula else "")
+        if has_written:
+            cells.append(code(row.written) if row.written else "")
+        cells += [text(value) for value in row.values]
+        rows.append(cells)
+    return table(header, rows, values=len(columns))
+
+
 def render(doc: Document) -> str:
     """The whole document as one Markdown string."""
     out = [f"# {text(doc.title)}\n"]
@@ -70,11 +87,11 @@ def render(doc: Document) -> str:
         fence = "````" if any("```" in line for line in doc.program) else "```"
         out.append(f"{fence}text\n" + "".join(line + "\n" for line in doc.program) + f"{fence}\n")
     if doc.network:
-        out.append(table(list(NETWORK_COLUMNS), [[text(c) for c in row] for row in doc.network], values=False))
+        out.append(table(list(NETWORK_COLUMNS), [[text(c) for c in row] for row in doc.network], values=0))
     out.append("".join(f"- {text(line)}\n" for line in doc.facts))
-    for part in doc.steps:
+    for part, placed_list in placed_document(doc):
         out.append(f"## {text(part.heading)}\n")
-        for placed in placed_sections(doc, part):
+        for placed in placed_list:
             section, maths = placed.section, placed.maths
             if placed.phase_title:
                 out.append(f"### {placed.phase_title}\n")
@@ -84,11 +101,12 @@ def render(doc: Document) -> str:
             if maths.chain:
                 out.append("The chain rule for this layer:\n")
                 out += [math_block(latex(eq)) for eq in maths.chain]
-            out.append(section_table(section))
-            if section.note:
-                out.append(f"*{text(section.note)}*\n")
+            out.append(sample_table(placed.table) if placed.table else section_table(section))
+            note = placed.table.note if placed.table else section.note
+            if note:
+                out.append(f"*{text(note)}*\n")
             if maths.worked:
-                out.append("Worked for neuron 1, with the numbers of the table:\n")
+                out.append(f"Worked for neuron 1, with the numbers of {placed.numbers_of}:\n")
                 out += [math_block(latex(eq)) for eq in maths.worked]
     if doc.notice:
         out.append(f"*{text(doc.notice)}*\n")

@@ -49,10 +49,20 @@ def terminal_values(text: str) -> list[tuple[str, str]]:
 
 
 def markdown_values(text: str) -> list[tuple[str, str]]:
-    """(name, value) of every row of the Markdown section tables (those whose first cell is a code span)."""
+    """(name, value) of every row of the Markdown section tables (those whose first cell is a code span);
+    a compact table's row gives one pair per sample column (its ``sampleN`` made that column's sample)."""
     pairs = []
+    columns: list[str] = []
     for line in text.splitlines():
-        if line.startswith("| `"):
-            cells = re.split(r"(?<!\\) \| ", line[2:-2])
-            pairs.append((cells[0].strip("`"), re.sub(r"\\(.)", r"\1", cells[-1])))
+        if line.startswith("| name |"):
+            heads = [cell.strip() for cell in line.strip("|").split("|")]
+            columns = [head for head in heads if re.fullmatch(r"sample\d+", head)]
+        elif line.startswith("| `"):
+            cells = [re.sub(r"\\(.)", r"\1", cell).strip() for cell in re.split(r"(?<!\\) \| ", line[2:-2])]
+            name = cells[0].strip("`")
+            if "sampleN/" in name:
+                values = cells[len(cells) - len(columns) :]
+                pairs += [(name.replace("sampleN", c, 1), v) for c, v in zip(columns, values, strict=True) if v]
+            else:
+                pairs.append((name, cells[-1]))
     return pairs

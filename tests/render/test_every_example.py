@@ -48,16 +48,19 @@ class _Cells(HTMLParser):
         self.pairs: list[tuple[str, str]] = []
         self._css: str | None = None
         self._name = ""
+        self._whole: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._css = dict(attrs).get("class") if tag == "td" else None
+        self._whole = dict(attrs).get("data-name") if tag == "td" else None  # a compact table's value cell
+        if tag == "tr":
+            self._name = ""
 
     def handle_data(self, data: str) -> None:
         if self._css == "name":
             self._name += data
         elif self._css == "value":
-            self.pairs.append((self._name, data))
-            self._name = ""
+            self.pairs.append((self._whole or self._name, data))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "td":
@@ -90,12 +93,14 @@ def test_exact_refuses_every_other_example(name: str) -> None:
 @pytest.mark.parametrize(("name", "extra"), CASES, ids=IDS)
 def test_markdown_and_html_hold_the_terminal_s_names_and_numbers(name: str, extra: tuple[str, ...]) -> None:
     shown = terminal(name, extra)
-    markdown = trace(name, *extra, "--format", "markdown")
+    markdown = trace(name, *extra, "--format", "markdown", "--no-compact")
     assert markdown.startswith("# backprop trace · ")
-    assert markdown_values(markdown) == shown
-    page = trace(name, *extra, "--format", "html")
+    assert markdown_values(markdown) == shown  # in the terminal's order
+    assert sorted(markdown_values(trace(name, *extra, "--format", "markdown"))) == sorted(shown)  # compact
+    page = trace(name, *extra, "--format", "html", "--no-compact")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert html_values(page) == shown
+    assert sorted(html_values(trace(name, *extra, "--format", "html"))) == sorted(shown)
 
 
 @pytest.mark.parametrize(("name", "extra"), CASES, ids=IDS)

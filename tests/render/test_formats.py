@@ -58,3 +58,9 @@ def test_unknown_format_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["trace", "--format", "pdf"])
     assert result.exit_code == 2
     assert "markdown" in result.stderr
+
+
+def test_compact_is_for_networks_only() -> None:
+    result = CliRunner().invoke(main, ["trace", "circuit_add_mul", "--format", "markdown", "--compact"])
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "--compact applies to networks only" in result.stderr

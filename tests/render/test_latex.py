@@ -97,3 +97,55 @@ def test_pdflatex_compiles_the_document(example: str, tmp_path: Path) -> None:
     assert (tmp_path / "trace.pdf").stat().st_size > 1000
     log = (tmp_path / "trace.log").read_text(encoding="utf-8", errors="replace")
     assert "Rerun" not in log and "Column widths have changed" not in log  # one pass is the whole build
+
+
+def _pdflatex(tmp_path: Path, name: str) -> int:
+    """Compile ``name``.tex in ``tmp_path`` once; the PDF's page count."""
+    result = subprocess.run(
+        [str(PDFLATEX), "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    pages = re.search(rf"Output written on {name}\.pdf \((\d+) pages?", result.stdout)
+    assert pages is not None
+    return int(pages.group(1))
+
+
+@pytest.mark.skipif(
+    PDFLATEX is None, reason="pdflatex is not installed (Debian/Ubuntu: apt-get install texlive-latex-recommended)"
+)
+def test_compact_latex_of_a_batch_is_a_few_portrait_pages(tmp_path: Path) -> None:
+    # lr_just_right: three samples a step, six steps; each sample's sections repeated its equations
+    (tmp_path / "compact.tex").write_text(trace("lr_just_right", "--format", "latex"), encoding="utf-8")
+    (tmp_path / "full.tex").write_text(trace("lr_just_right", "--format", "latex", "--no-compact"), encoding="utf-8")
+    compact, full = _pdflatex(tmp_path, "compact"), _pdflatex(tmp_path, "full")
+    assert compact <= 12 and full >= 2 * compact, (compact, full)  # measured: 10 and 31 pages
+
+
+@pytest.mark.skipif(
+    PDFLATEX is None, reason="pdflatex is not installed (Debian/Ubuntu: apt-get install texlive-latex-recommended)"
+)
+def test_a_fragment_has_no_preamble_and_compiles_inside_a_course_document(tmp_path: Path) -> None:
+    fragment = trace("xor", "--format", "latex", "--fragment")
+    assert "\\documentclass" not in fragment and "\\begin{document}" not in fragment
+    assert "\\newcolumntype" not in fragment and "\\usepackage" not in fragment
+    assert (
+        fragment.startswith("% backprop trace, a LaTeX fragment") and "amsmath, booktabs, longtable, array" in fragment
+    )
+    (tmp_path / "xor-trace.tex").write_text(fragment, encoding="utf-8")
+    course = (
+        "\\documentclass{article}\n\\usepackage{amsmath,booktabs,longtable,array}\n\\begin{document}\n"
+        "\\section{Backpropagation on XOR}\n\\input{xor-trace}\n\\end{document}\n"
+    )
+    (tmp_path / "notes.tex").write_text(course, encoding="utf-8")
+    assert _pdflatex(tmp_path, "notes") >= 1
+
+
+def test_a_fragment_of_an_expression_has_no_preamble_either() -> None:
+    fragment = trace("circuit_add_mul", "--format", "latex", "--fragment")
+    assert "\\documentclass" not in fragment and "\\end{document}" not in fragment

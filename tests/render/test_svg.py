@@ -34,3 +34,15 @@ def test_width_and_filters_apply() -> None:
     text = "".join(root.itertext()).replace("\xa0", " ")
     assert "loss.term1" in text and "hidden.z1" not in text
     assert len(narrow) < len(trace("two_layer_relu", "--format", "svg"))
+
+
+def test_light_theme_by_default_dark_on_request() -> None:
+    from backprop_cli.render.svg import LIGHT
+
+    light = trace("pytorch_snippet", "--format", "svg")
+    dark = trace("pytorch_snippet", "--format", "svg", "--theme", "dark")
+    assert light != dark
+    assert f'fill="{LIGHT.background_color.hex}"' in light and 'fill="#ffffff"' in light.lower()
+    assert 'fill="#ffffff"' not in dark.lower()
+    for theme in ("light", "dark"):  # an expression's image too
+        assert ElementTree.fromstring(trace("circuit_add_mul", "--format", "svg", "--theme", theme)) is not None
