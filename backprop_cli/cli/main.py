@@ -29,7 +29,7 @@ from backprop_cli.cli.kit import (
 )
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import PHASES
-from backprop_cli.render import DEFAULT_MAX_ROWS, FORMATS
+from backprop_cli.render import DEFAULT_MAX_ROWS, DOCUMENTS, FORMATS
 
 if TYPE_CHECKING:
     from backprop_cli.model.filters import Filter
@@ -60,7 +60,8 @@ def main() -> None:
     default="text",
     show_default=True,
     help="text: tables for a terminal; json: the versioned trace document; markdown, latex, html: a worked "
-    "example document; svg: the terminal tables as an image.",
+    "example document; svg: the terminal tables as an image; slides (HTML) and beamer (LaTeX): a slide deck "
+    "revealing a row at a time.",
 )
 @output_option()
 @precision_option("Significant digits of the numbers shown (JSON always has full precision).")
@@ -176,7 +177,7 @@ def trace(
     if output_format == "json":
         budget.check_json(spec, chosen.steps, quantities=quantities)
     else:
-        document = output_format in ("markdown", "latex", "html")
+        document = output_format in DOCUMENTS
         chosen_rows = budget.check_layout(spec, chosen, max_rows, document=document).rows
     engine = Engine(spec, exact=exact)
     inputs = [path] + ([Path(data)] if data else [])

@@ -45,7 +45,11 @@ FORMATS: dict[str, tuple[str, str]] = {
     "latex": ("backprop_cli.render.latex", "a standalone LaTeX document for pdflatex"),
     "html": ("backprop_cli.render.html", "one self-contained HTML page with MathML"),
     "svg": ("backprop_cli.render.svg", "the terminal tables as an SVG image"),
+    "slides": ("backprop_cli.render.slides", "a self-contained HTML slide deck, revealed a row at a time"),
+    "beamer": ("backprop_cli.render.beamer", "a LaTeX Beamer slide deck for pdflatex, revealed with overlays"),
 }
+# the formats laid out as documents (the document row budget; else rich's, for the terminal and SVG)
+DOCUMENTS = frozenset({"markdown", "latex", "html", "slides", "beamer"})
 
 
 def writer(name: str) -> Writer:

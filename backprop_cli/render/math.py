@@ -104,8 +104,8 @@ def mathml(node: Node) -> str:
         return f"<mn>{escape(node.text)}</mn>"
     if isinstance(node, Mo):
         return f"<mo>{escape(node.text)}</mo>"
-    if isinstance(node, Mtext):
-        return f"<mtext>{escape(node.text)}</mtext>"
+    if isinstance(node, Mtext):  # no-break spaces: browsers drop an mtext's outer spaces ("1 if z > 0")
+        return f"<mtext>{escape(node.text).replace(' ', chr(0xA0))}</mtext>"
     if isinstance(node, Frac):
         return f"<mfrac>{_mrow(node.num)}{_mrow(node.den)}</mfrac>"
     if isinstance(node, Scripts):

@@ -49,3 +49,11 @@ def test_chain_rule_of_a_hidden_sigmoid_layer() -> None:
         r"\frac{\partial z_{j}}{\partial w_{ji}^{\text{h}}} = \delta_{j} \cdot a_{i}^{\text{in}}",
         r"\frac{\partial L}{\partial b_{j}^{\text{h}}} = \delta_{j}",
     ]
+
+
+def test_mathml_prose_keeps_its_spaces() -> None:
+    from backprop_cli.layout.math import formula
+    from backprop_cli.render.math import mathml
+
+    # browsers drop an mtext's outer spaces: relu's derivative read "1ifz > 0else0"
+    assert "<mtext>\xa0if\xa0</mtext>" in mathml(formula("1 if z_j > 0 else 0"))
