@@ -31,6 +31,8 @@ from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import PHASES
 from backprop_cli.render import DEFAULT_MAX_ROWS, DOCUMENTS, FORMATS
 
+MATRIX_FORMATS = ("text", "markdown", "latex", "html")  # what --view matrix writes
+
 if TYPE_CHECKING:
     from backprop_cli.model.filters import Filter
     from backprop_cli.model.spec import NetworkSpec
@@ -92,6 +94,13 @@ def main() -> None:
     help="Documents: a batch's samples side by side in one table per layer, each formula once "
     "[default: when a batch has several samples].",
 )
+@click.option(
+    "--view",
+    type=click.Choice(["scalar", "matrix"]),
+    default="scalar",
+    show_default=True,
+    help="matrix: each step in vector form, W, a, z and δ as matrices with their shapes (text, markdown, latex, html).",
+)
 @click.option("--fragment", is_flag=True, help="LaTeX: no preamble, for \\input into a course's own document.")
 @click.option(
     "--theme",
@@ -139,6 +148,7 @@ def trace(
     compact: bool | None = None,
     fragment: bool = False,
     theme: str = "light",
+    view: str = "scalar",
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
 
@@ -162,7 +172,13 @@ def trace(
     from backprop_cli.model.filters import Filter
     from backprop_cli.nn.engine import Engine, count_steps
 
+    if view == "matrix" and output_format not in MATRIX_FORMATS:
+        raise ConfigError(
+            f"--view matrix with --format {output_format}; expected {', '.join(MATRIX_FORMATS)}", path="--view"
+        )
     if wants_expression(config, expr, sets, tree=tree):  # a computation graph, not a network
+        if view == "matrix":
+            raise ConfigError("--view matrix applies to networks only", path="--view")
         trace_expression(click.get_current_context().params)
         return
     spec, path = load(config, data, steps)
@@ -184,7 +200,7 @@ def trace(
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
             cap = (max_rows, chosen_rows)
-            look = {"compact": compact, "fragment": fragment, "theme": theme}
+            look = {"compact": compact, "fragment": fragment, "theme": theme, "view": view}
             _write_document(spec, engine, stream, output_format, total, precision, cap, width, chosen, look)
             return
         if output_format == "json":
@@ -202,6 +218,7 @@ def trace(
             max_rows=(max_rows, chosen_rows),
             only=chosen,
             diagnostics=diagnostics,
+            view=view,
         )
 
 
@@ -308,6 +325,7 @@ def _print_text(
     max_rows: tuple[int, int | None],
     only: Filter,
     diagnostics: bool = False,
+    view: str = "scalar",
 ) -> None:
     from backprop_cli.cli.kit import make_console, wait_for_enter
     from backprop_cli.model.numbers import NumberFormat
@@ -316,6 +334,9 @@ def _print_text(
     console = make_console(stream, width, color)
     fmt = NumberFormat(precision)
     chosen = only
+    if view == "matrix":
+        _print_matrices(spec, engine, console, total, fmt, only)
+        return
     cap, rows = max_rows
     before = engine.loss()
     interactive = pause and sys.stdin.isatty() and console.is_terminal
@@ -354,6 +375,23 @@ def _print_text(
     elif tap is not None:
         console.print(*shown.tables(tap.take(), fmt, chosen.steps))
     if total > 1 and not chosen.steps:
+        console.print(run_summary(before, engine.loss(), total, fmt))
+
+
+def _print_matrices(spec: NetworkSpec, engine: Any, console: Any, total: int, fmt: Any, only: Filter) -> None:
+    """The matrix view on a terminal: the scalar trace's header, then each step in vector form."""
+    from backprop_cli.layout.document import TraceJob, build
+    from backprop_cli.layout.matrix import NAMES
+    from backprop_cli.render.matrix_view import terminal_outputs
+    from backprop_cli.render.terminal import header, run_summary
+
+    before = engine.loss()
+    doc = build(TraceJob(spec, engine.run(), total, fmt, only, before, engine.loss, view="matrix"))
+    console.print(header(spec, total, fmt, exact=engine.exact))
+    console.print(NAMES, markup=False, highlight=False)
+    for renderable in terminal_outputs(doc, console.width):
+        console.print(renderable)
+    if total > 1 and not only.steps:
         console.print(run_summary(before, engine.loss(), total, fmt))
 
 

@@ -20,6 +20,7 @@ from backprop_cli.nn.records import StepRecord
 if TYPE_CHECKING:
     from backprop_cli.layout.compact import SampleTable
     from backprop_cli.layout.math import SectionMath
+    from backprop_cli.layout.matrix import MatrixStep
     from backprop_cli.model.filters import Filter
 
 PHASE_TITLES = {
@@ -58,6 +59,7 @@ class TraceJob:
     compact: bool | None = None  # fold a batch's samples into one table per layer (None: when batches have several)
     fragment: bool = False  # LaTeX: no preamble (``--fragment``)
     theme: str = "light"  # SVG: light or dark
+    view: str = "scalar"  # or "matrix": the step in vector form (layout/matrix.py)
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,30 @@ class Document:
     compact: bool = False  # samples folded into one table per layer, each formula shown once (layout/compact.py)
     fragment: bool = False  # LaTeX: no preamble (``--fragment``)
     theme: str = "light"  # SVG: light or dark
+    matrix: tuple[MatrixStep, ...] = ()  # the matrix view's steps (``--view matrix``), instead of ``steps``
 
 
 def build(job: TraceJob) -> Document:
     """Run the records through the layout and the filter, keeping every chosen section up to the row cap
     (past it nothing is laid out)."""
     spec, fmt, only = job.spec, job.fmt, job.only
+    if job.view == "matrix":
+        from backprop_cli.layout.matrix import NAMES, matrix_steps
+
+        steps = matrix_steps(job.records, job.total, fmt, only)
+        closing = closing_line(job.loss_before, job.loss_after(), job.total, fmt) if job.total > 1 else ""
+        return Document(
+            title=title(spec, exact=job.exact) + " · matrix view",
+            description=(spec.description or "").strip(),
+            network=network_rows(spec, fmt),
+            facts=(*facts(spec, job.total, fmt, exact=job.exact), NAMES),
+            steps=(),
+            closing=closing if not only.steps else "",
+            spec=spec,
+            fmt=fmt,
+            fragment=job.fragment,
+            matrix=steps,
+        )
     parts: list[StepPart] = []
     shown = 0
     notice = ""

@@ -78,6 +78,31 @@ def block(equation: Group) -> str:
     return f'<math display="block">{mathml(equation)}</math>\n'
 
 
+def matrix_view(doc: Document) -> list[str]:
+    """The matrix view's steps: each equation of matrices as MathML, its entries worked below it."""
+    from backprop_cli.render.matrix_view import equation_mathml
+
+    out = []
+    for step in doc.matrix:
+        out.append(f"<section>\n<h2>{escape(step.heading)}</h2>")
+        for section in step.sections:
+            out.append(f"<h3>{escape(section.title)}</h3>")
+            for eq in section.equations:
+                out.append(equation_mathml(eq))
+                if eq.worked:
+                    items = "".join(
+                        f"<li><code>{escape(r.name)}</code> = <code>{escape(r.written)}</code> = {escape(r.value)}</li>"
+                        for r in eq.worked
+                    )
+                    out.append(f"<ul>{items}</ul>")
+                if eq.why:
+                    out.append(f'<p class="note">{escape(eq.why)}</p>')
+            if section.note:
+                out.append(f'<p class="note">{escape(section.note)}</p>')
+        out.append("</section>")
+    return out
+
+
 def render(doc: Document) -> str:
     """The whole page as one string."""
     out = [
@@ -101,6 +126,8 @@ def render(doc: Document) -> str:
         rows = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in doc.network)
         out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
     out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
+    if doc.matrix:
+        out += matrix_view(doc)
     for part, placed_list in placed_document(doc):
         out.append(f"<section>\n<h2>{escape(part.heading)}</h2>")
         for placed in placed_list:

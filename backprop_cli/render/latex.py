@@ -210,6 +210,25 @@ def display(equations: list[str]) -> str:
     return "\\begin{gather*}\n" + " \\\\\n".join(equations) + "\n\\end{gather*}\n"
 
 
+def matrix_view(doc: Document) -> list[str]:
+    """The matrix view's steps: each equation of matrices displayed, its entries worked below it."""
+    from backprop_cli.render.matrix_view import equation_latex
+
+    out = []
+    for step in doc.matrix:
+        out.append(rf"\subsection*{{{text(step.heading)}}}" + "\n")
+        for section in step.sections:
+            out.append(rf"\subsubsection*{{{text(section.title)}}}" + "\n")
+            for eq in section.equations:
+                out.append("\\[" + equation_latex(eq) + "\\]\n")
+                out += [f"{name(r.name)} $= {latex(formula(r.written)).strip()} = {r.value}$\\par\n" for r in eq.worked]
+                if eq.why:
+                    out.append(rf"\emph{{{note(eq.why)}}}\par" + "\n")
+            if section.note:
+                out.append(rf"\emph{{{note(section.note)}}}" + "\n")
+    return out
+
+
 _COLUMN_TYPE = re.compile(r"([LR])\{([^{}]*)\}")
 _SPELLED = {"L": r">{\raggedright\arraybackslash}p{", "R": r">{\raggedleft\arraybackslash}p{"}
 
@@ -244,6 +263,8 @@ def render(doc: Document) -> str:
     if network:
         out.append(tabular([rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS], network, _NETWORK_SPEC))
     out.append("\\begin{itemize}\n" + "".join(rf"\item {note(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
+    if doc.matrix:
+        out += matrix_view(doc)
     for part, placed_list in placed_document(doc, _SAMPLES_PER_TABLE):
         out.append(rf"\subsection*{{{text(part.heading)}}}" + "\n")
         for placed in placed_list:

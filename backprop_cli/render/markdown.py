@@ -89,6 +89,8 @@ def render(doc: Document) -> str:
     if doc.network:
         out.append(table(list(NETWORK_COLUMNS), [[text(c) for c in row] for row in doc.network], values=0))
     out.append("".join(f"- {text(line)}\n" for line in doc.facts))
+    if doc.matrix:
+        out += matrix_view(doc)
     for part, placed_list in placed_document(doc):
         out.append(f"## {text(part.heading)}\n")
         for placed in placed_list:
@@ -113,6 +115,26 @@ def render(doc: Document) -> str:
     if doc.closing:
         out.append(f"**{text(doc.closing)}**\n")
     return "\n".join(out)
+
+
+def matrix_view(doc: Document) -> list[str]:
+    """The matrix view's steps: an equation of matrices per ``$$`` block, its entries worked below it."""
+    from backprop_cli.render.matrix_view import equation_latex
+
+    out = []
+    for step in doc.matrix:
+        out.append(f"## {text(step.heading)}\n")
+        for section in step.sections:
+            out.append(f"### {text(section.title)}\n")
+            for eq in section.equations:
+                out.append(math_block(equation_latex(eq)))
+                if eq.worked:
+                    out.append("".join(f"- {code(r.name)} = {code(r.written)} = {text(r.value)}\n" for r in eq.worked))
+                if eq.why:
+                    out.append(f"*{text(eq.why)}*\n")
+            if section.note:
+                out.append(f"*{text(section.note)}*\n")
+    return out
 
 
 def write(job: TraceJob, stream: TextIO) -> None:
