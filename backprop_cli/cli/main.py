@@ -492,3 +492,4 @@ main.lazy.update(
 )
 main.lazy["landscape"] = "backprop_cli.cli.landscape:landscape"
 main.lazy["compare"] = "backprop_cli.cli.compare:compare"
+main.lazy["verify"] = "backprop_cli.cli.verify:verify"
