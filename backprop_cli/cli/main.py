@@ -101,6 +101,9 @@ def main() -> None:
     show_default=True,
     help="matrix: each step in vector form, W, a, z and δ as matrices with their shapes (text, markdown, latex, html).",
 )
+@click.option(
+    "--split", is_flag=True, help="Documents: one file per step, -o trace.md giving trace-step1.md, trace-step2.md …"
+)
 @click.option("--fragment", is_flag=True, help="LaTeX: no preamble, for \\input into a course's own document.")
 @click.option(
     "--theme",
@@ -149,6 +152,7 @@ def trace(
     fragment: bool = False,
     theme: str = "light",
     view: str = "scalar",
+    split: bool = False,
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
 
@@ -172,6 +176,9 @@ def trace(
     from backprop_cli.model.filters import Filter
     from backprop_cli.nn.engine import Engine, count_steps
 
+    if split and (output_format not in DOCUMENTS or output in (None, "-")):
+        formats = ", ".join(sorted(DOCUMENTS))
+        raise ConfigError(f"one file per step, named after -o; expected -o FILE and --format {formats}", path="--split")
     if view == "matrix" and output_format not in MATRIX_FORMATS:
         raise ConfigError(
             f"--view matrix with --format {output_format}; expected {', '.join(MATRIX_FORMATS)}", path="--view"
@@ -197,10 +204,15 @@ def trace(
         chosen_rows = budget.check_layout(spec, chosen, max_rows, document=document).rows
     engine = Engine(spec, exact=exact)
     inputs = [path] + ([Path(data)] if data else [])
+    cap = (max_rows, chosen_rows)
+    look = {"compact": compact, "fragment": fragment, "theme": theme, "view": view}
+    if split:
+        assert output is not None
+        job = _job(spec, engine, total, precision, cap, width, chosen, look)
+        _write_split(job, output_format, output, inputs, width)
+        return
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py
-            cap = (max_rows, chosen_rows)
-            look = {"compact": compact, "fragment": fragment, "theme": theme, "view": view}
             _write_document(spec, engine, stream, output_format, total, precision, cap, width, chosen, look)
             return
         if output_format == "json":
@@ -281,19 +293,33 @@ def _write_document(
     chosen: Filter,
     look: dict[str, Any],
 ) -> None:
-    from backprop_cli.layout.document import TraceJob
-    from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.render import writer
 
-    fmt = NumberFormat(precision)
+    writer(name)(_job(spec, engine, total, precision, cap, width, chosen, look), stream)
+
+
+def _job(
+    spec: NetworkSpec,
+    engine: Any,
+    total: int,
+    precision: int,
+    cap: tuple[int, int | None],
+    width: int | None,
+    chosen: Filter,
+    look: dict[str, Any],
+) -> Any:
+    from backprop_cli.layout.document import TraceJob
+    from backprop_cli.model.numbers import NumberFormat
+
     max_rows, rows = cap
-    job = TraceJob(
+    before = engine.loss()
+    return TraceJob(
         spec,
         engine.run(),
         total,
-        fmt,
+        NumberFormat(precision),
         chosen,
-        engine.loss(),
+        before,
         engine.loss,
         max_rows,
         width,
@@ -302,7 +328,30 @@ def _write_document(
         _step_rows(spec, chosen),
         **look,
     )
-    writer(name)(job, stream)
+
+
+def _write_split(job: Any, name: str, output: str, inputs: list[Path], width: int | None) -> None:
+    """One whole document per step: ``trace.md`` gives ``trace-step1.md`` …, the run's closing line and
+    the row cap's notice in the last file."""
+    from dataclasses import replace
+
+    from backprop_cli.cli.output import open_output
+    from backprop_cli.layout.document import build
+    from backprop_cli.render import document_writer
+
+    doc = build(job)
+    if doc.matrix:
+        pieces = [(m.step, replace(doc, matrix=(m,))) for m in doc.matrix]
+    else:
+        pieces = [(part.step, replace(doc, steps=(part,))) for part in doc.steps]
+    target = Path(output)
+    for index, (step, piece) in enumerate(pieces):
+        last = index == len(pieces) - 1
+        one = replace(piece, closing=doc.closing if last else "", notice=doc.notice if last else "")
+        path = target.with_name(f"{target.stem}-step{step}{target.suffix}")
+        with open_output(str(path), inputs=inputs) as stream:
+            document_writer(name)(one, stream, width)
+        click.echo(f"wrote {path}", file=sys.stderr)
 
 
 def _step_rows(spec: NetworkSpec, chosen: Filter) -> Any:

@@ -358,3 +358,24 @@ def test_the_terminal_trace_imports_no_other_command_and_no_document_format() ->
     assert loaded.strip() == str(expected)
     train = invoke("train", "xor", "--steps", "1", "--format", "json")
     assert train.exit_code == 0 and json.loads(train.output)["steps"] == 1
+
+
+def test_split_writes_one_whole_document_per_step(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from backprop_cli.cli.main import main
+
+    target = tmp_path / "trace.md"
+    result = CliRunner().invoke(main, ["trace", "lr_just_right", "--format", "markdown", "--split", "-o", str(target)])
+    assert result.exit_code == 0, result.stderr
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == [f"trace-step{k}.md" for k in range(1, 7)]
+    for k in range(1, 7):
+        text = (tmp_path / f"trace-step{k}.md").read_text(encoding="utf-8")
+        assert text.startswith("# backprop trace · lr\\_just\\_right")
+        assert f"## Step {k} of 6" in text and text.count("## Step ") == 1
+        assert "z_j = \\sum_i w_{ji}" in text  # each file is whole: its equations too
+        assert ("Loss on all data" in text) == (k == 6)
+    for bad in (["--format", "markdown"], ["--format", "svg", "-o", str(tmp_path / "x.svg")]):
+        refused = CliRunner().invoke(main, ["trace", "lr_just_right", "--split", *bad])
+        assert refused.exit_code == 2 and "--split: one file per step" in refused.stderr
