@@ -313,6 +313,16 @@ class Trace:
             document_writer(fmt)(self._expression_document(NumberFormat(precision)), stream, width)
         return stream.getvalue()
 
+    # Jupyter shows a Trace as its HTML document (IPython asks for these by name): the page's body,
+    # without its stylesheet, which would restyle the notebook around it
+    def _repr_html_(self) -> str:
+        page = self.render("html")
+        body = page[page.index("<body>") + len("<body>") : page.rindex("</body>")]
+        return f'<div class="backprop-trace">{body}</div>'
+
+    def _repr_markdown_(self) -> str:
+        return self.render("markdown")
+
     def _expression_document(self, fmt: Any) -> Any:
         from backprop_cli.layout.expression import expression_document
 
@@ -337,9 +347,6 @@ class Trace:
         from backprop_cli.model.numbers import NumberFormat
 
         return self._renderable(NumberFormat())
-
-    def _repr_html_(self) -> str:
-        return self.render("html")
 
     def render_text(self) -> str:
         return self.render("text")
