@@ -63,7 +63,8 @@ def main() -> None:
     show_default=True,
     help="text: tables for a terminal; json: the versioned trace document; markdown, latex, html: a worked "
     "example document; svg: the terminal tables as an image; slides (HTML) and beamer (LaTeX): a slide deck "
-    "revealing a row at a time.",
+    "revealing a row at a time; ipynb: a notebook recomputing each phase with numpy; torch: a PyTorch "
+    "script printing the same names and numbers.",
 )
 @output_option()
 @precision_option("Significant digits of the numbers shown (JSON always has full precision).")

@@ -48,6 +48,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "slides": ("backprop_cli.render.slides", "a self-contained HTML slide deck, revealed a row at a time"),
     "beamer": ("backprop_cli.render.beamer", "a LaTeX Beamer slide deck for pdflatex, revealed with overlays"),
     "ipynb": ("backprop_cli.render.notebook", "a Jupyter notebook that recomputes each phase with numpy"),
+    "torch": ("backprop_cli.render.torch_script", "a runnable PyTorch script printing the same names and numbers"),
 }
 # the formats laid out as documents (the document row budget; else rich's, for the terminal and SVG)
 DOCUMENTS = frozenset({"markdown", "latex", "html", "slides", "beamer"})
