@@ -24,7 +24,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, TextIO
@@ -280,7 +280,7 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
         given = {}
     if not isinstance(given, dict):
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
-    answers = tuple(_answer(doc, name, entry, tolerance) for name, entry in given.items())
+    answers = tuple(one for name, entry in given.items() for one in _answers(doc, name, entry, tolerance))
     return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run)
 
 
@@ -383,6 +383,34 @@ def _tolerance(doc: Document, value: Any, at: tuple[str | int, ...]) -> Toleranc
     if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
         raise doc.error(f"{kind} tolerance is {describe(amount)}; expected a number ≥ 0", (*at, kind))
     return Tolerance(kind, float(amount))
+
+
+def _answers(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> list[Answer]:
+    """An answer, or a whole matrix's or vector's (``out.W: [[1, -1.5]]``, ``hidden.delta: [-0.65, 0]``,
+    the matrix view's names): one answer per entry, each named as the trace names it."""
+    value = entry.get("value") if isinstance(entry, dict) else entry
+    if not isinstance(value, list):
+        return [_answer(doc, name, entry, tolerance)]
+    from backprop_cli.model.names import matrix_names
+
+    at: tuple[str | int, ...] = ("answers", name) if isinstance(name, str) else ("answers",)
+    rows = [row if isinstance(row, list) else [row] for row in value]
+    names = matrix_names(name, len(rows), len(rows[0]) if rows else 0) if isinstance(name, str) and rows else None
+    if names is None and not (isinstance(name, str) and matrix_names(name, 1, 1)):
+        return [_answer(doc, name, entry, tolerance)]  # a list under a scalar's name: "the answer is a list"
+    if names is None or any(len(row) != len(rows[0]) for row in rows):
+        raise doc.error(
+            f"a list answers a matrix or vector name (out.W, hidden.delta), with one row of entries per row; "
+            f"{name!r} with {describe(value)} is neither",
+            at,
+        )
+    mark = doc.mark(at, key=True)
+    out = []
+    for row_names, row in zip(names, rows, strict=True):
+        for entry_name, number in zip(row_names, row, strict=True):
+            one = _answer(doc, entry_name, {**entry, "value": number} if isinstance(entry, dict) else number, tolerance)
+            out.append(replace(one, line=mark[0] if mark else None, col=mark[1] if mark else None))
+    return out
 
 
 def _answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> Answer:

@@ -130,3 +130,41 @@ def closest_names(name: str, names: Sequence[str], n: int = 3) -> list[str]:
 def steps_named(names: Iterable[str]) -> frozenset[int]:
     """The steps that names refer to (``step3/…`` is step 3; a name without ``stepN/`` is in step 1)."""
     return frozenset(int(m.group(1)) if (m := _STEP.match(name)) else 1 for name in names)
+
+
+# ---------------------------------------------------------------- matrices (the matrix view's names)
+
+#: a matrix's kind -> its entries' quantity and suffix: W holds L.wj_i, W.new L.wj_i.new, dL_dW L.dL_dwj_i
+MATRIX_KINDS = {"W": ("w", ""), "W.new": ("w", ".new"), "dL_dW": ("dL_dw", "")}
+#: a vector's kind -> its entries' quantity and suffix: delta holds L.deltaj, b.new L.bj.new …
+VECTOR_KINDS = {
+    "b": ("b", ""),
+    "b.new": ("b", ".new"),
+    "z": ("z", ""),
+    "a": ("a", ""),
+    "delta": ("delta", ""),
+    "dL_da": ("dL_da", ""),
+    "da_dz": ("da_dz", ""),
+    "dL_db": ("dL_db", ""),
+}
+_ALIAS = re.compile(
+    r"(?P<prefix>(?:step\d+/)?(?:sample\d+/)?)(?P<layer>[^/.]+)\.(?P<kind>W\.new|b\.new|dL_dW|W|b|z|a|delta|dL_da|da_dz|dL_db)"
+)
+
+
+def matrix_names(alias: str, rows: int, columns: int) -> list[list[str]] | None:
+    """The entries' names of a matrix or vector named ``alias`` (``step1/out.W``, ``sample2/h.delta``) of
+    ``rows`` × ``columns`` (a vector: a column, or a row of its entries); None when it names no matrix."""
+    match = _ALIAS.fullmatch(alias)
+    if match is None:
+        return None
+    prefix, layer, kind = match["prefix"], match["layer"], match["kind"]
+    if kind in MATRIX_KINDS:
+        quantity, suffix = MATRIX_KINDS[kind]
+        return [[f"{prefix}{layer}.{quantity}{j + 1}_{i + 1}{suffix}" for i in range(columns)] for j in range(rows)]
+    quantity, suffix = VECTOR_KINDS[kind]
+    if columns != 1 and rows != 1:
+        return None  # a vector is one column (or one row)
+    count = max(rows, columns)
+    names = [f"{prefix}{layer}.{quantity}{j + 1}{suffix}" for j in range(count)]
+    return [[n] for n in names] if columns == 1 else [names]

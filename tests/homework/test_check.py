@@ -406,3 +406,27 @@ def test_a_name_without_a_finite_value_cannot_be_asked(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     assert re.fullmatch(r"\S*sheet\.yaml:4:3: answers\.o\.dL_da1: o\.dL_da1 is not a number in this trace .*\n",
                         result.stderr), result.stderr  # fmt: skip
+
+
+def test_a_whole_vector_or_matrix_is_answered_by_its_matrix_view_name(tmp_path: Path) -> None:
+    # two_layer_relu: δ_hidden = (−0.65, 0) (relu is off for neuron 2), ∂L/∂W_out = δ_out·a_hiddenᵀ = (−0.65)·(0.475, 0)
+    key = tmp_path / "key.yaml"
+    assert invoke("answers", "two_layer_relu", "-o", str(key)).exit_code == 0
+    head = re.search(r"(?s)^.*?answers:\n", key.read_text(encoding="utf-8"))
+    assert head is not None
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text(head.group(0) + "  hidden.delta: [-0.65, 0]\n  out.dL_dW: [[-0.30875, 0.1]]\n", encoding="utf-8")
+    status, body = report(str(sheet))
+    verdicts = {t["name"]: t["verdict"] for t in body["answers"]}
+    assert verdicts == {
+        "hidden.delta1": "correct",
+        "hidden.delta2": "correct",
+        "out.dL_dw1_1": "correct",
+        "out.dL_dw1_2": "wrong",
+    }
+    assert status == 1
+    sheet.write_text(head.group(0) + "  hidden.delta: [[1, 2], [3]]\n", encoding="utf-8")
+    result = invoke("check", str(sheet))
+    assert result.exit_code == 2 and "a list answers a matrix or vector name" in result.stderr
+    sheet.write_text(head.group(0) + "  hidden.z1: [1, 2]\n", encoding="utf-8")  # a scalar's name
+    assert "the answer is a list; expected a decimal" in invoke("check", str(sheet)).stderr
