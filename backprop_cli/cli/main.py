@@ -190,6 +190,10 @@ def trace(
         trace_expression(click.get_current_context().params)
         return
     spec, path = load(config, data, steps)
+    if view == "matrix":
+        from backprop_cli.layout.matrix import dense_only
+
+        dense_only(spec, "the matrix view", "--view")
     total = count_steps(spec.data.rows, spec.training)
     budget.check_run(spec, exact=exact)  # every format runs every step: a later overflow still exits 3
     _check_filters(spec, total, only_steps, only_layers, only_samples)

@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from backprop_cli.errors import ConfigError
 from backprop_cli.layout.header import step_heading
 from backprop_cli.layout.rows import Row, block_section
 from backprop_cli.model.filters import Filter
 from backprop_cli.model.names import bias_name, grad_name, neuron_name, qualify, weight_name
 from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.blocks import step_blocks
 from backprop_cli.nn.records import StepRecord
 
@@ -293,6 +295,18 @@ def step_matrices(rec: StepRecord, fmt: NumberFormat, only: Filter) -> Iterator[
 def _table(s: _Step, names: Sequence[Sequence[str]]) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
     qualified = tuple(tuple(row) for row in names)
     return qualified, tuple(tuple(s.rows[n].value for n in row) for row in qualified)
+
+
+def dense_only(spec: NetworkSpec, what: str, option: str) -> None:
+    """Refuse a network with a layer of another type (no weights: a standalone activation, dropout …):
+    ``what`` (the matrix view, a notebook, a script) is written for dense layers."""
+    others = [layer.name for layer in spec.layers if getattr(layer, "weights", None) is None]
+    if others:
+        raise ConfigError(
+            f"{what} is written for dense layers; layer{'s' * (len(others) > 1)} {', '.join(others)} "
+            "has no weights; expected a network of dense layers (the scalar trace shows every layer type)",
+            path=option,
+        )
 
 
 @dataclass(frozen=True)

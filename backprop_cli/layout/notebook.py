@@ -95,6 +95,9 @@ def _array(values: np.ndarray) -> str:
 
 def check(spec: NetworkSpec, only: Filter) -> int:
     """Refuse what the notebook cannot recompute; the last step it runs."""
+    from backprop_cli.layout.matrix import dense_only
+
+    dense_only(spec, "a notebook", "--format")
     options = {k: v for k, v in spec.optimizer.options.items() if v}
     if spec.optimizer.name != "sgd" or options:
         raise ConfigError(

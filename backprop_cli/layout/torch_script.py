@@ -61,6 +61,9 @@ def _optimizer(spec: NetworkSpec) -> str:
 
 def script(spec: NetworkSpec, only: Filter) -> str:
     """The whole script: it runs every step up to the last one shown and prints the ones shown."""
+    from backprop_cli.layout.matrix import dense_only
+
+    dense_only(spec, "a PyTorch script", "--format")
     last = max(only.steps, default=count_steps(spec.data.rows, spec.training))
     schedule = [list(rows) for rows in batches(spec.data.rows, spec.training)[:last]]
     shown = [step for step in range(1, last + 1) if only.wants_step(step)]

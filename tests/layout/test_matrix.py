@@ -110,3 +110,28 @@ def test_cli_writes_the_matrix_view_and_refuses_where_it_has_none() -> None:
     for args in (["--format", "json"], ["--format", "slides"], ["--expr", "f = x * y", "--set", "x=1", "--set", "y=2"]):
         result = CliRunner().invoke(main, ["trace", "--view", "matrix", *args])
         assert result.exit_code == 2 and "--view" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_layer_without_weights_is_refused_by_what_is_written_for_dense_layers() -> None:
+    from dataclasses import dataclass, replace
+
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.layout.matrix import dense_only
+    from backprop_cli.layout.notebook import check
+    from backprop_cli.layout.torch_script import script
+
+    @dataclass(frozen=True)
+    class Standalone:  # what issue 14's layer types look like here: a name, no weights
+        name: str
+        activation: str = "relu"
+
+    spec, _ = load("two_layer_relu", None)
+    dense_only(spec, "the matrix view", "--view")  # dense layers pass
+    mixed = replace(spec, layers=(spec.layers[0], Standalone("r"), spec.layers[1]))  # type: ignore[arg-type]
+    for refuse in (
+        lambda: dense_only(mixed, "the matrix view", "--view"),
+        lambda: check(mixed, Filter()),
+        lambda: script(mixed, Filter()),
+    ):
+        with pytest.raises(ConfigError, match="is written for dense layers; layer r has no weights"):
+            refuse()
