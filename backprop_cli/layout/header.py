@@ -21,7 +21,8 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
     for layer in spec.layers:
         act = ACTIVATIONS[layer.activation]
         frozen = f" (frozen: {', '.join(sorted(layer.frozen))})" if layer.frozen else ""
-        bias = "" if layer.biases is not None else ", no bias"
+        tensors = layer.tensors()
+        bias = ", no bias" if "weights" in tensors and "biases" not in tensors else ""
         rows.append(
             (
                 layer.name,

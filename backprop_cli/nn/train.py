@@ -90,11 +90,19 @@ class TrainResult:
     steps_per_epoch: int  # one pass over the data
     batch_size: int
     history: tuple[EpochPoint, ...]  # epoch 0 first
-    weights: tuple[Array, ...]
-    biases: tuple[Array | None, ...]
+    tensors: tuple[dict[str, Array], ...]  # per layer, the trained parameters by kind (weights, biases, …)
     first_step: tuple[LayerStats, ...]  # diagnostics of step 1
     mean: tuple[LayerStats, ...]  # diagnostics averaged over every step
     each_pass: bool = False  # the loss on all data evaluated after every pass (else before and after only)
+
+    @property
+    def weights(self) -> tuple[Array | None, ...]:
+        """Each layer's trained weights (None for a layer without)."""
+        return tuple(t.get("weights") for t in self.tensors)
+
+    @property
+    def biases(self) -> tuple[Array | None, ...]:
+        return tuple(t.get("biases") for t in self.tensors)
 
     @property
     def before(self) -> EpochPoint:
@@ -127,11 +135,10 @@ class TrainResult:
     def tensor_changes(self) -> list[TensorChange]:
         """Every weight matrix and bias vector, in layer order, with the statistics of its change."""
         changes: list[TensorChange] = []
-        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
-            pairs = [("weights", layer.weights, w), ("biases", layer.biases, b)]
-            for kind, before, after in pairs:
-                if before is None or after is None:
-                    continue
+        for layer, trained in zip(self.spec.layers, self.tensors, strict=True):
+            initial = layer.tensors()
+            for kind, after in trained.items():
+                before = initial[kind]
                 with np.errstate(over="ignore"):
                     moved = np.abs(after - before)
                 change = TensorChange(
@@ -156,11 +163,13 @@ class TrainResult:
         return changes
 
     def parameters(self) -> dict[str, dict[str, Any]]:
-        """The trained parameters in the JSON contract's layout: {layer: {weights, biases}}."""
-        out: dict[str, dict[str, Any]] = {}
-        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
-            out[layer.name] = {"weights": w.tolist()} | ({} if b is None else {"biases": b.tolist()})
-        return out
+        """The trained parameters in the JSON contract's layout: {layer: {weights, biases}} (a layer
+        without parameters is left out)."""
+        return {
+            layer.name: {kind: t.tolist() for kind, t in trained.items()}
+            for layer, trained in zip(self.spec.layers, self.tensors, strict=True)
+            if trained
+        }
 
 
 class TrainingRun:
@@ -185,7 +194,7 @@ class TrainingRun:
         self._weight_norms: list[tuple[Array, float] | None] = [None] * len(spec.layers)
 
     @property
-    def weights(self) -> list[Array]:
+    def weights(self) -> list[Array | None]:
         return self.engine.params.weights
 
     @property
@@ -270,8 +279,7 @@ class TrainingRun:
             steps_per_epoch=per_epoch,
             batch_size=self.batch_size,
             history=tuple(history),
-            weights=tuple(self.weights),
-            biases=tuple(self.biases),
+            tensors=tuple(dict(self.engine.named_tensors(index)) for index in range(len(self.spec.layers))),
             first_step=tuple(first),
             mean=tuple(_run_mean(epochs)),
             each_pass=self.each_pass,
@@ -325,18 +333,8 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
     """
     spec = result.spec
     layers: list[dict[str, Any]] = []
-    for layer, w, b in zip(spec.layers, result.weights, result.biases, strict=True):
-        entry: dict[str, Any] = {"name": layer.name, "units": layer.units, "activation": layer.activation}
-        if layer.activation == "leaky_relu":
-            entry["negative_slope"] = layer.negative_slope
-        entry["weights"] = w.tolist()
-        if b is None:
-            entry["bias"] = False
-        else:
-            entry["biases"] = b.tolist()
-        if layer.frozen:
-            entry["frozen"] = sorted(layer.frozen)
-        layers.append(entry)
+    for layer, trained in zip(spec.layers, result.tensors, strict=True):
+        layers.append(layer.config(trained))
     optimizer = {k: v for k, v in spec.normalised.get("optimizer", {}).items() if v is not None} or {
         "name": spec.optimizer.name,
         "learning_rate": spec.optimizer.learning_rate,

@@ -20,7 +20,7 @@ from backprop_cli.model.names import grad_name, neuron_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Emit, ParamDef, fill
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, ParamDef, fill
 from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, NamedRule, exact_activation, softmax_jacobian
 from backprop_cli.nn.optim import exact_number
 from backprop_cli.nn.records import LayerBackward, LayerForward
@@ -64,6 +64,16 @@ class Dense:
             self._forward = lambda z: self.act.forward(z, slope)
             self._derivative = lambda z, a: self.act.derivative(z, a, slope)
 
+    @staticmethod
+    def counts(spec: LayerSpec, *, hidden: bool, combined: bool, first: bool) -> Counts:
+        units, fan_in, bias = spec.units, spec.fan_in, spec.biases is not None
+        softmax = spec.activation == "softmax"
+        backward = backward_rows(units, fan_in, hidden=hidden, softmax=softmax, combined=combined, bias=bias)
+        json = fan_in + 2 * units  # forward: inputs, z, a
+        json += 4 * units + units * fan_in  # backward: dL_da, da_dz, chain, delta, dL_dw
+        json += units * units * softmax + units * bias + fan_in * (not first)  # Jacobian, dL_db, ∂L/∂a below
+        return Counts(2 * units, backward, json)
+
     @property
     def rational(self) -> bool:
         """Whether ``--exact`` can run this layer on fractions."""
@@ -88,7 +98,7 @@ class Dense:
         finite(a, step=step, layer=self.name, quantity="activation a" + during)
         return DenseCache(x, z, a)
 
-    def delta(self, cache: DenseCache, upstream: Array) -> tuple[Array, Array, Array | None]:
+    def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
         """(the chain product ∂L/∂a × ∂a/∂z, the local derivative, the softmax Jacobian or None)."""
         local = self._derivative(cache.z, cache.a)
         with np.errstate(invalid="ignore", over="ignore"):
@@ -98,7 +108,7 @@ class Dense:
             return upstream * local, local, None
 
     def backward_fast(
-        self, params: Sequence[Array], cache: DenseCache, delta: Array, scale: float, step: int, first: bool
+        self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
     ) -> tuple[list[Array], list[float], Array | None]:
         """(reduced gradients Δᵀ·A × scale and Σ_s δ_s × scale, their norms, ∂L/∂a of the layer below)."""
         finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
@@ -116,7 +126,7 @@ class Dense:
 
     # ------------------------------------------------------------ trace mode
 
-    def record_forward(self, params: Sequence[Array], cache: DenseCache) -> LayerForward:
+    def record_forward(self, params: Sequence[Array], cache: Cache) -> LayerForward:
         bias = params[1] if len(params) > 1 else None
         return LayerForward(
             self.name, self.activation, self.slope, self.input_names, cache.x, params[0], bias, cache.z, cache.a
@@ -132,12 +142,13 @@ class Dense:
     ) -> LayerBackward:
         """Every sample's backward pass kept apart: per-sample gradients (batch, *shape)."""
         cache = DenseCache(fwd.inputs, fwd.z, fwd.a)
+        weights = weights_of(fwd)
         chain, local, jacobian = self.delta(cache, upstream)
         delta = combined[0] if combined is not None else chain
         finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
         grad_w = delta[:, :, None] * fwd.inputs[:, None, :]
         finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")
-        downstream = None if first else delta @ fwd.weights
+        downstream = None if first else delta @ weights
         if downstream is not None:
             finite(downstream, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
         return LayerBackward(
@@ -154,7 +165,7 @@ class Dense:
             delta=delta,
             combined=combined[1] if combined is not None else None,
             inputs=fwd.inputs,
-            weights=fwd.weights,
+            weights=weights,
             grad_w=grad_w,
             grad_b=None if fwd.biases is None else delta,
             downstream=downstream,
@@ -165,6 +176,12 @@ class Dense:
 
 
 # ---------------------------------------------------------------- quantities
+
+
+def weights_of(record: LayerForward | LayerBackward) -> Array:
+    """A dense layer's weights in its record (every dense record has them)."""
+    assert record.weights is not None, f"layer {record.layer}: a dense record without weights"
+    return record.weights
 
 
 def _sum_template(count: int, item: Callable[[int], str] = lambda i: f"{{{i}}}") -> str:
@@ -238,20 +255,21 @@ class _DenseBlocks:
         return 2 * int(fwd.z.shape[1])
 
     def backward_count(self, back: LayerBackward, *, hidden: bool) -> int:
-        units, fan_in = (int(n) for n in back.weights.shape)
+        units, fan_in = (int(n) for n in weights_of(back).shape)
         softmax, combined, bias = back.jacobian is not None, bool(back.combined), back.grad_b is not None
         return backward_rows(units, fan_in, hidden=hidden, softmax=softmax, combined=combined, bias=bias)
 
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
         op, layer = self.op, self.op.name
-        units, fan_in = fwd.z.shape[1], fwd.weights.shape[1]
+        weights = weights_of(fwd)
+        units, fan_in = fwd.z.shape[1], weights.shape[1]
         out: list[Quantity] = []
         for j in range(units):
             slots: list[Slot] = []
             args: list[Scalar] = []
             for i, n in enumerate(fwd.input_names):
                 slots += [emit.q(param_name(layer, "weights", (j, i))), emit.q(n, p)]
-                args += [scalar(fwd.weights[j, i]), scalar(fwd.inputs[p, i])]
+                args += [scalar(weights[j, i]), scalar(fwd.inputs[p, i])]
             template, rule = pair_template(fan_in), dot
             if fwd.biases is not None:
                 slots.append(emit.q(param_name(layer, "biases", (j,))))
@@ -282,12 +300,13 @@ class _DenseBlocks:
         units = back.delta.shape[1]
         assert back.downstream is not None
         out = []
-        for i in range(back.weights.shape[1]):
+        weights = weights_of(back)
+        for i in range(weights.shape[1]):
             slots: list[Slot] = []
             args: list[Scalar] = []
             for j in range(units):
                 slots += [emit.q(neuron_name(layer, "delta", j), p), emit.q(param_name(layer, "weights", (j, i)))]
-                args += [scalar(back.delta[p, j]), scalar(back.weights[j, i])]
+                args += [scalar(back.delta[p, j]), scalar(weights[j, i])]
             name = emit.q(neuron_name(below, "dL_da", i), p)
             out.append(
                 emit.quantity(
@@ -361,6 +380,7 @@ class _DenseBlocks:
             assert combined_rule is not None
             form, args = fill(back.combined, fields, values, combined_rule, {"K": str(units)})
             add(neuron_name(layer, "delta", j), scalar(back.delta[p, j]), form, args)
+        assert back.grad_w is not None, f"layer {layer}: a dense record without weight gradients"
         for j in range(units):
             delta = emit.q(neuron_name(layer, "delta", j), p)
             for i, n in enumerate(back.input_names):
