@@ -92,13 +92,20 @@ class LayerModel(_Model):
     init: SkipValidation[InitMethodName | InitModel] | None = Field(
         None, description="how to draw the weights/biases that are not given: a method, or {method, seed, …}"
     )
+    type: Annotated[str, OneOf("layer type", ("dense",))] = Field("dense", description="dense (the default)")
+
+
+#: every layer type's config model (the registry, nn/layers, names each op's model)
+LayerEntry = LayerModel
 
 
 class NetworkModel(_Model):
     inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name]] = Field(
         description="a count of inputs, or a list of their names"
     )
-    layers: list[LayerModel] = Field(min_length=1, description="the dense layers, input side first")
+    # each layer is validated again as the model of its ``type`` (loading/config.py _layer_model), which
+    # words its errors; with more than one type, LayerEntry is their union, skipped here (SkipValidation)
+    layers: list[LayerEntry] = Field(min_length=1, description="the layers, input side first")
 
 
 class LossModel(_Model):

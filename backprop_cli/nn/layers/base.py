@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
 from backprop_cli.model.spec import Array, BaseLayerSpec
+from backprop_cli.nn.init import InitSpec
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.records import LayerBackward, LayerForward
 
@@ -139,10 +141,36 @@ class Counts:
     json: int  # numbers of its entries in the trace JSON's per-sample detail
 
 
-class LayerType(Protocol):
-    """A layer op class, as the registry holds it: it builds the op and counts its quantities."""
+@dataclass(frozen=True)
+class LayerPlace:
+    """Where a layer stands in its config: what its op class needs to build its spec (``from_config``)."""
 
-    kind: str
+    index: int  # 0-based, in network.layers
+    name: str  # as given, or by position (layer1, layer2, …)
+    fan_in: int  # the width of its input
+    below: str  # what that width is, for messages: "the number of inputs", "the units of layer 'h'"
+    last: bool  # the output layer
+    error: Callable[..., ConfigError]  # error(message, *fields): located at network.layers[index].fields
+    init: Callable[[], InitSpec | None]  # its ``init:`` checked (a located error if wrong), None if absent
+
+
+def count(n: int, noun: str) -> str:
+    """``1 row``, ``3 rows``: a count for a message."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+class LayerType(Protocol):
+    """A layer op class, as the registry holds it: it builds its spec from its config model, builds
+    the op, and counts its quantities."""
+
+    kind: str  # the config's ``type:``
+    config_model: str  # the name of its config model in loading/models.py
+
+    @staticmethod
+    def from_config(model: Any, place: LayerPlace) -> BaseLayerSpec:
+        """The spec of a layer from its validated config model (the checks that span fields: shapes,
+        fan-in), every error located through ``place.error``."""
+        ...
 
     def __call__(self, spec: Any, input_names: tuple[str, ...], *, exact: bool = False) -> LayerOp: ...
 
@@ -201,8 +229,10 @@ __all__ = [
     "Emit",
     "LayerBlocks",
     "LayerOp",
+    "LayerPlace",
     "LayerType",
     "ParamDef",
+    "count",
     "fill",
     "named",
 ]

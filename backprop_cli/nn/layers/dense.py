@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -20,10 +21,13 @@ from backprop_cli.model.names import grad_name, neuron_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, ParamDef, fill
+from backprop_cli.nn.init import initialise
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill
 from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, NamedRule, exact_activation, softmax_jacobian
 from backprop_cli.nn.optim import exact_number
 from backprop_cli.nn.records import LayerBackward, LayerForward
+
+MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer (a typo is bad input, not an allocation)
 
 
 def exact_array(values: Array) -> Array:
@@ -45,6 +49,58 @@ class Dense:
     """One dense layer of a network; see the module docstring."""
 
     kind = "dense"
+    config_model = "LayerModel"
+
+    @staticmethod
+    def from_config(m: Any, place: LayerPlace) -> LayerSpec:
+        """The spec of a dense layer: weights [units][fan_in] given or drawn by ``init``, biases, slope."""
+        name, fan_in, below, error = place.name, place.fan_in, place.below, place.error
+        activation = "identity" if m.activation == "linear" else m.activation
+        if activation == "softmax" and not place.last:
+            raise error(
+                f"softmax on layer {name!r}, which is not the last; expected softmax only on the output layer",
+                "activation",
+            )
+        if m.negative_slope is not None and activation != "leaky_relu":
+            raise error(
+                f"negative_slope with activation {activation!r}; expected it only with leaky_relu", "negative_slope"
+            )
+        if m.weights is not None:
+            if not m.weights:
+                raise error("weights has no rows; expected [units][fan_in]", "weights")
+            if m.units is not None and len(m.weights) != m.units:
+                rows = count(len(m.weights), "row")
+                raise error(f"layer {name!r} weights has {rows}; expected {m.units} (its units)", "weights")
+            for r, row in enumerate(m.weights):
+                if len(row) != fan_in:
+                    raise error(
+                        f"layer {name!r} weights row {r} has {count(len(row), 'value')}; expected {fan_in} "
+                        f"(the fan-in: {below})",
+                        "weights",
+                        r,
+                    )
+        units = m.units if m.units is not None else len(m.weights or ())
+        if units == 0:
+            raise error("missing required field 'units'; expected the number of neurons, or weights", "units")
+        if m.biases is not None and not m.bias:
+            raise error("biases given with bias: false; expected one or the other", "biases")
+        if m.biases is not None and len(m.biases) != units:
+            raise error(
+                f"layer {name!r} biases has {count(len(m.biases), 'value')}; expected {units} (its units)", "biases"
+            )
+        if units * fan_in > MAX_LAYER_WEIGHTS:
+            raise error(
+                f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
+                "units" if m.units is not None else "weights",
+            )
+        init = place.init()
+        if init is None and m.weights is None:
+            raise error("weights missing; expected weights [units][fan_in] or init: {method, seed}", "weights")
+        drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
+        weights = np.array(m.weights, dtype=np.float64) if m.weights is not None else drawn[0]
+        biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]
+        slope = m.negative_slope if m.negative_slope is not None else 0.01
+        return LayerSpec(name, activation, weights, biases if m.bias else None, slope, frozenset(m.frozen))
 
     def __init__(self, spec: LayerSpec, input_names: tuple[str, ...], *, exact: bool = False) -> None:
         self.spec = spec
