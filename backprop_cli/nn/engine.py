@@ -129,7 +129,7 @@ class FastStep:
     loss: float
     caches: tuple[Cache, ...]
     grads: tuple[tuple[Array, ...], ...]  # per layer, per parameter (weights first)
-    grad_norms: tuple[float, ...]  # ‖∂L/∂W‖ per layer
+    grad_norms: tuple[float, ...]  # ‖∂L/∂W‖ per layer (0 for a layer without parameters)
     before: tuple[tuple[Array, ...], ...]  # per layer, the parameters before the update
     new_weight_norms: tuple[float | None, ...]  # ‖W‖ after the update (None: frozen, not stepped)
 
@@ -368,7 +368,7 @@ class Engine:
                 reduced, grad_norms, downstream = layer.backward_fast(
                     self.tensors[index], caches[index], delta, scale, number, index == 0
                 )
-                grads[index], norms[index] = tuple(reduced), grad_norms[0]
+                grads[index], norms[index] = tuple(reduced), grad_norms[0] if grad_norms else 0.0
                 if downstream is not None:
                     delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
             before = tuple(tuple(t) for t in self.tensors)

@@ -192,6 +192,8 @@ class TrainingRun:
         # ‖W‖ of each layer's current weights, from the step that made them (kept by array identity:
         # the optimizers return a new array each step and nothing changes one in place between steps)
         self._weight_norms: list[tuple[Array, float] | None] = [None] * len(spec.layers)
+        # the layers with weights (their first parameter): the diagnostics are of weights and their gradients
+        self._weighted = [i for i, op in enumerate(self.engine.layers) if op.params and op.params[0].kind == "weights"]
 
     @property
     def weights(self) -> list[Array | None]:
@@ -214,10 +216,11 @@ class TrainingRun:
 
     def step(self, number: int, rows: tuple[int, ...] | Array) -> tuple[float, list[LayerStats]]:
         """One update on the batch ``rows``: (the batch loss before it, the layers' diagnostics)."""
-        old_norms = [self._weight_norm(index) for index in range(len(self.spec.layers))]
+        old_norms = {index: self._weight_norm(index) for index in self._weighted}
         done = self.engine.fast_step(number, rows)
         stats = []
-        for index, layer in enumerate(self.spec.layers):
+        for index in self._weighted:
+            layer = self.spec.layers[index]
             new = self.engine.tensors[index][0]
             if (norm := done.new_weight_norms[index]) is not None:
                 self._weight_norms[index] = (new, norm)

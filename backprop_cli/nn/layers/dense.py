@@ -316,7 +316,14 @@ class _DenseBlocks:
         return backward_rows(units, fan_in, hidden=hidden, softmax=softmax, combined=combined, bias=bias)
 
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
-        op, layer = self.op, self.op.name
+        op = self.op
+        out = self.sums(fwd, p, emit) + self.activations(fwd, p, emit)
+        note = f"z = W·a_prev + b; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
+        return f"Forward · layer {op.name} ({op.activation})", out, note
+
+    def sums(self, fwd: LayerForward, p: int, emit: Emit) -> list[Quantity]:
+        """z_j = Σ_i w_ji·a_i + b_j of every neuron, written out."""
+        layer = self.op.name
         weights = weights_of(fwd)
         units, fan_in = fwd.z.shape[1], weights.shape[1]
         out: list[Quantity] = []
@@ -336,6 +343,13 @@ class _DenseBlocks:
             out.append(
                 emit.quantity(name, scalar(fwd.z[p, j]), "forward", layer, p, Form(template, tuple(slots), rule), args)
             )
+        return out
+
+    def activations(self, fwd: LayerForward, p: int, emit: Emit) -> list[Quantity]:
+        """a_j = f(z_j) of every neuron (softmax: of every z)."""
+        op, layer = self.op, self.op.name
+        units = fwd.z.shape[1]
+        out: list[Quantity] = []
         for j in range(units):
             if op.activation == "softmax":
                 every = tuple(emit.q(neuron_name(layer, "z", k), p) for k in range(units))
@@ -347,8 +361,7 @@ class _DenseBlocks:
                 form, args = fill(op.act.template, fields, {"z": scalar(fwd.z[p, j]), "s": op.slope}, op.act.rule)
             name = emit.q(neuron_name(layer, "a", j), p)
             out.append(emit.quantity(name, scalar(fwd.a[p, j]), "forward", layer, p, form, args))
-        note = f"z = W·a_prev + b; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
-        return f"Forward · layer {layer} ({op.activation})", out, note
+        return out
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
         """∂L/∂a_i = Σ_j δ_j·w_ji for the layer below (named as that layer's ``dL_da``)."""
@@ -436,8 +449,8 @@ class _DenseBlocks:
             assert combined_rule is not None
             form, args = fill(back.combined, fields, values, combined_rule, {"K": str(units)})
             add(neuron_name(layer, "delta", j), scalar(back.delta[p, j]), form, args)
-        assert back.grad_w is not None, f"layer {layer}: a dense record without weight gradients"
-        for j in range(units):
+        for j in range(units if back.grad_w is not None else 0):  # a layer without weights: δ is its last
+            assert back.grad_w is not None
             delta = emit.q(neuron_name(layer, "delta", j), p)
             for i, n in enumerate(back.input_names):
                 form = Form("{0} × {1}", (delta, emit.q(n, p)), product)
