@@ -385,7 +385,7 @@ def load_config_text(
         "network": {
             "inputs": list(inputs),
             "layers": [
-                _layer_dict(s, _init_model(doc, i, m)) if isinstance(s, LayerSpec) else {"type": s.kind} | s.config()
+                _layer_dict(s, _init_model(doc, i, m)) if isinstance(s, LayerSpec) else s.config()
                 for i, (s, m) in enumerate(zip(layers, layer_models, strict=True))
             ],
         },

@@ -95,17 +95,28 @@ class LayerModel(_Model):
     type: Annotated[str, OneOf("layer type", ("dense",))] = Field("dense", description="dense (the default)")
 
 
+class ActivationLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("activation",))] = Field(
+        description="activation: f applied to each entry of the layer's input"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    activation: ActivationName = Field(description="activation function; softmax on the last layer only")
+    negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
+
+
 #: every layer type's config model (the registry, nn/layers, names each op's model)
-LayerEntry = LayerModel
+LayerEntry = LayerModel | ActivationLayerModel
 
 
 class NetworkModel(_Model):
     inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name]] = Field(
         description="a count of inputs, or a list of their names"
     )
-    # each layer is validated again as the model of its ``type`` (loading/config.py _layer_model), which
-    # words its errors; with more than one type, LayerEntry is their union, skipped here (SkipValidation)
-    layers: list[LayerEntry] = Field(min_length=1, description="the layers, input side first")
+    # each layer is validated as the model of its ``type`` (loading/config.py _layer_model), which words
+    # its errors; here the union only gives the schema
+    layers: SkipValidation[Annotated[list[LayerEntry], Field(min_length=1)]] = Field(
+        description="the layers, input side first"
+    )
 
 
 class LossModel(_Model):

@@ -8,11 +8,13 @@ A new layer type is one op module beside ``dense.py`` and one line here (and its
 from __future__ import annotations
 
 from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.nn.layers.activation import ActivationLayer
 from backprop_cli.nn.layers.base import LayerOp, LayerType
 from backprop_cli.nn.layers.dense import Dense
 
 LAYER_TYPES: dict[str, LayerType] = {
     Dense.kind: Dense,
+    ActivationLayer.kind: ActivationLayer,
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,7 +23,14 @@ from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.init import initialise
 from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill
-from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, NamedRule, exact_activation, softmax_jacobian
+from backprop_cli.nn.ops import (
+    ACTIVATIONS,
+    RATIONAL_ACTIVATIONS,
+    Activation,
+    NamedRule,
+    exact_activation,
+    softmax_jacobian,
+)
 from backprop_cli.nn.optim import exact_number
 from backprop_cli.nn.records import LayerBackward, LayerForward
 
@@ -227,8 +234,8 @@ class Dense:
             downstream=downstream,
         )
 
-    def blocks(self) -> _DenseBlocks:
-        return _DenseBlocks(self)
+    def blocks(self) -> DenseBlocks:
+        return DenseBlocks(self)
 
 
 # ---------------------------------------------------------------- quantities
@@ -300,10 +307,19 @@ def backward_rows(units: int, fan_in: int, *, hidden: bool, softmax: bool, combi
     return units * hidden + local + units * (1 + combined) + units * fan_in + units * bias
 
 
-class _DenseBlocks:
+class Activated(Protocol):
+    """What the blocks read of an op: its name and its activation (a dense layer, a standalone activation)."""
+
+    name: str
+    activation: str
+    act: Activation
+    slope: Scalar
+
+
+class DenseBlocks:
     """A dense layer's quantities: forward per neuron, backward per neuron and weight."""
 
-    def __init__(self, op: Dense) -> None:
+    def __init__(self, op: Activated) -> None:
         self.op = op
 
     def forward_count(self, fwd: LayerForward) -> int:
