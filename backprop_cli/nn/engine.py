@@ -168,12 +168,13 @@ class Engine:
 
     # ------------------------------------------------------------ shared by both modes
 
-    def forward(self, x: Array, step: int, during: str = "") -> list[Cache]:
-        """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``)."""
+    def forward(self, x: Array, step: int, during: str = "", *, evaluating: bool = False) -> list[Cache]:
+        """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``, and
+        drawing that step's randomness); ``evaluating``: the loss on all data (dropout off), not a step."""
         caches = []
         a = x
         for layer, params in zip(self.layers, self.tensors, strict=True):
-            cache = layer.forward(params, a, step, during)
+            cache = layer.forward(params, a, step, during, evaluating=evaluating)
             caches.append(cache)
             a = cache.a
         return caches

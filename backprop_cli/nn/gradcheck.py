@@ -114,7 +114,7 @@ class GradCheck:
 def _signs(engine: Engine, x: Array, y: Array) -> tuple[list[Array], float]:
     """The sign patterns at every kink (ReLU z's, mae's a − y) and the batch loss, for the current parameters."""
     spec = engine.spec
-    caches = engine.forward(x, 0)
+    caches = engine.forward(x, 1)  # the first step's forward pass (its dropout masks)
     signs = [np.sign(c.z) for layer, c in zip(spec.layers, caches, strict=True) if layer.activation in KINKED]
     if spec.loss.name == "mae":
         signs.append(np.sign(caches[-1].a - y))

@@ -210,7 +210,7 @@ class TrainingRun:
         during = f" (evaluating all data after step {step})" if step else " (evaluating all data before the first step)"
         at = step or 1
         with np.errstate(all="ignore"):
-            caches = self.engine.forward(x, at, during)
+            caches = self.engine.forward(x, at, during, evaluating=True)
             value = self.engine.batch_loss(caches[-1].z, caches[-1].a, y, at, during, rows=range(len(x)))[2]
         return float(value), accuracy(self.spec, caches[-1].a, y)
 

@@ -107,7 +107,9 @@ class ActivationLayer:
     def initial(self) -> list[Array]:
         return []
 
-    def forward(self, params: Sequence[Array], x: Array, step: int, during: str = "") -> DenseCache:
+    def forward(
+        self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
+    ) -> DenseCache:
         a = self._forward(x)
         finite(a, step=step, layer=self.name, quantity="activation a" + during)
         return DenseCache(x, x, a)

@@ -110,7 +110,12 @@ class LayerOp(Protocol):
 
     def initial(self) -> list[Array]: ...
 
-    def forward(self, params: Sequence[Array], x: Array, step: int, during: str = "") -> Cache: ...
+    def forward(
+        self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
+    ) -> Cache:
+        """The layer on ``x`` at step ``step`` (a layer with randomness draws that step's); ``evaluating``:
+        the loss on all data, not a training step (torch's ``model.eval()``: dropout passes its input)."""
+        ...
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
         """(δ, the local derivative ∂a/∂z, the softmax Jacobian or None)."""

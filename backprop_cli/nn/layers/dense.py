@@ -151,7 +151,9 @@ class Dense:
 
     # ------------------------------------------------------------ arithmetic
 
-    def forward(self, params: Sequence[Array], x: Array, step: int, during: str = "") -> DenseCache:
+    def forward(
+        self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
+    ) -> DenseCache:
         w = params[0]
         z = x @ w.T
         if len(params) > 1:
