@@ -104,8 +104,22 @@ class ActivationLayerModel(_Model):
     negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
 
 
+class DropoutLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("dropout",))] = Field(
+        description="dropout: inverted dropout, a = z × m / (1 − p) (torch nn.Dropout)"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    p: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        0.5, description="probability of dropping an entry (default 0.5, torch's)"
+    )
+    seed: int | None = Field(None, ge=0, description="seed of the masks, drawn afresh each step (default 0)")
+    mask: list[list[Number]] | None = Field(
+        None, description="instead of seed: masks of 0 and 1, one row per sample of a batch, at every step"
+    )
+
+
 #: every layer type's config model (the registry, nn/layers, names each op's model)
-LayerEntry = LayerModel | ActivationLayerModel
+LayerEntry = LayerModel | ActivationLayerModel | DropoutLayerModel
 
 
 class NetworkModel(_Model):

@@ -11,10 +11,12 @@ from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.layers.activation import ActivationLayer
 from backprop_cli.nn.layers.base import LayerOp, LayerType
 from backprop_cli.nn.layers.dense import Dense
+from backprop_cli.nn.layers.dropout import DropoutLayer
 
 LAYER_TYPES: dict[str, LayerType] = {
     Dense.kind: Dense,
     ActivationLayer.kind: ActivationLayer,
+    DropoutLayer.kind: DropoutLayer,
 }
 
 
