@@ -85,7 +85,7 @@ def dense_layers(spec: NetworkSpec) -> tuple[LayerSpec, ...]:
     for index, layer in enumerate(spec.layers):
         if not isinstance(layer, LayerSpec):
             message = (
-                f"layer {layer.name!r} is a {layer.kind} layer; expected only dense layers "
+                f"layer {layer.name!r} is of type {layer.kind}; expected only dense layers "
                 "(landscape and compare draw networks of dense layers)"
             )
             if spec.document is not None:

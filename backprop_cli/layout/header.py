@@ -28,8 +28,8 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
                 layer.name,
                 str(layer.units),
                 str(layer.fan_in),
-                layer.activation,
-                act.template.format(z="z", s=fmt.operand(layer.negative_slope)),
+                layer.label,
+                layer.formula or act.template.format(z="z", s=fmt.operand(layer.negative_slope)),
                 f"{layer.parameter_count}{bias}{frozen}",
             )
         )

@@ -56,6 +56,16 @@ class BaseLayerSpec:
     def parameter_count(self) -> int:
         return sum(int(t.size) for t in self.tensors().values())
 
+    @property
+    def label(self) -> str:
+        """What the layer applies, as the network tables name it: its activation (``dropout p = 0.5``)."""
+        return self.activation
+
+    @property
+    def formula(self) -> str | None:
+        """a as a formula of z for the network table, where its activation's does not say it."""
+        return None
+
     def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
         """The layer as a config entry that loads back to it (``tensors``: other values of its parameters)."""
         raise NotImplementedError

@@ -60,7 +60,7 @@ def summary(
     if spec.description:
         parts.append(Text(spec.description, style="italic"))
     parts.append(Text(f"backprop train · {spec.source}", style="bold"))
-    layers = " → ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
+    layers = " → ".join(f"{layer.name}: {layer.units} {layer.label}" for layer in spec.layers)
     opt = spec.optimizer
     parts.append(
         Text(

@@ -50,6 +50,14 @@ class DropoutSpec(BaseLayerSpec):
     def fan_in(self) -> int:
         return self.width
 
+    @property
+    def label(self) -> str:
+        return f"dropout p = {self.p:g}"
+
+    @property
+    def formula(self) -> str:
+        return f"z × m / (1 − {self.p:g})"
+
     def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": self.kind, "name": self.name, "p": self.p}
         if self.mask is not None:

@@ -219,3 +219,18 @@ def test_the_budgets_count_what_a_dropout_layer_lays_out_and_writes() -> None:
     for rec in records:
         actual = numbers(json.loads(dumps(rec.to_dict())))
         assert actual <= budget.json_numbers(spec, len(rec.samples), states) <= actual * 1.1 + 10
+
+
+def test_the_network_tables_name_it_dropout_with_its_p(tmp_path: Path) -> None:
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(config({"p": 0.5, "seed": 1})), encoding="utf-8")
+    header = invoke("trace", str(path), "--phase", "summary", "--width", "120").output
+    assert re.search(r"\bd\s+3\s+3\s+dropout p = 0\.5\s+z × m / \(1 − 0\.5\)\s+0\b", header)
+    validated = invoke("validate", str(path))
+    assert "(h: 3 tanh, d: 3 dropout p = 0.5, o: 1 sigmoid)" in validated.output
+    trained = invoke("train", str(path), "--steps", "3", "--width", "120")
+    assert trained.exit_code == 0, trained.stderr
+    assert "h: 3 tanh → d: 3 dropout p = 0.5 → o: 1 sigmoid" in trained.output
+    landscape = invoke("landscape", str(path))
+    assert landscape.exit_code == 2
+    assert "network.layers[1]: layer 'd' is of type dropout; expected only dense layers" in landscape.stderr
