@@ -386,11 +386,14 @@ class Engine:
 
 
 def refuse_irrational(spec: NetworkSpec) -> None:
-    """``--exact``: a located error naming every operation of the network that is not rational."""
+    """``--exact``: a located error naming every operation of the network that is not rational (each
+    layer op says whether it is)."""
     reasons = [
-        f"layer {layer.name}'s activation {layer.activation}"
-        for layer in spec.layers
-        if layer.activation not in RATIONAL_ACTIVATIONS
+        f"layer {op.name}'s activation {op.activation}"
+        if op.activation not in RATIONAL_ACTIVATIONS
+        else f"layer {op.name} (a {op.kind} layer)"
+        for op in build_layers(spec)
+        if not op.rational
     ]
     if spec.loss.name not in RATIONAL_LOSSES:
         reasons.append(f"the loss {spec.loss.name}")

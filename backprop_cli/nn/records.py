@@ -46,6 +46,10 @@ class LayerForward:
     z: Array  # (batch, units)
     a: Array  # (batch, units)
 
+    def extra(self, p: int) -> dict[str, Array]:
+        """Sample ``p``'s values besides inputs, z and a that the layer shows (a dropout mask), for the JSON."""
+        return {}
+
 
 @dataclass(frozen=True)
 class LossRecord:
@@ -195,7 +199,11 @@ class StepRecord:
 
     def _sample_dict(self, p: int) -> dict[str, Any]:
         arr = _exact_nested if self.exact else _as_array
-        forward = {f.layer: {"inputs": arr(f.inputs[p]), "z": arr(f.z[p]), "a": arr(f.a[p])} for f in self.forward}
+        forward = {
+            f.layer: {"inputs": arr(f.inputs[p]), "z": arr(f.z[p]), "a": arr(f.a[p])}
+            | {key: arr(values) for key, values in f.extra(p).items()}
+            for f in self.forward
+        }
         backward: dict[str, Any] = {}
         for b in self.backward:
             entry: dict[str, Any] = {

@@ -81,6 +81,9 @@ class DropoutForward(LayerForward):
     mask: Array | None = None  # (batch, width)
     scale: Scalar = 1.0
 
+    def extra(self, p: int) -> dict[str, Array]:
+        return {} if self.mask is None else {"mask": self.mask[p]}
+
 
 class DropoutLayer:
     """One dropout layer of a network; see the module docstring."""
@@ -114,8 +117,8 @@ class DropoutLayer:
     @staticmethod
     def counts(spec: DropoutSpec, *, hidden: bool, combined: bool, first: bool) -> Counts:
         width = spec.width
-        # forward: m, z, a; backward: ∂L/∂a (from above), ∂a/∂z, δ; JSON: inputs, z, a; ∂L/∂a, ∂a/∂z, chain, δ
-        return Counts(3 * width, width * hidden + 2 * width, 3 * width + 4 * width + width * (not first))
+        # forward: m, z, a; backward: ∂L/∂a (from above), ∂a/∂z, δ; JSON: inputs, z, a, mask; ∂L/∂a, ∂a/∂z, chain, δ
+        return Counts(3 * width, width * hidden + 2 * width, 4 * width + 4 * width + width * (not first))
 
     def __init__(self, spec: DropoutSpec, input_names: tuple[str, ...], *, exact: bool = False) -> None:
         self.spec = spec

@@ -234,3 +234,15 @@ def test_the_network_tables_name_it_dropout_with_its_p(tmp_path: Path) -> None:
     landscape = invoke("landscape", str(path))
     assert landscape.exit_code == 2
     assert "network.layers[1]: layer 'd' is of type dropout; expected only dense layers" in landscape.stderr
+
+
+def test_the_json_carries_each_sample_s_mask_and_no_parameters_of_the_layer() -> None:
+    from backprop_cli.render.json_out import dumps
+
+    rec = Engine(load(config({"p": 0.5, "mask": MASK}))).step(1, (0, 1, 2))
+    document = json.loads(dumps(rec.to_dict()))
+    assert set(document["parameters"]) == set(document["gradients"]) == set(document["updated"]) == {"h", "o"}
+    for p, sample in enumerate(document["per_sample"]):
+        assert sample["forward"]["d"]["mask"] == MASK[p]
+        assert "dL_dw" not in sample["backward"]["d"] and "dL_dw" in sample["backward"]["h"]
+        assert sample["backward"]["d"]["dL_da_below"] == sample["backward"]["d"]["delta"]
