@@ -359,7 +359,7 @@ def validate(config: str | None, data: str | None) -> None:
     spec, _ = load(config, data)
     budget.check_run(spec)  # what `backprop trace CONFIG` checks before it runs, located in the config
     budget.check_layout(spec, Filter(), DEFAULT_MAX_ROWS)
-    layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
+    layers = ", ".join(f"{layer.name}: {layer.units} {layer.label}" for layer in spec.layers)
     rows = spec.data.rows
     steps = count_steps(rows, spec.training)
     click.echo(
