@@ -55,7 +55,13 @@ def answers(
     from backprop_cli.cli.names import FILTER_FLAGS, compute_values, load_program, name_filter, nothing_chosen
     from backprop_cli.cli.output import open_output
     from backprop_cli.errors import ConfigError
-    from backprop_cli.homework.answers import RunChoice, config_reference, config_sha256, write_answers
+    from backprop_cli.homework.answers import (
+        RunChoice,
+        config_identity,
+        config_reference,
+        config_sha256,
+        write_answers,
+    )
     from backprop_cli.model.numbers import NumberFormat
 
     spec, path = load_program(config, data, steps)
@@ -89,7 +95,8 @@ def answers(
         key,
         values,
         config_ref=config_ref,
-        sha256=config_sha256(path),
+        sha256=config_identity(path),
+        raw_sha256=config_sha256(path),
         label=spec.source,
         blank=blank,
         include_given=given,

@@ -87,7 +87,9 @@ def check(
     asks no names: nothing to grade).
 
     With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
-    key's, so a student cannot loosen a tolerance by editing the sheet. The filters (--step, --phase,
+    key's, so a student cannot loosen a tolerance by editing the sheet. The sheet is then graded as far
+    as it reads: an answer that is not a number is invalid, a name not in the trace is left out (with the
+    closest real one), a YAML slip is read around line by line; the report is written, exit status 1. The filters (--step, --phase,
     --layer, --sample, --only, as `backprop answers` has them) grade only the names they choose, so one
     key of every name serves each sheet written with filters.
 
@@ -107,8 +109,8 @@ def check(
     from backprop_cli.errors import ConfigError
     from backprop_cli.homework.answers import (
         check_config,
+        config_identity,
         config_reference,
-        config_sha256,
         load_answers,
         resolve_config,
         resolve_data,
@@ -119,8 +121,8 @@ def check(
     from backprop_cli.model.names import steps_named
     from backprop_cli.model.numbers import NumberFormat
 
-    sheet = load_answers(answers_file)
     rubric = load_answers(key) if key is not None else None
+    sheet = load_answers(answers_file, lenient=rubric is not None)  # graded against a key: as far as it reads
     rules = rubric or sheet  # the key decides the run as it decides the names: its --steps and --data
     with _reads_for(sheet, chosen=config is not None or rubric is not None):
         path = Path(config) if config is not None else resolve_config(rules, trusted=rubric is not None)
@@ -141,7 +143,8 @@ def check(
     narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
     narrowed = name_filter(spec, *narrowed_options)
     chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
-    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen)
+    identity = config_identity(path)
+    result = check_answers(sheet, values, shown, identity, key=rubric, chosen=chosen, lenient=rubric is not None)
     if chosen is not None and not result.verdicts:  # (every name known: check_answers said so first)
         given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)
         raise ConfigError(
@@ -164,9 +167,14 @@ def check(
         else:  # colour on a terminal unless NO_COLOR; a file gets plain text
             make_console(stream, width).print(table(result, reveal=reveal, fmt=fmt, explain=explain))
     if not result.passed:
-        wrong, missing = result.count("wrong"), result.count("missing")
+        wrong, missing, invalid = result.count("wrong"), result.count("missing"), result.count("invalid")
+        counted = (
+            f"{wrong} wrong, {missing} missing and {invalid} invalid"
+            if invalid
+            else f"{wrong} wrong and {missing} missing"
+        )
         raise CheckFailed(
-            f"check failed: {wrong} wrong and {missing} missing of {len(result.verdicts)} answers".removesuffix(
+            f"check failed: {counted} of {len(result.verdicts)} answers".removesuffix(
                 "s" if len(result.verdicts) == 1 else ""
             )
         )
