@@ -203,11 +203,12 @@ def resolve_config(answers: AnswersFile, *, trusted: bool = False) -> Path:
     )
 
 
-def check_config(answers: AnswersFile, config: Path, shown: str) -> None:
-    """Refuse a config whose content differs from the one the answers file was written for."""
+def check_config(answers: AnswersFile, config: Path, shown: str, identity: str | None = None) -> None:
+    """Refuse a config whose content differs from the one the answers file was written for
+    (``identity``: the config's, when the caller has it already)."""
     if answers.config_sha256 is None:
         return
-    actual = config_identity(config)
+    actual = identity or config_identity(config)
     # files written before the normalised identity recorded the raw bytes' hash: still theirs
     if actual != answers.config_sha256 and config_sha256(config) != answers.config_sha256:
         raise answers.error(
