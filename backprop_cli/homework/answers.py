@@ -139,12 +139,17 @@ def config_identity(path: Path) -> str:
     """The SHA-256 of a config's normalised content: its parsed value as canonical JSON (keys sorted,
     no comments, no layout), so a comment or a reordered key does not change which config it is.
     Text that does not parse falls back to the raw hash: the loader reports it when the config is read."""
-    from backprop_cli.loading.yamlsafe import parse, read_text
-
     shown = str(path)
     text = read_text(path, shown, limit=CONFIG_LIMIT, what="config file")
+    return text_identity(text, shown, json_text=path.suffix.lower() == ".json")
+
+
+def text_identity(text: str, shown: str, *, json_text: bool = False) -> str:
+    """:func:`config_identity` of a config's text."""
+    from backprop_cli.loading.yamlsafe import parse
+
     try:
-        value = parse(text, shown, fmt="json" if path.suffix.lower() == ".json" else "yaml").value
+        value = parse(text, shown, fmt="json" if json_text else "yaml").value
     except ConfigError:
         return hashlib.sha256(text.encode()).hexdigest()
     canonical = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

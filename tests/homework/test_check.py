@@ -287,7 +287,7 @@ def test_answers_for_a_built_in_example_name_it(tmp_path: Path) -> None:
     assert invoke("answers", "pytorch_snippet", "--only", "nothing*").exit_code == 2
 
 
-@pytest.mark.parametrize("command", ["names", "explain", "answers", "check"])
+@pytest.mark.parametrize("command", ["names", "explain", "answers", "check", "variants"])
 def test_every_new_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output
