@@ -168,3 +168,35 @@ def test_a_batch_past_its_budget_is_refused_before_grading(course: Path, monkeyp
     monkeypatch.setattr(budgets, "LIMITS", replace(budgets.Budgets(), batch_names=40))
     result = invoke("check", "--key", str(course / "variants"), str(subs))
     assert result.exit_code == 2 and "the keys ask 48 names in all; expected at most 40" in result.stderr
+
+
+def test_a_class_of_200_from_a_roster_graded_in_one_command(tmp_path: Path) -> None:
+    from tests.homework.test_variants import course as roster_course
+
+    ids = roster_course(tmp_path, 200)
+    made = invoke(
+        "variants", str(tmp_path / "hw.yaml"), "--roster", str(tmp_path / "roster.csv"),
+        "--secret-file", str(tmp_path / "course.key"), "-o", str(tmp_path / "v"), "--answers", "--phase", "forward",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    subs = tmp_path / "subs"
+    want: dict[str, int] = {}
+    for i, student in enumerate(ids):
+        key = (tmp_path / "v" / f"{student}.key.yaml").read_text(encoding="utf-8")
+        z1 = re.search(r"(?m)^  h\.z1: (\S+)$", key)
+        assert z1 is not None
+        if i % 4 == 0:  # right
+            text, want[student] = key, 6
+        elif i % 4 == 1:  # partly wrong: h.z1 off by one
+            text, want[student] = fill(key, {"h.z1": repr(float(z1.group(1)) + 1)}), 5
+        elif i % 4 == 2:  # typo-ridden: h.z1 with a decimal comma (right), h.a1 misspelt (missing)
+            text = fill(key, {"h.z1": z1.group(1).replace(".", ",")}).replace("  h.a1:", "  h.aa1:")
+            want[student] = 5
+        else:  # handed in blank
+            text, want[student] = (tmp_path / "v" / f"{student}.sheet.yaml").read_text(encoding="utf-8"), 0
+        write(subs / f"{student}.yaml", text)
+    book = tmp_path / "grades.csv"
+    result = invoke("check", "--key", str(tmp_path / "v"), str(subs), "--gradebook", str(book))
+    assert result.exit_code == 1
+    got = {row["student"]: (int(row["total"]), row["max_score"], row["status"]) for row in rows(book.read_text())}
+    assert got == {student: (want[student], "6", "graded") for student in ids}
