@@ -141,6 +141,10 @@ def check(
     if key is not None and (gradebook or os.path.isdir(key) or not single):
         from backprop_cli.cli.grade import grade_batch
 
+        if with_explain:  # derivations belong to one student's report: check one sheet at a time for them
+            message = "--explain is for one sheet; expected no --explain when grading a batch"
+            raise ConfigError(message, path="--explain")
+
         grade_batch(
             submissions,
             key,

@@ -154,6 +154,8 @@ def test_a_broken_key_is_bad_input_and_nothing_is_written(course: Path) -> None:
     assert result.exit_code == 2 and "--key" in result.stderr
     result = invoke("check", "--key", str(course / "variants"), str(course / "nothing-*.yaml"))
     assert result.exit_code == 2 and "no file matches" in result.stderr
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--explain")
+    assert result.exit_code == 2 and result.stderr.startswith("--explain: ")
 
 
 def test_a_batch_past_its_budget_is_refused_before_grading(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
