@@ -85,7 +85,14 @@ def _key(
 ) -> Key:
     """A key with its config's values, checked by grading the key against itself (bad input if it fails)."""
     from backprop_cli.cli.names import compute_values, load_program, name_filter
-    from backprop_cli.homework.answers import AnswersFile, check_config, config_identity, resolve_config, resolve_data
+    from backprop_cli.homework.answers import (
+        AnswersFile,
+        check_config,
+        config_identity,
+        resolve_config,
+        resolve_data,
+        value_identity,
+    )
     from backprop_cli.homework.check import check_answers
     from backprop_cli.homework.gradebook import Key
     from backprop_cli.model.filters import Filter
@@ -96,7 +103,8 @@ def _key(
     config = resolve_config(rubric, trusted=True)
     recorded = resolve_data(rubric)
     spec, config = load_program(str(config), str(recorded) if recorded else None, rubric.run.steps)
-    identity = config_identity(config)
+    document = getattr(spec, "document", None)  # parsed already: no second read of the config
+    identity = value_identity(document.value) if document is not None else config_identity(config)
     check_config(rubric, config, str(config), identity)
     only = Filter(steps=steps_named([a.name for a in rubric.answers]))
     table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only, command="check")}

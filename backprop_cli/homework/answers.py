@@ -152,6 +152,11 @@ def text_identity(text: str, shown: str, *, json_text: bool = False) -> str:
         value = parse(text, shown, fmt="json" if json_text else "yaml").value
     except ConfigError:
         return hashlib.sha256(text.encode()).hexdigest()
+    return value_identity(value)
+
+
+def value_identity(value: Any) -> str:
+    """:func:`config_identity` of a config already parsed (its document's value)."""
     canonical = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -174,3 +174,14 @@ def test_a_sheet_written_with_the_raw_hash_still_belongs_to_its_config(config: P
     assert old != text and "raw_sha256" not in old
     key.write_text(old, encoding="utf-8")
     assert invoke("check", str(key)).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["classic_2_2_2", "iris", "xor", "adam_two_steps"])
+def test_the_identity_of_a_loaded_config_s_document_is_the_file_s(name: str) -> None:
+    # batch grading hashes the document the loader parsed instead of reading the config again
+    from backprop_cli.cli.names import load_program
+    from backprop_cli.homework.answers import value_identity
+
+    spec, path = load_program(name)
+    document = getattr(spec, "document", None)
+    assert document is not None and value_identity(document.value) == config_identity(path)
