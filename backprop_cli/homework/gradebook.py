@@ -216,7 +216,11 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
         except ConfigError as error:
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
-        batch.rows.append(Row(student, str(path), "graded", most, result, "; ".join(result.notes())))
+        notes = result.notes()
+        named = submission_student(path, None, known)  # what its file (or folder) name says
+        if sheet.student is not None and named != student and named in keys:
+            notes = [f"the sheet says student {student!r}, its file name {named!r}: graded as {student!r}", *notes]
+        batch.rows.append(Row(student, str(path), "graded", most, result, "; ".join(notes)))
     for student in known:  # every student with a key has a row
         if student not in seen:
             batch.rows.append(Row(student, None, "no submission", keys[student].max_score()))
@@ -253,6 +257,15 @@ def _number(value: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Text from a submission as a spreadsheet cell: one that a spreadsheet would run as a formula
+    (``=HYPERLINK(…)`` as a student id) gets a leading apostrophe, as OWASP advises for CSV."""
+    return f"'{text}" if text.startswith(_FORMULA) else text
+
+
 def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop") -> str:
     """The gradebook: ``plain`` (a column per question, the total, the status), or the grade-import
     layouts of Canvas (Student, ID, SIS User ID, SIS Login ID, Section, the assignment; a Points
@@ -264,20 +277,19 @@ def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop")
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
         writer.writerow(["Points Possible", "", "", "", "", _number(most)])
         for row in batch.rows:
-            writer.writerow([row.student, "", row.student, "", "", _number(row.score)])
+            writer.writerow([_cell(row.student), "", _cell(row.student), "", "", _number(row.score)])
         return out.getvalue()
     if layout == "moodle":
         writer.writerow(["ID number", assignment, "Feedback"])
         for row in batch.rows:
-            writer.writerow([row.student, _number(row.score), _feedback(row)])
+            writer.writerow([_cell(row.student), _number(row.score), _cell(_feedback(row))])
         return out.getvalue()
     writer.writerow(["student", "file", *batch.questions, "total", "max_score", "status", "message"])
     for row in batch.rows:
         scores = {v.name: _number(v.score) for v in row.result.verdicts} if row.result else {}
         cells = [scores.get(q, "" if row.result else "0") for q in batch.questions]
-        writer.writerow(
-            [row.student, row.file or "", *cells, _number(row.score), _number(row.max_score), row.status, row.message]
-        )
+        text = [_cell(row.student), _cell(row.file or "")]
+        writer.writerow([*text, *cells, _number(row.score), _number(row.max_score), row.status, _cell(row.message)])
     return out.getvalue()
 
 

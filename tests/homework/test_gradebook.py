@@ -202,3 +202,15 @@ def test_a_class_of_200_from_a_roster_graded_in_one_command(tmp_path: Path) -> N
     assert result.exit_code == 1
     got = {row["student"]: (int(row["total"]), row["max_score"], row["status"]) for row in rows(book.read_text())}
     assert got == {student: (want[student], "6", "graded") for student in ids}
+
+
+def test_text_from_submissions_cannot_become_a_spreadsheet_formula_and_claims_are_noted(course: Path) -> None:
+    subs = course / "claims"
+    write(subs / "x.yaml", 'student: "=HYPERLINK(1)"\n' + key_text(course, "s1"))
+    write(subs / "s2.yaml", 'student: "s1"\n' + key_text(course, "s1"))  # s2's file, claiming to be s1
+    book = course / "g.csv"
+    assert invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(book)).exit_code == 1
+    got = {row["student"]: row for row in rows(book.read_text(encoding="utf-8"))}
+    assert "'=HYPERLINK(1)" in got and got["'=HYPERLINK(1)"]["status"] == "no key"
+    assert got["s1"]["status"] == "graded" and "the sheet says student 's1', its file name 's2'" in got["s1"]["message"]
+    assert got["s2"]["status"] == "no submission"
