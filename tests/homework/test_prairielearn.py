@@ -95,3 +95,21 @@ def test_a_template_that_is_not_a_network_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "t.yaml").write_text("just: text\n", encoding="utf-8")
     result = invoke("export", "prairielearn", str(tmp_path / "t.yaml"), "-o", str(tmp_path / "q"))
     assert result.exit_code == 2 and "expected a network config" in result.stderr and not (tmp_path / "q").exists()
+
+
+def test_a_tolerance_reaches_the_inputs_and_the_grading(tmp_path: Path) -> None:
+    out = export(tmp_path, "--phase", "forward", "--tolerance", "decimals=2")
+    html = (out / "question.html").read_text(encoding="utf-8")
+    assert html.count('comparison="decdig" digits="2"') == 6
+    module = server(out)
+    data = fresh(3)
+    module.generate(data)
+    q1 = data["correct_answers"]["q1"]
+    # within half a unit of the second decimal passes, beyond it fails (rounded to 2 decimals)
+    data.update(submitted_answers={"q1": q1 + 0.004, "q2": data["correct_answers"]["q2"] + 0.006})
+    module.grade(data)
+    assert (data["partial_scores"]["q1"]["score"], data["partial_scores"]["q2"]["score"]) == (1.0, 0.0)
+    bad = invoke(
+        "export", "prairielearn", str(tmp_path / "hw.yaml"), "-o", str(tmp_path / "q2"), "--tolerance", "loose"
+    )
+    assert bad.exit_code == 2 and bad.stderr.startswith("--tolerance: 'loose' is not a tolerance")
