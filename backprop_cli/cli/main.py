@@ -433,3 +433,6 @@ main.lazy.update(
 )
 main.lazy["landscape"] = "backprop_cli.cli.landscape:landscape"
 main.lazy["compare"] = "backprop_cli.cli.compare:compare"
+main.lazy["variants"] = "backprop_cli.cli.variants:variants"
+main.lazy["autograder"] = "backprop_cli.cli.autograder:autograder"
+main.lazy["export"] = "backprop_cli.cli.export:export"
