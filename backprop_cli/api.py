@@ -284,9 +284,9 @@ class Trace:
             raise ValueError(f"unknown format {fmt!r}; expected text or one of {', '.join(FORMATS)}")
         stream = io.StringIO()
         if fmt == "text":
-            from backprop_cli.render.console import SafeConsole
+            from backprop_cli.render.console import make_console
 
-            console = SafeConsole(file=stream, width=width, color_system=None, highlight=False, emoji=False)
+            console = make_console(stream, width)
             console.print(self._renderable(NumberFormat(precision)))
         elif isinstance(self.run, _NetworkRun):
             from backprop_cli.layout.document import TraceJob

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from backprop_cli.loading.yamlsafe import Loc
     from backprop_cli.model.filters import Filter as TraceFilter
     from backprop_cli.model.spec import NetworkSpec
+    from backprop_cli.nn.layers.base import Counts
 
 
 def refuse(spec: NetworkSpec, message: str, at: Loc = (), *, option: str | None = None) -> ConfigError:
@@ -207,45 +208,40 @@ def optimizer_states(spec: NetworkSpec) -> int:
     return len(make_optimizer(spec.optimizer).step("budget", one, one).state)
 
 
+def layer_counts(spec: NetworkSpec, combined: bool) -> list[Counts]:
+    """Each layer's quantities per sample, by its op (``combined``: the loss's combined δ on the output)."""
+    from backprop_cli.nn.layers import LAYER_TYPES
+
+    last = len(spec.layers) - 1
+    return [
+        LAYER_TYPES[layer.kind].counts(layer, hidden=i < last, combined=combined and i == last, first=i == 0)
+        for i, layer in enumerate(spec.layers)
+    ]
+
+
 def step_parts(spec: NetworkSpec, several: bool, states: int) -> list[Part]:
     """The sections of one step, as render/rows.py's plans are (tests/test_budget.py checks them)."""
     from backprop_cli.nn.blocks import update_rows
-    from backprop_cli.nn.layers.dense import backward_rows
     from backprop_cli.nn.ops import LOSSES
 
     layers, out = spec.layers, spec.layers[-1]
     outputs = out.units
     loss = LOSSES[spec.loss.name]
     combined = loss.combined is not None and loss.pairs_with == out.activation
+    counts = layer_counts(spec, combined)
     parts = [Part("parameters", None, False, spec.parameter_count)]
     parts.append(Part("forward", None, True, len(spec.inputs) + outputs))
-    parts += [Part("forward", layer.name, True, 2 * layer.units) for layer in layers]
+    parts += [Part("forward", layer.name, True, c.forward) for layer, c in zip(layers, counts, strict=True)]
     parts.append(Part("loss", out.name, True, 2 * outputs + 1))
     if several:
         parts.append(Part("loss", out.name, False, 1))
     for index in range(len(layers) - 1, -1, -1):
-        layer, last = layers[index], index == len(layers) - 1
-        rows = backward_rows(
-            layer.units,
-            layer.fan_in,
-            hidden=not last,
-            softmax=layer.activation == "softmax",
-            combined=combined and last,
-            bias=layer.biases is not None,
-        )
-        parts.append(Part("backward", layer.name, True, rows))
-    tensors = [
-        (layer, kind)
-        for layer in layers
-        for kind in ("weights", "biases")
-        if kind == "weights" or layer.biases is not None
-    ]
-    for layer, kind in tensors:
-        size = layer.weights.size if kind == "weights" else layer.units
+        parts.append(Part("backward", layers[index].name, True, counts[index].backward))
+    tensors = [(layer, kind, int(t.size)) for layer in layers for kind, t in layer.tensors().items()]
+    for layer, _, size in tensors:
         if several:
             parts.append(Part("reduction", layer.name, False, size))
-    for layer, kind in tensors:
-        size = layer.weights.size if kind == "weights" else layer.units
+    for layer, kind, size in tensors:
         parts.append(Part("update", layer.name, False, update_rows(size, 0 if kind in layer.frozen else states)))
     parts.append(Part("summary", None, False, 3))
     return parts
@@ -333,12 +329,7 @@ def json_numbers(spec: NetworkSpec, batch: int, states: int) -> int:
     """Numbers one step writes in the trace JSON (StepRecord.to_dict with its per-sample detail)."""
     parameters = spec.parameter_count
     per_sample = 3 + 3 * spec.layers[-1].units  # sample, row, loss; loss terms, targets, ∂L/∂a of the output
-    for index, layer in enumerate(spec.layers):
-        units, fan_in = layer.units, layer.fan_in
-        per_sample += fan_in + 2 * units  # forward: inputs, z, a
-        per_sample += 4 * units + units * fan_in  # backward: dL_da, da_dz, chain, delta, dL_dw
-        per_sample += units * units * (layer.activation == "softmax") + units * (layer.biases is not None)
-        per_sample += fan_in * (index > 0)  # ∂L/∂a of the layer below
+    per_sample += sum(c.json for c in layer_counts(spec, combined=False))
     optimizer = 2 * parameters * states + 8  # optimizer_state and optimizer_values; hyper-parameters
     return 3 + 2 * batch + 3 * parameters + optimizer + batch * per_sample  # the batch's rows 0- and 1-based
 

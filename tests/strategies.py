@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from backprop_cli.model.spec import (
+    BaseLayerSpec,
     DataSpec,
     LayerSpec,
     LossSpec,
@@ -86,3 +87,31 @@ def networks(draw: st.DrawFn) -> NetworkSpec:
         reduction=draw(st.sampled_from(["mean", "sum", "sum_all"])),
         bias=draw(st.booleans()),
     )
+
+
+@st.composite
+def mixed_networks(draw: st.DrawFn) -> NetworkSpec:
+    """Random small networks of :func:`networks`, with standalone activations and dropout layers put
+    between their dense layers: a hidden dense layer's activation moved into a layer of its own after
+    it, or a dropout layer (seeded) after it."""
+    from dataclasses import replace
+
+    from backprop_cli.nn.layers.activation import ActivationSpec
+    from backprop_cli.nn.layers.dropout import DropoutSpec
+
+    spec = draw(networks())
+    layers: list[BaseLayerSpec] = []
+    for index, layer in enumerate(spec.layers):
+        assert isinstance(layer, LayerSpec)
+        last = index == len(spec.layers) - 1
+        choice = draw(st.sampled_from(["as is", "activation apart", "dropout after"]))
+        if choice == "activation apart" and (not last or layer.activation != "softmax"):
+            layers.append(replace(layer, activation="identity"))
+            layers.append(ActivationSpec(f"act{index + 1}", layer.activation, layer.units, layer.negative_slope))
+        elif choice == "dropout after" and not last:
+            layers.append(layer)
+            p = draw(st.sampled_from([0.0, 0.25, 0.5]))
+            layers.append(DropoutSpec(f"drop{index + 1}", layer.units, p, draw(st.integers(0, 100))))
+        else:
+            layers.append(layer)
+    return replace(spec, layers=tuple(layers))

@@ -101,3 +101,17 @@ def test_one_phases_constant() -> None:
         if "PHASES = (" in path.read_text(encoding="utf-8")
     ]
     assert defining == ["backprop_cli/model/quantity.py"], defining
+
+
+def test_one_console_factory() -> None:
+    """Every console is made by render/console.py's make_console (stdout's colour rules, the narrowest
+    width, no emoji codes, user text unable to drive the terminal); svg.py alone records one for an image."""
+    constructing = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for _, path in modules()
+        if any(
+            isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("SafeConsole", "Console")
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    )
+    assert constructing == ["backprop_cli/render/console.py", "backprop_cli/render/svg.py"], constructing

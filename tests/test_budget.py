@@ -293,17 +293,18 @@ def test_answers_never_writes_a_key_that_check_refuses(monkeypatch: pytest.Monke
 
 
 def test_check_reads_a_key_of_every_name_the_budget_allows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # a key of as many names as the budget allows holds a name and a value for each, and 10 more values
-    # (format, version, config: path and sha256, answers): what check reads must cover that
+    # a key of as many names as the budget allows holds a name and a value for each, and 14 more values
+    # (format, version, student, config: path, sha256 and raw_sha256, answers): what check reads must cover that
     limits = Budgets()
-    assert limits.key_values >= 2 * limits.names + 10
+    assert limits.key_values >= 2 * limits.names + 14
     key = tmp_path / "key.yaml"
     # xor: 151 rows laid out, 150 names (the summary's loss is the batch loss), all in a key with --given
-    small(monkeypatch, names=151, key_values=2 * 150 + 10)
+    # (no student: here, so 12 values besides the names)
+    small(monkeypatch, names=151, key_values=2 * 150 + 12)
     assert invoke("answers", "xor", "--given", "-o", str(key)).exit_code == 0
     assert invoke("check", str(key)).exit_code == 0
-    small(monkeypatch, names=151, key_values=2 * 150 + 9)
-    refused(invoke("check", str(key)), f"{key}:", "more than 309 values in this answers file")
+    small(monkeypatch, names=151, key_values=2 * 150 + 11)
+    refused(invoke("check", str(key)), f"{key}:", "more than 311 values in this answers file")
 
 
 # ---- files: values, data cells, the slow CSV reader ---------------------------------------------------------

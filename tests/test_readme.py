@@ -52,3 +52,37 @@ def test_readme_opens_with_the_two_set_up_commands() -> None:
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install '.[test]' && pytest" in ci, ".ci/run must run the README's test command"
     assert "cog --check README.md" in ci, ".ci/run must check the README's cog blocks"
+
+
+def _walk_through() -> str:
+    readme = README.read_text(encoding="utf-8")
+    start = readme.index("### How to add a layer type")
+    end = readme.find("\n#", start + 1)
+    return readme[start : end if end != -1 else None]
+
+
+def test_the_layer_walk_through_names_files_that_exist_and_at_most_three_to_touch() -> None:
+    text = _walk_through()
+    named = set(re.findall(r"`(backprop_cli/[\w/]+\.py|tests/[\w/]+\.py)`", text))
+    assert named, "the walk-through names no files"
+    root = README.parent
+    missing = [path for path in named if "NAME" not in path and not (root / path).is_file()]
+    assert not missing, missing
+    steps = re.findall(r"(?m)^\d\. \*\*`(backprop_cli/[\w/]+\.py)`", text)
+    assert len(steps) == 3, steps  # issue 13: at most three source files to touch
+
+
+def test_every_layer_type_is_what_the_walk_through_says() -> None:
+    """Each registered type: its own module under nn/layers, its config model in loading/models.py,
+    in the LayerEntry union; so the walk-through's three files are all a new type needs."""
+    from typing import get_args
+
+    from backprop_cli.loading import models
+    from backprop_cli.nn.layers import LAYER_TYPES
+
+    union = set(get_args(models.LayerEntry)) or {models.LayerEntry}
+    for kind, op_type in LAYER_TYPES.items():
+        assert op_type.kind == kind
+        assert op_type.__module__.startswith("backprop_cli.nn.layers."), op_type
+        model = getattr(models, op_type.config_model)
+        assert model in union, (kind, model)

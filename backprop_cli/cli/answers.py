@@ -21,6 +21,15 @@ from backprop_cli.cli.names import filter_options
     is_flag=True,
     help="Keep the given numbers too (parameters before a step, inputs, targets): left out by default.",
 )
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["yaml", "markdown", "html", "latex", "pdf"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: the answers file; markdown, html, latex, pdf: the handout (--blank: the worksheet with "
+    "numbered blanks; else the solution, numbered alike).",
+)
 @output_option()
 @handle_errors
 def answers(
@@ -34,6 +43,7 @@ def answers(
     patterns: tuple[str, ...],
     blank: bool,
     given: bool,
+    output_format: str,
     output: str | None,
 ) -> None:
     """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
@@ -47,6 +57,7 @@ def answers(
       backprop answers net.yaml -o key.yaml
       backprop answers net.yaml --blank --phase backward -o sheet.yaml
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
+      backprop answers net.yaml --blank --phase backward --format pdf -o worksheet.pdf
     """
     import io
     import os
@@ -55,7 +66,13 @@ def answers(
     from backprop_cli.cli.names import FILTER_FLAGS, compute_values, load_program, name_filter, nothing_chosen
     from backprop_cli.cli.output import open_output
     from backprop_cli.errors import ConfigError
-    from backprop_cli.homework.answers import RunChoice, config_reference, config_sha256, write_answers
+    from backprop_cli.homework.answers import (
+        RunChoice,
+        config_identity,
+        config_reference,
+        config_sha256,
+        write_answers,
+    )
     from backprop_cli.model.numbers import NumberFormat
 
     spec, path = load_program(config, data, steps)
@@ -72,6 +89,15 @@ def answers(
             "which a key leaves out; expected a computed one, or --given to keep them",
             path=where,
         )
+    if output_format != "yaml":
+        from backprop_cli.cli.handout import write_handout
+        from backprop_cli.model.spec import NetworkSpec
+
+        if not isinstance(spec, NetworkSpec):
+            raise ConfigError("a handout is for a network config; expected --format yaml", path="--format")
+        asked = [v for v in values if (given or not v.is_given)]
+        write_handout(spec, path, asked, blank=blank, output_format=output_format, output=output)
+        return
     target_dir = Path(output).parent if output not in (None, "-") else Path(".")
     config_ref = config_reference(path, target_dir)
     if not config_ref.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in config_ref):
@@ -89,7 +115,8 @@ def answers(
         key,
         values,
         config_ref=config_ref,
-        sha256=config_sha256(path),
+        sha256=config_identity(path),
+        raw_sha256=config_sha256(path),
         label=spec.source,
         blank=blank,
         include_given=given,

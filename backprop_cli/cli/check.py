@@ -9,13 +9,14 @@ import click
 
 from backprop_cli.cli.kit import handle_errors, make_console, output_option, precision_option, width_option
 from backprop_cli.cli.names import filter_options
+from backprop_cli.errors import ConfigError
 
 if TYPE_CHECKING:
     from backprop_cli.homework.answers import AnswersFile
 
 
 @click.command(short_help="Check an answers file against the recomputed trace.")
-@click.argument("answers_file", metavar="ANSWERS", type=click.Path(dir_okay=False))
+@click.argument("submissions", metavar="ANSWERS...", nargs=-1, required=True)
 @filter_options
 @click.option("--config", help="The config to check against (default: the one the answers file names).")
 @click.option(
@@ -25,8 +26,27 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--key",
+    type=click.Path(),
+    help="The teacher's answers file (it decides the names asked, weights, tolerances and the config), "
+    "or a folder of *.key.yaml files, one a student.",
+)
+@click.option(
+    "--gradebook",
     type=click.Path(dir_okay=False),
-    help="The teacher's answers file: it decides the names asked, their weights and tolerances, and the config.",
+    help="Batch: write the gradebook CSV here (one row per student, a column per question, the total).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["plain", "canvas", "moodle"]),
+    default="plain",
+    show_default=True,
+    help="Batch: the gradebook's columns: ours, or Canvas's or Moodle's grade import.",
+)
+@click.option(
+    "--assignment",
+    default="backprop",
+    show_default=True,
+    help="Batch: the assignment's column name in the Canvas and Moodle layouts.",
 )
 @click.option(
     "--reveal",
@@ -63,7 +83,7 @@ if TYPE_CHECKING:
 @output_option("Write the report to this file (atomically) instead of stdout.")
 @handle_errors
 def check(
-    answers_file: str,
+    submissions: tuple[str, ...],
     only_steps: tuple[int, ...],
     only_layers: tuple[str, ...],
     only_phases: tuple[str, ...],
@@ -72,6 +92,9 @@ def check(
     config: str | None,
     data: str | None,
     key: str | None,
+    gradebook: str | None,
+    layout: str,
+    assignment: str,
     reveal: str,
     output_format: str,
     visibility: str,
@@ -87,9 +110,11 @@ def check(
     asks no names: nothing to grade).
 
     With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
-    key's, so a student cannot loosen a tolerance by editing the sheet. The filters (--step, --phase,
-    --layer, --sample, --only, as `backprop answers` has them) grade only the names they choose, so one
-    key of every name serves each sheet written with filters.
+    key's, so a student cannot loosen a tolerance by editing the sheet. The sheet is then graded as far
+    as it reads: an answer that is not a number is invalid, a name not in the trace is left out (with the
+    closest real one), a YAML slip is read around line by line; the report is written, exit status 1.
+    The filters (--step, --phase, --layer, --sample, --only, as `backprop answers` has them) grade only
+    the names they choose, so one key of every name serves each sheet written with filters.
 
     \b
     Examples:
@@ -98,17 +123,51 @@ def check(
       backprop check sheet.yaml --format gradescope -o /autograder/results/results.json
       backprop check submission/sheet.yaml --key source/key.yaml --format gradescope
       backprop check submission/sheet.yaml --key source/key.yaml --phase backward
+      backprop check --key variants/ submissions/ --gradebook grades.csv --layout canvas
+
+    Batch: with several ANSWERS (files, folders, globs), a --key folder or --gradebook, every
+    submission is graded in this one process against its student's key (matched by the sheet's
+    `student:`, else its file or folder name), and the report is a per-question and per-student summary
+    (--format json: the backprop-gradebook document). Every student with a key gets a row.
     """
     import json
+    import os
+    from glob import has_magic
     from pathlib import Path
+
+    narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
+    first = submissions[0]
+    single = len(submissions) == 1 and not os.path.isdir(first) and (os.path.exists(first) or not has_magic(first))
+    if key is not None and (gradebook or os.path.isdir(key) or not single):
+        from backprop_cli.cli.grade import grade_batch
+
+        if with_explain:  # derivations belong to one student's report: check one sheet at a time for them
+            message = "--explain is for one sheet; expected no --explain when grading a batch"
+            raise ConfigError(message, path="--explain")
+
+        grade_batch(
+            submissions,
+            key,
+            narrowed_options,
+            output_format=output_format,
+            gradebook=gradebook,
+            layout=layout,
+            assignment=assignment,
+            precision=precision,
+            width=width,
+            output=output,
+        )
+        return
+    if len(submissions) > 1 or gradebook:
+        raise ConfigError("grading several files needs the key; expected --key KEY_OR_DIR", path="--key")
+    (answers_file,) = submissions
 
     from backprop_cli.cli.names import compute_values, load_program, name_filter
     from backprop_cli.cli.output import open_output
-    from backprop_cli.errors import ConfigError
     from backprop_cli.homework.answers import (
         check_config,
+        config_identity,
         config_reference,
-        config_sha256,
         load_answers,
         resolve_config,
         resolve_data,
@@ -119,8 +178,8 @@ def check(
     from backprop_cli.model.names import steps_named
     from backprop_cli.model.numbers import NumberFormat
 
-    sheet = load_answers(answers_file)
     rubric = load_answers(key) if key is not None else None
+    sheet = load_answers(answers_file, lenient=rubric is not None)  # graded against a key: as far as it reads
     rules = rubric or sheet  # the key decides the run as it decides the names: its --steps and --data
     with _reads_for(sheet, chosen=config is not None or rubric is not None):
         path = Path(config) if config is not None else resolve_config(rules, trusted=rubric is not None)
@@ -138,10 +197,10 @@ def check(
     only = Filter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
     values = {v.name: v for v in compute_values(spec, fmt, only, command="check")}
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
-    narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
     narrowed = name_filter(spec, *narrowed_options)
     chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
-    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen)
+    identity = config_identity(path)
+    result = check_answers(sheet, values, shown, identity, key=rubric, chosen=chosen, lenient=rubric is not None)
     if chosen is not None and not result.verdicts:  # (every name known: check_answers said so first)
         given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)
         raise ConfigError(
@@ -164,9 +223,14 @@ def check(
         else:  # colour on a terminal unless NO_COLOR; a file gets plain text
             make_console(stream, width).print(table(result, reveal=reveal, fmt=fmt, explain=explain))
     if not result.passed:
-        wrong, missing = result.count("wrong"), result.count("missing")
+        wrong, missing, invalid = result.count("wrong"), result.count("missing"), result.count("invalid")
+        counted = (
+            f"{wrong} wrong, {missing} missing and {invalid} invalid"
+            if invalid
+            else f"{wrong} wrong and {missing} missing"
+        )
         raise CheckFailed(
-            f"check failed: {wrong} wrong and {missing} missing of {len(result.verdicts)} answers".removesuffix(
+            f"check failed: {counted} of {len(result.verdicts)} answers".removesuffix(
                 "s" if len(result.verdicts) == 1 else ""
             )
         )

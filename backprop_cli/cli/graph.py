@@ -79,12 +79,10 @@ def graph(
         title = f"{network.source} · step 1, exact" if exact else network.source
         picture = pictures.network_diagram(next(iter(Engine(network, exact=exact).run())), fmt, title, by=nodes)
     if output_format == "tree":
-        from backprop_cli.render.console import SafeConsole
+        from backprop_cli.cli.kit import make_console
 
         with open_output(output, inputs=inputs) as stream:
-            SafeConsole(file=stream, color_system=None, highlight=False, width=200 if output else None).print(
-                draw.to_tree(picture)
-            )
+            make_console(stream, 200 if output else None, False).print(draw.to_tree(picture))
         return
     text = draw.to_mermaid(picture) if output_format == "mermaid" else draw.to_dot(picture)
     with open_output(output, inputs=inputs) as stream:

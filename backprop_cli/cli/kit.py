@@ -280,25 +280,11 @@ def max_rows_option(help_text: str, default: int = PARAMETER_ROWS) -> Callable[[
 
 
 def make_console(stream: Any, width: int | None, color: bool | None = None) -> Any:
-    """A rich console for ``stream``: stdout gets colour on a terminal (unless piped, NO_COLOR is
-    set, or ``--no-color``); a file gets plain text laid out at ``width`` or 120 columns. A terminal
-    or COLUMNS narrower than MIN_WIDTH gets MIN_WIDTH (rich cannot lay a table out in 1-3 columns).
-    Either way a :class:`~backprop_cli.render.console.SafeConsole`: user text cannot drive the terminal."""
-    from backprop_cli.render.console import SafeConsole
+    """The console every command prints through (:func:`backprop_cli.render.console.make_console`),
+    imported when a command prints: rich's console is not loaded for a usage error."""
+    from backprop_cli.render.console import make_console as console
 
-    if stream is sys.stdout:
-        console = SafeConsole(
-            file=stream,
-            width=width,
-            force_terminal=True if color else None,
-            color_system=None if color is False else "auto",
-            highlight=False,
-            emoji=False,  # a name like x:y: stays as written (and rich's emoji table is not loaded)
-        )
-        if console.width < MIN_WIDTH:
-            console.width = MIN_WIDTH
-        return console
-    return SafeConsole(file=stream, width=width or 120, color_system=None, highlight=False, emoji=False)
+    return console(stream, width, color, min_width=MIN_WIDTH)
 
 
 class OneLineUsageGroup(click.Group):

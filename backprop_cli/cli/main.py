@@ -472,7 +472,7 @@ def validate(config: str | None, data: str | None) -> None:
     spec, _ = load(config, data)
     budget.check_run(spec)  # what `backprop trace CONFIG` checks before it runs, located in the config
     budget.check_layout(spec, Filter(), DEFAULT_MAX_ROWS)
-    layers = ", ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
+    layers = ", ".join(f"{layer.name}: {layer.units} {layer.label}" for layer in spec.layers)
     rows = spec.data.rows
     steps = count_steps(rows, spec.training)
     click.echo(
@@ -546,4 +546,7 @@ main.lazy.update(
 )
 main.lazy["landscape"] = "backprop_cli.cli.landscape:landscape"
 main.lazy["compare"] = "backprop_cli.cli.compare:compare"
+main.lazy["variants"] = "backprop_cli.cli.variants:variants"
+main.lazy["autograder"] = "backprop_cli.cli.autograder:autograder"
+main.lazy["export"] = "backprop_cli.cli.export:export"
 main.lazy["verify"] = "backprop_cli.cli.verify:verify"

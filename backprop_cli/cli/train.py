@@ -147,7 +147,7 @@ def _run_with_progress(trainer: TrainingRun, source: str) -> TrainResult:
         return trainer.run()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from backprop_cli.render.console import SafeConsole  # the file name shown cannot drive the terminal
+    from backprop_cli.render.console import make_console  # the file name shown cannot drive the terminal
 
     with Progress(
         TextColumn("training {task.description}"),
@@ -155,7 +155,7 @@ def _run_with_progress(trainer: TrainingRun, source: str) -> TrainResult:
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeElapsedColumn(),
-        console=SafeConsole(file=sys.stderr),
+        console=make_console(sys.stderr),
         transient=True,
     ) as bar:
         task = bar.add_task(source, total=len(trainer.schedule))

@@ -23,15 +23,24 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, TextIO
 
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.homework.values import NamedValue
-from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Values, comment_text, describe, load_file, read_bytes
+from backprop_cli.loading.yamlsafe import (
+    CONFIG_LIMIT,
+    Document,
+    Values,
+    comment_text,
+    describe,
+    is_syntax_problem,
+    load_file,
+    read_bytes,
+    read_text,
+)
 from backprop_cli.model import budgets as budget
 from backprop_cli.model import formats
 from backprop_cli.model.numbers import NumberFormat
@@ -43,10 +52,8 @@ TOLERANCE_KINDS = ("relative", "absolute", "decimals")
 # fit in an answers file) can overflow the score
 MAX_WEIGHT = 1_000_000
 ZERO_SLACK = 1e-9  # the default also accepts |given − expected| ≤ 1e-9: 0 for a value that is 0 up to rounding
-_FRACTION = re.compile(r"\s*([-+]?\d{1,300})\s*/\s*(\d{1,300})\s*")
-_DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./]*")
-_TOP_KEYS = ("format", "version", "config", "tolerance", "answers")
+_TOP_KEYS = ("format", "version", "student", "config", "tolerance", "answers")
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,8 @@ class Answer:
     tolerance: Tolerance
     line: int | None  # where the answer is, for messages
     col: int | None
+    note: str | None = None  # how the text was read, when it was normalised: "Unicode minus read as -"
+    invalid: str | None = None  # why a submission's answer could not be read (lenient loading only)
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,8 @@ class AnswersFile:
     answers: tuple[Answer, ...]
     document: Document
     run: RunChoice = RunChoice()  # the --steps and --data the file was written with
+    student: str | None = None  # the student id a submission carries (`student:`), for batch grading
+    salvaged: str | None = None  # why the file was read line by line (its YAML did not parse), if it was
 
     def error(self, message: str, *loc: str | int, key: bool = False) -> ConfigError:
         return self.document.error(message, loc, key=key)
@@ -120,8 +131,44 @@ class AnswersFile:
 
 
 def config_sha256(path: Path) -> str:
-    """The SHA-256 of a config file's bytes: an answers file belongs to exactly this content."""
+    """The SHA-256 of a file's bytes (a data file's identity; a config's raw hash, for information)."""
     return hashlib.sha256(read_bytes(path, str(path), limit=CONFIG_LIMIT, what="config file")).hexdigest()
+
+
+def config_identity(path: Path) -> str:
+    """The SHA-256 of a config's normalised content: its parsed value as canonical JSON (keys sorted,
+    no comments, no layout), so a comment or a reordered key does not change which config it is.
+    Text that does not parse falls back to the raw hash: the loader reports it when the config is read."""
+    shown = str(path)
+    text = read_text(path, shown, limit=CONFIG_LIMIT, what="config file")
+    return text_identity(text, shown, json_text=path.suffix.lower() == ".json")
+
+
+def text_identity(text: str, shown: str, *, json_text: bool = False) -> str:
+    """:func:`config_identity` of a config's text."""
+    from backprop_cli.loading.yamlsafe import parse
+
+    try:
+        value = parse(text, shown, fmt="json" if json_text else "yaml").value
+    except ConfigError:
+        return hashlib.sha256(text.encode()).hexdigest()
+    return value_identity(value)
+
+
+def value_identity(value: Any) -> str:
+    """:func:`config_identity` of a config already parsed (its document's value)."""
+    canonical = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):  # a non-string key keeps its type apart from the string it prints as
+        return {(k if isinstance(k, str) else f"\0{type(k).__name__}:{k!r}"): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"\0float:{value!r}"
+    return value
 
 
 def config_reference(config: Path, answers_dir: Path) -> str:
@@ -166,12 +213,14 @@ def resolve_config(answers: AnswersFile, *, trusted: bool = False) -> Path:
     )
 
 
-def check_config(answers: AnswersFile, config: Path, shown: str) -> None:
-    """Refuse a config whose content differs from the one the answers file was written for."""
+def check_config(answers: AnswersFile, config: Path, shown: str, identity: str | None = None) -> None:
+    """Refuse a config whose content differs from the one the answers file was written for
+    (``identity``: the config's, when the caller has it already)."""
     if answers.config_sha256 is None:
         return
-    actual = config_sha256(config)
-    if actual != answers.config_sha256:
+    actual = identity or config_identity(config)
+    # files written before the normalised identity recorded the raw bytes' hash: still theirs
+    if actual != answers.config_sha256 and config_sha256(config) != answers.config_sha256:
         raise answers.error(
             f"the config {shown} does not match this answers file (its sha256 is {actual[:12]}…, the file "
             f"records {answers.config_sha256[:12]}…); expected the config the answers were written for, or "
@@ -200,6 +249,9 @@ def write_answers(
     blank: bool,
     include_given: bool = False,
     run: RunChoice | None = None,
+    raw_sha256: str | None = None,
+    student: str | None = None,
+    header_lines: Iterable[str] = (),
 ) -> int:
     """Write an answer key (or, ``blank``, the same sheet with empty values); returns the count written.
 
@@ -241,8 +293,13 @@ def write_answers(
         )
     if skipped:
         header.append(f"# {skipped} non-finite values of the trace are left out.")
-    body = [f"format: {FORMAT}", f"version: {VERSION}", "config:", f"  path: {json.dumps(config_ref)}"]
+    header += [f"# {comment_text(line)}" for line in header_lines]
+    body = [f"format: {FORMAT}", f"version: {VERSION}"]
+    body += [f"student: {json.dumps(student)}"] if student is not None else []
+    body += ["config:", f"  path: {json.dumps(config_ref)}"]
     body.append(f"  sha256: {json.dumps(sha256)}")
+    if raw_sha256 is not None and raw_sha256 != sha256:
+        body.append(f"  raw_sha256: {json.dumps(raw_sha256)}")
     if run is not None and run.steps is not None:
         body.append(f"  steps: {run.steps}")
     if run is not None and run.data_path is not None:
@@ -255,24 +312,42 @@ def write_answers(
 # ---------------------------------------------------------------- reading
 
 
-def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
-    """Read and validate an answers file; every problem is a located ConfigError."""
+def load_answers(path: str | os.PathLike[str], *, lenient: bool = False) -> AnswersFile:
+    """Read and validate an answers file; every problem is a located ConfigError.
+
+    ``lenient`` reads a student's submission (graded against a key) as far as it can be read: a YAML
+    slip has the file read line by line (:func:`tolerant.salvage`), an answer that is not a number is
+    kept as invalid with the reason, and what only a key decides (tolerance, unknown top keys) is not
+    held against it. What a file must hold to be graded at all (its answers mapping) is still checked.
+    """
     shown = os.fspath(path)
-    doc = load_file(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file", values=_values())
+    salvaged = None
+    try:
+        doc = load_file(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file", values=_values())
+    except ConfigError as error:
+        if not (lenient and is_syntax_problem(error)):
+            raise
+        doc, salvaged = _salvaged(path, shown), error.one_line()
     top = doc.value
     expected = "expected a mapping with config and answers (see `backprop answers`)"
     if top is None:
         raise ConfigError(f"empty answers file; {expected}", file=shown)
     if not isinstance(top, dict):
         raise doc.error(f"the top level is {describe(top)}; {expected}", ())
-    _known_keys(doc, top, _TOP_KEYS, ())
-    if "format" in top and top["format"] != FORMAT:
-        raise doc.error(f"format is {describe(top['format'])}; expected {FORMAT!r}", ("format",))
-    if "version" in top and (type(top["version"]) is not int or top["version"] != VERSION):
-        raise doc.error(f"version {describe(top['version'])} is not supported; expected {VERSION}", ("version",))
+    if not lenient:
+        _known_keys(doc, top, _TOP_KEYS, ())
+        if "format" in top and top["format"] != FORMAT:
+            raise doc.error(f"format is {describe(top['format'])}; expected {FORMAT!r}", ("format",))
+        if "version" in top and (type(top["version"]) is not int or top["version"] != VERSION):
+            raise doc.error(f"version {describe(top['version'])} is not supported; expected {VERSION}", ("version",))
+    student = top.get("student")
+    if student is not None and (isinstance(student, bool) or not isinstance(student, str | int)):
+        raise doc.error(f"student is {describe(student)}; expected the student's id", ("student",))
     config_path, sha = _config(doc, top.get("config"))
     run = _run(doc, top.get("config"))
-    tolerance = _tolerance(doc, top["tolerance"], ("tolerance",)) if "tolerance" in top else DEFAULT_TOLERANCE
+    tolerance = DEFAULT_TOLERANCE
+    if "tolerance" in top and not lenient:  # a submission's own tolerance is never used: the key's is
+        tolerance = _tolerance(doc, top["tolerance"], ("tolerance",))
     if "answers" not in top:
         raise doc.error(f"no answers; {expected}", (), key=False)
     given = top["answers"]
@@ -280,8 +355,48 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
         given = {}
     if not isinstance(given, dict):
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
-    answers = tuple(one for name, entry in given.items() for one in _answers(doc, name, entry, tolerance))
-    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run)
+    read = _lenient_answer if lenient else _answer
+    answers = tuple(one for name, entry in given.items() for one in _answers(doc, name, entry, tolerance, read))
+    who = None if student is None else str(student)
+    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run, who, salvaged)
+
+
+def _salvaged(path: str | os.PathLike[str], shown: str) -> Document:
+    """A sheet whose YAML does not parse, as the document its readable lines make (see tolerant.salvage)."""
+    from backprop_cli.homework.tolerant import plain_value, salvage
+
+    found = salvage(read_text(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file"))
+    value: dict[str, Any] = {"answers": {}}
+    marks: dict[tuple[str | int, ...], tuple[int, int]] = {}
+    if "student" in found.top:
+        value["student"] = found.top["student"]
+    config = {k.removeprefix("config."): v for k, v in found.top.items() if k.startswith("config.")}
+    if config:
+        value["config"] = config
+    for entry in found.answers:
+        if entry.name not in value["answers"]:  # the first of a name written twice
+            value["answers"][entry.name] = plain_value(entry.text)
+            marks[("answers", entry.name)] = (entry.line, entry.col)
+    return Document(value, shown, marks, marks)
+
+
+def _lenient_answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> Answer:
+    """An answer as :func:`_answer` reads it, or, when it cannot be read, an invalid one saying why."""
+    try:
+        return _answer(doc, name, entry, tolerance)
+    except ConfigError as error:
+        mark = doc.mark(("answers", str(name)), key=True)
+        text = entry if isinstance(entry, str) else None if entry is None else json.dumps(entry, default=str)
+        return Answer(
+            str(name),
+            None,
+            text,
+            1.0,
+            tolerance,
+            mark[0] if mark else None,
+            mark[1] if mark else None,
+            invalid=error.message,
+        )
 
 
 def _values() -> Values:
@@ -306,7 +421,7 @@ def _config(doc: Document, value: Any) -> tuple[str | None, str | None]:
         return value, None
     if not isinstance(value, dict):
         raise doc.error(f"config is {describe(value)}; expected a mapping with path and sha256", ("config",))
-    _known_keys(doc, value, ("path", "sha256", "steps", "data"), ("config",))
+    _known_keys(doc, value, ("path", "sha256", "raw_sha256", "steps", "data"), ("config",))
     path, sha = value.get("path"), value.get("sha256")
     if path is not None and not isinstance(path, str):
         raise doc.error(f"config.path is {describe(path)}; expected a file path", ("config", "path"))
@@ -385,19 +500,23 @@ def _tolerance(doc: Document, value: Any, at: tuple[str | int, ...]) -> Toleranc
     return Tolerance(kind, float(amount))
 
 
-def _answers(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> list[Answer]:
+def _answers(
+    doc: Document, name: Any, entry: Any, tolerance: Tolerance, read: Callable[..., Answer] | None = None
+) -> list[Answer]:
     """An answer, or a whole matrix's or vector's (``out.W: [[1, -1.5]]``, ``hidden.delta: [-0.65, 0]``,
-    the matrix view's names): one answer per entry, each named as the trace names it."""
+    the matrix view's names): one answer per entry, each named as the trace names it. ``read`` reads
+    one answer (``_answer``, or the lenient reader of batch grading)."""
+    read = read or _answer
     value = entry.get("value") if isinstance(entry, dict) else entry
     if not isinstance(value, list):
-        return [_answer(doc, name, entry, tolerance)]
+        return [read(doc, name, entry, tolerance)]
     from backprop_cli.model.names import matrix_names
 
     at: tuple[str | int, ...] = ("answers", name) if isinstance(name, str) else ("answers",)
     rows = [row if isinstance(row, list) else [row] for row in value]
     names = matrix_names(name, len(rows), len(rows[0]) if rows else 0) if isinstance(name, str) and rows else None
     if names is None and not (isinstance(name, str) and matrix_names(name, 1, 1)):
-        return [_answer(doc, name, entry, tolerance)]  # a list under a scalar's name: "the answer is a list"
+        return [read(doc, name, entry, tolerance)]  # a list under a scalar's name: "the answer is a list"
     if names is None or any(len(row) != len(rows[0]) for row in rows):
         raise doc.error(
             f"a list answers a matrix or vector name (out.W, hidden.delta), with one row of entries per row; "
@@ -408,7 +527,7 @@ def _answers(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> list
     out = []
     for row_names, row in zip(names, rows, strict=True):
         for entry_name, number in zip(row_names, row, strict=True):
-            one = _answer(doc, entry_name, {**entry, "value": number} if isinstance(entry, dict) else number, tolerance)
+            one = read(doc, entry_name, {**entry, "value": number} if isinstance(entry, dict) else number, tolerance)
             out.append(replace(one, line=mark[0] if mark else None, col=mark[1] if mark else None))
     return out
 
@@ -432,24 +551,27 @@ def _answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> Answe
             tolerance = _tolerance(doc, entry["tolerance"], (*at, "tolerance"))
         entry = entry.get("value")
         at = (*at, "value")
-    given, text = _number(doc, entry, at)
+    given, text, note = _number(doc, entry, at)
     mark = doc.mark(("answers", name), key=True)
-    return Answer(name, given, text, weight, tolerance, mark[0] if mark else None, mark[1] if mark else None)
+    return Answer(name, given, text, weight, tolerance, mark[0] if mark else None, mark[1] if mark else None, note)
 
 
-def _number(doc: Document, value: Any, at: tuple[str | int, ...]) -> tuple[float | None, str | None]:
-    """A decimal or a fraction ("3/4"); None (blank) for a missing answer."""
+def _number(doc: Document, value: Any, at: tuple[str | int, ...]) -> tuple[float | None, str | None, str | None]:
+    """A decimal or a fraction ("3/4"), as typed (tolerant.read_number: −0,1385 too); None for a blank.
+    The third item says how the text was normalised, if it was."""
+    from backprop_cli.homework.tolerant import NotANumber, read_number
+
     expected = "expected a decimal such as 0.3775, a fraction such as 3/4, or nothing (blank)"
     if value is None or (isinstance(value, str) and not value.strip()):
-        return None, None
+        return None, None, None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise doc.error(f"the answer is {describe(value)}; {expected}", at)
     if isinstance(value, int | float):
-        return float(value), repr(value) if isinstance(value, float) else str(value)
-    if match := _FRACTION.fullmatch(value):
-        if int(match.group(2)) == 0:
-            raise doc.error(f"the fraction {quoted(value)} divides by zero; {expected}", at)
-        return float(Fraction(int(match.group(1)), int(match.group(2)))), value.strip()
-    if _DECIMAL.fullmatch(value) and math.isfinite(float(value)):
-        return float(value), value.strip()
-    raise doc.error(f"the answer {describe(value)} is not a number; {expected}", at)
+        return float(value), repr(value) if isinstance(value, float) else str(value), None
+    try:
+        reading = read_number(value)
+    except NotANumber as why:
+        if str(why) == "the fraction divides by zero":
+            raise doc.error(f"the fraction {quoted(value)} divides by zero; {expected}", at) from None
+        raise doc.error(f"the answer {describe(value)} is not a number ({why}); {expected}", at) from None
+    return reading.value, value.strip(), reading.note or None

@@ -35,7 +35,7 @@ class CheckFailed(BackpropError):
 @dataclass(frozen=True)
 class Verdict:
     name: str
-    verdict: str  # "correct", "wrong" or "missing"
+    verdict: str  # "correct", "wrong", "missing" or "invalid" (a submission's answer that is not a number)
     given: float | None
     given_text: str | None
     expected: float
@@ -45,6 +45,7 @@ class Verdict:
     # asks for and the sheet does not hold at all, as when one was written with --given and one without
     given_left_out: bool = False
     unlisted: bool = False  # the key asks for it and the sheet does not list it at all (not even blank)
+    note: str = ""  # how the answer was read (a normalisation), why it is invalid, or a misspelt name's hint
 
     @property
     def score(self) -> float:
@@ -58,6 +59,7 @@ class CheckResult:
     config_sha256: str
     verdicts: tuple[Verdict, ...]
     filters_hint: str = ""  # the filter options that grade what the sheet lists, when a key holds more
+    remarks: tuple[str, ...] = ()  # what lenient grading read around: a YAML slip, names not in the trace
 
     @property
     def score(self) -> float:
@@ -98,7 +100,7 @@ class CheckResult:
         )
 
     def notes(self) -> list[str]:
-        return [note for note in (self.given_note(), self.unlisted_note()) if note is not None]
+        return [note for note in (self.given_note(), self.unlisted_note(), *self.remarks) if note is not None]
 
     def score_line(self) -> str:
         f = NumberFormat()
@@ -106,7 +108,9 @@ class CheckResult:
         percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else " (no points)"
         return (
             f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, "
-            f"{self.count('wrong')} wrong, {self.count('missing')} missing of {len(self.verdicts)} answer"
+            f"{self.count('wrong')} wrong, {self.count('missing')} missing"
+            + (f", {self.count('invalid')} invalid" if self.count("invalid") else "")
+            + f" of {len(self.verdicts)} answer"
             + ("" if len(self.verdicts) == 1 else "s")
         )
 
@@ -118,6 +122,8 @@ def check_answers(
     sha256: str,
     key: AnswersFile | None = None,
     chosen: Callable[[NamedValue], bool] | None = None,
+    *,
+    lenient: bool = False,
 ) -> CheckResult:
     """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions.
 
@@ -126,6 +132,10 @@ def check_answers(
     ``chosen`` (check's filter options) narrows the names graded to those it chooses: a key may hold
     more names than a sheet was written for. The names graded never come from a student's sheet alone,
     or leaving a question out of it would take it out of the score.
+
+    ``lenient`` (with a ``key``) grades a submission as far as it goes: a name of the sheet that is not
+    in the trace is left out (a close one noted on the answer it was meant for, graded missing), and an
+    answer that could not be read is ``invalid``; only the key's problems stay bad input.
     """
     asking = key or answers
     if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
@@ -134,9 +144,13 @@ def check_answers(
             f"(`backprop answers {config} --blank` writes a sheet with every name)",
             "answers",
         )
+    strays: dict[str, list[str]] = {}  # a submission's names not in the trace -> the closest real ones
     for source in (answers, *([key] if key else [])):
         for answer in source.answers:
             if answer.name not in table:
+                if lenient and key is not None and source is answers:
+                    strays[answer.name] = closest_names(answer.name, list(table))
+                    continue
                 raise _unknown(source, answer.name, list(table), config)
     for answer in asking.answers:
         if not math.isfinite(table[answer.name].value):
@@ -147,15 +161,22 @@ def check_answers(
                 answer.name,
                 key=True,
             )
-    given = {a.name: (a.given, a.given_text) for a in answers.answers}
+    given = {a.name: a for a in answers.answers}
+    meant = {close[0]: stray for stray, close in strays.items() if close}  # the first stray for each name
     verdicts = []
     for asked in key.answers if key else answers.answers:
         if chosen is not None and not chosen(table[asked.name]):
             continue
-        value, text = given.get(asked.name, (None, None))
+        written = given.get(asked.name)
+        value, text = (written.given, written.given_text) if written else (None, None)
+        note = (written.invalid or written.note or "") if written else ""
         expected = table[asked.name].value
-        if value is None:
+        if written is not None and written.invalid is not None:
+            verdict = "invalid"
+        elif value is None:
             verdict = "missing"
+            if written is None and asked.name in meant:
+                note = f"the sheet names {quoted(meant[asked.name])}, not a name of the trace (did you mean this one?)"
         elif asked.tolerance.accepts(value, expected):
             verdict = "correct"
         else:
@@ -163,10 +184,16 @@ def check_answers(
         left_out = key is not None and asked.name not in given and table[asked.name].is_given
         unlisted = key is not None and asked.name not in given
         verdicts.append(
-            Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out, unlisted)
+            Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out, unlisted, note)
         )
     hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
-    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint)
+    remarks = [f"{answers.salvaged}: the sheet was read line by line"] if answers.salvaged else []
+    if strays:
+        listed = ", ".join(
+            quoted(stray) + (f" (did you mean {quoted(close[0])}?)" if close else "") for stray, close in strays.items()
+        )
+        remarks.append(f"not names of the trace, so not graded: {listed}")
+    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint, tuple(remarks))
 
 
 def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
@@ -211,7 +238,7 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
 
     from backprop_cli.render.fit import Fitting, column_style
 
-    styles = {"correct": "green", "wrong": "bold red", "missing": "yellow"}
+    styles = {"correct": "green", "wrong": "bold red", "missing": "yellow", "invalid": "magenta"}
 
     def build(whole: bool) -> Table:  # names and numbers on one line, or folded: never cut with "…"
         out = Table(box=box.SIMPLE_HEAD)
@@ -225,6 +252,7 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
         return out
 
     parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
+    parts += [Text(f"{v.name}: {v.note}", style="dim") for v in result.verdicts if v.note]
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
             parts.append(Text(f"How {v.name} is computed:", style="bold"))
@@ -251,6 +279,8 @@ def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = Non
         }
         if revealed(v, reveal):
             entry["expected"] = v.expected
+        if v.note:
+            entry["note"] = v.note
         if explain is not None and v.verdict != "correct":
             entry["derivation"] = explain(v.name)
         answers.append(entry)
@@ -262,7 +292,7 @@ def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = Non
         "score": result.score,
         "max_score": result.max_score,
         "passed": result.passed,
-        "counts": {k: result.count(k) for k in ("correct", "wrong", "missing")},
+        "counts": {k: result.count(k) for k in ("correct", "wrong", "missing", "invalid")},
         "answers": answers,
     }
 
@@ -274,6 +304,7 @@ def to_gradescope(
     tests = []
     for v in result.verdicts:
         text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.verdict}"
+        text += f" ({v.note})" if v.note else ""
         if revealed(v, reveal):
             text += f" (expected {fmt(v.expected)}, tolerance {v.tolerance.describe()})"
         if explain is not None and v.verdict != "correct":

@@ -23,7 +23,7 @@ import numpy as np
 
 from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.names import bias_name, weight_name
-from backprop_cli.model.spec import Array, NetworkSpec, OptimizerSpec
+from backprop_cli.model.spec import Array, LayerSpec, NetworkSpec, OptimizerSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.ops import ACTIVATIONS, LOSSES
 from backprop_cli.nn.optim import OPTIMIZERS, make_optimizer
@@ -79,11 +79,26 @@ class Layout:
         return next((b for b in self.blocks if b.layer == layer and b.kind == kind), None)
 
 
+def dense_layers(spec: NetworkSpec) -> tuple[LayerSpec, ...]:
+    """The layers of a network of dense layers (the landscape's loss over a grid is written for them),
+    or a located ConfigError at the first layer of another type."""
+    for index, layer in enumerate(spec.layers):
+        if not isinstance(layer, LayerSpec):
+            message = (
+                f"layer {layer.name!r} is of type {layer.kind}; expected only dense layers "
+                "(landscape and compare draw networks of dense layers)"
+            )
+            if spec.document is not None:
+                raise spec.document.error(message, ("network", "layers", index))
+            raise ConfigError(message, path=f"network.layers[{index}]")
+    return tuple(layer for layer in spec.layers if isinstance(layer, LayerSpec))
+
+
 def layout(spec: NetworkSpec) -> Layout:
     names: list[str] = []
     frozen: list[bool] = []
     blocks: list[Block] = []
-    for index, layer in enumerate(spec.layers):
+    for index, layer in enumerate(dense_layers(spec)):
         blocks.append(Block(index, "weights", len(names), layer.weights.shape))
         names += [weight_name(layer.name, j, i) for j in range(layer.units) for i in range(layer.fan_in)]
         frozen += ["weights" in layer.frozen] * layer.weights.size
@@ -97,7 +112,7 @@ def layout(spec: NetworkSpec) -> Layout:
 def start(spec: NetworkSpec) -> Array:
     """θ as configured (step 0)."""
     parts: list[Array] = []
-    for layer in spec.layers:
+    for layer in dense_layers(spec):
         parts.append(layer.weights.ravel())
         if layer.biases is not None:
             parts.append(layer.biases.ravel())
@@ -117,7 +132,7 @@ def with_parameters(spec: NetworkSpec, vector: Array) -> NetworkSpec:
     """``spec`` with its parameters set to θ (the spec itself is frozen; this is a copy)."""
     plan = layout(spec)
     layers = []
-    for index, layer in enumerate(spec.layers):
+    for index, layer in enumerate(dense_layers(spec)):
         w = plan.block(index, "weights")
         b = plan.block(index, "biases")
         assert w is not None

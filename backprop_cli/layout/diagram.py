@@ -89,8 +89,8 @@ def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str =
             )
             node = f"n{i + 2}"
             nodes.append(DiagramNode(node, lines, "op"))
-            shape = "×".join(str(s) for s in fwd.weights.shape)
-            edges.append(DiagramEdge(below, node, f"W {shape}"))
+            shape = "" if fwd.weights is None else "W " + "×".join(str(s) for s in fwd.weights.shape)
+            edges.append(DiagramEdge(below, node, shape))
             below = node
         nodes.append(DiagramNode("nL", (f"loss {rec.loss.name}", _loss_text(rec, fmt)), "loss"))
         edges.append(DiagramEdge(below, "nL", ""))
@@ -111,6 +111,9 @@ def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str =
                 f"δ {fmt(deltas[fwd.layer][0, j])}",
             )
             nodes.append(DiagramNode(ids[a], lines, "op", fwd.layer))
+            if fwd.weights is None:  # a layer without weights: each output reads the input at its place
+                edges.append(DiagramEdge(ids[fwd.input_names[j]], ids[a], ""))
+                continue
             for i, source in enumerate(fwd.input_names):
                 label = f"{param_name(fwd.layer, 'weights', (j, i))} = {fmt(fwd.weights[j, i])}"
                 if w_grad is not None:  # the step's gradient (the batch mean or sum)

@@ -21,14 +21,15 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
     for layer in spec.layers:
         act = ACTIVATIONS[layer.activation]
         frozen = f" (frozen: {', '.join(sorted(layer.frozen))})" if layer.frozen else ""
-        bias = "" if layer.biases is not None else ", no bias"
+        tensors = layer.tensors()
+        bias = ", no bias" if "weights" in tensors and "biases" not in tensors else ""
         rows.append(
             (
                 layer.name,
                 str(layer.units),
                 str(layer.fan_in),
-                layer.activation,
-                act.template.format(z="z", s=fmt.operand(layer.negative_slope)),
+                layer.label,
+                layer.formula or act.template.format(z="z", s=fmt.operand(layer.negative_slope)),
                 f"{layer.parameter_count}{bias}{frozen}",
             )
         )

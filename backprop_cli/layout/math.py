@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from backprop_cli.layout.rows import Row, Section
 from backprop_cli.model.numbers import NumberFormat
-from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.model.spec import LayerSpec, NetworkSpec
 from backprop_cli.nn.ops import ACTIVATIONS, loss_op
 
 # ---------------------------------------------------------------- the tree
@@ -217,6 +217,8 @@ def section_math(spec: NetworkSpec, section: Section, fmt: NumberFormat, *, with
     if section.layer not in layers or section.phase not in ("forward", "backward"):
         return SectionMath((), (), ())
     index, layer = layers[section.layer]
+    if not isinstance(layer, LayerSpec):  # the rule of a dense layer; other layer types show their tables
+        return SectionMath((), (), ())
     if section.phase == "forward":
         bias = " + b_j" if layer.biases is not None else ""
         weighted = rf"z_j = \sum_i w_{{ji}}\, a^{{\text{{in}}}}_i{bias}"

@@ -21,7 +21,7 @@ from backprop_cli.layout.rows import Row, block_section
 from backprop_cli.model.filters import Filter
 from backprop_cli.model.names import bias_name, grad_name, neuron_name, qualify, weight_name
 from backprop_cli.model.numbers import NumberFormat
-from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.model.spec import LayerSpec, NetworkSpec
 from backprop_cli.nn.blocks import step_blocks
 from backprop_cli.nn.records import StepRecord
 
@@ -297,16 +297,17 @@ def _table(s: _Step, names: Sequence[Sequence[str]]) -> tuple[tuple[tuple[str, .
     return qualified, tuple(tuple(s.rows[n].value for n in row) for row in qualified)
 
 
-def dense_only(spec: NetworkSpec, what: str, option: str) -> None:
-    """Refuse a network with a layer of another type (no weights: a standalone activation, dropout …):
+def dense_only(spec: NetworkSpec, what: str, option: str) -> tuple[LayerSpec, ...]:
+    """The layers, refusing a network with a layer of another type (a standalone activation, dropout …):
     ``what`` (the matrix view, a notebook, a script) is written for dense layers."""
-    others = [layer.name for layer in spec.layers if getattr(layer, "weights", None) is None]
+    others = [layer.name for layer in spec.layers if not isinstance(layer, LayerSpec)]
     if others:
         raise ConfigError(
             f"{what} is written for dense layers; layer{'s' * (len(others) > 1)} {', '.join(others)} "
             "has no weights; expected a network of dense layers (the scalar trace shows every layer type)",
             path=option,
         )
+    return tuple(layer for layer in spec.layers if isinstance(layer, LayerSpec))
 
 
 @dataclass(frozen=True)

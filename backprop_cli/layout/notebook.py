@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.layout.matrix import dense_only
 from backprop_cli.model.filters import Filter
-from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.model.spec import LayerSpec, NetworkSpec
 from backprop_cli.nn.engine import batches, count_steps
 from backprop_cli.nn.ops import ACTIVATIONS, loss_op
 
@@ -95,8 +96,6 @@ def _array(values: np.ndarray) -> str:
 
 def check(spec: NetworkSpec, only: Filter) -> int:
     """Refuse what the notebook cannot recompute; the last step it runs."""
-    from backprop_cli.layout.matrix import dense_only
-
     dense_only(spec, "a notebook", "--format")
     options = {k: v for k, v in spec.optimizer.options.items() if v}
     if spec.optimizer.name != "sgd" or options:
@@ -125,14 +124,15 @@ def check(spec: NetworkSpec, only: Filter) -> int:
 def cells(spec: NetworkSpec, only: Filter, markdown_header: str) -> list[Cell]:
     """The notebook's cells: the header, the setup, then per step a markdown and a code cell per phase."""
     last = check(spec, only)
+    layers = dense_only(spec, "a notebook", "--format")
     schedule = batches(spec.data.rows, spec.training)[:last]
     out = [Cell("markdown", markdown_header), Cell("code", SETUP.strip() + "\n")]
     params = [
         f'W["{layer.name}"] = {_array(layer.weights)}\n'
         + (f'b["{layer.name}"] = {_array(layer.biases)}\n' if layer.biases is not None else "")
-        for layer in spec.layers
+        for layer in layers
     ]
-    frozen = {layer.name: sorted(layer.frozen) for layer in spec.layers if layer.frozen}
+    frozen = {layer.name: sorted(layer.frozen) for layer in layers if layer.frozen}
     out.append(Cell("markdown", "## The network, its data and its learning rate\n\nChange any of them and run on."))
     out.append(
         Cell(
@@ -145,20 +145,28 @@ def cells(spec: NetworkSpec, only: Filter, markdown_header: str) -> list[Cell]:
     )
     several = len(schedule) > 1
     for step, rows in enumerate(schedule, start=1):
-        out += _step(spec, step if several else None, step, rows, shown=only.wants_step(step))
+        out += _step(spec, layers, step if several else None, step, rows, shown=only.wants_step(step))
     return out
 
 
-def _step(spec: NetworkSpec, qualifier: int | None, step: int, rows: tuple[int, ...], *, shown: bool) -> list[Cell]:
+def _step(
+    spec: NetworkSpec,
+    layers: tuple[LayerSpec, ...],
+    qualifier: int | None,
+    step: int,
+    rows: tuple[int, ...],
+    *,
+    shown: bool,
+) -> list[Cell]:
     heading = f"## Step {step} · batch: data row{'s' * (len(rows) > 1)} {', '.join(str(r + 1) for r in rows)}"
-    last = spec.layers[-1]
+    last = layers[-1]
     loss = loss_op(spec.loss.name, spec.loss.reduction)
     reduce = "/ len(SAMPLES)" if spec.loss.reduction == "mean" else ""
     quiet = "" if shown else "  # not shown in the trace: computed, not printed"
     forward = [f"STEP, SAMPLES, QUIET = {qualifier!r}, {list(rows)!r}, {not shown!r}{quiet}\n"]
     forward.append("A = {'inputs': X[SAMPLES]}; Z = {}\n")
     below = "inputs"
-    for layer in spec.layers:
+    for layer in layers:
         slope = f", {layer.negative_slope!r}" if layer.activation == "leaky_relu" else ""
         bias = f' + b["{layer.name}"]' if layer.biases is not None else ""
         forward.append(f'Z["{layer.name}"] = A["{below}"] @ W["{layer.name}"].T{bias}\n')
@@ -178,10 +186,10 @@ def _step(spec: NetworkSpec, qualifier: int | None, step: int, rows: tuple[int, 
         + "say(name('loss'), loss)\n"
     )
     backward = ["dW, db = {}, {}\n"]
-    for index in range(len(spec.layers) - 1, -1, -1):
-        layer = spec.layers[index]
+    for index in range(len(layers) - 1, -1, -1):
+        layer = layers[index]
         n = layer.name
-        a_in = spec.layers[index - 1].name if index else "inputs"
+        a_in = layers[index - 1].name if index else "inputs"
         if layer.activation == "softmax":
             backward.append(
                 f'a = A["{n}"]\nDelta = a * (dA - (dA * a).sum(axis=1, keepdims=True))  # Jᵀ·∂L/∂a of softmax\n'
@@ -199,7 +207,7 @@ def _step(spec: NetworkSpec, qualifier: int | None, step: int, rows: tuple[int, 
         if index:
             backward.append(f'dA = Delta @ W["{n}"]  # ∂L/∂a of the layer below: Wᵀ·δ per sample\n')
     update = []
-    for layer in spec.layers:
+    for layer in layers:
         n = layer.name
         update.append(
             f'if "weights" not in FROZEN.get("{n}", []):\n    W["{n}"] = W["{n}"] - lr * dW["{n}"]\n'

@@ -63,18 +63,18 @@ def script(spec: NetworkSpec, only: Filter) -> str:
     """The whole script: it runs every step up to the last one shown and prints the ones shown."""
     from backprop_cli.layout.matrix import dense_only
 
-    dense_only(spec, "a PyTorch script", "--format")
+    dense = dense_only(spec, "a PyTorch script", "--format")
     last = max(only.steps, default=count_steps(spec.data.rows, spec.training))
     schedule = [list(rows) for rows in batches(spec.data.rows, spec.training)[:last]]
     shown = [step for step in range(1, last + 1) if only.wants_step(step)]
     layers = []
-    for layer in spec.layers:
+    for layer in dense:
         act = _ACTIVATIONS[layer.activation].format(slope=layer.negative_slope)
         frozen = sorted(layer.frozen)
         bias = layer.biases is not None
         layers.append(f"    ({layer.name!r}, {layer.fan_in}, {layer.units}, {bias!r}, lambda z: {act}, {frozen!r}),\n")
     params = ""
-    for layer in spec.layers:
+    for layer in dense:
         biases = None if layer.biases is None else layer.biases.tolist()
         params += f"    {layer.name!r}: ({layer.weights.tolist()!r}, {biases!r}),\n"
     per_sample = (_SUMMED if spec.loss.reduction == "sum_all" else {}).get(spec.loss.name, _PER_SAMPLE[spec.loss.name])

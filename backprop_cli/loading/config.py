@@ -19,31 +19,30 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.loading.data import Columns, Expect, load_data_file, rows_from_document
 from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, read_text
 from backprop_cli.model import formats
 from backprop_cli.model.names import reserved_input, reserved_layer
 from backprop_cli.model.spec import (
+    BaseLayerSpec,
     LayerSpec,
     LossSpec,
     NetworkSpec,
     OptimizerSpec,
     TrainingSpec,
 )
-from backprop_cli.nn.init import InitSpec, canonical, initialise
+from backprop_cli.nn.init import InitSpec, canonical
+from backprop_cli.nn.layers.base import LayerPlace, LayerType
 from backprop_cli.nn.optim import DEFAULTS, check_options, flat_options, resolved_options
 
 if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
-    from backprop_cli.loading.models import DataFileModel, InitModel, LayerModel, NetworkModel, TrainingModel
+    from backprop_cli.loading.models import DataFileModel, InitModel, TrainingModel
 
 EXPECTED_TOP = "expected a mapping with network, loss, optimizer and data"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # size caps, so a typo (inputs: 100000000) is bad input rather than an allocation that takes the machine
 MAX_INPUTS = 1_000_000
-MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer
 # init: {method: normal} draws lie within a few σ (beyond 40σ has probability e^-800): finite below this
 MAX_INIT_STD = 1e306
 
@@ -98,62 +97,7 @@ def _input_names(doc: Document) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
-def _layer(doc: Document, i: int, m: LayerModel, fan_in: int, below: str, last: bool) -> LayerSpec:
-    at: Loc = ("network", "layers", i)
-    name = m.name or f"layer{i + 1}"
-    activation = "identity" if m.activation == "linear" else m.activation
-    if activation == "softmax" and not last:
-        raise doc.error(
-            f"softmax on layer {name!r}, which is not the last; expected softmax only on the output layer",
-            (*at, "activation"),
-        )
-    if m.negative_slope is not None and activation != "leaky_relu":
-        raise doc.error(
-            f"negative_slope with activation {activation!r}; expected it only with leaky_relu", (*at, "negative_slope")
-        )
-    if m.weights is not None:
-        if not m.weights:
-            raise doc.error("weights has no rows; expected [units][fan_in]", (*at, "weights"))
-        if m.units is not None and len(m.weights) != m.units:
-            rows = _count(len(m.weights), "row")
-            raise doc.error(f"layer {name!r} weights has {rows}; expected {m.units} (its units)", (*at, "weights"))
-        for r, row in enumerate(m.weights):
-            if len(row) != fan_in:
-                raise doc.error(
-                    f"layer {name!r} weights row {r} has {_count(len(row), 'value')}; expected {fan_in} "
-                    f"(the fan-in: {below})",
-                    (*at, "weights", r),
-                )
-    units = m.units if m.units is not None else len(m.weights or ())
-    if units == 0:
-        raise doc.error("missing required field 'units'; expected the number of neurons, or weights", (*at, "units"))
-    if m.biases is not None and not m.bias:
-        raise doc.error("biases given with bias: false; expected one or the other", (*at, "biases"))
-    if m.biases is not None and len(m.biases) != units:
-        raise doc.error(
-            f"layer {name!r} biases has {_count(len(m.biases), 'value')}; expected {units} (its units)", (*at, "biases")
-        )
-    if units * fan_in > MAX_LAYER_WEIGHTS:
-        raise doc.error(
-            f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
-            (*at, "units") if m.units is not None else (*at, "weights"),
-        )
-    init_model = _init_model(doc, i, m)
-    init = _checked_init(doc, (*at, "init"), init_model) if init_model is not None else None
-    if init is None and m.weights is None:
-        raise doc.error("weights missing; expected weights [units][fan_in] or init: {method, seed}", (*at, "weights"))
-    drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
-    weights = np.array(m.weights, dtype=np.float64) if m.weights is not None else drawn[0]
-    biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]
-    slope = m.negative_slope if m.negative_slope is not None else 0.01
-    return LayerSpec(name, activation, weights, biases if m.bias else None, slope, frozenset(m.frozen))
-
-
-def _init_model(doc: Document, i: int, m: LayerModel) -> InitModel | None:
+def _init_model(doc: Document, i: int, m: Any) -> InitModel | None:
     """Layer ``i``'s ``init``: a method name (``init: he``, seed 0) or a mapping, validated."""
     at: Loc = ("network", "layers", i, "init")
     if m.init is None:
@@ -195,13 +139,80 @@ def _checked_init(doc: Document, at: Loc, m: InitModel) -> InitSpec:
     return spec
 
 
-def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tuple[LayerSpec, ...]:
-    layers: list[LayerSpec] = []
-    for i, m in enumerate(network.layers):
+def _layer_model(doc: Document, i: int, raw: Any) -> tuple[LayerType, Any]:
+    """Layer ``i``'s type (``type:``, default dense) and its config validated as that type's model."""
+    from backprop_cli.nn.layers import LAYER_TYPES
+
+    at: Loc = ("network", "layers", i)
+    kind = raw.get("type", "dense") if isinstance(raw, dict) else "dense"
+    if not isinstance(kind, str):
+        raise doc.error(f"got {describe(kind)}; expected a layer type: {', '.join(LAYER_TYPES)}", (*at, "type"))
+    if kind not in LAYER_TYPES:
+        raise doc.error(
+            f"unknown layer type {quoted(kind)}{did_you_mean(kind, list(LAYER_TYPES))}; "
+            f"expected one of {', '.join(LAYER_TYPES)}",
+            (*at, "type"),
+        )
+    op_type = LAYER_TYPES[kind]
+    return op_type, validate(op_type.config_model, raw, doc, at)
+
+
+def _layer_error(doc: Document) -> ConfigError | None:
+    """The first layer that is not valid as its type's model, if any (the file's other errors aside)."""
+    network = doc.value.get("network")
+    if not isinstance(network, dict) or "layers" not in network:
+        return None
+    try:
+        for i, raw in enumerate(_layer_list(doc)):
+            _layer_model(doc, i, raw)
+    except ConfigError as error:
+        return error
+    return None
+
+
+def _layer_list(doc: Document) -> list[Any]:
+    """``network.layers``: a list of at least one entry (the models skip it: each entry is validated by its type)."""
+    raws = doc.value["network"]["layers"]
+    if not isinstance(raws, list):
+        raise doc.error(f"got {describe(raws)}; expected a list", ("network", "layers"))
+    if not raws:
+        raise doc.error("has 0 items; expected at least 1", ("network", "layers"))
+    return raws
+
+
+def _first(error: ConfigError, other: ConfigError | None) -> ConfigError:
+    """Of two errors, the one pydantic would report first: a missing field last, then in file order."""
+    if other is None:
+        return error
+
+    def key(e: ConfigError) -> tuple[bool, int, int]:
+        return e.message.startswith("missing required field"), e.line or 1 << 30, e.col or 0
+
+    return min(error, other, key=key)
+
+
+def _layers(doc: Document, inputs: tuple[str, ...]) -> tuple[list[BaseLayerSpec], list[Any]]:
+    """Every layer's spec, each built by its type's op class (``nn/layers``) from its validated config
+    model; and the models (for the normalised config)."""
+    layers: list[BaseLayerSpec] = []
+    models: list[Any] = []
+    raws = _layer_list(doc)
+    for i, raw in enumerate(raws):
+        at: Loc = ("network", "layers", i)
+        op_type, m = _layer_model(doc, i, raw)
         below = "the number of inputs" if not layers else f"the units of layer {layers[-1].name!r}"
         fan_in = len(inputs) if not layers else layers[-1].units
-        layer = _layer(doc, i, m, fan_in, below, last=i == len(network.layers) - 1)
-        where: Loc = ("network", "layers", i, "name") if m.name else ("network", "layers", i)
+
+        def error(message: str, *fields: str | int, at: Loc = at) -> ConfigError:
+            return doc.error(message, (*at, *fields))
+
+        def init(i: int = i, m: Any = m) -> InitSpec | None:
+            model = _init_model(doc, i, m)
+            return _checked_init(doc, ("network", "layers", i, "init"), model) if model is not None else None
+
+        place = LayerPlace(i, m.name or f"layer{i + 1}", fan_in, below, i == len(raws) - 1, error, init)
+        layer = op_type.from_config(m, place)
+        where: Loc = (*at, "name") if m.name else at
         if any(other.name == layer.name for other in layers):
             raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
         if (own := reserved_layer(layer.name)) is not None:
@@ -211,7 +222,8 @@ def _layers(doc: Document, network: NetworkModel, inputs: tuple[str, ...]) -> tu
                 where,
             )
         layers.append(layer)
-    return tuple(layers)
+        models.append(m)
+    return layers, models
 
 
 def _named(doc: Document, key: str, model: str) -> tuple[Any, Loc]:
@@ -224,7 +236,7 @@ def _named(doc: Document, key: str, model: str) -> tuple[Any, Loc]:
     return validate(model, raw, doc, (key,)), (key, "name")
 
 
-def _loss(doc: Document, output: LayerSpec) -> LossSpec:
+def _loss(doc: Document, output: BaseLayerSpec) -> LossSpec:
     m, at = _named(doc, "loss", "LossModel")
     needs = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(m.name)
     if needs is not None and output.activation != needs:
@@ -357,9 +369,12 @@ def load_config_text(
         raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
     _not_written_by_us(doc)
     given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
-    model = validate("ConfigModel", given, doc, ())
+    try:
+        model = validate("ConfigModel", given, doc, ())
+    except ConfigError as error:  # the layers are validated apart (by type): the first error in the file wins
+        raise _first(error, _layer_error(doc)) from None
     inputs = _input_names(doc)
-    layers = _layers(doc, model.network, inputs)
+    layers, layer_models = _layers(doc, inputs)
     loss = _loss(doc, layers[-1])
     optimizer, optimizer_normalised = _optimizer(doc)
     training = _training(doc, model.training)
@@ -370,8 +385,8 @@ def load_config_text(
         "network": {
             "inputs": list(inputs),
             "layers": [
-                _layer_dict(s, _init_model(doc, i, m))
-                for i, (s, m) in enumerate(zip(layers, model.network.layers, strict=True))
+                _layer_dict(s, _init_model(doc, i, m)) if isinstance(s, LayerSpec) else s.config()
+                for i, (s, m) in enumerate(zip(layers, layer_models, strict=True))
             ],
         },
         "loss": {"name": loss.name, "reduction": loss.reduction},
@@ -381,7 +396,7 @@ def load_config_text(
         "training": _training_dict(training, data.rows),
     }
     return NetworkSpec(
-        inputs, layers, loss, optimizer, data, training, source, model.description, normalised, document=doc
+        inputs, tuple(layers), loss, optimizer, data, training, source, model.description, normalised, document=doc
     )
 
 

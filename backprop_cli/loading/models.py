@@ -92,13 +92,45 @@ class LayerModel(_Model):
     init: SkipValidation[InitMethodName | InitModel] | None = Field(
         None, description="how to draw the weights/biases that are not given: a method, or {method, seed, …}"
     )
+    type: Annotated[str, OneOf("layer type", ("dense",))] = Field("dense", description="dense (the default)")
+
+
+class ActivationLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("activation",))] = Field(
+        description="activation: f applied to each entry of the layer's input"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    activation: ActivationName = Field(description="activation function; softmax on the last layer only")
+    negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
+
+
+class DropoutLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("dropout",))] = Field(
+        description="dropout: inverted dropout, a = z × m / (1 − p) (torch nn.Dropout)"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    p: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        0.5, description="probability of dropping an entry (default 0.5, torch's)"
+    )
+    seed: int | None = Field(None, ge=0, description="seed of the masks, drawn afresh each step (default 0)")
+    mask: list[list[Number]] | None = Field(
+        None, description="instead of seed: masks of 0 and 1, one row per sample of a batch, at every step"
+    )
+
+
+#: every layer type's config model (the registry, nn/layers, names each op's model)
+LayerEntry = LayerModel | ActivationLayerModel | DropoutLayerModel
 
 
 class NetworkModel(_Model):
     inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name]] = Field(
         description="a count of inputs, or a list of their names"
     )
-    layers: list[LayerModel] = Field(min_length=1, description="the dense layers, input side first")
+    # each layer is validated as the model of its ``type`` (loading/config.py _layer_model), which words
+    # its errors; here the union only gives the schema
+    layers: SkipValidation[Annotated[list[LayerEntry], Field(min_length=1)]] = Field(
+        description="the layers, input side first"
+    )
 
 
 class LossModel(_Model):

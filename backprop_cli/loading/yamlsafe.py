@@ -440,6 +440,11 @@ class _SyntaxProblem(ConfigError):
     """Text that is not valid YAML (as opposed to valid YAML that we refuse)."""
 
 
+def is_syntax_problem(error: ConfigError) -> bool:
+    """Whether ``error`` says the text is not YAML at all (a slip a lenient reader may read around)."""
+    return isinstance(error, _SyntaxProblem)
+
+
 _NOKEY: Any = object()
 
 

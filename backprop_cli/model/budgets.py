@@ -29,6 +29,8 @@ class Budgets:
     numbers: int = 3_500_000  # numbers in one JSON document
     names: int = 50_000  # named values laid out for names, answers, check and explain
     key_bytes: int = 5 * MIB  # an answers file: the most `answers` writes and `check` reads
+    submissions: int = 20_000  # answers files one `check --key` batch grades
+    batch_names: int = 5_000_000  # Σ over a batch's keys of the names each asks (each key's trace is computed)
     gradcheck_parameters: int = 2_000  # each checked with two forward passes, and a row of its table
     gradcheck_products: int = 2_000_000_000  # 2 × parameters × batch rows × parameters
     drawing: int = 10_000  # nodes and edges of a `graph` drawing or an exact trace's graph

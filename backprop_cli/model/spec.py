@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,10 +25,57 @@ REDUCTIONS = ("mean", "sum", "sum_all")
 PARAMETER_KINDS = ("weights", "biases")
 
 
+class BaseLayerSpec:
+    """What every layer type's spec tells the rest of the program, whatever the layer computes.
+
+    A layer type (``nn/layers/``: one op module each) has its own frozen dataclass of this class, with
+    its own fields; the engine, the budgets, the trace's header and ``train`` read only these.
+    """
+
+    kind: ClassVar[str]  # the config's ``type:`` of this layer (``dense``, ``activation``, …)
+    name: str
+    activation: str  # the activation it applies ("identity" where none), one of ACTIVATIONS
+    negative_slope: float  # leaky_relu only
+    frozen: frozenset[str]  # the parameter kinds that are not updated
+
+    @property
+    def units(self) -> int:
+        """The number of outputs (the next layer's fan-in)."""
+        raise NotImplementedError
+
+    @property
+    def fan_in(self) -> int:
+        """The number of inputs."""
+        raise NotImplementedError
+
+    def tensors(self) -> dict[str, Array]:
+        """The parameter tensors by kind, in their order (weights before biases), before the first step."""
+        return {}
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(int(t.size) for t in self.tensors().values())
+
+    @property
+    def label(self) -> str:
+        """What the layer applies, as the network tables name it: its activation (``dropout p = 0.5``)."""
+        return self.activation
+
+    @property
+    def formula(self) -> str | None:
+        """a as a formula of z for the network table, where its activation's does not say it."""
+        return None
+
+    def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
+        """The layer as a config entry that loads back to it (``tensors``: other values of its parameters)."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class LayerSpec:
+class LayerSpec(BaseLayerSpec):
     """A dense layer: z = W·a_prev + b, a = f(z). ``weights`` has shape (units, fan_in)."""
 
+    kind: ClassVar[str] = "dense"
     name: str
     activation: str  # one of ACTIVATIONS ("linear" is resolved to "identity")
     weights: Array
@@ -44,9 +91,26 @@ class LayerSpec:
     def fan_in(self) -> int:
         return int(self.weights.shape[1])
 
+    def tensors(self) -> dict[str, Array]:
+        return {"weights": self.weights} | ({} if self.biases is None else {"biases": self.biases})
+
     @property
     def parameter_count(self) -> int:
         return int(self.weights.size + (0 if self.biases is None else self.biases.size))
+
+    def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
+        values = self.tensors() | dict(tensors or {})
+        entry: dict[str, Any] = {"name": self.name, "units": self.units, "activation": self.activation}
+        if self.activation == "leaky_relu":
+            entry["negative_slope"] = self.negative_slope
+        entry["weights"] = values["weights"].tolist()
+        if "biases" in values:
+            entry["biases"] = values["biases"].tolist()
+        else:
+            entry["bias"] = False
+        if self.frozen:
+            entry["frozen"] = sorted(self.frozen)
+        return entry
 
 
 @dataclass(frozen=True)
@@ -93,7 +157,7 @@ class DataSpec:
 @dataclass(frozen=True)
 class NetworkSpec:
     inputs: tuple[str, ...]  # input names, default x1, x2, ...
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[BaseLayerSpec, ...]
     loss: LossSpec
     optimizer: OptimizerSpec
     data: DataSpec

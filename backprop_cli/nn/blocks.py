@@ -17,8 +17,8 @@ import numpy as np
 
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
-from backprop_cli.nn.layers.base import fill
-from backprop_cli.nn.layers.dense import Dense, same, total
+from backprop_cli.nn.layers.base import LayerOp, fill
+from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.nn.records import LayerBackward, LayerForward, ParamUpdate, StepRecord
@@ -53,7 +53,7 @@ class _StepBlocks:
         self.f = numbers
         self.numbers = numbers
         self.targets = rec.loss.target
-        self.ops: Sequence[Dense] = rec.layers
+        self.ops: Sequence[LayerOp] = rec.layers
         self.several = len(rec.samples) > 1
 
     def q(self, base: str, p: int | None = None) -> str:

@@ -114,10 +114,12 @@ def checked(stats: LayerStats, step: int) -> LayerStats:
 
 
 def from_record(rec: StepRecord) -> list[LayerStats]:
-    """Diagnostics of a traced step, input layer first."""
+    """Diagnostics of a traced step, input layer first (the layers with weights)."""
     weights = {u.layer: u for u in rec.updates if u.kind == "weights"}
     out = []
     for fwd in rec.forward:
+        if fwd.layer not in weights:
+            continue
         u = weights[fwd.layer]
         stats = layer_stats(fwd.layer, fwd.activation, fwd.z, fwd.a, u.grad, u.old, u.new, u.frozen)
         out.append(checked(stats, rec.step))

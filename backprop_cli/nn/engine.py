@@ -30,7 +30,8 @@ from backprop_cli.model.quantity import Scalar
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
-from backprop_cli.nn.layers.dense import Dense, DenseCache, exact_array
+from backprop_cli.nn.layers.base import Cache, LayerOp
+from backprop_cli.nn.layers.dense import exact_array
 from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
 from backprop_cli.nn.optim import Optimizer, ParamStep, make_optimizer
@@ -114,9 +115,9 @@ def check_loss(
 
 @dataclass
 class ParamsView:
-    """The parameters by kind, one entry per layer (None for a layer without biases): a live view."""
+    """The parameters by kind, one entry per layer (None for a layer without weights or biases): a live view."""
 
-    weights: list[Array]
+    weights: list[Array | None]
     biases: list[Array | None]
 
 
@@ -126,9 +127,9 @@ class FastStep:
     cache, reduced gradients and their norms, and the parameters before and after."""
 
     loss: float
-    caches: tuple[DenseCache, ...]
+    caches: tuple[Cache, ...]
     grads: tuple[tuple[Array, ...], ...]  # per layer, per parameter (weights first)
-    grad_norms: tuple[float, ...]  # ‖∂L/∂W‖ per layer
+    grad_norms: tuple[float, ...]  # ‖∂L/∂W‖ per layer (0 for a layer without parameters)
     before: tuple[tuple[Array, ...], ...]  # per layer, the parameters before the update
     new_weight_norms: tuple[float | None, ...]  # ‖W‖ after the update (None: frozen, not stepped)
 
@@ -142,7 +143,7 @@ class Engine:
         if exact:
             refuse_irrational(spec)
         self.optimizer = optimizer or make_optimizer(spec.optimizer, exact=exact)
-        self.layers: tuple[Dense, ...] = build_layers(spec, exact=exact)
+        self.layers: tuple[LayerOp, ...] = build_layers(spec, exact=exact)
         self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
         self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
         self.schedule = batches(spec.data.rows, spec.training)
@@ -157,16 +158,23 @@ class Engine:
     @property
     def params(self) -> ParamsView:
         """The current parameters as ``weights`` and ``biases`` lists (arrays shared, not copied)."""
-        return ParamsView([t[0] for t in self.tensors], [t[1] if len(t) > 1 else None for t in self.tensors])
+        named = [self.named_tensors(index) for index in range(len(self.layers))]
+        return ParamsView([n.get("weights") for n in named], [n.get("biases") for n in named])
+
+    def named_tensors(self, index: int) -> dict[str, Array]:
+        """Layer ``index``'s current parameters by kind (``weights``, ``biases``, …), in their order."""
+        definitions = self.layers[index].params
+        return {d.kind: t for d, t in zip(definitions, self.tensors[index], strict=True)}
 
     # ------------------------------------------------------------ shared by both modes
 
-    def forward(self, x: Array, step: int, during: str = "") -> list[DenseCache]:
-        """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``)."""
+    def forward(self, x: Array, step: int, during: str = "", *, evaluating: bool = False) -> list[Cache]:
+        """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``, and
+        drawing that step's randomness); ``evaluating``: the loss on all data (dropout off), not a step."""
         caches = []
         a = x
         for layer, params in zip(self.layers, self.tensors, strict=True):
-            cache = layer.forward(params, a, step, during)
+            cache = layer.forward(params, a, step, during, evaluating=evaluating)
             caches.append(cache)
             a = cache.a
         return caches
@@ -313,7 +321,7 @@ class Engine:
         updates: list[ParamUpdate] = []
         for index, layer in enumerate(self.layers):
             b = by_layer[layer.name]
-            per_sample_grads = [b.grad_w] + ([b.grad_b] if b.grad_b is not None else [])
+            per_sample_grads = b.per_sample_grads()
             for kind_index, (definition, per_sample) in enumerate(zip(layer.params, per_sample_grads, strict=True)):
                 old = self.tensors[index][kind_index]
                 grad = per_sample.mean(axis=0) if reduce_mean else per_sample.sum(axis=0)
@@ -361,7 +369,7 @@ class Engine:
                 reduced, grad_norms, downstream = layer.backward_fast(
                     self.tensors[index], caches[index], delta, scale, number, index == 0
                 )
-                grads[index], norms[index] = tuple(reduced), grad_norms[0]
+                grads[index], norms[index] = tuple(reduced), grad_norms[0] if grad_norms else 0.0
                 if downstream is not None:
                     delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
             before = tuple(tuple(t) for t in self.tensors)
@@ -378,11 +386,14 @@ class Engine:
 
 
 def refuse_irrational(spec: NetworkSpec) -> None:
-    """``--exact``: a located error naming every operation of the network that is not rational."""
+    """``--exact``: a located error naming every operation of the network that is not rational (each
+    layer op says whether it is)."""
     reasons = [
-        f"layer {layer.name}'s activation {layer.activation}"
-        for layer in spec.layers
-        if layer.activation not in RATIONAL_ACTIVATIONS
+        f"layer {op.name}'s activation {op.activation}"
+        if op.activation not in RATIONAL_ACTIVATIONS
+        else f"layer {op.name} (a {op.kind} layer)"
+        for op in build_layers(spec)
+        if not op.rational
     ]
     if spec.loss.name not in RATIONAL_LOSSES:
         reasons.append(f"the loss {spec.loss.name}")

@@ -36,10 +36,7 @@ def numeric_gradients(spec: NetworkSpec, rows: tuple[int, ...], h: float = DEFAU
     out: list[tuple[str, str, Array]] = []
     tensors: list[tuple[str, str, Array]] = []
     for index, layer in enumerate(spec.layers):
-        tensors.append((layer.name, "weights", engine.params.weights[index]))
-        bias = engine.params.biases[index]
-        if bias is not None:
-            tensors.append((layer.name, "biases", bias))
+        tensors += [(layer.name, kind, tensor) for kind, tensor in engine.named_tensors(index).items()]
     for name, kind, tensor in tensors:
         grad = np.zeros_like(tensor)
         for position in np.ndindex(tensor.shape):
@@ -117,7 +114,7 @@ class GradCheck:
 def _signs(engine: Engine, x: Array, y: Array) -> tuple[list[Array], float]:
     """The sign patterns at every kink (ReLU z's, mae's a − y) and the batch loss, for the current parameters."""
     spec = engine.spec
-    caches = engine.forward(x, 0)
+    caches = engine.forward(x, 1)  # the first step's forward pass (its dropout masks)
     signs = [np.sign(c.z) for layer, c in zip(spec.layers, caches, strict=True) if layer.activation in KINKED]
     if spec.loss.name == "mae":
         signs.append(np.sign(caches[-1].a - y))
@@ -142,13 +139,8 @@ def check_gradients(spec: NetworkSpec, h: float = DEFAULT_H) -> GradCheck:
     checks: list[ParamCheck] = []
     with np.errstate(all="ignore"):
         base, _ = _signs(probe, x, y)
-        params = probe.params
         for index, layer in enumerate(spec.layers):
-            tensors: list[tuple[str, Array]] = [("weights", params.weights[index])]
-            bias = params.biases[index]
-            if bias is not None:
-                tensors.append(("biases", bias))
-            for kind, tensor in tensors:
+            for kind, tensor in probe.named_tensors(index).items():
                 for position in np.ndindex(tensor.shape):
                     saved = tensor[position]
                     tensor[position] = saved + h

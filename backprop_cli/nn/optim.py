@@ -228,7 +228,8 @@ class Adam:
         vk = vname.strip("{}")
         m_hat: Array = m / (1 - self.beta1**t)
         v_hat: Array = v / (1 - self.beta2**t)
-        step: Array = self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+        with np.errstate(divide="ignore", invalid="ignore"):  # eps = 0 and g = 0: 0/0, a located fault below
+            step: Array = self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
         state |= {"m_hat": m_hat, "v_hat": v_hat, "step": step}
         formulas |= {
             "m_hat": "{m} / (1 − {beta1}^{t})",

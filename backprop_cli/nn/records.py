@@ -25,7 +25,7 @@ from backprop_cli.model.quantity import Scalar, scalar
 from backprop_cli.model.spec import Array
 
 if TYPE_CHECKING:
-    from backprop_cli.nn.layers.dense import Dense
+    from backprop_cli.nn.layers.base import LayerOp
     from backprop_cli.nn.ops import NamedRule
 
 # ---------------------------------------------------------------- records
@@ -33,17 +33,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LayerForward:
-    """z = a_prev·Wᵀ + b and a = f(z) for every sample of the batch."""
+    """z = a_prev·Wᵀ + b and a = f(z) for every sample of the batch (a layer without weights: z is
+    what its activation reads, its input for a standalone activation)."""
 
     layer: str
     activation: str
     negative_slope: Scalar  # a Fraction in exact mode
     input_names: tuple[str, ...]  # names of a_prev's entries: inputs, or the layer below's a
     inputs: Array  # (batch, fan_in)
-    weights: Array  # (units, fan_in), before the update
+    weights: Array | None  # (units, fan_in), before the update; None for a layer without weights
     biases: Array | None  # (units,)
     z: Array  # (batch, units)
     a: Array  # (batch, units)
+
+    def extra(self, p: int) -> dict[str, Array]:
+        """Sample ``p``'s values besides inputs, z and a that the layer shows (a dropout mask), for the JSON."""
+        return {}
 
 
 @dataclass(frozen=True)
@@ -78,13 +83,18 @@ class LayerBackward:
     delta: Array  # (batch, units): ∂L_s/∂z as used; equals chain unless ``combined``
     combined: str | None  # the stable combined formula used for δ (softmax+CE, sigmoid+BCE)
     inputs: Array  # (batch, fan_in): a_prev
-    weights: Array  # (units, fan_in)
-    grad_w: Array  # (batch, units, fan_in): δ_j × a_prev_i
+    weights: Array | None  # (units, fan_in); None for a layer without weights
+    grad_w: Array | None  # (batch, units, fan_in): δ_j × a_prev_i
     grad_b: Array | None  # (batch, units): δ_j
     downstream: Array | None  # (batch, fan_in): ∂L_s/∂a_prev = Σ_j δ_j·w_ji; None below the first layer
 
+    def per_sample_grads(self) -> list[Array]:
+        """Each parameter tensor's per-sample gradients, in the order of the layer's parameters."""
+        return [g for g in (self.grad_w, self.grad_b) if g is not None]
+
     def downstream_terms(self) -> Array:
         """The terms δ_j·w_ji of each Σ, shape (batch, fan_in, units)."""
+        assert self.weights is not None, "a layer without weights passes δ down as it is"
         terms: Array = self.delta[:, None, :] * self.weights.T[None, :, :]
         return terms
 
@@ -130,7 +140,7 @@ class StepRecord:
     updates: tuple[ParamUpdate, ...]  # input to output, weights before biases
     loss_after: Scalar  # the same batch's loss after the update
     flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
-    layers: tuple[Dense, ...] = ()  # the layer ops that made the records (and lay out their quantities)
+    layers: tuple[LayerOp, ...] = ()  # the layer ops that made the records (and lay out their quantities)
 
     @property
     def step_q(self) -> int | None:
@@ -189,7 +199,11 @@ class StepRecord:
 
     def _sample_dict(self, p: int) -> dict[str, Any]:
         arr = _exact_nested if self.exact else _as_array
-        forward = {f.layer: {"inputs": arr(f.inputs[p]), "z": arr(f.z[p]), "a": arr(f.a[p])} for f in self.forward}
+        forward = {
+            f.layer: {"inputs": arr(f.inputs[p]), "z": arr(f.z[p]), "a": arr(f.a[p])}
+            | {key: arr(values) for key, values in f.extra(p).items()}
+            for f in self.forward
+        }
         backward: dict[str, Any] = {}
         for b in self.backward:
             entry: dict[str, Any] = {
@@ -197,8 +211,9 @@ class StepRecord:
                 "da_dz": arr(b.local[p]),
                 "chain": _nullable(arr(b.chain[p])),
                 "delta": arr(b.delta[p]),
-                "dL_dw": arr(b.grad_w[p]),
             }
+            if b.grad_w is not None:
+                entry["dL_dw"] = arr(b.grad_w[p])
             if b.jacobian is not None:
                 entry["da_dz_jacobian"] = arr(b.jacobian[p])
             if b.combined:

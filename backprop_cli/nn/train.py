@@ -90,11 +90,19 @@ class TrainResult:
     steps_per_epoch: int  # one pass over the data
     batch_size: int
     history: tuple[EpochPoint, ...]  # epoch 0 first
-    weights: tuple[Array, ...]
-    biases: tuple[Array | None, ...]
+    tensors: tuple[dict[str, Array], ...]  # per layer, the trained parameters by kind (weights, biases, …)
     first_step: tuple[LayerStats, ...]  # diagnostics of step 1
     mean: tuple[LayerStats, ...]  # diagnostics averaged over every step
     each_pass: bool = False  # the loss on all data evaluated after every pass (else before and after only)
+
+    @property
+    def weights(self) -> tuple[Array | None, ...]:
+        """Each layer's trained weights (None for a layer without)."""
+        return tuple(t.get("weights") for t in self.tensors)
+
+    @property
+    def biases(self) -> tuple[Array | None, ...]:
+        return tuple(t.get("biases") for t in self.tensors)
 
     @property
     def before(self) -> EpochPoint:
@@ -127,11 +135,10 @@ class TrainResult:
     def tensor_changes(self) -> list[TensorChange]:
         """Every weight matrix and bias vector, in layer order, with the statistics of its change."""
         changes: list[TensorChange] = []
-        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
-            pairs = [("weights", layer.weights, w), ("biases", layer.biases, b)]
-            for kind, before, after in pairs:
-                if before is None or after is None:
-                    continue
+        for layer, trained in zip(self.spec.layers, self.tensors, strict=True):
+            initial = layer.tensors()
+            for kind, after in trained.items():
+                before = initial[kind]
                 with np.errstate(over="ignore"):
                     moved = np.abs(after - before)
                 change = TensorChange(
@@ -156,11 +163,13 @@ class TrainResult:
         return changes
 
     def parameters(self) -> dict[str, dict[str, Any]]:
-        """The trained parameters in the JSON contract's layout: {layer: {weights, biases}}."""
-        out: dict[str, dict[str, Any]] = {}
-        for layer, w, b in zip(self.spec.layers, self.weights, self.biases, strict=True):
-            out[layer.name] = {"weights": w.tolist()} | ({} if b is None else {"biases": b.tolist()})
-        return out
+        """The trained parameters in the JSON contract's layout: {layer: {weights, biases}} (a layer
+        without parameters is left out)."""
+        return {
+            layer.name: {kind: t.tolist() for kind, t in trained.items()}
+            for layer, trained in zip(self.spec.layers, self.tensors, strict=True)
+            if trained
+        }
 
 
 class TrainingRun:
@@ -183,9 +192,11 @@ class TrainingRun:
         # ‖W‖ of each layer's current weights, from the step that made them (kept by array identity:
         # the optimizers return a new array each step and nothing changes one in place between steps)
         self._weight_norms: list[tuple[Array, float] | None] = [None] * len(spec.layers)
+        # the layers with weights (their first parameter): the diagnostics are of weights and their gradients
+        self._weighted = [i for i, op in enumerate(self.engine.layers) if op.params and op.params[0].kind == "weights"]
 
     @property
-    def weights(self) -> list[Array]:
+    def weights(self) -> list[Array | None]:
         return self.engine.params.weights
 
     @property
@@ -199,16 +210,17 @@ class TrainingRun:
         during = f" (evaluating all data after step {step})" if step else " (evaluating all data before the first step)"
         at = step or 1
         with np.errstate(all="ignore"):
-            caches = self.engine.forward(x, at, during)
+            caches = self.engine.forward(x, at, during, evaluating=True)
             value = self.engine.batch_loss(caches[-1].z, caches[-1].a, y, at, during, rows=range(len(x)))[2]
         return float(value), accuracy(self.spec, caches[-1].a, y)
 
     def step(self, number: int, rows: tuple[int, ...] | Array) -> tuple[float, list[LayerStats]]:
         """One update on the batch ``rows``: (the batch loss before it, the layers' diagnostics)."""
-        old_norms = [self._weight_norm(index) for index in range(len(self.spec.layers))]
+        old_norms = {index: self._weight_norm(index) for index in self._weighted}
         done = self.engine.fast_step(number, rows)
         stats = []
-        for index, layer in enumerate(self.spec.layers):
+        for index in self._weighted:
+            layer = self.spec.layers[index]
             new = self.engine.tensors[index][0]
             if (norm := done.new_weight_norms[index]) is not None:
                 self._weight_norms[index] = (new, norm)
@@ -270,8 +282,7 @@ class TrainingRun:
             steps_per_epoch=per_epoch,
             batch_size=self.batch_size,
             history=tuple(history),
-            weights=tuple(self.weights),
-            biases=tuple(self.biases),
+            tensors=tuple(dict(self.engine.named_tensors(index)) for index in range(len(self.spec.layers))),
             first_step=tuple(first),
             mean=tuple(_run_mean(epochs)),
             each_pass=self.each_pass,
@@ -325,18 +336,8 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
     """
     spec = result.spec
     layers: list[dict[str, Any]] = []
-    for layer, w, b in zip(spec.layers, result.weights, result.biases, strict=True):
-        entry: dict[str, Any] = {"name": layer.name, "units": layer.units, "activation": layer.activation}
-        if layer.activation == "leaky_relu":
-            entry["negative_slope"] = layer.negative_slope
-        entry["weights"] = w.tolist()
-        if b is None:
-            entry["bias"] = False
-        else:
-            entry["biases"] = b.tolist()
-        if layer.frozen:
-            entry["frozen"] = sorted(layer.frozen)
-        layers.append(entry)
+    for layer, trained in zip(spec.layers, result.tensors, strict=True):
+        layers.append(layer.config(trained))
     optimizer = {k: v for k, v in spec.normalised.get("optimizer", {}).items() if v is not None} or {
         "name": spec.optimizer.name,
         "learning_rate": spec.optimizer.learning_rate,

@@ -16,6 +16,7 @@ characters. An unfinished line (a prompt) keeps its spaces: the cursor waits aft
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -80,3 +81,29 @@ class SafeConsole(Console):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.push_render_hook(_Hook())
+
+
+def make_console(
+    stream: Any, width: int | None = None, color: bool | None = None, *, min_width: int = 1
+) -> SafeConsole:
+    """The one console factory. Stdout gets colour on a terminal (unless piped, NO_COLOR is set, or
+    ``color`` is False; True forces it); a terminal or COLUMNS narrower than ``min_width`` gets
+    ``min_width`` (rich cannot lay a table out in 1-3 columns). Any other stream (a file, stderr, a
+    StringIO) gets plain text laid out at ``width`` or 120 columns; stderr keeps rich's own terminal
+    detection (a progress bar shows on a terminal only). Emoji codes stay as written (a name like
+    ``x:y:``), and rich's highlighter is off: the tables choose every style."""
+    if stream is sys.stdout:
+        console = SafeConsole(
+            file=stream,
+            width=width,
+            force_terminal=True if color else None,
+            color_system=None if color is False else "auto",
+            highlight=False,
+            emoji=False,
+        )
+        if console.width < min_width:
+            console.width = min_width
+        return console
+    if stream is sys.stderr:
+        return SafeConsole(file=stream, width=width, highlight=False, emoji=False)
+    return SafeConsole(file=stream, width=width or 120, color_system=None, highlight=False, emoji=False)

@@ -6,6 +6,7 @@ Pure layout over a :class:`~backprop_cli.nn.train.TrainResult`; numbers go throu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,7 +60,7 @@ def summary(
     if spec.description:
         parts.append(Text(spec.description, style="italic"))
     parts.append(Text(f"backprop train · {spec.source}", style="bold"))
-    layers = " → ".join(f"{layer.name}: {layer.units} {layer.activation}" for layer in spec.layers)
+    layers = " → ".join(f"{layer.name}: {layer.units} {layer.label}" for layer in spec.layers)
     opt = spec.optimizer
     parts.append(
         Text(
@@ -143,16 +144,13 @@ def parameters_table(result: TrainResult, fmt: NumberFormat, max_rows: int = PAR
     if max_rows and total > max_rows:
         return _tensor_table(tensors, total, fmt)
     rows: list[tuple[str, str, str]] = []
-    for layer, w, b in zip(result.spec.layers, result.weights, result.biases, strict=True):
-        mark = " (frozen)" if "weights" in layer.frozen else ""
-        for j in range(w.shape[0]):
-            for i in range(w.shape[1]):
-                name = param_name(layer.name, "weights", (j, i)) + mark
-                rows.append((name, fmt(layer.weights[j, i]), fmt(w[j, i])))
-        if b is not None and layer.biases is not None:
-            mark = " (frozen)" if "biases" in layer.frozen else ""
-            for j in range(b.shape[0]):
-                rows.append((param_name(layer.name, "biases", (j,)) + mark, fmt(layer.biases[j]), fmt(b[j])))
+    for layer, trained in zip(result.spec.layers, result.tensors, strict=True):
+        initial = layer.tensors()
+        for kind, after in trained.items():
+            mark = " (frozen)" if kind in layer.frozen else ""
+            for index in itertools.product(*(range(n) for n in after.shape)):
+                name = param_name(layer.name, kind, index) + mark
+                rows.append((name, fmt(initial[kind][index]), fmt(after[index])))
 
     def build(whole: bool) -> Table:
         table = Table(

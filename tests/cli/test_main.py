@@ -149,7 +149,8 @@ def test_output_files_get_a_normal_files_mode_not_the_temporarys(tmp_path: Path)
         (["tracee"], "backprop: No such command 'tracee'; did you mean 'trace'?; see 'backprop --help'"),
         (  # train is loaded lazily, and still suggested
             ["trian"],
-            "backprop: No such command 'trian'; did you mean one of: 'trace', 'train'?; see 'backprop --help'",
+            "backprop: No such command 'trian'; did you mean one of: 'trace', 'train', 'variants'?; "
+            "see 'backprop --help'",
         ),
     ],
 )

@@ -100,7 +100,7 @@ def test_one_value_beyond_tolerance_is_exactly_one_wrong_answer(config: Path) ->
     fill(key, {"o.w1_1.new": "0.3594"})  # 0.35891648 ± 0.1% is 0.35856 … 0.35928
     code, doc = report(str(key))
     assert code == 1
-    assert doc["counts"] == {"correct": len(doc["answers"]) - 1, "wrong": 1, "missing": 0}
+    assert doc["counts"] == {"correct": len(doc["answers"]) - 1, "wrong": 1, "missing": 0, "invalid": 0}
     assert [a["name"] for a in doc["answers"] if a["verdict"] == "wrong"] == ["o.w1_1.new"]
     assert "check failed: 1 wrong and 0 missing" in invoke("check", str(key)).stderr
 
@@ -287,7 +287,7 @@ def test_answers_for_a_built_in_example_name_it(tmp_path: Path) -> None:
     assert invoke("answers", "pytorch_snippet", "--only", "nothing*").exit_code == 2
 
 
-@pytest.mark.parametrize("command", ["names", "explain", "answers", "check"])
+@pytest.mark.parametrize("command", ["names", "explain", "answers", "check", "variants"])
 def test_every_new_command_has_help_with_an_example(command: str) -> None:
     result = invoke(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output

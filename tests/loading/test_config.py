@@ -440,7 +440,42 @@ BAD = [
         "net.yaml:13:16: network.layers[1].frozen[0]: ",
         ["unknown parameter kind 'bias'", "expected one of weights, biases"],
     ),
+    (  # a layer's type picks its op and its config model (nn/layers LAYER_TYPES)
+        "    - name: o\n",
+        "    - name: o\n      type: dence\n",
+        "net.yaml:10:13: network.layers[1].type: ",
+        ["unknown layer type 'dence' (did you mean 'dense'?)", "expected one of dense"],
+    ),
+    (
+        "    - name: o\n",
+        "    - name: o\n      type: [dense]\n",
+        "net.yaml:10:13: network.layers[1].type: ",
+        ["got a list; expected a"],
+    ),
 ]
+
+
+def test_type_dense_is_the_default() -> None:
+    given = load(BASE.replace("    - name: o\n", "    - name: o\n      type: dense\n"))
+    default = load(BASE)
+    assert [layer.kind for layer in given.layers] == ["dense", "dense"]
+    assert given.normalised == default.normalised
+    for ours, theirs in zip(given.layers, default.layers, strict=True):
+        assert ours.config() == theirs.config()
+
+
+def test_a_layer_error_comes_before_a_later_error_of_the_file() -> None:
+    """The layers are validated by their type's model apart from the rest: the first error in the file is
+    still the one reported, and a missing field after a misspelt one."""
+    text = BASE.replace(
+        "      activation: sigmoid\n      weights: [[0.40", "      activaton: sigmoid\n      weights: [[0.40"
+    )
+    assert error(text.replace("loss: half_sse", "loss: half_sse\ntraining: {stepz: 2}")).startswith(
+        "net.yaml:11:7: network.layers[1].activaton: unknown field"
+    )
+    assert error(text.replace("optimizer: {name: sgd, learning_rate: 0.5}\n", "")).startswith(
+        "net.yaml:11:7: network.layers[1].activaton: unknown field"
+    )
 
 
 @pytest.mark.parametrize(("old", "new", "prefix", "words"), BAD, ids=[b[1][:30] for b in BAD])

@@ -3,18 +3,22 @@
 A layer op (``nn/layers/dense.py`` is the model) owns one kind of layer: its forward pass, its
 backward pass in the two modes of the engine (trace: every sample's chain rule kept apart; fast:
 gradients reduced over the batch at once), and the quantities its blocks show. The engine
-(``engine.py``) runs the ops in order and knows nothing of what is inside them.
+(``engine.py``) runs the ops in order and knows nothing of what is inside them: :class:`LayerOp` is
+all it calls, and ``LAYER_TYPES`` in ``__init__.py`` finds the op of a spec by its ``kind``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
-from backprop_cli.model.spec import Array
+from backprop_cli.model.spec import Array, BaseLayerSpec
+from backprop_cli.nn.init import InitSpec
 from backprop_cli.nn.ops import NamedRule
+from backprop_cli.nn.records import LayerBackward, LayerForward
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,138 @@ class Emit(Protocol):
         kind: str = "computed",
         origin: str | None = None,
     ) -> Quantity: ...
+
+
+class Cache(Protocol):
+    """What a layer's forward pass keeps for its backward pass: at least its input, the value its
+    activation read (``z``: the loss reads the output layer's) and its output ``a``."""
+
+    @property
+    def x(self) -> Array: ...
+    @property
+    def z(self) -> Array: ...
+    @property
+    def a(self) -> Array: ...
+
+
+class LayerBlocks(Protocol):
+    """A layer's quantities in the trace's blocks (``blocks.py`` calls these, in reading order)."""
+
+    def forward_count(self, fwd: LayerForward) -> int:
+        """Quantities of the forward block (counted before any is made)."""
+        ...
+
+    def backward_count(self, back: LayerBackward, *, hidden: bool) -> int: ...
+
+    def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
+        """(title, quantities, note) of sample ``p``'s forward block."""
+        ...
+
+    def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
+        """∂L/∂a of the layer below, named as that layer's ``dL_da`` (it opens that layer's block)."""
+        ...
+
+    def backward(
+        self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
+    ) -> tuple[str, list[Quantity], str]: ...
+
+
+class LayerOp(Protocol):
+    """One layer of a network, as the engine runs it (``dense.py`` is the model to copy).
+
+    ``delta`` turns ∂L/∂a (of this layer's output) into δ = ∂L/∂z (of the value its activation read);
+    ``backward_fast`` turns δ into the reduced gradients of its parameters and ∂L/∂a of the layer
+    below (its input), ``backward_trace`` does both per sample and keeps every factor.
+    """
+
+    kind: str
+    name: str
+    activation: str
+    input_names: tuple[str, ...]  # the names of its input's entries (the inputs, or the layer below's a)
+    output_names: tuple[str, ...]
+    params: tuple[ParamDef, ...]  # its parameter tensors, in the order of ``initial()``
+
+    @property
+    def rational(self) -> bool:
+        """Whether ``--exact`` can run it on fractions."""
+        ...
+
+    def initial(self) -> list[Array]: ...
+
+    def forward(
+        self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
+    ) -> Cache:
+        """The layer on ``x`` at step ``step`` (a layer with randomness draws that step's); ``evaluating``:
+        the loss on all data, not a training step (torch's ``model.eval()``: dropout passes its input)."""
+        ...
+
+    def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
+        """(δ, the local derivative ∂a/∂z, the softmax Jacobian or None)."""
+        ...
+
+    def backward_fast(
+        self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
+    ) -> tuple[list[Array], list[float], Array | None]:
+        """(reduced gradients × scale, their norms, ∂L/∂a of the layer below or None for the first layer)."""
+        ...
+
+    def record_forward(self, params: Sequence[Array], cache: Cache) -> LayerForward: ...
+
+    def backward_trace(
+        self, fwd: LayerForward, upstream: Array, combined: tuple[Array, str] | None, step: int, first: bool
+    ) -> LayerBackward: ...
+
+    def blocks(self) -> LayerBlocks: ...
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What one sample's pass through a layer shows, counted from its spec before anything runs (the
+    budgets refuse a trace by these counts; tests/test_budget.py holds them to what is laid out)."""
+
+    forward: int  # quantities of its forward block
+    backward: int  # quantities of its backward block (with the ∂L/∂a it receives from the layer above)
+    json: int  # numbers of its entries in the trace JSON's per-sample detail
+
+
+@dataclass(frozen=True)
+class LayerPlace:
+    """Where a layer stands in its config: what its op class needs to build its spec (``from_config``)."""
+
+    index: int  # 0-based, in network.layers
+    name: str  # as given, or by position (layer1, layer2, …)
+    fan_in: int  # the width of its input
+    below: str  # what that width is, for messages: "the number of inputs", "the units of layer 'h'"
+    last: bool  # the output layer
+    error: Callable[..., ConfigError]  # error(message, *fields): located at network.layers[index].fields
+    init: Callable[[], InitSpec | None]  # its ``init:`` checked (a located error if wrong), None if absent
+
+
+def count(n: int, noun: str) -> str:
+    """``1 row``, ``3 rows``: a count for a message."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+class LayerType(Protocol):
+    """A layer op class, as the registry holds it: it builds its spec from its config model, builds
+    the op, and counts its quantities."""
+
+    kind: str  # the config's ``type:``
+    config_model: str  # the name of its config model in loading/models.py
+
+    @staticmethod
+    def from_config(model: Any, place: LayerPlace) -> BaseLayerSpec:
+        """The spec of a layer from its validated config model (the checks that span fields: shapes,
+        fan-in), every error located through ``place.error``."""
+        ...
+
+    def __call__(self, spec: Any, input_names: tuple[str, ...], *, exact: bool = False) -> LayerOp: ...
+
+    @staticmethod
+    def counts(spec: Any, *, hidden: bool, combined: bool, first: bool) -> Counts:
+        """``hidden``: a layer above sends ∂L/∂a; ``combined``: the loss's combined δ is shown;
+        ``first``: no ∂L/∂a for a layer below."""
+        ...
 
 
 def fill(
@@ -90,4 +226,18 @@ def named(fields: list[str], rule: NamedRule, fixed: dict[str, Scalar]) -> Calla
     return positional
 
 
-__all__ = ["Const", "Emit", "ParamDef", "fill", "named"]
+__all__ = [
+    "BaseLayerSpec",
+    "Cache",
+    "Const",
+    "Counts",
+    "Emit",
+    "LayerBlocks",
+    "LayerOp",
+    "LayerPlace",
+    "LayerType",
+    "ParamDef",
+    "count",
+    "fill",
+    "named",
+]

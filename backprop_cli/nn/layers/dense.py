@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,10 +21,20 @@ from backprop_cli.model.names import grad_name, neuron_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Emit, ParamDef, fill
-from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, NamedRule, exact_activation, softmax_jacobian
+from backprop_cli.nn.init import initialise
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill
+from backprop_cli.nn.ops import (
+    ACTIVATIONS,
+    RATIONAL_ACTIVATIONS,
+    Activation,
+    NamedRule,
+    exact_activation,
+    softmax_jacobian,
+)
 from backprop_cli.nn.optim import exact_number
 from backprop_cli.nn.records import LayerBackward, LayerForward
+
+MAX_LAYER_WEIGHTS = 10_000_000  # 80 MB of float64 in one layer (a typo is bad input, not an allocation)
 
 
 def exact_array(values: Array) -> Array:
@@ -45,6 +56,58 @@ class Dense:
     """One dense layer of a network; see the module docstring."""
 
     kind = "dense"
+    config_model = "LayerModel"
+
+    @staticmethod
+    def from_config(m: Any, place: LayerPlace) -> LayerSpec:
+        """The spec of a dense layer: weights [units][fan_in] given or drawn by ``init``, biases, slope."""
+        name, fan_in, below, error = place.name, place.fan_in, place.below, place.error
+        activation = "identity" if m.activation == "linear" else m.activation
+        if activation == "softmax" and not place.last:
+            raise error(
+                f"softmax on layer {name!r}, which is not the last; expected softmax only on the output layer",
+                "activation",
+            )
+        if m.negative_slope is not None and activation != "leaky_relu":
+            raise error(
+                f"negative_slope with activation {activation!r}; expected it only with leaky_relu", "negative_slope"
+            )
+        if m.weights is not None:
+            if not m.weights:
+                raise error("weights has no rows; expected [units][fan_in]", "weights")
+            if m.units is not None and len(m.weights) != m.units:
+                rows = count(len(m.weights), "row")
+                raise error(f"layer {name!r} weights has {rows}; expected {m.units} (its units)", "weights")
+            for r, row in enumerate(m.weights):
+                if len(row) != fan_in:
+                    raise error(
+                        f"layer {name!r} weights row {r} has {count(len(row), 'value')}; expected {fan_in} "
+                        f"(the fan-in: {below})",
+                        "weights",
+                        r,
+                    )
+        units = m.units if m.units is not None else len(m.weights or ())
+        if units == 0:
+            raise error("missing required field 'units'; expected the number of neurons, or weights", "units")
+        if m.biases is not None and not m.bias:
+            raise error("biases given with bias: false; expected one or the other", "biases")
+        if m.biases is not None and len(m.biases) != units:
+            raise error(
+                f"layer {name!r} biases has {count(len(m.biases), 'value')}; expected {units} (its units)", "biases"
+            )
+        if units * fan_in > MAX_LAYER_WEIGHTS:
+            raise error(
+                f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
+                "units" if m.units is not None else "weights",
+            )
+        init = place.init()
+        if init is None and m.weights is None:
+            raise error("weights missing; expected weights [units][fan_in] or init: {method, seed}", "weights")
+        drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
+        weights = np.array(m.weights, dtype=np.float64) if m.weights is not None else drawn[0]
+        biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]
+        slope = m.negative_slope if m.negative_slope is not None else 0.01
+        return LayerSpec(name, activation, weights, biases if m.bias else None, slope, frozenset(m.frozen))
 
     def __init__(self, spec: LayerSpec, input_names: tuple[str, ...], *, exact: bool = False) -> None:
         self.spec = spec
@@ -64,6 +127,16 @@ class Dense:
             self._forward = lambda z: self.act.forward(z, slope)
             self._derivative = lambda z, a: self.act.derivative(z, a, slope)
 
+    @staticmethod
+    def counts(spec: LayerSpec, *, hidden: bool, combined: bool, first: bool) -> Counts:
+        units, fan_in, bias = spec.units, spec.fan_in, spec.biases is not None
+        softmax = spec.activation == "softmax"
+        backward = backward_rows(units, fan_in, hidden=hidden, softmax=softmax, combined=combined, bias=bias)
+        json = fan_in + 2 * units  # forward: inputs, z, a
+        json += 4 * units + units * fan_in  # backward: dL_da, da_dz, chain, delta, dL_dw
+        json += units * units * softmax + units * bias + fan_in * (not first)  # Jacobian, dL_db, ∂L/∂a below
+        return Counts(2 * units, backward, json)
+
     @property
     def rational(self) -> bool:
         """Whether ``--exact`` can run this layer on fractions."""
@@ -78,7 +151,9 @@ class Dense:
 
     # ------------------------------------------------------------ arithmetic
 
-    def forward(self, params: Sequence[Array], x: Array, step: int, during: str = "") -> DenseCache:
+    def forward(
+        self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
+    ) -> DenseCache:
         w = params[0]
         z = x @ w.T
         if len(params) > 1:
@@ -88,7 +163,7 @@ class Dense:
         finite(a, step=step, layer=self.name, quantity="activation a" + during)
         return DenseCache(x, z, a)
 
-    def delta(self, cache: DenseCache, upstream: Array) -> tuple[Array, Array, Array | None]:
+    def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
         """(the chain product ∂L/∂a × ∂a/∂z, the local derivative, the softmax Jacobian or None)."""
         local = self._derivative(cache.z, cache.a)
         with np.errstate(invalid="ignore", over="ignore"):
@@ -98,7 +173,7 @@ class Dense:
             return upstream * local, local, None
 
     def backward_fast(
-        self, params: Sequence[Array], cache: DenseCache, delta: Array, scale: float, step: int, first: bool
+        self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
     ) -> tuple[list[Array], list[float], Array | None]:
         """(reduced gradients Δᵀ·A × scale and Σ_s δ_s × scale, their norms, ∂L/∂a of the layer below)."""
         finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
@@ -116,7 +191,7 @@ class Dense:
 
     # ------------------------------------------------------------ trace mode
 
-    def record_forward(self, params: Sequence[Array], cache: DenseCache) -> LayerForward:
+    def record_forward(self, params: Sequence[Array], cache: Cache) -> LayerForward:
         bias = params[1] if len(params) > 1 else None
         return LayerForward(
             self.name, self.activation, self.slope, self.input_names, cache.x, params[0], bias, cache.z, cache.a
@@ -132,12 +207,13 @@ class Dense:
     ) -> LayerBackward:
         """Every sample's backward pass kept apart: per-sample gradients (batch, *shape)."""
         cache = DenseCache(fwd.inputs, fwd.z, fwd.a)
+        weights = weights_of(fwd)
         chain, local, jacobian = self.delta(cache, upstream)
         delta = combined[0] if combined is not None else chain
         finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
         grad_w = delta[:, :, None] * fwd.inputs[:, None, :]
         finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")
-        downstream = None if first else delta @ fwd.weights
+        downstream = None if first else delta @ weights
         if downstream is not None:
             finite(downstream, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
         return LayerBackward(
@@ -154,17 +230,23 @@ class Dense:
             delta=delta,
             combined=combined[1] if combined is not None else None,
             inputs=fwd.inputs,
-            weights=fwd.weights,
+            weights=weights,
             grad_w=grad_w,
             grad_b=None if fwd.biases is None else delta,
             downstream=downstream,
         )
 
-    def blocks(self) -> _DenseBlocks:
-        return _DenseBlocks(self)
+    def blocks(self) -> DenseBlocks:
+        return DenseBlocks(self)
 
 
 # ---------------------------------------------------------------- quantities
+
+
+def weights_of(record: LayerForward | LayerBackward) -> Array:
+    """A dense layer's weights in its record (every dense record has them)."""
+    assert record.weights is not None, f"layer {record.layer}: a dense record without weights"
+    return record.weights
 
 
 def _sum_template(count: int, item: Callable[[int], str] = lambda i: f"{{{i}}}") -> str:
@@ -227,10 +309,19 @@ def backward_rows(units: int, fan_in: int, *, hidden: bool, softmax: bool, combi
     return units * hidden + local + units * (1 + combined) + units * fan_in + units * bias
 
 
-class _DenseBlocks:
+class Activated(Protocol):
+    """What the blocks read of an op: its name and its activation (a dense layer, a standalone activation)."""
+
+    name: str
+    activation: str
+    act: Activation
+    slope: Scalar
+
+
+class DenseBlocks:
     """A dense layer's quantities: forward per neuron, backward per neuron and weight."""
 
-    def __init__(self, op: Dense) -> None:
+    def __init__(self, op: Activated) -> None:
         self.op = op
 
     def forward_count(self, fwd: LayerForward) -> int:
@@ -238,20 +329,28 @@ class _DenseBlocks:
         return 2 * int(fwd.z.shape[1])
 
     def backward_count(self, back: LayerBackward, *, hidden: bool) -> int:
-        units, fan_in = (int(n) for n in back.weights.shape)
+        units, fan_in = (int(n) for n in weights_of(back).shape)
         softmax, combined, bias = back.jacobian is not None, bool(back.combined), back.grad_b is not None
         return backward_rows(units, fan_in, hidden=hidden, softmax=softmax, combined=combined, bias=bias)
 
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
-        op, layer = self.op, self.op.name
-        units, fan_in = fwd.z.shape[1], fwd.weights.shape[1]
+        op = self.op
+        out = self.sums(fwd, p, emit) + self.activations(fwd, p, emit)
+        note = f"z = W·a_prev + b; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
+        return f"Forward · layer {op.name} ({op.activation})", out, note
+
+    def sums(self, fwd: LayerForward, p: int, emit: Emit) -> list[Quantity]:
+        """z_j = Σ_i w_ji·a_i + b_j of every neuron, written out."""
+        layer = self.op.name
+        weights = weights_of(fwd)
+        units, fan_in = fwd.z.shape[1], weights.shape[1]
         out: list[Quantity] = []
         for j in range(units):
             slots: list[Slot] = []
             args: list[Scalar] = []
             for i, n in enumerate(fwd.input_names):
                 slots += [emit.q(param_name(layer, "weights", (j, i))), emit.q(n, p)]
-                args += [scalar(fwd.weights[j, i]), scalar(fwd.inputs[p, i])]
+                args += [scalar(weights[j, i]), scalar(fwd.inputs[p, i])]
             template, rule = pair_template(fan_in), dot
             if fwd.biases is not None:
                 slots.append(emit.q(param_name(layer, "biases", (j,))))
@@ -262,6 +361,13 @@ class _DenseBlocks:
             out.append(
                 emit.quantity(name, scalar(fwd.z[p, j]), "forward", layer, p, Form(template, tuple(slots), rule), args)
             )
+        return out
+
+    def activations(self, fwd: LayerForward, p: int, emit: Emit) -> list[Quantity]:
+        """a_j = f(z_j) of every neuron (softmax: of every z)."""
+        op, layer = self.op, self.op.name
+        units = fwd.z.shape[1]
+        out: list[Quantity] = []
         for j in range(units):
             if op.activation == "softmax":
                 every = tuple(emit.q(neuron_name(layer, "z", k), p) for k in range(units))
@@ -273,8 +379,7 @@ class _DenseBlocks:
                 form, args = fill(op.act.template, fields, {"z": scalar(fwd.z[p, j]), "s": op.slope}, op.act.rule)
             name = emit.q(neuron_name(layer, "a", j), p)
             out.append(emit.quantity(name, scalar(fwd.a[p, j]), "forward", layer, p, form, args))
-        note = f"z = W·a_prev + b; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
-        return f"Forward · layer {layer} ({op.activation})", out, note
+        return out
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
         """∂L/∂a_i = Σ_j δ_j·w_ji for the layer below (named as that layer's ``dL_da``)."""
@@ -282,12 +387,13 @@ class _DenseBlocks:
         units = back.delta.shape[1]
         assert back.downstream is not None
         out = []
-        for i in range(back.weights.shape[1]):
+        weights = weights_of(back)
+        for i in range(weights.shape[1]):
             slots: list[Slot] = []
             args: list[Scalar] = []
             for j in range(units):
                 slots += [emit.q(neuron_name(layer, "delta", j), p), emit.q(param_name(layer, "weights", (j, i)))]
-                args += [scalar(back.delta[p, j]), scalar(back.weights[j, i])]
+                args += [scalar(back.delta[p, j]), scalar(weights[j, i])]
             name = emit.q(neuron_name(below, "dL_da", i), p)
             out.append(
                 emit.quantity(
@@ -361,7 +467,8 @@ class _DenseBlocks:
             assert combined_rule is not None
             form, args = fill(back.combined, fields, values, combined_rule, {"K": str(units)})
             add(neuron_name(layer, "delta", j), scalar(back.delta[p, j]), form, args)
-        for j in range(units):
+        for j in range(units if back.grad_w is not None else 0):  # a layer without weights: δ is its last
+            assert back.grad_w is not None
             delta = emit.q(neuron_name(layer, "delta", j), p)
             for i, n in enumerate(back.input_names):
                 form = Form("{0} × {1}", (delta, emit.q(n, p)), product)

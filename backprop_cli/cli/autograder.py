@@ -1,0 +1,200 @@
+"""``backprop autograder``: a Gradescope autograder zip, and the run it makes for each submission."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backprop_cli.cli.kit import handle_errors
+from backprop_cli.homework.gradescope import MATCH
+
+_NO_FILTERS: Any = ((), (), (), (), ())
+
+
+@click.group(short_help="Autograders for course platforms (Gradescope).")
+def autograder() -> None:
+    """Package the keys as an autograder a course platform runs on each submission."""
+
+
+@autograder.command(short_help="Write a Gradescope autograder zip for a key or a folder of keys.")
+@click.option("--key", required=True, help="The answer key, or a folder of *.key.yaml (one a student).")
+@click.option("-o", "--output", required=True, help="The zip to write (atomically).")
+@click.option(
+    "--match",
+    type=click.Choice(MATCH),
+    default="sid",
+    show_default=True,
+    help="The field of Gradescope's submission metadata that names the student's key.",
+)
+@click.option("--reveal", type=click.Choice(["never", "wrong", "always"]), default="never", show_default=True)
+@click.option(
+    "--visibility",
+    type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+    default="visible",
+    show_default=True,
+)
+@handle_errors
+def gradescope(key: str, output: str, match: str, reveal: str, visibility: str) -> None:
+    """Write OUTPUT, a zip for Gradescope's "Zip file upload": setup.sh (installs this version of
+    backprop-cli), run_autograder (grades /autograder/submission's answers file against the student's
+    key, the student taken from submission_metadata.json, and writes /autograder/results/results.json),
+    the keys with their configs, and the settings. Each key is checked first: its trace computed.
+
+    \b
+    Examples:
+      backprop autograder gradescope --key key.yaml -o autograder.zip
+      backprop autograder gradescope --key variants/ --match email -o autograder.zip
+    """
+    import io
+    import json
+    import os
+    import zipfile
+
+    from backprop_cli import __version__
+    from backprop_cli.cli.grade import _key
+    from backprop_cli.cli.output import open_output
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework import gradebook as book
+    from backprop_cli.homework import gradescope as gs
+    from backprop_cli.homework.answers import load_answers, resolve_config
+
+    folder = os.path.isdir(key)
+    paths = book.key_files(Path(key)) if folder else [Path(key)]
+    if not paths:
+        raise ConfigError(f"no *.key.yaml file in {key!r}; expected the keys `backprop variants --answers` writes")
+    entries: dict[str, bytes] = {}
+    for path in paths:
+        rubric = load_answers(path)
+        config = resolve_config(rubric, trusted=True)
+        if rubric.run.data_path is not None:
+            raise rubric.error("a key with its own data file; expected a key of the config's data", "config", "data")
+        checked = _key(path, rubric, book.key_student(path, rubric) if folder else None, _NO_FILTERS, 6)
+        spec_data = _data_file(config)
+        if spec_data:
+            raise ConfigError(
+                f"the config reads the data file {spec_data!r}; expected inline data (the zip holds configs only)",
+                file=str(config),
+            )
+        name = f"keys/{config.name}"
+        if name in entries and entries[name] != config.read_bytes():
+            raise ConfigError(f"two different configs named {config.name!r}; expected one name each", file=str(config))
+        entries[name] = config.read_bytes()
+        entries[f"keys/{path.name if folder else 'key.yaml'}"] = _with_config_path(path, config.name).encode()
+        del checked
+    settings = {"format": "backprop-autograder", "version": 1, "tool": __version__, "match": match}
+    settings |= {"reveal": reveal, "visibility": visibility, "single": not folder}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text, mode in (
+            ("setup.sh", gs.setup_sh(__version__), 0o755),
+            ("run_autograder", gs.run_autograder(), 0o755),
+            (gs.SETTINGS, json.dumps(settings, indent=2) + "\n", 0o644),
+        ):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, text)
+        for name, data in sorted(entries.items()):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, data)
+    with open_output(output, inputs=paths) as stream:
+        stream.flush()
+        stream.buffer.write(buffer.getvalue())
+    click.echo(f"{output}: Gradescope autograder for {len(paths)} key{'s' * (len(paths) != 1)}", err=True)
+
+
+def _data_file(config: Path) -> str | None:
+    from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, parse, read_text
+
+    value = parse(read_text(config, str(config), limit=CONFIG_LIMIT, what="config file"), str(config), fmt="yaml").value
+    data = value.get("data") if isinstance(value, dict) else None
+    return data["file"] if isinstance(data, dict) and isinstance(data.get("file"), str) else None
+
+
+def _with_config_path(key: Path, name: str) -> str:
+    """The key's text with config.path naming ``name`` (the config beside it in the zip)."""
+    import json
+    import re
+
+    original = key.read_text(encoding="utf-8")
+    changed, count = re.subn(r"(?m)^(  path: ).*$", lambda m: m.group(1) + json.dumps(name), original, count=1)
+    return changed if count else original
+
+
+@autograder.command("run-gradescope", short_help="Grade a submission inside Gradescope (run_autograder runs it).")
+@handle_errors
+def run_gradescope() -> None:
+    """Grade /autograder/submission's answers file against the student's key in /autograder/source and
+    write /autograder/results/results.json ($BACKPROP_AUTOGRADER_ROOT moves /autograder). A submission
+    that cannot be graded still gets a results.json, scoring 0 and saying why.
+
+    \b
+    Example (what run_autograder does):
+      backprop autograder run-gradescope
+    """
+    import json
+    import os
+
+    from backprop_cli.homework import gradescope as gs
+
+    root = Path(os.environ.get(gs.ROOT_VARIABLE, "/autograder"))
+    source = root / "source"
+    settings = json.loads((source / gs.SETTINGS).read_text(encoding="utf-8"))
+    visibility = settings.get("visibility", "visible")
+    report = _graded(root, source, settings)
+    target = root / "results" / "results.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from backprop_cli.cli.output import open_output
+
+    with open_output(str(target)) as stream:
+        stream.write(json.dumps(report if report else gs.failure("nothing graded", visibility), indent=2) + "\n")
+
+
+def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    import hashlib
+    import json
+
+    from backprop_cli.cli.grade import _key
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework import gradebook as book
+    from backprop_cli.homework import gradescope as gs
+    from backprop_cli.homework.answers import load_answers
+
+    visibility = settings.get("visibility", "visible")
+    submission = gs.find_submission(root / "submission")
+    if submission is None:
+        return gs.failure("No answers file (`.yaml`) found in the submission: upload your filled-in sheet.", visibility)
+    keys = source / "keys"
+    if settings.get("single"):
+        key_path, student = keys / "key.yaml", None
+    else:
+        try:
+            metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            metadata = {}
+        student = gs.student_id(metadata, settings.get("match", "sid"))
+        found = {book.key_student(p, load_answers(p)): p for p in book.key_files(keys)}
+        if student is None or student not in found:
+            return gs.failure(f"No variant for the student id {student!r}: ask your instructor.", visibility)
+        key_path = found[student]
+    key = _key(key_path, load_answers(key_path), None, _NO_FILTERS, 6)
+    batch = book.grade([submission], {None: key})
+    row = batch.rows[0]
+    if row.result is None:
+        message = row.message
+        try:
+            load_answers(submission, lenient=True)
+        except ConfigError as error:
+            message = error.one_line()
+        return gs.failure(f"Your answers file could not be graded: {message}", visibility)
+    key_text = key_path.read_text(encoding="utf-8")
+    extra = {
+        "student": student,
+        "seed": gs.seed_of(key_text),
+        "key_sha256": hashlib.sha256(key_text.encode()).hexdigest(),
+        "config_sha256": key.identity,
+        "tool": settings.get("tool"),
+    }
+    return gs.results(row.result, key.table, reveal=settings.get("reveal", "never"), visibility=visibility, extra=extra)

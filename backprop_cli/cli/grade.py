@@ -1,0 +1,114 @@
+"""``backprop check --key KEY_OR_DIR SUBMISSIONS...``: a whole class in one process (homework.gradebook)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backprop_cli.homework.gradebook import Key
+
+
+def grade_batch(
+    submissions: tuple[str, ...],
+    key: str,
+    filters: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[str, ...]],
+    *,
+    output_format: str,
+    gradebook: str | None,
+    layout: str,
+    assignment: str,
+    precision: int,
+    width: int | None,
+    output: str | None,
+) -> None:
+    """Read every key and recompute its trace (any problem there is bad input, before a row is graded),
+    grade every submission, then write the report and the gradebook."""
+    import os
+
+    from backprop_cli.cli.kit import make_console
+    from backprop_cli.cli.output import open_output
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework import gradebook as book
+    from backprop_cli.homework.answers import load_answers
+    from backprop_cli.homework.check import CheckFailed
+    from backprop_cli.model.numbers import NumberFormat
+
+    if output_format == "gradescope":
+        raise ConfigError(
+            "a batch has no single results.json; expected --format text or json (and --gradebook for the CSV)",
+            path="--format",
+        )
+    files = book.expand(submissions)
+    if os.path.isdir(key):
+        paths = book.key_files(Path(key))
+        if not paths:
+            raise ConfigError(f"no *.key.yaml file in {key!r}; expected the keys `backprop variants --answers` writes")
+    else:
+        paths = [Path(key)]
+    rubrics = [(path, load_answers(path)) for path in paths]
+    book.check_budget(len(files), sum(len(rubric.answers) for _, rubric in rubrics))
+    keys: dict[str | None, Key] = {}
+    for path, rubric in rubrics:
+        student = book.key_student(path, rubric) if os.path.isdir(key) else None
+        if student in keys:
+            raise rubric.error(f"a second key for student {student!r}; expected one key a student", "student")
+        keys[student] = _key(path, rubric, student, filters, precision)
+    batch = book.grade(files, keys)
+    fmt = NumberFormat(precision)
+    inputs = [*paths, *files]
+    report = json.dumps(book.to_json(batch), indent=2, allow_nan=False) + "\n" if output_format == "json" else None
+    sheet = book.to_csv(batch, layout=layout, assignment=assignment) if gradebook else None
+    with open_output(output, inputs=inputs) as stream:
+        if report is not None:
+            stream.write(report)
+        else:
+            make_console(stream, width).print(book.table(batch, fmt))
+    if gradebook and sheet is not None:
+        with open_output(gradebook, inputs=inputs, option="--gradebook") as stream:
+            stream.write(sheet)
+    if not batch.passed:
+        short = sum(not row.passed for row in batch.rows)
+        raise CheckFailed(
+            f"check failed: {short} of {len(batch.rows)} students with an answer wrong, missing or invalid, "
+            "or no gradable submission"
+        )
+
+
+def _key(
+    path: Path,
+    rubric: object,
+    student: str | None,
+    filters: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[str, ...]],
+    precision: int,
+) -> Key:
+    """A key with its config's values, checked by grading the key against itself (bad input if it fails)."""
+    from backprop_cli.cli.names import compute_values, load_program, name_filter
+    from backprop_cli.homework.answers import (
+        AnswersFile,
+        check_config,
+        config_identity,
+        resolve_config,
+        resolve_data,
+        value_identity,
+    )
+    from backprop_cli.homework.check import check_answers
+    from backprop_cli.homework.gradebook import Key
+    from backprop_cli.model.filters import Filter
+    from backprop_cli.model.names import steps_named
+    from backprop_cli.model.numbers import NumberFormat
+
+    assert isinstance(rubric, AnswersFile)
+    config = resolve_config(rubric, trusted=True)
+    recorded = resolve_data(rubric)
+    spec, config = load_program(str(config), str(recorded) if recorded else None, rubric.run.steps)
+    document = getattr(spec, "document", None)  # parsed already: no second read of the config
+    identity = value_identity(document.value) if document is not None else config_identity(config)
+    check_config(rubric, config, str(config), identity)
+    only = Filter(steps=steps_named([a.name for a in rubric.answers]))
+    table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only, command="check")}
+    narrowed = name_filter(spec, *filters)
+    chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
+    check_answers(rubric, table, str(config), identity, chosen=chosen)  # the key's unknown names: bad input here
+    return Key(student, rubric, table, str(config), identity, config, chosen)

@@ -1,0 +1,279 @@
+"""``backprop variants``: one config (and with --answers a key and a blank sheet) per student of a roster."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backprop_cli.cli.kit import handle_errors
+from backprop_cli.cli.names import filter_options
+from backprop_cli.homework.variants import REASONS
+
+
+@dataclass
+class _Variant:
+    student: str
+    attempt: int
+    seed: str
+    text: str
+    chosen: list[Any] = field(default_factory=list)  # the NamedValues its key asks (the filters' choice)
+    files: dict[str, str] = field(default_factory=dict)  # file name -> content
+    redraws: Counter[str] = field(default_factory=Counter)
+
+
+@click.command(short_help="Write a variant of a template config for each student of a roster.")
+@click.argument("template", type=click.Path(dir_okay=False))
+@click.option("--roster", required=True, help="CSV with a header; the id column (id, student, SIS User ID, …).")
+@click.option("--secret-file", required=True, help="The course secret (at least 16 bytes): seeds are HMACs of it.")
+@click.option("-o", "--output", "out_dir", required=True, help="The folder to write the variants into.")
+@click.option("--answers", "with_answers", is_flag=True, help="Also write each student's key and blank sheet.")
+@filter_options
+@click.option("--given", is_flag=True, help="Keys and sheets keep the given numbers (as `backprop answers --given`).")
+@click.option(
+    "--allow",
+    multiple=True,
+    type=click.Choice(list(REASONS)),
+    help="Let variants with this flaw through (repeatable); every flaw is redrawn by default.",
+)
+@click.option(
+    "--max-draws",
+    type=click.IntRange(1, 1000),
+    default=50,
+    show_default=True,
+    help="Draws tried for one student before the template is refused.",
+)
+@handle_errors
+def variants(
+    template: str,
+    roster: str,
+    secret_file: str,
+    out_dir: str,
+    with_answers: bool,
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    patterns: tuple[str, ...],
+    given: bool,
+    allow: tuple[str, ...],
+    max_draws: int,
+) -> None:
+    """Draw a variant of TEMPLATE for each student of the roster and write it to OUTPUT as ID.yaml (with
+    --answers also ID.key.yaml and ID.sheet.yaml), with manifest.csv listing student, attempt, seed, files
+    and the reasons for redraws. A template is a network config in which values are draws:
+    {uniform: [lo, hi], decimals: 2} or {uniform: [lo, hi], step: 0.25}, {integer: [lo, hi]},
+    {choice: [relu, tanh]}, and {sample: [row, row, …], count: N} for data rows.
+
+    The seed is an HMAC of the secret, the template's hash and the student's id: the course can draw
+    the same variants again, a student cannot guess another's. A variant with every ReLU of a layer
+    dead, a saturated output, a gradient asked for that is zero, a tie (a ReLU at z = 0, softmax logits
+    tied) or the same numbers as another student's is redrawn (--allow lets one kind through); a
+    student with no good variant in --max-draws draws is bad input, and nothing is written.
+
+    \b
+    Examples:
+      backprop variants hw3.yaml --roster roster.csv --secret-file course.key -o variants/
+      backprop variants hw3.yaml --roster roster.csv --secret-file course.key -o variants/ --answers --phase backward
+    """
+    from backprop_cli.budget import check_key_text
+    from backprop_cli.cli.output import open_output
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework import variants as v
+    from backprop_cli.homework.answers import config_identity
+    from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, config_values, describe, parse, read_bytes, read_text
+    from backprop_cli.model import budgets
+
+    template_path = Path(template)
+    doc = parse(
+        read_text(template, template, limit=CONFIG_LIMIT, what="template config"),
+        template,
+        fmt="yaml",
+        values=config_values(),
+    )
+    if not isinstance(doc.value, dict) or "network" not in doc.value:
+        raise ConfigError(
+            f"the template is {describe(doc.value)}; expected a network config with draws in it", file=template
+        )
+    draws = v.find_draws(doc)
+    students = v.read_roster(read_text(roster, roster, limit=CONFIG_LIMIT, what="roster CSV"), roster)
+    secret = v.check_secret(bytes(read_bytes(secret_file, secret_file, limit=4096, what="secret file")), secret_file)
+    if len(students) > budgets.LIMITS.submissions:
+        raise ConfigError(
+            f"{len(students):,} students; expected at most {budgets.LIMITS.submissions:,} a run", file=roster
+        )
+    template_sha = config_identity(template_path)
+    filters = (only_steps, only_layers, only_phases, only_samples, patterns)
+    out = Path(out_dir)
+    seen: set[str] = set()
+    made: list[_Variant] = []
+    for student in students:
+        made.append(
+            _draw(
+                student,
+                doc.value,
+                draws,
+                secret,
+                template_sha,
+                template_path,
+                out,
+                filters,
+                given,
+                allow,
+                max_draws,
+                seen,
+            )
+        )
+    header = f"template {template} (sha256 {template_sha}); seed = {v.DERIVATION}"
+    for variant in made:
+        variant.files[f"{variant.student}.yaml"] = variant.text
+        if with_answers:
+            for blank in (False, True):
+                text = _answers(variant, template_path, given, blank=blank, header=header)
+                check_key_text(text)
+                variant.files[f"{variant.student}.{'sheet' if blank else 'key'}.yaml"] = text
+    total = Counter[str]()
+    for variant in made:
+        total.update(variant.redraws)
+    manifest = _manifest(made, with_answers)
+    inputs = [template_path, Path(roster), Path(secret_file)]
+    out.mkdir(parents=True, exist_ok=True)
+    for variant in made:
+        for name, text in variant.files.items():
+            with open_output(str(out / name), inputs=inputs) as stream:
+                stream.write(text)
+    with open_output(str(out / "manifest.csv"), inputs=inputs) as stream:
+        stream.write(manifest)
+    redraws = ", ".join(f"{reason} {count}" for reason, count in total.most_common()) or "none"
+    click.echo(f"{len(made)} variants of {template} written to {out_dir} ({len(draws)} draws each; redraws: {redraws})")
+
+
+def _draw(
+    student: str,
+    template: Any,
+    draws: list[Any],
+    secret: bytes,
+    template_sha: str,
+    template_path: Path,
+    out: Path,
+    filters: tuple[Any, ...],
+    given: bool,
+    allow: tuple[str, ...],
+    max_draws: int,
+    seen: set[str],
+) -> _Variant:
+    """The first acceptable variant for ``student``: attempts 1, 2, … until none of REASONS (but those
+    allowed) holds; a located error when ``max_draws`` attempts all fail."""
+    from backprop_cli import __version__
+    from backprop_cli.cli.names import compute_values, name_filter, nothing_chosen
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework import variants as v
+    from backprop_cli.loading.config import load_config_text
+    from backprop_cli.model.numbers import NumberFormat
+
+    redraws = Counter[str]()
+    for attempt in range(1, max_draws + 1):
+        seed = v.seed_for(secret, template_sha, student, attempt)
+        value = v.instantiate(template, draws, v.rng_for(seed))
+        text = _variant_text(value, student, attempt, seed, template_path, template_sha, __version__, out)
+        as_drawn = _variant_text(value, student, attempt, seed, template_path, template_sha, __version__, None)
+        try:  # read with the template's folder as base: a data file named relative to it is found
+            spec = load_config_text(as_drawn, source=str(template_path), base_dir=template_path.parent, fmt="yaml")
+        except ConfigError as error:
+            raise ConfigError(
+                f"the variant drawn for {student!r} (attempt {attempt}) is not a valid config: {error.one_line()}; "
+                "expected draws that always make a valid config",
+                file=str(template_path),
+            ) from None
+        values = compute_values(spec, NumberFormat(), None, command="answers")
+        only = name_filter(spec, *filters)
+        chosen = [x for x in values if only.wants_quantity(x.quantity, x.name)]
+        if not chosen:
+            raise nothing_chosen(spec, NumberFormat(), only)
+        asked = {x.name for x in chosen if given or not x.is_given}
+        reasons = [r for r in v.degenerate(spec, values, asked) if r not in allow]
+        fingerprint = v.canonical(value)
+        if fingerprint in seen and "duplicate" not in allow:
+            reasons.append("duplicate")
+        if not reasons:
+            seen.add(fingerprint)
+            return _Variant(student, attempt, seed, text, chosen, redraws=redraws)
+        redraws.update(reasons)
+    counts = ", ".join(f"{reason} {count}" for reason, count in redraws.most_common())
+    raise ConfigError(
+        f"no acceptable variant for student {student!r} in {max_draws} draws ({counts}); expected a template whose "
+        f"ranges avoid degenerate variants, or --allow {redraws.most_common(1)[0][0]}",
+        file=str(template_path),
+    )
+
+
+def _variant_text(
+    value: dict[str, Any],
+    student: str,
+    attempt: int,
+    seed: str,
+    template: Path,
+    template_sha: str,
+    version: str,
+    out: Path | None,
+) -> str:
+    """The variant as YAML, its header saying where it came from; a data file's path re-anchored at ``out``."""
+    import os
+
+    import yaml
+
+    from backprop_cli.loading.yamlsafe import comment_text
+
+    data = value.get("data")
+    if out is not None and isinstance(data, dict) and isinstance(data.get("file"), str):
+        anchored = Path(os.path.relpath((template.parent / data["file"]).resolve(), out.resolve()))
+        value = {**value, "data": {**data, "file": anchored.as_posix()}}
+    header = [
+        f"# backprop variant for student {comment_text(student)}, drawn from {comment_text(str(template))}",
+        f"# template sha256 {template_sha}; attempt {attempt}; seed {seed}",
+        "# seed = HMAC-SHA256(course secret, template sha256, student, attempt); backprop-cli " + version,
+    ]
+    body = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+    return "\n".join(header) + "\n" + body
+
+
+def _answers(variant: _Variant, template: Path, given: bool, *, blank: bool, header: str) -> str:
+    import hashlib
+    import io
+
+    from backprop_cli import __version__
+    from backprop_cli.homework.answers import text_identity, write_answers
+
+    stream = io.StringIO()
+    write_answers(
+        stream,
+        variant.chosen,
+        config_ref=f"{variant.student}.yaml",
+        sha256=text_identity(variant.text, f"{variant.student}.yaml"),
+        raw_sha256=hashlib.sha256(variant.text.encode()).hexdigest(),
+        label=f"{variant.student}'s variant of {template}",
+        blank=blank,
+        include_given=given,
+        student=variant.student,
+        header_lines=[header, f"attempt {variant.attempt}, seed {variant.seed}; backprop-cli {__version__}"],
+    )
+    return stream.getvalue()
+
+
+def _manifest(made: list[_Variant], with_answers: bool) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "attempt", "seed", "variant", "key", "sheet", "redraws"])
+    for variant in made:
+        key, sheet = (f"{variant.student}.key.yaml", f"{variant.student}.sheet.yaml") if with_answers else ("", "")
+        reasons = "; ".join(f"{reason} {count}" for reason, count in variant.redraws.most_common())
+        writer.writerow(
+            [variant.student, variant.attempt, variant.seed, f"{variant.student}.yaml", key, sheet, reasons]
+        )
+    return out.getvalue()

@@ -1,0 +1,379 @@
+"""Grading a whole class in one run: submissions matched to their keys, one row per student, a summary.
+
+A key is an answers file of the grader's (``backprop answers``, or one per student from ``backprop
+variants --answers``); a directory of keys holds ``*.key.yaml`` files, each the key of the student its
+``student:`` field names (else its file name: ``s17.key.yaml`` is s17's). A submission is matched to
+its key by the ``student:`` it carries, else by its file name (``s17.yaml``, ``s17.sheet.yaml``), else
+by its folder's name (``s17/answers.yaml``). Every student gets a row: a submission that cannot be read
+at all scores 0 with the reason, and a student with a key and no submission is "no submission".
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backprop_cli.errors import ConfigError
+from backprop_cli.homework.answers import AnswersFile, check_config, load_answers
+from backprop_cli.homework.check import CheckResult, check_answers
+from backprop_cli.homework.values import NamedValue
+from backprop_cli.model import budgets as budget
+from backprop_cli.model.numbers import NumberFormat
+
+FORMAT = "backprop-gradebook"
+VERSION = 1
+LAYOUTS = ("plain", "canvas", "moodle")
+KEY_SUFFIXES = (".key.yaml", ".key.yml", ".key.json")
+_SHEET_SUFFIXES = (".sheet", ".answers", ".submission")
+_EXTENSIONS = (".yaml", ".yml", ".json")
+STATUSES = ("graded", "unreadable", "no key", "no submission", "duplicate")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key with its config's trace recomputed: what each of its students is graded against."""
+
+    student: str | None  # None: the one key of every submission
+    rubric: AnswersFile
+    table: Mapping[str, NamedValue]
+    config: str  # how the config is shown
+    identity: str  # its normalised SHA-256
+    path: Path  # the config file
+    chosen: Callable[[NamedValue], bool] | None = None  # check's filters, as they apply to this key's trace
+
+    def asked(self) -> list[str]:
+        return [a.name for a in self.rubric.answers if self.chosen is None or self.chosen(self.table[a.name])]
+
+    def max_score(self) -> float:
+        return sum(a.weight for a in self.rubric.answers if self.chosen is None or self.chosen(self.table[a.name]))
+
+
+@dataclass(frozen=True)
+class Row:
+    """A student's line of the gradebook."""
+
+    student: str
+    file: str | None
+    status: str  # one of STATUSES
+    max_score: float
+    result: CheckResult | None = None
+    message: str = ""  # why a submission was not graded, or what grading read around
+
+    @property
+    def score(self) -> float:
+        return self.result.score if self.result is not None else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.result is not None and self.result.passed and self.status == "graded"
+
+
+@dataclass(frozen=True)
+class Question:
+    """How the class did on one name: counts of each verdict, and the most common wrong answer."""
+
+    name: str
+    counts: Mapping[str, int]
+    common_wrong: tuple[str, int] | None  # (the answer as written, how many wrote it)
+
+    @property
+    def asked(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class Batch:
+    rows: list[Row] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)  # in the order the keys ask them
+
+    @property
+    def passed(self) -> bool:
+        return all(row.passed for row in self.rows)
+
+
+# ---------------------------------------------------------------- finding and matching files
+
+
+def expand(patterns: Sequence[str]) -> list[Path]:
+    """Files, folders (their answers files, recursively) and globs, in a stable order, each once."""
+    found: list[Path] = []
+    for pattern in patterns:
+        if os.path.isdir(pattern):
+            found += sorted(p for p in Path(pattern).rglob("*") if p.suffix.lower() in _EXTENSIONS and p.is_file())
+        elif glob.has_magic(pattern) and not os.path.exists(pattern):
+            matched = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            if not matched:
+                raise ConfigError(f"no file matches {pattern!r}; expected answers files", path="SUBMISSIONS")
+            found += matched
+        else:
+            found.append(Path(pattern))
+    return list(dict.fromkeys(found))
+
+
+def key_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.name.endswith(KEY_SUFFIXES) and p.is_file())
+
+
+def key_student(path: Path, rubric: AnswersFile) -> str:
+    if rubric.student is not None:
+        return rubric.student
+    name = path.name
+    for suffix in KEY_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
+
+
+def submission_student(path: Path, sheet: AnswersFile | None, known: Iterable[str] = ()) -> str:
+    """The student a submission belongs to: its ``student:``, else its file name, else its folder's."""
+    if sheet is not None and sheet.student is not None:
+        return sheet.student
+    stem = path.name
+    for extension in _EXTENSIONS:
+        stem = stem.removesuffix(extension)
+    for suffix in _SHEET_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    keys = set(known)
+    if keys and stem not in keys and path.parent.name in keys:
+        return path.parent.name
+    return stem
+
+
+def _salvaged_student(path: Path, known: Iterable[str]) -> str:
+    """The ``student:`` line of a file that could not be read as answers, else the file's name."""
+    from backprop_cli.homework.tolerant import salvage
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            head = stream.read(budget.LIMITS.key_bytes)
+    except OSError:
+        head = ""
+    student = salvage(head).top.get("student")
+    return student if student else submission_student(path, None, known)
+
+
+def check_budget(submissions: int, names: int) -> None:
+    """Refuse a batch past its budgets before anything is graded."""
+    limits = budget.LIMITS
+    if submissions > limits.submissions:
+        raise ConfigError(
+            f"{submissions:,} submissions; expected at most {limits.submissions:,} a run (grade them in parts)",
+            path="SUBMISSIONS",
+        )
+    if names > limits.batch_names:
+        raise ConfigError(
+            f"the keys ask {names:,} names in all; expected at most {limits.batch_names:,} (fewer submissions a "
+            "run, or keys written with --step or --phase)",
+            path="--key",
+        )
+
+
+# ---------------------------------------------------------------- grading
+
+
+def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
+    """Grade every submission against its student's key (``keys[None]``: one key for all)."""
+    batch = Batch()
+    asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
+    for each in keys.values():
+        asked.update(dict.fromkeys(each.asked()))
+    batch.questions = list(asked)
+    shared = keys.get(None)
+    known = [s for s in keys if s is not None]
+    seen: set[str] = set()
+    for path in files:
+        sheet: AnswersFile | None = None
+        problem = ""
+        try:
+            sheet = load_answers(path, lenient=True)
+        except ConfigError as error:
+            problem = error.one_line()
+        student = submission_student(path, sheet, known) if sheet is not None else _salvaged_student(path, known)
+        key = shared or keys.get(student)
+        if student in seen:
+            batch.rows.append(Row(student, str(path), "duplicate", 0.0, message="another submission of this student"))
+            continue
+        seen.add(student)
+        if key is None:
+            message = f"no key for student {student!r}; expected {student}.key.yaml among the keys"
+            batch.rows.append(Row(student, str(path), "no key", 0.0, message=message))
+            continue
+        most = key.max_score()
+        if sheet is None:
+            batch.rows.append(Row(student, str(path), "unreadable", most, message=problem))
+            continue
+        try:
+            check_config(sheet, key.path, key.config, key.identity)
+            result = check_answers(
+                sheet, key.table, key.config, key.identity, key=key.rubric, chosen=key.chosen, lenient=True
+            )
+        except ConfigError as error:
+            batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
+            continue
+        notes = result.notes()
+        named = submission_student(path, None, known)  # what its file (or folder) name says
+        if sheet.student is not None and named != student and named in keys:
+            notes = [f"the sheet says student {student!r}, its file name {named!r}: graded as {student!r}", *notes]
+        batch.rows.append(Row(student, str(path), "graded", most, result, "; ".join(notes)))
+    for student in known:  # every student with a key has a row
+        if student not in seen:
+            batch.rows.append(Row(student, None, "no submission", keys[student].max_score()))
+    return batch
+
+
+def questions(batch: Batch) -> list[Question]:
+    counts: dict[str, Counter[str]] = {name: Counter() for name in batch.questions}
+    wrong: dict[str, Counter[str]] = {name: Counter() for name in batch.questions}
+    for row in batch.rows:
+        if row.result is None:
+            continue
+        for v in row.result.verdicts:
+            counts[v.name][v.verdict] += 1
+            if v.verdict == "wrong" and v.given_text is not None:
+                wrong[v.name][v.given_text] += 1
+    out = []
+    for name in batch.questions:
+        common = wrong[name].most_common(1)
+        out.append(
+            Question(
+                name,
+                {k: counts[name][k] for k in ("correct", "wrong", "missing", "invalid")},
+                common[0] if common else None,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Text from a submission as a spreadsheet cell: one that a spreadsheet would run as a formula
+    (``=HYPERLINK(…)`` as a student id) gets a leading apostrophe, as OWASP advises for CSV."""
+    return f"'{text}" if text.startswith(_FORMULA) else text
+
+
+def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop") -> str:
+    """The gradebook: ``plain`` (a column per question, the total, the status), or the grade-import
+    layouts of Canvas (Student, ID, SIS User ID, SIS Login ID, Section, the assignment; a Points
+    Possible row) and Moodle (ID number, the assignment, its feedback)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if layout == "canvas":
+        most = max((row.max_score for row in batch.rows), default=0.0)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
+        writer.writerow(["Points Possible", "", "", "", "", _number(most)])
+        for row in batch.rows:
+            writer.writerow([_cell(row.student), "", _cell(row.student), "", "", _number(row.score)])
+        return out.getvalue()
+    if layout == "moodle":
+        writer.writerow(["ID number", assignment, "Feedback"])
+        for row in batch.rows:
+            writer.writerow([_cell(row.student), _number(row.score), _cell(_feedback(row))])
+        return out.getvalue()
+    writer.writerow(["student", "file", *batch.questions, "total", "max_score", "status", "message"])
+    for row in batch.rows:
+        scores = {v.name: _number(v.score) for v in row.result.verdicts} if row.result else {}
+        cells = [scores.get(q, "" if row.result else "0") for q in batch.questions]
+        text = [_cell(row.student), _cell(row.file or "")]
+        writer.writerow([*text, *cells, _number(row.score), _number(row.max_score), row.status, _cell(row.message)])
+    return out.getvalue()
+
+
+def _feedback(row: Row) -> str:
+    if row.result is None:
+        return f"{row.status}: {row.message}" if row.message else row.status
+    return row.result.score_line()
+
+
+def to_json(batch: Batch) -> dict[str, Any]:
+    """``{"format": "backprop-gradebook", "version": 1, "students": [...], "questions": [...]}``."""
+    students = []
+    for row in batch.rows:
+        entry: dict[str, Any] = {
+            "student": row.student,
+            "file": row.file,
+            "status": row.status,
+            "score": row.score,
+            "max_score": row.max_score,
+            "passed": row.passed,
+            "message": row.message,
+            "answers": {},
+        }
+        if row.result is not None:
+            entry["config"] = {"path": row.result.config, "sha256": row.result.config_sha256}
+            entry["answers"] = {
+                v.name: {"verdict": v.verdict, "given_text": v.given_text, "score": v.score, "weight": v.weight}
+                for v in row.result.verdicts
+            }
+        students.append(entry)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "counts": {status: sum(r.status == status for r in batch.rows) for status in STATUSES},
+        "students": students,
+        "questions": [
+            {
+                "name": q.name,
+                "counts": dict(q.counts),
+                "most_common_wrong": None
+                if q.common_wrong is None
+                else {"given_text": q.common_wrong[0], "count": q.common_wrong[1]},
+            }
+            for q in questions(batch)
+        ],
+    }
+
+
+STUDENT_ROWS = 100  # the text report lists students up to this many; the gradebook holds every one
+
+
+def table(batch: Batch, fmt: NumberFormat) -> Any:
+    """The terminal report: one row per question (how many got it right, the most common wrong value),
+    then the students (up to STUDENT_ROWS), then a line of totals."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    per_question = Table(box=box.SIMPLE_HEAD, title="Per question", title_justify="left")
+    for column in ("name", "correct", "wrong", "missing", "invalid", "most common wrong"):
+        per_question.add_column(column, justify="left" if column in ("name", "most common wrong") else "right")
+    for q in questions(batch):
+        common = f"{q.common_wrong[0]} ({q.common_wrong[1]}×)" if q.common_wrong else ""
+        counts = [str(q.counts[k]) for k in ("correct", "wrong", "missing", "invalid")]
+        per_question.add_row(Text(q.name), *counts, Text(common))
+    parts: list[Any] = [per_question]
+    if len(batch.rows) <= STUDENT_ROWS:
+        students = Table(box=box.SIMPLE_HEAD, title="Per student", title_justify="left")
+        for column in ("student", "score", "status", "note"):
+            students.add_column(column, justify="right" if column == "score" else "left")
+        for row in batch.rows:
+            score = f"{fmt(row.score)}/{fmt(row.max_score)}"
+            students.add_row(Text(row.student), score, row.status, Text(row.message))
+        parts.append(students)
+    else:
+        parts.append(Text(f"{len(batch.rows):,} students: see the gradebook (--gradebook) for each one", style="dim"))
+    graded = sum(row.status == "graded" for row in batch.rows)
+    full = sum(row.passed for row in batch.rows)
+    parts.append(
+        Text(
+            f"{len(batch.rows)} students: {graded} graded ({full} with every answer right), "
+            f"{len(batch.rows) - graded} with no gradable submission",
+            style="bold",
+        )
+    )
+    return Group(*parts)

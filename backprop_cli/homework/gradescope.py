@@ -1,0 +1,112 @@
+"""The Gradescope autograder: what its zip holds, and the ``results.json`` a run writes.
+
+Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once when the image is built,
+and for each submission runs ``run_autograder`` with the student's files in ``/autograder/submission/``
+and ``/autograder/submission_metadata.json`` beside them; it reads ``/autograder/results/results.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from backprop_cli.homework.check import CheckResult, revealed
+from backprop_cli.homework.values import NamedValue
+from backprop_cli.model.numbers import NumberFormat
+
+SETTINGS = "backprop-autograder.json"
+ROOT_VARIABLE = "BACKPROP_AUTOGRADER_ROOT"  # where /autograder is, for a simulated layout
+PYTHON_VARIABLE = "BACKPROP_PYTHON"  # the Python that runs the tool (python3 by default)
+MATCH = ("sid", "email", "id", "name")  # which field of submission_metadata.json's user is the student id
+_SEED = re.compile(r"seed ([0-9a-f]{64})")
+
+
+def setup_sh(version: str) -> str:
+    return f"""#!/usr/bin/env bash
+# Gradescope runs this once, building the autograder image: install this exact version of backprop-cli.
+set -euo pipefail
+if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
+  apt-get update && apt-get install -y python3 python3-pip
+fi
+python3 -m pip install "backprop-cli=={version}"
+"""
+
+
+def run_autograder() -> str:
+    return f"""#!/usr/bin/env bash
+# Gradescope runs this for each submission: grade it and write /autograder/results/results.json.
+# {ROOT_VARIABLE} moves /autograder (a simulated layout); {PYTHON_VARIABLE} chooses the Python.
+exec "${{{PYTHON_VARIABLE}:-python3}}" -m backprop_cli autograder run-gradescope
+"""
+
+
+def student_id(metadata: Mapping[str, Any], match: str) -> str | None:
+    """The id of the (first) submitter in submission_metadata.json, by the field ``match``."""
+    users = metadata.get("users")
+    if not isinstance(users, list) or not users or not isinstance(users[0], dict):
+        return None
+    value = users[0].get(match)
+    return str(value) if value not in (None, "") else None
+
+
+def find_submission(folder: Path) -> Path | None:
+    """The answers file of a submission: the only YAML/JSON file, else one named like a sheet."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))
+    if len(files) <= 1:
+        return files[0] if files else None
+    named = [p for p in files if p.name.endswith((".sheet.yaml", "answers.yaml", "sheet.yaml"))]
+    return named[0] if named else files[0]
+
+
+def seed_of(key_text: str) -> str | None:
+    """The variant's seed a key from `backprop variants --answers` records in its header."""
+    match = _SEED.search(key_text)
+    return match.group(1) if match else None
+
+
+def failure(output: str, visibility: str = "visible") -> dict[str, Any]:
+    """A results.json that gives no score and says why (Gradescope shows ``output``)."""
+    return {"score": 0.0, "output": output, "output_format": "md", "visibility": visibility, "tests": []}
+
+
+def results(
+    result: CheckResult,
+    table: Mapping[str, NamedValue],
+    *,
+    reveal: str,
+    visibility: str,
+    extra: Mapping[str, Any],
+    fmt: NumberFormat | None = None,
+) -> dict[str, Any]:
+    """results.json per Gradescope's specification: one test per answer, numbered, tagged by phase."""
+    fmt = fmt or NumberFormat()
+    tests = []
+    for number, v in enumerate(result.verdicts, start=1):
+        text = "no answer given" if v.verdict == "missing" else f"given `{v.given_text}`: **{v.verdict}**"
+        text += f" ({v.note})" if v.note else ""
+        if revealed(v, reveal):
+            text += f" (expected `{fmt(v.expected)}`, tolerance {v.tolerance.describe()})"
+        tests.append(
+            {
+                "name": v.name,
+                "number": str(number),
+                "score": v.score,
+                "max_score": v.weight,
+                "status": "passed" if v.verdict == "correct" else "failed",
+                "output": text,
+                "output_format": "md",
+                "tags": [table[v.name].phase],
+                "visibility": visibility,
+            }
+        )
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "output": "\n\n".join([result.score_line(), *result.notes()]),
+        "output_format": "md",
+        "visibility": visibility,
+        "extra_data": dict(extra),
+        "tests": tests,
+    }

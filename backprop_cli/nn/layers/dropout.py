@@ -1,0 +1,311 @@
+"""The dropout layer (inverted, as ``torch.nn.Dropout(p)`` in training): a_j = z_j × m_j / (1 − p).
+
+z is the layer's input (shown under its own name, ``d.z1 = h.a1``), m a mask of 0s and 1s, one per
+sample and entry, each 1 with probability 1 − p: drawn afresh each step from
+``numpy.random.default_rng([seed, step])`` (so a run is reproducible and the trace and ``train`` draw
+the same masks), or given (``mask:`` one row per sample of a batch, at every step; a batch longer
+than the rows reuses them from the first). Backward: ∂a_j/∂z_j = m_j / (1 − p), δ_j = ∂L/∂a_j ×
+∂a_j/∂z_j, and ∂L/∂input_j = δ_j, so a dropped entry passes no gradient. When evaluating (the loss on
+all data of ``train``) the layer passes its input, as torch's ``model.eval()`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from backprop_cli.model.names import neuron_name
+from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, scalar
+from backprop_cli.model.spec import Array, BaseLayerSpec
+from backprop_cli.nn.check import finite
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count
+from backprop_cli.nn.layers.dense import exact_array, product, same
+from backprop_cli.nn.ops import NamedRule
+from backprop_cli.nn.optim import exact_number
+from backprop_cli.nn.records import LayerBackward, LayerForward
+
+
+@dataclass(frozen=True)
+class DropoutSpec(BaseLayerSpec):
+    """Inverted dropout over ``width`` entries with probability ``p``; a ``seed``, or a given ``mask``."""
+
+    kind: ClassVar[str] = "dropout"
+    name: str
+    width: int
+    p: float
+    seed: int = 0
+    mask: tuple[tuple[float, ...], ...] | None = None  # rows of 0s and 1s, one per sample of a batch
+    activation: str = "identity"
+    negative_slope: float = 0.01
+    frozen: frozenset[str] = frozenset()
+
+    @property
+    def units(self) -> int:
+        return self.width
+
+    @property
+    def fan_in(self) -> int:
+        return self.width
+
+    @property
+    def label(self) -> str:
+        return f"dropout p = {self.p:g}"
+
+    @property
+    def formula(self) -> str:
+        return f"z × m / (1 − {self.p:g})"
+
+    def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"type": self.kind, "name": self.name, "p": self.p}
+        if self.mask is not None:
+            entry["mask"] = [list(row) for row in self.mask]
+        else:
+            entry["seed"] = self.seed
+        return entry
+
+
+@dataclass(frozen=True)
+class DropoutCache:
+    x: Array
+    z: Array  # the input
+    a: Array
+    mask: Array  # (batch, width) of 0 and 1 (all 1 when evaluating)
+    scale: Scalar  # 1 / (1 − p); 1 when evaluating
+
+
+@dataclass(frozen=True)
+class DropoutForward(LayerForward):
+    mask: Array | None = None  # (batch, width)
+    scale: Scalar = 1.0
+
+    def extra(self, p: int) -> dict[str, Array]:
+        return {} if self.mask is None else {"mask": self.mask[p]}
+
+
+class DropoutLayer:
+    """One dropout layer of a network; see the module docstring."""
+
+    kind = "dropout"
+    config_model = "DropoutLayerModel"
+
+    @staticmethod
+    def from_config(m: Any, place: LayerPlace) -> DropoutSpec:
+        if m.mask is not None and m.seed is not None:
+            raise place.error("both mask and seed given; expected one of them", "seed")
+        mask = None
+        if m.mask is not None:
+            rows = m.mask
+            if not rows:
+                raise place.error("mask has no rows; expected rows of 0 and 1, one per sample", "mask")
+            for r, row in enumerate(rows):
+                at = ("mask", r)
+                if len(row) != place.fan_in:
+                    raise place.error(
+                        f"layer {place.name!r} mask row {r} has {count(len(row), 'value')}; expected {place.fan_in} "
+                        f"(the fan-in: {place.below})",
+                        *at,
+                    )
+                bad = next((v for v in row if v not in (0, 1)), None)
+                if bad is not None:
+                    raise place.error(f"mask value {bad:g} is not 0 or 1; expected 0 (dropped) or 1 (kept)", *at)
+            mask = tuple(tuple(float(v) for v in row) for row in rows)
+        return DropoutSpec(place.name, place.fan_in, m.p, m.seed or 0, mask)
+
+    @staticmethod
+    def counts(spec: DropoutSpec, *, hidden: bool, combined: bool, first: bool) -> Counts:
+        width = spec.width
+        # forward: m, z, a; backward: ∂L/∂a (from above), ∂a/∂z, δ; JSON: inputs, z, a, mask; ∂L/∂a, ∂a/∂z, chain, δ
+        return Counts(3 * width, width * hidden + 2 * width, 4 * width + 4 * width + width * (not first))
+
+    def __init__(self, spec: DropoutSpec, input_names: tuple[str, ...], *, exact: bool = False) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.activation = "identity"
+        self.exact = exact
+        self.p: Scalar = exact_number(spec.p) if exact else spec.p
+        self.scale: Scalar = 1 / (1 - self.p)
+        self.input_names = input_names
+        self.output_names = tuple(neuron_name(spec.name, "a", j) for j in range(spec.width))
+        self.params: tuple[ParamDef, ...] = ()
+
+    @property
+    def rational(self) -> bool:
+        return True
+
+    def initial(self) -> list[Array]:
+        return []
+
+    def masks(self, step: int, batch: int) -> Array:
+        """The masks of a batch of ``batch`` samples at ``step`` (1-based), (batch, width)."""
+        spec = self.spec
+        if spec.mask is not None:
+            rows = np.array(spec.mask, dtype=np.float64)
+            drawn = rows[np.arange(batch) % len(rows)]
+        else:
+            rng = np.random.default_rng([spec.seed, step])
+            drawn = (rng.random((batch, spec.width)) >= spec.p).astype(np.float64)
+        return exact_array(drawn) if self.exact else drawn
+
+    def forward(
+        self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
+    ) -> DropoutCache:
+        if evaluating:
+            return DropoutCache(x, x, x, np.ones_like(x), 1)
+        mask = self.masks(step, x.shape[0])
+        scale: Any = self.scale  # a float, or a Fraction in exact mode (numpy multiplies either)
+        a: Array = x * mask * scale
+        finite(a, step=step, layer=self.name, quantity="dropout output a" + during)
+        return DropoutCache(x, x, a, mask, self.scale)
+
+    def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
+        assert isinstance(cache, DropoutCache)
+        scale: Any = cache.scale
+        local: Array = cache.mask * scale
+        return upstream * local, local, None
+
+    def backward_fast(
+        self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
+    ) -> tuple[list[Array], list[float], Array | None]:
+        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
+        return [], [], None if first else delta  # ∂L/∂input = δ: z is the input
+
+    def record_forward(self, params: Sequence[Array], cache: Cache) -> DropoutForward:
+        assert isinstance(cache, DropoutCache)
+        return DropoutForward(
+            self.name,
+            "identity",
+            0.01,
+            self.input_names,
+            cache.x,
+            None,
+            None,
+            cache.z,
+            cache.a,
+            cache.mask,
+            cache.scale,
+        )
+
+    def backward_trace(
+        self, fwd: LayerForward, upstream: Array, combined: tuple[Array, str] | None, step: int, first: bool
+    ) -> LayerBackward:
+        assert isinstance(fwd, DropoutForward) and fwd.mask is not None
+        chain, local, _ = self.delta(DropoutCache(fwd.inputs, fwd.z, fwd.a, fwd.mask, fwd.scale), upstream)
+        delta = combined[0] if combined is not None else chain
+        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
+        return LayerBackward(
+            layer=self.name,
+            activation="identity",
+            negative_slope=0.01,
+            input_names=fwd.input_names,
+            z=fwd.z,
+            a=fwd.a,
+            upstream=upstream,
+            local=local,
+            jacobian=None,
+            chain=chain,
+            delta=delta,
+            combined=combined[1] if combined is not None else None,
+            inputs=fwd.inputs,
+            weights=None,
+            grad_w=None,
+            grad_b=None,
+            downstream=None if first else delta,
+        )
+
+    def blocks(self) -> DropoutBlocks:
+        return DropoutBlocks(self)
+
+
+def _scaled(values: Sequence[Scalar]) -> Scalar:
+    return values[0] * values[1] * values[2]
+
+
+def _times(values: Sequence[Scalar]) -> Scalar:
+    return values[0] * values[1]
+
+
+class DropoutBlocks:
+    """A dropout layer's quantities: per sample its mask, z (its input) and a = z × m / (1 − p); backward
+    ∂a/∂z = m / (1 − p), δ, and ∂L/∂input = δ for the layer below."""
+
+    def __init__(self, op: DropoutLayer) -> None:
+        self.op = op
+
+    def forward_count(self, fwd: LayerForward) -> int:
+        return 3 * int(fwd.z.shape[1])
+
+    def backward_count(self, back: LayerBackward, *, hidden: bool) -> int:
+        width = int(back.delta.shape[1])
+        return width * hidden + 2 * width
+
+    def _scale(self, emit: Emit) -> Const:
+        return Const(self.op.scale, f"1/(1 − {emit.numbers.operand(self.op.p)})")
+
+    def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
+        assert isinstance(fwd, DropoutForward) and fwd.mask is not None
+        op, layer = self.op, self.op.name
+        spec = op.spec
+        drawn = "given mask" if spec.mask is not None else f"drawn, seed {spec.seed}"
+        out: list[Quantity] = []
+        for j in range(fwd.z.shape[1]):
+            name = emit.q(neuron_name(layer, "mask", j), p)
+            out.append(emit.quantity(name, scalar(fwd.mask[p, j]), "forward", layer, p, Form(drawn), kind="given"))
+        for j, source in enumerate(fwd.input_names):
+            form = Form("{0}", (emit.q(source, p),), same, "{0:v}")
+            name = emit.q(neuron_name(layer, "z", j), p)
+            out.append(emit.quantity(name, scalar(fwd.z[p, j]), "forward", layer, p, form, [scalar(fwd.inputs[p, j])]))
+        scale = self._scale(emit)
+        for j in range(fwd.z.shape[1]):
+            slots = (emit.q(neuron_name(layer, "z", j), p), emit.q(neuron_name(layer, "mask", j), p), scale)
+            form = Form("{0} × {1} × {2}", slots, _scaled)
+            args = [scalar(fwd.z[p, j]), scalar(fwd.mask[p, j]), op.scale]
+            name = emit.q(neuron_name(layer, "a", j), p)
+            out.append(emit.quantity(name, scalar(fwd.a[p, j]), "forward", layer, p, form, args))
+        dropped = [neuron_name(layer, "a", j) for j in range(fwd.z.shape[1]) if fwd.mask[p, j] == 0]
+        zeroed = f"; zeroed here: {', '.join(dropped)}" if dropped else "; none zeroed here"
+        note = f"a = z × m / (1 − p) with p = {emit.numbers.operand(op.p)}, m {drawn}{zeroed}"
+        return f"Forward · layer {layer} (dropout, p = {emit.numbers.operand(op.p)})", out, note
+
+    def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
+        layer = self.op.name
+        assert back.downstream is not None
+        return [
+            emit.quantity(
+                emit.q(neuron_name(below, "dL_da", j), p),
+                scalar(back.downstream[p, j]),
+                "backward",
+                below,
+                p,
+                Form("{0}", (emit.q(neuron_name(layer, "delta", j), p),), same, "{0:v}"),
+                [scalar(back.delta[p, j])],
+            )
+            for j in range(back.delta.shape[1])
+        ]
+
+    def backward(
+        self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
+    ) -> tuple[str, list[Quantity], str]:
+        op, layer = self.op, self.op.name
+        out = list(upstream)
+        scale = self._scale(emit)
+        width = back.delta.shape[1]
+        for j in range(width):
+            mask = emit.q(neuron_name(layer, "mask", j), p)
+            form = Form("{0} × {1}", (mask, scale), _times)
+            args: list[Scalar] = [scalar(back.local[p, j] / op.scale), op.scale]  # the mask: 0 or 1
+            name = emit.q(neuron_name(layer, "da_dz", j), p)
+            out.append(emit.quantity(name, scalar(back.local[p, j]), "backward", layer, p, form, args))
+        for j in range(width):
+            slots = (emit.q(neuron_name(layer, "dL_da", j), p), emit.q(neuron_name(layer, "da_dz", j), p))
+            args = [scalar(back.upstream[p, j]), scalar(back.local[p, j])]
+            name = emit.q(neuron_name(layer, "delta", j), p)
+            out.append(
+                emit.quantity(
+                    name, scalar(back.delta[p, j]), "backward", layer, p, Form("{0} × {1}", slots, product), args
+                )
+            )
+        note = "δ = ∂L/∂a × ∂a/∂z with ∂a/∂z = m / (1 − p): a dropped entry passes no gradient"
+        return f"Backward · layer {layer} (dropout)", out, note

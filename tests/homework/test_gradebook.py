@@ -1,0 +1,216 @@
+"""`backprop check --key KEY_OR_DIR SUBMISSIONS...`: a simulated class graded in one run into a gradebook."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from backprop_cli.cli.main import main
+from backprop_cli.loading.examples import example_path
+
+STUDENTS = ["s1", "s2", "s3", "s4", "s5", "s6"]
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "120"})
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def fill(text: str, answers: dict[str, str]) -> str:
+    for name, value in answers.items():
+        text, count = re.subn(rf"(?m)^  {re.escape(name)}:.*$", f"  {name}: {value}", text)
+        assert count == 1, name
+    return text
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """Each student's own variant of Mazur's network (h.w1_1 = 0.15 + 0.01·i), its key and its blank sheet."""
+    base = example_path("classic_2_2_2").read_text(encoding="utf-8")
+    for i, student in enumerate(STUDENTS):
+        config = write(tmp_path / "variants" / f"{student}.yaml", base.replace("[[0.15,", f"[[{0.15 + 0.01 * i:.2f},"))
+        for out, extra in ((f"{student}.key.yaml", ()), (f"{student}.sheet.yaml", ("--blank",))):
+            result = invoke("answers", str(config), "--phase", "forward", *extra, "-o", str(config.parent / out))
+            assert result.exit_code == 0, result.stderr
+    return tmp_path
+
+
+def key_text(course: Path, student: str) -> str:
+    return (course / "variants" / f"{student}.key.yaml").read_text(encoding="utf-8")
+
+
+def submit(course: Path) -> Path:
+    """Right, partly wrong, typo-ridden, empty, missing, a sheet for another variant, and a stranger."""
+    subs = course / "submissions"
+    write(subs / "s1.yaml", key_text(course, "s1"))  # all right; matched by its file name
+    write(subs / "x.yaml", "student: s2\n" + fill(key_text(course, "s2"), {"h.z1": "9"}))  # by its student: field
+    s3 = key_text(course, "s3")  # h.z1 = 0.17·0.05 + 0.20·0.10 + 0.35 = 0.3785, written with a decimal comma
+    s3 = fill(s3, {"h.z1": "0,3785"}).replace("  h.a2:", "  h.aa2:")  # … and h.a2 misspelt: missing
+    write(subs / "s3" / "answers.yaml", s3)  # by its folder's name
+    shutil.copy(course / "variants" / "s4.sheet.yaml", subs / "s4.sheet.yaml")  # handed in blank
+    # s5 hands in nothing; s6 hands in s1's key: answers for another variant
+    write(subs / "s6.yaml", key_text(course, "s1"))
+    write(subs / "zed.yaml", key_text(course, "s1"))  # nobody's: no key
+    return subs
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_simulated_class_is_graded_in_one_run_and_every_row_is_right(course: Path) -> None:
+    subs = submit(course)
+    book = course / "grades.csv"
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(book))
+    assert result.exit_code == 1 and "check failed: 6 of 7 students" in result.stderr, result.stderr
+    got = {row["student"]: row for row in rows(book.read_text(encoding="utf-8"))}
+    assert sorted(got) == [*STUDENTS, "zed"]  # every student with a key has a row, and the stranger too
+    questions = ["h.z1", "h.z2", "h.a1", "h.a2", "o.z1", "o.z2", "o.a1", "o.a2"]  # --phase forward of 2-2-2
+    assert list(got["s1"])[2:-4] == questions
+    expected = {  # (total, max, status)
+        "s1": ("8", "8", "graded"),
+        "s2": ("7", "8", "graded"),  # h.z1 wrong
+        "s3": ("7", "8", "graded"),  # the comma read, h.a2 missing (misspelt)
+        "s4": ("0", "8", "graded"),  # blank: every answer missing
+        "s5": ("0", "8", "no submission"),
+        "s6": ("0", "8", "unreadable"),  # written for s1's variant
+        "zed": ("0", "0", "no key"),
+    }
+    assert {s: (r["total"], r["max_score"], r["status"]) for s, r in got.items()} == expected
+    assert got["s2"]["h.z1"] == "0" and got["s2"]["h.z2"] == "1"
+    assert got["s3"]["h.z1"] == "1" and got["s3"]["h.a2"] == "0"
+    assert "config.sha256: the config" in got["s6"]["message"]
+    assert "h.aa2" in got["s3"]["message"]
+    report = result.stdout
+    assert re.search(r"h\.z1\s+2\s+1\s+1\s+0\s+9 \(1×\)", report), report  # right: s1, s3; wrong: s2; missing: s4
+    assert "7 students: 4 graded (1 with every answer right), 3 with no gradable submission" in report
+
+
+def test_the_gradebook_json_and_the_canvas_and_moodle_layouts(course: Path) -> None:
+    subs = submit(course)
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    doc: dict[str, Any] = json.loads(result.stdout)
+    assert doc["format"] == "backprop-gradebook" and doc["version"] == 1
+    assert doc["counts"] == {"graded": 4, "unreadable": 1, "no key": 1, "no submission": 1, "duplicate": 0}
+    s2 = next(s for s in doc["students"] if s["student"] == "s2")
+    assert (s2["score"], s2["max_score"], s2["answers"]["h.z1"]["verdict"]) == (7.0, 8.0, "wrong")
+    z1 = doc["questions"][0]
+    assert z1 == {
+        "name": "h.z1",
+        "counts": {"correct": 2, "wrong": 1, "missing": 1, "invalid": 0},
+        "most_common_wrong": {"given_text": "9", "count": 1},
+    }
+    canvas = course / "canvas.csv"
+    args = ("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(canvas))
+    assert invoke(*args, "--layout", "canvas", "--assignment", "HW3 (1234)").exit_code == 1
+    lines = canvas.read_text(encoding="utf-8").splitlines()
+    header = "Student,ID,SIS User ID,SIS Login ID,Section,HW3 (1234)"
+    assert lines[:3] == [header, "Points Possible,,,,,8", "s1,,s1,,,8"]
+    moodle = course / "moodle.csv"
+    assert invoke(*args[:-1], str(moodle), "--layout", "moodle").exit_code == 1
+    table = rows(moodle.read_text(encoding="utf-8"))
+    assert table[0] == {"ID number": "s1", "backprop": "8", "Feedback": table[0]["Feedback"]}
+    assert table[0]["Feedback"].startswith("Score: 8/8 (100%)")
+
+
+def test_one_key_for_every_submission_and_globs(course: Path) -> None:
+    subs = course / "one"
+    write(subs / "ann.yaml", key_text(course, "s1"))
+    write(subs / "ben.yaml", fill(key_text(course, "s1"), {"o.a2": "−0.5"}))  # σ is positive: wrong
+    key = course / "variants" / "s1.key.yaml"
+    result = invoke("check", "--key", str(key), str(subs / "*.yaml"), "--format", "json")
+    scores = {s["student"]: s["score"] for s in json.loads(result.stdout)["students"]}
+    assert result.exit_code == 1 and scores == {"ann": 8.0, "ben": 7.0}
+    both = invoke("check", "--key", str(key), str(subs / "ann.yaml"), "--gradebook", str(course / "g.csv"))
+    assert both.exit_code == 0 and (course / "g.csv").is_file()
+
+
+def test_a_broken_key_is_bad_input_and_nothing_is_written(course: Path) -> None:
+    subs = submit(course)
+    broken = course / "variants" / "s2.key.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("  h.z1:", "  h.zz1:"), encoding="utf-8")
+    book = course / "grades.csv"
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(book))
+    assert result.exit_code == 2 and "s2.key.yaml:" in result.stderr and "unknown name 'h.zz1'" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and not book.exists() and result.stdout == ""
+    empty = course / "empty"
+    empty.mkdir()
+    result = invoke("check", "--key", str(empty), str(subs))
+    assert result.exit_code == 2 and "no *.key.yaml file" in result.stderr
+    result = invoke("check", str(subs / "s1.yaml"), str(subs / "s6.yaml"))
+    assert result.exit_code == 2 and "--key" in result.stderr
+    result = invoke("check", "--key", str(course / "variants"), str(course / "nothing-*.yaml"))
+    assert result.exit_code == 2 and "no file matches" in result.stderr
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--explain")
+    assert result.exit_code == 2 and result.stderr.startswith("--explain: ")
+
+
+def test_a_batch_past_its_budget_is_refused_before_grading(course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from backprop_cli.model import budgets
+
+    subs = submit(course)
+    monkeypatch.setattr(budgets, "LIMITS", replace(budgets.Budgets(), submissions=3))
+    result = invoke("check", "--key", str(course / "variants"), str(subs))
+    assert result.exit_code == 2 and "6 submissions; expected at most 3" in result.stderr
+    monkeypatch.setattr(budgets, "LIMITS", replace(budgets.Budgets(), batch_names=40))
+    result = invoke("check", "--key", str(course / "variants"), str(subs))
+    assert result.exit_code == 2 and "the keys ask 48 names in all; expected at most 40" in result.stderr
+
+
+def test_a_class_of_200_from_a_roster_graded_in_one_command(tmp_path: Path) -> None:
+    from tests.homework.test_variants import course as roster_course
+
+    ids = roster_course(tmp_path, 200)
+    made = invoke(
+        "variants", str(tmp_path / "hw.yaml"), "--roster", str(tmp_path / "roster.csv"),
+        "--secret-file", str(tmp_path / "course.key"), "-o", str(tmp_path / "v"), "--answers", "--phase", "forward",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    subs = tmp_path / "subs"
+    want: dict[str, int] = {}
+    for i, student in enumerate(ids):
+        key = (tmp_path / "v" / f"{student}.key.yaml").read_text(encoding="utf-8")
+        z1 = re.search(r"(?m)^  h\.z1: (\S+)$", key)
+        assert z1 is not None
+        if i % 4 == 0:  # right
+            text, want[student] = key, 6
+        elif i % 4 == 1:  # partly wrong: h.z1 off by one
+            text, want[student] = fill(key, {"h.z1": repr(float(z1.group(1)) + 1)}), 5
+        elif i % 4 == 2:  # typo-ridden: h.z1 with a decimal comma (right), h.a1 misspelt (missing)
+            text = fill(key, {"h.z1": z1.group(1).replace(".", ",")}).replace("  h.a1:", "  h.aa1:")
+            want[student] = 5
+        else:  # handed in blank
+            text, want[student] = (tmp_path / "v" / f"{student}.sheet.yaml").read_text(encoding="utf-8"), 0
+        write(subs / f"{student}.yaml", text)
+    book = tmp_path / "grades.csv"
+    result = invoke("check", "--key", str(tmp_path / "v"), str(subs), "--gradebook", str(book))
+    assert result.exit_code == 1
+    got = {row["student"]: (int(row["total"]), row["max_score"], row["status"]) for row in rows(book.read_text())}
+    assert got == {student: (want[student], "6", "graded") for student in ids}
+
+
+def test_text_from_submissions_cannot_become_a_spreadsheet_formula_and_claims_are_noted(course: Path) -> None:
+    subs = course / "claims"
+    write(subs / "x.yaml", 'student: "=HYPERLINK(1)"\n' + key_text(course, "s1"))
+    write(subs / "s2.yaml", 'student: "s1"\n' + key_text(course, "s1"))  # s2's file, claiming to be s1
+    book = course / "g.csv"
+    assert invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(book)).exit_code == 1
+    got = {row["student"]: row for row in rows(book.read_text(encoding="utf-8"))}
+    assert "'=HYPERLINK(1)" in got and got["'=HYPERLINK(1)"]["status"] == "no key"
+    assert got["s1"]["status"] == "graded" and "the sheet says student 's1', its file name 's2'" in got["s1"]["message"]
+    assert got["s2"]["status"] == "no submission"

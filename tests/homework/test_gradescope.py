@@ -1,0 +1,126 @@
+"""`backprop autograder gradescope`: the zip, unpacked into a simulated Gradescope layout and run there."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from backprop_cli import __version__
+from backprop_cli.cli.main import main
+from tests.homework.test_check import GRADESCOPE_SCHEMA
+from tests.homework.test_variants import course
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "120"})
+
+
+def unpack(archive: Path, root: Path) -> Path:
+    """Gradescope's layout: the zip in /autograder/source, the submission in /autograder/submission."""
+    source = root / "source"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(source)
+        for info in z.infolist():  # extractall drops the modes: Gradescope's unzip keeps them
+            os.chmod(source / info.filename, (info.external_attr >> 16) & 0o777)
+    (root / "submission").mkdir()
+    return source
+
+
+def run_autograder(root: Path, student: str | None) -> dict[str, Any]:
+    if student is not None:
+        metadata = {"users": [{"sid": student, "email": f"{student}@example.edu", "name": "A Student", "id": 7}]}
+        (root / "submission_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    env = {**os.environ, "BACKPROP_AUTOGRADER_ROOT": str(root), "BACKPROP_PYTHON": sys.executable}
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's package, as setup.sh's pinned install would give
+    done = subprocess.run(
+        [str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def variants(tmp_path: Path) -> Path:
+    course(tmp_path, 3)
+    result = invoke(
+        "variants", str(tmp_path / "hw.yaml"), "--roster", str(tmp_path / "roster.csv"),
+        "--secret-file", str(tmp_path / "course.key"), "-o", str(tmp_path / "out"), "--answers", "--phase", "forward",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return tmp_path / "out"
+
+
+def test_the_zip_runs_in_a_simulated_gradescope_layout_and_agrees_with_check(variants: Path, tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra: pip install '.[test]'")
+    archive = tmp_path / "autograder.zip"
+    result = invoke("autograder", "gradescope", "--key", str(variants), "-o", str(archive), "--reveal", "wrong")
+    assert result.exit_code == 0, result.stderr
+    names = zipfile.ZipFile(archive).namelist()
+    assert {"setup.sh", "run_autograder", "backprop-autograder.json", "keys/st002.key.yaml", "keys/st002.yaml"} <= set(
+        names
+    )
+    root = tmp_path / "autograder"
+    source = unpack(archive, root)
+    assert f'backprop-cli=={__version__}"' in (source / "setup.sh").read_text(encoding="utf-8")
+    # st002 hands in their key with one answer changed, and claims to be st001 (ignored: Gradescope says who)
+    sheet = (variants / "st002.key.yaml").read_text(encoding="utf-8").replace('student: "st002"', 'student: "st001"')
+    sheet, count = re.subn(r"(?m)^  h\.z1: .*$", "  h.z1: 123", sheet)
+    assert count == 1
+    (root / "submission" / "answers.yaml").write_text(sheet, encoding="utf-8")
+    results = run_autograder(root, "st002")
+    jsonschema.validate(results, GRADESCOPE_SCHEMA)
+    expected = invoke("check", str(root / "submission" / "answers.yaml"), "--key", str(variants / "st002.key.yaml"),
+                      "--format", "json")  # fmt: skip
+    check = json.loads(expected.stdout)
+    assert (
+        (results["score"], results["max_score"]) == (check["score"], check["max_score"]) == (5.0, 6.0)
+    )  # 2-2-1 forward: 6 names
+    first = results["tests"][0]
+    assert (first["name"], first["number"], first["status"], first["tags"]) == ("h.z1", "1", "failed", ["forward"])
+    assert first["output_format"] == "md" and "expected" in first["output"]
+    manifest = (variants / "manifest.csv").read_text(encoding="utf-8")
+    seed = next(line.split(",")[2] for line in manifest.splitlines() if line.startswith("st002,"))
+    assert results["extra_data"]["seed"] == seed and results["extra_data"]["student"] == "st002"
+
+
+def test_no_variant_no_answers_file_and_a_broken_sheet_still_write_results(variants: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "autograder.zip"
+    assert invoke("autograder", "gradescope", "--key", str(variants), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    results = run_autograder(root, "st002")
+    assert results["score"] == 0 and "No answers file" in results["output"]
+    (root / "submission" / "answers.yaml").write_text("just: text\n", encoding="utf-8")
+    results = run_autograder(root, "nobody")
+    assert results["score"] == 0 and "No variant for the student id 'nobody'" in results["output"]
+    results = run_autograder(root, "st003")
+    assert results["score"] == 0 and "could not be graded" in results["output"] and "no answers" in results["output"]
+
+
+def test_one_key_for_everyone(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    assert invoke("answers", str(config), "--phase", "update", "-o", str(keys / "hw.yaml")).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(keys / "hw.yaml"), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    (root / "submission" / "mine.yaml").write_text((keys / "hw.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    results = run_autograder(root, None)
+    assert results["score"] == results["max_score"] == 12.0  # the 2-2-2 network's updates: 8 weights, 4 biases
