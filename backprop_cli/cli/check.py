@@ -157,16 +157,18 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else []) + [Path(d) for d in (data, recorded) if d]
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2, allow_nan=False) + "\n")
+            report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
+            stream.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
             stream.write(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         else:  # colour on a terminal unless NO_COLOR; a file gets plain text
             make_console(stream, width).print(table(result, reveal=reveal, fmt=fmt, explain=explain))
     if not result.passed:
-        wrong, missing = result.count("wrong"), result.count("missing")
+        wrong, missing, carried = result.count("wrong"), result.count("missing"), result.count("ecf")
+        also = f", {carried} correct only given your values" if carried else ""
         raise CheckFailed(
-            f"check failed: {wrong} wrong and {missing} missing of {len(result.verdicts)} answers".removesuffix(
+            f"check failed: {wrong} wrong{also} and {missing} missing of {len(result.verdicts)} answers".removesuffix(
                 "s" if len(result.verdicts) == 1 else ""
             )
         )

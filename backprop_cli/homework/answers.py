@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from backprop_cli.errors import ConfigError, quoted
+from backprop_cli.homework.ecf import Policy
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Values, comment_text, describe, load_file, read_bytes
 from backprop_cli.model import budgets as budget
@@ -46,7 +47,7 @@ ZERO_SLACK = 1e-9  # the default also accepts |given − expected| ≤ 1e-9: 0 f
 _FRACTION = re.compile(r"\s*([-+]?\d{1,300})\s*/\s*(\d{1,300})\s*")
 _DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./]*")
-_TOP_KEYS = ("format", "version", "config", "tolerance", "answers")
+_TOP_KEYS = ("format", "version", "config", "tolerance", "ecf", "answers")
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class AnswersFile:
     answers: tuple[Answer, ...]
     document: Document
     run: RunChoice = RunChoice()  # the --steps and --data the file was written with
+    ecf: Policy | None = None  # ``ecf: {credit: 0.5}``: what an answer right from the student's own values earns
 
     def error(self, message: str, *loc: str | int, key: bool = False) -> ConfigError:
         return self.document.error(message, loc, key=key)
@@ -281,7 +283,20 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
     if not isinstance(given, dict):
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
     answers = tuple(_answer(doc, name, entry, tolerance) for name, entry in given.items())
-    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run)
+    policy = _policy(doc, top["ecf"]) if "ecf" in top else None
+    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run, policy)
+
+
+def _policy(doc: Document, value: Any) -> Policy:
+    """``ecf: {credit: 0.5}``: the share of an answer's weight that an error carried forward earns."""
+    expected = "expected a mapping {credit: N} with N from 0 to 1 (0.5: half the points)"
+    if not isinstance(value, dict):
+        raise doc.error(f"ecf is {describe(value)}; {expected}", ("ecf",))
+    _known_keys(doc, value, ("credit",), ("ecf",))
+    amount = value.get("credit", Policy().credit)
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount <= 1:
+        raise doc.error(f"ecf.credit is {describe(amount)}; {expected}", ("ecf", "credit"))
+    return Policy(float(amount))
 
 
 def _values() -> Values:

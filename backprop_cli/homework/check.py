@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_cli.errors import BackpropError, ExitCode, quoted
+from backprop_cli.homework import ecf
 from backprop_cli.homework.answers import AnswersFile, Tolerance
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.model import formats
@@ -35,7 +36,7 @@ class CheckFailed(BackpropError):
 @dataclass(frozen=True)
 class Verdict:
     name: str
-    verdict: str  # "correct", "wrong" or "missing"
+    verdict: str  # one of ecf.VERDICTS: "correct", "ecf" (correct given your values), "wrong", "missing", "invalid"
     given: float | None
     given_text: str | None
     expected: float
@@ -45,10 +46,19 @@ class Verdict:
     # asks for and the sheet does not hold at all, as when one was written with --given and one without
     given_left_out: bool = False
     unlisted: bool = False  # the key asks for it and the sheet does not list it at all (not even blank)
+    share: float | None = None  # the part of the weight it earns (ecf.credit); None: 1 if correct, else 0
+    working: ecf.Working | None = None  # the answer recomputed from the student's own factors
+    shown_working: bool = True  # the working's numbers may be shown under --reveal never (none is the key's)
 
     @property
     def score(self) -> float:
+        if self.share is not None:
+            return self.weight * self.share
         return self.weight if self.verdict == "correct" else 0.0
+
+    @property
+    def label(self) -> str:
+        return ecf.LABELS.get(self.verdict, self.verdict)
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ class CheckResult:
     config_sha256: str
     verdicts: tuple[Verdict, ...]
     filters_hint: str = ""  # the filter options that grade what the sheet lists, when a key holds more
+    first_wrong: str | None = None  # the first answer, in dependency order, wrong even given the student's values
+    policy: ecf.Policy = field(default_factory=ecf.Policy)
 
     @property
     def score(self) -> float:
@@ -102,11 +114,15 @@ class CheckResult:
 
     def score_line(self) -> str:
         f = NumberFormat()
+        carried = self.count("ecf")
+        ecf_text = f"{carried} correct given your values, " if carried else ""
+        invalid = self.count("invalid")
+        invalid_text = f", {invalid} invalid" if invalid else ""
         # every weight 0: no points to take a share of
         percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else " (no points)"
         return (
-            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, "
-            f"{self.count('wrong')} wrong, {self.count('missing')} missing of {len(self.verdicts)} answer"
+            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, {ecf_text}"
+            f"{self.count('wrong')} wrong, {self.count('missing')} missing{invalid_text} of {len(self.verdicts)} answer"
             + ("" if len(self.verdicts) == 1 else "s")
         )
 
@@ -118,6 +134,7 @@ def check_answers(
     sha256: str,
     key: AnswersFile | None = None,
     chosen: Callable[[NamedValue], bool] | None = None,
+    policy: ecf.Policy | None = None,
 ) -> CheckResult:
     """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions.
 
@@ -125,7 +142,9 @@ def check_answers(
     and tolerances; ``answers`` only gives the values, and a name the key does not ask is ignored.
     ``chosen`` (check's filter options) narrows the names graded to those it chooses: a key may hold
     more names than a sheet was written for. The names graded never come from a student's sheet alone,
-    or leaving a question out of it would take it out of the score.
+    or leaving a question out of it would take it out of the score. An answer wrong against the key but
+    right from the student's own upstream answers is ``ecf`` and earns ``policy``'s credit (the key's
+    ``ecf:``, else the sheet's, else the default): see :mod:`backprop_cli.homework.ecf`.
     """
     asking = key or answers
     if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
@@ -148,25 +167,46 @@ def check_answers(
                 key=True,
             )
     given = {a.name: (a.given, a.given_text) for a in answers.answers}
+    rules = policy or (key.ecf if key is not None else answers.ecf) or ecf.Policy()
+    tolerances = {a.name: a.tolerance for a in asking.answers}
+    graded = [a for a in asking.answers if chosen is None or chosen(table[a.name])]
+
+    def accepts(name: str, value: float, expected: float) -> bool:
+        return tolerances.get(name, asking.tolerance).accepts(value, expected)
+
+    invalid = frozenset(n for n, (v, t) in given.items() if v is None and t)  # text that is no number
+    judged, workings = ecf.judge(
+        [a.name for a in graded], {n: v for n, (v, _) in given.items()}, invalid, table, accepts
+    )
     verdicts = []
-    for asked in key.answers if key else answers.answers:
-        if chosen is not None and not chosen(table[asked.name]):
-            continue
+    for asked in graded:
         value, text = given.get(asked.name, (None, None))
         expected = table[asked.name].value
-        if value is None:
-            verdict = "missing"
-        elif asked.tolerance.accepts(value, expected):
-            verdict = "correct"
-        else:
-            verdict = "wrong"
+        verdict = judged[asked.name]
         left_out = key is not None and asked.name not in given and table[asked.name].is_given
         unlisted = key is not None and asked.name not in given
+        working = workings.get(asked.name)
+        own = working is not None and all(  # no key value of a number the student was asked and did not get
+            f in working.used or table[f].is_given for f in working.quantity.factors if f in table
+        )
         verdicts.append(
-            Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out, unlisted)
+            Verdict(
+                asked.name,
+                verdict,
+                value,
+                text,
+                expected,
+                asked.weight,
+                asked.tolerance,
+                left_out,
+                unlisted,
+                ecf.credit(verdict, rules),
+                working,
+                own,
+            )
         )
     hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
-    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint)
+    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint, ecf.first_wrong(judged), rules)
 
 
 def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
@@ -197,6 +237,27 @@ def revealed(verdict: Verdict, reveal: str) -> bool:
     return reveal == "always" or (reveal == "wrong" and verdict.verdict != "correct")
 
 
+def working_text(verdict: Verdict, reveal: str, fmt: NumberFormat) -> str | None:
+    """The answer recomputed from the student's own values, written out, where ``reveal`` allows it:
+    an ``ecf`` answer's always when every number in it is the student's or handed out; a wrong one's
+    (its recomputation is what they should have written) only when expected values may be shown."""
+    w = verdict.working
+    if w is None or verdict.given_text is None or verdict.verdict not in ("ecf", "wrong"):
+        return None
+    ok = verdict.verdict == "ecf"
+    if reveal == "never" and not (ok and verdict.shown_working):
+        return None
+    return w.text(fmt, verdict.given_text, ok=ok)
+
+
+def first_wrong_line(result: CheckResult) -> str | None:
+    if result.first_wrong is None:
+        return None
+    carried = result.count("ecf")
+    after = f"; {carried} answer{'s' * (carried != 1)} after it follow from your own values" if carried else ""
+    return f"First wrong step: {result.first_wrong}{after}"
+
+
 # ---------------------------------------------------------------- reports
 
 Explainer = Callable[[str], str]  # a name -> its derivation as text (explain.render_text)
@@ -211,7 +272,7 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
 
     from backprop_cli.render.fit import Fitting, column_style
 
-    styles = {"correct": "green", "wrong": "bold red", "missing": "yellow"}
+    styles = {"correct": "green", "ecf": "cyan", "wrong": "bold red", "missing": "yellow", "invalid": "magenta"}
 
     def build(whole: bool) -> Table:  # names and numbers on one line, or folded: never cut with "…"
         out = Table(box=box.SIMPLE_HEAD)
@@ -220,11 +281,18 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
             out.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
         for v in result.verdicts:
             expected = fmt(v.expected) if revealed(v, reveal) else "·"
-            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
+            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.label, style=styles[v.verdict]))
             out.add_row(*cells)
         return out
 
     parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
+    first = first_wrong_line(result)
+    if first is not None:
+        parts.append(Text(first, style="bold"))
+    workings = [(v.name, working_text(v, reveal, fmt)) for v in result.verdicts]
+    parts += [Text(f"{name}: {text}") for name, text in workings if text is not None]
+    if first is not None or any(text for _, text in workings):
+        parts.append(Text(""))
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
             parts.append(Text(f"How {v.name} is computed:", style="bold"))
@@ -236,8 +304,11 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
     return Group(*parts)
 
 
-def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = None) -> dict[str, Any]:
+def to_json(
+    result: CheckResult, *, reveal: str, explain: Explainer | None = None, fmt: NumberFormat | None = None
+) -> dict[str, Any]:
     """Our versioned report (``format: backprop-check, version: 1``); README documents every key."""
+    fmt = fmt or NumberFormat()
     answers = []
     for v in result.verdicts:
         entry: dict[str, Any] = {
@@ -253,6 +324,13 @@ def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = Non
             entry["expected"] = v.expected
         if explain is not None and v.verdict != "correct":
             entry["derivation"] = explain(v.name)
+        working = working_text(v, reveal, fmt)
+        if working is not None and v.working is not None:
+            entry["working"] = {
+                "yours": dict(v.working.yours),
+                "recomputed": v.working.recomputed,
+                "text": working,
+            }
         answers.append(entry)
     return {
         "format": FORMAT,
@@ -262,7 +340,9 @@ def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = Non
         "score": result.score,
         "max_score": result.max_score,
         "passed": result.passed,
-        "counts": {k: result.count(k) for k in ("correct", "wrong", "missing")},
+        "counts": {k: result.count(k) for k in ecf.VERDICTS},
+        "first_wrong_step": result.first_wrong,
+        "ecf": result.policy.to_dict(),
         "answers": answers,
     }
 
@@ -273,9 +353,14 @@ def to_gradescope(
     """Gradescope's autograder ``results.json``: top-level score, one test per answer."""
     tests = []
     for v in result.verdicts:
-        text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.verdict}"
+        text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.label}"
         if revealed(v, reveal):
             text += f" (expected {fmt(v.expected)}, tolerance {v.tolerance.describe()})"
+        working = working_text(v, reveal, fmt)
+        if working is not None:
+            text += f"\n{working}"
+        if v.name == result.first_wrong:
+            text += "\nthe first wrong step: the answers after it are judged from your own values"
         if explain is not None and v.verdict != "correct":
             text += "\n\nHow it is computed:\n" + explain(v.name)
         tests.append(
@@ -291,7 +376,7 @@ def to_gradescope(
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": "\n".join([result.score_line(), *result.notes()]),
+        "output": "\n".join([result.score_line(), *filter(None, [first_wrong_line(result)]), *result.notes()]),
         "visibility": visibility,
         "tests": tests,
     }
