@@ -118,6 +118,7 @@ def check(
     from backprop_cli.model.filters import Filter
     from backprop_cli.model.names import steps_named
     from backprop_cli.model.numbers import NumberFormat
+    from backprop_cli.model.spec import NetworkSpec
 
     sheet = load_answers(answers_file)
     rubric = load_answers(key) if key is not None else None
@@ -149,6 +150,11 @@ def check(
             "one (see `backprop names`)",
             path="/".join(flag for flag, chosen_values in given if chosen_values),
         )
+
+    if isinstance(spec, NetworkSpec):  # misconceptions are mutations of a network's rules
+        from backprop_cli.homework.fingerprints import look_for
+
+        result = look_for(result, spec, only, fmt, values)
 
     def explainer(name: str) -> str:  # under --reveal never, formulas without any number of the trace
         return render_text(derive(name, values, depth or None), numbers=reveal != "never")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import BackpropError, ExitCode, quoted
 from backprop_cli.homework import ecf
@@ -20,6 +20,9 @@ from backprop_cli.model import formats
 from backprop_cli.model.filters import Filter
 from backprop_cli.model.names import closest_names
 from backprop_cli.model.numbers import NumberFormat
+
+if TYPE_CHECKING:
+    from backprop_cli.homework.fingerprints import Finding
 
 FORMAT = formats.CHECK
 VERSION = 1
@@ -49,6 +52,7 @@ class Verdict:
     share: float | None = None  # the part of the weight it earns (ecf.credit); None: 1 if correct, else 0
     working: ecf.Working | None = None  # the answer recomputed from the student's own factors
     shown_working: bool = True  # the working's numbers may be shown under --reveal never (none is the key's)
+    fingerprints: tuple[str, ...] = ()  # the misconceptions (nn.mutations names) whose number this is
 
     @property
     def score(self) -> float:
@@ -70,6 +74,17 @@ class CheckResult:
     filters_hint: str = ""  # the filter options that grade what the sheet lists, when a key holds more
     first_wrong: str | None = None  # the first answer, in dependency order, wrong even given the student's values
     policy: ecf.Policy = field(default_factory=ecf.Policy)
+    fingerprints: tuple[Finding, ...] = ()  # the misconceptions the wrong answers match (homework.fingerprints)
+    fingerprint_note: str = ""  # why none were looked for, when they were not
+
+    def feedback(self) -> list[str]:
+        """The first wrong step, the misconceptions recognised, and the ambiguous matches, as sentences."""
+        from backprop_cli.homework.fingerprints import ambiguities
+
+        lines = [line for line in [first_wrong_line(self)] if line is not None]
+        lines += [f.sentence() for f in self.fingerprints if f.recognised]
+        lines += ambiguities(self)
+        return lines + ([self.fingerprint_note] if self.fingerprint_note else [])
 
     @property
     def score(self) -> float:
@@ -286,12 +301,17 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
         return out
 
     parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
-    first = first_wrong_line(result)
-    if first is not None:
-        parts.append(Text(first, style="bold"))
-    workings = [(v.name, working_text(v, reveal, fmt)) for v in result.verdicts]
+    feedback = result.feedback()
+    parts += [Text(line, style="bold" if i == 0 and result.first_wrong else "") for i, line in enumerate(feedback)]
+    # the recomputations where a wrong number is carried into the next (the rest follow alike; JSON has all)
+    wrong = {v.name for v in result.verdicts if v.verdict == "wrong"}
+    workings = [
+        (v.name, working_text(v, reveal, fmt))
+        for v in result.verdicts
+        if v.working is not None and (v.verdict == "wrong" or any(n in wrong for n, _ in v.working.yours))
+    ]
     parts += [Text(f"{name}: {text}") for name, text in workings if text is not None]
-    if first is not None or any(text for _, text in workings):
+    if feedback or any(text for _, text in workings):
         parts.append(Text(""))
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
@@ -324,6 +344,8 @@ def to_json(
             entry["expected"] = v.expected
         if explain is not None and v.verdict != "correct":
             entry["derivation"] = explain(v.name)
+        if v.fingerprints:
+            entry["fingerprints"] = list(v.fingerprints)
         working = working_text(v, reveal, fmt)
         if working is not None and v.working is not None:
             entry["working"] = {
@@ -343,6 +365,8 @@ def to_json(
         "counts": {k: result.count(k) for k in ecf.VERDICTS},
         "first_wrong_step": result.first_wrong,
         "ecf": result.policy.to_dict(),
+        "fingerprints": [f.to_dict() for f in result.fingerprints],
+        "feedback": result.feedback(),
         "answers": answers,
     }
 
@@ -361,6 +385,10 @@ def to_gradescope(
             text += f"\n{working}"
         if v.name == result.first_wrong:
             text += "\nthe first wrong step: the answers after it are judged from your own values"
+        for finding in result.fingerprints:
+            if v.name in finding.answers and (finding.recognised or len(v.fingerprints) > 1):
+                text += f"\nthis matches a known misconception, {finding.title}: {finding.mistake}."
+                text += f" The rule: {finding.rule}."
         if explain is not None and v.verdict != "correct":
             text += "\n\nHow it is computed:\n" + explain(v.name)
         tests.append(
@@ -376,7 +404,7 @@ def to_gradescope(
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": "\n".join([result.score_line(), *filter(None, [first_wrong_line(result)]), *result.notes()]),
+        "output": "\n".join([result.score_line(), *result.feedback(), *result.notes()]),
         "visibility": visibility,
         "tests": tests,
     }
