@@ -50,6 +50,12 @@ if TYPE_CHECKING:
     show_default=True,
     help="Gradescope: when students see the results.",
 )
+@click.option(
+    "--hints/--no-hints",
+    default=True,
+    show_default=True,
+    help="Say what kind of wrong a plain wrong answer is (sign, power of ten, rounding, a neighbour's value).",
+)
 @click.option("--explain", "with_explain", is_flag=True, help="Attach the derivation of each wrong or missing answer.")
 @click.option(
     "--depth",
@@ -75,6 +81,7 @@ def check(
     reveal: str,
     output_format: str,
     visibility: str,
+    hints: bool,
     with_explain: bool,
     depth: int,
     precision: int,
@@ -155,6 +162,10 @@ def check(
         from backprop_cli.homework.fingerprints import look_for
 
         result = look_for(result, spec, only, fmt, values)
+    if hints:
+        from backprop_cli.homework.hints import with_hints
+
+        result = with_hints(result, values)
 
     def explainer(name: str) -> str:  # under --reveal never, formulas without any number of the trace
         return render_text(derive(name, values, depth or None), numbers=reveal != "never")

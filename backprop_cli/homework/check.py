@@ -53,6 +53,7 @@ class Verdict:
     working: ecf.Working | None = None  # the answer recomputed from the student's own factors
     shown_working: bool = True  # the working's numbers may be shown under --reveal never (none is the key's)
     fingerprints: tuple[str, ...] = ()  # the misconceptions (nn.mutations names) whose number this is
+    hint: str | None = None  # what kind of wrong a plain wrong answer is (homework.hints)
 
     @property
     def score(self) -> float:
@@ -311,7 +312,9 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
         if v.working is not None and (v.verdict == "wrong" or any(n in wrong for n, _ in v.working.yours))
     ]
     parts += [Text(f"{name}: {text}") for name, text in workings if text is not None]
-    if feedback or any(text for _, text in workings):
+    hints = [Text(f"{v.name}: {v.hint}") for v in result.verdicts if v.hint]
+    parts += hints
+    if feedback or hints or any(text for _, text in workings):
         parts.append(Text(""))
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
@@ -346,6 +349,8 @@ def to_json(
             entry["derivation"] = explain(v.name)
         if v.fingerprints:
             entry["fingerprints"] = list(v.fingerprints)
+        if v.hint:
+            entry["hint"] = v.hint
         working = working_text(v, reveal, fmt)
         if working is not None and v.working is not None:
             entry["working"] = {
@@ -383,6 +388,8 @@ def to_gradescope(
         working = working_text(v, reveal, fmt)
         if working is not None:
             text += f"\n{working}"
+        if v.hint:
+            text += f"\nhint: {v.hint}"
         if v.name == result.first_wrong:
             text += "\nthe first wrong step: the answers after it are judged from your own values"
         for finding in result.fingerprints:
