@@ -21,6 +21,15 @@ from backprop_cli.cli.names import filter_options
     is_flag=True,
     help="Keep the given numbers too (parameters before a step, inputs, targets): left out by default.",
 )
+@click.option(
+    "--round-as-you-go",
+    "round_digits",
+    type=click.IntRange(1, 15),
+    metavar="N",
+    help="A key for students told to round every intermediate to N decimals as they go: the chain "
+    "recomputed with each number rounded (recorded in the file, so check grades that way).",
+)
+@click.option("--significant", is_flag=True, help="With --round-as-you-go: N significant digits, not decimals.")
 @output_option()
 @handle_errors
 def answers(
@@ -34,6 +43,8 @@ def answers(
     patterns: tuple[str, ...],
     blank: bool,
     given: bool,
+    round_digits: int | None,
+    significant: bool,
     output: str | None,
 ) -> None:
     """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
@@ -47,6 +58,7 @@ def answers(
       backprop answers net.yaml -o key.yaml
       backprop answers net.yaml --blank --phase backward -o sheet.yaml
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
+      backprop answers classic_2_2_2 --round-as-you-go 4 -o key.yaml
     """
     import io
     import os
@@ -63,6 +75,19 @@ def answers(
     values = compute_values(spec, NumberFormat(), only, command="answers")
     if not values:
         raise nothing_chosen(spec, NumberFormat(), only)
+    if significant and round_digits is None:
+        raise ConfigError(
+            "--significant says how --round-as-you-go rounds; expected --round-as-you-go N too", path="--significant"
+        )
+    rounding = None
+    if round_digits is not None:  # the whole chain of the steps chosen is rounded, then the filters choose
+        from backprop_cli.homework.rounding import Rounding, round_as_you_go
+        from backprop_cli.model.filters import Filter
+
+        rounding = Rounding("significant" if significant else "decimals", round_digits)
+        chain = compute_values(spec, NumberFormat(), Filter(steps=only.steps), command="answers")
+        rounded = round_as_you_go({v.name: v for v in chain}, rounding)
+        values = [rounded[v.name] for v in values]
     filters = (patterns, only_phases, only_layers, only_steps, only_samples)
     flags = [flag for flag, chosen in zip(FILTER_FLAGS, filters, strict=True) if chosen]
     where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
@@ -94,6 +119,7 @@ def answers(
         blank=blank,
         include_given=given,
         run=run,
+        rounding=rounding,
     )
     check_key_text(key.getvalue())  # never a key that `backprop check` refuses to read
     with open_output(output, inputs=[path, *([Path(data)] if data else [])]) as stream:

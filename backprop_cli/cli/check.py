@@ -149,7 +149,12 @@ def check(
     narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
     narrowed = name_filter(spec, *narrowed_options)
     chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
-    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen)
+    rounding = rules.rounding  # the key's protocol (a sheet checked alone: its own)
+    if rounding is not None:
+        from backprop_cli.homework.rounding import round_as_you_go
+
+        values = round_as_you_go(values, rounding, fmt)
+    result = check_answers(sheet, values, shown, config_sha256(path), key=rubric, chosen=chosen, rounding=rounding)
     if chosen is not None and not result.verdicts:  # (every name known: check_answers said so first)
         given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)
         raise ConfigError(

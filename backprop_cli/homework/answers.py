@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.homework.ecf import Policy
@@ -36,6 +36,9 @@ from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Values, commen
 from backprop_cli.model import budgets as budget
 from backprop_cli.model import formats
 from backprop_cli.model.numbers import NumberFormat
+
+if TYPE_CHECKING:
+    from backprop_cli.homework.rounding import Rounding
 
 FORMAT = formats.ANSWERS
 VERSION = 1
@@ -47,7 +50,7 @@ ZERO_SLACK = 1e-9  # the default also accepts |given − expected| ≤ 1e-9: 0 f
 _FRACTION = re.compile(r"\s*([-+]?\d{1,300})\s*/\s*(\d{1,300})\s*")
 _DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./]*")
-_TOP_KEYS = ("format", "version", "config", "tolerance", "ecf", "answers")
+_TOP_KEYS = ("format", "version", "config", "tolerance", "rounding", "ecf", "answers")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class AnswersFile:
     document: Document
     run: RunChoice = RunChoice()  # the --steps and --data the file was written with
     ecf: Policy | None = None  # ``ecf: {credit: 0.5}``: what an answer right from the student's own values earns
+    rounding: Rounding | None = None  # ``rounding: {decimals: 4}``: the key is the chain rounded as you go
 
     def error(self, message: str, *loc: str | int, key: bool = False) -> ConfigError:
         return self.document.error(message, loc, key=key)
@@ -202,6 +206,7 @@ def write_answers(
     blank: bool,
     include_given: bool = False,
     run: RunChoice | None = None,
+    rounding: Rounding | None = None,
 ) -> int:
     """Write an answer key (or, ``blank``, the same sheet with empty values); returns the count written.
 
@@ -249,6 +254,8 @@ def write_answers(
         body.append(f"  steps: {run.steps}")
     if run is not None and run.data_path is not None:
         body += ["  data:", f"    path: {json.dumps(run.data_path)}", f"    sha256: {json.dumps(run.data_sha256)}"]
+    if rounding is not None:
+        body.append(f"rounding: {{{rounding.kind}: {rounding.digits}}}  # {rounding.describe()}")
     body.append("answers:" + ("" if lines else " {}"))
     stream.write("\n".join([*header, *body, *lines]) + "\n")
     return count
@@ -284,7 +291,22 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
     answers = tuple(_answer(doc, name, entry, tolerance) for name, entry in given.items())
     policy = _policy(doc, top["ecf"]) if "ecf" in top else None
-    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run, policy)
+    rounding = _rounding(doc, top["rounding"]) if "rounding" in top else None
+    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run, policy, rounding)
+
+
+def _rounding(doc: Document, value: Any) -> Rounding:
+    """``rounding: {decimals: 4}`` or ``{significant: 4}``: every intermediate rounded as you go."""
+    from backprop_cli.homework.rounding import KINDS, Rounding
+
+    expected = "expected {decimals: N} or {significant: N} with N from 1 to 15"
+    if not isinstance(value, dict) or len(value) != 1:
+        raise doc.error(f"rounding is {describe(value)}; {expected}", ("rounding",))
+    _known_keys(doc, value, KINDS, ("rounding",))
+    ((kind, digits),) = value.items()
+    if type(digits) is not int or not 1 <= digits <= 15:
+        raise doc.error(f"rounding.{kind} is {describe(digits)}; {expected}", ("rounding", kind))
+    return Rounding(kind, digits)
 
 
 def _policy(doc: Document, value: Any) -> Policy:

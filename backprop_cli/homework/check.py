@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import BackpropError, ExitCode, quoted
@@ -23,6 +23,7 @@ from backprop_cli.model.numbers import NumberFormat
 
 if TYPE_CHECKING:
     from backprop_cli.homework.fingerprints import Finding
+    from backprop_cli.homework.rounding import Rounding
 
 FORMAT = formats.CHECK
 VERSION = 1
@@ -151,6 +152,7 @@ def check_answers(
     key: AnswersFile | None = None,
     chosen: Callable[[NamedValue], bool] | None = None,
     policy: ecf.Policy | None = None,
+    rounding: Rounding | None = None,
 ) -> CheckResult:
     """Compare every answer with the recomputed value; an unknown name is bad input, with suggestions.
 
@@ -184,11 +186,16 @@ def check_answers(
             )
     given = {a.name: (a.given, a.given_text) for a in answers.answers}
     rules = policy or (key.ecf if key is not None else answers.ecf) or ecf.Policy()
-    tolerances = {a.name: a.tolerance for a in asking.answers}
     graded = [a for a in asking.answers if chosen is None or chosen(table[a.name])]
+    if rounding is not None:  # the table is the rounded chain: what rounds to its value passes too
+        from backprop_cli.homework.rounding import banded
+
+        graded = [replace(a, tolerance=banded(a.tolerance, rounding)) for a in graded]
+    tolerances = {a.name: a.tolerance for a in graded}
+    fallback = asking.tolerance if rounding is None else banded(asking.tolerance, rounding)
 
     def accepts(name: str, value: float, expected: float) -> bool:
-        return tolerances.get(name, asking.tolerance).accepts(value, expected)
+        return tolerances.get(name, fallback).accepts(value, expected)
 
     invalid = frozenset(n for n, (v, t) in given.items() if v is None and t)  # text that is no number
     judged, workings = ecf.judge(
