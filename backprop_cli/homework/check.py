@@ -413,11 +413,23 @@ def to_gradescope(
                 "status": "passed" if v.verdict == "correct" else "failed",
                 "output": text,
                 "visibility": visibility,
+                "extra_data": {  # the verdict as data (Gradescope keeps extra_data for the course's own use)
+                    "verdict": v.verdict,
+                    "first_wrong_step": v.name == result.first_wrong,
+                    "fingerprints": list(v.fingerprints),
+                    **({"hint": v.hint} if v.hint else {}),
+                },
             }
         )
     return {
         "score": result.score,
         "max_score": result.max_score,
+        "extra_data": {
+            "counts": {k: result.count(k) for k in ecf.VERDICTS},
+            "first_wrong_step": result.first_wrong,
+            "fingerprints": [f.name for f in result.fingerprints if f.recognised],
+            "ecf": result.policy.to_dict(),
+        },
         "output": "\n".join([result.score_line(), *result.feedback(), *result.notes()]),
         "visibility": visibility,
         "tests": tests,

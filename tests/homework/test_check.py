@@ -167,6 +167,7 @@ def test_gradescope_results_validate_against_the_documented_fields(config: Path)
         "status": "passed",
         "output": "given 0.3775: correct",
         "visibility": "after_published",
+        "extra_data": {"verdict": "correct", "first_wrong_step": False, "fingerprints": []},
     }
     assert tests["h.z2"]["status"] == "failed" and tests["h.z2"]["score"] == 0
     assert "h.z2 = h.w2_1·i1 + h.w2_2·i2 + h.b2" in tests["h.z2"]["output"]  # --explain
