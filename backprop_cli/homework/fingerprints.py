@@ -28,6 +28,26 @@ if TYPE_CHECKING:
 
 MATCHED = ("wrong", "ecf")  # the verdicts a fingerprint may explain
 
+#: An expression's misconception, varied at the grain of its quantities: a value read several times
+#: (fan-out) has the sum of its contributions for gradient; a student who follows one path takes one.
+FAN_OUT = (
+    "fan_out_not_summed",
+    "fan-out not summed",
+    "a value used more than once got the gradient of one of its uses only",
+    "the gradient of a value read several times is the sum of the contributions along every use",
+)
+
+
+def _about(mutation: str) -> tuple[str, str, str, str]:
+    """(name, title, mistake, rule) of a trace's mutation (``name/variant`` for one of several)."""
+    from backprop_cli.nn.mutations import BY_NAME
+
+    base = mutation.split("/")[0]
+    if base == FAN_OUT[0]:
+        return FAN_OUT
+    m = BY_NAME[base]
+    return m.name, m.title, m.mistake, m.rule
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -47,7 +67,8 @@ class Finding:
     def sentence(self) -> str:
         count = len(self.answers)
         where = f"{count} answer{'s' * (count != 1)} ({_listed(self.answers)})"
-        return f"Misconception, {self.title}: {self.mistake}; {where} match it. The rule: {self.rule}."
+        verb = "matches" if count == 1 else "match"
+        return f"Misconception, {self.title}: {self.mistake}; {where} {verb} it. The rule: {self.rule}."
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -86,6 +107,34 @@ def look_for(
     return match(result, alternatives(spec, only, fmt), table)
 
 
+def look_for_expression(result: CheckResult, table: Mapping[str, NamedValue]) -> CheckResult:
+    """An expression's sheet matched against its fan-out misconception (cheap: the quantities recomputed)."""
+    if not any(v.verdict in MATCHED for v in result.verdicts):
+        return result
+    traces = {f"{FAN_OUT[0]}/first": one_path(table, 0), f"{FAN_OUT[0]}/last": one_path(table, -1)}
+    return match(result, {k: v for k, v in traces.items() if v}, table)
+
+
+def one_path(table: Mapping[str, NamedValue], pick: int) -> dict[str, float]:
+    """The expression recomputed with every sum of gradient contributions replaced by one of them (the
+    first or the last, ``pick``), and everything after recomputed from that: {} when nothing fans out."""
+    values: dict[str, float] = {}
+    changed = False
+    for name, v in table.items():
+        q = v.quantity
+        if q.form.rule is None:
+            values[name] = float(q.value)
+        elif len(q.factors) > 1 and all(".via." in f for f in q.factors):  # a sum of contributions
+            values[name] = values.get(q.factors[pick], float(q.value))
+            changed = True
+        else:
+            try:
+                values[name] = float(q.recompute(values))
+            except (ArithmeticError, ValueError):
+                values[name] = float(q.value)
+    return values if changed else {}
+
+
 def alternatives(spec: NetworkSpec, only: Filter, fmt: NumberFormat) -> dict[str, dict[str, float]]:
     """Each applicable mutation's trace, as name → value over the steps ``only`` chooses (a mutation
     whose trace fails numerically, as an update up the gradient may, gives none)."""
@@ -107,8 +156,6 @@ def match(
     result: CheckResult, traces: Mapping[str, Mapping[str, float]], table: Mapping[str, NamedValue]
 ) -> CheckResult:
     """``result`` with each answer's matching mutations and the sheet's findings, most answers first."""
-    from backprop_cli.nn.mutations import BY_NAME
-
     per_answer: dict[str, tuple[str, ...]] = {}
     for v in result.verdicts:
         if v.verdict not in MATCHED or v.given is None:
@@ -120,18 +167,17 @@ def match(
             if other is None or v.tolerance.accepts(other, key):
                 continue  # the mutation does not change this number
             if v.tolerance.accepts(v.given, other):
-                names.append(mutation)
+                names.append(_about(mutation)[0])  # the variants of one misconception count as one
         if names:
-            per_answer[v.name] = tuple(names)
+            per_answer[v.name] = tuple(dict.fromkeys(names))
     verdict = {v.name: v.verdict for v in result.verdicts}
     findings = []
-    for mutation in traces:
+    for mutation in dict.fromkeys(_about(t)[0] for t in traces):
         answers = tuple(n for n, ms in per_answer.items() if mutation in ms)
         if not answers:
             continue
         unique = tuple(n for n in answers if per_answer[n] == (mutation,) and verdict[n] == "wrong")
-        m = BY_NAME[mutation]
-        findings.append(Finding(m.name, m.title, m.mistake, m.rule, answers, unique))
+        findings.append(Finding(*_about(mutation), answers, unique))
     findings.sort(key=lambda f: (not f.recognised, -len(f.answers)))
     verdicts = tuple(replace(v, fingerprints=per_answer.get(v.name, ())) for v in result.verdicts)
     return replace(result, verdicts=verdicts, fingerprints=tuple(findings))

@@ -143,3 +143,52 @@ def test_two_mutations_that_give_the_same_numbers_are_named_both_and_claimed_by_
     gradients = {n: traces["missing_half"][n] for n, v in table.items() if not v.is_given}
     result = graded(tmp_path, str(config), gradients)
     assert [f.name for f in result.fingerprints if f.recognised] == ["missing_half"]
+
+
+def fanned_out() -> list[str]:
+    """The built-in expressions where some value is read twice with different gradients along its uses."""
+    from backprop_cli.homework.fingerprints import one_path
+
+    out = []
+    for name in (n for n in example_names() if "expression:" in example_path(n).read_text(encoding="utf-8")):
+        spec, _ = load_program(name)
+        table = {v.name: v for v in compute_values(spec, NumberFormat())}
+        mutated = one_path(table, 0)
+        if mutated and any(abs(mutated[n] - v.value) > 1e-9 for n, v in table.items()):
+            out.append(name)
+    return out
+
+
+def test_the_fan_out_examples_are_those_that_fan_out() -> None:
+    assert {"shared_variable", "micrograd_readme"} <= set(fanned_out())
+
+
+@pytest.mark.parametrize("config", fanned_out())
+@pytest.mark.parametrize("pick", [0, -1], ids=["first-use", "last-use"])
+def test_an_expression_sheet_that_follows_one_use_of_a_fanned_out_value_is_recognised(
+    config: str, pick: int, tmp_path: Path
+) -> None:
+    from backprop_cli.homework.fingerprints import look_for_expression, one_path
+
+    spec, _ = load_program(config)
+    table = {v.name: v for v in compute_values(spec, NumberFormat())}
+    mutated = one_path(table, pick)
+    right = {n: v.value for n, v in table.items() if not v.is_given}
+    result = look_for_expression(
+        check_answers(load_answers(write(tmp_path / "r.yaml", config, right)), table, config, ""), table
+    )
+    assert result.passed and result.fingerprints == ()
+    differs = [n for n in right if mutated and abs(mutated[n] - table[n].value) > 1e-3 * abs(table[n].value) + 1e-9]
+    assert differs
+    sheet = write(tmp_path / "s.yaml", config, {n: mutated[n] for n in right})
+    result = look_for_expression(check_answers(load_answers(sheet), table, config, ""), table)
+    assert [f.name for f in result.fingerprints if f.recognised] == ["fan_out_not_summed"]
+    assert result.first_wrong in differs
+
+
+def test_shared_variable_one_edge_is_the_slip_its_comment_names(tmp_path: Path) -> None:
+    # ∂f/∂x = −2 (through a) + 3 + 3 (both arguments of b) = 4; taking only one edge gives −2 or 3
+    result = invoke("check", str(write(tmp_path / "s.yaml", "shared_variable", {"grad.x": -2})), "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["answers"][0]["fingerprints"] == ["fan_out_not_summed"]
+    assert doc["fingerprints"][0]["recognised"] is True
