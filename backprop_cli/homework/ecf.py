@@ -69,6 +69,17 @@ class Working:
         return f"{where}: {' = '.join(chain)}; you wrote {given_text} {mark}"
 
 
+def _source(factor: str, given: Mapping[str, float], table: Mapping[str, NamedValue]) -> str | None:
+    """The answer that gives a factor's value: the factor's own, or for a parameter of a later step
+    (handed out, so not on the sheet) the student's update of it in the step before; None: neither."""
+    if factor not in table:
+        return None
+    if factor in given:
+        return factor
+    origin = table[factor].quantity.origin
+    return origin if origin is not None and origin in given else None
+
+
 class Accepts(Protocol):
     """Whether a value is within an answer's tolerance of another: ``accepts(name, given, expected)``."""
 
@@ -101,12 +112,13 @@ def rework(
     used: dict[str, float] = {}  # every factor the student gave (a right one as they rounded it)
     yours: dict[str, float] = {}  # of those, the wrong ones that stand in for the key's
     for factor in q.factors:
-        if factor not in given or factor not in table:
+        source = _source(factor, given, table)
+        if source is None:
             continue
-        mine, key = given[factor], table[factor].value
-        if verdicts.get(factor) == "correct" or accepts(factor, mine, key):
+        mine, key = given[source], table[factor].value
+        if verdicts.get(source) == "correct" or accepts(source, mine, key):
             used[factor] = mine
-        elif plausible(mine, key, verdicts.get(factor)):
+        elif plausible(mine, key, verdicts.get(source)):
             used[factor] = yours[factor] = mine
     if not used:
         return None

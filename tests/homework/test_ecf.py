@@ -39,8 +39,8 @@ def carried(table: Mapping[str, NamedValue], slips: Mapping[str, float]) -> dict
         q = v.quantity
         if name in slips:
             values[name] = slips[name]
-        elif q.form.rule is None:
-            values[name] = v.value
+        elif q.form.rule is None:  # handed out; a later step's parameter is the update before it
+            values[name] = values.get(q.origin, v.value) if q.origin is not None else v.value
         else:
             values[name] = float(q.recompute(values))
     return values
@@ -206,3 +206,20 @@ def test_under_reveal_never_a_recomputation_with_a_key_value_in_it_is_not_shown(
     _, doc = report(str(path), "--reveal", "wrong")
     text = {a["name"]: a for a in doc["answers"]}["out.delta1"]["working"]["text"]
     assert text == "with your out.dL_da1 = -6: out.delta1 = out.dL_da1 × out.da_dz1 = (-6) × 1 = -6; you wrote -6 ✓"
+
+
+def test_a_slip_in_step_1_is_carried_into_step_2_through_the_student_s_own_update(tmp_path: Path) -> None:
+    """single_neuron runs two steps: step 2's parameters are handed out as step 1's updates, so a step-2
+    answer is judged from the student's own step-1 update (neuron.w1_1.new) even though the sheet does
+    not list step2/neuron.w1_1 itself."""
+    spec, _ = load_program("single_neuron")
+    table = {v.name: v for v in compute_values(spec, NumberFormat())}
+    slip = "step1/neuron.dL_dw1_1"
+    values = carried(table, {slip: table[slip].value * 1.5})
+    asked = {n: values[n] for n, v in table.items() if not v.is_given}
+    result = check_answers(load_answers(sheet(tmp_path / "s.yaml", "single_neuron", asked)), table, "", "")
+    verdicts = {v.name: v.verdict for v in result.verdicts}
+    assert result.first_wrong == slip and result.count("wrong") == 1
+    assert verdicts["step2/neuron.z1"] == "ecf"
+    working = next(v.working for v in result.verdicts if v.name == "step2/neuron.z1")
+    assert working is not None and dict(working.yours) == {"step2/neuron.w1_1": values["step1/neuron.w1_1.new"]}
