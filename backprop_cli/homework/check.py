@@ -78,6 +78,7 @@ class CheckResult:
     policy: ecf.Policy = field(default_factory=ecf.Policy)
     fingerprints: tuple[Finding, ...] = ()  # the misconceptions the wrong answers match (homework.fingerprints)
     fingerprint_note: str = ""  # why none were looked for, when they were not
+    rounding: Rounding | None = None  # the key's rounding protocol (None: full precision)
 
     def feedback(self) -> list[str]:
         """The first wrong step, the misconceptions recognised, and the ambiguous matches, as sentences."""
@@ -229,7 +230,8 @@ def check_answers(
             )
         )
     hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
-    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint, ecf.first_wrong(judged), rules)
+    first = ecf.first_wrong(judged)
+    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint, first, rules, rounding=rounding)
 
 
 def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
@@ -377,6 +379,7 @@ def to_json(
         "counts": {k: result.count(k) for k in ecf.VERDICTS},
         "first_wrong_step": result.first_wrong,
         "ecf": result.policy.to_dict(),
+        "rounding": None if result.rounding is None else result.rounding.to_dict(),
         "fingerprints": [f.to_dict() for f in result.fingerprints],
         "feedback": result.feedback(),
         "answers": answers,

@@ -49,6 +49,7 @@ CHECK_SCHEMA: dict[str, Any] = {
         "counts",
         "first_wrong_step",
         "ecf",
+        "rounding",
         "fingerprints",
         "feedback",
         "answers",
@@ -72,6 +73,18 @@ CHECK_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["credit"],
             "properties": {"credit": {"type": "number", "minimum": 0, "maximum": 1}},
+        },
+        "rounding": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "properties": {k: {"type": "integer", "minimum": 1} for k in ("decimals", "significant")},
+                },
+            ]
         },
         "fingerprints": {"type": "array", "items": FINDING},
         "feedback": {"type": "array", "items": {"type": "string"}},
@@ -142,6 +155,7 @@ def sheets(tmp_path: Path) -> dict[str, Path]:
         "sigma": repo / "docs" / "homework" / "classic_2_2_2_sheet.yaml",
         "hints": sheet(tmp_path / "hints.yaml", "classic_2_2_2", {"h.z1": -0.3775, "h.z2": 3.925, "o.a1": None}),
         "right": sheet(tmp_path / "right.yaml", "pytorch_snippet", {"out.z1": 6, "out.dL_dw1_1": -24}),
+        "rounded": sheet(tmp_path / "rounded.yaml", "classic_2_2_2", {"h.a1": 0.5933}, "rounding: {decimals: 4}"),
     }
 
 
@@ -168,6 +182,9 @@ def test_every_report_validates_and_carries_the_feedback_fields(tmp_path: Path, 
     assert [a.get("hint", "")[:9] for a in doc["answers"]] == ["sign only", "off by a ", ""]
     doc, _ = seen["right"]
     assert doc["passed"] and doc["first_wrong_step"] is None and doc["fingerprints"] == []
+    assert doc["rounding"] is None
+    doc, _ = seen["rounded"]
+    assert doc["passed"] and doc["rounding"] == {"decimals": 4}
 
 
 def test_the_schema_rejects_an_unknown_verdict(tmp_path: Path) -> None:

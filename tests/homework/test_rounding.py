@@ -78,7 +78,7 @@ def test_a_round_as_you_go_key_accepts_the_hand_rounded_solution_and_full_precis
     result = invoke("check", str(student), "--key", str(key), "--format", "json", *only(hand_rounded()))
     doc = json.loads(result.stdout)
     assert result.exit_code == 0, [(a["name"], a["verdict"]) for a in doc["answers"] if a["verdict"] != "correct"]
-    assert doc["counts"]["correct"] == len(hand_rounded())
+    assert doc["counts"]["correct"] == len(hand_rounded()) and doc["rounding"] == {"decimals": 4}
     full = tmp_path / "full.yaml"
     assert invoke("answers", "classic_2_2_2", "-o", str(full)).exit_code == 0
     doc = json.loads(
