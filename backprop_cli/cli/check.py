@@ -144,7 +144,8 @@ def check(
         else [a.name for a in sheet.answers]
     )
     only = Filter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
-    values = {v.name: v for v in compute_values(spec, fmt, only, command="check")}
+    exact = rules.rounding is not None and rules.rounding.exact  # the key in fractions: the exact run
+    values = {v.name: v for v in compute_values(spec, fmt, only, command="check", exact=exact)}
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
     narrowed_options = (only_steps, only_layers, only_phases, only_samples, patterns)
     narrowed = name_filter(spec, *narrowed_options)

@@ -35,7 +35,7 @@ from backprop_cli.homework.values import NamedValue
 from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Values, comment_text, describe, load_file, read_bytes
 from backprop_cli.model import budgets as budget
 from backprop_cli.model import formats
-from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.numbers import NumberFormat, exact_text
 
 if TYPE_CHECKING:
     from backprop_cli.homework.rounding import Rounding
@@ -229,7 +229,8 @@ def write_answers(
             where += [f"sample {v.sample + 1}"] if v.sample is not None else []
             lines.append(f"  # {' · '.join(where)}")
             last = group
-        lines.append(f"  {_key(v.name)}:" + ("" if blank else f" {v.value!r}"))
+        number = exact_text(v.exact) if isinstance(v.exact, Fraction) else repr(v.value)
+        lines.append(f"  {_key(v.name)}:" + ("" if blank else f" {number}"))
         count += 1
     what = "blank answer sheet" if blank else "answer key"
     header = [
@@ -255,7 +256,7 @@ def write_answers(
     if run is not None and run.data_path is not None:
         body += ["  data:", f"    path: {json.dumps(run.data_path)}", f"    sha256: {json.dumps(run.data_sha256)}"]
     if rounding is not None:
-        body.append(f"rounding: {{{rounding.kind}: {rounding.digits}}}  # {rounding.describe()}")
+        body.append(f"rounding: {rounding.to_yaml()}  # {rounding.describe()}")
     body.append("answers:" + ("" if lines else " {}"))
     stream.write("\n".join([*header, *body, *lines]) + "\n")
     return count
@@ -297,9 +298,11 @@ def load_answers(path: str | os.PathLike[str]) -> AnswersFile:
 
 def _rounding(doc: Document, value: Any) -> Rounding:
     """``rounding: {decimals: 4}`` or ``{significant: 4}``: every intermediate rounded as you go."""
-    from backprop_cli.homework.rounding import KINDS, Rounding
+    from backprop_cli.homework.rounding import EXACT, KINDS, Rounding
 
-    expected = "expected {decimals: N} or {significant: N} with N from 1 to 15"
+    expected = "expected {decimals: N} or {significant: N} with N from 1 to 15, or exact"
+    if value == EXACT:
+        return Rounding(EXACT)
     if not isinstance(value, dict) or len(value) != 1:
         raise doc.error(f"rounding is {describe(value)}; {expected}", ("rounding",))
     _known_keys(doc, value, KINDS, ("rounding",))

@@ -22,17 +22,22 @@ from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.quantity import Scalar
 
 KINDS = ("decimals", "significant")
+EXACT = "exact"  # ``rounding: exact``: the key in exact fractions, and an answer right only when exact
 
 
 @dataclass(frozen=True)
 class Rounding:
     """Round every intermediate to ``digits`` decimals, or ``digits`` significant digits."""
 
-    kind: str  # one of KINDS
-    digits: int
+    kind: str  # one of KINDS, or EXACT
+    digits: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == EXACT
 
     def __call__(self, value: float) -> float:
-        if not math.isfinite(value) or value == 0:
+        if self.exact or not math.isfinite(value) or value == 0:
             return value
         if self.kind == "decimals":
             return round(value, self.digits)
@@ -47,11 +52,21 @@ class Rounding:
         return 10.0 ** (math.floor(math.log10(abs(value))) - self.digits + 1)
 
     def describe(self) -> str:
+        if self.exact:
+            return "exact fractions: an answer is right only when it is the exact value"
         what = "decimals" if self.kind == "decimals" else "significant digits"
         return f"every intermediate rounded to {self.digits} {what} as you go"
 
-    def to_dict(self) -> dict[str, int]:
-        return {self.kind: self.digits}
+    def to_dict(self) -> dict[str, int] | str:
+        return EXACT if self.exact else {self.kind: self.digits}
+
+    def to_yaml(self) -> str:
+        return EXACT if self.exact else f"{{{self.kind}: {self.digits}}}"
+
+
+#: An exact answer read as a float64 differs from the exact value's float64 by rounding alone: a decimal
+#: or fraction that is the exact value gives the same float, and one recomputed in floats (ECF) is within this.
+EXACT_SLACK = 1e-12
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,8 @@ class Banded(Tolerance):
     rounding: Rounding | None = None
 
     def accepts(self, given: float, expected: float) -> bool:
+        if self.rounding is not None and self.rounding.exact:  # the same fraction, up to float64's rounding of it
+            return abs(given - expected) <= EXACT_SLACK * abs(expected) + 1e-300
         if super().accepts(given, expected):
             return True
         if self.rounding is None:
@@ -68,6 +85,8 @@ class Banded(Tolerance):
         return abs(given - expected) <= 0.5 * self.rounding.unit(expected) * (1 + 1e-9) + 1e-15
 
     def describe(self) -> str:
+        if self.rounding is not None and self.rounding.exact:
+            return "exact"
         base = super().describe()
         return base if self.rounding is None else f"{base}, or what rounds to the key's value"
 
@@ -85,6 +104,8 @@ def round_as_you_go(
     gave (``Quantity.origin``); each quantity's slots hold the rounded factors, so its formula written
     with numbers shows the rounded chain."""
     display = fmt or NumberFormat()
+    if rounding.exact:
+        return dict(table)  # the exact trace itself
     values: dict[str, Scalar] = {}
     out: dict[str, NamedValue] = {}
     for name, v in table.items():

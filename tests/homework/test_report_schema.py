@@ -77,6 +77,7 @@ CHECK_SCHEMA: dict[str, Any] = {
         "rounding": {
             "oneOf": [
                 {"type": "null"},
+                {"const": "exact"},
                 {
                     "type": "object",
                     "additionalProperties": False,

@@ -122,3 +122,29 @@ def test_a_bad_rounding_protocol_is_located_bad_input(tmp_path: Path, rounding: 
 def test_significant_needs_round_as_you_go() -> None:
     result = invoke("answers", "classic_2_2_2", "--significant")
     assert result.exit_code == 2 and "--significant" in result.stderr
+
+
+def test_an_exact_key_accepts_only_exact_answers(tmp_path: Path) -> None:
+    # pytorch_snippet: w_new = 2 − 0.01 × (−24) = 2.24 = 56/25; loss after = (2.24·3 − 10)² = 6724/625
+    key = tmp_path / "key.yaml"
+    assert invoke("answers", "pytorch_snippet", "--exact", "-o", str(key)).exit_code == 0
+    text = key.read_text(encoding="utf-8")
+    assert "rounding: exact" in text and "out.w1_1.new: 56/25" in text and "loss.after: 6724/625" in text
+    assert invoke("check", str(key)).exit_code == 0
+    for given, verdict in (("56/25", "correct"), ("2.24", "correct"), ("2.2400001", "wrong"), ("112/50", "correct")):
+        student = sheet(tmp_path / "s.yaml", "pytorch_snippet", {"out.w1_1.new": given})
+        doc = json.loads(invoke("check", str(student), "--key", str(key), "--format", "json").stdout)
+        answer = next(a for a in doc["answers"] if a["name"] == "out.w1_1.new")
+        assert answer["verdict"] == verdict, given
+        assert doc["rounding"] == "exact"
+    full = tmp_path / "full.yaml"
+    assert invoke("answers", "pytorch_snippet", "-o", str(full)).exit_code == 0
+    doc = json.loads(invoke("check", str(student), "--key", str(full), "--format", "json").stdout)
+    assert next(a for a in doc["answers"] if a["name"] == "out.w1_1.new")["verdict"] == "correct"  # within 0.1%
+
+
+def test_exact_keys_need_rational_ops_and_one_protocol() -> None:
+    result = invoke("answers", "classic_2_2_2", "--exact")
+    assert result.exit_code == 2 and result.stderr.startswith("--exact: layer h's activation sigmoid")
+    result = invoke("answers", "pytorch_snippet", "--exact", "--round-as-you-go", "4")
+    assert result.exit_code == 2 and "two protocols" in result.stderr
