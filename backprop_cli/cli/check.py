@@ -93,6 +93,13 @@ def check(
     bad input (a malformed answers file, an unknown name, a config that does not match, or a file that
     asks no names: nothing to grade).
 
+    Each answer wrong against the key is also judged from the student's own upstream answers (error
+    carried forward: "correct given your values", the key's `ecf: {credit: 0.5}` of its points), the
+    first wrong step is named, wrong answers are matched against known misconceptions (computed as
+    whole alternative traces) and otherwise given a hint (sign, power of ten, rounding, a
+    neighbour's value). A key written with `answers --round-as-you-go N` or `--exact` is graded by
+    its rounding protocol.
+
     With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
     key's, so a student cannot loosen a tolerance by editing the sheet. The filters (--step, --phase,
     --layer, --sample, --only, as `backprop answers` has them) grade only the names they choose, so one

@@ -1,8 +1,12 @@
 """Check an answers file against a recomputed trace: verdicts, a score, and three ways to report them.
 
-Reports: a rich table (name / given / expected / verdict) with a score line, our own versioned JSON
-(``backprop-check`` version 1), and the Gradescope autograder ``results.json``. Whether the expected
-value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for wrong or missing answers) or ``always``.
+Verdicts come from ``homework/ecf.py`` (correct, correct given your values, wrong, missing, invalid,
+with the first wrong step); ``homework/fingerprints.py`` and ``homework/hints.py`` add what kind of
+wrong an answer is, and ``homework/rounding.py`` the key's rounding protocol. Reports: a rich table
+(name / given / expected / verdict) with the feedback sentences and a score line, our own versioned
+JSON (``backprop-check`` version 1), and the Gradescope autograder ``results.json``. Whether the
+expected value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for answers not correct)
+or ``always``; no other part of a report writes a number of the key under ``never``.
 """
 
 from __future__ import annotations
