@@ -12,57 +12,15 @@ values (``homework/ecf.py``: right from right factors is right).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from backprop_cli.homework.answers import Tolerance
 from backprop_cli.homework.values import NamedValue, shown_value
 from backprop_cli.model.numbers import NumberFormat
-from backprop_cli.model.quantity import Scalar
+from backprop_cli.model.rounding import EXACT, KINDS, RoundedChain, Rounding
 
-KINDS = ("decimals", "significant")
-EXACT = "exact"  # ``rounding: exact``: the key in exact fractions, and an answer right only when exact
-
-
-@dataclass(frozen=True)
-class Rounding:
-    """Round every intermediate to ``digits`` decimals, or ``digits`` significant digits."""
-
-    kind: str  # one of KINDS, or EXACT
-    digits: int = 0
-
-    @property
-    def exact(self) -> bool:
-        return self.kind == EXACT
-
-    def __call__(self, value: float) -> float:
-        if self.exact or not math.isfinite(value) or value == 0:
-            return value
-        if self.kind == "decimals":
-            return round(value, self.digits)
-        return float(f"{value:.{self.digits}g}")
-
-    def unit(self, value: float) -> float:
-        """The size of the last digit kept, at ``value``."""
-        if self.kind == "decimals":
-            return 10.0 ** (-self.digits)
-        if value == 0:
-            return 0.0
-        return 10.0 ** (math.floor(math.log10(abs(value))) - self.digits + 1)
-
-    def describe(self) -> str:
-        if self.exact:
-            return "exact fractions: an answer is right only when it is the exact value"
-        what = "decimals" if self.kind == "decimals" else "significant digits"
-        return f"every intermediate rounded to {self.digits} {what} as you go"
-
-    def to_dict(self) -> dict[str, int] | str:
-        return EXACT if self.exact else {self.kind: self.digits}
-
-    def to_yaml(self) -> str:
-        return EXACT if self.exact else f"{{{self.kind}: {self.digits}}}"
-
+__all__ = ["EXACT", "KINDS", "Banded", "Rounding", "banded", "round_as_you_go"]
 
 #: An exact answer read as a float64 differs from the exact value's float64 by rounding alone: a decimal
 #: or fraction that is the exact value gives the same float, and one recomputed in floats (ECF) is within this.
@@ -106,15 +64,5 @@ def round_as_you_go(
     display = fmt or NumberFormat()
     if rounding.exact:
         return dict(table)  # the exact trace itself
-    values: dict[str, Scalar] = {}
-    out: dict[str, NamedValue] = {}
-    for name, v in table.items():
-        q = v.quantity
-        if q.form.rule is None:
-            value: Scalar = values.get(q.origin, q.value) if q.origin is not None else q.value
-        else:
-            value = rounding(float(q.recompute(values)))
-        values[name] = value
-        args = tuple(values.get(s, a) if isinstance(s, str) else a for s, a in zip(q.form.slots, q.args, strict=True))
-        out[name] = shown_value(replace(q, value=value, args=args if q.form.rule is not None else q.args), display)
-    return out
+    chain = RoundedChain(rounding)
+    return {name: shown_value(chain.round(v.quantity), display) for name, v in table.items()}
