@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ def invoke(*args: str) -> Result:
 
 
 def r4(x: float) -> float:
-    return round(x, 4)
+    """To 4 decimals as by hand: half away from zero, on the decimal the arithmetic gives."""
+    return float(Decimal(f"{x:.15g}").quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 def sigmoid(z: float) -> float:
@@ -106,6 +108,9 @@ def test_significant_digits_and_the_band_of_an_answer_written_with_more_digits()
     three = Rounding("significant", 3)
     assert three(0.000874307) == 0.000874 and three(-24.51) == -24.5 and three(0.0) == 0
     assert three.unit(0.000874) == pytest.approx(1e-6)
+    four = Rounding("decimals", 4)
+    assert four(0.6 - 0.5 * 0.1385) == 0.5308  # 0.53075 by hand (0.5307499… in float64): half up
+    assert four(-0.53075) == -0.5308 and four(2.5e-5) == 0.0 and four(5e-5) == 0.0001
     tolerance = banded(DEFAULT_TOLERANCE, Rounding("decimals", 4))
     assert tolerance.accepts(0.000874, 0.0009)  # rounds to the key's 0.0009: what the protocol asks
     assert not DEFAULT_TOLERANCE.accepts(0.000874, 0.0009)
