@@ -192,3 +192,17 @@ def test_shared_variable_one_edge_is_the_slip_its_comment_names(tmp_path: Path) 
     doc = json.loads(result.stdout)
     assert doc["answers"][0]["fingerprints"] == ["fan_out_not_summed"]
     assert doc["fingerprints"][0]["recognised"] is True
+
+
+def test_past_the_names_budget_misconceptions_are_not_looked_for_and_the_report_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace as changed
+
+    from backprop_cli.model import budgets
+
+    monkeypatch.setattr(budgets, "LIMITS", changed(budgets.LIMITS, names=100))  # 65 names × 7 traces > 100
+    path = write(tmp_path / "s.yaml", "classic_2_2_2", {"o.da_dz1": 1.0})
+    doc = json.loads(invoke("check", str(path), "--format", "json").stdout)
+    assert doc["fingerprints"] == []
+    assert any(line.startswith("misconceptions not looked for: 7 alternative traces") for line in doc["feedback"])
