@@ -95,6 +95,14 @@ def main() -> None:
 )
 @click.option("--tree", is_flag=True, help="Expressions: draw the computation graph as a tree before the tables.")
 @click.option(
+    "--round-as-you-go",
+    "round_digits",
+    type=click.IntRange(1, 15),
+    metavar="N",
+    help="Show the chain a student gets who rounds every intermediate to N decimals as they go "
+    "(as `answers --round-as-you-go N` keys it); not with json or --exact.",
+)
+@click.option(
     "--diagnostics",
     is_flag=True,
     help="Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation).",
@@ -121,6 +129,7 @@ def trace(
     tree: bool = False,
     diagnostics: bool = False,
     quantities: bool = False,
+    round_digits: int | None = None,
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
 
@@ -144,6 +153,14 @@ def trace(
     from backprop_cli.model.filters import Filter
     from backprop_cli.nn.engine import Engine, count_steps
 
+    if round_digits is not None and (
+        exact or output_format == "json" or wants_expression(config, expr, sets, tree=tree)
+    ):
+        raise ConfigError(
+            "--round-as-you-go shows a network's trace rounded as you go, in text or a document; expected no "
+            "--exact, no --format json and a network config",
+            path="--round-as-you-go",
+        )
     if wants_expression(config, expr, sets, tree=tree):  # a computation graph, not a network
         trace_expression(click.get_current_context().params)
         return
@@ -161,7 +178,12 @@ def trace(
     else:
         document = output_format in ("markdown", "latex", "html")
         chosen_rows = budget.check_layout(spec, chosen, max_rows, document=document).rows
-    engine = Engine(spec, exact=exact)
+    chain = None
+    if round_digits is not None:
+        from backprop_cli.model.rounding import RoundedChain, Rounding
+
+        chain = RoundedChain(Rounding("decimals", round_digits))
+    engine = Engine(spec, exact=exact, rounding=chain)
     inputs = [path] + ([Path(data)] if data else [])
     with open_output(output, inputs=inputs) as stream:
         if output_format in FORMATS:  # markdown, latex, html, svg: render/__init__.py

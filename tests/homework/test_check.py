@@ -100,7 +100,7 @@ def test_one_value_beyond_tolerance_is_exactly_one_wrong_answer(config: Path) ->
     fill(key, {"o.w1_1.new": "0.3594"})  # 0.35891648 ± 0.1% is 0.35856 … 0.35928
     code, doc = report(str(key))
     assert code == 1
-    assert doc["counts"] == {"correct": len(doc["answers"]) - 1, "wrong": 1, "missing": 0, "invalid": 0}
+    assert doc["counts"] == {"correct": len(doc["answers"]) - 1, "ecf": 0, "wrong": 1, "missing": 0, "invalid": 0}
     assert [a["name"] for a in doc["answers"] if a["verdict"] == "wrong"] == ["o.w1_1.new"]
     assert "check failed: 1 wrong and 0 missing" in invoke("check", str(key)).stderr
 
@@ -167,6 +167,7 @@ def test_gradescope_results_validate_against_the_documented_fields(config: Path)
         "status": "passed",
         "output": "given 0.3775: correct",
         "visibility": "after_published",
+        "extra_data": {"verdict": "correct", "first_wrong_step": False, "fingerprints": []},
     }
     assert tests["h.z2"]["status"] == "failed" and tests["h.z2"]["score"] == 0
     assert "h.z2 = h.w2_1·i1 + h.w2_2·i2 + h.b2" in tests["h.z2"]["output"]  # --explain
