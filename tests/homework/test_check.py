@@ -407,3 +407,22 @@ def test_a_name_without_a_finite_value_cannot_be_asked(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     assert re.fullmatch(r"\S*sheet\.yaml:4:3: answers\.o\.dL_da1: o\.dL_da1 is not a number in this trace .*\n",
                         result.stderr), result.stderr  # fmt: skip
+
+
+def test_a_submission_cannot_raise_its_own_ecf_credit_or_set_its_rounding(config: Path) -> None:
+    """Graded against a key, a sheet's `ecf:` and `rounding:` are ignored as its tolerance is: the key's
+    policy (here the default, half the points) scores an answer that is right from the student's own
+    values. One slip (o.delta1) carries into o.dL_dw1_1, which is correct given it."""
+    key = make(config, "--phase", "backward")
+    sheet = config.parent / "submission.yaml"
+    text = key.read_text(encoding="utf-8")
+    delta = float(re.search(r"(?m)^  o\.delta1: (\S+)$", text)[1])  # type: ignore[index]
+    h_a1 = float(yaml.safe_load(invoke("answers", str(config), "--only", "h.a1").stdout)["answers"]["h.a1"])
+    text = re.sub(r"(?m)^  o\.delta1: .*$", f"  o.delta1: {delta * 2!r}", text)
+    text = re.sub(r"(?m)^  o\.dL_dw1_1: .*$", f"  o.dL_dw1_1: {delta * 2 * h_a1!r}", text)
+    sheet.write_text(text + "ecf: {credit: 1}\nrounding: {decimals: 1}\n", encoding="utf-8")
+    code, doc = report("--key", str(key), str(sheet))
+    assert code == 1
+    verdicts = {a["name"]: (a["verdict"], a["score"]) for a in doc["answers"]}
+    assert verdicts["o.delta1"] == ("wrong", 0) and verdicts["o.dL_dw1_1"] == ("ecf", 0.5)
+    assert doc["ecf"] == {"credit": 0.5} and doc["rounding"] is None
