@@ -402,7 +402,10 @@ def test_a_question_left_out_of_a_sheet_is_still_missing(tmp_path: Path) -> None
     import json
 
     report = json.loads(result.stdout)
-    assert report["counts"] == {"correct": 21, "wrong": 0, "missing": 1, "invalid": 0} and report["max_score"] == 22
+    assert (
+        report["counts"] == {"correct": 21, "ecf": 0, "wrong": 0, "missing": 1, "invalid": 0}
+        and report["max_score"] == 22
+    )
 
 
 def test_check_filters_that_choose_nothing_are_refused(tmp_path: Path) -> None:

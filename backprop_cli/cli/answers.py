@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from backprop_cli.cli.kit import complete_config, data_option, handle_errors, output_option, steps_option
 from backprop_cli.cli.names import filter_options
+
+if TYPE_CHECKING:
+    from backprop_cli.homework.values import NamedValue
 
 
 @click.command(short_help="Write an answer key or a blank answer sheet for a config.")
@@ -30,6 +34,20 @@ from backprop_cli.cli.names import filter_options
     help="yaml: the answers file; markdown, html, latex, pdf: the handout (--blank: the worksheet with "
     "numbered blanks; else the solution, numbered alike).",
 )
+@click.option(
+    "--round-as-you-go",
+    "round_digits",
+    type=click.IntRange(1, 15),
+    metavar="N",
+    help="A key for students told to round every intermediate to N decimals as they go: the chain "
+    "recomputed with each number rounded (recorded in the file, so check grades that way).",
+)
+@click.option("--significant", is_flag=True, help="With --round-as-you-go: N significant digits, not decimals.")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="A key in exact fractions (rational ops only): check accepts an answer only when it is exact.",
+)
 @output_option()
 @handle_errors
 def answers(
@@ -44,6 +62,9 @@ def answers(
     blank: bool,
     given: bool,
     output_format: str,
+    round_digits: int | None,
+    significant: bool,
+    exact: bool,
     output: str | None,
 ) -> None:
     """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
@@ -58,6 +79,8 @@ def answers(
       backprop answers net.yaml --blank --phase backward -o sheet.yaml
       backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
       backprop answers net.yaml --blank --phase backward --format pdf -o worksheet.pdf
+      backprop answers classic_2_2_2 --round-as-you-go 4 -o key.yaml
+      backprop answers pytorch_snippet --exact -o key.yaml
     """
     import io
     import os
@@ -77,9 +100,30 @@ def answers(
 
     spec, path = load_program(config, data, steps)
     only = name_filter(spec, only_steps, only_layers, only_phases, only_samples, patterns)
-    values = compute_values(spec, NumberFormat(), only, command="answers")
+    if exact and round_digits is not None:
+        raise ConfigError("--exact and --round-as-you-go are two protocols; expected one of them", path="--exact")
+    values = compute_values(spec, NumberFormat(), only, command="answers", exact=exact)
     if not values:
         raise nothing_chosen(spec, NumberFormat(), only)
+    if exact:
+        _fits_a_sheet(values)
+    if significant and round_digits is None:
+        raise ConfigError(
+            "--significant says how --round-as-you-go rounds; expected --round-as-you-go N too", path="--significant"
+        )
+    rounding = None
+    if exact:
+        from backprop_cli.homework.rounding import EXACT, Rounding
+
+        rounding = Rounding(EXACT)
+    if round_digits is not None:  # the whole chain of the steps chosen is rounded, then the filters choose
+        from backprop_cli.homework.rounding import Rounding, round_as_you_go
+        from backprop_cli.model.filters import Filter
+
+        rounding = Rounding("significant" if significant else "decimals", round_digits)
+        chain = compute_values(spec, NumberFormat(), Filter(steps=only.steps), command="answers")
+        rounded = round_as_you_go({v.name: v for v in chain}, rounding)
+        values = [rounded[v.name] for v in values]
     filters = (patterns, only_phases, only_layers, only_steps, only_samples)
     flags = [flag for flag, chosen in zip(FILTER_FLAGS, filters, strict=True) if chosen]
     where = "/".join(flags) or "--only"  # the filter options used (in this fixed order)
@@ -121,7 +165,25 @@ def answers(
         blank=blank,
         include_given=given,
         run=run,
+        rounding=rounding,
     )
     check_key_text(key.getvalue())  # never a key that `backprop check` refuses to read
     with open_output(output, inputs=[path, *([Path(data)] if data else [])]) as stream:
         stream.write(key.getvalue())
+
+
+def _fits_a_sheet(values: list[NamedValue]) -> None:
+    """An exact key must read back: an answers file takes fractions of at most 300 digits a side."""
+    from fractions import Fraction
+
+    from backprop_cli.errors import ConfigError
+
+    for v in values:
+        if isinstance(v.exact, Fraction):
+            digits = max(len(str(abs(v.exact.numerator))), len(str(v.exact.denominator)))
+            if digits > 300:
+                raise ConfigError(
+                    f"the exact value of {v.name} has {digits} digits; expected at most 300 a side, as an answers "
+                    "file reads them (fewer steps, with --steps)",
+                    path="--exact",
+                )

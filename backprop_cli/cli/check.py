@@ -70,6 +70,12 @@ if TYPE_CHECKING:
     show_default=True,
     help="Gradescope: when students see the results.",
 )
+@click.option(
+    "--hints/--no-hints",
+    default=True,
+    show_default=True,
+    help="Say what kind of wrong a plain wrong answer is (sign, power of ten, rounding, a neighbour's value).",
+)
 @click.option("--explain", "with_explain", is_flag=True, help="Attach the derivation of each wrong or missing answer.")
 @click.option(
     "--depth",
@@ -98,6 +104,7 @@ def check(
     reveal: str,
     output_format: str,
     visibility: str,
+    hints: bool,
     with_explain: bool,
     depth: int,
     precision: int,
@@ -108,6 +115,13 @@ def check(
     missing (blank). Exit status: 0 when every answer is correct, 1 when any is wrong or missing, 2 for
     bad input (a malformed answers file, an unknown name, a config that does not match, or a file that
     asks no names: nothing to grade).
+
+    Each answer wrong against the key is also judged from the student's own upstream answers (error
+    carried forward: "correct given your values", the key's `ecf: {credit: 0.5}` of its points), the
+    first wrong step is named, wrong answers are matched against known misconceptions (computed as
+    whole alternative traces) and otherwise given a hint (sign, power of ten, rounding, a
+    neighbour's value). A key written with `answers --round-as-you-go N` or `--exact` is graded by
+    its rounding protocol.
 
     With --key, a student's ANSWERS gives only values: the names asked, weights and tolerances are the
     key's, so a student cannot loosen a tolerance by editing the sheet. The sheet is then graded as far
@@ -177,6 +191,7 @@ def check(
     from backprop_cli.model.filters import Filter
     from backprop_cli.model.names import steps_named
     from backprop_cli.model.numbers import NumberFormat
+    from backprop_cli.model.spec import NetworkSpec
 
     rubric = load_answers(key) if key is not None else None
     sheet = load_answers(answers_file, lenient=rubric is not None)  # graded against a key: as far as it reads
@@ -195,12 +210,20 @@ def check(
         else [a.name for a in sheet.answers]
     )
     only = Filter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
-    values = {v.name: v for v in compute_values(spec, fmt, only, command="check")}
+    exact = rules.rounding is not None and rules.rounding.exact  # the key in fractions: the exact run
+    values = {v.name: v for v in compute_values(spec, fmt, only, command="check", exact=exact)}
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
     narrowed = name_filter(spec, *narrowed_options)
     chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
     identity = config_identity(path)
-    result = check_answers(sheet, values, shown, identity, key=rubric, chosen=chosen, lenient=rubric is not None)
+    rounding = rules.rounding  # the key's protocol (a sheet checked alone: its own)
+    if rounding is not None:
+        from backprop_cli.homework.rounding import round_as_you_go
+
+        values = round_as_you_go(values, rounding, fmt)
+    result = check_answers(
+        sheet, values, shown, identity, key=rubric, chosen=chosen, rounding=rounding, lenient=rubric is not None
+    )
     if chosen is not None and not result.verdicts:  # (every name known: check_answers said so first)
         given = zip(("--step", "--layer", "--phase", "--sample", "--only"), narrowed_options, strict=True)
         raise ConfigError(
@@ -209,6 +232,19 @@ def check(
             path="/".join(flag for flag, chosen_values in given if chosen_values),
         )
 
+    if isinstance(spec, NetworkSpec):  # misconceptions are mutations of a network's rules
+        from backprop_cli.homework.fingerprints import look_for
+
+        result = look_for(result, spec, only, fmt, values)
+    else:
+        from backprop_cli.homework.fingerprints import look_for_expression
+
+        result = look_for_expression(result, values)
+    if hints:
+        from backprop_cli.homework.hints import with_hints
+
+        result = with_hints(result, values)
+
     def explainer(name: str) -> str:  # under --reveal never, formulas without any number of the trace
         return render_text(derive(name, values, depth or None), numbers=reveal != "never")
 
@@ -216,7 +252,8 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else []) + [Path(d) for d in (data, recorded) if d]
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            stream.write(json.dumps(to_json(result, reveal=reveal, explain=explain), indent=2, allow_nan=False) + "\n")
+            report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
+            stream.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
             stream.write(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
@@ -224,10 +261,12 @@ def check(
             make_console(stream, width).print(table(result, reveal=reveal, fmt=fmt, explain=explain))
     if not result.passed:
         wrong, missing, invalid = result.count("wrong"), result.count("missing"), result.count("invalid")
+        carried = result.count("ecf")
+        also = f", {carried} correct only given your values" if carried else ""
         counted = (
-            f"{wrong} wrong, {missing} missing and {invalid} invalid"
+            f"{wrong} wrong{also}, {missing} missing and {invalid} invalid"
             if invalid
-            else f"{wrong} wrong and {missing} missing"
+            else f"{wrong} wrong{also} and {missing} missing"
         )
         raise CheckFailed(
             f"check failed: {counted} of {len(result.verdicts)} answers".removesuffix(

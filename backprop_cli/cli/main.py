@@ -32,6 +32,7 @@ from backprop_cli.model.quantity import PHASES
 from backprop_cli.render import DEFAULT_MAX_ROWS, DOCUMENTS, FORMATS
 
 MATRIX_FORMATS = ("text", "markdown", "latex", "html")  # what --view matrix writes
+PROGRAMS = ("ipynb", "torch")  # formats that recompute the trace themselves (unrounded)
 
 if TYPE_CHECKING:
     from backprop_cli.model.filters import Filter
@@ -123,6 +124,14 @@ def main() -> None:
 )
 @click.option("--tree", is_flag=True, help="Expressions: draw the computation graph as a tree before the tables.")
 @click.option(
+    "--round-as-you-go",
+    "round_digits",
+    type=click.IntRange(1, 15),
+    metavar="N",
+    help="Show the chain a student gets who rounds every intermediate to N decimals as they go "
+    "(as `answers --round-as-you-go N` keys it); not with json or --exact.",
+)
+@click.option(
     "--diagnostics",
     is_flag=True,
     help="Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation).",
@@ -154,6 +163,7 @@ def trace(
     theme: str = "light",
     view: str = "scalar",
     split: bool = False,
+    round_digits: int | None = None,
 ) -> None:
     """Trace forward, loss, backward and update steps of CONFIG, number by number.
 
@@ -184,6 +194,20 @@ def trace(
         raise ConfigError(
             f"--view matrix with --format {output_format}; expected {', '.join(MATRIX_FORMATS)}", path="--view"
         )
+    if round_digits is not None and output_format in PROGRAMS:
+        raise ConfigError(
+            f"--round-as-you-go with --format {output_format}, a program that computes in float64; expected "
+            "another format",
+            path="--round-as-you-go",
+        )
+    if round_digits is not None and (
+        exact or output_format == "json" or wants_expression(config, expr, sets, tree=tree)
+    ):
+        raise ConfigError(
+            "--round-as-you-go shows a network's trace rounded as you go, in text or a document; expected no "
+            "--exact, no --format json and a network config",
+            path="--round-as-you-go",
+        )
     if wants_expression(config, expr, sets, tree=tree):  # a computation graph, not a network
         if view == "matrix":
             raise ConfigError("--view matrix applies to networks only", path="--view")
@@ -207,7 +231,12 @@ def trace(
     else:
         document = output_format in DOCUMENTS
         chosen_rows = budget.check_layout(spec, chosen, max_rows, document=document).rows
-    engine = Engine(spec, exact=exact)
+    chain = None
+    if round_digits is not None:
+        from backprop_cli.model.rounding import RoundedChain, Rounding
+
+        chain = RoundedChain(Rounding("decimals", round_digits))
+    engine = Engine(spec, exact=exact, rounding=chain)
     inputs = [path] + ([Path(data)] if data else [])
     cap = (max_rows, chosen_rows)
     look = {"compact": compact, "fragment": fragment, "theme": theme, "view": view}

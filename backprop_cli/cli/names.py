@@ -171,22 +171,24 @@ def program_steps(spec: Program) -> int:
 
 
 def compute_values(
-    spec: Program, fmt: NumberFormat, only: Filter | None = None, *, command: str = "names"
+    spec: Program, fmt: NumberFormat, only: Filter | None = None, *, command: str = "names", exact: bool = False
 ) -> list[NamedValue]:
     """Run the network (or evaluate the expression) and return its named values in trace order; first the
-    budget: what ``command`` would lay out (budget.check_names)."""
+    budget: what ``command`` would lay out (budget.check_names), and with ``exact`` the run in fractions."""
     if isinstance(spec, NetworkSpec):
-        from backprop_cli.budget import check_names
+        from backprop_cli.budget import check_names, check_run
         from backprop_cli.homework.values import named_values
         from backprop_cli.model.filters import Filter
         from backprop_cli.nn.engine import Engine
 
         check_names(spec, only or Filter(), command=command)
-        return list(named_values(Engine(spec).run(), fmt, only))
+        if exact:
+            check_run(spec, upto=max(only.steps) if only is not None and only.steps else None, exact=True)
+        return list(named_values(Engine(spec, exact=exact).run(), fmt, only))
     from backprop_cli.graph.engine import compute
     from backprop_cli.homework.expression_values import expression_values
 
-    return list(expression_values(compute(spec, exact=False), fmt, only))
+    return list(expression_values(compute(spec, exact=exact), fmt, only))
 
 
 @click.command(short_help="List every number of a trace by its stable name.")

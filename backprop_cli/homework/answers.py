@@ -25,10 +25,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from backprop_cli.errors import ConfigError, quoted
+from backprop_cli.homework.ecf import Policy
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.loading.yamlsafe import (
     CONFIG_LIMIT,
@@ -43,7 +45,10 @@ from backprop_cli.loading.yamlsafe import (
 )
 from backprop_cli.model import budgets as budget
 from backprop_cli.model import formats
-from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.numbers import NumberFormat, exact_text
+
+if TYPE_CHECKING:
+    from backprop_cli.homework.rounding import Rounding
 
 FORMAT = formats.ANSWERS
 VERSION = 1
@@ -53,7 +58,7 @@ TOLERANCE_KINDS = ("relative", "absolute", "decimals")
 MAX_WEIGHT = 1_000_000
 ZERO_SLACK = 1e-9  # the default also accepts |given − expected| ≤ 1e-9: 0 for a value that is 0 up to rounding
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./]*")
-_TOP_KEYS = ("format", "version", "student", "config", "tolerance", "answers")
+_TOP_KEYS = ("format", "version", "student", "config", "tolerance", "rounding", "ecf", "answers")
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ class AnswersFile:
     run: RunChoice = RunChoice()  # the --steps and --data the file was written with
     student: str | None = None  # the student id a submission carries (`student:`), for batch grading
     salvaged: str | None = None  # why the file was read line by line (its YAML did not parse), if it was
+    ecf: Policy | None = None  # ``ecf: {credit: 0.5}``: what an answer right from the student's own values earns
+    rounding: Rounding | None = None  # ``rounding: {decimals: 4}``: the key is the chain rounded as you go
 
     def error(self, message: str, *loc: str | int, key: bool = False) -> ConfigError:
         return self.document.error(message, loc, key=key)
@@ -252,6 +259,7 @@ def write_answers(
     raw_sha256: str | None = None,
     student: str | None = None,
     header_lines: Iterable[str] = (),
+    rounding: Rounding | None = None,
 ) -> int:
     """Write an answer key (or, ``blank``, the same sheet with empty values); returns the count written.
 
@@ -274,7 +282,8 @@ def write_answers(
             where += [f"sample {v.sample + 1}"] if v.sample is not None else []
             lines.append(f"  # {' · '.join(where)}")
             last = group
-        lines.append(f"  {_key(v.name)}:" + ("" if blank else f" {v.value!r}"))
+        number = exact_text(v.exact) if isinstance(v.exact, Fraction) else repr(v.value)
+        lines.append(f"  {_key(v.name)}:" + ("" if blank else f" {number}"))
         count += 1
     what = "blank answer sheet" if blank else "answer key"
     header = [
@@ -304,6 +313,8 @@ def write_answers(
         body.append(f"  steps: {run.steps}")
     if run is not None and run.data_path is not None:
         body += ["  data:", f"    path: {json.dumps(run.data_path)}", f"    sha256: {json.dumps(run.data_sha256)}"]
+    if rounding is not None:
+        body.append(f"rounding: {rounding.to_yaml()}  # {rounding.describe()}")
     body.append("answers:" + ("" if lines else " {}"))
     stream.write("\n".join([*header, *body, *lines]) + "\n")
     return count
@@ -357,8 +368,24 @@ def load_answers(path: str | os.PathLike[str], *, lenient: bool = False) -> Answ
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
     read = _lenient_answer if lenient else _answer
     answers = tuple(one for name, entry in given.items() for one in _answers(doc, name, entry, tolerance, read))
+    # like its tolerance, a submission's own credit policy and rounding are never used: the key's are
+    policy = _policy(doc, top["ecf"]) if "ecf" in top and not lenient else None
+    rounding = _rounding(doc, top["rounding"]) if "rounding" in top and not lenient else None
     who = None if student is None else str(student)
-    return AnswersFile(shown, Path(shown).parent, config_path, sha, tolerance, answers, doc, run, who, salvaged)
+    return AnswersFile(
+        shown,
+        Path(shown).parent,
+        config_path,
+        sha,
+        tolerance,
+        answers,
+        doc,
+        run,
+        student=who,
+        salvaged=salvaged,
+        ecf=policy,
+        rounding=rounding,
+    )
 
 
 def _salvaged(path: str | os.PathLike[str], shown: str) -> Document:
@@ -397,6 +424,34 @@ def _lenient_answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) 
             mark[1] if mark else None,
             invalid=error.message,
         )
+
+
+def _rounding(doc: Document, value: Any) -> Rounding:
+    """``rounding: {decimals: 4}`` or ``{significant: 4}``: every intermediate rounded as you go."""
+    from backprop_cli.homework.rounding import EXACT, KINDS, Rounding
+
+    expected = "expected {decimals: N} or {significant: N} with N from 1 to 15, or exact"
+    if value == EXACT:
+        return Rounding(EXACT)
+    if not isinstance(value, dict) or len(value) != 1:
+        raise doc.error(f"rounding is {describe(value)}; {expected}", ("rounding",))
+    _known_keys(doc, value, KINDS, ("rounding",))
+    ((kind, digits),) = value.items()
+    if type(digits) is not int or not 1 <= digits <= 15:
+        raise doc.error(f"rounding.{kind} is {describe(digits)}; {expected}", ("rounding", kind))
+    return Rounding(kind, digits)
+
+
+def _policy(doc: Document, value: Any) -> Policy:
+    """``ecf: {credit: 0.5}``: the share of an answer's weight that an error carried forward earns."""
+    expected = "expected a mapping {credit: N} with N from 0 to 1 (0.5: half the points)"
+    if not isinstance(value, dict):
+        raise doc.error(f"ecf is {describe(value)}; {expected}", ("ecf",))
+    _known_keys(doc, value, ("credit",), ("ecf",))
+    amount = value.get("credit", Policy().credit)
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not 0 <= amount <= 1:
+        raise doc.error(f"ecf.credit is {describe(amount)}; {expected}", ("ecf", "credit"))
+    return Policy(float(amount))
 
 
 def _values() -> Values:

@@ -1,24 +1,33 @@
 """Check an answers file against a recomputed trace: verdicts, a score, and three ways to report them.
 
-Reports: a rich table (name / given / expected / verdict) with a score line, our own versioned JSON
-(``backprop-check`` version 1), and the Gradescope autograder ``results.json``. Whether the expected
-value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for wrong or missing answers) or ``always``.
+Verdicts come from ``homework/ecf.py`` (correct, correct given your values, wrong, missing, invalid,
+with the first wrong step); ``homework/fingerprints.py`` and ``homework/hints.py`` add what kind of
+wrong an answer is, and ``homework/rounding.py`` the key's rounding protocol. Reports: a rich table
+(name / given / expected / verdict) with the feedback sentences and a score line, our own versioned
+JSON (``backprop-check`` version 1), and the Gradescope autograder ``results.json``. Whether the
+expected value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for answers not correct)
+or ``always``; no other part of a report writes a number of the key under ``never``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import BackpropError, ExitCode, quoted
+from backprop_cli.homework import ecf
 from backprop_cli.homework.answers import AnswersFile, Tolerance
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.model import formats
 from backprop_cli.model.filters import Filter
 from backprop_cli.model.names import closest_names
 from backprop_cli.model.numbers import NumberFormat
+
+if TYPE_CHECKING:
+    from backprop_cli.homework.fingerprints import Finding
+    from backprop_cli.homework.rounding import Rounding
 
 FORMAT = formats.CHECK
 VERSION = 1
@@ -35,7 +44,7 @@ class CheckFailed(BackpropError):
 @dataclass(frozen=True)
 class Verdict:
     name: str
-    verdict: str  # "correct", "wrong", "missing" or "invalid" (a submission's answer that is not a number)
+    verdict: str  # one of ecf.VERDICTS: "correct", "ecf" (correct given your values), "wrong", "missing", "invalid"
     given: float | None
     given_text: str | None
     expected: float
@@ -46,10 +55,21 @@ class Verdict:
     given_left_out: bool = False
     unlisted: bool = False  # the key asks for it and the sheet does not list it at all (not even blank)
     note: str = ""  # how the answer was read (a normalisation), why it is invalid, or a misspelt name's hint
+    share: float | None = None  # the part of the weight it earns (ecf.credit); None: 1 if correct, else 0
+    working: ecf.Working | None = None  # the answer recomputed from the student's own factors
+    shown_working: bool = True  # the working's numbers may be shown under --reveal never (none is the key's)
+    fingerprints: tuple[str, ...] = ()  # the misconceptions (nn.mutations names) whose number this is
+    hint: str | None = None  # what kind of wrong a plain wrong answer is (homework.hints)
 
     @property
     def score(self) -> float:
+        if self.share is not None:
+            return self.weight * self.share
         return self.weight if self.verdict == "correct" else 0.0
+
+    @property
+    def label(self) -> str:
+        return ecf.LABELS.get(self.verdict, self.verdict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,20 @@ class CheckResult:
     verdicts: tuple[Verdict, ...]
     filters_hint: str = ""  # the filter options that grade what the sheet lists, when a key holds more
     remarks: tuple[str, ...] = ()  # what lenient grading read around: a YAML slip, names not in the trace
+    first_wrong: str | None = None  # the first answer, in dependency order, wrong even given the student's values
+    policy: ecf.Policy = field(default_factory=ecf.Policy)
+    fingerprints: tuple[Finding, ...] = ()  # the misconceptions the wrong answers match (homework.fingerprints)
+    fingerprint_note: str = ""  # why none were looked for, when they were not
+    rounding: Rounding | None = None  # the key's rounding protocol (None: full precision)
+
+    def feedback(self) -> list[str]:
+        """The first wrong step, the misconceptions recognised, and the ambiguous matches, as sentences."""
+        from backprop_cli.homework.fingerprints import ambiguities
+
+        lines = [line for line in [first_wrong_line(self)] if line is not None]
+        lines += [f.sentence() for f in self.fingerprints if f.recognised]
+        lines += ambiguities(self)
+        return lines + ([self.fingerprint_note] if self.fingerprint_note else [])
 
     @property
     def score(self) -> float:
@@ -104,13 +138,15 @@ class CheckResult:
 
     def score_line(self) -> str:
         f = NumberFormat()
+        carried = self.count("ecf")
+        ecf_text = f"{carried} correct given your values, " if carried else ""
+        invalid = self.count("invalid")
+        invalid_text = f", {invalid} invalid" if invalid else ""
         # every weight 0: no points to take a share of
         percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else " (no points)"
         return (
-            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, "
-            f"{self.count('wrong')} wrong, {self.count('missing')} missing"
-            + (f", {self.count('invalid')} invalid" if self.count("invalid") else "")
-            + f" of {len(self.verdicts)} answer"
+            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, {ecf_text}"
+            f"{self.count('wrong')} wrong, {self.count('missing')} missing{invalid_text} of {len(self.verdicts)} answer"
             + ("" if len(self.verdicts) == 1 else "s")
         )
 
@@ -122,6 +158,8 @@ def check_answers(
     sha256: str,
     key: AnswersFile | None = None,
     chosen: Callable[[NamedValue], bool] | None = None,
+    policy: ecf.Policy | None = None,
+    rounding: Rounding | None = None,
     *,
     lenient: bool = False,
 ) -> CheckResult:
@@ -131,7 +169,9 @@ def check_answers(
     and tolerances; ``answers`` only gives the values, and a name the key does not ask is ignored.
     ``chosen`` (check's filter options) narrows the names graded to those it chooses: a key may hold
     more names than a sheet was written for. The names graded never come from a student's sheet alone,
-    or leaving a question out of it would take it out of the score.
+    or leaving a question out of it would take it out of the score. An answer wrong against the key but
+    right from the student's own upstream answers is ``ecf`` and earns ``policy``'s credit (the key's
+    ``ecf:``, else the sheet's, else the default): see :mod:`backprop_cli.homework.ecf`.
 
     ``lenient`` (with a ``key``) grades a submission as far as it goes: a name of the sheet that is not
     in the trace is left out (a close one noted on the answer it was meant for, graded missing), and an
@@ -163,28 +203,54 @@ def check_answers(
             )
     given = {a.name: a for a in answers.answers}
     meant = {close[0]: stray for stray, close in strays.items() if close}  # the first stray for each name
+    rules = policy or (key.ecf if key is not None else answers.ecf) or ecf.Policy()
+    graded = [a for a in asking.answers if chosen is None or chosen(table[a.name])]
+    if rounding is not None:  # the table is the rounded chain: what rounds to its value passes too
+        from backprop_cli.homework.rounding import banded
+
+        graded = [replace(a, tolerance=banded(a.tolerance, rounding)) for a in graded]
+    tolerances = {a.name: a.tolerance for a in graded}
+    fallback = asking.tolerance if rounding is None else banded(asking.tolerance, rounding)
+
+    def accepts(name: str, value: float, expected: float) -> bool:
+        return tolerances.get(name, fallback).accepts(value, expected)
+
+    # text that is no number: what the tolerant reader marked invalid, or a value that did not parse
+    invalid = frozenset(a.name for a in answers.answers if a.invalid is not None or (a.given is None and a.given_text))
+    judged, workings = ecf.judge(
+        [a.name for a in graded], {n: a.given for n, a in given.items() if n in table}, invalid, table, accepts
+    )
     verdicts = []
-    for asked in key.answers if key else answers.answers:
-        if chosen is not None and not chosen(table[asked.name]):
-            continue
+    for asked in graded:
         written = given.get(asked.name)
         value, text = (written.given, written.given_text) if written else (None, None)
         note = (written.invalid or written.note or "") if written else ""
         expected = table[asked.name].value
-        if written is not None and written.invalid is not None:
-            verdict = "invalid"
-        elif value is None:
-            verdict = "missing"
-            if written is None and asked.name in meant:
-                note = f"the sheet names {quoted(meant[asked.name])}, not a name of the trace (did you mean this one?)"
-        elif asked.tolerance.accepts(value, expected):
-            verdict = "correct"
-        else:
-            verdict = "wrong"
+        verdict = judged[asked.name]
+        if verdict == "missing" and written is None and asked.name in meant:
+            note = f"the sheet names {quoted(meant[asked.name])}, not a name of the trace (did you mean this one?)"
         left_out = key is not None and asked.name not in given and table[asked.name].is_given
         unlisted = key is not None and asked.name not in given
+        working = workings.get(asked.name)
+        own = working is not None and all(  # no key value of a number the student was asked and did not get
+            f in working.used or table[f].is_given for f in working.quantity.factors if f in table
+        )
         verdicts.append(
-            Verdict(asked.name, verdict, value, text, expected, asked.weight, asked.tolerance, left_out, unlisted, note)
+            Verdict(
+                asked.name,
+                verdict,
+                value,
+                text,
+                expected,
+                asked.weight,
+                asked.tolerance,
+                left_out,
+                unlisted,
+                note=note,
+                share=ecf.credit(verdict, rules),
+                working=working,
+                shown_working=own,
+            )
         )
     hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
     remarks = [f"{answers.salvaged}: the sheet was read line by line"] if answers.salvaged else []
@@ -193,7 +259,18 @@ def check_answers(
             quoted(stray) + (f" (did you mean {quoted(close[0])}?)" if close else "") for stray, close in strays.items()
         )
         remarks.append(f"not names of the trace, so not graded: {listed}")
-    return CheckResult(answers.source, config, sha256, tuple(verdicts), hint, tuple(remarks))
+    first = ecf.first_wrong(judged)
+    return CheckResult(
+        answers.source,
+        config,
+        sha256,
+        tuple(verdicts),
+        hint,
+        tuple(remarks),
+        first_wrong=first,
+        policy=rules,
+        rounding=rounding,
+    )
 
 
 def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
@@ -224,6 +301,27 @@ def revealed(verdict: Verdict, reveal: str) -> bool:
     return reveal == "always" or (reveal == "wrong" and verdict.verdict != "correct")
 
 
+def working_text(verdict: Verdict, reveal: str, fmt: NumberFormat) -> str | None:
+    """The answer recomputed from the student's own values, written out, where ``reveal`` allows it:
+    an ``ecf`` answer's always when every number in it is the student's or handed out; a wrong one's
+    (its recomputation is what they should have written) only when expected values may be shown."""
+    w = verdict.working
+    if w is None or verdict.given_text is None or verdict.verdict not in ("ecf", "wrong"):
+        return None
+    ok = verdict.verdict == "ecf"
+    if reveal == "never" and not (ok and verdict.shown_working):
+        return None
+    return w.text(fmt, verdict.given_text, ok=ok)
+
+
+def first_wrong_line(result: CheckResult) -> str | None:
+    if result.first_wrong is None:
+        return None
+    carried = result.count("ecf")
+    after = f"; {carried} answer{'s' * (carried != 1)} after it follow from your own values" if carried else ""
+    return f"First wrong step: {result.first_wrong}{after}"
+
+
 # ---------------------------------------------------------------- reports
 
 Explainer = Callable[[str], str]  # a name -> its derivation as text (explain.render_text)
@@ -238,7 +336,7 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
 
     from backprop_cli.render.fit import Fitting, column_style
 
-    styles = {"correct": "green", "wrong": "bold red", "missing": "yellow", "invalid": "magenta"}
+    styles = {"correct": "green", "ecf": "cyan", "wrong": "bold red", "missing": "yellow", "invalid": "magenta"}
 
     def build(whole: bool) -> Table:  # names and numbers on one line, or folded: never cut with "…"
         out = Table(box=box.SIMPLE_HEAD)
@@ -247,12 +345,26 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
             out.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
         for v in result.verdicts:
             expected = fmt(v.expected) if revealed(v, reveal) else "·"
-            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.verdict, style=styles[v.verdict]))
+            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.label, style=styles[v.verdict]))
             out.add_row(*cells)
         return out
 
     parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
     parts += [Text(f"{v.name}: {v.note}", style="dim") for v in result.verdicts if v.note]
+    feedback = result.feedback()
+    parts += [Text(line, style="bold" if i == 0 and result.first_wrong else "") for i, line in enumerate(feedback)]
+    # the recomputations where a wrong number is carried into the next (the rest follow alike; JSON has all)
+    wrong = {v.name for v in result.verdicts if v.verdict == "wrong"}
+    workings = [
+        (v.name, working_text(v, reveal, fmt))
+        for v in result.verdicts
+        if v.working is not None and (v.verdict == "wrong" or any(n in wrong for n, _ in v.working.yours))
+    ]
+    parts += [Text(f"{name}: {text}") for name, text in workings if text is not None]
+    hints = [Text(f"{v.name}: {v.hint}") for v in result.verdicts if v.hint]
+    parts += hints
+    if feedback or hints or any(text for _, text in workings):
+        parts.append(Text(""))
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
             parts.append(Text(f"How {v.name} is computed:", style="bold"))
@@ -264,8 +376,11 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
     return Group(*parts)
 
 
-def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = None) -> dict[str, Any]:
+def to_json(
+    result: CheckResult, *, reveal: str, explain: Explainer | None = None, fmt: NumberFormat | None = None
+) -> dict[str, Any]:
     """Our versioned report (``format: backprop-check, version: 1``); README documents every key."""
+    fmt = fmt or NumberFormat()
     answers = []
     for v in result.verdicts:
         entry: dict[str, Any] = {
@@ -283,6 +398,17 @@ def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = Non
             entry["note"] = v.note
         if explain is not None and v.verdict != "correct":
             entry["derivation"] = explain(v.name)
+        if v.fingerprints:
+            entry["fingerprints"] = list(v.fingerprints)
+        if v.hint:
+            entry["hint"] = v.hint
+        working = working_text(v, reveal, fmt)
+        if working is not None and v.working is not None:
+            entry["working"] = {
+                "yours": dict(v.working.yours),
+                "recomputed": v.working.recomputed,
+                "text": working,
+            }
         answers.append(entry)
     return {
         "format": FORMAT,
@@ -292,7 +418,12 @@ def to_json(result: CheckResult, *, reveal: str, explain: Explainer | None = Non
         "score": result.score,
         "max_score": result.max_score,
         "passed": result.passed,
-        "counts": {k: result.count(k) for k in ("correct", "wrong", "missing", "invalid")},
+        "counts": {k: result.count(k) for k in ecf.VERDICTS},
+        "first_wrong_step": result.first_wrong,
+        "ecf": result.policy.to_dict(),
+        "rounding": None if result.rounding is None else result.rounding.to_dict(),
+        "fingerprints": [f.to_dict() for f in result.fingerprints],
+        "feedback": result.feedback(),
         "answers": answers,
     }
 
@@ -303,10 +434,21 @@ def to_gradescope(
     """Gradescope's autograder ``results.json``: top-level score, one test per answer."""
     tests = []
     for v in result.verdicts:
-        text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.verdict}"
+        text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.label}"
         text += f" ({v.note})" if v.note else ""
         if revealed(v, reveal):
             text += f" (expected {fmt(v.expected)}, tolerance {v.tolerance.describe()})"
+        working = working_text(v, reveal, fmt)
+        if working is not None:
+            text += f"\n{working}"
+        if v.hint:
+            text += f"\nhint: {v.hint}"
+        if v.name == result.first_wrong:
+            text += "\nthe first wrong step: the answers after it are judged from your own values"
+        for finding in result.fingerprints:
+            if v.name in finding.answers and (finding.recognised or len(v.fingerprints) > 1):
+                text += f"\nthis matches a known misconception, {finding.title}: {finding.mistake}."
+                text += f" The rule: {finding.rule}."
         if explain is not None and v.verdict != "correct":
             text += "\n\nHow it is computed:\n" + explain(v.name)
         tests.append(
@@ -317,12 +459,24 @@ def to_gradescope(
                 "status": "passed" if v.verdict == "correct" else "failed",
                 "output": text,
                 "visibility": visibility,
+                "extra_data": {  # the verdict as data (Gradescope keeps extra_data for the course's own use)
+                    "verdict": v.verdict,
+                    "first_wrong_step": v.name == result.first_wrong,
+                    "fingerprints": list(v.fingerprints),
+                    **({"hint": v.hint} if v.hint else {}),
+                },
             }
         )
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": "\n".join([result.score_line(), *result.notes()]),
+        "extra_data": {
+            "counts": {k: result.count(k) for k in ecf.VERDICTS},
+            "first_wrong_step": result.first_wrong,
+            "fingerprints": [f.name for f in result.fingerprints if f.recognised],
+            "ecf": result.policy.to_dict(),
+        },
+        "output": "\n".join([result.score_line(), *result.feedback(), *result.notes()]),
         "visibility": visibility,
         "tests": tests,
     }

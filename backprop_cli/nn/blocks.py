@@ -17,6 +17,7 @@ import numpy as np
 
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
+from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.nn.layers.base import LayerOp, fill
 from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
@@ -43,8 +44,22 @@ def _difference(values: Sequence[Scalar]) -> Scalar:
 
 def step_blocks(rec: StepRecord, numbers: Numbers) -> Iterator[Block]:
     """Every block of one step, in reading order (``numbers`` decides which of two equal forms reads
-    better where a value shows saturated, and writes the notes)."""
-    return _StepBlocks(rec, numbers).blocks()
+    better where a value shows saturated, and writes the notes). A record with a rounding chain
+    (``Engine(rounding=…)``) has its blocks made at once, in order, every quantity rounded as it goes."""
+    blocks = _StepBlocks(rec, numbers).blocks()
+    return blocks if rec.rounding is None else _rounded(blocks, rec.rounding)
+
+
+def _rounded(blocks: Iterator[Block], chain: RoundedChain) -> Iterator[Block]:
+    """The blocks, each made (in order: every factor is rounded before what it feeds) and rounded."""
+    for block in blocks:
+        built = block.build()
+        done = Built(built.title, tuple(chain.round(q) for q in built.quantities), built.note)
+        yield Block(block.step, block.phase, block.layer, block.sample, block.count, partial(_made, done))
+
+
+def _made(built: Built) -> Built:
+    return built
 
 
 class _StepBlocks:

@@ -27,6 +27,7 @@ from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.budgets import guard_schedule
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
+from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
@@ -137,9 +138,17 @@ class FastStep:
 class Engine:
     """Runs the configured steps of a network through its layer ops; see the module docstring."""
 
-    def __init__(self, spec: NetworkSpec, optimizer: Optimizer | None = None, *, exact: bool = False) -> None:
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        optimizer: Optimizer | None = None,
+        *,
+        exact: bool = False,
+        rounding: RoundedChain | None = None,
+    ) -> None:
         self.spec = spec
         self.exact = exact
+        self.rounding = rounding  # trace mode: the records' quantities rounded as they go (shown, not run)
         if exact:
             refuse_irrational(spec)
         self.optimizer = optimizer or make_optimizer(spec.optimizer, exact=exact)
@@ -313,6 +322,7 @@ class Engine:
             loss_after=loss_after,
             flags=self.optimizer.flags,
             layers=self.layers,
+            rounding=self.rounding,
         )
 
     def _trace_updates(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:

@@ -25,6 +25,7 @@ from backprop_cli.model.quantity import Scalar, scalar
 from backprop_cli.model.spec import Array
 
 if TYPE_CHECKING:
+    from backprop_cli.model.rounding import RoundedChain
     from backprop_cli.nn.layers.base import LayerOp
     from backprop_cli.nn.ops import NamedRule
 
@@ -141,6 +142,8 @@ class StepRecord:
     loss_after: Scalar  # the same batch's loss after the update
     flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
     layers: tuple[LayerOp, ...] = ()  # the layer ops that made the records (and lay out their quantities)
+    # round-as-you-go (``trace --round-as-you-go``): the run's chain, which its blocks' quantities go through
+    rounding: RoundedChain | None = field(default=None, compare=False, repr=False)
 
     @property
     def step_q(self) -> int | None:

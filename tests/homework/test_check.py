@@ -100,7 +100,7 @@ def test_one_value_beyond_tolerance_is_exactly_one_wrong_answer(config: Path) ->
     fill(key, {"o.w1_1.new": "0.3594"})  # 0.35891648 ± 0.1% is 0.35856 … 0.35928
     code, doc = report(str(key))
     assert code == 1
-    assert doc["counts"] == {"correct": len(doc["answers"]) - 1, "wrong": 1, "missing": 0, "invalid": 0}
+    assert doc["counts"] == {"correct": len(doc["answers"]) - 1, "ecf": 0, "wrong": 1, "missing": 0, "invalid": 0}
     assert [a["name"] for a in doc["answers"] if a["verdict"] == "wrong"] == ["o.w1_1.new"]
     assert "check failed: 1 wrong and 0 missing" in invoke("check", str(key)).stderr
 
@@ -167,6 +167,7 @@ def test_gradescope_results_validate_against_the_documented_fields(config: Path)
         "status": "passed",
         "output": "given 0.3775: correct",
         "visibility": "after_published",
+        "extra_data": {"verdict": "correct", "first_wrong_step": False, "fingerprints": []},
     }
     assert tests["h.z2"]["status"] == "failed" and tests["h.z2"]["score"] == 0
     assert "h.z2 = h.w2_1·i1 + h.w2_2·i2 + h.b2" in tests["h.z2"]["output"]  # --explain
@@ -430,3 +431,22 @@ def test_a_whole_vector_or_matrix_is_answered_by_its_matrix_view_name(tmp_path: 
     assert result.exit_code == 2 and "a list answers a matrix or vector name" in result.stderr
     sheet.write_text(head.group(0) + "  hidden.z1: [1, 2]\n", encoding="utf-8")  # a scalar's name
     assert "the answer is a list; expected a decimal" in invoke("check", str(sheet)).stderr
+
+
+def test_a_submission_cannot_raise_its_own_ecf_credit_or_set_its_rounding(config: Path) -> None:
+    """Graded against a key, a sheet's `ecf:` and `rounding:` are ignored as its tolerance is: the key's
+    policy (here the default, half the points) scores an answer that is right from the student's own
+    values. One slip (o.delta1) carries into o.dL_dw1_1, which is correct given it."""
+    key = make(config, "--phase", "backward")
+    sheet = config.parent / "submission.yaml"
+    text = key.read_text(encoding="utf-8")
+    delta = float(re.search(r"(?m)^  o\.delta1: (\S+)$", text)[1])  # type: ignore[index]
+    h_a1 = float(yaml.safe_load(invoke("answers", str(config), "--only", "h.a1").stdout)["answers"]["h.a1"])
+    text = re.sub(r"(?m)^  o\.delta1: .*$", f"  o.delta1: {delta * 2!r}", text)
+    text = re.sub(r"(?m)^  o\.dL_dw1_1: .*$", f"  o.dL_dw1_1: {delta * 2 * h_a1!r}", text)
+    sheet.write_text(text + "ecf: {credit: 1}\nrounding: {decimals: 1}\n", encoding="utf-8")
+    code, doc = report("--key", str(key), str(sheet))
+    assert code == 1
+    verdicts = {a["name"]: (a["verdict"], a["score"]) for a in doc["answers"]}
+    assert verdicts["o.delta1"] == ("wrong", 0) and verdicts["o.dL_dw1_1"] == ("ecf", 0.5)
+    assert doc["ecf"] == {"credit": 0.5} and doc["rounding"] is None

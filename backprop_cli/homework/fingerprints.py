@@ -1,0 +1,198 @@
+"""Misconception fingerprints: wrong answers matched against the traces of known wrong rules.
+
+Every mutation of ``nn/mutations.py`` that applies to the network is run as a whole trace; an answer
+that is wrong against the key (or right only given the student's own values) *matches* a mutation when
+the mutation changes that number (beyond the answer's tolerance) and the student's number is the
+mutated one (within it). A mutation is **recognised** in a sheet when it is the only one to match at
+least one answer that is wrong even given the student's own values: a root of the sheet's errors, not
+one carried forward from another slip (a slip carried through a deep network shifts many numbers by a
+little, and a mutation that shifts them by a little too can agree with some by chance). Answers that
+two mutations explain alike are ambiguous: they name both, and neither is recognised from them alone,
+so the feedback never names a wrong one. Correct answers never match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from backprop_cli.errors import BackpropError
+from backprop_cli.homework.values import NamedValue
+
+if TYPE_CHECKING:
+    from backprop_cli.homework.check import CheckResult
+    from backprop_cli.model.filters import Filter
+    from backprop_cli.model.numbers import NumberFormat
+    from backprop_cli.model.spec import NetworkSpec
+
+MATCHED = ("wrong", "ecf")  # the verdicts a fingerprint may explain
+
+#: An expression's misconception, varied at the grain of its quantities: a value read several times
+#: (fan-out) has the sum of its contributions for gradient; a student who follows one path takes one.
+FAN_OUT = (
+    "fan_out_not_summed",
+    "fan-out not summed",
+    "a value used more than once got the gradient of one of its uses only",
+    "the gradient of a value read several times is the sum of the contributions along every use",
+)
+
+
+def _about(mutation: str) -> tuple[str, str, str, str]:
+    """(name, title, mistake, rule) of a trace's mutation (``name/variant`` for one of several)."""
+    from backprop_cli.nn.mutations import BY_NAME
+
+    base = mutation.split("/")[0]
+    if base == FAN_OUT[0]:
+        return FAN_OUT
+    m = BY_NAME[base]
+    return m.name, m.title, m.mistake, m.rule
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A mutation that matches some answers of a sheet (recognised when ``unique`` is not empty)."""
+
+    name: str
+    title: str
+    mistake: str
+    rule: str
+    answers: tuple[str, ...]  # every answer whose number it gives
+    unique: tuple[str, ...]  # of those, the wrong ones (not ECF) that no other mutation gives
+
+    @property
+    def recognised(self) -> bool:
+        return bool(self.unique)
+
+    def sentence(self) -> str:
+        count = len(self.answers)
+        where = f"{count} answer{'s' * (count != 1)} ({_listed(self.answers)})"
+        verb = "matches" if count == 1 else "match"
+        return f"Misconception, {self.title}: {self.mistake}; {where} {verb} it. The rule: {self.rule}."
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "mistake": self.mistake,
+            "rule": self.rule,
+            "answers": list(self.answers),
+            "unique": list(self.unique),
+            "recognised": self.recognised,
+        }
+
+
+def _listed(names: tuple[str, ...], most: int = 4) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def look_for(
+    result: CheckResult, spec: NetworkSpec, only: Filter, fmt: NumberFormat, table: Mapping[str, NamedValue]
+) -> CheckResult:
+    """``result`` with its fingerprints, when some answer is wrong and the traces fit the names budget
+    (each mutated trace lays out the steps the check did: at most ``budgets.names`` values in all)."""
+    from backprop_cli.model.budgets import limits_of
+    from backprop_cli.nn.mutations import MUTATIONS
+
+    if not any(v.verdict in MATCHED for v in result.verdicts):
+        return result
+    count = sum(m.applicable(spec) for m in MUTATIONS)
+    if count * len(table) > limits_of(None).names:
+        note = (
+            f"misconceptions not looked for: {count} alternative traces of {len(table):,} numbers each are more "
+            f"than {limits_of(None).names:,}; grade fewer steps at a time"
+        )
+        return replace(result, fingerprint_note=note)
+    return match(result, alternatives(spec, only, fmt), table)
+
+
+def look_for_expression(result: CheckResult, table: Mapping[str, NamedValue]) -> CheckResult:
+    """An expression's sheet matched against its fan-out misconception (cheap: the quantities recomputed)."""
+    if not any(v.verdict in MATCHED for v in result.verdicts):
+        return result
+    traces = {f"{FAN_OUT[0]}/first": one_path(table, 0), f"{FAN_OUT[0]}/last": one_path(table, -1)}
+    return match(result, {k: v for k, v in traces.items() if v}, table)
+
+
+def one_path(table: Mapping[str, NamedValue], pick: int) -> dict[str, float]:
+    """The expression recomputed with every sum of gradient contributions replaced by one of them (the
+    first or the last, ``pick``), and everything after recomputed from that: {} when nothing fans out."""
+    values: dict[str, float] = {}
+    changed = False
+    for name, v in table.items():
+        q = v.quantity
+        if q.form.rule is None:
+            values[name] = float(q.value)
+        elif len(q.factors) > 1 and all(".via." in f for f in q.factors):  # a sum of contributions
+            values[name] = values.get(q.factors[pick], float(q.value))
+            changed = True
+        else:
+            try:
+                values[name] = float(q.recompute(values))
+            except (ArithmeticError, ValueError):
+                values[name] = float(q.value)
+    return values if changed else {}
+
+
+def alternatives(spec: NetworkSpec, only: Filter, fmt: NumberFormat) -> dict[str, dict[str, float]]:
+    """Each applicable mutation's trace, as name → value over the steps ``only`` chooses (a mutation
+    whose trace fails numerically, as an update up the gradient may, gives none)."""
+    from backprop_cli.homework.values import named_values
+    from backprop_cli.nn.mutations import MUTATIONS
+
+    out: dict[str, dict[str, float]] = {}
+    for mutation in MUTATIONS:
+        if not mutation.applicable(spec):
+            continue
+        try:
+            out[mutation.name] = {v.name: v.value for v in named_values(mutation.run(spec), fmt, only)}
+        except (BackpropError, ArithmeticError, ValueError):
+            continue
+    return out
+
+
+def match(
+    result: CheckResult, traces: Mapping[str, Mapping[str, float]], table: Mapping[str, NamedValue]
+) -> CheckResult:
+    """``result`` with each answer's matching mutations and the sheet's findings, most answers first."""
+    per_answer: dict[str, tuple[str, ...]] = {}
+    for v in result.verdicts:
+        if v.verdict not in MATCHED or v.given is None:
+            continue
+        key = table[v.name].value
+        names = []
+        for mutation, values in traces.items():
+            other = values.get(v.name)
+            if other is None or v.tolerance.accepts(other, key):
+                continue  # the mutation does not change this number
+            if v.tolerance.accepts(v.given, other):
+                names.append(_about(mutation)[0])  # the variants of one misconception count as one
+        if names:
+            per_answer[v.name] = tuple(dict.fromkeys(names))
+    verdict = {v.name: v.verdict for v in result.verdicts}
+    findings = []
+    for mutation in dict.fromkeys(_about(t)[0] for t in traces):
+        answers = tuple(n for n, ms in per_answer.items() if mutation in ms)
+        if not answers:
+            continue
+        unique = tuple(n for n in answers if per_answer[n] == (mutation,) and verdict[n] == "wrong")
+        findings.append(Finding(*_about(mutation), answers, unique))
+    findings.sort(key=lambda f: (not f.recognised, -len(f.answers)))
+    verdicts = tuple(replace(v, fingerprints=per_answer.get(v.name, ())) for v in result.verdicts)
+    return replace(result, verdicts=verdicts, fingerprints=tuple(findings))
+
+
+def ambiguities(result: CheckResult) -> list[str]:
+    """One line per set of mutations that give some answers alike: both named, neither claimed."""
+    title = {f.name: f.title for f in result.fingerprints}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for v in result.verdicts:
+        if len(v.fingerprints) > 1 and v.verdict == "wrong":
+            groups.setdefault(v.fingerprints, []).append(v.name)
+    return [
+        f"{_listed(tuple(names))} match{'es' * (len(names) == 1)} "
+        f"{' and '.join(title[n] for n in ms) if len(ms) == 2 else ', '.join(title[n] for n in ms)} alike: "
+        "these numbers cannot tell them apart"
+        for ms, names in groups.items()
+    ]

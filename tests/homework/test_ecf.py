@@ -1,0 +1,225 @@
+"""Error carried forward: answers right from the student's own upstream answers, and the guard against gaming."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from backprop_cli.cli.main import main
+from backprop_cli.cli.names import compute_values, load_program
+from backprop_cli.homework import ecf
+from backprop_cli.homework.answers import load_answers
+from backprop_cli.homework.check import check_answers
+from backprop_cli.homework.values import NamedValue
+from backprop_cli.loading.examples import example_names, example_path
+from backprop_cli.model.filters import Filter
+from backprop_cli.model.numbers import NumberFormat
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "120"})
+
+
+def table_of(config: str, step: int = 1) -> dict[str, NamedValue]:
+    spec, _ = load_program(config)
+    return {v.name: v for v in compute_values(spec, NumberFormat(), Filter(steps=frozenset({step})))}
+
+
+def carried(table: Mapping[str, NamedValue], slips: Mapping[str, float]) -> dict[str, float]:
+    """A sheet with ``slips`` and every other computed number worked out from them (the rest consistent)."""
+    values: dict[str, float] = {}
+    for name, v in table.items():
+        q = v.quantity
+        if name in slips:
+            values[name] = slips[name]
+        elif q.form.rule is None:  # handed out; a later step's parameter is the update before it
+            values[name] = values.get(q.origin, v.value) if q.origin is not None else v.value
+        else:
+            values[name] = float(q.recompute(values))
+    return values
+
+
+def sheet(path: Path, config: str, values: Mapping[str, float | str | None], extra: str = "") -> Path:
+    lines = [f"config: {json.dumps(config)}", *([extra] if extra else []), "answers:"]
+    lines += [
+        f"  {json.dumps(n)}: {'' if v is None else v if isinstance(v, str) else repr(v)}" for n, v in values.items()
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def report(*args: str) -> tuple[int, dict[str, Any]]:
+    result = invoke("check", *args, "--format", "json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+# pytorch_snippet: w = 2, x = 3, target 10, squared error, η = 0.01. A student who writes z = 7 (not 6)
+# and carries it on correctly: a = 7, term = (7 − 10)² = 9, loss 9, ∂L/∂a = 2·(7 − 10) = −6, ∂a/∂z = 1
+# (right), δ = −6, ∂L/∂w = −6 × 3 = −18, w_new = 2 − 0.01 × (−18) = 2.18.
+SLIP = {
+    "out.z1": 7,
+    "out.a1": 7,
+    "loss.term1": 9,
+    "loss": 9,
+    "out.dL_da1": -6,
+    "out.da_dz1": 1,
+    "out.delta1": -6,
+    "out.dL_dw1_1": -18,
+    "out.w1_1.new": 2.18,
+}
+
+
+def test_one_early_slip_is_the_first_wrong_step_and_the_rest_earns_ecf_credit(tmp_path: Path) -> None:
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP)
+    code, doc = report(str(path))
+    assert code == 1
+    verdicts = {a["name"]: a["verdict"] for a in doc["answers"]}
+    assert verdicts == {**dict.fromkeys(SLIP, "ecf"), "out.z1": "wrong", "out.da_dz1": "correct"}
+    assert doc["first_wrong_step"] == "out.z1"
+    assert doc["ecf"] == {"credit": 0.5}
+    assert doc["score"] == 1 + 0.5 * 7 and doc["max_score"] == 9
+    assert doc["counts"] == {"correct": 1, "ecf": 7, "wrong": 1, "missing": 0, "invalid": 0}
+    work = {a["name"]: a.get("working") for a in doc["answers"]}
+    assert work["out.dL_dw1_1"]["yours"] == {"out.delta1": -6}
+    assert work["out.dL_dw1_1"]["recomputed"] == -18
+    assert work["out.dL_dw1_1"]["text"] == (
+        "with your out.delta1 = -6: out.dL_dw1_1 = out.delta1 × x = (-6) × 3 = -18; you wrote -18 ✓"
+    )
+    text = invoke("check", str(path)).output
+    assert "First wrong step: out.z1; 7 answers after it follow from your own values" in text
+    assert "correct given your values" in text
+    assert "Score: 4.5/9 (50%) · 1 correct, 7 correct given your values, 1 wrong, 0 missing of 9 answers" in text
+
+
+@pytest.mark.parametrize(("credit", "score"), [("0", 1.0), ("1", 8.0), ("0.25", 2.75)])
+def test_the_key_sets_the_ecf_credit(tmp_path: Path, credit: str, score: float) -> None:
+    key = sheet(tmp_path / "key.yaml", "pytorch_snippet", dict.fromkeys(SLIP, None), f"ecf: {{credit: {credit}}}")
+    student = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP, "ecf: {credit: 1}")  # the student's is ignored
+    code, doc = report(str(student), "--key", str(key))
+    assert code == 1 and doc["score"] == score and doc["ecf"] == {"credit": float(credit)}
+
+
+@pytest.mark.parametrize("policy", ["ecf: {credit: 2}", "ecf: {credit: true}", "ecf: 0.5", "ecf: {share: 1}"])
+def test_a_bad_ecf_policy_is_located_bad_input(tmp_path: Path, policy: str) -> None:
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP, policy)
+    result = invoke("check", str(path))
+    assert result.exit_code == 2
+    assert re.match(r"\S+s\.yaml:2:\d+: ecf(\.\w+)?: .*expected", result.stderr), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("z", "why"),
+    [(0, "zero where the key is not"), (600, "a hundred times the key"), (0.5, "a twelfth of the key")],
+)
+def test_an_implausible_factor_never_carries(tmp_path: Path, z: float, why: str) -> None:
+    values = {**SLIP, "out.z1": z, "out.a1": z}
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", values)
+    _, doc = report(str(path))
+    verdicts = {a["name"]: a["verdict"] for a in doc["answers"]}
+    assert verdicts["out.z1"] == "wrong", why
+    assert verdicts["out.a1"] == "wrong", why  # a = z from an implausible z: no credit
+    assert doc["first_wrong_step"] == "out.z1"
+
+
+def test_a_chain_of_consistent_slips_carries_on_past_an_order_of_magnitude() -> None:
+    """A factor far from the key still stands in when it follows from the student's own values."""
+    assert ecf.plausible(600.0, 6.0, "ecf")
+    assert not ecf.plausible(600.0, 6.0, "wrong")
+    assert ecf.plausible(0.0, 6.0, "ecf") and not ecf.plausible(0.0, 6.0, "wrong")
+    assert ecf.plausible(-6.0, 6.0, "wrong")  # a sign slip is a plausible attempt
+    assert not ecf.plausible(3.0, 0.0, "wrong")
+
+
+def test_a_sheet_of_random_numbers_gets_no_ecf_credit(tmp_path: Path) -> None:
+    table = table_of("classic_2_2_2")
+    rng = random.Random(16)
+    values = {n: rng.uniform(-1, 1) for n, v in table.items() if not v.is_given}
+    _, doc = report(str(sheet(tmp_path / "s.yaml", "classic_2_2_2", values)))
+    assert doc["counts"]["ecf"] == 0 and doc["counts"]["wrong"] == len(values)
+
+
+def test_invalid_answers_are_never_factors() -> None:
+    table = table_of("pytorch_snippet")
+
+    def accepts(name: str, given: float, expected: float) -> bool:
+        return abs(given - expected) <= 1e-3 * abs(expected)
+
+    given: dict[str, float | None] = {**SLIP, "out.z1": None}
+    verdicts, _ = ecf.judge(list(SLIP), given, frozenset({"out.z1"}), table, accepts)
+    assert verdicts["out.z1"] == "invalid" and verdicts["out.a1"] == "wrong"
+
+
+def network_examples() -> list[str]:
+    return [name for name in example_names() if "network:" in example_path(name).read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("name", network_examples())
+def test_every_network_example_names_the_first_wrong_step_and_carries_the_rest(name: str, tmp_path: Path) -> None:
+    table = table_of(name)
+    computed = [n for n, v in table.items() if not v.is_given]
+    first = next(n for n in computed if table[n].value != 0)  # the first weighted sum, as a rule
+    slipped = table[first].value * 1.5  # within an order of magnitude: a plausible attempt
+    values = carried(table, {first: slipped})
+    asked = {n: values[n] for n in computed}
+    path = sheet(tmp_path / "s.yaml", name, asked)
+    result = check_answers(load_answers(path), table, name, "")
+    assert result.first_wrong == first
+    verdicts = {v.name: v.verdict for v in result.verdicts}
+    assert verdicts[first] == "wrong"
+    assert set(verdicts.values()) <= {"correct", "ecf", "wrong"}
+    downstream = [n for n in computed if first in table[n].quantity.factors]
+    assert downstream and all(verdicts[n] in ("ecf", "correct") for n in downstream), [
+        (n, verdicts[n]) for n in downstream
+    ]
+    assert result.count("ecf") > 0
+    assert result.count("wrong") == 1  # only the slip: everything after it follows from it
+
+
+def test_gradescope_carries_the_ecf_verdicts_and_partial_scores(tmp_path: Path) -> None:
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP)
+    result = invoke("check", str(path), "--format", "gradescope")
+    doc = json.loads(result.stdout)
+    assert doc["score"] == 4.5 and doc["max_score"] == 9
+    tests = {t["name"]: t for t in doc["tests"]}
+    assert tests["out.delta1"]["score"] == 0.5 and tests["out.delta1"]["status"] == "failed"
+    assert "given -6: correct given your values" in tests["out.delta1"]["output"]
+    assert "with your out.dL_da1 = -6: out.delta1 = out.dL_da1 × out.da_dz1" in tests["out.delta1"]["output"]
+    assert "the first wrong step" in tests["out.z1"]["output"]
+    assert "First wrong step: out.z1" in doc["output"]
+
+
+def test_under_reveal_never_a_recomputation_with_a_key_value_in_it_is_not_shown(tmp_path: Path) -> None:
+    values = {**SLIP, "out.da_dz1": None}  # δ from the key's ∂a/∂z = 1 would reveal it
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", values)
+    _, doc = report(str(path))
+    answers = {a["name"]: a for a in doc["answers"]}
+    assert answers["out.dL_dw1_1"]["verdict"] == "ecf" and "working" in answers["out.dL_dw1_1"]
+    assert answers["out.delta1"]["verdict"] == "ecf" and "working" not in answers["out.delta1"]
+    assert "out.delta1: " not in invoke("check", str(path)).output
+    _, doc = report(str(path), "--reveal", "wrong")
+    text = {a["name"]: a for a in doc["answers"]}["out.delta1"]["working"]["text"]
+    assert text == "with your out.dL_da1 = -6: out.delta1 = out.dL_da1 × out.da_dz1 = (-6) × 1 = -6; you wrote -6 ✓"
+
+
+def test_a_slip_in_step_1_is_carried_into_step_2_through_the_student_s_own_update(tmp_path: Path) -> None:
+    """single_neuron runs two steps: step 2's parameters are handed out as step 1's updates, so a step-2
+    answer is judged from the student's own step-1 update (neuron.w1_1.new) even though the sheet does
+    not list step2/neuron.w1_1 itself."""
+    spec, _ = load_program("single_neuron")
+    table = {v.name: v for v in compute_values(spec, NumberFormat())}
+    slip = "step1/neuron.dL_dw1_1"
+    values = carried(table, {slip: table[slip].value * 1.5})
+    asked = {n: values[n] for n, v in table.items() if not v.is_given}
+    result = check_answers(load_answers(sheet(tmp_path / "s.yaml", "single_neuron", asked)), table, "", "")
+    verdicts = {v.name: v.verdict for v in result.verdicts}
+    assert result.first_wrong == slip and result.count("wrong") == 1
+    assert verdicts["step2/neuron.z1"] == "ecf"
+    working = next(v.working for v in result.verdicts if v.name == "step2/neuron.z1")
+    assert working is not None and dict(working.yours) == {"step2/neuron.w1_1": values["step1/neuron.w1_1.new"]}
