@@ -32,6 +32,7 @@ NAME_PATTERNS: dict[str, str] = {
     "loss_after": "loss.after",
     "loss_change": "loss.change",
     "target": "y{k}",
+    "dropout_mask": "{layer}.mask{j}  (0: dropped, 1: kept)",
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }
