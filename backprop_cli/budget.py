@@ -339,7 +339,9 @@ def json_numbers(spec: NetworkSpec, batch: int, states: int) -> int:
     counts = layer_counts(spec, combined=False)
     per_sample += sum(c.json for c in counts)
     buffers = sum(c.buffers for c in counts)  # batch norm's running statistics after the step
-    optimizer = 2 * parameters * states + 8  # optimizer_state and optimizer_values; hyper-parameters
+    tensors = sum(len(layer.tensors()) for layer in spec.layers)
+    # optimizer_state and optimizer_values; hyper-parameters; a scalar per tensor (Adam's t)
+    optimizer = 2 * parameters * states + 8 + tensors * (states > 0)
     return 3 + 2 * batch + 3 * parameters + buffers + optimizer + batch * per_sample  # rows 0- and 1-based
 
 

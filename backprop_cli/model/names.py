@@ -33,6 +33,8 @@ NAME_PATTERNS: dict[str, str] = {
     "loss_change": "loss.change",
     "target": "y{k}",
     "dropout_mask": "{layer}.mask{j}  (0: dropped, 1: kept)",
+    "batch_norm": "{layer}.mean{j}, {layer}.var{j} (the batch's), {layer}.xhat{j}, {layer}.dL_dxhat{j}, "
+    "{layer}.mean_dxhat{j}, {layer}.mean_dxhat_xhat{j}; parameters {layer}.gamma{j}, {layer}.beta{j}",
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }

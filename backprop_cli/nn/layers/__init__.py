@@ -42,6 +42,7 @@ LAYER_TYPES: Mapping[str, LayerType] = _Registry(
         "dense": "backprop_cli.nn.layers.dense:Dense",
         "activation": "backprop_cli.nn.layers.activation:ActivationLayer",
         "dropout": "backprop_cli.nn.layers.dropout:DropoutLayer",
+        "batchnorm": "backprop_cli.nn.layers.batchnorm:BatchNormLayer",
     }
 )
 
