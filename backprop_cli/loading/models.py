@@ -3,7 +3,7 @@
 :mod:`backprop_cli.loading.config` checks a config against the shipped schema first
 (:mod:`backprop_cli.loading.schemacheck`, no pydantic) and imports this module only to explain a
 value that does not pass, or for ``backprop schema``: importing pydantic and building these models is
-costly next to the start-up of ``backprop trace`` (see benchmarks/README.md). The shipped schema file
+costly next to the start-up of ``backprop trace`` (README, "Performance and hardening"). The shipped schema file
 is kept equal to ``config_json_schema()`` by tests/cli/test_main.py, and tests/test_hardening.py checks
 that the fast check never accepts what these models refuse.
 """
