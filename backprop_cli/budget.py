@@ -232,11 +232,18 @@ def step_parts(spec: NetworkSpec, several: bool, states: int) -> list[Part]:
     parts = [Part("parameters", None, False, spec.parameter_count)]
     parts.append(Part("forward", None, True, len(spec.inputs) + outputs))
     parts += [Part("forward", layer.name, True, c.forward) for layer, c in zip(layers, counts, strict=True)]
+    parts += [
+        Part("forward", layer.name, False, c.batch_forward)
+        for layer, c in zip(layers, counts, strict=True)
+        if c.batch_forward
+    ]
     parts.append(Part("loss", out.name, True, 2 * outputs + 1))
     if several:
         parts.append(Part("loss", out.name, False, 1))
     for index in range(len(layers) - 1, -1, -1):
         parts.append(Part("backward", layers[index].name, True, counts[index].backward))
+        if counts[index].batch_backward:
+            parts.append(Part("backward", layers[index].name, False, counts[index].batch_backward))
     tensors = [(layer, kind, int(t.size)) for layer in layers for kind, t in layer.tensors().items()]
     for layer, _, size in tensors:
         if several:
@@ -329,9 +336,13 @@ def json_numbers(spec: NetworkSpec, batch: int, states: int) -> int:
     """Numbers one step writes in the trace JSON (StepRecord.to_dict with its per-sample detail)."""
     parameters = spec.parameter_count
     per_sample = 3 + 3 * spec.layers[-1].units  # sample, row, loss; loss terms, targets, ∂L/∂a of the output
-    per_sample += sum(c.json for c in layer_counts(spec, combined=False))
-    optimizer = 2 * parameters * states + 8  # optimizer_state and optimizer_values; hyper-parameters
-    return 3 + 2 * batch + 3 * parameters + optimizer + batch * per_sample  # the batch's rows 0- and 1-based
+    counts = layer_counts(spec, combined=False)
+    per_sample += sum(c.json for c in counts)
+    buffers = sum(c.buffers for c in counts)  # batch norm's running statistics after the step
+    tensors = sum(len(layer.tensors()) for layer in spec.layers)
+    # optimizer_state and optimizer_values; hyper-parameters; a scalar per tensor (Adam's t)
+    optimizer = 2 * parameters * states + 8 + tensors * (states > 0)
+    return 3 + 2 * batch + 3 * parameters + buffers + optimizer + batch * per_sample  # rows 0- and 1-based
 
 
 def check_json(

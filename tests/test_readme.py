@@ -86,3 +86,19 @@ def test_every_layer_type_is_what_the_walk_through_says() -> None:
         assert op_type.__module__.startswith("backprop_cli.nn.layers."), op_type
         model = getattr(models, op_type.config_model)
         assert model in union, (kind, model)
+
+
+def test_a_network_of_dense_layers_does_not_import_the_other_layer_types() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from backprop_cli.loading.config import load_network\n"
+        "from backprop_cli.nn.engine import Engine\n"
+        "spec, _ = load_network('two_layer_relu')\n"
+        "list(Engine(spec).run())\n"
+        "print(sorted(m for m in sys.modules if m.startswith('backprop_cli.nn.layers.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "['backprop_cli.nn.layers.base', 'backprop_cli.nn.layers.dense']"

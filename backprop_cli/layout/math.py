@@ -217,8 +217,8 @@ def section_math(spec: NetworkSpec, section: Section, fmt: NumberFormat, *, with
     if section.layer not in layers or section.phase not in ("forward", "backward"):
         return SectionMath((), (), ())
     index, layer = layers[section.layer]
-    if not isinstance(layer, LayerSpec):  # the rule of a dense layer; other layer types show their tables
-        return SectionMath((), (), ())
+    if not isinstance(layer, LayerSpec):  # another layer type: its own forward rule, its tables
+        return SectionMath(layer.forward_latex() if section.phase == "forward" else (), (), ())
     if section.phase == "forward":
         bias = " + b_j" if layer.biases is not None else ""
         weighted = rf"z_j = \sum_i w_{{ji}}\, a^{{\text{{in}}}}_i{bias}"

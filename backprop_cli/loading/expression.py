@@ -21,11 +21,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import ConfigError, quoted
-from backprop_cli.graph.graph import Graph, build_graph
-from backprop_cli.graph.parse import FUNCTIONS, Locate, Where, ascii_minus, parse_program
 from backprop_cli.loading.yamlsafe import (
     CONFIG_LIMIT,
     Document,
@@ -36,6 +34,10 @@ from backprop_cli.loading.yamlsafe import (
     parse,
     read_text,
 )
+
+if TYPE_CHECKING:  # the expression engine is imported when an expression is loaded, not by a network's trace
+    from backprop_cli.graph.graph import Graph
+    from backprop_cli.graph.parse import Locate, Where
 
 KEYS = ("description", "expression", "values", "output")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -88,6 +90,8 @@ def load_expression_text(
     text: str, shown: str, source: str | None = None, sets: Sequence[str] = (), *, fmt: Format | None = None
 ) -> ExprSpec:
     """An expression config from its text; ``shown`` names it in messages, ``source`` in the trace."""
+    from backprop_cli.graph.parse import Where
+
     doc = parse(text, shown, fmt=fmt or guess_format(text, shown), values=config_values())
     top = doc.value
     if not isinstance(top, dict):
@@ -122,6 +126,8 @@ def load_expression_text(
 
 def expression_from_option(program: str, sets: Sequence[str]) -> ExprSpec:
     """``--expr TEXT`` with ``--set NAME=VALUE`` inputs; the program's positions read ``--expr:line:col``."""
+    from backprop_cli.graph.parse import Where
+
     if not program.strip():
         raise ConfigError("empty expression; expected assignments like `f = (x + y) * z`", path="--expr")
     where = Where("--expr", values_hint="--set")
@@ -129,6 +135,8 @@ def expression_from_option(program: str, sets: Sequence[str]) -> ExprSpec:
 
 
 def parse_sets(sets: Sequence[str]) -> dict[str, str]:
+    from backprop_cli.graph.parse import FUNCTIONS, ascii_minus
+
     out: dict[str, str] = {}
     for item in sets:
         name, sep, value = item.partition("=")
@@ -145,12 +153,17 @@ def parse_sets(sets: Sequence[str]) -> dict[str, str]:
 def _resolve(
     program: str, values: dict[str, str], output: str | None, source: str, description: str | None, where: Where
 ) -> ExprSpec:
+    from backprop_cli.graph.graph import build_graph
+    from backprop_cli.graph.parse import parse_program
+
     statements = parse_program(program, where)
     graph = build_graph(statements, tuple(values), output, where)
     return ExprSpec(program, graph, values, source, description, where)
 
 
 def _checked_name(name: Any, doc: Document, loc: tuple[str, ...]) -> str:
+    from backprop_cli.graph.parse import FUNCTIONS
+
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise doc.error(f"input name {quoted(name)} is not a name; expected letters, digits and _", loc, key=True)
     if name in FUNCTIONS:
@@ -173,6 +186,8 @@ def _number_problem(text: str) -> str:
 
 def _value_text(value: Any, doc: Document, loc: tuple[str, ...]) -> str:
     """The text of an input value: floats by their shortest round-trip decimal, strings as written."""
+    from backprop_cli.graph.parse import ascii_minus
+
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise doc.error(f"{describe(value)}; expected a number, or a fraction as text like '1/3'", loc)
     text = ascii_minus(value) if isinstance(value, str) else repr(value)

@@ -3,7 +3,7 @@
 :mod:`backprop_cli.loading.config` checks a config against the shipped schema first
 (:mod:`backprop_cli.loading.schemacheck`, no pydantic) and imports this module only to explain a
 value that does not pass, or for ``backprop schema``: importing pydantic and building these models is
-costly next to the start-up of ``backprop trace`` (see benchmarks/README.md). The shipped schema file
+costly next to the start-up of ``backprop trace`` (README, "Performance and hardening"). The shipped schema file
 is kept equal to ``config_json_schema()`` by tests/cli/test_main.py, and tests/test_hardening.py checks
 that the fast check never accepts what these models refuse.
 """
@@ -118,8 +118,26 @@ class DropoutLayerModel(_Model):
     )
 
 
+class BatchNormLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("batchnorm",))] = Field(
+        description="batchnorm: batch normalisation over features (torch nn.BatchNorm1d)"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    eps: Number = Field(1e-5, gt=0, description="ε added to the variance (default 1e-5, torch's)")
+    momentum: Number = Field(0.1, ge=0, le=1, description="weight of the batch in the running statistics (default 0.1)")
+    gamma: list[Number] | None = Field(None, description="γ, one per feature (default ones)")
+    beta: list[Number] | None = Field(None, description="β, one per feature (default zeros)")
+    running_mean: list[Number] | None = Field(None, description="running mean to start from (default zeros)")
+    running_var: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        None, description="running variance to start from (default ones)"
+    )
+    frozen: list[Annotated[str, OneOf("parameter kind", ("gamma", "beta"))]] = Field(
+        [], description="parameters that are not updated"
+    )
+
+
 #: every layer type's config model (the registry, nn/layers, names each op's model)
-LayerEntry = LayerModel | ActivationLayerModel | DropoutLayerModel
+LayerEntry = LayerModel | ActivationLayerModel | DropoutLayerModel | BatchNormLayerModel
 
 
 class NetworkModel(_Model):

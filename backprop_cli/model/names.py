@@ -32,6 +32,9 @@ NAME_PATTERNS: dict[str, str] = {
     "loss_after": "loss.after",
     "loss_change": "loss.change",
     "target": "y{k}",
+    "dropout_mask": "{layer}.mask{j}  (0: dropped, 1: kept)",
+    "batch_norm": "{layer}.mean{j}, {layer}.var{j} (the batch's), {layer}.xhat{j}, {layer}.dL_dxhat{j}, "
+    "{layer}.mean_dxhat{j}, {layer}.mean_dxhat_xhat{j}; parameters {layer}.gamma{j}, {layer}.beta{j}",
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }
@@ -103,11 +106,17 @@ def grad_name(layer: str, j: int, i: int | None = None) -> str:
 
 
 def param_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
-    return weight_name(layer, index[0], index[1]) if kind == "weights" else bias_name(layer, index[0])
+    """``h.w1_2``, ``h.b1``; a parameter of another kind by its kind: ``bn.gamma1``, ``bn.beta1``."""
+    if kind == "weights":
+        return weight_name(layer, index[0], index[1])
+    return bias_name(layer, index[0]) if kind == "biases" else f"{layer}.{kind}{index[0] + 1}"
 
 
 def param_grad_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
-    return grad_name(layer, index[0], index[1]) if kind == "weights" else grad_name(layer, index[0])
+    """``h.dL_dw1_2``, ``h.dL_db1``; another kind's: ``bn.dL_dgamma1``."""
+    if kind == "weights":
+        return grad_name(layer, index[0], index[1])
+    return grad_name(layer, index[0]) if kind == "biases" else f"{layer}.dL_d{kind}{index[0] + 1}"
 
 
 def base_name(name: str) -> str:

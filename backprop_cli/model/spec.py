@@ -66,6 +66,10 @@ class BaseLayerSpec:
         """a as a formula of z for the network table, where its activation's does not say it."""
         return None
 
+    def forward_latex(self) -> tuple[str, ...]:
+        """The LaTeX of its forward pass, shown above its forward tables in Markdown and LaTeX documents."""
+        return ()
+
     def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
         """The layer as a config entry that loads back to it (``tensors``: other values of its parameters)."""
         raise NotImplementedError

@@ -18,7 +18,7 @@ import numpy as np
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.rounding import RoundedChain
-from backprop_cli.nn.layers.base import LayerOp, fill
+from backprop_cli.nn.layers.base import BatchBlocks, LayerOp, fill
 from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
@@ -119,27 +119,73 @@ class _StepBlocks:
         targets = rec.loss.target.shape[1]
         out = rec.loss.output_layer
         yield self.plan("parameters", None, None, sum(u.old.size for u in rec.updates), self.parameters)
-        for p in positions:
-            inputs = len(rec.forward[0].input_names) + targets
-            yield self.plan("forward", None, p, inputs, partial(self.inputs, p))
-            for index, fwd in enumerate(rec.forward):
-                count = self.ops[index].blocks().forward_count(fwd)
-                yield self.plan("forward", fwd.layer, p, count, partial(self.forward, index, fwd, p))
+        coupled = any(isinstance(op.blocks(), BatchBlocks) for op in self.ops)
+        if coupled:  # layer by layer: a batch statistic comes after the samples it is of, before its use
+            yield from self._layer_major(positions, targets)
+        else:
+            for p in positions:
+                inputs = len(rec.forward[0].input_names) + targets
+                yield self.plan("forward", None, p, inputs, partial(self.inputs, p))
+                for index, fwd in enumerate(rec.forward):
+                    count = self.ops[index].blocks().forward_count(fwd)
+                    yield self.plan("forward", fwd.layer, p, count, partial(self.forward, index, fwd, p))
         for p in positions:
             yield self.plan("loss", out, p, 2 * targets + 1, partial(self.loss, p))
         if self.several:
             yield self.plan("loss", out, None, 1, self.batch_loss)
-        for p in positions:
-            for position, back in enumerate(rec.backward):
-                index = len(rec.backward) - 1 - position
-                count = self.ops[index].blocks().backward_count(back, hidden=position > 0)
-                yield self.plan("backward", back.layer, p, count, partial(self.backward, position, back, p))
+        if coupled:
+            yield from self._layer_major_backward(positions)
+        else:
+            for p in positions:
+                for position, back in enumerate(rec.backward):
+                    index = len(rec.backward) - 1 - position
+                    count = self.ops[index].blocks().backward_count(back, hidden=position > 0)
+                    yield self.plan("backward", back.layer, p, count, partial(self.backward, position, back, p))
         if self.several:
             for u in rec.updates:
                 yield self.plan("reduction", u.layer, None, u.old.size, partial(self.reduction, u))
         for u in rec.updates:
             yield self.plan("update", u.layer, None, update_rows(u.old.size, len(u.state)), partial(self.update, u))
         yield self.plan("summary", None, None, 3, self.summary)
+
+    def _layer_major(self, positions: range, targets: int) -> Iterator[Block]:
+        rec = self.rec
+        for p in positions:
+            inputs = len(rec.forward[0].input_names) + targets
+            yield self.plan("forward", None, p, inputs, partial(self.inputs, p))
+        for index, fwd in enumerate(rec.forward):
+            blocks = self.ops[index].blocks()
+            for p in positions:
+                yield self.plan(
+                    "forward", fwd.layer, p, blocks.forward_count(fwd), partial(self.forward, index, fwd, p)
+                )
+            if isinstance(blocks, BatchBlocks):
+                count = blocks.batch_forward_count(fwd)
+                yield self.plan("forward", fwd.layer, None, count, partial(self.batch_forward, index, fwd))
+
+    def _layer_major_backward(self, positions: range) -> Iterator[Block]:
+        rec = self.rec
+        for position, back in enumerate(rec.backward):
+            index = len(rec.backward) - 1 - position
+            blocks = self.ops[index].blocks()
+            for p in positions:
+                count = blocks.backward_count(back, hidden=position > 0)
+                yield self.plan("backward", back.layer, p, count, partial(self.backward, position, back, p))
+            if isinstance(blocks, BatchBlocks):
+                count = blocks.batch_backward_count(back)
+                yield self.plan("backward", back.layer, None, count, partial(self.batch_backward, index, back))
+
+    def batch_forward(self, index: int, fwd: LayerForward) -> Built:
+        blocks = self.ops[index].blocks()
+        assert isinstance(blocks, BatchBlocks)
+        title, quantities, note = blocks.batch_forward(fwd, self)
+        return self.block("forward", title, quantities, layer=fwd.layer, note=note)
+
+    def batch_backward(self, index: int, back: LayerBackward) -> Built:
+        blocks = self.ops[index].blocks()
+        assert isinstance(blocks, BatchBlocks)
+        title, quantities, note = blocks.batch_backward(back, self)
+        return self.block("backward", title, quantities, layer=back.layer, note=note)
 
     # ------------------------------------------------------------ phases
 

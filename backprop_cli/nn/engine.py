@@ -31,7 +31,7 @@ from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
-from backprop_cli.nn.layers.base import Cache, LayerOp
+from backprop_cli.nn.layers.base import Cache, LayerOp, Stateful
 from backprop_cli.nn.layers.dense import exact_array
 from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
@@ -307,6 +307,7 @@ class Engine:
                     upstream = rec.downstream
             updates = self._trace_updates(backward, number)
             after = self.forward(x, number)[-1]
+            self._end_step(caches)
             loss_after = self.batch_loss(after.z, after.a, y, number, rows=rows)[2]
         self.steps_done = number
         return StepRecord(
@@ -323,7 +324,20 @@ class Engine:
             flags=self.optimizer.flags,
             layers=self.layers,
             rounding=self.rounding,
+            buffers=self.buffers(),
         )
+
+    def _end_step(self, caches: Sequence[Cache]) -> None:
+        """The buffers of each stateful op (batch norm's running statistics) from the step's forward pass."""
+        for op, cache in zip(self.layers, caches, strict=True):
+            if isinstance(op, Stateful):
+                op.end_step(cache)
+
+    def buffers(self) -> dict[str, dict[str, Array]]:
+        """Every stateful op's buffers now (copies), by layer."""
+        return {
+            op.name: {k: v.copy() for k, v in op.buffers().items()} for op in self.layers if isinstance(op, Stateful)
+        }
 
     def _trace_updates(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
         reduce_mean = self.spec.loss.reduction == "mean"
@@ -391,6 +405,7 @@ class Engine:
                     if kind_index == 0 and result is not None:
                         stepped = norm_of(result.new)
                 weight_norms.append(stepped)
+            self._end_step(caches)
         self.steps_done = number
         return FastStep(float(value), tuple(caches), tuple(grads), tuple(norms), before, tuple(weight_norms))
 

@@ -142,6 +142,7 @@ class StepRecord:
     loss_after: Scalar  # the same batch's loss after the update
     flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
     layers: tuple[LayerOp, ...] = ()  # the layer ops that made the records (and lay out their quantities)
+    buffers: Mapping[str, Mapping[str, Array]] = field(default_factory=dict)  # after the step, by layer
     # round-as-you-go (``trace --round-as-you-go``): the run's chain, which its blocks' quantities go through
     rounding: RoundedChain | None = field(default=None, compare=False, repr=False)
 
@@ -187,6 +188,8 @@ class StepRecord:
             if u.state:  # by layer and kind like "updated"; t and the like beside the arrays
                 entry = {k: (int(v) if k == "t" else _number(v)) for k, v in u.scalars.items()}
                 state.setdefault(u.layer, {})[u.kind] = entry | {k: arr(v) for k, v in u.state.items()}
+        if self.buffers:  # batch norm's running_mean and running_var after the step, as torch's buffers
+            out["buffers"] = {layer: {k: arr(v) for k, v in b.items()} for layer, b in self.buffers.items()}
         if state:
             out["optimizer_state"] = state
             out["optimizer_values"] = {

@@ -94,6 +94,7 @@ class TrainResult:
     first_step: tuple[LayerStats, ...]  # diagnostics of step 1
     mean: tuple[LayerStats, ...]  # diagnostics averaged over every step
     each_pass: bool = False  # the loss on all data evaluated after every pass (else before and after only)
+    buffers: tuple[dict[str, Array], ...] = ()  # per layer, its buffers after training (batch norm's running stats)
 
     @property
     def weights(self) -> tuple[Array | None, ...]:
@@ -283,6 +284,7 @@ class TrainingRun:
             batch_size=self.batch_size,
             history=tuple(history),
             tensors=tuple(dict(self.engine.named_tensors(index)) for index in range(len(self.spec.layers))),
+            buffers=tuple(self.engine.buffers().get(layer.name, {}) for layer in self.spec.layers),
             first_step=tuple(first),
             mean=tuple(_run_mean(epochs)),
             each_pass=self.each_pass,
@@ -336,8 +338,9 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
     """
     spec = result.spec
     layers: list[dict[str, Any]] = []
-    for layer, trained in zip(spec.layers, result.tensors, strict=True):
-        layers.append(layer.config(trained))
+    buffers = result.buffers or tuple({} for _ in spec.layers)
+    for layer, trained, kept in zip(spec.layers, result.tensors, buffers, strict=True):
+        layers.append(layer.config(trained | kept))
     optimizer = {k: v for k, v in spec.normalised.get("optimizer", {}).items() if v is not None} or {
         "name": spec.optimizer.name,
         "learning_rate": spec.optimizer.learning_rate,

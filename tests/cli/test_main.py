@@ -340,6 +340,7 @@ def test_python_dash_m_works() -> None:
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
         check=False,
+        timeout=120,
     )
     assert result.returncode == 0 and "backprop, version" in result.stdout
 
@@ -351,8 +352,11 @@ def test_the_terminal_trace_imports_no_other_command_and_no_document_format() ->
         "from backprop_cli.cli.main import main\n"
         "assert CliRunner().invoke(main, ['trace']).exit_code == 0\n"
         "print(sorted(m for m in sys.modules if m.startswith(('backprop_cli.cli.', 'backprop_cli.render.'))))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('backprop_cli.graph')))\n"
     )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    loaded, graph = run.stdout.splitlines()
+    assert graph == "[]"  # a network's trace asks whether its config is an expression without the expression engine
     # not another command's module (answers, check …), nor document, markdown, latex, html, svg, chart …
     expected = [f"backprop_cli.cli.{name}" for name in ("encoding", "expression", "kit", "main", "output")]
     expected += [f"backprop_cli.render.{name}" for name in ("console", "fit", "terminal")]

@@ -172,7 +172,9 @@ def test_dot_network() -> None:
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed: rendering not checked")
 def test_graphviz_renders_the_dot() -> None:
     for d in (expression("micrograd_readme"), network("classic_2_2_2")):
-        done = subprocess.run(["dot", "-Tsvg"], input=to_dot(d), capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["dot", "-Tsvg"], input=to_dot(d), capture_output=True, text=True, check=False, timeout=60
+        )
         assert done.returncode == 0, done.stderr
 
 

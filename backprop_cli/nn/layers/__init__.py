@@ -1,23 +1,50 @@
 """The layer ops of a network, built from its spec in order (see ``base.py`` for what an op owns).
 
-``LAYER_TYPES`` is the registry: a spec's ``kind`` (the config's ``type:``) → the op class that runs it.
-A new layer type is one op module beside ``dense.py`` and one line here (and its config model in
-``loading/models.py``); see "How to add a layer type" in the README.
+``LAYER_TYPES`` is the registry: a spec's ``kind`` (the config's ``type:``) → the op class that runs it,
+named by module and class and imported when a config first uses that type (a network of dense layers
+does not import the others: the start of ``backprop trace`` is benchmarked). A new layer type is one
+op module beside ``dense.py`` and one entry here (and its config model in ``loading/models.py``); see
+"How to add a layer type" in the README.
 """
 
 from __future__ import annotations
 
-from backprop_cli.model.spec import NetworkSpec
-from backprop_cli.nn.layers.activation import ActivationLayer
-from backprop_cli.nn.layers.base import LayerOp, LayerType
-from backprop_cli.nn.layers.dense import Dense
-from backprop_cli.nn.layers.dropout import DropoutLayer
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import cast
 
-LAYER_TYPES: dict[str, LayerType] = {
-    Dense.kind: Dense,
-    ActivationLayer.kind: ActivationLayer,
-    DropoutLayer.kind: DropoutLayer,
-}
+from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.nn.layers.base import LayerOp, LayerType
+
+
+class _Registry(Mapping[str, LayerType]):
+    """Layer types by kind, each ``module:Class`` imported on first use."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        self._entries = entries
+        self._loaded: dict[str, LayerType] = {}
+
+    def __getitem__(self, kind: str) -> LayerType:
+        if kind not in self._loaded:
+            module, _, name = self._entries[kind].partition(":")
+            self._loaded[kind] = cast(LayerType, getattr(importlib.import_module(module), name))
+        return self._loaded[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+LAYER_TYPES: Mapping[str, LayerType] = _Registry(
+    {
+        "dense": "backprop_cli.nn.layers.dense:Dense",
+        "activation": "backprop_cli.nn.layers.activation:ActivationLayer",
+        "dropout": "backprop_cli.nn.layers.dropout:DropoutLayer",
+        "batchnorm": "backprop_cli.nn.layers.batchnorm:BatchNormLayer",
+    }
+)
 
 
 def build_layers(spec: NetworkSpec, *, exact: bool = False) -> tuple[LayerOp, ...]:

@@ -47,6 +47,9 @@ class ActivationSpec(BaseLayerSpec):
     def fan_in(self) -> int:
         return self.width
 
+    def forward_latex(self) -> tuple[str, ...]:
+        return (r"z_j = a^{\text{in}}_j", ACTIVATIONS[self.activation].latex)
+
     def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": self.kind, "name": self.name, "activation": self.activation}
         if self.activation == "leaky_relu":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
@@ -88,6 +88,32 @@ class LayerBlocks(Protocol):
     ) -> tuple[str, list[Quantity], str]: ...
 
 
+@runtime_checkable
+class BatchBlocks(Protocol):
+    """The blocks of a batch-coupled layer (batch norm) also show batch quantities: its statistics
+    after its samples' forward blocks, the batch terms of its backward pass after theirs; a network
+    with such a layer is laid out layer by layer (``blocks.py``), so each comes where it is used."""
+
+    def batch_forward_count(self, fwd: LayerForward) -> int: ...
+
+    def batch_backward_count(self, back: LayerBackward) -> int: ...
+
+    def batch_forward(self, fwd: LayerForward, emit: Emit) -> tuple[str, list[Quantity], str]: ...
+
+    def batch_backward(self, back: LayerBackward, emit: Emit) -> tuple[str, list[Quantity], str]: ...
+
+
+@runtime_checkable
+class Stateful(Protocol):
+    """An op with buffers a training step updates besides its parameters (batch norm's running statistics)."""
+
+    def end_step(self, cache: Cache) -> None:
+        """Update the buffers from a training step's forward pass (once per step, after its update)."""
+        ...
+
+    def buffers(self) -> dict[str, Array]: ...
+
+
 class LayerOp(Protocol):
     """One layer of a network, as the engine runs it (``dense.py`` is the model to copy).
 
@@ -144,6 +170,9 @@ class Counts:
     forward: int  # quantities of its forward block
     backward: int  # quantities of its backward block (with the ∂L/∂a it receives from the layer above)
     json: int  # numbers of its entries in the trace JSON's per-sample detail
+    batch_forward: int = 0  # quantities of its batch blocks (BatchBlocks), once a step
+    batch_backward: int = 0
+    buffers: int = 0  # numbers of its buffers in a step's JSON (Stateful)
 
 
 @dataclass(frozen=True)
@@ -228,6 +257,7 @@ def named(fields: list[str], rule: NamedRule, fixed: dict[str, Scalar]) -> Calla
 
 __all__ = [
     "BaseLayerSpec",
+    "BatchBlocks",
     "Cache",
     "Const",
     "Counts",
@@ -237,6 +267,7 @@ __all__ = [
     "LayerPlace",
     "LayerType",
     "ParamDef",
+    "Stateful",
     "count",
     "fill",
     "named",

@@ -58,6 +58,9 @@ class DropoutSpec(BaseLayerSpec):
     def formula(self) -> str:
         return f"z × m / (1 − {self.p:g})"
 
+    def forward_latex(self) -> tuple[str, ...]:
+        return (rf"a_j = z_j \cdot \frac{{m_j}}{{1 - {self.p:g}}}, \quad z_j = a^{{\text{{in}}}}_j",)
+
     def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": self.kind, "name": self.name, "p": self.p}
         if self.mask is not None:

@@ -246,3 +246,11 @@ def test_the_json_carries_each_sample_s_mask_and_no_parameters_of_the_layer() ->
         assert sample["forward"]["d"]["mask"] == MASK[p]
         assert "dL_dw" not in sample["backward"]["d"] and "dL_dw" in sample["backward"]["h"]
         assert sample["backward"]["d"]["dL_da_below"] == sample["backward"]["d"]["delta"]
+
+
+def test_documents_show_its_rule_above_its_forward_tables(tmp_path: Path) -> None:
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(config({"p": 0.5, "seed": 1})), encoding="utf-8")
+    markdown = invoke("trace", str(path), "--format", "markdown", "--layer", "d", "--phase", "forward")
+    assert markdown.exit_code == 0, markdown.stderr
+    assert "a_j = z_j \\cdot \\frac{m_j}{1 - 0.5}, \\quad z_j = a^{\\text{in}}_j" in markdown.output
