@@ -184,3 +184,12 @@ def test_the_trace_shows_flatten_as_the_identity_in_row_major_order(tmp_path: Pa
     assert re.search(r"sample1/f\.z3\s+x3\s+3\s+3", text)
     assert re.search(r"sample1/f\.a3\s+f\.z3\s+3\s+3", text)
     assert re.search(r"flatten 1×2×2 → 4", text)
+    assert re.search(r"inputs\s+4\s+x1 … x4 \(1×2×2, row-major\)", text)
+
+
+def test_a_csv_gives_a_shaped_input_its_c_h_w_feature_columns(tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_text("p1,p2,p3,p4,t\n1,2,3,4,1\n0.5,-1,2,0,0\n", encoding="utf-8")
+    value = FLAT | {"data": {"file": "rows.csv"}}
+    spec = load_config_text(json.dumps(value), source="net.json", base_dir=tmp_path, fmt="json")
+    np.testing.assert_array_equal(spec.data.x, [[1, 2, 3, 4], [0.5, -1, 2, 0]])
+    np.testing.assert_array_equal(spec.data.y, [[1], [0]])
