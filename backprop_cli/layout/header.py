@@ -17,7 +17,10 @@ NETWORK_COLUMNS = ("layer", "units", "fan-in", "activation", "a = f(z)", "parame
 
 def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...], ...]:
     """The network table: inputs, then one row per layer."""
-    rows: list[tuple[str, ...]] = [("inputs", str(len(spec.inputs)), "", "", ", ".join(spec.inputs), "")]
+    names = ", ".join(spec.inputs)
+    if spec.input_shape is not None:  # a shaped input: its first and last names, and the shape they fill
+        names = f"{spec.inputs[0]} … {spec.inputs[-1]} ({'×'.join(map(str, spec.input_shape))}, row-major)"
+    rows: list[tuple[str, ...]] = [("inputs", str(len(spec.inputs)), "", "", names, "")]
     for layer in spec.layers:
         act = ACTIVATIONS[layer.activation]
         frozen = f" (frozen: {', '.join(sorted(layer.frozen))})" if layer.frozen else ""

@@ -84,6 +84,8 @@ def _input_names(doc: Document) -> tuple[str, ...]:
         return tuple(f"x{i + 1}" for i in range(raw))
     if not isinstance(raw, list) or not raw:
         raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
+    if (shape := _input_shape(doc)) is not None:
+        return tuple(f"x{i + 1}" for i in range(math.prod(shape)))
     for i, name in enumerate(raw):
         if not isinstance(name, str) or not re.fullmatch(IDENTIFIER, name):  # fullmatch: "x1\n" is no name
             raise doc.error(f"got {describe(name)}; expected a name of letters, digits and _", (*at, i))
@@ -94,6 +96,26 @@ def _input_names(doc: Document) -> tuple[str, ...]:
                 f"input name {name!r} is taken: the trace calls the {own[0]} {own[1]!r}; expected another name",
                 (*at, i),
             )
+    return tuple(raw)
+
+
+def _input_shape(doc: Document) -> tuple[int, ...] | None:
+    """``inputs: [C, H, W]`` or ``[C, L]`` (a list of integers): the shape of a sample; None for a count or names."""
+    at: Loc = ("network", "inputs")
+    raw = doc.value["network"]["inputs"]
+    if not isinstance(raw, list) or not any(isinstance(n, int) and not isinstance(n, bool) for n in raw):
+        return None
+    for i, n in enumerate(raw):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise doc.error(f"got {describe(n)}; expected a shape of integers >= 1, [C, H, W] or [C, L]", (*at, i))
+    if len(raw) not in (2, 3):
+        raise doc.error(f"a shape of {len(raw)} axes; expected [C, H, W] (an image) or [C, L] (a sequence)", at)
+    if math.prod(raw) > MAX_INPUTS:
+        raise doc.error(
+            f"a shape of {'×'.join(map(str, raw))} is {math.prod(raw):,} inputs, too many; expected at most "
+            f"{MAX_INPUTS:,}",
+            at,
+        )
     return tuple(raw)
 
 
@@ -191,12 +213,15 @@ def _first(error: ConfigError, other: ConfigError | None) -> ConfigError:
     return min(error, other, key=key)
 
 
-def _layers(doc: Document, inputs: tuple[str, ...]) -> tuple[list[BaseLayerSpec], list[Any]]:
+def _layers(
+    doc: Document, inputs: tuple[str, ...], input_shape: tuple[int, ...] | None = None
+) -> tuple[list[BaseLayerSpec], list[Any]]:
     """Every layer's spec, each built by its type's op class (``nn/layers``) from its validated config
     model; and the models (for the normalised config)."""
     layers: list[BaseLayerSpec] = []
     models: list[Any] = []
     raws = _layer_list(doc)
+    shape = input_shape or (len(inputs),)
     for i, raw in enumerate(raws):
         at: Loc = ("network", "layers", i)
         op_type, m = _layer_model(doc, i, raw)
@@ -210,8 +235,11 @@ def _layers(doc: Document, inputs: tuple[str, ...]) -> tuple[list[BaseLayerSpec]
             model = _init_model(doc, i, m)
             return _checked_init(doc, ("network", "layers", i, "init"), model) if model is not None else None
 
-        place = LayerPlace(i, m.name or f"layer{i + 1}", fan_in, below, i == len(raws) - 1, error, init)
+        last = i == len(raws) - 1
+        shaped = shape if len(shape) > 1 else ()
+        place = LayerPlace(i, m.name or f"layer{i + 1}", fan_in, below, last, error, init, shaped)
         layer = op_type.from_config(m, place)
+        shape = layer.output_shape(shape)
         where: Loc = (*at, "name") if m.name else at
         if any(other.name == layer.name for other in layers):
             raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
@@ -374,16 +402,18 @@ def load_config_text(
     except ConfigError as error:  # the layers are validated apart (by type): the first error in the file wins
         raise _first(error, _layer_error(doc)) from None
     inputs = _input_names(doc)
-    layers, layer_models = _layers(doc, inputs)
+    input_shape = _input_shape(doc)
+    layers, layer_models = _layers(doc, inputs, input_shape)
     loss = _loss(doc, layers[-1])
     optimizer, optimizer_normalised = _optimizer(doc)
     training = _training(doc, model.training)
     bce = (0.0, 1.0) if loss.name == "bce" else None
-    data = _data(doc, Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}"), base_dir, data_override)
+    expect = Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}", input_shape)
+    data = _data(doc, expect, base_dir, data_override)
     normalised = {
         "description": model.description,
         "network": {
-            "inputs": list(inputs),
+            "inputs": list(input_shape or inputs),
             "layers": [
                 _layer_dict(s, _init_model(doc, i, m)) if isinstance(s, LayerSpec) else s.config()
                 for i, (s, m) in enumerate(zip(layers, layer_models, strict=True))
@@ -396,7 +426,17 @@ def load_config_text(
         "training": _training_dict(training, data.rows),
     }
     return NetworkSpec(
-        inputs, tuple(layers), loss, optimizer, data, training, source, model.description, normalised, document=doc
+        inputs,
+        tuple(layers),
+        loss,
+        optimizer,
+        data,
+        training,
+        source,
+        model.description,
+        normalised,
+        document=doc,
+        input_shape=input_shape,
     )
 
 

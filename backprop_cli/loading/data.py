@@ -37,6 +37,7 @@ class Expect:
     outputs: int  # units of the output layer
     target_range: tuple[float, float] | None = None  # e.g. (0, 1) for bce
     range_reason: str = ""  # why, e.g. "loss 'bce'"
+    shape: tuple[int, ...] | None = None  # a shaped input ([C, H, W]): x may be nested lists of this shape
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,41 @@ def _vector(doc: Document, at: Loc, value: Any, size: int, what: str) -> list[fl
     return [float(v) for v in values]
 
 
+def _nested(doc: Document, at: Loc, value: list[Any], shape: tuple[int, ...]) -> list[Any]:
+    """A sample given as nested lists of ``shape`` ([C][H][W]) as its C·H·W entries in row-major order."""
+    shown = "×".join(map(str, shape))
+
+    def walk(item: Any, where: Loc, axis: int) -> list[Any]:
+        if axis == len(shape):
+            if isinstance(item, list):
+                raise doc.error(f"a list nested {axis + 1} deep; expected numbers in lists of shape {shown}", where)
+            return [item]
+        if not isinstance(item, list):
+            raise doc.error(f"got {describe(item)}; expected a list of {shape[axis]} (x has shape {shown})", where)
+        if len(item) != shape[axis]:
+            raise doc.error(
+                f"has {len(item)} item{'s' * (len(item) != 1)} on axis {axis + 1}; expected {shape[axis]} "
+                f"(x has shape {shown})",
+                where,
+            )
+        return [v for j, sub in enumerate(item) for v in walk(sub, (*where, j), axis + 1)]
+
+    flat = walk(value, at, 0)
+    for index, item in enumerate(flat):
+        if not _number(item):
+            where = (*at, *(int(k) for k in _unravel(index, shape)))
+            raise doc.error(f"got {describe(item)}; expected a number", where)
+    return [float(v) for v in flat]
+
+
+def _unravel(index: int, shape: tuple[int, ...]) -> list[int]:
+    out = []
+    for n in reversed(shape):
+        index, k = divmod(index, n)
+        out.append(k)
+    return out[::-1]
+
+
 def _check_range(expect: Expect, target: float) -> str | None:
     if expect.target_range is None:
         return None
@@ -101,12 +137,22 @@ def rows_from_document(doc: Document, at: Loc, expect: Expect, *, source: str = 
                 raise doc.error(
                     f"missing required field {quoted(key)}; expected a row {{x: [...], y: [...]}}", (*here, key)
                 )
-        xs.append(_vector(doc, (*here, "x"), row["x"], len(expect.inputs), "the number of inputs"))
+        x = row["x"]
+        if expect.shape is not None and isinstance(x, list) and any(isinstance(v, list) for v in x):
+            xs.append(_nested(doc, (*here, "x"), x, expect.shape))
+        else:
+            xs.append(_vector(doc, (*here, "x"), x, len(expect.inputs), _what_inputs(expect)))
         ys.append(_vector(doc, (*here, "y"), row["y"], expect.outputs, "the output layer's units"))
         for j, target in enumerate(ys[-1]):
             if (problem := _check_range(expect, target)) is not None:
                 raise doc.error(problem, (*here, "y", j) if isinstance(row["y"], list) else (*here, "y"))
     return DataSpec(np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64), source)
+
+
+def _what_inputs(expect: Expect) -> str:
+    if expect.shape is None:
+        return "the number of inputs"
+    return f"the inputs: C·H·W of the shape {'×'.join(map(str, expect.shape))}, row-major, or nested lists"
 
 
 def load_data_file(

@@ -136,13 +136,23 @@ class BatchNormLayerModel(_Model):
     )
 
 
+class FlattenLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("flatten",))] = Field(
+        description="flatten: a shaped input (network.inputs [C, H, W]) as one row, row-major (torch nn.Flatten)"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+
+
 #: every layer type's config model (the registry, nn/layers, names each op's model)
-LayerEntry = LayerModel | ActivationLayerModel | DropoutLayerModel | BatchNormLayerModel
+LayerEntry = LayerModel | ActivationLayerModel | DropoutLayerModel | BatchNormLayerModel | FlattenLayerModel
+
+
+Shape = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=3)]
 
 
 class NetworkModel(_Model):
-    inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name]] = Field(
-        description="a count of inputs, or a list of their names"
+    inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name] | Shape] = Field(
+        description="a count of inputs, a list of their names, or a shape [C, H, W] or [C, L]"
     )
     # each layer is validated as the model of its ``type`` (loading/config.py _layer_model), which words
     # its errors; here the union only gives the schema
@@ -190,7 +200,9 @@ class OptimizerModel(_Model):
 class RowModel(_Model):
     """One sample (checked by backprop_cli.loading.data; here for the schema)."""
 
-    x: Number | list[Number] = Field(description="the inputs (a bare number for one input)")
+    x: Number | list[Number] | list[list[Number]] | list[list[list[Number]]] = Field(
+        description="the inputs (a bare number for one input; a shaped input: C·H·W numbers, or nested lists)"
+    )
     y: Number | list[Number] = Field(description="the targets (a bare number for one output)")
 
 

@@ -48,6 +48,11 @@ class BaseLayerSpec:
         """The number of inputs."""
         raise NotImplementedError
 
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape of its output for an input of ``input_shape`` (C, H, W or C, L; (n,) when flat): a
+        layer that works entry by entry keeps its input's; others give a flat (units,)."""
+        return (self.units,)
+
     def tensors(self) -> dict[str, Array]:
         """The parameter tensors by kind, in their order (weights before biases), before the first step."""
         return {}
@@ -160,7 +165,7 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    inputs: tuple[str, ...]  # input names, default x1, x2, ...
+    inputs: tuple[str, ...]  # input names, default x1, x2, ... (a shaped input: one per entry, row-major)
     layers: tuple[BaseLayerSpec, ...]
     loss: LossSpec
     optimizer: OptimizerSpec
@@ -171,6 +176,8 @@ class NetworkSpec:
     normalised: Mapping[str, Any] = field(default_factory=dict)  # JSON-able normalised config
     # the parsed config with its marks, so that checks made after loading (budgets) are located too
     document: Document | None = field(default=None, compare=False, repr=False)
+    # ``inputs: [C, H, W]`` or ``[C, L]``: the shape of a sample (its entries are x1 … in row-major order)
+    input_shape: tuple[int, ...] | None = None
 
     @property
     def parameter_count(self) -> int:

@@ -351,7 +351,7 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
     described = spec.description or "a trained network"
     return {
         "description": f"{described} (trained: {result.steps} steps by backprop train)",
-        "network": {"inputs": list(spec.inputs), "layers": layers},
+        "network": {"inputs": list(spec.input_shape or spec.inputs), "layers": layers},
         "loss": {"name": spec.loss.name, "reduction": spec.loss.reduction},
         "optimizer": optimizer,
         "data": _saved_data(spec, directory),

@@ -43,6 +43,7 @@ LAYER_TYPES: Mapping[str, LayerType] = _Registry(
         "activation": "backprop_cli.nn.layers.activation:ActivationLayer",
         "dropout": "backprop_cli.nn.layers.dropout:DropoutLayer",
         "batchnorm": "backprop_cli.nn.layers.batchnorm:BatchNormLayer",
+        "flatten": "backprop_cli.nn.layers.flatten:FlattenLayer",
     }
 )
 

@@ -47,6 +47,9 @@ class ActivationSpec(BaseLayerSpec):
     def fan_in(self) -> int:
         return self.width
 
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape  # entry by entry
+
     def forward_latex(self) -> tuple[str, ...]:
         return (r"z_j = a^{\text{in}}_j", ACTIVATIONS[self.activation].latex)
 

@@ -186,6 +186,26 @@ class LayerPlace:
     last: bool  # the output layer
     error: Callable[..., ConfigError]  # error(message, *fields): located at network.layers[index].fields
     init: Callable[[], InitSpec | None]  # its ``init:`` checked (a located error if wrong), None if absent
+    shape: tuple[int, ...] = ()  # the shape of its input (C, H, W or C, L); () for a flat input of fan_in entries
+
+    @property
+    def shaped(self) -> bool:
+        """Whether its input has a shape of more than one axis (an image or a sequence, not yet flattened)."""
+        return len(self.shape) > 1
+
+    @property
+    def shape_text(self) -> str:
+        """Its input's shape for a message: ``1×4×4``."""
+        return "×".join(str(n) for n in (self.shape or (self.fan_in,)))
+
+
+def flat_only(place: LayerPlace, what: str) -> None:
+    """Refuse a shaped input (C, H, W) for a layer of flat inputs, as a located error naming the shapes."""
+    if place.shaped:
+        raise place.error(
+            f"layer {place.name!r} ({what}) gets an input of shape {place.shape_text}; expected a flat input: "
+            "put a {type: flatten} layer before it"
+        )
 
 
 def count(n: int, noun: str) -> str:
@@ -270,5 +290,6 @@ __all__ = [
     "Stateful",
     "count",
     "fill",
+    "flat_only",
     "named",
 ]

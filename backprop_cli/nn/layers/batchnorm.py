@@ -31,7 +31,7 @@ from backprop_cli.model.names import neuron_name, param_grad_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, flat_only
 from backprop_cli.nn.layers.dense import product, same
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.records import LayerBackward, LayerForward
@@ -149,6 +149,7 @@ class BatchNormLayer:
                 "layer's activation)",
                 "type",
             )
+        flat_only(place, "BatchNorm1d, over features")
         width = place.fan_in
         gamma = _vector(m.gamma, 1.0, width, "gamma", place)
         beta = _vector(m.beta, 0.0, width, "beta", place)

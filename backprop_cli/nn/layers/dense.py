@@ -22,7 +22,7 @@ from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, sca
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.init import initialise
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill, flat_only
 from backprop_cli.nn.ops import (
     ACTIVATIONS,
     RATIONAL_ACTIVATIONS,
@@ -62,6 +62,7 @@ class Dense:
     def from_config(m: Any, place: LayerPlace) -> LayerSpec:
         """The spec of a dense layer: weights [units][fan_in] given or drawn by ``init``, biases, slope."""
         name, fan_in, below, error = place.name, place.fan_in, place.below, place.error
+        flat_only(place, "dense")
         activation = "identity" if m.activation == "linear" else m.activation
         if activation == "softmax" and not place.last:
             raise error(

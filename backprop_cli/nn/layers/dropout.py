@@ -50,6 +50,9 @@ class DropoutSpec(BaseLayerSpec):
     def fan_in(self) -> int:
         return self.width
 
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape  # entry by entry
+
     @property
     def label(self) -> str:
         return f"dropout p = {self.p:g}"
