@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
@@ -22,12 +23,25 @@ _STEP = re.compile(r"step(\d+)/")
 
 @dataclass(frozen=True)
 class NamedValue:
-    """One number of the trace: its quantity, and its formula and value as written at one precision."""
+    """One number of the trace: its quantity, and its formula and value as written at one precision.
+
+    The three texts are written when first read, once: a batch grades every name of a run against its
+    value and reads a text only for the few names a report or a message shows."""
 
     quantity: Quantity
-    formula: str  # in short (unqualified) names, as the trace shows it
-    written: str  # the formula with the numbers, in the display format
-    shown: str  # the value in the display format
+    fmt: NumberFormat  # the display format its texts are written in
+
+    @cached_property
+    def formula(self) -> str:  # in short (unqualified) names, as the trace shows it
+        return self.quantity.formula(self.fmt)
+
+    @cached_property
+    def written(self) -> str:  # the formula with the numbers, in the display format
+        return self.quantity.written(self.fmt)
+
+    @cached_property
+    def shown(self) -> str:  # the value in the display format
+        return self.fmt(self.quantity.value)
 
     @property
     def name(self) -> str:  # fully qualified: ``step2/sample3/h.delta1``
@@ -69,7 +83,7 @@ class NamedValue:
 
 
 def shown_value(q: Quantity, fmt: NumberFormat) -> NamedValue:
-    return NamedValue(q, q.formula(fmt), q.written(fmt), fmt(q.value))
+    return NamedValue(q, fmt)
 
 
 def named_values(

@@ -214,3 +214,40 @@ def test_text_from_submissions_cannot_become_a_spreadsheet_formula_and_claims_ar
     assert "'=HYPERLINK(1)" in got and got["'=HYPERLINK(1)"]["status"] == "no key"
     assert got["s1"]["status"] == "graded" and "the sheet says student 's1', its file name 's2'" in got["s1"]["message"]
     assert got["s2"]["status"] == "no submission"
+
+
+def test_each_row_of_a_batch_is_what_checking_that_sheet_alone_against_its_key_gives(course: Path) -> None:
+    """The batch's shortcuts (one table a key, texts written when read) change no verdict, score or
+    text: every graded row equals a single `check SHEET --key KEY` of it, ECF included; a row the
+    batch could not grade is bad input alone."""
+    import math
+
+    subs = submit(course)
+    z1 = 0.5  # s5: h.z1 wrong (0.3795 keyed), h.a1 = σ(h.z1) right from it (error carried forward)
+    write(subs / "s5.yaml", fill(key_text(course, "s5"), {"h.z1": "0.5", "h.a1": repr(1 / (1 + math.exp(-z1)))}))
+    batch = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    assert batch.exit_code == 1, batch.stderr
+    students = {s["student"]: s for s in json.loads(batch.stdout)["students"]}
+    assert students["s5"]["answers"]["h.a1"]["verdict"] == "ecf"
+    compared = 0
+    for student, row in students.items():
+        if row["status"] not in ("graded", "unreadable"):
+            continue
+        key = course / "variants" / f"{student}.key.yaml"
+        alone = invoke("check", row["file"], "--key", str(key), "--format", "json")
+        if row["status"] == "unreadable":
+            assert alone.exit_code == 2 and row["message"].split(": ", 1)[-1] in alone.stderr, (student, alone.stderr)
+            continue
+        assert alone.exit_code == (0 if row["passed"] else 1), (student, alone.stderr)
+        single = json.loads(alone.stdout)
+        assert (single["score"], single["max_score"], single["config"]["sha256"]) == (
+            row["score"],
+            row["max_score"],
+            row["config"]["sha256"],
+        ), student
+        answers = {
+            a["name"]: {k: a[k] for k in ("verdict", "given_text", "score", "weight")} for a in single["answers"]
+        }
+        assert answers == row["answers"], student
+        compared += 1
+    assert compared == 5  # s1 right, s2 wrong, s3 typos, s4 blank, s5 carried forward

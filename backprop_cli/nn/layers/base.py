@@ -245,25 +245,32 @@ def fill(
     """A named template (``({a} − {y}) / {K}``) as a slot template: every field the template uses
     becomes a slot (in order of first use), but those of ``text`` (fixed text: a count); the named
     rule is called with the slots' values under their field names, and ``values`` for the rest."""
-    order: list[str] = []
-    slots: list[Slot] = []
-    args: list[Scalar] = []
-    fixed = text or {}
+    marks = _Marks(fields, values, text or {})
+    filled = template.format_map(marks)
+    positional = None if rule is None else named(marks.order, rule, values)
+    return Form(filled, tuple(marks.slots), positional), marks.args
 
-    class _Marks(dict[str, str]):
-        def __missing__(self, key: str) -> str:
-            if key in fixed:
-                return fixed[key]
-            slot = fields[key]
-            if key not in order:
-                order.append(key)
-                slots.append(slot)
-                args.append(values[key])
-            return f"{{{order.index(key)}}}"
 
-    filled = template.format_map(_Marks())
-    positional = None if rule is None else named(order, rule, values)
-    return Form(filled, tuple(slots), positional), args
+class _Marks(dict[str, str]):
+    """``fill``'s mapping: each field's slot mark, the slots taken in order of first use (a class of its
+    own, not one a call: every quantity of a trace is filled here)."""
+
+    def __init__(self, fields: dict[str, Slot], values: dict[str, Scalar], fixed: dict[str, str]) -> None:
+        super().__init__()
+        self.known, self.given, self.fixed = fields, values, fixed  # (not .values: a dict's method)
+        self.order: list[str] = []
+        self.slots: list[Slot] = []
+        self.args: list[Scalar] = []
+
+    def __missing__(self, key: str) -> str:
+        if key in self.fixed:
+            return self.fixed[key]
+        slot = self.known[key]
+        if key not in self.order:
+            self.order.append(key)
+            self.slots.append(slot)
+            self.args.append(self.given[key])
+        return f"{{{self.order.index(key)}}}"
 
 
 def named(fields: list[str], rule: NamedRule, fixed: dict[str, Scalar]) -> Callable[[Sequence[Scalar]], Scalar]:
