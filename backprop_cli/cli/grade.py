@@ -68,12 +68,29 @@ def grade_batch(
     if gradebook and sheet is not None:
         with open_output(gradebook, inputs=inputs, option="--gradebook") as stream:
             stream.write(sheet)
+    _tell_conflicts(batch, layout if gradebook else "plain")
     if not batch.passed:
         short = sum(not row.passed for row in batch.rows)
         raise CheckFailed(
             f"check failed: {short} of {len(batch.rows)} students with an answer wrong, missing or invalid, "
             "or no gradable submission"
         )
+
+
+def _tell_conflicts(batch: object, layout: str) -> None:
+    """One stderr line for each submission that claims a student another file belongs to, and, for the
+    grade-import layouts (one row a student), each row the file leaves out."""
+    import click
+
+    from backprop_cli.homework import gradebook as book
+
+    assert isinstance(batch, book.Batch)
+    for row in batch.rows:
+        if row.status == "conflict":
+            click.echo(f"warning: {row.file}: {row.message}", err=True)
+    if layout != "plain":
+        for row in book.one_row_each(batch)[1]:
+            click.echo(f"note: {row.file}: not in the {layout} file ({row.status} of {row.student!r})", err=True)
 
 
 def _key(

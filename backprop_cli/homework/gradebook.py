@@ -4,8 +4,10 @@ A key is an answers file of the grader's (``backprop answers``, or one per stude
 variants --answers``); a directory of keys holds ``*.key.yaml`` files, each the key of the student its
 ``student:`` field names (else its file name: ``s17.key.yaml`` is s17's). A submission is matched to
 its key by the ``student:`` it carries, else by its file name (``s17.yaml``, ``s17.sheet.yaml``), else
-by its folder's name (``s17/answers.yaml``). Every student gets a row: a submission that cannot be read
-at all scores 0 with the reason, and a student with a key and no submission is "no submission".
+by its folder's name (``s17/answers.yaml``); a file whose ``student:`` names another student never
+displaces that student's own file (it becomes a ``conflict`` row of the student its name says). Every
+student gets a row: a submission that cannot be read at all scores 0 with the reason, and a student with
+a key and no submission is "no submission". The grade-import layouts hold one row a student.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ LAYOUTS = ("plain", "canvas", "moodle")
 KEY_SUFFIXES = (".key.yaml", ".key.yml", ".key.json")
 _SHEET_SUFFIXES = (".sheet", ".answers", ".submission")
 _EXTENSIONS = (".yaml", ".yml", ".json")
-STATUSES = ("graded", "unreadable", "no key", "no submission", "duplicate")
+STATUSES = ("graded", "unreadable", "no key", "no submission", "duplicate", "conflict")
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,8 @@ def submission_student(path: Path, sheet: AnswersFile | None, known: Iterable[st
     return stem
 
 
-def _salvaged_student(path: Path, known: Iterable[str]) -> str:
-    """The ``student:`` line of a file that could not be read as answers, else the file's name."""
+def _salvaged_claim(path: Path) -> str | None:
+    """The ``student:`` line of a file that could not be read as answers, if it has one."""
     from backprop_cli.homework.tolerant import salvage
 
     try:
@@ -155,7 +157,7 @@ def _salvaged_student(path: Path, known: Iterable[str]) -> str:
     except OSError:
         head = ""
     student = salvage(head).top.get("student")
-    return student if student else submission_student(path, None, known)
+    return str(student) if student else None
 
 
 def check_budget(submissions: int, names: int) -> None:
@@ -177,8 +179,38 @@ def check_budget(submissions: int, names: int) -> None:
 # ---------------------------------------------------------------- grading
 
 
+@dataclass(frozen=True)
+class _Handed:
+    """A submission read, with the student it claims and the one its file (or folder) name says."""
+
+    path: Path
+    sheet: AnswersFile | None
+    problem: str  # why it cannot be read, if it cannot
+    student: str  # its ``student:``, else its name's
+    named: str  # its file's (or folder's) name's
+    rank: int  # 0: name and ``student:`` agree (or no ``student:``); 1: the name is nobody's; 2: another's
+
+
+def _handed(path: Path, known: Sequence[str], shared: bool) -> _Handed:
+    sheet: AnswersFile | None = None
+    problem = ""
+    try:
+        sheet = load_answers(path, lenient=True)
+    except ConfigError as error:
+        problem = error.one_line()
+    claim = sheet.student if sheet is not None else _salvaged_claim(path)
+    named = submission_student(path, None, known)
+    student = claim if claim is not None else named
+    rank = 0 if student == named else 2 if shared or named in known else 1
+    return _Handed(path, sheet, problem, student, named, rank)
+
+
 def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
-    """Grade every submission against its student's key (``keys[None]``: one key for all)."""
+    """Grade every submission against its student's key (``keys[None]``: one key for all).
+
+    Each student's submission is the one file whose name and ``student:`` agree, else the first that
+    claims them: a file claiming another student can never displace that student's own file; it is
+    kept as a ``conflict`` row of the student its name says, for the TA to settle, and graded as nobody's."""
     batch = Batch()
     asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
     for each in keys.values():
@@ -186,27 +218,37 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
     batch.questions = list(asked)
     shared = keys.get(None)
     known = [s for s in keys if s is not None]
-    seen: set[str] = set()
-    for path in files:
-        sheet: AnswersFile | None = None
-        problem = ""
-        try:
-            sheet = load_answers(path, lenient=True)
-        except ConfigError as error:
-            problem = error.one_line()
-        student = submission_student(path, sheet, known) if sheet is not None else _salvaged_student(path, known)
-        key = shared or keys.get(student)
-        if student in seen:
-            batch.rows.append(Row(student, str(path), "duplicate", 0.0, message="another submission of this student"))
+    handed = [_handed(path, known, shared is not None) for path in files]
+    chosen: dict[str, _Handed] = {}
+    for hand in handed:  # the best claim on hand student; among equals, the first by path
+        if hand.student not in chosen or hand.rank < chosen[hand.student].rank:
+            chosen[hand.student] = hand
+    rowed: set[str] = set()
+    for hand in handed:
+        student, path = hand.student, hand.path
+        winner = chosen[student]
+        if winner is not hand:
+            if hand.rank == 2:
+                message = (
+                    f"the sheet says student {student!r}, but {winner.path} is that student's own submission: "
+                    "not graded (settle which student handed it in)"
+                )
+                batch.rows.append(Row(hand.named, str(path), "conflict", 0.0, message=message))
+                rowed.add(hand.named)
+            else:
+                message = f"another submission of this student: {winner.path} is graded"
+                batch.rows.append(Row(student, str(path), "duplicate", 0.0, message=message))
             continue
-        seen.add(student)
+        rowed.add(student)
+        key = shared or keys.get(student)
         if key is None:
             message = f"no key for student {student!r}; expected {student}.key.yaml among the keys"
             batch.rows.append(Row(student, str(path), "no key", 0.0, message=message))
             continue
         most = key.max_score()
+        sheet = hand.sheet
         if sheet is None:
-            batch.rows.append(Row(student, str(path), "unreadable", most, message=problem))
+            batch.rows.append(Row(student, str(path), "unreadable", most, message=hand.problem))
             continue
         try:
             check_config(sheet, key.path, key.config, key.identity)
@@ -217,14 +259,28 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
         notes = result.notes()
-        named = submission_student(path, None, known)  # what its file (or folder) name says
-        if sheet.student is not None and named != student and named in keys:
+        if hand.rank == 2:
+            named = hand.named
             notes = [f"the sheet says student {student!r}, its file name {named!r}: graded as {student!r}", *notes]
         batch.rows.append(Row(student, str(path), "graded", most, result, "; ".join(notes)))
     for student in known:  # every student with a key has a row
-        if student not in seen:
+        if student not in rowed:
             batch.rows.append(Row(student, None, "no submission", keys[student].max_score()))
     return batch
+
+
+_PREFERRED = ("graded", "unreadable", "no key", "no submission", "conflict", "duplicate")
+
+
+def one_row_each(batch: Batch) -> tuple[list[Row], list[Row]]:
+    """The rows a grade-import file holds, one a student (their graded submission before anything
+    else), in the gradebook's order; and the rows it leaves out, for the TA to be told about."""
+    best: dict[str, Row] = {}
+    for row in batch.rows:
+        if row.student not in best or _PREFERRED.index(row.status) < _PREFERRED.index(best[row.student].status):
+            best[row.student] = row
+    kept = [row for row in batch.rows if best[row.student] is row]
+    return kept, [row for row in batch.rows if best[row.student] is not row]
 
 
 def questions(batch: Batch) -> list[Question]:
@@ -276,12 +332,12 @@ def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop")
         most = max((row.max_score for row in batch.rows), default=0.0)
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
         writer.writerow(["Points Possible", "", "", "", "", _number(most)])
-        for row in batch.rows:
+        for row in one_row_each(batch)[0]:
             writer.writerow([_cell(row.student), "", _cell(row.student), "", "", _number(row.score)])
         return out.getvalue()
     if layout == "moodle":
         writer.writerow(["ID number", assignment, "Feedback"])
-        for row in batch.rows:
+        for row in one_row_each(batch)[0]:
             writer.writerow([_cell(row.student), _number(row.score), _cell(_feedback(row))])
         return out.getvalue()
     writer.writerow(["student", "file", *batch.questions, "total", "max_score", "status", "message"])

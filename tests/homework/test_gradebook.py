@@ -104,7 +104,14 @@ def test_the_gradebook_json_and_the_canvas_and_moodle_layouts(course: Path) -> N
     result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
     doc: dict[str, Any] = json.loads(result.stdout)
     assert doc["format"] == "backprop-gradebook" and doc["version"] == 1
-    assert doc["counts"] == {"graded": 4, "unreadable": 1, "no key": 1, "no submission": 1, "duplicate": 0}
+    assert doc["counts"] == {
+        "graded": 4,
+        "unreadable": 1,
+        "no key": 1,
+        "no submission": 1,
+        "duplicate": 0,
+        "conflict": 0,
+    }
     s2 = next(s for s in doc["students"] if s["student"] == "s2")
     assert (s2["score"], s2["max_score"], s2["answers"]["h.z1"]["verdict"]) == (7.0, 8.0, "wrong")
     z1 = doc["questions"][0]
@@ -214,3 +221,35 @@ def test_text_from_submissions_cannot_become_a_spreadsheet_formula_and_claims_ar
     assert "'=HYPERLINK(1)" in got and got["'=HYPERLINK(1)"]["status"] == "no key"
     assert got["s1"]["status"] == "graded" and "the sheet says student 's1', its file name 's2'" in got["s1"]["message"]
     assert got["s2"]["status"] == "no submission"
+
+
+def test_a_file_claiming_another_student_never_displaces_that_students_own_file(course: Path) -> None:
+    subs = course / "spoof"
+    write(subs / "s1.yaml", 'student: "s2"\n' + key_text(course, "s2"))  # s1's file claims s2, first by path
+    write(subs / "s2.yaml", key_text(course, "s2"))  # s2's own: all right
+    write(subs / "0_prank.yaml", 'student: "s3"\n' + key_text(course, "s3"))  # nobody's name, claims s3
+    write(subs / "s3.yaml", (course / "variants" / "s3.sheet.yaml").read_text(encoding="utf-8"))  # s3's own, blank
+    book = course / "g.csv"
+    args = ("check", "--key", str(course / "variants"), str(subs))
+    result = invoke(*args, "--gradebook", str(book))
+    assert result.exit_code == 1, result.stderr
+    got = [
+        (r["student"], Path(r["file"]).name if r["file"] else "", r["total"], r["status"])
+        for r in rows(book.read_text())
+    ]
+    assert ("s2", "s2.yaml", "8", "graded") in got and ("s3", "s3.yaml", "0", "graded") in got
+    assert ("s1", "s1.yaml", "0", "conflict") in got  # the student the spoofing file came from does not vanish
+    assert ("s3", "0_prank.yaml", "0", "duplicate") in got
+    assert [s for s, *_ in got].count("s2") == 1
+    assert (
+        "s1.yaml: the sheet says student 's2', but" in result.stderr
+        and "s2.yaml is that student's own" in result.stderr
+    )
+    for layout, column in (("canvas", "Student"), ("moodle", "ID number")):
+        lms = course / f"{layout}.csv"
+        result = invoke(*args, "--gradebook", str(lms), "--layout", layout)
+        ids = [r[column] for r in rows(lms.read_text()) if r[column] != "Points Possible"]
+        assert sorted(ids) == sorted(set(ids)) == sorted(STUDENTS), ids  # one row a student, s1 too
+        assert f"0_prank.yaml: not in the {layout} file (duplicate of 's3')" in result.stderr
+        scores = {r[column]: r["backprop"] for r in rows(lms.read_text())}
+        assert scores["s2"] == "8" and scores["s1"] == "0"
