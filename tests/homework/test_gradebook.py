@@ -253,3 +253,29 @@ def test_a_file_claiming_another_student_never_displaces_that_students_own_file(
         assert f"0_prank.yaml: not in the {layout} file (duplicate of 's3')" in result.stderr
         scores = {r[column]: r["backprop"] for r in rows(lms.read_text())}
         assert scores["s2"] == "8" and scores["s1"] == "0"
+
+
+def test_one_unreadable_answer_never_voids_the_rest_of_the_sheet(course: Path) -> None:
+    subs = course / "odd"
+    for student, value in (("s1", ".inf"), ("s2", "1e400"), ("s3", ".nan")):
+        write(subs / f"{student}.yaml", fill(key_text(course, student), {"h.z1": value}))
+    latin = fill(key_text(course, "s4"), {"h.z1": "caf\u00e9"}).encode("utf-8").replace(b"\xc3\xa9", b"\xe9")
+    (subs / "s4.yaml").write_bytes(latin)  # one Latin-1 byte
+    (subs / "s5.yaml").write_bytes(key_text(course, "s5").encode("utf-16"))  # UTF-16, with its byte order mark
+    s6 = key_text(course, "s6")
+    z1 = re.search(r"(?m)^  h\.z1:.*$", s6)
+    assert z1 is not None
+    write(subs / "s6.yaml", s6.replace(z1.group(0), z1.group(0) + "\n  h.z1: 7", 1))  # h.z1 written twice
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    got = {s["student"]: s for s in json.loads(result.stdout)["students"]}
+    for student in ("s1", "s2", "s3", "s4", "s6"):
+        assert (got[student]["status"], got[student]["score"]) == ("graded", 7.0), (student, got[student])
+        assert got[student]["answers"]["h.z1"]["verdict"] == "invalid"
+        assert got[student]["answers"]["h.z2"]["verdict"] == "correct"
+    assert (got["s5"]["status"], got["s5"]["score"]) == ("graded", 8.0)
+    assert "non-finite number '.inf'" in got["s1"]["message"] and "not UTF-8" in got["s4"]["message"]
+    assert "duplicate key 'h.z1'" in got["s6"]["message"]
+    sheet = fill(key_text(course, "s1"), {"h.z1": ".inf"})
+    alone = write(course / "strict" / "s1.yaml", sheet)  # without --key nothing is read around: bad input
+    assert invoke("check", str(alone)).exit_code == 2
