@@ -121,11 +121,15 @@ class CheckResult:
             "writes it, and a sheet written without --given leaves them out; write both with it or both without"
         )
 
-    def unlisted_note(self) -> str | None:
-        """Why answers are missing that the sheet never listed: the key holds more names than the sheet."""
+    def unlisted_note(self, *, for_student: bool = False) -> str | None:
+        """Why answers are missing that the sheet never listed: the key holds more names than the sheet.
+        ``for_student`` (Gradescope's output): without the advice to the instructor on check's filters."""
         count = sum(v.unlisted and not v.given_left_out for v in self.verdicts)
         if not count:
             return None
+        if for_student:
+            names = "is a name" if count == 1 else "are names"
+            return f"{count} of the missing answers {names} your sheet does not list"
         how = f": {self.filters_hint}" if self.filters_hint else " (see `backprop check --help`)"
         return (
             f"{count} of the missing answers {'is a name' if count == 1 else 'are names'} the sheet does not list: "
@@ -133,8 +137,11 @@ class CheckResult:
             f"the filters it was written with{how}"
         )
 
-    def notes(self) -> list[str]:
-        return [note for note in (self.given_note(), self.unlisted_note(), *self.remarks) if note is not None]
+    def notes(self, *, for_student: bool = False) -> list[str]:
+        """The notes of the report; ``for_student``: as Gradescope shows them (no advice to the instructor)."""
+        unlisted = self.unlisted_note(for_student=for_student)
+        given = None if for_student else self.given_note()
+        return [note for note in (given, unlisted, *self.remarks) if note is not None]
 
     def score_line(self) -> str:
         f = NumberFormat()

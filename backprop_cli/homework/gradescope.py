@@ -104,7 +104,7 @@ def results(
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": "\n\n".join([result.score_line(), *result.notes()]),
+        "output": "\n\n".join([result.score_line(), *result.notes(for_student=True)]),
         "output_format": "md",
         "visibility": visibility,
         "extra_data": dict(extra),

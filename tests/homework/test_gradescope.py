@@ -124,3 +124,31 @@ def test_one_key_for_everyone(tmp_path: Path) -> None:
     (root / "submission" / "mine.yaml").write_text((keys / "hw.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     results = run_autograder(root, None)
     assert results["score"] == results["max_score"] == 12.0  # the 2-2-2 network's updates: 8 weights, 4 biases
+
+
+def test_the_filters_are_recorded_in_the_zip_and_students_never_see_the_instructors_hint(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key, sheet = tmp_path / "key.yaml", tmp_path / "sheet.yaml"
+    assert invoke("answers", str(config), "-o", str(key)).exit_code == 0  # the key of every name
+    assert invoke("answers", str(config), "--phase", "backward", "-o", str(sheet)).exit_code == 0  # all right
+    for filters, expected in (((), None), (("--phase", "backward"), 1.0)):
+        archive = tmp_path / f"a{len(filters)}.zip"
+        made = invoke("autograder", "gradescope", "--key", str(key), *filters, "-o", str(archive))
+        assert made.exit_code == 0, made.stderr
+        root = tmp_path / f"autograder{len(filters)}"
+        source = unpack(archive, root)
+        settings = json.loads((source / "backprop-autograder.json").read_text(encoding="utf-8"))
+        assert settings["filters"]["phases"] == list(filters[1:])
+        (root / "submission" / "sheet.yaml").write_text(sheet.read_text(encoding="utf-8"), encoding="utf-8")
+        results = run_autograder(root, None)
+        assert "filters" not in results["output"] and "give check" not in results["output"], results["output"]
+        if expected is None:  # every name asked: the sheet's backward names right, the rest missing
+            assert 0 < results["score"] < results["max_score"]
+            assert "your sheet does not list" in results["output"]
+        else:
+            assert results["score"] == results["max_score"] > 0
+            assert {t["tags"][0] for t in results["tests"]} == {"backward"}
