@@ -19,6 +19,7 @@ def grade_batch(
     gradebook: str | None,
     layout: str,
     assignment: str,
+    canvas_id: str = "SIS User ID",
     precision: int,
     width: int | None,
     output: str | None,
@@ -59,7 +60,7 @@ def grade_batch(
     fmt = NumberFormat(precision)
     inputs = [*paths, *files]
     report = json.dumps(book.to_json(batch), indent=2, allow_nan=False) + "\n" if output_format == "json" else None
-    sheet = book.to_csv(batch, layout=layout, assignment=assignment) if gradebook else None
+    sheet = book.to_csv(batch, layout=layout, assignment=assignment, canvas_id=canvas_id) if gradebook else None
     with open_output(output, inputs=inputs) as stream:
         if report is not None:
             stream.write(report)

@@ -322,18 +322,24 @@ def _cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA) else text
 
 
-def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop") -> str:
+_CANVAS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop", canvas_id: str = "SIS User ID") -> str:
     """The gradebook: ``plain`` (a column per question, the total, the status), or the grade-import
     layouts of Canvas (Student, ID, SIS User ID, SIS Login ID, Section, the assignment; a Points
-    Possible row) and Moodle (ID number, the assignment, its feedback)."""
+    Possible row; the id under ``canvas_id``, the column the roster had it in) and Moodle (ID number,
+    the assignment, its feedback)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if layout == "canvas":
         most = max((row.max_score for row in batch.rows), default=0.0)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
+        writer.writerow([*_CANVAS, assignment])
         writer.writerow(["Points Possible", "", "", "", "", _number(most)])
+        where = _CANVAS.index(canvas_id)
         for row in one_row_each(batch)[0]:
-            writer.writerow([_cell(row.student), "", _cell(row.student), "", "", _number(row.score)])
+            cells = [_cell(row.student) if i in (0, where) else "" for i in range(len(_CANVAS))]
+            writer.writerow([*cells, _number(row.score)])
         return out.getvalue()
     if layout == "moodle":
         writer.writerow(["ID number", assignment, "Feedback"])

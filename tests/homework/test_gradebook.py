@@ -126,6 +126,8 @@ def test_the_gradebook_json_and_the_canvas_and_moodle_layouts(course: Path) -> N
     lines = canvas.read_text(encoding="utf-8").splitlines()
     header = "Student,ID,SIS User ID,SIS Login ID,Section,HW3 (1234)"
     assert lines[:3] == [header, "Points Possible,,,,,8", "s1,,s1,,,8"]
+    assert invoke(*args, "--layout", "canvas", "--canvas-id", "ID").exit_code == 1  # ids from Canvas's ID column
+    assert canvas.read_text(encoding="utf-8").splitlines()[2] == "s1,s1,,,,8"
     moodle = course / "moodle.csv"
     assert invoke(*args[:-1], str(moodle), "--layout", "moodle").exit_code == 1
     table = rows(moodle.read_text(encoding="utf-8"))
