@@ -51,8 +51,9 @@ def gradescope(
     reveal: str,
     visibility: str,
 ) -> None:
-    """Write OUTPUT, a zip for Gradescope's "Zip file upload": setup.sh (installs this version of
-    backprop-cli), run_autograder (grades /autograder/submission's answers file against the student's
+    """Write OUTPUT, a zip for Gradescope's "Zip file upload": setup.sh (installs the wheel of this
+    backprop-cli the zip carries, its dependencies pinned to the versions installed here), run_autograder
+    (grades /autograder/submission's answers file against the student's
     key, the student taken from submission_metadata.json, and writes /autograder/results/results.json),
     the keys with their configs, and the settings. Each key is checked first: its trace computed.
     The filters (--step, --phase, --layer, --sample, --only, as `check` has them) are recorded in the
@@ -76,6 +77,7 @@ def gradescope(
     from backprop_cli.errors import ConfigError
     from backprop_cli.homework import gradebook as book
     from backprop_cli.homework import gradescope as gs
+    from backprop_cli.homework import wheel
     from backprop_cli.homework.answers import load_answers, resolve_config
 
     filters: Filters = (only_steps, only_layers, only_phases, only_samples, patterns)
@@ -105,16 +107,19 @@ def gradescope(
     settings = {"format": "backprop-autograder", "version": 1, "tool": __version__, "match": match}
     settings |= {"reveal": reveal, "visibility": visibility, "single": not folder}
     settings["filters"] = {name: list(chosen) for name, chosen in zip(_FILTER_FIELDS, filters, strict=True)}
+    tool = wheel.wheel_name(__version__)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text, mode in (
-            ("setup.sh", gs.setup_sh(__version__), 0o755),
+            ("setup.sh", gs.setup_sh(tool), 0o755),
             ("run_autograder", gs.run_autograder(), 0o755),
             (gs.SETTINGS, json.dumps(settings, indent=2) + "\n", 0o644),
+            (gs.CONSTRAINTS, wheel.constraints(), 0o644),
         ):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = (0o100000 | mode) << 16
             archive.writestr(info, text)
+        entries[tool] = wheel.build(__version__)
         for name, data in sorted(entries.items()):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = 0o100644 << 16

@@ -23,14 +23,22 @@ MATCH = ("sid", "email", "id", "name")  # which field of submission_metadata.jso
 _SEED = re.compile(r"seed ([0-9a-f]{64})")
 
 
-def setup_sh(version: str) -> str:
+CONSTRAINTS = "constraints.txt"  # the dependencies' versions, as installed where the zip was written
+
+
+def setup_sh(wheel: str) -> str:
+    """Installs the tool from the wheel in the zip (it is on no package index), its dependencies at
+    the versions of the machine that wrote the zip (constraints.txt)."""
     return f"""#!/usr/bin/env bash
-# Gradescope runs this once, building the autograder image: install this exact version of backprop-cli.
+# Gradescope runs this once, building the autograder image: install the backprop-cli this zip carries
+# ({wheel}, the version that wrote the zip; it is not on PyPI) and its dependencies at the versions
+# pinned in {CONSTRAINTS}.
 set -euo pipefail
+here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
   apt-get update && apt-get install -y python3 python3-pip
 fi
-python3 -m pip install "backprop-cli=={version}"
+python3 -m pip install --constraint "$here/{CONSTRAINTS}" "$here/{wheel}"
 """
 
 

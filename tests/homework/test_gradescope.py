@@ -19,8 +19,6 @@ from backprop_cli.cli.main import main
 from tests.homework.test_check import GRADESCOPE_SCHEMA
 from tests.homework.test_variants import course
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "120"})
@@ -42,7 +40,12 @@ def run_autograder(root: Path, student: str | None) -> dict[str, Any]:
         metadata = {"users": [{"sid": student, "email": f"{student}@example.edu", "name": "A Student", "id": 7}]}
         (root / "submission_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     env = {**os.environ, "BACKPROP_AUTOGRADER_ROOT": str(root), "BACKPROP_PYTHON": sys.executable}
-    env["PYTHONPATH"] = str(ROOT)  # this checkout's package, as setup.sh's pinned install would give
+    site = root / "site"
+    if not site.exists():  # the zip's own tool, installed as setup.sh installs it (offline: no dependencies)
+        from tests.homework.test_wheel import install
+
+        install(next((root / "source").glob("*.whl")), site)
+    env["PYTHONPATH"] = str(site)
     done = subprocess.run(
         [str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
@@ -72,7 +75,10 @@ def test_the_zip_runs_in_a_simulated_gradescope_layout_and_agrees_with_check(var
     )
     root = tmp_path / "autograder"
     source = unpack(archive, root)
-    assert f'backprop-cli=={__version__}"' in (source / "setup.sh").read_text(encoding="utf-8")
+    setup = (source / "setup.sh").read_text(encoding="utf-8")
+    tool = f"backprop_cli-{__version__}-py3-none-any.whl"
+    assert f'pip install --constraint "$here/constraints.txt" "$here/{tool}"' in setup and "==" not in setup
+    assert (source / tool).is_file() and "click==" in (source / "constraints.txt").read_text(encoding="utf-8")
     # st002 hands in their key with one answer changed, and claims to be st001 (ignored: Gradescope says who)
     sheet = (variants / "st002.key.yaml").read_text(encoding="utf-8").replace('student: "st002"', 'student: "st001"')
     sheet, count = re.subn(r"(?m)^  h\.z1: .*$", "  h.z1: 123", sheet)
