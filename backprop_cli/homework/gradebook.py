@@ -16,6 +16,7 @@ import csv
 import glob
 import io
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,6 +148,22 @@ def submission_student(path: Path, sheet: AnswersFile | None, known: Iterable[st
     return stem
 
 
+_ANSWERS_FORMAT = re.compile(r"""["']?format["']?[ \t]*:[ \t]*["']?backprop-answers\b""")
+
+
+def is_answers_file(path: Path) -> bool:
+    """Whether a file says it is an answers file (``format: backprop-answers``), as `backprop answers`
+    writes every sheet and key: what tells a sheet from the config handed in beside it."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(budget.LIMITS.key_bytes)
+    except OSError:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _ANSWERS_FORMAT.search(head.decode("utf-16", errors="replace")) is not None
+    return _ANSWERS_FORMAT.search(head.decode("utf-8", errors="replace")) is not None
+
+
 def _salvaged_claim(path: Path) -> str | None:
     """The ``student:`` line of a file that could not be read as answers, if it has one."""
     from backprop_cli.homework.tolerant import salvage
@@ -220,13 +237,28 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
     known = [s for s in keys if s is not None]
     handed = [_handed(path, known, shared is not None) for path in files]
     chosen: dict[str, _Handed] = {}
-    for hand in handed:  # the best claim on hand student; among equals, the first by path
-        if hand.student not in chosen or hand.rank < chosen[hand.student].rank:
+    answers: dict[Path, bool] = {}  # whether a file is an answers file: asked only of two files of one student
+    ignored: dict[Path, list[str]] = {}  # the files beside a submission that are not answers files
+
+    def better(one: _Handed, other: _Handed) -> bool:
+        for each in (one, other):
+            if each.path not in answers:
+                answers[each.path] = is_answers_file(each.path)
+        return (not answers[one.path], one.rank) < (not answers[other.path], other.rank)
+
+    for hand in handed:  # the best claim on each student (an answers file first); among equals, the first by path
+        if hand.student not in chosen or better(hand, chosen[hand.student]):
             chosen[hand.student] = hand
     rowed: set[str] = set()
     for hand in handed:
+        winner = chosen[hand.student]
+        if winner is not hand and answers.get(winner.path) and not answers.get(hand.path, True):
+            ignored.setdefault(winner.path, []).append(str(hand.path))
+    for hand in handed:
         student, path = hand.student, hand.path
         winner = chosen[student]
+        if str(path) in ignored.get(winner.path, ()):
+            continue  # the config (or any file) beside the answers: not a submission
         if winner is not hand:
             if hand.rank == 2:
                 message = (
@@ -259,6 +291,8 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
         notes = result.notes()
+        if path in ignored:
+            notes = [f"not an answers file, not graded: {', '.join(ignored[path])}", *notes]
         if hand.rank == 2:
             named = hand.named
             notes = [f"the sheet says student {student!r}, its file name {named!r}: graded as {student!r}", *notes]

@@ -60,12 +60,17 @@ def student_id(metadata: Mapping[str, Any], match: str) -> str | None:
 
 
 def find_submission(folder: Path) -> Path | None:
-    """The answers file of a submission: the only YAML/JSON file, else one named like a sheet."""
+    """The answers file of a submission: the only YAML/JSON file, else the first that says it is one
+    (``format: backprop-answers``; one named like a sheet first), else one named like a sheet."""
+    from backprop_cli.homework.gradebook import is_answers_file
+
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))
     if len(files) <= 1:
         return files[0] if files else None
     named = [p for p in files if p.name.endswith((".sheet.yaml", "answers.yaml", "sheet.yaml"))]
-    return named[0] if named else files[0]
+    others = [p for p in files if p not in named]
+    answers = [p for p in [*named, *others] if is_answers_file(p)]
+    return answers[0] if answers else named[0] if named else files[0]
 
 
 def seed_of(key_text: str) -> str | None:

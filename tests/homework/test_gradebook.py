@@ -281,3 +281,13 @@ def test_one_unreadable_answer_never_voids_the_rest_of_the_sheet(course: Path) -
     sheet = fill(key_text(course, "s1"), {"h.z1": ".inf"})
     alone = write(course / "strict" / "s1.yaml", sheet)  # without --key nothing is read around: bad input
     assert invoke("check", str(alone)).exit_code == 2
+
+
+def test_the_config_handed_in_beside_the_answers_is_not_a_second_submission(course: Path) -> None:
+    subs = course / "beside"
+    write(subs / "s1" / "s1.yaml", (course / "variants" / "s1.yaml").read_text(encoding="utf-8"))  # the config
+    write(subs / "s1" / "work.yaml", key_text(course, "s1"))  # the answers, after it by path
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    students = [s for s in json.loads(result.stdout)["students"] if s["student"] == "s1"]
+    assert [(s["status"], s["score"], Path(s["file"]).name) for s in students] == [("graded", 8.0, "work.yaml")]
+    assert "not an answers file, not graded:" in students[0]["message"] and "s1.yaml" in students[0]["message"]

@@ -158,3 +158,21 @@ def test_the_filters_are_recorded_in_the_zip_and_students_never_see_the_instruct
         else:
             assert results["score"] == results["max_score"] > 0
             assert {t["tags"][0] for t in results["tests"]} == {"backward"}
+
+
+def test_the_answers_file_is_found_beside_the_config_in_a_submission(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    (root / "submission" / "a_net.yaml").write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "submission" / "mine.yaml").write_text(key.read_text(encoding="utf-8"), encoding="utf-8")
+    results = run_autograder(root, None)
+    assert results["score"] == results["max_score"] == 8.0, results["output"]
