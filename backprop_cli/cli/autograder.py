@@ -190,6 +190,11 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
     visibility = settings.get("visibility", "visible")
     submission = gs.find_submission(root / "submission")
     if submission is None:
+        linked = gs.links(root / "submission")
+        if linked:
+            names = ", ".join(f"`{p.name}`" for p in linked)
+            message = f"Your submission holds symbolic links ({names}), which are not followed: upload the file itself."
+            return gs.failure(message, visibility)
         return gs.failure("No answers file (`.yaml`) found in the submission: upload your filled-in sheet.", visibility)
     keys = source / "keys"
     if settings.get("single"):

@@ -28,6 +28,8 @@ def grade_batch(
     grade every submission, then write the report and the gradebook."""
     import os
 
+    import click
+
     from backprop_cli.cli.kit import make_console
     from backprop_cli.cli.output import open_output
     from backprop_cli.errors import ConfigError
@@ -41,7 +43,10 @@ def grade_batch(
             "a batch has no single results.json; expected --format text or json (and --gradebook for the CSV)",
             path="--format",
         )
-    files = book.expand(submissions)
+    links: list[Path] = []
+    files = book.expand(submissions, links)
+    for link in links:
+        click.echo(f"warning: {link}: a symbolic link, not followed (not graded)", err=True)
     if os.path.isdir(key):
         paths = book.key_files(Path(key))
         if not paths:

@@ -104,20 +104,39 @@ class Batch:
 # ---------------------------------------------------------------- finding and matching files
 
 
-def expand(patterns: Sequence[str]) -> list[Path]:
-    """Files, folders (their answers files, recursively) and globs, in a stable order, each once."""
+def expand(patterns: Sequence[str], skipped: list[Path] | None = None) -> list[Path]:
+    """Files, folders (their answers files, recursively) and globs, in a stable order, each once.
+
+    A symbolic link a folder or a glob holds is not followed (it could point at another student's
+    file, or anywhere): it is left out and appended to ``skipped``. A file named itself is read."""
     found: list[Path] = []
+    links: list[Path] = [] if skipped is None else skipped
     for pattern in patterns:
         if os.path.isdir(pattern):
-            found += sorted(p for p in Path(pattern).rglob("*") if p.suffix.lower() in _EXTENSIONS and p.is_file())
+            inside = sorted(Path(pattern).rglob("*"))
+            links += [p for p in inside if p.is_symlink()]
+            found += [p for p in inside if p.suffix.lower() in _EXTENSIONS and p.is_file() and not p.is_symlink()]
         elif glob.has_magic(pattern) and not os.path.exists(pattern):
-            matched = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            every = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+            links += [p for p in every if _through_link(p, pattern)]
+            matched = [p for p in every if p.is_file() and not _through_link(p, pattern)]
             if not matched:
                 raise ConfigError(f"no file matches {pattern!r}; expected answers files", path="SUBMISSIONS")
             found += matched
         else:
             found.append(Path(pattern))
     return list(dict.fromkeys(found))
+
+
+def _through_link(path: Path, pattern: str) -> bool:
+    """Whether a glob's match is, or is reached through, a symbolic link (below the glob's fixed part)."""
+    fixed = Path(os.path.dirname(pattern.split("*")[0].split("?")[0].split("[")[0]))
+    here = path
+    while here != fixed and here != here.parent:
+        if here.is_symlink():
+            return True
+        here = here.parent
+    return False
 
 
 def key_files(directory: Path) -> list[Path]:

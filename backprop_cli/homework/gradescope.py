@@ -59,12 +59,23 @@ def student_id(metadata: Mapping[str, Any], match: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def answers_candidates(folder: Path) -> list[Path]:
+    """The YAML/JSON files of a submission and the symbolic links in it (never followed: see links)."""
+    every = sorted(folder.rglob("*")) if folder.is_dir() else []
+    return [p for p in every if p.is_symlink() or (p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))]
+
+
+def links(folder: Path) -> list[Path]:
+    """The symbolic links of a submission: not followed (one could point at the keys)."""
+    return [p for p in answers_candidates(folder) if p.is_symlink()]
+
+
 def find_submission(folder: Path) -> Path | None:
     """The answers file of a submission: the only YAML/JSON file, else the first that says it is one
     (``format: backprop-answers``; one named like a sheet first), else one named like a sheet."""
     from backprop_cli.homework.gradebook import is_answers_file
 
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))
+    files = [p for p in answers_candidates(folder) if not p.is_symlink()]
     if len(files) <= 1:
         return files[0] if files else None
     named = [p for p in files if p.name.endswith((".sheet.yaml", "answers.yaml", "sheet.yaml"))]

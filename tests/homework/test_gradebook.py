@@ -291,3 +291,16 @@ def test_the_config_handed_in_beside_the_answers_is_not_a_second_submission(cour
     students = [s for s in json.loads(result.stdout)["students"] if s["student"] == "s1"]
     assert [(s["status"], s["score"], Path(s["file"]).name) for s in students] == [("graded", 8.0, "work.yaml")]
     assert "not an answers file, not graded:" in students[0]["message"] and "s1.yaml" in students[0]["message"]
+
+
+def test_symbolic_links_in_a_folder_or_a_glob_are_not_followed(course: Path) -> None:
+    subs = course / "links"
+    write(subs / "s1.yaml", key_text(course, "s1"))
+    (subs / "s2.yaml").symlink_to(course / "variants" / "s2.key.yaml")  # s2's "submission": the key itself
+    (subs / "s3").symlink_to(course / "variants", target_is_directory=True)
+    for given in (str(subs), str(subs / "*.yaml")):
+        result = invoke("check", "--key", str(course / "variants"), given, "--format", "json")
+        got = {s["student"]: s["status"] for s in json.loads(result.stdout)["students"]}
+        assert got["s1"] == "graded" and got["s2"] == got["s3"] == "no submission", got
+        assert "s2.yaml: a symbolic link, not followed" in result.stderr
+    assert "s3: a symbolic link" in invoke("check", "--key", str(course / "variants"), str(subs)).stderr

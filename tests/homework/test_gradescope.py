@@ -176,3 +176,13 @@ def test_the_answers_file_is_found_beside_the_config_in_a_submission(tmp_path: P
     (root / "submission" / "mine.yaml").write_text(key.read_text(encoding="utf-8"), encoding="utf-8")
     results = run_autograder(root, None)
     assert results["score"] == results["max_score"] == 8.0, results["output"]
+
+
+def test_a_symbolic_link_in_the_submission_is_not_followed(variants: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "autograder.zip"
+    assert invoke("autograder", "gradescope", "--key", str(variants), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    source = unpack(archive, root)
+    (root / "submission" / "answers.yaml").symlink_to(source / "keys" / "st002.key.yaml")  # the key itself
+    results = run_autograder(root, "st002")
+    assert results["score"] == 0 and "symbolic links (`answers.yaml`), which are not followed" in results["output"]
