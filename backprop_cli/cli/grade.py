@@ -75,6 +75,14 @@ def grade_batch(
         with open_output(gradebook, inputs=inputs, option="--gradebook") as stream:
             stream.write(sheet)
     _tell_conflicts(batch, layout if gradebook else "plain")
+    different = book.totals(batch)
+    if gradebook and layout != "plain" and len(different) > 1:
+        shown = ", ".join(f"{t:g}" for t in different)
+        click.echo(
+            f"note: the keys' totals differ ({shown}): the {layout} file scores each student out of "
+            f"{different[-1]:g}, the same share as of their own key's total",
+            err=True,
+        )
     if not batch.passed:
         short = sum(not row.passed for row in batch.rows)
         raise CheckFailed(

@@ -375,6 +375,24 @@ def _cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA) else text
 
 
+def totals(batch: Batch) -> list[float]:
+    """The different totals the students' keys have (one, unless variants ask different questions)."""
+    return sorted({row.max_score for row in batch.rows if row.status != "no key" and row.max_score > 0})
+
+
+def points_possible(batch: Batch) -> float:
+    """What an assignment is out of in a grade import: the largest total of a key."""
+    return max(totals(batch), default=0.0)
+
+
+def scaled(row: Row, most: float) -> float:
+    """A row's score out of ``most`` (a grade import has one Points Possible): the same share of it as
+    of the student's own key's total, rounded to 4 decimals. The plain gradebook keeps the points."""
+    if row.max_score <= 0 or row.max_score == most:
+        return row.score
+    return round(row.score * most / row.max_score, 4)
+
+
 _CANVAS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
@@ -385,19 +403,19 @@ def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop",
     the assignment, its feedback)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    most = points_possible(batch)
     if layout == "canvas":
-        most = max((row.max_score for row in batch.rows), default=0.0)
         writer.writerow([*_CANVAS, assignment])
         writer.writerow(["Points Possible", "", "", "", "", _number(most)])
         where = _CANVAS.index(canvas_id)
         for row in one_row_each(batch)[0]:
             cells = [_cell(row.student) if i in (0, where) else "" for i in range(len(_CANVAS))]
-            writer.writerow([*cells, _number(row.score)])
+            writer.writerow([*cells, _number(scaled(row, most))])
         return out.getvalue()
     if layout == "moodle":
         writer.writerow(["ID number", assignment, "Feedback"])
         for row in one_row_each(batch)[0]:
-            writer.writerow([_cell(row.student), _number(row.score), _cell(_feedback(row))])
+            writer.writerow([_cell(row.student), _number(scaled(row, most)), _cell(_feedback(row))])
         return out.getvalue()
     writer.writerow(["student", "file", *batch.questions, "total", "max_score", "status", "message"])
     for row in batch.rows:

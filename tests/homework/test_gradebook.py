@@ -304,3 +304,31 @@ def test_symbolic_links_in_a_folder_or_a_glob_are_not_followed(course: Path) -> 
         assert got["s1"] == "graded" and got["s2"] == got["s3"] == "no submission", got
         assert "s2.yaml: a symbolic link, not followed" in result.stderr
     assert "s3: a symbolic link" in invoke("check", "--key", str(course / "variants"), str(subs)).stderr
+
+
+def test_a_grade_import_scores_everyone_out_of_one_total_when_the_variants_differ(course: Path) -> None:
+    keys = course / "two"
+    keys.mkdir()
+    for student in ("s1", "s2"):
+        shutil.copy(course / "variants" / f"{student}.yaml", keys / f"{student}.yaml")
+    shutil.copy(course / "variants" / "s1.key.yaml", keys / "s1.key.yaml")  # 8 names
+    made = invoke(
+        "answers", str(keys / "s2.yaml"), "--phase", "forward", "--only", "h.*", "-o", str(keys / "s2.key.yaml")
+    )
+    assert made.exit_code == 0, made.stderr  # 4 names
+    subs = course / "both"
+    write(subs / "s1.yaml", key_text(course, "s1"))
+    write(subs / "s2.yaml", (keys / "s2.key.yaml").read_text(encoding="utf-8"))
+    book = course / "c.csv"
+    args = ("check", "--key", str(keys), str(subs), "--gradebook", str(book))
+    result = invoke(*args, "--layout", "canvas")
+    assert result.exit_code == 0, result.stderr  # each has every answer of their own key right
+    lines = book.read_text(encoding="utf-8").splitlines()
+    assert lines[1:] == ["Points Possible,,,,,8", "s1,,s1,,,8", "s2,,s2,,,8"]  # 4/4 is 8 of 8, not 4 of 8
+    assert "the keys' totals differ (4, 8): the canvas file scores each student out of 8" in result.stderr
+    plain = invoke(*args)
+    assert plain.exit_code == 0 and "the keys' totals differ" not in plain.stderr
+    assert {r["student"]: (r["total"], r["max_score"]) for r in rows(book.read_text())} == {
+        "s1": ("8", "8"),
+        "s2": ("4", "4"),
+    }  # the plain gradebook keeps the points
