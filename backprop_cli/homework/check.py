@@ -237,7 +237,7 @@ def check_answers(
         if verdict == "missing" and written is None and asked.name in meant:
             note = f"the sheet names {quoted(meant[asked.name])}, not a name of the trace (did you mean this one?)"
         left_out = key is not None and asked.name not in given and table[asked.name].is_given
-        unlisted = key is not None and asked.name not in given
+        unlisted = key is not None and asked.name not in given and asked.name not in meant  # not misspelt
         working = workings.get(asked.name)
         own = working is not None and all(  # no key value of a number the student was asked and did not get
             f in working.used or table[f].is_given for f in working.quantity.factors if f in table
@@ -259,7 +259,7 @@ def check_answers(
                 shown_working=own,
             )
         )
-    hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
+    hint = _filters_hint(answers, key, table, meant) if key is not None and any(v.unlisted for v in verdicts) else ""
     remarks = [f"{answers.salvaged}: the sheet was read line by line"] if answers.salvaged else []
     if strays:
         listed = ", ".join(
@@ -280,10 +280,13 @@ def check_answers(
     )
 
 
-def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
+def _filters_hint(
+    sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue], meant: Mapping[str, str]
+) -> str:
     """The --step and --phase options that choose, of the key's names, exactly those ``sheet`` lists
-    (as `backprop answers` wrote it with them); "" when no such options exist."""
-    listed = {a.name for a in sheet.answers}
+    (as `backprop answers` wrote it with them; a misspelt name, ``meant``, counts as listed); "" when
+    no such options exist."""
+    listed = {a.name for a in sheet.answers} | set(meant)
     keyed = [table[a.name] for a in key.answers]
     wanted = {v.name for v in keyed if v.name in listed}
     steps = sorted({v.step for v in keyed if v.name in listed})
