@@ -179,7 +179,6 @@ def run_gradescope() -> None:
 
 def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any]:
     import hashlib
-    import json
 
     from backprop_cli.cli.grade import _key
     from backprop_cli.errors import ConfigError
@@ -200,13 +199,12 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
     if settings.get("single"):
         key_path, student = keys / "key.yaml", None
     else:
-        try:
-            metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            metadata = {}
-        student = gs.student_id(metadata, settings.get("match", "sid"))
+        match = settings.get("match", "sid")
+        student, problem = gs.read_metadata(root / "submission_metadata.json", match)
+        if student is None:
+            return gs.failure(f"The autograder cannot tell whose submission this is: {problem}.", visibility)
         found = {book.key_student(p, load_answers(p)): p for p in book.key_files(keys)}
-        if student is None or student not in found:
+        if student not in found:
             return gs.failure(f"No variant for the student id {student!r}: ask your instructor.", visibility)
         key_path = found[student]
     key = _key(key_path, load_answers(key_path), None, _recorded_filters(settings), 6)

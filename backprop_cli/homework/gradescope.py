@@ -59,6 +59,31 @@ def student_id(metadata: Mapping[str, Any], match: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def read_metadata(path: Path, match: str) -> tuple[str | None, str]:
+    """The student id in Gradescope's submission_metadata.json, else None and what is wrong with it."""
+    import json
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, f"{path.name} is missing (Gradescope writes it beside the submission)"
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"{path.name} cannot be read ({type(error).__name__})"
+    try:
+        metadata = json.loads(text)
+    except ValueError as error:
+        return None, f"{path.name} is not valid JSON ({error})"
+    if not isinstance(metadata, dict):
+        return None, f"{path.name} is not a JSON object"
+    users = metadata.get("users")
+    if not isinstance(users, list) or not users or not isinstance(users[0], dict):
+        return None, f"{path.name} lists no submitter (its users is {json.dumps(users)[:60]})"
+    student = student_id(metadata, match)
+    if student is None:
+        return None, f"{path.name}'s first user has no {match!r} (the autograder matches keys by it)"
+    return student, ""
+
+
 def answers_candidates(folder: Path) -> list[Path]:
     """The YAML/JSON files of a submission and the symbolic links in it (never followed: see links)."""
     every = sorted(folder.rglob("*")) if folder.is_dir() else []

@@ -186,3 +186,25 @@ def test_a_symbolic_link_in_the_submission_is_not_followed(variants: Path, tmp_p
     (root / "submission" / "answers.yaml").symlink_to(source / "keys" / "st002.key.yaml")  # the key itself
     results = run_autograder(root, "st002")
     assert results["score"] == 0 and "symbolic links (`answers.yaml`), which are not followed" in results["output"]
+
+
+def test_missing_or_broken_metadata_says_what_is_wrong_with_it(variants: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "autograder.zip"
+    assert invoke("autograder", "gradescope", "--key", str(variants), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    (root / "submission" / "answers.yaml").write_text((variants / "st001.key.yaml").read_text(encoding="utf-8"))
+    metadata = root / "submission_metadata.json"
+    results = run_autograder(root, None)
+    assert results["score"] == 0 and "submission_metadata.json is missing" in results["output"]
+    assert "None" not in results["output"]
+    for text, expected in (
+        ("{not json", "submission_metadata.json is not valid JSON"),
+        ('{"users": []}', "lists no submitter"),
+        ('{"users": [{"name": "A"}]}', "first user has no 'sid'"),
+    ):
+        metadata.write_text(text, encoding="utf-8")
+        results = run_autograder(root, None)
+        assert results["score"] == 0 and expected in results["output"], results["output"]
+    results = run_autograder(root, "st001")
+    assert results["score"] == results["max_score"] > 0
