@@ -44,6 +44,10 @@ def grade_batch(
             path="--format",
         )
     links: list[Path] = []
+    from backprop_cli.cli.output import check_target
+
+    check_target(output, inputs=[Path(key)])  # before anything is graded: a target that cannot be written
+    check_target(gradebook, inputs=[Path(key)], option="--gradebook")
     files = book.expand(submissions, links)
     for link in links:
         click.echo(f"warning: {link}: a symbolic link, not followed (not graded)", err=True)

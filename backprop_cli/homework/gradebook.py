@@ -115,7 +115,13 @@ def expand(patterns: Sequence[str], skipped: list[Path] | None = None) -> list[P
         if os.path.isdir(pattern):
             inside = sorted(Path(pattern).rglob("*"))
             links += [p for p in inside if p.is_symlink()]
-            found += [p for p in inside if p.suffix.lower() in _EXTENSIONS and p.is_file() and not p.is_symlink()]
+            files = [p for p in inside if p.suffix.lower() in _EXTENSIONS and p.is_file() and not p.is_symlink()]
+            if not files:
+                raise ConfigError(
+                    f"no answers file in the folder {pattern!r}; expected *.yaml, *.yml or *.json files",
+                    path="SUBMISSIONS",
+                )
+            found += files
         elif glob.has_magic(pattern) and not os.path.exists(pattern):
             every = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
             links += [p for p in every if _through_link(p, pattern)]
@@ -123,6 +129,10 @@ def expand(patterns: Sequence[str], skipped: list[Path] | None = None) -> list[P
             if not matched:
                 raise ConfigError(f"no file matches {pattern!r}; expected answers files", path="SUBMISSIONS")
             found += matched
+        elif not os.path.exists(pattern):
+            raise ConfigError(
+                f"no such file {pattern!r}; expected an answers file, a folder or a glob", path="SUBMISSIONS"
+            )
         else:
             found.append(Path(pattern))
     return list(dict.fromkeys(found))

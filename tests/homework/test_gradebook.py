@@ -332,3 +332,19 @@ def test_a_grade_import_scores_everyone_out_of_one_total_when_the_variants_diffe
         "s1": ("8", "8"),
         "s2": ("4", "4"),
     }  # the plain gradebook keeps the points
+
+
+def test_an_empty_folder_a_missing_file_and_an_unwritable_gradebook_are_refused_before_grading(course: Path) -> None:
+    subs = submit(course)
+    empty = course / "nothing-here"
+    empty.mkdir()
+    keys = ("check", "--key", str(course / "variants"))
+    result = invoke(*keys, str(empty))
+    assert result.exit_code == 2 and "no answers file in the folder" in result.stderr, result.stderr
+    result = invoke(*keys, str(subs / "s1.yaml"), str(subs / "s9.yaml"))
+    assert result.exit_code == 2 and "no such file" in result.stderr and "s9.yaml" in result.stderr
+    assert result.stdout == ""
+    for target, reason in ((course / "gone" / "g.csv", "does not exist"), (course, "is a directory")):
+        result = invoke(*keys, str(subs), "--gradebook", str(target))
+        assert result.exit_code == 2 and reason in result.stderr, result.stderr
+        assert result.stdout == "" and len(result.stderr.splitlines()) == 1  # nothing graded, nothing written
