@@ -191,7 +191,7 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
     if submission is None:
         linked = gs.links(root / "submission")
         if linked:
-            names = ", ".join(f"`{p.name}`" for p in linked)
+            names = ", ".join(gs.code_span(p.name) for p in linked)
             message = f"Your submission holds symbolic links ({names}), which are not followed: upload the file itself."
             return gs.failure(message, visibility)
         return gs.failure("No answers file (`.yaml`) found in the submission: upload your filled-in sheet.", visibility)
@@ -216,7 +216,7 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
             load_answers(submission, lenient=True)
         except ConfigError as error:
             message = error.one_line()
-        return gs.failure(f"Your answers file could not be graded: {message}", visibility)
+        return gs.failure(f"Your answers file could not be graded: {gs.plain_markdown(message)}", visibility)
     key_text = key_path.read_text(encoding="utf-8")
     extra = {
         "student": student,

@@ -59,6 +59,25 @@ def student_id(metadata: Mapping[str, Any], match: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~])")
+
+
+def code_span(text: str) -> str:
+    """Text (a student's) as one Markdown code span that it cannot break out of: fenced by one more
+    backtick than its longest run of them, on one line (CommonMark, "Code spans")."""
+    flat = " ".join(text.splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def plain_markdown(text: str) -> str:
+    """Text that may quote a student's (a note, a reason) as Markdown that renders it as written:
+    every character Markdown gives a meaning to backslash-escaped, no raw HTML."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def read_metadata(path: Path, match: str) -> tuple[str | None, str]:
     """The student id in Gradescope's submission_metadata.json, else None and what is wrong with it."""
     import json
@@ -133,8 +152,9 @@ def results(
     fmt = fmt or NumberFormat()
     tests = []
     for number, v in enumerate(result.verdicts, start=1):
-        text = "no answer given" if v.verdict == "missing" else f"given `{v.given_text}`: **{v.verdict}**"
-        text += f" ({v.note})" if v.note else ""
+        given = code_span(v.given_text or "")
+        text = "no answer given" if v.verdict == "missing" else f"given {given}: **{v.verdict}**"
+        text += f" ({plain_markdown(v.note)})" if v.note else ""
         if revealed(v, reveal):
             text += f" (expected `{fmt(v.expected)}`, tolerance {v.tolerance.describe()})"
         tests.append(
@@ -153,7 +173,7 @@ def results(
     return {
         "score": result.score,
         "max_score": result.max_score,
-        "output": "\n\n".join([result.score_line(), *result.notes(for_student=True)]),
+        "output": "\n\n".join(plain_markdown(line) for line in [result.score_line(), *result.notes(for_student=True)]),
         "output_format": "md",
         "visibility": visibility,
         "extra_data": dict(extra),

@@ -208,3 +208,29 @@ def test_missing_or_broken_metadata_says_what_is_wrong_with_it(variants: Path, t
         assert results["score"] == 0 and expected in results["output"], results["output"]
     results = run_autograder(root, "st001")
     assert results["score"] == results["max_score"] > 0
+
+
+def test_student_text_cannot_inject_markdown_into_the_results(tmp_path: Path) -> None:
+    from backprop_cli.homework import gradescope as gs
+    from backprop_cli.loading.examples import example_path
+
+    assert gs.code_span("1``2") == "```1``2```" and gs.code_span("`x") == "`` `x ``"
+    assert gs.code_span("a\n# b") == "`a # b`"  # one line: no heading
+    assert gs.plain_markdown("[x](http://e) <img> **b**") == r"\[x\]\(http://e\) \<img\> \*\*b\*\*"
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    evil = "'x` [click](http://evil.example) `'"
+    sheet = re.sub(r"(?m)^  h\.z1:.*$", f'  h.z1: "{evil[1:-1]}"', key.read_text(encoding="utf-8"))
+    sheet = sheet.replace("  h.a2:", "  '[h](http://evil.example)':")  # a stray name, quoted in a note
+    (root / "submission" / "mine.yaml").write_text(sheet, encoding="utf-8")
+    results = run_autograder(root, None)
+    first = next(t for t in results["tests"] if t["name"] == "h.z1")
+    assert first["output"].startswith("given `` x` [click](http://evil.example) ` ``: **invalid**"), first["output"]
+    assert "](http" not in results["output"] and r"\[h\]\(http://evil.example\)" in results["output"]
