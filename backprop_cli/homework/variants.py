@@ -208,6 +208,7 @@ def read_roster_column(text: str, source: str) -> tuple[list[str], str]:
         )
     ids: list[str] = []
     seen: dict[str, int] = {}
+    files: dict[str, tuple[str, int]] = {}  # each file a variant writes (lower case) -> (its id, its line)
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row) or row[0].strip().lower() == _POINTS_POSSIBLE:
             continue
@@ -230,6 +231,19 @@ def read_roster_column(text: str, source: str) -> tuple[list[str], str]:
                 col=col,
                 path=rows[0][column].strip(),
             )
+        for name in (f"{student}.yaml", f"{student}.key.yaml", f"{student}.sheet.yaml"):
+            other = files.get(name.lower())
+            if other is not None:
+                raise ConfigError(
+                    f"{quoted(student)} and {quoted(other[0])} (line {other[1]}) would both write {name} (file names "
+                    "may not tell case apart); expected ids whose files do not collide",
+                    file=source,
+                    line=number,
+                    col=col,
+                    path=rows[0][column].strip(),
+                )
+        for name in (f"{student}.yaml", f"{student}.key.yaml", f"{student}.sheet.yaml"):
+            files[name.lower()] = (student, number)
         seen[student] = number
         ids.append(student)
     if not ids:

@@ -107,6 +107,8 @@ def test_a_malformed_draw_is_located(draw: str, message: str) -> None:
         ("id\n../etc\n", "not usable as a file name"),
         ("", "empty roster"),
         ("id\n", "no students"),
+        ("id\na\na.key\n", r"r\.csv:3:1: id: 'a\.key' and 'a' \(line 2\) would both write a\.key\.yaml"),
+        ("id\nAnn\nann\n", r"'ann' and 'Ann' \(line 2\) would both write ann\.yaml"),
     ],
 )
 def test_a_roster_without_usable_ids_is_located(text: str, message: str) -> None:
