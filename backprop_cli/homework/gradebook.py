@@ -379,10 +379,16 @@ def _number(value: float) -> str:
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
+CELL_LIMIT = 32_767  # the characters a cell holds in Excel (and in what imports through it)
+_CUT = " … (cut: a spreadsheet cell holds at most 32,767 characters; the JSON report has it whole)"
+
+
 def _cell(text: str) -> str:
     """Text from a submission as a spreadsheet cell: one that a spreadsheet would run as a formula
-    (``=HYPERLINK(…)`` as a student id) gets a leading apostrophe, as OWASP advises for CSV."""
-    return f"'{text}" if text.startswith(_FORMULA) else text
+    (``=HYPERLINK(…)`` as a student id) gets a leading apostrophe, as OWASP advises for CSV; one past
+    CELL_LIMIT is cut there, saying so."""
+    text = f"'{text}" if text.startswith(_FORMULA) else text
+    return text if len(text) <= CELL_LIMIT else text[: CELL_LIMIT - len(_CUT)] + _CUT
 
 
 def totals(batch: Batch) -> list[float]:

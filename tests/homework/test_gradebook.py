@@ -348,3 +348,21 @@ def test_an_empty_folder_a_missing_file_and_an_unwritable_gradebook_are_refused_
         result = invoke(*keys, str(subs), "--gradebook", str(target))
         assert result.exit_code == 2 and reason in result.stderr, result.stderr
         assert result.stdout == "" and len(result.stderr.splitlines()) == 1  # nothing graded, nothing written
+
+
+def test_a_message_past_a_spreadsheet_cells_limit_is_cut_and_says_so(course: Path) -> None:
+    subs = course / "long"
+    strays = "".join(f"  h.zz{i:05d}: 1\n" for i in range(3000))  # names of no trace: each listed in the message
+    write(subs / "s1.yaml", key_text(course, "s1").replace("answers:\n", "answers:\n" + strays, 1))
+    book = course / "g.csv"
+    for layout in ("plain", "moodle"):
+        result = invoke(
+            "check", "--key", str(course / "variants"), str(subs), "--gradebook", str(book), "--layout", layout
+        )
+        assert result.exit_code == 1, result.stderr
+        cells = [cell for row in csv.reader(io.StringIO(book.read_text(encoding="utf-8"))) for cell in row]
+        assert max(len(cell) for cell in cells) <= 32_767
+        if layout == "plain":
+            assert any(cell.endswith("the JSON report has it whole)") for cell in cells)
+    doc = json.loads(invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json").stdout)
+    assert len(next(s for s in doc["students"] if s["student"] == "s1")["message"]) > 32_767
