@@ -8,9 +8,11 @@ from typing import Any
 import click
 
 from backprop_cli.cli.kit import handle_errors
+from backprop_cli.cli.names import filter_options
 from backprop_cli.homework.gradescope import MATCH
 
-_NO_FILTERS: Any = ((), (), (), (), ())
+Filters = tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[str, ...]]
+_FILTER_FIELDS = ("steps", "layers", "phases", "samples", "only")  # as the zip's settings record them
 
 
 @click.group(short_help="Autograders for course platforms (Gradescope).")
@@ -19,6 +21,7 @@ def autograder() -> None:
 
 
 @autograder.command(short_help="Write a Gradescope autograder zip for a key or a folder of keys.")
+@filter_options
 @click.option("--key", required=True, help="The answer key, or a folder of *.key.yaml (one a student).")
 @click.option("-o", "--output", required=True, help="The zip to write (atomically).")
 @click.option(
@@ -36,16 +39,32 @@ def autograder() -> None:
     show_default=True,
 )
 @handle_errors
-def gradescope(key: str, output: str, match: str, reveal: str, visibility: str) -> None:
-    """Write OUTPUT, a zip for Gradescope's "Zip file upload": setup.sh (installs this version of
-    backprop-cli), run_autograder (grades /autograder/submission's answers file against the student's
+def gradescope(
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    patterns: tuple[str, ...],
+    key: str,
+    output: str,
+    match: str,
+    reveal: str,
+    visibility: str,
+) -> None:
+    """Write OUTPUT, a zip for Gradescope's "Zip file upload": setup.sh (installs the wheel of this
+    backprop-cli the zip carries, its dependencies pinned to the versions installed here), run_autograder
+    (grades /autograder/submission's answers file against the student's
     key, the student taken from submission_metadata.json, and writes /autograder/results/results.json),
     the keys with their configs, and the settings. Each key is checked first: its trace computed.
+    The filters (--step, --phase, --layer, --sample, --only, as `check` has them) are recorded in the
+    zip: each submission is graded on the names they choose, so one key of every name serves a sheet
+    written with `backprop answers --phase backward`.
 
     \b
     Examples:
       backprop autograder gradescope --key key.yaml -o autograder.zip
       backprop autograder gradescope --key variants/ --match email -o autograder.zip
+      backprop autograder gradescope --key key.yaml --phase backward -o autograder.zip
     """
     import io
     import json
@@ -58,8 +77,10 @@ def gradescope(key: str, output: str, match: str, reveal: str, visibility: str) 
     from backprop_cli.errors import ConfigError
     from backprop_cli.homework import gradebook as book
     from backprop_cli.homework import gradescope as gs
+    from backprop_cli.homework import wheel
     from backprop_cli.homework.answers import load_answers, resolve_config
 
+    filters: Filters = (only_steps, only_layers, only_phases, only_samples, patterns)
     folder = os.path.isdir(key)
     paths = book.key_files(Path(key)) if folder else [Path(key)]
     if not paths:
@@ -70,7 +91,7 @@ def gradescope(key: str, output: str, match: str, reveal: str, visibility: str) 
         config = resolve_config(rubric, trusted=True)
         if rubric.run.data_path is not None:
             raise rubric.error("a key with its own data file; expected a key of the config's data", "config", "data")
-        checked = _key(path, rubric, book.key_student(path, rubric) if folder else None, _NO_FILTERS, 6)
+        checked = _key(path, rubric, book.key_student(path, rubric) if folder else None, filters, 6)
         spec_data = _data_file(config)
         if spec_data:
             raise ConfigError(
@@ -85,16 +106,20 @@ def gradescope(key: str, output: str, match: str, reveal: str, visibility: str) 
         del checked
     settings = {"format": "backprop-autograder", "version": 1, "tool": __version__, "match": match}
     settings |= {"reveal": reveal, "visibility": visibility, "single": not folder}
+    settings["filters"] = {name: list(chosen) for name, chosen in zip(_FILTER_FIELDS, filters, strict=True)}
+    tool = wheel.wheel_name(__version__)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text, mode in (
-            ("setup.sh", gs.setup_sh(__version__), 0o755),
+            ("setup.sh", gs.setup_sh(tool), 0o755),
             ("run_autograder", gs.run_autograder(), 0o755),
             (gs.SETTINGS, json.dumps(settings, indent=2) + "\n", 0o644),
+            (gs.CONSTRAINTS, wheel.constraints(), 0o644),
         ):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = (0o100000 | mode) << 16
             archive.writestr(info, text)
+        entries[tool] = wheel.build(__version__)
         for name, data in sorted(entries.items()):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = 0o100644 << 16
@@ -154,7 +179,6 @@ def run_gradescope() -> None:
 
 def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any]:
     import hashlib
-    import json
 
     from backprop_cli.cli.grade import _key
     from backprop_cli.errors import ConfigError
@@ -165,21 +189,25 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
     visibility = settings.get("visibility", "visible")
     submission = gs.find_submission(root / "submission")
     if submission is None:
+        linked = gs.links(root / "submission")
+        if linked:
+            names = ", ".join(gs.code_span(p.name) for p in linked)
+            message = f"Your submission holds symbolic links ({names}), which are not followed: upload the file itself."
+            return gs.failure(message, visibility)
         return gs.failure("No answers file (`.yaml`) found in the submission: upload your filled-in sheet.", visibility)
     keys = source / "keys"
     if settings.get("single"):
         key_path, student = keys / "key.yaml", None
     else:
-        try:
-            metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            metadata = {}
-        student = gs.student_id(metadata, settings.get("match", "sid"))
+        match = settings.get("match", "sid")
+        student, problem = gs.read_metadata(root / "submission_metadata.json", match)
+        if student is None:
+            return gs.failure(f"The autograder cannot tell whose submission this is: {problem}.", visibility)
         found = {book.key_student(p, load_answers(p)): p for p in book.key_files(keys)}
-        if student is None or student not in found:
+        if student not in found:
             return gs.failure(f"No variant for the student id {student!r}: ask your instructor.", visibility)
         key_path = found[student]
-    key = _key(key_path, load_answers(key_path), None, _NO_FILTERS, 6)
+    key = _key(key_path, load_answers(key_path), None, _recorded_filters(settings), 6)
     batch = book.grade([submission], {None: key})
     row = batch.rows[0]
     if row.result is None:
@@ -188,7 +216,7 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
             load_answers(submission, lenient=True)
         except ConfigError as error:
             message = error.one_line()
-        return gs.failure(f"Your answers file could not be graded: {message}", visibility)
+        return gs.failure(f"Your answers file could not be graded: {gs.plain_markdown(message)}", visibility)
     key_text = key_path.read_text(encoding="utf-8")
     extra = {
         "student": student,
@@ -198,3 +226,10 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
         "tool": settings.get("tool"),
     }
     return gs.results(row.result, key.table, reveal=settings.get("reveal", "never"), visibility=visibility, extra=extra)
+
+
+def _recorded_filters(settings: dict[str, Any]) -> Filters:
+    """The filters the zip was written with (none in a zip written before they were recorded)."""
+    recorded = settings.get("filters") or {}
+    steps, layers, phases, samples, only = (tuple(recorded.get(name, ())) for name in _FILTER_FIELDS)
+    return (steps, layers, phases, samples, only)

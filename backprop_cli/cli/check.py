@@ -43,6 +43,13 @@ if TYPE_CHECKING:
     help="Batch: the gradebook's columns: ours, or Canvas's or Moodle's grade import.",
 )
 @click.option(
+    "--canvas-id",
+    type=click.Choice(["SIS User ID", "ID", "SIS Login ID"]),
+    default="SIS User ID",
+    show_default=True,
+    help="Batch: the Canvas layout's column for the student id (the roster column `variants` read them from).",
+)
+@click.option(
     "--assignment",
     default="backprop",
     show_default=True,
@@ -100,6 +107,7 @@ def check(
     key: str | None,
     gradebook: str | None,
     layout: str,
+    canvas_id: str,
     assignment: str,
     reveal: str,
     output_format: str,
@@ -166,6 +174,7 @@ def check(
             output_format=output_format,
             gradebook=gradebook,
             layout=layout,
+            canvas_id=canvas_id,
             assignment=assignment,
             precision=precision,
             width=width,

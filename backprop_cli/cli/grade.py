@@ -19,6 +19,7 @@ def grade_batch(
     gradebook: str | None,
     layout: str,
     assignment: str,
+    canvas_id: str = "SIS User ID",
     precision: int,
     width: int | None,
     output: str | None,
@@ -26,6 +27,8 @@ def grade_batch(
     """Read every key and recompute its trace (any problem there is bad input, before a row is graded),
     grade every submission, then write the report and the gradebook."""
     import os
+
+    import click
 
     from backprop_cli.cli.kit import make_console
     from backprop_cli.cli.output import open_output
@@ -40,7 +43,14 @@ def grade_batch(
             "a batch has no single results.json; expected --format text or json (and --gradebook for the CSV)",
             path="--format",
         )
-    files = book.expand(submissions)
+    links: list[Path] = []
+    from backprop_cli.cli.output import check_target
+
+    check_target(output, inputs=[Path(key)])  # before anything is graded: a target that cannot be written
+    check_target(gradebook, inputs=[Path(key)], option="--gradebook")
+    files = book.expand(submissions, links)
+    for link in links:
+        click.echo(f"warning: {link}: a symbolic link, not followed (not graded)", err=True)
     if os.path.isdir(key):
         paths = book.key_files(Path(key))
         if not paths:
@@ -59,7 +69,7 @@ def grade_batch(
     fmt = NumberFormat(precision)
     inputs = [*paths, *files]
     report = json.dumps(book.to_json(batch), indent=2, allow_nan=False) + "\n" if output_format == "json" else None
-    sheet = book.to_csv(batch, layout=layout, assignment=assignment) if gradebook else None
+    sheet = book.to_csv(batch, layout=layout, assignment=assignment, canvas_id=canvas_id) if gradebook else None
     with open_output(output, inputs=inputs) as stream:
         if report is not None:
             stream.write(report)
@@ -68,12 +78,37 @@ def grade_batch(
     if gradebook and sheet is not None:
         with open_output(gradebook, inputs=inputs, option="--gradebook") as stream:
             stream.write(sheet)
+    _tell_conflicts(batch, layout if gradebook else "plain")
+    different = book.totals(batch)
+    if gradebook and layout != "plain" and len(different) > 1:
+        shown = ", ".join(f"{t:g}" for t in different)
+        click.echo(
+            f"note: the keys' totals differ ({shown}): the {layout} file scores each student out of "
+            f"{different[-1]:g}, the same share as of their own key's total",
+            err=True,
+        )
     if not batch.passed:
         short = sum(not row.passed for row in batch.rows)
         raise CheckFailed(
             f"check failed: {short} of {len(batch.rows)} students with an answer wrong, missing or invalid, "
             "or no gradable submission"
         )
+
+
+def _tell_conflicts(batch: object, layout: str) -> None:
+    """One stderr line for each submission that claims a student another file belongs to, and, for the
+    grade-import layouts (one row a student), each row the file leaves out."""
+    import click
+
+    from backprop_cli.homework import gradebook as book
+
+    assert isinstance(batch, book.Batch)
+    for row in batch.rows:
+        if row.status == "conflict":
+            click.echo(f"warning: {row.file}: {row.message}", err=True)
+    if layout != "plain":
+        for row in book.one_row_each(batch)[1]:
+            click.echo(f"note: {row.file}: not in the {layout} file ({row.status} of {row.student!r})", err=True)
 
 
 def _key(

@@ -72,6 +72,27 @@ def open_output(target: str | None, *, inputs: Sequence[Path] = (), option: str 
             yield stream
 
 
+def check_target(target: str | None, *, inputs: Sequence[Path] = (), option: str = "--output") -> None:
+    """Refuse, before any work, a target :func:`open_output` would refuse (a missing folder, a directory,
+    a read-only file, an input), or one in a folder this user may not write; nothing is written."""
+    if target is None or target == "-":
+        return
+    path = Path(target)
+
+    def fail(message: str) -> OutputError:
+        return OutputError(message, file=target, path=option)
+
+    info = _stat(path, fail)
+    _refuse_inputs(path, info, (*inputs, *run.current().inputs), fail, option)
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise fail("is a directory; expected a file to write")
+    if info is not None and stat.S_ISREG(info.st_mode) and (not info.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        raise fail(f"is read-only; expected a file you may write (make it writable, or choose another {option})")
+    directory = Path(os.path.realpath(path)).parent
+    if (info is None or stat.S_ISREG(info.st_mode)) and not os.access(directory, os.W_OK | os.X_OK):
+        raise fail(f"directory {directory} is not writable; expected a folder you may write")
+
+
 def _stat(path: Path, fail: Callable[[str], OutputError]) -> os.stat_result | None:
     """The target's status (symlinks followed), None for a name not taken yet in an existing folder."""
     try:

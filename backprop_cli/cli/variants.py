@@ -99,7 +99,7 @@ def variants(
             f"the template is {describe(doc.value)}; expected a network config with draws in it", file=template
         )
     draws = v.find_draws(doc)
-    students = v.read_roster(read_text(roster, roster, limit=CONFIG_LIMIT, what="roster CSV"), roster)
+    students, id_column = v.read_roster_column(read_text(roster, roster, limit=CONFIG_LIMIT, what="roster CSV"), roster)
     secret = v.check_secret(bytes(read_bytes(secret_file, secret_file, limit=4096, what="secret file")), secret_file)
     if len(students) > budgets.LIMITS.submissions:
         raise ConfigError(
@@ -149,6 +149,9 @@ def variants(
         stream.write(manifest)
     redraws = ", ".join(f"{reason} {count}" for reason, count in total.most_common()) or "none"
     click.echo(f"{len(made)} variants of {template} written to {out_dir} ({len(draws)} draws each; redraws: {redraws})")
+    canvas = next((c for c in v.CANVAS_ID_COLUMNS if c.lower() == id_column.lower()), None)
+    grade_as = f" (grade into Canvas with `check --layout canvas --canvas-id {canvas!r}`)" if canvas else ""
+    click.echo(f"{roster}: the ids are the column {id_column!r}{grade_as}", err=True)
 
 
 def _draw(

@@ -17,6 +17,8 @@ Reading goes through :mod:`backprop_cli.loading.yamlsafe`, so every problem is r
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -38,6 +40,7 @@ from backprop_cli.loading.yamlsafe import (
     Values,
     comment_text,
     describe,
+    is_refused_value,
     is_syntax_problem,
     load_file,
     read_bytes,
@@ -333,12 +336,14 @@ def load_answers(path: str | os.PathLike[str], *, lenient: bool = False) -> Answ
     """
     shown = os.fspath(path)
     salvaged = None
+    twice: dict[str, tuple[int, int]] = {}
     try:
         doc = load_file(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file", values=_values())
     except ConfigError as error:
-        if not (lenient and is_syntax_problem(error)):
+        readable_around = is_syntax_problem(error) or (is_refused_value(error) and Path(shown).suffix != ".json")
+        if not (lenient and readable_around):
             raise
-        doc, salvaged = _salvaged(path, shown), error.one_line()
+        (doc, twice), salvaged = _salvaged(path, shown), error.one_line()
     top = doc.value
     expected = "expected a mapping with config and answers (see `backprop answers`)"
     if top is None:
@@ -368,6 +373,11 @@ def load_answers(path: str | os.PathLike[str], *, lenient: bool = False) -> Answ
         raise doc.error(f"answers is {describe(given)}; expected a mapping of name: value", ("answers",))
     read = _lenient_answer if lenient else _answer
     answers = tuple(one for name, entry in given.items() for one in _answers(doc, name, entry, tolerance, read))
+    if twice:  # a name written twice in a salvaged sheet: neither value is taken
+        answers = tuple(
+            dataclasses.replace(a, given=None, invalid=_twice_message(twice[a.name])) if a.name in twice else a
+            for a in answers
+        )
     # like its tolerance, a submission's own credit policy and rounding are never used: the key's are
     policy = _policy(doc, top["ecf"]) if "ecf" in top and not lenient else None
     rounding = _rounding(doc, top["rounding"]) if "rounding" in top and not lenient else None
@@ -388,11 +398,26 @@ def load_answers(path: str | os.PathLike[str], *, lenient: bool = False) -> Answ
     )
 
 
-def _salvaged(path: str | os.PathLike[str], shown: str) -> Document:
-    """A sheet whose YAML does not parse, as the document its readable lines make (see tolerant.salvage)."""
+def _twice_message(lines: tuple[int, int]) -> str:
+    return f"written twice (lines {lines[0]} and {lines[1]}); expected each name once"
+
+
+def _sheet_text(path: str | os.PathLike[str], shown: str) -> str:
+    """A sheet's text however it is encoded: UTF-16 by its byte order mark, else UTF-8 with each
+    undecodable byte replaced by U+FFFD (an answer holding one is then invalid, not the sheet)."""
+    raw = bytes(read_bytes(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file"))
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+def _salvaged(path: str | os.PathLike[str], shown: str) -> tuple[Document, dict[str, tuple[int, int]]]:
+    """A sheet whose YAML does not parse, as the document its readable lines make (see tolerant.salvage),
+    and the answer names written twice (with the lines of their first two)."""
     from backprop_cli.homework.tolerant import plain_value, salvage
 
-    found = salvage(read_text(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file"))
+    found = salvage(_sheet_text(path, shown))
+    twice: dict[str, tuple[int, int]] = {}
     value: dict[str, Any] = {"answers": {}}
     marks: dict[tuple[str | int, ...], tuple[int, int]] = {}
     if "student" in found.top:
@@ -401,10 +426,12 @@ def _salvaged(path: str | os.PathLike[str], shown: str) -> Document:
     if config:
         value["config"] = config
     for entry in found.answers:
-        if entry.name not in value["answers"]:  # the first of a name written twice
+        if entry.name not in value["answers"]:
             value["answers"][entry.name] = plain_value(entry.text)
             marks[("answers", entry.name)] = (entry.line, entry.col)
-    return Document(value, shown, marks, marks)
+        elif entry.name not in twice:
+            twice[entry.name] = (marks[("answers", entry.name)][0], entry.line)
+    return Document(value, shown, marks, marks), twice
 
 
 def _lenient_answer(doc: Document, name: Any, entry: Any, tolerance: Tolerance) -> Answer:

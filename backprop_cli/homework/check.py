@@ -121,11 +121,15 @@ class CheckResult:
             "writes it, and a sheet written without --given leaves them out; write both with it or both without"
         )
 
-    def unlisted_note(self) -> str | None:
-        """Why answers are missing that the sheet never listed: the key holds more names than the sheet."""
+    def unlisted_note(self, *, for_student: bool = False) -> str | None:
+        """Why answers are missing that the sheet never listed: the key holds more names than the sheet.
+        ``for_student`` (Gradescope's output): without the advice to the instructor on check's filters."""
         count = sum(v.unlisted and not v.given_left_out for v in self.verdicts)
         if not count:
             return None
+        if for_student:
+            names = "is a name" if count == 1 else "are names"
+            return f"{count} of the missing answers {names} your sheet does not list"
         how = f": {self.filters_hint}" if self.filters_hint else " (see `backprop check --help`)"
         return (
             f"{count} of the missing answers {'is a name' if count == 1 else 'are names'} the sheet does not list: "
@@ -133,8 +137,11 @@ class CheckResult:
             f"the filters it was written with{how}"
         )
 
-    def notes(self) -> list[str]:
-        return [note for note in (self.given_note(), self.unlisted_note(), *self.remarks) if note is not None]
+    def notes(self, *, for_student: bool = False) -> list[str]:
+        """The notes of the report; ``for_student``: as Gradescope shows them (no advice to the instructor)."""
+        unlisted = self.unlisted_note(for_student=for_student)
+        given = None if for_student else self.given_note()
+        return [note for note in (given, unlisted, *self.remarks) if note is not None]
 
     def score_line(self) -> str:
         f = NumberFormat()
@@ -230,7 +237,7 @@ def check_answers(
         if verdict == "missing" and written is None and asked.name in meant:
             note = f"the sheet names {quoted(meant[asked.name])}, not a name of the trace (did you mean this one?)"
         left_out = key is not None and asked.name not in given and table[asked.name].is_given
-        unlisted = key is not None and asked.name not in given
+        unlisted = key is not None and asked.name not in given and asked.name not in meant  # not misspelt
         working = workings.get(asked.name)
         own = working is not None and all(  # no key value of a number the student was asked and did not get
             f in working.used or table[f].is_given for f in working.quantity.factors if f in table
@@ -252,7 +259,7 @@ def check_answers(
                 shown_working=own,
             )
         )
-    hint = _filters_hint(answers, key, table) if key is not None and any(v.unlisted for v in verdicts) else ""
+    hint = _filters_hint(answers, key, table, meant) if key is not None and any(v.unlisted for v in verdicts) else ""
     remarks = [f"{answers.salvaged}: the sheet was read line by line"] if answers.salvaged else []
     if strays:
         listed = ", ".join(
@@ -273,10 +280,13 @@ def check_answers(
     )
 
 
-def _filters_hint(sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue]) -> str:
+def _filters_hint(
+    sheet: AnswersFile, key: AnswersFile, table: Mapping[str, NamedValue], meant: Mapping[str, str]
+) -> str:
     """The --step and --phase options that choose, of the key's names, exactly those ``sheet`` lists
-    (as `backprop answers` wrote it with them); "" when no such options exist."""
-    listed = {a.name for a in sheet.answers}
+    (as `backprop answers` wrote it with them; a misspelt name, ``meant``, counts as listed); "" when
+    no such options exist."""
+    listed = {a.name for a in sheet.answers} | set(meant)
     keyed = [table[a.name] for a in key.answers]
     wanted = {v.name for v in keyed if v.name in listed}
     steps = sorted({v.step for v in keyed if v.name in listed})

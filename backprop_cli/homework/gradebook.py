@@ -4,8 +4,10 @@ A key is an answers file of the grader's (``backprop answers``, or one per stude
 variants --answers``); a directory of keys holds ``*.key.yaml`` files, each the key of the student its
 ``student:`` field names (else its file name: ``s17.key.yaml`` is s17's). A submission is matched to
 its key by the ``student:`` it carries, else by its file name (``s17.yaml``, ``s17.sheet.yaml``), else
-by its folder's name (``s17/answers.yaml``). Every student gets a row: a submission that cannot be read
-at all scores 0 with the reason, and a student with a key and no submission is "no submission".
+by its folder's name (``s17/answers.yaml``); a file whose ``student:`` names another student never
+displaces that student's own file (it becomes a ``conflict`` row of the student its name says). Every
+student gets a row: a submission that cannot be read at all scores 0 with the reason, and a student with
+a key and no submission is "no submission". The grade-import layouts hold one row a student.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import csv
 import glob
 import io
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +36,7 @@ LAYOUTS = ("plain", "canvas", "moodle")
 KEY_SUFFIXES = (".key.yaml", ".key.yml", ".key.json")
 _SHEET_SUFFIXES = (".sheet", ".answers", ".submission")
 _EXTENSIONS = (".yaml", ".yml", ".json")
-STATUSES = ("graded", "unreadable", "no key", "no submission", "duplicate")
+STATUSES = ("graded", "unreadable", "no key", "no submission", "duplicate", "conflict")
 
 
 @dataclass(frozen=True)
@@ -101,20 +104,49 @@ class Batch:
 # ---------------------------------------------------------------- finding and matching files
 
 
-def expand(patterns: Sequence[str]) -> list[Path]:
-    """Files, folders (their answers files, recursively) and globs, in a stable order, each once."""
+def expand(patterns: Sequence[str], skipped: list[Path] | None = None) -> list[Path]:
+    """Files, folders (their answers files, recursively) and globs, in a stable order, each once.
+
+    A symbolic link a folder or a glob holds is not followed (it could point at another student's
+    file, or anywhere): it is left out and appended to ``skipped``. A file named itself is read."""
     found: list[Path] = []
+    links: list[Path] = [] if skipped is None else skipped
     for pattern in patterns:
         if os.path.isdir(pattern):
-            found += sorted(p for p in Path(pattern).rglob("*") if p.suffix.lower() in _EXTENSIONS and p.is_file())
+            inside = sorted(Path(pattern).rglob("*"))
+            links += [p for p in inside if p.is_symlink()]
+            files = [p for p in inside if p.suffix.lower() in _EXTENSIONS and p.is_file() and not p.is_symlink()]
+            if not files:
+                raise ConfigError(
+                    f"no answers file in the folder {pattern!r}; expected *.yaml, *.yml or *.json files",
+                    path="SUBMISSIONS",
+                )
+            found += files
         elif glob.has_magic(pattern) and not os.path.exists(pattern):
-            matched = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            every = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+            links += [p for p in every if _through_link(p, pattern)]
+            matched = [p for p in every if p.is_file() and not _through_link(p, pattern)]
             if not matched:
                 raise ConfigError(f"no file matches {pattern!r}; expected answers files", path="SUBMISSIONS")
             found += matched
+        elif not os.path.exists(pattern):
+            raise ConfigError(
+                f"no such file {pattern!r}; expected an answers file, a folder or a glob", path="SUBMISSIONS"
+            )
         else:
             found.append(Path(pattern))
     return list(dict.fromkeys(found))
+
+
+def _through_link(path: Path, pattern: str) -> bool:
+    """Whether a glob's match is, or is reached through, a symbolic link (below the glob's fixed part)."""
+    fixed = Path(os.path.dirname(pattern.split("*")[0].split("?")[0].split("[")[0]))
+    here = path
+    while here != fixed and here != here.parent:
+        if here.is_symlink():
+            return True
+        here = here.parent
+    return False
 
 
 def key_files(directory: Path) -> list[Path]:
@@ -145,8 +177,24 @@ def submission_student(path: Path, sheet: AnswersFile | None, known: Iterable[st
     return stem
 
 
-def _salvaged_student(path: Path, known: Iterable[str]) -> str:
-    """The ``student:`` line of a file that could not be read as answers, else the file's name."""
+_ANSWERS_FORMAT = re.compile(r"""["']?format["']?[ \t]*:[ \t]*["']?backprop-answers\b""")
+
+
+def is_answers_file(path: Path) -> bool:
+    """Whether a file says it is an answers file (``format: backprop-answers``), as `backprop answers`
+    writes every sheet and key: what tells a sheet from the config handed in beside it."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(budget.LIMITS.key_bytes)
+    except OSError:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _ANSWERS_FORMAT.search(head.decode("utf-16", errors="replace")) is not None
+    return _ANSWERS_FORMAT.search(head.decode("utf-8", errors="replace")) is not None
+
+
+def _salvaged_claim(path: Path) -> str | None:
+    """The ``student:`` line of a file that could not be read as answers, if it has one."""
     from backprop_cli.homework.tolerant import salvage
 
     try:
@@ -155,7 +203,7 @@ def _salvaged_student(path: Path, known: Iterable[str]) -> str:
     except OSError:
         head = ""
     student = salvage(head).top.get("student")
-    return student if student else submission_student(path, None, known)
+    return str(student) if student else None
 
 
 def check_budget(submissions: int, names: int) -> None:
@@ -177,8 +225,38 @@ def check_budget(submissions: int, names: int) -> None:
 # ---------------------------------------------------------------- grading
 
 
+@dataclass(frozen=True)
+class _Handed:
+    """A submission read, with the student it claims and the one its file (or folder) name says."""
+
+    path: Path
+    sheet: AnswersFile | None
+    problem: str  # why it cannot be read, if it cannot
+    student: str  # its ``student:``, else its name's
+    named: str  # its file's (or folder's) name's
+    rank: int  # 0: name and ``student:`` agree (or no ``student:``); 1: the name is nobody's; 2: another's
+
+
+def _handed(path: Path, known: Sequence[str], shared: bool) -> _Handed:
+    sheet: AnswersFile | None = None
+    problem = ""
+    try:
+        sheet = load_answers(path, lenient=True)
+    except ConfigError as error:
+        problem = error.one_line()
+    claim = sheet.student if sheet is not None else _salvaged_claim(path)
+    named = submission_student(path, None, known)
+    student = claim if claim is not None else named
+    rank = 0 if student == named else 2 if shared or named in known else 1
+    return _Handed(path, sheet, problem, student, named, rank)
+
+
 def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
-    """Grade every submission against its student's key (``keys[None]``: one key for all)."""
+    """Grade every submission against its student's key (``keys[None]``: one key for all).
+
+    Each student's submission is the one file whose name and ``student:`` agree, else the first that
+    claims them: a file claiming another student can never displace that student's own file; it is
+    kept as a ``conflict`` row of the student its name says, for the TA to settle, and graded as nobody's."""
     batch = Batch()
     asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
     for each in keys.values():
@@ -186,27 +264,52 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
     batch.questions = list(asked)
     shared = keys.get(None)
     known = [s for s in keys if s is not None]
-    seen: set[str] = set()
-    for path in files:
-        sheet: AnswersFile | None = None
-        problem = ""
-        try:
-            sheet = load_answers(path, lenient=True)
-        except ConfigError as error:
-            problem = error.one_line()
-        student = submission_student(path, sheet, known) if sheet is not None else _salvaged_student(path, known)
-        key = shared or keys.get(student)
-        if student in seen:
-            batch.rows.append(Row(student, str(path), "duplicate", 0.0, message="another submission of this student"))
+    handed = [_handed(path, known, shared is not None) for path in files]
+    chosen: dict[str, _Handed] = {}
+    answers: dict[Path, bool] = {}  # whether a file is an answers file: asked only of two files of one student
+    ignored: dict[Path, list[str]] = {}  # the files beside a submission that are not answers files
+
+    def better(one: _Handed, other: _Handed) -> bool:
+        for each in (one, other):
+            if each.path not in answers:
+                answers[each.path] = is_answers_file(each.path)
+        return (not answers[one.path], one.rank) < (not answers[other.path], other.rank)
+
+    for hand in handed:  # the best claim on each student (an answers file first); among equals, the first by path
+        if hand.student not in chosen or better(hand, chosen[hand.student]):
+            chosen[hand.student] = hand
+    rowed: set[str] = set()
+    for hand in handed:
+        winner = chosen[hand.student]
+        if winner is not hand and answers.get(winner.path) and not answers.get(hand.path, True):
+            ignored.setdefault(winner.path, []).append(str(hand.path))
+    for hand in handed:
+        student, path = hand.student, hand.path
+        winner = chosen[student]
+        if str(path) in ignored.get(winner.path, ()):
+            continue  # the config (or any file) beside the answers: not a submission
+        if winner is not hand:
+            if hand.rank == 2:
+                message = (
+                    f"the sheet says student {student!r}, but {winner.path} is that student's own submission: "
+                    "not graded (settle which student handed it in)"
+                )
+                batch.rows.append(Row(hand.named, str(path), "conflict", 0.0, message=message))
+                rowed.add(hand.named)
+            else:
+                message = f"another submission of this student: {winner.path} is graded"
+                batch.rows.append(Row(student, str(path), "duplicate", 0.0, message=message))
             continue
-        seen.add(student)
+        rowed.add(student)
+        key = shared or keys.get(student)
         if key is None:
             message = f"no key for student {student!r}; expected {student}.key.yaml among the keys"
             batch.rows.append(Row(student, str(path), "no key", 0.0, message=message))
             continue
         most = key.max_score()
+        sheet = hand.sheet
         if sheet is None:
-            batch.rows.append(Row(student, str(path), "unreadable", most, message=problem))
+            batch.rows.append(Row(student, str(path), "unreadable", most, message=hand.problem))
             continue
         try:
             check_config(sheet, key.path, key.config, key.identity)
@@ -217,14 +320,30 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
         notes = result.notes()
-        named = submission_student(path, None, known)  # what its file (or folder) name says
-        if sheet.student is not None and named != student and named in keys:
+        if path in ignored:
+            notes = [f"not an answers file, not graded: {', '.join(ignored[path])}", *notes]
+        if hand.rank == 2:
+            named = hand.named
             notes = [f"the sheet says student {student!r}, its file name {named!r}: graded as {student!r}", *notes]
         batch.rows.append(Row(student, str(path), "graded", most, result, "; ".join(notes)))
     for student in known:  # every student with a key has a row
-        if student not in seen:
+        if student not in rowed:
             batch.rows.append(Row(student, None, "no submission", keys[student].max_score()))
     return batch
+
+
+_PREFERRED = ("graded", "unreadable", "no key", "no submission", "conflict", "duplicate")
+
+
+def one_row_each(batch: Batch) -> tuple[list[Row], list[Row]]:
+    """The rows a grade-import file holds, one a student (their graded submission before anything
+    else), in the gradebook's order; and the rows it leaves out, for the TA to be told about."""
+    best: dict[str, Row] = {}
+    for row in batch.rows:
+        if row.student not in best or _PREFERRED.index(row.status) < _PREFERRED.index(best[row.student].status):
+            best[row.student] = row
+    kept = [row for row in batch.rows if best[row.student] is row]
+    return kept, [row for row in batch.rows if best[row.student] is not row]
 
 
 def questions(batch: Batch) -> list[Question]:
@@ -260,29 +379,59 @@ def _number(value: float) -> str:
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
+CELL_LIMIT = 32_767  # the characters a cell holds in Excel (and in what imports through it)
+_CUT = " … (cut: a spreadsheet cell holds at most 32,767 characters; the JSON report has it whole)"
+
+
 def _cell(text: str) -> str:
     """Text from a submission as a spreadsheet cell: one that a spreadsheet would run as a formula
-    (``=HYPERLINK(…)`` as a student id) gets a leading apostrophe, as OWASP advises for CSV."""
-    return f"'{text}" if text.startswith(_FORMULA) else text
+    (``=HYPERLINK(…)`` as a student id) gets a leading apostrophe, as OWASP advises for CSV; one past
+    CELL_LIMIT is cut there, saying so."""
+    text = f"'{text}" if text.startswith(_FORMULA) else text
+    return text if len(text) <= CELL_LIMIT else text[: CELL_LIMIT - len(_CUT)] + _CUT
 
 
-def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop") -> str:
+def totals(batch: Batch) -> list[float]:
+    """The different totals the students' keys have (one, unless variants ask different questions)."""
+    return sorted({row.max_score for row in batch.rows if row.status != "no key" and row.max_score > 0})
+
+
+def points_possible(batch: Batch) -> float:
+    """What an assignment is out of in a grade import: the largest total of a key."""
+    return max(totals(batch), default=0.0)
+
+
+def scaled(row: Row, most: float) -> float:
+    """A row's score out of ``most`` (a grade import has one Points Possible): the same share of it as
+    of the student's own key's total, rounded to 4 decimals. The plain gradebook keeps the points."""
+    if row.max_score <= 0 or row.max_score == most:
+        return row.score
+    return round(row.score * most / row.max_score, 4)
+
+
+_CANVAS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def to_csv(batch: Batch, *, layout: str = "plain", assignment: str = "backprop", canvas_id: str = "SIS User ID") -> str:
     """The gradebook: ``plain`` (a column per question, the total, the status), or the grade-import
     layouts of Canvas (Student, ID, SIS User ID, SIS Login ID, Section, the assignment; a Points
-    Possible row) and Moodle (ID number, the assignment, its feedback)."""
+    Possible row; the id under ``canvas_id``, the column the roster had it in) and Moodle (ID number,
+    the assignment, its feedback)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    most = points_possible(batch)
     if layout == "canvas":
-        most = max((row.max_score for row in batch.rows), default=0.0)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment])
+        writer.writerow([*_CANVAS, assignment])
         writer.writerow(["Points Possible", "", "", "", "", _number(most)])
-        for row in batch.rows:
-            writer.writerow([_cell(row.student), "", _cell(row.student), "", "", _number(row.score)])
+        where = _CANVAS.index(canvas_id)
+        for row in one_row_each(batch)[0]:
+            cells = [_cell(row.student) if i in (0, where) else "" for i in range(len(_CANVAS))]
+            writer.writerow([*cells, _number(scaled(row, most))])
         return out.getvalue()
     if layout == "moodle":
         writer.writerow(["ID number", assignment, "Feedback"])
-        for row in batch.rows:
-            writer.writerow([_cell(row.student), _number(row.score), _cell(_feedback(row))])
+        for row in one_row_each(batch)[0]:
+            writer.writerow([_cell(row.student), _number(scaled(row, most)), _cell(_feedback(row))])
         return out.getvalue()
     writer.writerow(["student", "file", *batch.questions, "total", "max_score", "status", "message"])
     for row in batch.rows:

@@ -50,7 +50,11 @@ SATURATED = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}
 ZERO = 1e-12
 DEFAULT_DECIMALS = 2
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
-ID_COLUMNS = ("id", "student", "student_id", "sis user id", "sis_user_id", "username", "login")
+# in the order they are preferred: Canvas's export has Student (the name), ID (Canvas's own number) and
+# SIS User ID (the institution's id, what the other systems know the student by)
+ID_COLUMNS = ("sis user id", "sis_user_id", "student_id", "student id", "id", "username", "login", "student")
+CANVAS_ID_COLUMNS = ("SIS User ID", "ID", "SIS Login ID")  # where a Canvas grade import may carry the id
+_POINTS_POSSIBLE = "points possible"  # the row under the header of a Canvas gradebook export
 MIN_SECRET = 16  # bytes
 
 
@@ -182,8 +186,14 @@ def rng_for(seed: str) -> random.Random:
 
 
 def read_roster(text: str, source: str) -> list[str]:
-    """Student ids from a roster CSV: the first column named id, student, student_id, SIS User ID,
-    username or login (any case); each id once, usable as a file name."""
+    """Student ids from a roster CSV (see :func:`read_roster_column`)."""
+    return read_roster_column(text, source)[0]
+
+
+def read_roster_column(text: str, source: str) -> tuple[list[str], str]:
+    """Student ids from a roster CSV, and the header of the column they came from: the column named
+    SIS User ID, student_id, id, username, login or student (any case; the first of these there is);
+    each id once, usable as a file name. Canvas's "Points Possible" row is skipped."""
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ConfigError("empty roster; expected a CSV with a header naming an id column", file=source, line=1, col=1)
@@ -198,8 +208,9 @@ def read_roster(text: str, source: str) -> list[str]:
         )
     ids: list[str] = []
     seen: dict[str, int] = {}
+    files: dict[str, tuple[str, int]] = {}  # each file a variant writes (lower case) -> (its id, its line)
     for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
+        if not any(cell.strip() for cell in row) or row[0].strip().lower() == _POINTS_POSSIBLE:
             continue
         student = row[column].strip() if column < len(row) else ""
         col = sum(len(cell) + 1 for cell in row[:column]) + 1
@@ -220,11 +231,24 @@ def read_roster(text: str, source: str) -> list[str]:
                 col=col,
                 path=rows[0][column].strip(),
             )
+        for name in (f"{student}.yaml", f"{student}.key.yaml", f"{student}.sheet.yaml"):
+            other = files.get(name.lower())
+            if other is not None:
+                raise ConfigError(
+                    f"{quoted(student)} and {quoted(other[0])} (line {other[1]}) would both write {name} (file names "
+                    "may not tell case apart); expected ids whose files do not collide",
+                    file=source,
+                    line=number,
+                    col=col,
+                    path=rows[0][column].strip(),
+                )
+        for name in (f"{student}.yaml", f"{student}.key.yaml", f"{student}.sheet.yaml"):
+            files[name.lower()] = (student, number)
         seen[student] = number
         ids.append(student)
     if not ids:
         raise ConfigError("no students in the roster; expected a row per student", file=source, line=2, col=1)
-    return ids
+    return ids, rows[0][column].strip()
 
 
 def check_secret(secret: bytes, source: str) -> bytes:

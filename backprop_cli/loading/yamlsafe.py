@@ -215,7 +215,7 @@ def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str
         line = raw.count(b"\n", 0, error.start) + 1
         col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         bad = raw[error.start : error.start + 1].hex()
-        raise ConfigError(
+        raise _Refused(
             f"not UTF-8 text (byte 0x{bad}); expected a UTF-8 {what}", file=shown, line=line, col=col
         ) from None
 
@@ -440,9 +440,19 @@ class _SyntaxProblem(ConfigError):
     """Text that is not valid YAML (as opposed to valid YAML that we refuse)."""
 
 
+class _Refused(ConfigError):
+    """Valid YAML holding something we refuse (a non-finite number, a key written twice, a tag), or a
+    file that is not UTF-8 text: what a lenient reader may read around line by line."""
+
+
 def is_syntax_problem(error: ConfigError) -> bool:
     """Whether ``error`` says the text is not YAML at all (a slip a lenient reader may read around)."""
     return isinstance(error, _SyntaxProblem)
+
+
+def is_refused_value(error: ConfigError) -> bool:
+    """Whether ``error`` refuses one value of valid YAML, or says the text is not UTF-8 (see _Refused)."""
+    return isinstance(error, _Refused)
 
 
 _NOKEY: Any = object()
@@ -469,7 +479,7 @@ class _Walker:
         self.key_marks: dict[Loc, Mark] = {}
 
     def fail(self, message: str, loc: Loc, mark: Any) -> ConfigError:
-        return ConfigError(
+        return _Refused(
             message, file=self.source, line=mark.line + 1, col=mark.column + 1, path=format_path(loc) or None
         )
 

@@ -450,3 +450,16 @@ def test_a_submission_cannot_raise_its_own_ecf_credit_or_set_its_rounding(config
     verdicts = {a["name"]: (a["verdict"], a["score"]) for a in doc["answers"]}
     assert verdicts["o.delta1"] == ("wrong", 0) and verdicts["o.dL_dw1_1"] == ("ecf", 0.5)
     assert doc["ecf"] == {"credit": 0.5} and doc["rounding"] is None
+
+
+def test_a_misspelt_name_gets_the_did_you_mean_not_the_filters_hint(config: Path) -> None:
+    key = make(config, "--phase", "forward")
+    sheet = config.parent / "mine.yaml"
+    sheet.write_text(key.read_text(encoding="utf-8").replace("  h.a2:", "  h.aa2:"), encoding="utf-8")
+    result = invoke("check", str(sheet), "--key", str(key))
+    assert result.exit_code == 1, result.stderr
+    assert "the sheet names 'h.aa2', not a name of the trace (did you mean this one?)" in result.stdout
+    assert "filters" not in result.stdout and "holds more names" not in result.stdout, result.stdout
+    short = config.parent / "short.yaml"  # a name left out, not misspelt: the hint stays
+    short.write_text(re.sub(r"(?m)^  h\.a2:.*\n", "", key.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "holds more names than the sheet asks" in invoke("check", str(short), "--key", str(key)).stdout

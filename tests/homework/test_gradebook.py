@@ -104,7 +104,14 @@ def test_the_gradebook_json_and_the_canvas_and_moodle_layouts(course: Path) -> N
     result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
     doc: dict[str, Any] = json.loads(result.stdout)
     assert doc["format"] == "backprop-gradebook" and doc["version"] == 1
-    assert doc["counts"] == {"graded": 4, "unreadable": 1, "no key": 1, "no submission": 1, "duplicate": 0}
+    assert doc["counts"] == {
+        "graded": 4,
+        "unreadable": 1,
+        "no key": 1,
+        "no submission": 1,
+        "duplicate": 0,
+        "conflict": 0,
+    }
     s2 = next(s for s in doc["students"] if s["student"] == "s2")
     assert (s2["score"], s2["max_score"], s2["answers"]["h.z1"]["verdict"]) == (7.0, 8.0, "wrong")
     z1 = doc["questions"][0]
@@ -119,6 +126,8 @@ def test_the_gradebook_json_and_the_canvas_and_moodle_layouts(course: Path) -> N
     lines = canvas.read_text(encoding="utf-8").splitlines()
     header = "Student,ID,SIS User ID,SIS Login ID,Section,HW3 (1234)"
     assert lines[:3] == [header, "Points Possible,,,,,8", "s1,,s1,,,8"]
+    assert invoke(*args, "--layout", "canvas", "--canvas-id", "ID").exit_code == 1  # ids from Canvas's ID column
+    assert canvas.read_text(encoding="utf-8").splitlines()[2] == "s1,s1,,,,8"
     moodle = course / "moodle.csv"
     assert invoke(*args[:-1], str(moodle), "--layout", "moodle").exit_code == 1
     table = rows(moodle.read_text(encoding="utf-8"))
@@ -251,3 +260,146 @@ def test_each_row_of_a_batch_is_what_checking_that_sheet_alone_against_its_key_g
         assert answers == row["answers"], student
         compared += 1
     assert compared == 5  # s1 right, s2 wrong, s3 typos, s4 blank, s5 carried forward
+
+
+def test_a_file_claiming_another_student_never_displaces_that_students_own_file(course: Path) -> None:
+    subs = course / "spoof"
+    write(subs / "s1.yaml", 'student: "s2"\n' + key_text(course, "s2"))  # s1's file claims s2, first by path
+    write(subs / "s2.yaml", key_text(course, "s2"))  # s2's own: all right
+    write(subs / "0_prank.yaml", 'student: "s3"\n' + key_text(course, "s3"))  # nobody's name, claims s3
+    write(subs / "s3.yaml", (course / "variants" / "s3.sheet.yaml").read_text(encoding="utf-8"))  # s3's own, blank
+    book = course / "g.csv"
+    args = ("check", "--key", str(course / "variants"), str(subs))
+    result = invoke(*args, "--gradebook", str(book))
+    assert result.exit_code == 1, result.stderr
+    got = [
+        (r["student"], Path(r["file"]).name if r["file"] else "", r["total"], r["status"])
+        for r in rows(book.read_text())
+    ]
+    assert ("s2", "s2.yaml", "8", "graded") in got and ("s3", "s3.yaml", "0", "graded") in got
+    assert ("s1", "s1.yaml", "0", "conflict") in got  # the student the spoofing file came from does not vanish
+    assert ("s3", "0_prank.yaml", "0", "duplicate") in got
+    assert [s for s, *_ in got].count("s2") == 1
+    assert (
+        "s1.yaml: the sheet says student 's2', but" in result.stderr
+        and "s2.yaml is that student's own" in result.stderr
+    )
+    for layout, column in (("canvas", "Student"), ("moodle", "ID number")):
+        lms = course / f"{layout}.csv"
+        result = invoke(*args, "--gradebook", str(lms), "--layout", layout)
+        ids = [r[column] for r in rows(lms.read_text()) if r[column] != "Points Possible"]
+        assert sorted(ids) == sorted(set(ids)) == sorted(STUDENTS), ids  # one row a student, s1 too
+        assert f"0_prank.yaml: not in the {layout} file (duplicate of 's3')" in result.stderr
+        scores = {r[column]: r["backprop"] for r in rows(lms.read_text())}
+        assert scores["s2"] == "8" and scores["s1"] == "0"
+
+
+def test_one_unreadable_answer_never_voids_the_rest_of_the_sheet(course: Path) -> None:
+    subs = course / "odd"
+    for student, value in (("s1", ".inf"), ("s2", "1e400"), ("s3", ".nan")):
+        write(subs / f"{student}.yaml", fill(key_text(course, student), {"h.z1": value}))
+    latin = fill(key_text(course, "s4"), {"h.z1": "caf\u00e9"}).encode("utf-8").replace(b"\xc3\xa9", b"\xe9")
+    (subs / "s4.yaml").write_bytes(latin)  # one Latin-1 byte
+    (subs / "s5.yaml").write_bytes(key_text(course, "s5").encode("utf-16"))  # UTF-16, with its byte order mark
+    s6 = key_text(course, "s6")
+    z1 = re.search(r"(?m)^  h\.z1:.*$", s6)
+    assert z1 is not None
+    write(subs / "s6.yaml", s6.replace(z1.group(0), z1.group(0) + "\n  h.z1: 7", 1))  # h.z1 written twice
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    got = {s["student"]: s for s in json.loads(result.stdout)["students"]}
+    for student in ("s1", "s2", "s3", "s4", "s6"):
+        assert (got[student]["status"], got[student]["score"]) == ("graded", 7.0), (student, got[student])
+        assert got[student]["answers"]["h.z1"]["verdict"] == "invalid"
+        assert got[student]["answers"]["h.z2"]["verdict"] == "correct"
+    assert (got["s5"]["status"], got["s5"]["score"]) == ("graded", 8.0)
+    assert "non-finite number '.inf'" in got["s1"]["message"] and "not UTF-8" in got["s4"]["message"]
+    assert "duplicate key 'h.z1'" in got["s6"]["message"]
+    sheet = fill(key_text(course, "s1"), {"h.z1": ".inf"})
+    alone = write(course / "strict" / "s1.yaml", sheet)  # without --key nothing is read around: bad input
+    assert invoke("check", str(alone)).exit_code == 2
+
+
+def test_the_config_handed_in_beside_the_answers_is_not_a_second_submission(course: Path) -> None:
+    subs = course / "beside"
+    write(subs / "s1" / "s1.yaml", (course / "variants" / "s1.yaml").read_text(encoding="utf-8"))  # the config
+    write(subs / "s1" / "work.yaml", key_text(course, "s1"))  # the answers, after it by path
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    students = [s for s in json.loads(result.stdout)["students"] if s["student"] == "s1"]
+    assert [(s["status"], s["score"], Path(s["file"]).name) for s in students] == [("graded", 8.0, "work.yaml")]
+    assert "not an answers file, not graded:" in students[0]["message"] and "s1.yaml" in students[0]["message"]
+
+
+def test_symbolic_links_in_a_folder_or_a_glob_are_not_followed(course: Path) -> None:
+    subs = course / "links"
+    write(subs / "s1.yaml", key_text(course, "s1"))
+    (subs / "s2.yaml").symlink_to(course / "variants" / "s2.key.yaml")  # s2's "submission": the key itself
+    (subs / "s3").symlink_to(course / "variants", target_is_directory=True)
+    for given in (str(subs), str(subs / "*.yaml")):
+        result = invoke("check", "--key", str(course / "variants"), given, "--format", "json")
+        got = {s["student"]: s["status"] for s in json.loads(result.stdout)["students"]}
+        assert got["s1"] == "graded" and got["s2"] == got["s3"] == "no submission", got
+        assert "s2.yaml: a symbolic link, not followed" in result.stderr
+    assert "s3: a symbolic link" in invoke("check", "--key", str(course / "variants"), str(subs)).stderr
+
+
+def test_a_grade_import_scores_everyone_out_of_one_total_when_the_variants_differ(course: Path) -> None:
+    keys = course / "two"
+    keys.mkdir()
+    for student in ("s1", "s2"):
+        shutil.copy(course / "variants" / f"{student}.yaml", keys / f"{student}.yaml")
+    shutil.copy(course / "variants" / "s1.key.yaml", keys / "s1.key.yaml")  # 8 names
+    made = invoke(
+        "answers", str(keys / "s2.yaml"), "--phase", "forward", "--only", "h.*", "-o", str(keys / "s2.key.yaml")
+    )
+    assert made.exit_code == 0, made.stderr  # 4 names
+    subs = course / "both"
+    write(subs / "s1.yaml", key_text(course, "s1"))
+    write(subs / "s2.yaml", (keys / "s2.key.yaml").read_text(encoding="utf-8"))
+    book = course / "c.csv"
+    args = ("check", "--key", str(keys), str(subs), "--gradebook", str(book))
+    result = invoke(*args, "--layout", "canvas")
+    assert result.exit_code == 0, result.stderr  # each has every answer of their own key right
+    lines = book.read_text(encoding="utf-8").splitlines()
+    assert lines[1:] == ["Points Possible,,,,,8", "s1,,s1,,,8", "s2,,s2,,,8"]  # 4/4 is 8 of 8, not 4 of 8
+    assert "the keys' totals differ (4, 8): the canvas file scores each student out of 8" in result.stderr
+    plain = invoke(*args)
+    assert plain.exit_code == 0 and "the keys' totals differ" not in plain.stderr
+    assert {r["student"]: (r["total"], r["max_score"]) for r in rows(book.read_text())} == {
+        "s1": ("8", "8"),
+        "s2": ("4", "4"),
+    }  # the plain gradebook keeps the points
+
+
+def test_an_empty_folder_a_missing_file_and_an_unwritable_gradebook_are_refused_before_grading(course: Path) -> None:
+    subs = submit(course)
+    empty = course / "nothing-here"
+    empty.mkdir()
+    keys = ("check", "--key", str(course / "variants"))
+    result = invoke(*keys, str(empty))
+    assert result.exit_code == 2 and "no answers file in the folder" in result.stderr, result.stderr
+    result = invoke(*keys, str(subs / "s1.yaml"), str(subs / "s9.yaml"))
+    assert result.exit_code == 2 and "no such file" in result.stderr and "s9.yaml" in result.stderr
+    assert result.stdout == ""
+    for target, reason in ((course / "gone" / "g.csv", "does not exist"), (course, "is a directory")):
+        result = invoke(*keys, str(subs), "--gradebook", str(target))
+        assert result.exit_code == 2 and reason in result.stderr, result.stderr
+        assert result.stdout == "" and len(result.stderr.splitlines()) == 1  # nothing graded, nothing written
+
+
+def test_a_message_past_a_spreadsheet_cells_limit_is_cut_and_says_so(course: Path) -> None:
+    subs = course / "long"
+    strays = "".join(f"  h.zz{i:05d}: 1\n" for i in range(3000))  # names of no trace: each listed in the message
+    write(subs / "s1.yaml", key_text(course, "s1").replace("answers:\n", "answers:\n" + strays, 1))
+    book = course / "g.csv"
+    for layout in ("plain", "moodle"):
+        result = invoke(
+            "check", "--key", str(course / "variants"), str(subs), "--gradebook", str(book), "--layout", layout
+        )
+        assert result.exit_code == 1, result.stderr
+        cells = [cell for row in csv.reader(io.StringIO(book.read_text(encoding="utf-8"))) for cell in row]
+        assert max(len(cell) for cell in cells) <= 32_767
+        if layout == "plain":
+            assert any(cell.endswith("the JSON report has it whole)") for cell in cells)
+    doc = json.loads(invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json").stdout)
+    assert len(next(s for s in doc["students"] if s["student"] == "s1")["message"]) > 32_767

@@ -19,8 +19,6 @@ from backprop_cli.cli.main import main
 from tests.homework.test_check import GRADESCOPE_SCHEMA
 from tests.homework.test_variants import course
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "120"})
@@ -42,7 +40,12 @@ def run_autograder(root: Path, student: str | None) -> dict[str, Any]:
         metadata = {"users": [{"sid": student, "email": f"{student}@example.edu", "name": "A Student", "id": 7}]}
         (root / "submission_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     env = {**os.environ, "BACKPROP_AUTOGRADER_ROOT": str(root), "BACKPROP_PYTHON": sys.executable}
-    env["PYTHONPATH"] = str(ROOT)  # this checkout's package, as setup.sh's pinned install would give
+    site = root / "site"
+    if not site.exists():  # the zip's own tool, installed as setup.sh installs it (offline: no dependencies)
+        from tests.homework.test_wheel import install
+
+        install(next((root / "source").glob("*.whl")), site)
+    env["PYTHONPATH"] = str(site)
     done = subprocess.run(
         [str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
@@ -72,7 +75,10 @@ def test_the_zip_runs_in_a_simulated_gradescope_layout_and_agrees_with_check(var
     )
     root = tmp_path / "autograder"
     source = unpack(archive, root)
-    assert f'backprop-cli=={__version__}"' in (source / "setup.sh").read_text(encoding="utf-8")
+    setup = (source / "setup.sh").read_text(encoding="utf-8")
+    tool = f"backprop_cli-{__version__}-py3-none-any.whl"
+    assert f'pip install --constraint "$here/constraints.txt" "$here/{tool}"' in setup and "==" not in setup
+    assert (source / tool).is_file() and "click==" in (source / "constraints.txt").read_text(encoding="utf-8")
     # st002 hands in their key with one answer changed, and claims to be st001 (ignored: Gradescope says who)
     sheet = (variants / "st002.key.yaml").read_text(encoding="utf-8").replace('student: "st002"', 'student: "st001"')
     sheet, count = re.subn(r"(?m)^  h\.z1: .*$", "  h.z1: 123", sheet)
@@ -124,3 +130,107 @@ def test_one_key_for_everyone(tmp_path: Path) -> None:
     (root / "submission" / "mine.yaml").write_text((keys / "hw.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     results = run_autograder(root, None)
     assert results["score"] == results["max_score"] == 12.0  # the 2-2-2 network's updates: 8 weights, 4 biases
+
+
+def test_the_filters_are_recorded_in_the_zip_and_students_never_see_the_instructors_hint(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key, sheet = tmp_path / "key.yaml", tmp_path / "sheet.yaml"
+    assert invoke("answers", str(config), "-o", str(key)).exit_code == 0  # the key of every name
+    assert invoke("answers", str(config), "--phase", "backward", "-o", str(sheet)).exit_code == 0  # all right
+    for filters, expected in (((), None), (("--phase", "backward"), 1.0)):
+        archive = tmp_path / f"a{len(filters)}.zip"
+        made = invoke("autograder", "gradescope", "--key", str(key), *filters, "-o", str(archive))
+        assert made.exit_code == 0, made.stderr
+        root = tmp_path / f"autograder{len(filters)}"
+        source = unpack(archive, root)
+        settings = json.loads((source / "backprop-autograder.json").read_text(encoding="utf-8"))
+        assert settings["filters"]["phases"] == list(filters[1:])
+        (root / "submission" / "sheet.yaml").write_text(sheet.read_text(encoding="utf-8"), encoding="utf-8")
+        results = run_autograder(root, None)
+        assert "filters" not in results["output"] and "give check" not in results["output"], results["output"]
+        if expected is None:  # every name asked: the sheet's backward names right, the rest missing
+            assert 0 < results["score"] < results["max_score"]
+            assert "your sheet does not list" in results["output"]
+        else:
+            assert results["score"] == results["max_score"] > 0
+            assert {t["tags"][0] for t in results["tests"]} == {"backward"}
+
+
+def test_the_answers_file_is_found_beside_the_config_in_a_submission(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    (root / "submission" / "a_net.yaml").write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "submission" / "mine.yaml").write_text(key.read_text(encoding="utf-8"), encoding="utf-8")
+    results = run_autograder(root, None)
+    assert results["score"] == results["max_score"] == 8.0, results["output"]
+
+
+def test_a_symbolic_link_in_the_submission_is_not_followed(variants: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "autograder.zip"
+    assert invoke("autograder", "gradescope", "--key", str(variants), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    source = unpack(archive, root)
+    (root / "submission" / "answers.yaml").symlink_to(source / "keys" / "st002.key.yaml")  # the key itself
+    results = run_autograder(root, "st002")
+    assert results["score"] == 0 and "symbolic links (`answers.yaml`), which are not followed" in results["output"]
+
+
+def test_missing_or_broken_metadata_says_what_is_wrong_with_it(variants: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "autograder.zip"
+    assert invoke("autograder", "gradescope", "--key", str(variants), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    (root / "submission" / "answers.yaml").write_text((variants / "st001.key.yaml").read_text(encoding="utf-8"))
+    metadata = root / "submission_metadata.json"
+    results = run_autograder(root, None)
+    assert results["score"] == 0 and "submission_metadata.json is missing" in results["output"]
+    assert "None" not in results["output"]
+    for text, expected in (
+        ("{not json", "submission_metadata.json is not valid JSON"),
+        ('{"users": []}', "lists no submitter"),
+        ('{"users": [{"name": "A"}]}', "first user has no 'sid'"),
+    ):
+        metadata.write_text(text, encoding="utf-8")
+        results = run_autograder(root, None)
+        assert results["score"] == 0 and expected in results["output"], results["output"]
+    results = run_autograder(root, "st001")
+    assert results["score"] == results["max_score"] > 0
+
+
+def test_student_text_cannot_inject_markdown_into_the_results(tmp_path: Path) -> None:
+    from backprop_cli.homework import gradescope as gs
+    from backprop_cli.loading.examples import example_path
+
+    assert gs.code_span("1``2") == "```1``2```" and gs.code_span("`x") == "`` `x ``"
+    assert gs.code_span("a\n# b") == "`a # b`"  # one line: no heading
+    assert gs.plain_markdown("[x](http://e) <img> **b**") == r"\[x\]\(http://e\) \<img\> \*\*b\*\*"
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    evil = "'x` [click](http://evil.example) `'"
+    sheet = re.sub(r"(?m)^  h\.z1:.*$", f'  h.z1: "{evil[1:-1]}"', key.read_text(encoding="utf-8"))
+    sheet = sheet.replace("  h.a2:", "  '[h](http://evil.example)':")  # a stray name, quoted in a note
+    (root / "submission" / "mine.yaml").write_text(sheet, encoding="utf-8")
+    results = run_autograder(root, None)
+    first = next(t for t in results["tests"] if t["name"] == "h.z1")
+    assert first["output"].startswith("given `` x` [click](http://evil.example) ` ``: **invalid**"), first["output"]
+    assert "](http" not in results["output"] and r"\[h\]\(http://evil.example\)" in results["output"]

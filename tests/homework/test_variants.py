@@ -107,11 +107,42 @@ def test_a_malformed_draw_is_located(draw: str, message: str) -> None:
         ("id\n../etc\n", "not usable as a file name"),
         ("", "empty roster"),
         ("id\n", "no students"),
+        ("id\na\na.key\n", r"r\.csv:3:1: id: 'a\.key' and 'a' \(line 2\) would both write a\.key\.yaml"),
+        ("id\nAnn\nann\n", r"'ann' and 'Ann' \(line 2\) would both write ann\.yaml"),
     ],
 )
 def test_a_roster_without_usable_ids_is_located(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         v.read_roster(text, "r.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "ids", "column"),
+    [
+        # Canvas's gradebook export: the name, Canvas's own ID, the SIS User ID, and a Points Possible row
+        (
+            "Student,ID,SIS User ID,SIS Login ID,Section,HW3 (123)\n    Points Possible,,,,,17\n"
+            '"Doe, Jane",4411,st001,jdoe,A,\n"Roe, Rick",4412,st002,rroe,A,\n',
+            ["st001", "st002"],
+            "SIS User ID",
+        ),
+        ('Student,SIS User ID\n"Doe, Jane",st001\n', ["st001"], "SIS User ID"),  # not the name column
+        ('Student,ID\n"Doe, Jane",4411\n', ["4411"], "ID"),
+        ("student\ns1\ns2\n", ["s1", "s2"], "student"),  # a plain list of ids
+    ],
+)
+def test_the_roster_id_column_is_the_institutions_id_and_is_named(text: str, ids: list[str], column: str) -> None:
+    assert v.read_roster_column(text, "r.csv") == (ids, column)
+
+
+def test_variants_say_which_roster_column_the_ids_came_from(tmp_path: Path) -> None:
+    course(tmp_path, 2)
+    roster = "Student,ID,SIS User ID\nPoints Possible,,\nAnn,11,st001\nBen,12,st002\n"
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    result = run(tmp_path, "out")
+    assert result.exit_code == 0, result.stderr
+    assert "roster.csv: the ids are the column 'SIS User ID'" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("st*.yaml")) == ["st001.yaml", "st002.yaml"]
 
 
 def test_a_class_of_200_distinct_reproducible_non_degenerate_with_keys_that_check(tmp_path: Path) -> None:
