@@ -281,3 +281,10 @@ def test_a_slip_in_step_1_is_carried_into_step_2_through_the_student_s_own_updat
     assert verdicts["step2/neuron.z1"] == "ecf"
     working = next(v.working for v in result.verdicts if v.name == "step2/neuron.z1")
     assert working is not None and dict(working.yours) == {"step2/neuron.w1_1": values["step1/neuron.w1_1.new"]}
+
+
+def test_one_answer_carried_forward_is_written_in_the_singular(tmp_path: Path) -> None:
+    """∂L/∂w = −30 (key −8 × 3 = −24), then w_new = 2 − 0.01 × (−30) = 2.3 from it."""
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", {"out.dL_dw1_1": -30, "out.w1_1.new": 2.3})
+    text = invoke("check", str(path)).output
+    assert "First wrong step: out.dL_dw1_1; 1 answer after it follows from your own values" in text
