@@ -328,7 +328,8 @@ def first_wrong_line(result: CheckResult) -> str | None:
     if result.first_wrong is None:
         return None
     carried = result.count("ecf")
-    after = f"; {carried} answer{'s' * (carried != 1)} after it follow from your own values" if carried else ""
+    verb = "follow" if carried != 1 else "follows"
+    after = f"; {carried} answer{'s' * (carried != 1)} after it {verb} from your own values" if carried else ""
     return f"First wrong step: {result.first_wrong}{after}"
 
 

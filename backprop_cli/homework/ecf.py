@@ -13,6 +13,12 @@ an order of magnitude (a factor of ``MAGNITUDE``) of the key's non-zero value. A
 least one factor must be the student's wrong value: an answer that is wrong with every factor right is
 plainly wrong. A sheet of random numbers gets no ECF credit: no answer follows from the others.
 
+And no credit for a copy: an answer that is the very number of one of the student's wrong factors
+(``o.dL_db1 = o.delta1``, ``loss = loss.term1``, a linear ``a = z``, ``relu(1) = 1``, ``1 × 1 = 1``)
+shows nothing beyond that factor, so it is ``wrong`` as the factor is (its working says it is a copy);
+it still stands in for what follows, as an answer right from the student's values does. So a sheet of
+one constant gets no ECF credit: every answer is a copy of every factor.
+
 Verdicts, in order of credit: ``correct``, ``ecf``, ``wrong``, ``missing`` (blank), ``invalid`` (a value
 given as text that is no number: tolerant readers of sheets may produce it; it is never a factor).
 """
@@ -53,9 +59,11 @@ class Working:
     used: frozenset[str]  # every factor whose value is the student's (right ones as they wrote them)
     recomputed: float
     quantity: Quantity  # with the student's values put in its slots
+    copies: str | None = None  # the student's wrong factor whose very number the answer is (no ECF credit)
 
     def text(self, numbers: Numbers, given_text: str, *, ok: bool) -> str:
-        """``with your h.a1 = 0.6: o.z1 = o.w1_1·h.a1 + o.b1 = 0.4·0.6 + 0.6 = 0.84; you wrote 0.84 ✓``."""
+        """``with your h.a1 = 0.6: o.z1 = o.w1_1·h.a1 + o.b1 = 0.4·0.6 + 0.6 = 0.84; you wrote 0.84 ✓``;
+        for a copy, ``…; you wrote 0.5, your o.delta1 again: a copy earns no credit carried forward``."""
         q = self.quantity
         yours = ", ".join(f"{q.short(n)} = {numbers(v)}" for n, v in self.yours)
         chain = [q.short(q.name), q.formula(numbers)]
@@ -64,8 +72,11 @@ class Working:
             chain.append(written)
         if numbers(self.recomputed) != chain[-1]:
             chain.append(numbers(self.recomputed))
-        mark = "✓" if ok else "✗"
         where = f"with your {yours}" if yours else "from your values"
+        if self.copies is not None:
+            copy = f"your {q.short(self.copies)} again: a copy earns no credit carried forward"
+            return f"{where}: {' = '.join(chain)}; you wrote {given_text}, {copy}"
+        mark = "✓" if ok else "✗"
         return f"{where}: {' = '.join(chain)}; you wrote {given_text} {mark}"
 
 
@@ -143,9 +154,11 @@ def judge(
     """Every asked name's verdict, and the working of each answer recomputed from the student's values.
 
     Walked in the trace's order (every factor before what it feeds), so a factor's own verdict, which
-    decides whether it may stand in, is known when it is used."""
+    decides whether it may stand in, is known when it is used. A copy (see the module docstring) is
+    ``wrong`` but stands in for what follows as an answer right from the student's values does."""
     wanted = set(asked)
     verdicts: dict[str, str] = {}
+    standing: dict[str, str] = {}  # the verdicts as factors see them: a copy follows from the student's values
     workings: dict[str, Working] = {}
     known = {n: v for n, v in given.items() if v is not None}
     for name, value in table.items():
@@ -159,13 +172,19 @@ def judge(
         elif accepts(name, mine, value.value):
             verdicts[name] = "correct"
         else:
-            working = rework(value, known, verdicts, table, accepts)
-            if working is not None:
-                workings[name] = working
+            working = rework(value, known, standing, table, accepts)
             if working is None or not accepts(name, mine, working.recomputed):
                 verdicts[name] = "wrong"
-            else:  # right from factors that are all right: the key's tolerance, carried through the formula
-                verdicts[name] = "ecf" if working.yours else "correct"
+            elif not working.yours:  # right from factors all right: the key's tolerance, carried through
+                verdicts[name] = "correct"
+            else:
+                copies = next((f for f, v in working.yours if accepts(name, mine, v)), None)
+                working = replace(working, copies=copies)
+                verdicts[name] = "ecf" if copies is None else "wrong"
+                standing[name] = "ecf"
+            if working is not None:
+                workings[name] = working
+        standing.setdefault(name, verdicts[name])
     return verdicts, workings
 
 

@@ -2,11 +2,17 @@
 
 Every mutation of ``nn/mutations.py`` that applies to the network is run as a whole trace; an answer
 that is wrong against the key (or right only given the student's own values) *matches* a mutation when
-the mutation changes that number (beyond the answer's tolerance) and the student's number is the
-mutated one (within it). A mutation is **recognised** in a sheet when it is the only one to match at
-least one answer that is wrong even given the student's own values: a root of the sheet's errors, not
-one carried forward from another slip (a slip carried through a deep network shifts many numbers by a
-little, and a mutation that shifts them by a little too can agree with some by chance). Answers that
+the mutation changes that number (beyond the answer's tolerance), the student's number is the mutated
+one (within it), and the mutation is the closest explanation by a margin (``MARGIN``): the answer is at
+most half as far from the mutated number as from every other explanation whose number differs from it
+beyond the tolerance: the key's, every other mutation's, each factor's (a parameter left as it was
+looks like a small step), and the answer recomputed from the student's own values. Near the key, where
+the wrong rules give numbers a hair apart (a small update: η² for η, w + η·g, w left alone), the
+numbers cannot tell the explanations apart and none is named. A mutation is **recognised** in a sheet
+when it is the only one to match at least one answer that is wrong even given the student's own
+values: a root of the sheet's errors, not one carried forward from another slip (a slip carried
+through a deep network shifts many numbers by a little, and a mutation that shifts them by a little
+too can agree with some by chance). Answers that
 two mutations explain alike are ambiguous: they name both, and neither is recognised from them alone,
 so the feedback never names a wrong one. Correct answers never match.
 """
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     from backprop_cli.model.spec import NetworkSpec
 
 MATCHED = ("wrong", "ecf")  # the verdicts a fingerprint may explain
+MARGIN = 0.5  # a match is at most this share of the distance to any other explanation
 
 #: An expression's misconception, varied at the grain of its quantities: a value read several times
 #: (fan-out) has the sum of its contributions for gradient; a student who follows one path takes one.
@@ -160,13 +167,19 @@ def match(
     for v in result.verdicts:
         if v.verdict not in MATCHED or v.given is None:
             continue
+        given, quantity = v.given, table[v.name].quantity
         key = table[v.name].value
+        rivals = [key, *(table[f].value for f in quantity.factors if f in table)]
+        if v.working is not None:
+            rivals.append(v.working.recomputed)
+        mutated = {m: values[v.name] for m, values in traces.items() if v.name in values}
         names = []
-        for mutation, values in traces.items():
-            other = values.get(v.name)
-            if other is None or v.tolerance.accepts(other, key):
-                continue  # the mutation does not change this number
-            if v.tolerance.accepts(v.given, other):
+        for mutation, other in mutated.items():
+            if v.tolerance.accepts(other, key) or not v.tolerance.accepts(given, other):
+                continue  # the mutation does not change this number, or the student's is not it
+            others = [*rivals, *(x for m, x in mutated.items() if _about(m)[0] != _about(mutation)[0])]
+            distinct = [x for x in others if not v.tolerance.accepts(x, other)]  # alike: named together
+            if all(abs(given - other) <= MARGIN * abs(given - x) for x in distinct):
                 names.append(_about(mutation)[0])  # the variants of one misconception count as one
         if names:
             per_answer[v.name] = tuple(dict.fromkeys(names))

@@ -5,10 +5,12 @@ first of these that fits (each within the answer's own tolerance):
 
 - **sign**: the number negated is right;
 - **power of ten**: the number times 10^k is right (k = ±1 … ±6): a decimal point, a unit;
-- **rounded too coarsely**: the number is the right value rounded to fewer significant digits (1 to 3)
-  or decimals (0 to 3) than the tolerance accepts;
 - **a factor's value**: the number is the right value of one of the quantity's own factors (δ written
-  where δ × a_prev was asked: the product is not finished);
+  where δ × a_prev was asked: the product is not finished), or of a given one (the old parameter
+  written for its update: the update was not applied);
+- **rounded too coarsely**: the number is the right value rounded to fewer significant digits (1 to 3)
+  or decimals (0 to 3) than the tolerance accepts, not 0 (a 0 is no rounding to speak of, and would
+  tell that the value is under ½), and no factor's value explains it (checked before);
 - **a neighbour's value**: the number is the right value of a quantity named like it but for another
   neuron, weight, sample or step (``h.delta2`` for ``h.delta1``, ``step1/`` for ``step2/``).
 
@@ -53,14 +55,20 @@ def hint(
         if given != 0 and accepts(given * 10.0**k, expected):
             times = f"1/{10**k:,}" if k > 0 else f"{10**-k:,}"
             return f"off by a power of ten: yours is {times} times the right value; check the decimal point"
+    q = value.quantity
+    for factor in q.factors:
+        if factor not in table or factor == name or not accepts(given, table[factor].value):
+            continue
+        if not table[factor].is_given:
+            return f"the value of {q.short(factor)}, one of its factors: finish the formula"
+        if factor == _before(name):
+            return f"the value of the old parameter {q.short(factor)}: the update was not applied"
+        return f"the value of {q.short(factor)}, given in the question: finish the formula"
     if _coarse(given, expected):
         return (
             "rounded too coarsely: the right value rounded to fewer digits than the tolerance accepts; "
             "keep more digits (4 significant at least) until the end"
         )
-    for factor in value.quantity.factors:
-        if factor in table and factor != name and not table[factor].is_given and accepts(given, table[factor].value):
-            return f"the value of {value.quantity.short(factor)}, one of its factors: finish the formula"
     shape = _DIGITS.sub("#", name)
     for other, v in table.items():
         if other != name and _DIGITS.sub("#", other) == shape and not v.is_given and accepts(given, v.value):
@@ -68,9 +76,14 @@ def hint(
     return None
 
 
+def _before(name: str) -> str | None:
+    """The parameter an update's name updates (``step1/o.w1_1.new`` → ``step1/o.w1_1``), else None."""
+    return name[: -len(".new")] if name.endswith(".new") else None
+
+
 def _coarse(given: float, expected: float) -> bool:
-    """Whether ``given`` is ``expected`` rounded to 1–3 significant digits or 0–3 decimals."""
-    if given == expected:
+    """Whether ``given`` is ``expected`` rounded to 1–3 significant digits or 0–3 decimals (never 0)."""
+    if given == expected or given == 0:
         return False
     for digits in (1, 2, 3):
         if given == float(f"{expected:.{digits}g}"):

@@ -412,25 +412,44 @@ class Engine:
 
 def refuse_irrational(spec: NetworkSpec) -> None:
     """``--exact``: a located error naming every operation of the network that is not rational (each
-    layer op says whether it is)."""
-    reasons = [
-        f"layer {op.name}'s activation {op.activation}"
-        if op.activation not in RATIONAL_ACTIVATIONS
-        else f"layer {op.name} (a {op.kind} layer)"
-        for op in build_layers(spec)
-        if not op.rational
-    ]
+    layer op says whether it is): ``the sigmoid activations of layers h and o and the loss bce are not
+    rational; …``."""
+    by_activation: dict[str, list[str]] = {}
+    reasons: list[str] = []
+    for op in build_layers(spec):
+        if op.rational:
+            continue
+        if op.activation in RATIONAL_ACTIVATIONS:
+            reasons.append(f"layer {op.name} (a {op.kind} layer)")
+        else:
+            if op.activation not in by_activation:
+                reasons.append(op.activation)  # a place for the activation's layers, written below
+            by_activation.setdefault(op.activation, []).append(op.name)
+    plural = len(reasons) > 1 or any(len(names) > 1 for names in by_activation.values())
+    reasons = [_activation_of(r, by_activation[r]) if r in by_activation else r for r in reasons]
     if spec.loss.name not in RATIONAL_LOSSES:
         reasons.append(f"the loss {spec.loss.name}")
     if spec.optimizer.name not in RATIONAL_OPTIMIZERS:
         reasons.append(f"the optimizer {spec.optimizer.name} (square roots)")
     if reasons:
+        plural = plural or len(reasons) > 1
         raise ConfigError(
-            f"{'; '.join(reasons)} {'is' if len(reasons) == 1 else 'are'} not rational; expected "
+            f"{_and(reasons)} {'are' if plural else 'is'} not rational; expected "
             f"activations {', '.join(RATIONAL_ACTIVATIONS)}, losses {', '.join(RATIONAL_LOSSES)} and the "
             f"optimizers {' or '.join(RATIONAL_OPTIMIZERS)} (or drop --exact)",
             path="--exact",
         )
+
+
+def _activation_of(activation: str, layers: list[str]) -> str:
+    if len(layers) == 1:
+        return f"the {activation} activation of layer {layers[0]}"
+    return f"the {activation} activations of layers {_and(layers)}"
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def run(spec: NetworkSpec) -> Iterator[StepRecord]:

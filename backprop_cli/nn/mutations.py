@@ -234,7 +234,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "gradient_ascent",
         "sign flip in the update (gradient ascent)",
-        "you moved each parameter up its gradient: w + η·∂L/∂w",
+        "your update moves up the gradient: w + η·∂L/∂w",
         "gradient descent subtracts: w_new = w − η·∂L/∂w",
         lambda spec: True,
         _optimizer_seeing(_ascent),

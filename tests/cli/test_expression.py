@@ -87,7 +87,7 @@ def test_exact_refuses_exp_by_name_with_exit_2() -> None:
 
 def test_exact_on_an_irrational_network_says_why() -> None:
     result = invoke("xor", "--exact")
-    assert result.exit_code == 2 and "--exact: layer h's activation sigmoid" in result.stderr
+    assert result.exit_code == 2 and "--exact: the sigmoid activations of layers h and o" in result.stderr
 
 
 def test_hostile_expression_is_one_located_line_and_exit_2() -> None:

@@ -62,7 +62,9 @@ def report(*args: str) -> tuple[int, dict[str, Any]]:
 
 # pytorch_snippet: w = 2, x = 3, target 10, squared error, η = 0.01. A student who writes z = 7 (not 6)
 # and carries it on correctly: a = 7, term = (7 − 10)² = 9, loss 9, ∂L/∂a = 2·(7 − 10) = −6, ∂a/∂z = 1
-# (right), δ = −6, ∂L/∂w = −6 × 3 = −18, w_new = 2 − 0.01 × (−18) = 2.18.
+# (right), δ = −6, ∂L/∂w = −6 × 3 = −18, w_new = 2 − 0.01 × (−18) = 2.18. Three of those merely copy a
+# wrong factor (a = z, loss = term, δ = ∂L/∂a × 1): no credit carried forward for them.
+COPIES = ("out.a1", "loss", "out.delta1")
 SLIP = {
     "out.z1": 7,
     "out.a1": 7,
@@ -81,11 +83,12 @@ def test_one_early_slip_is_the_first_wrong_step_and_the_rest_earns_ecf_credit(tm
     code, doc = report(str(path))
     assert code == 1
     verdicts = {a["name"]: a["verdict"] for a in doc["answers"]}
-    assert verdicts == {**dict.fromkeys(SLIP, "ecf"), "out.z1": "wrong", "out.da_dz1": "correct"}
+    copies = dict.fromkeys(COPIES, "wrong")
+    assert verdicts == {**dict.fromkeys(SLIP, "ecf"), **copies, "out.z1": "wrong", "out.da_dz1": "correct"}
     assert doc["first_wrong_step"] == "out.z1"
     assert doc["ecf"] == {"credit": 0.5}
-    assert doc["score"] == 1 + 0.5 * 7 and doc["max_score"] == 9
-    assert doc["counts"] == {"correct": 1, "ecf": 7, "wrong": 1, "missing": 0, "invalid": 0}
+    assert doc["score"] == 1 + 0.5 * 4 and doc["max_score"] == 9
+    assert doc["counts"] == {"correct": 1, "ecf": 4, "wrong": 4, "missing": 0, "invalid": 0}
     work = {a["name"]: a.get("working") for a in doc["answers"]}
     assert work["out.dL_dw1_1"]["yours"] == {"out.delta1": -6}
     assert work["out.dL_dw1_1"]["recomputed"] == -18
@@ -93,12 +96,12 @@ def test_one_early_slip_is_the_first_wrong_step_and_the_rest_earns_ecf_credit(tm
         "with your out.delta1 = -6: out.dL_dw1_1 = out.delta1 × x = (-6) × 3 = -18; you wrote -18 ✓"
     )
     text = invoke("check", str(path)).output
-    assert "First wrong step: out.z1; 7 answers after it follow from your own values" in text
+    assert "First wrong step: out.z1; 4 answers after it follow from your own values" in text
     assert "correct given your values" in text
-    assert "Score: 4.5/9 (50%) · 1 correct, 7 correct given your values, 1 wrong, 0 missing of 9 answers" in text
+    assert "Score: 3/9 (33%) · 1 correct, 4 correct given your values, 4 wrong, 0 missing of 9 answers" in text
 
 
-@pytest.mark.parametrize(("credit", "score"), [("0", 1.0), ("1", 8.0), ("0.25", 2.75)])
+@pytest.mark.parametrize(("credit", "score"), [("0", 1.0), ("1", 5.0), ("0.25", 2.0)])
 def test_the_key_sets_the_ecf_credit(tmp_path: Path, credit: str, score: float) -> None:
     key = sheet(tmp_path / "key.yaml", "pytorch_snippet", dict.fromkeys(SLIP, None), f"ecf: {{credit: {credit}}}")
     student = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP, "ecf: {credit: 1}")  # the student's is ignored
@@ -145,6 +148,56 @@ def test_a_sheet_of_random_numbers_gets_no_ecf_credit(tmp_path: Path) -> None:
     assert doc["counts"]["ecf"] == 0 and doc["counts"]["wrong"] == len(values)
 
 
+def test_an_answer_that_copies_a_wrong_factor_earns_no_ecf_and_says_why(tmp_path: Path) -> None:
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP)
+    _, doc = report(str(path), "--reveal", "wrong")
+    answers = {a["name"]: a for a in doc["answers"]}
+    assert answers["out.a1"]["verdict"] == "wrong"
+    assert answers["out.a1"]["working"]["text"] == (
+        "with your out.z1 = 7: out.a1 = out.z1 = 7; you wrote 7, your out.z1 again: "
+        "a copy earns no credit carried forward"
+    )
+    # a copy still stands in for what follows: (7 − 10)² = 9 is worked from it
+    assert answers["loss.term1"]["verdict"] == "ecf"
+
+
+def test_a_copy_right_from_the_student_s_values_stands_in_past_an_order_of_magnitude(tmp_path: Path) -> None:
+    """z = 55 (key 6): ∂L/∂a = 2·(55 − 10) = 90 is right from the student's a but more than ten times the
+    key's −8, and δ = 90 × 1 copies it (no credit); ∂L/∂w = 90 × 3 = 270 is still judged from that δ,
+    as it would be from an answer right from the student's values."""
+    table = table_of("pytorch_snippet")
+    values = carried(table, {"out.z1": 55.0})
+    assert values["out.delta1"] == 90 and values["out.dL_dw1_1"] == 270
+    _, doc = report(str(sheet(tmp_path / "s.yaml", "pytorch_snippet", {n: values[n] for n in SLIP})))
+    verdicts = {a["name"]: a["verdict"] for a in doc["answers"]}
+    assert verdicts["out.dL_da1"] == "ecf" and verdicts["out.delta1"] == "wrong"
+    assert verdicts["out.dL_dw1_1"] == "ecf"
+
+
+def slips(verdicts: Mapping[str, Any]) -> list[str]:
+    """The wrong answers that are not copies of a wrong factor (see ecf's docstring)."""
+    return [
+        v.name for v in verdicts.values() if v.verdict == "wrong" and (v.working is None or v.working.copies is None)
+    ]
+
+
+@pytest.mark.parametrize("name", ["classic_2_2_2", "two_layer_relu", "xor", "pytorch_snippet", "deep_relu_he"])
+@pytest.mark.parametrize("constant", [1.0, 0.5, 0.1, -1.0])
+def test_a_sheet_of_one_constant_gets_no_ecf_credit(name: str, constant: float, tmp_path: Path) -> None:
+    table = table_of(name)
+    values = {n: constant for n, v in table.items() if not v.is_given}
+    _, doc = report(str(sheet(tmp_path / "s.yaml", name, values)))
+    assert doc["counts"]["ecf"] == 0, [a["name"] for a in doc["answers"] if a["verdict"] == "ecf"]
+
+
+def test_a_few_answers_copying_each_other_get_no_ecf_credit(tmp_path: Path) -> None:
+    """The reviewer's sheet: wrong deltas and bias gradients that are the same numbers (∂L/∂b = δ)."""
+    values = {"o.delta1": 0.5, "o.delta2": 0.1, "o.dL_db1": 0.5, "o.dL_db2": 0.1}
+    _, doc = report(str(sheet(tmp_path / "s.yaml", "classic_2_2_2", values)))
+    assert doc["counts"] == {"correct": 0, "ecf": 0, "wrong": 4, "missing": 0, "invalid": 0}
+    assert doc["first_wrong_step"] == "o.delta1"
+
+
 def test_invalid_answers_are_never_factors() -> None:
     table = table_of("pytorch_snippet")
 
@@ -172,40 +225,45 @@ def test_every_network_example_names_the_first_wrong_step_and_carries_the_rest(n
     result = check_answers(load_answers(path), table, name, "")
     assert result.first_wrong == first
     verdicts = {v.name: v.verdict for v in result.verdicts}
+    by_name = {v.name: v for v in result.verdicts}
     assert verdicts[first] == "wrong"
     assert set(verdicts.values()) <= {"correct", "ecf", "wrong"}
     downstream = [n for n in computed if first in table[n].quantity.factors]
-    assert downstream and all(verdicts[n] in ("ecf", "correct") for n in downstream), [
-        (n, verdicts[n]) for n in downstream
-    ]
-    assert result.count("ecf") > 0
-    assert result.count("wrong") == 1  # only the slip: everything after it follows from it
+    assert downstream and all(n not in slips(by_name) for n in downstream), [(n, verdicts[n]) for n in downstream]
+    # something is carried: an ECF answer, or a copy (relu_as_a_layer: a linear a = z, and r.z = h.a)
+    assert result.count("ecf") + result.count("wrong") > 1
+    assert slips(by_name) == [first]  # only the slip: everything after it follows from it (or copies it)
 
 
 def test_gradescope_carries_the_ecf_verdicts_and_partial_scores(tmp_path: Path) -> None:
     path = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP)
     result = invoke("check", str(path), "--format", "gradescope")
     doc = json.loads(result.stdout)
-    assert doc["score"] == 4.5 and doc["max_score"] == 9
+    assert doc["score"] == 3 and doc["max_score"] == 9
     tests = {t["name"]: t for t in doc["tests"]}
-    assert tests["out.delta1"]["score"] == 0.5 and tests["out.delta1"]["status"] == "failed"
-    assert "given -6: correct given your values" in tests["out.delta1"]["output"]
-    assert "with your out.dL_da1 = -6: out.delta1 = out.dL_da1 × out.da_dz1" in tests["out.delta1"]["output"]
+    assert tests["out.dL_dw1_1"]["score"] == 0.5 and tests["out.dL_dw1_1"]["status"] == "failed"
+    assert "given -18: correct given your values" in tests["out.dL_dw1_1"]["output"]
+    assert "with your out.delta1 = -6: out.dL_dw1_1 = out.delta1 × x" in tests["out.dL_dw1_1"]["output"]
+    assert tests["out.delta1"]["score"] == 0  # a copy of ∂L/∂a
     assert "the first wrong step" in tests["out.z1"]["output"]
     assert "First wrong step: out.z1" in doc["output"]
 
 
 def test_under_reveal_never_a_recomputation_with_a_key_value_in_it_is_not_shown(tmp_path: Path) -> None:
-    values = {**SLIP, "out.da_dz1": None}  # δ from the key's ∂a/∂z = 1 would reveal it
-    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", values)
+    table = table_of("classic_2_2_2")
+    values: dict[str, float | None] = dict(carried(table, {"o.dL_da1": table["o.dL_da1"].value * 1.5}))
+    values["o.da_dz1"] = None  # δ from the key's ∂a/∂z would reveal it
+    asked = {n: values[n] for n, v in table.items() if not v.is_given}
+    path = sheet(tmp_path / "s.yaml", "classic_2_2_2", asked)
     _, doc = report(str(path))
     answers = {a["name"]: a for a in doc["answers"]}
-    assert answers["out.dL_dw1_1"]["verdict"] == "ecf" and "working" in answers["out.dL_dw1_1"]
-    assert answers["out.delta1"]["verdict"] == "ecf" and "working" not in answers["out.delta1"]
-    assert "out.delta1: " not in invoke("check", str(path)).output
+    assert answers["o.dL_dw1_1"]["verdict"] == "ecf" and "working" in answers["o.dL_dw1_1"]
+    assert answers["o.delta1"]["verdict"] == "ecf" and "working" not in answers["o.delta1"]
+    assert "o.delta1: " not in invoke("check", str(path)).output
     _, doc = report(str(path), "--reveal", "wrong")
-    text = {a["name"]: a for a in doc["answers"]}["out.delta1"]["working"]["text"]
-    assert text == "with your out.dL_da1 = -6: out.delta1 = out.dL_da1 × out.da_dz1 = (-6) × 1 = -6; you wrote -6 ✓"
+    text = {a["name"]: a for a in doc["answers"]}["o.delta1"]["working"]["text"]
+    assert text.startswith("with your o.dL_da1 = 1.1") and text.endswith(" ✓")
+    assert "o.delta1 = o.dL_da1 × o.da_dz1 = 1.1" in text
 
 
 def test_a_slip_in_step_1_is_carried_into_step_2_through_the_student_s_own_update(tmp_path: Path) -> None:
@@ -219,7 +277,14 @@ def test_a_slip_in_step_1_is_carried_into_step_2_through_the_student_s_own_updat
     asked = {n: values[n] for n, v in table.items() if not v.is_given}
     result = check_answers(load_answers(sheet(tmp_path / "s.yaml", "single_neuron", asked)), table, "", "")
     verdicts = {v.name: v.verdict for v in result.verdicts}
-    assert result.first_wrong == slip and result.count("wrong") == 1
+    assert result.first_wrong == slip and slips({v.name: v for v in result.verdicts}) == [slip]
     assert verdicts["step2/neuron.z1"] == "ecf"
     working = next(v.working for v in result.verdicts if v.name == "step2/neuron.z1")
     assert working is not None and dict(working.yours) == {"step2/neuron.w1_1": values["step1/neuron.w1_1.new"]}
+
+
+def test_one_answer_carried_forward_is_written_in_the_singular(tmp_path: Path) -> None:
+    """∂L/∂w = −30 (key −8 × 3 = −24), then w_new = 2 − 0.01 × (−30) = 2.3 from it."""
+    path = sheet(tmp_path / "s.yaml", "pytorch_snippet", {"out.dL_dw1_1": -30, "out.w1_1.new": 2.3})
+    text = invoke("check", str(path)).output
+    assert "First wrong step: out.dL_dw1_1; 1 answer after it follows from your own values" in text

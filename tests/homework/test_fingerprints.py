@@ -206,3 +206,25 @@ def test_past_the_names_budget_misconceptions_are_not_looked_for_and_the_report_
     doc = json.loads(invoke("check", str(path), "--format", "json").stdout)
     assert doc["fingerprints"] == []
     assert any(line.startswith("misconceptions not looked for: 7 alternative traces") for line in doc["feedback"])
+
+
+def test_an_answer_near_the_key_where_the_wrong_rules_agree_names_no_misconception(tmp_path: Path) -> None:
+    """deep_relu_he, step1/h3.w5_3.new: the key 1.118349, η twice 1.117336, w + η·g 1.116098 and the old
+    weight 1.117224 lie a hair apart. 1.117 is within the tolerance of both mutations, but closest to the
+    weight left as it was: no explanation stands out, so none is named (it named gradient ascent)."""
+    name = "step1/h3.w5_3.new"
+    table, traces = traced("deep_relu_he")
+    assert round(table[name].value, 6) == 1.118349
+    assert round(traces["learning_rate_twice"][name], 6) == 1.117336
+    assert round(traces["gradient_ascent"][name], 6) == 1.116098
+    result = graded(tmp_path, "deep_relu_he", {name: 1.117})
+    assert [v.verdict for v in result.verdicts] == ["wrong"]
+    assert result.fingerprints == () and result.verdicts[0].fingerprints == ()
+
+
+def test_an_answer_clearly_the_ascent_s_number_still_names_it(tmp_path: Path) -> None:
+    name = "step1/h3.w5_3.new"
+    _, traces = traced("deep_relu_he")
+    result = graded(tmp_path, "deep_relu_he", {name: round(traces["gradient_ascent"][name], 6)})
+    assert result.verdicts[0].fingerprints == ("gradient_ascent",)
+    assert "your update moves up the gradient" in result.fingerprints[0].sentence()

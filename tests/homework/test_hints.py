@@ -35,6 +35,11 @@ def accepts(given: float, expected: float) -> bool:
         ("o.dL_dw1_1", 0.138498562, "the value of o.delta1, one of its factors"),
         ("o.dL_dw1_2", 0.082167041, "the value of o.dL_dw1_1, a neighbour"),
         ("o.dL_dw1_2", 0.5, None),
+        # the update skipped: 0.4 is w5 as handed out (and also 0.358916 rounded to 1 digit): the old
+        # parameter is the closer explanation
+        ("o.w1_1.new", 0.4, "the value of the old parameter o.w1_1: the update was not applied"),
+        ("h.z1", 0.0, None),  # 0 is no rounding of 0.3775 (and "rounded" would tell it is under ½)
+        ("o.delta1", 0.0, None),
     ],
 )
 def test_the_kind_of_wrong_is_named(name: str, given: float, kind: str | None) -> None:

@@ -150,6 +150,6 @@ def test_an_exact_key_accepts_only_exact_answers(tmp_path: Path) -> None:
 
 def test_exact_keys_need_rational_ops_and_one_protocol() -> None:
     result = invoke("answers", "classic_2_2_2", "--exact")
-    assert result.exit_code == 2 and result.stderr.startswith("--exact: layer h's activation sigmoid")
+    assert result.exit_code == 2 and result.stderr.startswith("--exact: the sigmoid activations of layers h and o")
     result = invoke("answers", "pytorch_snippet", "--exact", "--round-as-you-go", "4")
     assert result.exit_code == 2 and "two protocols" in result.stderr

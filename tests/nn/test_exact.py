@@ -15,7 +15,7 @@ from backprop_cli.cli.main import main
 from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.homework.values import named_values
 from backprop_cli.loading.config import load_network as load
-from backprop_cli.model.spec import NetworkSpec, OptimizerSpec, TrainingSpec
+from backprop_cli.model.spec import LayerSpec, NetworkSpec, OptimizerSpec, TrainingSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.optim import exact_number
 from tests.strategies import make_spec
@@ -101,10 +101,20 @@ def test_irrational_networks_are_refused_naming_every_op() -> None:
     with pytest.raises(ConfigError) as caught:
         Engine(load("xor", None)[0], exact=True)
     message = caught.value.one_line()
-    assert "layer h's activation sigmoid" in message and "the loss bce" in message and "not rational" in message
+    assert "the sigmoid activations of layers h and o and the loss bce are not rational;" in message
     spec = load("two_layer_relu", None)[0]
     with pytest.raises(ConfigError, match=r"the optimizer adam \(square roots\)"):
         Engine(dataclasses.replace(spec, optimizer=OptimizerSpec("adam", 0.1)), exact=True)
+
+
+def test_one_irrational_activation_is_named_in_the_singular() -> None:
+    spec = load("xor", None)[0]
+    first = spec.layers[0]
+    assert isinstance(first, LayerSpec)
+    layers = (dataclasses.replace(first, activation="relu"), *spec.layers[1:])
+    with pytest.raises(ConfigError) as caught:
+        Engine(dataclasses.replace(spec, layers=layers, loss=load("pytorch_snippet", None)[0].loss), exact=True)
+    assert "the sigmoid activation of layer o is not rational;" in caught.value.one_line()
 
 
 def test_fractions_that_outgrow_the_bound_are_a_located_fault() -> None:
@@ -140,7 +150,7 @@ def test_cli_text_and_refusals() -> None:
     assert "out.w1_1.new   out.w1_1 − η × out.dL_dw1_1   2 − (1/100) × (-24)   56/25" in out
     assert "exact: every number is a fraction" in out
     code, _, err = invoke("trace", "xor", "--exact")
-    assert code == 2 and "--exact: layer h's activation sigmoid" in err
+    assert code == 2 and "--exact: the sigmoid activations of layers h and o" in err
     code, out, err = invoke("trace", "two_layer_relu", "--exact", "--layer", "out", "--step", "1")
     assert code == 0, err
     code, out, err = invoke("graph", "pytorch_snippet", "--exact", "--format", "tree")

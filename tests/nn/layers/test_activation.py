@@ -228,7 +228,7 @@ def test_exact_runs_a_relu_layer_and_refuses_a_sigmoid_layer_naming_it() -> None
         [H, {"type": "activation", "name": "s", "activation": "sigmoid"}, OUT | {"activation": "identity"}]
     )
     sigmoid["loss"] = "mse"
-    with pytest.raises(ConfigError, match="layer s's activation sigmoid"):
+    with pytest.raises(ConfigError, match="the sigmoid activation of layer s is not rational"):
         Engine(load(sigmoid), exact=True)
 
 
