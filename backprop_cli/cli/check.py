@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.cli.kit import handle_errors, make_console, output_option, precision_option, width_option
+from backprop_cli.cli.kit import (
+    handle_errors,
+    lang_option,
+    make_console,
+    output_option,
+    precision_option,
+    width_option,
+)
 from backprop_cli.cli.names import filter_options
 from backprop_cli.errors import ConfigError
 
@@ -87,6 +94,7 @@ if TYPE_CHECKING:
 @precision_option("Significant digits of the expected values shown (JSON has full precision).")
 @width_option()
 @output_option("Write the report to this file (atomically) instead of stdout.")
+@lang_option()
 @handle_errors
 def check(
     submissions: tuple[str, ...],
