@@ -260,7 +260,10 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else []) + [Path(d) for d in (data, recorded) if d]
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
+            from backprop_cli.model.i18n import using
+
+            with using("en"):  # the backprop-check report is data, the same in every language
+                report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
             stream.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
