@@ -15,17 +15,16 @@ translated where they are shown). Names (``out.dL_dw1_2``), formulas and numbers
 
 from __future__ import annotations
 
-import ast
-import gettext
-import io
 import os
-import struct
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the catalogue machinery is imported only when a language other than English is used
+    import gettext
+    from importlib.resources.abc import Traversable
 
 #: the shipped languages, English (the source text) first
 LANGUAGES = ("en", "ru", "ja", "ar")
@@ -98,12 +97,17 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def po_path(lang: str) -> Traversable:
+    from importlib import resources
+
     return resources.files("backprop_cli.model").joinpath("locale", f"{lang}.po")
 
 
 @cache
 def catalogue(lang: str) -> gettext.GNUTranslations:
     """The language's catalogue, read once (the cache holds immutable translations, never a choice)."""
+    import gettext
+    import io
+
     entries = parse_po(po_path(lang).read_text(encoding="utf-8"))
     return gettext.GNUTranslations(io.BytesIO(mo_bytes(entries)))
 
@@ -159,6 +163,8 @@ def _form_index(key: str) -> int:
 
 
 def _unquote(token: str) -> str:
+    import ast
+
     value = ast.literal_eval(token.strip())
     if not isinstance(value, str):
         raise ValueError(f"not a quoted string: {token}")
@@ -167,6 +173,8 @@ def _unquote(token: str) -> str:
 
 def mo_bytes(entries: Mapping[str, list[str]]) -> bytes:
     """The GNU ``.mo`` image of ``entries`` (as ``msgfmt`` writes it), for :class:`gettext.GNUTranslations`."""
+    import struct
+
     pairs = sorted(
         (key.encode("utf-8"), "\x00".join(forms).encode("utf-8"))
         for key, forms in entries.items()
