@@ -74,17 +74,24 @@ def trace(
     steps: int | None = None,
     exact: bool = False,
     data: str | os.PathLike[str] | None = None,
+    lang: str = "en",
 ) -> Trace:
     """Run every configured step of ``config`` (or ``steps`` of them) and keep its quantities.
 
     ``config`` is anything :func:`load` takes, or what it returns. ``exact``: fractions, for rational
-    networks and expressions. The work is bounded as the command's is (see the README's limits).
+    networks and expressions. ``lang`` (``en``, ``ru``, ``ja``, ``ar``): the language of the headings
+    and notes the trace renders in; names, formulas and numbers are the same in every language. The work
+    is bounded as the command's is (see the README's limits).
     """
+    from backprop_cli.model.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
     spec: Any = config if _is_spec(config) else load(config, data=data)
     if hasattr(spec, "graph"):  # an expression program
         from backprop_cli.graph.engine import compute
 
-        return Trace("expression", spec, exact, _ExpressionRun(compute(spec, exact=exact)))
+        return Trace("expression", spec, exact, _ExpressionRun(compute(spec, exact=exact)), lang=lang)
     if steps is not None:
         spec = replace(spec, training=replace(spec.training, steps=steps, epochs=None))
     from backprop_cli.budget import check_run
@@ -95,7 +102,7 @@ def trace(
     engine = Engine(spec, exact=exact)
     before = engine.loss()
     records = list(engine.run())
-    return Trace("network", spec, exact, _NetworkRun(tuple(records), before, engine.loss()))
+    return Trace("network", spec, exact, _NetworkRun(tuple(records), before, engine.loss()), lang=lang)
 
 
 def expression(program: str, *, exact: bool = False, **values: float | str) -> Trace:
@@ -163,12 +170,16 @@ class Trace:
     spec: Any
     exact: bool
     run: _NetworkRun | _ExpressionRun = field(repr=False)
+    lang: str = "en"  # the language of its headings and notes (model/i18n.py), set for each rendering
     _by_name: dict[str, Quantity] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for block in self.run.blocks():
-            for q in block.quantities():
-                self._by_name.setdefault(q.name, q)  # a name shown twice (the summary's loss) comes once
+        from backprop_cli.model.i18n import using
+
+        with using(self.lang):
+            for block in self.run.blocks():
+                for q in block.quantities():
+                    self._by_name.setdefault(q.name, q)  # a name shown twice (the summary's loss) comes once
 
     # ------------------------------------------------------------ reading
 
@@ -275,13 +286,20 @@ class Trace:
     def render(self, fmt: str = "text", *, width: int = 100, precision: int = 6) -> str:
         """The trace as a document: ``text`` (the terminal tables, no colour), ``markdown``, ``latex``,
         ``html`` or ``svg``."""
-        import io
-
-        from backprop_cli.model.numbers import NumberFormat
         from backprop_cli.render import FORMATS
 
         if fmt != "text" and fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; expected text or one of {', '.join(FORMATS)}")
+        from backprop_cli.model.i18n import using
+
+        with using(self.lang):
+            return self._render(fmt, width, precision)
+
+    def _render(self, fmt: str, width: int, precision: int) -> str:
+        import io
+
+        from backprop_cli.model.numbers import NumberFormat
+
         stream = io.StringIO()
         if fmt == "text":
             from backprop_cli.render.console import make_console
@@ -344,9 +362,11 @@ class Trace:
         return Group(*expression_outputs(self._expression_document(fmt)))
 
     def __rich__(self) -> Any:
+        from backprop_cli.model.i18n import using
         from backprop_cli.model.numbers import NumberFormat
 
-        return self._renderable(NumberFormat())
+        with using(self.lang):
+            return self._renderable(NumberFormat())
 
     def render_text(self) -> str:
         return self.render("text")

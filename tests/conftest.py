@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands follow LANGUAGE/LC_ALL/LC_MESSAGES/LANG (model/i18n.py): every test runs in English, as
+    the golden files are, whatever the developer's locale, unless it sets a language itself."""
+    monkeypatch.setenv("LANGUAGE", "en")

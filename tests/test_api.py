@@ -154,3 +154,17 @@ def test_bad_input_is_the_command_s_located_error() -> None:
     with pytest.raises(ConfigError) as caught:
         bp.load(bad)
     assert "loss" in str(caught.value)
+
+
+def test_a_trace_renders_in_its_own_language_and_leaves_none_behind() -> None:
+    import backprop_cli as bp
+
+    russian = bp.trace("two_layer_relu", lang="ru")
+    english = bp.trace("two_layer_relu")
+    assert "### Прямой проход" in russian.render("markdown")
+    assert "Прямой проход · слой hidden (relu)" in russian.render("text")
+    assert "### Forward pass" in english.render("markdown")  # rendered after the Russian one, in one process
+    assert english.render("text") == bp.trace("two_layer_relu", lang="en").render("text")
+    assert [q.value for q in russian] == [q.value for q in english]  # the numbers are the same
+    with pytest.raises(ValueError, match="expected one of en, ru, ja, ar"):
+        bp.trace("two_layer_relu", lang="fr")

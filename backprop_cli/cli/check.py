@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.cli.kit import handle_errors, make_console, output_option, precision_option, width_option
+from backprop_cli.cli.kit import (
+    handle_errors,
+    lang_option,
+    make_console,
+    output_option,
+    precision_option,
+    width_option,
+)
 from backprop_cli.cli.names import filter_options
 from backprop_cli.errors import ConfigError
 
@@ -94,6 +101,7 @@ if TYPE_CHECKING:
 @precision_option("Significant digits of the expected values shown (JSON has full precision).")
 @width_option()
 @output_option("Write the report to this file (atomically) instead of stdout.")
+@lang_option()
 @handle_errors
 def check(
     submissions: tuple[str, ...],
@@ -261,7 +269,10 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else []) + [Path(d) for d in (data, recorded) if d]
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
+            from backprop_cli.model.i18n import using
+
+            with using("en"):  # the backprop-check report is data, the same in every language
+                report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
             stream.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)

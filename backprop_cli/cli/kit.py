@@ -360,3 +360,29 @@ class OneLineUsageGroup(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)  # as click's standalone mode ends: always by exiting
+
+
+def lang_option() -> Callable[[F], F]:
+    """``--lang``: the language of the headings, notes and verdicts the command prints (model/i18n.py),
+    else the one ``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG`` name, else English; set for this one
+    call only (the command runs inside it), so nothing carries over to the next call in the process."""
+    from backprop_cli.model.i18n import LANGUAGES
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
+            from backprop_cli.model.i18n import from_environment, using
+
+            with using(lang or from_environment()):
+                return command(*args, **kwargs)
+
+        option = click.option(
+            "--lang",
+            type=click.Choice(LANGUAGES),
+            default=None,
+            help="Language of headings, notes and verdicts: en, ru, ja, ar "
+            "[default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG, else en]; names and formulas stay as they are.",
+        )
+        return option(wrapper)  # type: ignore[return-value]
+
+    return decorate

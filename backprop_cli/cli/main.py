@@ -20,6 +20,7 @@ from backprop_cli.cli.kit import (
     complete_config,
     data_option,
     handle_errors,
+    lang_option,
     load,
     max_rows_option,
     output_option,
@@ -136,6 +137,7 @@ def main() -> None:
     is_flag=True,
     help="Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation).",
 )
+@lang_option()
 @handle_errors
 def trace(
     config: str | None,
@@ -208,6 +210,7 @@ def trace(
             "--exact, no --format json and a network config",
             path="--round-as-you-go",
         )
+    _check_language(output_format)
     if wants_expression(config, expr, sets, tree=tree):  # a computation graph, not a network
         if view == "matrix":
             raise ConfigError("--view matrix applies to networks only", path="--view")
@@ -250,7 +253,10 @@ def trace(
             _write_document(spec, engine, stream, output_format, total, precision, cap, width, chosen, look)
             return
         if output_format == "json":
-            _write_json(spec, engine, stream, total, chosen, quantities)
+            from backprop_cli.model.i18n import using
+
+            with using("en"):  # the trace document is data: its formulas the same in every language
+                _write_json(spec, engine, stream, total, chosen, quantities)
             return
         _print_text(
             spec,
@@ -265,6 +271,29 @@ def trace(
             only=chosen,
             diagnostics=diagnostics,
             view=view,
+        )
+
+
+#: the formats a trace is translated in (model/i18n.py); json is data, the same in every language
+TRANSLATED_FORMATS = ("text", "markdown", "html", "svg", "json")
+
+
+def _check_language(output_format: str) -> None:
+    """Refuse a language the format cannot show yet: LaTeX would need Cyrillic, CJK or Arabic font
+    packages that pdflatex lacks here, and the slides and programs are not yet translated."""
+    from backprop_cli.model.i18n import current
+
+    lang = current()
+    if lang != "en" and output_format not in TRANSLATED_FORMATS:
+        why = (
+            "LaTeX is English only for now (pdflatex needs Cyrillic, CJK or Arabic font packages)"
+            if output_format in ("latex", "beamer")
+            else f"--format {output_format} is not translated yet"
+        )
+        raise ConfigError(
+            f"{lang} with --format {output_format}: {why}; expected --lang en or --format "
+            + ", ".join(TRANSLATED_FORMATS),
+            path="--lang",
         )
 
 

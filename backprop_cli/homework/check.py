@@ -22,6 +22,7 @@ from backprop_cli.homework.answers import AnswersFile, Tolerance
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.model import formats
 from backprop_cli.model.filters import Filter
+from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.names import closest_names
 from backprop_cli.model.numbers import NumberFormat
 
@@ -70,6 +71,10 @@ class Verdict:
     @property
     def label(self) -> str:
         return ecf.LABELS.get(self.verdict, self.verdict)
+
+
+#: how the text reports write the verdicts (Verdict.label), for the catalogues; translated where shown
+VERDICT_LABELS = (N_("correct"), N_("correct given your values"), N_("wrong"), N_("missing"), N_("invalid"))
 
 
 @dataclass(frozen=True)
@@ -146,16 +151,24 @@ class CheckResult:
     def score_line(self) -> str:
         f = NumberFormat()
         carried = self.count("ecf")
-        ecf_text = f"{carried} correct given your values, " if carried else ""
+        ecf_text = _("{n} correct given your values, ").format(n=carried) if carried else ""
         invalid = self.count("invalid")
-        invalid_text = f", {invalid} invalid" if invalid else ""
+        invalid_text = _(", {n} invalid").format(n=invalid) if invalid else ""
         # every weight 0: no points to take a share of
-        percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else " (no points)"
-        return (
-            f"Score: {f(self.score)}/{f(self.max_score)}{percent} · {self.count('correct')} correct, {ecf_text}"
-            f"{self.count('wrong')} wrong, {self.count('missing')} missing{invalid_text} of {len(self.verdicts)} answer"
-            + ("" if len(self.verdicts) == 1 else "s")
+        percent = f" ({100 * self.score / self.max_score:.0f}%)" if self.max_score else _(" (no points)")
+        counts = ngettext(
+            "{correct} correct, {ecf}{wrong} wrong, {missing} missing{invalid} of {n} answer",
+            "{correct} correct, {ecf}{wrong} wrong, {missing} missing{invalid} of {n} answers",
+            len(self.verdicts),
+        ).format(
+            correct=self.count("correct"),
+            ecf=ecf_text,
+            wrong=self.count("wrong"),
+            missing=self.count("missing"),
+            invalid=invalid_text,
+            n=len(self.verdicts),
         )
+        return _("Score: {score}/{most}").format(score=f(self.score), most=f(self.max_score)) + f"{percent} · {counts}"
 
 
 def check_answers(
@@ -328,9 +341,16 @@ def first_wrong_line(result: CheckResult) -> str | None:
     if result.first_wrong is None:
         return None
     carried = result.count("ecf")
-    verb = "follow" if carried != 1 else "follows"
-    after = f"; {carried} answer{'s' * (carried != 1)} after it {verb} from your own values" if carried else ""
-    return f"First wrong step: {result.first_wrong}{after}"
+    after = (
+        ngettext(
+            "; {n} answer after it follows from your own values",
+            "; {n} answers after it follow from your own values",
+            carried,
+        ).format(n=carried)
+        if carried
+        else ""
+    )
+    return _("First wrong step: {name}").format(name=result.first_wrong) + after
 
 
 # ---------------------------------------------------------------- reports
@@ -351,16 +371,17 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
 
     def build(whole: bool) -> Table:  # names and numbers on one line, or folded: never cut with "…"
         out = Table(box=box.SIMPLE_HEAD)
-        for column in ("name", "given", "expected", "verdict"):
+        for column in (N_("name"), N_("given"), N_("expected"), N_("verdict")):
             justify = "right" if column in ("given", "expected") else "left"
-            out.add_column(column, justify=justify, **column_style(whole))  # type: ignore[arg-type]
+            out.add_column(_(column), justify=justify, **column_style(whole))  # type: ignore[arg-type]
         for v in result.verdicts:
             expected = fmt(v.expected) if revealed(v, reveal) else "·"
-            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(v.label, style=styles[v.verdict]))
+            cells = (Text(v.name), Text(v.given_text or ""), Text(expected), Text(_(v.label), style=styles[v.verdict]))
             out.add_row(*cells)
         return out
 
-    parts: list[Any] = [Text(f"{result.answers_file} checked against {result.config}"), Fitting(build)]
+    against = _("{answers} checked against {config}").format(answers=result.answers_file, config=result.config)
+    parts: list[Any] = [Text(against), Fitting(build)]
     parts += [Text(f"{v.name}: {v.note}", style="dim") for v in result.verdicts if v.note]
     feedback = result.feedback()
     parts += [Text(line, style="bold" if i == 0 and result.first_wrong else "") for i, line in enumerate(feedback)]
@@ -378,10 +399,10 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
         parts.append(Text(""))
     for v in result.verdicts:
         if explain is not None and v.verdict != "correct":
-            parts.append(Text(f"How {v.name} is computed:", style="bold"))
+            parts.append(Text(_("How {name} is computed:").format(name=v.name), style="bold"))
             parts.append(Text(explain(v.name) + "\n"))
     tolerances = sorted({v.tolerance.describe() for v in result.verdicts})
-    parts.append(Text(f"tolerance: {'; '.join(tolerances) or 'none'}", style="dim"))
+    parts.append(Text(_("tolerance: {rules}").format(rules="; ".join(tolerances) or _("none")), style="dim"))
     parts += [Text(note, style="yellow") for note in result.notes()]
     parts.append(Text(result.score_line(), style="bold"))
     return Group(*parts)

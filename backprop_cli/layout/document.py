@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from backprop_cli.layout.header import cap_text, closing_line, facts, network_rows, step_heading, title
 from backprop_cli.layout.rows import Section, capped, rows_of_step, step_plan
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.records import StepRecord
@@ -24,17 +25,17 @@ if TYPE_CHECKING:
     from backprop_cli.model.filters import Filter
 
 PHASE_TITLES = {
-    "parameters": "Parameters",
-    "forward": "Forward pass",
-    "loss": "Loss",
-    "backward": "Backward pass",
-    "reduction": "Batch reduction",
-    "update": "Update",
-    "summary": "Summary",
+    "parameters": N_("Parameters"),
+    "forward": N_("Forward pass"),
+    "loss": N_("Loss"),
+    "backward": N_("Backward pass"),
+    "reduction": N_("Batch reduction"),
+    "update": N_("Update"),
+    "summary": N_("Summary"),
 }
 
 
-FOLDED = (
+FOLDED = N_(
     "samples side by side: a batch's samples are the columns of one table per layer, each formula written "
     "once; a row's name with sampleN under the column sample3 is the name of sample 3 (step1/sample3/out.z1)"
 )
@@ -116,7 +117,7 @@ def build(job: TraceJob) -> Document:
             continue
         plans = (planned for planned in step_plan(rec, fmt) if only.wants(planned))
         sections: list[Section] = []
-        for _, section in capped(plans, fmt, job.max_rows, shown):
+        for _planned, section in capped(plans, fmt, job.max_rows, shown):
             if section is None:
                 step_rows = rows_of_step(rec, fmt, only.wants, job.step_rows)
                 notice = cap_text(job.max_rows, rec.step, step_rows, job.chosen_rows)
@@ -128,7 +129,7 @@ def build(job: TraceJob) -> Document:
     if job.total > 1 and not only.steps:
         closing = closing_line(job.loss_before, job.loss_after(), job.total, fmt)
     compact = several_samples(spec) if job.compact is None else job.compact
-    folded = (FOLDED,) if compact and several_samples(spec) else ()
+    folded = (_(FOLDED),) if compact and several_samples(spec) else ()
     return Document(
         title=title(spec, exact=job.exact),
         description=(spec.description or "").strip(),
@@ -164,7 +165,7 @@ class Placed:
     @property
     def numbers_of(self) -> str:
         """Whose numbers a worked neuron uses: the table's, or a folded table's first column's."""
-        return f"{self.table.columns[0]} in the table" if self.table else "the table"
+        return _("{column} in the table").format(column=self.table.columns[0]) if self.table else _("the table")
 
 
 def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
@@ -178,8 +179,8 @@ def placed_sections(doc: Document, part: StepPart) -> Iterator[Placed]:
         phase_title = None
         if section.phase != phase:
             phase = section.phase
-            phase_title = PHASE_TITLES[phase]
-        subtitle = section.title if section.title != PHASE_TITLES[phase] else None
+            phase_title = _(PHASE_TITLES[phase])
+        subtitle = section.title if section.title != _(PHASE_TITLES[phase]) else None
         chain = section.layer not in chained
         maths = none if doc.spec is None else section_math(doc.spec, section, doc.fmt, with_chain=chain)
         if section.phase == "backward":
@@ -213,9 +214,9 @@ def placed_document(doc: Document, per_table: int = SAMPLES_PER_TABLE) -> Iterat
             phase_title = None
             if section.phase != phase:
                 phase = section.phase
-                phase_title = PHASE_TITLES[phase]
+                phase_title = _(PHASE_TITLES[phase])
             title = item.title if isinstance(item, SampleTable) else generic_title(section)
-            subtitle = title if title != PHASE_TITLES[phase] else None
+            subtitle = title if title != _(PHASE_TITLES[phase]) else None
             key = (section.phase, section.layer)
             maths = SectionMath((), (), ())
             if doc.spec is not None:

@@ -6,13 +6,19 @@ same; kept apart from document.py so that the terminal does not import the docum
 
 from __future__ import annotations
 
+from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.ops import ACTIVATIONS, loss_op
 from backprop_cli.nn.optim import hyper_text
 from backprop_cli.nn.records import StepRecord
 
-NETWORK_COLUMNS = ("layer", "units", "fan-in", "activation", "a = f(z)", "parameters")
+NETWORK_COLUMNS = (N_("layer"), N_("units"), N_("fan-in"), N_("activation"), "a = f(z)", N_("parameters"))
+
+
+def network_columns() -> list[str]:
+    """The network table's column headings in the current language."""
+    return [_(column) for column in NETWORK_COLUMNS]
 
 
 def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...], ...]:
@@ -20,12 +26,12 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
     names = ", ".join(spec.inputs)
     if spec.input_shape is not None:  # a shaped input: its first and last names, and the shape they fill
         names = f"{spec.inputs[0]} … {spec.inputs[-1]} ({'×'.join(map(str, spec.input_shape))}, row-major)"
-    rows: list[tuple[str, ...]] = [("inputs", str(len(spec.inputs)), "", "", names, "")]
+    rows: list[tuple[str, ...]] = [(_("inputs"), str(len(spec.inputs)), "", "", names, "")]
     for layer in spec.layers:
         act = ACTIVATIONS[layer.activation]
-        frozen = f" (frozen: {', '.join(sorted(layer.frozen))})" if layer.frozen else ""
+        frozen = _(" (frozen: {names})").format(names=", ".join(sorted(layer.frozen))) if layer.frozen else ""
         tensors = layer.tensors()
-        bias = ", no bias" if "weights" in tensors and "biases" not in tensors else ""
+        bias = _(", no bias") if "weights" in tensors and "biases" not in tensors else ""
         rows.append(
             (
                 layer.name,
@@ -40,7 +46,7 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
 
 
 def title(spec: NetworkSpec, *, exact: bool = False) -> str:
-    return f"backprop trace · {spec.source}" + (" · exact fractions" if exact else "")
+    return f"backprop trace · {spec.source}" + (_(" · exact fractions") if exact else "")
 
 
 def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = False) -> tuple[str, ...]:
@@ -48,15 +54,22 @@ def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = Fal
     loss = loss_op(spec.loss.name, spec.loss.reduction)
     hyper = hyper_text(spec.optimizer, fmt)  # every hyper-parameter the update formulas use, by symbol
     rows = spec.data.rows
-    shuffled = f"; rows shuffled each pass (seed {spec.training.seed or 0})" if spec.training.shuffle else ""
+    seed = spec.training.seed or 0
+    shuffled = _("; rows shuffled each pass (seed {seed})").format(seed=seed) if spec.training.shuffle else ""
+    source = _("inline") if spec.data.source == "inline" else spec.data.source
+    data = ngettext("data: {n} row ({source}); steps: {steps}", "data: {n} rows ({source}); steps: {steps}", rows)
     return (
-        f"loss: {spec.loss.name} ({loss.formula}), reduction {spec.loss.reduction} over the batch",
-        f"optimizer: {spec.optimizer.name} ({hyper})",
-        f"data: {rows} row{'s' if rows != 1 else ''} ({spec.data.source}); steps: {steps}{shuffled}",
-        "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "
-        "(1-based); the trace shows each formula, then the same formula with its numbers",
+        _("loss: {name} ({formula}), reduction {reduction} over the batch").format(
+            name=spec.loss.name, formula=loss.formula, reduction=spec.loss.reduction
+        ),
+        _("optimizer: {name} ({hyper})").format(name=spec.optimizer.name, hyper=hyper),
+        data.format(n=rows, source=source, steps=steps) + shuffled,
+        _(
+            "names: layer.z1 = weighted sum of neuron 1, layer.w1_2 = weight into neuron 1 from input 2 "
+            "(1-based); the trace shows each formula, then the same formula with its numbers"
+        ),
     ) + (
-        ("exact: every number is a fraction, each given number read from its decimal text (0.1 is 1/10)",)
+        (_("exact: every number is a fraction, each given number read from its decimal text (0.1 is 1/10)"),)
         if exact
         else ()
     )
@@ -69,13 +82,14 @@ def step_heading(rec: StepRecord, total: int) -> str:
     several = len(rec.samples) > 1
     rows = ", ".join(str(s + 1) for s in rec.samples[:MAX_LISTED_ROWS])
     if len(rec.samples) > MAX_LISTED_ROWS:
-        rows += f", … ({len(rec.samples):,} rows)"
-    return f"Step {rec.step} of {total} · batch: data row{'s' if several else ''} {rows}"
+        rows += _(", … ({count:,} rows)").format(count=len(rec.samples))
+    batch = _("batch: data rows {rows}") if several else _("batch: data row {rows}")
+    return _("Step {step} of {total}").format(step=rec.step, total=total) + " · " + batch.format(rows=rows)
 
 
 def closing_line(before: float, after: float, steps: int, fmt: NumberFormat) -> str:
-    return (
-        f"Loss on all data: {fmt(before)} before step 1, {fmt(after)} after step {steps} (change {fmt(after - before)})"
+    return _("Loss on all data: {before} before step 1, {after} after step {steps} (change {change})").format(
+        before=fmt(before), after=fmt(after), steps=steps, change=fmt(after - before)
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.rounding import RoundedChain
@@ -60,6 +61,10 @@ def _rounded(blocks: Iterator[Block], chain: RoundedChain) -> Iterator[Block]:
 
 def _made(built: Built) -> Built:
     return built
+
+
+#: the parameter kinds an update block's title names, for the catalogues (others are shown as they are)
+PARAMETER_KINDS = (N_("weights"), N_("biases"))
 
 
 class _StepBlocks:
@@ -209,21 +214,29 @@ class _StepBlocks:
                         origin=origin,
                     )
                 )
-        return self.block("parameters", "Parameters before the update", out)
+        return self.block("parameters", _("Parameters before the update"), out)
 
     def inputs(self, p: int) -> Built:
         first = self.rec.forward[0]
-        row = f"data row {self.rec.samples[p] + 1}"
+        row = _("data row {row}").format(row=self.rec.samples[p] + 1)
         out = [
             self.quantity(self.q(n, p), scalar(v), "forward", None, p, Form(row), kind="given")
             for n, v in zip(first.input_names, first.inputs[p], strict=True)
         ]
         out += [
-            self.quantity(self.q(f"y{k + 1}", p), scalar(v), "forward", None, p, Form(f"target, {row}"), kind="given")
+            self.quantity(
+                self.q(f"y{k + 1}", p),
+                scalar(v),
+                "forward",
+                None,
+                p,
+                Form(_("target, {row}").format(row=row)),
+                kind="given",
+            )
             for k, v in enumerate(self.rec.loss.target[p])
         ]
         # the block belongs to no layer: the trace's --layer filter keeps it with every layer
-        return self.block("forward", "Inputs and targets", out, p=p)
+        return self.block("forward", _("Inputs and targets"), out, p=p)
 
     def forward(self, index: int, fwd: LayerForward, p: int) -> Built:
         title, quantities, note = self.ops[index].blocks().forward(fwd, p, self)
@@ -304,7 +317,7 @@ class _StepBlocks:
                 f"; {', '.join(broken)} {verb} not finite in float64 (a saturated) and not used: "
                 "δ comes from the stable form"
             )
-        return self.block("loss", f"Loss ({loss.name})", quantities, layer=out, p=p, note=note)
+        return self.block("loss", _("Loss ({name})").format(name=loss.name), quantities, layer=out, p=p, note=note)
 
     def batch_loss(self) -> Built:
         loss = self.rec.loss
@@ -322,7 +335,12 @@ class _StepBlocks:
             form,
             [scalar(v) for v in loss.per_sample],
         )
-        return self.block("loss", f"Batch loss ({loss.reduction} over {n} samples)", [q], layer=loss.output_layer)
+        return self.block(
+            "loss",
+            _("Batch loss ({reduction} over {n} samples)").format(reduction=loss.reduction, n=n),
+            [q],
+            layer=loss.output_layer,
+        )
 
     def backward(self, position: int, back: LayerBackward, p: int) -> Built:
         """A layer's backward block: its upstream ∂L/∂a as the layer above computed it, then its own."""
@@ -347,7 +365,9 @@ class _StepBlocks:
             form = Form(f"({inner}) / {n}" if mean else inner, slots, _mean if mean else total)
             args = [scalar(u.per_sample[(p, *index)]) for p in range(n)]
             out.append(self.quantity(self.q(base), scalar(u.grad[index]), "reduction", u.layer, None, form, args))
-        title = f"Batch reduction · layer {u.layer} {u.kind} ({self.rec.loss.reduction} over {n} samples)"
+        title = _("Batch reduction · layer {layer} {kind} ({reduction} over {n} samples)").format(
+            layer=u.layer, kind=_(u.kind), reduction=self.rec.loss.reduction, n=n
+        )
         return self.block("reduction", title, out, layer=u.layer)
 
     def update(self, u: ParamUpdate) -> Built:
@@ -391,9 +411,11 @@ class _StepBlocks:
             out.append(self.quantity(self.q(pname + ".new"), scalar(u.new[index]), "update", u.layer, None, form, args))
         hyper_shown = [f"{SYMBOLS.get(k, k)} = {f(v)}" for k, v in (*rec.hyper.items(), *u.scalars.items())]
         hyper_text = ", ".join([*hyper_shown, *rec.flags])
-        title = f"Update · layer {u.layer} {u.kind} ({rec.optimizer}, {hyper_text})"
+        title = _("Update · layer {layer} {kind} ({optimizer}, {hyper})").format(
+            layer=u.layer, kind=_(u.kind), optimizer=rec.optimizer, hyper=hyper_text
+        )
         note = "; ".join(f"{s}: {STATE_MEANINGS[s]}" for s in u.state if s in STATE_MEANINGS)
-        frozen = " · frozen, not updated" if u.frozen else ""
+        frozen = _(" · frozen, not updated") if u.frozen else ""
         return self.block("update", title + frozen, out, layer=u.layer, note=note)
 
     def _after(self) -> tuple[Form, list[Scalar]]:
@@ -415,7 +437,7 @@ class _StepBlocks:
             slots += [self.q(f"y{k + 1}", p) for k in range(rec.loss.target.shape[1])]
             args += [scalar(v) for v in rec.loss.target[p]]
         rule = _loss_after_rule(rec, shapes)
-        return Form("the same batch after the update", tuple(slots), rule, ""), args
+        return Form(_("the same batch after the update"), tuple(slots), rule, ""), args
 
     def _previous(self, base: str, value: Scalar) -> Slot:
         """A state value carried in from the step before this one: its name there, or a constant."""
@@ -427,7 +449,9 @@ class _StepBlocks:
         rec = self.rec
         loss, after = self.q("loss"), self.q("loss.after")
         out = [
-            self.quantity(loss, scalar(rec.loss.value), "summary", None, None, Form("before the update"), kind="again"),
+            self.quantity(
+                loss, scalar(rec.loss.value), "summary", None, None, Form(_("before the update")), kind="again"
+            ),
             self.quantity(after, scalar(rec.loss_after), "summary", None, None, *self._after()),
             self.quantity(
                 self.q("loss.change"),
@@ -439,7 +463,7 @@ class _StepBlocks:
                 [scalar(rec.loss_after), scalar(rec.loss.value)],
             ),
         ]
-        return self.block("summary", "Summary", out)
+        return self.block("summary", _("Summary"), out)
 
 
 def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable[[Sequence[Scalar]], Scalar]:

@@ -26,6 +26,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from backprop_cli.model.i18n import _
+
 # a formula's unbreakable tokens: a name with its qualifiers (step2/sample1/h.w1_2.m_hat), a number
 # (-0.5, 1.2e-05, 3/4), any other character (an operator, a parenthesis)
 _ATOM = re.compile(
@@ -139,6 +141,8 @@ class FormulaTable:
         self.title = title
         self.caption = caption
         self.min_width = min_width
+        # the headings in the language of the text being made now, not of whenever rich renders it
+        self.name_heading, self.value_heading = _("name"), _("value")
 
     def _table(self) -> Table:
         return Table(
@@ -160,8 +164,8 @@ class FormulaTable:
         """
         names = [row[0] for row in self.rows]
         values = [row[2] for row in self.rows]
-        name_w = max(cell_len(text) for text in ["name", *names])
-        value_w = max(cell_len(text) for text in ["value", *values])
+        name_w = max(cell_len(text) for text in [self.name_heading, *names])
+        value_w = max(cell_len(text) for text in [self.value_heading, *values])
         columns = [[h, *(row[1][c] for row in self.rows)] for c, h in enumerate(self.headers)]
         natural = [max(cell_len(t) for t in cells) for cells in columns]
         fixed = name_w + value_w + GAP * (len(self.headers) + 1)
@@ -181,13 +185,13 @@ class FormulaTable:
 
     def _side_by_side(self, widths: Sequence[int] | None) -> Table:
         table = self._table()
-        table.add_column("name", style="cyan", no_wrap=True)
+        table.add_column(self.name_heading, style="cyan", no_wrap=True)
         for c, header in enumerate(self.headers):
             if widths is None:
                 table.add_column(header, no_wrap=True)
             else:
                 table.add_column("\n".join(wrap(header, widths[c])), no_wrap=True, width=widths[c])
-        table.add_column("value", justify="right", style="bold", no_wrap=True)
+        table.add_column(self.value_heading, justify="right", style="bold", no_wrap=True)
         for name, cells, value in self.rows:
             shown = [cell if widths is None else "\n".join(wrap(cell, widths[c])) for c, cell in enumerate(cells)]
             table.add_row(Text(name), *(Text(cell) for cell in shown), Text(value))
@@ -203,18 +207,18 @@ class FormulaTable:
 
     def _merged(self, width: int) -> Table:
         table = self._table()
-        table.add_column("name", style="cyan", no_wrap=True)
+        table.add_column(self.name_heading, style="cyan", no_wrap=True)
         table.add_column("\n".join(wrap(" = ".join(self.headers), width)), no_wrap=True, width=width)
-        table.add_column("value", justify="right", style="bold", no_wrap=True)
+        table.add_column(self.value_heading, justify="right", style="bold", no_wrap=True)
         for name, cells, value in self.rows:
             table.add_row(Text(name), Text("\n".join(self._lines(cells, width))), Text(value))
         return table
 
     def _stacked(self, width: int) -> Table:
         table = self._table()
-        header = "\n".join(wrap(f"name: {' = '.join(self.headers)}", width))
+        header = "\n".join(wrap(f"{self.name_heading}: {' = '.join(self.headers)}", width))
         table.add_column(header, no_wrap=True, width=width)
-        table.add_column("value", justify="right", style="bold", no_wrap=True)
+        table.add_column(self.value_heading, justify="right", style="bold", no_wrap=True)
         for name, cells, value in self.rows:
             text = Text(name, style="cyan")
             for line in self._lines(cells, width - len(INDENT)):
@@ -225,10 +229,10 @@ class FormulaTable:
     def _folded(self) -> Table:
         """rich's own layout, every column folding onto further lines: nothing is cut, a name may break."""
         table = self._table()
-        table.add_column("name", style="cyan", overflow="fold")
+        table.add_column(self.name_heading, style="cyan", overflow="fold")
         for header in self.headers:
             table.add_column(header, overflow="fold")
-        table.add_column("value", justify="right", style="bold", overflow="fold")
+        table.add_column(self.value_heading, justify="right", style="bold", overflow="fold")
         for name, cells, value in self.rows:
             table.add_row(Text(name), *(Text(cell) for cell in cells), Text(value))
         return table

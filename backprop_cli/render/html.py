@@ -11,9 +11,10 @@ from typing import TextIO
 
 from backprop_cli.layout.compact import SAMPLE_SLOT, SampleTable
 from backprop_cli.layout.document import Document, TraceJob, build, placed_document
-from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.math import Group
 from backprop_cli.layout.rows import Section
+from backprop_cli.model.i18n import _, current, is_rtl
 from backprop_cli.render.math import mathml
 
 STYLE = """
@@ -30,6 +31,17 @@ math[display="block"] { margin: 0.4rem 0; }
 pre.program { background: #f4f6f8; padding: 0.5rem 1rem; }
 """.strip()
 
+#: a right-to-left page (Arabic): prose and headings run right to left, while names, formulas, numbers
+#: and equations keep their left-to-right order, each cell isolated so its neighbours cannot reorder it
+RTL_STYLE = (
+    "\n"
+    + """
+caption, th, td { text-align: right; }
+td.name, td.formula, td.written, td.value, pre.program, math { direction: ltr; unicode-bidi: isolate; }
+td.value, th.value { text-align: left; }
+""".strip()
+)
+
 
 def _cell(value: str, css: str) -> str:
     return f'<td class="{css}">{escape(value)}</td>'
@@ -38,8 +50,8 @@ def _cell(value: str, css: str) -> str:
 def section_table(section: Section) -> str:
     has_formula = any(row.formula for row in section.rows)
     has_written = any(row.written for row in section.rows)
-    header = ["name"] + ["formula"] * has_formula + ["written out"] * has_written
-    head = "".join(f"<th>{column}</th>" for column in header) + '<th class="value">value</th>'
+    header = [_("name")] + [_("formula")] * has_formula + [_("written out")] * has_written
+    head = "".join(f"<th>{escape(column)}</th>" for column in header) + f'<th class="value">{escape(_("value"))}</th>'
     body = []
     for row in section.rows:
         cells = [_cell(row.name, "name")]
@@ -58,7 +70,8 @@ def sample_table(folded: SampleTable) -> str:
     has_formula = any(row.formula for row in folded.rows)
     has_written = any(row.written for row in folded.rows)
     columns = folded.columns
-    header = ["name"] + ["formula"] * has_formula + [f"written out ({columns[0]})"] * has_written
+    written = _("written out ({column})").format(column=columns[0])
+    header = [_("name")] + [_("formula")] * has_formula + [written] * has_written
     head = "".join(f"<th>{escape(c)}</th>" for c in header) + "".join(f'<th class="value">{c}</th>' for c in columns)
     body = []
     for row in folded.rows:
@@ -107,12 +120,12 @@ def render(doc: Document) -> str:
     """The whole page as one string."""
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{current()}" dir="rtl">' if is_rtl() else '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(doc.title)}</title>",
-        f"<style>\n{STYLE}\n</style>",
+        f"<style>\n{STYLE}{RTL_STYLE if is_rtl() else ''}\n</style>",
         "</head>",
         "<body>",
         f"<h1>{escape(doc.title)}</h1>",
@@ -122,7 +135,7 @@ def render(doc: Document) -> str:
     if doc.program:
         out.append('<pre class="program">' + escape("\n".join(doc.program)) + "</pre>")
     if doc.network:
-        head = "".join(f"<th>{escape(column)}</th>" for column in NETWORK_COLUMNS)
+        head = "".join(f"<th>{escape(column)}</th>" for column in network_columns())
         rows = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in doc.network)
         out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
     out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
@@ -133,17 +146,19 @@ def render(doc: Document) -> str:
         for placed in placed_list:
             section, maths = placed.section, placed.maths
             if placed.phase_title:
-                out.append(f"<h3>{placed.phase_title}</h3>")
+                out.append(f"<h3>{escape(placed.phase_title)}</h3>")
             if placed.subtitle:
                 out.append(f"<h4>{escape(placed.subtitle)}</h4>")
             if maths.chain:
-                out.append("<p>The chain rule for this layer:</p>\n" + "".join(block(eq) for eq in maths.chain))
+                chain = escape(_("The chain rule for this layer:"))
+                out.append(f"<p>{chain}</p>\n" + "".join(block(eq) for eq in maths.chain))
             out.append(sample_table(placed.table) if placed.table else section_table(section))
             note = placed.table.note if placed.table else section.note
             if note:
                 out.append(f'<p class="note">{escape(note)}</p>')
             if maths.worked:
-                out.append(f"<p>Worked for neuron 1, with the numbers of {escape(placed.numbers_of)}:</p>")
+                worked = _("Worked for neuron 1, with the numbers of {whose}:").format(whose=placed.numbers_of)
+                out.append(f"<p>{escape(worked)}</p>")
                 out.append("".join(block(eq) for eq in maths.worked))
         out.append("</section>")
     if doc.notice:

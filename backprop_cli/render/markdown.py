@@ -12,8 +12,9 @@ from typing import TextIO
 
 from backprop_cli.layout.compact import SampleTable
 from backprop_cli.layout.document import Document, TraceJob, build, placed_document
-from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.rows import Section
+from backprop_cli.model.i18n import _
 from backprop_cli.render.math import latex
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")  # what can start markup inside a line
@@ -47,7 +48,7 @@ def math_block(tex: str) -> str:
 def section_table(section: Section) -> str:
     has_formula = any(row.formula for row in section.rows)
     has_written = any(row.written for row in section.rows)
-    header = ["name"] + ["formula"] * has_formula + ["written out"] * has_written + ["value"]
+    header = [_("name")] + [_("formula")] * has_formula + [_("written out")] * has_written + [_("value")]
     rows = []
     for row in section.rows:
         cells = [code(row.name)]
@@ -65,7 +66,8 @@ def sample_table(folded: SampleTable) -> str:
     has_formula = any(row.formula for row in folded.rows)
     has_written = any(row.written for row in folded.rows)
     columns = folded.columns
-    header = ["name"] + ["formula"] * has_formula + [f"written out ({columns[0]})"] * has_written + list(columns)
+    written = _("written out ({column})").format(column=columns[0])
+    header = [_("name")] + [_("formula")] * has_formula + [written] * has_written + list(columns)
     rows = []
     for row in folded.rows:
         cells = [code(row.name)]
@@ -87,7 +89,7 @@ def render(doc: Document) -> str:
         fence = "````" if any("```" in line for line in doc.program) else "```"
         out.append(f"{fence}text\n" + "".join(line + "\n" for line in doc.program) + f"{fence}\n")
     if doc.network:
-        out.append(table(list(NETWORK_COLUMNS), [[text(c) for c in row] for row in doc.network], values=0))
+        out.append(table(network_columns(), [[text(c) for c in row] for row in doc.network], values=0))
     out.append("".join(f"- {text(line)}\n" for line in doc.facts))
     if doc.matrix:
         out += matrix_view(doc)
@@ -101,14 +103,16 @@ def render(doc: Document) -> str:
                 out.append(f"#### {text(placed.subtitle)}\n")
             out += [math_block(tex) for tex in maths.ops_latex]
             if maths.chain:
-                out.append("The chain rule for this layer:\n")
+                out.append(_("The chain rule for this layer:") + "\n")
                 out += [math_block(latex(eq)) for eq in maths.chain]
             out.append(sample_table(placed.table) if placed.table else section_table(section))
             note = placed.table.note if placed.table else section.note
             if note:
                 out.append(f"*{text(note)}*\n")
             if maths.worked:
-                out.append(f"Worked for neuron 1, with the numbers of {placed.numbers_of}:\n")
+                out.append(
+                    _("Worked for neuron 1, with the numbers of {whose}:").format(whose=placed.numbers_of) + "\n"
+                )
                 out += [math_block(latex(eq)) for eq in maths.worked]
     if doc.notice:
         out.append(f"*{text(doc.notice)}*\n")

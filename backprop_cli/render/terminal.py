@@ -16,9 +16,18 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.layout.header import NETWORK_COLUMNS, cap_text, closing_line, facts, network_rows, step_heading, title
+from backprop_cli.layout.header import (
+    cap_text,
+    closing_line,
+    facts,
+    network_columns,
+    network_rows,
+    step_heading,
+    title,
+)
 from backprop_cli.layout.rows import Section, capped, rows_of_step, step_plan
 from backprop_cli.model.filters import Filter
+from backprop_cli.model.i18n import _
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.render import DEFAULT_MAX_ROWS
@@ -46,7 +55,7 @@ def header(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = Fa
     """What is being traced: the network, loss, optimizer and data, in a few lines."""
     # the same rows and lines as the document formats' header (render/document.py)
     table = Table(box=box.SIMPLE, show_header=True, title=Text(title(spec)), title_justify="left")
-    for column in NETWORK_COLUMNS:
+    for column in network_columns():
         table.add_column(column)
     for row in network_rows(spec, fmt):
         table.add_row(*(Text(cell) for cell in row))
@@ -64,7 +73,7 @@ def section_table(section: Section) -> FormulaTable:
     """
     has_formula = any(row.formula for row in section.rows)
     has_written = any(row.written for row in section.rows)
-    headers = ["formula"] * has_formula + ["written out"] * has_written
+    headers = [_("formula")] * has_formula + [_("written out")] * has_written
     rows = []
     for row in section.rows:
         cells = [row.formula] * has_formula + [row.written] * has_written

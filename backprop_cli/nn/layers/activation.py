@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from backprop_cli.model.i18n import _
 from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -182,7 +183,7 @@ class ActivationBlocks(DenseBlocks):
         op = self.op
         out = self.sums(fwd, p, emit) + self.activations(fwd, p, emit)
         note = f"z = the layer's input; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
-        return f"Forward · layer {op.name} ({op.activation})", out, note
+        return _("Forward · layer {layer} ({kind})").format(layer=op.name, kind=op.activation), out, note
 
     def sums(self, fwd: LayerForward, p: int, emit: Emit) -> list[Quantity]:
         """z_j = input j, named as this layer's."""

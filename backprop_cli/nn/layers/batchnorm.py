@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import _
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -401,7 +402,7 @@ class BatchNormBlocks:
                 )
             )
         note = "x̂ = (x − mean) / √(var + ε) with the batch's statistics; a = γ·x̂ + β"
-        return f"Forward · layer {layer} (batch norm)", out, note
+        return _("Forward · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm")), out, note
 
     def backward(
         self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
@@ -450,7 +451,7 @@ class BatchNormBlocks:
                 )
             )
         note = "dx̂ = ∂L/∂a × γ; ∂L/∂γ = ∂L/∂a × x̂ and ∂L/∂β = ∂L/∂a per sample, reduced over the batch below"
-        return f"Backward · layer {layer} (batch norm)", out, note
+        return _("Backward · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm")), out, note
 
     def batch_backward(self, back: LayerBackward, emit: Emit) -> tuple[str, list[Quantity], str]:
         assert isinstance(back, BatchNormBackward) and back.dxhat is not None

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from backprop_cli.model.i18n import _
 from backprop_cli.model.names import grad_name, neuron_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
@@ -338,7 +339,7 @@ class DenseBlocks:
         op = self.op
         out = self.sums(fwd, p, emit) + self.activations(fwd, p, emit)
         note = f"z = W·a_prev + b; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
-        return f"Forward · layer {op.name} ({op.activation})", out, note
+        return _("Forward · layer {layer} ({kind})").format(layer=op.name, kind=op.activation), out, note
 
     def sums(self, fwd: LayerForward, p: int, emit: Emit) -> list[Quantity]:
         """z_j = Σ_i w_ji·a_i + b_j of every neuron, written out."""
@@ -502,4 +503,4 @@ class DenseBlocks:
                 )
             else:
                 note += f"; δ uses the stable combined form {stable}, equal to the chain shown beside it"
-        return f"Backward · layer {layer} ({op.activation})", out, note
+        return _("Backward · layer {layer} ({kind})").format(layer=layer, kind=op.activation), out, note

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from backprop_cli.model.i18n import _
 from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -273,7 +274,8 @@ class DropoutBlocks:
         dropped = [neuron_name(layer, "a", j) for j in range(fwd.z.shape[1]) if fwd.mask[p, j] == 0]
         zeroed = f"; zeroed here: {', '.join(dropped)}" if dropped else "; none zeroed here"
         note = f"a = z × m / (1 − p) with p = {emit.numbers.operand(op.p)}, m {drawn}{zeroed}"
-        return f"Forward · layer {layer} (dropout, p = {emit.numbers.operand(op.p)})", out, note
+        kind = f"dropout, p = {emit.numbers.operand(op.p)}"
+        return _("Forward · layer {layer} ({kind})").format(layer=layer, kind=kind), out, note
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
         layer = self.op.name
@@ -314,4 +316,4 @@ class DropoutBlocks:
                 )
             )
         note = "δ = ∂L/∂a × ∂a/∂z with ∂a/∂z = m / (1 − p): a dropped entry passes no gradient"
-        return f"Backward · layer {layer} (dropout)", out, note
+        return _("Backward · layer {layer} ({kind})").format(layer=layer, kind="dropout"), out, note
