@@ -22,7 +22,7 @@ from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, parameterless_backward
 from backprop_cli.nn.layers.dense import DenseBlocks, DenseCache, same
 from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, exact_activation, softmax_jacobian
 from backprop_cli.nn.optim import exact_number
@@ -143,27 +143,17 @@ class ActivationLayer:
     def backward_trace(
         self, fwd: LayerForward, upstream: Array, combined: tuple[Array, str] | None, step: int, first: bool
     ) -> LayerBackward:
-        chain, local, jacobian = self.delta(DenseCache(fwd.inputs, fwd.z, fwd.a), upstream)
-        delta = combined[0] if combined is not None else chain
-        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
-        return LayerBackward(
-            layer=self.name,
+        derivative = self.delta(DenseCache(fwd.inputs, fwd.z, fwd.a), upstream)
+        return parameterless_backward(
+            self.name,
+            fwd,
+            upstream,
+            derivative,
+            combined,
+            step=step,
+            first=first,
             activation=self.activation,
-            negative_slope=self.slope,
-            input_names=fwd.input_names,
-            z=fwd.z,
-            a=fwd.a,
-            upstream=upstream,
-            local=local,
-            jacobian=jacobian,
-            chain=chain,
-            delta=delta,
-            combined=combined[1] if combined is not None else None,
-            inputs=fwd.inputs,
-            weights=None,
-            grad_w=None,
-            grad_b=None,
-            downstream=None if first else delta,
+            slope=self.slope,
         )
 
     def blocks(self) -> ActivationBlocks:

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
 from backprop_cli.model.spec import Array, BaseLayerSpec
+from backprop_cli.nn.check import finite
 from backprop_cli.nn.init import InitSpec
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.records import LayerBackward, LayerForward
@@ -233,6 +234,45 @@ class LayerType(Protocol):
         """``hidden``: a layer above sends ∂L/∂a; ``combined``: the loss's combined δ is shown;
         ``first``: no ∂L/∂a for a layer below."""
         ...
+
+
+def parameterless_backward(
+    name: str,
+    fwd: LayerForward,
+    upstream: Array,
+    derivative: tuple[Array, Array, Array | None],
+    combined: tuple[Array, str] | None,
+    *,
+    step: int,
+    first: bool,
+    activation: str = "identity",
+    slope: Scalar = 0.01,
+) -> LayerBackward:
+    """The backward record of a layer with no parameters that maps each input to its own output
+    (an activation, dropout, flatten): ``derivative`` is its (chain, local, jacobian); δ is the chain,
+    or a fused loss's combined form when one is given, and it is what the layer below receives."""
+    chain, local, jacobian = derivative
+    delta = combined[0] if combined is not None else chain
+    finite(delta, step=step, layer=name, quantity="δ = ∂L/∂z")
+    return LayerBackward(
+        layer=name,
+        activation=activation,
+        negative_slope=slope,
+        input_names=fwd.input_names,
+        z=fwd.z,
+        a=fwd.a,
+        upstream=upstream,
+        local=local,
+        jacobian=jacobian,
+        chain=chain,
+        delta=delta,
+        combined=combined[1] if combined is not None else None,
+        inputs=fwd.inputs,
+        weights=None,
+        grad_w=None,
+        grad_b=None,
+        downstream=None if first else delta,
+    )
 
 
 def fill(

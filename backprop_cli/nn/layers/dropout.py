@@ -22,7 +22,7 @@ from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, parameterless_backward
 from backprop_cli.nn.layers.dense import exact_array, product, same
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.optim import exact_number
@@ -200,27 +200,7 @@ class DropoutLayer:
     ) -> LayerBackward:
         assert isinstance(fwd, DropoutForward) and fwd.mask is not None
         chain, local, _ = self.delta(DropoutCache(fwd.inputs, fwd.z, fwd.a, fwd.mask, fwd.scale), upstream)
-        delta = combined[0] if combined is not None else chain
-        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
-        return LayerBackward(
-            layer=self.name,
-            activation="identity",
-            negative_slope=0.01,
-            input_names=fwd.input_names,
-            z=fwd.z,
-            a=fwd.a,
-            upstream=upstream,
-            local=local,
-            jacobian=None,
-            chain=chain,
-            delta=delta,
-            combined=combined[1] if combined is not None else None,
-            inputs=fwd.inputs,
-            weights=None,
-            grad_w=None,
-            grad_b=None,
-            downstream=None if first else delta,
-        )
+        return parameterless_backward(self.name, fwd, upstream, (chain, local, None), combined, step=step, first=first)
 
     def blocks(self) -> DropoutBlocks:
         return DropoutBlocks(self)
