@@ -7,6 +7,7 @@ float64 matrices, names are final.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,11 +26,13 @@ REDUCTIONS = ("mean", "sum", "sum_all")
 PARAMETER_KINDS = ("weights", "biases")
 
 
-class BaseLayerSpec:
+class BaseLayerSpec(ABC):
     """What every layer type's spec tells the rest of the program, whatever the layer computes.
 
     A layer type (``nn/layers/``: one op module each) has its own frozen dataclass of this class, with
-    its own fields; the engine, the budgets, the trace's header and ``train`` read only these.
+    its own fields; the engine, the budgets, the trace's header and ``train`` read only these. It must
+    say ``units``, ``fan_in`` and ``config`` (abstract: a spec without them cannot be made); the rest
+    has defaults for a layer without parameters.
     """
 
     kind: ClassVar[str]  # the config's ``type:`` of this layer (``dense``, ``activation``, …)
@@ -39,14 +42,14 @@ class BaseLayerSpec:
     frozen: frozenset[str]  # the parameter kinds that are not updated
 
     @property
+    @abstractmethod
     def units(self) -> int:
         """The number of outputs (the next layer's fan-in)."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def fan_in(self) -> int:
         """The number of inputs."""
-        raise NotImplementedError
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The shape of its output for an input of ``input_shape`` (C, H, W or C, L; (n,) when flat): a
@@ -75,9 +78,9 @@ class BaseLayerSpec:
         """The LaTeX of its forward pass, shown above its forward tables in Markdown and LaTeX documents."""
         return ()
 
+    @abstractmethod
     def config(self, tensors: Mapping[str, Array] | None = None) -> dict[str, Any]:
         """The layer as a config entry that loads back to it (``tensors``: other values of its parameters)."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
