@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, ClassVar
-
-import numpy as np
 
 from backprop_cli.model.i18n import _
 from backprop_cli.model.names import neuron_name
@@ -23,8 +20,8 @@ from backprop_cli.model.quantity import Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, parameterless_backward
-from backprop_cli.nn.layers.dense import DenseBlocks, DenseCache, same
-from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS, exact_activation, softmax_jacobian
+from backprop_cli.nn.layers.dense import DenseBlocks, DenseCache, activation_rules, chain_through, same
+from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS
 from backprop_cli.nn.optim import exact_number
 from backprop_cli.nn.records import LayerBackward, LayerForward
 
@@ -100,12 +97,7 @@ class ActivationLayer:
         self.output_names = tuple(neuron_name(spec.name, "a", j) for j in range(spec.width))
         self.act = ACTIVATIONS[spec.activation]
         self.params: tuple[ParamDef, ...] = ()
-        if exact:
-            self._forward, self._derivative = exact_activation(spec.activation, Fraction(self.slope))
-        else:
-            slope = spec.negative_slope
-            self._forward = lambda z: self.act.forward(z, slope)
-            self._derivative = lambda z, a: self.act.derivative(z, a, slope)
+        self._forward, self._derivative = activation_rules(spec.activation, spec.negative_slope, exact=exact)
 
     @property
     def rational(self) -> bool:
@@ -122,12 +114,7 @@ class ActivationLayer:
         return DenseCache(x, x, a)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
-        local = self._derivative(cache.z, cache.a)
-        with np.errstate(invalid="ignore", over="ignore"):
-            if self.activation == "softmax":
-                jacobian = softmax_jacobian(cache.a)
-                return np.einsum("bk,bkj->bj", upstream, jacobian), local, jacobian
-            return upstream * local, local, None
+        return chain_through(self._derivative, self.activation, cache, upstream)
 
     def backward_fast(
         self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool

@@ -44,6 +44,30 @@ def exact_array(values: Array) -> Array:
     return out
 
 
+def activation_rules(
+    activation: str, slope: float, *, exact: bool
+) -> tuple[Callable[[Array], Array], Callable[[Array, Array], Array]]:
+    """An activation's forward a = f(z) and local derivative ∂a/∂z(z, a): numpy's, or (``exact``) the
+    activation's own rules entry by entry on fractions. Dense and standalone activation layers share them."""
+    if exact:
+        return exact_activation(activation, Fraction(exact_number(slope)))
+    act = ACTIVATIONS[activation]
+    return (lambda z: act.forward(z, slope)), (lambda z, a: act.derivative(z, a, slope))
+
+
+def chain_through(
+    derivative: Callable[[Array, Array], Array], activation: str, cache: Cache, upstream: Array
+) -> tuple[Array, Array, Array | None]:
+    """δ through an activation: (∂L/∂a × ∂a/∂z, the local derivative, the softmax Jacobian or None).
+    Softmax couples its outputs, so its δ is ∂L/∂a times the Jacobian, not entry by entry."""
+    local = derivative(cache.z, cache.a)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if activation == "softmax":
+            jacobian = softmax_jacobian(cache.a)
+            return np.einsum("bk,bkj->bj", upstream, jacobian), local, jacobian
+        return upstream * local, local, None
+
+
 @dataclass(frozen=True)
 class DenseCache:
     """What the backward pass needs of the forward pass (fast mode keeps only this)."""
@@ -122,12 +146,7 @@ class Dense:
         self.act = ACTIVATIONS[spec.activation]
         kinds = ("weights",) if spec.biases is None else ("weights", "biases")
         self.params = tuple(ParamDef(kind, kind in spec.frozen) for kind in kinds)
-        if exact:  # the activation's own rules, entry by entry, on fractions
-            self._forward, self._derivative = exact_activation(spec.activation, Fraction(self.slope))
-        else:
-            slope = spec.negative_slope
-            self._forward = lambda z: self.act.forward(z, slope)
-            self._derivative = lambda z, a: self.act.derivative(z, a, slope)
+        self._forward, self._derivative = activation_rules(spec.activation, spec.negative_slope, exact=exact)
 
     @staticmethod
     def counts(spec: LayerSpec, *, hidden: bool, combined: bool, first: bool) -> Counts:
@@ -167,12 +186,7 @@ class Dense:
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
         """(the chain product ∂L/∂a × ∂a/∂z, the local derivative, the softmax Jacobian or None)."""
-        local = self._derivative(cache.z, cache.a)
-        with np.errstate(invalid="ignore", over="ignore"):
-            if self.activation == "softmax":
-                jacobian = softmax_jacobian(cache.a)
-                return np.einsum("bk,bkj->bj", upstream, jacobian), local, jacobian
-            return upstream * local, local, None
+        return chain_through(self._derivative, self.activation, cache, upstream)
 
     def backward_fast(
         self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
