@@ -20,7 +20,14 @@ from backprop_cli.model.quantity import Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, parameterless_backward
-from backprop_cli.nn.layers.dense import DenseBlocks, DenseCache, activation_rules, chain_through, same
+from backprop_cli.nn.layers.dense import (
+    DenseBlocks,
+    DenseCache,
+    activation_rules,
+    chain_through,
+    delta_passed_down,
+    same,
+)
 from backprop_cli.nn.ops import ACTIVATIONS, RATIONAL_ACTIVATIONS
 from backprop_cli.nn.optim import exact_number
 from backprop_cli.nn.records import LayerBackward, LayerForward
@@ -180,17 +187,4 @@ class ActivationBlocks(DenseBlocks):
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
         """∂L/∂a_j of the layer below is δ_j (z is that a)."""
-        layer = self.op.name
-        assert back.downstream is not None
-        return [
-            emit.quantity(
-                emit.q(neuron_name(below, "dL_da", j), p),
-                scalar(back.downstream[p, j]),
-                "backward",
-                below,
-                p,
-                Form("{0}", (emit.q(neuron_name(layer, "delta", j), p),), same, "{0:v}"),
-                [scalar(back.delta[p, j])],
-            )
-            for j in range(back.delta.shape[1])
-        ]
+        return delta_passed_down(self.op.name, back, below, p, emit)

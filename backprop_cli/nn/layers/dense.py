@@ -293,6 +293,24 @@ def same(values: Sequence[Scalar]) -> Scalar:
     return values[0]
 
 
+def delta_passed_down(layer: str, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
+    """∂L/∂a_j of the layer below as δ_j of ``layer``, for a layer whose z_j is its input a_j (an
+    activation, dropout, flatten: no weights between them)."""
+    assert back.downstream is not None
+    return [
+        emit.quantity(
+            emit.q(neuron_name(below, "dL_da", j), p),
+            scalar(back.downstream[p, j]),
+            "backward",
+            below,
+            p,
+            Form("{0}", (emit.q(neuron_name(layer, "delta", j), p),), same, "{0:v}"),
+            [scalar(back.delta[p, j])],
+        )
+        for j in range(back.delta.shape[1])
+    ]
+
+
 def _softmax_diag(values: Sequence[Scalar]) -> Scalar:
     return values[0] * (1 - values[0])
 

@@ -23,7 +23,7 @@ from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, parameterless_backward
-from backprop_cli.nn.layers.dense import exact_array, product, same
+from backprop_cli.nn.layers.dense import delta_passed_down, exact_array, product, same
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.optim import exact_number
 from backprop_cli.nn.records import LayerBackward, LayerForward
@@ -258,20 +258,7 @@ class DropoutBlocks:
         return _("Forward · layer {layer} ({kind})").format(layer=layer, kind=kind), out, note
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
-        layer = self.op.name
-        assert back.downstream is not None
-        return [
-            emit.quantity(
-                emit.q(neuron_name(below, "dL_da", j), p),
-                scalar(back.downstream[p, j]),
-                "backward",
-                below,
-                p,
-                Form("{0}", (emit.q(neuron_name(layer, "delta", j), p),), same, "{0:v}"),
-                [scalar(back.delta[p, j])],
-            )
-            for j in range(back.delta.shape[1])
-        ]
+        return delta_passed_down(self.op.name, back, below, p, emit)
 
     def backward(
         self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
