@@ -143,8 +143,23 @@ class FlattenLayerModel(_Model):
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
 
 
+class PoolLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("maxpool2d", "avgpool2d", "maxpool1d", "avgpool1d"))] = Field(
+        description="maxpool2d, avgpool2d (on [C, H, W]), maxpool1d, avgpool1d (on [C, L]): each channel's "
+        "windows pooled by their max or mean (torch nn.MaxPool2d, nn.AvgPool2d, …)"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    kernel_size: int = Field(ge=1, description="the size of a window along each spatial axis (torch's kernel_size)")
+    stride: int | None = Field(None, ge=1, description="step between windows (default kernel_size, torch's)")
+    padding: int = Field(
+        0, ge=0, description="cells added on each side (max: −∞, avg: 0, counted); at most kernel_size / 2"
+    )
+
+
 #: every layer type's config model (the registry, nn/layers, names each op's model)
-LayerEntry = LayerModel | ActivationLayerModel | DropoutLayerModel | BatchNormLayerModel | FlattenLayerModel
+LayerEntry = (
+    LayerModel | ActivationLayerModel | DropoutLayerModel | BatchNormLayerModel | FlattenLayerModel | PoolLayerModel
+)
 
 
 Shape = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=3)]

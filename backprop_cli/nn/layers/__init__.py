@@ -44,6 +44,10 @@ LAYER_TYPES: Mapping[str, LayerType] = _Registry(
         "dropout": "backprop_cli.nn.layers.dropout:DropoutLayer",
         "batchnorm": "backprop_cli.nn.layers.batchnorm:BatchNormLayer",
         "flatten": "backprop_cli.nn.layers.flatten:FlattenLayer",
+        "maxpool2d": "backprop_cli.nn.layers.pool:MaxPool2d",
+        "avgpool2d": "backprop_cli.nn.layers.pool:AvgPool2d",
+        "maxpool1d": "backprop_cli.nn.layers.pool:MaxPool1d",
+        "avgpool1d": "backprop_cli.nn.layers.pool:AvgPool1d",
     }
 )
 
