@@ -115,3 +115,66 @@ def mixed_networks(draw: st.DrawFn) -> NetworkSpec:
         else:
             layers.append(layer)
     return replace(spec, layers=tuple(layers))
+
+
+@st.composite
+def shaped_networks(draw: st.DrawFn) -> NetworkSpec:
+    """Random small networks on a shaped input ([C, H, W] or [C, L]): batch norm per channel, an
+    elementwise activation and a pooling layer (max or average, any kernel, stride and padding that
+    fit), in a random order where they may come, then flatten and one or two dense layers."""
+    import json
+    from pathlib import Path
+
+    from backprop_cli.loading.config import load_config_text
+
+    two_d = draw(st.booleans())
+    channels = draw(st.integers(1, 2))
+    spatial = [draw(st.integers(2, 4)) for _ in range(2 if two_d else 1)]
+    if not two_d:
+        spatial = [draw(st.integers(2, 6))]
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+
+    def batchnorm() -> dict[str, object]:
+        return {
+            "type": "batchnorm",
+            "gamma": rng.uniform(0.5, 1.5, size=channels).round(3).tolist(),
+            "beta": rng.normal(0, 0.5, size=channels).round(3).tolist(),
+        }
+
+    def activation() -> dict[str, object]:
+        return {"type": "activation", "activation": draw(st.sampled_from(["tanh", "sigmoid", "identity"]))}
+
+    kernel = draw(st.integers(1, min(spatial)))
+    stride = draw(st.integers(1, kernel))
+    padding = draw(st.integers(0, kernel // 2))
+    kind = draw(st.sampled_from(["max", "avg"])) + ("pool2d" if two_d else "pool1d")
+    pool = {"type": kind, "kernel_size": kernel, "stride": stride, "padding": padding}
+    before = draw(st.lists(st.sampled_from([batchnorm, activation]), max_size=2))
+    after = draw(st.lists(st.sampled_from([batchnorm, activation]), max_size=1))
+    layers: list[dict[str, object]] = [make() for make in before] + [pool] + [make() for make in after]
+    layers.append({"type": "flatten"})
+    if draw(st.booleans()):
+        layers.append(
+            {"units": draw(st.integers(1, 3)), "activation": "tanh", "init": {"method": "xavier", "seed": seed}}
+        )
+    loss = draw(st.sampled_from(["mse", "bce", "cross_entropy"]))
+    outputs = 2 if loss == "cross_entropy" else 1
+    last = {"mse": "identity", "bce": "sigmoid", "cross_entropy": "softmax"}[loss]
+    layers.append({"units": outputs, "activation": last, "init": {"method": "pytorch", "seed": seed + 1}})
+    rows = 3
+    shape = [channels, *spatial]
+    xs = rng.normal(size=(rows, *shape)).round(4)
+    if loss == "cross_entropy":
+        ys = np.eye(2)[rng.integers(0, 2, size=rows)]
+    elif loss == "bce":
+        ys = rng.uniform(0, 1, size=(rows, 1)).round(3)
+    else:
+        ys = rng.normal(size=(rows, 1)).round(3)
+    value = {
+        "network": {"inputs": shape, "layers": layers},
+        "loss": loss,
+        "optimizer": {"name": "sgd", "learning_rate": 0.1},
+        "data": [{"x": x.reshape(-1).tolist(), "y": y.tolist()} for x, y in zip(xs, ys, strict=True)],
+    }
+    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")

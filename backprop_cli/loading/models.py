@@ -120,13 +120,14 @@ class DropoutLayerModel(_Model):
 
 class BatchNormLayerModel(_Model):
     type: Annotated[str, OneOf("layer type", ("batchnorm",))] = Field(
-        description="batchnorm: batch normalisation over features (torch nn.BatchNorm1d)"
+        description="batchnorm: batch normalisation over features (torch nn.BatchNorm1d), or per channel of a "
+        "shaped input [C, H, W] (nn.BatchNorm2d) or [C, L] (nn.BatchNorm1d)"
     )
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
     eps: Number = Field(1e-5, gt=0, description="ε added to the variance (default 1e-5, torch's)")
     momentum: Number = Field(0.1, ge=0, le=1, description="weight of the batch in the running statistics (default 0.1)")
-    gamma: list[Number] | None = Field(None, description="γ, one per feature (default ones)")
-    beta: list[Number] | None = Field(None, description="β, one per feature (default zeros)")
+    gamma: list[Number] | None = Field(None, description="γ, one per feature or channel (default ones)")
+    beta: list[Number] | None = Field(None, description="β, one per feature or channel (default zeros)")
     running_mean: list[Number] | None = Field(None, description="running mean to start from (default zeros)")
     running_var: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
         None, description="running variance to start from (default ones)"

@@ -101,6 +101,13 @@ def neuron_name(layer: str, quantity: str, j: int) -> str:
     return f"{layer}.{quantity}{j + 1}"
 
 
+def upstream_name(below: str, entry: str, i: int) -> str:
+    """∂L/∂a of entry ``i`` of the layer ``below`` (named ``entry`` as its output), as that layer names
+    its own: ``h.a3`` → ``h.dL_da3``, whatever follows ``{below}.a``; by position where it does not."""
+    prefix = f"{below}.a"
+    return f"{below}.dL_da{entry[len(prefix) :]}" if entry.startswith(prefix) else neuron_name(below, "dL_da", i)
+
+
 def grad_name(layer: str, j: int, i: int | None = None) -> str:
     return f"{layer}.dL_dw{j + 1}_{i + 1}" if i is not None else f"{layer}.dL_db{j + 1}"
 

@@ -1,20 +1,25 @@
-"""Batch normalisation over features (``torch.nn.BatchNorm1d`` on (batch, features)), in training steps.
+"""Batch normalisation, in training steps: over features (``torch.nn.BatchNorm1d`` on (batch,
+features)), or per channel of a shaped input (``BatchNorm2d`` on (batch, C, H, W), ``BatchNorm1d`` on
+(batch, C, L)).
 
-Forward, over the N samples of the batch, per feature j: mean_j = Σ_s x_sj / N, var_j = Σ_s (x_sj −
-mean_j)² / N (biased, as torch normalises), x̂_sj = (x_sj − mean_j) / √(var_j + ε), a_sj = γ_j·x̂_sj +
-β_j. After each training step running_mean ← (1 − m)·running_mean + m·mean and running_var ← (1 −
-m)·running_var + m·var·N/(N − 1) (unbiased, as torch); evaluating (``train``'s loss on all data) uses
-them instead of the batch's statistics, as ``model.eval()`` does.
+Forward, per channel c over its M values in the batch (the N samples × the S = H·W (or L) entries of
+the channel; a flat input's features are channels of S = 1): mean_c = Σ x / M, var_c = Σ (x −
+mean_c)² / M (biased, as torch normalises), x̂ = (x − mean_c) / √(var_c + ε), a = γ_c·x̂ + β_c for
+each entry of the channel. After each training step running_mean ← (1 − m)·running_mean + m·mean and
+running_var ← (1 − m)·running_var + m·var·M/(M − 1) (unbiased, as torch); evaluating (``train``'s
+loss on all data) normalises with them instead of the batch's statistics, as ``model.eval()`` does:
+:func:`normalise` is that one formula for both, :func:`batch_statistics` and :func:`running_update`
+the two halves of a training step.
 
 Backward, batch-coupled: a sample's ∂L/∂a here is the gradient of the summed loss Σ_s L_s by that
 sample's a (the layers above are per sample, so it is that sample's own), and the layer hands down
-the same for its input: with dx̂_s = ∂L/∂a_s × γ,
+the same for its input: with dx̂ = ∂L/∂a × γ_c,
 
-    ∂L/∂x_sj = (dx̂_sj − mean_i dx̂_ij − x̂_sj × mean_i (dx̂_ij·x̂_ij)) / √(var_j + ε),
+    ∂L/∂x = (dx̂ − mean_c dx̂ − x̂ × mean_c (dx̂·x̂)) / √(var_c + ε),
 
-whose two batch means are shown as quantities of their own. ∂L/∂γ_j = Σ_s ∂L/∂a_sj·x̂_sj and ∂L/∂β_j =
-Σ_s ∂L/∂a_sj come per sample and are reduced like any gradient, so the mean (or sum) over the batch is
-torch's. Not rational (the square root): ``--exact`` refuses it.
+the two means over the channel's M values shown as quantities of their own. ∂L/∂γ_c = Σ ∂L/∂a·x̂ and
+∂L/∂β_c = Σ ∂L/∂a (per sample: over the channel's S entries) are reduced over the batch like any
+gradient, so the mean (or sum) is torch's. Not rational (the square root): ``--exact`` refuses it.
 """
 
 from __future__ import annotations
@@ -28,19 +33,20 @@ import numpy as np
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.i18n import _
-from backprop_cli.model.names import neuron_name, param_grad_name, param_name
+from backprop_cli.model.names import neuron_name, param_grad_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, flat_only
-from backprop_cli.nn.layers.dense import product, same
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count
+from backprop_cli.nn.layers.dense import dot, pair_template, product, same, total
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.records import LayerBackward, LayerForward
 
 
 @dataclass(frozen=True)
 class BatchNormSpec(BaseLayerSpec):
-    """Batch norm over ``width`` features: ε, momentum, γ and β, and the running statistics it starts from."""
+    """Batch norm over ``width`` entries: ε, momentum, γ and β, and the running statistics it starts from,
+    one per channel (``shape[0]`` of a shaped input; each feature of a flat one)."""
 
     kind: ClassVar[str] = "batchnorm"
     name: str
@@ -54,6 +60,7 @@ class BatchNormSpec(BaseLayerSpec):
     frozen: frozenset[str] = frozenset()
     activation: str = "identity"
     negative_slope: float = 0.01
+    shape: tuple[int, ...] = ()  # its input's (C, H, W) or (C, L); () for features
 
     @property
     def units(self) -> int:
@@ -64,8 +71,26 @@ class BatchNormSpec(BaseLayerSpec):
         return self.width
 
     @property
+    def channels(self) -> int:
+        return self.shape[0] if self.shape else self.width
+
+    @property
+    def spatial(self) -> int:
+        """S: the entries of one channel in one sample (1 for features)."""
+        return self.width // self.channels
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape  # entry by entry
+
+    @property
+    def torch_name(self) -> str:
+        return "BatchNorm2d" if len(self.shape) == 3 else "BatchNorm1d"
+
+    @property
     def label(self) -> str:
-        return "batch norm"
+        if not self.shape:
+            return "batch norm"
+        return f"batch norm ({self.torch_name}, {count(self.channels, 'channel')} of {self.spatial})"
 
     @property
     def formula(self) -> str:
@@ -75,6 +100,9 @@ class BatchNormSpec(BaseLayerSpec):
         return {"gamma": self.gamma, "beta": self.beta}
 
     def forward_latex(self) -> tuple[str, ...]:
+        if self.shape:
+            normalised = r"\hat{x} = \frac{x - \mu_c}{\sqrt{\sigma^2_c + \varepsilon}}"
+            return (normalised + r", \quad a = \gamma_c \hat{x} + \beta_c \quad \text{(each entry of channel } c)",)
         normalised = r"\hat{x}_j = \frac{x_j - \mu_j}{\sqrt{\sigma^2_j + \varepsilon}}"
         return (normalised + r", \quad a_j = \gamma_j \hat{x}_j + \beta_j",)
 
@@ -93,7 +121,7 @@ class BatchNormCache:
     x: Array
     z: Array  # x̂
     a: Array
-    mean: Array  # (width,): the batch's (or, evaluating, the running) statistics
+    mean: Array  # (channels,): the batch's (or, evaluating, the running) statistics
     var: Array
     std: Array  # √(var + ε)
     gamma: Array
@@ -112,25 +140,65 @@ class BatchNormForward(LayerForward):
 @dataclass(frozen=True)
 class BatchNormBackward(LayerBackward):
     dxhat: Array | None = None  # (batch, width): ∂L/∂a × γ
-    mean_dxhat: Array | None = None  # (width,)
-    mean_dxhat_xhat: Array | None = None  # (width,)
-    grad_gamma: Array | None = None  # (batch, width), per sample
+    mean_dxhat: Array | None = None  # (channels,)
+    mean_dxhat_xhat: Array | None = None  # (channels,)
+    grad_gamma: Array | None = None  # (batch, channels), per sample
+    grad_beta: Array | None = None  # (batch, channels), per sample
     std: Array | None = None
     var: Array | None = None
     gamma: Array | None = None  # the step's γ (before its update)
 
     def per_sample_grads(self) -> list[Array]:
-        assert self.grad_gamma is not None
-        return [self.grad_gamma, self.upstream]
+        assert self.grad_gamma is not None and self.grad_beta is not None
+        return [self.grad_gamma, self.grad_beta]
+
+
+def per_channel(x: Array, channels: int) -> Array:
+    """x (batch, C·S) as (batch, C, S): each channel's entries of a sample along the last axis."""
+    return x.reshape(x.shape[0], channels, -1)
+
+
+def per_entry(values: Array, spatial: int) -> Array:
+    """A channel's value (C,) for each of its S entries: (C·S,), in the entries' row-major order."""
+    return np.repeat(values, spatial) if spatial > 1 else values
+
+
+def batch_statistics(x: Array, channels: int) -> tuple[Array, Array]:
+    """(mean, biased variance) per channel over the batch and the channel's entries: torch's training mode."""
+    grouped = per_channel(x, channels)
+    if grouped.shape[2] == 1:  # features: over the batch alone
+        return x.mean(axis=0), x.var(axis=0)
+    return grouped.mean(axis=(0, 2)), grouped.var(axis=(0, 2))
+
+
+def normalise(x: Array, mean: Array, var: Array, eps: float, gamma: Array, beta: Array) -> tuple[Array, Array, Array]:
+    """(x̂, a, √(var + ε)): x̂ = (x − mean_c) / √(var_c + ε), a = γ_c·x̂ + β_c for each entry of channel c,
+    with the batch's statistics (training) or the running ones (evaluating, torch's ``model.eval()``);
+    the statistics, γ and β are per channel, x is (batch, C·S), for BatchNorm1d and 2d alike."""
+    spatial = x.shape[1] // len(mean)
+    std = np.sqrt(var + eps)
+    xhat: Array = (x - per_entry(mean, spatial)) / per_entry(std, spatial)
+    a: Array = per_entry(gamma, spatial) * xhat + per_entry(beta, spatial)
+    return xhat, a, std
+
+
+def running_update(
+    running_mean: Array, running_var: Array, mean: Array, var: Array, count: int, momentum: float
+) -> tuple[Array, Array]:
+    """The running statistics after a training step of ``count`` values per channel (N·S): the batch's mean,
+    and its variance made unbiased (× count / (count − 1)), each weighted by ``momentum`` (torch's)."""
+    new_mean = (1 - momentum) * running_mean + momentum * mean
+    new_var = (1 - momentum) * running_var + momentum * var * (count / (count - 1))
+    return new_mean, new_var
 
 
 def _vector(values: list[float] | None, default: float, width: int, name: str, place: LayerPlace) -> Array:
     if values is None:
         return np.full(width, default, dtype=np.float64)
     if len(values) != width:
+        what = f"its channels: {place.shape_text}" if place.shaped else f"its features: {place.below}"
         raise place.error(
-            f"layer {place.name!r} {name} has {count(len(values), 'value')}; expected {width} "
-            f"(its features: {place.below})",
+            f"layer {place.name!r} {name} has {count(len(values), 'value')}; expected {width} ({what})",
             name,
         )
     return np.array(values, dtype=np.float64)
@@ -150,21 +218,24 @@ class BatchNormLayer:
                 "layer's activation)",
                 "type",
             )
-        flat_only(place, "BatchNorm1d, over features")
-        width = place.fan_in
-        gamma = _vector(m.gamma, 1.0, width, "gamma", place)
-        beta = _vector(m.beta, 0.0, width, "beta", place)
-        mean = _vector(m.running_mean, 0.0, width, "running_mean", place)
-        var = _vector(m.running_var, 1.0, width, "running_var", place)
-        return BatchNormSpec(place.name, width, gamma, beta, mean, var, m.eps, m.momentum, frozenset(m.frozen))
+        channels = place.shape[0] if place.shaped else place.fan_in
+        gamma = _vector(m.gamma, 1.0, channels, "gamma", place)
+        beta = _vector(m.beta, 0.0, channels, "beta", place)
+        mean = _vector(m.running_mean, 0.0, channels, "running_mean", place)
+        var = _vector(m.running_var, 1.0, channels, "running_var", place)
+        shape = tuple(place.shape) if place.shaped else ()
+        return BatchNormSpec(
+            place.name, place.fan_in, gamma, beta, mean, var, m.eps, m.momentum, frozenset(m.frozen), shape=shape
+        )
 
     @staticmethod
     def counts(spec: BatchNormSpec, *, hidden: bool, combined: bool, first: bool) -> Counts:
-        f = spec.width
-        # forward: x̂, a per sample; mean, var per batch. backward: ∂L/∂a (from above), dx̂, ∂L/∂γ, ∂L/∂β per
-        # sample; the two batch means. JSON per sample: inputs, z, a; dL_da, da_dz, chain, delta, ∂L/∂x below
+        f, c = spec.width, spec.channels
+        # forward: x̂, a per entry and sample; mean, var per channel and batch. backward: ∂L/∂a (from above),
+        # dx̂ per entry, ∂L/∂γ, ∂L/∂β per channel, per sample; the two batch means per channel. JSON per
+        # sample: inputs, z, a; dL_da, da_dz, chain, delta, ∂L/∂x below
         json = 3 * f + 4 * f + f * (not first)
-        return Counts(2 * f, f * hidden + 3 * f, json, batch_forward=2 * f, batch_backward=2 * f, buffers=2 * f)
+        return Counts(2 * f, f * hidden + f + 2 * c, json, batch_forward=2 * c, batch_backward=2 * c, buffers=2 * c)
 
     def __init__(self, spec: BatchNormSpec, input_names: tuple[str, ...], *, exact: bool = False) -> None:
         self.spec = spec
@@ -173,6 +244,7 @@ class BatchNormLayer:
         self.input_names = input_names
         self.output_names = tuple(neuron_name(spec.name, "a", j) for j in range(spec.width))
         self.params = tuple(ParamDef(kind, kind in spec.frozen) for kind in ("gamma", "beta"))
+        self.channels, self.spatial = spec.channels, spec.spatial
         self.running_mean = spec.running_mean.astype(np.float64, copy=True)
         self.running_var = spec.running_var.astype(np.float64, copy=True)
 
@@ -190,28 +262,40 @@ class BatchNormLayer:
         if evaluating:
             mean, var = self.running_mean, self.running_var
         else:
-            if x.shape[0] < 2:
+            if x.shape[0] * self.spatial < 2:
                 raise ConfigError(
                     f"batch norm layer {self.name!r} in a training step of a batch of 1 sample: its variance is 0 "
                     "and torch refuses it; expected batches of at least 2 samples",
                     path="training.batch_size",
                 )
-            mean, var = x.mean(axis=0), x.var(axis=0)
-        std = np.sqrt(var + self.spec.eps)
-        xhat = (x - mean) / std
+            mean, var = batch_statistics(x, self.channels)
+        xhat, a, std = normalise(x, mean, var, self.spec.eps, gamma, beta)
         finite(xhat, step=step, layer=self.name, quantity="normalised x̂" + during)
-        a = gamma * xhat + beta
         finite(a, step=step, layer=self.name, quantity="batch norm output a" + during)
         return BatchNormCache(x, xhat, a, mean, var, std, gamma, not evaluating)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
         return upstream, np.ones_like(upstream), None  # δ here is ∂L/∂a: the backward pass starts from it
 
+    def _channel_sums(self, values: Array) -> Array:
+        """Per sample, each channel's sum over its S entries: (batch, C)."""
+        if self.spatial == 1:
+            return values
+        summed: Array = per_channel(values, self.channels).sum(axis=2)
+        return summed
+
+    def _channel_means(self, values: Array) -> Array:
+        """Each channel's mean over the batch and its entries: (C,)."""
+        mean: Array = values.mean(axis=0) if self.spatial == 1 else per_channel(values, self.channels).mean(axis=(0, 2))
+        return mean
+
     def _backward(self, cache: BatchNormCache, upstream: Array) -> tuple[Array, Array, Array, Array]:
-        """(dx̂, mean of dx̂, mean of dx̂·x̂, ∂L/∂x) over the batch."""
-        dxhat = upstream * cache.gamma
-        mean_dxhat, mean_dxhat_xhat = dxhat.mean(axis=0), (dxhat * cache.z).mean(axis=0)
-        down: Array = (dxhat - mean_dxhat - cache.z * mean_dxhat_xhat) / cache.std
+        """(dx̂, mean of dx̂, mean of dx̂·x̂ (per channel), ∂L/∂x) over the batch."""
+        s = self.spatial
+        dxhat = upstream * per_entry(cache.gamma, s)
+        mean_dxhat, mean_dxhat_xhat = self._channel_means(dxhat), self._channel_means(dxhat * cache.z)
+        centred = dxhat - per_entry(mean_dxhat, s) - cache.z * per_entry(mean_dxhat_xhat, s)
+        down: Array = centred / per_entry(cache.std, s)
         return dxhat, mean_dxhat, mean_dxhat_xhat, down
 
     def backward_fast(
@@ -219,7 +303,8 @@ class BatchNormLayer:
     ) -> tuple[list[Array], list[float], Array | None]:
         assert isinstance(cache, BatchNormCache)
         finite(delta, step=step, layer=self.name, quantity="∂L/∂a")
-        grads = [(delta * cache.z).sum(axis=0) * scale, delta.sum(axis=0) * scale]
+        sums = self._channel_sums
+        grads = [sums(delta * cache.z).sum(axis=0) * scale, sums(delta).sum(axis=0) * scale]
         norms = [finite(grads[0], step=step, layer=self.name, quantity="∂L/∂γ")]
         if first:
             return grads, norms, None
@@ -276,7 +361,8 @@ class BatchNormLayer:
             dxhat=dxhat,
             mean_dxhat=mean_dxhat,
             mean_dxhat_xhat=mean_dxhat_xhat,
-            grad_gamma=upstream * fwd.z,
+            grad_gamma=self._channel_sums(upstream * fwd.z),
+            grad_beta=self._channel_sums(upstream),
             std=fwd.std,
             var=fwd.var,
             gamma=fwd.gamma,
@@ -284,9 +370,10 @@ class BatchNormLayer:
 
     def end_step(self, cache: Cache) -> None:
         assert isinstance(cache, BatchNormCache) and cache.training
-        n, m = cache.x.shape[0], self.spec.momentum
-        self.running_mean = (1 - m) * self.running_mean + m * cache.mean
-        self.running_var = (1 - m) * self.running_var + m * cache.var * (n / (n - 1))
+        count = cache.x.shape[0] * self.spatial
+        self.running_mean, self.running_var = running_update(
+            self.running_mean, self.running_var, cache.mean, cache.var, count, self.spec.momentum
+        )
 
     def buffers(self) -> dict[str, Array]:
         return {"running_mean": self.running_mean, "running_var": self.running_var}
@@ -323,52 +410,70 @@ def _below(values: Sequence[Scalar]) -> Scalar:
 
 
 class BatchNormBlocks:
-    """Batch norm's quantities: per sample x̂ and a; the batch's mean and variance; backward per sample
-    dx̂, ∂L/∂γ, ∂L/∂β; the batch means of dx̂ and dx̂·x̂; ∂L/∂x for the layer below."""
+    """Batch norm's quantities: per sample x̂ and a of each entry; the batch's mean and variance of each
+    channel; backward per sample dx̂ of each entry, ∂L/∂γ and ∂L/∂β of each channel; the channel's batch
+    means of dx̂ and dx̂·x̂; ∂L/∂x for the layer below (a flat input's features are its channels)."""
 
     def __init__(self, op: BatchNormLayer) -> None:
         self.op = op
+        self.spatial = op.spatial
+
+    def channel(self, j: int) -> int:
+        """The channel of entry j."""
+        return j // self.spatial
+
+    def entries(self, c: int) -> range:
+        """The entries of channel c."""
+        return range(c * self.spatial, (c + 1) * self.spatial)
 
     def forward_count(self, fwd: LayerForward) -> int:
         return 2 * int(fwd.z.shape[1])
 
     def backward_count(self, back: LayerBackward, *, hidden: bool) -> int:
         width = int(back.delta.shape[1])
-        return width * hidden + 3 * width
+        return width * hidden + width + 2 * self.op.channels
 
     def batch_forward_count(self, fwd: LayerForward) -> int:
-        return 2 * int(fwd.z.shape[1])
+        return 2 * self.op.channels
 
     def batch_backward_count(self, back: LayerBackward) -> int:
-        return 2 * int(back.delta.shape[1])
+        return 2 * self.op.channels
 
     def _eps(self, emit: Emit) -> Const:
         return Const(self.op.spec.eps, "ε")
 
+    def _over(self, n: int) -> str:
+        """What a channel's statistics are over, for the notes."""
+        if self.spatial == 1:
+            return f"the batch's {n} samples"
+        return f"each channel's {n * self.spatial} values ({n} samples × {self.spatial} entries)"
+
     def batch_forward(self, fwd: LayerForward, emit: Emit) -> tuple[str, list[Quantity], str]:
         assert isinstance(fwd, BatchNormForward) and fwd.mean is not None and fwd.var is not None
         layer, n = self.op.name, fwd.inputs.shape[0]
+        m = n * self.spatial
         out: list[Quantity] = []
-        for j, source in enumerate(fwd.input_names):
-            xs = tuple(emit.q(source, p) for p in range(n))
-            inner = " + ".join(f"{{{i}}}" for i in range(n))
-            args = [scalar(v) for v in fwd.inputs[:, j]]
-            name = emit.q(neuron_name(layer, "mean", j))
+        for c in range(self.op.channels):
+            cells = [(p, j) for p in range(n) for j in self.entries(c)]
+            xs = tuple(emit.q(fwd.input_names[j], p) for p, j in cells)
+            inner = " + ".join(f"{{{i}}}" for i in range(m))
+            args = [scalar(fwd.inputs[p, j]) for p, j in cells]
+            name = emit.q(neuron_name(layer, "mean", c))
             out.append(
                 emit.quantity(
-                    name, scalar(fwd.mean[j]), "forward", layer, None, Form(f"({inner}) / {n}", xs, _mean), args
+                    name, scalar(fwd.mean[c]), "forward", layer, None, Form(f"({inner}) / {m}", xs, _mean), args
                 )
             )
-            squares = " + ".join(f"({{{i}}} − {{{n}}})²" for i in range(n))
+            squares = " + ".join(f"({{{i}}} − {{{m}}})²" for i in range(m))
             slots: tuple[Slot, ...] = (*xs, name)
-            form = Form(f"({squares}) / {n}", slots, _var)
-            var_name = emit.q(neuron_name(layer, "var", j))
+            form = Form(f"({squares}) / {m}", slots, _var)
+            var_name = emit.q(neuron_name(layer, "var", c))
             out.append(
-                emit.quantity(var_name, scalar(fwd.var[j]), "forward", layer, None, form, [*args, scalar(fwd.mean[j])])
+                emit.quantity(var_name, scalar(fwd.var[c]), "forward", layer, None, form, [*args, scalar(fwd.mean[c])])
             )
         note = (
-            f"over the batch's {n} samples: mean, and the biased variance (÷ {n}) that normalises; running_var "
-            f"is updated with the unbiased one (÷ {n - 1}), as torch does"
+            f"over {self._over(n)}: mean, and the biased variance (÷ {m}) that normalises; running_var "
+            f"is updated with the unbiased one (÷ {m - 1}), as torch does"
         )
         return f"Batch statistics · layer {layer} (batch norm)", out, note
 
@@ -378,23 +483,25 @@ class BatchNormBlocks:
         layer, eps = self.op.name, self._eps(emit)
         out: list[Quantity] = []
         for j, source in enumerate(fwd.input_names):
+            c = self.channel(j)
             slots: tuple[Slot, ...] = (
                 emit.q(source, p),
-                emit.q(neuron_name(layer, "mean", j)),
-                emit.q(neuron_name(layer, "var", j)),
+                emit.q(neuron_name(layer, "mean", c)),
+                emit.q(neuron_name(layer, "var", c)),
                 eps,
             )
-            args = [scalar(fwd.inputs[p, j]), scalar(fwd.mean[j]), scalar(fwd.var[j]), self.op.spec.eps]
+            args = [scalar(fwd.inputs[p, j]), scalar(fwd.mean[c]), scalar(fwd.var[c]), self.op.spec.eps]
             name = emit.q(neuron_name(layer, "xhat", j), p)
             form = Form("({0} − {1}) / √({2} + {3})", slots, _normalise)
             out.append(emit.quantity(name, scalar(fwd.z[p, j]), "forward", layer, p, form, args))
         for j in range(fwd.z.shape[1]):
+            c = self.channel(j)
             slots = (
-                emit.q(param_name(layer, "gamma", (j,))),
+                emit.q(param_name(layer, "gamma", (c,))),
                 emit.q(neuron_name(layer, "xhat", j), p),
-                emit.q(param_name(layer, "beta", (j,))),
+                emit.q(param_name(layer, "beta", (c,))),
             )
-            args = [scalar(fwd.gamma[j]), scalar(fwd.z[p, j]), scalar(fwd.beta[j])]
+            args = [scalar(fwd.gamma[c]), scalar(fwd.z[p, j]), scalar(fwd.beta[c])]
             name = emit.q(neuron_name(layer, "a", j), p)
             out.append(
                 emit.quantity(
@@ -402,117 +509,121 @@ class BatchNormBlocks:
                 )
             )
         note = "x̂ = (x − mean) / √(var + ε) with the batch's statistics; a = γ·x̂ + β"
+        if self.spatial > 1:
+            first, second = self.entries(0), self.entries(1)
+            names = [neuron_name(layer, "xhat", j) for j in (first[0], first[-1], second[0])]
+            note += f", with the mean, var, γ and β of the entry's channel ({names[0]} … {names[1]}: channel 1"
+            note += f", {names[2]} …: channel 2, …)" if self.op.channels > 1 else ")"
         return _("Forward · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm")), out, note
 
     def backward(
         self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
     ) -> tuple[str, list[Quantity], str]:
         assert isinstance(back, BatchNormBackward) and back.dxhat is not None and back.grad_gamma is not None
-        assert back.gamma is not None
+        assert back.gamma is not None and back.grad_beta is not None
         layer = self.op.name
         out = list(upstream)
         width = back.delta.shape[1]
         for j in range(width):
+            c = self.channel(j)
             dl_da = emit.q(neuron_name(layer, "dL_da", j), p)
-            g = emit.q(param_name(layer, "gamma", (j,)))
-            args = [scalar(back.upstream[p, j]), scalar(back.gamma[j])]
+            g = emit.q(param_name(layer, "gamma", (c,)))
+            args = [scalar(back.upstream[p, j]), scalar(back.gamma[c])]
             name = emit.q(neuron_name(layer, "dL_dxhat", j), p)
             out.append(
                 emit.quantity(
                     name, scalar(back.dxhat[p, j]), "backward", layer, p, Form("{0} × {1}", (dl_da, g), product), args
                 )
             )
-        for j in range(width):
-            dl_da = emit.q(neuron_name(layer, "dL_da", j), p)
-            xhat = emit.q(neuron_name(layer, "xhat", j), p)
-            name = emit.q(param_grad_name(layer, "gamma", (j,)), p)
-            args = [scalar(back.upstream[p, j]), scalar(back.z[p, j])]
-            out.append(
-                emit.quantity(
-                    name,
-                    scalar(back.grad_gamma[p, j]),
-                    "backward",
-                    layer,
-                    p,
-                    Form("{0} × {1}", (dl_da, xhat), product),
-                    args,
-                )
-            )
-            name = emit.q(param_grad_name(layer, "beta", (j,)), p)
-            out.append(
-                emit.quantity(
-                    name,
-                    scalar(back.upstream[p, j]),
-                    "backward",
-                    layer,
-                    p,
-                    Form("{0}", (dl_da,), same, "{0:v}"),
-                    [scalar(back.upstream[p, j])],
-                )
-            )
+        for c in range(self.op.channels):
+            entries = self.entries(c)
+            upstreams = [emit.q(neuron_name(layer, "dL_da", j), p) for j in entries]
+            xhats = [emit.q(neuron_name(layer, "xhat", j), p) for j in entries]
+            if self.spatial == 1:
+                gamma_form = Form("{0} × {1}", (upstreams[0], xhats[0]), product)
+                beta_form = Form("{0}", (upstreams[0],), same, "{0:v}")
+            else:
+                pairs = tuple(s for pair in zip(upstreams, xhats, strict=True) for s in pair)
+                gamma_form = Form(pair_template(self.spatial, "·"), pairs, dot)
+                beta_form = Form(" + ".join(f"{{{i}}}" for i in range(self.spatial)), tuple(upstreams), total)
+            gamma_args = [scalar(v) for j in entries for v in (back.upstream[p, j], back.z[p, j])]
+            name = emit.q(param_grad_name(layer, "gamma", (c,)), p)
+            out.append(emit.quantity(name, scalar(back.grad_gamma[p, c]), "backward", layer, p, gamma_form, gamma_args))
+            name = emit.q(param_grad_name(layer, "beta", (c,)), p)
+            beta_args = [scalar(back.upstream[p, j]) for j in entries]
+            out.append(emit.quantity(name, scalar(back.grad_beta[p, c]), "backward", layer, p, beta_form, beta_args))
         note = "dx̂ = ∂L/∂a × γ; ∂L/∂γ = ∂L/∂a × x̂ and ∂L/∂β = ∂L/∂a per sample, reduced over the batch below"
+        if self.spatial > 1:
+            note = (
+                "dx̂ = ∂L/∂a × γ of the entry's channel; per sample ∂L/∂γ = Σ ∂L/∂a·x̂ and ∂L/∂β = Σ ∂L/∂a over "
+                f"the channel's {self.spatial} entries, reduced over the batch below"
+            )
         return _("Backward · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm")), out, note
 
     def batch_backward(self, back: LayerBackward, emit: Emit) -> tuple[str, list[Quantity], str]:
         assert isinstance(back, BatchNormBackward) and back.dxhat is not None
         assert back.mean_dxhat is not None and back.mean_dxhat_xhat is not None
         layer, n = self.op.name, back.delta.shape[0]
+        m = n * self.spatial
         out: list[Quantity] = []
-        for j in range(back.delta.shape[1]):
-            dx = tuple(emit.q(neuron_name(layer, "dL_dxhat", j), p) for p in range(n))
-            inner = " + ".join(f"{{{i}}}" for i in range(n))
-            name = emit.q(neuron_name(layer, "mean_dxhat", j))
-            args = [scalar(v) for v in back.dxhat[:, j]]
+        for c in range(self.op.channels):
+            cells = [(p, j) for p in range(n) for j in self.entries(c)]
+            dx = tuple(emit.q(neuron_name(layer, "dL_dxhat", j), p) for p, j in cells)
+            inner = " + ".join(f"{{{i}}}" for i in range(m))
+            name = emit.q(neuron_name(layer, "mean_dxhat", c))
+            args = [scalar(back.dxhat[p, j]) for p, j in cells]
             out.append(
                 emit.quantity(
-                    name, scalar(back.mean_dxhat[j]), "backward", layer, None, Form(f"({inner}) / {n}", dx, _mean), args
+                    name, scalar(back.mean_dxhat[c]), "backward", layer, None, Form(f"({inner}) / {m}", dx, _mean), args
                 )
             )
             slots: list[Slot] = []
             pair_args: list[Scalar] = []
-            for p in range(n):
-                slots += [dx[p], emit.q(neuron_name(layer, "xhat", j), p)]
+            for i, (p, j) in enumerate(cells):
+                slots += [dx[i], emit.q(neuron_name(layer, "xhat", j), p)]
                 pair_args += [scalar(back.dxhat[p, j]), scalar(back.z[p, j])]
-            pairs = " + ".join(f"{{{2 * i}}}·{{{2 * i + 1}}}" for i in range(n))
-            name = emit.q(neuron_name(layer, "mean_dxhat_xhat", j))
+            pairs = " + ".join(f"{{{2 * i}}}·{{{2 * i + 1}}}" for i in range(m))
+            name = emit.q(neuron_name(layer, "mean_dxhat_xhat", c))
             out.append(
                 emit.quantity(
                     name,
-                    scalar(back.mean_dxhat_xhat[j]),
+                    scalar(back.mean_dxhat_xhat[c]),
                     "backward",
                     layer,
                     None,
-                    Form(f"({pairs}) / {n}", tuple(slots), _mean_products),
+                    Form(f"({pairs}) / {m}", tuple(slots), _mean_products),
                     pair_args,
                 )
             )
-        note = "the batch terms of ∂L/∂x: every sample's x moved the mean and the variance every x̂ was made with"
+        whose = "every sample's x" if self.spatial == 1 else "every value of a channel"
+        note = f"the batch terms of ∂L/∂x: {whose} moved the mean and the variance every x̂ was made with"
         return f"Batch terms · layer {layer} (batch norm, {n} samples)", out, note
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
-        """∂L/∂x_j = (dx̂_j − mean dx̂_j − x̂_j × mean (dx̂·x̂)_j) / √(var_j + ε), named as the layer below's ∂L/∂a."""
+        """∂L/∂x = (dx̂ − mean dx̂_c − x̂ × mean (dx̂·x̂)_c) / √(var_c + ε), named as the layer below's ∂L/∂a."""
         assert isinstance(back, BatchNormBackward) and back.downstream is not None and back.dxhat is not None
         assert back.mean_dxhat is not None and back.mean_dxhat_xhat is not None and back.var is not None
         layer, eps = self.op.name, self._eps(emit)
         out = []
-        for j in range(back.delta.shape[1]):
+        for j, entry in enumerate(back.input_names):
+            c = self.channel(j)
             slots: tuple[Slot, ...] = (
                 emit.q(neuron_name(layer, "dL_dxhat", j), p),
-                emit.q(neuron_name(layer, "mean_dxhat", j)),
+                emit.q(neuron_name(layer, "mean_dxhat", c)),
                 emit.q(neuron_name(layer, "xhat", j), p),
-                emit.q(neuron_name(layer, "mean_dxhat_xhat", j)),
-                emit.q(neuron_name(layer, "var", j)),
+                emit.q(neuron_name(layer, "mean_dxhat_xhat", c)),
+                emit.q(neuron_name(layer, "var", c)),
                 eps,
             )
             args = [
                 scalar(back.dxhat[p, j]),
-                scalar(back.mean_dxhat[j]),
+                scalar(back.mean_dxhat[c]),
                 scalar(back.z[p, j]),
-                scalar(back.mean_dxhat_xhat[j]),
-                scalar(back.var[j]),
+                scalar(back.mean_dxhat_xhat[c]),
+                scalar(back.var[c]),
                 self.op.spec.eps,
             ]
             form = Form("({0} − {1} − {2} × {3}) / √({4} + {5})", slots, _below)
-            name = emit.q(neuron_name(below, "dL_da", j), p)
+            name = emit.q(upstream_name(below, entry, j), p)
             out.append(emit.quantity(name, scalar(back.downstream[p, j]), "backward", below, p, form, args))
         return out

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_cli.model.i18n import _
-from backprop_cli.model.names import neuron_name
+from backprop_cli.model.names import neuron_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Rule, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
@@ -397,13 +397,6 @@ def _shares(count: int) -> Rule:
 
 def _nothing(values: Sequence[Scalar]) -> Scalar:
     return 0.0
-
-
-def upstream_name(below: str, entry: str, i: int) -> str:
-    """∂L/∂a of input entry ``i`` of a layer ``below``, named as that layer names its own (``h.dL_da3``):
-    from its output's name where it follows ``{below}.a…``, else by position."""
-    prefix = f"{below}.a"
-    return f"{below}.dL_da{entry[len(prefix) :]}" if entry.startswith(prefix) else neuron_name(below, "dL_da", i)
 
 
 class PoolBlocks:

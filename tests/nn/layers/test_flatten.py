@@ -86,9 +86,9 @@ def test_by_hand_flatten_passes_values_up_and_gradients_down_unchanged() -> None
             "network.layers[0]: layer 'o' (dense) gets an input of shape 1×2×2; expected a flat input: put a "
             "{type: flatten} layer before it",
         ),
-        (
-            config([{"type": "batchnorm"}, {"type": "flatten"}, OUT]),
-            "network.layers[0]: layer 'layer1' (BatchNorm1d, over features) gets an input of shape 1×2×2",
+        (  # batch norm on a shaped input is per channel (BatchNorm2d): one γ per channel
+            config([{"type": "batchnorm", "gamma": [1, 2]}, {"type": "flatten"}, OUT]),
+            "network.layers[0].gamma: layer 'layer1' gamma has 2 values; expected 1 (its channels: 1×2×2)",
         ),
         (
             config([{"type": "activation", "activation": "relu"}, OUT]),
