@@ -35,6 +35,10 @@ NAME_PATTERNS: dict[str, str] = {
     "dropout_mask": "{layer}.mask{j}  (0: dropped, 1: kept)",
     "batch_norm": "{layer}.mean{j}, {layer}.var{j} (the batch's), {layer}.xhat{j}, {layer}.dL_dxhat{j}, "
     "{layer}.mean_dxhat{j}, {layer}.mean_dxhat_xhat{j}; parameters {layer}.gamma{j}, {layer}.beta{j}",
+    "pooling": "{layer}.a{o} (window o's value), {layer}.win{o} (max: its winning cell's place in the window), "
+    "{layer}.delta{o}; entries of shaped values numbered row-major, channel first",
+    "batch_norm_channels": "on a shaped input {layer}.mean{c}, {layer}.var{c}, {layer}.gamma{c}, "
+    "{layer}.dL_dgamma{c} … per channel c; {layer}.xhat{j}, {layer}.a{j} per entry j",
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }
