@@ -370,7 +370,8 @@ def _max(values: Sequence[Scalar]) -> Scalar:
 
 def _winner(values: Sequence[Scalar]) -> Scalar:
     """``win_o``: the 1-based position of the first maximum among the window's cells (torch's at a tie)."""
-    return float(max(range(len(values)), key=lambda i: (values[i], -i)) + 1)
+    place = max(range(len(values)), key=lambda i: (values[i], -i)) + 1
+    return Fraction(place) if any(isinstance(v, Fraction) for v in values) else float(place)
 
 
 def _mean_of(count: int) -> Rule:
@@ -454,7 +455,8 @@ class PoolBlocks:
             win_form = Form(f"argmax({', '.join(f'{{{k}}}' for k in range(len(real)))})", real_slots, _winner)
             winner = int(fwd.winners[p, o])
             win_name = emit.q(neuron_name(layer, "win", o), p)
-            value = float(positions.index(winner) + 1)
+            place = positions.index(winner) + 1
+            value: Scalar = Fraction(place) if fwd.inputs.dtype == object else float(place)
             winners.append(emit.quantity(win_name, value, "forward", layer, p, win_form, [args[k] for k, _ in real]))
             won.append(f"{neuron_name(layer, 'a', o)} ← {fwd.input_names[winner]}")
             best = fwd.inputs[p, winner]

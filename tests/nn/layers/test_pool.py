@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +83,7 @@ def test_by_hand_max_pooling_takes_each_window_s_largest_and_routes_delta_to_it(
     # z = 0.1·3 − 0.2·2 + 0.3·1 + 0.4·1.5 + 0.05 = 0.85; δ_o = σ(0.85) − 1 (bce); δ of the pool = δ_o·w
     a = 1 / (1 + np.exp(-0.85))
     pool_delta = (a - 1) * np.array([0.1, -0.2, 0.3, 0.4])
-    np.testing.assert_allclose(
-        rec.backward[2].delta[0], pool_delta, rtol=1e-14
-    )  # the pool: δ = ∂L/∂a
+    np.testing.assert_allclose(rec.backward[2].delta[0], pool_delta, rtol=1e-14)  # the pool: δ = ∂L/∂a
     below = np.zeros(16)
     below[[4, 6, 13, 14]] = pool_delta  # to each window's winner, 0 to the others
     routed = rec.backward[2].downstream
@@ -409,3 +408,43 @@ def test_names_answers_check_and_explain_take_the_pooling_quantities(tmp_path: P
     assert "f.a1 = f.z1" in explained.output and "p1.a1 = max(r.a1, r.a2, r.a5, r.a6)" in explained.output
     down = invoke("explain", str(path), "r.delta5", "--depth", "2")
     assert down.exit_code == 0 and "r.dL_da5 = p1.delta1" in down.output, down.output
+
+
+def test_exact_pooling_gives_fractions_equal_to_the_float_run() -> None:
+    """--exact: max and mean are rational; relu → max pool → avg pool → flatten → dense, mse."""
+    layers = [
+        RELU,
+        {"type": "maxpool2d", "name": "p1", "kernel_size": 2, "stride": 1},
+        {"type": "avgpool2d", "name": "p2", "kernel_size": 2, "padding": 1},
+        {"type": "flatten"},
+        {"name": "o", "units": 1, "weights": [[0.5, -0.25, 0.125, 1.0]]},  # 4×4 → 3×3 → 2×2
+    ]
+    spec = load(config(layers, loss="mse", data=[{"x": IMAGE, "y": [0.5]}]))
+    exact, floats = Engine(spec, exact=True).step(1, (0,)), Engine(spec).step(1, (0,))
+    assert exact.forward[2].a.dtype == object
+    np.testing.assert_allclose(exact.forward[2].a.astype(float), floats.forward[2].a, rtol=1e-15)
+    routed = exact.backward[-2].downstream  # ∂L/∂(r.a), through both pools, as fractions
+    assert routed is not None and all(isinstance(v, Fraction) for v in routed[0])
+    np.testing.assert_allclose(routed.astype(float), floats.backward[-2].downstream, rtol=1e-14)  # type: ignore[arg-type]
+    np.testing.assert_allclose(exact.updates[0].new.astype(float), floats.updates[0].new, rtol=1e-14)
+
+
+def test_gradcheck_and_train_run_a_pooling_network_and_save_it(tmp_path: Path) -> None:
+    from backprop_cli.loading.config import with_training
+    from backprop_cli.nn.train import TrainingRun, trained_config
+
+    for name in ("pool_small", "batchnorm2d_pool"):
+        result = invoke("gradcheck", name)
+        assert result.exit_code == 0 and "gradients agree" in result.output, result.output
+    spec = with_training(load(MAX), steps=5)
+    run = TrainingRun(spec).run()
+    saved = trained_config(run, tmp_path)
+    assert saved["network"]["layers"][1] == {
+        "type": "maxpool2d",
+        "name": "p1",
+        "kernel_size": 2,
+        "stride": 2,
+        "padding": 0,
+    }
+    again = load(saved)
+    np.testing.assert_array_equal(again.layers[-1].tensors()["weights"], run.tensors[-1]["weights"])
