@@ -400,6 +400,15 @@ def _nothing(values: Sequence[Scalar]) -> Scalar:
     return 0.0
 
 
+NOTE_ITEMS = 12  # windows a note names one by one; the rest are counted (every win is a quantity of its own)
+
+
+def _listed(items: Sequence[str]) -> str:
+    """``a; b; c``, the first NOTE_ITEMS of them and how many more."""
+    shown = "; ".join(items[:NOTE_ITEMS])
+    return shown + (f"; … {len(items) - NOTE_ITEMS} more" if len(items) > NOTE_ITEMS else "")
+
+
 class PoolBlocks:
     """A pooling layer's quantities: per sample each window's value (max: and the cell that won it);
     backward ∂L/∂a (from the layer above) and δ per window, and ∂L/∂x routed to the layer below."""
@@ -466,10 +475,10 @@ class PoolBlocks:
         shape = f"{shape_text(spec.shape)} → {shape_text(spec.pooled_shape)}, stride {spec.stride}"
         if self._max:
             pad = "; padding cells are −∞" if spec.padding else ""
-            note = f"a = the largest cell of each window ({shape}{pad}); won: {'; '.join(won)}"
+            note = f"a = the largest cell of each window ({shape}{pad}); won: {_listed(won)}"
             if ties:
                 note += (
-                    f"; ties ({'; '.join(ties)}): the first in row-major order wins, as torch's CPU kernel does "
+                    f"; ties ({_listed(ties)}): the first in row-major order wins, as torch's CPU kernel does "
                     "(max is not differentiable at a tie; δ goes to that cell alone)"
                 )
         else:

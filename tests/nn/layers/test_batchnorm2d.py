@@ -252,3 +252,40 @@ def test_the_trace_counts_lays_out_and_recomputes_every_quantity(tmp_path: Path)
     assert invoke("check", str(key)).exit_code == 0
     names = invoke("names", str(path), "--only", "bn1.var*")
     assert names.exit_code == 0 and re.search(r"^bn1\.var1\s+2\.25$", names.output, re.M), names.output
+
+
+def test_batch_terms_over_the_batch_alone_are_caught_by_the_central_differences(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backward pass that takes its batch means over the samples only (as if each cell were a feature
+    of its own) is not the gradient of per-channel statistics: the first batch norm's γ and β see it,
+    through the ∂L/∂x the second hands down."""
+    from backprop_cli.nn.layers.batchnorm import BatchNormLayer, per_channel
+
+    second = BN | {"name": "bn2", "gamma": [0.8, 1.2], "beta": [0.0, 0.2]}
+    spec = load(
+        config([BN, {"type": "activation", "activation": "tanh"}, second, *POOLED[1:], {"type": "flatten"}, OUT])
+    )
+    assert not check_gradients(spec).failed
+    monkeypatch.setattr(
+        BatchNormLayer, "_channel_means", lambda self, values: per_channel(values, self.channels).mean(axis=0)[:, 0]
+    )
+    assert check_gradients(spec).failed
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 3), (3, 4)])
+def test_central_differences_of_the_loss_by_each_input_through_batch_norm_per_channel(shape: tuple[int, ...]) -> None:
+    """∂L/∂x handed down by batch norm (its batch terms per channel) against central differences by x."""
+    from tests.nn.layers.test_pool import input_gradients
+
+    rng = np.random.default_rng(11)
+    channels = shape[0]
+    bn = {"type": "batchnorm", "gamma": rng.uniform(0.5, 1.5, channels).tolist(), "beta": [0.1] * channels}
+    layers = [{"type": "activation", "name": "i", "activation": "identity"}, bn]
+    layers += [{"type": "activation", "activation": "tanh"}, {"type": "flatten"}]
+    layers.append({"name": "o", "units": 1, "activation": "sigmoid", "init": {"method": "xavier", "seed": 4}})
+    data = [{"x": rng.normal(size=shape).tolist(), "y": [float(i % 2)]} for i in range(3)]
+    analytic, numeric = input_gradients(load(config(layers, shape, data=data)))
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+    per_channel_sums = analytic.reshape(3, channels, -1).sum(axis=(0, 2))  # a shift of a channel changes no x̂
+    np.testing.assert_allclose(per_channel_sums, 0.0, atol=1e-15)

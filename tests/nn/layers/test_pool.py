@@ -448,3 +448,11 @@ def test_gradcheck_and_train_run_a_pooling_network_and_save_it(tmp_path: Path) -
     }
     again = load(saved)
     np.testing.assert_array_equal(again.layers[-1].tensors()["weights"], run.tensors[-1]["weights"])
+
+
+def test_a_long_note_names_the_first_windows_and_counts_the_rest() -> None:
+    from backprop_cli.nn.layers.pool import NOTE_ITEMS, _listed
+
+    items = [f"p.a{o} ← x{o}" for o in range(1, 20)]
+    assert _listed(items[:3]) == "p.a1 ← x1; p.a2 ← x2; p.a3 ← x3"
+    assert _listed(items).endswith(f"p.a{NOTE_ITEMS} ← x{NOTE_ITEMS}; … {19 - NOTE_ITEMS} more")
