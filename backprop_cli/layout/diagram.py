@@ -106,13 +106,13 @@ def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str =
             a = neuron_name(fwd.layer, "a", j)
             ids[a] = f"n{len(ids) + 1}"
             lines = (
-                f"{a} = {fwd.activation}({neuron_name(fwd.layer, 'z', j)})",
+                fwd.rule_text(j),
                 f"z {fmt(fwd.z[0, j])}, a {fmt(fwd.a[0, j])}",
                 f"δ {fmt(deltas[fwd.layer][0, j])}",
             )
             nodes.append(DiagramNode(ids[a], lines, "op", fwd.layer))
-            if fwd.weights is None:  # a layer without weights: each output reads the input at its place
-                edges.append(DiagramEdge(ids[fwd.input_names[j]], ids[a], ""))
+            if fwd.weights is None:  # a layer without weights: each output reads the input at its place (or a window)
+                edges += [DiagramEdge(ids[fwd.input_names[i]], ids[a], "") for i in fwd.reads(j)]
                 continue
             for i, source in enumerate(fwd.input_names):
                 label = f"{param_name(fwd.layer, 'weights', (j, i))} = {fmt(fwd.weights[j, i])}"

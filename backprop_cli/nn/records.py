@@ -51,6 +51,15 @@ class LayerForward:
         """Sample ``p``'s values besides inputs, z and a that the layer shows (a dropout mask), for the JSON."""
         return {}
 
+    def reads(self, j: int) -> tuple[int, ...]:
+        """The input entries output ``j`` of a layer without weights reads (the graph's edges): its own
+        place, but for a layer that pools a window."""
+        return (j,)
+
+    def rule_text(self, j: int) -> str:
+        """How output ``j`` is made, as the graph's node writes it: ``h.a1 = sigmoid(h.z1)``."""
+        return f"{self.layer}.a{j + 1} = {self.activation}({self.layer}.z{j + 1})"
+
 
 @dataclass(frozen=True)
 class LossRecord:

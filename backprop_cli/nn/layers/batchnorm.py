@@ -136,6 +136,11 @@ class BatchNormForward(LayerForward):
     gamma: Array | None = None
     beta: Array | None = None
 
+    def rule_text(self, j: int) -> str:
+        assert self.gamma is not None
+        c = j // (self.z.shape[1] // len(self.gamma)) + 1  # the entry's channel
+        return f"{self.layer}.a{j + 1} = {self.layer}.gamma{c}·{self.layer}.xhat{j + 1} + {self.layer}.beta{c}"
+
 
 @dataclass(frozen=True)
 class BatchNormBackward(LayerBackward):

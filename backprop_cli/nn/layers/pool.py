@@ -180,6 +180,18 @@ class PoolCache:
 @dataclass(frozen=True)
 class PoolForward(LayerForward):
     winners: Indices | None = None
+    windows: Indices | None = None  # (outputs, k^d): the op's window map (a padding cell: one past the inputs)
+    mode: str = "max"
+
+    def reads(self, j: int) -> tuple[int, ...]:
+        assert self.windows is not None
+        return tuple(int(i) for i in self.windows[j] if i < len(self.input_names))
+
+    def rule_text(self, j: int) -> str:
+        cells = ", ".join(self.input_names[i] for i in self.reads(j))
+        if self.winners is None:
+            return f"{self.layer}.a{j + 1} = mean({cells})"
+        return f"{self.layer}.a{j + 1} = max({cells}) ← {self.input_names[int(self.winners[0, j])]}"
 
     def extra(self, p: int) -> dict[str, Array]:
         """Max pooling's ``won``: the 1-based input entry (``x5`` → 5) that won each window."""
@@ -310,7 +322,18 @@ class PoolLayer:
     def record_forward(self, params: Sequence[Array], cache: Cache) -> PoolForward:
         assert isinstance(cache, PoolCache)
         return PoolForward(
-            self.name, "identity", self.slope, self.input_names, cache.x, None, None, cache.z, cache.a, cache.winners
+            self.name,
+            "identity",
+            self.slope,
+            self.input_names,
+            cache.x,
+            None,
+            None,
+            cache.z,
+            cache.a,
+            cache.winners,
+            self.windows,
+            self.spec.mode,
         )
 
     def backward_trace(

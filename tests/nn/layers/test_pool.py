@@ -456,3 +456,16 @@ def test_a_long_note_names_the_first_windows_and_counts_the_rest() -> None:
     items = [f"p.a{o} ← x{o}" for o in range(1, 20)]
     assert _listed(items[:3]) == "p.a1 ← x1; p.a2 ← x2; p.a3 ← x3"
     assert _listed(items).endswith(f"p.a{NOTE_ITEMS} ← x{NOTE_ITEMS}; … {19 - NOTE_ITEMS} more")
+
+
+def test_the_graph_draws_each_window_s_cells_into_its_pooled_value(tmp_path: Path) -> None:
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(MAX), encoding="utf-8")
+    result = invoke("graph", str(path), "--format", "dot")
+    assert result.exit_code == 0, result.stderr
+    text = result.output
+    node = re.search(r'(n\d+) \[label="p1\.a1 = max\(r\.a1, r\.a2, r\.a5, r\.a6\) ← r\.a5', text)
+    assert node, text
+    ids = {m.group(2): m.group(1) for m in re.finditer(r'(n\d+) \[label="(r\.a\d+) = relu', text)}
+    into = {m.group(1) for m in re.finditer(rf"(n\d+) -> {node.group(1)}\b", text)}
+    assert into == {ids["r.a1"], ids["r.a2"], ids["r.a5"], ids["r.a6"]}
