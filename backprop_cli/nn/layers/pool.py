@@ -340,9 +340,10 @@ class PoolLayer:
         self, fwd: LayerForward, upstream: Array, combined: tuple[Array, str] | None, step: int, first: bool
     ) -> PoolBackward:
         assert isinstance(fwd, PoolForward)
-        chain, local, _unused = self.delta(PoolCache(fwd.inputs, fwd.z, fwd.a, fwd.winners), upstream)
+        cache = PoolCache(fwd.inputs, fwd.z, fwd.a, fwd.winners)
+        chain, local, _unused = self.delta(cache, upstream)
         finite(chain, step=step, layer=self.name, quantity="δ = ∂L/∂a")
-        down = None if first else self.route(PoolCache(fwd.inputs, fwd.z, fwd.a, fwd.winners), chain)
+        down = None if first else self.route(cache, chain)
         return PoolBackward(
             layer=self.name,
             activation="identity",
