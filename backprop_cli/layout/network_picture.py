@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backprop_cli.model.i18n import _
 from backprop_cli.model.spec import NetworkSpec
 
 MAX_DRAWN_UNITS = 8  # a layer drawn with more units shows its first ones and a ⋮
@@ -58,7 +59,8 @@ def picture(spec: NetworkSpec, lit: str | None) -> Picture:
         ys = [top + gap * (k + 0.5) for k in range(drawn)]
         centres.append([(x, y) for y in ys])
         circles += [Circle(x, y, name == lit) for y in ys]
-        labels.append(Label(x, PICTURE_HEIGHT - 8.0, name, name == lit))
+        shown = _(name) if index == 0 else name  # a layer's name as it is; the inputs' column in words
+        labels.append(Label(x, PICTURE_HEIGHT - 8.0, shown, name == lit))
         if units > drawn:
             labels.append(Label(x, bottom + 6.0, "⋮", name == lit))
     lines = []
