@@ -26,7 +26,8 @@ svg.network text.lit { fill: #bc4c00; font-weight: bold; }
 
 GRAPH_STYLE = (
     """
-svg.graph { max-width: 100%; height: auto; }
+figure.graph { overflow-x: auto; }  /* a wide graph scrolls at its size on screen, and shrinks to print */
+@media print { svg.graph { max-width: 100%; height: auto; } }
 svg.graph text { font: 12px ui-monospace, monospace; fill: #1f2328; }
 svg.graph path.edge { fill: none; stroke: #57606a; stroke-width: 1.2; }
 svg.graph marker path { fill: #57606a; }
