@@ -39,6 +39,11 @@ class PlacedNode:
     width: float
     height: float
 
+    @property
+    def baselines(self) -> tuple[tuple[float, float], ...]:
+        """Where each line of the label starts: (x, baseline), inside the box's padding."""
+        return tuple((self.x + PADDING, self.y + PADDING + LINE * (k + 0.75)) for k in range(len(self.lines)))
+
 
 @dataclass(frozen=True)
 class PlacedEdge:
@@ -47,6 +52,16 @@ class PlacedEdge:
     points: tuple[tuple[float, float], ...]  # from the source's right side to the target's left side
     label: str
     label_at: tuple[float, float]  # the label's centre ("" labels: unused)
+
+    @property
+    def label_box(self) -> tuple[float, float, float, float]:
+        """The label's background: left, top, width, height (a line high, two units wider than its text)."""
+        width = len(self.label) * CHARACTER + 4
+        return self.label_at[0] - width / 2, self.label_at[1] - LINE / 2, width, LINE
+
+    @property
+    def label_baseline(self) -> float:
+        return self.label_at[1] + LINE / 4
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from backprop_cli.layout.graph_picture import CHARACTER, LINE, PADDING, GraphPicture
+from backprop_cli.layout.graph_picture import GraphPicture
 from backprop_cli.layout.network_picture import PICTURE_HEIGHT, PICTURE_WIDTH, RADIUS, Picture
 from backprop_cli.render.diagram import KIND_COLOURS
 
@@ -73,14 +73,13 @@ def graph_svg(graph: GraphPicture) -> str:
         out.append(
             f'<rect class="{n.kind}" x="{n.x:.1f}" y="{n.y:.1f}" width="{n.width:.1f}" height="{n.height:.1f}" rx="4"/>'
         )
-        for k, line in enumerate(n.lines):
-            y = n.y + PADDING + LINE * (k + 0.75)
-            out.append(f'<text x="{n.x + PADDING:.1f}" y="{y:.1f}">{escape(line)}</text>')
+        for line, (x, y) in zip(n.lines, n.baselines, strict=True):
+            out.append(f'<text x="{x:.1f}" y="{y:.1f}">{escape(line)}</text>')
     for e in graph.edges:
         if e.label:
-            x, y = e.label_at
-            w = len(e.label) * CHARACTER + 4
-            box = f'x="{x - w / 2:.1f}" y="{y - LINE / 2:.1f}" width="{w:.1f}" height="{LINE:g}"'
-            out.append(f'<rect class="label" {box}/>')
-            out.append(f'<text class="label" x="{x:.1f}" y="{y + LINE / 4:.1f}">{escape(e.label)}</text>')
+            left, top, width, height = e.label_box
+            out.append(f'<rect class="label" x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:g}"/>')
+            out.append(
+                f'<text class="label" x="{e.label_at[0]:.1f}" y="{e.label_baseline:.1f}">{escape(e.label)}</text>'
+            )
     return "\n".join(out) + "\n</svg>"

@@ -10,7 +10,7 @@ document loads TikZ. Colours are defined inside each picture, so a fragment need
 
 from __future__ import annotations
 
-from backprop_cli.layout.graph_picture import LINE, PADDING, GraphPicture
+from backprop_cli.layout.graph_picture import GraphPicture
 from backprop_cli.layout.network_picture import RADIUS, Picture
 from backprop_cli.render.diagram import KIND_COLOURS
 from backprop_cli.render.latex import text
@@ -67,11 +67,11 @@ def graph_tikz(graph: GraphPicture) -> str:
     for n in graph.nodes:
         corner, far = f"({n.x:.1f},{n.y:.1f})", f"({n.x + n.width:.1f},{n.y + n.height:.1f})"
         out.append(rf"\filldraw[fill=bp{n.kind},draw=bp{n.kind}line,rounded corners=2pt] {corner} rectangle {far};")
-        for k, line in enumerate(n.lines):
-            y = n.y + PADDING + LINE * (k + 0.75)
-            where = f"({n.x + PADDING:.1f},{y:.1f})"
+        for line, (x, y) in zip(n.lines, n.baselines, strict=True):
             body = text(line)
-            out.append(rf"\node[anchor=base west,inner sep=0pt,font=\ttfamily\footnotesize] at {where} {{{body}}};")
+            out.append(
+                rf"\node[anchor=base west,inner sep=0pt,font=\ttfamily\footnotesize] at ({x:.1f},{y:.1f}) {{{body}}};"
+            )
     for e in graph.edges:
         if e.label:
             x, y = e.label_at
