@@ -19,6 +19,7 @@ BEAMER_SCALE = "x=0.11mm,y=-0.11mm"  # the network's 320 × 200 units in a 35 mm
 DOCUMENT_SCALE = "x=0.22mm,y=-0.22mm"  # in a document: 70 × 44 mm
 #: a unit of the graph's layout: 0.6 pt makes its character (7.2 units) as wide as \ttfamily\footnotesize's
 GRAPH_UNIT = 0.6
+TEX_LIMIT = 15_000.0  # pt: the widest picture drawn at GRAPH_UNIT
 LOADS = r"\IfFileExists{tikz.sty}{\usepackage{tikz}}{}"  # a document's preamble line
 MISSING = r"\emph{(A picture drawn with TikZ belongs here: load the tikz package; Debian/Ubuntu: texlive-pictures.)}"
 
@@ -52,9 +53,12 @@ def _html(colour: str) -> str:
 def graph_tikz(graph: GraphPicture) -> str:
     """The computation graph as a TikZ picture in the layout's places, shrunk (type and all) to the line's
     width where it is wider."""
-    wide = graph.width * GRAPH_UNIT
+    # TeX's lengths end below 16,384 pt: a graph wider than TEX_LIMIT at 0.6 pt a unit is drawn smaller (its
+    # type then wider than its boxes, a graph of very long names only)
+    unit = min(GRAPH_UNIT, TEX_LIMIT / max(graph.width, graph.height, 1.0))
+    wide = graph.width * unit
     out = [
-        rf"\begin{{tikzpicture}}[x={GRAPH_UNIT}pt,y=-{GRAPH_UNIT}pt,scale={{min(1,\linewidth/{wide:.1f}pt)}},"
+        rf"\begin{{tikzpicture}}[x={unit:.4g}pt,y=-{unit:.4g}pt,scale={{min(1,\linewidth/{wide:.1f}pt)}},"
         r"every node/.append style={transform shape}]"
     ]
     for kind, (fill, stroke) in KIND_COLOURS.items():
