@@ -163,3 +163,14 @@ def test_chromium_draws_the_graph(tmp_path: Path) -> None:
     with Image.open(shot) as image:
         colours = {colour for _, colour in image.convert("RGB").getcolors(1 << 20) or []}
     assert (0xE8, 0xF1, 0xFB) in colours and (0xFD, 0xF0, 0xD5) in colours  # an input's fill, the output's
+
+
+@pytest.mark.skipif(not TIKZ, reason=NO_TIKZ)
+def test_a_graph_wider_than_tex_lengths_still_compiles(tmp_path: Path) -> None:
+    # 70 nodes of 62-character names: about 136,000 units wide, 81,500 pt at 0.6 pt a unit (TeX stops at 16,383)
+    name = "v" + "x" * 60
+    program = "\n".join([f"{name}0 = x + 1", *(f"{name}{i} = {name}{i - 1} * 2" for i in range(1, 70))])
+    tex = trace("--expr", program, "--set", "x=1", "--format", "latex")
+    unit = re.search(r"\\begin\{tikzpicture\}\[x=([\d.]+)pt", tex)
+    assert unit is not None and float(unit.group(1)) < 0.6
+    _compile(tmp_path, "wide", tex)
