@@ -261,6 +261,9 @@ def _layer_run(
         if op_type.kind == "residual":
             from backprop_cli.nn.layers.residual import ENTRY, expand
 
+            if not isinstance(m.layers, list) or not m.layers:
+                got = "has 0 items" if isinstance(m.layers, list) else f"got {describe(m.layers)}"
+                raise doc.error(f"{got}; expected a list of at least 1 inner layer", (*at, "layers"))
             start = len(layers)
             entry = f"the input of residual block {name!r}"
             if any(isinstance(r, dict) and r.get("name") == ENTRY for r in m.layers):
