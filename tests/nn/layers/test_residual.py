@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -404,3 +405,25 @@ def test_exact_runs_a_rational_block_and_agrees_with_the_float_run(tmp_path: Pat
     result = invoke("trace", str(path), "--exact", "--layer", "res1.branch")
     assert result.exit_code == 0, result.stderr
     assert "res1.dL_dx1" in result.output
+
+
+def test_train_compare_says_the_first_layers_gradients_are_orders_of_magnitude_apart() -> None:
+    """The seed lesson: deep_plain's first layer gets a gradient 10⁵ times smaller than deep_residual's,
+    deep_sigmoid's (over the run) 10³ times smaller than deep_sigmoid_batchnorm's."""
+    result = invoke("train", "deep_plain", "--compare", "deep_residual", "--epochs", "20", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.output)
+    assert [run["config"]["description"] for run in doc["runs"]][1].startswith("Skip connections")
+    contrast = doc["contrast"]
+    plain, residual = contrast["step1"]["norms"]
+    assert plain == doc["runs"][0]["diagnostics"]["step1"][0]["grad_norm"]
+    assert residual == doc["runs"][1]["diagnostics"]["step1"][0]["grad_norm"]
+    assert contrast["step1"]["orders"] == pytest.approx(math.log10(residual / plain), rel=1e-12)
+    assert contrast["step1"]["orders"] > 4
+    assert "deep_residual's is 5.7 orders of magnitude larger than deep_plain's" in contrast["text"][0]
+    text = invoke("train", "deep_sigmoid", "--compare", "deep_sigmoid_batchnorm", "--no-parameters", "--width", "200")
+    assert text.exit_code == 0, text.stderr
+    assert "Comparison · deep_sigmoid (built-in example) and deep_sigmoid_batchnorm (built-in example)" in text.output
+    assert re.search(
+        r"over each run \(mean\): .*deep_sigmoid_batchnorm's is [34]\.\d orders of magnitude larger", text.output
+    )
