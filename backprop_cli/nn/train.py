@@ -24,6 +24,7 @@ from backprop_cli.model.spec import Array, DataSpec, NetworkSpec
 from backprop_cli.nn.check import norm_of
 from backprop_cli.nn.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats
 from backprop_cli.nn.engine import Engine
+from backprop_cli.nn.layers.residual import nest
 from backprop_cli.nn.optim import Optimizer
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
@@ -359,6 +360,7 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
     buffers = result.buffers or tuple({} for _ in spec.layers)
     for layer, trained, kept in zip(spec.layers, result.tensors, buffers, strict=True):
         layers.append(layer.config(trained | kept))
+    layers = nest(spec.layers, layers)  # a residual block's inner layers back inside it
     optimizer = {k: v for k, v in spec.normalised.get("optimizer", {}).items() if v is not None} or {
         "name": spec.optimizer.name,
         "learning_rate": spec.optimizer.learning_rate,
