@@ -29,6 +29,8 @@ from backprop_cli.model.numbers import NumberFormat
 if TYPE_CHECKING:
     from backprop_cli.homework.fingerprints import Finding
     from backprop_cli.homework.rounding import Rounding
+    from backprop_cli.loading.expression import ExprSpec
+    from backprop_cli.model.spec import NetworkSpec
 
 FORMAT = formats.CHECK
 VERSION = 1
@@ -291,6 +293,34 @@ def check_answers(
         policy=rules,
         rounding=rounding,
     )
+
+
+def with_feedback(
+    result: CheckResult,
+    spec: NetworkSpec | ExprSpec,
+    only: Filter,
+    fmt: NumberFormat,
+    table: Mapping[str, NamedValue],
+    *,
+    hints: bool = True,
+    whole: dict[str, dict[str, float]] | None = None,
+) -> CheckResult:
+    """``result`` with what kind of wrong each wrong answer is: the misconceptions it matches (a
+    network's mutated traces, an expression's fan-out), then, with ``hints``, a hint where none does.
+    One sheet and a batch's every sheet get their feedback here, the same way (``whole``: see
+    fingerprints.look_for)."""
+    from backprop_cli.homework.fingerprints import look_for, look_for_expression
+    from backprop_cli.model.spec import NetworkSpec as Network
+
+    if isinstance(spec, Network):  # misconceptions are mutations of a network's rules
+        result = look_for(result, spec, only, fmt, table, whole)
+    else:
+        result = look_for_expression(result, table)
+    if hints:
+        from backprop_cli.homework.hints import with_hints
+
+        result = with_hints(result, table)
+    return result
 
 
 def _filters_hint(

@@ -95,10 +95,19 @@ def _listed(names: tuple[str, ...], most: int = 4) -> str:
 
 
 def look_for(
-    result: CheckResult, spec: NetworkSpec, only: Filter, fmt: NumberFormat, table: Mapping[str, NamedValue]
+    result: CheckResult,
+    spec: NetworkSpec,
+    only: Filter,
+    fmt: NumberFormat,
+    table: Mapping[str, NamedValue],
+    whole: dict[str, dict[str, float]] | None = None,
 ) -> CheckResult:
     """``result`` with its fingerprints, when some answer is wrong and the traces fit the names budget
-    (each mutated trace lays out the steps the check did: at most ``budgets.names`` values in all)."""
+    (each mutated trace lays out the steps the check did: at most ``budgets.names`` values in all).
+
+    Each mutated trace is laid out only where the sheet's wrong answers sit (their steps, phases, layers
+    and samples): the other blocks cannot change a match. ``whole``, a cache one key's sheets share (a
+    batch with one key for the class), holds the whole traces instead, computed for the first sheet."""
     from backprop_cli.model.budgets import limits_of
     from backprop_cli.nn.mutations import MUTATIONS
 
@@ -111,7 +120,29 @@ def look_for(
             f"than {limits_of(None).names:,}; grade fewer steps at a time"
         )
         return replace(result, fingerprint_note=note)
-    return match(result, alternatives(spec, only, fmt), table)
+    if whole is None:
+        return match(result, alternatives(spec, where_wrong(result, only, table), fmt), table)
+    if not whole:
+        whole.update(alternatives(spec, only, fmt) or {"": {}})  # "": computed, and no mutation ran
+    return match(result, {m: values for m, values in whole.items() if m}, table)
+
+
+def where_wrong(result: CheckResult, only: Filter, table: Mapping[str, NamedValue]) -> Filter:
+    """``only`` narrowed to the places (steps, phases, layers, samples) of the answers a mutation may
+    explain: every block holding one of them passes (and a few others may)."""
+    from backprop_cli.model.filters import Filter
+
+    placed = [table[v.name] for v in result.verdicts if v.verdict in MATCHED and v.given is not None]
+    steps = frozenset(v.step for v in placed)
+    layers = frozenset(v.layer for v in placed if v.layer is not None)
+    samples = frozenset(v.sample + 1 for v in placed if v.sample is not None)
+    return Filter(
+        only.steps & steps if only.steps else steps,
+        layers if all(v.layer is not None for v in placed) else frozenset(),
+        frozenset(v.phase for v in placed),
+        samples if all(v.sample is not None for v in placed) else frozenset(),
+        only.patterns,
+    )
 
 
 def look_for_expression(result: CheckResult, table: Mapping[str, NamedValue]) -> CheckResult:

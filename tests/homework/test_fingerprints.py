@@ -228,3 +228,23 @@ def test_an_answer_clearly_the_ascent_s_number_still_names_it(tmp_path: Path) ->
     result = graded(tmp_path, "deep_relu_he", {name: round(traces["gradient_ascent"][name], 6)})
     assert result.verdicts[0].fingerprints == ("gradient_ascent",)
     assert "your update moves up the gradient" in result.fingerprints[0].sentence()
+
+
+@pytest.mark.parametrize(("config", "mutation"), cases(), ids=[f"{c}-{m}" for c, m in cases()])
+def test_traces_laid_out_only_where_the_wrong_answers_sit_match_as_the_whole_traces_do(
+    config: str, mutation: str, tmp_path: Path
+) -> None:
+    from backprop_cli.homework.fingerprints import look_for
+
+    table, traces = traced(config)
+    spec, _ = load_program(config)
+    assert isinstance(spec, NetworkSpec)
+    first = next(n for n, v in table.items() if not v.is_given and v.value != 0)
+    for sheet in (
+        {n: traces[mutation][n] for n, v in table.items() if not v.is_given},  # every phase wrong
+        {n: carried(table, {first: table[first].value * 1.5})[n] for n, v in table.items() if not v.is_given},
+    ):
+        result = check_answers(load_answers(write(tmp_path / "s.yaml", config, sheet)), table, config, "")
+        narrowed = look_for(result, spec, STEP1, NumberFormat(), table)
+        assert narrowed == look_for(result, spec, STEP1, NumberFormat(), table, {})
+        assert narrowed == match(result, traces, table)
