@@ -136,7 +136,7 @@ def _key(
         resolve_data,
         value_identity,
     )
-    from backprop_cli.homework.check import check_answers
+    from backprop_cli.homework.check import check_key
     from backprop_cli.homework.gradebook import Key
     from backprop_cli.model.filters import Filter
     from backprop_cli.model.names import steps_named
@@ -154,6 +154,5 @@ def _key(
     table = key_values(spec, rubric, fmt, only)
     narrowed = name_filter(spec, *filters)
     chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
-    # the key's unknown names: bad input here
-    check_answers(rubric, table, str(config), identity, chosen=chosen, rounding=rubric.rounding)
+    check_key(rubric, table, str(config))  # the key's unknown names: bad input here
     return Key(student, rubric, table, str(config), identity, config, chosen, spec, only, fmt, hints)

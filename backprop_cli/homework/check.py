@@ -200,12 +200,7 @@ def check_answers(
     answer that could not be read is ``invalid``; only the key's problems stay bad input.
     """
     asking = key or answers
-    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
-        raise asking.error(
-            "nothing to grade: the file asks no names; expected at least one name: value "
-            f"(`backprop answers {config} --blank` writes a sheet with every name)",
-            "answers",
-        )
+    _something_asked(asking, config)
     strays: dict[str, list[str]] = {}  # a submission's names not in the trace -> the closest real ones
     for source in (answers, *([key] if key else [])):
         for answer in source.answers:
@@ -214,15 +209,7 @@ def check_answers(
                     strays[answer.name] = closest_names(answer.name, list(table))
                     continue
                 raise _unknown(source, answer.name, list(table), config)
-    for answer in asking.answers:
-        if not math.isfinite(table[answer.name].value):
-            raise asking.error(
-                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
-                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
-                "answers",
-                answer.name,
-                key=True,
-            )
+    _finite(asking, table)
     given = {a.name: a for a in answers.answers}
     meant = {close[0]: stray for stray, close in strays.items() if close}  # the first stray for each name
     rules = policy or (key.ecf if key is not None else answers.ecf) or ecf.Policy()
@@ -293,6 +280,37 @@ def check_answers(
         policy=rules,
         rounding=rounding,
     )
+
+
+def check_key(key: AnswersFile, table: Mapping[str, NamedValue], config: str) -> None:
+    """What grading ``key`` against itself refuses, as :func:`check_answers` would (bad input, exit 2):
+    a key that asks no names, a name not in the trace (with the closest ones), a value not finite."""
+    _something_asked(key, config)
+    for answer in key.answers:
+        if answer.name not in table:
+            raise _unknown(key, answer.name, list(table), config)
+    _finite(key, table)
+
+
+def _something_asked(asking: AnswersFile, config: str) -> None:
+    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
+        raise asking.error(
+            "nothing to grade: the file asks no names; expected at least one name: value "
+            f"(`backprop answers {config} --blank` writes a sheet with every name)",
+            "answers",
+        )
+
+
+def _finite(asking: AnswersFile, table: Mapping[str, NamedValue]) -> None:
+    for answer in asking.answers:
+        if not math.isfinite(table[answer.name].value):
+            raise asking.error(
+                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
+                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
+                "answers",
+                answer.name,
+                key=True,
+            )
 
 
 def with_feedback(

@@ -248,3 +248,22 @@ def test_traces_laid_out_only_where_the_wrong_answers_sit_match_as_the_whole_tra
         narrowed = look_for(result, spec, STEP1, NumberFormat(), table)
         assert narrowed == look_for(result, spec, STEP1, NumberFormat(), table, {})
         assert narrowed == match(result, traces, table)
+
+
+def test_no_mutation_changes_a_number_of_step_1_before_its_first_phase(tmp_path: Path) -> None:
+    """FIRST_PHASE lets a sheet skip a mutation that cannot explain its wrong answers: it must be true."""
+    from backprop_cli.homework.fingerprints import FIRST_PHASE
+    from backprop_cli.model.quantity import PHASES
+
+    assert set(FIRST_PHASE) == {m.name for m in MUTATIONS}
+    two_output = tmp_path / "mse.yaml"
+    two_output.write_text(TWO_OUTPUT_MSE, encoding="utf-8")
+    checked: set[str] = set()
+    for config in [*network_examples(), str(two_output)]:
+        table, traces = traced(config)
+        for mutation, values in traces.items():
+            first = PHASES.index(FIRST_PHASE[mutation])
+            before = [n for n, v in table.items() if v.step == 1 and PHASES.index(v.phase) < first]
+            assert before and all(values[n] == table[n].value for n in before), (config, mutation)
+            checked.add(mutation)
+    assert checked == set(FIRST_PHASE)
