@@ -29,6 +29,8 @@ from backprop_cli.model.numbers import NumberFormat
 if TYPE_CHECKING:
     from backprop_cli.homework.fingerprints import Finding
     from backprop_cli.homework.rounding import Rounding
+    from backprop_cli.loading.expression import ExprSpec
+    from backprop_cli.model.spec import NetworkSpec
 
 FORMAT = formats.CHECK
 VERSION = 1
@@ -198,12 +200,7 @@ def check_answers(
     answer that could not be read is ``invalid``; only the key's problems stay bad input.
     """
     asking = key or answers
-    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
-        raise asking.error(
-            "nothing to grade: the file asks no names; expected at least one name: value "
-            f"(`backprop answers {config} --blank` writes a sheet with every name)",
-            "answers",
-        )
+    _something_asked(asking, config)
     strays: dict[str, list[str]] = {}  # a submission's names not in the trace -> the closest real ones
     for source in (answers, *([key] if key else [])):
         for answer in source.answers:
@@ -212,15 +209,7 @@ def check_answers(
                     strays[answer.name] = closest_names(answer.name, list(table))
                     continue
                 raise _unknown(source, answer.name, list(table), config)
-    for answer in asking.answers:
-        if not math.isfinite(table[answer.name].value):
-            raise asking.error(
-                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
-                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
-                "answers",
-                answer.name,
-                key=True,
-            )
+    _finite(asking, table)
     given = {a.name: a for a in answers.answers}
     meant = {close[0]: stray for stray, close in strays.items() if close}  # the first stray for each name
     rules = policy or (key.ecf if key is not None else answers.ecf) or ecf.Policy()
@@ -291,6 +280,65 @@ def check_answers(
         policy=rules,
         rounding=rounding,
     )
+
+
+def check_key(key: AnswersFile, table: Mapping[str, NamedValue], config: str) -> None:
+    """What grading ``key`` against itself refuses, as :func:`check_answers` would (bad input, exit 2):
+    a key that asks no names, a name not in the trace (with the closest ones), a value not finite."""
+    _something_asked(key, config)
+    for answer in key.answers:
+        if answer.name not in table:
+            raise _unknown(key, answer.name, list(table), config)
+    _finite(key, table)
+
+
+def _something_asked(asking: AnswersFile, config: str) -> None:
+    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
+        raise asking.error(
+            "nothing to grade: the file asks no names; expected at least one name: value "
+            f"(`backprop answers {config} --blank` writes a sheet with every name)",
+            "answers",
+        )
+
+
+def _finite(asking: AnswersFile, table: Mapping[str, NamedValue]) -> None:
+    for answer in asking.answers:
+        if not math.isfinite(table[answer.name].value):
+            raise asking.error(
+                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
+                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
+                "answers",
+                answer.name,
+                key=True,
+            )
+
+
+def with_feedback(
+    result: CheckResult,
+    spec: NetworkSpec | ExprSpec,
+    only: Filter,
+    fmt: NumberFormat,
+    table: Mapping[str, NamedValue],
+    *,
+    hints: bool = True,
+    whole: dict[str, dict[str, float]] | None = None,
+) -> CheckResult:
+    """``result`` with what kind of wrong each wrong answer is: the misconceptions it matches (a
+    network's mutated traces, an expression's fan-out), then, with ``hints``, a hint where none does.
+    One sheet and a batch's every sheet get their feedback here, the same way (``whole``: see
+    fingerprints.look_for)."""
+    from backprop_cli.homework.fingerprints import look_for, look_for_expression
+    from backprop_cli.model.spec import NetworkSpec as Network
+
+    if isinstance(spec, Network):  # misconceptions are mutations of a network's rules
+        result = look_for(result, spec, only, fmt, table, whole)
+    else:
+        result = look_for_expression(result, table)
+    if hints:
+        from backprop_cli.homework.hints import with_hints
+
+        result = with_hints(result, table)
+    return result
 
 
 def _filters_hint(
