@@ -14,7 +14,9 @@ from backprop_cli.graph.blocks import expr_blocks
 from backprop_cli.graph.engine import ExprTrace
 from backprop_cli.layout.document import Document, StepPart
 from backprop_cli.layout.rows import Section, block_section, capped
+from backprop_cli.model.i18n import _
 from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import shown_source
 
 if TYPE_CHECKING:
     from backprop_cli.loading.expression import ExprSpec
@@ -44,7 +46,7 @@ def header_lines(spec: ExprSpec, trace: ExprTrace, fmt: NumberFormat) -> list[st
 
 
 def title(spec: ExprSpec, trace: ExprTrace) -> str:
-    return f"backprop trace · {spec.source}{' · exact fractions' if trace.exact else ''}"
+    return f"backprop trace · {shown_source(spec.source)}" + (_(" · exact fractions") if trace.exact else "")
 
 
 def program(spec: ExprSpec) -> tuple[str, ...]:
@@ -74,7 +76,7 @@ def chosen_sections(
     (past the cap nothing is laid out)."""
     blocks = (block for block in expr_blocks(trace) if not phases or block.phase in phases)
     sections: list[Section] = []
-    for _, section in capped(blocks, fmt, max_rows, 0):
+    for _rows, section in capped(blocks, fmt, max_rows, 0):
         if section is None:
             return tuple(sections), cap_notice(max_rows)
         sections.append(section)
