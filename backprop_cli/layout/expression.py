@@ -56,17 +56,19 @@ def program(spec: ExprSpec) -> tuple[str, ...]:
 def facts(trace: ExprTrace, fmt: NumberFormat) -> tuple[str, str]:
     given = ", ".join(f"{f.node.name} = {fmt(f.value)}" for f in trace.forward if f.node.op == "input")
     return (
-        f"inputs: {given or 'none'}; output: {trace.graph.output}",
-        "names: t1, t2, … unnamed subexpressions; c_2 the second value of c; grad.x = ∂output/∂x; "
-        "dq_dx = ∂q/∂x; grad.x.via.q = grad.q × dq_dx, one term of grad.x",
+        _("inputs: {given}; output: {output}").format(given=given or _("none"), output=trace.graph.output),
+        _(
+            "names: t1, t2, … unnamed subexpressions; c_2 the second value of c; grad.x = ∂output/∂x; "
+            "dq_dx = ∂q/∂x; grad.x.via.q = grad.q × dq_dx, one term of grad.x"
+        ),
     )
 
 
 def cap_notice(max_rows: int) -> str:
-    return (
-        f"… trace stopped after {max_rows} rows; narrow it with --phase, raise the cap with --max-rows "
+    return _(
+        "… trace stopped after {max_rows} rows; narrow it with --phase, raise the cap with --max-rows "
         "(0 = no cap), or write everything with --format json."
-    )
+    ).format(max_rows=max_rows)
 
 
 def chosen_sections(
@@ -89,7 +91,7 @@ def expression_document(
     """An expression trace as the document the file formats write: the program, its inputs, one part of
     sections (no network table, no chain-rule math: each row's formula is its node's own rule)."""
     sections, notice = chosen_sections(trace, fmt, phases, max_rows)
-    heading = f"{trace.graph.output} and its gradient, node by node"
+    heading = _("{output} and its gradient, node by node").format(output=trace.graph.output)
     return Document(
         title=title(spec, trace),
         description=(spec.description or "").strip(),

@@ -26,6 +26,11 @@ from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.nn.records import LayerBackward, LayerForward, ParamUpdate, StepRecord
 
 
+def sample_suffix(sample: int) -> str:
+    """What a per-sample block's title ends with: `` · sample N`` for 0-based ``sample``, in the reader's language."""
+    return _(" · sample {n}").format(n=sample + 1)
+
+
 def update_rows(size: int, states: int) -> int:
     """Quantities of a tensor's update block: each optimizer state entry, then the new value, per entry."""
     return size * (states + 1)
@@ -110,7 +115,7 @@ class _StepBlocks:
     ) -> Built:
         sample = self.rec.samples[p] if p is not None and self.several else None
         if sample is not None:
-            title += f" · sample {sample + 1}"
+            title += sample_suffix(sample)
         return Built(title, tuple(quantities), note)
 
     def plan(self, phase: str, layer: str | None, p: int | None, count: int, make: Callable[[], Built]) -> Block:
