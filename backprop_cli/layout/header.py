@@ -25,7 +25,9 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
     """The network table: inputs, then one row per layer."""
     names = ", ".join(spec.inputs)
     if spec.input_shape is not None:  # a shaped input: its first and last names, and the shape they fill
-        names = f"{spec.inputs[0]} … {spec.inputs[-1]} ({'×'.join(map(str, spec.input_shape))}, row-major)"
+        names = _("{first} … {last} ({shape}, row-major)").format(
+            first=spec.inputs[0], last=spec.inputs[-1], shape="×".join(map(str, spec.input_shape))
+        )
     rows: list[tuple[str, ...]] = [(_("inputs"), str(len(spec.inputs)), "", "", names, "")]
     for layer in spec.layers:
         act = ACTIVATIONS[layer.activation]

@@ -109,6 +109,12 @@ def test_the_notes_under_the_tables_and_the_title_label_are_translated() -> None
         ("z = the layer's input; a = max(0, z)", "z = вход слоя; a = max(0, z)"),
         ("Batch statistics · layer bn1 (batch norm)", "Статистики пакета · слой bn1 (пакетная нормализация)"),
         (" · sample 2", " · образец 2"),
+        ("batch norm (BatchNorm2d, 2 channels of 4)", "пакетная нормализация (BatchNorm2d, 2 канала по 4)"),
+        (
+            "max pool 2×2, stride 2: 2×2×2 → 2×1×1 max of each window",
+            "max-пулинг 2×2, шаг 2: 2×2×2 → 2×1×1 max каждого окна",
+        ),
+        ("x1 … x8 (2×2×2, row-major)", "x1 … x8 (2×2×2, построчно)"),
     ]
     for words, translated in pairs:
         assert words in english and words not in russian, words

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import _, ngettext
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -89,8 +89,10 @@ class BatchNormSpec(BaseLayerSpec):
     @property
     def label(self) -> str:
         if not self.shape:
-            return "batch norm"
-        return f"batch norm ({self.torch_name}, {count(self.channels, 'channel')} of {self.spatial})"
+            return _("batch norm")
+        return ngettext(
+            "{kind} ({torch}, {n} channel of {entries})", "{kind} ({torch}, {n} channels of {entries})", self.channels
+        ).format(kind=_("batch norm"), torch=self.torch_name, n=self.channels, entries=self.spatial)
 
     @property
     def formula(self) -> str:

@@ -38,11 +38,11 @@ class FlattenSpec(ActivationSpec):
 
     @property
     def label(self) -> str:
-        return f"flatten {shape_text(self.shape)} → {self.width}"
+        return _("flatten {shape} → {width}").format(shape=shape_text(self.shape), width=self.width)
 
     @property
     def formula(self) -> str:
-        return "z (row-major)"
+        return _("z (row-major)")
 
     def forward_latex(self) -> tuple[str, ...]:
         return (r"a_j = a^{\text{in}}_j \quad \text{(row-major order)}",)

@@ -115,13 +115,16 @@ class PoolSpec(BaseLayerSpec):
     @property
     def label(self) -> str:
         k = "×".join([str(self.kernel_size)] * self.dims)
-        pad = f", padding {self.padding}" if self.padding else ""
+        pad = _(", padding {n}").format(n=self.padding) if self.padding else ""
         shapes = f"{shape_text(self.shape)} → {shape_text(self.pooled_shape)}"
-        return f"{self.mode} pool {k}, stride {self.stride}{pad}: {shapes}"
+        kind = _("{mode} pool {size}").format(mode=self.mode, size=k)
+        return _("{kind}, stride {stride}{pad}: {shapes}").format(kind=kind, stride=self.stride, pad=pad, shapes=shapes)
 
     @property
     def formula(self) -> str:
-        return "max of each window" if self.mode == "max" else f"mean of each window (÷ {self.window})"
+        if self.mode == "max":
+            return _("max of each window")
+        return _("mean of each window (÷ {n})").format(n=self.window)
 
     def forward_latex(self) -> tuple[str, ...]:
         if self.mode == "max":
