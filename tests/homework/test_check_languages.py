@@ -111,3 +111,13 @@ def test_a_misconception_in_the_readers_language_and_english_in_json(tmp_path: P
     gradescope = json.loads(invoke("check", str(sheet), "--format", "gradescope", "--lang", "ru").stdout)
     output = next(test["output"] for test in gradescope["tests"] if test["name"] == "o.w1_1.new")
     assert "это совпадает с известной типичной ошибкой, знак в обновлении перевёрнут" in output
+
+
+def test_the_derivation_asked_with_explain_in_russian(tmp_path: Path) -> None:
+    sheet = edited_sheet(tmp_path, "o.delta1", lambda right: -right)
+    english = invoke("check", str(sheet), "--explain").output
+    assert "y1 (target, data row 1)" in english and "(derived above)" in english
+    russian = invoke("check", str(sheet), "--explain", "--lang", "ru").output
+    assert "Как вычисляется o.delta1:" in russian
+    assert "y1 (целевое значение, строка данных 1)" in russian  # a target, read as one in Russian too
+    assert "(выведено выше)" in russian and "(derived above)" not in russian
