@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from backprop_cli.graph.blocks import expr_blocks
 from backprop_cli.graph.engine import ExprTrace
+from backprop_cli.layout.diagram import expression_diagram
 from backprop_cli.layout.document import Document, StepPart
+from backprop_cli.layout.graph_picture import MAX_DRAWN_NODES, GraphPicture, place
 from backprop_cli.layout.rows import Section, block_section, capped
 from backprop_cli.model.i18n import _
 from backprop_cli.model.numbers import NumberFormat
@@ -92,15 +94,37 @@ def expression_document(
     sections (no network table, no chain-rule math: each row's formula is its node's own rule)."""
     sections, notice = chosen_sections(trace, fmt, phases, max_rows)
     heading = _("{output} and its gradient, node by node").format(output=trace.graph.output)
+    drawn = graph_picture(trace, fmt, spec.source, gradients=not phases or bool({"backward", "summary"} & set(phases)))
     return Document(
         title=title(spec, trace),
         description=(spec.description or "").strip(),
         network=(),
-        facts=facts(trace, fmt),
+        facts=facts(trace, fmt) if drawn else (*facts(trace, fmt), not_drawn(trace)),
         steps=(StepPart(1, heading, sections),),
         closing="",
         spec=None,
         fmt=fmt,
         notice=notice,
         program=program(spec),
+        graph=drawn,
+    )
+
+
+def graph_picture(trace: ExprTrace, fmt: NumberFormat, source: str, *, gradients: bool = True) -> GraphPicture | None:
+    """The computation graph placed for a document (None past ``MAX_DRAWN_NODES``): each node with its
+    name and value, and its gradient after the backward pass; each edge with its local derivative."""
+    if len(trace.forward) > MAX_DRAWN_NODES:
+        return None
+    output = trace.graph.output
+    caption = _("The computation graph of {output}: each node's value").format(output=output)
+    if gradients:
+        caption += _(" and gradient ({gradient}); on each edge the local derivative ∂node/∂argument").format(
+            gradient=f"grad.n = ∂{output}/∂n"
+        )
+    return place(expression_diagram(trace, fmt, source, gradients=gradients), caption)
+
+
+def not_drawn(trace: ExprTrace) -> str:
+    return _("graph: {n} nodes, more than a document draws ({most}); `backprop graph --format dot` draws it").format(
+        n=len(trace.forward), most=MAX_DRAWN_NODES
     )

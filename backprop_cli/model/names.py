@@ -39,6 +39,9 @@ NAME_PATTERNS: dict[str, str] = {
     "{layer}.delta{o}; entries of shaped values numbered row-major, channel first",
     "batch_norm_channels": "on a shaped input {layer}.mean{c}, {layer}.var{c}, {layer}.gamma{c}, "
     "{layer}.dL_dgamma{c} … per channel c; {layer}.xhat{j}, {layer}.a{j} per entry j",
+    "residual": "{block}.skip{j}, {block}.z{j} (branch + skip), {block}.a{j}; inner layers {block}.{layer}.…; "
+    "backward {block}.branch.dL_da{j} (through the branch), {block}.dL_dskip{j} (along the skip), "
+    "{block}.dL_dx{j} (their sum)",
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }
