@@ -17,6 +17,7 @@ from backprop_cli.cli.kit import (
 )
 from backprop_cli.cli.names import filter_options
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from backprop_cli.homework.answers import AnswersFile
@@ -101,7 +102,7 @@ if TYPE_CHECKING:
 @precision_option("Significant digits of the expected values shown (JSON has full precision).")
 @width_option()
 @output_option("Write the report to this file (atomically) instead of stdout.")
-@lang_option()
+@lang_option(data_formats=("json",))
 @handle_errors
 def check(
     submissions: tuple[str, ...],
@@ -254,10 +255,7 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else []) + [Path(d) for d in (data, recorded) if d]
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            from backprop_cli.model.i18n import using
-
-            with using("en"):  # the backprop-check report is data, the same in every language
-                report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
+            report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)  # English: --lang is for text
             stream.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
@@ -267,15 +265,16 @@ def check(
     if not result.passed:
         wrong, missing, invalid = result.count("wrong"), result.count("missing"), result.count("invalid")
         carried = result.count("ecf")
-        also = f", {carried} correct only given your values" if carried else ""
+        also = _(", {n} correct only given your values").format(n=carried) if carried else ""
         counted = (
-            f"{wrong} wrong{also}, {missing} missing and {invalid} invalid"
+            _("{wrong} wrong{also}, {missing} missing and {invalid} invalid")
             if invalid
-            else f"{wrong} wrong{also} and {missing} missing"
-        )
+            else _("{wrong} wrong{also} and {missing} missing")
+        ).format(wrong=wrong, also=also, missing=missing, invalid=invalid)
+        n = len(result.verdicts)
         raise CheckFailed(
-            f"check failed: {counted} of {len(result.verdicts)} answers".removesuffix(
-                "s" if len(result.verdicts) == 1 else ""
+            ngettext("check failed: {counted} of {n} answer", "check failed: {counted} of {n} answers", n).format(
+                counted=counted, n=n
             )
         )
 

@@ -494,13 +494,14 @@ def _print_matrices(spec: NetworkSpec, engine: Any, console: Any, total: int, fm
     """The matrix view on a terminal: the scalar trace's header, then each step in vector form."""
     from backprop_cli.layout.document import TraceJob, build
     from backprop_cli.layout.matrix import NAMES
+    from backprop_cli.model.i18n import _
     from backprop_cli.render.matrix_view import terminal_outputs
     from backprop_cli.render.terminal import header, run_summary
 
     before = engine.loss()
     doc = build(TraceJob(spec, engine.run(), total, fmt, only, before, engine.loss, view="matrix"))
     console.print(header(spec, total, fmt, exact=engine.exact))
-    console.print(NAMES, markup=False, highlight=False)
+    console.print(_(NAMES), markup=False, highlight=False)
     for renderable in terminal_outputs(doc, console.width):
         console.print(renderable)
     if total > 1 and not only.steps:

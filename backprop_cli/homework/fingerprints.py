@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from backprop_cli.errors import BackpropError
 from backprop_cli.homework.values import NamedValue
+from backprop_cli.model.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from backprop_cli.homework.check import CheckResult
@@ -39,9 +40,9 @@ MARGIN = 0.5  # a match is at most this share of the distance to any other expla
 #: (fan-out) has the sum of its contributions for gradient; a student who follows one path takes one.
 FAN_OUT = (
     "fan_out_not_summed",
-    "fan-out not summed",
-    "a value used more than once got the gradient of one of its uses only",
-    "the gradient of a value read several times is the sum of the contributions along every use",
+    N_("fan-out not summed"),
+    N_("a value used more than once got the gradient of one of its uses only"),
+    N_("the gradient of a value read several times is the sum of the contributions along every use"),
 )
 
 
@@ -89,10 +90,15 @@ class Finding:
         return bool(self.unique)
 
     def sentence(self) -> str:
+        """The finding as the report writes it, in the reader's language (``to_dict`` keeps the English)."""
         count = len(self.answers)
-        where = f"{count} answer{'s' * (count != 1)} ({_listed(self.answers)})"
-        verb = "matches" if count == 1 else "match"
-        return f"Misconception, {self.title}: {self.mistake}; {where} {verb} it. The rule: {self.rule}."
+        return ngettext(
+            "Misconception, {title}: {mistake}; {n} answer ({answers}) matches it. The rule: {rule}.",
+            "Misconception, {title}: {mistake}; {n} answers ({answers}) match it. The rule: {rule}.",
+            count,
+        ).format(
+            title=_(self.title), mistake=_(self.mistake), n=count, answers=_listed(self.answers), rule=_(self.rule)
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -108,7 +114,7 @@ class Finding:
 
 def _listed(names: tuple[str, ...], most: int = 4) -> str:
     shown = ", ".join(names[:most])
-    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+    return shown + (_(" and {n} more").format(n=len(names) - most) if len(names) > most else "")
 
 
 def look_for(
@@ -132,10 +138,10 @@ def look_for(
         return result
     count = sum(m.applicable(spec) for m in MUTATIONS)
     if count * len(table) > limits_of(None).names:
-        note = (
-            f"misconceptions not looked for: {count} alternative traces of {len(table):,} numbers each are more "
-            f"than {limits_of(None).names:,}; grade fewer steps at a time"
-        )
+        note = _(
+            "misconceptions not looked for: {count} alternative traces of {numbers:,} numbers each are more "
+            "than {most:,}; grade fewer steps at a time"
+        ).format(count=count, numbers=len(table), most=limits_of(None).names)
         return replace(result, fingerprint_note=note)
     if whole is None:
         places = where_wrong(result, only, table)
@@ -269,8 +275,13 @@ def ambiguities(result: CheckResult) -> list[str]:
         if len(v.fingerprints) > 1 and v.verdict == "wrong":
             groups.setdefault(v.fingerprints, []).append(v.name)
     return [
-        f"{_listed(tuple(names))} match{'es' * (len(names) == 1)} "
-        f"{' and '.join(title[n] for n in ms) if len(ms) == 2 else ', '.join(title[n] for n in ms)} alike: "
-        "these numbers cannot tell them apart"
+        ngettext(
+            "{names} matches {misconceptions} alike: these numbers cannot tell them apart",
+            "{names} match {misconceptions} alike: these numbers cannot tell them apart",
+            len(names),
+        ).format(
+            names=_listed(tuple(names)),
+            misconceptions=(_(" and ") if len(ms) == 2 else ", ").join(_(title[n]) for n in ms),
+        )
         for ms, names in groups.items()
     ]
