@@ -17,6 +17,7 @@ from backprop_cli.layout.compact import SampleTable
 from backprop_cli.layout.document import Document, Placed, placed_document
 from backprop_cli.layout.math import Group
 from backprop_cli.layout.rows import Section
+from backprop_cli.model.i18n import _
 from backprop_cli.model.spec import NetworkSpec
 
 ROWS_PER_SLIDE = 10  # a projector's table, in lines of text: more continue on the next slide
@@ -94,7 +95,7 @@ class Slide:
 
     @property
     def steps(self) -> int:
-        return max((last for _, last in self.reveals()), default=0)
+        return max((last for _first, last in self.reveals()), default=0)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def picture(spec: NetworkSpec, lit: str | None) -> Picture:
         ys = [top + gap * (k + 0.5) for k in range(drawn)]
         centres.append([(x, y) for y in ys])
         circles += [Circle(x, y, name == lit) for y in ys]
-        labels.append(Label(x, PICTURE_HEIGHT - 8.0, name, name == lit))
+        shown = _("inputs") if index == 0 else name  # the inputs' column is named in the reader's language
+        labels.append(Label(x, PICTURE_HEIGHT - 8.0, shown, name == lit))
         if units > drawn:
             labels.append(Label(x, bottom + 6.0, "⋮", name == lit))
     lines = []
@@ -149,10 +151,10 @@ def _rows(placed: Placed) -> tuple[tuple[str, ...], str, list[SlideRow]]:
     table = placed.table
     if isinstance(table, SampleTable):
         columns = table.columns
-        written = f"written out ({columns[0]})" if any(r.written for r in table.rows) else ""
+        written = _("written out ({column})").format(column=columns[0]) if any(r.written for r in table.rows) else ""
         return columns, written, [SlideRow(r.name, r.formula, r.written, r.values) for r in table.rows]
     rows = [SlideRow(r.name, r.formula, r.written, (r.value,)) for r in placed.section.rows]
-    return ("value",), "written out" if any(r.written for r in rows) else "", rows
+    return (_("value"),), _("written out") if any(r.written for r in rows) else "", rows
 
 
 def _lines(row: SlideRow) -> int:
@@ -183,12 +185,12 @@ def slides_of(doc: Document, placed: Placed, heading: str, phase: str) -> Iterat
     art = picture(doc.spec, _lit(section)) if doc.spec is not None else None
     base = Slide("table", f"{heading} · {phase}", title, section.layer, art, (), (), (), "", (), "", False)
     if maths.chain:
-        yield replace(base, kind="chain", title=f"{title}: the chain rule", chain=maths.chain)
+        yield replace(base, kind="chain", title=_("{title}: the chain rule").format(title=title), chain=maths.chain)
     columns, written, rows = _rows(placed)
     note = placed.table.note if placed.table else section.note
     chunks = _chunks(rows)
     for number, chunk in enumerate(chunks):
-        more = f" ({number + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+        more = _(" ({part} of {parts})").format(part=number + 1, parts=len(chunks)) if len(chunks) > 1 else ""
         yield replace(
             base,
             title=title + more,
@@ -200,7 +202,7 @@ def slides_of(doc: Document, placed: Placed, heading: str, phase: str) -> Iterat
             has_formula=any(r.formula for r in chunk),
         )
     if maths.worked:
-        worked = f"{title}: neuron 1 worked, with the numbers of {placed.numbers_of}"
+        worked = _("{title}: neuron 1 worked, with the numbers of {whose}").format(title=title, whose=placed.numbers_of)
         yield replace(base, kind="worked", title=worked, chain=maths.worked)
 
 
