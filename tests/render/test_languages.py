@@ -191,3 +191,51 @@ def test_pdflatex_compiles_the_translated_document(lang: str, output_format: str
     assert (tmp_path / "trace.pdf").stat().st_size > 0
     log = (tmp_path / "trace.log").read_text(encoding="utf-8", errors="replace")
     assert "Missing character" not in log  # no letter fell out of the fonts
+
+
+def _code(source: str) -> str:
+    """A program's syntax tree without its comments (which the tree drops) and its module docstring."""
+    import ast
+
+    tree = ast.parse(source)
+    if tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant):
+        tree.body = tree.body[1:]
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize("lang", ["ru", "ja", "ar"])
+def test_a_translated_notebook_is_the_same_program_with_translated_prose(lang: str) -> None:
+    from backprop_cli.render.notebook import code_cells
+    from tests.render.test_notebook import run_notebook
+
+    english, other = (json.loads(run("xor", "--lang", code, "--format", "ipynb")) for code in ("en", lang))
+    assert [c["cell_type"] for c in other["cells"]] == [c["cell_type"] for c in english["cells"]]
+    assert [_code(c) for c in code_cells(other)] == [_code(c) for c in code_cells(english)]
+    assert code_cells(other) != code_cells(english)  # its comments are translated
+    markdown = "".join("".join(c["source"]) for c in other["cells"] if c["cell_type"] == "markdown")
+    for english_words in ("Forward pass", "Run the cells in order", "Change any of them", "## Step 1 ·"):
+        assert english_words not in markdown, english_words
+    assert "$$Z = A_{\\text{in}} W^{\\mathsf{T}} + b,\\quad A = f(Z)$$" in markdown  # the math is the same
+    assert run_notebook(other) == run_notebook(english)
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install nbformat)")
+    nbformat.validate(nbformat.reads(json.dumps(other), as_version=4))
+
+
+@pytest.mark.parametrize("lang", ["ru", "ja", "ar"])
+def test_a_translated_script_is_the_same_program_with_translated_comments(lang: str, tmp_path: Path) -> None:
+    import sys
+
+    english, other = (run("xor", "--lang", code, "--format", "torch") for code in ("en", lang))
+    assert _code(other) == _code(english) and other != english
+    assert "# name, fan-in" not in other and "replayed in PyTorch autograd" not in other
+    if lang != "ja":
+        return  # one run in torch is enough: the programs are the same (above)
+    pytest.importorskip("torch", reason="torch is not installed (the script needs it to run)")
+    printed = []
+    for index, source in enumerate((english, other)):
+        script = tmp_path / f"trace{index}.py"
+        script.write_text(source, encoding="utf-8")
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        printed.append(done.stdout)
+    assert printed[0] == printed[1] and "dL_dw1_1 = " in printed[0]  # the same names and numbers
