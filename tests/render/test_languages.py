@@ -107,6 +107,7 @@ def test_arabic_html_is_right_to_left_with_numbers_left_to_right() -> None:
     assert "<h3>الانتشار الأمامي</h3>" in page
     assert '<td class="value">-0.30875</td>' in page
     assert 'dir="rtl"' not in traced("ru", "html") and '<html lang="en">' in traced("en", "html")
+    assert '<html lang="ru">' in traced("ru", "html") and '<html lang="ja">' in traced("ja", "html")
 
 
 def test_json_is_the_same_in_every_language() -> None:
