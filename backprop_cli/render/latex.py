@@ -52,7 +52,7 @@ LANGUAGE_PACKAGES = {
 }
 _BODY = {"ja": ("\\begin{CJK}{UTF8}{%s}\n", "\\end{CJK}\n")}
 _LETTERS = {
-    "ru": re.compile(r"[\u0400-\u04ff«»–—„“”№]"),
+    "ru": re.compile(r"[\u0400-\u04ff«»„“”№]"),
     "ja": re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"),
 }
 #: what an Arabic document would need (and the Debian package that has it)
@@ -104,6 +104,8 @@ _TEXT = {
     "₁": r"\textsubscript{1}",  # β₁, β₂ and Adam's β₁ᵗ in the optimizers' notes
     "₂": r"\textsubscript{2}",
     "ᵗ": r"\textsuperscript{t}",
+    "—": "---",  # dashes as TeX spells them, in every font encoding (a translation's "sample3 — the name")
+    "–": "--",
     "\n": " ",
 }
 # Every column has a fixed width, so longtable knows them on the first pass: one pdflatex run suffices
@@ -161,7 +163,7 @@ def _kind(word: str) -> str:
     core = word.lstrip("(").rstrip("),;:")
     if _TRACE_NAME.fullmatch(core):
         return "name"
-    if SCRIPT.search(core):
+    if SCRIPT.search(core) or core in ("—", "–"):
         return "prose"  # a word of Russian, Japanese or Arabic (a one-letter one too: и, в)
     if core in FUNCTIONS:
         return "math"
