@@ -66,7 +66,7 @@ RTL_STYLE = (
 th, td { text-align: right; }
 td.name, td.formula, td.written, td.value, math, svg.network { direction: ltr; unicode-bidi: isolate; }
 td.value, th.value { text-align: left; }
-.counter { right: auto; left: 20px; }
+.counter { right: auto; left: 20px; direction: ltr; unicode-bidi: isolate; }
 """.strip()
 )
 

@@ -240,3 +240,20 @@ def test_a_translated_script_is_the_same_program_with_translated_comments(lang: 
         assert done.returncode == 0, done.stderr[-2000:]
         printed.append(done.stdout)
     assert printed[0] == printed[1] and "dL_dw1_1 = " in printed[0]  # the same names and numbers
+
+
+@pytest.mark.parametrize("lang", ["ru", "ja", "ar"])
+def test_every_translated_slide_fits_1280_by_720_in_chromium(lang: str, tmp_path: Path) -> None:
+    from tests.render.test_slides import CHROMIUM, NO_CHROMIUM, _chromium
+
+    if CHROMIUM is None:
+        pytest.skip(NO_CHROMIUM)
+    deck = tmp_path / "deck.html"
+    deck.write_text(traced(lang, "slides"), encoding="utf-8")
+    result = _chromium(tmp_path, "--dump-dom", deck.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    assert 'data-ready="true"' in dom  # the script ran to its end
+    slides = re.findall(r'<section class="slide[^"]*" id="slide-(\d+)"[^>]*data-overflow="(\w+)"', dom)
+    assert len(slides) == dom.count('<section class="slide') > 10
+    assert [number for number, over in slides if over != "false"] == []  # longer words still fit (shrunk at most)
