@@ -274,27 +274,13 @@ def trace(
         )
 
 
-#: the formats a trace is translated in (model/i18n.py); json is data, the same in every language
-TRANSLATED_FORMATS = ("text", "markdown", "html", "svg", "json")
-
-
 def _check_language(output_format: str) -> None:
-    """Refuse a language the format cannot show yet: LaTeX would need Cyrillic, CJK or Arabic font
-    packages that pdflatex lacks here, and the slides and programs are not yet translated."""
-    from backprop_cli.model.i18n import current
+    """Refuse a language the format cannot show: every format is translated, but LaTeX and Beamer in
+    Arabic would need the arabi package (render/latex.py), which this tool does not use yet."""
+    if output_format in ("latex", "beamer"):
+        from backprop_cli.render.latex import language_check
 
-    lang = current()
-    if lang != "en" and output_format not in TRANSLATED_FORMATS:
-        why = (
-            "LaTeX is English only for now (pdflatex needs Cyrillic, CJK or Arabic font packages)"
-            if output_format in ("latex", "beamer")
-            else f"--format {output_format} is not translated yet"
-        )
-        raise ConfigError(
-            f"{lang} with --format {output_format}: {why}; expected --lang en or --format "
-            + ", ".join(TRANSLATED_FORMATS),
-            path="--lang",
-        )
+        language_check()
 
 
 def _write_json(spec: NetworkSpec, engine: Any, stream: Any, total: int, chosen: Filter, quantities: bool) -> None:

@@ -133,7 +133,7 @@ def render(doc: Document) -> str:
     """The whole page as one string."""
     out = [
         "<!DOCTYPE html>",
-        f'<html lang="{current()}" dir="rtl">' if is_rtl() else '<html lang="en">',
+        f'<html lang="{current()}" dir="rtl">' if is_rtl() else f'<html lang="{current()}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
