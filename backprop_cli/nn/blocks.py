@@ -176,8 +176,8 @@ class _StepBlocks:
             for p in positions:
                 count = blocks.backward_count(back, hidden=position > 0)
                 yield self.plan("backward", back.layer, p, count, partial(self.backward, position, back, p))
-            if isinstance(blocks, BatchBlocks):
-                count = blocks.batch_backward_count(back)
+            if isinstance(blocks, BatchBlocks) and (count := blocks.batch_backward_count(back)):
+                # (none in mode: eval, where batch norm's statistics are constants)
                 yield self.plan("backward", back.layer, None, count, partial(self.batch_backward, index, back))
 
     def batch_forward(self, index: int, fwd: LayerForward) -> Built:
