@@ -488,7 +488,7 @@ def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable
             per_layer.append(tensors[at : at + len(layer.params)])
             at += len(layer.params)
         with np.errstate(all="ignore"):
-            cache = forward_through(layers, per_layer, x, rec.step)[-1]
+            cache = forward_through(layers, per_layer, x, rec.step, evaluating=rec.evaluating)[-1]
             terms = (layer_terms(rec) if exact else loss.terms)(cache.a, y, cache.z)
         per_sample = terms.sum(axis=1)
         value = per_sample.mean() if rec.loss.reduction == "mean" else per_sample.sum()

@@ -601,7 +601,8 @@ class BatchNormBlocks:
                     name, scalar(fwd.a[p, j]), "forward", layer, p, Form("{0}·{1} + {2}", slots, _affine), args
                 )
             )
-        note = "x̂ = (x − mean) / √(var + ε) with the batch's statistics; a = γ·x̂ + β"
+        which = "the batch's statistics" if fwd.training else "the running statistics (mode: eval)"
+        note = f"x̂ = (x − mean) / √(var + ε) with {which}; a = γ·x̂ + β"
         if self.spatial > 1:
             first, second = self.entries(0), self.entries(1)
             names = [neuron_name(layer, "xhat", j) for j in (first[0], first[-1], second[0])]
