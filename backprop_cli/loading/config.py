@@ -372,6 +372,29 @@ def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
 
 
 def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
+    data = _training_data(doc, expect, base_dir, override)
+    raw = doc.value.get("data")
+    if not isinstance(raw, dict) or raw.get("test") is None:
+        return data
+    m: DataFileModel = validate("DataFileModel", raw, doc, ("data",))
+    assert m.test is not None
+    columns = Columns(doc, m.features, m.targets, m.label, m.classes)
+    if m.label is not None and data.class_names is not None:
+        # the training rows' class order, so that output unit k means the same class in both files
+        columns = replace(columns, classes=list(data.class_names))
+    path = base_dir / m.test
+    name = str(path)
+    test = load_data_file(path, name if name.isprintable() and len(name) <= 200 else quoted(name), expect, columns)
+    if test.y.shape[1] != data.y.shape[1]:
+        raise doc.error(
+            f"the test file has {test.y.shape[1]} targets per row and the training data {data.y.shape[1]}; "
+            "expected the same columns",
+            ("data", "test"),
+        )
+    return replace(data, test=test)
+
+
+def _training_data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
     raw = doc.value.get("data")
     columns = None
     if isinstance(raw, str) and raw.strip():  # data: rows.csv, short for {file: rows.csv}

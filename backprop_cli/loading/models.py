@@ -251,6 +251,12 @@ class DataFileModel(_Model):
     targets: list[str] | None = Field(None, description="CSV target columns")
     label: str | None = Field(None, description="CSV column of class names, turned into one-hot targets")
     classes: list[str] | None = Field(None, description="class order for label (default: order of appearance)")
+    test: str | None = Field(
+        None,
+        min_length=1,
+        description="a held-out file of the same columns, relative to the config: `train` reports the loss and "
+        "accuracy on it after training (never trained on)",
+    )
 
 
 DataFileName = Annotated[

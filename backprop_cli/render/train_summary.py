@@ -81,6 +81,12 @@ def summary(
     if final.accuracy is not None:
         lines.append("\ntraining accuracy: ", style="bold")
         lines.append(accuracy_text(final.accuracy, spec, before.accuracy))
+    if (test := result.test) is not None:
+        lines.append("\ntest rows: ", style="bold")
+        lines.append(f"loss {fmt(test.loss)} on {_plural(test.rows, 'row')} never trained on ({test.source})")
+        if test.accuracy is not None:
+            lines.append("\ntest accuracy: ", style="bold")
+            lines.append(f"{test.accuracy.share:.1%} ({test.accuracy.correct} of {test.accuracy.total} rows right)")
     parts.append(lines)
     if result.first_step:
         table = diagnostics_table(
@@ -225,7 +231,7 @@ def summary_dict(result: TrainResult) -> dict[str, Any]:
                 "verdict": f.verdict,
                 "text": describe_flow(f, NumberFormat(3)),
             }
-    return {
+    out: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "config": dict(spec.normalised),
@@ -255,6 +261,14 @@ def summary_dict(result: TrainResult) -> dict[str, Any]:
         },
         "parameters": result.parameters(),
     }
+    if result.test is not None:  # data.test: the held-out rows after training
+        out["test"] = {
+            "source": result.test.source,
+            "rows": result.test.rows,
+            "loss": result.test.loss,
+            "accuracy": _acc_dict(result.test.accuracy),
+        }
+    return out
 
 
 def _contrast(a: TrainResult, b: TrainResult) -> Contrast | None:
