@@ -33,16 +33,23 @@ def table_of(config: str, step: int = 1) -> dict[str, NamedValue]:
 
 
 def carried(table: Mapping[str, NamedValue], slips: Mapping[str, float]) -> dict[str, float]:
-    """A sheet with ``slips`` and every other computed number worked out from them (the rest consistent)."""
+    """A sheet with ``slips`` and every other computed number worked out from them (the rest consistent).
+
+    Worked out in the table's order, again until nothing changes: a layout may show a number before one
+    of its factors (batch norm's per-sample x̂ come before the batch statistics block they read)."""
     values: dict[str, float] = {}
-    for name, v in table.items():
-        q = v.quantity
-        if name in slips:
-            values[name] = slips[name]
-        elif q.form.rule is None:  # handed out; a later step's parameter is the update before it
-            values[name] = values.get(q.origin, v.value) if q.origin is not None else v.value
-        else:
-            values[name] = float(q.recompute(values))
+    for _ in range(len(table) + 1):
+        before = dict(values)
+        for name, v in table.items():
+            q = v.quantity
+            if name in slips:
+                values[name] = slips[name]
+            elif q.form.rule is None:  # handed out; a later step's parameter is the update before it
+                values[name] = values.get(q.origin, v.value) if q.origin is not None else v.value
+            else:
+                values[name] = float(q.recompute(values))
+        if values == before:
+            break
     return values
 
 
