@@ -213,10 +213,11 @@ def layer_counts(spec: NetworkSpec, combined: bool) -> list[Counts]:
     from backprop_cli.nn.layers import LAYER_TYPES
 
     last = len(spec.layers) - 1
-    return [
+    counts = [
         LAYER_TYPES[layer.kind].counts(layer, hidden=i < last, combined=combined and i == last, first=i == 0)
         for i, layer in enumerate(spec.layers)
     ]
+    return [c.evaluating() for c in counts] if spec.training.mode == "eval" else counts
 
 
 def step_parts(spec: NetworkSpec, several: bool, states: int) -> list[Part]:

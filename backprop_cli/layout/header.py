@@ -60,6 +60,8 @@ def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = Fal
     shuffled = _("; rows shuffled each pass (seed {seed})").format(seed=seed) if spec.training.shuffle else ""
     source = _("inline") if spec.data.source == "inline" else spec.data.source
     data = ngettext("data: {n} row ({source}); steps: {steps}", "data: {n} rows ({source}); steps: {steps}", rows)
+    if spec.training.mode == "eval":
+        shuffled += "; mode eval (torch's model.eval(): batch norm on its running statistics, not updated; no dropout)"
     return (
         _("loss: {name} ({formula}), reduction {reduction} over the batch").format(
             name=spec.loss.name, formula=loss.formula, reduction=spec.loss.reduction

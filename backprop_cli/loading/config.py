@@ -368,7 +368,7 @@ def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
 def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
     if m.steps is not None and m.epochs is not None:
         raise doc.error("both steps and epochs given; expected one of them", ("training", "epochs"))
-    return TrainingSpec(m.steps, m.epochs, m.batch_size, m.shuffle, m.seed)
+    return TrainingSpec(m.steps, m.epochs, m.batch_size, m.shuffle, m.seed, mode=m.mode)
 
 
 def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
@@ -531,7 +531,7 @@ def _training_dict(training: TrainingSpec, rows: int) -> dict[str, Any]:
         "batch_size": min(training.batch_size or rows, rows),
         "shuffle": training.shuffle,
         "seed": training.seed,
-    }
+    } | ({"mode": training.mode} if training.mode != "train" else {})
 
 
 def with_training(spec: NetworkSpec, *, steps: int | None = None, epochs: int | None = None) -> NetworkSpec:

@@ -270,6 +270,11 @@ class TrainingModel(_Model):
     batch_size: int | None = Field(None, ge=1, description="rows per step (default: all)")
     shuffle: bool = Field(False, description="permute each pass")
     seed: int | None = Field(None, ge=0, description="shuffle seed")
+    mode: Annotated[str, OneOf("training mode", ("train", "eval"))] = Field(
+        "train",
+        description="train (default), or eval: torch's model.eval(): batch norm uses its running statistics "
+        "(and does not update them), dropout passes its input",
+    )
 
 
 class ConfigModel(_Model):

@@ -161,6 +161,7 @@ class TrainingSpec:
     shuffle: bool = False
     seed: int | None = None
     option: str | None = None  # the command-line option that set steps or epochs (--steps, --epochs), if one did
+    mode: str = "train"  # or "eval": torch's model.eval() (batch norm's running statistics, dropout off)
 
 
 @dataclass(frozen=True)

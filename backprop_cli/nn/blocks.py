@@ -181,8 +181,8 @@ class _StepBlocks:
             for p in positions:
                 count = blocks.backward_count(back, hidden=position > 0)
                 yield self.plan("backward", back.layer, p, count, partial(self.backward, position, back, p))
-            if isinstance(blocks, BatchBlocks):
-                count = blocks.batch_backward_count(back)
+            if isinstance(blocks, BatchBlocks) and (count := blocks.batch_backward_count(back)):
+                # (none in mode: eval, where batch norm's statistics are constants)
                 yield self.plan("backward", back.layer, None, count, partial(self.batch_backward, index, back))
 
     def batch_forward(self, index: int, fwd: LayerForward) -> Built:
@@ -499,7 +499,7 @@ def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable
             per_layer.append(tensors[at : at + len(layer.params)])
             at += len(layer.params)
         with np.errstate(all="ignore"):
-            cache = forward_through(layers, per_layer, x, rec.step)[-1]
+            cache = forward_through(layers, per_layer, x, rec.step, evaluating=rec.evaluating)[-1]
             terms = (layer_terms(rec) if exact else loss.terms)(cache.a, y, cache.z)
         per_sample = terms.sum(axis=1)
         value = per_sample.mean() if rec.loss.reduction == "mean" else per_sample.sum()

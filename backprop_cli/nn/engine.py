@@ -156,6 +156,9 @@ class Engine:
         self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
         self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
         self.schedule = batches(spec.data.rows, spec.training)
+        # training: {mode: eval}: every step as torch's model.eval() runs it (batch norm on its running
+        # statistics, not updating them; dropout passing its input)
+        self.evaluating = spec.training.mode == "eval"
         self.steps_done = 0
         self.loss_op = loss_op(spec.loss.name, spec.loss.reduction)
         self.loss_terms, self.loss_grad = (
@@ -177,9 +180,11 @@ class Engine:
 
     # ------------------------------------------------------------ shared by both modes
 
-    def forward(self, x: Array, step: int, during: str = "", *, evaluating: bool = False) -> list[Cache]:
+    def forward(self, x: Array, step: int, during: str = "", *, evaluating: bool | None = None) -> list[Cache]:
         """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``, and
-        drawing that step's randomness); ``evaluating``: the loss on all data (dropout off), not a step."""
+        drawing that step's randomness); ``evaluating``: the loss on all data (dropout off), not a step
+        (default: as the steps run, which is evaluating in ``mode: eval``)."""
+        evaluating = self.evaluating if evaluating is None else evaluating
         return forward_through(self.layers, self.tensors, x, step, during, evaluating=evaluating)
 
     def batch_loss(
@@ -308,7 +313,8 @@ class Engine:
                     upstream = rec.downstream
             updates = self._trace_updates(backward, number)
             after = self.forward(x, number)[-1]
-            self._end_step(caches)
+            if not self.evaluating:
+                self._end_step(caches)
             loss_after = self.batch_loss(after.z, after.a, y, number, rows=rows)[2]
         self.steps_done = number
         return StepRecord(
@@ -326,6 +332,7 @@ class Engine:
             layers=self.layers,
             rounding=self.rounding,
             buffers=self.buffers(),
+            evaluating=self.evaluating,
         )
 
     def _end_step(self, caches: Sequence[Cache]) -> None:
@@ -411,7 +418,8 @@ class Engine:
                     if kind_index == 0 and result is not None:
                         stepped = norm_of(result.new)
                 weight_norms.append(stepped)
-            self._end_step(caches)
+            if not self.evaluating:
+                self._end_step(caches)
         self.steps_done = number
         return FastStep(float(value), tuple(caches), tuple(grads), tuple(norms), before, tuple(weight_norms))
 

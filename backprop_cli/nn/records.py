@@ -152,6 +152,7 @@ class StepRecord:
     flags: tuple[str, ...] = ()  # switched-on optimizer options: nesterov, amsgrad, centered
     layers: tuple[LayerOp, ...] = ()  # the layer ops that made the records (and lay out their quantities)
     buffers: Mapping[str, Mapping[str, Array]] = field(default_factory=dict)  # after the step, by layer
+    evaluating: bool = False  # training: {mode: eval}: the step ran as torch's model.eval()
     # round-as-you-go (``trace --round-as-you-go``): the run's chain, which its blocks' quantities go through
     rounding: RoundedChain | None = field(default=None, compare=False, repr=False)
 

@@ -366,7 +366,8 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
         "learning_rate": spec.optimizer.learning_rate,
     }
     t = spec.training
-    given = {"steps": 1, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
+    given: dict[str, object] = {"steps": 1, "batch_size": t.batch_size, "shuffle": t.shuffle, "seed": t.seed}
+    given |= {"mode": t.mode} if t.mode != "train" else {}
     training = {k: v for k, v in given.items() if v is not None and v is not False}
     described = spec.description or "a trained network"
     return {

@@ -236,6 +236,14 @@ class Counts:
     batch_forward: int = 0  # quantities of its batch blocks (BatchBlocks), once a step
     batch_backward: int = 0
     buffers: int = 0  # numbers of its buffers in a step's JSON (Stateful)
+    running_updates: int = 0  # of batch_forward, those shown only in a training step (the buffers' update)
+
+    def evaluating(self) -> Counts:
+        """The counts in ``mode: eval``: no buffer updates, and no batch terms in the backward pass (the
+        statistics are constants then)."""
+        from dataclasses import replace
+
+        return replace(self, batch_forward=self.batch_forward - self.running_updates, batch_backward=0)
 
 
 @dataclass(frozen=True)

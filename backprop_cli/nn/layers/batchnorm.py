@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -137,6 +138,10 @@ class BatchNormForward(LayerForward):
     std: Array | None = None
     gamma: Array | None = None
     beta: Array | None = None
+    running_mean: Array | None = None  # the running statistics before the step
+    running_var: Array | None = None
+    training: bool = True  # the batch's statistics (a training step), or the running ones (mode: eval)
+    momentum: float = 0.1
 
     def rule_text(self, j: int) -> str:
         assert self.gamma is not None
@@ -241,8 +246,17 @@ class BatchNormLayer:
         # forward: x̂, a per entry and sample; mean, var per channel and batch. backward: ∂L/∂a (from above),
         # dx̂ per entry, ∂L/∂γ, ∂L/∂β per channel, per sample; the two batch means per channel. JSON per
         # sample: inputs, z, a; dL_da, da_dz, chain, delta, ∂L/∂x below
+        # and, in a training step, the running statistics' update per channel
         json = 3 * f + 4 * f + f * (not first)
-        return Counts(2 * f, f * hidden + f + 2 * c, json, batch_forward=2 * c, batch_backward=2 * c, buffers=2 * c)
+        return Counts(
+            2 * f,
+            f * hidden + f + 2 * c,
+            json,
+            batch_forward=4 * c,
+            batch_backward=2 * c,
+            buffers=2 * c,
+            running_updates=2 * c,
+        )
 
     def __init__(self, spec: BatchNormSpec, input_names: tuple[str, ...], *, exact: bool = False) -> None:
         self.spec = spec
@@ -297,9 +311,13 @@ class BatchNormLayer:
         return mean
 
     def _backward(self, cache: BatchNormCache, upstream: Array) -> tuple[Array, Array, Array, Array]:
-        """(dx̂, mean of dx̂, mean of dx̂·x̂ (per channel), ∂L/∂x) over the batch."""
+        """(dx̂, mean of dx̂, mean of dx̂·x̂ (per channel), ∂L/∂x) over the batch; with the running
+        statistics (mode: eval) they are constants, so ∂L/∂x = dx̂ / √(var + ε) and the means are 0."""
         s = self.spatial
         dxhat = upstream * per_entry(cache.gamma, s)
+        if not cache.training:
+            zero = np.zeros(self.channels)
+            return dxhat, zero, zero, dxhat / per_entry(cache.std, s)
         mean_dxhat, mean_dxhat_xhat = self._channel_means(dxhat), self._channel_means(dxhat * cache.z)
         centred = dxhat - per_entry(mean_dxhat, s) - cache.z * per_entry(mean_dxhat_xhat, s)
         down: Array = centred / per_entry(cache.std, s)
@@ -336,6 +354,10 @@ class BatchNormLayer:
             cache.std,
             params[0],
             params[1],
+            self.running_mean.copy(),
+            self.running_var.copy(),
+            cache.training,
+            self.spec.momentum,
         )
 
     def backward_trace(
@@ -343,7 +365,7 @@ class BatchNormLayer:
     ) -> BatchNormBackward:
         assert isinstance(fwd, BatchNormForward) and fwd.gamma is not None and fwd.std is not None
         assert fwd.mean is not None and fwd.var is not None
-        cache = BatchNormCache(fwd.inputs, fwd.z, fwd.a, fwd.mean, fwd.var, fwd.std, fwd.gamma, True)
+        cache = BatchNormCache(fwd.inputs, fwd.z, fwd.a, fwd.mean, fwd.var, fwd.std, fwd.gamma, fwd.training)
         finite(upstream, step=step, layer=self.name, quantity="∂L/∂a")
         dxhat, mean_dxhat, mean_dxhat_xhat, down = self._backward(cache, upstream)
         finite(down, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
@@ -366,8 +388,8 @@ class BatchNormLayer:
             grad_b=None,
             downstream=None if first else down,
             dxhat=dxhat,
-            mean_dxhat=mean_dxhat,
-            mean_dxhat_xhat=mean_dxhat_xhat,
+            mean_dxhat=mean_dxhat if fwd.training else None,
+            mean_dxhat_xhat=mean_dxhat_xhat if fwd.training else None,
             grad_gamma=self._channel_sums(upstream * fwd.z),
             grad_beta=self._channel_sums(upstream),
             std=fwd.std,
@@ -441,10 +463,12 @@ class BatchNormBlocks:
         return width * hidden + width + 2 * self.op.channels
 
     def batch_forward_count(self, fwd: LayerForward) -> int:
-        return 2 * self.op.channels
+        assert isinstance(fwd, BatchNormForward)
+        return (4 if fwd.training else 2) * self.op.channels  # mean, var (and the running statistics' update)
 
     def batch_backward_count(self, back: LayerBackward) -> int:
-        return 2 * self.op.channels
+        assert isinstance(back, BatchNormBackward)
+        return 0 if back.mean_dxhat is None else 2 * self.op.channels  # no batch terms with constant statistics
 
     def _eps(self, emit: Emit) -> Const:
         return Const(self.op.spec.eps, "ε")
@@ -459,10 +483,52 @@ class BatchNormBlocks:
 
     def batch_forward(self, fwd: LayerForward, emit: Emit) -> tuple[str, list[Quantity], str]:
         assert isinstance(fwd, BatchNormForward) and fwd.mean is not None and fwd.var is not None
+        if not fwd.training:
+            return self._running_statistics(fwd, emit)
+        assert fwd.running_mean is not None and fwd.running_var is not None
         layer, n = self.op.name, fwd.inputs.shape[0]
         m = n * self.spatial
         out: list[Quantity] = []
+        updates: list[Quantity] = []
+        momentum = Const(fwd.momentum, "momentum")
         for c in range(self.op.channels):
+            old_mean = Const(scalar(fwd.running_mean[c]), f"{layer}.running_mean{c + 1}")
+            old_var = Const(scalar(fwd.running_var[c]), f"{layer}.running_var{c + 1}")
+            new_mean, new_var = running_update(
+                fwd.running_mean[c : c + 1],
+                fwd.running_var[c : c + 1],
+                fwd.mean[c : c + 1],
+                fwd.var[c : c + 1],
+                m,
+                fwd.momentum,
+            )
+            mean_slot, var_slot = emit.q(neuron_name(layer, "mean", c)), emit.q(neuron_name(layer, "var", c))
+            updates.append(
+                emit.quantity(
+                    emit.q(f"{layer}.running_mean{c + 1}.new"),
+                    scalar(new_mean[0]),
+                    "forward",
+                    layer,
+                    None,
+                    Form("(1 − {0})·{1} + {0}·{2}", (momentum, old_mean, mean_slot), _running_mean),
+                    [fwd.momentum, scalar(fwd.running_mean[c]), scalar(fwd.mean[c])],
+                )
+            )
+            updates.append(
+                emit.quantity(
+                    emit.q(f"{layer}.running_var{c + 1}.new"),
+                    scalar(new_var[0]),
+                    "forward",
+                    layer,
+                    None,
+                    Form(
+                        f"(1 − {{0}})·{{1}} + {{0}}·{{2}}·{m}/{m - 1}",
+                        (momentum, old_var, var_slot),
+                        partial(_running_var, m),
+                    ),
+                    [fwd.momentum, scalar(fwd.running_var[c]), scalar(fwd.var[c])],
+                )
+            )
             cells = [(p, j) for p in range(n) for j in self.entries(c)]
             xs = tuple(emit.q(fwd.input_names[j], p) for p, j in cells)
             inner = " + ".join(f"{{{i}}}" for i in range(m))
@@ -481,10 +547,33 @@ class BatchNormBlocks:
                 emit.quantity(var_name, scalar(fwd.var[c]), "forward", layer, None, form, [*args, scalar(fwd.mean[c])])
             )
         note = _(
-            "over {over}: mean, and the biased variance (÷ {m}) that normalises; running_var "
-            "is updated with the unbiased one (÷ {unbiased}), as torch does"
-        ).format(over=self._over(n), m=m, unbiased=m - 1)
+            "over {over}: mean, and the biased variance (÷ {m}) that normalises; after the step the running "
+            "statistics move by the momentum {momentum} towards the mean and the unbiased variance "
+            "(× {m}/{unbiased}), as torch's are"
+        ).format(over=self._over(n), m=m, unbiased=m - 1, momentum=f"{fwd.momentum:g}")
         title = _("Batch statistics · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm"))
+        return title, out + updates, note
+
+    def _running_statistics(self, fwd: BatchNormForward, emit: Emit) -> tuple[str, list[Quantity], str]:
+        """mode: eval: the statistics are the running ones, as they stand (torch's ``model.eval()``)."""
+        assert fwd.mean is not None and fwd.var is not None
+        layer = self.op.name
+        out: list[Quantity] = []
+        for c in range(self.op.channels):
+            for kind, values in (("mean", fwd.mean), ("var", fwd.var)):
+                out.append(
+                    emit.quantity(
+                        emit.q(neuron_name(layer, kind, c)),
+                        scalar(values[c]),
+                        "forward",
+                        layer,
+                        None,
+                        Form(f"running_{kind}{c + 1}"),
+                        kind="given",
+                    )
+                )
+        note = _("mode: eval: x̂ uses the running mean and variance (not updated), so no sample depends on another")
+        title = _("Running statistics · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm, eval"))
         return title, out, note
 
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
@@ -518,9 +607,11 @@ class BatchNormBlocks:
                     name, scalar(fwd.a[p, j]), "forward", layer, p, Form("{0}·{1} + {2}", slots, _affine), args
                 )
             )
-        note = _("{normalise} with the batch's statistics; {affine}").format(
-            normalise="x̂ = (x − mean) / √(var + ε)", affine="a = γ·x̂ + β"
-        )
+        if fwd.training:
+            note = _("{normalise} with the batch's statistics; {affine}")
+        else:
+            note = _("{normalise} with the running statistics (mode: eval); {affine}")
+        note = note.format(normalise="x̂ = (x − mean) / √(var + ε)", affine="a = γ·x̂ + β")
         if self.spatial > 1:
             first, second = self.entries(0), self.entries(1)
             names = [neuron_name(layer, "xhat", j) for j in (first[0], first[-1], second[0])]
@@ -625,9 +716,11 @@ class BatchNormBlocks:
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
         """∂L/∂x = (dx̂ − mean dx̂_c − x̂ × mean (dx̂·x̂)_c) / √(var_c + ε), named as the layer below's ∂L/∂a."""
         assert isinstance(back, BatchNormBackward) and back.downstream is not None and back.dxhat is not None
-        assert back.mean_dxhat is not None and back.mean_dxhat_xhat is not None and back.var is not None
         layer, eps = self.op.name, self._eps(emit)
         out = []
+        if back.mean_dxhat is None:  # mode: eval: constant statistics, no batch terms
+            return self._downstream_eval(back, below, p, emit)
+        assert back.mean_dxhat_xhat is not None and back.var is not None
         for j, entry in enumerate(back.input_names):
             c = self.channel(j)
             slots: tuple[Slot, ...] = (
@@ -650,3 +743,36 @@ class BatchNormBlocks:
             name = emit.q(upstream_name(below, entry, j), p)
             out.append(emit.quantity(name, scalar(back.downstream[p, j]), "backward", below, p, form, args))
         return out
+
+    def _downstream_eval(self, back: BatchNormBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
+        """mode: eval: ∂L/∂x = dx̂ / √(running var + ε), each sample on its own."""
+        assert back.downstream is not None and back.dxhat is not None and back.var is not None
+        layer, eps = self.op.name, self._eps(emit)
+        out = []
+        for j, entry in enumerate(back.input_names):
+            c = self.channel(j)
+            slots: tuple[Slot, ...] = (
+                emit.q(neuron_name(layer, "dL_dxhat", j), p),
+                emit.q(neuron_name(layer, "var", c)),
+                eps,
+            )
+            args = [scalar(back.dxhat[p, j]), scalar(back.var[c]), self.op.spec.eps]
+            name = emit.q(upstream_name(below, entry, j), p)
+            form = Form("{0} / √({1} + {2})", slots, _scaled_down)
+            out.append(emit.quantity(name, scalar(back.downstream[p, j]), "backward", below, p, form, args))
+        return out
+
+
+def _scaled_down(values: Sequence[Scalar]) -> Scalar:
+    dxhat, var, eps = (float(v) for v in values)
+    return dxhat / math.sqrt(var + eps)
+
+
+def _running_mean(values: Sequence[Scalar]) -> Scalar:
+    momentum, old, mean = values
+    return (1 - momentum) * old + momentum * mean
+
+
+def _running_var(count: int, values: Sequence[Scalar]) -> Scalar:
+    momentum, old, var = values
+    return (1 - momentum) * old + momentum * var * (count / (count - 1))

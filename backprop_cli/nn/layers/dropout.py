@@ -12,7 +12,7 @@ all data of ``train``) the layer passes its input, as torch's ``model.eval()`` d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -90,6 +90,11 @@ class DropoutForward(LayerForward):
 
     def extra(self, p: int) -> dict[str, Array]:
         return {} if self.mask is None else {"mask": self.mask[p]}
+
+
+@dataclass(frozen=True)
+class DropoutBackward(LayerBackward):
+    scale: Scalar = 1.0  # 1 / (1 − p); 1 when evaluating (training: {mode: eval})
 
 
 class DropoutLayer:
@@ -200,7 +205,8 @@ class DropoutLayer:
     ) -> LayerBackward:
         assert isinstance(fwd, DropoutForward) and fwd.mask is not None
         chain, local, _ = self.delta(DropoutCache(fwd.inputs, fwd.z, fwd.a, fwd.mask, fwd.scale), upstream)
-        return parameterless_backward(self.name, fwd, upstream, (chain, local, None), combined, step=step, first=first)
+        back = parameterless_backward(self.name, fwd, upstream, (chain, local, None), combined, step=step, first=first)
+        return DropoutBackward(**{f.name: getattr(back, f.name) for f in fields(back)}, scale=fwd.scale)
 
     def blocks(self) -> DropoutBlocks:
         return DropoutBlocks(self)
@@ -228,7 +234,10 @@ class DropoutBlocks:
         width = int(back.delta.shape[1])
         return width * hidden + 2 * width
 
-    def _scale(self, emit: Emit) -> Const:
+    def _scale(self, emit: Emit, scale: Scalar) -> Const:
+        """The scale of the step: 1/(1 − p), or 1 when evaluating (mode: eval, as torch's model.eval())."""
+        if scale != self.op.scale:
+            return Const(scale, "1 (eval: no dropout)")
         return Const(self.op.scale, f"1/(1 − {emit.numbers.operand(self.op.p)})")
 
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
@@ -244,11 +253,11 @@ class DropoutBlocks:
             form = Form("{0}", (emit.q(source, p),), same, "{0:v}")
             name = emit.q(neuron_name(layer, "z", j), p)
             out.append(emit.quantity(name, scalar(fwd.z[p, j]), "forward", layer, p, form, [scalar(fwd.inputs[p, j])]))
-        scale = self._scale(emit)
+        scale = self._scale(emit, fwd.scale)
         for j in range(fwd.z.shape[1]):
             slots = (emit.q(neuron_name(layer, "z", j), p), emit.q(neuron_name(layer, "mask", j), p), scale)
             form = Form("{0} × {1} × {2}", slots, _scaled)
-            args = [scalar(fwd.z[p, j]), scalar(fwd.mask[p, j]), op.scale]
+            args = [scalar(fwd.z[p, j]), scalar(fwd.mask[p, j]), scale.value]
             name = emit.q(neuron_name(layer, "a", j), p)
             out.append(emit.quantity(name, scalar(fwd.a[p, j]), "forward", layer, p, form, args))
         dropped = [neuron_name(layer, "a", j) for j in range(fwd.z.shape[1]) if fwd.mask[p, j] == 0]
@@ -266,14 +275,15 @@ class DropoutBlocks:
     def backward(
         self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
     ) -> tuple[str, list[Quantity], str]:
-        op, layer = self.op, self.op.name
+        layer = self.op.name
         out = list(upstream)
-        scale = self._scale(emit)
+        assert isinstance(back, DropoutBackward)
+        scale = self._scale(emit, back.scale)
         width = back.delta.shape[1]
         for j in range(width):
             mask = emit.q(neuron_name(layer, "mask", j), p)
             form = Form("{0} × {1}", (mask, scale), _times)
-            args: list[Scalar] = [scalar(back.local[p, j] / op.scale), op.scale]  # the mask: 0 or 1
+            args: list[Scalar] = [scalar(back.local[p, j] / scale.value), scale.value]  # the mask: 0 or 1
             name = emit.q(neuron_name(layer, "da_dz", j), p)
             out.append(emit.quantity(name, scalar(back.local[p, j]), "backward", layer, p, form, args))
         for j in range(width):
