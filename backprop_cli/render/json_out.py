@@ -17,17 +17,18 @@ import orjson
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
-def dumps(document: Any) -> str:
-    """One JSON text: orjson with numpy arrays written whole. A NaN or ∞ anywhere is a loud ValueError,
-    never ``Infinity`` or a silent null (orjson writes non-finite floats as null): every number the
+def dumps(document: Any, *, indent: bool = False) -> str:
+    """One JSON text: orjson with numpy arrays written whole (``indent``: by two spaces, as
+    ``json.dumps(indent=2)`` lays it out). A NaN or ∞ anywhere is a loud ValueError, never
+    ``Infinity`` or a silent null (orjson writes non-finite floats as null): every number the
     engine makes is checked where it is made, so one here is a regression."""
-    return dump_bytes(document).decode()
+    return dump_bytes(document, indent=indent).decode()
 
 
-def dump_bytes(document: Any) -> bytes:
+def dump_bytes(document: Any, *, indent: bool = False) -> bytes:
     """:func:`dumps` as the UTF-8 bytes orjson makes (what a byte stream takes without decoding them)."""
     _refuse_non_finite(document)
-    return orjson.dumps(document, option=_OPTIONS)
+    return orjson.dumps(document, option=_OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
 
 
 def _refuse_non_finite(value: Any) -> None:

@@ -136,3 +136,31 @@ def test_a_shared_key_s_whole_traces_give_what_each_sheet_s_own_narrowed_traces_
         whole: dict[str, dict[str, float]] = {}
         assert look_for(result, spec, STEP1, NumberFormat(), table, whole) == narrowed, student
         assert narrowed.verdicts == look_for(result, spec, STEP1, NumberFormat(), table, whole).verdicts
+
+
+def test_one_key_for_the_class_gives_each_sheet_its_single_check_report(tmp_path: Path) -> None:
+    """One key shared by every sheet: its mutated traces are computed once, whole, for all of them."""
+    keys, subs, _ = class_of(tmp_path)
+    key = keys / "ascent.key.yaml"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    ascent = (subs / "ascent.yaml").read_text(encoding="utf-8")
+    right = key.read_text(encoding="utf-8")
+    delta = re.search(r"(?m)^  o\.delta2: (\S+)$", right)
+    assert delta is not None
+    sheets = {
+        "a": ascent,  # the misconception
+        "b": right,  # all right
+        "c": answer_lines(right, {"o.delta2": repr(-float(delta.group(1)))}),  # a sign: a hint
+        "d": answer_lines(ascent, {"o.delta2": repr(-float(delta.group(1)))}),  # both
+    }
+    for name, text in sheets.items():
+        (shared / f"{name}.yaml").write_text(text, encoding="utf-8")
+    done = invoke("check", "--key", str(key), *(str(shared / f"{n}.yaml") for n in sheets), "--format", "json")
+    assert done.exit_code == 1, done.stderr
+    book = {row["file"]: row for row in json.loads(done.stdout)["students"]}
+    for name in sheets:
+        alone = single(shared / f"{name}.yaml", key)
+        assert comparable(book[str(shared / f"{name}.yaml")]["report"]) == comparable(alone), name
+    recognised = [f["name"] for f in book[str(shared / "d.yaml")]["report"]["fingerprints"] if f["recognised"]]
+    assert recognised == ["gradient_ascent"]
