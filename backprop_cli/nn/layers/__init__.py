@@ -48,6 +48,8 @@ LAYER_TYPES: Mapping[str, LayerType] = _Registry(
         "avgpool2d": "backprop_cli.nn.layers.pool:AvgPool2d",
         "maxpool1d": "backprop_cli.nn.layers.pool:MaxPool1d",
         "avgpool1d": "backprop_cli.nn.layers.pool:AvgPool1d",
+        "conv2d": "backprop_cli.nn.layers.conv2d:Conv2d",
+        "conv1d": "backprop_cli.nn.layers.conv2d:Conv1d",
     }
 )
 
