@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from backprop_cli.errors import quoted
 from backprop_cli.model.i18n import _
 from backprop_cli.model.names import cell_name, param_grad_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
@@ -179,10 +180,12 @@ def _tensor(value: Any, shape: tuple[int, ...], what: str, place: LayerPlace, pa
     where = "".join(f"[{i}]" for i in path)
     if not shape:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise place.error(f"layer {place.name!r} {what}{where} is {value!r}; expected a finite number", what, *path)
+            raise place.error(
+                f"layer {place.name!r} {what}{where} is {quoted(value)}; expected a finite number", what, *path
+            )
         return
     if not isinstance(value, list) or len(value) != shape[0]:
-        got = count(len(value), "entry").replace("entrys", "entries") if isinstance(value, list) else repr(value)
+        got = count(len(value), "entry").replace("entrys", "entries") if isinstance(value, list) else quoted(value)
         verb = "has" if isinstance(value, list) else "is"
         axis = AXES.get(len(shape), "entries") if what == "weights" else "out_channels"
         raise place.error(f"layer {place.name!r} {what}{where} {verb} {got}; expected {shape[0]} ({axis})", what, *path)
