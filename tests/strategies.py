@@ -246,3 +246,70 @@ def residual_networks(draw: st.DrawFn) -> NetworkSpec:
         "data": [{"x": a.tolist(), "y": b.tolist()} for a, b in zip(x, y, strict=True)],
     }
     return load_config_text(json.dumps(config), source="random.json", base_dir=Path("."), fmt="json")
+
+
+
+@st.composite
+def conv_networks(draw: st.DrawFn) -> NetworkSpec:
+    """Random small convolutional networks: conv2d on [C, H, W] or conv1d on [C, L] (any kernel, stride
+    and padding that fit, a smooth activation, drawn or xavier weights), then maybe an average pool or a
+    second conv, flatten, and a dense output layer; mse, bce or cross-entropy over a batch of 3."""
+    import json
+    from pathlib import Path
+
+    from backprop_cli.loading.config import load_config_text
+    from backprop_cli.nn.layers.conv import output_size
+
+    two_d = draw(st.booleans())
+    channels = draw(st.integers(1, 2))
+    spatial = [draw(st.integers(3, 5)) for _ in range(2 if two_d else 1)]
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+    dims = "2d" if two_d else "1d"
+
+    def conv(size: list[int], name: str) -> tuple[dict[str, object], list[int]]:
+        kernel = draw(st.integers(1, min(size)))
+        stride = draw(st.integers(1, 2))
+        padding = draw(st.integers(0, kernel // 2))
+        layer = {
+            "type": f"conv{dims}",
+            "name": name,
+            "out_channels": draw(st.integers(1, 2)),
+            "kernel_size": kernel,
+            "stride": stride,
+            "padding": padding,
+            "activation": draw(st.sampled_from(["tanh", "sigmoid", "identity"])),
+            "init": {"method": draw(st.sampled_from(["xavier", "he", "pytorch"])), "seed": seed},
+            "bias": draw(st.booleans()),
+        }
+        return layer, [output_size(n, kernel, stride, padding) for n in size]
+
+    first, size = conv(spatial, "c1")
+    layers: list[dict[str, object]] = [first]
+    after = draw(st.sampled_from(["nothing", "avgpool", "conv"]))
+    if after == "avgpool" and min(size) >= 2:
+        layers.append({"type": f"avgpool{dims}", "kernel_size": 2, "stride": 1})
+    elif after == "conv":
+        second, size = conv(size, "c2")
+        layers.append(second)
+    layers.append({"type": "flatten"})
+    loss = draw(st.sampled_from(["mse", "bce", "cross_entropy"]))
+    outputs = 2 if loss == "cross_entropy" else 1
+    last = {"mse": "identity", "bce": "sigmoid", "cross_entropy": "softmax"}[loss]
+    layers.append({"units": outputs, "activation": last, "init": {"method": "pytorch", "seed": seed + 1}})
+    rows = 3
+    shape = [channels, *spatial]
+    xs = rng.normal(size=(rows, *shape)).round(4)
+    if loss == "cross_entropy":
+        ys = np.eye(2)[rng.integers(0, 2, size=rows)]
+    elif loss == "bce":
+        ys = rng.uniform(0, 1, size=(rows, 1)).round(3)
+    else:
+        ys = rng.normal(size=(rows, 1)).round(3)
+    value = {
+        "network": {"inputs": shape, "layers": layers},
+        "loss": loss,
+        "optimizer": {"name": "sgd", "learning_rate": 0.1},
+        "data": [{"x": x.reshape(-1).tolist(), "y": y.tolist()} for x, y in zip(xs, ys, strict=True)],
+    }
+    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from backprop_cli.graph.engine import ExprTrace, grad_name
 from backprop_cli.graph.ops import OPS
 from backprop_cli.model.names import grad_name as weight_grad_name
-from backprop_cli.model.names import neuron_name, param_name
+from backprop_cli.model.names import param_name
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.nn.records import StepRecord
 
@@ -106,7 +106,7 @@ def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str =
     for fwd in rec.forward:
         w_grad = grads.get((fwd.layer, "weights"))
         for j in range(fwd.z.shape[1]):
-            a = neuron_name(fwd.layer, "a", j)
+            a = fwd.output_name(j)
             ids[a] = f"n{len(ids) + 1}"
             lines = (
                 fwd.rule_text(j),
@@ -126,7 +126,7 @@ def network_diagram(rec: StepRecord, fmt: NumberFormat, title: str, *, by: str =
     last = rec.forward[-1]
     for j in range(last.z.shape[1]):
         target = f"y{j + 1} = {fmt(rec.loss.target[0, j])}"
-        edges.append(DiagramEdge(ids[neuron_name(last.layer, "a", j)], "nL", target))
+        edges.append(DiagramEdge(ids[last.output_name(j)], "nL", target))
     return Diagram(title, tuple(nodes), tuple(edges))
 
 

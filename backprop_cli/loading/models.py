@@ -173,6 +173,38 @@ class ResidualLayerModel(_Model):
     negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
 
 
+class ConvLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("conv2d", "conv1d"))] = Field(
+        description="conv2d (on [C, H, W]), conv1d (on [C, L]): a cross-correlation of the input with "
+        "out_channels filters, then an activation (torch nn.Conv2d, nn.Conv1d)"
+    )
+    name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
+    out_channels: int | None = Field(
+        None, ge=1, description="number of filters (may be left out when weights are given)"
+    )
+    kernel_size: int = Field(ge=1, description="the size of the (square) kernel along each spatial axis")
+    stride: int = Field(1, ge=1, description="step between windows (default 1, torch's)")
+    padding: int = Field(0, ge=0, description="zeros added on each side of each spatial axis (default 0)")
+    activation: ActivationName = Field("identity", description="activation function applied to z (not softmax)")
+    negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
+    # checked by the layer (shape and numbers, located); here for the schema
+    weights: SkipValidation[list[list[list[list[Number]]]] | list[list[list[Number]]]] | None = Field(
+        None, description="torch's shape: conv2d [out][in][kh][kw], conv1d [out][in][k]"
+    )
+    biases: SkipValidation[list[Number]] | None = Field(
+        None, description="one per filter; default zeros (or from init)"
+    )
+    bias: bool = Field(True, description="false for a layer without biases")
+    frozen: list[Annotated[str, OneOf("parameter kind", PARAMETER_KINDS)]] = Field(
+        [], description="parameters that are not updated"
+    )
+    init: SkipValidation[InitMethodName | InitModel] | None = Field(
+        None,
+        description="how to draw the weights/biases that are not given, with torch's conv fan-in C_in·k^d "
+        "and fan-out C_out·k^d: a method, or {method, seed, …}",
+    )
+
+
 #: every layer type's config model (the registry, nn/layers, names each op's model)
 LayerEntry = (
     LayerModel
@@ -182,6 +214,7 @@ LayerEntry = (
     | FlattenLayerModel
     | PoolLayerModel
     | ResidualLayerModel
+    | ConvLayerModel
 )
 ResidualLayerModel.model_rebuild()
 

@@ -42,6 +42,9 @@ NAME_PATTERNS: dict[str, str] = {
     "residual": "{block}.skip{j}, {block}.z{j} (branch + skip), {block}.a{j}; inner layers {block}.{layer}.…; "
     "backward {block}.branch.dL_da{j} (through the branch), {block}.dL_dskip{j} (along the skip), "
     "{block}.dL_dx{j} (their sum)",
+    "convolution": "{layer}.w{o}_{c}_{u}_{v} (filter o, input channel c, kernel row u, column v; conv1d "
+    "{layer}.w{o}_{c}_{u}), {layer}.b{o}; {layer}.z{o}_{i}_{j}, {layer}.a{o}_{i}_{j}, {layer}.delta{o}_{i}_{j} "
+    "(output channel o, row i, column j; conv1d {layer}.z{o}_{i}), {layer}.dL_dw{o}_{c}_{u}_{v}",
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }
@@ -99,6 +102,12 @@ def weight_name(layer: str, j: int, i: int) -> str:
     return f"{layer}.w{j + 1}_{i + 1}"
 
 
+def cell_name(layer: str, quantity: str, index: Sequence[int]) -> str:
+    """An entry of a shaped value by its 0-based index, 1-based out: ``c1.z2_3_4`` (channel 2, row 3,
+    column 4), ``c1.w2_1_3_3`` (filter 2, input channel 1, kernel row 3, column 3)."""
+    return f"{layer}.{quantity}{'_'.join(str(i + 1) for i in index)}"
+
+
 def bias_name(layer: str, j: int) -> str:
     return f"{layer}.b{j + 1}"
 
@@ -122,14 +131,14 @@ def grad_name(layer: str, j: int, i: int | None = None) -> str:
 def param_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
     """``h.w1_2``, ``h.b1``; a parameter of another kind by its kind: ``bn.gamma1``, ``bn.beta1``."""
     if kind == "weights":
-        return weight_name(layer, index[0], index[1])
+        return cell_name(layer, "w", index)  # a dense layer's (j, i), a conv layer's (o, c, u, v)
     return bias_name(layer, index[0]) if kind == "biases" else f"{layer}.{kind}{index[0] + 1}"
 
 
 def param_grad_name(layer: str, kind: str, index: tuple[int, ...]) -> str:
     """``h.dL_dw1_2``, ``h.dL_db1``; another kind's: ``bn.dL_dgamma1``."""
     if kind == "weights":
-        return grad_name(layer, index[0], index[1])
+        return cell_name(layer, "dL_dw", index)
     return grad_name(layer, index[0]) if kind == "biases" else f"{layer}.dL_d{kind}{index[0] + 1}"
 
 

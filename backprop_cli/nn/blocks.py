@@ -523,7 +523,10 @@ def _shown(f: Numbers, value: Scalar) -> Scalar:
 
 
 def _indices(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    """Every index of a parameter tensor, row-major: (j,), (j, i), or a conv kernel's (o, c, u, v)."""
     if len(shape) == 1:
         yield from ((j,) for j in range(shape[0]))
-    else:
+    elif len(shape) == 2:
         yield from ((j, i) for j in range(shape[0]) for i in range(shape[1]))
+    else:
+        yield from (tuple(int(i) for i in index) for index in np.ndindex(*shape))

@@ -22,19 +22,22 @@ def locate(values: Array, *, step: int, layer: str | None, quantity: str) -> Non
 
 
 def norm_of(values: Array) -> float:
-    """The Frobenius norm √(Σ v²), as a dot product of the flat array (cheaper per call than np.linalg.norm).
+    """The Frobenius norm √(Σ v²), as one sum of products over the flat array (cheaper per call than
+    np.linalg.norm). ``einsum``'s own loop, not BLAS's ``dot``: OpenBLAS threads a long dot product, and
+    on a loaded machine of two cores that made one of 346,112 numbers (a conv layer's z over a batch of
+    64) take 26 ms instead of 1.4 ms (benchmarks/conv.py).
 
     Where the square sum overflows although every value is finite (values from about 1e154 up), the
     norm is taken again as m·√(Σ (v/m)²) with m = max |v|: ∞ only when the norm itself is past float64.
     """
     flat = values.ravel()
     with np.errstate(over="ignore"):
-        square = float(np.dot(flat, flat))
+        square = float(np.einsum("i,i->", flat, flat))
     if math.isfinite(square) or not np.isfinite(flat).all():
         return math.sqrt(square)
     largest = float(np.abs(flat).max())
     scaled = flat / largest
-    return largest * math.sqrt(float(np.dot(scaled, scaled)))
+    return largest * math.sqrt(float(np.einsum("i,i->", scaled, scaled)))
 
 
 def exact_size(values: Array, *, step: int, layer: str | None, quantity: str) -> None:

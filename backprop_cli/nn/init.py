@@ -85,18 +85,22 @@ def canonical(method: str) -> str:
     return ALIASES.get(method, method)
 
 
-def initialise(init: InitSpec, *, units: int, fan_in: int) -> tuple[Array, Array]:
-    """(weights of shape (units, fan_in), biases of shape (units,)) drawn as the module docstring says."""
+def initialise(init: InitSpec, *, units: int, fan_in: int, fan_out: int | None = None) -> tuple[Array, Array]:
+    """(weights of shape (units, fan_in), biases of shape (units,)) drawn as the module docstring says.
+
+    ``fan_out`` is ``units`` for a dense layer; a conv layer's is C_out·k^d, as torch's init computes it
+    (its weights (C_out, C_in·k^d) here, reshaped to torch's (C_out, C_in, k, k) by the layer)."""
     method = canonical(init.method)
+    out = units if fan_out is None else fan_out
     rng = np.random.default_rng(init.seed)
     shape = (units, fan_in)
     zeros: Array = np.zeros(units, dtype=np.float64)
     weights: Array
     if method == "xavier":
-        a = math.sqrt(6.0 / (fan_in + units))
+        a = math.sqrt(6.0 / (fan_in + out))
         weights = rng.uniform(-a, a, size=shape)
     elif method == "xavier_normal":
-        weights = rng.normal(0.0, math.sqrt(2.0 / (fan_in + units)), size=shape)
+        weights = rng.normal(0.0, math.sqrt(2.0 / (fan_in + out)), size=shape)
     elif method == "he":
         weights = rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
     elif method == "he_uniform":

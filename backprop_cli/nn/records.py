@@ -56,6 +56,10 @@ class LayerForward:
         place, but for a layer that pools a window."""
         return (j,)
 
+    def output_name(self, j: int) -> str:
+        """The name of output ``j``'s a: ``h.a1`` (a conv layer's: ``c1.a2_3_4``)."""
+        return f"{self.layer}.a{j + 1}"
+
     def rule_text(self, j: int) -> str:
         """How output ``j`` is made, as the graph's node writes it: ``h.a1 = sigmoid(h.z1)``."""
         return f"{self.layer}.a{j + 1} = {self.activation}({self.layer}.z{j + 1})"

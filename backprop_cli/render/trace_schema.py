@@ -27,11 +27,12 @@ def _nested(depth: int) -> dict[str, Any]:
 
 
 _TENSORS = {
-    "description": "by layer name, then by parameter kind (weights: [units][fan_in], biases: [units])",
+    "description": "by layer name, then by parameter kind, in torch's shapes (weights: [units][fan_in] of a "
+    "dense layer, [out][in][kh][kw] of conv2d, [out][in][k] of conv1d; biases: [units])",
     "type": "object",
     "additionalProperties": {
         "type": "object",
-        "properties": {"weights": _nested(2), "biases": _nested(1)},
+        "properties": {"weights": {"anyOf": [_nested(2), _nested(4), _nested(3)]}, "biases": _nested(1)},
         "additionalProperties": True,
     },
 }

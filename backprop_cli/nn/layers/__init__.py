@@ -53,6 +53,8 @@ LAYER_TYPES: Mapping[str, LayerType] = _Registry(
         "maxpool1d": "backprop_cli.nn.layers.pool:MaxPool1d",
         "avgpool1d": "backprop_cli.nn.layers.pool:AvgPool1d",
         "residual": "backprop_cli.nn.layers.residual:Residual",
+        "conv2d": "backprop_cli.nn.layers.conv2d:Conv2d",
+        "conv1d": "backprop_cli.nn.layers.conv2d:Conv1d",
     },
     hidden={"residual_entry": "backprop_cli.nn.layers.residual:ResidualEntry"},
 )

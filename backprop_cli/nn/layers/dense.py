@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from backprop_cli.model.i18n import _, ngettext
-from backprop_cli.model.names import grad_name, neuron_name, param_name
+from backprop_cli.model.names import grad_name, neuron_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import finite
@@ -295,11 +295,12 @@ def same(values: Sequence[Scalar]) -> Scalar:
 
 def delta_passed_down(layer: str, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
     """∂L/∂a_j of the layer below as δ_j of ``layer``, for a layer whose z_j is its input a_j (an
-    activation, dropout, flatten: no weights between them)."""
+    activation, dropout, flatten: no weights between them), named as the layer below names its a_j
+    (a conv layer's ``c1.a2_3_4`` → ``c1.dL_da2_3_4``)."""
     assert back.downstream is not None
     return [
         emit.quantity(
-            emit.q(neuron_name(below, "dL_da", j), p),
+            emit.q(upstream_name(below, back.input_names[j], j), p),
             scalar(back.downstream[p, j]),
             "backward",
             below,

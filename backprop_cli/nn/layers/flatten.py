@@ -9,15 +9,18 @@ what flatten changes is that the layers after it see a vector: a dense layer nee
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+import numpy as np
 
 from backprop_cli.model.i18n import _
 from backprop_cli.model.quantity import Quantity
 from backprop_cli.model.spec import Array
 from backprop_cli.nn.layers.activation import ActivationBlocks, ActivationLayer, ActivationSpec
-from backprop_cli.nn.layers.base import Emit, LayerPlace
+from backprop_cli.nn.layers.base import Cache, Emit, LayerPlace
+from backprop_cli.nn.layers.dense import DenseCache
 from backprop_cli.nn.records import LayerForward
 
 
@@ -60,6 +63,24 @@ class FlattenLayer(ActivationLayer):
     @staticmethod
     def from_config(m: Any, place: LayerPlace) -> FlattenSpec:
         return FlattenSpec(place.name, "identity", place.fan_in, shape=place.shape or (place.fan_in,))
+
+    def forward(
+        self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
+    ) -> DenseCache:
+        """a = z = x, the same array: nothing is computed, so nothing new to check (x was, where it was made)."""
+        return DenseCache(x, x, x)
+
+    def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
+        """δ = ∂L/∂a × 1 = ∂L/∂a itself (float64; exact fractions keep the activation's own rule)."""
+        if upstream.dtype == object:
+            return super().delta(cache, upstream)
+        return upstream, np.ones_like(upstream), None
+
+    def backward_fast(
+        self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
+    ) -> tuple[list[Array], list[float], Array | None]:
+        """δ passed down as it came: the layer above checked it (its ∂L/∂a of the layer below)."""
+        return [], [], None if first else delta
 
     def blocks(self) -> FlattenBlocks:
         assert isinstance(self.spec, FlattenSpec)
