@@ -181,6 +181,74 @@ def shaped_networks(draw: st.DrawFn) -> NetworkSpec:
 
 
 @st.composite
+def residual_networks(draw: st.DrawFn) -> NetworkSpec:
+    """Random small networks with residual blocks: a dense layer of width w, one or two blocks (a block
+    may hold a block) whose branch is dense w → k, then a standalone activation, batch norm (for
+    batches of two or more) or seeded dropout, maybe, and dense k → w; the block's own f (identity,
+    relu, tanh); a dense output layer and a loss that fits it."""
+    import json
+    from pathlib import Path
+
+    from backprop_cli.loading.config import load_config_text
+
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    inputs, width, rows = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+
+    def dense(name: str, units: int, fan_in: int, activation: str = "identity") -> dict[str, object]:
+        return {
+            "name": name,
+            "units": units,
+            "activation": activation,
+            "weights": rng.normal(0, 0.8, size=(units, fan_in)).tolist(),
+            "biases": rng.normal(0, 0.5, size=units).tolist(),
+        } | ({"negative_slope": 0.1} if activation == "leaky_relu" else {})
+
+    def branch(depth: int) -> dict[str, object]:
+        hidden = draw(st.integers(1, 3))
+        inner: list[dict[str, object]] = [dense("fc1", hidden, width, draw(st.sampled_from(HIDDEN)))]
+        middle = draw(st.sampled_from(["none", "activation", "batchnorm", "dropout"]))
+        if middle == "activation":
+            inner.append({"type": "activation", "name": "f", "activation": draw(st.sampled_from(HIDDEN))})
+        elif middle == "batchnorm" and rows > 1:
+            inner.append(
+                {
+                    "type": "batchnorm",
+                    "name": "bn",
+                    "gamma": rng.uniform(0.5, 1.5, hidden).tolist(),
+                    "beta": rng.normal(0, 0.3, hidden).tolist(),
+                }
+            )
+        elif middle == "dropout":
+            inner.append({"type": "dropout", "name": "drop", "p": 0.25, "seed": draw(st.integers(0, 50))})
+        inner.append(dense("fc2", width, hidden))
+        if depth == 0 and draw(st.integers(0, 3)) == 0:
+            inner.append(branch(1) | {"name": "inner"})
+        return {"type": "residual", "layers": inner, "activation": draw(st.sampled_from(["identity", "relu", "tanh"]))}
+
+    layers: list[dict[str, object]] = [dense("h", width, inputs, draw(st.sampled_from(HIDDEN)))]
+    for index in range(draw(st.integers(1, 2))):
+        layers.append(branch(0) | {"name": f"res{index + 1}"})
+    loss = draw(st.sampled_from(["mse", "bce", "cross_entropy", "half_sse"]))
+    outputs = 2 if loss == "cross_entropy" else draw(st.integers(1, 2))
+    activation = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(loss, "identity")
+    layers.append(dense("o", outputs, width, activation))
+    x = rng.normal(0, 1, size=(rows, inputs))
+    if loss == "cross_entropy":
+        y = np.eye(outputs)[rng.integers(0, outputs, size=rows)]
+    elif loss == "bce":
+        y = rng.uniform(0, 1, size=(rows, outputs))
+    else:
+        y = rng.normal(0, 1, size=(rows, outputs))
+    config = {
+        "network": {"inputs": inputs, "layers": layers},
+        "loss": loss,
+        "optimizer": {"name": "sgd", "learning_rate": 0.1},
+        "data": [{"x": a.tolist(), "y": b.tolist()} for a, b in zip(x, y, strict=True)],
+    }
+    return load_config_text(json.dumps(config), source="random.json", base_dir=Path("."), fmt="json")
+
+
+@st.composite
 def conv_networks(draw: st.DrawFn) -> NetworkSpec:
     """Random small convolutional networks: conv2d on [C, H, W] or conv1d on [C, L] (any kernel, stride
     and padding that fit, a smooth activation, drawn or xavier weights), then maybe an average pool or a

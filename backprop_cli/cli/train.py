@@ -54,6 +54,14 @@ if TYPE_CHECKING:
     "(one more forward pass over all the data per pass). Default: on all data before and after training; "
     "the chart shows each pass's mean batch loss.",
 )
+@click.option(
+    "--compare",
+    "other",
+    metavar="CONFIG",
+    shell_complete=complete_config,
+    help="Also train this config (from its own start) and compare the two runs' first-layer gradient norms, "
+    "at step 1 and over each run, saying how many orders of magnitude apart they are.",
+)
 @width_option("Terminal width to lay the summary out for.")
 @color_option()
 @max_rows_option("With more trained parameters than this, show each weight matrix and bias vector instead (0: no cap).")
@@ -69,6 +77,7 @@ def train(
     precision: int,
     parameters: bool,
     eval_each_pass: bool,
+    other: str | None,
     width: int | None,
     color: bool | None,
     max_rows: int,
@@ -89,6 +98,7 @@ def train(
       backprop train deep_sigmoid --no-parameters
       backprop train iris --save trained.yaml && backprop trace trained.yaml --phase summary
       backprop train lr_too_large --steps 1000   (overflows: exit 3)
+      backprop train deep_plain --compare deep_residual --no-parameters
     """
     from backprop_cli.budget import check_train
     from backprop_cli.cli.output import open_output
@@ -122,21 +132,43 @@ def train(
     )
     trainer = TrainingRun(spec, each_pass=eval_each_pass)
     result = _run_with_progress(trainer, spec.source)
+    compared = None
+    if other is not None:
+        other_spec, other_path = load(other, data, steps)
+        if epochs is not None:
+            from backprop_cli.loading.config import with_training
+
+            other_spec = with_training(other_spec, epochs=epochs)
+        inputs.append(other_path)
+        check_train(
+            other_spec,
+            output_format=output_format,
+            max_rows=max_rows,
+            listed=parameters,
+            save=False,
+            each_pass=eval_each_pass,
+        )
+        compared = _run_with_progress(TrainingRun(other_spec, each_pass=eval_each_pass), other_spec.source)
     if save is not None:
         _save(result, save, inputs)
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
             import json
 
-            from backprop_cli.render.train_summary import summary_dict
+            from backprop_cli.render.train_summary import comparison_dict, summary_dict
 
-            stream.write(json.dumps(summary_dict(result), ensure_ascii=False, allow_nan=False) + "\n")
+            document = summary_dict(result) if compared is None else comparison_dict(result, compared)
+            stream.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
             return
         from backprop_cli.model.numbers import NumberFormat
-        from backprop_cli.render.train_summary import summary
+        from backprop_cli.render.train_summary import comparison, summary
 
         console = make_console(stream, width, color)
-        console.print(summary(result, NumberFormat(precision), parameters=parameters, max_rows=max_rows))
+        fmt = NumberFormat(precision)
+        if compared is None:
+            console.print(summary(result, fmt, parameters=parameters, max_rows=max_rows))
+        else:
+            console.print(comparison(result, compared, fmt, parameters=parameters, max_rows=max_rows))
         if save is not None:
             console.print(f"saved the trained network to {save}", highlight=False, markup=False)
 

@@ -43,8 +43,9 @@ class Diagram:
 # ------------------------------------------------------------ builders
 
 
-def expression_diagram(trace: ExprTrace, fmt: NumberFormat, title: str) -> Diagram:
-    """One node per operation and input: its formula, value and gradient; edges carry ∂consumer/∂arg."""
+def expression_diagram(trace: ExprTrace, fmt: NumberFormat, title: str, *, gradients: bool = True) -> Diagram:
+    """One node per operation and input: its formula, value and gradient; edges carry ∂consumer/∂arg.
+    Without ``gradients`` (a forward pass alone) the nodes show their values and the edges no label."""
     ids = {r.node.name: f"n{i + 1}" for i, r in enumerate(trace.forward)}
     grads = {b.gradient.name: b.gradient.value for b in trace.backward}
     nodes = []
@@ -56,12 +57,14 @@ def expression_diagram(trace: ExprTrace, fmt: NumberFormat, title: str) -> Diagr
             args = [a if isinstance(a, str) else a.operand for a in n.args]
             head, kind = f"{n.name} = {OPS[n.op].text(args)}", "output" if n.name == trace.graph.output else "op"
         lines = [head, f"value {fmt(r.value)}"]
-        lines.append(f"{grad_name(n.name)} {fmt(grads[n.name])}" if n.name in grads else "no gradient (unused)")
+        if gradients:
+            lines.append(f"{grad_name(n.name)} {fmt(grads[n.name])}" if n.name in grads else "no gradient (unused)")
         nodes.append(DiagramNode(ids[n.name], tuple(lines), kind))
     edges = []
     for b in trace.backward:
         for e in b.edges:
-            edges.append(DiagramEdge(ids[e.arg], ids[e.node], f"{e.local_name} = {fmt(e.local)}"))
+            label = f"{e.local_name} = {fmt(e.local)}" if gradients else ""
+            edges.append(DiagramEdge(ids[e.arg], ids[e.node], label))
     # arguments of nodes off the output's path still get their (unlabelled) edges
     wanted = {b.gradient.name for b in trace.backward}
     for r in trace.forward:

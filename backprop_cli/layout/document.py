@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backprop_cli.layout.header import cap_text, closing_line, facts, network_rows, step_heading, title
+from backprop_cli.layout.network_picture import Picture, picture
 from backprop_cli.layout.rows import Section, capped, rows_of_step, step_plan
 from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.numbers import NumberFormat
@@ -20,6 +21,7 @@ from backprop_cli.nn.records import StepRecord
 
 if TYPE_CHECKING:
     from backprop_cli.layout.compact import SampleTable
+    from backprop_cli.layout.graph_picture import GraphPicture
     from backprop_cli.layout.math import SectionMath
     from backprop_cli.layout.matrix import MatrixStep
     from backprop_cli.model.filters import Filter
@@ -86,6 +88,8 @@ class Document:
     fragment: bool = False  # LaTeX: no preamble (``--fragment``)
     theme: str = "light"  # SVG: light or dark
     matrix: tuple[MatrixStep, ...] = ()  # the matrix view's steps (``--view matrix``), instead of ``steps``
+    picture: Picture | None = None  # a network's picture, drawn near the top (layout/network_picture.py)
+    graph: GraphPicture | None = None  # an expression's computation graph, placed (layout/graph_picture.py)
 
 
 def build(job: TraceJob) -> Document:
@@ -108,6 +112,7 @@ def build(job: TraceJob) -> Document:
             fmt=fmt,
             fragment=job.fragment,
             matrix=steps,
+            picture=picture(spec, None),
         )
     parts: list[StepPart] = []
     shown = 0
@@ -143,6 +148,7 @@ def build(job: TraceJob) -> Document:
         compact=compact,
         fragment=job.fragment,
         theme=job.theme,
+        picture=picture(spec, None),
     )
 
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from backprop_cli.graph.blocks import expr_blocks
 from backprop_cli.graph.engine import ExprTrace
+from backprop_cli.layout.diagram import expression_diagram
 from backprop_cli.layout.document import Document, StepPart
+from backprop_cli.layout.graph_picture import MAX_DRAWN_NODES, GraphPicture, place
 from backprop_cli.layout.rows import Section, block_section, capped
 from backprop_cli.model.numbers import NumberFormat
 
@@ -88,15 +90,36 @@ def expression_document(
     sections (no network table, no chain-rule math: each row's formula is its node's own rule)."""
     sections, notice = chosen_sections(trace, fmt, phases, max_rows)
     heading = f"{trace.graph.output} and its gradient, node by node"
+    drawn = graph_picture(trace, fmt, spec.source, gradients=not phases or bool({"backward", "summary"} & set(phases)))
     return Document(
         title=title(spec, trace),
         description=(spec.description or "").strip(),
         network=(),
-        facts=facts(trace, fmt),
+        facts=facts(trace, fmt) if drawn else (*facts(trace, fmt), not_drawn(trace)),
         steps=(StepPart(1, heading, sections),),
         closing="",
         spec=None,
         fmt=fmt,
         notice=notice,
         program=program(spec),
+        graph=drawn,
+    )
+
+
+def graph_picture(trace: ExprTrace, fmt: NumberFormat, source: str, *, gradients: bool = True) -> GraphPicture | None:
+    """The computation graph placed for a document (None past ``MAX_DRAWN_NODES``): each node with its
+    name and value, and its gradient after the backward pass; each edge with its local derivative."""
+    if len(trace.forward) > MAX_DRAWN_NODES:
+        return None
+    output = trace.graph.output
+    caption = f"The computation graph of {output}: each node's value"
+    if gradients:
+        caption += f" and gradient (grad.n = ∂{output}/∂n); on each edge the local derivative ∂node/∂argument"
+    return place(expression_diagram(trace, fmt, source, gradients=gradients), caption)
+
+
+def not_drawn(trace: ExprTrace) -> str:
+    return (
+        f"graph: {len(trace.forward)} nodes, more than a document draws ({MAX_DRAWN_NODES}); "
+        "`backprop graph --format dot` draws it"
     )

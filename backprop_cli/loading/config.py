@@ -119,9 +119,10 @@ def _input_shape(doc: Document) -> tuple[int, ...] | None:
     return tuple(raw)
 
 
-def _init_model(doc: Document, i: int, m: Any) -> InitModel | None:
-    """Layer ``i``'s ``init``: a method name (``init: he``, seed 0) or a mapping, validated."""
-    at: Loc = ("network", "layers", i, "init")
+def _init_model(doc: Document, i: int | Loc, m: Any) -> InitModel | None:
+    """Layer ``i``'s ``init`` (``i``: its index, or where it is: a block's inner layer): a method name
+    (``init: he``, seed 0) or a mapping, validated."""
+    at: Loc = (*(("network", "layers", i) if isinstance(i, int) else i), "init")
     if m.init is None:
         return None
     if isinstance(m.init, str):  # as `optimizer: adam` stands for {name: adam}
@@ -161,11 +162,12 @@ def _checked_init(doc: Document, at: Loc, m: InitModel) -> InitSpec:
     return spec
 
 
-def _layer_model(doc: Document, i: int, raw: Any) -> tuple[LayerType, Any]:
-    """Layer ``i``'s type (``type:``, default dense) and its config validated as that type's model."""
+def _layer_model(doc: Document, i: int, raw: Any, where: Loc | None = None) -> tuple[LayerType, Any]:
+    """Layer ``i``'s type (``type:``, default dense) and its config validated as that type's model
+    (``where``: its place when it is not network.layers[i], a block's inner layer)."""
     from backprop_cli.nn.layers import LAYER_TYPES
 
-    at: Loc = ("network", "layers", i)
+    at: Loc = where or ("network", "layers", i)
     kind = raw.get("type", "dense") if isinstance(raw, dict) else "dense"
     if not isinstance(kind, str):
         raise doc.error(f"got {describe(kind)}; expected a layer type: {', '.join(LAYER_TYPES)}", (*at, "type"))
@@ -215,43 +217,99 @@ def _first(error: ConfigError, other: ConfigError | None) -> ConfigError:
 
 def _layers(
     doc: Document, inputs: tuple[str, ...], input_shape: tuple[int, ...] | None = None
-) -> tuple[list[BaseLayerSpec], list[Any]]:
+) -> tuple[list[BaseLayerSpec], list[tuple[Any, Loc]]]:
     """Every layer's spec, each built by its type's op class (``nn/layers``) from its validated config
-    model; and the models (for the normalised config)."""
+    model, a residual block's as its entry, its inner layers and its join (``residual.expand``); and
+    each one's model and place (for the normalised config)."""
     layers: list[BaseLayerSpec] = []
-    models: list[Any] = []
-    raws = _layer_list(doc)
+    models: list[tuple[Any, Loc]] = []
     shape = input_shape or (len(inputs),)
+    raws = _layer_list(doc)
+    _layer_run(doc, raws, ("network", "layers"), "", (len(inputs), "the number of inputs", shape), layers, models)
+    return layers, models
+
+
+def _layer_run(
+    doc: Document,
+    raws: list[Any],
+    where: Loc,
+    prefix: str,
+    below: tuple[int, str, tuple[int, ...]],
+    layers: list[BaseLayerSpec],
+    models: list[tuple[Any, Loc]],
+) -> tuple[int, ...]:
+    """The layers of ``raws`` (at ``where``: network.layers, or a block's ``layers``) appended to
+    ``layers``, named with ``prefix`` (``res1.`` in block res1); ``below``: the width of their input,
+    what it is (for messages) and its shape. Returns the shape of the last one's output."""
+    fan_in, what, shape = below
     for i, raw in enumerate(raws):
-        at: Loc = ("network", "layers", i)
-        op_type, m = _layer_model(doc, i, raw)
-        below = "the number of inputs" if not layers else f"the units of layer {layers[-1].name!r}"
-        fan_in = len(inputs) if not layers else layers[-1].units
+        at: Loc = (*where, i)
+        op_type, m = _layer_model(doc, i, raw, at)
 
         def error(message: str, *fields: str | int, at: Loc = at) -> ConfigError:
             return doc.error(message, (*at, *fields))
 
-        def init(i: int = i, m: Any = m) -> InitSpec | None:
-            model = _init_model(doc, i, m)
-            return _checked_init(doc, ("network", "layers", i, "init"), model) if model is not None else None
+        def init(m: Any = m, at: Loc = at) -> InitSpec | None:
+            model = _init_model(doc, at, m)
+            return _checked_init(doc, (*at, "init"), model) if model is not None else None
 
-        last = i == len(raws) - 1
+        last = not prefix and i == len(raws) - 1
         shaped = shape if len(shape) > 1 else ()
-        place = LayerPlace(i, m.name or f"layer{i + 1}", fan_in, below, last, error, init, shaped)
-        layer = op_type.from_config(m, place)
-        shape = layer.output_shape(shape)
-        where: Loc = (*at, "name") if m.name else at
-        if any(other.name == layer.name for other in layers):
-            raise doc.error(f"duplicate layer name {layer.name!r}; expected unique names", where)
-        if (own := reserved_layer(layer.name)) is not None:
-            raise doc.error(
-                f"layer name {layer.name!r} is taken: the trace's own {own[1]!r} (the {own[0]}) begins with it, "
-                f"so {layer.name}.z1 … would read as kin of it; expected another name",
-                where,
-            )
-        layers.append(layer)
-        models.append(m)
-    return layers, models
+        name = prefix + (m.name or f"layer{i + 1}")
+        place = LayerPlace(i, name, fan_in, what, last, error, init, shaped)
+        _check_name(doc, name, layers, (*at, "name") if m.name else at, inner=bool(prefix))
+        if op_type.kind == "residual":
+            from backprop_cli.nn.layers.residual import ENTRY, expand
+
+            if not isinstance(m.layers, list) or not m.layers:
+                got = "has 0 items" if isinstance(m.layers, list) else f"got {describe(m.layers)}"
+                raise doc.error(f"{got}; expected a list of at least 1 inner layer", (*at, "layers"))
+            start = len(layers)
+            entry = f"the input of residual block {name!r}"
+            if any(isinstance(r, dict) and r.get("name") == ENTRY for r in m.layers):
+                bad = next(k for k, r in enumerate(m.layers) if isinstance(r, dict) and r.get("name") == ENTRY)
+                raise doc.error(
+                    f"inner layer name {ENTRY!r} is taken: {name}.{ENTRY} names the block's entry; "
+                    "expected another name",
+                    (*at, "layers", bad, "name"),
+                )
+            out_shape = _layer_run(doc, m.layers, (*at, "layers"), f"{name}.", (fan_in, entry, shape), layers, models)
+            inner = layers[start:]
+            del layers[start:]
+            inner_models = models[start:]
+            del models[start:]
+            layers.extend(expand(m, place, inner, shape, out_shape))
+            models.extend([(m, at), *inner_models, (m, at)])
+        else:
+            layer = op_type.from_config(m, place)
+            out_shape = layer.output_shape(shape)
+            layers.append(layer)
+            models.append((m, at))
+        shape = out_shape
+        fan_in = layers[-1].units
+        what = f"the units of layer {layers[-1].name!r}"
+    return shape
+
+
+def _nested(layers: list[BaseLayerSpec], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The layers' entries with each residual block's inner layers nested in it again (``residual.nest``)."""
+    if not any(layer.kind == "residual" for layer in layers):
+        return entries
+    from backprop_cli.nn.layers.residual import nest
+
+    return nest(layers, entries)
+
+
+def _check_name(doc: Document, name: str, layers: list[BaseLayerSpec], where: Loc, *, inner: bool) -> None:
+    """A layer's name is new, and (outside a block) not one that the trace's own names begin with."""
+    if any(other.name == name for other in layers):
+        raise doc.error(f"duplicate layer name {name!r}; expected unique names", where)
+    if not inner and (own := reserved_layer(name)) is not None:
+        raise doc.error(
+            f"layer name {name!r} is taken: the trace's own {own[1]!r} (the {own[0]}) begins with it, "
+            f"so {name}.z1 … would read as kin of it; expected another name",
+            where,
+        )
 
 
 def _named(doc: Document, key: str, model: str) -> tuple[Any, Loc]:
@@ -314,6 +372,29 @@ def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
 
 
 def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
+    data = _training_data(doc, expect, base_dir, override)
+    raw = doc.value.get("data")
+    if not isinstance(raw, dict) or raw.get("test") is None:
+        return data
+    m: DataFileModel = validate("DataFileModel", raw, doc, ("data",))
+    assert m.test is not None
+    columns = Columns(doc, m.features, m.targets, m.label, m.classes)
+    if m.label is not None and data.class_names is not None:
+        # the training rows' class order, so that output unit k means the same class in both files
+        columns = replace(columns, classes=list(data.class_names))
+    path = base_dir / m.test
+    name = str(path)
+    test = load_data_file(path, name if name.isprintable() and len(name) <= 200 else quoted(name), expect, columns)
+    if test.y.shape[1] != data.y.shape[1]:
+        raise doc.error(
+            f"the test file has {test.y.shape[1]} targets per row and the training data {data.y.shape[1]}; "
+            "expected the same columns",
+            ("data", "test"),
+        )
+    return replace(data, test=test)
+
+
+def _training_data(doc: Document, expect: Expect, base_dir: Path, override: str | os.PathLike[str] | None) -> Any:
     raw = doc.value.get("data")
     columns = None
     if isinstance(raw, str) and raw.strip():  # data: rows.csv, short for {file: rows.csv}
@@ -414,10 +495,13 @@ def load_config_text(
         "description": model.description,
         "network": {
             "inputs": list(input_shape or inputs),
-            "layers": [
-                _layer_dict(s, _init_model(doc, i, m)) if isinstance(s, LayerSpec) else s.config()
-                for i, (s, m) in enumerate(zip(layers, layer_models, strict=True))
-            ],
+            "layers": _nested(
+                layers,
+                [
+                    _layer_dict(s, _init_model(doc, at, m)) if isinstance(s, LayerSpec) else s.config()
+                    for s, (m, at) in zip(layers, layer_models, strict=True)
+                ],
+            ),
         },
         "loss": {"name": loss.name, "reduction": loss.reduction},
         "optimizer": optimizer_normalised,

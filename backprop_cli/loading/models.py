@@ -189,6 +189,22 @@ class ConvLayerModel(_Model):
     )
 
 
+class ResidualLayerModel(_Model):
+    type: Annotated[str, OneOf("layer type", ("residual",))] = Field(
+        description="residual: a = f(x + F(x)), F being its inner layers (ResNet's basic block); F must give "
+        "back the shape of x"
+    )
+    name: Name | None = Field(None, description="block name; default layer1, layer2, … by position")
+    # each inner layer is validated as the model of its ``type`` (loading/config.py), as network.layers are
+    layers: SkipValidation[Annotated[list[LayerEntry], Field(min_length=1)]] = Field(
+        description="the branch F: its layers, named within the block (res1.fc1 for layer fc1 of block res1)"
+    )
+    activation: ActivationName = Field(
+        "identity", description="f applied to x + F(x) (default identity; relu as ResNet's basic block)"
+    )
+    negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
+
+
 #: every layer type's config model (the registry, nn/layers, names each op's model)
 LayerEntry = (
     LayerModel
@@ -198,7 +214,9 @@ LayerEntry = (
     | FlattenLayerModel
     | PoolLayerModel
     | ConvLayerModel
+    | ResidualLayerModel
 )
+ResidualLayerModel.model_rebuild()
 
 
 Shape = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=3)]
@@ -266,6 +284,12 @@ class DataFileModel(_Model):
     targets: list[str] | None = Field(None, description="CSV target columns")
     label: str | None = Field(None, description="CSV column of class names, turned into one-hot targets")
     classes: list[str] | None = Field(None, description="class order for label (default: order of appearance)")
+    test: str | None = Field(
+        None,
+        min_length=1,
+        description="a held-out file of the same columns, relative to the config: `train` reports the loss and "
+        "accuracy on it after training (never trained on)",
+    )
 
 
 DataFileName = Annotated[

@@ -42,6 +42,9 @@ NAME_PATTERNS: dict[str, str] = {
     "convolution": "{layer}.w{o}_{c}_{u}_{v} (filter o, input channel c, kernel row u, column v; conv1d "
     "{layer}.w{o}_{c}_{u}), {layer}.b{o}; {layer}.z{o}_{i}_{j}, {layer}.a{o}_{i}_{j}, {layer}.delta{o}_{i}_{j} "
     "(output channel o, row i, column j; conv1d {layer}.z{o}_{i}), {layer}.dL_dw{o}_{c}_{u}_{v}",
+    "residual": "{block}.skip{j}, {block}.z{j} (branch + skip), {block}.a{j}; inner layers {block}.{layer}.…; "
+    "backward {block}.branch.dL_da{j} (through the branch), {block}.dL_dskip{j} (along the skip), "
+    "{block}.dL_dx{j} (their sum)",
     "qualifiers": "step{n}/ when the run has several steps, sample{r}/ (data row r, 1-based) when a batch "
     "has several samples",
 }

@@ -160,6 +160,8 @@ class DataSpec:
     file: str | None = None
     features: tuple[str, ...] | None = None
     label: str | None = None
+    # data.test: held-out rows of the same columns and class order, evaluated by `train` after training
+    test: DataSpec | None = None
 
     @property
     def rows(self) -> int:

@@ -19,7 +19,7 @@ from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.rounding import RoundedChain
-from backprop_cli.nn.layers.base import BatchBlocks, LayerOp, fill
+from backprop_cli.nn.layers.base import BatchBlocks, LayerOp, fill, forward_through
 from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
@@ -483,13 +483,13 @@ def _loss_after_rule(rec: StepRecord, shapes: list[tuple[int, ...]]) -> Callable
             at += size
         rows = flat[at:].reshape(n, inputs + outputs)
         x, y = rows[:, :inputs], rows[:, inputs:]
-        a, at = x, 0
+        per_layer, at = [], 0
+        for layer in layers:
+            per_layer.append(tensors[at : at + len(layer.params)])
+            at += len(layer.params)
         with np.errstate(all="ignore"):
-            for layer in layers:
-                count = len(layer.params)
-                cache = layer.forward(tensors[at : at + count], a, rec.step)
-                a, at = cache.a, at + count
-            terms = (layer_terms(rec) if exact else loss.terms)(a, y, cache.z)
+            cache = forward_through(layers, per_layer, x, rec.step)[-1]
+            terms = (layer_terms(rec) if exact else loss.terms)(cache.a, y, cache.z)
         per_sample = terms.sum(axis=1)
         value = per_sample.mean() if rec.loss.reduction == "mean" else per_sample.sum()
         return value if exact else float(value)

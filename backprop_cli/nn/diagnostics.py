@@ -225,3 +225,68 @@ def mean_stats(steps: Sequence[Sequence[LayerStats]]) -> list[LayerStats]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """Two runs' first-layer gradient norms side by side (``train A --compare B``): at step 1 and as the
+    mean over each run's steps; ``orders`` is log10(B's / A's), None where A's is zero."""
+
+    first: str  # run A (its config)
+    second: str  # run B
+    first_layers: tuple[str, str]  # the first layer with weights of each
+    step1: tuple[float, float]  # ‖∂L/∂W‖ of those layers at step 1
+    mean: tuple[float, float]  # the mean over each run
+
+    @staticmethod
+    def orders_between(pair: tuple[float, float]) -> float | None:
+        a, b = pair
+        if a <= NEGLIGIBLE or b <= NEGLIGIBLE:
+            return None
+        return math.log10(b / a)
+
+    @property
+    def orders(self) -> tuple[float | None, float | None]:
+        """(at step 1, over the runs): log10 of B's first-layer norm over A's."""
+        return self.orders_between(self.step1), self.orders_between(self.mean)
+
+
+def contrast(
+    a: tuple[str, Sequence[LayerStats], Sequence[LayerStats]], b: tuple[str, Sequence[LayerStats], Sequence[LayerStats]]
+) -> Contrast | None:
+    """The contrast of two runs given as (name, stats at step 1, mean stats); None if either has no
+    layer with weights."""
+    (name_a, first_a, mean_a), (name_b, first_b, mean_b) = a, b
+    if not first_a or not first_b:
+        return None
+    return Contrast(
+        name_a,
+        name_b,
+        (first_a[0].layer, first_b[0].layer),
+        (first_a[0].grad_norm, first_b[0].grad_norm),
+        (mean_a[0].grad_norm, mean_b[0].grad_norm),
+    )
+
+
+def describe_contrast(c: Contrast, num: NumberFormat = _SHORT) -> list[str]:
+    """The contrast in words: each norm, and how many orders of magnitude apart they are (flagged, as
+    vanishing gradients are, at ORDERS orders)."""
+    lines = []
+    for when, pair, orders in (("at step 1", c.step1, c.orders[0]), ("over each run (mean)", c.mean, c.orders[1])):
+        norms = (
+            f"{when}: ‖∂L/∂W‖ of the first layer is {num(pair[0])} in {c.first} ({c.first_layers[0]}) and "
+            f"{num(pair[1])} in {c.second} ({c.first_layers[1]})"
+        )
+        if orders is None:
+            lines.append(f"{norms}; one of them is zero, so there is no ratio")
+        elif abs(orders) >= ORDERS:
+            bigger, smaller = (c.second, c.first) if orders > 0 else (c.first, c.second)
+            lines.append(
+                f"{norms}: {bigger}'s is {abs(orders):.1f} orders of magnitude larger than {smaller}'s "
+                f"({10 ** abs(orders):.3g}×), so its first layer learns where {smaller}'s barely moves"
+            )
+        else:
+            lines.append(
+                f"{norms}: within {ORDERS} orders of magnitude of each other ({abs(orders):.1f}; flagged at {ORDERS})"
+            )
+    return lines

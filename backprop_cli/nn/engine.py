@@ -31,7 +31,7 @@ from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
-from backprop_cli.nn.layers.base import Cache, LayerOp, Stateful
+from backprop_cli.nn.layers.base import Cache, Forks, Joins, LayerOp, Stateful, forward_through
 from backprop_cli.nn.layers.dense import exact_array
 from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
@@ -180,13 +180,7 @@ class Engine:
     def forward(self, x: Array, step: int, during: str = "", *, evaluating: bool = False) -> list[Cache]:
         """Every layer's forward pass on ``x``, checked for non-finite values (located at ``step``, and
         drawing that step's randomness); ``evaluating``: the loss on all data (dropout off), not a step."""
-        caches = []
-        a = x
-        for layer, params in zip(self.layers, self.tensors, strict=True):
-            cache = layer.forward(params, a, step, during, evaluating=evaluating)
-            caches.append(cache)
-            a = cache.a
-        return caches
+        return forward_through(self.layers, self.tensors, x, step, during, evaluating=evaluating)
 
     def batch_loss(
         self, z: Array, a: Array, y: Array, step: int, during: str = "", rows: Rows | None = None
@@ -299,9 +293,16 @@ class Engine:
             )
             backward: list[LayerBackward] = []
             upstream = dl_da
+            skips: dict[int, Array] = {}  # by a residual entry's index: ∂L/∂x along its block's skip
             for index in range(len(self.layers) - 1, -1, -1):
                 fused = (combined, self.loss_op.combined_template) if combined is not None and not backward else None
-                rec = self.layers[index].backward_trace(forward[index], upstream, fused, number, index == 0)
+                op = self.layers[index]
+                if isinstance(op, Forks):
+                    rec = op.backward_trace(forward[index], upstream, fused, number, index == 0, skip=skips.pop(index))
+                else:
+                    rec = op.backward_trace(forward[index], upstream, fused, number, index == 0)
+                if isinstance(op, Joins):
+                    skips[index - op.span] = rec.delta
                 backward.append(rec)
                 if rec.downstream is not None:
                     upstream = rec.downstream
@@ -388,13 +389,18 @@ class Engine:
             grads: list[tuple[Array, ...]] = [()] * count
             norms = [0.0] * count
             delta = combined if combined is not None else self.layers[-1].delta(out, dl_da)[0]
+            skips: dict[int, Array] = {}  # by a residual entry's index: ∂L/∂x along its block's skip
             for index in range(count - 1, -1, -1):
                 layer = self.layers[index]
                 reduced, grad_norms, downstream = layer.backward_fast(
                     self.tensors[index], caches[index], delta, scale, number, index == 0
                 )
                 grads[index], norms[index] = tuple(reduced), grad_norms[0] if grad_norms else 0.0
+                if isinstance(layer, Joins):
+                    skips[index - layer.span] = delta
                 if downstream is not None:
+                    if index - 1 in skips:  # a residual block's entry: the branch's ∂L/∂x plus the skip's
+                        downstream = downstream + skips.pop(index - 1)
                     delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
             before = tuple(tuple(t) for t in self.tensors)
             weight_norms: list[float | None] = []

@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.errors import NumericalFault
-from backprop_cli.model.spec import Array, NetworkSpec
+from backprop_cli.model.spec import Array, DataSpec, NetworkSpec
 from backprop_cli.nn.check import norm_of
 from backprop_cli.nn.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats
 from backprop_cli.nn.engine import Engine
+from backprop_cli.nn.layers.residual import nest
 from backprop_cli.nn.optim import Optimizer
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
@@ -84,6 +85,16 @@ class TensorChange:
 
 
 @dataclass(frozen=True)
+class HeldOutResult:
+    """The trained network on held-out rows (data.test): never trained on, evaluated once after training."""
+
+    source: str  # the file
+    rows: int
+    loss: float
+    accuracy: Accuracy | None
+
+
+@dataclass(frozen=True)
 class TrainResult:
     spec: NetworkSpec
     steps: int
@@ -95,6 +106,7 @@ class TrainResult:
     mean: tuple[LayerStats, ...]  # diagnostics averaged over every step
     each_pass: bool = False  # the loss on all data evaluated after every pass (else before and after only)
     buffers: tuple[dict[str, Array], ...] = ()  # per layer, its buffers after training (batch norm's running stats)
+    test: HeldOutResult | None = None  # the loss and accuracy on data.test after training, where given
 
     @property
     def weights(self) -> tuple[Array | None, ...]:
@@ -204,11 +216,13 @@ class TrainingRun:
     def biases(self) -> list[Array | None]:
         return self.engine.params.biases
 
-    def evaluate(self, step: int) -> tuple[float, Accuracy | None]:
-        """Loss and accuracy on every data row with the current parameters."""
-        x, y = self.spec.data.x, self.spec.data.y
+    def evaluate(self, step: int, data: DataSpec | None = None) -> tuple[float, Accuracy | None]:
+        """Loss and accuracy on every data row (or every row of ``data``) with the current parameters."""
+        x, y = (data or self.spec.data).x, (data or self.spec.data).y
         # before training, located as the step it comes before (as Engine.loss does)
         during = f" (evaluating all data after step {step})" if step else " (evaluating all data before the first step)"
+        if data is not None:
+            during = f" (evaluating the test rows of {data.source} after step {step})"
         at = step or 1
         with np.errstate(all="ignore"):
             caches = self.engine.forward(x, at, during, evaluating=True)
@@ -277,6 +291,10 @@ class TrainingRun:
                 epoch_losses, epoch_stats = [], []
             if progress is not None and (number % every == 0 or number == total):
                 progress(number, total)
+        test = None
+        if (held_out := self.spec.data.test) is not None:
+            test_loss, test_acc = self.evaluate(total, held_out)
+            test = HeldOutResult(held_out.source, held_out.rows, test_loss, test_acc)
         return TrainResult(
             spec=self.spec,
             steps=total,
@@ -288,6 +306,7 @@ class TrainingRun:
             first_step=tuple(first),
             mean=tuple(_run_mean(epochs)),
             each_pass=self.each_pass,
+            test=test,
         )
 
 
@@ -341,6 +360,7 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
     buffers = result.buffers or tuple({} for _ in spec.layers)
     for layer, trained, kept in zip(spec.layers, result.tensors, buffers, strict=True):
         layers.append(layer.config(trained | kept))
+    layers = nest(spec.layers, layers)  # a residual block's inner layers back inside it
     optimizer = {k: v for k, v in spec.normalised.get("optimizer", {}).items() if v is not None} or {
         "name": spec.optimizer.name,
         "learning_rate": spec.optimizer.learning_rate,

@@ -13,9 +13,10 @@ from typing import TextIO
 
 from backprop_cli.layout.document import Document, TraceJob, build
 from backprop_cli.layout.header import NETWORK_COLUMNS
-from backprop_cli.layout.slides import RADIUS, Deck, Picture, Slide, deck
+from backprop_cli.layout.slides import Deck, Slide, deck
 from backprop_cli.render.latex import inline, name, note, text
 from backprop_cli.render.math import latex
+from backprop_cli.render.tikz import network_tikz as tikz
 
 PREAMBLE = r"""\documentclass[aspectratio=169,10pt]{beamer}
 \usepackage{amsmath}
@@ -30,24 +31,6 @@ PREAMBLE = r"""\documentclass[aspectratio=169,10pt]{beamer}
 \newcolumntype{L}[1]{>{\raggedright\arraybackslash}p{#1}}
 \newcolumntype{R}[1]{>{\raggedleft\arraybackslash}p{#1}}
 """
-_SCALE = "x=0.11mm,y=-0.11mm"  # the picture's 320 × 200 units in a 35 mm column
-
-
-def tikz(art: Picture) -> str:
-    """The network picture as a TikZ picture."""
-    out = [rf"\begin{{tikzpicture}}[{_SCALE}]"]
-    for x1, y1, x2, y2, lit in art.lines:
-        style = "lit,line width=0.5pt" if lit else "black!20,line width=0.3pt"
-        out.append(rf"\draw[{style}] ({x1:.1f},{y1:.1f}) -- ({x2:.1f},{y2:.1f});")
-    for c in art.circles:
-        style = "draw=lit,fill=litfill,line width=0.8pt" if c.lit else "draw=black!45,fill=black!4"
-        out.append(rf"\filldraw[{style}] ({c.x:.1f},{c.y:.1f}) circle[radius={RADIUS:g}];")
-    for label in art.labels:
-        colour = "lit" if label.lit else "black!60"
-        body = r"$\vdots$" if label.text == "⋮" else text(label.text)
-        out.append(rf"\node[{colour},font=\tiny] at ({label.x:.1f},{label.y:.1f}) {{{body}}};")
-    out.append(r"\end{tikzpicture}")
-    return "\n".join(out)
 
 
 def _widths(slide: Slide) -> str:

@@ -14,12 +14,14 @@ if TYPE_CHECKING:
     from rich.tree import Tree
 
 _MERMAID_SHAPES = {"input": ('(["', '"])'), "op": ('["', '"]'), "output": ('[["', '"]]'), "loss": ('{{"', '"}}')}
-_MERMAID_STYLE = {
-    "input": "fill:#e8f1fb,stroke:#3b6ea5",
-    "op": "fill:#f7f7f7,stroke:#555",
-    "output": "fill:#fdf0d5,stroke:#b07d1a",
-    "loss": "fill:#fbe3e3,stroke:#a33",
+#: each kind of node's fill and outline, the same in every drawing (Mermaid, the documents' SVG and TikZ)
+KIND_COLOURS = {
+    "input": ("e8f1fb", "3b6ea5"),
+    "op": ("f7f7f7", "555"),
+    "output": ("fdf0d5", "b07d1a"),
+    "loss": ("fbe3e3", "a33"),
 }
+_MERMAID_STYLE = {kind: f"fill:#{fill},stroke:#{stroke}" for kind, (fill, stroke) in KIND_COLOURS.items()}
 
 
 def mermaid_text(text: str) -> str:

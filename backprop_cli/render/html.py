@@ -16,6 +16,7 @@ from backprop_cli.layout.math import Group
 from backprop_cli.layout.rows import Section
 from backprop_cli.model.i18n import _, current, is_rtl
 from backprop_cli.render.math import mathml
+from backprop_cli.render.pictures import GRAPH_STYLE, NETWORK_STYLE, graph_svg, network_svg
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -29,6 +30,11 @@ td.value, th.value { text-align: right; font-weight: bold; font-variant-numeric:
 p.note { color: #555; font-style: italic; margin-top: -0.5rem; }
 math[display="block"] { margin: 0.4rem 0; }
 pre.program { background: #f4f6f8; padding: 0.5rem 1rem; }
+""".strip()
+
+FIGURE_STYLE = """
+figure { margin: 0.5rem 0 1rem; }
+figcaption { color: #555; font-size: 0.9em; }
 """.strip()
 
 #: a right-to-left page (Arabic): prose and headings run right to left, while names, formulas, numbers
@@ -116,6 +122,13 @@ def matrix_view(doc: Document) -> list[str]:
     return out
 
 
+def _picture_style(doc: Document) -> str:
+    """The style of the pictures the page draws (none when it draws none)."""
+    style = [FIGURE_STYLE] if doc.picture is not None or doc.graph is not None else []
+    style += [NETWORK_STYLE] * (doc.picture is not None) + [GRAPH_STYLE] * (doc.graph is not None)
+    return "".join("\n" + part for part in style)
+
+
 def render(doc: Document) -> str:
     """The whole page as one string."""
     out = [
@@ -125,7 +138,7 @@ def render(doc: Document) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(doc.title)}</title>",
-        f"<style>\n{STYLE}{RTL_STYLE if is_rtl() else ''}\n</style>",
+        f"<style>\n{STYLE}{_picture_style(doc)}{RTL_STYLE if is_rtl() else ''}\n</style>",
         "</head>",
         "<body>",
         f"<h1>{escape(doc.title)}</h1>",
@@ -134,10 +147,15 @@ def render(doc: Document) -> str:
         out.append(f"<p>{escape(doc.description)}</p>")
     if doc.program:
         out.append('<pre class="program">' + escape("\n".join(doc.program)) + "</pre>")
+    if doc.graph is not None:
+        caption = f"<figcaption>{escape(doc.graph.title)}</figcaption>"
+        out.append(f'<figure class="graph">\n{graph_svg(doc.graph)}\n{caption}\n</figure>')
     if doc.network:
         head = "".join(f"<th>{escape(column)}</th>" for column in network_columns())
         rows = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in doc.network)
         out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
+    if doc.picture is not None:
+        out.append(f'<figure class="network">{network_svg(doc.picture)}</figure>')
     out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
     if doc.matrix:
         out += matrix_view(doc)

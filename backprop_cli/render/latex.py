@@ -1,9 +1,10 @@
 """The trace as a standalone LaTeX document (``article``, ``amsmath``, ``booktabs``) that pdflatex compiles.
 
-Pure layout of :mod:`backprop_cli.layout.document`. Only packages of a basic TeX installation are used
-(``geometry``, ``amsmath``, ``booktabs``, ``longtable``, ``array``). Every character the trace prints
-(−, ·, ×, ², η, δ, Σ, ∂ …) is spelled as a LaTeX macro; a character pdflatex cannot set is written as
-its code point (``[U+0416]``) rather than breaking the build.
+Pure layout of :mod:`backprop_cli.layout.document`. Only packages of a basic TeX installation are needed
+(``geometry``, ``amsmath``, ``booktabs``, ``longtable``, ``array``); TikZ draws the network or the
+expression's graph where it is installed (render/tikz.py), and a line says what is missing where not.
+Every character the trace prints (−, ·, ×, ², η, δ, Σ, ∂ …) is spelled as a LaTeX macro; a character
+pdflatex cannot set is written as its code point (``[U+0416]``) rather than breaking the build.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TextIO
 
 from backprop_cli.layout.compact import SampleTable
 from backprop_cli.layout.document import Document, TraceJob, build, placed_document
+from backprop_cli.layout.graph_picture import GraphPicture
 from backprop_cli.layout.header import NETWORK_COLUMNS
 from backprop_cli.layout.math import FUNCTIONS, formula
 from backprop_cli.layout.rows import Section
@@ -26,6 +28,7 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage{booktabs}
 \usepackage{longtable}
 \usepackage{array}
+\IfFileExists{tikz.sty}{\usepackage{tikz}}{}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{4pt}
 \newcolumntype{L}[1]{>{\raggedright\arraybackslash}p{#1}}
@@ -37,6 +40,7 @@ PORTRAIT = PREAMBLE.replace("[a4paper,landscape,margin=1.5cm]", "[a4paper,margin
 FRAGMENT_HEAD = (
     "% backprop trace, a LaTeX fragment for \\input: the including document loads the packages\n"
     "% " + ", ".join(PACKAGES) + "\n"
+    "% and tikz for the pictures (where it does not, a line says what is missing)\n"
 )
 _SAMPLES_PER_TABLE = 4  # value columns side by side on a portrait page
 
@@ -245,6 +249,14 @@ def spelled_columns(tex: str) -> str:
     return "\n".join(spell(line) for line in tex.split("\n"))
 
 
+def graph_figure(graph: GraphPicture) -> str:
+    """An expression's computation graph, centred, its caption under it."""
+    from backprop_cli.render.tikz import graph_tikz, guarded  # tikz.py sets its text with this module's
+
+    caption = rf"{{\small {note(graph.title)}}}"
+    return "\\begin{center}\n" + guarded(graph_tikz(graph)) + "\\par\\smallskip\n" + caption + "\n\\end{center}\n"
+
+
 def render(doc: Document) -> str:
     """The whole document as one LaTeX string (a fragment without preamble with ``doc.fragment``)."""
     if doc.fragment:
@@ -260,8 +272,16 @@ def render(doc: Document) -> str:
     ]
     if doc.program:
         out.append(program(doc.program))
+    if doc.graph is not None:
+        out.append(graph_figure(doc.graph))
     if network:
         out.append(tabular([rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS], network, _NETWORK_SPEC))
+    if doc.picture is not None:
+        from backprop_cli.render.tikz import DOCUMENT_SCALE, guarded, network_tikz
+
+        out.append(
+            "\\begin{center}\n" + guarded(network_tikz(doc.picture, DOCUMENT_SCALE, r"\scriptsize")) + "\\end{center}\n"
+        )
     out.append("\\begin{itemize}\n" + "".join(rf"\item {note(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
     if doc.matrix:
         out += matrix_view(doc)

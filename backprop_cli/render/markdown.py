@@ -15,6 +15,7 @@ from backprop_cli.layout.document import Document, TraceJob, build, placed_docum
 from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.rows import Section
 from backprop_cli.model.i18n import _
+from backprop_cli.render.diagram import to_mermaid
 from backprop_cli.render.math import latex
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")  # what can start markup inside a line
@@ -88,6 +89,9 @@ def render(doc: Document) -> str:
     if doc.program:
         fence = "````" if any("```" in line for line in doc.program) else "```"
         out.append(f"{fence}text\n" + "".join(line + "\n" for line in doc.program) + f"{fence}\n")
+    if doc.graph is not None:  # GitHub draws a mermaid block; Mermaid places the nodes itself
+        out.append("```mermaid\n" + to_mermaid(doc.graph.diagram) + "```\n")
+        out.append(f"*{text(doc.graph.title)}*\n")
     if doc.network:
         out.append(table(network_columns(), [[text(c) for c in row] for row in doc.network], values=0))
     out.append("".join(f"- {text(line)}\n" for line in doc.facts))

@@ -16,8 +16,9 @@ from typing import TextIO
 
 from backprop_cli.layout.document import Document, TraceJob, build
 from backprop_cli.layout.header import NETWORK_COLUMNS
-from backprop_cli.layout.slides import PICTURE_HEIGHT, PICTURE_WIDTH, RADIUS, Deck, Picture, Slide, deck
+from backprop_cli.layout.slides import Deck, Slide, deck
 from backprop_cli.render.math import mathml
+from backprop_cli.render.pictures import network_svg
 
 STYLE = """
 html, body { margin: 0; height: 100%; background: #2b2f36; overflow: hidden; }
@@ -119,21 +120,6 @@ SCRIPT = """
   document.body.setAttribute("data-ready", "true");
 }());
 """.strip()
-
-
-def network_svg(art: Picture) -> str:
-    """The network picture as inline SVG."""
-    out = [f'<svg class="network" viewBox="0 0 {PICTURE_WIDTH:g} {PICTURE_HEIGHT:g}" width="320" role="img">']
-    for x1, y1, x2, y2, lit in art.lines:
-        css = ' class="lit"' if lit else ""
-        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{css}/>')
-    for c in art.circles:
-        css = ' class="lit"' if c.lit else ""
-        out.append(f'<circle cx="{c.x:.1f}" cy="{c.y:.1f}" r="{RADIUS:g}"{css}/>')
-    for label in art.labels:
-        css = ' class="lit"' if label.lit else ""
-        out.append(f'<text x="{label.x:.1f}" y="{label.y:.1f}"{css}>{escape(label.text)}</text>')
-    return "".join(out) + "</svg>"
 
 
 def _fragment(tag: str, css: str, text: str, when: int) -> str:

@@ -19,7 +19,7 @@ from backprop_cli.model import formats
 from backprop_cli.model.names import param_name
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
-from backprop_cli.nn.diagnostics import ORDERS, LayerStats, describe_flow
+from backprop_cli.nn.diagnostics import ORDERS, Contrast, LayerStats, contrast, describe_contrast, describe_flow
 from backprop_cli.nn.train import Accuracy, TensorChange, TrainResult
 from backprop_cli.render import PARAMETER_ROWS
 from backprop_cli.render.chart import column_chart
@@ -81,6 +81,12 @@ def summary(
     if final.accuracy is not None:
         lines.append("\ntraining accuracy: ", style="bold")
         lines.append(accuracy_text(final.accuracy, spec, before.accuracy))
+    if (test := result.test) is not None:
+        lines.append("\ntest rows: ", style="bold")
+        lines.append(f"loss {fmt(test.loss)} on {_plural(test.rows, 'row')} never trained on ({test.source})")
+        if test.accuracy is not None:
+            lines.append("\ntest accuracy: ", style="bold")
+            lines.append(f"{test.accuracy.share:.1%} ({test.accuracy.correct} of {test.accuracy.total} rows right)")
     parts.append(lines)
     if result.first_step:
         table = diagnostics_table(
@@ -225,7 +231,7 @@ def summary_dict(result: TrainResult) -> dict[str, Any]:
                 "verdict": f.verdict,
                 "text": describe_flow(f, NumberFormat(3)),
             }
-    return {
+    out: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "config": dict(spec.normalised),
@@ -254,4 +260,59 @@ def summary_dict(result: TrainResult) -> dict[str, Any]:
             "threshold_orders": ORDERS,
         },
         "parameters": result.parameters(),
+    }
+    if result.test is not None:  # data.test: the held-out rows after training
+        out["test"] = {
+            "source": result.test.source,
+            "rows": result.test.rows,
+            "loss": result.test.loss,
+            "accuracy": _acc_dict(result.test.accuracy),
+        }
+    return out
+
+
+def _contrast(a: TrainResult, b: TrainResult) -> Contrast | None:
+    def name(result: TrainResult) -> str:  # the config's name as given (a built-in example by its name)
+        return result.spec.source.removesuffix(" (built-in example)")
+
+    return contrast((name(a), a.first_step, a.mean), (name(b), b.first_step, b.mean))
+
+
+def comparison(
+    a: TrainResult, b: TrainResult, fmt: NumberFormat, *, parameters: bool = True, max_rows: int = PARAMETER_ROWS
+) -> RenderableType:
+    """``train A --compare B``: each run's summary, then their first-layer gradient norms compared in words."""
+    parts: list[RenderableType] = [
+        summary(a, fmt, parameters=parameters, max_rows=max_rows),
+        Text(""),
+        summary(b, fmt, parameters=parameters, max_rows=max_rows),
+    ]
+    verdict = Text()
+    verdict.append(f"\nComparison · {a.spec.source} and {b.spec.source}\n", style="bold")
+    c = _contrast(a, b)
+    if c is None:
+        verdict.append("one of the networks has no layer with weights: no gradient norms to compare")
+    else:
+        verdict.append("\n".join(describe_contrast(c, fmt)))
+    parts.append(verdict)
+    return Group(*parts)
+
+
+def comparison_dict(a: TrainResult, b: TrainResult) -> dict[str, Any]:
+    """``train A --compare B --format json``: both runs' summaries and the contrast of their first layers."""
+    c = _contrast(a, b)
+    contrast_entry: dict[str, Any] | None = None
+    if c is not None:
+        contrast_entry = {
+            "first_layers": list(c.first_layers),
+            "step1": {"norms": list(c.step1), "orders": c.orders[0]},
+            "mean": {"norms": list(c.mean), "orders": c.orders[1]},
+            "text": describe_contrast(c, NumberFormat(3)),
+            "threshold_orders": ORDERS,
+        }
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "runs": [summary_dict(a), summary_dict(b)],
+        "contrast": contrast_entry,
     }

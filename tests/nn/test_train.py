@@ -444,3 +444,69 @@ def test_the_parameter_table_folds_long_names_at_a_narrow_width_instead_of_cutti
     assert "a_rather_long_layer_name_here.w1_1(frozen)a_rather_long_layer_name_here.b1" in "".join(words)
     wide = invoke("train", str(config), "--width", "120", "--no-color").output
     assert "a_rather_long_layer_name_here.w1_1 (frozen)" in wide  # whole, on one line, where it fits
+
+
+# ---------------------------------------------------------------- data.test: held-out rows after training
+
+
+def _held_out(tmp_path: Path, test_rows: str | None) -> Path:
+    """A two-class softmax network trained on train.csv; with ``test_rows``, data.test names test.csv."""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "train.csv").write_text("a,b,kind\n0,0,no\n1,0,yes\n0,1,no\n1,1,yes\n", encoding="utf-8")
+    held_out = ""
+    if test_rows is not None:
+        (tmp_path / "test.csv").write_text("a,b,kind\n" + test_rows, encoding="utf-8")
+        held_out = ", test: test.csv"
+    config = tmp_path / "net.yaml"
+    config.write_text(
+        "network:\n  inputs: [a, b]\n  layers:\n"
+        "    - {units: 2, activation: softmax, init: {method: xavier, seed: 3}}\n"
+        "loss: cross_entropy\noptimizer: {name: sgd, learning_rate: 0.5}\ntraining: {steps: 30}\n"
+        f"data: {{file: train.csv, label: kind{held_out}}}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_test_rows_are_evaluated_once_with_the_trained_parameters_and_never_trained_on(tmp_path: Path) -> None:
+    config = _held_out(tmp_path, "1,0.5,yes\n0.2,0.9,no\n0.9,0.1,no\n")
+    spec = load_config(config)
+    assert spec.data.test is not None and spec.data.test.rows == 3
+    result = train(spec)
+    assert result.test is not None
+    # the same network trained without the test file: the test rows change nothing in training
+    alone = train(load_config(_held_out(tmp_path / "plain", None)))
+    assert alone.test is None
+    for ours, theirs in zip(result.tensors, alone.tensors, strict=True):
+        np.testing.assert_array_equal(ours["weights"], theirs["weights"])
+    # the test loss and accuracy by hand from the trained weights: softmax of W·x + b, classes in the
+    # training file's order (no, yes), so row 3 ("no") is judged with the same output units
+    w, b = result.tensors[0]["weights"], result.tensors[0]["biases"]
+    x = np.array([[1, 0.5], [0.2, 0.9], [0.9, 0.1]])
+    y = np.array([[0, 1], [1, 0], [1, 0]])
+    z = x @ w.T + b
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    assert result.test.loss == pytest.approx(float(-(y * np.log(p)).sum(axis=1).mean()), rel=1e-12)
+    assert result.test.accuracy == Accuracy(int((p.argmax(axis=1) == y.argmax(axis=1)).sum()), 3)
+
+
+def test_test_rows_in_the_summary_and_its_json(tmp_path: Path) -> None:
+    config = _held_out(tmp_path, "1,0.5,yes\n0.2,0.9,no\n")
+    result = invoke("train", str(config), "--no-color")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.output.split())  # the terminal's line breaks aside
+    assert re.search(r"test rows: loss \S+ on 2 rows never trained on \(\S*test\.csv\)", text)
+    assert re.search(r"test accuracy: \d+\.\d% \(\d of 2 rows right\)", text)
+    doc = summary(str(config))
+    test = doc["test"]
+    assert isinstance(test, dict) and test["rows"] == 2 and test["accuracy"]["total"] == 2
+    assert "test" not in summary("xor")  # no data.test: no key
+
+
+def test_a_test_file_with_a_class_training_never_saw_is_located(tmp_path: Path) -> None:
+    config = _held_out(tmp_path, "1,0.5,yes\n0.2,0.9,maybe\n")
+    result = invoke("train", str(config))
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "test.csv" in line and "maybe" in line

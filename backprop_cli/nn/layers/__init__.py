@@ -20,15 +20,19 @@ from backprop_cli.nn.layers.base import LayerOp, LayerType
 class _Registry(Mapping[str, LayerType]):
     """Layer types by kind, each ``module:Class`` imported on first use."""
 
-    def __init__(self, entries: dict[str, str]) -> None:
+    def __init__(self, entries: dict[str, str], hidden: dict[str, str] | None = None) -> None:
         self._entries = entries
+        self._hidden = hidden or {}  # kinds a spec may have but a config may not name (a block's parts)
         self._loaded: dict[str, LayerType] = {}
 
     def __getitem__(self, kind: str) -> LayerType:
         if kind not in self._loaded:
-            module, _, name = self._entries[kind].partition(":")
+            module, _, name = (self._entries.get(kind) or self._hidden[kind]).partition(":")
             self._loaded[kind] = cast(LayerType, getattr(importlib.import_module(module), name))
         return self._loaded[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._entries
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -50,7 +54,9 @@ LAYER_TYPES: Mapping[str, LayerType] = _Registry(
         "avgpool1d": "backprop_cli.nn.layers.pool:AvgPool1d",
         "conv2d": "backprop_cli.nn.layers.conv2d:Conv2d",
         "conv1d": "backprop_cli.nn.layers.conv2d:Conv1d",
-    }
+        "residual": "backprop_cli.nn.layers.residual:Residual",
+    },
+    hidden={"residual_entry": "backprop_cli.nn.layers.residual:ResidualEntry"},
 )
 
 

@@ -115,6 +115,68 @@ class Stateful(Protocol):
     def buffers(self) -> dict[str, Array]: ...
 
 
+@runtime_checkable
+class Joins(Protocol):
+    """The join of a residual block (``residual.py``): it adds the block's input, the output of the op
+    ``span`` places before it (the block's entry), to its branch's output; the engine passes that as
+    ``skip``, and sends the join's δ back along the skip to the entry (:class:`Forks`)."""
+
+    span: int
+
+    def forward(
+        self,
+        params: Sequence[Array],
+        x: Array,
+        step: int,
+        during: str = "",
+        *,
+        evaluating: bool = False,
+        skip: Array | None = None,
+    ) -> Cache: ...
+
+
+@runtime_checkable
+class Forks(Protocol):
+    """The entry of a residual block: its output feeds the branch and the skip, so ∂L/∂ of it is the
+    sum of the two paths; the engine adds the skip's (``skip``: the join's δ) to the branch's."""
+
+    block: str
+
+    def backward_trace(
+        self,
+        fwd: LayerForward,
+        upstream: Array,
+        combined: tuple[Array, str] | None,
+        step: int,
+        first: bool,
+        *,
+        skip: Array | None = None,
+    ) -> LayerBackward: ...
+
+
+def forward_through(
+    ops: Sequence[LayerOp],
+    tensors: Sequence[Sequence[Array]],
+    x: Array,
+    step: int,
+    during: str = "",
+    *,
+    evaluating: bool = False,
+) -> list[Cache]:
+    """Every op's forward pass on ``x`` in order, each on the output of the one before; a residual
+    block's join also gets the block's input (its entry's output) as its skip."""
+    caches: list[Cache] = []
+    a = x
+    for op, params in zip(ops, tensors, strict=True):
+        if isinstance(op, Joins):
+            cache = op.forward(params, a, step, during, evaluating=evaluating, skip=caches[-op.span].a)
+        else:
+            cache = op.forward(params, a, step, during, evaluating=evaluating)
+        caches.append(cache)
+        a = cache.a
+    return caches
+
+
 class LayerOp(Protocol):
     """One layer of a network, as the engine runs it (``dense.py`` is the model to copy).
 
@@ -329,6 +391,8 @@ __all__ = [
     "Const",
     "Counts",
     "Emit",
+    "Forks",
+    "Joins",
     "LayerBlocks",
     "LayerOp",
     "LayerPlace",
@@ -338,5 +402,6 @@ __all__ = [
     "count",
     "fill",
     "flat_only",
+    "forward_through",
     "named",
 ]
