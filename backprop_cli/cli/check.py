@@ -17,6 +17,7 @@ from backprop_cli.cli.kit import (
 )
 from backprop_cli.cli.names import filter_options
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from backprop_cli.homework.answers import AnswersFile
@@ -101,7 +102,7 @@ if TYPE_CHECKING:
 @precision_option("Significant digits of the expected values shown (JSON has full precision).")
 @width_option()
 @output_option("Write the report to this file (atomically) instead of stdout.")
-@lang_option()
+@lang_option(data_formats=("json",))
 @handle_errors
 def check(
     submissions: tuple[str, ...],
@@ -187,13 +188,15 @@ def check(
             precision=precision,
             width=width,
             output=output,
+            hints=hints,
+            reveal=reveal,
         )
         return
     if len(submissions) > 1 or gradebook:
         raise ConfigError("grading several files needs the key; expected --key KEY_OR_DIR", path="--key")
     (answers_file,) = submissions
 
-    from backprop_cli.cli.names import compute_values, load_program, name_filter
+    from backprop_cli.cli.names import key_values, load_program, name_filter
     from backprop_cli.cli.output import open_output
     from backprop_cli.homework.answers import (
         check_config,
@@ -203,12 +206,11 @@ def check(
         resolve_config,
         resolve_data,
     )
-    from backprop_cli.homework.check import CheckFailed, check_answers, table, to_gradescope, to_json
+    from backprop_cli.homework.check import CheckFailed, check_answers, table, to_gradescope, to_json, with_feedback
     from backprop_cli.homework.explain import derive, render_text
     from backprop_cli.model.filters import Filter
     from backprop_cli.model.names import steps_named
     from backprop_cli.model.numbers import NumberFormat
-    from backprop_cli.model.spec import NetworkSpec
 
     rubric = load_answers(key) if key is not None else None
     sheet = load_answers(answers_file, lenient=rubric is not None)  # graded against a key: as far as it reads
@@ -227,17 +229,12 @@ def check(
         else [a.name for a in sheet.answers]
     )
     only = Filter(steps=steps_named(asked))  # a long run: only the steps asked are laid out
-    exact = rules.rounding is not None and rules.rounding.exact  # the key in fractions: the exact run
-    values = {v.name: v for v in compute_values(spec, fmt, only, command="check", exact=exact)}
+    values = key_values(spec, rules, fmt, only)  # by the key's rounding protocol (a sheet checked alone: its own)
     shown = config or config_reference(path, Path.cwd())  # a built-in example by name, else a path from here
     narrowed = name_filter(spec, *narrowed_options)
     chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
     identity = config_identity(path)
-    rounding = rules.rounding  # the key's protocol (a sheet checked alone: its own)
-    if rounding is not None:
-        from backprop_cli.homework.rounding import round_as_you_go
-
-        values = round_as_you_go(values, rounding, fmt)
+    rounding = rules.rounding
     result = check_answers(
         sheet, values, shown, identity, key=rubric, chosen=chosen, rounding=rounding, lenient=rubric is not None
     )
@@ -249,18 +246,7 @@ def check(
             path="/".join(flag for flag, chosen_values in given if chosen_values),
         )
 
-    if isinstance(spec, NetworkSpec):  # misconceptions are mutations of a network's rules
-        from backprop_cli.homework.fingerprints import look_for
-
-        result = look_for(result, spec, only, fmt, values)
-    else:
-        from backprop_cli.homework.fingerprints import look_for_expression
-
-        result = look_for_expression(result, values)
-    if hints:
-        from backprop_cli.homework.hints import with_hints
-
-        result = with_hints(result, values)
+    result = with_feedback(result, spec, only, fmt, values, hints=hints)
 
     def explainer(name: str) -> str:  # under --reveal never, formulas without any number of the trace
         return render_text(derive(name, values, depth or None), numbers=reveal != "never")
@@ -269,10 +255,7 @@ def check(
     inputs = [path, Path(answers_file)] + ([Path(key)] if key else []) + [Path(d) for d in (data, recorded) if d]
     with open_output(output, inputs=inputs) as stream:
         if output_format == "json":
-            from backprop_cli.model.i18n import using
-
-            with using("en"):  # the backprop-check report is data, the same in every language
-                report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)
+            report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)  # English: --lang is for text
             stream.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
             report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
@@ -282,15 +265,16 @@ def check(
     if not result.passed:
         wrong, missing, invalid = result.count("wrong"), result.count("missing"), result.count("invalid")
         carried = result.count("ecf")
-        also = f", {carried} correct only given your values" if carried else ""
+        also = _(", {n} correct only given your values").format(n=carried) if carried else ""
         counted = (
-            f"{wrong} wrong{also}, {missing} missing and {invalid} invalid"
+            _("{wrong} wrong{also}, {missing} missing and {invalid} invalid")
             if invalid
-            else f"{wrong} wrong{also} and {missing} missing"
-        )
+            else _("{wrong} wrong{also} and {missing} missing")
+        ).format(wrong=wrong, also=also, missing=missing, invalid=invalid)
+        n = len(result.verdicts)
         raise CheckFailed(
-            f"check failed: {counted} of {len(result.verdicts)} answers".removesuffix(
-                "s" if len(result.verdicts) == 1 else ""
+            ngettext("check failed: {counted} of {n} answer", "check failed: {counted} of {n} answers", n).format(
+                counted=counted, n=n
             )
         )
 

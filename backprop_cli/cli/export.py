@@ -68,7 +68,7 @@ def prairielearn(
     doc = parse(text, template, fmt="yaml")
     if not isinstance(doc.value, dict) or "network" not in doc.value:
         raise ConfigError(f"the template is {describe(doc.value)}; expected a network config", file=template)
-    v.find_draws(doc)  # malformed draws: located here
+    v.find_draws(v.split_template(doc)[0])  # malformed draws and filters: located here
     bound = _tolerance(tolerance)
     first, _ = pl.draw(text, 0, [])
     spec, values = pl.values_of(first)

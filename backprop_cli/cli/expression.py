@@ -50,9 +50,11 @@ def trace_expression(params: Mapping[str, Any]) -> None:
     with open_output(params.get("output"), inputs=inputs) as stream:
         if params.get("output_format") == "json":
             from backprop_cli.layout.json_document import expression_document
+            from backprop_cli.model.i18n import using
             from backprop_cli.render.json_out import dumps
 
-            document = expression_document(spec, trace, quantities=bool(params.get("quantities")))
+            with using("en"):  # the trace document is data: its formulas the same in every language
+                document = expression_document(spec, trace, quantities=bool(params.get("quantities")))
             stream.write(dumps(document) + "\n")
             return
         _print_text(spec, trace, stream, params)

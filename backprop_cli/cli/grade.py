@@ -23,6 +23,8 @@ def grade_batch(
     precision: int,
     width: int | None,
     output: str | None,
+    hints: bool = True,
+    reveal: str = "never",
 ) -> None:
     """Read every key and recompute its trace (any problem there is bad input, before a row is graded),
     grade every submission, then write the report and the gradebook."""
@@ -64,11 +66,15 @@ def grade_batch(
         student = book.key_student(path, rubric) if os.path.isdir(key) else None
         if student in keys:
             raise rubric.error(f"a second key for student {student!r}; expected one key a student", "student")
-        keys[student] = _key(path, rubric, student, filters, precision)
+        keys[student] = _key(path, rubric, student, filters, precision, hints)
     batch = book.grade(files, keys)
     fmt = NumberFormat(precision)
     inputs = [*paths, *files]
-    report = json.dumps(book.to_json(batch), indent=2, allow_nan=False) + "\n" if output_format == "json" else None
+    report = (
+        json.dumps(book.to_json(batch, reveal=reveal, fmt=fmt), indent=2, allow_nan=False) + "\n"
+        if output_format == "json"
+        else None
+    )
     sheet = book.to_csv(batch, layout=layout, assignment=assignment, canvas_id=canvas_id) if gradebook else None
     with open_output(output, inputs=inputs) as stream:
         if report is not None:
@@ -117,9 +123,11 @@ def _key(
     student: str | None,
     filters: tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[str, ...]],
     precision: int,
+    hints: bool = True,
 ) -> Key:
-    """A key with its config's values, checked by grading the key against itself (bad input if it fails)."""
-    from backprop_cli.cli.names import compute_values, load_program, name_filter
+    """A key with its config's values (by its rounding protocol, as a single check computes them),
+    checked by grading the key against itself (bad input if it fails)."""
+    from backprop_cli.cli.names import key_values, load_program, name_filter
     from backprop_cli.homework.answers import (
         AnswersFile,
         check_config,
@@ -128,7 +136,7 @@ def _key(
         resolve_data,
         value_identity,
     )
-    from backprop_cli.homework.check import check_answers
+    from backprop_cli.homework.check import check_key
     from backprop_cli.homework.gradebook import Key
     from backprop_cli.model.filters import Filter
     from backprop_cli.model.names import steps_named
@@ -141,9 +149,10 @@ def _key(
     document = getattr(spec, "document", None)  # parsed already: no second read of the config
     identity = value_identity(document.value) if document is not None else config_identity(config)
     check_config(rubric, config, str(config), identity)
+    fmt = NumberFormat(precision)
     only = Filter(steps=steps_named([a.name for a in rubric.answers]))
-    table = {v.name: v for v in compute_values(spec, NumberFormat(precision), only, command="check")}
+    table = key_values(spec, rubric, fmt, only)
     narrowed = name_filter(spec, *filters)
     chosen = (lambda v: narrowed.wants_quantity(v.quantity, v.name)) if narrowed != Filter() else None
-    check_answers(rubric, table, str(config), identity, chosen=chosen)  # the key's unknown names: bad input here
-    return Key(student, rubric, table, str(config), identity, config, chosen)
+    check_key(rubric, table, str(config))  # the key's unknown names: bad input here
+    return Key(student, rubric, table, str(config), identity, config, chosen, spec, only, fmt, hints)

@@ -11,7 +11,7 @@ import errno
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -362,10 +362,13 @@ class OneLineUsageGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)  # as click's standalone mode ends: always by exiting
 
 
-def lang_option() -> Callable[[F], F]:
+def lang_option(data_formats: Collection[str] = ()) -> Callable[[F], F]:
     """``--lang``: the language of the headings, notes and verdicts the command prints (model/i18n.py),
     else the one ``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG`` name, else English; set for this one
-    call only (the command runs inside it), so nothing carries over to the next call in the process."""
+    call only (the command runs inside it), so nothing carries over to the next call in the process.
+    With ``--format`` one of ``data_formats`` (a report that is data, such as check's JSON) the whole
+    command runs in English, so every sentence the report carries (hints, notes, misconceptions) is the
+    same in every language."""
     from backprop_cli.model.i18n import LANGUAGES
 
     def decorate(command: F) -> F:
@@ -373,7 +376,10 @@ def lang_option() -> Callable[[F], F]:
         def wrapper(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
             from backprop_cli.model.i18n import from_environment, using
 
-            with using(lang or from_environment()):
+            chosen = lang or from_environment()
+            if kwargs.get("output_format") in data_formats:
+                chosen = "en"
+            with using(chosen):
                 return command(*args, **kwargs)
 
         option = click.option(

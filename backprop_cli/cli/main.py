@@ -274,27 +274,13 @@ def trace(
         )
 
 
-#: the formats a trace is translated in (model/i18n.py); json is data, the same in every language
-TRANSLATED_FORMATS = ("text", "markdown", "html", "svg", "json")
-
-
 def _check_language(output_format: str) -> None:
-    """Refuse a language the format cannot show yet: LaTeX would need Cyrillic, CJK or Arabic font
-    packages that pdflatex lacks here, and the slides and programs are not yet translated."""
-    from backprop_cli.model.i18n import current
+    """Refuse a language the format cannot show: every format is translated, but LaTeX and Beamer in
+    Arabic would need the arabi package (render/latex.py), which this tool does not use yet."""
+    if output_format in ("latex", "beamer"):
+        from backprop_cli.render.latex import language_check
 
-    lang = current()
-    if lang != "en" and output_format not in TRANSLATED_FORMATS:
-        why = (
-            "LaTeX is English only for now (pdflatex needs Cyrillic, CJK or Arabic font packages)"
-            if output_format in ("latex", "beamer")
-            else f"--format {output_format} is not translated yet"
-        )
-        raise ConfigError(
-            f"{lang} with --format {output_format}: {why}; expected --lang en or --format "
-            + ", ".join(TRANSLATED_FORMATS),
-            path="--lang",
-        )
+        language_check()
 
 
 def _write_json(spec: NetworkSpec, engine: Any, stream: Any, total: int, chosen: Filter, quantities: bool) -> None:
@@ -494,13 +480,14 @@ def _print_matrices(spec: NetworkSpec, engine: Any, console: Any, total: int, fm
     """The matrix view on a terminal: the scalar trace's header, then each step in vector form."""
     from backprop_cli.layout.document import TraceJob, build
     from backprop_cli.layout.matrix import NAMES
+    from backprop_cli.model.i18n import _
     from backprop_cli.render.matrix_view import terminal_outputs
     from backprop_cli.render.terminal import header, run_summary
 
     before = engine.loss()
     doc = build(TraceJob(spec, engine.run(), total, fmt, only, before, engine.loss, view="matrix"))
     console.print(header(spec, total, fmt, exact=engine.exact))
-    console.print(NAMES, markup=False, highlight=False)
+    console.print(_(NAMES), markup=False, highlight=False)
     for renderable in terminal_outputs(doc, console.width):
         console.print(renderable)
     if total > 1 and not only.steps:

@@ -28,6 +28,7 @@ from backprop_cli.model.quantity import PHASES
 from backprop_cli.model.spec import NetworkSpec
 
 if TYPE_CHECKING:
+    from backprop_cli.homework.answers import AnswersFile
     from backprop_cli.homework.values import NamedValue
     from backprop_cli.loading.expression import ExprSpec
     from backprop_cli.model.filters import Filter
@@ -189,6 +190,20 @@ def compute_values(
     from backprop_cli.homework.expression_values import expression_values
 
     return list(expression_values(compute(spec, exact=exact), fmt, only))
+
+
+def key_values(spec: Program, rules: AnswersFile, fmt: NumberFormat, only: Filter) -> dict[str, NamedValue]:
+    """What a sheet is graded against: the values of the steps ``only`` chooses, by the rounding
+    protocol of ``rules`` (the key, or a sheet checked alone): the exact run for ``exact``, the chain
+    rounded as you go for ``{decimals: N}`` or ``{significant: N}``, else the trace's own values."""
+    rounding = rules.rounding
+    exact = rounding is not None and rounding.exact
+    values = {v.name: v for v in compute_values(spec, fmt, only, command="check", exact=exact)}
+    if rounding is not None:
+        from backprop_cli.homework.rounding import round_as_you_go
+
+        values = round_as_you_go(values, rounding, fmt)
+    return values
 
 
 @click.command(short_help="List every number of a trace by its stable name.")

@@ -11,7 +11,7 @@ import click
 
 from backprop_cli.cli.kit import handle_errors
 from backprop_cli.cli.names import filter_options
-from backprop_cli.homework.variants import REASONS
+from backprop_cli.homework.variants import REASONS, Filters
 
 
 @dataclass
@@ -74,6 +74,11 @@ def variants(
     tied) or the same numbers as another student's is redrawn (--allow lets one kind through); a
     student with no good variant in --max-draws draws is bad input, and nothing is written.
 
+    The template's own `filters:` sets the thresholds (defaults: sigmoid outputs inside [0.01, 0.99],
+    tanh inside [-0.99, 0.99], a gradient is zero below 1e-12) and the reasons it lets through, e.g.
+    `filters: {saturated: {sigmoid: [0.05, 0.95]}, zero_gradient: 1e-9, allow: [tie]}`; it is not part
+    of the variants' configs.
+
     \b
     Examples:
       backprop variants hw3.yaml --roster roster.csv --secret-file course.key -o variants/
@@ -98,7 +103,9 @@ def variants(
         raise ConfigError(
             f"the template is {describe(doc.value)}; expected a network config with draws in it", file=template
         )
+    doc, limits = v.split_template(doc)  # the template's filters: thresholds, and reasons let through
     draws = v.find_draws(doc)
+    allow = tuple(dict.fromkeys((*allow, *limits.allow)))
     students, id_column = v.read_roster_column(read_text(roster, roster, limit=CONFIG_LIMIT, what="roster CSV"), roster)
     secret = v.check_secret(bytes(read_bytes(secret_file, secret_file, limit=4096, what="secret file")), secret_file)
     if len(students) > budgets.LIMITS.submissions:
@@ -125,6 +132,7 @@ def variants(
                 allow,
                 max_draws,
                 seen,
+                limits,
             )
         )
     header = f"template {template} (sha256 {template_sha}); seed = {v.DERIVATION}"
@@ -167,6 +175,7 @@ def _draw(
     allow: tuple[str, ...],
     max_draws: int,
     seen: set[str],
+    limits: Filters | None = None,
 ) -> _Variant:
     """The first acceptable variant for ``student``: attempts 1, 2, … until none of REASONS (but those
     allowed) holds; a located error when ``max_draws`` attempts all fail."""
@@ -197,7 +206,7 @@ def _draw(
         if not chosen:
             raise nothing_chosen(spec, NumberFormat(), only)
         asked = {x.name for x in chosen if given or not x.is_given}
-        reasons = [r for r in v.degenerate(spec, values, asked) if r not in allow]
+        reasons = [r for r in v.degenerate(spec, values, asked, limits) if r not in allow]
         fingerprint = v.canonical(value)
         if fingerprint in seen and "duplicate" not in allow:
             reasons.append("duplicate")

@@ -17,6 +17,7 @@ from backprop_cli.graph.engine import Edge, ExprTrace, Gradient, NodeBackward, N
 from backprop_cli.graph.graph import Const as Literal
 from backprop_cli.graph.graph import Node
 from backprop_cli.graph.ops import OPS
+from backprop_cli.model.i18n import _, ngettext, pgettext
 from backprop_cli.model.quantity import Block, Built, Const, Form, Quantity, Scalar, Slot
 
 
@@ -88,8 +89,11 @@ class _Blocks:
         yield self.plan("summary", 1 + len(self.t.graph.inputs), self.result)
 
     def inputs(self, records: list[NodeValue]) -> Built:
-        given = [self.quantity(r.node.name, r.value, "forward", Form("given"), kind="given") for r in records]
-        return self.block("forward", "Inputs", given)
+        given = [
+            self.quantity(r.node.name, r.value, "forward", Form(pgettext("formula", "given")), kind="given")
+            for r in records
+        ]
+        return self.block("forward", _("Inputs"), given)
 
     def operands(self, r: NodeValue) -> tuple[list[Slot], list[Scalar]]:
         """The node's arguments as slots (a literal as a constant written as in the program) and values."""
@@ -106,11 +110,15 @@ class _Blocks:
             slots, args = self.operands(r)
             out.append(self.quantity(r.node.name, r.value, "forward", Form(op.text, tuple(slots), op.forward), args))
         unnamed = any(r.node.variable is None for r in records)
-        notes = ["t1, t2, … are unnamed subexpressions"] if unnamed else []
+        notes = [_("t1, t2, … are unnamed subexpressions")] if unnamed else []
         if self.t.skipped:  # as torch, a value the output does not use may be undefined: not computed
             left = "; ".join(f"{name} ({reason})" for name, reason in self.t.skipped)
-            notes.append(f"not computed, and not used by the output {self.t.graph.output}: {left}")
-        return self.block("forward", "Forward · node by node", out, "; ".join(notes))
+            notes.append(
+                _("not computed, and not used by the output {output}: {skipped}").format(
+                    output=self.t.graph.output, skipped=left
+                )
+            )
+        return self.block("forward", _("Forward · node by node"), out, "; ".join(notes))
 
     def gradient(self, g: Gradient, phase: str = "backward") -> Quantity:
         name = grad_name(g.name)
@@ -140,13 +148,13 @@ class _Blocks:
             )
             out.append(self.contribution(e))
         names = [s if isinstance(s, str) else (s.symbol or "") for s in slots]
-        title = f"Backward · {g.name} = {op.text(names)}"
+        title = _("Backward · {node}").format(node=f"{g.name} = {op.text(names)}")
         return self.block("backward", title, out, _shared_note(g, record.node))
 
     def contribution(self, e: Edge) -> Quantity:
         op = self.t.graph.node(e.node).op
         if OPS[op].selects and e.local == 0 and not _finite(e.upstream):  # torch's where: 0, not ∞ × 0
-            numbers = f"0 ({op} passes nothing back here, whatever comes from above)"
+            numbers = _("0 ({op} passes nothing back here, whatever comes from above)").format(op=op)
             form = Form("{0} × {1}", (grad_name(e.node), e.local_name), _selected, numbers)
         else:
             form = Form("{0} × {1}", (grad_name(e.node), e.local_name), _product)
@@ -155,7 +163,7 @@ class _Blocks:
     def result(self) -> Built:
         graph = self.t.graph
         found = {b.gradient.name: b.gradient for b in self.t.backward}
-        out = [self.quantity(graph.output, self.t.value, "summary", Form("output"), kind="again")]
+        out = [self.quantity(graph.output, self.t.value, "summary", Form(_("output")), kind="again")]
         notes = []
         for name in graph.inputs:
             if name in found:
@@ -164,9 +172,10 @@ class _Blocks:
                     notes.append(_shared_note(found[name], graph.node(name)))
             else:
                 zero = self.t.gradients[name]
-                form = Form(f"{graph.output} does not depend on {name}", (), _constant(zero), "")
+                independent = _("{output} does not depend on {name}").format(output=graph.output, name=name)
+                form = Form(independent, (), _constant(zero), "")
                 out.append(self.quantity(grad_name(name), zero, "summary", form))
-        title = f"Result · {graph.output} and its gradients by the inputs"
+        title = _("Result · {output} and its gradients by the inputs").format(output=graph.output)
         return self.block("summary", title, out, "; ".join(notes))
 
 
@@ -190,7 +199,9 @@ def _constant(value: Scalar) -> Callable[[Sequence[Scalar]], Scalar]:
 def _shared_note(g: Gradient, node: Node) -> str:
     if len(g.contributions) > 1:
         sources = ", ".join(dict.fromkeys(e.node for e in g.contributions))
-        return (
-            f"{g.name} is read {len(g.contributions)} times ({sources}): grad.{g.name} is the sum of the contributions"
-        )
-    return node.statement and f"from: {node.statement}"
+        return ngettext(
+            "{name} is read {n} time ({sources}): {gradient} is the sum of the contributions",
+            "{name} is read {n} times ({sources}): {gradient} is the sum of the contributions",
+            len(g.contributions),
+        ).format(name=g.name, n=len(g.contributions), sources=sources, gradient=f"grad.{g.name}")
+    return node.statement and _("from: {statement}").format(statement=node.statement)

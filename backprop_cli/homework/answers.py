@@ -87,6 +87,15 @@ class Tolerance:
             return f"rounded to {int(self.amount)} decimals"
         return f"{self.kind} {NumberFormat()(self.amount)}"
 
+    def shown(self) -> str:
+        """:meth:`describe` in the reader's language (the report's tolerance line; files keep English)."""
+        from backprop_cli.model.i18n import _
+
+        if self.kind == "decimals":
+            return _("rounded to {n} decimals").format(n=int(self.amount))
+        amount = NumberFormat()(self.amount)
+        return (_("relative {amount}") if self.kind == "relative" else _("absolute {amount}")).format(amount=amount)
+
     def to_dict(self) -> dict[str, float]:
         return {self.kind: int(self.amount) if self.kind == "decimals" else self.amount}
 

@@ -29,6 +29,8 @@ from backprop_cli.model.numbers import NumberFormat
 if TYPE_CHECKING:
     from backprop_cli.homework.fingerprints import Finding
     from backprop_cli.homework.rounding import Rounding
+    from backprop_cli.loading.expression import ExprSpec
+    from backprop_cli.model.spec import NetworkSpec
 
 FORMAT = formats.CHECK
 VERSION = 1
@@ -120,11 +122,15 @@ class CheckResult:
         count = sum(v.given_left_out for v in self.verdicts)
         if not count:
             return None
-        return (
-            f"{count} of the missing answers {'is a given number' if count == 1 else 'are given numbers'} "
+        return ngettext(
+            "{n} of the missing answers is a given number "
             "(parameters before a step, inputs, targets): the key asks for them, as `backprop answers --given` "
-            "writes it, and a sheet written without --given leaves them out; write both with it or both without"
-        )
+            "writes it, and a sheet written without --given leaves them out; write both with it or both without",
+            "{n} of the missing answers are given numbers "
+            "(parameters before a step, inputs, targets): the key asks for them, as `backprop answers --given` "
+            "writes it, and a sheet written without --given leaves them out; write both with it or both without",
+            count,
+        ).format(n=count)
 
     def unlisted_note(self, *, for_student: bool = False) -> str | None:
         """Why answers are missing that the sheet never listed: the key holds more names than the sheet.
@@ -133,14 +139,21 @@ class CheckResult:
         if not count:
             return None
         if for_student:
-            names = "is a name" if count == 1 else "are names"
-            return f"{count} of the missing answers {names} your sheet does not list"
-        how = f": {self.filters_hint}" if self.filters_hint else " (see `backprop check --help`)"
-        return (
-            f"{count} of the missing answers {'is a name' if count == 1 else 'are names'} the sheet does not list: "
+            return ngettext(
+                "{n} of the missing answers is a name your sheet does not list",
+                "{n} of the missing answers are names your sheet does not list",
+                count,
+            ).format(n=count)
+        how = f": {self.filters_hint}" if self.filters_hint else _(" (see `backprop check --help`)")
+        return ngettext(
+            "{n} of the missing answers is a name the sheet does not list: "
             "the key holds more names than the sheet asks; to grade what the sheet was written for, give check "
-            f"the filters it was written with{how}"
-        )
+            "the filters it was written with{how}",
+            "{n} of the missing answers are names the sheet does not list: "
+            "the key holds more names than the sheet asks; to grade what the sheet was written for, give check "
+            "the filters it was written with{how}",
+            count,
+        ).format(n=count, how=how)
 
     def notes(self, *, for_student: bool = False) -> list[str]:
         """The notes of the report; ``for_student``: as Gradescope shows them (no advice to the instructor)."""
@@ -198,12 +211,7 @@ def check_answers(
     answer that could not be read is ``invalid``; only the key's problems stay bad input.
     """
     asking = key or answers
-    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
-        raise asking.error(
-            "nothing to grade: the file asks no names; expected at least one name: value "
-            f"(`backprop answers {config} --blank` writes a sheet with every name)",
-            "answers",
-        )
+    _something_asked(asking, config)
     strays: dict[str, list[str]] = {}  # a submission's names not in the trace -> the closest real ones
     for source in (answers, *([key] if key else [])):
         for answer in source.answers:
@@ -212,15 +220,7 @@ def check_answers(
                     strays[answer.name] = closest_names(answer.name, list(table))
                     continue
                 raise _unknown(source, answer.name, list(table), config)
-    for answer in asking.answers:
-        if not math.isfinite(table[answer.name].value):
-            raise asking.error(
-                f"{answer.name} is not a number in this trace ({table[answer.name].shown}: a saturated textbook "
-                "factor); expected a name with a finite value (the stable combined δ beside it is one)",
-                "answers",
-                answer.name,
-                key=True,
-            )
+    _finite(asking, table)
     given = {a.name: a for a in answers.answers}
     meant = {close[0]: stray for stray, close in strays.items() if close}  # the first stray for each name
     rules = policy or (key.ecf if key is not None else answers.ecf) or ecf.Policy()
@@ -248,7 +248,9 @@ def check_answers(
         expected = table[asked.name].value
         verdict = judged[asked.name]
         if verdict == "missing" and written is None and asked.name in meant:
-            note = f"the sheet names {quoted(meant[asked.name])}, not a name of the trace (did you mean this one?)"
+            note = _("the sheet names {name}, not a name of the trace (did you mean this one?)").format(
+                name=quoted(meant[asked.name])
+            )
         left_out = key is not None and asked.name not in given and table[asked.name].is_given
         unlisted = key is not None and asked.name not in given and asked.name not in meant  # not misspelt
         working = workings.get(asked.name)
@@ -273,12 +275,13 @@ def check_answers(
             )
         )
     hint = _filters_hint(answers, key, table, meant) if key is not None and any(v.unlisted for v in verdicts) else ""
-    remarks = [f"{answers.salvaged}: the sheet was read line by line"] if answers.salvaged else []
+    remarks = [_("{why}: the sheet was read line by line").format(why=answers.salvaged)] if answers.salvaged else []
     if strays:
         listed = ", ".join(
-            quoted(stray) + (f" (did you mean {quoted(close[0])}?)" if close else "") for stray, close in strays.items()
+            quoted(stray) + (_(" (did you mean {name}?)").format(name=quoted(close[0])) if close else "")
+            for stray, close in strays.items()
         )
-        remarks.append(f"not names of the trace, so not graded: {listed}")
+        remarks.append(_("not names of the trace, so not graded: {names}").format(names=listed))
     first = ecf.first_wrong(judged)
     return CheckResult(
         answers.source,
@@ -291,6 +294,69 @@ def check_answers(
         policy=rules,
         rounding=rounding,
     )
+
+
+def check_key(key: AnswersFile, table: Mapping[str, NamedValue], config: str) -> None:
+    """What grading ``key`` against itself refuses, as :func:`check_answers` would (bad input, exit 2):
+    a key that asks no names, a name not in the trace (with the closest ones), a value not finite."""
+    _something_asked(key, config)
+    for answer in key.answers:
+        if answer.name not in table:
+            raise _unknown(key, answer.name, list(table), config)
+    _finite(key, table)
+
+
+def _something_asked(asking: AnswersFile, config: str) -> None:
+    if not asking.answers:  # bad input (exit 2), not a pass: there is nothing to mark right or wrong
+        raise asking.error(
+            _(
+                "nothing to grade: the file asks no names; expected at least one name: value "
+                "(`backprop answers {config} --blank` writes a sheet with every name)"
+            ).format(config=config),
+            "answers",
+        )
+
+
+def _finite(asking: AnswersFile, table: Mapping[str, NamedValue]) -> None:
+    for answer in asking.answers:
+        if not math.isfinite(table[answer.name].value):
+            raise asking.error(
+                _(
+                    "{name} is not a number in this trace ({shown}: a saturated textbook "
+                    "factor); expected a name with a finite value (the stable combined δ beside it is one)"
+                ).format(name=answer.name, shown=table[answer.name].shown),
+                "answers",
+                answer.name,
+                key=True,
+            )
+
+
+def with_feedback(
+    result: CheckResult,
+    spec: NetworkSpec | ExprSpec,
+    only: Filter,
+    fmt: NumberFormat,
+    table: Mapping[str, NamedValue],
+    *,
+    hints: bool = True,
+    whole: dict[str, dict[str, float]] | None = None,
+) -> CheckResult:
+    """``result`` with what kind of wrong each wrong answer is: the misconceptions it matches (a
+    network's mutated traces, an expression's fan-out), then, with ``hints``, a hint where none does.
+    One sheet and a batch's every sheet get their feedback here, the same way (``whole``: see
+    fingerprints.look_for)."""
+    from backprop_cli.homework.fingerprints import look_for, look_for_expression
+    from backprop_cli.model.spec import NetworkSpec as Network
+
+    if isinstance(spec, Network):  # misconceptions are mutations of a network's rules
+        result = look_for(result, spec, only, fmt, table, whole)
+    else:
+        result = look_for_expression(result, table)
+    if hints:
+        from backprop_cli.homework.hints import with_hints
+
+        result = with_hints(result, table)
+    return result
 
 
 def _filters_hint(
@@ -315,8 +381,14 @@ def _filters_hint(
 
 def _unknown(source: AnswersFile, name: str, names: list[str], config: str) -> Exception:
     close = closest_names(name, names)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "no similar name"
-    message = f"unknown name {quoted(name)} ({hint}); expected a name from `backprop names {config}`"
+    hint = (
+        _("did you mean {names}?").format(names=_(" or ").join(repr(c) for c in close))
+        if close
+        else _("no similar name")
+    )
+    message = _("unknown name {name} ({hint}); expected a name from `backprop names {config}`").format(
+        name=quoted(name), hint=hint, config=config
+    )
     return source.error(message, "answers", name, key=True)
 
 
@@ -401,7 +473,7 @@ def table(result: CheckResult, *, reveal: str, fmt: NumberFormat, explain: Expla
         if explain is not None and v.verdict != "correct":
             parts.append(Text(_("How {name} is computed:").format(name=v.name), style="bold"))
             parts.append(Text(explain(v.name) + "\n"))
-    tolerances = sorted({v.tolerance.describe() for v in result.verdicts})
+    tolerances = sorted({v.tolerance.shown() for v in result.verdicts})
     parts.append(Text(_("tolerance: {rules}").format(rules="; ".join(tolerances) or _("none")), style="dim"))
     parts += [Text(note, style="yellow") for note in result.notes()]
     parts.append(Text(result.score_line(), style="bold"))
@@ -466,23 +538,30 @@ def to_gradescope(
     """Gradescope's autograder ``results.json``: top-level score, one test per answer."""
     tests = []
     for v in result.verdicts:
-        text = "no answer given" if v.verdict == "missing" else f"given {v.given_text}: {v.label}"
+        if v.verdict == "missing":
+            text = _("no answer given")
+        else:
+            text = _("given {given}: {verdict}").format(given=v.given_text, verdict=_(v.label))
         text += f" ({v.note})" if v.note else ""
         if revealed(v, reveal):
-            text += f" (expected {fmt(v.expected)}, tolerance {v.tolerance.describe()})"
+            text += _(" (expected {expected}, tolerance {tolerance})").format(
+                expected=fmt(v.expected), tolerance=v.tolerance.shown()
+            )
         working = working_text(v, reveal, fmt)
         if working is not None:
             text += f"\n{working}"
         if v.hint:
-            text += f"\nhint: {v.hint}"
+            text += "\n" + _("hint: {hint}").format(hint=v.hint)
         if v.name == result.first_wrong:
-            text += "\nthe first wrong step: the answers after it are judged from your own values"
+            text += "\n" + _("the first wrong step: the answers after it are judged from your own values")
         for finding in result.fingerprints:
             if v.name in finding.answers and (finding.recognised or len(v.fingerprints) > 1):
-                text += f"\nthis matches a known misconception, {finding.title}: {finding.mistake}."
-                text += f" The rule: {finding.rule}."
+                text += "\n" + _("this matches a known misconception, {title}: {mistake}.").format(
+                    title=_(finding.title), mistake=_(finding.mistake)
+                )
+                text += _(" The rule: {rule}.").format(rule=_(finding.rule))
         if explain is not None and v.verdict != "correct":
-            text += "\n\nHow it is computed:\n" + explain(v.name)
+            text += "\n\n" + _("How it is computed:") + "\n" + explain(v.name)
         tests.append(
             {
                 "name": v.name,

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from backprop_cli.homework.values import NamedValue
+from backprop_cli.model.i18n import _
 from backprop_cli.model.quantity import Numbers, Quantity
 
 VERDICTS = ("correct", "ecf", "wrong", "missing", "invalid")
@@ -72,12 +73,16 @@ class Working:
             chain.append(written)
         if numbers(self.recomputed) != chain[-1]:
             chain.append(numbers(self.recomputed))
-        where = f"with your {yours}" if yours else "from your values"
+        where = _("with your {values}").format(values=yours) if yours else _("from your values")
         if self.copies is not None:
-            copy = f"your {q.short(self.copies)} again: a copy earns no credit carried forward"
-            return f"{where}: {' = '.join(chain)}; you wrote {given_text}, {copy}"
+            copy = _("your {name} again: a copy earns no credit carried forward").format(name=q.short(self.copies))
+            return _("{where}: {chain}; you wrote {given}, {copy}").format(
+                where=where, chain=" = ".join(chain), given=given_text, copy=copy
+            )
         mark = "✓" if ok else "✗"
-        return f"{where}: {' = '.join(chain)}; you wrote {given_text} {mark}"
+        return _("{where}: {chain}; you wrote {given} {mark}").format(
+            where=where, chain=" = ".join(chain), given=given_text, mark=mark
+        )
 
 
 def _source(factor: str, given: Mapping[str, float], table: Mapping[str, NamedValue]) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backprop_cli.homework.values import NamedValue
+from backprop_cli.model.i18n import N_, _
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -41,14 +42,14 @@ class Derivation:
         v = self.value
         if self.kind in ("input", "target", "parameter"):
             shown = f" = {v.shown}" if numbers else ""
-            return f"{v.name}{shown} ({self.kind}{', ' + self.note if self.note else ''})"
+            return f"{v.name}{shown} ({_(self.kind)}{', ' + self.note if self.note else ''})"
         parts = [v.name]
         for text in (v.formula, v.written) if numbers else (v.formula,):
             if text and text not in parts and text != v.shown:
                 parts.append(text)
         if numbers:
             parts.append(v.shown)
-        tail = {"repeat": " (derived above)"}.get(self.kind, "")
+        tail = _(" (derived above)") if self.kind == "repeat" else ""
         if self.note:
             tail += f" ({self.note})"
         return " = ".join(parts) + tail
@@ -65,12 +66,14 @@ def _leaf(value: NamedValue, table: Mapping[str, NamedValue]) -> tuple[str, str]
     q = value.quantity
     if value.phase == "parameters":
         if q.origin is not None and q.origin in table:
-            return "parameter", f"updated in step {q.step - 1}: {q.origin}"
-        return "parameter", value.formula  # "frozen" or ""
-    if q.is_given and value.formula.startswith("target, "):
-        return "target", value.formula.removeprefix("target, ")
-    if q.is_given and value.formula.startswith("data row "):
-        return "input", value.formula
+            return N_("parameter"), _("updated in step {step}: {origin}").format(step=q.step - 1, origin=q.origin)
+        return N_("parameter"), value.formula  # "frozen" or ""
+    # the prose cells of the inputs' block, in the language the trace was made in (nn/blocks.py)
+    target, data_row = _("target, {row}").format(row=""), _("data row {row}").format(row="")
+    if q.is_given and value.formula.startswith(target):
+        return N_("target"), value.formula.removeprefix(target)
+    if q.is_given and value.formula.startswith(data_row):
+        return N_("input"), value.formula
     return None
 
 
@@ -117,7 +120,7 @@ def tree_lines(derivation: Derivation, *, numbers: bool = True) -> list[tuple[st
 
     walk(derivation, "")
     if folded[0]:
-        lines.append(("", "", "(factors deeper than --depth are not expanded)"))
+        lines.append(("", "", _("(factors deeper than --depth are not expanded)")))
     return lines
 
 
@@ -137,7 +140,7 @@ def render_rich(derivation: Derivation, width: int | None) -> Text:
     out = Text()
     for prefix, continuation, text in tree_lines(derivation):
         parts = wrap(text, max(width - len(prefix), 20)) if width else [text]
-        name, _, rest = parts[0].partition(" ")
+        name, _space, rest = parts[0].partition(" ")
         is_name = _TOKEN.fullmatch(name) is not None
         out.append(prefix)
         out.append(name, style="cyan" if is_name else None)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from backprop_cli.errors import BackpropError
 from backprop_cli.homework.values import NamedValue
+from backprop_cli.model.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from backprop_cli.homework.check import CheckResult
@@ -39,10 +40,27 @@ MARGIN = 0.5  # a match is at most this share of the distance to any other expla
 #: (fan-out) has the sum of its contributions for gradient; a student who follows one path takes one.
 FAN_OUT = (
     "fan_out_not_summed",
-    "fan-out not summed",
-    "a value used more than once got the gradient of one of its uses only",
-    "the gradient of a value read several times is the sum of the contributions along every use",
+    N_("fan-out not summed"),
+    N_("a value used more than once got the gradient of one of its uses only"),
+    N_("the gradient of a value read several times is the sum of the contributions along every use"),
 )
+
+
+#: The first phase of step 1 whose numbers each mutation's rule can change (the forward pass is never
+#: varied): a mutation is not run for a sheet whose answers to explain all come before it in step 1,
+#: where its trace is the key's number for number (a test checks this on every built-in example).
+FIRST_PHASE = {
+    "missing_activation_derivative": "backward",
+    "updated_weights_in_backward": "backward",
+    "gradient_ascent": "update",
+    "missing_half": "loss",
+    "missing_mean": "loss",
+    "mean_sum_swapped": "loss",
+    "transposed_weights": "backward",
+    "learning_rate_twice": "update",
+    "bias_gradient_forgotten": "update",
+    "softmax_elementwise": "backward",
+}
 
 
 def _about(mutation: str) -> tuple[str, str, str, str]:
@@ -72,10 +90,15 @@ class Finding:
         return bool(self.unique)
 
     def sentence(self) -> str:
+        """The finding as the report writes it, in the reader's language (``to_dict`` keeps the English)."""
         count = len(self.answers)
-        where = f"{count} answer{'s' * (count != 1)} ({_listed(self.answers)})"
-        verb = "matches" if count == 1 else "match"
-        return f"Misconception, {self.title}: {self.mistake}; {where} {verb} it. The rule: {self.rule}."
+        return ngettext(
+            "Misconception, {title}: {mistake}; {n} answer ({answers}) matches it. The rule: {rule}.",
+            "Misconception, {title}: {mistake}; {n} answers ({answers}) match it. The rule: {rule}.",
+            count,
+        ).format(
+            title=_(self.title), mistake=_(self.mistake), n=count, answers=_listed(self.answers), rule=_(self.rule)
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -91,14 +114,23 @@ class Finding:
 
 def _listed(names: tuple[str, ...], most: int = 4) -> str:
     shown = ", ".join(names[:most])
-    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+    return shown + (_(" and {n} more").format(n=len(names) - most) if len(names) > most else "")
 
 
 def look_for(
-    result: CheckResult, spec: NetworkSpec, only: Filter, fmt: NumberFormat, table: Mapping[str, NamedValue]
+    result: CheckResult,
+    spec: NetworkSpec,
+    only: Filter,
+    fmt: NumberFormat,
+    table: Mapping[str, NamedValue],
+    whole: dict[str, dict[str, float]] | None = None,
 ) -> CheckResult:
     """``result`` with its fingerprints, when some answer is wrong and the traces fit the names budget
-    (each mutated trace lays out the steps the check did: at most ``budgets.names`` values in all)."""
+    (each mutated trace lays out the steps the check did: at most ``budgets.names`` values in all).
+
+    Each mutated trace is laid out only where the sheet's wrong answers sit (their steps, phases, layers
+    and samples): the other blocks cannot change a match. ``whole``, a cache one key's sheets share (a
+    batch with one key for the class), holds the whole traces instead, computed for the first sheet."""
     from backprop_cli.model.budgets import limits_of
     from backprop_cli.nn.mutations import MUTATIONS
 
@@ -106,12 +138,48 @@ def look_for(
         return result
     count = sum(m.applicable(spec) for m in MUTATIONS)
     if count * len(table) > limits_of(None).names:
-        note = (
-            f"misconceptions not looked for: {count} alternative traces of {len(table):,} numbers each are more "
-            f"than {limits_of(None).names:,}; grade fewer steps at a time"
-        )
+        note = _(
+            "misconceptions not looked for: {count} alternative traces of {numbers:,} numbers each are more "
+            "than {most:,}; grade fewer steps at a time"
+        ).format(count=count, numbers=len(table), most=limits_of(None).names)
         return replace(result, fingerprint_note=note)
-    return match(result, alternatives(spec, only, fmt), table)
+    if whole is None:
+        places = where_wrong(result, only, table)
+        return match(result, alternatives(spec, places, fmt, could_explain(result, table)), table)
+    if not whole:
+        whole.update(alternatives(spec, only, fmt) or {"": {}})  # "": computed, and no mutation ran
+    return match(result, {m: values for m, values in whole.items() if m}, table)
+
+
+def could_explain(result: CheckResult, table: Mapping[str, NamedValue]) -> frozenset[str]:
+    """The mutations whose traces may differ from the key at some answer a mutation may explain: all,
+    but those whose FIRST_PHASE comes after every such answer of step 1 (when all are of step 1)."""
+    from backprop_cli.model.quantity import PHASES
+    from backprop_cli.nn.mutations import MUTATIONS
+
+    placed = [table[v.name] for v in result.verdicts if v.verdict in MATCHED and v.given is not None]
+    if any(v.step != 1 for v in placed):
+        return frozenset(m.name for m in MUTATIONS)
+    latest = max((PHASES.index(v.phase) for v in placed), default=len(PHASES))
+    return frozenset(m.name for m in MUTATIONS if PHASES.index(FIRST_PHASE[m.name]) <= latest)
+
+
+def where_wrong(result: CheckResult, only: Filter, table: Mapping[str, NamedValue]) -> Filter:
+    """``only`` narrowed to the places (steps, phases, layers, samples) of the answers a mutation may
+    explain: every block holding one of them passes (and a few others may)."""
+    from backprop_cli.model.filters import Filter
+
+    placed = [table[v.name] for v in result.verdicts if v.verdict in MATCHED and v.given is not None]
+    steps = frozenset(v.step for v in placed)
+    layers = frozenset(v.layer for v in placed if v.layer is not None)
+    samples = frozenset(v.sample + 1 for v in placed if v.sample is not None)
+    return Filter(
+        only.steps & steps if only.steps else steps,
+        layers if all(v.layer is not None for v in placed) else frozenset(),
+        frozenset(v.phase for v in placed),
+        samples if all(v.sample is not None for v in placed) else frozenset(),
+        only.patterns,
+    )
 
 
 def look_for_expression(result: CheckResult, table: Mapping[str, NamedValue]) -> CheckResult:
@@ -142,15 +210,18 @@ def one_path(table: Mapping[str, NamedValue], pick: int) -> dict[str, float]:
     return values if changed else {}
 
 
-def alternatives(spec: NetworkSpec, only: Filter, fmt: NumberFormat) -> dict[str, dict[str, float]]:
-    """Each applicable mutation's trace, as name → value over the steps ``only`` chooses (a mutation
-    whose trace fails numerically, as an update up the gradient may, gives none)."""
+def alternatives(
+    spec: NetworkSpec, only: Filter, fmt: NumberFormat, names: frozenset[str] | None = None
+) -> dict[str, dict[str, float]]:
+    """Each applicable mutation's trace (of those ``names`` names, if given), as name → value over the
+    steps ``only`` chooses (a mutation whose trace fails numerically, as an update up the gradient may,
+    gives none)."""
     from backprop_cli.homework.values import named_values
     from backprop_cli.nn.mutations import MUTATIONS
 
     out: dict[str, dict[str, float]] = {}
     for mutation in MUTATIONS:
-        if not mutation.applicable(spec):
+        if (names is not None and mutation.name not in names) or not mutation.applicable(spec):
             continue
         try:
             out[mutation.name] = {v.name: v.value for v in named_values(mutation.run(spec), fmt, only)}
@@ -204,8 +275,13 @@ def ambiguities(result: CheckResult) -> list[str]:
         if len(v.fingerprints) > 1 and v.verdict == "wrong":
             groups.setdefault(v.fingerprints, []).append(v.name)
     return [
-        f"{_listed(tuple(names))} match{'es' * (len(names) == 1)} "
-        f"{' and '.join(title[n] for n in ms) if len(ms) == 2 else ', '.join(title[n] for n in ms)} alike: "
-        "these numbers cannot tell them apart"
+        ngettext(
+            "{names} matches {misconceptions} alike: these numbers cannot tell them apart",
+            "{names} match {misconceptions} alike: these numbers cannot tell them apart",
+            len(names),
+        ).format(
+            names=_listed(tuple(names)),
+            misconceptions=(_(" and ") if len(ms) == 2 else ", ").join(_(title[n]) for n in ms),
+        )
         for ms, names in groups.items()
     ]

@@ -21,14 +21,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.homework.answers import AnswersFile, check_config, load_answers
-from backprop_cli.homework.check import CheckResult, check_answers
+from backprop_cli.homework.check import CheckResult, check_answers, with_feedback
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.model import budgets as budget
+from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
+
+if TYPE_CHECKING:
+    from backprop_cli.loading.expression import ExprSpec
+    from backprop_cli.model.spec import NetworkSpec
 
 FORMAT = "backprop-gradebook"
 VERSION = 1
@@ -45,11 +50,24 @@ class Key:
 
     student: str | None  # None: the one key of every submission
     rubric: AnswersFile
-    table: Mapping[str, NamedValue]
+    table: Mapping[str, NamedValue]  # by the key's rounding protocol, as a single check computes it
     config: str  # how the config is shown
     identity: str  # its normalised SHA-256
     path: Path  # the config file
     chosen: Callable[[NamedValue], bool] | None = None  # check's filters, as they apply to this key's trace
+    spec: NetworkSpec | ExprSpec | None = None  # the program, for the feedback (None: verdicts only)
+    only: Filter = field(default_factory=Filter)  # the steps the key asks, as the check computed them
+    fmt: NumberFormat = field(default_factory=NumberFormat)
+    hints: bool = True
+    # the mutated traces, computed for this key's first sheet with a wrong answer when the key is shared
+    whole: dict[str, dict[str, float]] = field(default_factory=dict, compare=False, repr=False)
+
+    def feedback(self, result: CheckResult) -> CheckResult:
+        """``result`` with the feedback a single check of the sheet gives (misconceptions, hints)."""
+        if self.spec is None:
+            return result
+        shared = self.whole if self.student is None else None
+        return with_feedback(result, self.spec, self.only, self.fmt, self.table, hints=self.hints, whole=shared)
 
     def asked(self) -> list[str]:
         return [a.name for a in self.rubric.answers if self.chosen is None or self.chosen(self.table[a.name])]
@@ -313,12 +331,21 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
             continue
         try:
             check_config(sheet, key.path, key.config, key.identity)
+            rounding = key.rubric.rounding
             result = check_answers(
-                sheet, key.table, key.config, key.identity, key=key.rubric, chosen=key.chosen, lenient=True
+                sheet,
+                key.table,
+                key.config,
+                key.identity,
+                key=key.rubric,
+                chosen=key.chosen,
+                rounding=rounding,
+                lenient=True,
             )
         except ConfigError as error:
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
+        result = key.feedback(result)
         notes = result.notes()
         if path in ignored:
             notes = [f"not an answers file, not graded: {', '.join(ignored[path])}", *notes]
@@ -448,8 +475,12 @@ def _feedback(row: Row) -> str:
     return row.result.score_line()
 
 
-def to_json(batch: Batch) -> dict[str, Any]:
-    """``{"format": "backprop-gradebook", "version": 1, "students": [...], "questions": [...]}``."""
+def to_json(batch: Batch, *, reveal: str = "never", fmt: NumberFormat | None = None) -> dict[str, Any]:
+    """``{"format": "backprop-gradebook", "version": 1, "students": [...], "questions": [...]}``; a graded
+    student's ``report`` is the backprop-check report a single check of their sheet writes."""
+    from backprop_cli.homework import check
+    from backprop_cli.model.i18n import using
+
     students = []
     for row in batch.rows:
         entry: dict[str, Any] = {
@@ -468,6 +499,8 @@ def to_json(batch: Batch) -> dict[str, Any]:
                 v.name: {"verdict": v.verdict, "given_text": v.given_text, "score": v.score, "weight": v.weight}
                 for v in row.result.verdicts
             }
+            with using("en"):  # the report is data, the same in every language
+                entry["report"] = check.to_json(row.result, reveal=reveal, fmt=fmt)
         students.append(entry)
     return {
         "format": FORMAT,

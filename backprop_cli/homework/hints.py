@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from backprop_cli.homework.values import NamedValue
+from backprop_cli.model.i18n import _
 
 if TYPE_CHECKING:
     from backprop_cli.homework.check import CheckResult
@@ -50,29 +51,33 @@ def hint(
     value = table[name]
     expected = value.value
     if expected != 0 and given != 0 and accepts(-given, expected):
-        return "sign only: the size is right and the sign is not; check which way the difference goes"
+        return _("sign only: the size is right and the sign is not; check which way the difference goes")
     for k in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6):
         if given != 0 and accepts(given * 10.0**k, expected):
             times = f"1/{10**k:,}" if k > 0 else f"{10**-k:,}"
-            return f"off by a power of ten: yours is {times} times the right value; check the decimal point"
+            return _("off by a power of ten: yours is {times} times the right value; check the decimal point").format(
+                times=times
+            )
     q = value.quantity
     for factor in q.factors:
         if factor not in table or factor == name or not accepts(given, table[factor].value):
             continue
         if not table[factor].is_given:
-            return f"the value of {q.short(factor)}, one of its factors: finish the formula"
+            return _("the value of {name}, one of its factors: finish the formula").format(name=q.short(factor))
         if factor == _before(name):
-            return f"the value of the old parameter {q.short(factor)}: the update was not applied"
-        return f"the value of {q.short(factor)}, given in the question: finish the formula"
+            return _("the value of the old parameter {name}: the update was not applied").format(name=q.short(factor))
+        return _("the value of {name}, given in the question: finish the formula").format(name=q.short(factor))
     if _coarse(given, expected):
-        return (
+        return _(
             "rounded too coarsely: the right value rounded to fewer digits than the tolerance accepts; "
             "keep more digits (4 significant at least) until the end"
         )
     shape = _DIGITS.sub("#", name)
     for other, v in table.items():
         if other != name and _DIGITS.sub("#", other) == shape and not v.is_given and accepts(given, v.value):
-            return f"the value of {value.quantity.short(other)}, a neighbour: check the indices (neuron, sample, step)"
+            return _("the value of {name}, a neighbour: check the indices (neuron, sample, step)").format(
+                name=value.quantity.short(other)
+            )
     return None
 
 

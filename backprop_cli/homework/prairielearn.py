@@ -57,8 +57,9 @@ def draw(
 
     from backprop_cli.homework import variants as v
 
-    doc = parse(template, "template", fmt="yaml")
+    doc, limits = v.split_template(parse(template, "template", fmt="yaml"))
     draws = v.find_draws(doc)
+    allow = (*allow, *limits.allow)
     wanted = set(names)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         seed = hashlib.sha256(f"prairielearn\0{variant_seed}\0{attempt}".encode()).hexdigest()
@@ -68,7 +69,7 @@ def draw(
         by_name = {x.name: x.value for x in values}
         if not wanted <= set(by_name):
             continue
-        reasons = [r for r in v.degenerate(spec, values, wanted) if r not in allow]
+        reasons = [r for r in v.degenerate(spec, values, wanted, limits) if r not in allow]
         if not reasons:
             return text, {name: by_name[name] for name in names}
     raise ConfigError(f"no acceptable variant for seed {variant_seed!r} in {MAX_ATTEMPTS} draws", file="template")

@@ -48,6 +48,18 @@ class Banded(Tolerance):
         base = super().describe()
         return base if self.rounding is None else f"{base}, or what rounds to the key's value"
 
+    def shown(self) -> str:
+        from backprop_cli.model.i18n import _
+
+        if self.rounding is not None and self.rounding.exact:
+            return _("exact")
+        base = super().shown()
+        return (
+            base
+            if self.rounding is None
+            else _("{tolerance}, or what rounds to the key's value").format(tolerance=base)
+        )
+
 
 def banded(tolerance: Tolerance, rounding: Rounding) -> Banded:
     return Banded(tolerance.kind, tolerance.amount, rounding)

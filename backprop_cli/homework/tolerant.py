@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from backprop_cli.model.i18n import _
+
 MINUS_SIGNS = "\u2212\u2013\u2012\uff0d\ufe63"  # minus, en dash, figure dash, full-width and small hyphen-minus
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f\u2007]+")
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
@@ -55,10 +57,10 @@ def read_number(text: str) -> Reading:
     work = text.strip()
     if any(c in work for c in MINUS_SIGNS):
         work = "".join("-" if c in MINUS_SIGNS else c for c in work)
-        notes.append("Unicode minus read as -")
+        notes.append(_("Unicode minus read as -"))
     if _SPACES.search(work):
         work = _SPACES.sub("", work)
-        notes.append("spaces removed")
+        notes.append(_("spaces removed"))
     if not work:
         raise NotANumber("blank")
     percent = work.endswith("%")
@@ -76,10 +78,10 @@ def read_number(text: str) -> Reading:
                 f"the comma is ambiguous ({whole}.{part} or {whole}{part}); expected a point as the decimal mark"
             )
         work = f"{whole}.{part}"
-        notes.append("decimal comma read as a point")
+        notes.append(_("decimal comma read as a point"))
     value = _plain(work, notes)
     if percent:
-        notes.append(f"percent: {text.strip()} read as {value!r}/100")
+        notes.append(_("percent: {text} read as {value}/100").format(text=text.strip(), value=repr(value)))
         value = value / 100
     if not math.isfinite(value):
         raise NotANumber("not finite; expected a finite number")
@@ -91,7 +93,9 @@ def _plain(work: str, notes: list[str]) -> float:
         return float(work)
     if (times := _TIMES_TEN.fullmatch(work)) is not None:
         mantissa, power = times.groups()
-        notes.append(f"{mantissa}×10^{int(power)} read as {mantissa}e{int(power)}")
+        notes.append(
+            _("{written} read as {read}").format(written=f"{mantissa}×10^{int(power)}", read=f"{mantissa}e{int(power)}")
+        )
         return float(f"{mantissa}e{int(power)}")
     if (fraction := _FRACTION.fullmatch(work)) is not None:
         top, bottom = (Fraction(part) for part in fraction.groups())

@@ -29,7 +29,7 @@ import math
 import random
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_cli.errors import ConfigError, quoted
@@ -41,13 +41,74 @@ DRAWS = {"uniform": ("decimals", "step"), "integer": (), "choice": (), "sample":
 #: why a variant is redrawn, by the name ``--allow`` takes to let it through
 REASONS = {
     "dead-relu": "every ReLU of a layer is dead (z ≤ 0 on every sample): no gradient flows below it",
-    "saturated": "an output is saturated (sigmoid outside [0.01, 0.99], tanh beyond ±0.99)",
-    "zero-gradient": "a gradient asked for is zero (|value| < 1e-12)",
+    "saturated": "an output is saturated (by default sigmoid outside [0.01, 0.99], tanh beyond ±0.99)",
+    "zero-gradient": "a gradient asked for is zero (by default |value| < 1e-12)",
     "tie": "a tie: a ReLU exactly at its kink (z = 0) or two softmax logits tied for the largest",
     "duplicate": "the same variant as another student's",
 }
-SATURATED = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}
-ZERO = 1e-12
+SATURATED = {"sigmoid": (0.01, 0.99), "tanh": (-0.99, 0.99)}  # the ranges an output must stay inside
+ZERO = 1e-12  # a gradient this small counts as zero
+FILTER_KEYS = ("saturated", "zero_gradient", "allow")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The template's ``filters:``: the thresholds of REASONS, and the reasons let through.
+
+    ``saturated: {sigmoid: [lo, hi], tanh: [lo, hi]}`` (the range an output layer's activation must
+    stay inside; either may be given alone), ``zero_gradient: 1e-9`` (a gradient asked for whose size
+    is below it is zero), ``allow: [tie, ...]`` (as ``--allow``). Left out: the defaults above."""
+
+    saturated: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(SATURATED))
+    zero_gradient: float = ZERO
+    allow: tuple[str, ...] = ()
+
+
+def split_template(doc: Document) -> tuple[Document, Filters]:
+    """The template without its ``filters:`` (the config the draws are made in), and the filters;
+    a malformed one is a located error."""
+    if not isinstance(doc.value, dict) or "filters" not in doc.value:
+        return doc, Filters()
+    given = doc.value["filters"]
+    rest = Document({k: x for k, x in doc.value.items() if k != "filters"}, doc.source, doc.marks, doc.key_marks)
+    expected = "expected a mapping of saturated, zero_gradient and allow (see `backprop variants --help`)"
+    if not isinstance(given, dict):
+        raise doc.error(f"filters is {describe(given)}; {expected}", ("filters",))
+    for name in given:
+        if name not in FILTER_KEYS:
+            raise doc.error(f"unknown filter {quoted(name)}; {expected}", ("filters", name), key=True)
+    saturated = dict(SATURATED)
+    ranges = given.get("saturated", {})
+    if not isinstance(ranges, dict):
+        raise doc.error(
+            f"filters.saturated is {describe(ranges)}; expected a mapping like {{sigmoid: [0.01, 0.99]}}",
+            ("filters", "saturated"),
+        )
+    for activation, bounds in ranges.items():
+        at = ("filters", "saturated", activation)
+        if activation not in SATURATED:
+            raise doc.error(
+                f"no saturation range for {quoted(activation)}; expected one of {', '.join(SATURATED)}", at, key=True
+            )
+        if not (
+            isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) for b in bounds) and bounds[0] < bounds[1]
+        ):
+            raise doc.error(f"filters.saturated.{activation} is {describe(bounds)}; expected [lo, hi] with lo < hi", at)
+        saturated[activation] = (float(bounds[0]), float(bounds[1]))
+    zero = given.get("zero_gradient", ZERO)
+    if not (_number(zero) and math.isfinite(zero) and zero >= 0):
+        raise doc.error(
+            f"filters.zero_gradient is {describe(zero)}; expected a number ≥ 0 (1e-12 by default)",
+            ("filters", "zero_gradient"),
+        )
+    allow = given.get("allow", [])
+    if not isinstance(allow, list) or not all(isinstance(r, str) and r in REASONS for r in allow):
+        raise doc.error(
+            f"filters.allow is {describe(allow)}; expected a list of {', '.join(REASONS)}", ("filters", "allow")
+        )
+    return rest, Filters(saturated, float(zero), tuple(allow))
+
+
 DEFAULT_DECIMALS = 2
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 # in the order they are preferred: Canvas's export has Student (the name), ID (Canvas's own number) and
@@ -269,8 +330,12 @@ def _short(v: NamedValue) -> str:
     return v.name.rsplit("/", 1)[-1].split(".", 1)[-1]
 
 
-def degenerate(spec: NetworkSpec, values: Iterable[NamedValue], asked: set[str]) -> list[str]:
-    """The REASONS (but duplicate) that make this variant a poor exercise, from its first step."""
+def degenerate(
+    spec: NetworkSpec, values: Iterable[NamedValue], asked: set[str], filters: Filters | None = None
+) -> list[str]:
+    """The REASONS (but duplicate) that make this variant a poor exercise, from its first step, by the
+    template's ``filters`` (the defaults without)."""
+    limits = filters or Filters()
     reasons: list[str] = []
     first = [v for v in values if v.step == 1]
     last = spec.layers[-1].name
@@ -287,11 +352,11 @@ def degenerate(spec: NetworkSpec, values: Iterable[NamedValue], asked: set[str])
                 by_sample.setdefault(v.sample, []).append(v.value)
             if any(len(z) > 1 and sorted(z)[-1] == sorted(z)[-2] for z in by_sample.values()):
                 reasons.append("tie")
-        if layer.name == last and layer.activation in SATURATED:
-            lo, hi = SATURATED[layer.activation]
+        if layer.name == last and layer.activation in limits.saturated:
+            lo, hi = limits.saturated[layer.activation]
             if any(not lo <= v.value <= hi for v in outs):
                 reasons.append("saturated")
     gradients = [v for v in values if v.name in asked and ("dL_d" in _short(v) or "delta" in _short(v))]
-    if any(abs(v.value) < ZERO for v in gradients):
+    if any(abs(v.value) < limits.zero_gradient for v in gradients):
         reasons.append("zero-gradient")
     return list(dict.fromkeys(reasons))

@@ -57,7 +57,9 @@ def generic_title(section: Section) -> str:
     """A per-sample section's title without its `` · sample N`` (nn/blocks.py appends it)."""
     if section.sample is None:
         return section.title
-    return section.title.removesuffix(f" · sample {section.sample + 1}")
+    from backprop_cli.nn.blocks import sample_suffix
+
+    return section.title.removesuffix(sample_suffix(section.sample))
 
 
 def _slot(name: str, sample: int) -> str:

@@ -105,7 +105,7 @@ def build(job: TraceJob) -> Document:
             title=title(spec, exact=job.exact) + " · matrix view",
             description=(spec.description or "").strip(),
             network=network_rows(spec, fmt),
-            facts=(*facts(spec, job.total, fmt, exact=job.exact), NAMES),
+            facts=(*facts(spec, job.total, fmt, exact=job.exact), _(NAMES)),
             steps=(),
             closing=closing if not only.steps else "",
             spec=spec,

@@ -16,7 +16,9 @@ from backprop_cli.layout.diagram import expression_diagram
 from backprop_cli.layout.document import Document, StepPart
 from backprop_cli.layout.graph_picture import MAX_DRAWN_NODES, GraphPicture, place
 from backprop_cli.layout.rows import Section, block_section, capped
+from backprop_cli.model.i18n import _
 from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import shown_source
 
 if TYPE_CHECKING:
     from backprop_cli.loading.expression import ExprSpec
@@ -46,7 +48,7 @@ def header_lines(spec: ExprSpec, trace: ExprTrace, fmt: NumberFormat) -> list[st
 
 
 def title(spec: ExprSpec, trace: ExprTrace) -> str:
-    return f"backprop trace · {spec.source}{' · exact fractions' if trace.exact else ''}"
+    return f"backprop trace · {shown_source(spec.source)}" + (_(" · exact fractions") if trace.exact else "")
 
 
 def program(spec: ExprSpec) -> tuple[str, ...]:
@@ -56,17 +58,19 @@ def program(spec: ExprSpec) -> tuple[str, ...]:
 def facts(trace: ExprTrace, fmt: NumberFormat) -> tuple[str, str]:
     given = ", ".join(f"{f.node.name} = {fmt(f.value)}" for f in trace.forward if f.node.op == "input")
     return (
-        f"inputs: {given or 'none'}; output: {trace.graph.output}",
-        "names: t1, t2, … unnamed subexpressions; c_2 the second value of c; grad.x = ∂output/∂x; "
-        "dq_dx = ∂q/∂x; grad.x.via.q = grad.q × dq_dx, one term of grad.x",
+        _("inputs: {given}; output: {output}").format(given=given or _("none"), output=trace.graph.output),
+        _(
+            "names: t1, t2, … unnamed subexpressions; c_2 the second value of c; grad.x = ∂output/∂x; "
+            "dq_dx = ∂q/∂x; grad.x.via.q = grad.q × dq_dx, one term of grad.x"
+        ),
     )
 
 
 def cap_notice(max_rows: int) -> str:
-    return (
-        f"… trace stopped after {max_rows} rows; narrow it with --phase, raise the cap with --max-rows "
+    return _(
+        "… trace stopped after {max_rows} rows; narrow it with --phase, raise the cap with --max-rows "
         "(0 = no cap), or write everything with --format json."
-    )
+    ).format(max_rows=max_rows)
 
 
 def chosen_sections(
@@ -76,7 +80,7 @@ def chosen_sections(
     (past the cap nothing is laid out)."""
     blocks = (block for block in expr_blocks(trace) if not phases or block.phase in phases)
     sections: list[Section] = []
-    for _, section in capped(blocks, fmt, max_rows, 0):
+    for _rows, section in capped(blocks, fmt, max_rows, 0):
         if section is None:
             return tuple(sections), cap_notice(max_rows)
         sections.append(section)
@@ -89,7 +93,7 @@ def expression_document(
     """An expression trace as the document the file formats write: the program, its inputs, one part of
     sections (no network table, no chain-rule math: each row's formula is its node's own rule)."""
     sections, notice = chosen_sections(trace, fmt, phases, max_rows)
-    heading = f"{trace.graph.output} and its gradient, node by node"
+    heading = _("{output} and its gradient, node by node").format(output=trace.graph.output)
     drawn = graph_picture(trace, fmt, spec.source, gradients=not phases or bool({"backward", "summary"} & set(phases)))
     return Document(
         title=title(spec, trace),
@@ -112,14 +116,15 @@ def graph_picture(trace: ExprTrace, fmt: NumberFormat, source: str, *, gradients
     if len(trace.forward) > MAX_DRAWN_NODES:
         return None
     output = trace.graph.output
-    caption = f"The computation graph of {output}: each node's value"
+    caption = _("The computation graph of {output}: each node's value").format(output=output)
     if gradients:
-        caption += f" and gradient (grad.n = ∂{output}/∂n); on each edge the local derivative ∂node/∂argument"
+        caption += _(" and gradient ({gradient}); on each edge the local derivative ∂node/∂argument").format(
+            gradient=f"grad.n = ∂{output}/∂n"
+        )
     return place(expression_diagram(trace, fmt, source, gradients=gradients), caption)
 
 
 def not_drawn(trace: ExprTrace) -> str:
-    return (
-        f"graph: {len(trace.forward)} nodes, more than a document draws ({MAX_DRAWN_NODES}); "
-        "`backprop graph --format dot` draws it"
+    return _("graph: {n} nodes, more than a document draws ({most}); `backprop graph --format dot` draws it").format(
+        n=len(trace.forward), most=MAX_DRAWN_NODES
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.numbers import NumberFormat
-from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.model.spec import NetworkSpec, shown_source
 from backprop_cli.nn.ops import ACTIVATIONS, loss_op
 from backprop_cli.nn.optim import hyper_text
 from backprop_cli.nn.records import StepRecord
@@ -25,7 +25,9 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
     """The network table: inputs, then one row per layer."""
     names = ", ".join(spec.inputs)
     if spec.input_shape is not None:  # a shaped input: its first and last names, and the shape they fill
-        names = f"{spec.inputs[0]} … {spec.inputs[-1]} ({'×'.join(map(str, spec.input_shape))}, row-major)"
+        names = _("{first} … {last} ({shape}, row-major)").format(
+            first=spec.inputs[0], last=spec.inputs[-1], shape="×".join(map(str, spec.input_shape))
+        )
     rows: list[tuple[str, ...]] = [(_("inputs"), str(len(spec.inputs)), "", "", names, "")]
     for layer in spec.layers:
         act = ACTIVATIONS[layer.activation]
@@ -46,7 +48,7 @@ def network_rows(spec: NetworkSpec, fmt: NumberFormat) -> tuple[tuple[str, ...],
 
 
 def title(spec: NetworkSpec, *, exact: bool = False) -> str:
-    return f"backprop trace · {spec.source}" + (_(" · exact fractions") if exact else "")
+    return f"backprop trace · {shown_source(spec.source)}" + (_(" · exact fractions") if exact else "")
 
 
 def facts(spec: NetworkSpec, steps: int, fmt: NumberFormat, *, exact: bool = False) -> tuple[str, ...]:
@@ -98,10 +100,10 @@ def closing_line(before: float, after: float, steps: int, fmt: NumberFormat) -> 
 def cap_text(max_rows: int, step: int, step_rows: int, chosen_rows: int | None = None) -> str:
     """The notice where a trace stops at its row cap: how much the step and the whole trace have, and how
     to see the rest."""
-    whole = f" and the whole trace {chosen_rows:,}" if chosen_rows is not None else ""
-    return (
-        f"… trace stopped after {max_rows:,} rows (--max-rows): step {step} has {step_rows:,} rows{whole} "
+    whole = _(" and the whole trace {rows:,}").format(rows=chosen_rows) if chosen_rows is not None else ""
+    return _(
+        "… trace stopped after {max_rows:,} rows (--max-rows): step {step} has {step_rows:,} rows{whole} "
         "(the run goes on to its last step unshown). Narrow it with --step, --layer, --phase or --sample, "
         "raise the cap with --max-rows (0 = no cap, within the row budget), or write everything with "
         "--format json."
-    )
+    ).format(max_rows=max_rows, step=step, step_rows=step_rows, whole=whole)

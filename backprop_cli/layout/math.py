@@ -73,6 +73,9 @@ _TOKEN = re.compile(
     re.S,
 )
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+#: the letters (and CJK punctuation) of the scripts the catalogues are written in (Cyrillic, Hebrew and
+#: Arabic, kana and CJK ideographs, full-width forms): a word with one is translated prose, never a name
+SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 _PROSE = frozenset(
     {"if", "else", "frozen", "target", "data", "row", "before", "the", "update", "same", "batch", "after", "undefined"}
 )
@@ -88,7 +91,7 @@ def formula(text: str) -> Group:
         index += 1
         if kind == "space":
             following = tokens[index][1] if index < len(tokens) else ""
-            if (items and isinstance(items[-1], Mtext)) or following in _PROSE:
+            if (items and isinstance(items[-1], Mtext)) or following in _PROSE or SCRIPT.match(following):
                 items.append(Mtext(" "))  # a space is kept only beside words of prose (``target, data row 1``)
         elif kind == "number":
             items.append(Mn(value))
@@ -105,6 +108,8 @@ def formula(text: str) -> Group:
         elif value == "^" and items and index < len(tokens):
             exponent, index = _exponent(tokens, index)
             items.append(Scripts(items.pop(), sup=formula(exponent)))
+        elif kind == "other" and SCRIPT.match(value):  # a translation's punctuation (、)
+            items.append(Mtext(value))
         elif kind == "special" and value in "Σηδσβελμαγ∂∇":
             items.append(Mi(value))
         else:
@@ -123,7 +128,7 @@ def _name(value: str) -> Node:
         return Scripts(Mi(value[0]), Mi(value[2:]))
     if value in FUNCTIONS:
         return Mi(value)
-    if value in _PROSE:
+    if value in _PROSE or SCRIPT.search(value):  # an English word of prose, or a translated one
         return Mtext(value)
     if len(value) == 1:
         return Mi(value)

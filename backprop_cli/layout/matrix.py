@@ -19,10 +19,11 @@ from backprop_cli.errors import ConfigError
 from backprop_cli.layout.header import step_heading
 from backprop_cli.layout.rows import Row, block_section
 from backprop_cli.model.filters import Filter
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import bias_name, grad_name, neuron_name, qualify, weight_name
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import LayerSpec, NetworkSpec
-from backprop_cli.nn.blocks import step_blocks
+from backprop_cli.nn.blocks import sample_suffix, step_blocks
 from backprop_cli.nn.records import StepRecord
 
 #: the matrices' names and what each holds (L is a layer's name); per-sample ones carry sampleN/
@@ -44,7 +45,7 @@ ALIASES = {
 }
 
 #: the fact line of a matrix view
-NAMES = (
+NAMES = N_(
     "matrices are named like their entries without the index: L.W holds L.wj_i (units × fan-in, row j the "
     "weights into neuron j), L.z holds L.zj, L.delta L.deltaj, L.dL_dW L.dL_dwj_i; inputs is the input "
     "vector; a batch's L.Delta and L.A (X for the inputs) have a row per sample"
@@ -159,7 +160,7 @@ def step_matrices(rec: StepRecord, fmt: NumberFormat, only: Filter) -> Iterator[
     several = len(rec.samples) > 1
 
     def tag(p: int) -> str:
-        return f" · sample {rec.samples[p] + 1}" if several else ""
+        return sample_suffix(rec.samples[p]) if several else ""
 
     def wanted(phase: str, layer: str | None) -> bool:
         return (not only.phases or phase in only.phases) and (not only.layers or layer is None or layer in only.layers)
@@ -176,24 +177,25 @@ def step_matrices(rec: StepRecord, fmt: NumberFormat, only: Filter) -> Iterator[
             terms: list[Term] = [z, "=", W, "·", a_in]
             if f.biases is not None:
                 terms += ["+", s.column(f"{f.layer}.b", [bias_name(f.layer, j) for j in range(units)])]
-            why = (
-                f"W is {W.shape_text} (a row per neuron, a column per input) and a_in {a_in.shape_text}: "
-                f"W·a_in is {z.shape_text}, a weighted sum per neuron"
-            )
+            why = _(
+                "W is {W} (a row per neuron, a column per input) and a_in {a_in}: "
+                "W·a_in is {z}, a weighted sum per neuron"
+            ).format(W=W.shape_text, a_in=a_in.shape_text, z=z.shape_text)
             a = s.column(f"{f.layer}.a", _vector(f.layer, "a", units), p)
-            activation = Equation((a, "=", f"{f.activation}(", z, ")"), "the activation entry by entry", s.worked(a))
+            entrywise = _("the activation entry by entry")
+            activation = Equation((a, "=", f"{f.activation}(", z, ")"), entrywise, s.worked(a))
             sections = (Equation(tuple(terms), why, s.worked(z)), activation)
-            yield MatrixSection(rec.step, "forward", f"Forward · layer {f.layer}{tag(p)}", f.layer, sections)
+            title = _("Forward · layer {layer}").format(layer=f.layer) + tag(p)
+            yield MatrixSection(rec.step, "forward", title, f.layer, sections)
 
     out = rec.loss.output_layer
     if wanted("loss", out):
         k = rec.loss.prediction.shape[1]
         for p in positions:
             dL_da = s.column(f"{out}.dL_da", _vector(out, "dL_da", k), p)
-            why = "∂L/∂a of the output layer: one entry per output, the start of the backward pass"
-            yield MatrixSection(
-                rec.step, "loss", f"Loss · ∂L/∂a{tag(p)}", out, (Equation((dL_da,), why, s.worked(dL_da)),)
-            )
+            why = _("∂L/∂a of the output layer: one entry per output, the start of the backward pass")
+            title = _("Loss · {gradient}").format(gradient="∂L/∂a") + tag(p)
+            yield MatrixSection(rec.step, "loss", title, out, (Equation((dL_da,), why, s.worked(dL_da)),))
 
     layers = [f.layer for f in rec.forward]
     for b in rec.backward:
@@ -208,23 +210,24 @@ def step_matrices(rec: StepRecord, fmt: NumberFormat, only: Filter) -> Iterator[
             local = _vector(b.layer, "da_dz", units)
             if b.combined is None and b.jacobian is None and s.has(s.q(n, p) for n in local):
                 da_dz = s.column(f"{b.layer}.da_dz", local, p)
-                why = f"element by element (⊙): each neuron's ∂L/∂a times its own f′(z), all {delta.shape_text}"
+                why = _("element by element (⊙): each neuron's ∂L/∂a times its own f′(z), all {shape}").format(
+                    shape=delta.shape_text
+                )
                 equations.append(Equation((delta, "=", dL_da, "⊙", da_dz), why, s.worked(delta)))
             else:
-                why = "δ = ∂L/∂z by softmax's Jacobian or the stable combined form, as the scalar trace shows it"
+                why = _("δ = ∂L/∂z by softmax's Jacobian or the stable combined form, as the scalar trace shows it")
                 equations.append(Equation((delta,), why, s.worked(delta)))
             forward = rec.forward[position_in]
             a_in = s.column(_input_alias(forward.input_names), forward.input_names, p)
             grads = [[grad_name(b.layer, j, i) for i in range(fan_in)] for j in range(units)]
             dW = s.matrix(f"{b.layer}.dL_dW", grads, p)
-            why = (
-                f"an outer product: δ is {delta.shape_text} and a_in {a_in.shape_text}, so δ·a_inᵀ is "
-                f"{dW.shape_text}, W's shape; entry (j, i) = δ_j·a_i"
-            )
+            why = _(
+                "an outer product: δ is {delta} and a_in {a_in}, so δ·a_inᵀ is {dW}, W's shape; entry (j, i) = δ_j·a_i"
+            ).format(delta=delta.shape_text, a_in=a_in.shape_text, dW=dW.shape_text)
             equations.append(Equation((dW, "=", delta, "·", a_in.transposed()), why, s.worked(dW)))
             if b.grad_b is not None:
                 db = s.column(f"{b.layer}.dL_db", [grad_name(b.layer, j) for j in range(units)], p)
-                equations.append(Equation((db, "=", delta), "∂z/∂b = 1: the bias gradient is δ"))
+                equations.append(Equation((db, "=", delta), _("∂z/∂b = 1: the bias gradient is δ")))
             if position_in > 0:
                 below = _input_alias(forward.input_names).removesuffix(".a")
                 down_names = [neuron_name(below, "dL_da", i) for i in range(fan_in)]
@@ -232,16 +235,21 @@ def step_matrices(rec: StepRecord, fmt: NumberFormat, only: Filter) -> Iterator[
                 W = s.matrix(
                     f"{b.layer}.W", [[weight_name(b.layer, j, i) for i in range(fan_in)] for j in range(units)]
                 )
-                why = (
-                    f"W is {W.shape_text} and δ {delta.shape_text}; the layer below needs one entry per input, "
-                    f"{down.shape_text}, so W is transposed ({W.shape[1]}×{W.shape[0]}): entry i = Σ_j w_ji·δ_j, "
+                why = _(
+                    "W is {W} and δ {delta}; the layer below needs one entry per input, "
+                    "{down}, so W is transposed ({transposed}): entry i = Σ_j w_ji·δ_j, "
                     "column i of W, the weights out of input i"
+                ).format(
+                    W=W.shape_text,
+                    delta=delta.shape_text,
+                    down=down.shape_text,
+                    transposed=f"{W.shape[1]}×{W.shape[0]}",
                 )
                 equations.append(Equation((down, "=", W.transposed(), "·", delta), why, s.worked(down)))
             note = ""
             if position_in + 1 < len(layers):
-                note = "with the layer above: δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ·δ⁽ˡ⁺¹⁾ ⊙ f′(z⁽ˡ⁾)"
-            title = f"Backward · layer {b.layer}{tag(p)}"
+                note = _("with the layer above: {rule}").format(rule="δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ·δ⁽ˡ⁺¹⁾ ⊙ f′(z⁽ˡ⁾)")
+            title = _("Backward · layer {layer}").format(layer=b.layer) + tag(p)
             yield MatrixSection(rec.step, "backward", title, b.layer, tuple(equations), note)
 
     if several:
@@ -264,12 +272,18 @@ def step_matrices(rec: StepRecord, fmt: NumberFormat, only: Filter) -> Iterator[
             if factor == "1":
                 product = (dW, "=", Delta.transposed(), "·", A)
             samples = " + ".join(s.q(f"{u.layer}.dL_dW", p) for p in range(n))
-            why = (
-                f"the samples are rows: Δ is {Delta.shape_text} and A {A.shape_text}, so Δᵀ·A is {dW.shape_text}; "
-                f"entry (j, i) = Σ_s δ_sj·a_si, the sum over samples of their outer products: "
-                f"{'(' + factor + ')·' if factor != '1' else ''}({samples})"
+            why = _(
+                "the samples are rows: Δ is {Delta} and A {A}, so Δᵀ·A is {dW}; "
+                "entry (j, i) = Σ_s δ_sj·a_si, the sum over samples of their outer products: {sum}"
+            ).format(
+                Delta=Delta.shape_text,
+                A=A.shape_text,
+                dW=dW.shape_text,
+                sum=f"{'(' + factor + ')·' if factor != '1' else ''}({samples})",
             )
-            title = f"Batch reduction · layer {u.layer} weights ({rec.loss.reduction} over {n} samples)"
+            title = _("Batch reduction · layer {layer} {kind} ({reduction} over {n} samples)").format(
+                layer=u.layer, kind=_("weights"), reduction=rec.loss.reduction, n=n
+            )
             yield MatrixSection(rec.step, "reduction", title, u.layer, (Equation(product, why, s.worked(dW)),))
 
     for u in rec.updates:
@@ -286,9 +300,11 @@ def step_matrices(rec: StepRecord, fmt: NumberFormat, only: Filter) -> Iterator[
             old, grad = s.matrix(f"{u.layer}.b", names), s.matrix(f"{u.layer}.dL_db", grads)
         new = s.matrix(old.name.rsplit("/", 1)[-1] + ".new", [[n + ".new" for n in row] for row in names])
         first = s.rows[new.names[0][0]]
-        why = f"{rec.optimizer}, entry by entry: {first.name.rsplit('/', 1)[-1]} = {first.formula}"
+        why = _("{optimizer}, entry by entry: {rule}").format(
+            optimizer=rec.optimizer, rule=f"{first.name.rsplit('/', 1)[-1]} = {first.formula}"
+        )
         equation = Equation((new, "=", f"{rec.optimizer}(", old, ",", grad, ")"), why)
-        title = f"Update · layer {u.layer} {u.kind}"
+        title = _("Update · layer {layer} {kind}").format(layer=u.layer, kind=_(u.kind))
         yield MatrixSection(rec.step, "update", title, u.layer, (equation,))
 
 

@@ -6,6 +6,9 @@ The notebook is a program, not a copy of the trace: its code is the textbook vec
 batch as rows: Z = A·Wᵀ + b, Δ = ∂L/∂A ⊙ f′(Z), ∂L/∂W = Δᵀ·A / B), and a test runs it and checks every
 printed number against the trace. It recomputes plain SGD; other optimizers are refused where the
 notebook is asked for. render/notebook.py writes the cells as nbformat 4 JSON.
+
+The markdown cells' words and the code's short comments are in the reader's language (model/i18n.py);
+the code, its names and its formulas are the same in every language.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 from backprop_cli.errors import ConfigError
 from backprop_cli.layout.matrix import dense_only
 from backprop_cli.model.filters import Filter
+from backprop_cli.model.i18n import _
 from backprop_cli.model.spec import LayerSpec, NetworkSpec
 from backprop_cli.nn.engine import batches, count_steps
 from backprop_cli.nn.ops import ACTIVATIONS, loss_op
@@ -133,13 +137,14 @@ def cells(spec: NetworkSpec, only: Filter, markdown_header: str) -> list[Cell]:
         for layer in layers
     ]
     frozen = {layer.name: sorted(layer.frozen) for layer in layers if layer.frozen}
-    out.append(Cell("markdown", "## The network, its data and its learning rate\n\nChange any of them and run on."))
+    network = _("The network, its data and its learning rate")
+    out.append(Cell("markdown", f"## {network}\n\n" + _("Change any of them and run on.")))
     out.append(
         Cell(
             "code",
             "W, b = {}, {}\n"
             + "".join(params)
-            + f"X = {_array(spec.data.x)}  # a row per data row\nY = {_array(spec.data.y)}\n"
+            + f"X = {_array(spec.data.x)}  # {_('a row per data row')}\nY = {_array(spec.data.y)}\n"
             + f"lr = {spec.optimizer.learning_rate!r}\nFROZEN = {frozen!r}\n",
         )
     )
@@ -158,11 +163,14 @@ def _step(
     *,
     shown: bool,
 ) -> list[Cell]:
-    heading = f"## Step {step} · batch: data row{'s' * (len(rows) > 1)} {', '.join(str(r + 1) for r in rows)}"
+    batch = _("batch: data rows {rows}") if len(rows) > 1 else _("batch: data row {rows}")
+    heading = (
+        "## " + _("Step {step}").format(step=step) + " · " + batch.format(rows=", ".join(str(r + 1) for r in rows))
+    )
     last = layers[-1]
     loss = loss_op(spec.loss.name, spec.loss.reduction)
     reduce = "/ len(SAMPLES)" if spec.loss.reduction == "mean" else ""
-    quiet = "" if shown else "  # not shown in the trace: computed, not printed"
+    quiet = "" if shown else "  # " + _("not shown in the trace: computed, not printed")
     forward = [f"STEP, SAMPLES, QUIET = {qualifier!r}, {list(rows)!r}, {not shown!r}{quiet}\n"]
     forward.append("A = {'inputs': X[SAMPLES]}; Z = {}\n")
     below = "inputs"
@@ -181,7 +189,7 @@ def _step(
         f'A_out, K = A["{last.name}"], Y.shape[1]\nYb = Y[SAMPLES]\n'
         + f"T = ({terms.replace('Y', 'Yb').replace('A', 'A_out')})\nper_sample = T.sum(axis=1)\n"
         + f"loss = per_sample.mean() if {spec.loss.reduction == 'mean'!r} else per_sample.sum()\n"
-        + f"dA = {grad.replace('Y', 'Yb').replace('A', 'A_out')}  # ∂L_s/∂a, a row per sample\n"
+        + f"dA = {grad.replace('Y', 'Yb').replace('A', 'A_out')}  # ∂L_s/∂a, {_('a row per sample')}\n"
         + "for s, value in zip(SAMPLES, per_sample):\n    say(name('loss', s), value)\n"
         + "say(name('loss'), loss)\n"
     )
@@ -192,20 +200,24 @@ def _step(
         a_in = layers[index - 1].name if index else "inputs"
         if layer.activation == "softmax":
             backward.append(
-                f'a = A["{n}"]\nDelta = a * (dA - (dA * a).sum(axis=1, keepdims=True))  # Jᵀ·∂L/∂a of softmax\n'
+                f'a = A["{n}"]\nDelta = a * (dA - (dA * a).sum(axis=1, keepdims=True))  # '
+                + _("Jᵀ·∂L/∂a of softmax")
+                + "\n"
             )
         else:
             slope = f", {layer.negative_slope!r}" if layer.activation == "leaky_relu" else ""
             backward.append(f'Delta = dA * ACTIVATION["{layer.activation}"][1](Z["{n}"], A["{n}"]{slope})\n')
         backward.append(f'show("{n}", "delta", Delta)\n')
-        backward.append(f'dW["{n}"] = Delta.T @ A["{a_in}"] {reduce}  # Δᵀ·A: the sum over samples of δ·aᵀ\n')
+        why = _("Δᵀ·A: the sum over samples of δ·aᵀ")
+        backward.append(f'dW["{n}"] = Delta.T @ A["{a_in}"] {reduce}  # {why}\n')
         if layer.biases is not None:
             backward.append(f'db["{n}"] = Delta.sum(axis=0) {reduce}\n')
         backward.append(f'show_matrix("{n}", "dL_dw", dW["{n}"])\n')
         if layer.biases is not None:
             backward.append(f'show("{n}", "dL_db", db["{n}"], False)\n')
         if index:
-            backward.append(f'dA = Delta @ W["{n}"]  # ∂L/∂a of the layer below: Wᵀ·δ per sample\n')
+            below_why = _("∂L/∂a of the layer below: Wᵀ·δ per sample")
+            backward.append(f'dA = Delta @ W["{n}"]  # {below_why}\n')
     update = []
     for layer in layers:
         n = layer.name
@@ -218,17 +230,19 @@ def _step(
                 f'if "biases" not in FROZEN.get("{n}", []):\n    b["{n}"] = b["{n}"] - lr * db["{n}"]\n'
                 f'show("{n}", "b", b["{n}"], False, ".new")\n'
             )
+    per_sample = _("Per sample, then {reduction} over the batch; and {derivative} of the output layer.")
     math = {
-        "forward": "### Forward pass\n\n$$Z = A_{\\text{in}} W^{\\mathsf{T}} + b,\\quad A = f(Z)$$\n\n"
-        "A row per sample: each layer's weighted sums, then its activations.",
-        "loss": f"### Loss\n\n$${loss.latex}$$\n\nPer sample, then {spec.loss.reduction} over the batch; "
-        "and $\\partial L/\\partial a$ of the output layer.",
-        "backward": "### Backward pass\n\n$$\\Delta = \\frac{\\partial L}{\\partial A} \\odot f'(Z),\\quad "
+        "forward": f"### {_('Forward pass')}\n\n$$Z = A_{{\\text{{in}}}} W^{{\\mathsf{{T}}}} + b,\\quad A = f(Z)$$\n\n"
+        + _("A row per sample: each layer's weighted sums, then its activations."),
+        "loss": f"### {_('Loss')}\n\n$${loss.latex}$$\n\n"
+        + per_sample.format(reduction=spec.loss.reduction, derivative="$\\partial L/\\partial a$"),
+        "backward": f"### {_('Backward pass')}\n\n"
+        "$$\\Delta = \\frac{\\partial L}{\\partial A} \\odot f'(Z),\\quad "
         "\\frac{\\partial L}{\\partial W} = \\Delta^{\\mathsf{T}} A_{\\text{in}}"
         + ("/B" if spec.loss.reduction == "mean" else "")
         + ",\\quad \\frac{\\partial L}{\\partial A_{\\text{in}}} = \\Delta W$$\n\n"
-        "From the output layer down; softmax multiplies by its Jacobian instead.",
-        "update": "### Update\n\n$$W \\leftarrow W - \\eta\\,\\frac{\\partial L}{\\partial W}$$",
+        + _("From the output layer down; softmax multiplies by its Jacobian instead."),
+        "update": f"### {_('Update')}\n\n$$W \\leftarrow W - \\eta\\,\\frac{{\\partial L}}{{\\partial W}}$$",
     }
     codes = {"forward": "".join(forward), "loss": losses, "backward": "".join(backward), "update": "".join(update)}
     out = [Cell("markdown", heading)]

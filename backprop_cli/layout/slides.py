@@ -19,6 +19,7 @@ from backprop_cli.layout.math import Group
 from backprop_cli.layout.network_picture import MAX_DRAWN_UNITS as MAX_DRAWN_UNITS
 from backprop_cli.layout.network_picture import Picture, picture
 from backprop_cli.layout.rows import Section
+from backprop_cli.model.i18n import _
 
 ROWS_PER_SLIDE = 10  # a projector's table, in lines of text: more continue on the next slide
 CELL_CHARACTERS = 36  # what a formula or written-out cell holds on one line
@@ -64,7 +65,7 @@ class Slide:
 
     @property
     def steps(self) -> int:
-        return max((last for _, last in self.reveals()), default=0)
+        return max((last for _first, last in self.reveals()), default=0)
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,10 @@ def _rows(placed: Placed) -> tuple[tuple[str, ...], str, list[SlideRow]]:
     table = placed.table
     if isinstance(table, SampleTable):
         columns = table.columns
-        written = f"written out ({columns[0]})" if any(r.written for r in table.rows) else ""
+        written = _("written out ({column})").format(column=columns[0]) if any(r.written for r in table.rows) else ""
         return columns, written, [SlideRow(r.name, r.formula, r.written, r.values) for r in table.rows]
     rows = [SlideRow(r.name, r.formula, r.written, (r.value,)) for r in placed.section.rows]
-    return ("value",), "written out" if any(r.written for r in rows) else "", rows
+    return (_("value"),), _("written out") if any(r.written for r in rows) else "", rows
 
 
 def _lines(row: SlideRow) -> int:
@@ -126,12 +127,12 @@ def slides_of(doc: Document, placed: Placed, heading: str, phase: str) -> Iterat
     art = picture(doc.spec, _lit(section)) if doc.spec is not None else None
     base = Slide("table", f"{heading} · {phase}", title, section.layer, art, (), (), (), "", (), "", False)
     if maths.chain:
-        yield replace(base, kind="chain", title=f"{title}: the chain rule", chain=maths.chain)
+        yield replace(base, kind="chain", title=_("{title}: the chain rule").format(title=title), chain=maths.chain)
     columns, written, rows = _rows(placed)
     note = placed.table.note if placed.table else section.note
     chunks = _chunks(rows)
     for number, chunk in enumerate(chunks):
-        more = f" ({number + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+        more = _(" ({part} of {parts})").format(part=number + 1, parts=len(chunks)) if len(chunks) > 1 else ""
         yield replace(
             base,
             title=title + more,
@@ -143,7 +144,7 @@ def slides_of(doc: Document, placed: Placed, heading: str, phase: str) -> Iterat
             has_formula=any(r.formula for r in chunk),
         )
     if maths.worked:
-        worked = f"{title}: neuron 1 worked, with the numbers of {placed.numbers_of}"
+        worked = _("{title}: neuron 1 worked, with the numbers of {whose}").format(title=title, whose=placed.numbers_of)
         yield replace(base, kind="worked", title=worked, chain=maths.worked)
 
 

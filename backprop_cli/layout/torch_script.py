@@ -4,12 +4,15 @@ trace in autograd and see the two agree.
 
 The script prints, per step, each sample's z, a and δ = ∂L_s/∂z (autograd's gradient of the batch loss
 with respect to z, times the batch size where the loss is a mean), the batch loss, every parameter's
-gradient and every updated parameter. It needs only torch (float64 throughout).
+gradient and every updated parameter. It needs only torch (float64 throughout). Its docstring and
+comments are in the reader's language (model/i18n.py); the code, the names it prints and the numbers are
+the same in every language.
 """
 
 from __future__ import annotations
 
 from backprop_cli.model.filters import Filter
+from backprop_cli.model.i18n import _
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.engine import batches, count_steps
 from backprop_cli.nn.optim import resolved_options
@@ -80,10 +83,17 @@ def script(spec: NetworkSpec, only: Filter) -> str:
     per_sample = (_SUMMED if spec.loss.reduction == "sum_all" else {}).get(spec.loss.name, _PER_SAMPLE[spec.loss.name])
     reduce = "per_sample.mean()" if spec.loss.reduction == "mean" else "per_sample.sum()"
     scale = "len(rows)" if spec.loss.reduction == "mean" else "1"
-    return f'''"""{spec.source}: the trace of `backprop trace` replayed in PyTorch autograd (float64).
+    summary = _("{source}: the trace of `backprop trace` replayed in PyTorch autograd (float64).")
+    prints = _(
+        "Prints each number under the trace's name: per sample z, a and delta (dL_s/dz), the loss, every\n"
+        "parameter's gradient (the batch's, dL_dw...), every updated parameter (....new)."
+    )
+    columns = _("name, fan-in, units, has a bias, activation, frozen parameters")
+    rows_comment = _("each step's 0-based data rows")
+    no_grad = _("a frozen tensor has none")
+    return f'''"""{summary.format(source=spec.source)}
 
-Prints each number under the trace's name: per sample z, a and delta (dL_s/dz), the loss, every
-parameter's gradient (the batch's, dL_dw...), every updated parameter (....new).
+{prints}
 """
 
 import torch
@@ -93,12 +103,12 @@ torch.set_default_dtype(torch.float64)
 
 X = torch.tensor({spec.data.x.tolist()!r})
 Y = torch.tensor({spec.data.y.tolist()!r})
-# name, fan-in, units, has a bias, activation, frozen parameters
+# {columns}
 LAYERS = [
 {"".join(layers)}]
 START = {{
 {params}}}
-BATCHES = {schedule!r}  # each step's 0-based data rows
+BATCHES = {schedule!r}  # {rows_comment}
 SHOWN = {shown!r}
 
 linears = {{}}
@@ -153,7 +163,7 @@ for step, rows in enumerate(BATCHES, start=1):
         say(qualify("loss"), loss)
         for name, *_ in LAYERS:
             linear = linears[name]
-            if linear.weight.grad is not None:  # a frozen tensor has none
+            if linear.weight.grad is not None:  # {no_grad}
                 for j, row in enumerate(linear.weight.grad):
                     for i, g in enumerate(row):
                         say(qualify(f"{{name}}.dL_dw{{j + 1}}_{{i + 1}}"), g)

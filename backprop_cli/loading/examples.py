@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.spec import BUILT_IN
 
 EXAMPLES_DIR = Path(__file__).parent.parent / "examples"
 DEFAULT_EXAMPLE = "two_layer_relu"
@@ -39,7 +40,7 @@ def resolve(argument: str | None) -> Path:
 def label(path: Path) -> str:
     """How a config is named in the trace: built-in examples by name, so output does not depend on the install."""
     if path.parent.resolve() == EXAMPLES_DIR.resolve() and path.stem in example_names():
-        return f"{path.stem} (built-in example)"
+        return path.stem + BUILT_IN
     return str(path)
 
 

@@ -88,6 +88,16 @@ def _(message: str) -> str:
     return catalogue(lang).gettext(message)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the current language where one English word needs two translations: ``context``
+    says which use this is (``pgettext("formula", "given")``, a given number, beside the "given" column
+    of check's report, the student's answer)."""
+    lang = _LANG.get()
+    if lang == "en":
+        return message
+    return catalogue(lang).pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a message for ``n`` things, by the current language's plural rule."""
     lang = _LANG.get()
@@ -113,10 +123,11 @@ def catalogue(lang: str) -> gettext.GNUTranslations:
 
 
 def parse_po(text: str) -> dict[str, list[str]]:
-    """A ``.po`` file's entries: msgid (with ``\\x00`` and the plural msgid when it has one) → msgstr forms.
+    """A ``.po`` file's entries: msgid (with ``\\x00`` and the plural msgid when it has one; after its
+    context and ``\\x04`` when it has a ``msgctxt``, as in a ``.mo`` file) → msgstr forms.
 
-    The subset of the format the catalogues use: ``msgid``, ``msgid_plural``, ``msgstr``, ``msgstr[n]``
-    and continued string lines; comments and fuzzy flags are skipped (a fuzzy entry counts as untranslated
+    The subset of the format the catalogues use: ``msgctxt``, ``msgid``, ``msgid_plural``, ``msgstr``,
+    ``msgstr[n]`` and continued string lines; comments and fuzzy flags are skipped (a fuzzy entry counts as untranslated
     by leaving it out)."""
     entries: dict[str, list[str]] = {}
     fields: dict[str, str] = {}
@@ -127,6 +138,8 @@ def parse_po(text: str) -> dict[str, list[str]]:
         nonlocal fuzzy
         if "msgid" in fields:
             key = fields["msgid"]
+            if "msgctxt" in fields:
+                key = fields["msgctxt"] + "\x04" + key
             if "msgid_plural" in fields:
                 key += "\x00" + fields["msgid_plural"]
                 forms = [fields[k] for k in sorted((k for k in fields if k.startswith("msgstr[")), key=_form_index)]
@@ -150,7 +163,7 @@ def parse_po(text: str) -> dict[str, list[str]]:
             fields[current_key] += _unquote(line)
             continue
         keyword, _space, rest = line.partition(" ")
-        if keyword == "msgid" and "msgid" in fields:
+        if keyword in ("msgctxt", "msgid") and "msgid" in fields:
             flush()
         current_key = keyword
         fields[keyword] = _unquote(rest)

@@ -26,6 +26,20 @@ REDUCTIONS = ("mean", "sum", "sum_all")
 PARAMETER_KINDS = ("weights", "biases")
 
 
+#: how a built-in example's label (a spec's ``source``) ends, in English: the spec keeps it as data and a
+#: title shows it in the reader's language (:func:`shown_source`)
+BUILT_IN = " (built-in example)"
+
+
+def shown_source(source: str) -> str:
+    """A config's label as a title shows it: a built-in example's mark in the reader's language."""
+    from backprop_cli.model.i18n import _
+
+    if source.endswith(BUILT_IN):
+        return _("{name} (built-in example)").format(name=source.removesuffix(BUILT_IN))
+    return source
+
+
 class BaseLayerSpec(ABC):
     """What every layer type's spec tells the rest of the program, whatever the layer computes.
 

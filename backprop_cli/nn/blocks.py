@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.model.i18n import N_, _
+from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.rounding import RoundedChain
@@ -24,6 +24,11 @@ from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.nn.records import LayerBackward, LayerForward, ParamUpdate, StepRecord
+
+
+def sample_suffix(sample: int) -> str:
+    """What a per-sample block's title ends with: `` · sample N`` for 0-based ``sample``, in the reader's language."""
+    return _(" · sample {n}").format(n=sample + 1)
 
 
 def update_rows(size: int, states: int) -> int:
@@ -110,7 +115,7 @@ class _StepBlocks:
     ) -> Built:
         sample = self.rec.samples[p] if p is not None and self.several else None
         if sample is not None:
-            title += f" · sample {sample + 1}"
+            title += sample_suffix(sample)
         return Built(title, tuple(quantities), note)
 
     def plan(self, phase: str, layer: str | None, p: int | None, count: int, make: Callable[[], Built]) -> Block:
@@ -201,7 +206,7 @@ class _StepBlocks:
             for index in _indices(u.old.shape):
                 pname = param_name(u.layer, u.kind, index)
                 origin = qualify(f"{pname}.new", step=rec.step - 1) if rec.multi_step and rec.step > 1 else None
-                form = Form("frozen" if u.frozen else "")
+                form = Form(_("frozen") if u.frozen else "")
                 out.append(
                     self.quantity(
                         self.q(pname),
@@ -303,20 +308,26 @@ class _StepBlocks:
             )
         note = op.formula
         for k in from_logits:
-            note += (
-                f"; loss.term{k + 1} comes from the logit {neuron_name(out, 'z', k)}, as the engine computes it: "
-                f"{neuron_name(out, 'a', k)} shows as {f(loss.prediction[p, k])} (saturated), "
-                "where the textbook form takes log 0"
+            note += _(
+                "; {term} comes from the logit {logit}, as the engine computes it: "
+                "{output} shows as {value} (saturated), where the textbook form takes log 0"
+            ).format(
+                term=f"loss.term{k + 1}",
+                logit=neuron_name(out, "z", k),
+                output=neuron_name(out, "a", k),
+                value=f(loss.prediction[p, k]),
             )
         for k in grad_from_logits:
-            note += f"; {neuron_name(out, 'dL_da', k)} is written from z too (1/a = 1 + e^(−z), 1/(1 − a) = 1 + e^z)"
+            note += _("; {name} is written from z too ({identities})").format(
+                name=neuron_name(out, "dL_da", k), identities="1/a = 1 + e^(−z), 1/(1 − a) = 1 + e^z"
+            )
         broken = [neuron_name(out, "dL_da", k) for k in range(count) if not math.isfinite(loss.dL_da[p, k])]
         if broken:
-            verb = "is" if len(broken) == 1 else "are"
-            note += (
-                f"; {', '.join(broken)} {verb} not finite in float64 (a saturated) and not used: "
-                "δ comes from the stable form"
-            )
+            note += ngettext(
+                "; {names} is not finite in float64 (a saturated) and not used: δ comes from the stable form",
+                "; {names} are not finite in float64 (a saturated) and not used: δ comes from the stable form",
+                len(broken),
+            ).format(names=", ".join(broken))
         return self.block("loss", _("Loss ({name})").format(name=loss.name), quantities, layer=out, p=p, note=note)
 
     def batch_loss(self) -> Built:
@@ -405,7 +416,7 @@ class _StepBlocks:
                     self.quantity(self.q(f"{pname}.{s}"), scalar(arr[index]), "update", u.layer, None, form, args)
                 )
             if u.frozen:
-                form, args = Form("{0} (frozen)", (self.q(pname),), same, "{0:v}"), [scalar(u.old[index])]
+                form, args = Form(_("{0} (frozen)"), (self.q(pname),), same, "{0:v}"), [scalar(u.old[index])]
             else:
                 form, args = fill(u.formula, fields, values, u.rule)
             out.append(self.quantity(self.q(pname + ".new"), scalar(u.new[index]), "update", u.layer, None, form, args))
@@ -414,7 +425,7 @@ class _StepBlocks:
         title = _("Update · layer {layer} {kind} ({optimizer}, {hyper})").format(
             layer=u.layer, kind=_(u.kind), optimizer=rec.optimizer, hyper=hyper_text
         )
-        note = "; ".join(f"{s}: {STATE_MEANINGS[s]}" for s in u.state if s in STATE_MEANINGS)
+        note = "; ".join(f"{s}: {_(STATE_MEANINGS[s])}" for s in u.state if s in STATE_MEANINGS)
         frozen = _(" · frozen, not updated") if u.frozen else ""
         return self.block("update", title + frozen, out, layer=u.layer, note=note)
 

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import N_
 from backprop_cli.model.spec import Array, OptimizerSpec
 from backprop_cli.nn.ops import NamedRule, Scalar
 
@@ -488,18 +489,18 @@ SYMBOLS = {
 
 #: What each named intermediate is, for legends and the JSON names table.
 STATE_MEANINGS = {
-    "g": "the gradient with L2 weight decay added: ∇ + λ·p",
-    "decayed": "AdamW: the parameter after decoupled weight decay p·(1 − η·λ)",
-    "buf": "momentum buffer",
-    "nesterov": "Nesterov direction g + μ·buf",
-    "m": "first moment (running mean of g)",
-    "v": "second moment (running mean of g²)",
-    "v_max": "AMSGrad: the largest v so far",
-    "m_hat": "bias-corrected first moment m / (1 − β₁ᵗ)",
-    "v_hat": "bias-corrected second moment v / (1 − β₂ᵗ)",
-    "g_avg": "centered RMSprop: running mean of g",
-    "denom": "RMSprop denominator √v + ε",
-    "step": "the amount subtracted from the parameter",
+    "g": N_("the gradient with L2 weight decay added: ∇ + λ·p"),
+    "decayed": N_("AdamW: the parameter after decoupled weight decay p·(1 − η·λ)"),
+    "buf": N_("momentum buffer"),
+    "nesterov": N_("Nesterov direction g + μ·buf"),
+    "m": N_("first moment (running mean of g)"),
+    "v": N_("second moment (running mean of g²)"),
+    "v_max": N_("AMSGrad: the largest v so far"),
+    "m_hat": N_("bias-corrected first moment m / (1 − β₁ᵗ)"),
+    "v_hat": N_("bias-corrected second moment v / (1 − β₂ᵗ)"),
+    "g_avg": N_("centered RMSprop: running mean of g"),
+    "denom": N_("RMSprop denominator √v + ε"),
+    "step": N_("the amount subtracted from the parameter"),
 }
 
 

@@ -4,7 +4,9 @@ rule an equation at a time, the network drawn with TikZ and the frame's layer li
 
 Pure layout of :mod:`backprop_cli.layout.slides`; text, names and formulas are set as the LaTeX
 document sets them (:mod:`backprop_cli.render.latex`). Beamer loads pgf/TikZ itself, so the deck needs
-nothing beyond a TeX installation with Beamer (texlive-latex-recommended with texlive-pictures).
+nothing beyond a TeX installation with Beamer (texlive-latex-recommended with texlive-pictures); a Russian
+or Japanese deck adds the LaTeX document's language packages (T2A and babel, or CJKutf8 in its sans-serif
+Gothic face).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 from typing import TextIO
 
 from backprop_cli.layout.document import Document, TraceJob, build
-from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.slides import Deck, Slide, deck
-from backprop_cli.render.latex import inline, name, note, text
+from backprop_cli.model.i18n import _
+from backprop_cli.render.latex import body, inline, name, note, preamble, text
 from backprop_cli.render.math import latex
 from backprop_cli.render.tikz import network_tikz as tikz
 
@@ -48,7 +51,7 @@ def _cover(when: int, body: str) -> str:
 
 def table(slide: Slide) -> str:
     """The frame's table: a row's name and formula at one overlay, its numbers at the next."""
-    header = ["name"] + ["formula"] * slide.has_formula + [slide.written_heading] * bool(slide.written_heading)
+    header = [_("name")] + [_("formula")] * slide.has_formula + [slide.written_heading] * bool(slide.written_heading)
     header += list(slide.columns)
     lines = [
         r"{\scriptsize\setlength{\tabcolsep}{3pt}",
@@ -79,7 +82,7 @@ def frame(slide: Slide) -> str:
     if slide.kind == "table":
         main.append(table(slide))
     else:
-        for (when, _), equation in zip(slide.reveals(), slide.chain, strict=True):
+        for (when, _then), equation in zip(slide.reveals(), slide.chain, strict=True):
             main.append(_cover(when, rf"{{\small\[{latex(equation).strip()}\]}}"))
     if slide.note:
         main.append(rf"{{\scriptsize\emph{{{note(slide.note)}}}}}")
@@ -97,9 +100,10 @@ def title_frame(d: Deck) -> str:
     if d.description:
         out.append(text(d.description) + r"\par\medskip")
     if d.network:
-        spec = "@{}" + "l" * len(NETWORK_COLUMNS) + "@{}"
+        columns = network_columns()
+        spec = "@{}" + "l" * len(columns) + "@{}"
         rows = [" & ".join(text(c) for c in row) + r" \\" for row in d.network]
-        head = " & ".join(rf"\textbf{{{text(c)}}}" for c in NETWORK_COLUMNS) + r" \\"
+        head = " & ".join(rf"\textbf{{{text(c)}}}" for c in columns) + r" \\"
         out.append(rf"{{\scriptsize\begin{{tabular}}{{{spec}}}\toprule" + "\n" + head + "\n\\midrule\n")
         out.append("\n".join(rows) + "\n\\bottomrule\\end{tabular}}\\par\\medskip")
     out.append(
@@ -114,11 +118,16 @@ def title_frame(d: Deck) -> str:
 def render(doc: Document) -> str:
     """The whole deck as one LaTeX string."""
     d = deck(doc)
-    out = [PREAMBLE, r"\begin{document}", "", title_frame(d)]
+    opening, closing = body("goth")
+    out = [preamble(PREAMBLE), r"\begin{document}" + ("\n" + opening.rstrip("\n") if opening else ""), ""]
+    out.append(title_frame(d))
     out += [frame(slide) for slide in d.slides]
     if d.closing or d.notice:
         lines = r"\par\medskip ".join(text(line) for line in (d.notice, d.closing) if line)
-        out.append(r"\begin{frame}" + "\n\\frametitle{Summary}\n" + lines + "\n\\end{frame}\n")
+        summary = text(_("Summary"))
+        out.append(r"\begin{frame}" + f"\n\\frametitle{{{summary}}}\n" + lines + "\n\\end{frame}\n")
+    if closing:
+        out.append(closing.rstrip("\n"))
     out.append(r"\end{document}" + "\n")
     return "\n".join(out)
 

@@ -16,7 +16,7 @@ from backprop_cli.layout.math import Group
 from backprop_cli.layout.rows import Section
 from backprop_cli.model.i18n import _, current, is_rtl
 from backprop_cli.render.math import mathml
-from backprop_cli.render.pictures import GRAPH_STYLE, NETWORK_STYLE, graph_svg, network_svg
+from backprop_cli.render.pictures import GRAPH_STYLE, graph_svg, network_svg
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -125,7 +125,7 @@ def matrix_view(doc: Document) -> list[str]:
 def _picture_style(doc: Document) -> str:
     """The style of the pictures the page draws (none when it draws none)."""
     style = [FIGURE_STYLE] if doc.picture is not None or doc.graph is not None else []
-    style += [NETWORK_STYLE] * (doc.picture is not None) + [GRAPH_STYLE] * (doc.graph is not None)
+    style += [GRAPH_STYLE] * (doc.graph is not None)
     return "".join("\n" + part for part in style)
 
 
@@ -133,7 +133,7 @@ def render(doc: Document) -> str:
     """The whole page as one string."""
     out = [
         "<!DOCTYPE html>",
-        f'<html lang="{current()}" dir="rtl">' if is_rtl() else '<html lang="en">',
+        f'<html lang="{current()}" dir="rtl">' if is_rtl() else f'<html lang="{current()}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

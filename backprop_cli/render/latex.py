@@ -5,6 +5,10 @@ Pure layout of :mod:`backprop_cli.layout.document`. Only packages of a basic TeX
 expression's graph where it is installed (render/tikz.py), and a line says what is missing where not.
 Every character the trace prints (−, ·, ×, ², η, δ, Σ, ∂ …) is spelled as a LaTeX macro; a character
 pdflatex cannot set is written as its code point (``[U+0416]``) rather than breaking the build.
+
+A Russian document adds the T2A font encoding and babel's Russian (texlive-lang-cyrillic), a Japanese one
+CJKutf8 with its body in a ``CJK`` environment (latex-cjk-japanese): then that language's letters are set
+as they are. Arabic needs the ``arabi`` package (texlive-lang-arabic) and is refused.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import re
 import unicodedata
 from typing import TextIO
 
+from backprop_cli.errors import ConfigError
 from backprop_cli.layout.compact import SampleTable
 from backprop_cli.layout.document import Document, TraceJob, build, placed_document
 from backprop_cli.layout.graph_picture import GraphPicture
-from backprop_cli.layout.header import NETWORK_COLUMNS
-from backprop_cli.layout.math import FUNCTIONS, formula
+from backprop_cli.layout.header import NETWORK_COLUMNS, network_columns
+from backprop_cli.layout.math import FUNCTIONS, SCRIPT, formula
 from backprop_cli.layout.rows import Section
+from backprop_cli.model.i18n import _, current
 from backprop_cli.render.math import LATEX_SYMBOLS, latex
 
 PACKAGES = ("amsmath", "booktabs", "longtable", "array")
@@ -42,6 +48,46 @@ FRAGMENT_HEAD = (
     "% " + ", ".join(PACKAGES) + "\n"
     "% and tikz for the pictures (where it does not, a line says what is missing)\n"
 )
+#: per language: the packages it adds after ``\\documentclass``, what opens and closes its body, and the
+#: letters (beyond ASCII and Latin-1) pdflatex then sets as they are
+LANGUAGE_PACKAGES = {
+    "ru": "\\usepackage[T2A]{fontenc}\n\\usepackage[russian,shorthands=off]{babel}\n",
+    "ja": "\\usepackage{CJKutf8}\n",
+}
+_BODY = {"ja": ("\\begin{CJK}{UTF8}{%s}\n", "\\end{CJK}\n")}
+_LETTERS = {
+    "ru": re.compile(r"[\u0400-\u04ff«»„“”№]"),
+    "ja": re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"),
+}
+#: what an Arabic document would need (and the Debian package that has it)
+NO_ARABIC = (
+    "Arabic LaTeX needs the arabi package (Debian/Ubuntu: texlive-lang-arabic), which this tool does not use yet"
+)
+
+
+def language_check(lang: str | None = None) -> None:
+    """Refuse a language pdflatex cannot set with the packages this tool uses (Arabic)."""
+    lang = lang or current()
+    if lang not in ("en", *LANGUAGE_PACKAGES):
+        raise ConfigError(
+            f"{lang} with a LaTeX format: {NO_ARABIC}; expected --lang en, ru or ja for LaTeX and Beamer",
+            path="--lang",
+        )
+
+
+def preamble(base: str) -> str:
+    """``base`` (a preamble starting with its ``\\documentclass`` line) with the current language's packages."""
+    language_check()
+    head, _newline, rest = base.partition("\n")
+    return head + "\n" + LANGUAGE_PACKAGES.get(current(), "") + rest
+
+
+def body(font: str = "min") -> tuple[str, str]:
+    """What opens and closes the document's body in the current language (``""`` for most)."""
+    opening, closing = _BODY.get(current(), ("", ""))
+    return (opening % font if opening else ""), closing
+
+
 _SAMPLES_PER_TABLE = 4  # value columns side by side on a portrait page
 
 _TEXT = {
@@ -62,6 +108,8 @@ _TEXT = {
     "₁": r"\textsubscript{1}",  # β₁, β₂ and Adam's β₁ᵗ in the optimizers' notes
     "₂": r"\textsubscript{2}",
     "ᵗ": r"\textsuperscript{t}",
+    "—": "---",  # dashes as TeX spells them, in every font encoding (a translation's "sample3 — the name")
+    "–": "--",
     "\n": " ",
 }
 # Every column has a fixed width, so longtable knows them on the first pass: one pdflatex run suffices
@@ -80,8 +128,10 @@ _NETWORK_SPEC = (  # layer, units, fan-in, activation, a = f(z), parameters
 
 
 def text(value: str) -> str:
-    """Prose for text mode: TeX's special characters escaped, symbols as math macros."""
+    """Prose for text mode: TeX's special characters escaped, symbols as math macros, the document
+    language's letters as they are."""
     out = []
+    letters = _LETTERS.get(current()) if not value.isascii() else None
     for c in value:
         if c in _TEXT:
             out.append(_TEXT[c])
@@ -91,6 +141,8 @@ def text(value: str) -> str:
             out.append(rf"\ensuremath{{{LATEX_SYMBOLS[c]}}}")
         elif "\u00c0" <= c <= "\u00ff" and unicodedata.category(c).startswith("L"):
             out.append(c)  # Latin-1 letters: pdflatex's utf8 input sets them
+        elif letters is not None and letters.match(c):
+            out.append(c)
         else:
             out.append(f"[U+{ord(c):04X}]")
     return "".join(out)
@@ -115,6 +167,8 @@ def _kind(word: str) -> str:
     core = word.lstrip("(").rstrip("),;:")
     if _TRACE_NAME.fullmatch(core):
         return "name"
+    if SCRIPT.search(core) or core in ("—", "–"):
+        return "prose"  # a word of Russian, Japanese or Arabic (a one-letter one too: и, в)
     if core in FUNCTIONS:
         return "math"
     if _PROSE.fullmatch(core):
@@ -176,7 +230,7 @@ def section_table(section: Section) -> str:
             cells.append(inline(row.written))
         cells.append(inline(row.value))
         rows.append(cells)
-    return tabular([rf"\textbf{{{column}}}" for column in [*header, "value"]], rows, spec)
+    return tabular([rf"\textbf{{{text(_(column))}}}" for column in [*header, "value"]], rows, spec)
 
 
 def sample_table(folded: SampleTable) -> str:
@@ -188,9 +242,9 @@ def sample_table(folded: SampleTable) -> str:
     spec = "".join(f"L{{{_SAMPLE_WIDTHS[k]}\\linewidth}}" for k in kinds) + f"R{{{share:.3f}\\linewidth}}" * len(
         folded.columns
     )
-    heads = kinds[:]
+    heads = [_(kind) for kind in kinds]
     if has_written:
-        heads[-1] = f"written out ({folded.columns[0]})"
+        heads[-1] = _("written out ({column})").format(column=folded.columns[0])
     header = [rf"\textbf{{{text(h)}}}" for h in [*heads, *folded.columns]]
     rows = []
     for row in folded.rows:
@@ -249,6 +303,15 @@ def spelled_columns(tex: str) -> str:
     return "\n".join(spell(line) for line in tex.split("\n"))
 
 
+def fragment_head() -> str:
+    """A fragment's comment: what the including document loads (and, in Japanese, that the fragment is a
+    ``CJK`` environment of its own)."""
+    language_check()
+    extra = {"ru": ", fontenc (T2A), babel (russian)", "ja": ", CJKutf8"}.get(current(), "")
+    listed = ", ".join(PACKAGES) + "\n"
+    return FRAGMENT_HEAD.replace(listed, listed[:-1] + extra + "\n", 1)
+
+
 def graph_figure(graph: GraphPicture) -> str:
     """An expression's computation graph, centred, its caption under it."""
     from backprop_cli.render.tikz import graph_tikz, guarded  # tikz.py sets its text with this module's
@@ -259,10 +322,13 @@ def graph_figure(graph: GraphPicture) -> str:
 
 def render(doc: Document) -> str:
     """The whole document as one LaTeX string (a fragment without preamble with ``doc.fragment``)."""
+    opening, closing = body()
     if doc.fragment:
-        out = [FRAGMENT_HEAD, rf"\section*{{{text(doc.title)}}}", ""]
+        out = [fragment_head() + opening, rf"\section*{{{text(doc.title)}}}", ""]
     else:
-        out = [PORTRAIT if doc.compact else PREAMBLE, r"\begin{document}", "", rf"\section*{{{text(doc.title)}}}", ""]
+        head = preamble(PORTRAIT if doc.compact else PREAMBLE)
+        out = [head, r"\begin{document}" + ("\n" + opening.rstrip("\n") if opening else ""), ""]
+        out += [rf"\section*{{{text(doc.title)}}}", ""]
     if doc.description:
         out.append(text(doc.description) + "\n")
     activation = NETWORK_COLUMNS.index("a = f(z)")
@@ -275,7 +341,7 @@ def render(doc: Document) -> str:
     if doc.graph is not None:
         out.append(graph_figure(doc.graph))
     if network:
-        out.append(tabular([rf"\textbf{{{text(column)}}}" for column in NETWORK_COLUMNS], network, _NETWORK_SPEC))
+        out.append(tabular([rf"\textbf{{{text(column)}}}" for column in network_columns()], network, _NETWORK_SPEC))
     if doc.picture is not None:
         from backprop_cli.render.tikz import DOCUMENT_SCALE, guarded, network_tikz
 
@@ -290,24 +356,28 @@ def render(doc: Document) -> str:
         for placed in placed_list:
             section, maths = placed.section, placed.maths
             if placed.phase_title:
-                out.append(rf"\subsubsection*{{{placed.phase_title}}}" + "\n")
+                out.append(rf"\subsubsection*{{{text(placed.phase_title)}}}" + "\n")
             if placed.subtitle:
                 out.append(rf"\textbf{{{text(placed.subtitle)}}}\nopagebreak" + "\n")
             if maths.ops_latex:
                 out.append(display(list(maths.ops_latex)))
             if maths.chain:
-                out.append("The chain rule for this layer:\n" + display([latex(eq).strip() for eq in maths.chain]))
+                chain = display([latex(eq).strip() for eq in maths.chain])
+                out.append(text(_("The chain rule for this layer:")) + "\n" + chain)
             out.append(sample_table(placed.table) if placed.table else section_table(section))
             remark = placed.table.note if placed.table else section.note
             if remark:
                 out.append(rf"\emph{{{note(remark)}}}" + "\n")
             if maths.worked:
-                out.append(f"Worked for neuron 1, with the numbers of {text(placed.numbers_of)}:\n")
+                worked = _("Worked for neuron 1, with the numbers of {whose}:").format(whose=placed.numbers_of)
+                out.append(text(worked) + "\n")
                 out += [f"${latex(eq).strip()}$\\par\n" for eq in maths.worked]
     if doc.notice:
         out.append(rf"\emph{{{text(doc.notice)}}}" + "\n")
     if doc.closing:
         out.append(rf"\textbf{{{text(doc.closing)}}}" + "\n")
+    if closing:
+        out.append(closing.rstrip("\n"))
     if doc.fragment:
         return spelled_columns("\n".join(out))
     out.append(r"\end{document}" + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from backprop_cli.layout.math import FUNCTIONS, Frac, Group, Mi, Mn, Mo, Mtext, Node, Scripts
+from backprop_cli.layout.math import FUNCTIONS, SCRIPT, Frac, Group, Mi, Mn, Mo, Mtext, Node, Scripts
 
 # Greek letters and operators: how LaTeX spells the characters the trace prints.
 LATEX_SYMBOLS = {
@@ -79,7 +79,10 @@ def latex(node: Node) -> str:
         spaced = node.text in ("=", "+", "−", "×", "≤", "≥", ">", "<", "←") or spelled.startswith("\\")
         return f" {spelled} " if spaced else spelled
     if isinstance(node, Mtext):
-        spelled = "".join(_TEXT_ESCAPES.get(c, c) if c.isascii() else f"${_latex_char(c)}$" for c in node.text)
+        spelled = "".join(
+            _TEXT_ESCAPES.get(c, c) if c.isascii() else c if SCRIPT.match(c) else f"${_latex_char(c)}$"
+            for c in node.text
+        )  # a translation's letters as they are: the document loads their fonts (render/latex.py)
         return rf"\text{{{spelled}}}"
     if isinstance(node, Frac):
         return rf"\frac{{{latex(node.num)}}}{{{latex(node.den)}}}"

@@ -10,8 +10,9 @@ import json
 from typing import Any, TextIO
 
 from backprop_cli.layout.document import Document, TraceJob
-from backprop_cli.layout.header import NETWORK_COLUMNS, facts, network_rows, title
+from backprop_cli.layout.header import facts, network_columns, network_rows, title
 from backprop_cli.layout.notebook import Cell, cells
+from backprop_cli.model.i18n import _
 from backprop_cli.render.markdown import table, text
 
 
@@ -21,11 +22,14 @@ def header(job: TraceJob) -> str:
     if spec.description:
         out.append(text(spec.description.strip()) + "\n")
     rows = [[text(c) for c in row] for row in network_rows(spec, job.fmt)]
-    out.append(table(list(NETWORK_COLUMNS), rows, values=0))
+    out.append(table(network_columns(), rows, values=0))
     out.append("".join(f"- {text(line)}\n" for line in facts(spec, job.total, job.fmt)))
     out.append(
-        "Run the cells in order: each recomputes a phase with numpy and prints its numbers under the "
-        "trace's names. Change a weight in the network cell and run on to see what moves.\n"
+        _(
+            "Run the cells in order: each recomputes a phase with numpy and prints its numbers under the "
+            "trace's names. Change a weight in the network cell and run on to see what moves."
+        )
+        + "\n"
     )
     return "\n".join(out)
 

@@ -15,8 +15,9 @@ from html import escape
 from typing import TextIO
 
 from backprop_cli.layout.document import Document, TraceJob, build
-from backprop_cli.layout.header import NETWORK_COLUMNS
+from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.slides import Deck, Slide, deck
+from backprop_cli.model.i18n import _, current, is_rtl
 from backprop_cli.render.math import mathml
 from backprop_cli.render.pictures import network_svg
 
@@ -56,6 +57,18 @@ svg.network text.lit { fill: #bc4c00; font-weight: bold; }
   .hidden { visibility: visible; }
 }
 """.strip()
+
+#: a right-to-left deck (Arabic): prose and headings run right to left; names, formulas, numbers and
+#: equations keep their left-to-right order, each cell isolated; the network picture stays as drawn
+RTL_STYLE = (
+    "\n"
+    + """
+th, td { text-align: right; }
+td.name, td.formula, td.written, td.value, math, svg.network { direction: ltr; unicode-bidi: isolate; }
+td.value, th.value { text-align: left; }
+.counter { right: auto; left: 20px; direction: ltr; unicode-bidi: isolate; }
+""".strip()
+)
 
 SCRIPT = """
 (function () {
@@ -128,7 +141,7 @@ def _fragment(tag: str, css: str, text: str, when: int) -> str:
 
 def table(slide: Slide) -> str:
     """The slide's table: each row's name and formula appear first, its numbers at the next key."""
-    header = ["name"] + ["formula"] * slide.has_formula + [slide.written_heading] * bool(slide.written_heading)
+    header = [_("name")] + [_("formula")] * slide.has_formula + [slide.written_heading] * bool(slide.written_heading)
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     head += "".join(f'<th class="value">{escape(c)}</th>' for c in slide.columns)
     body = []
@@ -150,7 +163,7 @@ def slide_html(slide: Slide, number: int) -> str:
     if slide.kind == "table":
         out.append(table(slide))
     else:
-        for (when, _), equation in zip(slide.reveals(), slide.chain, strict=True):
+        for (when, _then), equation in zip(slide.reveals(), slide.chain, strict=True):
             out.append(f'<math display="block" class="hidden" data-f="{when}">{mathml(equation)}</math>')
     if slide.note:
         out.append(f'<p class="note">{escape(slide.note)}</p>')
@@ -167,7 +180,7 @@ def title_html(d: Deck) -> str:
         out.append(f"<p>{escape(d.description)}</p>")
     out.append('<div class="body">\n<div class="main">')
     if d.network:
-        head = "".join(f"<th>{escape(column)}</th>" for column in NETWORK_COLUMNS)
+        head = "".join(f"<th>{escape(column)}</th>" for column in network_columns())
         rows = "\n".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in d.network)
         out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
     out.append('<ul class="facts">\n' + "".join(f"<li>{escape(line)}</li>\n" for line in d.facts) + "</ul>")
@@ -183,12 +196,12 @@ def render(doc: Document) -> str:
     d = deck(doc)
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{current()}" dir="rtl">' if is_rtl() else f'<html lang="{current()}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(d.title)}</title>",
-        f"<style>\n{STYLE}\n</style>",
+        f"<style>\n{STYLE}{RTL_STYLE if is_rtl() else ''}\n</style>",
         "</head>",
         "<body>",
         title_html(d),
@@ -197,7 +210,8 @@ def render(doc: Document) -> str:
     if d.closing or d.notice:
         number = len(d.slides) + 2
         lines = "".join(f"<p>{escape(line)}</p>" for line in (d.notice, d.closing) if line)
-        out.append(f'<section class="slide" id="slide-{number}" data-steps="0">\n<h2>Summary</h2>\n{lines}')
+        summary = escape(_("Summary"))
+        out.append(f'<section class="slide" id="slide-{number}" data-steps="0">\n<h2>{summary}</h2>\n{lines}')
         out.append('<div class="counter"></div>\n</section>')
     out += [f"<script>\n{SCRIPT}\n</script>", "</body>", "</html>", ""]
     return "\n".join(out)

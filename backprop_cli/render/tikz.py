@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from backprop_cli.layout.graph_picture import GraphPicture
 from backprop_cli.layout.network_picture import RADIUS, Picture
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.render.diagram import KIND_COLOURS
 from backprop_cli.render.latex import text
 
@@ -21,12 +22,13 @@ DOCUMENT_SCALE = "x=0.22mm,y=-0.22mm"  # in a document: 70 × 44 mm
 GRAPH_UNIT = 0.6
 TEX_LIMIT = 15_000.0  # pt: the widest picture drawn at GRAPH_UNIT
 LOADS = r"\IfFileExists{tikz.sty}{\usepackage{tikz}}{}"  # a document's preamble line
-MISSING = r"\emph{(A picture drawn with TikZ belongs here: load the tikz package; Debian/Ubuntu: texlive-pictures.)}"
+MISSING = N_("(A picture drawn with TikZ belongs here: load the tikz package; Debian/Ubuntu: texlive-pictures.)")
 
 
 def guarded(picture: str) -> str:
     """A picture drawn where TikZ is loaded, a line saying so where it is not."""
-    return "\\ifdefined\\tikzpicture\n" + picture + "\n\\else\n" + MISSING + "\n\\fi\n"
+    missing = rf"\emph{{{text(_(MISSING))}}}"  # in the reader's language
+    return "\\ifdefined\\tikzpicture\n" + picture + "\n\\else\n" + missing + "\n\\fi\n"
 
 
 def network_tikz(art: Picture, scale: str = BEAMER_SCALE, font: str = r"\tiny") -> str:

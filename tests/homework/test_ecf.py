@@ -35,21 +35,28 @@ def table_of(config: str, step: int = 1) -> dict[str, NamedValue]:
 def carried(table: Mapping[str, NamedValue], slips: Mapping[str, float]) -> dict[str, float]:
     """A sheet with ``slips`` and every other computed number worked out from them (the rest consistent).
 
-    Worked out in the table's order, again until nothing changes: a layout may show a number before one
-    of its factors (batch norm's per-sample x̂ come before the batch statistics block they read)."""
+    Worked in dependency order, not the trace's: a batch norm's per-sample x̂ is shown in its sample's
+    table, before the batch's mean and variance it is computed from (which need every sample's z)."""
     values: dict[str, float] = {}
-    for _ in range(len(table) + 1):
-        before = dict(values)
-        for name, v in table.items():
-            q = v.quantity
-            if name in slips:
-                values[name] = slips[name]
-            elif q.form.rule is None:  # handed out; a later step's parameter is the update before it
-                values[name] = values.get(q.origin, v.value) if q.origin is not None else v.value
-            else:
-                values[name] = float(q.recompute(values))
-        if values == before:
-            break
+
+    def work(name: str) -> float:
+        if name in values:
+            return values[name]
+        v = table[name]
+        q = v.quantity
+        if name in slips:
+            values[name] = slips[name]
+        elif q.form.rule is None:  # handed out; a later step's parameter is the update before it
+            values[name] = work(q.origin) if q.origin is not None and q.origin in table else v.value
+        else:
+            for factor in q.factors:
+                if factor in table:
+                    work(factor)
+            values[name] = float(q.recompute(values))
+        return values[name]
+
+    for name in table:
+        work(name)
     return values
 
 

@@ -228,3 +228,42 @@ def test_an_answer_clearly_the_ascent_s_number_still_names_it(tmp_path: Path) ->
     result = graded(tmp_path, "deep_relu_he", {name: round(traces["gradient_ascent"][name], 6)})
     assert result.verdicts[0].fingerprints == ("gradient_ascent",)
     assert "your update moves up the gradient" in result.fingerprints[0].sentence()
+
+
+@pytest.mark.parametrize(("config", "mutation"), cases(), ids=[f"{c}-{m}" for c, m in cases()])
+def test_traces_laid_out_only_where_the_wrong_answers_sit_match_as_the_whole_traces_do(
+    config: str, mutation: str, tmp_path: Path
+) -> None:
+    from backprop_cli.homework.fingerprints import look_for
+
+    table, traces = traced(config)
+    spec, _ = load_program(config)
+    assert isinstance(spec, NetworkSpec)
+    first = next(n for n, v in table.items() if not v.is_given and v.value != 0)
+    for sheet in (
+        {n: traces[mutation][n] for n, v in table.items() if not v.is_given},  # every phase wrong
+        {n: carried(table, {first: table[first].value * 1.5})[n] for n, v in table.items() if not v.is_given},
+    ):
+        result = check_answers(load_answers(write(tmp_path / "s.yaml", config, sheet)), table, config, "")
+        narrowed = look_for(result, spec, STEP1, NumberFormat(), table)
+        assert narrowed == look_for(result, spec, STEP1, NumberFormat(), table, {})
+        assert narrowed == match(result, traces, table)
+
+
+def test_no_mutation_changes_a_number_of_step_1_before_its_first_phase(tmp_path: Path) -> None:
+    """FIRST_PHASE lets a sheet skip a mutation that cannot explain its wrong answers: it must be true."""
+    from backprop_cli.homework.fingerprints import FIRST_PHASE
+    from backprop_cli.model.quantity import PHASES
+
+    assert set(FIRST_PHASE) == {m.name for m in MUTATIONS}
+    two_output = tmp_path / "mse.yaml"
+    two_output.write_text(TWO_OUTPUT_MSE, encoding="utf-8")
+    checked: set[str] = set()
+    for config in [*network_examples(), str(two_output)]:
+        table, traces = traced(config)
+        for mutation, values in traces.items():
+            first = PHASES.index(FIRST_PHASE[mutation])
+            before = [n for n, v in table.items() if v.step == 1 and PHASES.index(v.phase) < first]
+            assert before and all(values[n] == table[n].value for n in before), (config, mutation)
+            checked.add(mutation)
+    assert checked == set(FIRST_PHASE)

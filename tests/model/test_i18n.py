@@ -12,16 +12,17 @@ from pathlib import Path
 import pytest
 
 from backprop_cli.model import i18n
-from backprop_cli.model.i18n import LANGUAGES, N_, _, from_environment, ngettext, parse_po, using
+from backprop_cli.model.i18n import LANGUAGES, N_, _, from_environment, ngettext, parse_po, pgettext, using
 
 PACKAGE = Path(i18n.__file__).resolve().parents[1]
 SHIPPED = [lang for lang in LANGUAGES if lang != "en"]
-MARKERS = ("_", "N_", "ngettext")
+MARKERS = ("_", "N_", "ngettext", "pgettext")
 
 
 def marked_messages() -> dict[str, str]:
-    """Every message the source marks (``_("…")``, ``N_("…")``, ``ngettext("…", "…", n)``), as the
-    catalogue key (a plural's two forms joined by NUL) → where it is first marked. This is the
+    """Every message the source marks (``_("…")``, ``N_("…")``, ``ngettext("…", "…", n)``,
+    ``pgettext("context", "…")``), as the catalogue key (a plural's two forms joined by NUL, a context
+    and its message by EOT) → where it is first marked. This is the
     extraction Babel's ``pybabel extract`` would do, read from the same syntax tree."""
     found: dict[str, str] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -31,7 +32,9 @@ def marked_messages() -> dict[str, str]:
             texts = [a.value for a in node.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             if node.func.id == "ngettext" and len(texts) == 2:
                 key = "\x00".join(texts)
-            elif node.func.id != "ngettext" and texts:
+            elif node.func.id == "pgettext" and len(texts) == 2:
+                key = "\x04".join(texts)
+            elif node.func.id not in ("ngettext", "pgettext") and texts:
                 key = texts[0]
             else:
                 continue  # a marked constant translated where it is shown (its N_ is counted)
@@ -173,3 +176,12 @@ def test_po_parser_reads_continued_strings_and_leaves_fuzzy_entries_out() -> Non
     entries = parse_po(text)
     assert entries["a b"] == ['xy "z"']
     assert "c" not in entries
+
+
+def test_a_context_tells_two_translations_of_one_word_apart() -> None:
+    entries = parse_po('msgid "given"\nmsgstr "ответ"\n\nmsgctxt "formula"\nmsgid "given"\nmsgstr "задано"\n')
+    assert entries == {"given": ["ответ"], "formula\x04given": ["задано"]}
+    assert "formula\x04given" in marked_messages()
+    with using("ru"):
+        assert pgettext("formula", "given") == "задано" and _("given") == "ответ"
+    assert pgettext("formula", "given") == "given"

@@ -165,6 +165,26 @@ def test_chromium_draws_the_graph(tmp_path: Path) -> None:
     assert (0xE8, 0xF1, 0xFB) in colours and (0xFD, 0xF0, 0xD5) in colours  # an input's fill, the output's
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+def test_the_pictures_are_coloured_without_the_page_s_stylesheet(tmp_path: Path) -> None:
+    """A notebook shows a trace's page body alone (``Trace._repr_html_``): the pictures colour themselves."""
+    from PIL import Image
+
+    import backprop_cli as bp
+
+    for name, fill in (("circuit_add_mul", (0xE8, 0xF1, 0xFB)), ("two_layer_relu", (0xF3, 0xF5, 0xF7))):
+        body = bp.trace(name)._repr_html_()
+        assert "<style" not in body
+        page = tmp_path / f"{name}.html"
+        page.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
+        shot = tmp_path / f"{name}.png"
+        result = _chromium(tmp_path, f"--screenshot={shot}", page.as_uri())
+        assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+        with Image.open(shot) as image:
+            colours = {colour for _, colour in image.convert("RGB").getcolors(1 << 20) or []}
+        assert fill in colours, name  # an input's box, a neuron's circle: not SVG's default black
+
+
 @pytest.mark.skipif(not TIKZ, reason=NO_TIKZ)
 def test_a_graph_wider_than_tex_lengths_still_compiles(tmp_path: Path) -> None:
     # 70 nodes of 62-character names: about 136,000 units wide, 81,500 pt at 0.6 pt a unit (TeX stops at 16,383)

@@ -166,7 +166,8 @@ class ActivationBlocks(DenseBlocks):
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
         op = self.op
         out = self.sums(fwd, p, emit) + self.activations(fwd, p, emit)
-        note = f"z = the layer's input; a = {op.act.template.format(z='z', s=emit.numbers.operand(op.slope))}"
+        activation = op.act.template.format(z="z", s=emit.numbers.operand(op.slope))
+        note = _("z = the layer's input; a = {activation}").format(activation=activation)
         return _("Forward · layer {layer} ({kind})").format(layer=op.name, kind=op.activation), out, note
 
     def sums(self, fwd: LayerForward, p: int, emit: Emit) -> list[Quantity]:

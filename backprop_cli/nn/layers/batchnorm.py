@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import _, ngettext
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -90,8 +90,10 @@ class BatchNormSpec(BaseLayerSpec):
     @property
     def label(self) -> str:
         if not self.shape:
-            return "batch norm"
-        return f"batch norm ({self.torch_name}, {count(self.channels, 'channel')} of {self.spatial})"
+            return _("batch norm")
+        return ngettext(
+            "{kind} ({torch}, {n} channel of {entries})", "{kind} ({torch}, {n} channels of {entries})", self.channels
+        ).format(kind=_("batch norm"), torch=self.torch_name, n=self.channels, entries=self.spatial)
 
     @property
     def formula(self) -> str:
@@ -474,8 +476,10 @@ class BatchNormBlocks:
     def _over(self, n: int) -> str:
         """What a channel's statistics are over, for the notes."""
         if self.spatial == 1:
-            return f"the batch's {n} samples"
-        return f"each channel's {n * self.spatial} values ({n} samples × {self.spatial} entries)"
+            return _("the batch's {n} samples").format(n=n)
+        return _("each channel's {count} values ({n} samples × {entries} entries)").format(
+            count=n * self.spatial, n=n, entries=self.spatial
+        )
 
     def batch_forward(self, fwd: LayerForward, emit: Emit) -> tuple[str, list[Quantity], str]:
         assert isinstance(fwd, BatchNormForward) and fwd.mean is not None and fwd.var is not None
@@ -547,7 +551,8 @@ class BatchNormBlocks:
             f"running statistics move by the momentum {fwd.momentum:g} towards the mean and the unbiased variance "
             f"(× {m}/{m - 1}), as torch's are"
         )
-        return f"Batch statistics · layer {layer} (batch norm)", out + updates, note
+        title = _("Batch statistics · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm"))
+        return title, out + updates, note
 
     def _running_statistics(self, fwd: BatchNormForward, emit: Emit) -> tuple[str, list[Quantity], str]:
         """mode: eval: the statistics are the running ones, as they stand (torch's ``model.eval()``)."""
@@ -601,13 +606,23 @@ class BatchNormBlocks:
                     name, scalar(fwd.a[p, j]), "forward", layer, p, Form("{0}·{1} + {2}", slots, _affine), args
                 )
             )
-        which = "the batch's statistics" if fwd.training else "the running statistics (mode: eval)"
-        note = f"x̂ = (x − mean) / √(var + ε) with {which}; a = γ·x̂ + β"
+        if fwd.training:
+            note = _("{normalise} with the batch's statistics; {affine}").format(
+                normalise="x̂ = (x − mean) / √(var + ε)", affine="a = γ·x̂ + β"
+            )
+        else:
+            note = "x̂ = (x − mean) / √(var + ε) with the running statistics (mode: eval); a = γ·x̂ + β"
         if self.spatial > 1:
             first, second = self.entries(0), self.entries(1)
             names = [neuron_name(layer, "xhat", j) for j in (first[0], first[-1], second[0])]
-            note += f", with the mean, var, γ and β of the entry's channel ({names[0]} … {names[1]}: channel 1"
-            note += f", {names[2]} …: channel 2, …)" if self.op.channels > 1 else ")"
+            if self.op.channels > 1:
+                channels = _(
+                    ", with the mean, var, γ and β of the entry's channel ({first} … {last}: channel 1, "
+                    "{second} …: channel 2, …)"
+                )
+            else:
+                channels = _(", with the mean, var, γ and β of the entry's channel ({first} … {last}: channel 1)")
+            note += channels.format(first=names[0], last=names[1], second=names[2])
         return _("Forward · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm")), out, note
 
     def backward(
@@ -646,12 +661,14 @@ class BatchNormBlocks:
             name = emit.q(param_grad_name(layer, "beta", (c,)), p)
             beta_args = [scalar(back.upstream[p, j]) for j in entries]
             out.append(emit.quantity(name, scalar(back.grad_beta[p, c]), "backward", layer, p, beta_form, beta_args))
-        note = "dx̂ = ∂L/∂a × γ; ∂L/∂γ = ∂L/∂a × x̂ and ∂L/∂β = ∂L/∂a per sample, reduced over the batch below"
+        note = _("{dxhat}; {dgamma} and {dbeta} per sample, reduced over the batch below").format(
+            dxhat="dx̂ = ∂L/∂a × γ", dgamma="∂L/∂γ = ∂L/∂a × x̂", dbeta="∂L/∂β = ∂L/∂a"
+        )
         if self.spatial > 1:
-            note = (
-                "dx̂ = ∂L/∂a × γ of the entry's channel; per sample ∂L/∂γ = Σ ∂L/∂a·x̂ and ∂L/∂β = Σ ∂L/∂a over "
-                f"the channel's {self.spatial} entries, reduced over the batch below"
-            )
+            note = _(
+                "{dxhat} of the entry's channel; per sample {dgamma} and {dbeta} over "
+                "the channel's {n} entries, reduced over the batch below"
+            ).format(dxhat="dx̂ = ∂L/∂a × γ", dgamma="∂L/∂γ = Σ ∂L/∂a·x̂", dbeta="∂L/∂β = Σ ∂L/∂a", n=self.spatial)
         return _("Backward · layer {layer} ({kind})").format(layer=layer, kind=_("batch norm")), out, note
 
     def batch_backward(self, back: LayerBackward, emit: Emit) -> tuple[str, list[Quantity], str]:
@@ -689,9 +706,12 @@ class BatchNormBlocks:
                     pair_args,
                 )
             )
-        whose = "every sample's x" if self.spatial == 1 else "every value of a channel"
-        note = f"the batch terms of ∂L/∂x: {whose} moved the mean and the variance every x̂ was made with"
-        return f"Batch terms · layer {layer} (batch norm, {n} samples)", out, note
+        whose = _("every sample's x") if self.spatial == 1 else _("every value of a channel")
+        note = _("the batch terms of ∂L/∂x: {whose} moved the mean and the variance every x̂ was made with").format(
+            whose=whose
+        )
+        title = _("Batch terms · layer {layer} ({kind}, {n} samples)").format(layer=layer, kind=_("batch norm"), n=n)
+        return title, out, note
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
         """∂L/∂x = (dx̂ − mean dx̂_c − x̂ × mean (dx̂·x̂)_c) / √(var_c + ε), named as the layer below's ∂L/∂a."""

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import _, ngettext
 from backprop_cli.model.names import grad_name, neuron_name, param_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
@@ -520,19 +520,26 @@ class DenseBlocks:
                     [scalar(back.delta[p, j])],
                 )
         slope = emit.numbers.operand(op.slope)
-        note = f"δ = ∂L/∂z = ∂L/∂a × ∂a/∂z with ∂a/∂z = {op.act.derivative_template.format(z='z', a='a', s=slope)}"
+        local = f"∂a/∂z = {op.act.derivative_template.format(z='z', a='a', s=slope)}"
+        note = _("{formula} with {where}").format(formula="δ = ∂L/∂z = ∂L/∂a × ∂a/∂z", where=local)
         if op.activation == "softmax":
-            note = "δ_j = Σ_k ∂L/∂a_k × ∂a_k/∂z_j with ∂a_k/∂z_j = a_k(1 − a_j) if k = j, else −a_k·a_j"
+            note = _("{formula} with {where}").format(
+                formula="δ_j = Σ_k ∂L/∂a_k × ∂a_k/∂z_j", where="∂a_k/∂z_j = a_k(1 − a_j) if k = j, else −a_k·a_j"
+            )
         if back.combined:
             stable = back.combined.format(a="a", y="y", K="K", sum_y="Σy")
             undefined = [j for j in range(units) if not np.isfinite(back.chain[p, j])]
             if undefined:
                 chains_named = ", ".join(neuron_name(layer, "chain", j) for j in undefined)
-                verb = "is" if len(undefined) == 1 else "are"
-                note += (
-                    f"; δ uses the stable combined form {stable}, the limit of the chain: {chains_named} "
-                    f"{verb} undefined here (a saturated, so ∂L/∂a divides by zero)"
-                )
+                note += ngettext(
+                    "; δ uses the stable combined form {stable}, the limit of the chain: {chains} "
+                    "is undefined here (a saturated, so ∂L/∂a divides by zero)",
+                    "; δ uses the stable combined form {stable}, the limit of the chain: {chains} "
+                    "are undefined here (a saturated, so ∂L/∂a divides by zero)",
+                    len(undefined),
+                ).format(stable=stable, chains=chains_named)
             else:
-                note += f"; δ uses the stable combined form {stable}, equal to the chain shown beside it"
+                note += _("; δ uses the stable combined form {stable}, equal to the chain shown beside it").format(
+                    stable=stable
+                )
         return _("Backward · layer {layer} ({kind})").format(layer=layer, kind=op.activation), out, note

@@ -244,7 +244,7 @@ class DropoutBlocks:
         assert isinstance(fwd, DropoutForward) and fwd.mask is not None
         op, layer = self.op, self.op.name
         spec = op.spec
-        drawn = "given mask" if spec.mask is not None else f"drawn, seed {spec.seed}"
+        drawn = _("given mask") if spec.mask is not None else _("drawn, seed {seed}").format(seed=spec.seed)
         out: list[Quantity] = []
         for j in range(fwd.z.shape[1]):
             name = emit.q(neuron_name(layer, "mask", j), p)
@@ -261,8 +261,11 @@ class DropoutBlocks:
             name = emit.q(neuron_name(layer, "a", j), p)
             out.append(emit.quantity(name, scalar(fwd.a[p, j]), "forward", layer, p, form, args))
         dropped = [neuron_name(layer, "a", j) for j in range(fwd.z.shape[1]) if fwd.mask[p, j] == 0]
-        zeroed = f"; zeroed here: {', '.join(dropped)}" if dropped else "; none zeroed here"
-        note = f"a = z × m / (1 − p) with p = {emit.numbers.operand(op.p)}, m {drawn}{zeroed}"
+        zeroed = _("; zeroed here: {names}").format(names=", ".join(dropped)) if dropped else _("; none zeroed here")
+        note = _("{formula} with p = {p}, m {drawn}").format(
+            formula="a = z × m / (1 − p)", p=emit.numbers.operand(op.p), drawn=drawn
+        )
+        note += zeroed
         kind = f"dropout, p = {emit.numbers.operand(op.p)}"
         return _("Forward · layer {layer} ({kind})").format(layer=layer, kind=kind), out, note
 
@@ -292,5 +295,7 @@ class DropoutBlocks:
                     name, scalar(back.delta[p, j]), "backward", layer, p, Form("{0} × {1}", slots, product), args
                 )
             )
-        note = "δ = ∂L/∂a × ∂a/∂z with ∂a/∂z = m / (1 − p): a dropped entry passes no gradient"
+        note = _("{formula} with {where}: a dropped entry passes no gradient").format(
+            formula="δ = ∂L/∂a × ∂a/∂z", where="∂a/∂z = m / (1 − p)"
+        )
         return _("Backward · layer {layer} ({kind})").format(layer=layer, kind="dropout"), out, note

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from backprop_cli.model.i18n import _
 from backprop_cli.model.quantity import Quantity
 from backprop_cli.model.spec import Array
 from backprop_cli.nn.layers.activation import ActivationBlocks, ActivationLayer, ActivationSpec
@@ -37,11 +38,11 @@ class FlattenSpec(ActivationSpec):
 
     @property
     def label(self) -> str:
-        return f"flatten {shape_text(self.shape)} → {self.width}"
+        return _("flatten {shape} → {width}").format(shape=shape_text(self.shape), width=self.width)
 
     @property
     def formula(self) -> str:
-        return "z (row-major)"
+        return _("z (row-major)")
 
     def forward_latex(self) -> tuple[str, ...]:
         return (r"a_j = a^{\text{in}}_j \quad \text{(row-major order)}",)
@@ -75,5 +76,5 @@ class FlattenBlocks(ActivationBlocks):
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
         op = self.op
         out = self.sums(fwd, p, emit) + self.activations(fwd, p, emit)
-        note = f"a = z: input entry j of the {shape_text(self.shape)} input, in row-major order"
-        return f"Forward · layer {op.name} (flatten)", out, note
+        note = _("a = z: input entry j of the {shape} input, in row-major order").format(shape=shape_text(self.shape))
+        return _("Forward · layer {layer} ({kind})").format(layer=op.name, kind="flatten"), out, note

@@ -115,13 +115,16 @@ class PoolSpec(BaseLayerSpec):
     @property
     def label(self) -> str:
         k = "×".join([str(self.kernel_size)] * self.dims)
-        pad = f", padding {self.padding}" if self.padding else ""
+        pad = _(", padding {n}").format(n=self.padding) if self.padding else ""
         shapes = f"{shape_text(self.shape)} → {shape_text(self.pooled_shape)}"
-        return f"{self.mode} pool {k}, stride {self.stride}{pad}: {shapes}"
+        kind = _("{mode} pool {size}").format(mode=self.mode, size=k)
+        return _("{kind}, stride {stride}{pad}: {shapes}").format(kind=kind, stride=self.stride, pad=pad, shapes=shapes)
 
     @property
     def formula(self) -> str:
-        return "max of each window" if self.mode == "max" else f"mean of each window (÷ {self.window})"
+        if self.mode == "max":
+            return _("max of each window")
+        return _("mean of each window (÷ {n})").format(n=self.window)
 
     def forward_latex(self) -> tuple[str, ...]:
         if self.mode == "max":
@@ -430,7 +433,7 @@ NOTE_ITEMS = 12  # windows a note names one by one; the rest are counted (every 
 def _listed(items: Sequence[str]) -> str:
     """``a; b; c``, the first NOTE_ITEMS of them and how many more."""
     shown = "; ".join(items[:NOTE_ITEMS])
-    return shown + (f"; … {len(items) - NOTE_ITEMS} more" if len(items) > NOTE_ITEMS else "")
+    return shown + (_("; … {n} more").format(n=len(items) - NOTE_ITEMS) if len(items) > NOTE_ITEMS else "")
 
 
 class PoolBlocks:
@@ -453,7 +456,7 @@ class PoolBlocks:
 
     def _kind(self) -> str:
         spec = self.op.spec
-        return f"{spec.mode} pool {'×'.join([str(spec.kernel_size)] * spec.dims)}"
+        return _("{mode} pool {size}").format(mode=spec.mode, size="×".join([str(spec.kernel_size)] * spec.dims))
 
     def forward(self, fwd: LayerForward, p: int, emit: Emit) -> tuple[str, list[Quantity], str]:
         assert isinstance(fwd, PoolForward)
@@ -495,19 +498,29 @@ class PoolBlocks:
             best = fwd.inputs[p, winner]
             tied = [fwd.input_names[i] for i in positions if i != winner and fwd.inputs[p, i] == best]
             if tied:
-                ties.append(f"{neuron_name(layer, 'a', o)}: {fwd.input_names[winner]} over {', '.join(tied)}")
-        shape = f"{shape_text(spec.shape)} → {shape_text(spec.pooled_shape)}, stride {spec.stride}"
-        if self._max:
-            pad = "; padding cells are −∞" if spec.padding else ""
-            note = f"a = the largest cell of each window ({shape}{pad}); won: {_listed(won)}"
-            if ties:
-                note += (
-                    f"; ties ({_listed(ties)}): the first in row-major order wins, as torch's CPU kernel does "
-                    "(max is not differentiable at a tie; δ goes to that cell alone)"
+                ties.append(
+                    _("{name}: {winner} over {others}").format(
+                        name=neuron_name(layer, "a", o), winner=fwd.input_names[winner], others=", ".join(tied)
+                    )
                 )
+        shape = _("{shape} → {pooled}, stride {stride}").format(
+            shape=shape_text(spec.shape), pooled=shape_text(spec.pooled_shape), stride=spec.stride
+        )
+        if self._max:
+            pad = _("; padding cells are −∞") if spec.padding else ""
+            note = _("a = the largest cell of each window ({shape}{pad}); won: {won}").format(
+                shape=shape, pad=pad, won=_listed(won)
+            )
+            if ties:
+                note += _(
+                    "; ties ({ties}): the first in row-major order wins, as torch's CPU kernel does "
+                    "(max is not differentiable at a tie; δ goes to that cell alone)"
+                ).format(ties=_listed(ties))
         else:
-            pad = ", padding cells count as 0 (count_include_pad)" if spec.padding else ""
-            note = f"a = the mean of each window's {spec.window} cells ({shape}{pad})"
+            pad = _(", padding cells count as 0 (count_include_pad)") if spec.padding else ""
+            note = _("a = the mean of each window's {n} cells ({shape}{pad})").format(
+                n=spec.window, shape=shape, pad=pad
+            )
         title = _("Forward · layer {layer} ({kind})").format(layer=layer, kind=self._kind())
         return title, out + winners, note
 
@@ -523,12 +536,14 @@ class PoolBlocks:
                 emit.quantity(name, scalar(back.delta[p, o]), "backward", layer, p, form, [scalar(back.upstream[p, o])])
             )
         if self._max:
-            note = (
+            note = _(
                 "δ = ∂L/∂a (a = z); each window's δ goes back to the cell that won it, the others get 0 "
                 "(at a tie, to the first maximum, as torch)"
             )
         else:
-            note = f"δ = ∂L/∂a (a = z); each window's δ goes back as δ / {self.op.spec.window} to each of its cells"
+            note = _("δ = ∂L/∂a (a = z); each window's δ goes back as δ / {n} to each of its cells").format(
+                n=self.op.spec.window
+            )
         return _("Backward · layer {layer} ({kind})").format(layer=layer, kind=self._kind()), out, note
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from backprop_cli.model.i18n import _
 from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Form, Quantity, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -306,18 +307,20 @@ class JoinBlocks(ActivationBlocks):
         ]
         out = sums + self.activations(fwd, p, emit)
         f = self.op.act.template.format(z="z", s=emit.numbers.operand(self.op.slope))
-        note = f"residual block {layer}: z = the branch's output + the skip (the block's input); a = {f}"
-        return f"Forward · residual block {layer} (branch + skip)", out, note
+        note = _("residual block {layer}: z = the branch's output + the skip (the block's input); a = {f}").format(
+            layer=layer, f=f
+        )
+        return _("Forward · residual block {layer} (branch + skip)").format(layer=layer), out, note
 
     def backward(
         self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
     ) -> tuple[str, list[Quantity], str]:
-        _, out, note = super().backward(back, upstream, p, emit, combined_rule)
+        _title, out, note = super().backward(back, upstream, p, emit, combined_rule)
         layer = self.op.name
-        note = (
-            f"{note}; " if note else ""
-        ) + f"δ goes down both paths: the branch (its last layer's ∂L/∂a) and the skip ({layer}.dL_dskip)"
-        return f"Backward · residual block {layer} (join)", out, note
+        note = (f"{note}; " if note else "") + _(
+            "δ goes down both paths: the branch (its last layer's ∂L/∂a) and the skip ({name})"
+        ).format(name=f"{layer}.dL_dskip")
+        return _("Backward · residual block {layer} (join)").format(layer=layer), out, note
 
 
 class EntryBlocks(ActivationBlocks):
@@ -347,8 +350,10 @@ class EntryBlocks(ActivationBlocks):
             )
             for j, source in enumerate(fwd.input_names)
         ]
-        note = f"the block's input goes into the branch ({self.block}'s inner layers) and, unchanged, along the skip"
-        return f"Forward · residual block {self.block} (the skip)", out, note
+        note = _(
+            "the block's input goes into the branch ({block}'s inner layers) and, unchanged, along the skip"
+        ).format(block=self.block)
+        return _("Forward · residual block {layer} (the skip)").format(layer=self.block), out, note
 
     def backward(
         self, back: LayerBackward, upstream: list[Quantity], p: int, emit: Emit, combined_rule: NamedRule | None
@@ -380,11 +385,12 @@ class EntryBlocks(ActivationBlocks):
             )
             for j in range(width)
         ]
-        note = (
-            f"∂L/∂x of block {block} is the sum of its two paths: through the branch ({layer}.dL_da, from "
-            f"its first layer) and along the skip ({block}.dL_dskip = {block}.delta, since the skip adds x as it is)"
-        )
-        return f"Backward · residual block {block} (the two paths meet)", [*upstream, *skips, *sums], note
+        note = _(
+            "∂L/∂x of block {block} is the sum of its two paths: through the branch ({upstream}, from "
+            "its first layer) and along the skip ({skip}, since the skip adds x as it is)"
+        ).format(block=block, upstream=f"{layer}.dL_da", skip=f"{block}.dL_dskip = {block}.delta")
+        title = _("Backward · residual block {layer} (the two paths meet)").format(layer=block)
+        return title, [*upstream, *skips, *sums], note
 
     def downstream(self, back: LayerBackward, below: str, p: int, emit: Emit) -> list[Quantity]:
         """∂L/∂a_j of the layer below is ∂L/∂x_j of the block."""

@@ -1,0 +1,138 @@
+"""A batch gives each student the feedback a single `backprop check` of their sheet gives (issue 15).
+
+A simulated class, each student with their own variant: right, partly wrong (a slip carried forward,
+so later answers are ECF), a misconception (a sheet written from a mutated trace), a sign slip (a
+hint), typo-ridden (decimal comma, Unicode minus, a misspelt name, text), empty, and a key written
+round-as-you-go. Every graded student's report in the batch's JSON gradebook is compared, key by key,
+with the JSON report of `check SHEET --key KEY` run alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from backprop_cli.cli.main import main
+from backprop_cli.cli.names import compute_values, load_program
+from backprop_cli.homework.answers import load_answers
+from backprop_cli.homework.check import check_answers
+from backprop_cli.homework.fingerprints import alternatives, look_for
+from backprop_cli.loading.examples import example_path
+from backprop_cli.model.filters import Filter
+from backprop_cli.model.numbers import NumberFormat
+from backprop_cli.model.spec import NetworkSpec
+from tests.homework.test_ecf import carried
+
+STEP1 = Filter(steps=frozenset({1}))
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": "120"})
+
+
+def answer_lines(text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        text, count = re.subn(rf"(?m)^  {re.escape(name)}:.*$", f"  {name}: {value}", text)
+        assert count == 1, name
+    return text
+
+
+def class_of(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """Eight students, each with a variant of Mazur's network, a key, and a submission of one kind."""
+    base = example_path("classic_2_2_2").read_text(encoding="utf-8")
+    keys, subs = tmp_path / "keys", tmp_path / "submissions"
+    keys.mkdir()
+    subs.mkdir()
+    students = ["right", "slip", "ascent", "sign", "typos", "empty", "rounded", "rounded_off"]
+    for i, student in enumerate(students):
+        config = keys / f"{student}.yaml"
+        config.write_text(base.replace("[[0.15,", f"[[{0.15 + 0.01 * i:.2f},"), encoding="utf-8")
+        extra = ["--round-as-you-go", "4"] if student.startswith("rounded") else []
+        done = invoke("answers", str(config), *extra, "-o", str(keys / f"{student}.key.yaml"))
+        assert done.exit_code == 0, done.stderr
+        spec, _ = load_program(str(config))
+        assert isinstance(spec, NetworkSpec)
+        table = {v.name: v for v in compute_values(spec, NumberFormat(), STEP1)}
+        key = (keys / f"{student}.key.yaml").read_text(encoding="utf-8")
+        asked = re.findall(r"(?m)^  ([\w./]+):", key.split("answers:", 1)[1])
+        if student == "slip":  # h.z1 wrong, everything after it worked out from it: ECF
+            own = carried(table, {"h.z1": table["h.z1"].value + 0.1})
+            text = answer_lines(key, {n: repr(own[n]) for n in asked})
+        elif student == "ascent":  # the updates up the gradient: a misconception
+            mutated = alternatives(spec, STEP1, NumberFormat())["gradient_ascent"]
+            text = answer_lines(key, {n: repr(mutated[n]) for n in asked if n.endswith(".new")})
+        elif student == "sign":  # one delta with its sign flipped: a hint
+            text = answer_lines(key, {"o.delta2": repr(-table["o.delta2"].value)})
+        elif student == "typos":
+            comma = f"{table['h.a1'].value:.6f}".replace(".", ",")
+            minus = f"\u2212{abs(table['o.dL_da2'].value):.6f}"
+            text = answer_lines(key, {"h.a1": comma, "o.dL_da2": minus, "o.a1": "about 0.75"})
+            text = text.replace("  h.z2:", "  h.zz2:")
+        elif student == "empty":
+            text = re.sub(r"(?m)^(  [\w./]+):.*$", r"\1:", key)
+        elif student == "rounded_off":  # written with more digits than the protocol: still right
+            text = answer_lines(key, {"o.z1": repr(table["o.z1"].value)})
+        else:
+            text = key
+        (subs / f"{student}.yaml").write_text(text, encoding="utf-8")
+    return keys, subs, students
+
+
+def single(sheet: Path, key: Path, *options: str) -> dict[str, Any]:
+    done = invoke("check", str(sheet), "--key", str(key), "--format", "json", *options)
+    assert done.exit_code in (0, 1), done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """A report without the two texts that say how a path was given (relative or not)."""
+    return {k: v for k, v in report.items() if k not in ("answers_file", "config")}
+
+
+@pytest.mark.parametrize("options", [(), ("--reveal", "wrong"), ("--no-hints",)], ids=["default", "reveal", "no-hints"])
+def test_every_student_of_a_batch_gets_the_report_a_single_check_gives(
+    tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    keys, subs, students = class_of(tmp_path)
+    done = invoke("check", "--key", str(keys), str(subs), "--format", "json", *options)
+    assert done.exit_code == 1, done.stderr
+    book = {row["student"]: row for row in json.loads(done.stdout)["students"]}
+    assert sorted(book) == sorted(students) and all(row["status"] == "graded" for row in book.values())
+    for student in students:
+        alone = single(subs / f"{student}.yaml", keys / f"{student}.key.yaml", *options)
+        assert comparable(book[student]["report"]) == comparable(alone), student
+        assert book[student]["score"] == alone["score"]
+    # the class's feedback is what each kind of sheet should get
+    report = {s: book[s]["report"] for s in students}
+    assert report["right"]["passed"] and report["rounded"]["passed"] and report["rounded_off"]["passed"]
+    assert report["slip"]["first_wrong_step"] == "h.z1" and report["slip"]["counts"]["ecf"] > 10
+    assert [f["name"] for f in report["ascent"]["fingerprints"] if f["recognised"]] == ["gradient_ascent"]
+    sign = next(a for a in report["sign"]["answers"] if a["name"] == "o.delta2")
+    assert ("hint" in sign) == ("--no-hints" not in options) and "sign" in sign.get("hint", "sign")
+    typos = {a["name"]: a for a in report["typos"]["answers"]}
+    assert typos["h.a1"]["verdict"] == "correct" and typos["o.dL_da2"]["verdict"] == "correct"
+    assert typos["o.a1"]["verdict"] == "invalid" and typos["h.z2"]["verdict"] == "missing"
+    assert report["empty"]["counts"]["missing"] == len(report["empty"]["answers"])
+
+
+def test_a_shared_key_s_whole_traces_give_what_each_sheet_s_own_narrowed_traces_give(tmp_path: Path) -> None:
+    """look_for lays the mutated traces out where a sheet's wrong answers sit; a batch with one key
+    keeps them whole instead: both give the same fingerprints, for sheets wrong in any phase."""
+    keys, subs, students = class_of(tmp_path)
+    for student in students:
+        key = load_answers(keys / f"{student}.key.yaml")
+        spec, _ = load_program(str(keys / f"{student}.yaml"))
+        assert isinstance(spec, NetworkSpec)
+        table = {v.name: v for v in compute_values(spec, NumberFormat(), STEP1)}
+        sheet = load_answers(subs / f"{student}.yaml", lenient=True)
+        result = check_answers(sheet, table, "c", "", key=key, lenient=True)
+        narrowed = look_for(result, spec, STEP1, NumberFormat(), table)
+        whole: dict[str, dict[str, float]] = {}
+        assert look_for(result, spec, STEP1, NumberFormat(), table, whole) == narrowed, student
+        assert narrowed.verdicts == look_for(result, spec, STEP1, NumberFormat(), table, whole).verdicts
