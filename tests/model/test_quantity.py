@@ -13,7 +13,14 @@ from backprop_cli.cli.main import main
 from backprop_cli.loading.examples import example_names
 from backprop_cli.model.quantity import Const, Form, Quantity
 
-BIG = {"iris", "deep_sigmoid", "deep_relu_he"}  # one step of these is thousands of quantities already
+BIG = {
+    "iris",
+    "deep_sigmoid",
+    "deep_relu_he",
+    "deep_sigmoid_batchnorm",
+    "deep_plain",
+    "deep_residual",
+}  # one step of these is thousands of quantities already
 
 
 def traced(name: str) -> bp.Trace:
