@@ -321,7 +321,15 @@ def test_examples_lists_every_example_with_a_description() -> None:
 
 # Training runs (hundreds of steps) are traced up to the default row cap, which also stops the engine;
 # `backprop train` runs them whole (tests/test_train.py).
-LONG_EXAMPLES = {"iris", "deep_sigmoid", "deep_relu_he", "deep_sigmoid_batchnorm", "deep_plain", "deep_residual"}
+LONG_EXAMPLES = {
+    "iris",
+    "deep_sigmoid",
+    "deep_relu_he",
+    "deep_sigmoid_batchnorm",
+    "deep_plain",
+    "deep_residual",
+    "digits_cnn",
+}
 
 
 @pytest.mark.parametrize("name", example_names())

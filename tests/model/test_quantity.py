@@ -20,6 +20,7 @@ BIG = {
     "deep_sigmoid_batchnorm",
     "deep_plain",
     "deep_residual",
+    "digits_cnn",
 }  # one step of these is thousands of quantities already
 
 

@@ -510,3 +510,20 @@ def test_a_test_file_with_a_class_training_never_saw_is_located(tmp_path: Path) 
     assert result.exit_code == ExitCode.BAD_INPUT, result.output
     line = result.stderr.strip()
     assert "\n" not in line and "test.csv" in line and "maybe" in line
+
+
+def test_the_digits_cnn_learns_real_images_to_the_test_accuracy_its_description_states() -> None:
+    spec = load_config(example_path("digits_cnn"))
+    assert spec.data.rows == 1297 and spec.data.test is not None and spec.data.test.rows == 500
+    pixels = np.concatenate([spec.data.x, spec.data.test.x])  # UCI's counts of on pixels in 4×4 blocks
+    assert pixels.shape == (1797, 64) and pixels.min() == 0 and pixels.max() == 16
+    assert (pixels == pixels.round()).all()
+    assert set(spec.data.y.argmax(axis=1)) == set(range(10)) == set(spec.data.test.y.argmax(axis=1))
+    result = train(spec)
+    assert result.test is not None and result.test.accuracy is not None
+    stated = re.search(r"(\d+) % test accuracy", spec.description or "")
+    assert stated is not None
+    # the description's figure is the run's, rounded down; the held-out rows are learnt, not memorised
+    assert int(100 * result.test.accuracy.share) == int(stated.group(1))
+    assert result.before.accuracy is not None and result.before.accuracy.share < 0.2
+    assert result.final.accuracy is not None and result.final.accuracy.share > result.test.accuracy.share
