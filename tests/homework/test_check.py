@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from backprop_cli.cli.main import main
 from backprop_cli.loading.examples import example_path
+from tests.homework import homework_examples
 
 # The Gradescope autograder results.json, as Gradescope documents it (top level and tests[] fields).
 GRADESCOPE_SCHEMA: dict[str, Any] = {
@@ -295,9 +296,8 @@ def test_every_new_command_has_help_with_an_example(command: str) -> None:
 
 
 def network_examples() -> list[str]:
-    from backprop_cli.loading.examples import example_names
 
-    return [name for name in example_names() if "network:" in example_path(name).read_text(encoding="utf-8")]
+    return homework_examples()
 
 
 @pytest.mark.parametrize("name", network_examples())

@@ -18,9 +18,9 @@ from backprop_cli.homework import ecf
 from backprop_cli.homework.answers import load_answers
 from backprop_cli.homework.check import check_answers
 from backprop_cli.homework.values import NamedValue
-from backprop_cli.loading.examples import example_names, example_path
 from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
+from tests.homework import homework_examples
 
 
 def invoke(*args: str) -> Result:
@@ -224,7 +224,7 @@ def test_invalid_answers_are_never_factors() -> None:
 
 
 def network_examples() -> list[str]:
-    return [name for name in example_names() if "network:" in example_path(name).read_text(encoding="utf-8")]
+    return homework_examples()
 
 
 @pytest.mark.parametrize("name", network_examples())

@@ -22,6 +22,7 @@ from backprop_cli.model.filters import Filter
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.mutations import MUTATIONS
+from tests.homework import homework_examples
 from tests.homework.test_ecf import carried
 
 STEP1 = Filter(steps=frozenset({1}))
@@ -54,7 +55,7 @@ def graded(tmp_path: Path, config: str, values: Mapping[str, float | None]) -> C
 
 
 def network_examples() -> list[str]:
-    return [n for n in example_names() if "network:" in example_path(n).read_text(encoding="utf-8")]
+    return homework_examples()
 
 
 def cases() -> list[tuple[str, str]]:
