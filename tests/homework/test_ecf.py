@@ -49,9 +49,9 @@ def carried(table: Mapping[str, NamedValue], slips: Mapping[str, float]) -> dict
         elif q.form.rule is None:  # handed out; a later step's parameter is the update before it
             values[name] = work(q.origin) if q.origin is not None and q.origin in table else v.value
         else:
-            for factor in q.factors:
-                if factor in table:
-                    work(factor)
+            for slot in q.form.slots:  # the names it is computed from (q.factors, without finding their order)
+                if isinstance(slot, str) and slot in table:
+                    work(slot)
             values[name] = float(q.recompute(values))
         return values[name]
 
