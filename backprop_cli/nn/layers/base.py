@@ -279,6 +279,17 @@ def flat_only(place: LayerPlace, what: str) -> None:
         )
 
 
+def shaped_only(place: LayerPlace, what: str, dims: int) -> None:
+    """Refuse an input that is not [C, H, W] (``dims`` 2) or [C, L] (``dims`` 1), located at ``type``."""
+    if len(place.shape) != dims + 1:
+        expected = "[C, H, W]" if dims == 2 else "[C, L]"
+        raise place.error(
+            f"layer {place.name!r} ({what}) gets an input of shape {place.shape_text}; expected a shaped "
+            f"input {expected} (network.inputs, or the layer before it)",
+            "type",
+        )
+
+
 def count(n: int, noun: str) -> str:
     """``1 row``, ``3 rows``: a count for a message."""
     return f"{n} {noun}{'s' * (n != 1)}"

@@ -40,7 +40,7 @@ from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, sca
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.init import initialise
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill, shaped_only
 from backprop_cli.nn.layers.conv import fans, fit_problem, output_size
 from backprop_cli.nn.layers.dense import (
     MAX_LAYER_WEIGHTS,
@@ -202,14 +202,8 @@ class ConvLayer:
     @classmethod
     def from_config(cls, m: Any, place: LayerPlace) -> ConvSpec:
         spec_type = SPECS[m.type]
+        shaped_only(place, m.type, spec_type.dims)
         axes = spec_type.dims + 1
-        expected = "[C, H, W]" if axes == 3 else "[C, L]"
-        if len(place.shape) != axes:
-            raise place.error(
-                f"layer {place.name!r} ({m.type}) gets an input of shape {place.shape_text}; expected a shaped "
-                f"input {expected} (network.inputs, or the layer before it)",
-                "type",
-            )
         if place.last:
             raise place.error(
                 f"{m.type} layer {place.name!r} is the last; expected a layer after it (flatten and a dense "

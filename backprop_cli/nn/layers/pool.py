@@ -35,7 +35,7 @@ from backprop_cli.model.names import neuron_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Rule, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, shaped_only
 from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.records import LayerBackward, LayerForward
@@ -227,14 +227,7 @@ class PoolLayer:
     @classmethod
     def from_config(cls, m: Any, place: LayerPlace) -> PoolSpec:
         spec_type = SPECS[m.type]
-        axes = spec_type.dims + 1
-        expected = "[C, H, W]" if axes == 3 else "[C, L]"
-        if len(place.shape) != axes:
-            raise place.error(
-                f"layer {place.name!r} ({m.type}) gets an input of shape {place.shape_text}; expected a shaped "
-                f"input {expected} (network.inputs, or the layer before it)",
-                "type",
-            )
+        shaped_only(place, m.type, spec_type.dims)
         k = m.kernel_size
         stride = m.stride if m.stride is not None else k
         if m.padding > k // 2:
