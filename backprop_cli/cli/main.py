@@ -276,7 +276,7 @@ def trace(
 
 def _check_language(output_format: str) -> None:
     """Refuse a language the format cannot show: every format is translated, but LaTeX and Beamer in
-    Arabic would need the arabi package (render/latex.py), which this tool does not use yet."""
+    Arabic need the arabi package (render/latex.py), refused where it is not installed."""
     if output_format in ("latex", "beamer"):
         from backprop_cli.render.latex import language_check
 

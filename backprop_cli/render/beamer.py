@@ -17,7 +17,7 @@ from backprop_cli.layout.document import Document, TraceJob, build
 from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.slides import Deck, Slide, deck
 from backprop_cli.model.i18n import _
-from backprop_cli.render.latex import body, inline, name, note, preamble, text
+from backprop_cli.render.latex import body, inline, name, note, preamble, right_to_left, text
 from backprop_cli.render.math import latex
 from backprop_cli.render.tikz import network_tikz as tikz
 
@@ -129,7 +129,7 @@ def render(doc: Document) -> str:
     if closing:
         out.append(closing.rstrip("\n"))
     out.append(r"\end{document}" + "\n")
-    return "\n".join(out)
+    return right_to_left("\n".join(out))
 
 
 def write(job: TraceJob, stream: TextIO) -> None:

@@ -8,12 +8,18 @@ pdflatex cannot set is written as its code point (``[U+0416]``) rather than brea
 
 A Russian document adds the T2A font encoding and babel's Russian (texlive-lang-cyrillic), a Japanese one
 CJKutf8 with its body in a ``CJK`` environment (latex-cjk-japanese): then that language's letters are set
-as they are. Arabic needs the ``arabi`` package (texlive-lang-arabic) and is refused.
+as they are. An Arabic one loads babel's Arabic from the ``arabi`` package (texlive-lang-arabic): the
+document stays left-to-right (its tables, names, numbers and formulas), each run of Arabic words is set
+right-to-left in arabi's ``\\textRL``; where arabi is not installed (``kpsewhich arabic.ldf``)
+Arabic is refused naming the package.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import shutil
+import subprocess
 import unicodedata
 from typing import TextIO
 
@@ -53,22 +59,42 @@ FRAGMENT_HEAD = (
 LANGUAGE_PACKAGES = {
     "ru": "\\usepackage[T2A]{fontenc}\n\\usepackage[russian,shorthands=off]{babel}\n",
     "ja": "\\usepackage{CJKutf8}\n",
+    # arabi's Arabic font encodings, then OT1 last so the Latin text, the names and the numbers keep their fonts;
+    # arabic.ldf renews the list labels, which Beamer (its templates) does not define: provided, empty, first
+    "ar": "\\providecommand\\labelenumi{}\\providecommand\\labelenumii{}\\providecommand\\labelenumiii{}"
+    "\\providecommand\\labelenumiv{}\\providecommand\\labelitemi{}\\providecommand\\labelitemii{}"
+    "\\providecommand\\labelitemiii{}\\providecommand\\labelitemiv{}\n"
+    "\\usepackage[LAE,LFE,OT1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage[arabic,english]{babel}\n",
 }
 _BODY = {"ja": ("\\begin{CJK}{UTF8}{%s}\n", "\\end{CJK}\n")}
 _LETTERS = {
     "ru": re.compile(r"[\u0400-\u04ff«»„“”№]"),
     "ja": re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"),
+    "ar": re.compile(r"[\u0600-\u06ff]"),
 }
+# a run of Arabic words (with the spaces and the Arabic punctuation between them), set right-to-left
+_ARABIC_RUN = re.compile(r"[\u0600-\u06ff](?:[\u0600-\u06ff\s]*[\u0600-\u06ff])?")
 #: what an Arabic document would need (and the Debian package that has it)
 NO_ARABIC = (
-    "Arabic LaTeX needs the arabi package (Debian/Ubuntu: texlive-lang-arabic), which this tool does not use yet"
+    "Arabic LaTeX needs the arabi package (Debian/Ubuntu: texlive-lang-arabic), which is not installed"
+    " (kpsewhich arabic.ldf finds nothing)"
 )
 
 
+@functools.cache
+def arabi_installed() -> bool:
+    """Whether TeX finds babel's Arabic from the arabi package (``arabic.ldf``)."""
+    kpsewhich = shutil.which("kpsewhich")
+    if kpsewhich is None:
+        return False
+    found = subprocess.run([kpsewhich, "arabic.ldf"], capture_output=True, text=True, timeout=30, check=False)
+    return found.returncode == 0 and bool(found.stdout.strip())
+
+
 def language_check(lang: str | None = None) -> None:
-    """Refuse a language pdflatex cannot set with the packages this tool uses (Arabic)."""
+    """Refuse a language pdflatex cannot set with the packages installed (Arabic without arabi)."""
     lang = lang or current()
-    if lang not in ("en", *LANGUAGE_PACKAGES):
+    if lang not in ("en", *LANGUAGE_PACKAGES) or (lang == "ar" and not arabi_installed()):
         raise ConfigError(
             f"{lang} with a LaTeX format: {NO_ARABIC}; expected --lang en, ru or ja for LaTeX and Beamer",
             path="--lang",
@@ -146,6 +172,14 @@ def text(value: str) -> str:
         else:
             out.append(f"[U+{ord(c):04X}]")
     return "".join(out)
+
+
+def right_to_left(tex: str) -> str:
+    """An Arabic document's every run of Arabic words (in text, a table's cell or a formula's ``\\text``)
+    set right-to-left by babel's Arabic; the rest (names, numbers, formulas, tables) stays left-to-right."""
+    if current() != "ar":
+        return tex
+    return _ARABIC_RUN.sub(lambda m: "\\textRL{" + m.group(0) + "}", tex)
 
 
 def name(value: str) -> str:
@@ -307,7 +341,11 @@ def fragment_head() -> str:
     """A fragment's comment: what the including document loads (and, in Japanese, that the fragment is a
     ``CJK`` environment of its own)."""
     language_check()
-    extra = {"ru": ", fontenc (T2A), babel (russian)", "ja": ", CJKutf8"}.get(current(), "")
+    extra = {
+        "ru": ", fontenc (T2A), babel (russian)",
+        "ja": ", CJKutf8",
+        "ar": ", fontenc (LAE, LFE, OT1), inputenc (utf8), babel (arabic, english)",
+    }.get(current(), "")
     listed = ", ".join(PACKAGES) + "\n"
     return FRAGMENT_HEAD.replace(listed, listed[:-1] + extra + "\n", 1)
 
@@ -379,9 +417,9 @@ def render(doc: Document) -> str:
     if closing:
         out.append(closing.rstrip("\n"))
     if doc.fragment:
-        return spelled_columns("\n".join(out))
+        return right_to_left(spelled_columns("\n".join(out)))
     out.append(r"\end{document}" + "\n")
-    return "\n".join(out)
+    return right_to_left("\n".join(out))
 
 
 def write(job: TraceJob, stream: TextIO) -> None:

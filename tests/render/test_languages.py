@@ -115,8 +115,16 @@ def test_json_is_the_same_in_every_language() -> None:
     assert json.loads(run("--format", "json", "--lang", "ru")) == english
 
 
+@pytest.fixture
+def no_arabi(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TeX as it is without texlive-lang-arabic: kpsewhich finds no arabic.ldf."""
+    from backprop_cli.render import latex
+
+    monkeypatch.setattr(latex, "arabi_installed", lambda: False)
+
+
 @pytest.mark.parametrize("output_format", ["latex", "beamer"])
-def test_arabic_latex_is_refused_naming_the_package(output_format: str) -> None:
+def test_arabic_latex_without_arabi_is_refused_naming_the_package(output_format: str, no_arabi: None) -> None:
     result = CliRunner().invoke(main, ["trace", "--lang", "ar", "--format", output_format], env=PLAIN)
     assert result.exit_code == 2
     assert result.stderr.startswith("--lang: ar with a LaTeX format: ")
@@ -124,12 +132,31 @@ def test_arabic_latex_is_refused_naming_the_package(output_format: str) -> None:
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_arabic_latex_is_refused_in_the_api_too() -> None:
+def test_arabic_latex_without_arabi_is_refused_in_the_api_too(no_arabi: None) -> None:
     import backprop_cli as bp
     from backprop_cli.errors import ConfigError
 
     with pytest.raises(ConfigError, match="texlive-lang-arabic"):
         bp.trace("two_layer_relu", lang="ar").render("latex")
+
+
+def test_arabi_is_found_as_kpsewhich_finds_it() -> None:
+    from backprop_cli.render.latex import arabi_installed
+
+    assert arabi_installed() == _tex_has("arabic.ldf")
+
+
+def test_an_arabic_latex_document_sets_arabic_runs_right_to_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backprop_cli.render import latex
+
+    monkeypatch.setattr(latex, "arabi_installed", lambda: True)
+    document = traced("ar", "latex")
+    assert "\\usepackage[LAE,LFE,OT1]{fontenc}" in document and "\\usepackage[arabic,english]{babel}" in document
+    assert "\\subsubsection*{\\textRL{الانتشار الأمامي}}" in document
+    assert "\\texttt{hidden.\\allowbreak{}w1\\_1}" in document  # names stay left-to-right, outside the runs
+    assert re.search(r"\\textRL\{[^}]*[A-Za-z0-9]", document) is None  # no Latin letter or digit in a run
+    assert "[U+" not in document
+    assert "\\textRL" not in traced("en", "latex") and "\\textRL" not in traced("ru", "latex")
 
 
 def test_arabic_slides_are_right_to_left() -> None:
@@ -169,12 +196,13 @@ def _tex_has(*files: str) -> bool:
 LANGUAGE_FILES = {  # what a language's document needs, and the Debian packages that have it
     "ru": (("t2aenc.def", "russianb.ldf"), "texlive-lang-cyrillic"),
     "ja": (("CJKutf8.sty", "c70min.fd", "c70goth.fd"), "latex-cjk-japanese latex-cjk-japanese-wadalab"),
+    "ar": (("arabic.ldf",), "texlive-lang-arabic"),
 }
 BEAMER_FILES = ("beamer.cls", "pgfcore.sty")
 
 
 @pytest.mark.parametrize("output_format", ["latex", "beamer"])
-@pytest.mark.parametrize("lang", ["ru", "ja"])
+@pytest.mark.parametrize("lang", ["ru", "ja", "ar"])
 def test_pdflatex_compiles_the_translated_document(lang: str, output_format: str, tmp_path: Path) -> None:
     files, package = LANGUAGE_FILES[lang]
     needed = files + (BEAMER_FILES if output_format == "beamer" else ())
