@@ -10,7 +10,8 @@ looks like a small step), and the answer recomputed from the student's own value
 the wrong rules give numbers a hair apart (a small update: η² for η, w + η·g, w left alone), the
 numbers cannot tell the explanations apart and none is named. A mutation is **recognised** in a sheet
 when it is the only one to match at least one answer that is wrong even given the student's own
-values: a root of the sheet's errors, not one carried forward from another slip (a slip carried
+values: a root of the sheet's errors, not one carried forward from another slip nor a copy of another
+answer that agrees with it (a slip carried
 through a deep network shifts many numbers by a little, and a mutation that shifts them by a little
 too can agree with some by chance). Answers that
 two mutations explain alike are ambiguous: they name both, and neither is recognised from them alone,
@@ -255,12 +256,22 @@ def match(
         if names:
             per_answer[v.name] = tuple(dict.fromkeys(names))
     verdict = {v.name: v.verdict for v in result.verdicts}
+    # a wrong answer that only copies another answer the student gave (a bias gradient that is its delta)
+    # is explained by that answer, not a root of the sheet's errors: it recognises nothing on its own
+    copied = {
+        v.name
+        for v in result.verdicts
+        if v.working is not None
+        and v.working.copies is not None
+        and v.given is not None
+        and v.tolerance.accepts(v.given, v.working.recomputed)
+    }
     findings = []
     for mutation in dict.fromkeys(_about(t)[0] for t in traces):
         answers = tuple(n for n, ms in per_answer.items() if mutation in ms)
         if not answers:
             continue
-        unique = tuple(n for n in answers if per_answer[n] == (mutation,) and verdict[n] == "wrong")
+        unique = tuple(n for n in answers if per_answer[n] == (mutation,) and verdict[n] == "wrong" and n not in copied)
         findings.append(Finding(*_about(mutation), answers, unique))
     findings.sort(key=lambda f: (not f.recognised, -len(f.answers)))
     verdicts = tuple(replace(v, fingerprints=per_answer.get(v.name, ())) for v in result.verdicts)

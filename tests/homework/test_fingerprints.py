@@ -89,14 +89,7 @@ def test_a_sheet_from_a_mutated_trace_is_recognised_as_that_misconception_only(
 # A known false positive (issue 14's deep_plain, seven sigmoid layers): on the one-slip sheet the ECF check
 # marks step1/sample1/h3.dL_db1 wrong, not carried, and "updated weights used in the backward pass" is the
 # one mutation near it, so it is recognised from that single answer. Strict: the day it passes, this fails.
-FALSE_POSITIVE = pytest.mark.xfail(
-    strict=True, reason="deep_plain: one answer marked wrong on a one-slip sheet matches a mutation alone"
-)
-
-
-@pytest.mark.parametrize(
-    "config", [pytest.param(n, marks=FALSE_POSITIVE) if n == "deep_plain" else n for n in network_examples()]
-)
+@pytest.mark.parametrize("config", network_examples())
 def test_no_fingerprint_fires_on_a_correct_sheet_or_on_one_slip(config: str, tmp_path: Path) -> None:
     table, _ = traced(config)
     asked = {n: v.value for n, v in table.items() if not v.is_given}
