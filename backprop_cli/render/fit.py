@@ -12,6 +12,12 @@ is still too wide, between its tokens (``0.0218894·`` / ``0.4``), never inside 
 The first layout that fits is used: the columns side by side; the formulas narrowed to their longest
 token; the formula and its numbers in one column; each name above its formulas; and only on a
 terminal too narrow for the longest name, rich's folding.
+
+Where no styles are written (a pipe, ``--color never``) and the columns stand side by side, the table's
+lines are written here, as rich would lay them out (the same widths, padding, ``min_width`` share-out
+and rule), without rich's per-cell rendering: that was most of a default ``backprop trace``'s time
+beyond its imports. Anything else rich would treat differently (a title wider than the table, a tab,
+a control character, markup in a heading) goes to rich; tests compare the two layouts.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from rich import box
+from rich._ratio import ratio_distribute
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -162,26 +170,105 @@ class FormulaTable:
         Each layout is tried first with every formula column at least as wide as its widest word (so
         formulas break at spaces only), then as wide as its widest token.
         """
-        names = [row[0] for row in self.rows]
-        values = [row[2] for row in self.rows]
-        name_w = max(cell_len(text) for text in [self.name_heading, *names])
-        value_w = max(cell_len(text) for text in [self.value_heading, *values])
+        kind, widths = self._choose(width)
+        name_w, value_w = self._name_value_widths()
+        if kind == "side":
+            return self._side_by_side(widths)
+        if kind == "merged":
+            return self._merged(width - name_w - value_w - 2 * GAP)
+        if kind == "stacked":
+            return self._stacked(width - value_w - GAP)
+        return self._folded()
+
+    def _name_value_widths(self) -> tuple[int, int]:
+        name_w = max(cell_len(text) for text in [self.name_heading, *(row[0] for row in self.rows)])
+        value_w = max(cell_len(text) for text in [self.value_heading, *(row[2] for row in self.rows)])
+        return name_w, value_w
+
+    def _choose(self, width: int) -> tuple[str, list[int] | None]:
+        """Which layout ``layout`` uses at ``width``, and the side-by-side layout's formula widths."""
+        name_w, value_w = self._name_value_widths()
         columns = [[h, *(row[1][c] for row in self.rows)] for c, h in enumerate(self.headers)]
         natural = [max(cell_len(t) for t in cells) for cells in columns]
         fixed = name_w + value_w + GAP * (len(self.headers) + 1)
         if fixed + sum(natural) <= width:
-            return self._side_by_side(None)
+            return "side", None
         for narrowest in (_longest_word, longest_atom):
             low = [max(narrowest(t) for t in cells) for cells in columns]
             if fixed + sum(low) <= width:
-                return self._side_by_side(_shrink(low, natural, width - fixed))
+                return "side", _shrink(low, natural, width - fixed)
             merged_low = max(low, default=0) + 2  # "= " before the numbers
             if len(self.headers) > 1 and name_w + value_w + 2 * GAP + merged_low <= width:
-                return self._merged(width - name_w - value_w - 2 * GAP)
+                return "merged", None
             stacked = width - value_w - GAP
             if stacked >= name_w and stacked >= merged_low + len(INDENT):
-                return self._stacked(stacked)
-        return self._folded()
+                return "stacked", None
+        return "folded", None
+
+    def plain_lines(self, width: int) -> list[str] | None:
+        """The side-by-side layout's lines without styles, as rich writes them (the spaces that end a line
+        left out), or None where that is not the layout at ``width`` or rich would lay it out otherwise."""
+        kind, widths = self._choose(width)
+        if kind != "side" or not self.rows:
+            return None
+        if widths is None:
+            headers = list(self.headers)
+            body = [[name, *cells, value] for name, cells, value in self.rows]
+        else:
+            headers = ["\n".join(wrap(header, widths[c])) for c, header in enumerate(self.headers)]
+            body = [
+                [name, *("\n".join(wrap(cell, widths[c])) for c, cell in enumerate(cells)), value]
+                for name, cells, value in self.rows
+            ]
+        head = [self.name_heading, *headers, self.value_heading]
+        if any("[" in text for text in head):  # rich reads a heading's markup
+            return None
+        annotations = [text.plain for text in (self.title, self.caption) if text is not None]
+        grid = [[text.split("\n") for text in row] for row in (head, *body)]
+        if not all(line.isprintable() for row in grid for cell in row for line in cell):
+            return None  # a tab or a control character: rich expands or strips it
+        if not all(text.isprintable() for text in annotations):
+            return None
+        n = len(head)
+        left = [0, *([1] * (n - 1))]  # pad_edge=False: no padding outside the first and last columns
+        right = [*([1] * (n - 1)), 0]
+        content = [max(cell_len(line) for row in grid for line in row[i]) for i in range(n)]
+        if widths is not None:  # a column given a width is that wide, whatever its cells
+            for c, w in enumerate(widths):
+                if max(cell_len(line) for row in grid for line in row[1 + c]) > w:
+                    return None
+                content[1 + c] = w
+        full = [w + left[i] + right[i] for i, w in enumerate(content)]
+        extra = n - 1  # the dividers between columns
+        if sum(full) > width - extra:
+            return None
+        if self.min_width - extra > sum(full):  # rich shares the missing width out as it does
+            room = min(self.min_width - extra, width - extra)
+            full = [w + pad for w, pad in zip(full, ratio_distribute(room - sum(full), full), strict=True)]
+        table_width = sum(full) + extra
+        if any(cell_len(text) > table_width for text in annotations):
+            return None  # rich would wrap the title or caption
+        lines: list[str] = []
+        if self.title is not None:
+            lines.append(self.title.plain.rstrip(" "))
+
+        def row_lines(row: list[list[str]]) -> None:
+            for k in range(max(len(cell) for cell in row)):
+                parts = []
+                for i, cell in enumerate(row):
+                    text = cell[k] if k < len(cell) else ""
+                    gap = " " * (full[i] - left[i] - right[i] - cell_len(text))
+                    shown = gap + text if i == n - 1 else text + gap  # the value column is right-justified
+                    parts.append(" " * left[i] + shown + " " * right[i])
+                lines.append(" ".join(parts).rstrip(" "))
+
+        row_lines(grid[0])
+        lines.append("─" * table_width)
+        for row in grid[1:]:
+            row_lines(row)
+        if self.caption is not None:
+            lines.append(self.caption.plain.rstrip(" "))
+        return lines
 
     def _side_by_side(self, widths: Sequence[int] | None) -> Table:
         table = self._table()
@@ -237,8 +324,15 @@ class FormulaTable:
             table.add_row(Text(name), *(Text(cell) for cell in cells), Text(value))
         return table
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
-        yield self.layout(options.max_width)
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType | Segment]:
+        lines = self.plain_lines(options.max_width) if console.color_system is None else None
+        if lines is None:
+            yield self.layout(options.max_width)
+            return
+        newline = Segment.line()
+        for line in lines:
+            yield Segment(line)
+            yield newline
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.layout(options.max_width))

@@ -72,3 +72,57 @@ def test_a_formula_table_keeps_names_whole_and_fits_at_every_width() -> None:
             assert any(line.startswith(name) for line in lines), (width, text)
         for token in ("h.w1_1", "h.w1_3", "x3", "h.b1", "0.0218894", "-0.658888", "0.371812", "0.0691221"):
             assert re.search(rf"(?<![\w.]){re.escape(token)}(?![\w.])", text), (width, token, text)
+
+
+def _both(table: object, width: int) -> tuple[str, str]:
+    """The table as written (the plain lines where they apply) and as rich lays it out, cleaned alike."""
+    from backprop_cli.render.console import SafeConsole
+    from backprop_cli.render.fit import FormulaTable
+
+    assert isinstance(table, FormulaTable)
+    ours, theirs = io.StringIO(), io.StringIO()
+    SafeConsole(file=ours, width=width, color_system=None).print(table)
+    SafeConsole(file=theirs, width=width, color_system=None).print(table.layout(width))
+    return ours.getvalue(), theirs.getvalue()
+
+
+def test_the_plain_lines_are_what_rich_writes_at_every_width() -> None:
+    """Without styles the side-by-side layout is written by fit.py, not rich: the same text, byte for
+    byte, where it applies (wide and narrowed formula columns, the min_width share-out, a caption)."""
+    from rich.text import Text
+
+    from backprop_cli.render.fit import FormulaTable
+
+    rows = [
+        ("step1/sample1/loss.term1", ["(o.a1 − y1)² / 2", "(0.371812 − 0)² / 2"], "0.0691221"),
+        ("step1/sample1/h.z1", ["h.w1_1·x1 + h.w1_2·x2 + h.w1_3·x3 + h.b1", "0.0218894·0.4 + (-0.658888)·0.6"], "0.03"),
+        ("h.a1", ["", "max(0, 0.475)"], "-1.5"),
+    ]
+    short: list[tuple[str, list[str], str]] = [("x1", [], "1"), ("y1", [], "0.25")]
+    applied = 0
+    for width in range(20, 141):
+        for table in (
+            FormulaTable(
+                rows, ["formula", "written out"], title=Text("Forward · layer h"), caption=Text("z = W·a + b")
+            ),
+            FormulaTable(short, [], title=Text("Parameters")),
+            FormulaTable([("名前.z1", ["ж·x1"], "0.5")], ["формула"], title=Text("前向き")),
+        ):
+            applied += table.plain_lines(width) is not None
+            ours, theirs = _both(table, width)
+            assert ours == theirs, (width, ours, theirs)
+    assert applied > 200  # the plain path was taken, not only rich's
+
+
+def test_rich_lays_out_what_the_plain_lines_do_not_take() -> None:
+    from rich.text import Text
+
+    from backprop_cli.render.fit import FormulaTable
+
+    tab = FormulaTable([("a\tb", ["x"], "1")], ["formula"])
+    markup = FormulaTable([("a", ["x"], "1")], ["[b]formula[/b]"])
+    long_title = FormulaTable([("a", ["x"], "1")], ["formula"], title=Text("a title much wider than its table " * 3))
+    for table in (tab, markup, long_title):
+        assert table.plain_lines(100) is None
+        ours, theirs = _both(table, 100)
+        assert ours == theirs
