@@ -248,7 +248,6 @@ def residual_networks(draw: st.DrawFn) -> NetworkSpec:
     return load_config_text(json.dumps(config), source="random.json", base_dir=Path("."), fmt="json")
 
 
-
 @st.composite
 def conv_networks(draw: st.DrawFn) -> NetworkSpec:
     """Random small convolutional networks: conv2d on [C, H, W] or conv1d on [C, L] (any kernel, stride

@@ -1,5 +1,3 @@
-
-
 def homework_examples() -> list[str]:
     """The built-in network examples a homework sheet can ask the whole of step 1 of: all but digits_cnn,
     made to be trained (its step 1, a batch of 32 images through a convolution, is about 100,000 named
