@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -154,6 +155,13 @@ class Engine:
         self.optimizer = optimizer or make_optimizer(spec.optimizer, exact=exact)
         self.layers: tuple[LayerOp, ...] = build_layers(spec, exact=exact)
         self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
+        # which ops are residual joins and entries, and which keep buffers: resolved once, not per step
+        # (a runtime Protocol isinstance check walks the protocol's members every time)
+        self.joins = tuple(isinstance(op, Joins) for op in self.layers)
+        self.forks = tuple(isinstance(op, Forks) for op in self.layers)
+        self.stateful: tuple[tuple[int, Stateful], ...] = tuple(
+            (index, op) for index, op in enumerate(self.layers) if isinstance(op, Stateful)
+        )
         self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
         self.schedule = batches(spec.data.rows, spec.training)
         # training: {mode: eval}: every step as torch's model.eval() runs it (batch norm on its running
@@ -185,7 +193,7 @@ class Engine:
         drawing that step's randomness); ``evaluating``: the loss on all data (dropout off), not a step
         (default: as the steps run, which is evaluating in ``mode: eval``)."""
         evaluating = self.evaluating if evaluating is None else evaluating
-        return forward_through(self.layers, self.tensors, x, step, during, evaluating=evaluating)
+        return forward_through(self.layers, self.tensors, x, step, during, evaluating=evaluating, joins=self.joins)
 
     def batch_loss(
         self, z: Array, a: Array, y: Array, step: int, during: str = "", rows: Rows | None = None
@@ -302,12 +310,15 @@ class Engine:
             for index in range(len(self.layers) - 1, -1, -1):
                 fused = (combined, self.loss_op.combined_template) if combined is not None and not backward else None
                 op = self.layers[index]
-                if isinstance(op, Forks):
-                    rec = op.backward_trace(forward[index], upstream, fused, number, index == 0, skip=skips.pop(index))
+                if self.forks[index]:
+                    fork = cast(Forks, op)
+                    rec = fork.backward_trace(
+                        forward[index], upstream, fused, number, index == 0, skip=skips.pop(index)
+                    )
                 else:
                     rec = op.backward_trace(forward[index], upstream, fused, number, index == 0)
-                if isinstance(op, Joins):
-                    skips[index - op.span] = rec.delta
+                if self.joins[index]:
+                    skips[index - cast(Joins, op).span] = rec.delta
                 backward.append(rec)
                 if rec.downstream is not None:
                     upstream = rec.downstream
@@ -337,15 +348,12 @@ class Engine:
 
     def _end_step(self, caches: Sequence[Cache]) -> None:
         """The buffers of each stateful op (batch norm's running statistics) from the step's forward pass."""
-        for op, cache in zip(self.layers, caches, strict=True):
-            if isinstance(op, Stateful):
-                op.end_step(cache)
+        for index, op in self.stateful:
+            op.end_step(caches[index])
 
     def buffers(self) -> dict[str, dict[str, Array]]:
         """Every stateful op's buffers now (copies), by layer."""
-        return {
-            op.name: {k: v.copy() for k, v in op.buffers().items()} for op in self.layers if isinstance(op, Stateful)
-        }
+        return {self.layers[index].name: {k: v.copy() for k, v in op.buffers().items()} for index, op in self.stateful}
 
     def _trace_updates(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
         reduce_mean = self.spec.loss.reduction == "mean"
@@ -403,8 +411,8 @@ class Engine:
                     self.tensors[index], caches[index], delta, scale, number, index == 0
                 )
                 grads[index], norms[index] = tuple(reduced), grad_norms[0] if grad_norms else 0.0
-                if isinstance(layer, Joins):
-                    skips[index - layer.span] = delta
+                if self.joins[index]:
+                    skips[index - cast(Joins, layer).span] = delta
                 if downstream is not None:
                     if index - 1 in skips:  # a residual block's entry: the branch's ∂L/∂x plus the skip's
                         downstream = downstream + skips.pop(index - 1)

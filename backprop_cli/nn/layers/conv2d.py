@@ -330,8 +330,10 @@ class ConvLayer:
         w = params[0]
         cols = self.columns(x)
         # z[n, o, p] = Σ_k w[o, k]·cols[n, k, p]: (batch, out, positions), channel-major and row-major as it
-        # comes (einsum's loop beats a matrix product of inner size C·k^d, 9 for one 3×3 channel)
-        z = np.einsum("nkp,ok->nop", cols, w.reshape(w.shape[0], -1))
+        # comes. In float64 one stacked matrix product per sample (np.matmul) is 3–4× quicker than einsum's
+        # loop here, even at an inner size C·k^d of 9 (benchmarks/conv.py); exact fractions keep einsum's loop
+        kernel = w.reshape(w.shape[0], -1)
+        z = np.einsum("nkp,ok->nop", cols, kernel) if cols.dtype == object else np.matmul(kernel, cols)
         if len(params) > 1:
             z += params[1][:, None]
         z = z.reshape(x.shape[0], -1)
