@@ -159,6 +159,7 @@ class Engine:
         # (a runtime Protocol isinstance check walks the protocol's members every time)
         self.joins = tuple(isinstance(op, Joins) for op in self.layers)
         self.forks = tuple(isinstance(op, Forks) for op in self.layers)
+        self.passes = tuple(bool(getattr(op, "passes_delta", False)) for op in self.layers)  # flatten: δ = ∂L/∂a
         self.stateful: tuple[tuple[int, Stateful], ...] = tuple(
             (index, op) for index, op in enumerate(self.layers) if isinstance(op, Stateful)
         )
@@ -240,11 +241,19 @@ class Engine:
             ) from None
 
     def _update(
-        self, index: int, kind_index: int, grad: Array, number: int, *, state: bool = False
+        self,
+        index: int,
+        kind_index: int,
+        grad: Array,
+        number: int,
+        *,
+        state: bool = False,
+        norms: list[float] | None = None,
     ) -> ParamStep | None:
         """Step one parameter tensor (None when frozen: like torch with requires_grad=False, not
         stepped and no optimizer state); a non-finite new value is a located fault, and with ``state``
-        (the trace, which shows it) a non-finite optimizer state too."""
+        (the trace, which shows it) a non-finite optimizer state too. ``norms``: given, the new value's
+        norm is appended to it (the one the finiteness test computed, so the caller need not again)."""
         layer = self.layers[index]
         definition = layer.params[kind_index]
         old = self.tensors[index][kind_index]
@@ -253,8 +262,12 @@ class Engine:
         result = self.optimizer.step(f"{layer.name}.{definition.kind}", old, grad)
         if self.exact:
             finite(result.new, step=number, layer=layer.name, quantity=f"the updated {layer.name}.{definition.kind}")
-        elif not np.isfinite(norm_of(result.new)) or state:
-            self._fault_in_update(result, layer.name, definition.kind, number)
+        else:
+            norm = norm_of(result.new)
+            if not np.isfinite(norm) or state:
+                self._fault_in_update(result, layer.name, definition.kind, number)
+            if norms is not None:
+                norms.append(norm)
         self.tensors[index][kind_index] = result.new
         return result
 
@@ -416,15 +429,19 @@ class Engine:
                 if downstream is not None:
                     if index - 1 in skips:  # a residual block's entry: the branch's ∂L/∂x plus the skip's
                         downstream = downstream + skips.pop(index - 1)
-                    delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
+                    if self.passes[index - 1] and downstream.dtype != object:
+                        delta = downstream
+                    else:
+                        delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
             before = tuple(tuple(t) for t in self.tensors)
             weight_norms: list[float | None] = []
             for index in range(count):
                 stepped = None
                 for kind_index, grad in enumerate(grads[index]):
-                    result = self._update(index, kind_index, grad, number)
+                    norm: list[float] = []
+                    result = self._update(index, kind_index, grad, number, norms=norm if kind_index == 0 else None)
                     if kind_index == 0 and result is not None:
-                        stepped = norm_of(result.new)
+                        stepped = norm[0] if norm else norm_of(result.new)  # (exact values: no norm from _update)
                 weight_norms.append(stepped)
             if not self.evaluating:
                 self._end_step(caches)
