@@ -203,8 +203,11 @@ class Engine:
         batch's data rows where known, name a sample whose loss overflows."""
         layer = self.layers[-1].name
         terms = self.loss_terms(a, y, z)
-        finite(terms, step=step, layer=layer, quantity=f"{self.loss_op.name} loss term{during}")
         per_sample = terms.sum(axis=1)
+        # a non-finite term makes its sample's sum non-finite: the terms are tested (first, as they are
+        # named first) only then, or for exact fractions (which are tested for size)
+        if terms.dtype == object or not np.isfinite(per_sample).all():
+            finite(terms, step=step, layer=layer, quantity=f"{self.loss_op.name} loss term{during}")
         value = per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum()
         value = value if self.exact else float(value)
         check_loss(per_sample, value, step=step, layer=layer, during=during, rows=rows)

@@ -38,7 +38,7 @@ from backprop_cli.model.i18n import _
 from backprop_cli.model.names import cell_name, param_grad_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
-from backprop_cli.nn.check import finite
+from backprop_cli.nn.check import checked_after, finite
 from backprop_cli.nn.init import initialise
 from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill, shaped_only
 from backprop_cli.nn.layers.conv import fans, fit_problem, output_size
@@ -369,12 +369,14 @@ class ConvLayer:
         self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
     ) -> tuple[list[Array], list[float], Array | None]:
         assert isinstance(cache, ConvCache)
-        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
+        exact = delta.dtype == object
+        if exact:
+            finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
         w = params[0]
         grad_w: Array = self._kernel_gradients(delta, cache.cols).sum(axis=0).reshape(w.shape)
         grad_w *= scale
         grads = [grad_w]
-        norms = [finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")]
+        norms = [checked_after(delta, grad_w, exact=exact, step=step, layer=self.name)]
         if len(params) > 1:
             grads.append(self._by_channel(delta).sum(axis=(0, 2)) * scale)
         downstream = None
