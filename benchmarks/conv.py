@@ -7,7 +7,8 @@ The step (issue 14's benchmark): a batch of 64 images of 1×28×28, ``conv2d`` w
 ReLU (8×26×26), flatten, a dense softmax layer of 10 units, mean cross-entropy, plain SGD (η = 0.1),
 float64. ``backprop`` runs :meth:`Engine.fast_step` (what ``train`` runs per step); the numpy floor is the
 same arithmetic written directly, im2col by stride tricks (``sliding_window_view``) and matrix products
-(and beside it the same with the conv's forward product by ``np.einsum``, as the engine computes it);
+(and beside it the same with the conv's forward product by ``np.einsum``, as the engine computed it
+before 2026-12-03; it now uses ``np.matmul``);
 torch's is ``nn.Conv2d`` → ``nn.ReLU`` → ``nn.Flatten`` → ``nn.Linear`` with ``CrossEntropyLoss`` and
 ``optim.SGD`` on the CPU. All three start from the same parameters and data, and the script checks that
 they end with the same loss (so the floor is the same job) before it times anything. Each figure is the
@@ -105,7 +106,7 @@ def numpy_step(
     x: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray], *, einsum: bool = False
 ) -> Callable[[], float]:
     """The same step in plain numpy: im2col by stride tricks, ReLU, dense softmax, cross-entropy, SGD;
-    ``einsum``: the conv's forward product by ``np.einsum`` (as the engine does it) instead of ``@``."""
+    ``einsum``: the conv's forward product by ``np.einsum`` (as the engine did it before 2026-12-03), not ``@``."""
     from numpy.lib.stride_tricks import sliding_window_view
 
     w1 = params["conv.weight"].reshape(FILTERS, -1).copy()  # (8, 9)

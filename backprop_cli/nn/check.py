@@ -72,3 +72,20 @@ def finite(values: Array, *, step: int, layer: str | None, quantity: str) -> flo
     if not math.isfinite(norm):
         locate(values, step=step, layer=layer, quantity=quantity)
     return norm
+
+
+def checked_after(delta: Array, grad_w: Array, *, exact: bool, step: int, layer: str) -> float:
+    """‖∂L/∂w‖ of a weight gradient reduced from ``delta`` (Σ over the batch of δ times finite inputs),
+    checked as ``finite(delta)`` then ``finite(grad_w)`` would check them, at the cost of one check.
+
+    A non-finite δ makes every weight gradient it reaches non-finite (∞·0 is nan, ∞·x is ±∞, and ∞
+    added to anything finite or to −∞ stays non-finite), so when ‖∂L/∂w‖ is finite δ was too and is
+    not tested; when it is not, δ is tested first, so a fault names the same quantity as before.
+    Exact values (``exact``: δ was tested for size by the caller) are tested as :func:`finite` does.
+    """
+    if not exact:
+        norm = norm_of(grad_w)
+        if math.isfinite(norm):
+            return norm
+        finite(delta, step=step, layer=layer, quantity="δ = ∂L/∂z")
+    return finite(grad_w, step=step, layer=layer, quantity="weight gradient ∂L/∂w")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -154,6 +155,14 @@ class Engine:
         self.optimizer = optimizer or make_optimizer(spec.optimizer, exact=exact)
         self.layers: tuple[LayerOp, ...] = build_layers(spec, exact=exact)
         self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
+        # which ops are residual joins and entries, and which keep buffers: resolved once, not per step
+        # (a runtime Protocol isinstance check walks the protocol's members every time)
+        self.joins = tuple(isinstance(op, Joins) for op in self.layers)
+        self.forks = tuple(isinstance(op, Forks) for op in self.layers)
+        self.passes = tuple(bool(getattr(op, "passes_delta", False)) for op in self.layers)  # flatten: δ = ∂L/∂a
+        self.stateful: tuple[tuple[int, Stateful], ...] = tuple(
+            (index, op) for index, op in enumerate(self.layers) if isinstance(op, Stateful)
+        )
         self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
         self.schedule = batches(spec.data.rows, spec.training)
         # training: {mode: eval}: every step as torch's model.eval() runs it (batch norm on its running
@@ -185,7 +194,7 @@ class Engine:
         drawing that step's randomness); ``evaluating``: the loss on all data (dropout off), not a step
         (default: as the steps run, which is evaluating in ``mode: eval``)."""
         evaluating = self.evaluating if evaluating is None else evaluating
-        return forward_through(self.layers, self.tensors, x, step, during, evaluating=evaluating)
+        return forward_through(self.layers, self.tensors, x, step, during, evaluating=evaluating, joins=self.joins)
 
     def batch_loss(
         self, z: Array, a: Array, y: Array, step: int, during: str = "", rows: Rows | None = None
@@ -194,8 +203,11 @@ class Engine:
         batch's data rows where known, name a sample whose loss overflows."""
         layer = self.layers[-1].name
         terms = self.loss_terms(a, y, z)
-        finite(terms, step=step, layer=layer, quantity=f"{self.loss_op.name} loss term{during}")
         per_sample = terms.sum(axis=1)
+        # a non-finite term makes its sample's sum non-finite: the terms are tested (first, as they are
+        # named first) only then, or for exact fractions (which are tested for size)
+        if terms.dtype == object or not np.isfinite(per_sample).all():
+            finite(terms, step=step, layer=layer, quantity=f"{self.loss_op.name} loss term{during}")
         value = per_sample.mean() if self.spec.loss.reduction == "mean" else per_sample.sum()
         value = value if self.exact else float(value)
         check_loss(per_sample, value, step=step, layer=layer, during=during, rows=rows)
@@ -232,11 +244,19 @@ class Engine:
             ) from None
 
     def _update(
-        self, index: int, kind_index: int, grad: Array, number: int, *, state: bool = False
+        self,
+        index: int,
+        kind_index: int,
+        grad: Array,
+        number: int,
+        *,
+        state: bool = False,
+        norms: list[float] | None = None,
     ) -> ParamStep | None:
         """Step one parameter tensor (None when frozen: like torch with requires_grad=False, not
         stepped and no optimizer state); a non-finite new value is a located fault, and with ``state``
-        (the trace, which shows it) a non-finite optimizer state too."""
+        (the trace, which shows it) a non-finite optimizer state too. ``norms``: given, the new value's
+        norm is appended to it (the one the finiteness test computed, so the caller need not again)."""
         layer = self.layers[index]
         definition = layer.params[kind_index]
         old = self.tensors[index][kind_index]
@@ -245,8 +265,12 @@ class Engine:
         result = self.optimizer.step(f"{layer.name}.{definition.kind}", old, grad)
         if self.exact:
             finite(result.new, step=number, layer=layer.name, quantity=f"the updated {layer.name}.{definition.kind}")
-        elif not np.isfinite(norm_of(result.new)) or state:
-            self._fault_in_update(result, layer.name, definition.kind, number)
+        else:
+            norm = norm_of(result.new)
+            if not np.isfinite(norm) or state:
+                self._fault_in_update(result, layer.name, definition.kind, number)
+            if norms is not None:
+                norms.append(norm)
         self.tensors[index][kind_index] = result.new
         return result
 
@@ -302,12 +326,15 @@ class Engine:
             for index in range(len(self.layers) - 1, -1, -1):
                 fused = (combined, self.loss_op.combined_template) if combined is not None and not backward else None
                 op = self.layers[index]
-                if isinstance(op, Forks):
-                    rec = op.backward_trace(forward[index], upstream, fused, number, index == 0, skip=skips.pop(index))
+                if self.forks[index]:
+                    fork = cast(Forks, op)
+                    rec = fork.backward_trace(
+                        forward[index], upstream, fused, number, index == 0, skip=skips.pop(index)
+                    )
                 else:
                     rec = op.backward_trace(forward[index], upstream, fused, number, index == 0)
-                if isinstance(op, Joins):
-                    skips[index - op.span] = rec.delta
+                if self.joins[index]:
+                    skips[index - cast(Joins, op).span] = rec.delta
                 backward.append(rec)
                 if rec.downstream is not None:
                     upstream = rec.downstream
@@ -337,15 +364,12 @@ class Engine:
 
     def _end_step(self, caches: Sequence[Cache]) -> None:
         """The buffers of each stateful op (batch norm's running statistics) from the step's forward pass."""
-        for op, cache in zip(self.layers, caches, strict=True):
-            if isinstance(op, Stateful):
-                op.end_step(cache)
+        for index, op in self.stateful:
+            op.end_step(caches[index])
 
     def buffers(self) -> dict[str, dict[str, Array]]:
         """Every stateful op's buffers now (copies), by layer."""
-        return {
-            op.name: {k: v.copy() for k, v in op.buffers().items()} for op in self.layers if isinstance(op, Stateful)
-        }
+        return {self.layers[index].name: {k: v.copy() for k, v in op.buffers().items()} for index, op in self.stateful}
 
     def _trace_updates(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
         reduce_mean = self.spec.loss.reduction == "mean"
@@ -403,20 +427,24 @@ class Engine:
                     self.tensors[index], caches[index], delta, scale, number, index == 0
                 )
                 grads[index], norms[index] = tuple(reduced), grad_norms[0] if grad_norms else 0.0
-                if isinstance(layer, Joins):
-                    skips[index - layer.span] = delta
+                if self.joins[index]:
+                    skips[index - cast(Joins, layer).span] = delta
                 if downstream is not None:
                     if index - 1 in skips:  # a residual block's entry: the branch's ∂L/∂x plus the skip's
                         downstream = downstream + skips.pop(index - 1)
-                    delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
+                    if self.passes[index - 1] and downstream.dtype != object:
+                        delta = downstream
+                    else:
+                        delta = self.layers[index - 1].delta(caches[index - 1], downstream)[0]
             before = tuple(tuple(t) for t in self.tensors)
             weight_norms: list[float | None] = []
             for index in range(count):
                 stepped = None
                 for kind_index, grad in enumerate(grads[index]):
-                    result = self._update(index, kind_index, grad, number)
+                    norm: list[float] = []
+                    result = self._update(index, kind_index, grad, number, norms=norm if kind_index == 0 else None)
                     if kind_index == 0 and result is not None:
-                        stepped = norm_of(result.new)
+                        stepped = norm[0] if norm else norm_of(result.new)  # (exact values: no norm from _update)
                 weight_norms.append(stepped)
             if not self.evaluating:
                 self._end_step(caches)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
@@ -162,14 +162,19 @@ def forward_through(
     during: str = "",
     *,
     evaluating: bool = False,
+    joins: Sequence[bool] | None = None,
 ) -> list[Cache]:
     """Every op's forward pass on ``x`` in order, each on the output of the one before; a residual
-    block's join also gets the block's input (its entry's output) as its skip."""
+    block's join also gets the block's input (its entry's output) as its skip. ``joins``: which ops
+    are joins, when the caller has resolved it once (a Protocol isinstance check costs tens of µs)."""
     caches: list[Cache] = []
     a = x
-    for op, params in zip(ops, tensors, strict=True):
-        if isinstance(op, Joins):
-            cache = op.forward(params, a, step, during, evaluating=evaluating, skip=caches[-op.span].a)
+    if joins is None:
+        joins = [isinstance(op, Joins) for op in ops]
+    for op, params, join in zip(ops, tensors, joins, strict=True):
+        if join:
+            join_op = cast(Joins, op)
+            cache = join_op.forward(params, a, step, during, evaluating=evaluating, skip=caches[-join_op.span].a)
         else:
             cache = op.forward(params, a, step, during, evaluating=evaluating)
         caches.append(cache)

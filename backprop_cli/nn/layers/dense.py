@@ -21,7 +21,7 @@ from backprop_cli.model.i18n import _, ngettext
 from backprop_cli.model.names import grad_name, neuron_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
-from backprop_cli.nn.check import finite
+from backprop_cli.nn.check import checked_after, finite
 from backprop_cli.nn.init import initialise
 from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill, flat_only
 from backprop_cli.nn.ops import (
@@ -53,6 +53,10 @@ def activation_rules(
         return exact_activation(activation, Fraction(exact_number(slope)))
     act = ACTIVATIONS[activation]
     return (lambda z: act.forward(z, slope)), (lambda z, a: act.derivative(z, a, slope))
+
+
+# activations whose output is finite wherever z is (max(z, 0) and z itself): a is not tested again
+FINITE_OF_FINITE = frozenset({"identity", "relu"})
 
 
 def chain_through(
@@ -181,7 +185,8 @@ class Dense:
             z += params[1]
         finite(z, step=step, layer=self.name, quantity="weighted sum z" + during)
         a = self._forward(z)
-        finite(a, step=step, layer=self.name, quantity="activation a" + during)
+        if self.activation not in FINITE_OF_FINITE or a.dtype == object:
+            finite(a, step=step, layer=self.name, quantity="activation a" + during)
         return DenseCache(x, z, a)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
@@ -192,11 +197,13 @@ class Dense:
         self, params: Sequence[Array], cache: Cache, delta: Array, scale: float, step: int, first: bool
     ) -> tuple[list[Array], list[float], Array | None]:
         """(reduced gradients Δᵀ·A × scale and Σ_s δ_s × scale, their norms, ∂L/∂a of the layer below)."""
-        finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
+        exact = delta.dtype == object
+        if exact:
+            finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
         grad_w: Array = delta.T @ cache.x
         grad_w *= scale
         grads = [grad_w]
-        norms = [finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")]
+        norms = [checked_after(delta, grad_w, exact=exact, step=step, layer=self.name)]
         if len(params) > 1:
             grads.append(delta.sum(axis=0) * scale)
         downstream = None

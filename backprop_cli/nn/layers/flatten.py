@@ -59,6 +59,9 @@ class FlattenLayer(ActivationLayer):
 
     kind = "flatten"
     config_model = "FlattenLayerModel"
+    # δ = ∂L/∂a itself in float64 (see ``delta``): the fast step takes it as it comes, without the
+    # local derivative of ones the trace shows (an array the size of the layer's input every step)
+    passes_delta = True
 
     @staticmethod
     def from_config(m: Any, place: LayerPlace) -> FlattenSpec:
