@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.cli.kit import complete_config, data_option, handle_errors, output_option, steps_option
+from backprop_cli.cli.kit import (
+    complete_config,
+    data_option,
+    handle_errors,
+    lang_option,
+    output_option,
+    steps_option,
+)
 from backprop_cli.cli.names import filter_options
 
 if TYPE_CHECKING:
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
     help="A key in exact fractions (rational ops only): check accepts an answer only when it is exact.",
 )
 @output_option()
+@lang_option()
 @handle_errors
 def answers(
     config: str | None,
