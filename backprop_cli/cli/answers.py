@@ -20,6 +20,9 @@ from backprop_cli.cli.names import filter_options
 if TYPE_CHECKING:
     from backprop_cli.homework.values import NamedValue
 
+#: the --format values that write a handout, not an answers file
+_HANDOUTS = ("markdown", "html", "latex", "pdf")
+
 
 @click.command(short_help="Write an answer key or a blank answer sheet for a config.")
 @click.argument("config", required=False, shell_complete=complete_config)
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
     help="A key in exact fractions (rational ops only): check accepts an answer only when it is exact.",
 )
 @output_option()
-@lang_option()
+@lang_option(data_formats=_HANDOUTS)  # a handout is not translated yet: it stays wholly English
 @handle_errors
 def answers(
     config: str | None,

@@ -114,3 +114,8 @@ def test_a_translated_key_and_sheet_load_back_and_grade(tmp_path: Path, config: 
     reference = invoke("check", str(english_sheet), "--key", str(english_key))
     assert against.exit_code == reference.exit_code == 1
     assert against.output == reference.output.replace("sheet-en", f"sheet-{lang}").replace("key-en", f"key-{lang}")
+
+
+def test_a_handout_stays_english_whatever_the_language(tmp_path: Path, config: Path) -> None:
+    english = written(tmp_path, "en.md", "--blank", "--format", "markdown")
+    assert written(tmp_path, "ru.md", "--blank", "--format", "markdown", "--lang", "ru") == english
