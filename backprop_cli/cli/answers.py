@@ -7,11 +7,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.cli.kit import complete_config, data_option, handle_errors, output_option, steps_option
+from backprop_cli.cli.kit import (
+    complete_config,
+    data_option,
+    handle_errors,
+    lang_option,
+    output_option,
+    steps_option,
+)
 from backprop_cli.cli.names import filter_options
 
 if TYPE_CHECKING:
     from backprop_cli.homework.values import NamedValue
+
+#: the --format values that write a handout, not an answers file
+_HANDOUTS = ("markdown", "html", "latex", "pdf")
 
 
 @click.command(short_help="Write an answer key or a blank answer sheet for a config.")
@@ -49,6 +59,7 @@ if TYPE_CHECKING:
     help="A key in exact fractions (rational ops only): check accepts an answer only when it is exact.",
 )
 @output_option()
+@lang_option(data_formats=_HANDOUTS)  # a handout is not translated yet: it stays wholly English
 @handle_errors
 def answers(
     config: str | None,

@@ -258,6 +258,21 @@ def _key(name: str) -> str:
     return name if plain else json.dumps(name)
 
 
+def _phase_words() -> dict[str, str]:
+    """The phases' names as the sheet's comments show them, in the reader's language (looked up now)."""
+    from backprop_cli.model.i18n import pgettext
+
+    return {
+        "parameters": pgettext("phase", "parameters"),
+        "forward": pgettext("phase", "forward"),
+        "loss": pgettext("phase", "loss"),
+        "backward": pgettext("phase", "backward"),
+        "reduction": pgettext("phase", "reduction"),
+        "update": pgettext("phase", "update"),
+        "summary": pgettext("phase", "summary"),
+    }
+
+
 def write_answers(
     stream: TextIO,
     values: Iterable[NamedValue],
@@ -277,9 +292,13 @@ def write_answers(
 
     Given numbers (parameters before a step, inputs and targets: see ``NamedValue.is_given``) are
     left out unless ``include_given``: nothing is computed to find them."""
+    from backprop_cli.model.i18n import _, ngettext
+    from backprop_cli.model.spec import shown_source
+
     lines: list[str] = []
     last: tuple[object, ...] | None = None
     count = skipped = handed_out = 0
+    phases = _phase_words()
     for v in values:
         if v.is_given and not include_given:
             handed_out += 1
@@ -289,31 +308,61 @@ def write_answers(
             continue
         group = (v.step, v.phase, v.layer, v.sample)
         if group != last:
-            where = [f"step {v.step}", v.phase]
-            where += [f"layer {v.layer}"] if v.layer else []
-            where += [f"sample {v.sample + 1}"] if v.sample is not None else []
+            where = [_("step {step}").format(step=v.step), phases.get(v.phase, v.phase)]
+            where += [_("layer {layer}").format(layer=v.layer)] if v.layer else []
+            where += [_("sample {sample}").format(sample=v.sample + 1)] if v.sample is not None else []
             lines.append(f"  # {' · '.join(where)}")
             last = group
         number = exact_text(v.exact) if isinstance(v.exact, Fraction) else repr(v.value)
         lines.append(f"  {_key(v.name)}:" + ("" if blank else f" {number}"))
         count += 1
-    what = "blank answer sheet" if blank else "answer key"
-    header = [
-        f"# backprop {what} for {comment_text(label)}: {count} numbers, named as in `backprop trace`.",
-        "# Answers are decimals (0.3775) or fractions (3/4); a blank counts as missing.",
-        f"# Default tolerance: {DEFAULT_TOLERANCE.describe()} (answers rounded to 4 significant digits pass).",
-        "# Override it for the whole file (tolerance: {absolute: 0.01}, {relative: 0.01} or {decimals: 3}) or per",
-        "# answer:  name: {value: 0.5, weight: 2, tolerance: {decimals: 2}}",
-        "# Check with: backprop check THIS_FILE",
+    if blank:
+        title = ngettext(
+            "backprop blank answer sheet for {label}: {n} numbers, named as in `backprop trace`.",
+            "backprop blank answer sheet for {label}: {n} numbers, named as in `backprop trace`.",
+            count,
+        )
+    else:
+        title = ngettext(
+            "backprop answer key for {label}: {n} numbers, named as in `backprop trace`.",
+            "backprop answer key for {label}: {n} numbers, named as in `backprop trace`.",
+            count,
+        )
+    notes = [
+        title.format(label=comment_text(shown_source(label)), n=count),
+        _("Answers are decimals (0.3775) or fractions (3/4); a blank counts as missing."),
+        _("Default tolerance: {tolerance} (answers rounded to 4 significant digits pass).").format(
+            tolerance=DEFAULT_TOLERANCE.shown()
+        ),
+        _(
+            "Override it for the whole file (tolerance: {absolute}, {relative} or {decimals}) or per\n"
+            "answer:  name: {per_answer}"
+        ).format(
+            absolute="{absolute: 0.01}",
+            relative="{relative: 0.01}",
+            decimals="{decimals: 3}",
+            per_answer="{value: 0.5, weight: 2, tolerance: {decimals: 2}}",
+        ),
+        _("Check with: backprop check THIS_FILE"),
     ]
     if handed_out:
-        header.append(
-            f"# {handed_out} given number{'s' * (handed_out != 1)} (parameters before a step, inputs, targets) "
-            f"{'are' if handed_out != 1 else 'is'} left out; "
-            "--given keeps them."
+        notes.append(
+            ngettext(
+                "{n} given number (parameters before a step, inputs, targets) is left out; --given keeps them.",
+                "{n} given numbers (parameters before a step, inputs, targets) are left out; --given keeps them.",
+                handed_out,
+            ).format(n=handed_out)
         )
     if skipped:
-        header.append(f"# {skipped} non-finite values of the trace are left out.")
+        notes.append(
+            ngettext(
+                "{n} non-finite values of the trace are left out.",
+                "{n} non-finite values of the trace are left out.",
+                skipped,
+            ).format(n=skipped)
+        )
+    # a translation may break a note into lines: each is a comment of its own, so the YAML reads the same
+    header = [f"# {line}" for note in notes for line in note.split("\n")]
     header += [f"# {comment_text(line)}" for line in header_lines]
     body = [f"format: {FORMAT}", f"version: {VERSION}"]
     body += [f"student: {json.dumps(student)}"] if student is not None else []
