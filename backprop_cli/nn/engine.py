@@ -31,7 +31,7 @@ from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
-from backprop_cli.nn.layers.base import Cache, Forks, Joins, LayerOp, Stateful, forward_through
+from backprop_cli.nn.layers.base import Cache, LayerOp, forward_through, is_fork, is_join, is_stateful
 from backprop_cli.nn.layers.dense import exact_array
 from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
@@ -302,11 +302,11 @@ class Engine:
             for index in range(len(self.layers) - 1, -1, -1):
                 fused = (combined, self.loss_op.combined_template) if combined is not None and not backward else None
                 op = self.layers[index]
-                if isinstance(op, Forks):
+                if is_fork(op):
                     rec = op.backward_trace(forward[index], upstream, fused, number, index == 0, skip=skips.pop(index))
                 else:
                     rec = op.backward_trace(forward[index], upstream, fused, number, index == 0)
-                if isinstance(op, Joins):
+                if is_join(op):
                     skips[index - op.span] = rec.delta
                 backward.append(rec)
                 if rec.downstream is not None:
@@ -338,14 +338,17 @@ class Engine:
     def _end_step(self, caches: Sequence[Cache]) -> None:
         """The buffers of each stateful op (batch norm's running statistics) from the step's forward pass."""
         for op, cache in zip(self.layers, caches, strict=True):
-            if isinstance(op, Stateful):
+            if is_stateful(op):
                 op.end_step(cache)
 
     def buffers(self) -> dict[str, dict[str, Array]]:
         """Every stateful op's buffers now (copies), by layer."""
-        return {
-            op.name: {k: v.copy() for k, v in op.buffers().items()} for op in self.layers if isinstance(op, Stateful)
-        }
+        out: dict[str, dict[str, Array]] = {}
+        for op in self.layers:
+            name = op.name
+            if is_stateful(op):
+                out[name] = {k: v.copy() for k, v in op.buffers().items()}
+        return out
 
     def _trace_updates(self, backward: list[LayerBackward], number: int) -> list[ParamUpdate]:
         reduce_mean = self.spec.loss.reduction == "mean"
@@ -403,7 +406,7 @@ class Engine:
                     self.tensors[index], caches[index], delta, scale, number, index == 0
                 )
                 grads[index], norms[index] = tuple(reduced), grad_norms[0] if grad_norms else 0.0
-                if isinstance(layer, Joins):
+                if is_join(layer):
                     skips[index - layer.span] = delta
                 if downstream is not None:
                     if index - 1 in skips:  # a residual block's entry: the branch's ∂L/∂x plus the skip's
