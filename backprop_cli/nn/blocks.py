@@ -19,7 +19,7 @@ from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.rounding import RoundedChain
-from backprop_cli.nn.layers.base import BatchBlocks, LayerOp, fill, forward_through
+from backprop_cli.nn.layers.base import LayerOp, fill, forward_through, has_batch_blocks
 from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
@@ -129,7 +129,7 @@ class _StepBlocks:
         targets = rec.loss.target.shape[1]
         out = rec.loss.output_layer
         yield self.plan("parameters", None, None, sum(u.old.size for u in rec.updates), self.parameters)
-        coupled = any(isinstance(op.blocks(), BatchBlocks) for op in self.ops)
+        coupled = any(has_batch_blocks(op.blocks()) for op in self.ops)
         if coupled:  # layer by layer: a batch statistic comes after the samples it is of, before its use
             yield from self._layer_major(positions, targets)
         else:
@@ -169,7 +169,7 @@ class _StepBlocks:
                 yield self.plan(
                     "forward", fwd.layer, p, blocks.forward_count(fwd), partial(self.forward, index, fwd, p)
                 )
-            if isinstance(blocks, BatchBlocks):
+            if has_batch_blocks(blocks):
                 count = blocks.batch_forward_count(fwd)
                 yield self.plan("forward", fwd.layer, None, count, partial(self.batch_forward, index, fwd))
 
@@ -181,19 +181,19 @@ class _StepBlocks:
             for p in positions:
                 count = blocks.backward_count(back, hidden=position > 0)
                 yield self.plan("backward", back.layer, p, count, partial(self.backward, position, back, p))
-            if isinstance(blocks, BatchBlocks) and (count := blocks.batch_backward_count(back)):
+            if has_batch_blocks(blocks) and (count := blocks.batch_backward_count(back)):
                 # (none in mode: eval, where batch norm's statistics are constants)
                 yield self.plan("backward", back.layer, None, count, partial(self.batch_backward, index, back))
 
     def batch_forward(self, index: int, fwd: LayerForward) -> Built:
         blocks = self.ops[index].blocks()
-        assert isinstance(blocks, BatchBlocks)
+        assert has_batch_blocks(blocks)
         title, quantities, note = blocks.batch_forward(fwd, self)
         return self.block("forward", title, quantities, layer=fwd.layer, note=note)
 
     def batch_backward(self, index: int, back: LayerBackward) -> Built:
         blocks = self.ops[index].blocks()
-        assert isinstance(blocks, BatchBlocks)
+        assert has_batch_blocks(blocks)
         title, quantities, note = blocks.batch_backward(back, self)
         return self.block("backward", title, quantities, layer=back.layer, note=note)
 

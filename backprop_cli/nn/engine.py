@@ -32,7 +32,17 @@ from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
-from backprop_cli.nn.layers.base import Cache, Forks, Joins, LayerOp, Stateful, forward_through
+from backprop_cli.nn.layers.base import (
+    Cache,
+    Forks,
+    Joins,
+    LayerOp,
+    Stateful,
+    forward_through,
+    is_fork,
+    is_join,
+    is_stateful,
+)
 from backprop_cli.nn.layers.dense import exact_array
 from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_loss, loss_op
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
@@ -157,11 +167,11 @@ class Engine:
         self.tensors: list[list[Array]] = [layer.initial() for layer in self.layers]
         # which ops are residual joins and entries, and which keep buffers: resolved once, not per step
         # (a runtime Protocol isinstance check walks the protocol's members every time)
-        self.joins = tuple(isinstance(op, Joins) for op in self.layers)
-        self.forks = tuple(isinstance(op, Forks) for op in self.layers)
+        self.joins = tuple(is_join(op) for op in self.layers)
+        self.forks = tuple(is_fork(op) for op in self.layers)
         self.passes = tuple(bool(getattr(op, "passes_delta", False)) for op in self.layers)  # flatten: δ = ∂L/∂a
         self.stateful: tuple[tuple[int, Stateful], ...] = tuple(
-            (index, op) for index, op in enumerate(self.layers) if isinstance(op, Stateful)
+            (index, op) for index, op in enumerate(self.layers) if is_stateful(op)
         )
         self.x, self.y = (exact_array(spec.data.x), exact_array(spec.data.y)) if exact else (spec.data.x, spec.data.y)
         self.schedule = batches(spec.data.rows, spec.training)

@@ -164,3 +164,30 @@ def test_one_key_for_the_class_gives_each_sheet_its_single_check_report(tmp_path
         assert comparable(book[str(shared / f"{name}.yaml")]["report"]) == comparable(alone), name
     recognised = [f["name"] for f in book[str(shared / "d.yaml")]["report"]["fingerprints"] if f["recognised"]]
     assert recognised == ["gradient_ascent"]
+
+
+def test_a_batch_writes_the_same_gradebook_and_reports_with_protocol_checks_remembered_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the engine's protocol checks (a residual join? batch norm's buffers?) are remembered
+    by class; the old path, plain isinstance on every call, gives every byte the same."""
+    from backprop_cli.nn.layers import base
+
+    keys, subs, _ = class_of(tmp_path)
+
+    def batch(name: str) -> tuple[str, str, str]:
+        book = tmp_path / f"{name}.csv"
+        done = invoke("check", "--key", str(keys), str(subs), "--gradebook", str(book))
+        reports = invoke("check", "--key", str(keys), str(subs), "--format", "json")
+        assert done.exit_code == 1 and reports.exit_code == 1, done.stderr + reports.stderr
+        return book.read_text(encoding="utf-8"), done.stdout, reports.stdout
+
+    base._CONFORMS.clear()
+    remembered = batch("new")
+    assert base._CONFORMS  # the new path ran
+    with monkeypatch.context() as patch:
+        patch.setattr(base, "_conforms", lambda obj, protocol: isinstance(obj, protocol))
+        base._CONFORMS.clear()
+        plain = batch("old")
+        assert not base._CONFORMS  # the old path ran
+    assert remembered == plain

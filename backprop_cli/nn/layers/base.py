@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, TypeGuard, cast, runtime_checkable
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
@@ -154,6 +154,38 @@ class Forks(Protocol):
     ) -> LayerBackward: ...
 
 
+_CONFORMS: dict[tuple[type, object], bool] = {}
+
+
+def _conforms(obj: object, protocol: object) -> bool:
+    """``isinstance(obj, protocol)`` for one of the runtime-checkable protocols above, remembered by
+    ``obj``'s class. Python 3.11 walks a protocol's attributes anew on every check that fails (most
+    ops are none of these): 17 to 31 µs a check (timeit, 2026-12-03) against 0.2 to 0.4 µs remembered,
+    and a class of 1,000 graded made about 68,000 of them (issue 15). Sound because each op
+    class sets a protocol's data attributes (``span``, ``block``) in ``__init__`` unconditionally."""
+    key = (type(obj), protocol)
+    known = _CONFORMS.get(key)
+    if known is None:
+        known = _CONFORMS[key] = isinstance(obj, protocol)  # type: ignore[arg-type]
+    return known
+
+
+def has_batch_blocks(blocks: object) -> TypeGuard[BatchBlocks]:
+    return _conforms(blocks, BatchBlocks)
+
+
+def is_stateful(op: object) -> TypeGuard[Stateful]:
+    return _conforms(op, Stateful)
+
+
+def is_join(op: object) -> TypeGuard[Joins]:
+    return _conforms(op, Joins)
+
+
+def is_fork(op: object) -> TypeGuard[Forks]:
+    return _conforms(op, Forks)
+
+
 def forward_through(
     ops: Sequence[LayerOp],
     tensors: Sequence[Sequence[Array]],
@@ -170,7 +202,7 @@ def forward_through(
     caches: list[Cache] = []
     a = x
     if joins is None:
-        joins = [isinstance(op, Joins) for op in ops]
+        joins = [is_join(op) for op in ops]
     for op, params, join in zip(ops, tensors, joins, strict=True):
         if join:
             join_op = cast(Joins, op)
