@@ -275,8 +275,7 @@ def trace(
 
 
 def _check_language(output_format: str) -> None:
-    """Refuse a language the format cannot show: every format is translated, but LaTeX and Beamer in
-    Arabic need the arabi package (render/latex.py), refused where it is not installed."""
+    """Refuse a language the format cannot show (render/latex.py has the packages of every shipped one)."""
     if output_format in ("latex", "beamer"):
         from backprop_cli.render.latex import language_check
 

@@ -10,16 +10,14 @@ A Russian document adds the T2A font encoding and babel's Russian (texlive-lang-
 CJKutf8 with its body in a ``CJK`` environment (latex-cjk-japanese): then that language's letters are set
 as they are. An Arabic one loads babel's Arabic from the ``arabi`` package (texlive-lang-arabic): the
 document stays left-to-right (its tables, names, numbers and formulas), each run of Arabic words is set
-right-to-left in arabi's ``\\textRL``; where arabi is not installed (``kpsewhich arabic.ldf``)
-Arabic is refused naming the package.
+right-to-left in arabi's ``\\textRL``. Like the Russian and Japanese ones, it is written whether or not
+this machine's TeX has the package: the document is the same everywhere, and it is where pdflatex runs
+that the package is needed (its ``\\usepackage`` lines say which).
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import shutil
-import subprocess
 import unicodedata
 from typing import TextIO
 
@@ -74,30 +72,14 @@ _LETTERS = {
 }
 # a run of Arabic words (with the spaces and the Arabic punctuation between them), set right-to-left
 _ARABIC_RUN = re.compile(r"[\u0600-\u06ff](?:[\u0600-\u06ff\s]*[\u0600-\u06ff])?")
-#: what an Arabic document would need (and the Debian package that has it)
-NO_ARABIC = (
-    "Arabic LaTeX needs the arabi package (Debian/Ubuntu: texlive-lang-arabic), which is not installed"
-    " (kpsewhich arabic.ldf finds nothing)"
-)
-
-
-@functools.cache
-def arabi_installed() -> bool:
-    """Whether TeX finds babel's Arabic from the arabi package (``arabic.ldf``)."""
-    kpsewhich = shutil.which("kpsewhich")
-    if kpsewhich is None:
-        return False
-    found = subprocess.run([kpsewhich, "arabic.ldf"], capture_output=True, text=True, timeout=30, check=False)
-    return found.returncode == 0 and bool(found.stdout.strip())
 
 
 def language_check(lang: str | None = None) -> None:
-    """Refuse a language pdflatex cannot set with the packages installed (Arabic without arabi)."""
+    """Refuse a language the LaTeX formats have no packages for (every shipped language has them)."""
     lang = lang or current()
-    if lang not in ("en", *LANGUAGE_PACKAGES) or (lang == "ar" and not arabi_installed()):
+    if lang not in ("en", *LANGUAGE_PACKAGES):
         raise ConfigError(
-            f"{lang} with a LaTeX format: {NO_ARABIC}; expected --lang en, ru or ja for LaTeX and Beamer",
-            path="--lang",
+            f"{lang} with a LaTeX format; expected --lang {', '.join(('en', *LANGUAGE_PACKAGES))}", path="--lang"
         )
 
 
