@@ -12,18 +12,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
-from backprop_cli.cli.main import main
 from backprop_cli.errors import ConfigError
-from backprop_cli.loading.config import load_config_text, with_training
-from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.loading.config import with_training
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
 from backprop_cli.nn.layers.batchnorm import BatchNormSpec, normalise, running_update
 from backprop_cli.nn.train import TrainingRun, trained_config
+from tests.nn.layers.kit import TORCH, invoke, load
 
-TORCH = "torch is not installed; parity tests need `pip install torch==2.13.0`"
 # two samples of two channels, 2×2 each (channel 1's eight values 1 2 3 4 0 1 −1 2: mean 1.5, var 2.25)
 DATA = [
     {"x": [[[1, 2], [3, 4]], [[0, -1], [2, 0.5]]], "y": [1]},
@@ -46,14 +43,6 @@ def config(layers: list[dict[str, Any]] | None = None, inputs: Any = (2, 2, 2), 
         "data": DATA,
     }
     return base | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None})
 
 
 def test_by_hand_each_channel_is_normalised_over_the_batch_and_its_positions() -> None:

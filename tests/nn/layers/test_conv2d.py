@@ -15,21 +15,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 
-from backprop_cli.cli.main import main
-from backprop_cli.errors import ConfigError
-from backprop_cli.loading.config import load_config_text
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn import init as init_module
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
 from backprop_cli.nn.layers import conv
 from backprop_cli.nn.layers.conv2d import ConvLayer, ConvSpec, column_map
+from tests.nn.layers.kit import TORCH, error, invoke, load
 from tests.strategies import conv_networks
 
-TORCH = "torch is not installed; parity tests need `pip install torch==2.13.0`"
 # a 1×3×3 image and one 2×2 filter: z = 2×2
 IMAGE = [[[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0], [2.0, -2.0, 1.0]]]
 KERNEL = [[[[1.0, -1.0], [0.5, 2.0]]]]
@@ -45,20 +41,6 @@ def config(layers: list[dict[str, Any]], inputs: Any = (1, 3, 3), **rest: Any) -
         "data": [{"x": IMAGE, "y": [1.0]}],
     }
     return base | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
-
-
-def error(value: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load(value)
-    return caught.value.one_line()
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None})
 
 
 HAND = config([CONV, {"type": "flatten", "name": "f"}, OUT])

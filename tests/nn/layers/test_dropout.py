@@ -10,16 +10,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
-from backprop_cli.cli.main import main
 from backprop_cli.errors import ConfigError
-from backprop_cli.loading.config import load_config_text, with_training
-from backprop_cli.model.spec import NetworkSpec
+from backprop_cli.loading.config import with_training
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
 from backprop_cli.nn.layers.dropout import DropoutLayer, DropoutSpec
 from backprop_cli.nn.train import TrainingRun, trained_config
+from tests.nn.layers.kit import invoke, load
 
 H = {"name": "h", "units": 3, "activation": "tanh", "weights": [[0.5, -0.4], [0.3, 0.8], [0.2, 0.1]]}
 OUT = {"name": "o", "units": 1, "activation": "sigmoid", "weights": [[0.7, -0.6, 0.4]], "biases": [0.05]}
@@ -35,14 +33,6 @@ def config(dropout: dict[str, Any], **rest: Any) -> dict[str, Any]:
         "data": DATA,
     }
     return base | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None})
 
 
 def test_seeded_masks_are_reproducible_fresh_each_step_and_keep_one_minus_p() -> None:

@@ -5,18 +5,15 @@ layout (its counts and every quantity recomputed)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.loading.config import load_config_text
-from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
+from tests.nn.layers.kit import load
 
 H = {"name": "h", "units": 2, "weights": [[0.5, -0.3], [0.2, 0.8]], "biases": [0.1, -0.1]}
 FC = {"name": "fc", "units": 2, "weights": [[0.3, -0.2], [0.4, 0.2]], "biases": [0.05, -0.05]}
@@ -46,10 +43,6 @@ def config(**rest: Any) -> dict[str, Any]:
         "data": DATA,
         "training": {"mode": "eval", "steps": 3, "batch_size": 2},
     } | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "rmsprop"])

@@ -10,16 +10,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
-from backprop_cli.cli.main import main
-from backprop_cli.errors import ConfigError
 from backprop_cli.loading.config import load_config_text
-from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
 from backprop_cli.nn.layers.flatten import FlattenSpec
 from backprop_cli.nn.train import TrainingRun, trained_config
+from tests.nn.layers.kit import error, invoke, load
 
 OUT = {"name": "o", "units": 1, "activation": "sigmoid", "weights": [[0.1, -0.2, 0.3, 0.4]], "biases": [0.5]}
 IMAGE = [[[1.0, 2.0], [3.0, 4.0]]]  # one channel, 2×2
@@ -33,20 +30,6 @@ def config(layers: list[dict[str, Any]], inputs: Any = (1, 2, 2), **rest: Any) -
         "data": [{"x": IMAGE, "y": [1]}, {"x": [0.5, -1.0, 2.0, 0.0], "y": [0]}],
     }
     return base | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
-
-
-def error(value: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load(value)
-    return caught.value.one_line()
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None})
 
 
 FLAT = config([{"type": "flatten", "name": "f"}, OUT])

@@ -12,17 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
-from backprop_cli.cli.main import main
-from backprop_cli.errors import ConfigError
-from backprop_cli.loading.config import load_config_text
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
 from backprop_cli.nn.layers.pool import PoolSpec, window_map
+from tests.nn.layers.kit import TORCH, error, invoke, load
 
-TORCH = "torch is not installed; parity tests need `pip install torch==2.13.0`"
 # one channel, 4×4: windows of 2×2 hold (1, 2, 3, 0.5), (0, −1, 2, 2), (−1, −2, 0, 1), (0.5, 0.25, 1.5, 1)
 IMAGE = [[[1, 2, 0, -1], [3, 0.5, 2, 2], [-1, -2, 0.5, 0.25], [0, 1, 1.5, 1]]]
 OUT = {"name": "o", "units": 1, "activation": "sigmoid", "weights": [[0.1, -0.2, 0.3, 0.4]], "biases": [0.05]}
@@ -36,20 +32,6 @@ def config(layers: list[dict[str, Any]], inputs: Any = (1, 4, 4), **rest: Any) -
         "data": [{"x": IMAGE, "y": [1]}],
     }
     return base | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
-
-
-def error(value: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load(value)
-    return caught.value.one_line()
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None})
 
 
 RELU = {"type": "activation", "name": "r", "activation": "relu"}  # r.a = relu(x): a layer below the pool

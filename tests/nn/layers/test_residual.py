@@ -14,16 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 
-from backprop_cli.cli.main import main
 from backprop_cli.errors import ConfigError
-from backprop_cli.loading.config import load_config_text
 from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
 from backprop_cli.nn.train import TrainingRun, trained_config
+from tests.nn.layers.kit import invoke, load
 from tests.strategies import residual_networks
 
 H = {"name": "h", "units": 2, "activation": "tanh", "weights": [[0.5, -0.3], [0.2, 0.8]], "biases": [0.1, -0.1]}
@@ -51,14 +49,6 @@ def config(res: dict[str, Any] | None = None, **rest: Any) -> dict[str, Any]:
         "optimizer": {"name": "sgd", "learning_rate": 0.5},
         "data": DATA,
     } | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "FORCE_COLOR": None})
 
 
 def test_by_hand_the_skip_the_branch_and_the_gradient_as_the_sum_of_the_two_paths() -> None:

@@ -5,18 +5,15 @@ parity over several steps with SGD and Adam (issue 14 left a conv inside a block
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from backprop_cli.loading.config import load_config_text
-from backprop_cli.model.spec import NetworkSpec
 from backprop_cli.nn.engine import Engine
 from backprop_cli.nn.gradcheck import check_gradients
+from tests.nn.layers.kit import TORCH, load
 
-TORCH = "torch is not installed; parity tests need `pip install torch==2.13.0`"
 # one channel, 2×2: a 3×3 kernel with padding 1 keeps 2×2, so x + F(x) is defined
 IMAGE = [[[1.0, -2.0], [0.5, 3.0]]]
 K1 = [[[[0.0, 0.0, 0.0], [0.0, 1.0, 0.5], [0.0, -1.0, 0.0]]]]  # z[i, j] = x[i, j] + 0.5·x[i, j+1] − x[i+1, j]
@@ -38,10 +35,6 @@ def config(layers: list[dict[str, Any]], inputs: Any = (1, 2, 2), **rest: Any) -
         "data": [{"x": IMAGE, "y": [1.0]}],
     }
     return base | rest
-
-
-def load(value: dict[str, Any]) -> NetworkSpec:
-    return load_config_text(json.dumps(value), source="net.json", base_dir=Path("."), fmt="json")
 
 
 RELU = {"type": "activation", "name": "f", "activation": "relu"}
