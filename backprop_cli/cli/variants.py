@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from backprop_cli.cli.kit import handle_errors
+from backprop_cli.cli.kit import handle_errors, lang_option
 from backprop_cli.cli.names import filter_options
 from backprop_cli.homework.variants import REASONS, Filters
 
@@ -46,6 +46,7 @@ class _Variant:
     show_default=True,
     help="Draws tried for one student before the template is refused.",
 )
+@lang_option()  # the files' comments and the lines printed; the YAML, names, seeds and hashes stay as they are
 @handle_errors
 def variants(
     template: str,
@@ -91,6 +92,7 @@ def variants(
     from backprop_cli.homework.answers import config_identity
     from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, config_values, describe, parse, read_bytes, read_text
     from backprop_cli.model import budgets
+    from backprop_cli.model.i18n import _, ngettext, pgettext
 
     template_path = Path(template)
     doc = parse(
@@ -135,7 +137,9 @@ def variants(
                 limits,
             )
         )
-    header = f"template {template} (sha256 {template_sha}); seed = {v.DERIVATION}"
+    header = _("template {template} (sha256 {sha256}); seed = {derivation}").format(
+        template=template, sha256=template_sha, derivation=_(v.DERIVATION)
+    )
     for variant in made:
         variant.files[f"{variant.student}.yaml"] = variant.text
         if with_answers:
@@ -155,11 +159,28 @@ def variants(
                 stream.write(text)
     with open_output(str(out / "manifest.csv"), inputs=inputs) as stream:
         stream.write(manifest)
-    redraws = ", ".join(f"{reason} {count}" for reason, count in total.most_common()) or "none"
-    click.echo(f"{len(made)} variants of {template} written to {out_dir} ({len(draws)} draws each; redraws: {redraws})")
+    # the reasons are --allow's names, and stay as they are
+    redraws = ", ".join(f"{reason} {count}" for reason, count in total.most_common()) or pgettext("redraws", "none")
+    each = ngettext("{n} draws each", "{n} draws each", len(draws)).format(n=len(draws))
+    click.echo(
+        ngettext(
+            "{n} variants of {template} written to {folder} ({each}; redraws: {redraws})",
+            "{n} variants of {template} written to {folder} ({each}; redraws: {redraws})",
+            len(made),
+        ).format(n=len(made), template=template, folder=out_dir, each=each, redraws=redraws)
+    )
     canvas = next((c for c in v.CANVAS_ID_COLUMNS if c.lower() == id_column.lower()), None)
-    grade_as = f" (grade into Canvas with `check --layout canvas --canvas-id {canvas!r}`)" if canvas else ""
-    click.echo(f"{roster}: the ids are the column {id_column!r}{grade_as}", err=True)
+    grade_as = (
+        _(" (grade into Canvas with `check --layout canvas --canvas-id {column}`)").format(column=repr(canvas))
+        if canvas
+        else ""
+    )
+    click.echo(
+        _("{roster}: the ids are the column {column}{grade_as}").format(
+            roster=roster, column=repr(id_column), grade_as=grade_as
+        ),
+        err=True,
+    )
 
 
 def _draw(
@@ -238,16 +259,25 @@ def _variant_text(
     import yaml
 
     from backprop_cli.loading.yamlsafe import comment_text
+    from backprop_cli.model.i18n import _
 
     data = value.get("data")
     if out is not None and isinstance(data, dict) and isinstance(data.get("file"), str):
         anchored = Path(os.path.relpath((template.parent / data["file"]).resolve(), out.resolve()))
         value = {**value, "data": {**data, "file": anchored.as_posix()}}
+    # comments only: the config's identity (answers.config_identity) is its parsed value, the same in every language
     header = [
-        f"# backprop variant for student {comment_text(student)}, drawn from {comment_text(str(template))}",
-        f"# template sha256 {template_sha}; attempt {attempt}; seed {seed}",
-        "# seed = HMAC-SHA256(course secret, template sha256, student, attempt); backprop-cli " + version,
+        _("backprop variant for student {student}, drawn from {template}").format(
+            student=comment_text(student), template=comment_text(str(template))
+        ),
+        _("template sha256 {sha256}; attempt {attempt}; seed {seed}").format(
+            sha256=template_sha, attempt=attempt, seed=seed
+        ),
+        _("seed = HMAC-SHA256(course secret, template sha256, student, attempt); backprop-cli {version}").format(
+            version=version
+        ),
     ]
+    header = [f"# {line}" for line in header]  # the values are made safe above; the catalogue's words are
     body = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
     return "\n".join(header) + "\n" + body
 
@@ -258,6 +288,7 @@ def _answers(variant: _Variant, template: Path, given: bool, *, blank: bool, hea
 
     from backprop_cli import __version__
     from backprop_cli.homework.answers import text_identity, write_answers
+    from backprop_cli.model.i18n import _
 
     stream = io.StringIO()
     write_answers(
@@ -266,11 +297,16 @@ def _answers(variant: _Variant, template: Path, given: bool, *, blank: bool, hea
         config_ref=f"{variant.student}.yaml",
         sha256=text_identity(variant.text, f"{variant.student}.yaml"),
         raw_sha256=hashlib.sha256(variant.text.encode()).hexdigest(),
-        label=f"{variant.student}'s variant of {template}",
+        label=_("{student}'s variant of {template}").format(student=variant.student, template=template),
         blank=blank,
         include_given=given,
         student=variant.student,
-        header_lines=[header, f"attempt {variant.attempt}, seed {variant.seed}; backprop-cli {__version__}"],
+        header_lines=[
+            header,
+            _("attempt {attempt}, seed {seed}; backprop-cli {version}").format(
+                attempt=variant.attempt, seed=variant.seed, version=__version__
+            ),
+        ],
     )
     return stream.getvalue()
 

@@ -375,7 +375,9 @@ def write_answers(
     if run is not None and run.data_path is not None:
         body += ["  data:", f"    path: {json.dumps(run.data_path)}", f"    sha256: {json.dumps(run.data_sha256)}"]
     if rounding is not None:
-        body.append(f"rounding: {rounding.to_yaml()}  # {rounding.describe()}")
+        from backprop_cli.homework.rounding import comment
+
+        body.append(f"rounding: {rounding.to_yaml()}  # {comment_text(comment(rounding))}")
     body.append("answers:" + ("" if lines else " {}"))
     stream.write("\n".join([*header, *body, *lines]) + "\n")
     return count

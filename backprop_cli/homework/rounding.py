@@ -20,7 +20,7 @@ from backprop_cli.homework.values import NamedValue, shown_value
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.rounding import EXACT, KINDS, RoundedChain, Rounding
 
-__all__ = ["EXACT", "KINDS", "Banded", "Rounding", "banded", "round_as_you_go"]
+__all__ = ["EXACT", "KINDS", "Banded", "Rounding", "banded", "comment", "round_as_you_go"]
 
 #: An exact answer read as a float64 differs from the exact value's float64 by rounding alone: a decimal
 #: or fraction that is the exact value gives the same float, and one recomputed in floats (ECF) is within this.
@@ -59,6 +59,28 @@ class Banded(Tolerance):
             if self.rounding is None
             else _("{tolerance}, or what rounds to the key's value").format(tolerance=base)
         )
+
+
+def comment(rounding: Rounding) -> str:
+    """:meth:`Rounding.describe` in the reader's language: the comment beside a key's ``rounding:`` line
+    (English: ``describe()`` itself, byte for byte; the YAML value before it stays as it is)."""
+    from backprop_cli.model.i18n import _, ngettext
+
+    if rounding.exact:
+        return _("exact fractions: an answer is right only when it is the exact value")
+    if rounding.kind == "decimals":  # English says "1 decimals" as describe() does; a catalogue has its plurals
+        text = ngettext(
+            "every intermediate rounded to {n} decimals as you go",
+            "every intermediate rounded to {n} decimals as you go",
+            rounding.digits,
+        )
+    else:
+        text = ngettext(
+            "every intermediate rounded to {n} significant digits as you go",
+            "every intermediate rounded to {n} significant digits as you go",
+            rounding.digits,
+        )
+    return text.format(n=rounding.digits)
 
 
 def banded(tolerance: Tolerance, rounding: Rounding) -> Banded:

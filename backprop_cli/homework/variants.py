@@ -35,6 +35,7 @@ from typing import Any
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.loading.yamlsafe import Document, Loc, describe
+from backprop_cli.model.i18n import N_
 from backprop_cli.model.spec import NetworkSpec
 
 DRAWS = {"uniform": ("decimals", "step"), "integer": (), "choice": (), "sample": ("count",)}
@@ -239,7 +240,8 @@ def seed_for(secret: bytes, template_sha256: str, student: str, attempt: int) ->
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-DERIVATION = "HMAC-SHA256(course secret, backprop-variant NUL template-sha256 NUL student NUL attempt), hex"
+#: how a seed is made, as a key's header says it (marked for the catalogue: translated where it is written)
+DERIVATION = N_("HMAC-SHA256(course secret, backprop-variant NUL template-sha256 NUL student NUL attempt), hex")
 
 
 def rng_for(seed: str) -> random.Random:

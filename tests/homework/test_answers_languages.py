@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from backprop_cli.cli.main import main
 from backprop_cli.homework.answers import DEFAULT_TOLERANCE, load_answers
+from backprop_cli.homework.rounding import EXACT, Rounding, comment
 from backprop_cli.loading.examples import example_path
 from backprop_cli.model.i18n import _, ngettext, pgettext, using
 from backprop_cli.model.spec import shown_source
@@ -119,3 +120,78 @@ def test_a_translated_key_and_sheet_load_back_and_grade(tmp_path: Path, config: 
 def test_a_handout_stays_english_whatever_the_language(tmp_path: Path, config: Path) -> None:
     english = written(tmp_path, "en.md", "--blank", "--format", "markdown")
     assert written(tmp_path, "ru.md", "--blank", "--format", "markdown", "--lang", "ru") == english
+
+
+# ---------------------------------------------------------------- the rounding: comment (lang5)
+
+PROTOCOLS = [  # (example, answers flags, the protocol the key records)
+    ("pytorch_snippet", ("--exact",), Rounding(EXACT)),
+    ("classic_2_2_2", ("--round-as-you-go", "4"), Rounding("decimals", 4)),
+    ("classic_2_2_2", ("--round-as-you-go", "1"), Rounding("decimals", 1)),  # a catalogue's singular form
+    ("classic_2_2_2", ("--round-as-you-go", "3", "--significant"), Rounding("significant", 3)),
+]
+
+
+def rounding_line(text: str) -> str:
+    (line,) = [line for line in text.splitlines() if line.startswith("rounding:")]
+    return line
+
+
+def catalogue_comment(rounding: Rounding) -> str:
+    """The comment as the catalogue has it, looked up here from the source texts (not the code under test)."""
+    if rounding.exact:
+        return _("exact fractions: an answer is right only when it is the exact value")
+    if rounding.kind == "decimals":
+        text = ngettext(
+            "every intermediate rounded to {n} decimals as you go",
+            "every intermediate rounded to {n} decimals as you go",
+            rounding.digits,
+        )
+    else:
+        text = ngettext(
+            "every intermediate rounded to {n} significant digits as you go",
+            "every intermediate rounded to {n} significant digits as you go",
+            rounding.digits,
+        )
+    return text.format(n=rounding.digits)
+
+
+@pytest.mark.parametrize("kind", ["decimals", "significant", EXACT])
+def test_the_english_rounding_comment_is_describe_byte_for_byte(kind: str) -> None:
+    for digits in range(1, 16) if kind != EXACT else [0]:
+        rounding = Rounding(kind, digits)
+        assert comment(rounding) == rounding.describe()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(("example", "flags", "rounding"), PROTOCOLS)
+def test_the_rounding_comment_is_the_catalogues_and_the_key_grades_as_the_english_one(
+    tmp_path: Path, lang: str, example: str, flags: tuple[str, ...], rounding: Rounding
+) -> None:
+    english_key, key = tmp_path / "key-en.yaml", tmp_path / f"key-{lang}.yaml"
+    assert invoke("answers", example, *flags, "-o", str(english_key)).exit_code == 0
+    result = invoke("answers", example, *flags, "--lang", lang, "-o", str(key))
+    assert result.exit_code == 0, result.output
+    english, translated = english_key.read_text(encoding="utf-8"), key.read_text(encoding="utf-8")
+    with using(lang):
+        wanted = catalogue_comment(rounding)
+    assert wanted != rounding.describe()  # the catalogue translates it
+    assert rounding_line(translated) == f"rounding: {rounding.to_yaml()}  # {wanted}"
+    assert rounding_line(english) == f"rounding: {rounding.to_yaml()}  # {rounding.describe()}"
+    strip = re.compile(r"\s+#.*$")  # a trailing comment, which YAML does not read
+    assert [strip.sub("", line) for line in data_lines(translated)] == [
+        strip.sub("", line) for line in data_lines(english)
+    ]
+    read, english_read = load_answers(key), load_answers(english_key)
+    assert (read.rounding, read.answers, read.config_sha256) == (
+        english_read.rounding,
+        english_read.answers,
+        english_read.config_sha256,
+    )
+    for shown in ("en", lang):
+        graded, reference = (
+            invoke("check", str(key), "--lang", shown),
+            invoke("check", str(english_key), "--lang", shown),
+        )
+        assert graded.exit_code == reference.exit_code == 0, graded.output
+        assert graded.output == reference.output.replace("key-en", f"key-{lang}")
