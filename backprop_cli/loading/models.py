@@ -21,6 +21,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.loading.config import IDENTIFIER, did_you_mean
 from backprop_cli.loading.yamlsafe import Document, Key, Loc, describe
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.spec import ACTIVATIONS, LOSSES, PARAMETER_KINDS, REDUCTIONS
 from backprop_cli.nn.init import INIT_METHODS
 from backprop_cli.nn.optim import OPTIMIZERS
@@ -43,9 +44,9 @@ class OneOf:
         if value not in self.choices:
             raise PydanticCustomError(
                 "unknown_choice",
-                "unknown {what} {value}{hint}; expected one of {choices}",
+                _("unknown {what} {value}{hint}; expected one of {choices}"),
                 {
-                    "what": self.what,
+                    "what": _(self.what),
                     "value": quoted(value),
                     "hint": did_you_mean(value, self.choices),
                     "choices": ", ".join(self.choices),
@@ -56,16 +57,16 @@ class OneOf:
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=IDENTIFIER)]
-ActivationName = Annotated[str, OneOf("activation", (*ACTIVATIONS[:1], "linear", *ACTIVATIONS[1:]))]
-LossName = Annotated[str, OneOf("loss", LOSSES)]
-OptimizerName = Annotated[str, OneOf("optimizer", tuple(OPTIMIZERS))]
+ActivationName = Annotated[str, OneOf(N_("activation"), (*ACTIVATIONS[:1], "linear", *ACTIVATIONS[1:]))]
+LossName = Annotated[str, OneOf(N_("loss"), LOSSES)]
+OptimizerName = Annotated[str, OneOf(N_("optimizer"), tuple(OPTIMIZERS))]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
-InitMethodName = Annotated[str, OneOf("init method", INIT_METHODS)]
+InitMethodName = Annotated[str, OneOf(N_("init method"), INIT_METHODS)]
 
 
 class InitModel(_Model):
@@ -328,13 +329,13 @@ class ConfigModel(_Model):
 
 M = TypeVar("M", bound=BaseModel)
 _KINDS = {
-    "int_type": "an integer",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "list_type": "a list",
-    "model_type": "a mapping",
-    "dict_type": "a mapping",
+    "int_type": N_("an integer"),
+    "float_type": N_("a number"),
+    "bool_type": N_("true or false"),
+    "string_type": N_("a string"),
+    "list_type": N_("a list"),
+    "model_type": N_("a mapping"),
+    "dict_type": N_("a mapping"),
 }
 
 
@@ -377,30 +378,46 @@ def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> Conf
     if kind == "missing":
         parent = _model_at(model, error["loc"][:-1])
         field = parent.model_fields.get(str(loc[-1])) if parent else None
-        expected = f"; expected {field.description}" if field and field.description else ""
-        return doc.error(f"missing required field {quoted(loc[-1])}{expected}", _shown(doc, loc))
+        name = quoted(loc[-1])
+        if field and field.description:
+            message = _("missing required field {name}; expected {what}").format(name=name, what=field.description)
+        else:
+            message = _("missing required field {name}").format(name=name)
+        missing = doc.error(message, _shown(doc, loc))
+        missing.missing_field = True  # config._first reports a missing field last, in any language
+        return missing
     if kind == "extra_forbidden":
         parent = _model_at(model, error["loc"][:-1])
         allowed = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
         return doc.error(
-            f"unknown field {quoted(loc[-1])}{did_you_mean(loc[-1], allowed)}; expected one of " + ", ".join(allowed),
+            _("unknown field {name}{hint}; expected one of {choices}").format(
+                name=quoted(loc[-1]), hint=did_you_mean(loc[-1], allowed), choices=", ".join(allowed)
+            ),
             loc,
             key=True,
         )
     if kind in _KINDS:
-        message = f"got {describe(value)}; expected {_KINDS[kind]}"
+        message = _("got {value}; expected {what}").format(value=describe(value), what=_(_KINDS[kind]))
     elif kind in ("greater_than_equal", "greater_than"):
         sign, bound = (">=", ctx.get("ge")) if kind == "greater_than_equal" else (">", ctx.get("gt"))
-        message = f"{quoted(value)} is too small; expected a value {sign} {bound:g}"
+        message = _("{value} is too small; expected a value {sign} {bound:g}").format(
+            value=quoted(value), sign=sign, bound=bound
+        )
     elif kind in ("less_than_equal", "less_than"):
         sign, bound = ("<=", ctx.get("le")) if kind == "less_than_equal" else ("<", ctx.get("lt"))
-        message = f"{quoted(value)} is too large; expected a value {sign} {bound:g}"
+        message = _("{value} is too large; expected a value {sign} {bound:g}").format(
+            value=quoted(value), sign=sign, bound=bound
+        )
     elif kind == "too_short":
-        message = f"has {ctx.get('actual_length')} items; expected at least {ctx.get('min_length')}"
+        message = _("has {n} items; expected at least {least}").format(
+            n=ctx.get("actual_length"), least=ctx.get("min_length")
+        )
     elif kind == "too_long":
-        message = f"has more than {ctx.get('max_length')} items; expected at most {ctx.get('max_length')}"
+        message = _("has more than {most} items; expected at most {most}").format(most=ctx.get("max_length"))
     elif kind == "string_pattern_mismatch":
-        message = f"{quoted(value)} is not a valid name; expected letters, digits and _, not starting with a digit"
+        message = _("{value} is not a valid name; expected letters, digits and _, not starting with a digit").format(
+            value=quoted(value)
+        )
     else:  # unknown_choice carries our own wording; anything else keeps pydantic's
         message = str(error["msg"])
     return doc.error(message, _shown(doc, loc))
