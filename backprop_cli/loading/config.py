@@ -546,7 +546,7 @@ def load_config_text(
     optimizer, optimizer_normalised = _optimizer(doc)
     training = _training(doc, model.training)
     bce = (0.0, 1.0) if loss.name == "bce" else None
-    expect = Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}", input_shape)
+    expect = Expect(inputs, layers[-1].units, bce, _("loss {name}").format(name=repr(loss.name)), input_shape)
     data = _data(doc, expect, base_dir, data_override)
     normalised = {
         "description": model.description,

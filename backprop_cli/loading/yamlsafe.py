@@ -243,13 +243,13 @@ class Values:
     """A budget on the values (scalars: keys, numbers, strings) of a file, and what to say past it."""
 
     most: int
-    what: str  # "config file", "data file" …
+    what: str  # "config file", "data file" … (in the reader's language, as the hint)
     hint: str = ""  # how to do without so many
 
     def error(self, source: str, loc: Loc, mark: Mark | None = None) -> ConfigError:
         return ConfigError(
             _("more than {most:,} values in this {what}; expected at most {most:,}{hint}").format(
-                most=self.most, what=_(self.what), hint=_(self.hint) if self.hint else ""
+                most=self.most, what=self.what, hint=self.hint
             ),
             file=source,
             line=mark[0] if mark else None,
@@ -698,7 +698,5 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool, values: Values | Non
 
 def config_values(limits: Budgets | None = None) -> Values:
     """The value budget of a config file, for the YAML/JSON reader."""
-    hint = N_(
-        "; give a large layer by init: {method, seed} instead of inline weights, and many data rows as a CSV file"
-    )
-    return Values(limits_of(limits).config_values, N_("config file"), hint)
+    hint = _("; give a large layer by init: {method, seed} instead of inline weights, and many data rows as a CSV file")
+    return Values(limits_of(limits).config_values, _("config file"), hint)
