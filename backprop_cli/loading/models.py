@@ -71,7 +71,7 @@ InitMethodName = Annotated[str, OneOf(N_("init method"), INIT_METHODS)]
 
 class InitModel(_Model):
     method: InitMethodName = Field(
-        description="initialisation for the weights/biases not given (see backprop_cli.nn.init)"
+        description=N_("initialisation for the weights/biases not given (see backprop_cli.nn.init)")
     )
     seed: int = Field(0, ge=0, description="random seed (numpy default_rng)")
     low: Number | None = Field(None, description="uniform only: lower bound (default 0)")
@@ -82,7 +82,9 @@ class InitModel(_Model):
 class LayerModel(_Model):
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
     units: int | None = Field(None, ge=1, description="number of neurons (may be left out when weights are given)")
-    activation: ActivationName = Field("identity", description="activation function; softmax on the last layer only")
+    activation: ActivationName = Field(
+        "identity", description=N_("activation function; softmax on the last layer only")
+    )
     negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
     weights: list[list[Number]] | None = Field(None, description="shape [units][fan_in]: row j feeds neuron j")
     biases: list[Number] | None = Field(None, description="one per unit; default zeros (or from init)")
@@ -101,7 +103,7 @@ class ActivationLayerModel(_Model):
         description="activation: f applied to each entry of the layer's input"
     )
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
-    activation: ActivationName = Field(description="activation function; softmax on the last layer only")
+    activation: ActivationName = Field(description=N_("activation function; softmax on the last layer only"))
     negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
 
 
@@ -151,7 +153,7 @@ class PoolLayerModel(_Model):
         "windows pooled by their max or mean (torch nn.MaxPool2d, nn.AvgPool2d, …)"
     )
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
-    kernel_size: int = Field(ge=1, description="the size of a window along each spatial axis (torch's kernel_size)")
+    kernel_size: int = Field(ge=1, description=N_("the size of a window along each spatial axis (torch's kernel_size)"))
     stride: int | None = Field(None, ge=1, description="step between windows (default kernel_size, torch's)")
     padding: int = Field(
         0, ge=0, description="cells added on each side (max: −∞, avg: 0, counted); at most kernel_size / 2"
@@ -166,7 +168,7 @@ class ResidualLayerModel(_Model):
     name: Name | None = Field(None, description="block name; default layer1, layer2, … by position")
     # each inner layer is validated as the model of its ``type`` (loading/config.py), as network.layers are
     layers: SkipValidation[Annotated[list[LayerEntry], Field(min_length=1)]] = Field(
-        description="the branch F: its layers, named within the block (res1.fc1 for layer fc1 of block res1)"
+        description=N_("the branch F: its layers, named within the block (res1.fc1 for layer fc1 of block res1)")
     )
     activation: ActivationName = Field(
         "identity", description="f applied to x + F(x) (default identity; relu as ResNet's basic block)"
@@ -183,7 +185,7 @@ class ConvLayerModel(_Model):
     out_channels: int | None = Field(
         None, ge=1, description="number of filters (may be left out when weights are given)"
     )
-    kernel_size: int = Field(ge=1, description="the size of the (square) kernel along each spatial axis")
+    kernel_size: int = Field(ge=1, description=N_("the size of the (square) kernel along each spatial axis"))
     stride: int = Field(1, ge=1, description="step between windows (default 1, torch's)")
     padding: int = Field(0, ge=0, description="zeros added on each side of each spatial axis (default 0)")
     activation: ActivationName = Field("identity", description="activation function applied to z (not softmax)")
@@ -225,17 +227,17 @@ Shape = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_len
 
 class NetworkModel(_Model):
     inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name] | Shape] = Field(
-        description="a count of inputs, a list of their names, or a shape [C, H, W] or [C, L]"
+        description=N_("a count of inputs, a list of their names, or a shape [C, H, W] or [C, L]")
     )
     # each layer is validated as the model of its ``type`` (loading/config.py _layer_model), which words
     # its errors; here the union only gives the schema
     layers: SkipValidation[Annotated[list[LayerEntry], Field(min_length=1)]] = Field(
-        description="the layers, input side first"
+        description=N_("the layers, input side first")
     )
 
 
 class LossModel(_Model):
-    name: LossName = Field(description="the loss function")
+    name: LossName = Field(description=N_("the loss function"))
     reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
         "mean",
         description="how a batch's losses combine: mean or sum of the per-sample losses, or sum_all, the sum over "
@@ -249,7 +251,9 @@ Beta = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 class OptimizerModel(_Model):
     """Options as torch.optim names them; which apply depends on ``name`` (optim.DEFAULTS)."""
 
-    name: OptimizerName = Field(description="the optimizer: sgd, momentum (SGD with momentum), adam, adamw, rmsprop")
+    name: OptimizerName = Field(
+        description=N_("the optimizer: sgd, momentum (SGD with momentum), adam, adamw, rmsprop")
+    )
     learning_rate: Number | None = Field(
         None, gt=0, description="the step size η > 0 (default as torch.optim: 1e-3; rmsprop 1e-2)"
     )
@@ -274,13 +278,13 @@ class RowModel(_Model):
     """One sample (checked by backprop_cli.loading.data; here for the schema)."""
 
     x: Number | list[Number] | list[list[Number]] | list[list[list[Number]]] = Field(
-        description="the inputs (a bare number for one input; a shaped input: C·H·W numbers, or nested lists)"
+        description=N_("the inputs (a bare number for one input; a shaped input: C·H·W numbers, or nested lists)")
     )
-    y: Number | list[Number] = Field(description="the targets (a bare number for one output)")
+    y: Number | list[Number] = Field(description=N_("the targets (a bare number for one output)"))
 
 
 class DataFileModel(_Model):
-    file: str = Field(min_length=1, description="CSV (with a header), JSON or YAML file, relative to the config")
+    file: str = Field(min_length=1, description=N_("CSV (with a header), JSON or YAML file, relative to the config"))
     features: list[str] | None = Field(None, description="CSV input columns")
     targets: list[str] | None = Field(None, description="CSV target columns")
     label: str | None = Field(None, description="CSV column of class names, turned into one-hot targets")
@@ -314,13 +318,13 @@ class TrainingModel(_Model):
 class ConfigModel(_Model):
     schema_: str | None = Field(None, alias="$schema", description="JSON Schema reference, ignored")
     description: str | None = Field(None, description="one line shown by `backprop examples`")
-    network: NetworkModel = Field(description="the inputs and the layers")
-    loss: SkipValidation[LossName | LossModel] = Field(description="a loss name, or {name, reduction}")
+    network: NetworkModel = Field(description=N_("the inputs and the layers"))
+    loss: SkipValidation[LossName | LossModel] = Field(description=N_("a loss name, or {name, reduction}"))
     optimizer: SkipValidation[OptimizerName | OptimizerModel] = Field(
-        description="an optimizer name, or {name, learning_rate}"
+        description=N_("an optimizer name, or {name, learning_rate}")
     )
     data: SkipValidation[list[RowModel] | DataFileModel | DataFileName] = Field(
-        description="rows {x, y}, or {file, …}, or just a file name"
+        description=N_("rows {x, y}, or {file, …}, or just a file name")
     )
     training: TrainingModel = Field(TrainingModel(), description="steps or epochs, batch size, shuffling")
 
@@ -380,7 +384,7 @@ def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> Conf
         field = parent.model_fields.get(str(loc[-1])) if parent else None
         name = quoted(loc[-1])
         if field and field.description:
-            message = _("missing required field {name}; expected {what}").format(name=name, what=field.description)
+            message = _("missing required field {name}; expected {what}").format(name=name, what=_(field.description))
         else:
             message = _("missing required field {name}").format(name=name)
         missing = doc.error(message, _shown(doc, loc))
