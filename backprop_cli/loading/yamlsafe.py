@@ -49,6 +49,9 @@ CONFIG_LIMIT = 5 * MIB
 DATA_LIMIT = 64 * MIB
 MAX_DEPTH = 64
 _MAX_DIGITS = 309  # float64's largest finite value has 309 digits
+# the kinds of file other modules read through read_bytes/read_text (what=…): marked here, translated in the
+# messages below, so that `check`'s "no such file; expected a YAML answers file" reads in one language
+_OTHER_FILES = (N_("YAML answers file"), N_("template config"), N_("roster CSV"), N_("secret file"))
 _TOO_DEEP = N_("nested too deeply; expected at most {most} levels")  # shown by _too_deep()
 
 # libyaml's parser when PyYAML has it (15x faster; its parser keeps a stack, so depth cannot crash
