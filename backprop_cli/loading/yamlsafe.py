@@ -52,6 +52,30 @@ _MAX_DIGITS = 309  # float64's largest finite value has 309 digits
 # the kinds of file other modules read through read_bytes/read_text (what=…): marked here, translated in the
 # messages below, so that `check`'s "no such file; expected a YAML answers file" reads in one language
 _OTHER_FILES = (N_("YAML answers file"), N_("template config"), N_("roster CSV"), N_("secret file"))
+# the YAML and JSON parsers' commonest problems, translated where a message quotes one (any other is shown as
+# the parser words it; one with a lone brace, such as "did not find expected ',' or '}'", cannot be a template)
+_PARSER_PROBLEMS = frozenset(
+    {
+        N_("mapping values are not allowed in this context"),
+        N_("mapping values are not allowed here"),
+        N_("did not find expected key"),
+        N_("did not find expected ',' or ']'"),
+        N_("did not find expected '-' indicator"),
+        N_("did not find expected node content"),
+        N_("could not find expected ':'"),
+        N_("found character that cannot start any token"),
+        N_("found unexpected end of stream"),
+        N_("found unknown escape character"),
+        N_("found a tab character that violates indentation"),
+        N_("Expecting value"),
+        N_("Expecting ',' delimiter"),
+        N_("Expecting ':' delimiter"),
+        N_("Expecting property name enclosed in double quotes"),
+        N_("Extra data"),
+        N_("Unterminated string starting at"),
+        N_("Invalid control character at"),
+    }
+)
 _TOO_DEEP = N_("nested too deeply; expected at most {most} levels")  # shown by _too_deep()
 
 # libyaml's parser when PyYAML has it (15x faster; its parser keeps a stack, so depth cannot crash
@@ -65,6 +89,11 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NONFINITE_YAML = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 _NONFINITE_JSON = re.compile(r"NaN|-?Infinity")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _problem(text: str) -> str:
+    """A parser's problem as a message quotes it: in the reader's language where the catalogue has it."""
+    return _(text) if text in _PARSER_PROBLEMS else text
 
 
 def _too_deep() -> str:
@@ -283,7 +312,10 @@ def _parse_json(text: str, source: str, values: Values | None = None) -> Documen
         value = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise ConfigError(
-            _("invalid JSON: {problem}").format(problem=error.msg), file=source, line=error.lineno, col=error.colno
+            _("invalid JSON: {problem}").format(problem=_problem(error.msg)),
+            file=source,
+            line=error.lineno,
+            col=error.colno,
         ) from None
     except (ValueError, RecursionError) as error:  # a duplicate key, NaN or deep nesting: locate it
         _json_marks(text, source)
@@ -670,13 +702,15 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool, values: Values | Non
                 _(
                     "invalid YAML: this flow {kind} is not closed ({problem} at line {line}, column {col}); "
                     "expected a closing '{closer}'"
-                ).format(kind=kind, problem=problem, line=mark.line + 1, col=mark.column + 1, closer=closer),
+                ).format(kind=kind, problem=_problem(problem), line=mark.line + 1, col=mark.column + 1, closer=closer),
                 file=source,
                 line=opened.line + 1,
                 col=opened.column + 1,
             ) from None
         raise _SyntaxProblem(
-            (_("invalid JSON: {problem}") if json_mode else _("invalid YAML: {problem}")).format(problem=problem),
+            (_("invalid JSON: {problem}") if json_mode else _("invalid YAML: {problem}")).format(
+                problem=_problem(problem)
+            ),
             file=source,
             line=mark.line + 1 if mark else None,
             col=mark.column + 1 if mark else None,

@@ -105,7 +105,7 @@ CASES = [
     Case(
         "yaml slip",
         NETWORK.replace("  inputs: 1", "  inputs: 1: 2"),
-        Template("invalid YAML: {problem}"),
+        Template("invalid YAML: {problem}", {"problem": Template("mapping values are not allowed in this context")}),
     ),
     Case(
         "unknown field",
