@@ -23,6 +23,7 @@ from backprop_cli.errors import ExitCode
 from backprop_cli.loading.examples import example_path
 from tests.model.test_i18n import catalogue
 
+LOCALES = {"ru": "ru_RU.UTF-8", "ja": "ja_JP.UTF-8", "ar": "ar_EG.UTF-8"}
 NO_LOCALE = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": None}
 # file:line[:col]: or --option:, then the field's path (network.layers[0].units, column 'b') if there is one
 WHERE = r"(?:\S+:\d+(?::\d+)?|--[\w-]+): (?:(?:column '[^']*'|[\w.\[\]-]+): )?"
@@ -163,10 +164,11 @@ def test_trace_words_a_broken_config_in_the_language_asked(tmp_path: Path, case:
     expected = translated(lang, message, case.template)
     assert expected != message  # a translation that can be told from the English
     assert line == where + expected
+    assert refused(invoke("trace", str(config), *case.flags, env={"LANG": LOCALES[lang]})) == line
     assert refused(invoke("trace", str(config), *case.flags, "--lang", "en")) == english
 
 
-@pytest.mark.parametrize(("lang", "locale"), [("ru", "ru_RU.UTF-8"), ("ja", "ja_JP.UTF-8"), ("ar", "ar_EG.UTF-8")])
+@pytest.mark.parametrize(("lang", "locale"), LOCALES.items())
 @pytest.mark.parametrize("case", CASES[:4], ids=lambda case: case.name)
 def test_check_words_the_config_error_in_the_language_of_lang(
     tmp_path: Path, case: Case, lang: str, locale: str
