@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.budgets import LIMITS, Budgets, limits_of, plural, size_text
+from backprop_cli.model.i18n import N_, _, ngettext
 
 __all__ = ["LIMITS", "Budgets", "size_text"]  # the budgets themselves are model/budgets.py: read here too
 
@@ -27,6 +28,22 @@ if TYPE_CHECKING:
     from backprop_cli.model.filters import Filter as TraceFilter
     from backprop_cli.model.spec import NetworkSpec
     from backprop_cli.nn.layers.base import Counts
+
+
+def _n_steps(n: int) -> str:
+    return ngettext("{n:,} step", "{n:,} steps", n).format(n=n)
+
+
+def _n_rows(n: int) -> str:
+    return ngettext("{n:,} row", "{n:,} rows", n).format(n=n)
+
+
+def _n_layers(n: int) -> str:
+    return ngettext("{n:,} layer", "{n:,} layers", n).format(n=n)
+
+
+def _n_parameters(n: int) -> str:
+    return ngettext("{n:,} parameter", "{n:,} parameters", n).format(n=n)
 
 
 def refuse(spec: NetworkSpec, message: str, at: Loc = (), *, option: str | None = None) -> ConfigError:
@@ -116,7 +133,9 @@ def _where_batch(spec: NetworkSpec) -> Loc:
 
 def _how(spec: NetworkSpec) -> str:
     at, option = _where_steps(spec)
-    return "shorten it with " + (option or "--steps") + (f" or {'.'.join(map(str, at))}" if option is None else "")
+    if option is not None:
+        return _("shorten it with {option}").format(option=option)
+    return _("shorten it with {option} or {field}").format(option="--steps", field=".".join(map(str, at)))
 
 
 def check_schedule(spec: NetworkSpec, *, limits: Budgets | None = None) -> Run:
@@ -128,8 +147,9 @@ def check_schedule(spec: NetworkSpec, *, limits: Budgets | None = None) -> Run:
         at, option = _where_steps(spec)
         raise refuse(
             spec,
-            f"{plural(run.steps, 'step')} of {plural(run.batch, 'row')} is too long a run; expected at most "
-            f"{budget.scheduled_rows:,} rows in all (steps × batch size); {_how(spec)}",
+            _(
+                "{steps} of {rows} is too long a run; expected at most {most:,} rows in all (steps × batch size); {how}"
+            ).format(steps=_n_steps(run.steps), rows=_n_rows(run.batch), most=budget.scheduled_rows, how=_how(spec)),
             at,
             option=option,
         )
@@ -155,27 +175,47 @@ def check_run(
     layer_steps = steps * run.layers
     most = budget.trace_layer_steps if engine == "trace" else budget.train_layer_steps
     trains = engine == "trace" and layer_steps <= budget.train_layer_steps
-    hint = "; `backprop train` runs it" if trains and run.products(upto) <= budget.train_products else ""
-    verb = "to trace" if engine == "trace" else "to train"
+    hint = _("; `backprop train` runs it") if trains and run.products(upto) <= budget.train_products else ""
+    verb = _("to trace") if engine == "trace" else _("to train")
     if layer_steps > most:
         raise refuse(
             spec,
-            f"{plural(steps, 'step')} through {plural(run.layers, 'layer')} is too long a run {verb}; expected at "
-            f"most {most:,} steps × layers (here {layer_steps:,}); {how}{hint}",
+            _(
+                "{steps} through {layers} is too long a run {verb}; expected at most {most:,} steps × layers "
+                "(here {here:,}); {how}{hint}"
+            ).format(
+                steps=_n_steps(steps),
+                layers=_n_layers(run.layers),
+                verb=verb,
+                most=most,
+                here=layer_steps,
+                how=how,
+                hint=hint,
+            ),
             at,
             option=option,
         )
     products = run.products(upto)
     most = budget.trace_products if engine == "trace" else budget.train_products
     if exact:
-        most, verb = budget.exact_products, "to trace exactly (--exact)"
+        most, verb = budget.exact_products, _("to trace exactly (--exact)")
     if products > most:
         where, what = (at, option) if steps > 1 else (_where_batch(spec), None)
         raise refuse(
             spec,
-            f"{plural(steps, 'step')} of {plural(run.batch, 'row')} through {plural(run.parameters, 'parameter')} "
-            f"is too much arithmetic {verb}: {products:,} rows × parameters; expected at most {most:,}; {how}, or "
-            f"take smaller batches (training.batch_size){hint}",
+            _(
+                "{steps} of {rows} through {parameters} is too much arithmetic {verb}: {products:,} rows × "
+                "parameters; expected at most {most:,}; {how}, or take smaller batches (training.batch_size){hint}"
+            ).format(
+                steps=_n_steps(steps),
+                rows=_n_rows(run.batch),
+                parameters=_n_parameters(run.parameters),
+                verb=verb,
+                products=products,
+                most=most,
+                how=how,
+                hint=hint,
+            ),
             where,
             option=what,
         )
@@ -246,7 +286,7 @@ def step_parts(spec: NetworkSpec, several: bool, states: int) -> list[Part]:
         if counts[index].batch_backward:
             parts.append(Part("backward", layers[index].name, False, counts[index].batch_backward))
     tensors = [(layer, kind, int(t.size)) for layer in layers for kind, t in layer.tensors().items()]
-    for layer, _, size in tensors:
+    for layer, _kind, size in tensors:
         if several:
             parts.append(Part("reduction", layer.name, False, size))
     for layer, kind, size in tensors:
@@ -309,7 +349,7 @@ def step_rows(spec: NetworkSpec, only: TraceFilter, step: int, samples: Sequence
     return _rows(spec, only, step, len(samples), _kept(only, samples), optimizer_states(spec))
 
 
-NARROW = "--step, --layer, --phase or --sample"
+NARROW = N_("--step, --layer, --phase or --sample")
 
 
 def check_layout(
@@ -323,11 +363,19 @@ def check_layout(
     layout = chosen_rows(spec, only)
     shown = layout.rows if max_rows == 0 else min(layout.rows, max_rows)
     if shown > most:
-        cap = "no cap" if max_rows == 0 else f"a cap of {max_rows:,} rows"
+        if max_rows == 0:
+            message = _(
+                "no cap would lay out {shown:,} of the {rows:,} rows chosen; expected at most {most:,}; "
+                "narrow them with {narrow}, or keep a smaller cap"
+            )
+        else:
+            message = _(
+                "a cap of {cap:,} rows would lay out {shown:,} of the {rows:,} rows chosen; expected at most "
+                "{most:,}; narrow them with {narrow}, or keep a smaller cap"
+            )
         raise refuse(
             spec,
-            f"{cap} would lay out {shown:,} of the {layout.rows:,} rows chosen; expected at most {most:,}; "
-            f"narrow them with {NARROW}, or keep a smaller cap",
+            message.format(cap=max_rows, shown=shown, rows=layout.rows, most=most, narrow=_(NARROW)),
             option="--max-rows",
         )
     return layout
@@ -365,12 +413,15 @@ def check_json(
         layout = chosen_rows(spec, Filter(steps=steps))
         numbers += 4 * layout.rows
     if numbers > budget.numbers:
-        narrow = "choose steps with --step" if not steps else "choose fewer steps (--step)"
+        narrow = _("choose steps with --step") if not steps else _("choose fewer steps (--step)")
         raise refuse(
             spec,
-            f"the JSON of {plural(len(chosen), 'step')} would hold about {numbers:,} numbers; expected at most "
-            f"{budget.numbers:,}; {narrow}, shorten the run (--steps), or lay the trace out as a table "
-            f"(--format text, markdown …) with {NARROW}",
+            _(
+                "the JSON of {steps} would hold about {numbers:,} numbers; expected at most {most:,}; {narrow}, "
+                "shorten the run (--steps), or lay the trace out as a table (--format text, markdown …) with {filters}"
+            ).format(
+                steps=_n_steps(len(chosen)), numbers=numbers, most=budget.numbers, narrow=narrow, filters=_(NARROW)
+            ),
             option="--format",
         )
     return numbers
@@ -388,13 +439,17 @@ def check_names(spec: NetworkSpec, only: TraceFilter, *, command: str = "names",
     check_run(spec, upto=upto, limits=budget)
     count = chosen_rows(spec, only, upto=upto).rows
     if count > budget.names:
-        narrow = {
-            "check": "grade fewer steps at a time",
-            "explain": "take smaller batches (training.batch_size)",
-        }.get(command, f"narrow them with {NARROW} (--only filters after they are laid out)")
+        if command == "check":
+            narrow = _("grade fewer steps at a time")
+        elif command == "explain":
+            narrow = _("take smaller batches (training.batch_size)")
+        else:
+            narrow = _("narrow them with {filters} (--only filters after they are laid out)").format(filters=_(NARROW))
         raise refuse(
             spec,
-            f"{command} would lay out {count:,} named values; expected at most {budget.names:,}; {narrow}",
+            _("{command} would lay out {count:,} named values; expected at most {most:,}; {narrow}").format(
+                command=command, count=count, most=budget.names, narrow=narrow
+            ),
             option=None if command in ("check", "explain") else "--step",
             at=(),
         )

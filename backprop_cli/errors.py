@@ -59,6 +59,8 @@ class ConfigError(BackpropError):
     """Bad input, located as ``file:line:col: field.path: what is wrong; what was expected``."""
 
     exit_code = ExitCode.BAD_INPUT
+    #: a required field is missing (reported after the file's other errors, whatever the language)
+    missing_field: bool = False
 
     def __init__(
         self,

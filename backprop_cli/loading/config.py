@@ -23,6 +23,7 @@ from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.loading.data import Columns, Expect, load_data_file, rows_from_document
 from backprop_cli.loading.yamlsafe import CONFIG_LIMIT, Document, Loc, describe, guess_format, parse, read_text
 from backprop_cli.model import formats
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import reserved_input, reserved_layer
 from backprop_cli.model.spec import (
     BaseLayerSpec,
@@ -39,7 +40,7 @@ from backprop_cli.nn.optim import DEFAULTS, check_options, flat_options, resolve
 if TYPE_CHECKING:  # the models are imported only to word an error (see validate)
     from backprop_cli.loading.models import DataFileModel, InitModel, TrainingModel
 
-EXPECTED_TOP = "expected a mapping with network, loss, optimizer and data"
+EXPECTED_TOP = N_("expected a mapping with network, loss, optimizer and data")
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # size caps, so a typo (inputs: 100000000) is bad input rather than an allocation that takes the machine
 MAX_INPUTS = 1_000_000
@@ -51,7 +52,7 @@ def did_you_mean(word: object, choices: Sequence[str]) -> str:
     import difflib  # only to word an error: not imported on the way of a valid config
 
     close = difflib.get_close_matches(str(word), choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return _(" (did you mean {word}?)").format(word=repr(close[0])) if close else ""
 
 
 def validate(model: str, value: Any, doc: Document, at: Loc) -> Any:
@@ -78,22 +79,28 @@ def _input_names(doc: Document) -> tuple[str, ...]:
     raw = doc.value["network"]["inputs"]
     if isinstance(raw, int) and not isinstance(raw, bool):
         if raw < 1:
-            raise doc.error(f"{raw} inputs; expected a count >= 1 or a list of names", at)
+            raise doc.error(_("{n} inputs; expected a count >= 1 or a list of names").format(n=raw), at)
         if raw > MAX_INPUTS:
-            raise doc.error(f"{raw} inputs is too many; expected at most {MAX_INPUTS:,}", at)
+            raise doc.error(_("{n} inputs is too many; expected at most {most:,}").format(n=raw, most=MAX_INPUTS), at)
         return tuple(f"x{i + 1}" for i in range(raw))
     if not isinstance(raw, list) or not raw:
-        raise doc.error(f"got {describe(raw)}; expected a count >= 1 or a list of input names", at)
+        raise doc.error(
+            _("got {value}; expected a count >= 1 or a list of input names").format(value=describe(raw)), at
+        )
     if (shape := _input_shape(doc)) is not None:
         return tuple(f"x{i + 1}" for i in range(math.prod(shape)))
     for i, name in enumerate(raw):
         if not isinstance(name, str) or not re.fullmatch(IDENTIFIER, name):  # fullmatch: "x1\n" is no name
-            raise doc.error(f"got {describe(name)}; expected a name of letters, digits and _", (*at, i))
+            raise doc.error(
+                _("got {value}; expected a name of letters, digits and _").format(value=describe(name)), (*at, i)
+            )
         if name in raw[:i]:
-            raise doc.error(f"duplicate input name {name!r}; expected unique names", (*at, i))
+            raise doc.error(_("duplicate input name {name}; expected unique names").format(name=repr(name)), (*at, i))
         if (own := reserved_input(name)) is not None:
             raise doc.error(
-                f"input name {name!r} is taken: the trace calls the {own[0]} {own[1]!r}; expected another name",
+                _("input name {name} is taken: the trace calls the {what} {own}; expected another name").format(
+                    name=repr(name), what=own[0], own=repr(own[1])
+                ),
                 (*at, i),
             )
     return tuple(raw)
@@ -107,13 +114,19 @@ def _input_shape(doc: Document) -> tuple[int, ...] | None:
         return None
     for i, n in enumerate(raw):
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise doc.error(f"got {describe(n)}; expected a shape of integers >= 1, [C, H, W] or [C, L]", (*at, i))
+            raise doc.error(
+                _("got {value}; expected a shape of integers >= 1, [C, H, W] or [C, L]").format(value=describe(n)),
+                (*at, i),
+            )
     if len(raw) not in (2, 3):
-        raise doc.error(f"a shape of {len(raw)} axes; expected [C, H, W] (an image) or [C, L] (a sequence)", at)
+        raise doc.error(
+            _("a shape of {n} axes; expected [C, H, W] (an image) or [C, L] (a sequence)").format(n=len(raw)), at
+        )
     if math.prod(raw) > MAX_INPUTS:
         raise doc.error(
-            f"a shape of {'×'.join(map(str, raw))} is {math.prod(raw):,} inputs, too many; expected at most "
-            f"{MAX_INPUTS:,}",
+            _("a shape of {shape} is {n:,} inputs, too many; expected at most {most:,}").format(
+                shape="×".join(map(str, raw)), n=math.prod(raw), most=MAX_INPUTS
+            ),
             at,
         )
     return tuple(raw)
@@ -129,7 +142,9 @@ def _init_model(doc: Document, i: int | Loc, m: Any) -> InitModel | None:
         model: InitModel = validate("InitModel", {"method": m.init}, doc, at)
         return model
     if not isinstance(m.init, dict):
-        raise doc.error(f"got {describe(m.init)}; expected an init method or a mapping {{method, seed}}", at)
+        raise doc.error(
+            _("got {value}; expected an init method or a mapping {{method, seed}}").format(value=describe(m.init)), at
+        )
     model = validate("InitModel", m.init, doc, at)
     return model
 
@@ -144,19 +159,31 @@ def _checked_init(doc: Document, at: Loc, m: InitModel) -> InitSpec:
     for key in ("low", "high", "std"):
         wanted = "normal" if key == "std" else "uniform"
         if getattr(m, key) is not None and method != wanted:
-            raise doc.error(f"{key} with method {m.method!r}; expected it only with method {wanted}", (*at, key))
+            raise doc.error(
+                _("{key} with method {method}; expected it only with method {wanted}").format(
+                    key=key, method=repr(m.method), wanted=wanted
+                ),
+                (*at, key),
+            )
     spec = _init_spec(m)
     if spec.low >= spec.high and method == "uniform":
-        raise doc.error(f"high {spec.high:g} is not above low {spec.low:g}; expected low < high", (*at, "high"))
+        raise doc.error(
+            _("high {high:g} is not above low {low:g}; expected low < high").format(high=spec.high, low=spec.low),
+            (*at, "high"),
+        )
     if method == "uniform" and not math.isfinite(spec.high - spec.low):  # numpy cannot draw from it
         raise doc.error(
-            f"the range from low {spec.low:g} to high {spec.high:g} is wider than float64 holds; "
-            f"expected high − low at most {sys.float_info.max:.4g}",
+            _(
+                "the range from low {low:g} to high {high:g} is wider than float64 holds; "
+                "expected high − low at most {most:.4g}"
+            ).format(low=spec.low, high=spec.high, most=sys.float_info.max),
             (*at, "high" if m.high is not None else "low"),
         )
     if method == "normal" and spec.std > MAX_INIT_STD:  # draws of several σ would be ±∞
         raise doc.error(
-            f"std {spec.std:g} is too large; expected at most {MAX_INIT_STD:g}, so that every draw is finite",
+            _("std {std:g} is too large; expected at most {most:g}, so that every draw is finite").format(
+                std=spec.std, most=MAX_INIT_STD
+            ),
             (*at, "std"),
         )
     return spec
@@ -170,11 +197,17 @@ def _layer_model(doc: Document, i: int, raw: Any, where: Loc | None = None) -> t
     at: Loc = where or ("network", "layers", i)
     kind = raw.get("type", "dense") if isinstance(raw, dict) else "dense"
     if not isinstance(kind, str):
-        raise doc.error(f"got {describe(kind)}; expected a layer type: {', '.join(LAYER_TYPES)}", (*at, "type"))
+        raise doc.error(
+            _("got {value}; expected a layer type: {choices}").format(
+                value=describe(kind), choices=", ".join(LAYER_TYPES)
+            ),
+            (*at, "type"),
+        )
     if kind not in LAYER_TYPES:
         raise doc.error(
-            f"unknown layer type {quoted(kind)}{did_you_mean(kind, list(LAYER_TYPES))}; "
-            f"expected one of {', '.join(LAYER_TYPES)}",
+            _("unknown layer type {kind}{hint}; expected one of {choices}").format(
+                kind=quoted(kind), hint=did_you_mean(kind, list(LAYER_TYPES)), choices=", ".join(LAYER_TYPES)
+            ),
             (*at, "type"),
         )
     op_type = LAYER_TYPES[kind]
@@ -198,9 +231,9 @@ def _layer_list(doc: Document) -> list[Any]:
     """``network.layers``: a list of at least one entry (the models skip it: each entry is validated by its type)."""
     raws = doc.value["network"]["layers"]
     if not isinstance(raws, list):
-        raise doc.error(f"got {describe(raws)}; expected a list", ("network", "layers"))
+        raise doc.error(_("got {value}; expected a list").format(value=describe(raws)), ("network", "layers"))
     if not raws:
-        raise doc.error("has 0 items; expected at least 1", ("network", "layers"))
+        raise doc.error(_("has {n} items; expected at least {least}").format(n=0, least=1), ("network", "layers"))
     return raws
 
 
@@ -210,7 +243,7 @@ def _first(error: ConfigError, other: ConfigError | None) -> ConfigError:
         return error
 
     def key(e: ConfigError) -> tuple[bool, int, int]:
-        return e.message.startswith("missing required field"), e.line or 1 << 30, e.col or 0
+        return e.missing_field, e.line or 1 << 30, e.col or 0
 
     return min(error, other, key=key)
 
@@ -262,15 +295,21 @@ def _layer_run(
             from backprop_cli.nn.layers.residual import ENTRY, expand
 
             if not isinstance(m.layers, list) or not m.layers:
-                got = "has 0 items" if isinstance(m.layers, list) else f"got {describe(m.layers)}"
-                raise doc.error(f"{got}; expected a list of at least 1 inner layer", (*at, "layers"))
+                got = (
+                    _("has 0 items")
+                    if isinstance(m.layers, list)
+                    else _("got {value}").format(value=describe(m.layers))
+                )
+                raise doc.error(_("{got}; expected a list of at least 1 inner layer").format(got=got), (*at, "layers"))
             start = len(layers)
             entry = f"the input of residual block {name!r}"
             if any(isinstance(r, dict) and r.get("name") == ENTRY for r in m.layers):
                 bad = next(k for k, r in enumerate(m.layers) if isinstance(r, dict) and r.get("name") == ENTRY)
                 raise doc.error(
-                    f"inner layer name {ENTRY!r} is taken: {name}.{ENTRY} names the block's entry; "
-                    "expected another name",
+                    _(
+                        "inner layer name {entry} is taken: {name}.{bare} names the block's entry; "
+                        "expected another name"
+                    ).format(entry=repr(ENTRY), name=name, bare=ENTRY),
                     (*at, "layers", bad, "name"),
                 )
             out_shape = _layer_run(doc, m.layers, (*at, "layers"), f"{name}.", (fan_in, entry, shape), layers, models)
@@ -303,11 +342,13 @@ def _nested(layers: list[BaseLayerSpec], entries: list[dict[str, Any]]) -> list[
 def _check_name(doc: Document, name: str, layers: list[BaseLayerSpec], where: Loc, *, inner: bool) -> None:
     """A layer's name is new, and (outside a block) not one that the trace's own names begin with."""
     if any(other.name == name for other in layers):
-        raise doc.error(f"duplicate layer name {name!r}; expected unique names", where)
+        raise doc.error(_("duplicate layer name {name}; expected unique names").format(name=repr(name)), where)
     if not inner and (own := reserved_layer(name)) is not None:
         raise doc.error(
-            f"layer name {name!r} is taken: the trace's own {own[1]!r} (the {own[0]}) begins with it, "
-            f"so {name}.z1 … would read as kin of it; expected another name",
+            _(
+                "layer name {quoted} is taken: the trace's own {own} (the {what}) begins with it, "
+                "so {name}.z1 … would read as kin of it; expected another name"
+            ).format(quoted=repr(name), own=repr(own[1]), what=own[0], name=name),
             where,
         )
 
@@ -318,7 +359,10 @@ def _named(doc: Document, key: str, model: str) -> tuple[Any, Loc]:
     if isinstance(raw, str):
         return validate(model, {"name": raw}, doc, (key,)), (key,)
     if not isinstance(raw, dict):
-        raise doc.error(f"got {describe(raw)}; expected a {key} name or a mapping with name", (key,))
+        expected = _("got {value}; expected a loss name or a mapping with name")
+        if key == "optimizer":
+            expected = _("got {value}; expected a optimizer name or a mapping with name")
+        raise doc.error(expected.format(value=describe(raw)), (key,))
     return validate(model, raw, doc, (key,)), (key, "name")
 
 
@@ -327,8 +371,9 @@ def _loss(doc: Document, output: BaseLayerSpec) -> LossSpec:
     needs = {"bce": "sigmoid", "cross_entropy": "softmax"}.get(m.name)
     if needs is not None and output.activation != needs:
         raise doc.error(
-            f"loss {m.name!r} with output layer {output.name!r} of activation "
-            f"{output.activation!r}; expected a {needs} output layer",
+            _(
+                "loss {loss} with output layer {layer} of activation {activation}; expected a {needs} output layer"
+            ).format(loss=repr(m.name), layer=repr(output.name), activation=repr(output.activation), needs=needs),
             at,
         )
     return LossSpec(m.name, m.reduction)
@@ -343,12 +388,16 @@ def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
         for key in raw:
             if key not in valid:
                 raise doc.error(
-                    f"unknown option {quoted(key)} for optimizer {quoted(raw['name'])}{did_you_mean(key, valid)}; "
-                    f"expected one of {', '.join(valid)}",
+                    _("unknown option {key} for optimizer {optimizer}{hint}; expected one of {choices}").format(
+                        key=quoted(key),
+                        optimizer=quoted(raw["name"]),
+                        hint=did_you_mean(key, valid),
+                        choices=", ".join(valid),
+                    ),
                     ("optimizer", key),
                     key=True,
                 )
-    m, _ = _named(doc, "optimizer", "OptimizerModel")
+    m, _where = _named(doc, "optimizer", "OptimizerModel")
     given = {k: v for k, v in m.model_dump(exclude={"name", "learning_rate"}).items() if v is not None}
     given = flat_options({k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
     learning_rate = m.learning_rate if m.learning_rate is not None else DEFAULTS[m.name]["learning_rate"]
@@ -367,7 +416,7 @@ def _optimizer(doc: Document) -> tuple[OptimizerSpec, dict[str, Any]]:
 
 def _training(doc: Document, m: TrainingModel) -> TrainingSpec:
     if m.steps is not None and m.epochs is not None:
-        raise doc.error("both steps and epochs given; expected one of them", ("training", "epochs"))
+        raise doc.error(_("both steps and epochs given; expected one of them"), ("training", "epochs"))
     return TrainingSpec(m.steps, m.epochs, m.batch_size, m.shuffle, m.seed, mode=m.mode)
 
 
@@ -387,8 +436,9 @@ def _data(doc: Document, expect: Expect, base_dir: Path, override: str | os.Path
     test = load_data_file(path, name if name.isprintable() and len(name) <= 200 else quoted(name), expect, columns)
     if test.y.shape[1] != data.y.shape[1]:
         raise doc.error(
-            f"the test file has {test.y.shape[1]} targets per row and the training data {data.y.shape[1]}; "
-            "expected the same columns",
+            _(
+                "the test file has {test} targets per row and the training data {training}; expected the same columns"
+            ).format(test=test.y.shape[1], training=data.y.shape[1]),
             ("data", "test"),
         )
     return replace(data, test=test)
@@ -402,9 +452,9 @@ def _training_data(doc: Document, expect: Expect, base_dir: Path, override: str 
     if isinstance(raw, dict):
         m: DataFileModel = validate("DataFileModel", raw, doc, ("data",))
         if m.label is not None and m.targets is not None:
-            raise doc.error("both targets and label given; expected one of them", ("data", "label"))
+            raise doc.error(_("both targets and label given; expected one of them"), ("data", "label"))
         if m.classes is not None and m.label is None:
-            raise doc.error("classes without label; expected a label column to go with them", ("data", "classes"))
+            raise doc.error(_("classes without label; expected a label column to go with them"), ("data", "classes"))
         columns = Columns(doc, m.features, m.targets, m.label, m.classes)
         path = base_dir / m.file
         if override is None:
@@ -419,7 +469,10 @@ def _training_data(doc: Document, expect: Expect, base_dir: Path, override: str 
     if isinstance(raw, list):
         return rows_from_document(doc, ("data",), expect)
     raise doc.error(
-        f"got {describe(raw)}; expected a list of rows {{x, y}}, a mapping {{file, …}} or a file name", ("data",)
+        _("got {value}; expected a list of rows {{x, y}}, a mapping {{file, …}} or a file name").format(
+            value=describe(raw)
+        ),
+        ("data",),
     )
 
 
@@ -431,8 +484,10 @@ def _class_order(doc: Document, path: Path, expect: Expect, columns: Columns) ->
         names = load_data_file(path, str(path), expect, columns).class_names
     except ConfigError as error:
         raise doc.error(
-            f"--data keeps the class order of the config's data file, which cannot be read ({error.one_line()}); "
-            "expected the file, or the order named with data.classes",
+            _(
+                "--data keeps the class order of the config's data file, which cannot be read ({problem}); "
+                "expected the file, or the order named with data.classes"
+            ).format(problem=error.one_line()),
             ("data", "file"),
         ) from None
     assert names is not None  # a label column always gives them
@@ -473,9 +528,11 @@ def load_config_text(
 
     doc = parse(text, source, fmt=fmt or guess_format(text, source), values=config_values())
     if doc.value is None:
-        raise ConfigError(f"empty config; {EXPECTED_TOP}", file=source)
+        raise ConfigError(_("empty config; {expected}").format(expected=_(EXPECTED_TOP)), file=source)
     if not isinstance(doc.value, dict):
-        raise doc.error(f"the top level is {describe(doc.value)}; {EXPECTED_TOP}", ())
+        raise doc.error(
+            _("the top level is {value}; {expected}").format(value=describe(doc.value), expected=_(EXPECTED_TOP)), ()
+        )
     _not_written_by_us(doc)
     given = doc.value if data_override is None else {"data": None, **doc.value}  # --data stands in
     try:
@@ -489,7 +546,7 @@ def load_config_text(
     optimizer, optimizer_normalised = _optimizer(doc)
     training = _training(doc, model.training)
     bce = (0.0, 1.0) if loss.name == "bce" else None
-    expect = Expect(inputs, layers[-1].units, bce, f"loss {loss.name!r}", input_shape)
+    expect = Expect(inputs, layers[-1].units, bce, _("loss {name}").format(name=repr(loss.name)), input_shape)
     data = _data(doc, expect, base_dir, data_override)
     normalised = {
         "description": model.description,
@@ -548,14 +605,19 @@ def _not_written_by_us(doc: Document) -> None:
     """An answers file or a JSON document of ours is not a config: say what it is, not 'unknown field format'."""
     what = doc.value.get("format")
     if "network" not in doc.value and isinstance(what, str) and what in formats.WHAT:
-        check = f", or `backprop check {doc.source}` to check these answers" if what == formats.ANSWERS else ""
-        raise doc.error(f"this is {formats.WHAT[what]}, not a config; expected a config{check}", ("format",))
+        check = _(", or `backprop check {file}` to check these answers").format(file=doc.source)
+        raise doc.error(
+            _("this is {what}, not a config; expected a config{check}").format(
+                what=formats.WHAT[what], check=check if what == formats.ANSWERS else ""
+            ),
+            ("format",),
+        )
 
 
 def load_config(path: str | os.PathLike[str], *, data_override: str | os.PathLike[str] | None = None) -> NetworkSpec:
     """Read a YAML (.yaml, .yml) or JSON (.json) config file; other names are guessed from the text."""
     source = os.fspath(path)
-    text = read_text(path, source, limit=CONFIG_LIMIT, what="config file")
+    text = read_text(path, source, limit=CONFIG_LIMIT, what=N_("config file"))
     suffix = Path(source).suffix.lower()
     fmt: Literal["yaml", "json"] | None = "json" if suffix == ".json" else None
     if suffix in (".yaml", ".yml"):

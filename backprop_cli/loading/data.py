@@ -24,6 +24,7 @@ import numpy as np
 from backprop_cli.errors import QUOTE_LIMIT, ConfigError, quoted
 from backprop_cli.loading.yamlsafe import DATA_LIMIT, Document, Loc, Values, describe, load_file, read_text
 from backprop_cli.model import budgets as budget
+from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.spec import DataSpec
 
 ROW_KEYS = ("x", "y")
@@ -55,7 +56,7 @@ def _listed(names: Sequence[str], most: int = 12) -> str:
     """Names from a file (column headers, class labels) as a message lists them: odd ones quoted, the
     first ``most`` of them."""
     shown = [n if n.isprintable() and len(n) <= QUOTE_LIMIT else quoted(n) for n in names[:most]]
-    return ", ".join(shown) + (f" and {len(names) - most} more" if len(names) > most else "")
+    return ", ".join(shown) + (_(" and {n} more").format(n=len(names) - most) if len(names) > most else "")
 
 
 def _number(value: Any) -> bool:
@@ -66,9 +67,17 @@ def _vector(doc: Document, at: Loc, value: Any, size: int, what: str) -> list[fl
     values = value if isinstance(value, list) else [value]
     for j, item in enumerate(values):
         if not _number(item):
-            raise doc.error(f"got {describe(item)}; expected a number", (*at, j) if isinstance(value, list) else at)
+            raise doc.error(
+                _("got {value}; expected a number").format(value=describe(item)),
+                (*at, j) if isinstance(value, list) else at,
+            )
     if len(values) != size:
-        raise doc.error(f"{at[-1]} has {len(values)} value{'s' * (len(values) != 1)}; expected {size} ({what})", at)
+        message = ngettext(
+            "{key} has {n} value; expected {size} ({what})",
+            "{key} has {n} values; expected {size} ({what})",
+            len(values),
+        )
+        raise doc.error(message.format(key=at[-1], n=len(values), size=size, what=_(what)), at)
     return [float(v) for v in values]
 
 
@@ -79,14 +88,27 @@ def _nested(doc: Document, at: Loc, value: list[Any], shape: tuple[int, ...]) ->
     def walk(item: Any, where: Loc, axis: int) -> list[Any]:
         if axis == len(shape):
             if isinstance(item, list):
-                raise doc.error(f"a list nested {axis + 1} deep; expected numbers in lists of shape {shown}", where)
+                raise doc.error(
+                    _("a list nested {depth} deep; expected numbers in lists of shape {shape}").format(
+                        depth=axis + 1, shape=shown
+                    ),
+                    where,
+                )
             return [item]
         if not isinstance(item, list):
-            raise doc.error(f"got {describe(item)}; expected a list of {shape[axis]} (x has shape {shown})", where)
+            raise doc.error(
+                _("got {value}; expected a list of {size} (x has shape {shape})").format(
+                    value=describe(item), size=shape[axis], shape=shown
+                ),
+                where,
+            )
         if len(item) != shape[axis]:
             raise doc.error(
-                f"has {len(item)} item{'s' * (len(item) != 1)} on axis {axis + 1}; expected {shape[axis]} "
-                f"(x has shape {shown})",
+                ngettext(
+                    "has {n} item on axis {axis}; expected {size} (x has shape {shape})",
+                    "has {n} items on axis {axis}; expected {size} (x has shape {shape})",
+                    len(item),
+                ).format(n=len(item), axis=axis + 1, size=shape[axis], shape=shown),
                 where,
             )
         return [v for j, sub in enumerate(item) for v in walk(sub, (*where, j), axis + 1)]
@@ -95,7 +117,7 @@ def _nested(doc: Document, at: Loc, value: list[Any], shape: tuple[int, ...]) ->
     for index, item in enumerate(flat):
         if not _number(item):
             where = (*at, *(int(k) for k in _unravel(index, shape)))
-            raise doc.error(f"got {describe(item)}; expected a number", where)
+            raise doc.error(_("got {value}; expected a number").format(value=describe(item)), where)
     return [float(v) for v in flat]
 
 
@@ -114,7 +136,9 @@ def _check_range(expect: Expect, target: float) -> str | None:
     if low <= target <= high:
         return None
     interval = f"[{low:g}, {high:g}]"
-    return f"target {target:g} is outside {interval}; expected a value in {interval} for {expect.range_reason}"
+    return _("target {target:g} is outside {interval}; expected a value in {interval} for {reason}").format(
+        target=target, interval=interval, reason=expect.range_reason
+    )
 
 
 def rows_from_document(doc: Document, at: Loc, expect: Expect, *, source: str = "inline") -> DataSpec:
@@ -123,26 +147,29 @@ def rows_from_document(doc: Document, at: Loc, expect: Expect, *, source: str = 
     for part in at:
         rows = rows[part]
     if not isinstance(rows, list) or not rows:
-        raise doc.error("no data rows; expected a list of at least one row {x, y}", at)
+        raise doc.error(_("no data rows; expected a list of at least one row {x, y}"), at)
     xs, ys = [], []
     for i, row in enumerate(rows):
         here = (*at, i)
         if not isinstance(row, dict):
-            raise doc.error("not a mapping; expected a row {x: [...], y: [...]}", here)
+            raise doc.error(_("not a mapping; expected a row {x: [...], y: [...]}"), here)
         for key in row:
             if key not in ROW_KEYS:
-                raise doc.error(f"unknown field {quoted(key)}; expected one of x, y", (*here, key), key=True)
+                raise doc.error(
+                    _("unknown field {name}; expected one of x, y").format(name=quoted(key)), (*here, key), key=True
+                )
         for key in ROW_KEYS:
             if key not in row:
                 raise doc.error(
-                    f"missing required field {quoted(key)}; expected a row {{x: [...], y: [...]}}", (*here, key)
+                    _("missing required field {name}; expected a row {{x: [...], y: [...]}}").format(name=quoted(key)),
+                    (*here, key),
                 )
         x = row["x"]
         if expect.shape is not None and isinstance(x, list) and any(isinstance(v, list) for v in x):
             xs.append(_nested(doc, (*here, "x"), x, expect.shape))
         else:
             xs.append(_vector(doc, (*here, "x"), x, len(expect.inputs), _what_inputs(expect)))
-        ys.append(_vector(doc, (*here, "y"), row["y"], expect.outputs, "the output layer's units"))
+        ys.append(_vector(doc, (*here, "y"), row["y"], expect.outputs, N_("the output layer's units")))
         for j, target in enumerate(ys[-1]):
             if (problem := _check_range(expect, target)) is not None:
                 raise doc.error(problem, (*here, "y", j) if isinstance(row["y"], list) else (*here, "y"))
@@ -151,8 +178,10 @@ def rows_from_document(doc: Document, at: Loc, expect: Expect, *, source: str = 
 
 def _what_inputs(expect: Expect) -> str:
     if expect.shape is None:
-        return "the number of inputs"
-    return f"the inputs: C·H·W of the shape {'×'.join(map(str, expect.shape))}, row-major, or nested lists"
+        return N_("the number of inputs")
+    return _("the inputs: C·H·W of the shape {shape}, row-major, or nested lists").format(
+        shape="×".join(map(str, expect.shape))
+    )
 
 
 def load_data_file(
@@ -164,29 +193,42 @@ def load_data_file(
         return _csv(path, shown, expect, columns)
     if suffix not in (".json", ".yaml", ".yml"):
         raise ConfigError(
-            f"unknown data file type {quoted(suffix or 'without suffix')}; expected .csv, .json, .yaml or .yml",
+            _("unknown data file type {suffix}; expected .csv, .json, .yaml or .yml").format(
+                suffix=quoted(suffix or "without suffix")
+            ),
             file=shown,
         )
     limits = budget.LIMITS
     with contextlib.suppress(OSError):  # a missing or unreadable file: read_text says so
         if (size := os.stat(path).st_size) > limits.rows_file_bytes:
             raise ConfigError(
-                f"a {suffix[1:].upper()} data file of {size:,} bytes is too large to read row by row; expected "
-                f"at most {budget.size_text(limits.rows_file_bytes)}: write the rows as a CSV file (up to "
-                f"{budget.size_text(DATA_LIMIT)} and {limits.csv_cells:,} cells)",
+                _(
+                    "a {kind} data file of {size:,} bytes is too large to read row by row; expected at most {most}: "
+                    "write the rows as a CSV file (up to {csv_most} and {cells:,} cells)"
+                ).format(
+                    kind=suffix[1:].upper(),
+                    size=size,
+                    most=budget.size_text(limits.rows_file_bytes),
+                    csv_most=budget.size_text(DATA_LIMIT),
+                    cells=limits.csv_cells,
+                ),
                 file=shown,
             )
-    hint = f"; write the rows as a CSV file (up to {limits.csv_cells:,} cells)"
-    values = Values(limits.data_values, "data file", hint)
-    doc = load_file(path, shown, limit=limits.rows_file_bytes, what="data file", values=values)
+    hint = _("; write the rows as a CSV file (up to {cells:,} cells)").format(cells=limits.csv_cells)
+    values = Values(limits.data_values, _("data file"), hint)
+    doc = load_file(path, shown, limit=limits.rows_file_bytes, what=N_("data file"), values=values)
     if doc.value is None:
-        raise ConfigError("empty data file; expected a list of rows {x, y}", file=shown)
+        raise ConfigError(_("empty data file; expected a list of rows {x, y}"), file=shown)
     if isinstance(doc.value, dict):
         for key in doc.value:
             if key not in ("data", "description"):
-                raise doc.error(f"unknown field {quoted(key)}; expected one of data, description", (key,), key=True)
+                raise doc.error(
+                    _("unknown field {name}; expected one of data, description").format(name=quoted(key)),
+                    (key,),
+                    key=True,
+                )
         if "data" not in doc.value:
-            raise doc.error("missing required field 'data'; expected the rows {x, y}", ("data",))
+            raise doc.error(_("missing required field 'data'; expected the rows {x, y}"), ("data",))
         return rows_from_document(doc, ("data",), expect, source=shown)
     return rows_from_document(doc.rooted("data"), ("data",), expect, source=shown)
 
@@ -212,7 +254,7 @@ class _Table:
             value = math.nan
         if not math.isfinite(value):
             raise ConfigError(
-                f"{quoted(cell)} is not a number; expected a finite number",
+                _("{value} is not a number; expected a finite number").format(value=quoted(cell)),
                 file=self.shown,
                 line=line,
                 col=j + 1,
@@ -237,8 +279,11 @@ def _read_table(text: str, shown: str, most: int | None = None) -> tuple[_Table,
                 for j, name in enumerate(header):
                     if not name or name in header[:j]:
                         raise ConfigError(
-                            f"{'duplicate' if name else 'empty'} column name {quoted(name)} in the header; "
-                            "expected unique names",
+                            (
+                                _("duplicate column name {name} in the header; expected unique names")
+                                if name
+                                else _("empty column name {name} in the header; expected unique names")
+                            ).format(name=quoted(name)),
                             file=shown,
                             line=reader.line_num,
                             col=j + 1,
@@ -246,7 +291,9 @@ def _read_table(text: str, shown: str, most: int | None = None) -> tuple[_Table,
                 continue
             if len(record) != len(header):
                 raise ConfigError(
-                    f"row has {len(record)} cells; expected {len(header)} (the header's columns)",
+                    _("row has {n} cells; expected {size} (the header's columns)").format(
+                        n=len(record), size=len(header)
+                    ),
                     file=shown,
                     line=reader.line_num,
                     col=1,
@@ -256,11 +303,11 @@ def _read_table(text: str, shown: str, most: int | None = None) -> tuple[_Table,
                 return _Table(shown, header, rows), reader.line_num
             rows.append((reader.line_num, record))
     except csv.Error as error:
-        raise ConfigError(f"invalid CSV: {error}", file=shown, line=reader.line_num) from None
+        raise ConfigError(_("invalid CSV: {problem}").format(problem=error), file=shown, line=reader.line_num) from None
     if header is None:
-        raise ConfigError("empty CSV file; expected a header row and data rows", file=shown)
+        raise ConfigError(_("empty CSV file; expected a header row and data rows"), file=shown)
     if not rows:
-        raise ConfigError("no data rows; expected at least one row after the header", file=shown, line=1)
+        raise ConfigError(_("no data rows; expected at least one row after the header"), file=shown, line=1)
     return _Table(shown, header, rows), None
 
 
@@ -273,7 +320,10 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
             if name not in table.header:
                 at: Loc = ("data", field) if field == "label" else ("data", field, k)
                 raise spec.doc.error(
-                    f"column {quoted(name)} is not in {table.shown}; expected one of " + _listed(table.header), at
+                    _("column {name} is not in {file}; expected one of {choices}").format(
+                        name=quoted(name), file=table.shown, choices=_listed(table.header)
+                    ),
+                    at,
                 )
         return names
 
@@ -285,7 +335,9 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
         for k, name in enumerate(features):
             if name in used:
                 raise spec.doc.error(
-                    f"column {quoted(name)} is both a feature and a target; expected it as one of them",
+                    _("column {name} is both a feature and a target; expected it as one of them").format(
+                        name=quoted(name)
+                    ),
                     ("data", "features", k),
                 )
     elif all(name in table.header and name not in used for name in expect.inputs):
@@ -301,14 +353,16 @@ def _pick(table: _Table, expect: Expect, columns: Columns | None) -> tuple[list[
 
 
 def _csv(path: str | os.PathLike[str], shown: str, expect: Expect, columns: Columns | None) -> DataSpec:
-    text = read_text(path, shown, limit=DATA_LIMIT, what="CSV file")
+    text = read_text(path, shown, limit=DATA_LIMIT, what=N_("CSV file"))
     most = budget.LIMITS.csv_cells
     rows = text.count("\n")  # blank lines too: a bound, not a count
     columns_in_header = text.lstrip().split("\n", 1)[0].count(",") + 1
     if rows * columns_in_header > most:
         raise ConfigError(
-            f"about {rows:,} rows of {columns_in_header} columns is more than {most:,} cells; expected at most "
-            f"{most:,} (rows × columns): fewer rows, or only the columns the network uses",
+            _(
+                "about {rows:,} rows of {columns} columns is more than {most:,} cells; expected at most "
+                "{most:,} (rows × columns): fewer rows, or only the columns the network uses"
+            ).format(rows=rows, columns=columns_in_header, most=most),
             file=shown,
         )
     data = _fast_csv(text, shown, expect, columns)
@@ -327,9 +381,11 @@ def _csv_cells(text: str, shown: str, expect: Expect, columns: Columns | None) -
     if stopped is not None:
         _csv_table(table, shown, expect, columns, whole=False)  # a problem in the cells read is named first
         raise ConfigError(
-            f"this CSV is read cell by cell (it has quotes, control characters or odd spaces, or is not a table of "
-            f"numbers fast parsing takes), which reads at most {most:,} cells; expected a plain CSV (unquoted "
-            f"numbers and labels, up to {budget.LIMITS.csv_cells:,} cells) or a shorter file",
+            _(
+                "this CSV is read cell by cell (it has quotes, control characters or odd spaces, or is not a table of "
+                "numbers fast parsing takes), which reads at most {most:,} cells; expected a plain CSV (unquoted "
+                "numbers and labels, up to {cells:,} cells) or a shorter file"
+            ).format(most=most, cells=budget.LIMITS.csv_cells),
             file=shown,
             line=stopped,
         )
@@ -450,19 +506,33 @@ def _check_counts(
 ) -> None:
     """As many feature columns as inputs and target columns as output units (a label column aside)."""
     for names, size, what, field in (
-        (features, len(expect.inputs), "the number of inputs", "features"),
-        (targets, expect.outputs, "the output layer's units", "targets"),
+        (features, len(expect.inputs), N_("the number of inputs"), "features"),
+        (targets, expect.outputs, N_("the output layer's units"), "targets"),
     ):
         if label is not None and field == "targets":
             continue
         if len(names) != size:
-            message = (
-                f"{len(names)} {field[:-1]} column{'s' * (len(names) != 1)} ({', '.join(names) or 'none'}); "
-                f"expected {size} ({what})"
-            )
+            if field == "features":
+                counted = ngettext(
+                    "{n} feature column ({names}); expected {size} ({what})",
+                    "{n} feature columns ({names}); expected {size} ({what})",
+                    len(names),
+                )
+            else:
+                counted = ngettext(
+                    "{n} target column ({names}); expected {size} ({what})",
+                    "{n} target columns ({names}); expected {size} ({what})",
+                    len(names),
+                )
+            message = counted.format(n=len(names), names=", ".join(names) or _("none"), size=size, what=_(what))
             if columns is not None and getattr(columns, field) is not None:
                 raise columns.doc.error(message, ("data", field))
-            raise ConfigError(f"{message}; name them with data.{field}", file=shown, line=1, col=1)
+            raise ConfigError(
+                _("{message}; name them with data.{field}").format(message=message, field=field),
+                file=shown,
+                line=1,
+                col=1,
+            )
 
 
 def _one_hot(
@@ -476,7 +546,9 @@ def _one_hot(
         if value not in names:
             if columns.classes is not None:
                 raise ConfigError(
-                    f"{quoted(value)} is not one of the classes; expected one of {_listed(names)}",
+                    _("{value} is not one of the classes; expected one of {choices}").format(
+                        value=quoted(value), choices=_listed(names)
+                    ),
                     file=table.shown,
                     line=line,
                     col=j + 1,
@@ -486,7 +558,10 @@ def _one_hot(
     if len(names) != expect.outputs and (whole or len(names) > expect.outputs):
         where = ("data", "classes") if columns.classes is not None else ("data", "label")
         raise columns.doc.error(
-            f"{len(names)} classes ({', '.join(names)}); expected {expect.outputs} (the output layer's units)", where
+            _("{n} classes ({names}); expected {size} (the output layer's units)").format(
+                n=len(names), names=", ".join(names), size=expect.outputs
+            ),
+            where,
         )
     eye = np.eye(len(names))
     return tuple(names), [eye[names.index(cells[j].strip())].tolist() for _, cells in table.rows]

@@ -34,6 +34,7 @@ from backprop_cli.loading.yamlsafe import (
     parse,
     read_text,
 )
+from backprop_cli.model.i18n import N_, _
 
 if TYPE_CHECKING:  # the expression engine is imported when an expression is loaded, not by a network's trace
     from backprop_cli.graph.graph import Graph
@@ -68,7 +69,7 @@ class ExprSpec:
 def is_expression_document(path: Path) -> bool:
     """Whether the config file at ``path`` is an expression config (any problem: leave it to the loader)."""
     try:
-        text = read_text(path, str(path), limit=CONFIG_LIMIT, what="config file")
+        text = read_text(path, str(path), limit=CONFIG_LIMIT, what=N_("config file"))
         if not _MAYBE.search(text):  # network configs skip the second parse
             return False
         fmt = "json" if path.suffix.lower() == ".json" else guess_format(text, str(path))
@@ -81,7 +82,7 @@ def is_expression_document(path: Path) -> bool:
 def load_expression_config(path: Path, source: str, sets: Sequence[str] = ()) -> ExprSpec:
     """Read an expression config file; ``sets`` (``NAME=VALUE``) replace or add values."""
     shown = os.fspath(path)
-    text = read_text(path, shown, limit=CONFIG_LIMIT, what="config file")
+    text = read_text(path, shown, limit=CONFIG_LIMIT, what=N_("config file"))
     fmt: Format = "json" if path.suffix.lower() == ".json" else guess_format(text, shown)
     return load_expression_text(text, shown, source, sets, fmt=fmt)
 
@@ -95,26 +96,37 @@ def load_expression_text(
     doc = parse(text, shown, fmt=fmt or guess_format(text, shown), values=config_values())
     top = doc.value
     if not isinstance(top, dict):
-        raise doc.error(f"the top level is {describe(top)}; expected a mapping with expression and values", ())
+        raise doc.error(
+            _("the top level is {value}; expected a mapping with expression and values").format(value=describe(top)), ()
+        )
     for key in top:
         if key not in KEYS:
-            raise doc.error(f"unknown key {quoted(key)}; expected one of {', '.join(KEYS)}", (key,), key=True)
+            raise doc.error(
+                _("unknown key {key}; expected one of {choices}").format(key=quoted(key), choices=", ".join(KEYS)),
+                (key,),
+                key=True,
+            )
     program = top.get("expression")
     if not isinstance(program, str) or not program.strip():
-        raise doc.error(f"{describe(program)}; expected the program as text (`expression: |`)", ("expression",))
+        raise doc.error(
+            _("{value}; expected the program as text (`expression: |`)").format(value=describe(program)),
+            ("expression",),
+        )
     description = top.get("description")
     if description is not None and not isinstance(description, str):
-        raise doc.error(f"{describe(description)}; expected text", ("description",))
+        raise doc.error(_("{value}; expected text").format(value=describe(description)), ("description",))
     raw_values = top.get("values", {})
     if not isinstance(raw_values, dict):
-        raise doc.error(f"{describe(raw_values)}; expected a mapping of input names to numbers", ("values",))
+        raise doc.error(
+            _("{value}; expected a mapping of input names to numbers").format(value=describe(raw_values)), ("values",)
+        )
     values: dict[str, str] = {}
     for name, value in raw_values.items():
         values[_checked_name(name, doc, ("values", name))] = _value_text(value, doc, ("values", name))
     values.update(parse_sets(sets))
     output = top.get("output")
     if output is not None and not isinstance(output, str):
-        raise doc.error(f"{describe(output)}; expected the name of a variable", ("output",))
+        raise doc.error(_("{value}; expected the name of a variable").format(value=describe(output)), ("output",))
     where = Where(shown, _locator(text, doc), "expression")
     try:
         return _resolve(program, values, output, source or shown, description, where)
@@ -129,7 +141,7 @@ def expression_from_option(program: str, sets: Sequence[str]) -> ExprSpec:
     from backprop_cli.graph.parse import Where
 
     if not program.strip():
-        raise ConfigError("empty expression; expected assignments like `f = (x + y) * z`", path="--expr")
+        raise ConfigError(_("empty expression; expected assignments like `f = (x + y) * z`"), path="--expr")
     where = Where("--expr", values_hint="--set")
     return _resolve(program, parse_sets(sets), None, "--expr", None, where)
 
@@ -142,7 +154,9 @@ def parse_sets(sets: Sequence[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name, value = name.strip(), ascii_minus(value)  # --set x=−2, as the descriptions print it
         if not sep or not _NAME.fullmatch(name) or name in FUNCTIONS:
-            raise ConfigError(f"{item!r} is not NAME=VALUE; expected e.g. --set x=-2", path="--set")
+            raise ConfigError(
+                _("{item} is not NAME=VALUE; expected e.g. --set x=-2").format(item=repr(item)), path="--set"
+            )
         problem = _number_problem(value)
         if problem:
             raise ConfigError(f"{name}={value!r}: {problem}", path="--set")
@@ -165,9 +179,15 @@ def _checked_name(name: Any, doc: Document, loc: tuple[str, ...]) -> str:
     from backprop_cli.graph.parse import FUNCTIONS
 
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise doc.error(f"input name {quoted(name)} is not a name; expected letters, digits and _", loc, key=True)
+        raise doc.error(
+            _("input name {name} is not a name; expected letters, digits and _").format(name=quoted(name)),
+            loc,
+            key=True,
+        )
     if name in FUNCTIONS:
-        raise doc.error(f"{quoted(name)} is a function name; expected another input name", loc, key=True)
+        raise doc.error(
+            _("{name} is a function name; expected another input name").format(name=quoted(name)), loc, key=True
+        )
     return name
 
 
@@ -178,9 +198,9 @@ def _number_problem(text: str) -> str:
     try:
         value = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
-        return "not a number; expected a decimal like -2.5 or a fraction like 1/3"
+        return _("not a number; expected a decimal like -2.5 or a fraction like 1/3")
     if value != 0 and not Fraction(1, 10**300) <= abs(value) <= 10**300:
-        return "out of range; expected 0 or a size between 1e-300 and 1e300"
+        return _("out of range; expected 0 or a size between 1e-300 and 1e300")
     return ""
 
 
@@ -189,7 +209,9 @@ def _value_text(value: Any, doc: Document, loc: tuple[str, ...]) -> str:
     from backprop_cli.graph.parse import ascii_minus
 
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise doc.error(f"{describe(value)}; expected a number, or a fraction as text like '1/3'", loc)
+        raise doc.error(
+            _("{value}; expected a number, or a fraction as text like '1/3'").format(value=describe(value)), loc
+        )
     text = ascii_minus(value) if isinstance(value, str) else repr(value)
     if problem := _number_problem(text):
         raise doc.error(f"{describe(value)}: {problem}", loc)
@@ -226,12 +248,13 @@ def load_expression(config: str | None, expr: str | None, sets: Sequence[str]) -
     """The program from ``--expr`` or from an expression config (with ``--set`` values replacing its own)."""
     if expr is not None:
         if config is not None:
-            raise ConfigError("give either CONFIG or --expr, not both", path="--expr")
+            raise ConfigError(_("give either CONFIG or --expr, not both"), path="--expr")
         return expression_from_option(expr, sets), []
     if not is_expression(config):
         raise ConfigError(
-            f"{config or 'the default example'} is a network; --set gives expression inputs, expected with --expr "
-            "or an expression config",
+            _(
+                "{config} is a network; --set gives expression inputs, expected with --expr or an expression config"
+            ).format(config=config or _("the default example")),
             path="--set",
         )
     from backprop_cli.loading.examples import label, resolve

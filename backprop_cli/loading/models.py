@@ -21,6 +21,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from backprop_cli.errors import ConfigError, quoted
 from backprop_cli.loading.config import IDENTIFIER, did_you_mean
 from backprop_cli.loading.yamlsafe import Document, Key, Loc, describe
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.spec import ACTIVATIONS, LOSSES, PARAMETER_KINDS, REDUCTIONS
 from backprop_cli.nn.init import INIT_METHODS
 from backprop_cli.nn.optim import OPTIMIZERS
@@ -43,9 +44,9 @@ class OneOf:
         if value not in self.choices:
             raise PydanticCustomError(
                 "unknown_choice",
-                "unknown {what} {value}{hint}; expected one of {choices}",
+                _("unknown {what} {value}{hint}; expected one of {choices}"),
                 {
-                    "what": self.what,
+                    "what": _(self.what),
                     "value": quoted(value),
                     "hint": did_you_mean(value, self.choices),
                     "choices": ", ".join(self.choices),
@@ -56,21 +57,21 @@ class OneOf:
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=IDENTIFIER)]
-ActivationName = Annotated[str, OneOf("activation", (*ACTIVATIONS[:1], "linear", *ACTIVATIONS[1:]))]
-LossName = Annotated[str, OneOf("loss", LOSSES)]
-OptimizerName = Annotated[str, OneOf("optimizer", tuple(OPTIMIZERS))]
+ActivationName = Annotated[str, OneOf(N_("activation"), (*ACTIVATIONS[:1], "linear", *ACTIVATIONS[1:]))]
+LossName = Annotated[str, OneOf(N_("loss"), LOSSES)]
+OptimizerName = Annotated[str, OneOf(N_("optimizer"), tuple(OPTIMIZERS))]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
-InitMethodName = Annotated[str, OneOf("init method", INIT_METHODS)]
+InitMethodName = Annotated[str, OneOf(N_("init method"), INIT_METHODS)]
 
 
 class InitModel(_Model):
     method: InitMethodName = Field(
-        description="initialisation for the weights/biases not given (see backprop_cli.nn.init)"
+        description=N_("initialisation for the weights/biases not given (see backprop_cli.nn.init)")
     )
     seed: int = Field(0, ge=0, description="random seed (numpy default_rng)")
     low: Number | None = Field(None, description="uniform only: lower bound (default 0)")
@@ -81,7 +82,9 @@ class InitModel(_Model):
 class LayerModel(_Model):
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
     units: int | None = Field(None, ge=1, description="number of neurons (may be left out when weights are given)")
-    activation: ActivationName = Field("identity", description="activation function; softmax on the last layer only")
+    activation: ActivationName = Field(
+        "identity", description=N_("activation function; softmax on the last layer only")
+    )
     negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
     weights: list[list[Number]] | None = Field(None, description="shape [units][fan_in]: row j feeds neuron j")
     biases: list[Number] | None = Field(None, description="one per unit; default zeros (or from init)")
@@ -100,7 +103,7 @@ class ActivationLayerModel(_Model):
         description="activation: f applied to each entry of the layer's input"
     )
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
-    activation: ActivationName = Field(description="activation function; softmax on the last layer only")
+    activation: ActivationName = Field(description=N_("activation function; softmax on the last layer only"))
     negative_slope: Number | None = Field(None, description="leaky_relu only: slope for z < 0 (default 0.01)")
 
 
@@ -150,7 +153,7 @@ class PoolLayerModel(_Model):
         "windows pooled by their max or mean (torch nn.MaxPool2d, nn.AvgPool2d, …)"
     )
     name: Name | None = Field(None, description="layer name; default layer1, layer2, … by position")
-    kernel_size: int = Field(ge=1, description="the size of a window along each spatial axis (torch's kernel_size)")
+    kernel_size: int = Field(ge=1, description=N_("the size of a window along each spatial axis (torch's kernel_size)"))
     stride: int | None = Field(None, ge=1, description="step between windows (default kernel_size, torch's)")
     padding: int = Field(
         0, ge=0, description="cells added on each side (max: −∞, avg: 0, counted); at most kernel_size / 2"
@@ -165,7 +168,7 @@ class ResidualLayerModel(_Model):
     name: Name | None = Field(None, description="block name; default layer1, layer2, … by position")
     # each inner layer is validated as the model of its ``type`` (loading/config.py), as network.layers are
     layers: SkipValidation[Annotated[list[LayerEntry], Field(min_length=1)]] = Field(
-        description="the branch F: its layers, named within the block (res1.fc1 for layer fc1 of block res1)"
+        description=N_("the branch F: its layers, named within the block (res1.fc1 for layer fc1 of block res1)")
     )
     activation: ActivationName = Field(
         "identity", description="f applied to x + F(x) (default identity; relu as ResNet's basic block)"
@@ -182,7 +185,7 @@ class ConvLayerModel(_Model):
     out_channels: int | None = Field(
         None, ge=1, description="number of filters (may be left out when weights are given)"
     )
-    kernel_size: int = Field(ge=1, description="the size of the (square) kernel along each spatial axis")
+    kernel_size: int = Field(ge=1, description=N_("the size of the (square) kernel along each spatial axis"))
     stride: int = Field(1, ge=1, description="step between windows (default 1, torch's)")
     padding: int = Field(0, ge=0, description="zeros added on each side of each spatial axis (default 0)")
     activation: ActivationName = Field("identity", description="activation function applied to z (not softmax)")
@@ -224,17 +227,17 @@ Shape = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_len
 
 class NetworkModel(_Model):
     inputs: SkipValidation[Annotated[int, Field(ge=1)] | list[Name] | Shape] = Field(
-        description="a count of inputs, a list of their names, or a shape [C, H, W] or [C, L]"
+        description=N_("a count of inputs, a list of their names, or a shape [C, H, W] or [C, L]")
     )
     # each layer is validated as the model of its ``type`` (loading/config.py _layer_model), which words
     # its errors; here the union only gives the schema
     layers: SkipValidation[Annotated[list[LayerEntry], Field(min_length=1)]] = Field(
-        description="the layers, input side first"
+        description=N_("the layers, input side first")
     )
 
 
 class LossModel(_Model):
-    name: LossName = Field(description="the loss function")
+    name: LossName = Field(description=N_("the loss function"))
     reduction: Annotated[str, OneOf("reduction", REDUCTIONS)] = Field(
         "mean",
         description="how a batch's losses combine: mean or sum of the per-sample losses, or sum_all, the sum over "
@@ -248,7 +251,9 @@ Beta = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 class OptimizerModel(_Model):
     """Options as torch.optim names them; which apply depends on ``name`` (optim.DEFAULTS)."""
 
-    name: OptimizerName = Field(description="the optimizer: sgd, momentum (SGD with momentum), adam, adamw, rmsprop")
+    name: OptimizerName = Field(
+        description=N_("the optimizer: sgd, momentum (SGD with momentum), adam, adamw, rmsprop")
+    )
     learning_rate: Number | None = Field(
         None, gt=0, description="the step size η > 0 (default as torch.optim: 1e-3; rmsprop 1e-2)"
     )
@@ -273,13 +278,13 @@ class RowModel(_Model):
     """One sample (checked by backprop_cli.loading.data; here for the schema)."""
 
     x: Number | list[Number] | list[list[Number]] | list[list[list[Number]]] = Field(
-        description="the inputs (a bare number for one input; a shaped input: C·H·W numbers, or nested lists)"
+        description=N_("the inputs (a bare number for one input; a shaped input: C·H·W numbers, or nested lists)")
     )
-    y: Number | list[Number] = Field(description="the targets (a bare number for one output)")
+    y: Number | list[Number] = Field(description=N_("the targets (a bare number for one output)"))
 
 
 class DataFileModel(_Model):
-    file: str = Field(min_length=1, description="CSV (with a header), JSON or YAML file, relative to the config")
+    file: str = Field(min_length=1, description=N_("CSV (with a header), JSON or YAML file, relative to the config"))
     features: list[str] | None = Field(None, description="CSV input columns")
     targets: list[str] | None = Field(None, description="CSV target columns")
     label: str | None = Field(None, description="CSV column of class names, turned into one-hot targets")
@@ -313,13 +318,13 @@ class TrainingModel(_Model):
 class ConfigModel(_Model):
     schema_: str | None = Field(None, alias="$schema", description="JSON Schema reference, ignored")
     description: str | None = Field(None, description="one line shown by `backprop examples`")
-    network: NetworkModel = Field(description="the inputs and the layers")
-    loss: SkipValidation[LossName | LossModel] = Field(description="a loss name, or {name, reduction}")
+    network: NetworkModel = Field(description=N_("the inputs and the layers"))
+    loss: SkipValidation[LossName | LossModel] = Field(description=N_("a loss name, or {name, reduction}"))
     optimizer: SkipValidation[OptimizerName | OptimizerModel] = Field(
-        description="an optimizer name, or {name, learning_rate}"
+        description=N_("an optimizer name, or {name, learning_rate}")
     )
     data: SkipValidation[list[RowModel] | DataFileModel | DataFileName] = Field(
-        description="rows {x, y}, or {file, …}, or just a file name"
+        description=N_("rows {x, y}, or {file, …}, or just a file name")
     )
     training: TrainingModel = Field(TrainingModel(), description="steps or epochs, batch size, shuffling")
 
@@ -328,13 +333,13 @@ class ConfigModel(_Model):
 
 M = TypeVar("M", bound=BaseModel)
 _KINDS = {
-    "int_type": "an integer",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "list_type": "a list",
-    "model_type": "a mapping",
-    "dict_type": "a mapping",
+    "int_type": N_("an integer"),
+    "float_type": N_("a number"),
+    "bool_type": N_("true or false"),
+    "string_type": N_("a string"),
+    "list_type": N_("a list"),
+    "model_type": N_("a mapping"),
+    "dict_type": N_("a mapping"),
 }
 
 
@@ -377,30 +382,46 @@ def _located(error: Any, model: type[BaseModel], doc: Document, at: Loc) -> Conf
     if kind == "missing":
         parent = _model_at(model, error["loc"][:-1])
         field = parent.model_fields.get(str(loc[-1])) if parent else None
-        expected = f"; expected {field.description}" if field and field.description else ""
-        return doc.error(f"missing required field {quoted(loc[-1])}{expected}", _shown(doc, loc))
+        name = quoted(loc[-1])
+        if field and field.description:
+            message = _("missing required field {name}; expected {what}").format(name=name, what=_(field.description))
+        else:
+            message = _("missing required field {name}").format(name=name)
+        missing = doc.error(message, _shown(doc, loc))
+        missing.missing_field = True  # config._first reports a missing field last, in any language
+        return missing
     if kind == "extra_forbidden":
         parent = _model_at(model, error["loc"][:-1])
         allowed = [f.alias or n for n, f in parent.model_fields.items()] if parent else []
         return doc.error(
-            f"unknown field {quoted(loc[-1])}{did_you_mean(loc[-1], allowed)}; expected one of " + ", ".join(allowed),
+            _("unknown field {name}{hint}; expected one of {choices}").format(
+                name=quoted(loc[-1]), hint=did_you_mean(loc[-1], allowed), choices=", ".join(allowed)
+            ),
             loc,
             key=True,
         )
     if kind in _KINDS:
-        message = f"got {describe(value)}; expected {_KINDS[kind]}"
+        message = _("got {value}; expected {what}").format(value=describe(value), what=_(_KINDS[kind]))
     elif kind in ("greater_than_equal", "greater_than"):
         sign, bound = (">=", ctx.get("ge")) if kind == "greater_than_equal" else (">", ctx.get("gt"))
-        message = f"{quoted(value)} is too small; expected a value {sign} {bound:g}"
+        message = _("{value} is too small; expected a value {sign} {bound:g}").format(
+            value=quoted(value), sign=sign, bound=bound
+        )
     elif kind in ("less_than_equal", "less_than"):
         sign, bound = ("<=", ctx.get("le")) if kind == "less_than_equal" else ("<", ctx.get("lt"))
-        message = f"{quoted(value)} is too large; expected a value {sign} {bound:g}"
+        message = _("{value} is too large; expected a value {sign} {bound:g}").format(
+            value=quoted(value), sign=sign, bound=bound
+        )
     elif kind == "too_short":
-        message = f"has {ctx.get('actual_length')} items; expected at least {ctx.get('min_length')}"
+        message = _("has {n} items; expected at least {least}").format(
+            n=ctx.get("actual_length"), least=ctx.get("min_length")
+        )
     elif kind == "too_long":
-        message = f"has more than {ctx.get('max_length')} items; expected at most {ctx.get('max_length')}"
+        message = _("has more than {most} items; expected at most {most}").format(most=ctx.get("max_length"))
     elif kind == "string_pattern_mismatch":
-        message = f"{quoted(value)} is not a valid name; expected letters, digits and _, not starting with a digit"
+        message = _("{value} is not a valid name; expected letters, digits and _, not starting with a digit").format(
+            value=quoted(value)
+        )
     else:  # unknown_choice carries our own wording; anything else keeps pydantic's
         message = str(error["msg"])
     return doc.error(message, _shown(doc, loc))

@@ -37,6 +37,7 @@ from yaml.events import (
 from backprop_cli.errors import QUOTE_LIMIT, ConfigError, os_reason, quoted
 from backprop_cli.loading import run
 from backprop_cli.model.budgets import Budgets, limits_of
+from backprop_cli.model.i18n import N_, _
 
 Key = str | int
 Loc = tuple[Key, ...]
@@ -48,7 +49,34 @@ CONFIG_LIMIT = 5 * MIB
 DATA_LIMIT = 64 * MIB
 MAX_DEPTH = 64
 _MAX_DIGITS = 309  # float64's largest finite value has 309 digits
-_TOO_DEEP = f"nested too deeply; expected at most {MAX_DEPTH} levels"
+# the kinds of file other modules read through read_bytes/read_text (what=…): marked here, translated in the
+# messages below, so that `check`'s "no such file; expected a YAML answers file" reads in one language
+_OTHER_FILES = (N_("YAML answers file"), N_("template config"), N_("roster CSV"), N_("secret file"))
+# the YAML and JSON parsers' commonest problems, translated where a message quotes one (any other is shown as
+# the parser words it; one with a lone brace, such as "did not find expected ',' or '}'", cannot be a template)
+_PARSER_PROBLEMS = frozenset(
+    {
+        N_("mapping values are not allowed in this context"),
+        N_("mapping values are not allowed here"),
+        N_("did not find expected key"),
+        N_("did not find expected ',' or ']'"),
+        N_("did not find expected '-' indicator"),
+        N_("did not find expected node content"),
+        N_("could not find expected ':'"),
+        N_("found character that cannot start any token"),
+        N_("found unexpected end of stream"),
+        N_("found unknown escape character"),
+        N_("found a tab character that violates indentation"),
+        N_("Expecting value"),
+        N_("Expecting ',' delimiter"),
+        N_("Expecting ':' delimiter"),
+        N_("Expecting property name enclosed in double quotes"),
+        N_("Extra data"),
+        N_("Unterminated string starting at"),
+        N_("Invalid control character at"),
+    }
+)
+_TOO_DEEP = N_("nested too deeply; expected at most {most} levels")  # shown by _too_deep()
 
 # libyaml's parser when PyYAML has it (15x faster; its parser keeps a stack, so depth cannot crash
 # it, and the walk below stops at MAX_DEPTH anyway), else the pure-Python one: events only, either way
@@ -63,6 +91,15 @@ _NONFINITE_JSON = re.compile(r"NaN|-?Infinity")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _problem(text: str) -> str:
+    """A parser's problem as a message quotes it: in the reader's language where the catalogue has it."""
+    return _(text) if text in _PARSER_PROBLEMS else text
+
+
+def _too_deep() -> str:
+    return _(_TOO_DEEP).format(most=MAX_DEPTH)
+
+
 def _tag(tag: str | None) -> str:
     shown = "!!" + tag[len(_CORE) :] if tag and tag.startswith(_CORE) else str(tag)
     return shown if shown.isprintable() and len(shown) <= QUOTE_LIMIT else quoted(shown)
@@ -71,14 +108,14 @@ def _tag(tag: str | None) -> str:
 def describe(value: Any) -> str:
     """A value as messages show it: ``true (a boolean)``, ``'abc' (a string)``, ``a list``, ``2.5``."""
     if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
+        return _("{value} (a boolean)").format(value=str(value).lower())
     if value is None:
-        return "nothing (null)"
+        return _("nothing (null)")
     if isinstance(value, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(value, list):
-        return "a list"
-    return f"{quoted(value)} (a string)" if isinstance(value, str) else quoted(value)
+        return _("a list")
+    return _("{value} (a string)").format(value=quoted(value)) if isinstance(value, str) else quoted(value)
 
 
 def format_path(loc: Sequence[Key]) -> str:
@@ -175,18 +212,22 @@ def read_bytes(path: str | os.PathLike[str], shown: str, *, limit: int, what: st
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise ConfigError(f"no such file; expected a {what}", file=shown) from None
+        raise ConfigError(_("no such file; expected a {what}").format(what=_(what)), file=shown) from None
     except PermissionError:
-        raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
+        raise ConfigError(_("permission denied; expected a readable {what}").format(what=_(what)), file=shown) from None
     except OSError as error:
-        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
-    too_large = f"file is too large; expected a {what} of at most {limit // MIB} MiB"
+        raise ConfigError(
+            _("cannot read: {reason}; expected a {what}").format(reason=os_reason(error), what=_(what)), file=shown
+        ) from None
+    too_large = _("file is too large; expected a {what} of at most {most} MiB").format(what=_(what), most=limit // MIB)
     try:
         info = os.fstat(handle)
         if stat.S_ISDIR(info.st_mode):
-            raise ConfigError(f"is a directory; expected a {what}", file=shown)
+            raise ConfigError(_("is a directory; expected a {what}").format(what=_(what)), file=shown)
         if info.st_size > limit:
-            raise ConfigError(f"{too_large} (it has {info.st_size} bytes)", file=shown)
+            raise ConfigError(
+                _("{too_large} (it has {size} bytes)").format(too_large=too_large, size=info.st_size), file=shown
+            )
         os.set_blocking(handle, True)  # a FIFO that has a writer: wait for its data, as for stdin
         stream = os.fdopen(handle, "rb")
     except BaseException:
@@ -196,9 +237,11 @@ def read_bytes(path: str | os.PathLike[str], shown: str, *, limit: int, what: st
         with stream:
             raw = _read_at_most(stream, limit + 1, info.st_size + 1)
     except PermissionError:
-        raise ConfigError(f"permission denied; expected a readable {what}", file=shown) from None
+        raise ConfigError(_("permission denied; expected a readable {what}").format(what=_(what)), file=shown) from None
     except OSError as error:
-        raise ConfigError(f"cannot read: {os_reason(error)}; expected a {what}", file=shown) from None
+        raise ConfigError(
+            _("cannot read: {reason}; expected a {what}").format(reason=os_reason(error), what=_(what)), file=shown
+        ) from None
     if len(raw) > limit:
         raise ConfigError(too_large, file=shown)
     if not stat.S_ISREG(info.st_mode):
@@ -216,7 +259,10 @@ def read_text(path: str | os.PathLike[str], shown: str, *, limit: int, what: str
         col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         bad = raw[error.start : error.start + 1].hex()
         raise _Refused(
-            f"not UTF-8 text (byte 0x{bad}); expected a UTF-8 {what}", file=shown, line=line, col=col
+            _("not UTF-8 text (byte 0x{byte}); expected a UTF-8 {what}").format(byte=bad, what=_(what)),
+            file=shown,
+            line=line,
+            col=col,
         ) from None
 
 
@@ -229,12 +275,14 @@ class Values:
     """A budget on the values (scalars: keys, numbers, strings) of a file, and what to say past it."""
 
     most: int
-    what: str  # "config file", "data file" …
+    what: str  # "config file", "data file" … (in the reader's language, as the hint)
     hint: str = ""  # how to do without so many
 
     def error(self, source: str, loc: Loc, mark: Mark | None = None) -> ConfigError:
         return ConfigError(
-            f"more than {self.most:,} values in this {self.what}; expected at most {self.most:,}{self.hint}",
+            _("more than {most:,} values in this {what}; expected at most {most:,}{hint}").format(
+                most=self.most, what=self.what, hint=self.hint
+            ),
             file=source,
             line=mark[0] if mark else None,
             col=mark[1] if mark else None,
@@ -263,13 +311,18 @@ def _parse_json(text: str, source: str, values: Values | None = None) -> Documen
     try:
         value = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
-        raise ConfigError(f"invalid JSON: {error.msg}", file=source, line=error.lineno, col=error.colno) from None
+        raise ConfigError(
+            _("invalid JSON: {problem}").format(problem=_problem(error.msg)),
+            file=source,
+            line=error.lineno,
+            col=error.colno,
+        ) from None
     except (ValueError, RecursionError) as error:  # a duplicate key, NaN or deep nesting: locate it
         _json_marks(text, source)
         if isinstance(error, ValueError):
             raise ConfigError(str(error), file=source) from None
         line, col = _too_deep_at(text) or (None, None)
-        raise ConfigError(_TOO_DEEP, file=source, line=line, col=col) from None
+        raise ConfigError(_too_deep(), file=source, line=line, col=col) from None
     if (problem := _refused(value)) is not None:
         _json_marks(text, source)  # the walk refuses the same thing, located
         raise ConfigError(problem, file=source)
@@ -352,12 +405,12 @@ def _refused(value: Any) -> str | None:
         item, depth = todo.pop()
         if isinstance(item, dict | list):
             if depth >= MAX_DEPTH:
-                return _TOO_DEEP
+                return _too_deep()
             todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
         elif isinstance(item, float) and not math.isfinite(item):
-            return f"number {item} is too large; expected a finite number"
+            return _("number {number} is too large; expected a finite number").format(number=item)
         elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > sys.float_info.max:
-            return f"number {_short(str(item))} is too large; expected a finite number"
+            return _("number {number} is too large; expected a finite number").format(number=_short(str(item)))
     return None
 
 
@@ -395,8 +448,10 @@ def _refuse_lone_surrogates(value: Any, text: str, source: str) -> None:
             line = text.count("\n", 0, at) + 1 if at >= 0 else None
             col = at - (text.rfind("\n", 0, at) + 1) + 1 if at >= 0 else None
             raise ConfigError(
-                f"a lone surrogate {escape} in a string; expected valid Unicode text (a pair like "
-                "\\ud83d\\ude00 is fine)",
+                _(
+                    "a lone surrogate {escape} in a string; expected valid Unicode text (a pair like "
+                    "\\ud83d\\ude00 is fine)"
+                ).format(escape=escape),
                 file=source,
                 line=line,
                 col=col,
@@ -427,13 +482,13 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {quoted(key)}; expected each key once")
+            raise ValueError(_("duplicate key {key}; expected each key once").format(key=quoted(key)))
         out[key] = value
     return out
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"non-finite number {name}; expected a finite number")
+    raise ValueError(_("non-finite number {number}; expected a finite number").format(number=name))
 
 
 class _SyntaxProblem(ConfigError):
@@ -506,7 +561,7 @@ class _Walker:
     def event(self, event: yaml.Event) -> None:
         if isinstance(event, AliasEvent):
             raise self.fail(
-                "aliases (*name) are not allowed; expected the value written out", self.slot()[0], event.start_mark
+                _("aliases (*name) are not allowed; expected the value written out"), self.slot()[0], event.start_mark
             )
         if isinstance(event, (SequenceEndEvent, MappingEndEvent)):
             done = self.stack.pop()
@@ -518,19 +573,23 @@ class _Walker:
         start: Any = event.start_mark
         if event.anchor is not None:
             raise self.fail(
-                f"anchors (&{quoted(event.anchor)[1:-1]}) are not allowed; expected plain values", loc, start
+                _("anchors (&{anchor}) are not allowed; expected plain values").format(
+                    anchor=quoted(event.anchor)[1:-1]
+                ),
+                loc,
+                start,
             )
         if isinstance(event, ScalarEvent):
             self.scalar(event, loc, is_key)
             return
         if is_key:
-            raise self.fail("a key must be a plain name, not a list or mapping", loc, start)
+            raise self.fail(_("a key must be a plain name, not a list or mapping"), loc, start)
         tag = event.tag
         kind = "map" if isinstance(event, MappingStartEvent) else "seq"
         if tag not in (None, "!", _CORE + kind):
-            raise self.fail(f"tag {_tag(tag)} is not allowed; expected plain YAML values", loc, start)
+            raise self.fail(_("tag {tag} is not allowed; expected plain YAML values").format(tag=_tag(tag)), loc, start)
         if len(self.stack) >= MAX_DEPTH:
-            raise self.fail(_TOO_DEEP, loc, start)
+            raise self.fail(_too_deep(), loc, start)
         self.marks[loc] = (start.line + 1, start.column + 1)
         self.stack.append(_Frame(loc, {} if kind == "map" else []))
 
@@ -545,9 +604,15 @@ class _Walker:
             assert isinstance(top.value, dict)
             key = event.value
             if event.tag not in (None, "!", _CORE + "str"):
-                raise self.fail(f"tag {_tag(event.tag)} is not allowed; expected plain YAML values", loc, start)
+                raise self.fail(
+                    _("tag {tag} is not allowed; expected plain YAML values").format(tag=_tag(event.tag)), loc, start
+                )
             if key in top.value or (*loc, key) in self.key_marks:
-                raise self.fail(f"duplicate key {quoted(key)}; expected each key once", (*loc, key), event.start_mark)
+                raise self.fail(
+                    _("duplicate key {key}; expected each key once").format(key=quoted(key)),
+                    (*loc, key),
+                    event.start_mark,
+                )
             self.key_marks[(*loc, key)] = mark
             top.key = key
             return
@@ -566,15 +631,21 @@ class _Walker:
             if kind == "float" and type(value) is int:
                 value = float(value)
             if type(value) is not {"int": int, "float": float, "bool": bool, "null": type(None)}[kind]:
-                raise self.fail(f"{quoted(text)} is not a valid !!{kind}", loc, event.start_mark)
+                raise self.fail(
+                    _("{value} is not a valid !!{kind}").format(value=quoted(text), kind=kind), loc, event.start_mark
+                )
             return value
-        raise self.fail(f"tag {_tag(tag)} is not allowed; expected plain YAML values", loc, event.start_mark)
+        raise self.fail(
+            _("tag {tag} is not allowed; expected plain YAML values").format(tag=_tag(tag)), loc, event.start_mark
+        )
 
     def plain(self, text: str, loc: Loc, mark: Any) -> Any:
         """YAML 1.2 core schema: decimal ints, floats with or without a dot, only true/false as bools."""
         nonfinite = _NONFINITE_JSON if self.json_mode else _NONFINITE_YAML
         if nonfinite.fullmatch(text):
-            raise self.fail(f"non-finite number {quoted(text)}; expected a finite number", loc, mark)
+            raise self.fail(
+                _("non-finite number {number}; expected a finite number").format(number=quoted(text)), loc, mark
+            )
         if _NULL.fullmatch(text):
             return None
         if _BOOL.fullmatch(text):
@@ -582,12 +653,16 @@ class _Walker:
         if _INT.fullmatch(text):
             # past float64's range no integer is usable here (and past 4,300 digits int() itself refuses)
             if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS or abs(whole := int(text, 10)) > sys.float_info.max:
-                raise self.fail(f"number {_short(text)} is too large; expected a finite number", loc, mark)
+                raise self.fail(
+                    _("number {number} is too large; expected a finite number").format(number=_short(text)), loc, mark
+                )
             return whole
         if _FLOAT.fullmatch(text):
             number = float(text)
             if not math.isfinite(number):
-                raise self.fail(f"number {quoted(text)} is too large; expected a finite number", loc, mark)
+                raise self.fail(
+                    _("number {number} is too large; expected a finite number").format(number=quoted(text)), loc, mark
+                )
             return number
         return text
 
@@ -603,7 +678,7 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool, values: Values | Non
                 if isinstance(event, DocumentStartEvent):
                     documents += 1
                     if documents > 1:
-                        raise walker.fail("more than one YAML document; expected one", (), event.start_mark)
+                        raise walker.fail(_("more than one YAML document; expected one"), (), event.start_mark)
                 walker.event(event)
         finally:
             loader.dispose()
@@ -612,7 +687,7 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool, values: Values | Non
         problem = error.problem or error.context or "not valid"
         if "maximum nesting depth" in problem:  # libyaml's scanner has its own cap (1000), reached before ours
             line, col = _too_deep_at(text) or (1 + (mark.line if mark else 0), None)
-            raise _SyntaxProblem(_TOO_DEEP, file=source, line=line, col=col) from None
+            raise _SyntaxProblem(_too_deep(), file=source, line=line, col=col) from None
         opened = error.context_mark
         if (
             (error.context or "").startswith("while parsing a flow")
@@ -624,14 +699,18 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool, values: Values | Non
             kind = (error.context or "").split()[-1]
             closer = "}" if kind == "mapping" else "]"
             raise _SyntaxProblem(
-                f"invalid YAML: this flow {kind} is not closed ({problem} at line {mark.line + 1}, "
-                f"column {mark.column + 1}); expected a closing '{closer}'",
+                _(
+                    "invalid YAML: this flow {kind} is not closed ({problem} at line {line}, column {col}); "
+                    "expected a closing '{closer}'"
+                ).format(kind=kind, problem=_problem(problem), line=mark.line + 1, col=mark.column + 1, closer=closer),
                 file=source,
                 line=opened.line + 1,
                 col=opened.column + 1,
             ) from None
         raise _SyntaxProblem(
-            f"invalid {'JSON' if json_mode else 'YAML'}: {problem}",
+            (_("invalid JSON: {problem}") if json_mode else _("invalid YAML: {problem}")).format(
+                problem=_problem(problem)
+            ),
             file=source,
             line=mark.line + 1 if mark else None,
             col=mark.column + 1 if mark else None,
@@ -642,14 +721,19 @@ def _parse_yaml(text: str, source: str, *, json_mode: bool, values: Values | Non
         line = before.count("\n") + 1
         col = len(before) - (before.rfind("\n") + 1) + 1
         raise _SyntaxProblem(
-            f"unacceptable character {chr(error.character)!r}; expected printable text", file=source, line=line, col=col
+            _("unacceptable character {character}; expected printable text").format(
+                character=repr(chr(error.character))
+            ),
+            file=source,
+            line=line,
+            col=col,
         ) from None
     except yaml.YAMLError as error:
-        raise _SyntaxProblem(f"invalid YAML: {error}", file=source) from None
+        raise _SyntaxProblem(_("invalid YAML: {problem}").format(problem=error), file=source) from None
     return Document(walker.root, source, walker.marks, walker.key_marks)
 
 
 def config_values(limits: Budgets | None = None) -> Values:
     """The value budget of a config file, for the YAML/JSON reader."""
-    hint = "; give a large layer by init: {method, seed} instead of inline weights, and many data rows as a CSV file"
-    return Values(limits_of(limits).config_values, "config file", hint)
+    hint = _("; give a large layer by init: {method, seed} instead of inline weights, and many data rows as a CSV file")
+    return Values(limits_of(limits).config_values, _("config file"), hint)

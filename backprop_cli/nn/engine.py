@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.budgets import guard_schedule
+from backprop_cli.model.i18n import _
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
 from backprop_cli.model.rounding import RoundedChain
@@ -472,7 +473,7 @@ def refuse_irrational(spec: NetworkSpec) -> None:
         if op.rational:
             continue
         if op.activation in RATIONAL_ACTIVATIONS:
-            reasons.append(f"layer {op.name} (a {op.kind} layer)")
+            reasons.append(_("layer {name} (a {kind} layer)").format(name=op.name, kind=op.kind))
         else:
             if op.activation not in by_activation:
                 reasons.append(op.activation)  # a place for the activation's layers, written below
@@ -480,28 +481,41 @@ def refuse_irrational(spec: NetworkSpec) -> None:
     plural = len(reasons) > 1 or any(len(names) > 1 for names in by_activation.values())
     reasons = [_activation_of(r, by_activation[r]) if r in by_activation else r for r in reasons]
     if spec.loss.name not in RATIONAL_LOSSES:
-        reasons.append(f"the loss {spec.loss.name}")
+        reasons.append(_("the loss {name}").format(name=spec.loss.name))
     if spec.optimizer.name not in RATIONAL_OPTIMIZERS:
-        reasons.append(f"the optimizer {spec.optimizer.name} (square roots)")
+        reasons.append(_("the optimizer {name} (square roots)").format(name=spec.optimizer.name))
     if reasons:
         plural = plural or len(reasons) > 1
+        if plural:
+            message = _(
+                "{reasons} are not rational; expected activations {activations}, losses {losses} and the "
+                "optimizers {optimizers} (or drop --exact)"
+            )
+        else:
+            message = _(
+                "{reasons} is not rational; expected activations {activations}, losses {losses} and the "
+                "optimizers {optimizers} (or drop --exact)"
+            )
         raise ConfigError(
-            f"{_and(reasons)} {'are' if plural else 'is'} not rational; expected "
-            f"activations {', '.join(RATIONAL_ACTIVATIONS)}, losses {', '.join(RATIONAL_LOSSES)} and the "
-            f"optimizers {' or '.join(RATIONAL_OPTIMIZERS)} (or drop --exact)",
+            message.format(
+                reasons=_and(reasons),
+                activations=", ".join(RATIONAL_ACTIVATIONS),
+                losses=", ".join(RATIONAL_LOSSES),
+                optimizers=_(" or ").join(RATIONAL_OPTIMIZERS),
+            ),
             path="--exact",
         )
 
 
 def _activation_of(activation: str, layers: list[str]) -> str:
     if len(layers) == 1:
-        return f"the {activation} activation of layer {layers[0]}"
-    return f"the {activation} activations of layers {_and(layers)}"
+        return _("the {activation} activation of layer {layer}").format(activation=activation, layer=layers[0])
+    return _("the {activation} activations of layers {layers}").format(activation=activation, layers=_and(layers))
 
 
 def _and(items: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return items[0] if len(items) == 1 else _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
 
 
 def run(spec: NetworkSpec) -> Iterator[StepRecord]:
