@@ -16,6 +16,7 @@ from backprop_cli.cli.kit import (
     steps_option,
 )
 from backprop_cli.cli.names import filter_options
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.homework.values import NamedValue
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 _HANDOUTS = ("markdown", "html", "latex", "pdf")
 
 
-@click.command(short_help="Write an answer key or a blank answer sheet for a config.")
+@click.command(short_help=N_("Write an answer key or a blank answer sheet for a config."))
 @click.argument("config", required=False, shell_complete=complete_config)
 @data_option("Data file replacing the config's data (recorded in the file, with its SHA-256, for check).")
 @steps_option()

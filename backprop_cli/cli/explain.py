@@ -15,6 +15,7 @@ from backprop_cli.cli.kit import (
     steps_option,
     width_option,
 )
+from backprop_cli.model.i18n import N_
 
 
 def unknown_name(name: str, known: list[str], config: str) -> Exception:
@@ -27,7 +28,7 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
     return ConfigError(f"unknown name {name!r} ({hint}); expected a name from `backprop names {config}`", path="NAME")
 
 
-@click.command(short_help="Show how one number of the trace is derived.")
+@click.command(short_help=N_("Show how one number of the trace is derived."))
 @click.argument("config", shell_complete=complete_config)
 @click.argument("name")
 @data_option()

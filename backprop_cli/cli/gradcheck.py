@@ -19,13 +19,14 @@ from backprop_cli.cli.kit import (
     width_option,
 )
 from backprop_cli.model import formats
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.nn.gradcheck import GradCheck
 
 
-@click.command(short_help="Check every backprop gradient against central differences.")
+@click.command(short_help=N_("Check every backprop gradient against central differences."))
 @click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @text_or_json_option("text: a table for a terminal; json: every check with full precision.")

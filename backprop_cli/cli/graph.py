@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from backprop_cli.cli.kit import complete_config, handle_errors, load, output_option, precision_option
+from backprop_cli.model.i18n import N_
 
 
-@click.command(short_help="Draw the computation graph (Mermaid, DOT or a tree).")
+@click.command(short_help=N_("Draw the computation graph (Mermaid, DOT or a tree)."))
 @click.argument("config", required=False, shell_complete=complete_config)
 @click.option("--expr", help="Draw this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")

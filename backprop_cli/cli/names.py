@@ -24,6 +24,7 @@ from backprop_cli.cli.kit import (
     text_or_json_option,
 )
 from backprop_cli.model import formats
+from backprop_cli.model.i18n import N_
 from backprop_cli.model.quantity import PHASES
 from backprop_cli.model.spec import NetworkSpec
 
@@ -43,25 +44,25 @@ def filter_options(command: F) -> F:
     """--step, --layer, --phase, --sample as ``backprop trace`` has them, and --only GLOB on names."""
     options = [
         click.option(
-            "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help="Only this step (repeatable)."
+            "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help=N_("Only this step (repeatable).")
         ),
-        click.option("--layer", "only_layers", multiple=True, help="Only this layer (repeatable)."),
+        click.option("--layer", "only_layers", multiple=True, help=N_("Only this layer (repeatable).")),
         click.option(
-            "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help="Only this phase (repeatable)."
+            "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help=N_("Only this phase (repeatable).")
         ),
         click.option(
             "--sample",
             "only_samples",
             multiple=True,
             type=click.IntRange(min=1),
-            help="Only this data row, 1-based (repeatable).",
+            help=N_("Only this data row, 1-based (repeatable)."),
         ),
         click.option(
             "--only",
             "patterns",
             multiple=True,
             metavar="GLOB",
-            help="Only names matching this pattern, e.g. '*.dL_dw*' or 'out.*' (repeatable).",
+            help=N_("Only names matching this pattern, e.g. '*.dL_dw*' or 'out.*' (repeatable)."),
         ),
     ]
     for option in reversed(options):
@@ -206,7 +207,7 @@ def key_values(spec: Program, rules: AnswersFile, fmt: NumberFormat, only: Filte
     return values
 
 
-@click.command(short_help="List every number of a trace by its stable name.")
+@click.command(short_help=N_("List every number of a trace by its stable name."))
 @click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @steps_option()

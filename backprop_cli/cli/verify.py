@@ -11,6 +11,7 @@ import click
 
 from backprop_cli.cli.kit import handle_errors, output_option
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.homework.notes import Tag
@@ -19,7 +20,7 @@ MAX_NOTE_BYTES = 8 * 1024 * 1024  # a note file larger than this is refused befo
 MAX_CONFIGS = 32  # distinct configs one run traces (each bounded as `backprop trace` bounds it)
 
 
-@click.command(short_help="Check the numbers tagged in lecture notes against the trace.")
+@click.command(short_help=N_("Check the numbers tagged in lecture notes against the trace."))
 @click.argument("notes", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--fix", is_flag=True, help="Rewrite each stale number with the trace's, at its written precision.")
 @click.option("--sty", is_flag=True, help="Write backprop.sty (the LaTeX package of \\bp) instead.")

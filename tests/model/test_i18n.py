@@ -4,6 +4,7 @@ kept; the language is per call (a context), never left behind; plural forms by e
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import string
 import threading
@@ -23,7 +24,9 @@ def marked_messages() -> dict[str, str]:
     """Every message the source marks (``_("…")``, ``N_("…")``, ``ngettext("…", "…", n)``,
     ``pgettext("context", "…")``), as the catalogue key (a plural's two forms joined by NUL, a context
     and its message by EOT) → where it is first marked. This is the
-    extraction Babel's ``pybabel extract`` would do, read from the same syntax tree."""
+    extraction Babel's ``pybabel extract`` would do, read from the same syntax tree. A multi-line
+    ``N_(…)`` is a command's help (``help=N_(…)``, cli/kit.py's TranslatedHelp), keyed as click
+    shows it and looks it up: ``inspect.cleandoc`` of the text."""
     found: dict[str, str] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -35,7 +38,7 @@ def marked_messages() -> dict[str, str]:
             elif node.func.id == "pgettext" and len(texts) == 2:
                 key = "\x04".join(texts)
             elif node.func.id not in ("ngettext", "pgettext") and texts:
-                key = texts[0]
+                key = inspect.cleandoc(texts[0]) if node.func.id == "N_" and "\n" in texts[0] else texts[0]
             else:
                 continue  # a marked constant translated where it is shown (its N_ is counted)
             found.setdefault(key, f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
