@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from backprop_cli.cli.kit import (
+    TranslatedHelp,
     handle_errors,
     lang_option,
     make_console,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 
 @click.command(
+    cls=TranslatedHelp,  # --help in the reader's language
     short_help=N_("Check an answers file against the recomputed trace."),
     help=N_("""Recompute the trace of the config that ANSWERS belongs to and mark each answer correct, wrong or
     missing (blank). Exit status: 0 when every answer is correct, 1 when any is wrong or missing, 2 for

@@ -188,3 +188,41 @@ def test_a_context_tells_two_translations_of_one_word_apart() -> None:
     with using("ru"):
         assert pgettext("formula", "given") == "задано" and _("given") == "ответ"
     assert pgettext("formula", "given") == "given"
+
+
+def test_the_source_marks_the_help_of_backprop_trace_and_check() -> None:
+    # what TranslatedHelp (cli/kit.py) looks up, as it looks it up: a help left unmarked would stay
+    # English unnoticed, and a marked one is then translated or test_every_marked_message_is_translated fails
+    import click
+
+    from backprop_cli.cli.main import main
+
+    marked = marked_messages()
+    root = click.Context(main, info_name="backprop", **main.context_settings)
+    assert main.help is not None and inspect.cleandoc(main.help) in marked
+    for name in main.list_commands(root):
+        command = main.get_command(root, name)
+        assert command is not None and command.short_help in marked, name
+    for name in ("trace", "check"):
+        command = main.get_command(root, name)
+        assert command is not None and command.help is not None
+        assert inspect.cleandoc(command.help) in marked, name
+        ctx = click.Context(command, parent=root)
+        for param in command.get_params(ctx):
+            assert not isinstance(param, click.Option) or param.help in marked, (name, param.name)
+    assert {"Usage:", "Options", "Commands", "default: {default}", "Show this message and exit."} <= set(marked)
+
+
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_a_translated_help_keeps_its_example_commands(lang: str) -> None:
+    entries = catalogue(lang)
+    helps = [key for key in marked_messages() if "\n" in key and "\b" in key]
+    assert helps
+    for key in helps:
+        translation = entries[key][0]
+        assert translation.count("\b") == key.count("\b"), (lang, key[:40])  # click's verbatim blocks
+        blocks = [part for part in key.split("\n\n") if part.startswith("\b")]
+        examples = [found for block in blocks for found in re.findall(r"backprop(?: \S+)*", block)]
+        assert examples, key[:40]
+        for example in examples:  # `backprop trace net.yaml`, word for word
+            assert example in translation, (lang, example)
