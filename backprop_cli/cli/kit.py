@@ -12,7 +12,7 @@ import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -310,12 +310,96 @@ def help_language(args: Sequence[str]) -> str:
     return from_environment()
 
 
+_NO_BREAK_BEFORE = frozenset("、。，．・：；？！）」』】ー…)]},.:;?!")  # a line never starts with these
+_NO_BREAK_AFTER = frozenset("（「『【([{")  # nor ends with these
+
+
+def _columns(text: str) -> int:
+    """The terminal columns ``text`` takes: two for a wide (CJK) character, none for a combining mark."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _is_wide(text: str) -> bool:
+    return _columns(text) != len(text)
+
+
+def _fill(text: str, width: int, indent: str = "") -> str:
+    """click's ``wrap_text(…, preserve_paragraphs=True)`` for text with wide characters: lines of at most
+    ``width`` columns, broken at spaces or between two wide characters (Japanese has no spaces), a
+    ``\\b`` paragraph kept as it is."""
+    paragraphs = [part.splitlines() for part in text.split("\n\n") if part.strip()]
+    out = []
+    for lines in paragraphs:
+        if lines[0].strip() == "\b":
+            out.append("\n".join(indent + line for line in lines[1:]))
+            continue
+        units: list[str] = []  # words, single wide characters and the spaces between them
+        for char in " ".join(line.strip() for line in lines):
+            glued = units and (
+                char in _NO_BREAK_BEFORE
+                or units[-1][-1] in _NO_BREAK_AFTER
+                or not (char.isspace() or _is_wide(char) or units[-1][-1].isspace() or _is_wide(units[-1][-1]))
+            )
+            if glued or (units and char.isspace() and units[-1][-1].isspace()):
+                units[-1] += char
+            else:
+                units.append(char)
+        rows: list[str] = []
+        line = ""
+        for unit in units:
+            if unit.isspace():
+                line += unit if line else ""
+            elif not line.strip() or _columns(indent + line + unit) <= width:
+                line += unit
+            else:
+                rows.append(line.rstrip())
+                line = unit
+        rows.append(line.rstrip())
+        out.append("\n".join(indent + row for row in rows))
+    return "\n\n".join(out)
+
+
+class ColumnsHelpFormatter(click.HelpFormatter):
+    """click's formatter, counting the columns a character takes where the text has wide ones (in
+    Japanese help a line of 80 characters is 160 columns); any other text click's own way."""
+
+    def write_text(self, text: str) -> None:
+        if not _is_wide(text):
+            super().write_text(text)
+            return
+        self.write(_fill(text, self.width, " " * self.current_indent) + "\n")
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        if not any(_is_wide(second) for _first, second in rows):
+            super().write_dl(rows, col_max, col_spacing)
+            return
+        first_col = min(max(len(first) for first, _second in rows), col_max) + col_spacing
+        margin = " " * (first_col + self.current_indent)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            self.write(" " * (first_col - len(first)) if len(first) <= first_col - col_spacing else "\n" + margin)
+            lines = _fill(second, max(self.width - first_col - 2, 10)).splitlines() or [""]
+            self.write("".join(f"{margin if index else ''}{line}\n" for index, line in enumerate(lines)))
+
+
+class _HelpContext(click.Context):
+    formatter_class = ColumnsHelpFormatter
+
+
 class TranslatedHelp(click.Command):
     """A command whose ``--help`` is translated when it is shown, never at import: its help, the short
     help of its subcommands, its options' help and the headings are looked up in the catalogue of
     :func:`help_language`. Help strings are marked with ``N_`` where they are written (a multi-line
     one is looked up as click shows it, ``inspect.cleandoc``); names, metavars, defaults and example
     commands stay as they are. In English every lookup returns its argument: click's own output."""
+
+    context_class = _HelpContext
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = tuple(args)  # before click parses: --help is shown while parsing

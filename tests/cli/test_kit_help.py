@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import unicodedata
 
 import click
 import pytest
@@ -116,3 +117,34 @@ def test_the_help_language_is_lang_among_the_arguments_else_the_environment(monk
     assert help_language(["trace", "--lang=ar", "--help"]) == "ar"
     assert help_language(["trace", "--lang", "fr", "--help"]) == "ja"  # click refuses fr when it parses
     assert help_language(["trace", "--", "--lang", "ru"]) == "ja"  # past --, an argument, not an option
+
+
+def columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in line)
+
+
+@pytest.mark.parametrize("name", ["trace", "check"])
+def test_japanese_help_is_wrapped_by_the_columns_it_takes(name: str) -> None:
+    # regression: click counts characters, so a line of 76 Japanese characters took 152 columns
+    result = invoke([name, "--help", "--lang", "ja"])  # CliRunner: click's formatter 80 columns wide
+    assert result.exit_code == 0, result.output
+    wide = [line for line in result.output.splitlines() if columns(line) != len(line)]
+    assert len(wide) > 10
+    assert all(columns(line) <= 80 for line in wide), [line for line in wide if columns(line) > 80]
+    assert not [line for line in wide if line.strip()[0] in "、。）」"]  # never at the start of a line
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_the_formatter_fills_wide_text_to_its_width(width: int) -> None:
+    from backprop_cli.cli.kit import ColumnsHelpFormatter
+
+    text = i18n.catalogue("ja").gettext(inspect.cleandoc(command("trace").help or ""))
+    formatter = ColumnsHelpFormatter(width=width)
+    with formatter.indentation():
+        formatter.write_text(text)
+        formatter.write_dl([("--data FILE", text.split("\n\n")[1]), ("--color / --no-color", "")])
+    shown = formatter.getvalue()
+    prose = [line for line in shown.splitlines() if not line.lstrip().startswith("backprop")]
+    assert all(columns(line) <= width for line in prose), [line for line in prose if columns(line) > width]
+    assert all(line.startswith("  ") for line in shown.splitlines() if line)
+    assert squeezed(shown) == squeezed(text + "--dataFILE" + text.split("\n\n")[1] + "--color/--no-color")
