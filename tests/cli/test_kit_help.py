@@ -51,6 +51,9 @@ def options_help(cmd: click.Command) -> list[str]:
         ("trace", "ja", ["--lang", "ja"], {}),
         ("check", "ja", ["--lang", "ja"], {}),
         ("check", "ar", ["--lang=ar"], {"LANG": "ru_RU.UTF-8"}),  # --lang wins over the environment
+        ("answers", "ru", ["--lang", "ru"], {}),
+        ("names", "ja", [], {"LANG": "ja_JP.UTF-8"}),  # names has no --lang: its help follows the environment
+        ("explain", "ar", [], {"LC_MESSAGES": "ar_SA.UTF-8", "LANG": "en_US.UTF-8"}),
     ],
 )
 def test_a_command_help_is_the_catalogues(name: str, lang: str, args: list[str], environ: dict[str, str]) -> None:
@@ -64,8 +67,9 @@ def test_a_command_help_is_the_catalogues(name: str, lang: str, args: list[str],
     assert squeezed(translated(lang, inspect.cleandoc(cmd.help))) in shown
     for message in options_help(cmd):
         assert squeezed(translated(lang, message)) in shown, message
-    default = translated(lang, "default: {default}").format(default="text")
-    assert squeezed(f"[{default}]") in shown  # click's own words around the defaults too
+    option = {"answers": "yaml", "explain": "0"}.get(name, "text")  # a default each one shows
+    default = translated(lang, "default: {default}").format(default=option)
+    assert squeezed(f"[{default}") in shown  # click's own words around the defaults too
     assert cmd.help.split()[0] not in result.output.split()  # the first English word is gone
 
 
@@ -83,7 +87,18 @@ def test_the_command_list_is_the_catalogues() -> None:
         assert squeezed(name + translated("ar", short)) in shown, name
 
 
-@pytest.mark.parametrize("args", [["trace", "--help"], ["check", "--help"], ["--help"], ["validate", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["trace", "--help"],
+        ["check", "--help"],
+        ["--help"],
+        ["validate", "--help"],
+        ["answers", "-h"],
+        ["names", "-h"],
+        ["explain", "-h"],
+    ],
+)
 def test_english_help_is_clicks_own(args: list[str]) -> None:
     # the same command as a plain click.Command (click.Group): what --help showed before it was translated
     settings = main.context_settings
@@ -101,7 +116,7 @@ def test_english_help_is_clicks_own(args: list[str]) -> None:
     assert expected.startswith(f"Usage: backprop {'' if args[0] == '--help' else args[0] + ' '}[OPTIONS]")
     assert invoke(args).output == expected
     assert invoke(args, LANG="ru_RU.UTF-8").output != expected
-    if args[0] in ("trace", "check"):  # --lang en wins over the environment
+    if args[0] in ("trace", "check", "answers"):  # --lang en wins over the environment
         assert invoke([*args, "--lang", "en"], LANG="ja_JP.UTF-8").output == expected
     assert invoke(args, LC_ALL="C.UTF-8", LANG="ja_JP.UTF-8").output == expected  # the first locale set decides
 

@@ -190,7 +190,7 @@ def test_a_context_tells_two_translations_of_one_word_apart() -> None:
     assert pgettext("formula", "given") == "given"
 
 
-def test_the_source_marks_the_help_of_backprop_trace_and_check() -> None:
+def test_the_source_marks_the_help_of_the_translated_commands() -> None:
     # what TranslatedHelp (cli/kit.py) looks up, as it looks it up: a help left unmarked would stay
     # English unnoticed, and a marked one is then translated or test_every_marked_message_is_translated fails
     import click
@@ -203,7 +203,7 @@ def test_the_source_marks_the_help_of_backprop_trace_and_check() -> None:
     for name in main.list_commands(root):
         command = main.get_command(root, name)
         assert command is not None and command.short_help in marked, name
-    for name in ("trace", "check"):
+    for name in ("trace", "check", "answers", "names", "explain"):
         command = main.get_command(root, name)
         assert command is not None and command.help is not None
         assert inspect.cleandoc(command.help) in marked, name
