@@ -304,7 +304,10 @@ def help_language(args: Sequence[str]) -> str:
     for index, arg in enumerate(args):
         if arg == "--":
             break
-        value = args[index + 1] if arg == "--lang" and index + 1 < len(args) else arg.partition("--lang=")[2]
+        if arg == "--lang" and index + 1 < len(args):
+            value = args[index + 1]
+        else:
+            value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else ""
         if value in LANGUAGES:
             return value
     return from_environment()
@@ -314,66 +317,70 @@ _NO_BREAK_BEFORE = frozenset("、。，．・：；？！）」』】ー…)]},.
 _NO_BREAK_AFTER = frozenset("（「『【([{")  # nor ends with these
 
 
+def _wide(char: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(char) in "WF"
+
+
 def _columns(text: str) -> int:
     """The terminal columns ``text`` takes: two for a wide (CJK) character, none for a combining mark."""
     import unicodedata
 
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(0 if unicodedata.combining(c) else 2 if _wide(c) else 1 for c in text)
 
 
-def _is_wide(text: str) -> bool:
-    return _columns(text) != len(text)
+def _breakable(before: str, after: str) -> bool:
+    """Whether a line may break between two characters: at a space, or beside a wide character
+    (Japanese has no spaces), never before a combining mark or closing punctuation."""
+    import unicodedata
+
+    if after in _NO_BREAK_BEFORE or before in _NO_BREAK_AFTER or unicodedata.combining(after):
+        return False
+    return before.isspace() != after.isspace() or _wide(before) or _wide(after)
 
 
 def _fill(text: str, width: int, indent: str = "") -> str:
-    """click's ``wrap_text(…, preserve_paragraphs=True)`` for text with wide characters: lines of at most
-    ``width`` columns, broken at spaces or between two wide characters (Japanese has no spaces), a
-    ``\\b`` paragraph kept as it is."""
-    paragraphs = [part.splitlines() for part in text.split("\n\n") if part.strip()]
+    """click's ``wrap_text(…, preserve_paragraphs=True)`` counting columns rather than characters: lines
+    of at most ``width`` columns where a line can break (:func:`_breakable`), a ``\\b`` paragraph kept
+    as it is."""
     out = []
-    for lines in paragraphs:
+    for lines in [part.splitlines() for part in text.split("\n\n") if part.strip()]:
         if lines[0].strip() == "\b":
             out.append("\n".join(indent + line for line in lines[1:]))
             continue
-        units: list[str] = []  # words, single wide characters and the spaces between them
+        units: list[str] = []  # the pieces between break opportunities: words, wide characters, spaces
         for char in " ".join(line.strip() for line in lines):
-            glued = units and (
-                char in _NO_BREAK_BEFORE
-                or units[-1][-1] in _NO_BREAK_AFTER
-                or not (char.isspace() or _is_wide(char) or units[-1][-1].isspace() or _is_wide(units[-1][-1]))
-            )
-            if glued or (units and char.isspace() and units[-1][-1].isspace()):
+            if units and not _breakable(units[-1][-1], char):
                 units[-1] += char
             else:
                 units.append(char)
         rows: list[str] = []
         line = ""
         for unit in units:
-            if unit.isspace():
-                line += unit if line else ""
-            elif not line.strip() or _columns(indent + line + unit) <= width:
+            if not line.strip() or unit.isspace() or _columns(indent + line + unit) <= width:
                 line += unit
             else:
                 rows.append(line.rstrip())
-                line = unit
+                line = unit.lstrip()
         rows.append(line.rstrip())
-        out.append("\n".join(indent + row for row in rows))
+        out.append("\n".join(indent + row.lstrip() for row in rows))
     return "\n\n".join(out)
 
 
 class ColumnsHelpFormatter(click.HelpFormatter):
-    """click's formatter, counting the columns a character takes where the text has wide ones (in
-    Japanese help a line of 80 characters is 160 columns); any other text click's own way."""
+    """click's formatter, counting the columns a character takes where some take two or none (in
+    Japanese help a line of 80 characters is 160 columns); other text (English) click's own way."""
 
     def write_text(self, text: str) -> None:
-        if not _is_wide(text):
+        if _columns(text) == len(text):
             super().write_text(text)
             return
         self.write(_fill(text, self.width, " " * self.current_indent) + "\n")
 
     def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
         rows = list(rows)
-        if not any(_is_wide(second) for _first, second in rows):
+        if all(_columns(second) == len(second) for _first, second in rows):
             super().write_dl(rows, col_max, col_spacing)
             return
         first_col = min(max(len(first) for first, _second in rows), col_max) + col_spacing

@@ -163,3 +163,12 @@ def test_the_formatter_fills_wide_text_to_its_width(width: int) -> None:
     assert all(columns(line) <= width for line in prose), [line for line in prose if columns(line) > width]
     assert all(line.startswith("  ") for line in shown.splitlines() if line)
     assert squeezed(shown) == squeezed(text + "--dataFILE" + text.split("\n\n")[1] + "--color/--no-color")
+
+
+def test_arabic_help_keeps_each_mark_on_its_letter() -> None:
+    # Arabic's tanwin and shadda are combining marks: no columns of their own, never a line's first character
+    result = invoke(["check", "--help", "--lang", "ar"])
+    lines = [line.strip() for line in result.output.splitlines() if line.strip()]
+    assert any(unicodedata.combining(c) for line in lines for c in line)
+    assert not [line for line in lines if unicodedata.combining(line[0])]
+    assert all(columns(line) <= 80 for line in result.output.splitlines() if "backprop " not in line)
