@@ -514,17 +514,19 @@ def _print_matrices(spec: NetworkSpec, engine: Any, console: Any, total: int, fm
         console.print(run_summary(before, engine.loss(), total, fmt))
 
 
-@main.command(short_help=N_("Check a config without running it."))
-@click.argument("config", required=False, shell_complete=complete_config)
-@data_option()
-@handle_errors
-def validate(config: str | None, data: str | None) -> None:
-    """Check CONFIG without running it, and say what it holds.
+@main.command(
+    short_help=N_("Check a config without running it."),
+    help=N_("""Check CONFIG without running it, and say what it holds.
 
     \b
     Example:
       backprop validate configs/xor.yaml
-    """
+    """),
+)
+@click.argument("config", required=False, shell_complete=complete_config)
+@data_option()
+@handle_errors
+def validate(config: str | None, data: str | None) -> None:
     from backprop_cli import budget
     from backprop_cli.cli.expression import validate_expression, wants_expression
     from backprop_cli.model.filters import Filter
@@ -552,12 +554,9 @@ def validate(config: str | None, data: str | None) -> None:
     )
 
 
-@main.command(short_help=N_("Print the JSON Schema of configs (or of the trace document)."))
-@output_option("Write the schema to this file instead of stdout.")
-@click.option("--trace", "of_trace", is_flag=True, help="The schema of `backprop trace --format json` instead.")
-@handle_errors
-def schema(output: str | None, of_trace: bool) -> None:
-    """Print the JSON Schema of config files, for editors to complete and check them; with --trace, the
+@main.command(
+    short_help=N_("Print the JSON Schema of configs (or of the trace document)."),
+    help=N_("""Print the JSON Schema of config files, for editors to complete and check them; with --trace, the
     schema of the trace document that `backprop trace --format json` writes.
 
     \b
@@ -565,7 +564,12 @@ def schema(output: str | None, of_trace: bool) -> None:
       backprop schema -o backprop-config.schema.json
       # yaml-language-server: $schema=backprop-config.schema.json
       backprop schema --trace -o backprop-trace.schema.json
-    """
+    """),
+)
+@output_option(N_("Write the schema to this file instead of stdout."))
+@click.option("--trace", "of_trace", is_flag=True, help=N_("The schema of `backprop trace --format json` instead."))
+@handle_errors
+def schema(output: str | None, of_trace: bool) -> None:
     import json
 
     from backprop_cli.cli.output import open_output
@@ -582,16 +586,18 @@ def schema(output: str | None, of_trace: bool) -> None:
         stream.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-@main.command(short_help=N_("List the built-in examples."))
-@handle_errors
-def examples() -> None:
-    """List the built-in examples; trace one with `backprop trace NAME`.
+@main.command(
+    short_help=N_("List the built-in examples."),
+    help=N_("""List the built-in examples; trace one with `backprop trace NAME`.
 
     \b
     Example:
       backprop examples
       backprop trace single_neuron
-    """
+    """),
+)
+@handle_errors
+def examples() -> None:
     from backprop_cli.loading.examples import DEFAULT_EXAMPLE, describe, example_names
 
     names = example_names()

@@ -203,7 +203,7 @@ def test_the_source_marks_the_help_of_the_translated_commands() -> None:
     for name in main.list_commands(root):
         command = main.get_command(root, name)
         assert command is not None and command.short_help in marked, name
-    for name in ("trace", "check", "answers", "names", "explain"):
+    for name in ("trace", "check", "answers", "names", "explain", "validate", "schema", "examples"):
         command = main.get_command(root, name)
         assert command is not None and command.help is not None
         assert inspect.cleandoc(command.help) in marked, name
