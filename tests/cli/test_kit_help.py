@@ -55,6 +55,9 @@ def options_help(cmd: click.Command) -> list[str]:
         ("names", "ja", [], {"LANG": "ja_JP.UTF-8"}),  # names has no --lang: its help follows the environment
         ("explain", "ar", [], {"LC_MESSAGES": "ar_SA.UTF-8", "LANG": "en_US.UTF-8"}),
         ("schema", "ru", [], {"LANGUAGE": "fr:ru"}),
+        ("gradcheck", "ar", [], {"LANG": "ar_EG.UTF-8"}),
+        ("graph", "ru", [], {"LANG": "ru_RU.UTF-8"}),
+        ("verify", "ja", [], {"LANG": "ja_JP.UTF-8"}),
     ],
 )
 def test_a_command_help_is_the_catalogues(name: str, lang: str, args: list[str], environ: dict[str, str]) -> None:
@@ -70,7 +73,9 @@ def test_a_command_help_is_the_catalogues(name: str, lang: str, args: list[str],
         assert squeezed(translated(lang, message)) in shown, message
     option = {"answers": "yaml", "explain": "0"}.get(name, "text")  # a default each one shows
     default = translated(lang, "default: {default}").format(default=option)
-    assert name == "schema" or squeezed(f"[{default}") in shown  # click's own words around the defaults too
+    assert (
+        name in ("schema", "graph", "verify") or squeezed(f"[{default}") in shown
+    )  # click's own words around the defaults too
     assert cmd.help.split()[0] not in result.output.split()  # the first English word is gone
 
 
@@ -97,6 +102,9 @@ def test_the_command_list_is_the_catalogues() -> None:
         ["validate", "--help"],
         ["schema", "--help"],
         ["examples", "--help"],
+        ["gradcheck", "-h"],
+        ["graph", "-h"],
+        ["verify", "-h"],
         ["answers", "-h"],
         ["names", "-h"],
         ["explain", "-h"],

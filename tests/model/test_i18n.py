@@ -203,7 +203,8 @@ def test_the_source_marks_the_help_of_the_translated_commands() -> None:
     for name in main.list_commands(root):
         command = main.get_command(root, name)
         assert command is not None and command.short_help in marked, name
-    for name in ("trace", "check", "answers", "names", "explain", "validate", "schema", "examples"):
+    translated = ("trace", "check", "answers", "names", "explain", "validate", "schema", "examples")
+    for name in (*translated, "gradcheck", "graph", "verify"):
         command = main.get_command(root, name)
         assert command is not None and command.help is not None
         assert inspect.cleandoc(command.help) in marked, name
@@ -222,7 +223,8 @@ def test_a_translated_help_keeps_its_example_commands(lang: str) -> None:
         translation = entries[key][0]
         assert translation.count("\b") == key.count("\b"), (lang, key[:40])  # click's verbatim blocks
         blocks = [part for part in key.split("\n\n") if part.startswith("\b")]
-        examples = [found for block in blocks for found in re.findall(r"backprop(?: \S+)*", block)]
+        # a command line of a block: `backprop …` after two spaces, up to two spaces or the line's end
+        examples = [found for block in blocks for found in re.findall(r"(?:^|  )(backprop(?: \S+)*)", block, re.M)]
         assert examples, key[:40]
         for example in examples:  # `backprop trace net.yaml`, word for word
             assert example in translation, (lang, example)
