@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from backprop_cli.cli.kit import (
+    TranslatedHelp,
     complete_config,
     data_option,
     handle_errors,
@@ -16,6 +17,7 @@ from backprop_cli.cli.kit import (
     steps_option,
 )
 from backprop_cli.cli.names import filter_options
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.homework.values import NamedValue
@@ -24,16 +26,34 @@ if TYPE_CHECKING:
 _HANDOUTS = ("markdown", "html", "latex", "pdf")
 
 
-@click.command(short_help="Write an answer key or a blank answer sheet for a config.")
+@click.command(
+    cls=TranslatedHelp,
+    short_help=N_("Write an answer key or a blank answer sheet for a config."),
+    help=N_("""Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
+    its correct value, or with --blank an empty value. The file records the config's path and the
+    SHA-256 of its content, so `backprop check` refuses answers meant for another config. With --steps
+    or --data it records them too (the data file by its path and SHA-256), and check recomputes that
+    run. Edit it to give answers a weight or a tolerance.
+
+    \b
+    Examples:
+      backprop answers net.yaml -o key.yaml
+      backprop answers net.yaml --blank --phase backward -o sheet.yaml
+      backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
+      backprop answers net.yaml --blank --phase backward --format pdf -o worksheet.pdf
+      backprop answers classic_2_2_2 --round-as-you-go 4 -o key.yaml
+      backprop answers pytorch_snippet --exact -o key.yaml
+    """),
+)
 @click.argument("config", required=False, shell_complete=complete_config)
-@data_option("Data file replacing the config's data (recorded in the file, with its SHA-256, for check).")
+@data_option(N_("Data file replacing the config's data (recorded in the file, with its SHA-256, for check)."))
 @steps_option()
 @filter_options
-@click.option("--blank", is_flag=True, help="Leave every value empty: the sheet a student fills in.")
+@click.option("--blank", is_flag=True, help=N_("Leave every value empty: the sheet a student fills in."))
 @click.option(
     "--given",
     is_flag=True,
-    help="Keep the given numbers too (parameters before a step, inputs, targets): left out by default.",
+    help=N_("Keep the given numbers too (parameters before a step, inputs, targets): left out by default."),
 )
 @click.option(
     "--format",
@@ -41,22 +61,26 @@ _HANDOUTS = ("markdown", "html", "latex", "pdf")
     type=click.Choice(["yaml", "markdown", "html", "latex", "pdf"]),
     default="yaml",
     show_default=True,
-    help="yaml: the answers file; markdown, html, latex, pdf: the handout (--blank: the worksheet with "
-    "numbered blanks; else the solution, numbered alike).",
+    help=N_(
+        "yaml: the answers file; markdown, html, latex, pdf: the handout (--blank: the worksheet with "
+        "numbered blanks; else the solution, numbered alike)."
+    ),
 )
 @click.option(
     "--round-as-you-go",
     "round_digits",
     type=click.IntRange(1, 15),
     metavar="N",
-    help="A key for students told to round every intermediate to N decimals as they go: the chain "
-    "recomputed with each number rounded (recorded in the file, so check grades that way).",
+    help=N_(
+        "A key for students told to round every intermediate to N decimals as they go: the chain "
+        "recomputed with each number rounded (recorded in the file, so check grades that way)."
+    ),
 )
-@click.option("--significant", is_flag=True, help="With --round-as-you-go: N significant digits, not decimals.")
+@click.option("--significant", is_flag=True, help=N_("With --round-as-you-go: N significant digits, not decimals."))
 @click.option(
     "--exact",
     is_flag=True,
-    help="A key in exact fractions (rational ops only): check accepts an answer only when it is exact.",
+    help=N_("A key in exact fractions (rational ops only): check accepts an answer only when it is exact."),
 )
 @output_option()
 @lang_option(data_formats=_HANDOUTS)  # a handout is not translated yet: it stays wholly English
@@ -78,21 +102,6 @@ def answers(
     exact: bool,
     output: str | None,
 ) -> None:
-    """Write a YAML answers file for CONFIG: every name of its trace (or those the filters choose) with
-    its correct value, or with --blank an empty value. The file records the config's path and the
-    SHA-256 of its content, so `backprop check` refuses answers meant for another config. With --steps
-    or --data it records them too (the data file by its path and SHA-256), and check recomputes that
-    run. Edit it to give answers a weight or a tolerance.
-
-    \b
-    Examples:
-      backprop answers net.yaml -o key.yaml
-      backprop answers net.yaml --blank --phase backward -o sheet.yaml
-      backprop answers xor --only '*.dL_dw*' --only '*.new' --step 1
-      backprop answers net.yaml --blank --phase backward --format pdf -o worksheet.pdf
-      backprop answers classic_2_2_2 --round-as-you-go 4 -o key.yaml
-      backprop answers pytorch_snippet --exact -o key.yaml
-    """
     import io
     import os
 

@@ -10,12 +10,13 @@ import click
 from backprop_cli.cli.kit import handle_errors
 from backprop_cli.cli.names import filter_options
 from backprop_cli.homework.gradescope import MATCH
+from backprop_cli.model.i18n import N_
 
 Filters = tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[str, ...]]
 _FILTER_FIELDS = ("steps", "layers", "phases", "samples", "only")  # as the zip's settings record them
 
 
-@click.group(short_help="Autograders for course platforms (Gradescope).")
+@click.group(short_help=N_("Autograders for course platforms (Gradescope)."))
 def autograder() -> None:
     """Package the keys as an autograder a course platform runs on each submission."""
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from backprop_cli.cli.kit import (
+    TranslatedHelp,
     handle_errors,
     lang_option,
     make_console,
@@ -17,118 +18,16 @@ from backprop_cli.cli.kit import (
 )
 from backprop_cli.cli.names import filter_options
 from backprop_cli.errors import ConfigError
-from backprop_cli.model.i18n import _, ngettext
+from backprop_cli.model.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from backprop_cli.homework.answers import AnswersFile
 
 
-@click.command(short_help="Check an answers file against the recomputed trace.")
-@click.argument("submissions", metavar="ANSWERS...", nargs=-1, required=True)
-@filter_options
-@click.option("--config", help="The config to check against (default: the one the answers file names).")
-@click.option(
-    "--data",
-    type=click.Path(dir_okay=False),
-    help="The data to recompute with (default: the config's, or the one `answers --data` recorded).",
-)
-@click.option(
-    "--key",
-    type=click.Path(),
-    help="The teacher's answers file (it decides the names asked, weights, tolerances and the config), "
-    "or a folder of *.key.yaml files, one a student.",
-)
-@click.option(
-    "--gradebook",
-    type=click.Path(dir_okay=False),
-    help="Batch: write the gradebook CSV here (one row per student, a column per question, the total).",
-)
-@click.option(
-    "--layout",
-    type=click.Choice(["plain", "canvas", "moodle"]),
-    default="plain",
-    show_default=True,
-    help="Batch: the gradebook's columns: ours, or Canvas's or Moodle's grade import.",
-)
-@click.option(
-    "--canvas-id",
-    type=click.Choice(["SIS User ID", "ID", "SIS Login ID"]),
-    default="SIS User ID",
-    show_default=True,
-    help="Batch: the Canvas layout's column for the student id (the roster column `variants` read them from).",
-)
-@click.option(
-    "--assignment",
-    default="backprop",
-    show_default=True,
-    help="Batch: the assignment's column name in the Canvas and Moodle layouts.",
-)
-@click.option(
-    "--reveal",
-    type=click.Choice(["never", "wrong", "always"]),
-    default="never",
-    show_default=True,
-    help="When to show the expected value: never, for wrong or missing answers, or always.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "gradescope"]),
-    default="text",
-    show_default=True,
-    help="text: a table and a score line; json: the backprop-check report; gradescope: results.json.",
-)
-@click.option(
-    "--visibility",
-    type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
-    default="visible",
-    show_default=True,
-    help="Gradescope: when students see the results.",
-)
-@click.option(
-    "--hints/--no-hints",
-    default=True,
-    show_default=True,
-    help="Say what kind of wrong a plain wrong answer is (sign, power of ten, rounding, a neighbour's value).",
-)
-@click.option("--explain", "with_explain", is_flag=True, help="Attach the derivation of each wrong or missing answer.")
-@click.option(
-    "--depth",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Levels of factors in each --explain derivation (0: all the way down).",
-)
-@precision_option("Significant digits of the expected values shown (JSON has full precision).")
-@width_option()
-@output_option("Write the report to this file (atomically) instead of stdout.")
-@lang_option(data_formats=("json",))
-@handle_errors
-def check(
-    submissions: tuple[str, ...],
-    only_steps: tuple[int, ...],
-    only_layers: tuple[str, ...],
-    only_phases: tuple[str, ...],
-    only_samples: tuple[int, ...],
-    patterns: tuple[str, ...],
-    config: str | None,
-    data: str | None,
-    key: str | None,
-    gradebook: str | None,
-    layout: str,
-    canvas_id: str,
-    assignment: str,
-    reveal: str,
-    output_format: str,
-    visibility: str,
-    hints: bool,
-    with_explain: bool,
-    depth: int,
-    precision: int,
-    width: int | None,
-    output: str | None,
-) -> None:
-    """Recompute the trace of the config that ANSWERS belongs to and mark each answer correct, wrong or
+@click.command(
+    cls=TranslatedHelp,  # --help in the reader's language
+    short_help=N_("Check an answers file against the recomputed trace."),
+    help=N_("""Recompute the trace of the config that ANSWERS belongs to and mark each answer correct, wrong or
     missing (blank). Exit status: 0 when every answer is correct, 1 when any is wrong or missing, 2 for
     bad input (a malformed answers file, an unknown name, a config that does not match, or a file that
     asks no names: nothing to grade).
@@ -160,7 +59,116 @@ def check(
     submission is graded in this one process against its student's key (matched by the sheet's
     `student:`, else its file or folder name), and the report is a per-question and per-student summary
     (--format json: the backprop-gradebook document). Every student with a key gets a row.
-    """
+    """),
+)
+@click.argument("submissions", metavar="ANSWERS...", nargs=-1, required=True)
+@filter_options
+@click.option("--config", help=N_("The config to check against (default: the one the answers file names)."))
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help=N_("The data to recompute with (default: the config's, or the one `answers --data` recorded)."),
+)
+@click.option(
+    "--key",
+    type=click.Path(),
+    help=N_(
+        "The teacher's answers file (it decides the names asked, weights, tolerances and the config), "
+        "or a folder of *.key.yaml files, one a student."
+    ),
+)
+@click.option(
+    "--gradebook",
+    type=click.Path(dir_okay=False),
+    help=N_("Batch: write the gradebook CSV here (one row per student, a column per question, the total)."),
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["plain", "canvas", "moodle"]),
+    default="plain",
+    show_default=True,
+    help=N_("Batch: the gradebook's columns: ours, or Canvas's or Moodle's grade import."),
+)
+@click.option(
+    "--canvas-id",
+    type=click.Choice(["SIS User ID", "ID", "SIS Login ID"]),
+    default="SIS User ID",
+    show_default=True,
+    help=N_("Batch: the Canvas layout's column for the student id (the roster column `variants` read them from)."),
+)
+@click.option(
+    "--assignment",
+    default="backprop",
+    show_default=True,
+    help=N_("Batch: the assignment's column name in the Canvas and Moodle layouts."),
+)
+@click.option(
+    "--reveal",
+    type=click.Choice(["never", "wrong", "always"]),
+    default="never",
+    show_default=True,
+    help=N_("When to show the expected value: never, for wrong or missing answers, or always."),
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "gradescope"]),
+    default="text",
+    show_default=True,
+    help=N_("text: a table and a score line; json: the backprop-check report; gradescope: results.json."),
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+    default="visible",
+    show_default=True,
+    help=N_("Gradescope: when students see the results."),
+)
+@click.option(
+    "--hints/--no-hints",
+    default=True,
+    show_default=True,
+    help=N_("Say what kind of wrong a plain wrong answer is (sign, power of ten, rounding, a neighbour's value)."),
+)
+@click.option(
+    "--explain", "with_explain", is_flag=True, help=N_("Attach the derivation of each wrong or missing answer.")
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help=N_("Levels of factors in each --explain derivation (0: all the way down)."),
+)
+@precision_option(N_("Significant digits of the expected values shown (JSON has full precision)."))
+@width_option()
+@output_option(N_("Write the report to this file (atomically) instead of stdout."))
+@lang_option(data_formats=("json",))
+@handle_errors
+def check(
+    submissions: tuple[str, ...],
+    only_steps: tuple[int, ...],
+    only_layers: tuple[str, ...],
+    only_phases: tuple[str, ...],
+    only_samples: tuple[int, ...],
+    patterns: tuple[str, ...],
+    config: str | None,
+    data: str | None,
+    key: str | None,
+    gradebook: str | None,
+    layout: str,
+    canvas_id: str,
+    assignment: str,
+    reveal: str,
+    output_format: str,
+    visibility: str,
+    hints: bool,
+    with_explain: bool,
+    depth: int,
+    precision: int,
+    width: int | None,
+    output: str | None,
+) -> None:
     import json
     import os
     from glob import has_magic

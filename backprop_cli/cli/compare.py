@@ -23,9 +23,10 @@ from backprop_cli.cli.landscape import (
     run_options,
     write_bytes,
 )
+from backprop_cli.model.i18n import N_
 
 
-@click.command(short_help="Run several optimizers (or rates, batch sizes) from the same start and compare.")
+@click.command(short_help=N_("Run several optimizers (or rates, batch sizes) from the same start and compare."))
 @click.argument("config", required=False)
 @data_option()
 @steps_option()

@@ -7,6 +7,7 @@ import sys
 import click
 
 from backprop_cli.cli.kit import (
+    TranslatedHelp,
     color_option,
     complete_config,
     data_option,
@@ -15,6 +16,7 @@ from backprop_cli.cli.kit import (
     steps_option,
     width_option,
 )
+from backprop_cli.model.i18n import N_
 
 
 def unknown_name(name: str, known: list[str], config: str) -> Exception:
@@ -27,7 +29,19 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
     return ConfigError(f"unknown name {name!r} ({hint}); expected a name from `backprop names {config}`", path="NAME")
 
 
-@click.command(short_help="Show how one number of the trace is derived.")
+@click.command(
+    cls=TranslatedHelp,
+    short_help=N_("Show how one number of the trace is derived."),
+    help=N_("""Show how the number NAME of CONFIG's trace is derived: its formula, the same formula with the numbers
+    put in, and, for each factor, where that came from, down to inputs and parameters. A factor derived
+    earlier in the tree is marked "derived above" instead of being unfolded again.
+
+    \b
+    Examples:
+      backprop explain two_layer_relu hidden.dL_dw1_1
+      backprop explain xor step1/h.w1_1.new --depth 2
+    """),
+)
 @click.argument("config", shell_complete=complete_config)
 @click.argument("name")
 @data_option()
@@ -37,10 +51,10 @@ def unknown_name(name: str, known: list[str], config: str) -> Exception:
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Levels of factors to unfold (0: all the way down to inputs and parameters).",
+    help=N_("Levels of factors to unfold (0: all the way down to inputs and parameters)."),
 )
-@precision_option("Significant digits of the numbers shown.")
-@width_option("Width to wrap long lines at (default: the terminal's; piped output is not wrapped).")
+@precision_option(N_("Significant digits of the numbers shown."))
+@width_option(N_("Width to wrap long lines at (default: the terminal's; piped output is not wrapped)."))
 @color_option()
 @handle_errors
 def explain(
@@ -53,16 +67,6 @@ def explain(
     width: int | None,
     color: bool | None,
 ) -> None:
-    """Show how the number NAME of CONFIG's trace is derived: its formula, the same formula with the numbers
-    put in, and, for each factor, where that came from, down to inputs and parameters. A factor derived
-    earlier in the tree is marked "derived above" instead of being unfolded again.
-
-    \b
-    Examples:
-      backprop explain two_layer_relu hidden.dL_dw1_1
-      backprop explain xor step1/h.w1_1.new --depth 2
-    """
-
     from backprop_cli.cli.kit import make_console
     from backprop_cli.cli.names import compute_values, load_program, program_steps
     from backprop_cli.homework.explain import derive, render_rich

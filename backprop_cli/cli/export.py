@@ -9,12 +9,13 @@ import click
 
 from backprop_cli.cli.kit import handle_errors
 from backprop_cli.cli.names import filter_options
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.homework.answers import Tolerance
 
 
-@click.group(short_help="Export a template as a course platform's question (PrairieLearn).")
+@click.group(short_help=N_("Export a template as a course platform's question (PrairieLearn)."))
 def export() -> None:
     """Write a template config as a question a course platform draws variants of."""
 

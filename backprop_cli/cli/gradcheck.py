@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from backprop_cli.cli.kit import (
+    TranslatedHelp,
     color_option,
     complete_config,
     data_option,
@@ -19,18 +20,37 @@ from backprop_cli.cli.kit import (
     width_option,
 )
 from backprop_cli.model import formats
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.model.numbers import NumberFormat
     from backprop_cli.nn.gradcheck import GradCheck
 
 
-@click.command(short_help="Check every backprop gradient against central differences.")
+@click.command(
+    cls=TranslatedHelp,
+    short_help=N_("Check every backprop gradient against central differences."),
+    help=N_("""Check CONFIG's backprop gradients, parameter by parameter, against central differences
+    (L(θ + h) − L(θ − h)) / 2h on the first step's batch, computed from forward passes only.
+
+    A gradient passes when its relative error |a − n| / max(|a|, |n|) is at most 1e-5, or when the
+    two differ by at most 1e-8 (both near zero). Where θ ± h moves a ReLU's z or mae's a − y across
+    zero the loss has a kink and the estimate is not a derivative: such a disagreement is flagged
+    "kink", not failed. Exit status 0 when every gradient passes (or is a kink), 1 otherwise.
+
+    \b
+    Examples:
+      backprop gradcheck classic_2_2_2
+      backprop gradcheck net.yaml --format json
+    """),
+)
 @click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
-@text_or_json_option("text: a table for a terminal; json: every check with full precision.")
-@click.option("--step-size", "h", type=click.FloatRange(min=0, min_open=True), help="h of the estimate (default 1e-6).")
-@precision_option("Significant digits of the gradients shown.")
+@text_or_json_option(N_("text: a table for a terminal; json: every check with full precision."))
+@click.option(
+    "--step-size", "h", type=click.FloatRange(min=0, min_open=True), help=N_("h of the estimate (default 1e-6).")
+)
+@precision_option(N_("Significant digits of the gradients shown."))
 @width_option()
 @color_option()
 @handle_errors
@@ -43,19 +63,6 @@ def gradcheck(
     width: int | None,
     color: bool | None,
 ) -> None:
-    """Check CONFIG's backprop gradients, parameter by parameter, against central differences
-    (L(θ + h) − L(θ − h)) / 2h on the first step's batch, computed from forward passes only.
-
-    A gradient passes when its relative error |a − n| / max(|a|, |n|) is at most 1e-5, or when the
-    two differ by at most 1e-8 (both near zero). Where θ ± h moves a ReLU's z or mae's a − y across
-    zero the loss has a kink and the estimate is not a derivative: such a disagreement is flagged
-    "kink", not failed. Exit status 0 when every gradient passes (or is a kink), 1 otherwise.
-
-    \b
-    Examples:
-      backprop gradcheck classic_2_2_2
-      backprop gradcheck net.yaml --format json
-    """
     from backprop_cli.budget import check_gradcheck
     from backprop_cli.cli.expression import wants_expression
     from backprop_cli.errors import ConfigError, ExitCode

@@ -4,43 +4,14 @@ from __future__ import annotations
 
 import click
 
-from backprop_cli.cli.kit import complete_config, handle_errors, load, output_option, precision_option
+from backprop_cli.cli.kit import TranslatedHelp, complete_config, handle_errors, load, output_option, precision_option
+from backprop_cli.model.i18n import N_
 
 
-@click.command(short_help="Draw the computation graph (Mermaid, DOT or a tree).")
-@click.argument("config", required=False, shell_complete=complete_config)
-@click.option("--expr", help="Draw this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
-@click.option("--exact", is_flag=True, help="Expressions: values and gradients as exact fractions.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["mermaid", "dot", "tree"]),
-    default="mermaid",
-    show_default=True,
-    help="mermaid: renders on GitHub in a ```mermaid block; dot: Graphviz (dot -Tsvg); tree: in the terminal.",
-)
-@click.option(
-    "--nodes",
-    type=click.Choice(["neuron", "layer"]),
-    default="neuron",
-    show_default=True,
-    help="Networks: one node per neuron, or one per layer.",
-)
-@precision_option("Significant digits shown.", default=4)
-@output_option()
-@handle_errors
-def graph(
-    config: str | None,
-    expr: str | None,
-    sets: tuple[str, ...],
-    exact: bool,
-    output_format: str,
-    nodes: str,
-    precision: int,
-    output: str | None,
-) -> None:
-    """Draw the computation graph of CONFIG (an expression or a network) with every value and gradient.
+@click.command(
+    cls=TranslatedHelp,
+    short_help=N_("Draw the computation graph (Mermaid, DOT or a tree)."),
+    help=N_("""Draw the computation graph of CONFIG (an expression or a network) with every value and gradient.
 
     Expression nodes show their operation, value and gradient (grad.q = ∂output/∂q); edges show the local
     derivative. Network nodes show z, a and δ of the first step's first sample; edges show each weight
@@ -53,7 +24,40 @@ def graph(
       backprop graph --expr "f = (x + y) * z" --set x=-2 --set y=5 --set z=-4 --format tree
       backprop graph classic_2_2_2 --format dot -o net.dot && dot -Tsvg net.dot -o net.svg
       backprop graph xor --nodes layer
-    """
+    """),
+)
+@click.argument("config", required=False, shell_complete=complete_config)
+@click.option("--expr", help=N_("Draw this expression program instead of CONFIG, e.g. 'f = (x + y) * z'."))
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=N_("An expression input (repeatable)."))
+@click.option("--exact", is_flag=True, help=N_("Expressions: values and gradients as exact fractions."))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["mermaid", "dot", "tree"]),
+    default="mermaid",
+    show_default=True,
+    help=N_("mermaid: renders on GitHub in a ```mermaid block; dot: Graphviz (dot -Tsvg); tree: in the terminal."),
+)
+@click.option(
+    "--nodes",
+    type=click.Choice(["neuron", "layer"]),
+    default="neuron",
+    show_default=True,
+    help=N_("Networks: one node per neuron, or one per layer."),
+)
+@precision_option(N_("Significant digits shown."), default=4)
+@output_option()
+@handle_errors
+def graph(
+    config: str | None,
+    expr: str | None,
+    sets: tuple[str, ...],
+    exact: bool,
+    output_format: str,
+    nodes: str,
+    precision: int,
+    output: str | None,
+) -> None:
     from pathlib import Path
 
     from backprop_cli.budget import check_drawing

@@ -24,6 +24,7 @@ from backprop_cli.cli.kit import (
     steps_option,
     width_option,
 )
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.landscape.runs import Variant
@@ -121,7 +122,7 @@ def _range(text: str | None, option: str) -> tuple[float, float] | None:
     return None if text is None else parse_range(text, option)
 
 
-@click.command(short_help="Draw the loss over two parameters, with the path the steps take.")
+@click.command(short_help=N_("Draw the loss over two parameters, with the path the steps take."))
 @click.argument("config", required=False)
 @data_option()
 @steps_option()

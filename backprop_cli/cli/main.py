@@ -29,6 +29,7 @@ from backprop_cli.cli.kit import (
     width_option,
 )
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import N_
 from backprop_cli.model.quantity import PHASES
 from backprop_cli.render import DEFAULT_MAX_ROWS, DOCUMENTS, FORMATS
 
@@ -40,22 +41,47 @@ if TYPE_CHECKING:
     from backprop_cli.model.spec import NetworkSpec
 
 
-@click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=OneLineUsageGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    # help= rather than a docstring, so that the catalogue's scan sees it marked (model/i18n.py's N_)
+    help=N_(
+        """Backpropagation you can follow: every forward value, local derivative, chain-rule product
+        and update of a small network, as tables you can check by hand.
+
+        \b
+        Start with:  backprop trace            (the built-in example)
+                     backprop examples         (the other built-in examples)
+                     backprop trace net.yaml   (your own network)
+        """
+    ),
+)
 @click.version_option(__version__, prog_name="backprop")
 def main() -> None:
-    """Backpropagation you can follow: every forward value, local derivative, chain-rule product
-    and update of a small network, as tables you can check by hand.
+    pass  # a group: the commands do the work
+
+
+@main.command(
+    short_help=N_("Trace a network's steps (or an expression), number by number."),
+    help=N_("""Trace forward, loss, backward and update steps of CONFIG, number by number.
+
+    CONFIG is a YAML or JSON file, or the name of a built-in example (see `backprop examples`);
+    without it the default example is traced.
+
+    An expression config (`expression:` instead of `network:`), or --expr with --set, is traced
+    node by node as a computation graph instead.
 
     \b
-    Start with:  backprop trace            (the built-in example)
-                 backprop examples         (the other built-in examples)
-                 backprop trace net.yaml   (your own network)
-    """
-
-
-@main.command(short_help="Trace a network's steps (or an expression), number by number.")
+    Examples:
+      backprop trace
+      backprop trace configs/classic_2_2_2.yaml --precision 9
+      backprop trace xor --phase backward --sample 2
+      backprop trace net.yaml --format json -o trace.json
+      backprop trace --expr "f = (x + y) * z" --set x=-2 --set y=5 --set z=-4
+    """),
+)
 @click.argument("config", required=False, shell_complete=complete_config)
-@data_option("Data file (CSV, JSON, YAML) replacing the config's data.")
+@data_option(N_("Data file (CSV, JSON, YAML) replacing the config's data."))
 @steps_option()
 @click.option(
     "--format",
@@ -63,79 +89,89 @@ def main() -> None:
     type=click.Choice(["text", "json", *FORMATS]),
     default="text",
     show_default=True,
-    help="text: tables for a terminal; json: the versioned trace document; markdown, latex, html: a worked "
-    "example document; svg: the terminal tables as an image; slides (HTML) and beamer (LaTeX): a slide deck "
-    "revealing a row at a time; ipynb: a notebook recomputing each phase with numpy; torch: a PyTorch "
-    "script printing the same names and numbers.",
+    help=N_(
+        "text: tables for a terminal; json: the versioned trace document; markdown, latex, html: a worked "
+        "example document; svg: the terminal tables as an image; slides (HTML) and beamer (LaTeX): a slide deck "
+        "revealing a row at a time; ipynb: a notebook recomputing each phase with numpy; torch: a PyTorch "
+        "script printing the same names and numbers."
+    ),
 )
 @output_option()
-@precision_option("Significant digits of the numbers shown (JSON always has full precision).")
+@precision_option(N_("Significant digits of the numbers shown (JSON always has full precision)."))
 @click.option(
-    "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help="Show only this step (repeatable)."
+    "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help=N_("Show only this step (repeatable).")
 )
-@click.option("--layer", "only_layers", multiple=True, help="Show only this layer (repeatable).")
+@click.option("--layer", "only_layers", multiple=True, help=N_("Show only this layer (repeatable)."))
 @click.option(
-    "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help="Show only this phase (repeatable)."
+    "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help=N_("Show only this phase (repeatable).")
 )
 @click.option(
     "--sample",
     "only_samples",
     multiple=True,
     type=click.IntRange(min=1),
-    help="Show only this data row, 1-based (repeatable).",
+    help=N_("Show only this data row, 1-based (repeatable)."),
 )
-@width_option("Terminal width to lay tables out for.")
+@width_option(N_("Terminal width to lay tables out for."))
 @color_option()
-@click.option("--pause", is_flag=True, help="Wait for Enter between phases (on a terminal).")
+@click.option("--pause", is_flag=True, help=N_("Wait for Enter between phases (on a terminal)."))
 @max_rows_option(
-    "Stop the trace after this many table rows, in every format but json (0: no cap, within the row budget).",
+    N_("Stop the trace after this many table rows, in every format but json (0: no cap, within the row budget)."),
     default=DEFAULT_MAX_ROWS,
 )
 @click.option(
     "--compact/--no-compact",
     default=None,
-    help="Documents: a batch's samples side by side in one table per layer, each formula once "
-    "[default: when a batch has several samples].",
+    help=N_(
+        "Documents: a batch's samples side by side in one table per layer, each formula once "
+        "[default: when a batch has several samples]."
+    ),
 )
 @click.option(
     "--view",
     type=click.Choice(["scalar", "matrix"]),
     default="scalar",
     show_default=True,
-    help="matrix: each step in vector form, W, a, z and δ as matrices with their shapes (text, markdown, latex, html).",
+    help=N_(
+        "matrix: each step in vector form, W, a, z and δ as matrices with their shapes (text, markdown, latex, html)."
+    ),
 )
 @click.option(
-    "--split", is_flag=True, help="Documents: one file per step, -o trace.md giving trace-step1.md, trace-step2.md …"
+    "--split",
+    is_flag=True,
+    help=N_("Documents: one file per step, -o trace.md giving trace-step1.md, trace-step2.md …"),
 )
-@click.option("--fragment", is_flag=True, help="LaTeX: no preamble, for \\input into a course's own document.")
+@click.option("--fragment", is_flag=True, help=N_("LaTeX: no preamble, for \\input into a course's own document."))
 @click.option(
     "--theme",
     type=click.Choice(["light", "dark"]),
     default="light",
     show_default=True,
-    help="SVG: the colours of the image.",
+    help=N_("SVG: the colours of the image."),
 )
-@click.option("--expr", help="Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'.")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="An expression input (repeatable).")
+@click.option("--expr", help=N_("Trace this expression program instead of CONFIG, e.g. 'f = (x + y) * z'."))
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=N_("An expression input (repeatable)."))
 @click.option(
-    "--exact", is_flag=True, help="Exact fractions (rational ops only), every step of a network or an expression."
+    "--exact", is_flag=True, help=N_("Exact fractions (rational ops only), every step of a network or an expression.")
 )
 @click.option(
-    "--quantities", is_flag=True, help="JSON: list every quantity of each step (name, value, formula, factors)."
+    "--quantities", is_flag=True, help=N_("JSON: list every quantity of each step (name, value, formula, factors).")
 )
-@click.option("--tree", is_flag=True, help="Expressions: draw the computation graph as a tree before the tables.")
+@click.option("--tree", is_flag=True, help=N_("Expressions: draw the computation graph as a tree before the tables."))
 @click.option(
     "--round-as-you-go",
     "round_digits",
     type=click.IntRange(1, 15),
     metavar="N",
-    help="Show the chain a student gets who rounds every intermediate to N decimals as they go "
-    "(as `answers --round-as-you-go N` keys it); not with json or --exact.",
+    help=N_(
+        "Show the chain a student gets who rounds every intermediate to N decimals as they go "
+        "(as `answers --round-as-you-go N` keys it); not with json or --exact."
+    ),
 )
 @click.option(
     "--diagnostics",
     is_flag=True,
-    help="Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation).",
+    help=N_("Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation)."),
 )
 @lang_option()
 @handle_errors
@@ -167,22 +203,6 @@ def trace(
     split: bool = False,
     round_digits: int | None = None,
 ) -> None:
-    """Trace forward, loss, backward and update steps of CONFIG, number by number.
-
-    CONFIG is a YAML or JSON file, or the name of a built-in example (see `backprop examples`);
-    without it the default example is traced.
-
-    An expression config (`expression:` instead of `network:`), or --expr with --set, is traced
-    node by node as a computation graph instead.
-
-    \b
-    Examples:
-      backprop trace
-      backprop trace configs/classic_2_2_2.yaml --precision 9
-      backprop trace xor --phase backward --sample 2
-      backprop trace net.yaml --format json -o trace.json
-      backprop trace --expr "f = (x + y) * z" --set x=-2 --set y=5 --set z=-4
-    """
     from backprop_cli import budget
     from backprop_cli.cli.expression import trace_expression, wants_expression
     from backprop_cli.cli.output import open_output
@@ -493,17 +513,19 @@ def _print_matrices(spec: NetworkSpec, engine: Any, console: Any, total: int, fm
         console.print(run_summary(before, engine.loss(), total, fmt))
 
 
-@main.command(short_help="Check a config without running it.")
-@click.argument("config", required=False, shell_complete=complete_config)
-@data_option()
-@handle_errors
-def validate(config: str | None, data: str | None) -> None:
-    """Check CONFIG without running it, and say what it holds.
+@main.command(
+    short_help=N_("Check a config without running it."),
+    help=N_("""Check CONFIG without running it, and say what it holds.
 
     \b
     Example:
       backprop validate configs/xor.yaml
-    """
+    """),
+)
+@click.argument("config", required=False, shell_complete=complete_config)
+@data_option()
+@handle_errors
+def validate(config: str | None, data: str | None) -> None:
     from backprop_cli import budget
     from backprop_cli.cli.expression import validate_expression, wants_expression
     from backprop_cli.model.filters import Filter
@@ -531,12 +553,9 @@ def validate(config: str | None, data: str | None) -> None:
     )
 
 
-@main.command(short_help="Print the JSON Schema of configs (or of the trace document).")
-@output_option("Write the schema to this file instead of stdout.")
-@click.option("--trace", "of_trace", is_flag=True, help="The schema of `backprop trace --format json` instead.")
-@handle_errors
-def schema(output: str | None, of_trace: bool) -> None:
-    """Print the JSON Schema of config files, for editors to complete and check them; with --trace, the
+@main.command(
+    short_help=N_("Print the JSON Schema of configs (or of the trace document)."),
+    help=N_("""Print the JSON Schema of config files, for editors to complete and check them; with --trace, the
     schema of the trace document that `backprop trace --format json` writes.
 
     \b
@@ -544,7 +563,12 @@ def schema(output: str | None, of_trace: bool) -> None:
       backprop schema -o backprop-config.schema.json
       # yaml-language-server: $schema=backprop-config.schema.json
       backprop schema --trace -o backprop-trace.schema.json
-    """
+    """),
+)
+@output_option(N_("Write the schema to this file instead of stdout."))
+@click.option("--trace", "of_trace", is_flag=True, help=N_("The schema of `backprop trace --format json` instead."))
+@handle_errors
+def schema(output: str | None, of_trace: bool) -> None:
     import json
 
     from backprop_cli.cli.output import open_output
@@ -561,16 +585,18 @@ def schema(output: str | None, of_trace: bool) -> None:
         stream.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-@main.command(short_help="List the built-in examples.")
-@handle_errors
-def examples() -> None:
-    """List the built-in examples; trace one with `backprop trace NAME`.
+@main.command(
+    short_help=N_("List the built-in examples."),
+    help=N_("""List the built-in examples; trace one with `backprop trace NAME`.
 
     \b
     Example:
       backprop examples
       backprop trace single_neuron
-    """
+    """),
+)
+@handle_errors
+def examples() -> None:
     from backprop_cli.loading.examples import DEFAULT_EXAMPLE, describe, example_names
 
     names = example_names()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from backprop_cli.cli.kit import (
+    TranslatedHelp,
     check_rows,
     complete_config,
     data_option,
@@ -24,6 +25,7 @@ from backprop_cli.cli.kit import (
     text_or_json_option,
 )
 from backprop_cli.model import formats
+from backprop_cli.model.i18n import N_
 from backprop_cli.model.quantity import PHASES
 from backprop_cli.model.spec import NetworkSpec
 
@@ -43,25 +45,25 @@ def filter_options(command: F) -> F:
     """--step, --layer, --phase, --sample as ``backprop trace`` has them, and --only GLOB on names."""
     options = [
         click.option(
-            "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help="Only this step (repeatable)."
+            "--step", "only_steps", multiple=True, type=click.IntRange(min=1), help=N_("Only this step (repeatable).")
         ),
-        click.option("--layer", "only_layers", multiple=True, help="Only this layer (repeatable)."),
+        click.option("--layer", "only_layers", multiple=True, help=N_("Only this layer (repeatable).")),
         click.option(
-            "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help="Only this phase (repeatable)."
+            "--phase", "only_phases", multiple=True, type=click.Choice(PHASES), help=N_("Only this phase (repeatable).")
         ),
         click.option(
             "--sample",
             "only_samples",
             multiple=True,
             type=click.IntRange(min=1),
-            help="Only this data row, 1-based (repeatable).",
+            help=N_("Only this data row, 1-based (repeatable)."),
         ),
         click.option(
             "--only",
             "patterns",
             multiple=True,
             metavar="GLOB",
-            help="Only names matching this pattern, e.g. '*.dL_dw*' or 'out.*' (repeatable).",
+            help=N_("Only names matching this pattern, e.g. '*.dL_dw*' or 'out.*' (repeatable)."),
         ),
     ]
     for option in reversed(options):
@@ -206,13 +208,28 @@ def key_values(spec: Program, rules: AnswersFile, fmt: NumberFormat, only: Filte
     return values
 
 
-@click.command(short_help="List every number of a trace by its stable name.")
+@click.command(
+    cls=TranslatedHelp,
+    short_help=N_("List every number of a trace by its stable name."),
+    help=N_("""List every number in the trace of CONFIG by its stable name, with its value.
+
+    The names are those of `backprop trace` and of answers files: h.z1, h.a1, loss, o.dL_da1, h.da_dz1,
+    h.delta1, h.dL_dw1_2, h.w1_2.new …, with step2/ and sample3/ in front where a run has several
+    steps or a batch several samples. The README documents the scheme.
+
+    \b
+    Examples:
+      backprop names two_layer_relu
+      backprop names xor --phase backward --sample 2
+      backprop names net.yaml --only '*.dL_dw*' --format json
+    """),
+)
 @click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @steps_option()
 @filter_options
-@text_or_json_option("text: name and value in columns; json: every name with its full-precision value and place.")
-@precision_option("Significant digits of the values in text (JSON always has full precision).")
+@text_or_json_option(N_("text: name and value in columns; json: every name with its full-precision value and place."))
+@precision_option(N_("Significant digits of the values in text (JSON always has full precision)."))
 @output_option()
 @handle_errors
 def names(
@@ -228,18 +245,6 @@ def names(
     precision: int,
     output: str | None,
 ) -> None:
-    """List every number in the trace of CONFIG by its stable name, with its value.
-
-    The names are those of `backprop trace` and of answers files: h.z1, h.a1, loss, o.dL_da1, h.da_dz1,
-    h.delta1, h.dL_dw1_2, h.w1_2.new …, with step2/ and sample3/ in front where a run has several
-    steps or a batch several samples. The README documents the scheme.
-
-    \b
-    Examples:
-      backprop names two_layer_relu
-      backprop names xor --phase backward --sample 2
-      backprop names net.yaml --only '*.dL_dw*' --format json
-    """
     import json
 
     from backprop_cli.cli.output import open_output

@@ -22,12 +22,13 @@ from backprop_cli.cli.kit import (
     text_or_json_option,
     width_option,
 )
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.nn.train import TrainingRun, TrainResult
 
 
-@click.command(short_help="Train a network for many steps and summarise the run.")
+@click.command(short_help=N_("Train a network for many steps and summarise the run."))
 @click.argument("config", required=False, shell_complete=complete_config)
 @data_option()
 @click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data, overriding the config's training.")

@@ -12,6 +12,7 @@ import click
 from backprop_cli.cli.kit import handle_errors, lang_option
 from backprop_cli.cli.names import filter_options
 from backprop_cli.homework.variants import REASONS, Filters
+from backprop_cli.model.i18n import N_
 
 
 @dataclass
@@ -25,7 +26,7 @@ class _Variant:
     redraws: Counter[str] = field(default_factory=Counter)
 
 
-@click.command(short_help="Write a variant of a template config for each student of a roster.")
+@click.command(short_help=N_("Write a variant of a template config for each student of a roster."))
 @click.argument("template", type=click.Path(dir_okay=False))
 @click.option("--roster", required=True, help="CSV with a header; the id column (id, student, SIS User ID, …).")
 @click.option("--secret-file", required=True, help="The course secret (at least 16 bytes): seeds are HMACs of it.")

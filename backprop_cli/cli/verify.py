@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from backprop_cli.cli.kit import handle_errors, output_option
+from backprop_cli.cli.kit import TranslatedHelp, handle_errors, output_option
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import N_
 
 if TYPE_CHECKING:
     from backprop_cli.homework.notes import Tag
@@ -19,14 +20,10 @@ MAX_NOTE_BYTES = 8 * 1024 * 1024  # a note file larger than this is refused befo
 MAX_CONFIGS = 32  # distinct configs one run traces (each bounded as `backprop trace` bounds it)
 
 
-@click.command(short_help="Check the numbers tagged in lecture notes against the trace.")
-@click.argument("notes", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--fix", is_flag=True, help="Rewrite each stale number with the trace's, at its written precision.")
-@click.option("--sty", is_flag=True, help="Write backprop.sty (the LaTeX package of \\bp) instead.")
-@output_option("With --sty: write the package to this file instead of stdout.")
-@handle_errors
-def verify(notes: tuple[str, ...], fix: bool, sty: bool, output: str | None) -> None:
-    """Find the numbers tagged in NOTES (Markdown, HTML, LaTeX), recompute each from its config and
+@click.command(
+    cls=TranslatedHelp,
+    short_help=N_("Check the numbers tagged in lecture notes against the trace."),
+    help=N_("""Find the numbers tagged in NOTES (Markdown, HTML, LaTeX), recompute each from its config and
     name, and fail (exit 1) naming file:line:col where one no longer matches at its written precision.
 
     \b
@@ -39,7 +36,14 @@ def verify(notes: tuple[str, ...], fix: bool, sty: bool, output: str | None) -> 
       backprop verify notes/*.md notes/*.tex
       backprop verify --fix lecture3.md
       backprop verify --sty -o backprop.sty
-    """
+    """),
+)
+@click.argument("notes", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--fix", is_flag=True, help=N_("Rewrite each stale number with the trace's, at its written precision."))
+@click.option("--sty", is_flag=True, help=N_("Write backprop.sty (the LaTeX package of \\bp) instead."))
+@output_option(N_("With --sty: write the package to this file instead of stdout."))
+@handle_errors
+def verify(notes: tuple[str, ...], fix: bool, sty: bool, output: str | None) -> None:
     from backprop_cli.cli.output import open_output
     from backprop_cli.homework.notes import STY, find_tags, fixed, kind_of, matches, rewritten
 

@@ -76,7 +76,11 @@ def from_environment(environ: Mapping[str, str] | None = None) -> str:
 
 
 def N_(message: str) -> str:
-    """Mark a constant for the catalogue without translating it (it is translated where it is shown)."""
+    """Mark a constant for the catalogue without translating it (it is translated where it is shown).
+
+    A command's help is such a constant (``help=N_("…")`` in its click decorator): cli/kit.py's
+    ``TranslatedHelp`` looks it up when ``--help`` is shown, a multi-line one as click shows it
+    (``inspect.cleandoc``), which is also the key the catalogue's scan (tests/model/test_i18n.py) gives it."""
     return message
 
 

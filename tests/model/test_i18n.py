@@ -4,6 +4,7 @@ kept; the language is per call (a context), never left behind; plural forms by e
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import string
 import threading
@@ -23,7 +24,9 @@ def marked_messages() -> dict[str, str]:
     """Every message the source marks (``_("…")``, ``N_("…")``, ``ngettext("…", "…", n)``,
     ``pgettext("context", "…")``), as the catalogue key (a plural's two forms joined by NUL, a context
     and its message by EOT) → where it is first marked. This is the
-    extraction Babel's ``pybabel extract`` would do, read from the same syntax tree."""
+    extraction Babel's ``pybabel extract`` would do, read from the same syntax tree. A multi-line
+    ``N_(…)`` is a command's help (``help=N_(…)``, cli/kit.py's TranslatedHelp), keyed as click
+    shows it and looks it up: ``inspect.cleandoc`` of the text."""
     found: dict[str, str] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -35,7 +38,7 @@ def marked_messages() -> dict[str, str]:
             elif node.func.id == "pgettext" and len(texts) == 2:
                 key = "\x04".join(texts)
             elif node.func.id not in ("ngettext", "pgettext") and texts:
-                key = texts[0]
+                key = inspect.cleandoc(texts[0]) if node.func.id == "N_" and "\n" in texts[0] else texts[0]
             else:
                 continue  # a marked constant translated where it is shown (its N_ is counted)
             found.setdefault(key, f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
@@ -185,3 +188,43 @@ def test_a_context_tells_two_translations_of_one_word_apart() -> None:
     with using("ru"):
         assert pgettext("formula", "given") == "задано" and _("given") == "ответ"
     assert pgettext("formula", "given") == "given"
+
+
+def test_the_source_marks_the_help_of_the_translated_commands() -> None:
+    # what TranslatedHelp (cli/kit.py) looks up, as it looks it up: a help left unmarked would stay
+    # English unnoticed, and a marked one is then translated or test_every_marked_message_is_translated fails
+    import click
+
+    from backprop_cli.cli.main import main
+
+    marked = marked_messages()
+    root = click.Context(main, info_name="backprop", **main.context_settings)
+    assert main.help is not None and inspect.cleandoc(main.help) in marked
+    for name in main.list_commands(root):
+        command = main.get_command(root, name)
+        assert command is not None and command.short_help in marked, name
+    translated = ("trace", "check", "answers", "names", "explain", "validate", "schema", "examples")
+    for name in (*translated, "gradcheck", "graph", "verify"):
+        command = main.get_command(root, name)
+        assert command is not None and command.help is not None
+        assert inspect.cleandoc(command.help) in marked, name
+        ctx = click.Context(command, parent=root)
+        for param in command.get_params(ctx):
+            assert not isinstance(param, click.Option) or param.help in marked, (name, param.name)
+    assert {"Usage:", "Options", "Commands", "default: {default}", "Show this message and exit."} <= set(marked)
+
+
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_a_translated_help_keeps_its_example_commands(lang: str) -> None:
+    entries = catalogue(lang)
+    helps = [key for key in marked_messages() if "\n" in key and "\b" in key]
+    assert helps
+    for key in helps:
+        translation = entries[key][0]
+        assert translation.count("\b") == key.count("\b"), (lang, key[:40])  # click's verbatim blocks
+        blocks = [part for part in key.split("\n\n") if part.startswith("\b")]
+        # a command line of a block: `backprop …` after two spaces, up to two spaces or the line's end
+        examples = [found for block in blocks for found in re.findall(r"(?:^|  )(backprop(?: \S+)*)", block, re.M)]
+        assert examples, key[:40]
+        for example in examples:  # `backprop trace net.yaml`, word for word
+            assert example in translation, (lang, example)
