@@ -7,15 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.cli.kit import (
-    TranslatedHelp,
-    complete_config,
-    data_option,
-    handle_errors,
-    lang_option,
-    output_option,
-    steps_option,
-)
+from backprop_cli.cli.help import TranslatedHelp
+from backprop_cli.cli.kit import complete_config, data_option, handle_errors, lang_option, output_option, steps_option
 from backprop_cli.cli.names import filter_options
 from backprop_cli.model.i18n import N_
 

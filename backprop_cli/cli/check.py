@@ -7,15 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backprop_cli.cli.kit import (
-    TranslatedHelp,
-    handle_errors,
-    lang_option,
-    make_console,
-    output_option,
-    precision_option,
-    width_option,
-)
+from backprop_cli.cli.help import TranslatedHelp
+from backprop_cli.cli.kit import handle_errors, lang_option, make_console, output_option, precision_option, width_option
 from backprop_cli.cli.names import filter_options
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.i18n import N_, _, ngettext

@@ -6,8 +6,8 @@ import sys
 
 import click
 
+from backprop_cli.cli.help import TranslatedHelp
 from backprop_cli.cli.kit import (
-    TranslatedHelp,
     color_option,
     complete_config,
     data_option,

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from backprop_cli.cli.help import TranslatedHelp
 from backprop_cli.cli.kit import (
-    TranslatedHelp,
     color_option,
     complete_config,
     data_option,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from backprop_cli.cli.kit import TranslatedHelp, complete_config, handle_errors, load, output_option, precision_option
+from backprop_cli.cli.help import TranslatedHelp
+from backprop_cli.cli.kit import complete_config, handle_errors, load, output_option, precision_option
 from backprop_cli.model.i18n import N_
 
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from backprop_cli.cli.help import TranslatedHelp
 from backprop_cli.cli.kit import (
-    TranslatedHelp,
     check_rows,
     complete_config,
     data_option,

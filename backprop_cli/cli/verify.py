@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from backprop_cli.cli.kit import TranslatedHelp, handle_errors, output_option
+from backprop_cli.cli.help import TranslatedHelp
+from backprop_cli.cli.kit import handle_errors, output_option
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.i18n import N_
 

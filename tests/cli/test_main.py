@@ -366,7 +366,7 @@ def test_the_terminal_trace_imports_no_other_command_and_no_document_format() ->
     loaded, graph = run.stdout.splitlines()
     assert graph == "[]"  # a network's trace asks whether its config is an expression without the expression engine
     # not another command's module (answers, check …), nor document, markdown, latex, html, svg, chart …
-    expected = [f"backprop_cli.cli.{name}" for name in ("encoding", "expression", "kit", "main", "output")]
+    expected = [f"backprop_cli.cli.{name}" for name in ("encoding", "expression", "help", "kit", "main", "output")]
     expected += [f"backprop_cli.render.{name}" for name in ("console", "fit", "terminal")]
     assert loaded.strip() == str(expected)
     train = invoke("train", "xor", "--steps", "1", "--format", "json")

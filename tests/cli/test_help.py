@@ -133,7 +133,7 @@ def test_english_help_is_clicks_own(args: list[str]) -> None:
 
 
 def test_the_help_language_is_lang_among_the_arguments_else_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from backprop_cli.cli.kit import help_language
+    from backprop_cli.cli.help import help_language
 
     for key in NO_LOCALE:
         monkeypatch.delenv(key, raising=False)
@@ -162,7 +162,7 @@ def test_japanese_help_is_wrapped_by_the_columns_it_takes(name: str) -> None:
 
 @pytest.mark.parametrize("width", [40, 60, 80])
 def test_the_formatter_fills_wide_text_to_its_width(width: int) -> None:
-    from backprop_cli.cli.kit import ColumnsHelpFormatter
+    from backprop_cli.cli.help import ColumnsHelpFormatter
 
     text = i18n.catalogue("ja").gettext(inspect.cleandoc(command("trace").help or ""))
     formatter = ColumnsHelpFormatter(width=width)
