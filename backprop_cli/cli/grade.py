@@ -67,7 +67,7 @@ def grade_batch(
         if student in keys:
             raise rubric.error(f"a second key for student {student!r}; expected one key a student", "student")
         keys[student] = _key(path, rubric, student, filters, precision, hints)
-    batch = book.grade(files, keys)
+    batch = book.grade(files, keys, feedback=output_format == "json")  # only the JSON reports show it
     fmt = NumberFormat(precision)
     inputs = [*paths, *files]
     # orjson: a twentieth of json's time for a class's reports (0.26 s of CPU for 200 students with json)

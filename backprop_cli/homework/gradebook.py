@@ -269,12 +269,17 @@ def _handed(path: Path, known: Sequence[str], shared: bool) -> _Handed:
     return _Handed(path, sheet, problem, student, named, rank)
 
 
-def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
+def grade(files: Sequence[Path], keys: Mapping[str | None, Key], *, feedback: bool = True) -> Batch:
     """Grade every submission against its student's key (``keys[None]``: one key for all).
 
     Each student's submission is the one file whose name and ``student:`` agree, else the first that
     claims them: a file claiming another student can never displace that student's own file; it is
-    kept as a ``conflict`` row of the student its name says, for the TA to settle, and graded as nobody's."""
+    kept as a ``conflict`` row of the student its name says, for the TA to settle, and graded as nobody's.
+
+    ``feedback``: each graded sheet gets what kind of wrong its answers are (Key.feedback: the
+    misconceptions' mutated traces, hints), as its report shows it. The text report and the CSV show
+    none of it (scores, verdicts, notes), so a batch that writes only those passes False and skips the
+    costliest part of grading (a third of a class's time)."""
     batch = Batch()
     asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
     for each in keys.values():
@@ -345,7 +350,7 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
         except ConfigError as error:
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
-        result = key.feedback(result)
+        result = key.feedback(result) if feedback else result
         notes = result.notes()
         if path in ignored:
             notes = [f"not an answers file, not graded: {', '.join(ignored[path])}", *notes]
