@@ -19,6 +19,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,7 +190,7 @@ def submission_student(path: Path, sheet: AnswersFile | None, known: Iterable[st
         stem = stem.removesuffix(extension)
     for suffix in _SHEET_SUFFIXES:
         stem = stem.removesuffix(suffix)
-    keys = set(known)
+    keys = known if isinstance(known, set | frozenset) else set(known)
     if keys and stem not in keys and path.parent.name in keys:
         return path.parent.name
     return stem
@@ -255,7 +256,7 @@ class _Handed:
     rank: int  # 0: name and ``student:`` agree (or no ``student:``); 1: the name is nobody's; 2: another's
 
 
-def _handed(path: Path, known: Sequence[str], shared: bool) -> _Handed:
+def _handed(path: Path, known: AbstractSet[str], shared: bool) -> _Handed:
     sheet: AnswersFile | None = None
     problem = ""
     try:
@@ -287,7 +288,8 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key], *, feedback: bo
     batch.questions = list(asked)
     shared = keys.get(None)
     known = [s for s in keys if s is not None]
-    handed = [_handed(path, known, shared is not None) for path in files]
+    students = frozenset(known)  # looked up once a submission: not a set built each time
+    handed = [_handed(path, students, shared is not None) for path in files]
     chosen: dict[str, _Handed] = {}
     answers: dict[Path, bool] = {}  # whether a file is an answers file: asked only of two files of one student
     ignored: dict[Path, list[str]] = {}  # the files beside a submission that are not answers files
