@@ -19,7 +19,9 @@ Measured on 2026-12-03 (a shared 2-core machine, load average 4.9 to 6.7; one `c
 same 1,000-student class, main's tree and this one run alternately, gradebooks, reports and stderr
 byte for byte the same each time): the text report with the CSV took 19.8, 21.0 and 20.1 s of CPU time
 before, 12.2, 11.7 and 11.5 s after (median 20.1 → 11.7 s); with --format json 22.4 and 23.6 s before,
-21.8 and 21.5 s after (the cycle collector off: the feedback itself is computed as before).
+21.8 and 21.5 s after (the cycle collector off: the feedback itself is computed as before). Five
+more text/CSV pairs (load 6.0 to 6.6): 9.4 / 5.9, 9.7 / 10.8, 22.9 / 13.6, 23.9 / 13.1, 22.6 / 13.6 s
+before / after, a median ratio of 1.66× (CPU time itself moves 2.5× with this load: compare pairs).
 """
 
 from __future__ import annotations
