@@ -13,11 +13,15 @@ an order of magnitude (a factor of ``MAGNITUDE``) of the key's non-zero value. A
 least one factor must be the student's wrong value: an answer that is wrong with every factor right is
 plainly wrong. A sheet of random numbers gets no ECF credit: no answer follows from the others.
 
-And no credit for a copy: an answer that is the very number of one of the student's wrong factors
-(``o.dL_db1 = o.delta1``, ``loss = loss.term1``, a linear ``a = z``, ``relu(1) = 1``, ``1 × 1 = 1``)
-shows nothing beyond that factor, so it is ``wrong`` as the factor is (its working says it is a copy);
-it still stands in for what follows, as an answer right from the student's values does. So a sheet of
-one constant gets no ECF credit: every answer is a copy of every factor.
+And no credit for a copy of a slip: an answer that is the very number of one of the student's wrong
+factors (``o.dL_db1 = o.delta1``, ``loss = loss.term1``, a linear ``a = z``, ``relu(1) = 1``, ``1 × 1 =
+1``) where that factor is itself wrong even given the student's values shows nothing beyond it (the same
+wrong number written twice), so it is ``wrong`` as the factor is (its working says it is a copy); it
+still stands in for what follows, as an answer right from the student's values does. A copy of a factor
+that is itself right from the student's values (``ecf``) is the chain carried on, as a TA marks it: a
+slip in a deep network's output δ makes every layer's δ below it ECF, and each ∂L/∂b = δ is ECF with
+it, not one more wrong answer per neuron for the one slip. So a sheet of one constant still gets no ECF
+credit: every answer is a copy of every factor, and none of those is right from the student's values.
 
 Verdicts, in order of credit: ``correct``, ``ecf``, ``wrong``, ``missing`` (blank), ``invalid`` (a value
 given as text that is no number: tolerant readers of sheets may produce it; it is never a factor).
@@ -159,8 +163,9 @@ def judge(
     """Every asked name's verdict, and the working of each answer recomputed from the student's values.
 
     Walked in the trace's order (every factor before what it feeds), so a factor's own verdict, which
-    decides whether it may stand in, is known when it is used. A copy (see the module docstring) is
-    ``wrong`` but stands in for what follows as an answer right from the student's values does."""
+    decides whether it may stand in, is known when it is used. A copy of a slip (see the module
+    docstring) is ``wrong`` but stands in for what follows as an answer right from the student's values
+    does; a copy of factors that are all ``ecf`` is ``ecf``."""
     wanted = set(asked)
     verdicts: dict[str, str] = {}
     standing: dict[str, str] = {}  # the verdicts as factors see them: a copy follows from the student's values
@@ -183,9 +188,10 @@ def judge(
             elif not working.yours:  # right from factors all right: the key's tolerance, carried through
                 verdicts[name] = "correct"
             else:
-                copies = next((f for f, v in working.yours if accepts(name, mine, v)), None)
-                working = replace(working, copies=copies)
-                verdicts[name] = "ecf" if copies is None else "wrong"
+                copied = [f for f, v in working.yours if accepts(name, mine, v)]
+                carried = all(verdicts.get(_source(f, known, table) or "") == "ecf" for f in copied)
+                working = replace(working, copies=None if carried else copied[0])
+                verdicts[name] = "ecf" if carried else "wrong"
                 standing[name] = "ecf"
             if working is not None:
                 workings[name] = working

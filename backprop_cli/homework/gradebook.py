@@ -19,6 +19,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,7 +190,7 @@ def submission_student(path: Path, sheet: AnswersFile | None, known: Iterable[st
         stem = stem.removesuffix(extension)
     for suffix in _SHEET_SUFFIXES:
         stem = stem.removesuffix(suffix)
-    keys = set(known)
+    keys = known if isinstance(known, set | frozenset) else set(known)
     if keys and stem not in keys and path.parent.name in keys:
         return path.parent.name
     return stem
@@ -255,7 +256,7 @@ class _Handed:
     rank: int  # 0: name and ``student:`` agree (or no ``student:``); 1: the name is nobody's; 2: another's
 
 
-def _handed(path: Path, known: Sequence[str], shared: bool) -> _Handed:
+def _handed(path: Path, known: AbstractSet[str], shared: bool) -> _Handed:
     sheet: AnswersFile | None = None
     problem = ""
     try:
@@ -269,12 +270,17 @@ def _handed(path: Path, known: Sequence[str], shared: bool) -> _Handed:
     return _Handed(path, sheet, problem, student, named, rank)
 
 
-def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
+def grade(files: Sequence[Path], keys: Mapping[str | None, Key], *, feedback: bool = True) -> Batch:
     """Grade every submission against its student's key (``keys[None]``: one key for all).
 
     Each student's submission is the one file whose name and ``student:`` agree, else the first that
     claims them: a file claiming another student can never displace that student's own file; it is
-    kept as a ``conflict`` row of the student its name says, for the TA to settle, and graded as nobody's."""
+    kept as a ``conflict`` row of the student its name says, for the TA to settle, and graded as nobody's.
+
+    ``feedback``: each graded sheet gets what kind of wrong its answers are (Key.feedback: the
+    misconceptions' mutated traces, hints), as its report shows it. The text report and the CSV show
+    none of it (scores, verdicts, notes), so a batch that writes only those passes False and skips the
+    costliest part of grading (a third of a class's time)."""
     batch = Batch()
     asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
     for each in keys.values():
@@ -282,7 +288,8 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
     batch.questions = list(asked)
     shared = keys.get(None)
     known = [s for s in keys if s is not None]
-    handed = [_handed(path, known, shared is not None) for path in files]
+    students = frozenset(known)  # looked up once a submission: not a set built each time
+    handed = [_handed(path, students, shared is not None) for path in files]
     chosen: dict[str, _Handed] = {}
     answers: dict[Path, bool] = {}  # whether a file is an answers file: asked only of two files of one student
     ignored: dict[Path, list[str]] = {}  # the files beside a submission that are not answers files
@@ -345,7 +352,7 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key]) -> Batch:
         except ConfigError as error:
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
-        result = key.feedback(result)
+        result = key.feedback(result) if feedback else result
         notes = result.notes()
         if path in ignored:
             notes = [f"not an answers file, not graded: {', '.join(ignored[path])}", *notes]

@@ -76,9 +76,10 @@ def report(*args: str) -> tuple[int, dict[str, Any]]:
 
 # pytorch_snippet: w = 2, x = 3, target 10, squared error, η = 0.01. A student who writes z = 7 (not 6)
 # and carries it on correctly: a = 7, term = (7 − 10)² = 9, loss 9, ∂L/∂a = 2·(7 − 10) = −6, ∂a/∂z = 1
-# (right), δ = −6, ∂L/∂w = −6 × 3 = −18, w_new = 2 − 0.01 × (−18) = 2.18. Three of those merely copy a
-# wrong factor (a = z, loss = term, δ = ∂L/∂a × 1): no credit carried forward for them.
-COPIES = ("out.a1", "loss", "out.delta1")
+# (right), δ = −6, ∂L/∂w = −6 × 3 = −18, w_new = 2 − 0.01 × (−18) = 2.18. One of those merely copies the
+# slip (a = z): no credit carried forward for it; loss = term and δ = ∂L/∂a × 1 copy numbers that are
+# themselves right from the student's values (term, ∂L/∂a): the chain carried on, ECF.
+COPIES = ("out.a1",)
 SLIP = {
     "out.z1": 7,
     "out.a1": 7,
@@ -101,8 +102,8 @@ def test_one_early_slip_is_the_first_wrong_step_and_the_rest_earns_ecf_credit(tm
     assert verdicts == {**dict.fromkeys(SLIP, "ecf"), **copies, "out.z1": "wrong", "out.da_dz1": "correct"}
     assert doc["first_wrong_step"] == "out.z1"
     assert doc["ecf"] == {"credit": 0.5}
-    assert doc["score"] == 1 + 0.5 * 4 and doc["max_score"] == 9
-    assert doc["counts"] == {"correct": 1, "ecf": 4, "wrong": 4, "missing": 0, "invalid": 0}
+    assert doc["score"] == 1 + 0.5 * 6 and doc["max_score"] == 9
+    assert doc["counts"] == {"correct": 1, "ecf": 6, "wrong": 2, "missing": 0, "invalid": 0}
     work = {a["name"]: a.get("working") for a in doc["answers"]}
     assert work["out.dL_dw1_1"]["yours"] == {"out.delta1": -6}
     assert work["out.dL_dw1_1"]["recomputed"] == -18
@@ -110,12 +111,12 @@ def test_one_early_slip_is_the_first_wrong_step_and_the_rest_earns_ecf_credit(tm
         "with your out.delta1 = -6: out.dL_dw1_1 = out.delta1 × x = (-6) × 3 = -18; you wrote -18 ✓"
     )
     text = invoke("check", str(path)).output
-    assert "First wrong step: out.z1; 4 answers after it follow from your own values" in text
+    assert "First wrong step: out.z1; 6 answers after it follow from your own values" in text
     assert "correct given your values" in text
-    assert "Score: 3/9 (33%) · 1 correct, 4 correct given your values, 4 wrong, 0 missing of 9 answers" in text
+    assert "Score: 4/9 (44%) · 1 correct, 6 correct given your values, 2 wrong, 0 missing of 9 answers" in text
 
 
-@pytest.mark.parametrize(("credit", "score"), [("0", 1.0), ("1", 5.0), ("0.25", 2.0)])
+@pytest.mark.parametrize(("credit", "score"), [("0", 1.0), ("1", 7.0), ("0.25", 2.5)])
 def test_the_key_sets_the_ecf_credit(tmp_path: Path, credit: str, score: float) -> None:
     key = sheet(tmp_path / "key.yaml", "pytorch_snippet", dict.fromkeys(SLIP, None), f"ecf: {{credit: {credit}}}")
     student = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP, "ecf: {credit: 1}")  # the student's is ignored
@@ -177,15 +178,15 @@ def test_an_answer_that_copies_a_wrong_factor_earns_no_ecf_and_says_why(tmp_path
 
 def test_a_copy_right_from_the_student_s_values_stands_in_past_an_order_of_magnitude(tmp_path: Path) -> None:
     """z = 55 (key 6): ∂L/∂a = 2·(55 − 10) = 90 is right from the student's a but more than ten times the
-    key's −8, and δ = 90 × 1 copies it (no credit); ∂L/∂w = 90 × 3 = 270 is still judged from that δ,
-    as it would be from an answer right from the student's values."""
+    key's −8, and δ = 90 × 1 copies it (ECF: it copies a number right from the student's values);
+    ∂L/∂w = 90 × 3 = 270 is judged from that δ."""
     table = table_of("pytorch_snippet")
     values = carried(table, {"out.z1": 55.0})
     assert values["out.delta1"] == 90 and values["out.dL_dw1_1"] == 270
     _, doc = report(str(sheet(tmp_path / "s.yaml", "pytorch_snippet", {n: values[n] for n in SLIP})))
     verdicts = {a["name"]: a["verdict"] for a in doc["answers"]}
-    assert verdicts["out.dL_da1"] == "ecf" and verdicts["out.delta1"] == "wrong"
-    assert verdicts["out.dL_dw1_1"] == "ecf"
+    assert verdicts["out.dL_da1"] == "ecf" and verdicts["out.delta1"] == "ecf"
+    assert verdicts["out.dL_dw1_1"] == "ecf" and verdicts["out.a1"] == "wrong"  # a = z copies the slip
 
 
 def slips(verdicts: Mapping[str, Any]) -> list[str]:
@@ -253,12 +254,13 @@ def test_gradescope_carries_the_ecf_verdicts_and_partial_scores(tmp_path: Path) 
     path = sheet(tmp_path / "s.yaml", "pytorch_snippet", SLIP)
     result = invoke("check", str(path), "--format", "gradescope")
     doc = json.loads(result.stdout)
-    assert doc["score"] == 3 and doc["max_score"] == 9
+    assert doc["score"] == 4 and doc["max_score"] == 9
     tests = {t["name"]: t for t in doc["tests"]}
     assert tests["out.dL_dw1_1"]["score"] == 0.5 and tests["out.dL_dw1_1"]["status"] == "failed"
     assert "given -18: correct given your values" in tests["out.dL_dw1_1"]["output"]
     assert "with your out.delta1 = -6: out.dL_dw1_1 = out.delta1 × x" in tests["out.dL_dw1_1"]["output"]
-    assert tests["out.delta1"]["score"] == 0  # a copy of ∂L/∂a
+    assert tests["out.delta1"]["score"] == 0.5  # a copy of ∂L/∂a, itself right from the student's values
+    assert tests["out.a1"]["score"] == 0  # a copy of the slip z
     assert "the first wrong step" in tests["out.z1"]["output"]
     assert "First wrong step: out.z1" in doc["output"]
 
@@ -302,3 +304,30 @@ def test_one_answer_carried_forward_is_written_in_the_singular(tmp_path: Path) -
     path = sheet(tmp_path / "s.yaml", "pytorch_snippet", {"out.dL_dw1_1": -30, "out.w1_1.new": 2.3})
     text = invoke("check", str(path)).output
     assert "First wrong step: out.dL_dw1_1; 1 answer after it follows from your own values" in text
+
+
+@pytest.mark.parametrize("slip", ["out.delta1", "h1.a1"])
+def test_one_slip_in_a_deep_network_is_one_wrong_answer_not_one_per_bias_gradient_below_it(slip: str) -> None:
+    """What a TA marks: a slip in deep_plain's output δ (or its first activation) makes every δ below it
+    right only from the student's values, and each layer's ∂L/∂b = δ copies such a δ: the chain carried
+    on (ECF), as its δ is, not a wrong answer per neuron for the one slip. Only the slip and a copy of
+    the slip itself (out.dL_db1 = the slipped out.delta1) are wrong. (Before: 38 and 22 wrong answers.)"""
+    table = table_of("deep_plain")
+    name = f"step1/sample1/{slip}"
+    computed = [n for n, v in table.items() if not v.is_given]
+    values = carried(table, {name: table[name].value * 1.5})
+
+    def accepts(_: str, given: float, expected: float) -> bool:
+        return abs(given - expected) <= 1e-3 * abs(expected) if expected else abs(given) < 1e-12
+
+    verdicts, workings = ecf.judge(computed, {n: values[n] for n in computed}, frozenset(), table, accepts)
+    wrong = [n for n, v in verdicts.items() if v == "wrong"]
+    copy = "step1/sample1/out.dL_db1"
+    assert wrong == ([name, copy] if slip == "out.delta1" else [name])
+    if slip == "out.delta1":
+        assert workings[copy].copies == name  # its working says it copies the slip
+    # each sample's ∂L/∂b = δ follows its δ: ECF where the δ is, right where the slip left the δ right
+    biases = {n: table[n].quantity.factors for n in computed if ".dL_db" in n and n != copy}
+    copying = {n: factors[0] for n, factors in biases.items() if len(factors) == 1}
+    assert copying and all(verdicts[n] == verdicts[delta] for n, delta in copying.items())
+    assert sum(verdicts[n] == "ecf" for n in copying) > 10 and all(verdicts[n] != "wrong" for n in biases)

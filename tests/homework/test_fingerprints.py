@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -272,3 +273,25 @@ def test_no_mutation_changes_a_number_of_step_1_before_its_first_phase(tmp_path:
             assert before and all(values[n] == table[n].value for n in before), (config, mutation)
             checked.add(mutation)
     assert checked == set(FIRST_PHASE)
+
+
+def test_a_sign_slip_can_be_a_misconception_so_the_hints_never_stand_in_for_the_mutated_traces(
+    tmp_path: Path,
+) -> None:
+    """Why a batch's JSON reports still run the mutated traces for a sheet a hint would explain
+    (issue 15 asked whether the cheaper explanations could skip them): single_neuron's bias starts at 0,
+    so its update written with the sign flipped, −(0 − η·δ), is also 0 + η·δ: gradient ascent. The
+    report names the misconception and gives no sign hint; skipping the traces would change it."""
+    key = tmp_path / "key.yaml"
+    assert invoke("answers", "single_neuron", "-o", str(key)).exit_code == 0
+    text = key.read_text(encoding="utf-8")
+    found = re.search(r"(?m)^  (step1/neuron\.b1\.new): (\S+)$", text)
+    assert found is not None and float(found.group(2)) != 0
+    sheet = tmp_path / "sheet.yaml"
+    sheet.write_text(text.replace(found.group(0), f"  {found.group(1)}: {-float(found.group(2))!r}"), encoding="utf-8")
+    done = invoke("check", str(sheet), "--format", "json")
+    assert done.exit_code == 1, done.stderr
+    doc = json.loads(done.stdout)
+    answer = next(a for a in doc["answers"] if a["name"] == found.group(1))
+    assert answer["verdict"] == "wrong" and answer["fingerprints"] == ["gradient_ascent"] and "hint" not in answer
+    assert [f["name"] for f in doc["fingerprints"] if f["recognised"]] == ["gradient_ascent"]

@@ -9,6 +9,9 @@ with the JSON report of `check SHEET --key KEY` run alone.
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -191,3 +194,72 @@ def test_a_batch_writes_the_same_gradebook_and_reports_with_protocol_checks_reme
         plain = batch("old")
         assert not base._CONFORMS  # the old path ran
     assert remembered == plain
+
+
+def _partly_wrong(keys: Path, subs: Path) -> None:
+    """One more student: two answers plainly wrong (a forward number and an update), the rest right."""
+    base = example_path("classic_2_2_2").read_text(encoding="utf-8")
+    config = keys / "partly.yaml"
+    config.write_text(base.replace("[[0.15,", "[[0.31,"), encoding="utf-8")
+    done = invoke("answers", str(config), "-o", str(keys / "partly.key.yaml"))
+    assert done.exit_code == 0, done.stderr
+    key = (keys / "partly.key.yaml").read_text(encoding="utf-8")
+    values = dict(re.findall(r"(?m)^  ([\w./]+): (\S+)$", key.split("answers:", 1)[1]))
+    wrong = {"h.a2": repr(float(values["h.a2"]) + 0.2), "o.w1_1.new": repr(2 * float(values["o.w1_1.new"]))}
+    (subs / "partly.yaml").write_text(answer_lines(key, wrong), encoding="utf-8")
+
+
+def test_a_text_and_csv_batch_skips_the_feedback_and_writes_every_byte_the_full_path_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the text report and the gradebooks show scores, verdicts and notes, never what kind of
+    wrong an answer is, so a batch without --format json computes no misconception traces or hints (and
+    runs with the cycle collector off). The full path (every sheet's feedback, the collector on), run in
+    this test, writes the same bytes, on stdout, stderr and in every gradebook layout; and each student's
+    CSV row is what a single check of their sheet scores."""
+    from backprop_cli.cli import grade as cli_grade
+    from backprop_cli.homework import gradebook as book
+
+    keys, subs, students = class_of(tmp_path)
+    _partly_wrong(keys, subs)
+    students = [*students, "partly"]
+    calls: list[str] = []
+    real = book.Key.feedback
+
+    def counted(self: book.Key, result: Any) -> Any:
+        calls.append(result.answers_file)
+        return real(self, result)
+
+    monkeypatch.setattr(book.Key, "feedback", counted)
+
+    def run(name: str) -> list[tuple[int, str, str, str]]:
+        out = []
+        for layout in ("plain", "canvas", "moodle"):
+            sheet = tmp_path / f"{name}-{layout}.csv"
+            done = invoke("check", "--key", str(keys), str(subs), "--gradebook", str(sheet), "--layout", layout)
+            out.append((done.exit_code, done.stdout, done.stderr, sheet.read_text(encoding="utf-8")))
+        return out
+
+    fast = run("fast")
+    assert calls == []  # no sheet's feedback was computed
+    grade = book.grade
+    with monkeypatch.context() as patch:  # the full path: feedback for every sheet, the collector on
+        patch.setattr(book, "grade", lambda files, keys, feedback=True: grade(files, keys, feedback=True))
+        patch.setattr(cli_grade, "_no_cycle_collection", contextlib.nullcontext)
+        full = run("full")
+    assert len(calls) == 3 * len(students)  # every graded sheet, in each of the three runs
+    assert fast == full
+    assert fast[0][0] == 1 and "Per student" in fast[0][1]
+    import gc
+
+    assert gc.isenabled()  # the batch turned the collector back on
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(fast[0][3]))}
+    assert sorted(rows) == sorted(students)
+    for student in students:
+        alone = single(subs / f"{student}.yaml", keys / f"{student}.key.yaml")
+        assert float(rows[student]["total"]) == alone["score"], student
+        scores = {a["name"]: a["score"] for a in alone["answers"]}
+        assert {n: float(rows[student][n]) for n in scores} == scores, student
+    verdicts = {s: single(subs / f"{s}.yaml", keys / f"{s}.key.yaml")["counts"] for s in ("partly", "slip", "sign")}
+    assert verdicts["partly"]["wrong"] == 2 and verdicts["partly"]["correct"] > 20  # the class has each kind
+    assert verdicts["slip"]["ecf"] > 10 and verdicts["sign"]["wrong"] == 1
