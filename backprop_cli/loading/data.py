@@ -15,7 +15,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,13 @@ import numpy as np
 from backprop_cli.errors import QUOTE_LIMIT, ConfigError, quoted
 from backprop_cli.loading.yamlsafe import DATA_LIMIT, Document, Loc, Values, describe, load_file, read_text
 from backprop_cli.model import budgets as budget
+from backprop_cli.model.record import record
 from backprop_cli.model.spec import DataSpec
 
 ROW_KEYS = ("x", "y")
 
 
-@dataclass(frozen=True)
+@record
 class Expect:
     """What the network needs of every row."""
 
@@ -40,7 +41,7 @@ class Expect:
     shape: tuple[int, ...] | None = None  # a shaped input ([C, H, W]): x may be nested lists of this shape
 
 
-@dataclass(frozen=True)
+@record
 class Columns:
     """A CSV column spec from the config's ``data`` mapping; ``doc`` locates its names."""
 
@@ -191,7 +192,7 @@ def load_data_file(
     return rows_from_document(doc.rooted("data"), ("data",), expect, source=shown)
 
 
-@dataclass(frozen=True)
+@record
 class _Table:
     shown: str
     header: list[str]

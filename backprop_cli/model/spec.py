@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from backprop_cli.model.record import record
 
 if TYPE_CHECKING:
     from backprop_cli.loading.yamlsafe import Document
@@ -97,7 +99,7 @@ class BaseLayerSpec(ABC):
         """The layer as a config entry that loads back to it (``tensors``: other values of its parameters)."""
 
 
-@dataclass(frozen=True)
+@record
 class LayerSpec(BaseLayerSpec):
     """A dense layer: z = W·a_prev + b, a = f(z). ``weights`` has shape (units, fan_in)."""
 
@@ -139,21 +141,21 @@ class LayerSpec(BaseLayerSpec):
         return entry
 
 
-@dataclass(frozen=True)
+@record
 class LossSpec:
     name: str  # one of LOSSES
     # over the samples of a batch: mean, sum, or sum_all (a sum over the samples and outputs, torch's 'sum')
     reduction: str = "mean"
 
 
-@dataclass(frozen=True)
+@record
 class OptimizerSpec:
     name: str  # "sgd" for now; the registry lives in optim.py
     learning_rate: float
     options: Mapping[str, float | bool] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class TrainingSpec:
     steps: int | None = None
     epochs: int | None = None
@@ -164,7 +166,7 @@ class TrainingSpec:
     mode: str = "train"  # or "eval": torch's model.eval() (batch norm's running statistics, dropout off)
 
 
-@dataclass(frozen=True)
+@record
 class DataSpec:
     x: Array  # (rows, inputs)
     y: Array  # (rows, outputs)
@@ -183,7 +185,7 @@ class DataSpec:
         return int(self.x.shape[0])
 
 
-@dataclass(frozen=True)
+@record
 class NetworkSpec:
     inputs: tuple[str, ...]  # input names, default x1, x2, ... (a shaped input: one per entry, row-major)
     layers: tuple[BaseLayerSpec, ...]

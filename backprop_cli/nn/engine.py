@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,7 +28,7 @@ from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.budgets import guard_schedule
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
-from backprop_cli.model.rounding import RoundedChain
+from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
@@ -48,6 +48,9 @@ from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_los
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
 from backprop_cli.nn.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.nn.records import LayerBackward, LossRecord, ParamUpdate, StepRecord
+
+if TYPE_CHECKING:  # --round-as-you-go's chain: imported by the command that asks for it
+    from backprop_cli.model.rounding import RoundedChain
 
 Rows = Sequence[int] | NDArray[np.intp]  # 0-based data rows of a batch, in batch order
 
@@ -133,7 +136,7 @@ class ParamsView:
     biases: list[Array | None]
 
 
-@dataclass(frozen=True)
+@record
 class FastStep:
     """What one fast step leaves behind: the batch loss before the update, each layer's forward
     cache, reduced gradients and their norms, and the parameters before and after."""
