@@ -31,6 +31,8 @@ __all__ = [
 
 @record
 class Row:
+    """One row of a trace table: a quantity's name, formula, the formula with numbers, and value."""
+
     name: str  # the stable, fully qualified name
     formula: str  # in short names
     written: str  # the formula with numbers
@@ -39,6 +41,8 @@ class Row:
 
 @record
 class Section:
+    """One table of the trace: its step, phase, title, layer and sample, and its rows."""
+
     step: int
     phase: str  # one of PHASES
     title: str

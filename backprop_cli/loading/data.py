@@ -194,6 +194,8 @@ def load_data_file(
 
 @record
 class _Table:
+    """A CSV file's header and its rows of cells, each with its line in the file."""
+
     shown: str
     header: list[str]
     rows: list[tuple[int, list[str]]]  # (line in the file, cells)

@@ -15,6 +15,8 @@ from backprop_cli.model.record import record
 
 @record
 class Filter:
+    """What ``--step``, ``--layer``, ``--phase``, ``--sample`` and name patterns keep (empty: everything)."""
+
     steps: frozenset[int] = frozenset()
     layers: frozenset[str] = frozenset()
     phases: frozenset[str] = frozenset()

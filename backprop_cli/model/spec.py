@@ -143,6 +143,8 @@ class LayerSpec(BaseLayerSpec):
 
 @record
 class LossSpec:
+    """The loss by name and its reduction over a batch's samples."""
+
     name: str  # one of LOSSES
     # over the samples of a batch: mean, sum, or sum_all (a sum over the samples and outputs, torch's 'sum')
     reduction: str = "mean"
@@ -150,6 +152,8 @@ class LossSpec:
 
 @record
 class OptimizerSpec:
+    """The optimizer by name, its learning rate and its other options."""
+
     name: str  # "sgd" for now; the registry lives in optim.py
     learning_rate: float
     options: Mapping[str, float | bool] = field(default_factory=dict)
@@ -157,6 +161,8 @@ class OptimizerSpec:
 
 @record
 class TrainingSpec:
+    """How long to train (steps or epochs), the batches (size, shuffle, seed) and the mode."""
+
     steps: int | None = None
     epochs: int | None = None
     batch_size: int | None = None  # None: the whole data set
@@ -168,6 +174,8 @@ class TrainingSpec:
 
 @record
 class DataSpec:
+    """The data rows: inputs x and targets y as arrays, where they came from, and held-out rows."""
+
     x: Array  # (rows, inputs)
     y: Array  # (rows, outputs)
     source: str  # "inline" or the file the rows came from
@@ -187,6 +195,8 @@ class DataSpec:
 
 @record
 class NetworkSpec:
+    """A loaded config: the network's inputs and layers, loss, optimizer, data and training."""
+
     inputs: tuple[str, ...]  # input names, default x1, x2, ... (a shaped input: one per entry, row-major)
     layers: tuple[BaseLayerSpec, ...]
     loss: LossSpec

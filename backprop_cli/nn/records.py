@@ -144,6 +144,8 @@ class ParamUpdate:
 
 @record
 class StepRecord:
+    """One step of the trace: its batch, every layer's forward and backward pass, the loss and the updates."""
+
     step: int  # 1-based
     samples: tuple[int, ...]  # 0-based data rows of the batch (JSON: samples; rows holds them 1-based)
     multi_step: bool  # whether names carry a step qualifier

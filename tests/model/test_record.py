@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import operator
 from collections.abc import Callable
 from dataclasses import FrozenInstanceError, dataclass, field
@@ -24,6 +25,8 @@ def make(decorate: Callable[[type], type]) -> dict[str, type]:
 
     @decorate
     class Point:
+        """A point."""
+
         x: float
         y: float = 0.0
 
@@ -33,6 +36,8 @@ def make(decorate: Callable[[type], type]) -> dict[str, type]:
 
     @decorate
     class One:
+        """One field."""
+
         name: str
 
     @decorate
@@ -50,6 +55,8 @@ def make(decorate: Callable[[type], type]) -> dict[str, type]:
 
     @decorate
     class Post:
+        """A field set after __init__."""
+
         total: int
         half: float = field(init=False)
 
@@ -71,6 +78,8 @@ def make(decorate: Callable[[type], type]) -> dict[str, type]:
 
     @decorate
     class OwnHash:
+        """A hash of its own."""
+
         a: int
 
         def __hash__(self) -> int:
@@ -78,19 +87,27 @@ def make(decorate: Callable[[type], type]) -> dict[str, type]:
 
     @decorate
     class Unhashable:
+        """Hashing refused."""
+
         a: int
         __hash__ = None  # type: ignore[assignment]
 
     @decorate
     class Holder:
+        """Holds a list (a repr that meets itself)."""
+
         items: list[Any]
 
     @decorate
     class Base:
+        """A base."""
+
         a: int
 
     @decorate
     class Child(Base):
+        """A record extending a record."""
+
         b: int = 1
 
     @dataclass(frozen=True)  # a stdlib subclass of a record (or of a stdlib class) works as before
@@ -101,7 +118,14 @@ def make(decorate: Callable[[type], type]) -> dict[str, type]:
         pass
 
     @decorate
+    class Bare:
+        a: int
+        b: str = "x"
+
+    @decorate
     class Arrays:
+        """numpy arrays compared as dataclasses compare them."""
+
         values: np.ndarray[Any, Any]
         label: str = "w"
 
@@ -133,6 +157,7 @@ def args_for(name: str) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         "Grandchild": [((1,), {}), ((1, 2, 3), {})],
         "Loose": [((1,), {})],
         "Arrays": [((np.array([1.0]),), {}), ((np.array([1.0]), "b"), {})],
+        "Bare": [((1,), {}), ((1, "y"), {})],
     }
     return sets[name]
 
@@ -143,6 +168,30 @@ def outcome(action: Callable[..., Any], *args: Any) -> Any:
         return ("ok", action(*args))
     except Exception as error:
         return ("raised", type(error).__name__, str(error))
+
+
+#: arguments that fit some classes and not others: too many, too few, unknown or repeated keywords
+BAD_ARGUMENTS: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+    ((), {}),
+    ((1,), {}),
+    ((1, 2), {}),
+    ((1, 2, 3), {}),
+    ((1, 2, 3, 4, 5, 6, 7, 8), {}),
+    ((), {"x": 1}),
+    ((1,), {"x": 2}),
+    ((), {"nope": 1}),
+    ((), {"a": 1, "b": 2}),
+    ((1,), {"a": 1}),
+    (("n",), {"derived": 1}),
+    ((), {"name": "n", "tags": ("t",)}),
+    ((), {"total": 4}),
+    ((), {"items": []}),
+    ((), {"values": np.zeros(2)}),
+]
+
+
+def made(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    return repr(cls(*args, **kwargs))
 
 
 def replaced_equal(obj: Any, changes: dict[str, Any]) -> bool:
@@ -161,7 +210,10 @@ NAMES = sorted(OURS)
 def test_same_behaviour_as_a_frozen_dataclass(name: str) -> None:
     ours, theirs = OURS[name], make(STDLIB)[name]
     assert [f.name for f in dataclasses.fields(ours)] == [f.name for f in dataclasses.fields(theirs)]
-    assert ours.__doc__ == theirs.__doc__
+    assert ours.__doc__ == theirs.__doc__  # a class without a docstring gets dataclasses' own (its signature)
+    assert str(inspect.signature(ours)) == str(inspect.signature(theirs))
+    for args, kwargs in BAD_ARGUMENTS:  # the same TypeError, word for word, or the same record
+        assert outcome(made, ours, args, kwargs) == outcome(made, theirs, args, kwargs), (args, kwargs)
     assert getattr(ours, "__match_args__", None) == getattr(theirs, "__match_args__", None)
     mine = [ours(*a, **k) for a, k in args_for(name)]
     stdlib = [theirs(*a, **k) for a, k in args_for(name)]
@@ -188,6 +240,12 @@ def test_hash_of_the_same_fields_as_the_dataclass() -> None:
     assert hash(OURS["Options"]("n", forced=3)) == hash(theirs["Options"]("n", forced=3))
     assert hash(OURS["One"]("a")) == hash(("a",))
     assert hash(OURS["Empty"]()) == hash(())
+
+
+def test_a_class_without_a_docstring_is_made_by_dataclasses() -> None:
+    """dataclasses writes such a class's signature in as its docstring: record leaves it to dataclasses."""
+    assert OURS["Bare"].__doc__ == "Bare(a: 'int', b: 'str' = 'x')"
+    assert vars(OURS["Bare"])["__init__"].__code__ is not vars(OURS["Point"])["__init__"].__code__
 
 
 def test_recursive_repr_shows_dots() -> None:
@@ -237,5 +295,6 @@ def test_the_package_records_are_dataclasses_with_these_methods() -> None:
         assert dataclasses.is_dataclass(cls)
         params = cls.__dataclass_params__  # type: ignore[attr-defined]
         assert params.frozen and params.eq and params.repr
-        assert cls.__eq__.__code__ is OURS["Point"].__eq__.__code__
+        assert cls.__eq__.__code__ is OURS["Point"].__eq__.__code__  # shared, not compiled for the class
+        assert vars(cls)["__init__"].__code__ is vars(OURS["Point"])["__init__"].__code__
         assert cls.__repr__.__qualname__ == f"{cls.__qualname__}.__repr__"
