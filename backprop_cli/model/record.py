@@ -1,21 +1,30 @@
-"""``@record``: ``@dataclass(frozen=True)`` with three of its six methods shared instead of compiled.
+"""``@record``: ``@dataclass(frozen=True)`` whose six methods are shared functions, not compiled ones.
 
-A dataclass writes each method it adds as source text and compiles it with ``exec`` when its module
-is imported, about 0.1 to 0.2 ms a method here; the forty-odd frozen records on the path of
-``backprop trace`` spend some 40 ms of every start on it. ``record`` lets ``dataclass`` make the
-fields, ``__init__`` (which is called for every record made, so it stays compiled for its fields)
-and the frozen ``__setattr__``/``__delattr__``, and gives ``__eq__``, ``__hash__`` and ``__repr__``
-as closures over the field names that do what the compiled ones do (Python 3.11's dataclasses):
+A dataclass writes each method it adds (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, the frozen
+``__setattr__`` and ``__delattr__``) as source text and compiles it with ``exec`` when its module is
+imported: about 1 ms a class on the machines we measure, most of it parsing ``__init__``, some 40 ms of
+every ``backprop trace`` for the records on its path. ``record`` lets ``dataclass`` make the fields
+(and ``__match_args__``) and gives the six methods as closures over the field names that do what
+Python 3.11's dataclasses compile:
 
+- ``__init__``: the fields' arguments in field order, positional or keyword, defaults and factories,
+  fields outside ``__init__`` from their default, ``__post_init__``; Python's TypeErrors, word for
+  word, for arguments that do not fit; a signature for :mod:`inspect`;
 - ``__eq__``: for an operand of exactly the same class, the tuples of the compared fields
   (``compare=True``) are equal; otherwise ``NotImplemented``;
 - ``__hash__``: the hash of the tuple of the fields with ``hash=True``, or ``hash=None`` and
   ``compare=True``; a ``__hash__`` written in the class body is kept, as dataclasses keeps it;
 - ``__repr__``: ``QualName(field=repr, …)`` over the ``repr=True`` fields, ``...`` for a record met
-  again inside its own repr.
+  again inside its own repr;
+- ``__setattr__``/``__delattr__``: FrozenInstanceError for any attribute of the record itself and for
+  its fields on a plain subclass.
 
-A method written in the class body is kept, as dataclasses keeps it. ``tests/model/test_record.py``
-holds each against ``dataclass(frozen=True)`` on the same classes.
+A method written in the class body is kept, as dataclasses keeps it. A class without a docstring is
+left to ``dataclass(frozen=True)``, which writes the signature in as its docstring; InitVar and
+kw_only fields are refused. The per-record cost moves to making one: ``__init__`` binds its arguments
+in Python, a few microseconds, so records made by the thousand in a loop (the trace's quantities)
+stay plain dataclasses. ``tests/model/test_record.py`` holds each method against
+``dataclass(frozen=True)`` on the same classes.
 """
 
 from __future__ import annotations
@@ -71,8 +80,15 @@ def _init(made: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..
     plan = tuple((f.name, f.init, f.default, f.default_factory) for f in fields)
     post_init = hasattr(made, "__post_init__")
     setter = object.__setattr__
+    every_by_position = len(names) == len(fields)  # no field outside __init__ to fill in
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if every_by_position and not kwargs and len(args) == len(names):  # the common call, made fast
+            for name, value in zip(names, args, strict=True):
+                setter(self, name, value)
+            if post_init:
+                self.__post_init__()
+            return
         # Python's order: the keywords, then too many positional arguments, then missing ones
         given_values = dict(zip(names, args, strict=False))
         for key, value in kwargs.items():

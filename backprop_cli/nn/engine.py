@@ -28,7 +28,6 @@ from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.budgets import guard_schedule
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
-from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
@@ -136,7 +135,7 @@ class ParamsView:
     biases: list[Array | None]
 
 
-@record
+@dataclass(frozen=True)
 class FastStep:
     """What one fast step leaves behind: the batch loss before the update, each layer's forward
     cache, reduced gradients and their norms, and the parameters before and after."""

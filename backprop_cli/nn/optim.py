@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
 
@@ -20,14 +20,13 @@ import numpy as np
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.i18n import N_
-from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array, OptimizerSpec
 from backprop_cli.nn.ops import NamedRule, Scalar
 
 OptionValue = float | bool | tuple[float, ...]
 
 
-@record
+@dataclass(frozen=True)
 class ParamStep:
     """One parameter tensor's update: ``new`` plus named intermediates (same shape as the parameter).
 

@@ -11,6 +11,7 @@ product in fast mode (Σ_s δ_s·a_sᵀ = Δᵀ·A).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -19,7 +20,6 @@ import numpy as np
 from backprop_cli.model.i18n import _, ngettext
 from backprop_cli.model.names import grad_name, neuron_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
-from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import checked_after, finite
 from backprop_cli.nn.init import initialise
@@ -72,7 +72,7 @@ def chain_through(
         return upstream * local, local, None
 
 
-@record
+@dataclass(frozen=True)
 class DenseCache:
     """What the backward pass needs of the forward pass (fast mode keeps only this)."""
 
