@@ -14,12 +14,12 @@ Every check takes ``limits`` (default :data:`LIMITS`), so tests use small budget
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.budgets import LIMITS, Budgets, limits_of, plural, size_text
 from backprop_cli.model.i18n import N_, _, ngettext
+from backprop_cli.model.record import record
 
 __all__ = ["LIMITS", "Budgets", "size_text"]  # the budgets themselves are model/budgets.py: read here too
 
@@ -58,7 +58,7 @@ def refuse(spec: NetworkSpec, message: str, at: Loc = (), *, option: str | None 
 # ---------------------------------------------------------------- the run
 
 
-@dataclass(frozen=True)
+@record
 class Run:
     """What the engine computes for a config: the run's steps and the batch sizes they take."""
 
@@ -225,7 +225,7 @@ def check_run(
 # ---------------------------------------------------------------- rows laid out
 
 
-@dataclass(frozen=True)
+@record
 class Part:
     """One section of a step as render/rows.py lays it out: its phase, layer and row count."""
 
@@ -295,7 +295,7 @@ def step_parts(spec: NetworkSpec, several: bool, states: int) -> list[Part]:
     return parts
 
 
-@dataclass(frozen=True)
+@record
 class Layout:
     """Rows of the chosen sections: of the whole run (or its first ``upto`` steps) and of its largest step."""
 

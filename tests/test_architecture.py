@@ -115,3 +115,29 @@ def test_one_console_factory() -> None:
         )
     )
     assert constructing == ["backprop_cli/render/console.py", "backprop_cli/render/svg.py"], constructing
+
+
+def test_trace_and_train_of_the_default_example_import_only_what_they_use() -> None:
+    """``backprop trace`` and ``backprop train`` of a network start without the expression loader,
+    the rounded-as-you-go chain, the residual and activation layer types and (inline rows) the CSV
+    reader (issue 13: cold start)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from backprop_cli.cli.main import main\n"
+        "assert CliRunner().invoke(main, [sys.argv[1]]).exit_code == 0\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('backprop_cli') or m == 'csv')))\n"
+    )
+    never = {"backprop_cli.loading.expression", "backprop_cli.model.rounding", "backprop_cli.graph", "csv"}
+    for command in ("trace", "train"):
+        run = subprocess.run(
+            [sys.executable, "-c", probe, command], capture_output=True, text=True, check=True, timeout=120
+        )
+        loaded = set(run.stdout.split())
+        assert "backprop_cli.nn.engine" in loaded and "backprop_cli.model.record" in loaded  # the probe ran
+        assert not loaded & never, (command, sorted(loaded & never))
+        layers = sorted(m for m in loaded if m.startswith("backprop_cli.nn.layers."))
+        assert layers == ["backprop_cli.nn.layers.base", "backprop_cli.nn.layers.dense"], (command, layers)

@@ -12,8 +12,6 @@ if TYPE_CHECKING:  # imported where used: every `backprop trace` asks wants_expr
     from backprop_cli.graph.engine import ExprTrace
     from backprop_cli.loading.expression import ExprSpec
 
-from backprop_cli.loading.expression import is_expression, load_expression
-
 # trace options that only make sense for a network, by the name click gives their parameter
 NETWORK_ONLY = {
     "--data": "data",
@@ -28,7 +26,11 @@ NETWORK_ONLY = {
 
 def wants_expression(config: str | None, expr: str | None, sets: Sequence[str], *, tree: bool = False) -> bool:
     """Whether this module handles the command: an expression program (``--expr``, ``--set`` or a config)."""
-    found = expr is not None or bool(sets) or is_expression(config)
+    found = expr is not None or bool(sets)
+    if not found and config is not None:  # the default example is a network: no expression loader then
+        from backprop_cli.loading.expression import is_expression
+
+        found = is_expression(config)
     if tree and not found:
         raise ConfigError(
             "draws expression graphs; for a network use `backprop graph CONFIG --format tree`", path="--tree"
@@ -43,6 +45,8 @@ def trace_expression(params: Mapping[str, Any]) -> None:
     for option, key in NETWORK_ONLY.items():
         if params.get(key):
             raise ConfigError(f"{option} applies to networks only", path=option)
+    from backprop_cli.loading.expression import load_expression
+
     spec, inputs = load_expression(params.get("config"), params.get("expr"), params.get("sets", ()))
     from backprop_cli.graph.engine import compute
 
@@ -96,6 +100,8 @@ def validate_expression(config: str | None, data: str | None) -> str:
     """``backprop validate`` for an expression config: what it holds, in one line."""
     if data:
         raise ConfigError("--data applies to networks; an expression config has values instead", path="--data")
+    from backprop_cli.loading.expression import load_expression
+
     spec, _ = load_expression(config, None, ())
     graph = spec.graph
     operations = sum(1 for n in graph.nodes if n.op != "input")

@@ -9,10 +9,10 @@ number goes through one NumberFormat. The section title says which step and samp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.quantity import PHASES, Block, Quantity
+from backprop_cli.model.record import record
 from backprop_cli.nn.blocks import step_blocks
 from backprop_cli.nn.records import StepRecord
 
@@ -29,16 +29,20 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class Row:
+    """One row of a trace table: a quantity's name, formula, the formula with numbers, and value."""
+
     name: str  # the stable, fully qualified name
     formula: str  # in short names
     written: str  # the formula with numbers
     value: str  # formatted value
 
 
-@dataclass(frozen=True)
+@record
 class Section:
+    """One table of the trace: its step, phase, title, layer and sample, and its rows."""
+
     step: int
     phase: str  # one of PHASES
     title: str

@@ -9,13 +9,12 @@ order of ``classes`` when given, else in the order the classes first appear in t
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,13 @@ from backprop_cli.errors import QUOTE_LIMIT, ConfigError, quoted
 from backprop_cli.loading.yamlsafe import DATA_LIMIT, Document, Loc, Values, describe, load_file, read_text
 from backprop_cli.model import budgets as budget
 from backprop_cli.model.i18n import N_, _, ngettext
+from backprop_cli.model.record import record
 from backprop_cli.model.spec import DataSpec
 
 ROW_KEYS = ("x", "y")
 
 
-@dataclass(frozen=True)
+@record
 class Expect:
     """What the network needs of every row."""
 
@@ -41,7 +41,7 @@ class Expect:
     shape: tuple[int, ...] | None = None  # a shaped input ([C, H, W]): x may be nested lists of this shape
 
 
-@dataclass(frozen=True)
+@record
 class Columns:
     """A CSV column spec from the config's ``data`` mapping; ``doc`` locates its names."""
 
@@ -233,8 +233,10 @@ def load_data_file(
     return rows_from_document(doc.rooted("data"), ("data",), expect, source=shown)
 
 
-@dataclass(frozen=True)
+@record
 class _Table:
+    """A CSV file's header and its rows of cells, each with its line in the file."""
+
     shown: str
     header: list[str]
     rows: list[tuple[int, list[str]]]  # (line in the file, cells)
@@ -266,6 +268,8 @@ class _Table:
 def _read_table(text: str, shown: str, most: int | None = None) -> tuple[_Table, int | None]:
     """The header and rows of a CSV; with ``most``, the rows of at most that many cells, and the line of the
     row past them (None when the file ended first)."""
+    import csv  # a CSV file's reader: not imported by a config whose rows are inline
+
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -414,9 +418,8 @@ def _csv_table(table: _Table, shown: str, expect: Expect, columns: Columns | Non
 
 # Control characters and non-ASCII spaces: numpy's parser skips some of them (\x1c-\x1f) as white space
 # where Python's float() refuses the cell, so a file holding any goes to the cell-by-cell reader.
-_ODD_CHARACTERS = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
-)
+# (compiled by re when a CSV file is first read, not at import)
+_ODD_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
 
 
 _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
@@ -426,7 +429,7 @@ def _has_odd_characters(text: str) -> bool:
     """Whether ``text`` holds any of _ODD_CHARACTERS; for ASCII text, by deleting the plain bytes (faster)."""
     if text.isascii():
         return bool(text.encode("ascii").translate(None, _PLAIN_ASCII))
-    return _ODD_CHARACTERS.search(text) is not None
+    return re.search(_ODD_CHARACTERS, text) is not None
 
 
 def _fast_csv(text: str, shown: str, expect: Expect, columns: Columns | None) -> DataSpec | None:

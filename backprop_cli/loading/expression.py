@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from backprop_cli.loading.yamlsafe import (
     read_text,
 )
 from backprop_cli.model.i18n import N_, _
+from backprop_cli.model.record import record
 
 if TYPE_CHECKING:  # the expression engine is imported when an expression is loaded, not by a network's trace
     from backprop_cli.graph.graph import Graph
@@ -45,7 +45,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MAYBE = re.compile(r"""^\s*["']?expression["']?\s*:|"expression"\s*:""", re.M)  # the key, YAML or JSON
 
 
-@dataclass(frozen=True)
+@record
 class ExprSpec:
     """A resolved expression program: its graph and the text of every input value."""
 

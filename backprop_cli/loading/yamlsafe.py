@@ -38,6 +38,7 @@ from backprop_cli.errors import QUOTE_LIMIT, ConfigError, os_reason, quoted
 from backprop_cli.loading import run
 from backprop_cli.model.budgets import Budgets, limits_of
 from backprop_cli.model.i18n import N_, _
+from backprop_cli.model.record import record
 
 Key = str | int
 Loc = tuple[Key, ...]
@@ -140,7 +141,7 @@ def comment_text(text: str) -> str:
     return "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     """A parsed file: its value, the name used in messages, and where each value and key starts."""
 
@@ -270,7 +271,7 @@ def guess_format(text: str, source: str) -> Format:
     return "json" if source.lower().endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{") else "yaml"
 
 
-@dataclass(frozen=True)
+@record
 class Values:
     """A budget on the values (scalars: keys, numbers, strings) of a file, and what to say past it."""
 

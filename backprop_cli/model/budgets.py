@@ -4,14 +4,13 @@ budgets instead of building giant inputs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.record import record
 
 MIB = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class Budgets:
     """Every budget, by what it bounds (the README's limits section states them)."""
 

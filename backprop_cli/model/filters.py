@@ -8,13 +8,15 @@ data row); patterns are globs over names.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 
 from backprop_cli.model.quantity import Placed
+from backprop_cli.model.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Filter:
+    """What ``--step``, ``--layer``, ``--phase``, ``--sample`` and name patterns keep (empty: everything)."""
+
     steps: frozenset[int] = frozenset()
     layers: frozenset[str] = frozenset()
     phases: frozenset[str] = frozenset()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
+
+from backprop_cli.model.record import record
 
 DEFAULT_PRECISION = 6
 
@@ -15,7 +16,7 @@ def exact_text(value: Fraction | int | str) -> str:
     return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
 
 
-@dataclass(frozen=True)
+@record
 class NumberFormat:
     """Significant-digit formatting: ``0.377500``→``0.3775``, ``-24.0``→``-24``, ``1e-05``→``1e-5``."""
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
 
+from backprop_cli.model.record import record
+
 Scalar = float | Fraction
 Rule = Callable[[Sequence[Scalar]], Scalar]
 
@@ -188,7 +190,7 @@ class Quantity:
         return _SLOT.sub(number, template)
 
 
-@dataclass(frozen=True)
+@record
 class Built:
     """A block laid out: its title, its quantities in reading order, and its note."""
 
@@ -197,7 +199,7 @@ class Built:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Block:
     """A group of quantities a trace shows together (one table): one phase, of one layer and sample.
 

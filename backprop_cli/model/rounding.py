@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from backprop_cli.model.quantity import Quantity, Scalar
+from backprop_cli.model.record import record
 
 KINDS = ("decimals", "significant")
 EXACT = "exact"  # ``rounding: exact``: the key in exact fractions, and an answer right only when exact
 
 
-@dataclass(frozen=True)
+@record
 class Rounding:
     """Round every intermediate to ``digits`` decimals, or ``digits`` significant digits."""
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from backprop_cli.model.record import record
 
 if TYPE_CHECKING:
     from backprop_cli.loading.yamlsafe import Document
@@ -97,7 +99,7 @@ class BaseLayerSpec(ABC):
         """The layer as a config entry that loads back to it (``tensors``: other values of its parameters)."""
 
 
-@dataclass(frozen=True)
+@record
 class LayerSpec(BaseLayerSpec):
     """A dense layer: z = W·a_prev + b, a = f(z). ``weights`` has shape (units, fan_in)."""
 
@@ -139,22 +141,28 @@ class LayerSpec(BaseLayerSpec):
         return entry
 
 
-@dataclass(frozen=True)
+@record
 class LossSpec:
+    """The loss by name and its reduction over a batch's samples."""
+
     name: str  # one of LOSSES
     # over the samples of a batch: mean, sum, or sum_all (a sum over the samples and outputs, torch's 'sum')
     reduction: str = "mean"
 
 
-@dataclass(frozen=True)
+@record
 class OptimizerSpec:
+    """The optimizer by name, its learning rate and its other options."""
+
     name: str  # "sgd" for now; the registry lives in optim.py
     learning_rate: float
     options: Mapping[str, float | bool] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class TrainingSpec:
+    """How long to train (steps or epochs), the batches (size, shuffle, seed) and the mode."""
+
     steps: int | None = None
     epochs: int | None = None
     batch_size: int | None = None  # None: the whole data set
@@ -164,8 +172,10 @@ class TrainingSpec:
     mode: str = "train"  # or "eval": torch's model.eval() (batch norm's running statistics, dropout off)
 
 
-@dataclass(frozen=True)
+@record
 class DataSpec:
+    """The data rows: inputs x and targets y as arrays, where they came from, and held-out rows."""
+
     x: Array  # (rows, inputs)
     y: Array  # (rows, outputs)
     source: str  # "inline" or the file the rows came from
@@ -183,8 +193,10 @@ class DataSpec:
         return int(self.x.shape[0])
 
 
-@dataclass(frozen=True)
+@record
 class NetworkSpec:
+    """A loaded config: the network's inputs and layers, loss, optimizer, data and training."""
+
     inputs: tuple[str, ...]  # input names, default x1, x2, ... (a shaped input: one per entry, row-major)
     layers: tuple[BaseLayerSpec, ...]
     loss: LossSpec

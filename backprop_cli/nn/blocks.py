@@ -11,19 +11,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, qualify
 from backprop_cli.model.quantity import Block, Built, Const, Form, Numbers, Quantity, Scalar, Slot, scalar
-from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.nn.layers.base import LayerOp, fill, forward_through, has_batch_blocks
 from backprop_cli.nn.layers.dense import same, total
 from backprop_cli.nn.ops import NamedRule, loss_op
 from backprop_cli.nn.optim import STATE_MEANINGS, SYMBOLS
 from backprop_cli.nn.records import LayerBackward, LayerForward, ParamUpdate, StepRecord
+
+if TYPE_CHECKING:  # --round-as-you-go's chain: imported by the command that asks for it
+    from backprop_cli.model.rounding import RoundedChain
 
 
 def sample_suffix(sample: int) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +29,6 @@ from backprop_cli.model.budgets import guard_schedule
 from backprop_cli.model.i18n import _
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
-from backprop_cli.model.rounding import RoundedChain
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
 from backprop_cli.nn.layers import build_layers
@@ -49,6 +48,9 @@ from backprop_cli.nn.ops import RATIONAL_ACTIVATIONS, RATIONAL_LOSSES, exact_los
 from backprop_cli.nn.optim import RATIONAL as RATIONAL_OPTIMIZERS
 from backprop_cli.nn.optim import Optimizer, ParamStep, make_optimizer
 from backprop_cli.nn.records import LayerBackward, LossRecord, ParamUpdate, StepRecord
+
+if TYPE_CHECKING:  # --round-as-you-go's chain: imported by the command that asks for it
+    from backprop_cli.model.rounding import RoundedChain
 
 Rows = Sequence[int] | NDArray[np.intp]  # 0-based data rows of a batch, in batch order
 

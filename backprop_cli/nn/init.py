@@ -25,10 +25,10 @@ it; ``pytorch`` reproduces nn.Linear, which draws them from the same U(−k, k) 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array
 
 # the aliases are torch.nn.init's names (without the trailing _) and Keras's
@@ -62,7 +62,7 @@ INIT_METHODS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class InitSpec:
     """A resolved ``init`` mapping; ``low``/``high`` are for ``uniform``, ``std`` for ``normal``."""
 

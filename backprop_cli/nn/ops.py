@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 
 import numpy as np
 
+from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array
 
 Scalar = float | Fraction
@@ -97,7 +98,7 @@ def softmax_jacobian(a: Array) -> Array:
     return jac
 
 
-@dataclass(frozen=True)
+@record
 class Activation:
     """One activation: forward, local derivative ∂a/∂z, and how both are written.
 
@@ -185,7 +186,7 @@ def _sigmoid_scalar(z: float) -> float:
 # ---------------------------------------------------------------- losses
 
 
-@dataclass(frozen=True)
+@record
 class Loss:
     """A per-sample loss L_s = Σ_k term_k and its gradient ∂L_s/∂a_k (K = number of outputs).
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ import numpy as np
 from backprop_cli.model.names import param_name, qualify
 from backprop_cli.model.numbers import exact_text
 from backprop_cli.model.quantity import Scalar, scalar
+from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
+@record
 class LayerForward:
     """z = a_prev·Wᵀ + b and a = f(z) for every sample of the batch (a layer without weights: z is
     what its activation reads, its input for a standalone activation)."""
@@ -65,7 +66,7 @@ class LayerForward:
         return f"{self.layer}.a{j + 1} = {self.activation}({self.layer}.z{j + 1})"
 
 
-@dataclass(frozen=True)
+@record
 class LossRecord:
     """Per-sample loss terms, per-sample losses, the batch loss and the textbook ∂L_s/∂a."""
 
@@ -80,7 +81,7 @@ class LossRecord:
     dL_da: Array  # (batch, K), ∂L_s/∂a_k, may be non-finite where a saturates (shown, not used)
 
 
-@dataclass(frozen=True)
+@record
 class LayerBackward:
     """δ = ∂L_s/∂z from upstream × local, the parameter gradients, and ∂L_s/∂a of the layer below."""
 
@@ -113,7 +114,7 @@ class LayerBackward:
         return terms
 
 
-@dataclass(frozen=True)
+@record
 class ParamUpdate:
     """One parameter tensor: per-sample gradients, their reduction, the optimizer step, the result."""
 
@@ -141,8 +142,10 @@ class ParamUpdate:
         }
 
 
-@dataclass(frozen=True)
+@record
 class StepRecord:
+    """One step of the trace: its batch, every layer's forward and backward pass, the loss and the updates."""
+
     step: int  # 1-based
     samples: tuple[int, ...]  # 0-based data rows of the batch (JSON: samples; rows holds them 1-based)
     multi_step: bool  # whether names carry a step qualifier

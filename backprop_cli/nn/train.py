@@ -24,7 +24,6 @@ from backprop_cli.model.spec import Array, DataSpec, NetworkSpec
 from backprop_cli.nn.check import norm_of
 from backprop_cli.nn.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats
 from backprop_cli.nn.engine import Engine
-from backprop_cli.nn.layers.residual import nest
 from backprop_cli.nn.optim import Optimizer
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
@@ -355,6 +354,8 @@ def trained_config(result: TrainResult, directory: Path | None = None) -> dict[s
     below, else absolute) with its feature and label columns and its class order, so the output units
     keep their classes, also for ``--data``.
     """
+    from backprop_cli.nn.layers.residual import nest  # imported by `train --save` alone, not every run
+
     spec = result.spec
     layers: list[dict[str, Any]] = []
     buffers = result.buffers or tuple({} for _ in spec.layers)

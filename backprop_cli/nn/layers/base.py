@@ -10,11 +10,11 @@ all it calls, and ``LAYER_TYPES`` in ``__init__.py`` finds the op of a spec by i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard, cast, runtime_checkable
 
 from backprop_cli.errors import ConfigError
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
+from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
 from backprop_cli.nn.init import InitSpec
@@ -22,7 +22,7 @@ from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.records import LayerBackward, LayerForward
 
 
-@dataclass(frozen=True)
+@record
 class ParamDef:
     """One parameter tensor of a layer: its kind (``weights``, ``biases``) and whether it is frozen."""
 
@@ -262,7 +262,7 @@ class LayerOp(Protocol):
     def blocks(self) -> LayerBlocks: ...
 
 
-@dataclass(frozen=True)
+@record
 class Counts:
     """What one sample's pass through a layer shows, counted from its spec before anything runs (the
     budgets refuse a trace by these counts; tests/test_budget.py holds them to what is laid out)."""
@@ -283,7 +283,7 @@ class Counts:
         return replace(self, batch_forward=self.batch_forward - self.running_updates, batch_backward=0)
 
 
-@dataclass(frozen=True)
+@record
 class LayerPlace:
     """Where a layer stands in its config: what its op class needs to build its spec (``from_config``)."""
 
