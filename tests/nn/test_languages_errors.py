@@ -144,6 +144,28 @@ CASES = [
         Msg("layer {name} biases has {values}; expected {units} (its units)", nested={"values": VALUES}),
     ),
     Case(
+        "a dropout mask row too short for the layer below",
+        TWO_LAYERS.replace(
+            "    - {name: out,", "    - {type: dropout, name: d, p: 0.5, mask: [[1]]}\n    - {name: out,"
+        ),
+        Msg(
+            "layer {name} mask row {r} has {values}; expected {fan_in} (the fan-in: {below})",
+            nested={"values": VALUES, "below": Msg("the units of layer {name}")},
+        ),
+    ),
+    Case(
+        "a residual branch of another width",
+        TWO_LAYERS.replace(
+            "    - {name: out,",
+            "    - {type: residual, name: b1, layers: [{name: fc, units: 3, activation: relu, "
+            "weights: [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]], biases: [0.0, 0.0, 0.0]}]}\n    - {name: out,",
+        ),
+        Msg(
+            "residual block {name}: its branch gives an output of shape {out_shape} (layer {last}), its input "
+            "has shape {shape}; expected the same shape, since the block adds its input to the branch's output"
+        ),
+    ),
+    Case(
         "softmax on a hidden layer",
         TWO_LAYERS.replace("activation: relu", "activation: softmax"),
         Msg("softmax on layer {name}, which is not the last; expected softmax only on the output layer"),
