@@ -176,6 +176,21 @@ CASES = [
         Msg(FIT),
     ),
     Case(
+        "a dense layer on an image",
+        IMAGE.replace("{LAYER}", "{type: maxpool2d, name: p1, kernel_size: 1}").replace(
+            "    - {type: flatten, name: f}\n", ""
+        ),
+        Msg(
+            "layer {name} ({kind}) gets an input of shape {shape}; expected a flat input: put a {{type: flatten}} "
+            "layer before it"
+        ),
+    ),
+    Case(
+        "conv weights missing",
+        IMAGE.replace("{LAYER}", "{type: conv2d, name: c1, out_channels: 1, kernel_size: 1}"),
+        Msg("weights missing; expected weights {shape} or init: {{method, seed}}"),
+    ),
+    Case(
         "a pool kernel too big",
         IMAGE.replace("{LAYER}", "{type: maxpool2d, name: p1, kernel_size: 3}"),
         Msg("{name}: kernel {kernel} does not fit an input of {shape}"),

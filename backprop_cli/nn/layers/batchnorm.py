@@ -297,8 +297,10 @@ class BatchNormLayer:
         else:
             if x.shape[0] * self.spatial < 2:
                 raise ConfigError(
-                    f"batch norm layer {self.name!r} in a training step of a batch of 1 sample: its variance is 0 "
-                    "and torch refuses it; expected batches of at least 2 samples",
+                    _(
+                        "batch norm layer {name} in a training step of a batch of 1 sample: its variance is 0 "
+                        "and torch refuses it; expected batches of at least 2 samples"
+                    ).format(name=repr(self.name)),
                     path="training.batch_size",
                 )
             mean, var = batch_statistics(x, self.channels)

@@ -261,7 +261,9 @@ class ConvLayer:
         init = place.init()
         if init is None and m.weights is None:
             raise place.error(
-                f"weights missing; expected weights [out][in]{'[k]' * spec_type.dims} or init: {{method, seed}}",
+                _("weights missing; expected weights {shape} or init: {{method, seed}}").format(
+                    shape="[out][in]" + "[k]" * spec_type.dims
+                ),
                 "weights",
             )
         fan_in, fan_out = fans(out_channels, channels, k, k if axes == 3 else 1)  # torch's: C·k^d, C_out·k^d
