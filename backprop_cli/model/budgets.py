@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import _, ngettext
 
 MIB = 1024 * 1024
 
@@ -52,7 +53,9 @@ def limits_of(limits: Budgets | None) -> Budgets:
 
 def size_text(size: int) -> str:
     """``5 MiB``, or ``1,500 bytes`` for a size that is no whole number of MiB."""
-    return f"{size // MIB} MiB" if size % MIB == 0 else f"{size:,} bytes"
+    if size % MIB == 0:
+        return _("{n} MiB").format(n=size // MIB)
+    return ngettext("{n:,} bytes", "{n:,} bytes", size).format(n=size)
 
 
 def plural(n: int, noun: str) -> str:
