@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.model.budgets import LIMITS, Budgets, limits_of, plural, size_text
+from backprop_cli.model.budgets import LIMITS, Budgets, limits_of, size_text
 from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.record import record
 
@@ -462,8 +462,10 @@ def check_key_text(text: str, *, limits: Budgets | None = None) -> None:
     size = len(text.encode("utf-8"))
     if size > budget.key_bytes:
         raise ConfigError(
-            f"the answers file would have {size:,} bytes, more than `backprop check` reads "
-            f"({size_text(budget.key_bytes)}); choose fewer names with {NARROW} or --only",
+            _(
+                "the answers file would have {size:,} bytes, more than `backprop check` reads ({most}); choose "
+                "fewer names with {narrow} or --only"
+            ).format(size=size, most=size_text(budget.key_bytes), narrow=_(NARROW)),
             path="answers",
         )
 
@@ -490,9 +492,15 @@ def check_train(
     if each_pass and run.products() + passes * run.data_rows * parameters > budget.train_products:
         raise refuse(
             spec,
-            f"the loss on all {plural(run.data_rows, 'row')} after each of {passes:,} passes is too much "
-            f"arithmetic with the training: {run.products() + passes * run.data_rows * parameters:,} rows × "
-            f"parameters; expected at most {budget.train_products:,}; leave it out, or take fewer passes",
+            _(
+                "the loss on all {rows} after each of {passes:,} passes is too much arithmetic with the training: "
+                "{here:,} rows × parameters; expected at most {most:,}; leave it out, or take fewer passes"
+            ).format(
+                rows=_n_rows(run.data_rows),
+                passes=passes,
+                here=run.products() + passes * run.data_rows * parameters,
+                most=budget.train_products,
+            ),
             option="--eval-each-pass",
         )
     if output_format == "json":
@@ -500,16 +508,23 @@ def check_train(
         if numbers > budget.numbers:
             raise refuse(
                 spec,
-                f"the training JSON would hold about {numbers:,} numbers (parameters before and after, and every "
-                f"pass's history); expected at most {budget.numbers:,}; take fewer epochs or steps, or --format text",
+                _(
+                    "the training JSON would hold about {numbers:,} numbers (parameters before and after, and every "
+                    "pass's history); expected at most {most:,}; take fewer epochs or steps, or --format text"
+                ).format(numbers=numbers, most=budget.numbers),
                 option="--format",
             )
     elif listed and parameters > budget.rows and (max_rows == 0 or max_rows > budget.rows):
         raise refuse(
             spec,
-            f"{'no cap' if max_rows == 0 else f'a cap of {max_rows:,} rows'} would list all {parameters:,} "
-            f"parameters; expected at most {budget.rows:,} rows; keep a smaller cap (past it each weight matrix "
-            "and bias vector is one row), or --no-parameters",
+            _(
+                "{cap} would list all {parameters:,} parameters; expected at most {most:,} rows; keep a smaller cap "
+                "(past it each weight matrix and bias vector is one row), or --no-parameters"
+            ).format(
+                cap=_("no cap") if max_rows == 0 else _("a cap of {n:,} rows").format(n=max_rows),
+                parameters=parameters,
+                most=budget.rows,
+            ),
             option="--max-rows",
         )
     if save:
@@ -517,8 +532,10 @@ def check_train(
         if values > budget.config_values:
             raise refuse(
                 spec,
-                f"the trained config would hold about {values:,} values (its parameters, and the data rows written "
-                f"inline); expected at most {budget.config_values:,}, what a config file may hold",
+                _(
+                    "the trained config would hold about {values:,} values (its parameters, and the data rows "
+                    "written inline); expected at most {most:,}, what a config file may hold"
+                ).format(values=values, most=budget.config_values),
                 option="--save",
             )
     return run
@@ -539,9 +556,17 @@ def check_gradcheck(spec: NetworkSpec, *, limits: Budgets | None = None) -> None
     if parameters > budget.gradcheck_parameters or products > budget.gradcheck_products:
         raise refuse(
             spec,
-            f"checking {parameters:,} parameters takes two forward passes of {plural(run.batch, 'row')} each "
-            f"({products:,} rows × parameters); expected at most {budget.gradcheck_parameters:,} parameters and "
-            f"{budget.gradcheck_products:,} rows × parameters; check a smaller network, or fewer rows (--data)",
+            _(
+                "checking {parameters:,} parameters takes two forward passes of {rows} each ({products:,} rows × "
+                "parameters); expected at most {most:,} parameters and {most_products:,} rows × parameters; check "
+                "a smaller network, or fewer rows (--data)"
+            ).format(
+                parameters=parameters,
+                rows=_n_rows(run.batch),
+                products=products,
+                most=budget.gradcheck_parameters,
+                most_products=budget.gradcheck_products,
+            ),
             ("network",),
         )
 
@@ -565,14 +590,18 @@ def check_drawing(spec: NetworkSpec, *, exact: bool, by: str = "neuron", limits:
     size = drawing_size(spec, exact=exact, by=by)
     if size > budget.drawing:
         if exact:
-            how = "take a smaller batch (training.batch_size) or drop --exact"
+            how = _("take a smaller batch (training.batch_size) or drop --exact")
         elif by == "layer":
-            how = "draw a smaller network"
+            how = _("draw a smaller network")
         else:
-            how = "draw one node per layer (--nodes layer)"
-        what = "exact graph of step 1 would have" if exact else "drawing would have"
+            how = _("draw one node per layer (--nodes layer)")
+        template = (
+            _("the exact graph of step 1 would have {size:,} nodes and edges; expected at most {most:,}; {how}")
+            if exact
+            else _("the drawing would have {size:,} nodes and edges; expected at most {most:,}; {how}")
+        )
         raise refuse(
             spec,
-            f"the {what} {size:,} nodes and edges; expected at most {budget.drawing:,}; {how}",
+            template.format(size=size, most=budget.drawing, how=how),
             ("network",),
         )

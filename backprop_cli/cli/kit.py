@@ -175,6 +175,7 @@ def check_rows(spec: NetworkSpec, steps: Sequence[int], samples: Sequence[int]) 
     if not samples:
         return
     from backprop_cli.budget import check_schedule
+    from backprop_cli.model.i18n import _, ngettext
     from backprop_cli.nn.engine import batches
 
     check_schedule(spec)  # the schedule is built whole: bounded first
@@ -185,16 +186,30 @@ def check_rows(spec: NetworkSpec, steps: Sequence[int], samples: Sequence[int]) 
         if sample - 1 in held:
             continue
         if steps:
-            where = "; ".join(f"step {step} holds {_rows(schedule[step - 1])}" for step in chosen[:4])
+            where = "; ".join(
+                _("step {step} holds {rows}").format(step=step, rows=_rows(schedule[step - 1])) for step in chosen[:4]
+            )
             where += "; …" if len(chosen) > 4 else ""
-            what = f"the batch of step {chosen[0]}" if len(chosen) == 1 else "the batches of the steps chosen"
+            what = (
+                _("the batch of step {step}").format(step=chosen[0])
+                if len(chosen) == 1
+                else _("the batches of the steps chosen")
+            )
         else:
-            steps_held = "the run's only step holds" if len(schedule) == 1 else f"the run's {len(schedule)} steps hold"
-            where = f"{steps_held} {_rows(sorted(held))}"
-            what = "any step's batch"
+            n, rows = len(schedule), _rows(sorted(held))
+            where = (
+                _("the run's only step holds {rows}").format(rows=rows)
+                if n == 1
+                else ngettext("the run's {n} steps hold {rows}", "the run's {n} steps hold {rows}", n).format(
+                    n=n, rows=rows
+                )
+            )
+            what = _("any step's batch")
         raise ConfigError(
-            f"data row {sample} is not in {what} ({where}); expected one of those rows (--sample counts data "
-            "rows from 1, not positions in the batch)",
+            _(
+                "data row {sample} is not in {what} ({where}); expected one of those rows (--sample counts data "
+                "rows from 1, not positions in the batch)"
+            ).format(sample=sample, what=what, where=where),
             path="--sample",
         )
 
@@ -217,8 +232,11 @@ def _rows(rows: Sequence[int], most: int = 12) -> str:
         )
         if row is not None:
             start = previous = row
-    shown = ", ".join(runs[:most]) + (f", … ({len(ones)} rows)" if len(runs) > most else "")
-    return f"row{'s' * (len(ones) != 1)} {shown}"
+    from backprop_cli.model.i18n import ngettext
+
+    more = ngettext(", … ({n} row)", ", … ({n} rows)", len(ones)).format(n=len(ones))
+    shown = ", ".join(runs[:most]) + (more if len(runs) > most else "")
+    return ngettext("row {rows}", "rows {rows}", len(ones)).format(rows=shown)
 
 
 # ---------------------------------------------------------------- options several commands share

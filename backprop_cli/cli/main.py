@@ -345,7 +345,16 @@ def _check_filters(
             )
     for sample in samples:
         if sample > spec.data.rows:
-            raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+            from backprop_cli.model.i18n import ngettext
+
+            raise ConfigError(
+                ngettext(
+                    "data row {sample} does not exist; the data has {rows} rows",
+                    "data row {sample} does not exist; the data has {rows} rows",
+                    spec.data.rows,
+                ).format(sample=sample, rows=spec.data.rows),
+                path="--sample",
+            )
     check_rows(spec, steps, samples)
 
 

@@ -102,7 +102,16 @@ def name_filter(
             raise ConfigError(f"step {step} does not exist; the run has {total} steps", path="--step")
     for sample in samples:
         if sample > spec.data.rows:
-            raise ConfigError(f"data row {sample} does not exist; the data has {spec.data.rows} rows", path="--sample")
+            from backprop_cli.model.i18n import ngettext
+
+            raise ConfigError(
+                ngettext(
+                    "data row {sample} does not exist; the data has {rows} rows",
+                    "data row {sample} does not exist; the data has {rows} rows",
+                    spec.data.rows,
+                ).format(sample=sample, rows=spec.data.rows),
+                path="--sample",
+            )
     check_rows(spec, steps, samples)
     return Filter(frozenset(steps), frozenset(layers), frozenset(phases), frozenset(samples), patterns)
 

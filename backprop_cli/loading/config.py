@@ -258,7 +258,7 @@ def _layers(
     models: list[tuple[Any, Loc]] = []
     shape = input_shape or (len(inputs),)
     raws = _layer_list(doc)
-    _layer_run(doc, raws, ("network", "layers"), "", (len(inputs), "the number of inputs", shape), layers, models)
+    _layer_run(doc, raws, ("network", "layers"), "", (len(inputs), _("the number of inputs"), shape), layers, models)
     return layers, models
 
 
@@ -326,7 +326,7 @@ def _layer_run(
             models.append((m, at))
         shape = out_shape
         fan_in = layers[-1].units
-        what = f"the units of layer {layers[-1].name!r}"
+        what = _("the units of layer {name}").format(name=repr(layers[-1].name))
     return shape
 
 

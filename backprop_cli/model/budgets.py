@@ -5,6 +5,7 @@ budgets instead of building giant inputs."""
 from __future__ import annotations
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import _, ngettext
 from backprop_cli.model.record import record
 
 MIB = 1024 * 1024
@@ -51,7 +52,9 @@ def limits_of(limits: Budgets | None) -> Budgets:
 
 def size_text(size: int) -> str:
     """``5 MiB``, or ``1,500 bytes`` for a size that is no whole number of MiB."""
-    return f"{size // MIB} MiB" if size % MIB == 0 else f"{size:,} bytes"
+    if size % MIB == 0:
+        return _("{n} MiB").format(n=size // MIB)
+    return ngettext("{n:,} bytes", "{n:,} bytes", size).format(n=size)
 
 
 def plural(n: int, noun: str) -> str:

@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.model.i18n import N_
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.spec import Array, OptimizerSpec
 from backprop_cli.nn.ops import NamedRule, Scalar
 
@@ -92,7 +92,7 @@ class SGD:
         name: str = "sgd",
     ) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ConfigError("nesterov needs momentum > 0 and dampening 0", path="optimizer.nesterov")
+            raise ConfigError(_("nesterov needs momentum > 0 and dampening 0"), path="optimizer.nesterov")
         self.name = name
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -406,7 +406,10 @@ def resolved_options(name: str, given: Mapping[str, float | bool]) -> dict[str, 
         if key not in out:
             valid = ", ".join(DEFAULTS[name])
             raise ConfigError(
-                f"unknown option {key!r} for optimizer {name!r}; expected one of {valid}", path="optimizer"
+                _("unknown option {key} for optimizer {optimizer}; expected one of {choices}").format(
+                    key=repr(key), optimizer=repr(name), choices=valid
+                ),
+                path="optimizer",
             )
         out[key] = value
     return out
@@ -417,11 +420,14 @@ def check_options(name: str, options: Mapping[str, float | bool]) -> None:
     momentum = _f(options, "momentum") if "momentum" in options else 0.0
     dampening = _f(options, "dampening") if "dampening" in options else 0.0
     if name == "momentum" and momentum <= 0:
-        raise ConfigError(f"momentum {momentum:g} with optimizer 'momentum'; expected μ > 0", path="optimizer.momentum")
-    if options.get("nesterov") and (momentum <= 0 or dampening != 0):
-        got = f"dampening {dampening:g}" if momentum > 0 else "momentum 0"
         raise ConfigError(
-            f"nesterov with {got}; expected momentum > 0 and dampening 0 (as torch.optim.SGD)",
+            _("momentum {momentum:g} with optimizer 'momentum'; expected μ > 0").format(momentum=momentum),
+            path="optimizer.momentum",
+        )
+    if options.get("nesterov") and (momentum <= 0 or dampening != 0):
+        got = _("dampening {dampening:g}").format(dampening=dampening) if momentum > 0 else _("momentum 0")
+        raise ConfigError(
+            _("nesterov with {got}; expected momentum > 0 and dampening 0 (as torch.optim.SGD)").format(got=got),
             path="optimizer.nesterov",
         )
 

@@ -76,12 +76,17 @@ class ActivationLayer:
         activation = "identity" if m.activation == "linear" else m.activation
         if activation == "softmax" and not place.last:
             raise place.error(
-                f"softmax on layer {place.name!r}, which is not the last; expected softmax only on the output layer",
+                _("softmax on layer {name}, which is not the last; expected softmax only on the output layer").format(
+                    name=repr(place.name)
+                ),
                 "activation",
             )
         if m.negative_slope is not None and activation != "leaky_relu":
             raise place.error(
-                f"negative_slope with activation {activation!r}; expected it only with leaky_relu", "negative_slope"
+                _("negative_slope with activation {activation}; expected it only with leaky_relu").format(
+                    activation=repr(activation)
+                ),
+                "negative_slope",
             )
         slope = m.negative_slope if m.negative_slope is not None else 0.01
         return ActivationSpec(place.name, activation, place.fan_in, slope)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeGuard, cast, runtime_checkable
 
 from backprop_cli.errors import ConfigError
+from backprop_cli.model.i18n import _
 from backprop_cli.model.quantity import Const, Form, Numbers, Quantity, Scalar, Slot
 from backprop_cli.model.record import record
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -311,8 +312,10 @@ def flat_only(place: LayerPlace, what: str) -> None:
     """Refuse a shaped input (C, H, W) for a layer of flat inputs, as a located error naming the shapes."""
     if place.shaped:
         raise place.error(
-            f"layer {place.name!r} ({what}) gets an input of shape {place.shape_text}; expected a flat input: "
-            "put a {type: flatten} layer before it"
+            _(
+                "layer {name} ({kind}) gets an input of shape {shape}; expected a flat input: "
+                "put a {{type: flatten}} layer before it"
+            ).format(name=repr(place.name), kind=what, shape=place.shape_text)
         )
 
 
@@ -321,8 +324,10 @@ def shaped_only(place: LayerPlace, what: str, dims: int) -> None:
     if len(place.shape) != dims + 1:
         expected = "[C, H, W]" if dims == 2 else "[C, L]"
         raise place.error(
-            f"layer {place.name!r} ({what}) gets an input of shape {place.shape_text}; expected a shaped "
-            f"input {expected} (network.inputs, or the layer before it)",
+            _(
+                "layer {name} ({kind}) gets an input of shape {shape}; expected a shaped input {expected} "
+                "(network.inputs, or the layer before it)"
+            ).format(name=repr(place.name), kind=what, shape=place.shape_text, expected=expected),
             "type",
         )
 

@@ -38,7 +38,7 @@ from backprop_cli.model.names import neuron_name, param_grad_name, param_name, u
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef
 from backprop_cli.nn.layers.dense import dot, pair_template, product, same, total
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.records import LayerBackward, LayerForward
@@ -208,9 +208,19 @@ def _vector(values: list[float] | None, default: float, width: int, name: str, p
     if values is None:
         return np.full(width, default, dtype=np.float64)
     if len(values) != width:
-        what = f"its channels: {place.shape_text}" if place.shaped else f"its features: {place.below}"
+        what = (
+            _("its channels: {shape}").format(shape=place.shape_text)
+            if place.shaped
+            else _("its features: {below}").format(below=place.below)
+        )
         raise place.error(
-            f"layer {place.name!r} {name} has {count(len(values), 'value')}; expected {width} ({what})",
+            _("layer {name} {field} has {values}; expected {width} ({what})").format(
+                name=repr(place.name),
+                field=name,
+                values=ngettext("{n} value", "{n} values", len(values)).format(n=len(values)),
+                width=width,
+                what=what,
+            ),
             name,
         )
     return np.array(values, dtype=np.float64)
@@ -226,8 +236,10 @@ class BatchNormLayer:
     def from_config(m: Any, place: LayerPlace) -> BatchNormSpec:
         if place.last:
             raise place.error(
-                f"batch norm layer {place.name!r} is the last; expected a layer after it (the loss reads an output "
-                "layer's activation)",
+                _(
+                    "batch norm layer {name} is the last; expected a layer after it (the loss reads an output "
+                    "layer's activation)"
+                ).format(name=repr(place.name)),
                 "type",
             )
         channels = place.shape[0] if place.shaped else place.fan_in
@@ -285,8 +297,10 @@ class BatchNormLayer:
         else:
             if x.shape[0] * self.spatial < 2:
                 raise ConfigError(
-                    f"batch norm layer {self.name!r} in a training step of a batch of 1 sample: its variance is 0 "
-                    "and torch refuses it; expected batches of at least 2 samples",
+                    _(
+                        "batch norm layer {name} in a training step of a batch of 1 sample: its variance is 0 "
+                        "and torch refuses it; expected batches of at least 2 samples"
+                    ).format(name=repr(self.name)),
                     path="training.batch_size",
                 )
             mean, var = batch_statistics(x, self.channels)

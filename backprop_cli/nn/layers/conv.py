@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_cli.model.i18n import _
 from backprop_cli.model.spec import Array
 
 
@@ -36,7 +37,9 @@ def fit_problem(name: str, shape: tuple[int, int], kernel: tuple[int, int], padd
     if kh <= h + 2 * padding and kw <= w + 2 * padding:
         return None
     shown = str(kh) if kh == kw else f"{kh}×{kw}"
-    return f"{name}: kernel {shown} does not fit an input of {h}×{w} with padding {padding}"
+    return _("{name}: kernel {kernel} does not fit an input of {shape} with padding {padding}").format(
+        name=name, kernel=shown, shape=f"{h}×{w}", padding=padding
+    )
 
 
 def fans(out_channels: int, in_channels: int, kh: int, kw: int) -> tuple[int, int]:

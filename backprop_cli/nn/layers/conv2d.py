@@ -206,25 +206,34 @@ class ConvLayer:
         axes = spec_type.dims + 1
         if place.last:
             raise place.error(
-                f"{m.type} layer {place.name!r} is the last; expected a layer after it (flatten and a dense "
-                "output layer: the loss reads a flat output)",
+                _(
+                    "{kind} layer {name} is the last; expected a layer after it (flatten and a dense "
+                    "output layer: the loss reads a flat output)"
+                ).format(kind=m.type, name=repr(place.name)),
                 "type",
             )
         activation = "identity" if m.activation == "linear" else m.activation
         if activation == "softmax":
             raise place.error(
-                f"softmax on {m.type} layer {place.name!r}; expected softmax only on a dense output layer",
+                _("softmax on {kind} layer {name}; expected softmax only on a dense output layer").format(
+                    kind=m.type, name=repr(place.name)
+                ),
                 "activation",
             )
         if m.negative_slope is not None and activation != "leaky_relu":
             raise place.error(
-                f"negative_slope with activation {activation!r}; expected it only with leaky_relu", "negative_slope"
+                _("negative_slope with activation {activation}; expected it only with leaky_relu").format(
+                    activation=repr(activation)
+                ),
+                "negative_slope",
             )
         k, channels, spatial = m.kernel_size, place.shape[0], place.shape[1:]
         if axes == 3:
             problem = fit_problem(place.name, (spatial[0], spatial[1]), (k, k), m.padding)
         elif k > spatial[0] + 2 * m.padding:
-            problem = f"{place.name}: kernel {k} does not fit an input of length {spatial[0]} with padding {m.padding}"
+            problem = _(
+                "{name}: kernel {kernel} does not fit an input of length {length} with padding {padding}"
+            ).format(name=place.name, kernel=k, length=spatial[0], padding=m.padding)
         else:
             problem = None
         if problem is not None:
@@ -232,25 +241,29 @@ class ConvLayer:
         kernel = (k,) * spec_type.dims
         if m.weights is None and m.out_channels is None:
             raise place.error(
-                "missing required field 'out_channels'; expected the number of filters, or weights", "out_channels"
+                _("missing required field 'out_channels'; expected the number of filters, or weights"), "out_channels"
             )
         out_channels = m.out_channels if m.out_channels is not None else len(m.weights)
         shape = (out_channels, channels, *kernel)
         if math.prod(shape) > MAX_LAYER_WEIGHTS:
             raise place.error(
-                f"layer {place.name!r} would have {math.prod(shape):,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
+                _("layer {name} would have {n:,} weights; expected at most {most:,}").format(
+                    name=repr(place.name), n=math.prod(shape), most=MAX_LAYER_WEIGHTS
+                ),
                 "out_channels",
             )
         if m.weights is not None:
             _tensor(m.weights, shape, "weights", place)
         if m.biases is not None and not m.bias:
-            raise place.error("biases given with bias: false; expected one or the other", "biases")
+            raise place.error(_("biases given with bias: false; expected one or the other"), "biases")
         if m.biases is not None:
             _tensor(m.biases, (out_channels,), "biases", place)
         init = place.init()
         if init is None and m.weights is None:
             raise place.error(
-                f"weights missing; expected weights [out][in]{'[k]' * spec_type.dims} or init: {{method, seed}}",
+                _("weights missing; expected weights {shape} or init: {{method, seed}}").format(
+                    shape="[out][in]" + "[k]" * spec_type.dims
+                ),
                 "weights",
             )
         fan_in, fan_out = fans(out_channels, channels, k, k if axes == 3 else 1)  # torch's: C·k^d, C_out·k^d

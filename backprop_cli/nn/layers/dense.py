@@ -23,7 +23,7 @@ from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, sca
 from backprop_cli.model.spec import Array, LayerSpec
 from backprop_cli.nn.check import checked_after, finite
 from backprop_cli.nn.init import initialise
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, fill, flat_only
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, fill, flat_only
 from backprop_cli.nn.ops import (
     ACTIVATIONS,
     RATIONAL_ACTIVATIONS,
@@ -81,6 +81,10 @@ class DenseCache:
     a: Array  # (batch, units)
 
 
+def _n_values(n: int) -> str:
+    return ngettext("{n} value", "{n} values", n).format(n=n)
+
+
 class Dense:
     """One dense layer of a network; see the module docstring."""
 
@@ -95,44 +99,60 @@ class Dense:
         activation = "identity" if m.activation == "linear" else m.activation
         if activation == "softmax" and not place.last:
             raise error(
-                f"softmax on layer {name!r}, which is not the last; expected softmax only on the output layer",
+                _("softmax on layer {name}, which is not the last; expected softmax only on the output layer").format(
+                    name=repr(name)
+                ),
                 "activation",
             )
         if m.negative_slope is not None and activation != "leaky_relu":
             raise error(
-                f"negative_slope with activation {activation!r}; expected it only with leaky_relu", "negative_slope"
+                _("negative_slope with activation {activation}; expected it only with leaky_relu").format(
+                    activation=repr(activation)
+                ),
+                "negative_slope",
             )
         if m.weights is not None:
             if not m.weights:
-                raise error("weights has no rows; expected [units][fan_in]", "weights")
+                raise error(_("weights has no rows; expected [units][fan_in]"), "weights")
             if m.units is not None and len(m.weights) != m.units:
-                rows = count(len(m.weights), "row")
-                raise error(f"layer {name!r} weights has {rows}; expected {m.units} (its units)", "weights")
+                rows = ngettext("{n} row", "{n} rows", len(m.weights)).format(n=len(m.weights))
+                raise error(
+                    _("layer {name} weights has {rows}; expected {units} (its units)").format(
+                        name=repr(name), rows=rows, units=m.units
+                    ),
+                    "weights",
+                )
             for r, row in enumerate(m.weights):
                 if len(row) != fan_in:
                     raise error(
-                        f"layer {name!r} weights row {r} has {count(len(row), 'value')}; expected {fan_in} "
-                        f"(the fan-in: {below})",
+                        _("layer {name} weights row {r} has {values}; expected {fan_in} (the fan-in: {below})").format(
+                            name=repr(name), r=r, values=_n_values(len(row)), fan_in=fan_in, below=below
+                        ),
                         "weights",
                         r,
                     )
         units = m.units if m.units is not None else len(m.weights or ())
         if units == 0:
-            raise error("missing required field 'units'; expected the number of neurons, or weights", "units")
+            raise error(_("missing required field 'units'; expected the number of neurons, or weights"), "units")
         if m.biases is not None and not m.bias:
-            raise error("biases given with bias: false; expected one or the other", "biases")
+            raise error(_("biases given with bias: false; expected one or the other"), "biases")
         if m.biases is not None and len(m.biases) != units:
             raise error(
-                f"layer {name!r} biases has {count(len(m.biases), 'value')}; expected {units} (its units)", "biases"
+                _("layer {name} biases has {values}; expected {units} (its units)").format(
+                    name=repr(name), values=_n_values(len(m.biases)), units=units
+                ),
+                "biases",
             )
         if units * fan_in > MAX_LAYER_WEIGHTS:
             raise error(
-                f"layer {name!r} would have {units:,} × {fan_in:,} weights; expected at most {MAX_LAYER_WEIGHTS:,}",
+                _("layer {name} would have {units:,} × {fan_in:,} weights; expected at most {most:,}").format(
+                    name=repr(name), units=units, fan_in=fan_in, most=MAX_LAYER_WEIGHTS
+                ),
                 "units" if m.units is not None else "weights",
             )
         init = place.init()
         if init is None and m.weights is None:
-            raise error("weights missing; expected weights [units][fan_in] or init: {method, seed}", "weights")
+            raise error(_("weights missing; expected weights [units][fan_in] or init: {method, seed}"), "weights")
         drawn = initialise(init, units=units, fan_in=fan_in) if init else (np.zeros((units, fan_in)), np.zeros(units))
         weights = np.array(m.weights, dtype=np.float64) if m.weights is not None else drawn[0]
         biases = np.array(m.biases, dtype=np.float64) if m.biases is not None else drawn[1]

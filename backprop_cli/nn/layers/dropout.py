@@ -17,12 +17,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import _, ngettext
 from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
 from backprop_cli.nn.check import finite
-from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, count, parameterless_backward
+from backprop_cli.nn.layers.base import Cache, Counts, Emit, LayerPlace, ParamDef, parameterless_backward
 from backprop_cli.nn.layers.dense import delta_passed_down, exact_array, product, same
 from backprop_cli.nn.ops import NamedRule
 from backprop_cli.nn.optim import exact_number
@@ -106,23 +106,27 @@ class DropoutLayer:
     @staticmethod
     def from_config(m: Any, place: LayerPlace) -> DropoutSpec:
         if m.mask is not None and m.seed is not None:
-            raise place.error("both mask and seed given; expected one of them", "seed")
+            raise place.error(_("both mask and seed given; expected one of them"), "seed")
         mask = None
         if m.mask is not None:
             rows = m.mask
             if not rows:
-                raise place.error("mask has no rows; expected rows of 0 and 1, one per sample", "mask")
+                raise place.error(_("mask has no rows; expected rows of 0 and 1, one per sample"), "mask")
             for r, row in enumerate(rows):
                 at = ("mask", r)
                 if len(row) != place.fan_in:
+                    values = ngettext("{n} value", "{n} values", len(row)).format(n=len(row))
                     raise place.error(
-                        f"layer {place.name!r} mask row {r} has {count(len(row), 'value')}; expected {place.fan_in} "
-                        f"(the fan-in: {place.below})",
+                        _("layer {name} mask row {r} has {values}; expected {fan_in} (the fan-in: {below})").format(
+                            name=repr(place.name), r=r, values=values, fan_in=place.fan_in, below=place.below
+                        ),
                         *at,
                     )
                 bad = next((v for v in row if v not in (0, 1)), None)
                 if bad is not None:
-                    raise place.error(f"mask value {bad:g} is not 0 or 1; expected 0 (dropped) or 1 (kept)", *at)
+                    raise place.error(
+                        _("mask value {value:g} is not 0 or 1; expected 0 (dropped) or 1 (kept)").format(value=bad), *at
+                    )
             mask = tuple(tuple(float(v) for v in row) for row in rows)
         return DropoutSpec(place.name, place.fan_in, m.p, m.seed or 0, mask)
 

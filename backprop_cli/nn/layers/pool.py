@@ -232,15 +232,21 @@ class PoolLayer:
         stride = m.stride if m.stride is not None else k
         if m.padding > k // 2:
             raise place.error(
-                f"layer {place.name!r} padding {m.padding} is more than half the kernel {k}; expected at most "
-                f"{k // 2} (torch refuses it: a window of padding alone)",
+                _(
+                    "layer {name} padding {padding} is more than half the kernel {kernel}; expected at most "
+                    "{most} (torch refuses it: a window of padding alone)"
+                ).format(name=repr(place.name), padding=m.padding, kernel=k, most=k // 2),
                 "padding",
             )
         spatial = place.shape[1:]
         if any(k > n + 2 * m.padding for n in spatial):
-            pad = f" with padding {m.padding}" if m.padding else ""
+            template = (
+                _("{name}: kernel {kernel} does not fit an input of {shape} with padding {padding}")
+                if m.padding
+                else _("{name}: kernel {kernel} does not fit an input of {shape}")
+            )
             raise place.error(
-                f"{place.name}: kernel {k} does not fit an input of {shape_text(spatial)}{pad}",
+                template.format(name=place.name, kernel=k, shape=shape_text(spatial), padding=m.padding),
                 "kernel_size",
             )
         return spec_type(place.name, tuple(place.shape), k, stride, m.padding)

@@ -102,20 +102,28 @@ def expand(
     activation = "identity" if m.activation == "linear" else m.activation
     if activation == "softmax" and not place.last:
         raise place.error(
-            f"softmax on residual block {place.name!r}, which is not the last layer; expected softmax only on "
-            "the output layer",
+            _(
+                "softmax on residual block {name}, which is not the last layer; expected softmax only on "
+                "the output layer"
+            ).format(name=repr(place.name)),
             "activation",
         )
     if m.negative_slope is not None and activation != "leaky_relu":
         raise place.error(
-            f"negative_slope with activation {activation!r}; expected it only with leaky_relu", "negative_slope"
+            _("negative_slope with activation {activation}; expected it only with leaky_relu").format(
+                activation=repr(activation)
+            ),
+            "negative_slope",
         )
     if tuple(out_shape) != tuple(shape):
         last = inner[-1]
         raise place.error(
-            f"residual block {place.name!r}: its branch gives an output of shape {shape_text(out_shape)} "
-            f"(layer {last.name!r}), its input has shape {shape_text(shape)}; expected the same shape, "
-            "since the block adds its input to the branch's output",
+            _(
+                "residual block {name}: its branch gives an output of shape {out_shape} (layer {last}), its input "
+                "has shape {shape}; expected the same shape, since the block adds its input to the branch's output"
+            ).format(
+                name=repr(place.name), out_shape=shape_text(out_shape), last=repr(last.name), shape=shape_text(shape)
+            ),
             "layers",
         )
     slope = m.negative_slope if m.negative_slope is not None else 0.01
