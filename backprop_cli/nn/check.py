@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from backprop_cli.errors import NumericalFault
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.quantity import MAX_EXACT_DIGITS, too_large
 from backprop_cli.model.spec import Array
 
@@ -50,9 +51,11 @@ def exact_size(values: Array, *, step: int, layer: str | None, quantity: str) ->
                 layer=layer,
                 neuron=where[-1] + 1 if where else None,
                 quantity=quantity,
-                detail=f"its exact numerator or denominator has grown past {MAX_EXACT_DIGITS:,} digits; trace fewer "
-                "steps with --exact (--steps) or drop --exact",
-                what="too large to write exactly",
+                detail=_(
+                    "its exact numerator or denominator has grown past {digits} digits; trace fewer "
+                    "steps with --exact (--steps) or drop --exact"
+                ).format(digits=f"{MAX_EXACT_DIGITS:,}"),
+                what=N_("too large to write exactly"),
             )
 
 
@@ -88,4 +91,4 @@ def checked_after(delta: Array, grad_w: Array, *, exact: bool, step: int, layer:
         if math.isfinite(norm):
             return norm
         finite(delta, step=step, layer=layer, quantity="δ = ∂L/∂z")
-    return finite(grad_w, step=step, layer=layer, quantity="weight gradient ∂L/∂w")
+    return finite(grad_w, step=step, layer=layer, quantity=N_("weight gradient ∂L/∂w"))

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.budgets import guard_schedule
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
@@ -114,17 +114,17 @@ def check_loss(
         raise NumericalFault(
             step=step,
             layer=layer,
-            quantity=f"the loss of {sample} (the sum of its finite loss terms){during}",
+            quantity=f"the loss of {sample} (the sum of its finite loss terms){during}",  # errors.QUANTITY_TEMPLATES
             value=float(per_sample[position]),
-            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+            detail=N_("the loss overflows float64; lower the learning rate or rescale the inputs and targets"),
         )
     if not math.isfinite(float(value)):
         raise NumericalFault(
             step=step,
             layer=layer,
-            quantity=f"the batch loss (from finite per-sample losses){during}",
+            quantity=N_("the batch loss (from finite per-sample losses)") + during,
             value=float(value),
-            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+            detail=N_("the loss overflows float64; lower the learning rate or rescale the inputs and targets"),
         )
 
 
@@ -231,7 +231,7 @@ class Engine:
         dl_da = self.loss_grad(a, y, z)
         if self.fused and self.loss_op.combined is not None:
             return dl_da, self.loss_op.combined(a, y)
-        finite(dl_da, step=step, layer=self.layers[-1].name, quantity="∂L/∂a of the output")
+        finite(dl_da, step=step, layer=self.layers[-1].name, quantity=N_("∂L/∂a of the output"))
         return dl_da, None
 
     def loss(self, rows: tuple[int, ...] | None = None) -> Scalar:
