@@ -142,6 +142,7 @@ QUANTITY_TEMPLATES = (
     N_("{quantity} (in the loss over the batch before the first step)"),
     N_("{quantity} (in the loss over all data after step {step})"),
     N_("{quantity} (in the loss over all data before the first step)"),
+    N_("{loss} loss term"),
     N_("the loss of data row {row} (the sum of its finite loss terms)"),
     N_("the loss of sample {sample} of the batch (the sum of its finite loss terms)"),
     N_("the change of {name} over the run (a summary statistic)"),
