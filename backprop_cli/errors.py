@@ -5,11 +5,7 @@ Library code raises these; only ``cli.py`` turns them into an exit status.
 
 from __future__ import annotations
 
-import re
-import string
 from enum import IntEnum
-
-from backprop_cli.model.i18n import N_, _
 
 MAX_LINE = 600  # characters of a one-line error message, at most
 
@@ -96,12 +92,16 @@ class ConfigError(BackpropError):
 
 
 class NumericalFault(BackpropError):
-    """A non-finite value met while computing, named by step, layer, neuron and quantity."""
+    """A non-finite value met while computing, named by step, layer, neuron and quantity.
+
+    ``message`` is the line in the reader's language (``nn.faults.fault`` words it); the fields stay in
+    English, for code that inspects them."""
 
     exit_code = ExitCode.NUMERICAL_FAULT
 
     def __init__(
         self,
+        message: str,
         *,
         step: int,
         quantity: str,
@@ -109,7 +109,6 @@ class NumericalFault(BackpropError):
         neuron: int | None = None,
         value: float | None = None,
         detail: str = "",
-        what: str = N_("not finite"),
     ) -> None:
         self.step = step
         self.layer = layer
@@ -117,59 +116,4 @@ class NumericalFault(BackpropError):
         self.quantity = quantity
         self.value = value
         self.detail = detail
-        # the English texts stay on the fault (code compares them); the message is in the reader's language
-        where = _("step {step}").format(step=step)
-        if layer is not None:
-            where += _(", layer {layer}").format(layer=layer)
-        if neuron is not None:
-            where += _(", neuron {neuron}").format(neuron=neuron)
-        shown = "" if value is None else f" ({value!r})"
-        tail = _(detail) if detail else _("lower the learning rate or rescale the inputs")
-        super().__init__(
-            _("numerical fault at {where}: {quantity} is {what}{shown}; {tail}").format(
-                where=where, quantity=described(quantity), what=_(what), shown=shown, tail=tail
-            )
-        )
-
-
-#: quantities made of another one (``{quantity}``) or of names and numbers, as the English call sites word
-#: them; :func:`described` reads the fields back out of the English text to fill the translated template
-QUANTITY_TEMPLATES = (
-    N_("{quantity} (evaluating all data after step {step})"),
-    N_("{quantity} (evaluating all data before the first step)"),
-    N_("{quantity} (evaluating the test rows of {source} after step {step})"),
-    N_("{quantity} (in the loss over the batch after step {step})"),
-    N_("{quantity} (in the loss over the batch before the first step)"),
-    N_("{quantity} (in the loss over all data after step {step})"),
-    N_("{quantity} (in the loss over all data before the first step)"),
-    N_("{loss} loss term"),
-    N_("the loss of data row {row} (the sum of its finite loss terms)"),
-    N_("the loss of sample {sample} of the batch (the sum of its finite loss terms)"),
-    N_("the change of {name} over the run (a summary statistic)"),
-    N_("the updated {name}"),
-)
-
-
-def _template_pattern(template: str) -> re.Pattern[str]:
-    out = ""
-    for literal, name, _spec, _conv in string.Formatter().parse(template):
-        out += re.escape(literal)
-        if name is not None:
-            out += f"(?P<{name}>.+)" if name == "quantity" else f"(?P<{name}>.+?)"
-    return re.compile(out)
-
-
-def described(quantity: str) -> str:
-    """The English ``quantity`` of a fault in the reader's language: a catalogue entry itself, or one
-    of :data:`QUANTITY_TEMPLATES` with its names and numbers kept (and its ``{quantity}`` described)."""
-    text = _(quantity)
-    if text != quantity:
-        return text
-    for template in QUANTITY_TEMPLATES:
-        match = _template_pattern(template).fullmatch(quantity)
-        if match is not None:
-            fields = match.groupdict()
-            if "quantity" in fields:
-                fields["quantity"] = described(fields["quantity"])
-            return _(template).format(**fields)
-    return quantity
+        super().__init__(message)

@@ -7,10 +7,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from backprop_cli.errors import NumericalFault
 from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.quantity import MAX_EXACT_DIGITS, too_large
 from backprop_cli.model.spec import Array
+from backprop_cli.nn.faults import fault
 
 
 def locate(values: Array, *, step: int, layer: str | None, quantity: str) -> None:
@@ -19,7 +19,7 @@ def locate(values: Array, *, step: int, layer: str | None, quantity: str) -> Non
         return
     index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
     neuron = index[-1] + 1 if index else None
-    raise NumericalFault(step=step, layer=layer, neuron=neuron, quantity=quantity, value=float(values[index]))
+    raise fault(step=step, layer=layer, neuron=neuron, quantity=quantity, value=float(values[index]))
 
 
 def norm_of(values: Array) -> float:
@@ -46,7 +46,7 @@ def exact_size(values: Array, *, step: int, layer: str | None, quantity: str) ->
     for index, value in np.ndenumerate(values):
         if too_large(Fraction(value)):
             where = tuple(int(i) for i in index)
-            raise NumericalFault(
+            raise fault(
                 step=step,
                 layer=layer,
                 neuron=where[-1] + 1 if where else None,

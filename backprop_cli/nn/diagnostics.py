@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.errors import NumericalFault
 from backprop_cli.model.i18n import N_
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import Array
 from backprop_cli.nn.check import norm_of
+from backprop_cli.nn.faults import fault
 from backprop_cli.nn.records import StepRecord
 
 SATURATION = 0.99  # σ outside [1 − 0.99, 0.99], |tanh| above 0.99
@@ -104,7 +104,7 @@ def checked(stats: LayerStats, step: int) -> LayerStats:
         (N_("the update ratio ‖ΔW‖/‖W‖ (a diagnostic)"), stats.update_ratio),
     ):
         if value is not None and not math.isfinite(value):
-            raise NumericalFault(
+            raise fault(
                 step=step,
                 layer=stats.layer,
                 quantity=quantity,

@@ -1,4 +1,4 @@
-"""errors.py's numerical-fault line (exit 3) in Russian, Japanese and Arabic, through ``trace``.
+"""nn/faults.py's numerical-fault line (exit 3) in Russian, Japanese and Arabic, through ``trace``.
 
 The expected line is computed, not written out: the English run's line is taken apart (step, layer,
 neuron, the quantity, the shown value, the advice), each part is translated with the catalogue's own
@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from backprop_cli.errors import ExitCode, NumericalFault, described
+from backprop_cli.errors import ExitCode
 from backprop_cli.model.i18n import using
+from backprop_cli.nn.faults import described, fault
 from tests.loading.test_languages import LOCALES, Template, invoke, pieces, translated
 from tests.model.test_i18n import catalogue
 
@@ -111,14 +112,14 @@ def test_a_numerical_fault_is_in_the_readers_language(tmp_path: Path, case: str,
 
 def test_the_fault_keeps_its_english_fields_for_code() -> None:
     quantity = "weighted sum z (evaluating all data after step 3)"
-    english = str(NumericalFault(step=3, layer="h", neuron=2, quantity=quantity, value=float("inf")))
+    english = str(fault(step=3, layer="h", neuron=2, quantity=quantity, value=float("inf")))
     with using("ru"):
-        fault = NumericalFault(step=3, layer="h", neuron=2, quantity=quantity, value=float("inf"))
+        made = fault(step=3, layer="h", neuron=2, quantity=quantity, value=float("inf"))
         shown = described(quantity)
     after = Template("{quantity} (evaluating all data after step {step})", {"quantity": Template("weighted sum z")})
     assert shown == translated("ru", quantity, after) and shown != quantity
-    assert str(fault) == expected_line("ru", english, after)
-    assert (fault.quantity, fault.step, fault.layer, fault.neuron) == (quantity, 3, "h", 2)  # English, for code
+    assert str(made) == expected_line("ru", english, after)
+    assert (made.quantity, made.step, made.layer, made.neuron) == (quantity, 3, "h", 2)  # English, for code
 
 
 LOG0 = Template(
