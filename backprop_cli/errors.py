@@ -92,12 +92,16 @@ class ConfigError(BackpropError):
 
 
 class NumericalFault(BackpropError):
-    """A non-finite value met while computing, named by step, layer, neuron and quantity."""
+    """A non-finite value met while computing, named by step, layer, neuron and quantity.
+
+    ``message`` is the line in the reader's language (``nn.faults.fault`` words it); the fields stay in
+    English, for code that inspects them."""
 
     exit_code = ExitCode.NUMERICAL_FAULT
 
     def __init__(
         self,
+        message: str,
         *,
         step: int,
         quantity: str,
@@ -105,7 +109,6 @@ class NumericalFault(BackpropError):
         neuron: int | None = None,
         value: float | None = None,
         detail: str = "",
-        what: str = "not finite",
     ) -> None:
         self.step = step
         self.layer = layer
@@ -113,11 +116,4 @@ class NumericalFault(BackpropError):
         self.quantity = quantity
         self.value = value
         self.detail = detail
-        where = f"step {step}"
-        if layer is not None:
-            where += f", layer {layer}"
-        if neuron is not None:
-            where += f", neuron {neuron}"
-        shown = "" if value is None else f" ({value!r})"
-        tail = f"; {detail}" if detail else "; lower the learning rate or rescale the inputs"
-        super().__init__(f"numerical fault at {where}: {quantity} is {what}{shown}{tail}")
+        super().__init__(message)

@@ -173,7 +173,7 @@ def main() -> None:
     is_flag=True,
     help=N_("Add a gradient-diagnostics table per step (gradient norms, update ratios, dead ReLUs, saturation)."),
 )
-@lang_option()
+@lang_option(data_formats=("json",))  # the JSON trace (skipped nodes' reasons too) is the same in every language
 @handle_errors
 def trace(
     config: str | None,

@@ -20,6 +20,7 @@ from backprop_cli.errors import BackpropError, ExitCode
 from backprop_cli.graph.graph import Const, Graph, Node
 from backprop_cli.graph.ops import INFINITE_LOCALS, OPS, DomainError, Scalar
 from backprop_cli.graph.parse import Where
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.quantity import MAX_EXACT_BITS, MAX_EXACT_DIGITS, too_large
 
 if TYPE_CHECKING:
@@ -236,13 +237,13 @@ def run(graph: Graph, values: Mapping[str, Scalar], *, exact: bool = False) -> E
             continue
         dead = [a for a in n.args if isinstance(a, str) and a in skipped]
         if dead:  # only a statement the output does not use can read a skipped value
-            skipped[n.name] = f"it reads {dead[0]}"
+            skipped[n.name] = _("it reads {name}").format(name=dead[0])
             continue
         args = tuple(_operand_value(a, value_of, exact) for a in n.args)
         try:
             if exact and n.op == "pow":
                 _check_exact_size(n, args[0], abs(int(args[1])))
-            v = _checked(n, "value", lambda n=n, args=args: OPS[n.op].forward(args), exact)
+            v = _checked(n, N_("value"), lambda n=n, args=args: OPS[n.op].forward(args), exact)
         except ExprFault as fault:
             if n.name in used:
                 raise
@@ -338,7 +339,9 @@ def _operand_value(arg: str | Const, value_of: dict[str, Scalar], exact: bool) -
 
 
 def _where(n: Node) -> str:
-    return f"node {n.name} ({n.statement}, line {n.line})" if n.line else f"node {n.name}"
+    if n.line:
+        return _("node {name} ({statement}, line {line})").format(name=n.name, statement=n.statement, line=n.line)
+    return _("node {name}").format(name=n.name)
 
 
 def too_large_fault(where: str, quantity: str) -> ExprFault:
@@ -352,16 +355,28 @@ def _checked(n: Node, quantity: str, compute: Any, exact: bool) -> Any:
     try:
         result = compute()
     except (DomainError, ZeroDivisionError, ValueError) as error:
-        raise ExprFault(f"numerical fault at {_where(n)}: {quantity}: {error}") from None
+        raise ExprFault(
+            _("numerical fault at {where}: {quantity}: {error}").format(
+                where=_where(n), quantity=_(quantity), error=error
+            )
+        ) from None
     except OverflowError:
-        raise ExprFault(f"numerical fault at {_where(n)}: {quantity} overflows float64; rescale the inputs") from None
+        raise ExprFault(
+            _("numerical fault at {where}: {quantity} overflows float64; rescale the inputs").format(
+                where=_where(n), quantity=_(quantity)
+            )
+        ) from None
     values = tuple(Fraction(v) if exact else float(v) for v in (result if isinstance(result, tuple) else (result,)))
     for v in values:
         if isinstance(v, Fraction):
             if too_large(v):
                 raise too_large_fault(_where(n), quantity)
         elif not math.isfinite(v):
-            raise ExprFault(f"numerical fault at {_where(n)}: {quantity} is not finite ({v!r})")
+            raise ExprFault(
+                _("numerical fault at {where}: {quantity} is not finite ({value})").format(
+                    where=_where(n), quantity=_(quantity), value=repr(v)
+                )
+            )
     return values if isinstance(result, tuple) else values[0]
 
 

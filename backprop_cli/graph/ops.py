@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from backprop_cli.model.i18n import _
+
 Scalar = Any  # float, or Fraction in exact mode: every rational op below works on both
 Texts = Sequence[str]
 
@@ -46,7 +48,7 @@ def _sign(x: Scalar) -> Scalar:
 
 def _div(a: Scalar, b: Scalar) -> Scalar:
     if b == 0:
-        raise DomainError("division by zero")
+        raise DomainError(_("division by zero"))
     return a / b
 
 
@@ -59,11 +61,11 @@ def _div_local(x: Sequence[Scalar], out: Scalar) -> tuple[Scalar, ...]:
 
 def _pow(a: Scalar, k: Scalar) -> Scalar:
     if a == 0 and k < 0:
-        raise DomainError(f"0 to the negative power {k}")
+        raise DomainError(_("0 to the negative power {k}").format(k=k))
     if isinstance(a, Fraction):
         return a ** int(k)
     if a < 0 and not float(k).is_integer():
-        raise DomainError(f"a negative number {a} to the fractional power {k}")
+        raise DomainError(_("a negative number {a} to the fractional power {k}").format(a=a, k=k))
     return math.pow(a, k)
 
 
@@ -88,13 +90,13 @@ def _pow_local_text(i: int, t: Texts, out: str) -> str:
 
 def _log(a: Scalar) -> Scalar:
     if a <= 0:
-        raise DomainError(f"log of {a}, which is not positive")
+        raise DomainError(_("log of {a}, which is not positive").format(a=a))
     return math.log(a)
 
 
 def _sqrt(a: Scalar) -> Scalar:
     if a < 0:
-        raise DomainError(f"sqrt of the negative number {a}")
+        raise DomainError(_("sqrt of the negative number {a}").format(a=a))
     return math.sqrt(a)
 
 

@@ -7,9 +7,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from backprop_cli.errors import NumericalFault
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.quantity import MAX_EXACT_DIGITS, too_large
 from backprop_cli.model.spec import Array
+from backprop_cli.nn.faults import fault
 
 
 def locate(values: Array, *, step: int, layer: str | None, quantity: str) -> None:
@@ -18,7 +19,7 @@ def locate(values: Array, *, step: int, layer: str | None, quantity: str) -> Non
         return
     index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
     neuron = index[-1] + 1 if index else None
-    raise NumericalFault(step=step, layer=layer, neuron=neuron, quantity=quantity, value=float(values[index]))
+    raise fault(step=step, layer=layer, neuron=neuron, quantity=quantity, value=float(values[index]))
 
 
 def norm_of(values: Array) -> float:
@@ -45,14 +46,16 @@ def exact_size(values: Array, *, step: int, layer: str | None, quantity: str) ->
     for index, value in np.ndenumerate(values):
         if too_large(Fraction(value)):
             where = tuple(int(i) for i in index)
-            raise NumericalFault(
+            raise fault(
                 step=step,
                 layer=layer,
                 neuron=where[-1] + 1 if where else None,
                 quantity=quantity,
-                detail=f"its exact numerator or denominator has grown past {MAX_EXACT_DIGITS:,} digits; trace fewer "
-                "steps with --exact (--steps) or drop --exact",
-                what="too large to write exactly",
+                detail=_(
+                    "its exact numerator or denominator has grown past {digits} digits; trace fewer "
+                    "steps with --exact (--steps) or drop --exact"
+                ).format(digits=f"{MAX_EXACT_DIGITS:,}"),
+                what=N_("too large to write exactly"),
             )
 
 
@@ -88,4 +91,4 @@ def checked_after(delta: Array, grad_w: Array, *, exact: bool, step: int, layer:
         if math.isfinite(norm):
             return norm
         finite(delta, step=step, layer=layer, quantity="δ = ∂L/∂z")
-    return finite(grad_w, step=step, layer=layer, quantity="weight gradient ∂L/∂w")
+    return finite(grad_w, step=step, layer=layer, quantity=N_("weight gradient ∂L/∂w"))

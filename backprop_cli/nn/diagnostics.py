@@ -26,10 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_cli.errors import NumericalFault
+from backprop_cli.model.i18n import N_
 from backprop_cli.model.numbers import NumberFormat
 from backprop_cli.model.spec import Array
 from backprop_cli.nn.check import norm_of
+from backprop_cli.nn.faults import fault
 from backprop_cli.nn.records import StepRecord
 
 SATURATION = 0.99  # σ outside [1 − 0.99, 0.99], |tanh| above 0.99
@@ -99,16 +100,16 @@ def checked(stats: LayerStats, step: int) -> LayerStats:
     a ratio to weights near 1e-308): the diagnostics never show ∞.
     """
     for quantity, value in (
-        ("the gradient norm ‖∂L/∂W‖ (a diagnostic)", stats.grad_norm),
-        ("the update ratio ‖ΔW‖/‖W‖ (a diagnostic)", stats.update_ratio),
+        (N_("the gradient norm ‖∂L/∂W‖ (a diagnostic)"), stats.grad_norm),
+        (N_("the update ratio ‖ΔW‖/‖W‖ (a diagnostic)"), stats.update_ratio),
     ):
         if value is not None and not math.isfinite(value):
-            raise NumericalFault(
+            raise fault(
                 step=step,
                 layer=stats.layer,
                 quantity=quantity,
                 value=value,
-                detail="it overflows float64 although every weight and gradient is finite; rescale the inputs",
+                detail=N_("it overflows float64 although every weight and gradient is finite; rescale the inputs"),
             )
     return stats
 

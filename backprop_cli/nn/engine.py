@@ -26,11 +26,12 @@ from numpy.typing import NDArray
 
 from backprop_cli.errors import ConfigError, NumericalFault
 from backprop_cli.model.budgets import guard_schedule
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import param_name
 from backprop_cli.model.quantity import Scalar
 from backprop_cli.model.spec import Array, NetworkSpec, TrainingSpec
 from backprop_cli.nn.check import finite, locate, norm_of
+from backprop_cli.nn.faults import fault
 from backprop_cli.nn.layers import build_layers
 from backprop_cli.nn.layers.base import (
     Cache,
@@ -111,20 +112,20 @@ def check_loss(
     if bad.size:
         position = int(bad[0])
         sample = f"data row {int(rows[position]) + 1}" if rows is not None else f"sample {position + 1} of the batch"
-        raise NumericalFault(
+        raise fault(
             step=step,
             layer=layer,
-            quantity=f"the loss of {sample} (the sum of its finite loss terms){during}",
+            quantity=f"the loss of {sample} (the sum of its finite loss terms){during}",  # errors.QUANTITY_TEMPLATES
             value=float(per_sample[position]),
-            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+            detail=N_("the loss overflows float64; lower the learning rate or rescale the inputs and targets"),
         )
     if not math.isfinite(float(value)):
-        raise NumericalFault(
+        raise fault(
             step=step,
             layer=layer,
-            quantity=f"the batch loss (from finite per-sample losses){during}",
+            quantity=N_("the batch loss (from finite per-sample losses)") + during,
             value=float(value),
-            detail="the loss overflows float64; lower the learning rate or rescale the inputs and targets",
+            detail=N_("the loss overflows float64; lower the learning rate or rescale the inputs and targets"),
         )
 
 
@@ -231,7 +232,7 @@ class Engine:
         dl_da = self.loss_grad(a, y, z)
         if self.fused and self.loss_op.combined is not None:
             return dl_da, self.loss_op.combined(a, y)
-        finite(dl_da, step=step, layer=self.layers[-1].name, quantity="∂L/∂a of the output")
+        finite(dl_da, step=step, layer=self.layers[-1].name, quantity=N_("∂L/∂a of the output"))
         return dl_da, None
 
     def loss(self, rows: tuple[int, ...] | None = None) -> Scalar:
@@ -244,16 +245,16 @@ class Engine:
                 caches = self.forward(x, step)
                 batch = rows if rows is not None else range(len(x))
                 return self.batch_loss(caches[-1].z, caches[-1].a, y, step, rows=batch)[2]
-        except NumericalFault as fault:
+        except NumericalFault as met:
             when = f"after step {step}" if self.steps_done else "before the first step"
-            quantity = f"{fault.quantity} (in the loss over {'the batch' if rows else 'all data'} {when})"
-            raise NumericalFault(
+            quantity = f"{met.quantity} (in the loss over {'the batch' if rows else 'all data'} {when})"
+            raise fault(
                 step=step,
-                layer=fault.layer,
-                neuron=fault.neuron,
+                layer=met.layer,
+                neuron=met.neuron,
                 quantity=quantity,
-                value=fault.value,
-                detail=fault.detail,
+                value=met.value,
+                detail=met.detail,
             ) from None
 
     def _update(
@@ -299,7 +300,7 @@ class Engine:
                 continue
             index = tuple(int(i) for i in bad[0])
             name = param_name(layer, kind, index)
-            raise NumericalFault(
+            raise fault(
                 step=number,
                 layer=layer,
                 neuron=index[0] + 1,

@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.errors import NumericalFault
+from backprop_cli.model.i18n import N_
 from backprop_cli.model.spec import Array, DataSpec, NetworkSpec
 from backprop_cli.nn.check import norm_of
 from backprop_cli.nn.diagnostics import Flow, LayerStats, checked, flow, layer_stats, mean_of, mean_stats
 from backprop_cli.nn.engine import Engine
+from backprop_cli.nn.faults import fault
 from backprop_cli.nn.optim import Optimizer
 
 Progress = Callable[[int, int], None]  # (steps done, total steps)
@@ -164,12 +165,12 @@ class TrainResult:
                     float(moved.max()),
                 )
                 if not math.isfinite(change.max_abs_change):  # two finite values 1e308 apart
-                    raise NumericalFault(
+                    raise fault(
                         step=self.steps,
                         layer=layer.name,
                         quantity=f"the change of {layer.name}.{kind} over the run (a summary statistic)",
                         value=change.max_abs_change,
-                        detail="it overflows float64 although every value is finite; rescale the inputs",
+                        detail=N_("it overflows float64 although every value is finite; rescale the inputs"),
                     )
                 changes.append(change)
         return changes

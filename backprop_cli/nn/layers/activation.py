@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -122,7 +122,7 @@ class ActivationLayer:
         self, params: Sequence[Array], x: Array, step: int, during: str = "", *, evaluating: bool = False
     ) -> DenseCache:
         a = self._forward(x)
-        finite(a, step=step, layer=self.name, quantity="activation a" + during)
+        finite(a, step=step, layer=self.name, quantity=N_("activation a") + during)
         return DenseCache(x, x, a)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:

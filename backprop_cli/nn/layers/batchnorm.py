@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from backprop_cli.errors import ConfigError
-from backprop_cli.model.i18n import _, ngettext
+from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.names import neuron_name, param_grad_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -305,8 +305,8 @@ class BatchNormLayer:
                 )
             mean, var = batch_statistics(x, self.channels)
         xhat, a, std = normalise(x, mean, var, self.spec.eps, gamma, beta)
-        finite(xhat, step=step, layer=self.name, quantity="normalised x̂" + during)
-        finite(a, step=step, layer=self.name, quantity="batch norm output a" + during)
+        finite(xhat, step=step, layer=self.name, quantity=N_("normalised x̂") + during)
+        finite(a, step=step, layer=self.name, quantity=N_("batch norm output a") + during)
         return BatchNormCache(x, xhat, a, mean, var, std, gamma, not evaluating)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
@@ -348,7 +348,7 @@ class BatchNormLayer:
         if first:
             return grads, norms, None
         down = self._backward(cache, delta)[3]
-        finite(down, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+        finite(down, step=step, layer=self.name, quantity=N_("∂L/∂a of the layer below"))
         return grads, norms, down
 
     def record_forward(self, params: Sequence[Array], cache: Cache) -> BatchNormForward:
@@ -382,7 +382,7 @@ class BatchNormLayer:
         cache = BatchNormCache(fwd.inputs, fwd.z, fwd.a, fwd.mean, fwd.var, fwd.std, fwd.gamma, fwd.training)
         finite(upstream, step=step, layer=self.name, quantity="∂L/∂a")
         dxhat, mean_dxhat, mean_dxhat_xhat, down = self._backward(cache, upstream)
-        finite(down, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+        finite(down, step=step, layer=self.name, quantity=N_("∂L/∂a of the layer below"))
         return BatchNormBackward(
             layer=self.name,
             activation="identity",

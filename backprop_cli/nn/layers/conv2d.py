@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_cli.errors import quoted
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import cell_name, param_grad_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -350,7 +350,7 @@ class ConvLayer:
         if len(params) > 1:
             z += params[1][:, None]
         z = z.reshape(x.shape[0], -1)
-        finite(z, step=step, layer=self.name, quantity="weighted sum z" + during)
+        finite(z, step=step, layer=self.name, quantity=N_("weighted sum z") + during)
         a = self._forward(z)  # finite where z is: every activation a conv layer takes maps finite to finite
         return ConvCache(x, z, a, cols)
 
@@ -395,7 +395,7 @@ class ConvLayer:
         downstream = None
         if not first:
             downstream = self.transposed(delta, w)
-            finite(downstream, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+            finite(downstream, step=step, layer=self.name, quantity=N_("∂L/∂a of the layer below"))
         return grads, norms, downstream
 
     # ------------------------------------------------------------ trace mode
@@ -429,11 +429,11 @@ class ConvLayer:
         finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
         per_sample = self._kernel_gradients(delta, cache.cols)  # (batch, out, C·k^d)
         grad_w: Array = per_sample.reshape(delta.shape[0], *fwd.kernel.shape)
-        finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")
+        finite(grad_w, step=step, layer=self.name, quantity=N_("weight gradient ∂L/∂w"))
         grad_b = None if fwd.bias is None else self._by_channel(delta).sum(axis=2)
         down = None if first else self.transposed(delta, fwd.kernel)
         if down is not None:
-            finite(down, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+            finite(down, step=step, layer=self.name, quantity=N_("∂L/∂a of the layer below"))
         return ConvBackward(
             layer=self.name,
             activation=self.activation,

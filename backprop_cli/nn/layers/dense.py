@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from backprop_cli.model.i18n import _, ngettext
+from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.names import grad_name, neuron_name, param_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, LayerSpec
@@ -203,10 +203,10 @@ class Dense:
         z = x @ w.T
         if len(params) > 1:
             z += params[1]
-        finite(z, step=step, layer=self.name, quantity="weighted sum z" + during)
+        finite(z, step=step, layer=self.name, quantity=N_("weighted sum z") + during)
         a = self._forward(z)
         if self.activation not in FINITE_OF_FINITE or a.dtype == object:
-            finite(a, step=step, layer=self.name, quantity="activation a" + during)
+            finite(a, step=step, layer=self.name, quantity=N_("activation a") + during)
         return DenseCache(x, z, a)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:
@@ -229,7 +229,7 @@ class Dense:
         downstream = None
         if not first:
             downstream = delta @ params[0]
-            finite(downstream, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+            finite(downstream, step=step, layer=self.name, quantity=N_("∂L/∂a of the layer below"))
         return grads, norms, downstream
 
     # ------------------------------------------------------------ trace mode
@@ -255,10 +255,10 @@ class Dense:
         delta = combined[0] if combined is not None else chain
         finite(delta, step=step, layer=self.name, quantity="δ = ∂L/∂z")
         grad_w = delta[:, :, None] * fwd.inputs[:, None, :]
-        finite(grad_w, step=step, layer=self.name, quantity="weight gradient ∂L/∂w")
+        finite(grad_w, step=step, layer=self.name, quantity=N_("weight gradient ∂L/∂w"))
         downstream = None if first else delta @ weights
         if downstream is not None:
-            finite(downstream, step=step, layer=self.name, quantity="∂L/∂a of the layer below")
+            finite(downstream, step=step, layer=self.name, quantity=N_("∂L/∂a of the layer below"))
         return LayerBackward(
             layer=self.name,
             activation=self.activation,

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from backprop_cli.model.i18n import _, ngettext
+from backprop_cli.model.i18n import N_, _, ngettext
 from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Scalar, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -173,7 +173,7 @@ class DropoutLayer:
         mask = self.masks(step, x.shape[0])
         scale: Any = self.scale  # a float, or a Fraction in exact mode (numpy multiplies either)
         a: Array = x * mask * scale
-        finite(a, step=step, layer=self.name, quantity="dropout output a" + during)
+        finite(a, step=step, layer=self.name, quantity=N_("dropout output a") + during)
         return DropoutCache(x, x, a, mask, self.scale)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import neuron_name, upstream_name
 from backprop_cli.model.quantity import Const, Form, Quantity, Rule, Scalar, Slot, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -292,7 +292,7 @@ class PoolLayer:
             winners = self.windows[np.arange(self.windows.shape[0])[None, :], first]
         else:
             a = cells.sum(axis=2) / self.spec.window
-        finite(a, step=step, layer=self.name, quantity="pooled value a" + during)
+        finite(a, step=step, layer=self.name, quantity=N_("pooled value a") + during)
         return PoolCache(x, a, a, winners)
 
     def delta(self, cache: Cache, upstream: Array) -> tuple[Array, Array, Array | None]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from backprop_cli.model.i18n import _
+from backprop_cli.model.i18n import N_, _
 from backprop_cli.model.names import neuron_name
 from backprop_cli.model.quantity import Form, Quantity, scalar
 from backprop_cli.model.spec import Array, BaseLayerSpec
@@ -211,9 +211,9 @@ class Residual(ActivationLayer):
         if skip is None:
             raise TypeError(f"the join of residual block {self.name} needs its skip (the block's input)")
         z = x + skip
-        finite(z, step=step, layer=self.name, quantity="branch + skip" + during)
+        finite(z, step=step, layer=self.name, quantity=N_("branch + skip") + during)
         a = self._forward(z)
-        finite(a, step=step, layer=self.name, quantity="activation a" + during)
+        finite(a, step=step, layer=self.name, quantity=N_("activation a") + during)
         return JoinCache(x, z, a, skip)
 
     def record_forward(self, params: Sequence[Array], cache: Cache) -> LayerForward:
@@ -266,7 +266,7 @@ class ResidualEntry(ActivationLayer):
         if skip is None:
             raise TypeError(f"the entry of residual block {self.block} needs the gradient along its skip")
         arriving = upstream + skip
-        finite(arriving, step=step, layer=self.name, quantity="∂L/∂x = branch + skip")
+        finite(arriving, step=step, layer=self.name, quantity=N_("∂L/∂x = branch + skip"))
         chain, local, _ = self.delta(DenseCache(fwd.inputs, fwd.z, fwd.a), arriving)
         return EntryBackward(
             layer=self.name,
