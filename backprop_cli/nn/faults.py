@@ -32,7 +32,7 @@ def fault(
     if neuron is not None:
         where += _(", neuron {neuron}").format(neuron=neuron)
     shown = "" if value is None else f" ({value!r})"
-    tail = _(detail) if detail else _("lower the learning rate or rescale the inputs")
+    tail = described(detail, DETAIL_TEMPLATES) if detail else _("lower the learning rate or rescale the inputs")
     message = _("numerical fault at {where}: {quantity} is {what}{shown}; {tail}").format(
         where=where, quantity=described(quantity), what=_(what), shown=shown, tail=tail
     )
@@ -54,6 +54,19 @@ QUANTITY_TEMPLATES = (
     N_("the loss of sample {sample} of the batch (the sum of its finite loss terms)"),
     N_("the change of {name} over the run (a summary statistic)"),
     N_("the updated {name}"),
+    N_("{optimizer}'s {state} of {name}"),
+)
+#: the advice an optimizer's fault gives, as nn/engine.py words it
+DETAIL_TEMPLATES = (
+    N_("{optimizer} produced it; lower the learning rate"),
+    N_(
+        "{optimizer} produced it; lower the learning rate, and keep eps > 0 so that a zero gradient does not "
+        "divide 0 by 0"
+    ),
+    N_(
+        "{optimizer} produced it; lower the learning rate or rescale the inputs: the gradient is too large "
+        "for its running averages"
+    ),
 )
 
 
@@ -67,13 +80,13 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile(out)
 
 
-def described(quantity: str) -> str:
+def described(quantity: str, templates: tuple[str, ...] = QUANTITY_TEMPLATES) -> str:
     """The English ``quantity`` of a fault in the reader's language: a catalogue entry itself, or one
     of :data:`QUANTITY_TEMPLATES` with its names and numbers kept (and its ``{quantity}`` described)."""
     text = _(quantity)
     if text != quantity:
         return text
-    for template in QUANTITY_TEMPLATES:
+    for template in templates:
         match = _template_pattern(template).fullmatch(quantity)
         if match is not None:
             fields = match.groupdict()

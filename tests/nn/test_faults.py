@@ -158,3 +158,26 @@ def test_the_json_trace_is_english_in_every_language() -> None:
     assert json.loads(english.output)["steps"][0]["skipped"][1] == {"name": "v", "reason": "it reads u"}
     for lang in sorted(LOCALES):
         assert invoke(*SKIPPING, "--format", "json", "--lang", lang).output == english.output
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "{optimizer} produced it; lower the learning rate",
+        "{optimizer} produced it; lower the learning rate, and keep eps > 0 so that a zero gradient does not "
+        "divide 0 by 0",
+        "{optimizer} produced it; lower the learning rate or rescale the inputs: the gradient is too large for its "
+        "running averages",
+    ],
+)
+def test_an_optimizers_fault_is_worded_in_the_readers_language(lang: str, detail: str) -> None:
+    """nn/engine.py's optimizer-state fault: its quantity and its advice through the catalogue's templates."""
+    quantity = "adam's v of h.w1_2"
+    english_detail = detail.format(optimizer="adam")
+    with using(lang):
+        line = str(fault(step=2, layer="h", neuron=1, quantity=quantity, value=float("inf"), detail=english_detail))
+    shown = filled(lang, "{optimizer}'s {state} of {name}", optimizer="adam", state="v", name="h.w1_2")
+    advice = filled(lang, detail, optimizer="adam")
+    assert shown in line and line.endswith(advice), line
+    assert "produced it" not in line and "'s v of" not in line
