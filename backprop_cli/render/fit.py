@@ -22,6 +22,7 @@ a control character, markup in a heading) goes to rich; tests compare the two la
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 
@@ -40,12 +41,20 @@ from rich.text import Text
 from backprop_cli.model.i18n import _
 
 # a formula's unbreakable tokens: a name with its qualifiers (step2/sample1/h.w1_2.m_hat), a number
-# (-0.5, 1.2e-05, 3/4), any other character (an operator, a parenthesis)
-_ATOM = re.compile(
+# (-0.5, 1.2e-05, 3/4), any other character (an operator, a parenthesis); compiled when a formula is
+# first broken (a trace whose tables fit never is)
+_ATOM = (
     r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
     r"|-?\d+/\d+|-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
     r"|\S"
 )
+
+
+@functools.cache
+def _atom() -> re.Pattern[str]:
+    return re.compile(_ATOM)
+
+
 GAP = 3  # cells between two columns of a SIMPLE_HEAD table without edges: padding, divider, padding
 INDENT = "  "  # a name's formulas under it, when each name stands above its formulas
 
@@ -77,7 +86,7 @@ def column_style(whole: bool) -> dict[str, object]:
 
 def atoms(word: str) -> list[str]:
     """The tokens of a word of a formula, in order (they join back into the word)."""
-    return _ATOM.findall(word)
+    return _atom().findall(word)
 
 
 def longest_atom(text: str) -> int:
