@@ -8,6 +8,7 @@ out: an expression's trace), imported only when that format is asked for.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable
@@ -28,15 +29,21 @@ Writer = Callable[["TraceJob", TextIO], None]
 DocumentWriter = Callable[["Document", TextIO, "int | None"], None]
 
 # what makes a terminal act rather than print: C0 controls but tab and newline, DEL, C1 controls (CSI,
-# OSC …), and the bidirectional embeddings, overrides and isolates that reorder what is shown
-_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# OSC …), and the bidirectional embeddings, overrides and isolates that reorder what is shown; compiled
+# when first used (a plain trace's lines are checked with str.isprintable in render/fit.py instead)
+_ACTING = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+
+
+@functools.cache
+def _acting() -> re.Pattern[str]:
+    return re.compile(_ACTING)
 
 
 def printable(text: str) -> str:
     """``text`` without the characters that would make a terminal act on it (an ESC or OSC sequence in
     a description clears the screen or sets the window title). Every terminal renderer goes through
     it: rich output by :class:`backprop_cli.render.console.SafeConsole`, messages by clikit."""
-    return _ACTING.sub("", text)
+    return _acting().sub("", text)
 
 
 # name -> (module, what it writes); the text and json formats are written by the trace command itself

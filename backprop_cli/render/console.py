@@ -82,6 +82,20 @@ class SafeConsole(Console):
         super().__init__(*args, **kwargs)
         self.push_render_hook(_Hook())
 
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """rich's ``print``; where no styles are written, one renderable that fit.py lays out as rich would
+        (render/fit.py ``plain_lines``) is written as those lines, without rich's per-segment rendering.
+        Those lines are already printable and without the spaces that end a line (``_cleaned``'s work)."""
+        if len(objects) == 1 and not kwargs:
+            from backprop_cli.render.fit import plain_lines
+
+            lines = plain_lines(self, objects[0], self.width)
+            if lines is not None:
+                with self:  # rich's own buffer: recording, quiet and a broken pipe are handled as in print
+                    self._buffer.append(Segment("".join(f"{line}\n" for line in lines)))
+                return
+        super().print(*objects, **kwargs)
+
 
 def make_console(
     stream: Any, width: int | None = None, color: bool | None = None, *, min_width: int = 1

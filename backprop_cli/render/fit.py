@@ -22,27 +22,39 @@ a control character, markup in a heading) goes to rich; tests compare the two la
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 
 from rich import box
 from rich._ratio import ratio_distribute
-from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderableType
+from rich._wrap import divide_line
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
+from rich.rule import Rule
 from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from backprop_cli.model.i18n import _
 
 # a formula's unbreakable tokens: a name with its qualifiers (step2/sample1/h.w1_2.m_hat), a number
-# (-0.5, 1.2e-05, 3/4), any other character (an operator, a parenthesis)
-_ATOM = re.compile(
+# (-0.5, 1.2e-05, 3/4), any other character (an operator, a parenthesis); compiled when a formula is
+# first broken (a trace whose tables fit never is)
+_ATOM = (
     r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
     r"|-?\d+/\d+|-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
     r"|\S"
 )
+
+
+@functools.cache
+def _atom() -> re.Pattern[str]:
+    return re.compile(_ATOM)
+
+
 GAP = 3  # cells between two columns of a SIMPLE_HEAD table without edges: padding, divider, padding
 INDENT = "  "  # a name's formulas under it, when each name stands above its formulas
 
@@ -74,7 +86,7 @@ def column_style(whole: bool) -> dict[str, object]:
 
 def atoms(word: str) -> list[str]:
     """The tokens of a word of a formula, in order (they join back into the word)."""
-    return _ATOM.findall(word)
+    return _atom().findall(word)
 
 
 def longest_atom(text: str) -> int:
@@ -336,3 +348,150 @@ class FormulaTable:
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.layout(options.max_width))
+
+
+# Other renderables a plain trace prints (the header's title, network table and facts, a step's rule, a
+# notice), written as rich writes them where no styles are written; None where rich might not: markup,
+# emoji codes or a tab to read, a line to cut with "…", a style that shows spaces (a background, reverse,
+# underline …), or a layout other than the one reproduced here. Tests compare both at many widths.
+
+
+def _shows_nothing(console: Console, style: object) -> bool:
+    """Whether spaces in ``style`` show nothing (the spaces that end a line are then left out)."""
+    if style is None or style == "":
+        return True
+    if not isinstance(style, str | Style):
+        return False
+    resolved = console.get_style(style) if isinstance(style, str) else style
+    return not (resolved.bgcolor or resolved.reverse or resolved.underline or resolved.strike or resolved.overline)
+
+
+def _plain_text(console: Console, text: object) -> str | None:
+    """The characters of a ``Text`` without spans, in a style that shows no spaces, and without tabs
+    or control characters (one line per ``\\n``); None for anything else."""
+    if not isinstance(text, Text) or text.spans or not _shows_nothing(console, text.style):
+        return None
+    if not all(line.isprintable() for line in text.plain.split("\n")):
+        return None
+    return text.plain
+
+
+def _wrapped(plain: str, width: int) -> list[str] | None:
+    """A text's lines as rich's ``Text.wrap`` breaks them (its own ``divide_line``), folded, left-justified."""
+    lines: list[str] = []
+    for line in plain.split("\n"):
+        offsets = divide_line(line, width, fold=True)
+        for start, end in zip([0, *offsets], [*offsets, len(line)], strict=True):
+            piece = line[start:end].rstrip(" ")
+            if cell_len(piece) > width:
+                return None
+            lines.append(piece)
+    return lines
+
+
+def _text_lines(console: Console, text: Text, width: int) -> list[str] | None:
+    plain = _plain_text(console, text)
+    if plain is None or text.end != "\n" or text.justify or text.overflow or text.no_wrap:
+        return None
+    return _wrapped(plain, width)
+
+
+def _rule_lines(console: Console, rule: Rule, width: int) -> list[str] | None:
+    title = _plain_text(console, rule.title)
+    if title is None or "\n" in title or rule.characters != "─" or rule.align != "center" or rule.end != "\n":
+        return None
+    if not _shows_nothing(console, rule.style) or cell_len(title) > width - 4:  # rich would cut it with "…"
+        return None
+    side = (width - cell_len(title)) // 2
+    left = "─" * (side - 1)
+    right = "─" * min(side + 1, width - len(left) - cell_len(title))
+    return [set_cell_size(f"{left} {title} {right}", width).rstrip(" ")]
+
+
+def _simple_table_lines(console: Console, table: Table, width: int) -> list[str] | None:
+    """A ``box.SIMPLE`` table with edges and a header, its cells single-line ``Text`` that fit side by side."""
+    if not (
+        table.box is box.SIMPLE
+        and table.show_edge
+        and table.pad_edge
+        and table.show_header
+        and not (table.show_footer or table.show_lines or table.expand or table.leading or table.collapse_padding)
+        and table.padding == (0, 1, 0, 1)
+        and table.width is None
+        and table.min_width is None
+        and table.caption is None
+        and table.title_justify == "left"
+        and not table.row_styles
+        and all(row.style is None and not row.end_section for row in table.rows)
+        and all(
+            _shows_nothing(console, style)
+            for style in (table.style, table.header_style, table.border_style, "table.header", "table.title")
+        )
+    ):
+        return None
+    grid: list[list[str]] = [[] for _ in range(table.row_count + 1)]
+    for column in table.columns:
+        if (column.justify, column.vertical, column.overflow) != ("left", "top", "ellipsis") or any(
+            value is not None for value in (column.width, column.min_width, column.max_width, column.ratio)
+        ):
+            return None
+        if column.no_wrap or column.footer or not _shows_nothing(console, column.style):
+            return None
+        if not _shows_nothing(console, column.header_style):
+            return None
+        header: object = column.header
+        if isinstance(header, str):  # rich reads markup and emoji codes in a str
+            header = Text(header) if header.isprintable() and "[" not in header and ":" not in header else None
+        cells = [header, *column.cells]
+        for k, cell in enumerate(cells):
+            plain = _plain_text(console, cell)
+            if plain is None or "\n" in plain:
+                return None
+            grid[k].append(plain)
+    n = len(table.columns)
+    if not n:
+        return None
+    widths = [max(cell_len(row[i]) for row in grid) + 2 for i in range(n)]
+    table_width = sum(widths) + 2 + (n - 1)
+    if table_width > width:
+        return None  # rich would narrow the columns
+    lines: list[str] = []
+    if table.title is not None:
+        title = _plain_text(console, table.title)
+        if title is None or "\n" in title or cell_len(title) > table_width:
+            return None
+        lines.append(title.rstrip(" "))
+    lines.append("")  # the top edge: spaces
+    rows = [
+        " " + " ".join(" " + text + " " * (widths[i] - 2 - cell_len(text)) + " " for i, text in enumerate(row))
+        for row in grid
+    ]
+    lines.append(rows[0].rstrip(" "))
+    lines.append(" " + "─" * (sum(widths) + n - 1))
+    lines += [row.rstrip(" ") for row in rows[1:]]
+    lines.append("")  # the bottom edge
+    return lines
+
+
+def plain_lines(console: Console, renderable: object, width: int) -> list[str] | None:
+    """The lines ``console.print(renderable)`` writes at ``width`` without styles, or None where rich
+    might write anything else (see above) or the renderable is not one of those reproduced here."""
+    if console.color_system is not None or console.options.ascii_only:
+        return None
+    if isinstance(renderable, FormulaTable):
+        return renderable.plain_lines(width)
+    if isinstance(renderable, Text):
+        return _text_lines(console, renderable, width)
+    if isinstance(renderable, Rule):
+        return _rule_lines(console, renderable, width)
+    if isinstance(renderable, Table):
+        return _simple_table_lines(console, renderable, width)
+    if isinstance(renderable, Group):
+        lines: list[str] = []
+        for part in renderable.renderables:
+            more = plain_lines(console, part, width)
+            if more is None:
+                return None
+            lines += more
+        return lines
+    return None

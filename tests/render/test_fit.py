@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -125,4 +126,101 @@ def test_rich_lays_out_what_the_plain_lines_do_not_take() -> None:
     for table in (tab, markup, long_title):
         assert table.plain_lines(100) is None
         ours, theirs = _both(table, 100)
+        assert ours == theirs
+
+
+def _printed_both(renderable: object, width: int) -> tuple[str, str]:
+    """``renderable`` printed by SafeConsole (fit.py's lines where they apply) and by rich's own print."""
+    from rich.console import Console
+
+    from backprop_cli.render.console import SafeConsole
+
+    ours, theirs = io.StringIO(), io.StringIO()
+    SafeConsole(file=ours, width=width, color_system=None, highlight=False, emoji=False).print(renderable)
+    rich_console = SafeConsole(file=theirs, width=width, color_system=None, highlight=False, emoji=False)
+    Console.print(rich_console, renderable)  # rich's print, through the same cleaning hook
+    return ours.getvalue(), theirs.getvalue()
+
+
+def _header_kinds() -> list[object]:
+    """Trace headers (title, network table, facts) of examples with and without descriptions, plus texts
+    and rules of the kinds a trace prints: wrapped, folded, blank lines, leading and trailing spaces, CJK."""
+    from rich.console import Group
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from backprop_cli.cli.kit import load
+    from backprop_cli.model.numbers import NumberFormat
+    from backprop_cli.render.terminal import header
+
+    kinds: list[object] = []
+    for name in ("two_layer_relu", "classic_2_2_2", "conv_cs231n"):
+        spec, _ = load(name, None)
+        kinds.append(header(spec, 3, NumberFormat(6)))
+        spec = dataclasses.replace(spec, description="")
+        kinds.append(header(spec, 1, NumberFormat(6), exact=True))
+    kinds += [
+        Rule(Text("Step 1 of 1 · batch: data row 1")),
+        Rule(Text("Schritt 12 von 300 · Stapel: Datenzeilen 1–4")),
+        Rule(Text("ステップ 1 / 1")),
+        Text("The source article's two-layer network: ReLU hidden layer, linear output, squared error", style="italic"),
+        Text("  indented line   \n\nsupercalifragilisticexpialidocious_name_without_spaces end\n"),
+        Text("loss went from 0.25 to 0.125 over 3 steps (名前 ネットワーク)", style="bold"),
+        Text("shown: 200 of 1000 rows; --max-rows 0 shows all", style="yellow"),
+        Group(Text("a"), Rule(Text("b")), Text("")),
+    ]
+    return kinds
+
+
+def test_the_plain_headers_rules_and_texts_are_what_rich_writes_at_every_width() -> None:
+    from backprop_cli.render.console import SafeConsole
+    from backprop_cli.render.fit import plain_lines
+
+    probe = SafeConsole(file=io.StringIO(), width=80, color_system=None)
+    applied = 0
+    kinds = _header_kinds()
+    for width in range(20, 141):
+        probe.width = width
+        for renderable in kinds:
+            applied += plain_lines(probe, renderable, width) is not None
+            ours, theirs = _printed_both(renderable, width)
+            assert ours == theirs, (width, renderable, ours, theirs)
+    assert applied > 121 * 10  # the plain path was taken for most, not only rich's
+
+
+def test_rich_prints_the_headers_rules_and_texts_the_plain_lines_do_not_take() -> None:
+    from rich import box
+    from rich.rule import Rule
+    from rich.table import Table
+    from rich.text import Text
+
+    from backprop_cli.render.console import SafeConsole
+    from backprop_cli.render.fit import plain_lines
+
+    markup = Table(box=box.SIMPLE)
+    markup.add_column("[b]layer[/b]")
+    markup.add_row(Text("x"))
+    wide = Table(box=box.SIMPLE, title=Text("a title wider than the table"))
+    wide.add_column("a")
+    wide.add_row(Text("1"))
+    styled = Text("a cell with a background   ", style="on red")
+    spans = Text("a")
+    spans.append("b", style="bold")
+    rounded = Table()
+    rounded.add_column("a")
+    rounded.add_row(Text("1"))
+    probe = SafeConsole(file=io.StringIO(), width=60, color_system=None)
+    for renderable in (
+        markup,
+        wide,
+        styled,
+        spans,
+        rounded,
+        Text("a\tb"),
+        Rule(Text("a title too wide for the rule " * 3)),
+        Rule("[b]markup[/b]"),
+        Rule(Text("left"), align="left"),
+    ):
+        assert plain_lines(probe, renderable, 60) is None, renderable
+        ours, theirs = _printed_both(renderable, 60)
         assert ours == theirs
