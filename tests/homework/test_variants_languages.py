@@ -185,33 +185,37 @@ def test_the_configs_identity_is_the_same_in_every_language(
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_check_grades_the_translated_files_as_the_english_ones(course: Path, lang: str) -> None:
+def test_check_grades_the_translated_files_as_the_english_ones(
+    course: Path, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(course, lang, "--lang", lang)
     run(course, "en", "--lang", "en")  # beside it, named as long: check's report wraps alike
-    english_dir = course / "en"
+    # check names a file by the shorter of its absolute path and its path from the working folder; working
+    # in the course folder makes both reports name their files "<lang>/st001...", whatever the test's folder
+    monkeypatch.chdir(course)
     student = STUDENTS[0]
     for shown in ("en", lang):
-        # wide enough that no path is wrapped (where a path breaks depends on the temporary folder's name)
-        graded = invoke("check", str(course / lang / f"{student}.key.yaml"), "--lang", shown, "--width", "1000")
-        reference = invoke("check", str(english_dir / f"{student}.key.yaml"), "--lang", shown, "--width", "1000")
+        graded = invoke("check", f"{lang}/{student}.key.yaml", "--lang", shown)
+        reference = invoke("check", f"en/{student}.key.yaml", "--lang", shown)
         assert graded.exit_code == reference.exit_code == 0, graded.output
-        assert graded.output == reference.output.replace(str(english_dir), str(course / lang))
+        assert f"{lang}/{student}.yaml" in graded.output  # the config it was checked against, named
+        assert graded.output == reference.output.replace(f"en/{student}.", f"{lang}/{student}.")
     # a sheet filled in with one right and one wrong answer, graded against the folder of keys
-    sheet = (english_dir / f"{student}.sheet.yaml").read_text(encoding="utf-8")
+    sheet = Path("en", f"{student}.sheet.yaml").read_text(encoding="utf-8")
     first, second = [line.strip().rstrip(":") for line in data_lines(sheet) if re.fullmatch(r"  \S+:", line)][:2]
-    right = load_answers(english_dir / f"{student}.key.yaml")
+    right = load_answers(Path("en", f"{student}.key.yaml"))
     value = next(a.given_text for a in right.answers if a.name == first)
     outputs = []
-    for folder in (course / lang, english_dir):
-        text = (folder / f"{student}.sheet.yaml").read_text(encoding="utf-8")
+    for folder in (lang, "en"):
+        text = Path(folder, f"{student}.sheet.yaml").read_text(encoding="utf-8")
         text = re.sub(rf"(?m)^  {re.escape(first)}:$", f"  {first}: {value}", text)
         text = re.sub(rf"(?m)^  {re.escape(second)}:$", f"  {second}: 12345", text)
-        submissions = folder.parent / f"submissions-{folder.name}"
+        submissions = Path(f"submissions-{folder}")
         submissions.mkdir(exist_ok=True)
         (submissions / f"{student}.yaml").write_text(text, encoding="utf-8")
-        result = invoke("check", "--key", str(folder), str(submissions / f"{student}.yaml"), "--format", "json")
+        result = invoke("check", "--key", folder, str(submissions / f"{student}.yaml"), "--format", "json")
         assert result.exit_code == 1, result.output
-        outputs.append(result.stdout.replace(str(folder), "<keys>").replace(str(submissions), "<subs>"))
+        outputs.append(result.stdout.replace(f"{folder}/", "<keys>/").replace(str(submissions), "<subs>"))
     assert outputs[0] == outputs[1]
 
 
