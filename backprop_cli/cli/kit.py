@@ -314,8 +314,9 @@ def make_console(stream: Any, width: int | None, color: bool | None = None) -> A
 #: the help click itself gives its options, translated where the help is shown like ours
 class OneLineUsageGroup(TranslatedHelp, click.Group):
     """A click group whose usage errors (unknown option, bad option value, missing argument) are one
-    line on stderr, exit status 2, like every other bad input: ``backprop trace: No such option:
-    --bogus; see 'backprop trace --help'`` instead of click's three-line usage block.
+    line on stderr, exit status 2, like every other bad input: ``backprop trace: No such option
+    '--bogus'; see 'backprop trace --help'`` instead of click's three-line usage block, in the
+    language of ``--lang`` or the environment (cli/usage.py).
 
     Commands in ``lazy`` (name → ``"module:attribute"``) are imported when first asked for, as in
     click's documentation on lazily loading subcommands, so one command does not pay for the others.
@@ -390,15 +391,9 @@ class OneLineUsageGroup(TranslatedHelp, click.Group):
             if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # bare `backprop`: the help
                 error.show()
                 sys.exit(error.exit_code)
-            where = error.ctx.command_path if error.ctx is not None else "backprop"
-            message = " ".join(error.format_message().split())
-            # "No such option '--colour'. (Did you mean one of: …?)" → "…; did you mean one of: …?"
-            message, _, suggestion = message.partition(". Did you mean")
-            if not suggestion:
-                message, _, suggestion = message.partition(". (Did you mean")
-                suggestion = suggestion.removesuffix(")")
-            message = message.rstrip(".") + (f"; did you mean{suggestion}" if suggestion else "")
-            click.echo(f"{where}: {message}; see '{where} --help'", file=sys.stderr)
+            from backprop_cli.cli.usage import usage_line
+
+            click.echo(usage_line(error, sys.argv[1:] if args is None else args), file=sys.stderr)
             sys.exit(int(ExitCode.BAD_INPUT))
         except click.ClickException as error:
             error.show()
