@@ -95,7 +95,7 @@ def _missing(error: click.MissingParameter) -> str | None:
         return None
     message = templates[kind].format(name=hint)
     if error.param is not None and isinstance(error.param.type, click.Choice):
-        choices = ", ".join(str(choice) for choice in error.param.type.choices)
+        choices = ", ".join(repr(choice) for choice in error.param.type.choices)
         message += _("; choose from {choices}").format(choices=choices)
     return message
 
