@@ -301,3 +301,10 @@ def test_an_error_not_worded_here_is_clicks_english_still_one_line() -> None:
     with using("ru"):
         expected = f"backprop run: a rule of this command's own{see('backprop run')}"
     assert_one_line(result, expected)
+
+
+def test_the_readmes_example_is_the_real_line() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    result = invoke(main, ["trace", "--nope", "--lang", "ru"])
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert f"backprop trace --nope --lang ru\n# {result.stderr}" in readme
