@@ -6,6 +6,7 @@ Library code raises these; only ``cli.py`` turns them into an exit status.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 MAX_LINE = 600  # characters of a one-line error message, at most
 
@@ -117,3 +118,12 @@ class NumericalFault(BackpropError):
         self.value = value
         self.detail = detail
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable (the fields are keyword-only): a fault met in a worker process reaches its parent whole."""
+        fields = {k: getattr(self, k) for k in ("step", "quantity", "layer", "neuron", "value", "detail")}
+        return (_fault, (type(self), str(self), fields))
+
+
+def _fault(kind: type[NumericalFault], message: str, fields: dict[str, Any]) -> NumericalFault:
+    return kind(message, **fields)

@@ -245,7 +245,7 @@ def check_budget(submissions: int, names: int) -> None:
 
 
 @dataclass(frozen=True)
-class _Handed:
+class Handed:
     """A submission read, with the student it claims and the one its file (or folder) name says."""
 
     path: Path
@@ -256,21 +256,34 @@ class _Handed:
     rank: int  # 0: name and ``student:`` agree (or no ``student:``); 1: the name is nobody's; 2: another's
 
 
-def _handed(path: Path, known: AbstractSet[str], shared: bool) -> _Handed:
+def handed_file(
+    path: Path, known: AbstractSet[str], shared: bool, read: tuple[AnswersFile | None, str, str | None] | None = None
+) -> Handed:
+    sheet, problem, claim = read if read is not None else read_submission(path)
+    named = submission_student(path, None, known)
+    student = claim if claim is not None else named
+    rank = 0 if student == named else 2 if shared or named in known else 1
+    return Handed(path, sheet, problem, student, named, rank)
+
+
+def read_submission(path: Path) -> tuple[AnswersFile | None, str, str | None]:
+    """A submission read leniently: the sheet (None if unreadable), why not, and the student it claims."""
     sheet: AnswersFile | None = None
     problem = ""
     try:
         sheet = load_answers(path, lenient=True)
     except ConfigError as error:
         problem = error.one_line()
-    claim = sheet.student if sheet is not None else _salvaged_claim(path)
-    named = submission_student(path, None, known)
-    student = claim if claim is not None else named
-    rank = 0 if student == named else 2 if shared or named in known else 1
-    return _Handed(path, sheet, problem, student, named, rank)
+    return sheet, problem, sheet.student if sheet is not None else _salvaged_claim(path)
 
 
-def grade(files: Sequence[Path], keys: Mapping[str | None, Key], *, feedback: bool = True) -> Batch:
+def grade(
+    files: Sequence[Path],
+    keys: Mapping[str | None, Key],
+    *,
+    feedback: bool = True,
+    handed: Sequence[Handed] | None = None,
+) -> Batch:
     """Grade every submission against its student's key (``keys[None]``: one key for all).
 
     Each student's submission is the one file whose name and ``student:`` agree, else the first that
@@ -289,12 +302,13 @@ def grade(files: Sequence[Path], keys: Mapping[str | None, Key], *, feedback: bo
     shared = keys.get(None)
     known = [s for s in keys if s is not None]
     students = frozenset(known)  # looked up once a submission: not a set built each time
-    handed = [_handed(path, students, shared is not None) for path in files]
-    chosen: dict[str, _Handed] = {}
+    if handed is None:  # else read already (cli.grade's workers: each grades its students' part of the files)
+        handed = [handed_file(path, students, shared is not None) for path in files]
+    chosen: dict[str, Handed] = {}
     answers: dict[Path, bool] = {}  # whether a file is an answers file: asked only of two files of one student
     ignored: dict[Path, list[str]] = {}  # the files beside a submission that are not answers files
 
-    def better(one: _Handed, other: _Handed) -> bool:
+    def better(one: Handed, other: Handed) -> bool:
         for each in (one, other):
             if each.path not in answers:
                 answers[each.path] = is_answers_file(each.path)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
 from backprop_cli.model.record import record
 
@@ -88,8 +88,13 @@ class Form:
     numbers: str | None = None  # where the numbers are written otherwise than the names (``{0:v}``)
 
     def evaluate(self, values: Sequence[Scalar]) -> Scalar:
-        assert self.rule is not None, "a given quantity has no rule"
+        assert self.rule is not None, "a given quantity has no rule (or a form sent to another process)"
         return self.rule(values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable without its rule (most rules are closures over a layer's fields): a form sent from
+        a grading worker to its parent is written out there (formula, numbers), never evaluated again."""
+        return (Form, (self.template, self.slots, None, self.numbers))
 
 
 @dataclass(frozen=True, slots=True)
