@@ -143,26 +143,8 @@ def _jobs(keys: int) -> int:
     return max(1, min(cpus, 8))
 
 
-# What the forked workers read: set in the parent just before each pool is forked, inherited, never sent.
+# What the forked workers read: set in the parent just before the pool is forked, inherited, never sent.
 _SHARED: dict[str, Any] = {}
-
-
-def _read_part(part: int) -> list[tuple[str, Any]]:
-    """Worker: its share of the keys and submissions, read; a key that cannot be read is kept as its error."""
-    from backprop_cli.errors import ConfigError
-    from backprop_cli.homework.answers import load_answers
-    from backprop_cli.homework.gradebook import read_submission
-
-    out: list[tuple[str, Any]] = []
-    for kind, path in _SHARED["reads"][part]:
-        if kind == "key":
-            try:
-                out.append(("key", load_answers(path)))
-            except ConfigError as error:
-                out.append(("error", error))
-        else:
-            out.append(("sheet", read_submission(path)))
-    return out
 
 
 def _grade_part(part: int) -> tuple[list[Any], list[list[str]], BaseException | None, int]:
@@ -186,49 +168,43 @@ def _grade_part(part: int) -> tuple[list[Any], list[list[str]], BaseException | 
 def _grade_in_parallel(
     paths: list[Path], files: list[Path], filters: Filters, precision: int, hints: bool, feedback: bool, jobs: int
 ) -> Batch:
-    """The same batch as _grade, by ``jobs`` forked processes: they read the keys and submissions, then
-    each recomputes a contiguous share of the students' keys and grades the submissions that claim them
-    (so each student's files are settled where their key is, as in one process); rows come back in the
-    one-process order: the submissions' order, then the students without one in the keys' order."""
+    """The same batch as _grade, the keys' traces and the grading shared by ``jobs`` forked processes.
+
+    This process reads the keys and submissions (sending what is read to a worker would cost as much as
+    reading it there), matches them, and forks; each worker recomputes a contiguous share of the
+    students' keys and grades the submissions that claim them (so each student's files are settled where
+    their key is, as in one process). Rows come back in the one-process order: the submissions' order,
+    then the students without one in the keys' order; the first key that fails, by place, is raised."""
     import multiprocessing
 
     from backprop_cli.homework import gradebook as book
+    from backprop_cli.homework.answers import load_answers
 
-    context = multiprocessing.get_context("fork")
-    reads = [("key", path) for path in paths] + [("sheet", path) for path in files]
-    _SHARED.clear()
-    _SHARED["reads"] = [reads[i::jobs] for i in range(jobs)]
+    rubrics = [(path, load_answers(path)) for path in paths]
+    book.check_budget(len(files), sum(len(rubric.answers) for _, rubric in rubrics))
+    students: list[tuple[Path, Any, str]] = []
+    seen: set[str] = set()
+    second: BaseException | None = None  # raised after the keys before it, as one process meets it
+    for path, rubric in rubrics:
+        student = book.key_student(path, rubric)
+        if student in seen:
+            second = rubric.error(f"a second key for student {student!r}; expected one key a student", "student")
+            break
+        seen.add(student)
+        students.append((path, rubric, student))
+    known = frozenset(seen)
+    hands = [book.handed_file(path, known, False) for path in files]
+    size = -(-len(students) // jobs)
+    bounds = [(i * size, students[i * size : (i + 1) * size]) for i in range(jobs)]
+    owner = {student: i for i, (_, chunk) in enumerate(bounds) for _, _, student in chunk}
+    _SHARED.update(
+        parts=bounds,
+        hands=[[h for h in hands if owner.get(h.student, 0) == i] for i in range(jobs)],
+        how=(filters, precision, hints),
+        feedback=feedback,
+    )
     try:
-        with context.Pool(jobs) as pool:
-            parts = pool.map(_read_part, range(jobs))
-        done: list[Any] = [None] * len(reads)
-        for i, part in enumerate(parts):
-            done[i::jobs] = part
-        for kind, value in done[: len(paths)]:
-            if kind == "error":
-                raise value
-        rubrics = [(path, value) for path, (_, value) in zip(paths, done)]
-        book.check_budget(len(files), sum(len(rubric.answers) for _, rubric in rubrics))
-        students: list[tuple[Path, Any, str]] = []
-        seen: set[str] = set()
-        second: BaseException | None = None  # raised after the keys before it, as one process meets it
-        for path, rubric in rubrics:
-            student = book.key_student(path, rubric)
-            if student in seen:
-                second = rubric.error(f"a second key for student {student!r}; expected one key a student", "student")
-                break
-            seen.add(student)
-            students.append((path, rubric, student))
-        known = frozenset(seen)
-        hands = [book.handed_file(path, known, False, value) for path, (_, value) in zip(files, done[len(paths) :])]
-        size = -(-len(students) // jobs)
-        bounds = [(i * size, students[i * size : (i + 1) * size]) for i in range(jobs)]
-        owner = {student: i for i, (_, chunk) in enumerate(bounds) for _, _, student in chunk}
-        _SHARED["parts"] = bounds
-        _SHARED["hands"] = [[h for h in hands if owner.get(h.student, 0) == i] for i in range(jobs)]
-        _SHARED["how"] = (filters, precision, hints)
-        _SHARED["feedback"] = feedback
-        with context.Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
             graded = pool.map(_grade_part, range(jobs))
     finally:
         _SHARED.clear()

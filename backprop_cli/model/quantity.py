@@ -88,13 +88,18 @@ class Form:
     numbers: str | None = None  # where the numbers are written otherwise than the names (``{0:v}``)
 
     def evaluate(self, values: Sequence[Scalar]) -> Scalar:
-        assert self.rule is not None, "a given quantity has no rule (or a form sent to another process)"
+        assert self.rule is not None, "a given quantity has no rule"
         return self.rule(values)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Picklable without its rule (most rules are closures over a layer's fields): a form sent from
         a grading worker to its parent is written out there (formula, numbers), never evaluated again."""
-        return (Form, (self.template, self.slots, None, self.numbers))
+        return (Form, (self.template, self.slots, None if self.rule is None else _left_behind, self.numbers))
+
+
+def _left_behind(values: Sequence[Scalar]) -> Scalar:
+    """The rule of a form unpickled: it stayed in the process that computed the value."""
+    raise RuntimeError("this formula's rule stayed in the process that computed it")
 
 
 @dataclass(frozen=True, slots=True)
