@@ -1,0 +1,120 @@
+"""cli/grade.py: a class graded by forked workers writes every byte one process writes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from pathlib import Path
+
+import pytest
+
+from backprop_cli.cli import grade
+from backprop_cli.errors import NumericalFault
+from backprop_cli.model.quantity import Form
+from tests.homework.test_gradebook import course, invoke, submit  # noqa: F401 (course: a fixture)
+from tests.homework.test_gradebook_feedback import class_of
+
+needs_fork = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork here: a class is graded in one process"
+)
+
+
+def outputs(folder: Path, subs: Path, name: str, *extra: str) -> list[tuple[int, str, str, str, str]]:
+    """Exit status, stdout, stderr, the report file and the gradebook of a batch in each layout."""
+    out = []
+    for layout in ("plain", "canvas"):
+        book, report = folder / f"{name}-{layout}.csv", folder / f"{name}-{layout}.out"
+        result = invoke(
+            "check", "--key", str(folder / "variants"), str(subs), "--gradebook", str(book), "--layout", layout,
+            "-o", str(report), *extra,
+        )  # fmt: skip
+        texts = [p.read_text(encoding="utf-8") if p.exists() else "" for p in (report, book)]
+        out.append((result.exit_code, result.stdout, result.stderr, texts[0], texts[1]))
+    return out
+
+
+@needs_fork
+@pytest.mark.parametrize("extra", [(), ("--format", "json")], ids=["text", "json"])
+def test_workers_write_every_byte_one_process_writes(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+) -> None:
+    """A right, a wrong, a misspelt, a blank sheet, a sheet claiming a student, one for another variant, a
+    stranger, a student without a submission: the same report, gradebooks and stderr from 2 or 3 workers
+    (the students split across them, s1's file graded in another part than s6's) as from one process;
+    JSON too, with every sheet's feedback (the working written out from forms sent between processes)."""
+    subs = submit(course)
+    monkeypatch.setenv("BACKPROP_JOBS", "1")
+    alone = outputs(course, subs, "alone", *extra)
+    assert alone[0][0] == 1 and alone[0][3] and "s5" in alone[0][4]
+    for jobs in ("2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        assert grade._jobs(6) == int(jobs)
+        assert outputs(course, subs, f"jobs{jobs}", *extra) == alone
+
+
+@needs_fork
+def test_workers_give_every_sheet_the_feedback_one_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Carried-forward working (its formulas written out from forms sent between processes), a
+    misconception, a hint, typos, a blank sheet, rounding as you go: the same JSON and text as one process."""
+    keys, subs, _ = class_of(tmp_path)
+    runs = {}
+    for jobs in ("1", "2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        runs[jobs] = [
+            (r.exit_code, r.stdout, r.stderr)
+            for r in (invoke("check", "--key", str(keys), str(subs), *f) for f in ((), ("--format", "json")))
+        ]
+    assert "with your" in runs["1"][1][1] and runs["1"][1][0] == 1  # a working, with its numbers
+    assert runs["1"] == runs["2"] == runs["3"]
+
+
+@needs_fork
+def test_the_first_broken_key_is_reported_whatever_worker_meets_it(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Keys broken in two workers' shares: the first by place is the one line, as from one process."""
+    subs = submit(course)
+    for student in ("s2", "s6"):
+        broken = course / "variants" / f"{student}.key.yaml"
+        broken.write_text(broken.read_text(encoding="utf-8").replace("  h.z1:", "  h.zz1:"), encoding="utf-8")
+    seen = []
+    for jobs in ("1", "2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        result = invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(course / "g.csv"))
+        assert result.exit_code == 2 and "s2.key.yaml:" in result.stderr and not (course / "g.csv").exists()
+        seen.append(result.stderr)
+    assert seen[0] == seen[1] == seen[2] and len(seen[0].splitlines()) == 1
+
+
+def test_jobs_one_process_for_a_small_class_else_one_a_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BACKPROP_JOBS", raising=False)
+    assert grade._jobs(grade.PARALLEL_FROM - 1) == 1
+    if "fork" in multiprocessing.get_all_start_methods():
+        assert 1 <= grade._jobs(grade.PARALLEL_FROM) <= 8
+    for bad in ("0", "x", ""):
+        monkeypatch.setenv("BACKPROP_JOBS", bad)
+        assert grade._jobs(10) == 1
+
+
+def test_a_fault_and_a_form_cross_a_process_boundary() -> None:
+    fault = NumericalFault("overflow", step=2, quantity="h.a1", layer="h", neuron=1, value=float("inf"), detail="d")
+    back = pickle.loads(pickle.dumps(fault))
+    assert type(back) is NumericalFault and str(back) == "overflow"
+    assert (back.step, back.quantity, back.layer, back.neuron, back.value, back.detail) == (
+        2,
+        "h.a1",
+        "h",
+        1,
+        fault.value,
+        "d",
+    )
+    form = pickle.loads(pickle.dumps(Form("{0} + {1}", ("a", "b"), lambda v: v[0] + v[1])))
+    assert form.template == "{0} + {1}" and form.slots == ("a", "b") and form.rule is not None
+    with pytest.raises(RuntimeError, match="stayed in the process"):
+        form.evaluate([1.0, 2.0])
+    assert pickle.loads(pickle.dumps(Form("x"))).rule is None  # a given quantity stays given
