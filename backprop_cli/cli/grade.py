@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework.answers import AnswersFile
     from backprop_cli.homework.gradebook import Batch, Key
 
 
@@ -61,7 +63,7 @@ def grade_batch(
             raise ConfigError(f"no *.key.yaml file in {key!r}; expected the keys `backprop variants --answers` writes")
     else:
         paths = [Path(key)]
-    jobs = _jobs(len(paths)) if os.path.isdir(key) else 1
+    jobs = _jobs(len(paths)) if os.path.isdir(key) else min(1, _jobs(1))  # BACKPROP_JOBS checked either way
     with _no_cycle_collection():
         if jobs > 1:
             batch = _grade_in_parallel(paths, files, filters, precision, hints, output_format == "json", jobs)
@@ -101,6 +103,29 @@ Filters = tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ..
 PARALLEL_FROM = 200  # keys: below this many a class is graded in this process (workers cost more than they save)
 
 
+def _keys_of(
+    paths: list[Path], files: list[Path], per_student: bool
+) -> tuple[list[tuple[Path, AnswersFile, str | None]], ConfigError | None]:
+    """Every key read (the first that cannot be read is bad input), the class's budget checked, and each
+    key's student (None: one key for all); up to a second key of one student, and the error that is."""
+    from backprop_cli.homework import gradebook as book
+    from backprop_cli.homework.answers import load_answers
+
+    rubrics = [(path, load_answers(path)) for path in paths]
+    book.check_budget(len(files), sum(len(rubric.answers) for _, rubric in rubrics))
+    students: list[tuple[Path, AnswersFile, str | None]] = []
+    seen: set[str | None] = set()
+    for path, rubric in rubrics:
+        student = book.key_student(path, rubric) if per_student else None
+        if student in seen:
+            return students, rubric.error(
+                f"a second key for student {student!r}; expected one key a student", "student"
+            )
+        seen.add(student)
+        students.append((path, rubric, student))
+    return students, None
+
+
 def _grade(
     paths: list[Path],
     files: list[Path],
@@ -113,16 +138,11 @@ def _grade(
     """The class graded in this process: every key read and recomputed (a problem there is bad input,
     before a row is graded), then every submission graded (the feedback only where a report shows it)."""
     from backprop_cli.homework import gradebook as book
-    from backprop_cli.homework.answers import load_answers
 
-    rubrics = [(path, load_answers(path)) for path in paths]
-    book.check_budget(len(files), sum(len(rubric.answers) for _, rubric in rubrics))
-    keys: dict[str | None, Key] = {}
-    for path, rubric in rubrics:
-        student = book.key_student(path, rubric) if per_student else None
-        if student in keys:
-            raise rubric.error(f"a second key for student {student!r}; expected one key a student", "student")
-        keys[student] = _key(path, rubric, student, filters, precision, hints)
+    students, second = _keys_of(paths, files, per_student)
+    keys = {student: _key(path, rubric, student, filters, precision, hints) for path, rubric, student in students}
+    if second is not None:  # after the keys before it, as they are met
+        raise second
     return book.grade(files, keys, feedback=feedback)
 
 
@@ -135,8 +155,15 @@ def _jobs(keys: int) -> int:
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1  # spawned workers would import everything again and cannot inherit what is read
     given = os.environ.get("BACKPROP_JOBS", "").strip()
-    if given.isdigit() and int(given) >= 1:
-        return min(int(given), 64)
+    if given:
+        if not given.isdigit() or not 1 <= int(given) <= 64:
+            from backprop_cli.errors import ConfigError, quoted
+
+            raise ConfigError(
+                f"{quoted(given)} is not a number of processes; expected a whole number from 1 to 64",
+                path="BACKPROP_JOBS",
+            )
+        return int(given)
     if keys < PARALLEL_FROM:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -178,21 +205,9 @@ def _grade_in_parallel(
     import multiprocessing
 
     from backprop_cli.homework import gradebook as book
-    from backprop_cli.homework.answers import load_answers
 
-    rubrics = [(path, load_answers(path)) for path in paths]
-    book.check_budget(len(files), sum(len(rubric.answers) for _, rubric in rubrics))
-    students: list[tuple[Path, Any, str]] = []
-    seen: set[str] = set()
-    second: BaseException | None = None  # raised after the keys before it, as one process meets it
-    for path, rubric in rubrics:
-        student = book.key_student(path, rubric)
-        if student in seen:
-            second = rubric.error(f"a second key for student {student!r}; expected one key a student", "student")
-            break
-        seen.add(student)
-        students.append((path, rubric, student))
-    known = frozenset(seen)
+    students, second = _keys_of(paths, files, True)  # second: raised after the keys before it
+    known = frozenset(student for _, _, student in students if student is not None)
     hands = [book.handed_file(path, known, False) for path in files]
     size = -(-len(students) // jobs)
     bounds = [(i * size, students[i * size : (i + 1) * size]) for i in range(jobs)]

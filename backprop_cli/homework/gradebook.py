@@ -256,25 +256,18 @@ class Handed:
     rank: int  # 0: name and ``student:`` agree (or no ``student:``); 1: the name is nobody's; 2: another's
 
 
-def handed_file(
-    path: Path, known: AbstractSet[str], shared: bool, read: tuple[AnswersFile | None, str, str | None] | None = None
-) -> Handed:
-    sheet, problem, claim = read if read is not None else read_submission(path)
-    named = submission_student(path, None, known)
-    student = claim if claim is not None else named
-    rank = 0 if student == named else 2 if shared or named in known else 1
-    return Handed(path, sheet, problem, student, named, rank)
-
-
-def read_submission(path: Path) -> tuple[AnswersFile | None, str, str | None]:
-    """A submission read leniently: the sheet (None if unreadable), why not, and the student it claims."""
+def handed_file(path: Path, known: AbstractSet[str], shared: bool) -> Handed:
     sheet: AnswersFile | None = None
     problem = ""
     try:
         sheet = load_answers(path, lenient=True)
     except ConfigError as error:
         problem = error.one_line()
-    return sheet, problem, sheet.student if sheet is not None else _salvaged_claim(path)
+    claim = sheet.student if sheet is not None else _salvaged_claim(path)
+    named = submission_student(path, None, known)
+    student = claim if claim is not None else named
+    rank = 0 if student == named else 2 if shared or named in known else 1
+    return Handed(path, sheet, problem, student, named, rank)
 
 
 def grade(

@@ -96,9 +96,23 @@ def test_jobs_one_process_for_a_small_class_else_one_a_cpu(monkeypatch: pytest.M
     assert grade._jobs(grade.PARALLEL_FROM - 1) == 1
     if "fork" in multiprocessing.get_all_start_methods():
         assert 1 <= grade._jobs(grade.PARALLEL_FROM) <= 8
-    for bad in ("0", "x", ""):
-        monkeypatch.setenv("BACKPROP_JOBS", bad)
-        assert grade._jobs(10) == 1
+    monkeypatch.setenv("BACKPROP_JOBS", " ")
+    assert grade._jobs(10) == 1  # blank: as if unset
+
+
+@pytest.mark.parametrize("bad", ["0", "x", "65", "-2"])
+def test_a_bad_number_of_processes_is_bad_input(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    bad: str,
+) -> None:
+    subs = submit(course)
+    monkeypatch.setenv("BACKPROP_JOBS", bad)
+    for key in (course / "variants", course / "variants" / "s1.key.yaml"):
+        result = invoke("check", "--key", str(key), str(subs), "--gradebook", str(course / "g.csv"))
+        assert result.exit_code == 2 and result.stdout == "" and not (course / "g.csv").exists()
+        assert result.stderr.startswith("BACKPROP_JOBS: ") and "from 1 to 64" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
 
 
 def test_a_fault_and_a_form_cross_a_process_boundary() -> None:
