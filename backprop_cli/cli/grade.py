@@ -203,6 +203,7 @@ def _grade_in_parallel(
     their key is, as in one process). Rows come back in the one-process order: the submissions' order,
     then the students without one in the keys' order; the first key that fails, by place, is raised."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     from backprop_cli.homework import gradebook as book
 
@@ -219,8 +220,9 @@ def _grade_in_parallel(
         feedback=feedback,
     )
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            graded = pool.map(_grade_part, range(jobs))
+        # an executor, not a Pool: a worker that dies (killed, out of memory) breaks it, never hangs it
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            graded = list(pool.map(_grade_part, range(jobs)))
     finally:
         _SHARED.clear()
     failed = [(place, error) for _, _, error, place in graded if error is not None]

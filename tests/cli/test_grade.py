@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
+import signal
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +136,24 @@ def test_a_fault_and_a_form_cross_a_process_boundary() -> None:
     with pytest.raises(RuntimeError, match="stayed in the process"):
         form.evaluate([1.0, 2.0])
     assert pickle.loads(pickle.dumps(Form("x"))).rule is None  # a given quantity stays given
+
+
+def _dies(part: int) -> Any:
+    os._exit(9)  # a worker killed (out of memory, a signal) before it sends its rows
+
+
+@needs_fork
+def test_a_worker_that_dies_fails_the_run_and_never_hangs_it(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    subs = submit(course)
+    monkeypatch.setenv("BACKPROP_JOBS", "2")
+    monkeypatch.setattr(grade, "_grade_part", _dies)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the batch hung on a dead worker"))
+    signal.alarm(120)
+    try:
+        result = invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(course / "g.csv"))
+    finally:
+        signal.alarm(0)
+    assert isinstance(result.exception, BrokenProcessPool) and not (course / "g.csv").exists()
