@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from backprop_cli.errors import ConfigError
     from backprop_cli.homework.answers import AnswersFile
@@ -112,17 +112,28 @@ def _keys_of(
     from backprop_cli.homework.answers import load_answers
 
     rubrics = [(path, load_answers(path)) for path in paths]
-    book.check_budget(len(files), sum(len(rubric.answers) for _, rubric in rubrics))
-    students: list[tuple[Path, AnswersFile, str | None]] = []
+    found = [(book.key_student(path, rubric) if per_student else None, len(rubric.answers)) for path, rubric in rubrics]
+    students, second = _class_of(files, found, lambda place: rubrics[place][1])
+    return [(path, rubric, student) for (path, rubric), student in zip(rubrics, students, strict=False)], second
+
+
+def _class_of(
+    files: list[Path], found: list[tuple[str | None, int]], rubric_of: Callable[[int], AnswersFile]
+) -> tuple[list[str | None], ConfigError | None]:
+    """The class's budget checked for the keys ``found`` (each key's student and number of answers); their
+    students up to a second key of one student, and the error that is (worded from ``rubric_of`` it)."""
+    from backprop_cli.homework import gradebook as book
+
+    book.check_budget(len(files), sum(count for _, count in found))
+    students: list[str | None] = []
     seen: set[str | None] = set()
-    for path, rubric in rubrics:
-        student = book.key_student(path, rubric) if per_student else None
+    for place, (student, _) in enumerate(found):
         if student in seen:
-            return students, rubric.error(
+            return students, rubric_of(place).error(
                 f"a second key for student {student!r}; expected one key a student", "student"
             )
         seen.add(student)
-        students.append((path, rubric, student))
+        students.append(student)
     return students, None
 
 
@@ -149,10 +160,11 @@ def _grade(
 def _jobs(keys: int) -> int:
     """How many processes grade a class of ``keys`` per-student keys: one for each CPU this process may
     use (at most 8) from PARALLEL_FROM keys on, where processes can be forked; BACKPROP_JOBS=N sets it."""
-    import multiprocessing
     import os
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    from backprop_cli.workers import can_fork, cpus
+
+    if not can_fork():
         return 1  # spawned workers would import everything again and cannot inherit what is read
     given = os.environ.get("BACKPROP_JOBS", "").strip()
     if given:
@@ -166,79 +178,117 @@ def _jobs(keys: int) -> int:
         return int(given)
     if keys < PARALLEL_FROM:
         return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+    return max(1, min(cpus(), 8))
 
 
-# What the forked workers read: set in the parent just before the pool is forked, inherited, never sent.
+# What the forked workers start with: set in this process just before they are forked, never sent.
 _SHARED: dict[str, Any] = {}
 
 
-def _grade_part(part: int) -> tuple[list[Any], list[list[str]], BaseException | None, int]:
-    """Worker: its students' keys recomputed and their submissions graded; the first key that fails
-    (and its place among all keys) instead, as it would stop a single process."""
+def _work(number: int, held: dict[str, Any], request: tuple[str, Any]) -> Any:
+    """A worker's answer to one of _grade_in_parallel's three rounds; what it reads it keeps (``held``)."""
     from backprop_cli.errors import BackpropError
     from backprop_cli.homework import gradebook as book
+    from backprop_cli.homework.answers import load_answers
+    from backprop_cli.loading import run
 
-    first, chunk = _SHARED["parts"][part]
+    what, asked = request
+    if what == "keys":  # read its share of the keys; the first that cannot be read stops it
+        first, last = asked
+        held["keys"] = read = []
+        for place in range(first, last):
+            path = _SHARED["paths"][place]
+            try:
+                read.append((path, load_answers(path)))
+            except BackpropError as error:
+                return [], error, place
+        return [(book.key_student(path, rubric), len(rubric.answers)) for path, rubric in read], None, -1
+    if what == "sheets":  # read the submissions given; whom each claims
+        places, known = asked
+        held["known"] = known
+        held["hands"] = {place: book.handed_file(_SHARED["files"][place], known, False) for place in places}
+        return [held["hands"][place].student for place in places]
+    # "grade": its keys recomputed (the first that fails stops it), the submissions that claim them graded
+    first, count, places = asked
     keys: dict[str | None, Key] = {}
-    for place, (path, rubric, student) in enumerate(chunk, start=first):
+    for place, (path, rubric) in enumerate(held["keys"][:count], start=first):
+        student = book.key_student(path, rubric)
         try:
             keys[student] = _key(path, rubric, student, *_SHARED["how"])
         except BackpropError as error:
-            return [], [], error, place
-    hands = _SHARED["hands"][part]
+            return [], [], error, place, []
+    hands = [
+        held["hands"][place]
+        if place in held["hands"]
+        else book.handed_file(_SHARED["files"][place], held["known"], False)
+        for place in places
+    ]  # a sheet read by another worker (its name is one student's, it claims another) is read again here
     batch = book.grade([hand.path for hand in hands], keys, feedback=_SHARED["feedback"], handed=hands)
-    return batch.rows, [each.asked() for each in keys.values()], None, -1
+    return batch.rows, [key.asked() for key in keys.values()], None, -1, list(run.current().inputs)
 
 
 def _grade_in_parallel(
     paths: list[Path], files: list[Path], filters: Filters, precision: int, hints: bool, feedback: bool, jobs: int
 ) -> Batch:
-    """The same batch as _grade, the keys' traces and the grading shared by ``jobs`` forked processes.
-
-    This process reads the keys and submissions (sending what is read to a worker would cost as much as
-    reading it there), matches them, and forks; each worker recomputes a contiguous share of the
-    students' keys and grades the submissions that claim them (so each student's files are settled where
-    their key is, as in one process). Rows come back in the one-process order: the submissions' order,
-    then the students without one in the keys' order; the first key that fails, by place, is raised."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+    """The same batch as _grade, its work shared by ``jobs`` forked processes (backprop_cli.workers), in
+    three rounds. Each worker reads a contiguous share of the keys (this process checks the budget and
+    the students), then the submissions whose file names are its students' (and a share of the rest),
+    saying whom each claims; this process matches each submission to the worker holding the key it
+    claims, and each worker recomputes its keys and grades its submissions (one read elsewhere is read
+    again). Only names and rows cross between processes, never a parsed file. Rows come back in the
+    one-process order: the submissions' order, then the students without one in the keys' order; the
+    first key that fails, by place, is raised, as one process would meet it."""
     from backprop_cli.homework import gradebook as book
+    from backprop_cli.homework.answers import load_answers
+    from backprop_cli.loading import run
+    from backprop_cli.workers import Workers
 
-    students, second = _keys_of(paths, files, True)  # second: raised after the keys before it
-    known = frozenset(student for _, _, student in students if student is not None)
-    hands = [book.handed_file(path, known, False) for path in files]
-    size = -(-len(students) // jobs)
-    bounds = [(i * size, students[i * size : (i + 1) * size]) for i in range(jobs)]
-    owner = {student: i for i, (_, chunk) in enumerate(bounds) for _, _, student in chunk}
-    _SHARED.update(
-        parts=bounds,
-        hands=[[h for h in hands if owner.get(h.student, 0) == i] for i in range(jobs)],
-        how=(filters, precision, hints),
-        feedback=feedback,
-    )
+    size = -(-len(paths) // jobs)
+    shares = [(min(i * size, len(paths)), min((i + 1) * size, len(paths))) for i in range(jobs)]
+    _SHARED.update(paths=paths, files=files, how=(filters, precision, hints), feedback=feedback)
     try:
-        # an executor, not a Pool: a worker that dies (killed, out of memory) breaks it, never hangs it
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            graded = list(pool.map(_grade_part, range(jobs)))
+        with Workers(jobs, _work) as workers:
+            read = workers.ask([("keys", share) for share in shares])
+            unread = [(place, error) for _, error, place in read if error is not None]
+            if unread:
+                raise min(unread, key=lambda each: each[0])[1]
+            found = [each for metas, _, _ in read for each in metas]
+            students, second = _class_of(files, found, lambda place: load_answers(paths[place]))
+            known = frozenset(student for student in students if student is not None)
+            owner = {student: i for i, (first, last) in enumerate(shares) for student in students[first:last]}
+            named = [
+                owner.get(book.submission_student(path, None, known), place % jobs) for place, path in enumerate(files)
+            ]
+            mine = [[place for place, i in enumerate(named) if i == worker] for worker in range(jobs)]
+            claims: dict[int, str] = {}
+            for places, said in zip(mine, workers.ask([("sheets", (places, known)) for places in mine]), strict=True):
+                claims.update(zip(places, said, strict=True))
+            graded = workers.ask(
+                [
+                    ("grade", (first, max(0, min(last, len(students)) - first), [
+                        place for place in range(len(files)) if owner.get(claims[place], 0) == worker
+                    ]))
+                    for worker, (first, last) in enumerate(shares)
+                ]
+            )  # fmt: skip
     finally:
         _SHARED.clear()
-    failed = [(place, error) for _, _, error, place in graded if error is not None]
+    failed = [(place, error) for _, _, error, place, _ in graded if error is not None]
     if failed:
         raise min(failed, key=lambda each: each[0])[1]
     if second is not None:
         raise second
+    for *_, inputs in graded:  # the configs the workers read are this run's inputs too (never an output)
+        run.current().inputs.update(inputs)
     batch = book.Batch()
     asked: dict[str, None] = {}
-    for _, lists, _, _ in graded:
+    for _, lists, _, _, _ in graded:
         for names in lists:
             asked.update(dict.fromkeys(names))
     batch.questions = list(asked)
     where = {str(path): i for i, path in reversed(list(enumerate(files)))}
-    order = {student: i for i, (_, _, student) in enumerate(students)}
-    rows = [row for part_rows, _, _, _ in graded for row in part_rows]
+    order = {student: i for i, student in enumerate(students)}
+    rows = [row for part_rows, *_ in graded for row in part_rows]
     batch.rows = sorted(rows, key=lambda r: (0, where[r.file]) if r.file is not None else (1, order[r.student]))
     return batch
 

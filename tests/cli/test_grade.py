@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import pickle
 import signal
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from backprop_cli.cli import grade
 from backprop_cli.errors import NumericalFault
 from backprop_cli.model.quantity import Form
+from backprop_cli.workers import WorkerDied
 from tests.homework.test_gradebook import course, invoke, submit  # noqa: F401 (course: a fixture)
 from tests.homework.test_gradebook_feedback import class_of
 
@@ -138,7 +138,7 @@ def test_a_fault_and_a_form_cross_a_process_boundary() -> None:
     assert pickle.loads(pickle.dumps(Form("x"))).rule is None  # a given quantity stays given
 
 
-def _dies(part: int) -> Any:
+def _dies(number: int, held: dict[str, Any], request: Any) -> Any:
     os._exit(9)  # a worker killed (out of memory, a signal) before it sends its rows
 
 
@@ -149,11 +149,11 @@ def test_a_worker_that_dies_fails_the_run_and_never_hangs_it(
 ) -> None:
     subs = submit(course)
     monkeypatch.setenv("BACKPROP_JOBS", "2")
-    monkeypatch.setattr(grade, "_grade_part", _dies)
+    monkeypatch.setattr(grade, "_work", _dies)
     signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the batch hung on a dead worker"))
     signal.alarm(120)
     try:
         result = invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(course / "g.csv"))
     finally:
         signal.alarm(0)
-    assert isinstance(result.exception, BrokenProcessPool) and not (course / "g.csv").exists()
+    assert isinstance(result.exception, WorkerDied) and not (course / "g.csv").exists()
