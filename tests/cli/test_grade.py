@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,21 +77,32 @@ def test_workers_give_every_sheet_the_feedback_one_process_gives(
     assert runs["1"] == runs["2"] == runs["3"]
 
 
+# a key broken so that each round of the workers meets it: recomputed, read, counted
+BREAKS: dict[str, tuple[Callable[[str], str], str]] = {
+    "unknown name": (lambda text: text.replace("  h.z1:", "  h.zz1:"), "s2.key.yaml:"),
+    "not YAML": (lambda text: text.replace("answers:", "answers: [", 1), "s2.key.yaml:"),
+    "a second key": (lambda text: "student: s2\n" + text, "a second key for student 's2'"),
+}
+
+
 @needs_fork
+@pytest.mark.parametrize("kind", list(BREAKS))
 def test_the_first_broken_key_is_reported_whatever_worker_meets_it(
     course: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    kind: str,
 ) -> None:
     """Keys broken in two workers' shares: the first by place is the one line, as from one process."""
     subs = submit(course)
-    for student in ("s2", "s6"):
+    breaking, said = BREAKS[kind]
+    for student in ("s2", "s6") if kind != "a second key" else ("s6",):
         broken = course / "variants" / f"{student}.key.yaml"
-        broken.write_text(broken.read_text(encoding="utf-8").replace("  h.z1:", "  h.zz1:"), encoding="utf-8")
+        broken.write_text(breaking(broken.read_text(encoding="utf-8")), encoding="utf-8")
     seen = []
     for jobs in ("1", "2", "3"):
         monkeypatch.setenv("BACKPROP_JOBS", jobs)
         result = invoke("check", "--key", str(course / "variants"), str(subs), "--gradebook", str(course / "g.csv"))
-        assert result.exit_code == 2 and "s2.key.yaml:" in result.stderr and not (course / "g.csv").exists()
+        assert result.exit_code == 2 and said in result.stderr and not (course / "g.csv").exists()
         seen.append(result.stderr)
     assert seen[0] == seen[1] == seen[2] and len(seen[0].splitlines()) == 1
 
