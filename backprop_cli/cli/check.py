@@ -49,9 +49,11 @@ if TYPE_CHECKING:
       backprop check --key variants/ submissions/ --gradebook grades.csv --layout canvas
 
     Batch: with several ANSWERS (files, folders, globs), a --key folder or --gradebook, every
-    submission is graded in this one process against its student's key (matched by the sheet's
+    submission is graded in one run against its student's key (matched by the sheet's
     `student:`, else its file or folder name), and the report is a per-question and per-student summary
-    (--format json: the backprop-gradebook document). Every student with a key gets a row.
+    (--format json: the backprop-gradebook document). Every student with a key gets a row. From 200
+    per-student keys on, the run is shared among worker processes, one per CPU up to 8;
+    BACKPROP_JOBS=N sets how many (1: this process alone).
     """),
 )
 @click.argument("submissions", metavar="ANSWERS...", nargs=-1, required=True)
