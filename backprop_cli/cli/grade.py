@@ -289,6 +289,10 @@ def _grade_in_parallel(
     where = {str(path): i for i, path in reversed(list(enumerate(files)))}
     order = {student: i for i, student in enumerate(students)}
     rows = [row for part_rows, *_ in graded for row in part_rows]
+    # a sheet claiming another student is a conflict row of the student its name says, made by the worker
+    # of the student it claims: the worker of the one it names, not seeing it, said "no submission"
+    handed = {row.student for row in rows if row.file is not None}
+    rows = [row for row in rows if row.file is not None or row.status != "no submission" or row.student not in handed]
     batch.rows = sorted(rows, key=lambda r: (0, where[r.file]) if r.file is not None else (1, order[r.student]))
     return batch
 

@@ -16,7 +16,7 @@ from backprop_cli.cli import grade
 from backprop_cli.errors import NumericalFault
 from backprop_cli.model.quantity import Form
 from backprop_cli.workers import WorkerDied
-from tests.homework.test_gradebook import course, invoke, submit  # noqa: F401 (course: a fixture)
+from tests.homework.test_gradebook import course, invoke, key_text, submit  # noqa: F401 (course: a fixture)
 from tests.homework.test_gradebook_feedback import class_of
 
 needs_fork = pytest.mark.skipif(
@@ -75,6 +75,25 @@ def test_workers_give_every_sheet_the_feedback_one_process_gives(
         ]
     assert "with your" in runs["1"][1][1] and runs["1"][1][0] == 1  # a working, with its numbers
     assert runs["1"] == runs["2"] == runs["3"]
+
+
+@needs_fork
+def test_a_sheet_claiming_a_student_of_another_worker_leaves_no_extra_row(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """s5's file claims s1 (whose own file is there): a conflict row of s5, graded by s1's worker; s5's
+    worker never sees it, and must not add "no submission" for s5 (one process does not)."""
+    subs = course / "subs"
+    subs.mkdir()
+    (subs / "s1.yaml").write_text(key_text(course, "s1"), encoding="utf-8")
+    (subs / "s5.yaml").write_text("student: s1\n" + key_text(course, "s1"), encoding="utf-8")
+    monkeypatch.setenv("BACKPROP_JOBS", "1")
+    alone = outputs(course, subs, "alone")
+    assert "conflict" in alone[0][4] and "s5,,0" not in alone[0][4]
+    for jobs in ("2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        assert outputs(course, subs, f"jobs{jobs}") == alone
 
 
 # a key broken so that each round of the workers meets it: recomputed, read, counted
