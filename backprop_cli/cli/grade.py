@@ -203,13 +203,15 @@ def _work(number: int, held: dict[str, Any], request: tuple[str, Any]) -> Any:
             except BackpropError as error:
                 return [], error, place
         return [(book.key_student(path, rubric), len(rubric.answers)) for path, rubric in read], None, -1
-    if what == "sheets":  # read the submissions given; whom each claims
-        places, known = asked
-        held["known"] = known
-        held["hands"] = {place: book.handed_file(_SHARED["files"][place], known, False) for place in places}
-        return [held["hands"][place].student for place in places]
+    if what == "sheets":  # read the submissions given: whom each claims, and a sheet another worker grades
+        places, known, owner = asked
+        held["hands"] = sheets = {place: book.handed_file(_SHARED["files"][place], known, False) for place in places}
+        return [
+            (hand.student, hand if owner.get(hand.student, 0) != number else None)
+            for hand in (sheets[place] for place in places)
+        ]
     # "grade": its keys recomputed (the first that fails stops it), the submissions that claim them graded
-    first, count, places = asked
+    first, count, places, moved = asked
     keys: dict[str | None, Key] = {}
     for place, (path, rubric) in enumerate(held["keys"][:count], start=first):
         student = book.key_student(path, rubric)
@@ -217,12 +219,7 @@ def _work(number: int, held: dict[str, Any], request: tuple[str, Any]) -> Any:
             keys[student] = _key(path, rubric, student, *_SHARED["how"])
         except BackpropError as error:
             return [], [], error, place, []
-    hands = [
-        held["hands"][place]
-        if place in held["hands"]
-        else book.handed_file(_SHARED["files"][place], held["known"], False)
-        for place in places
-    ]  # a sheet read by another worker (its name is one student's, it claims another) is read again here
+    hands = [held["hands"].get(place) or moved[place] for place in places]  # moved: read by another worker
     batch = book.grade([hand.path for hand in hands], keys, feedback=_SHARED["feedback"], handed=hands)
     return batch.rows, [key.asked() for key in keys.values()], None, -1, list(run.current().inputs)
 
@@ -234,8 +231,10 @@ def _grade_in_parallel(
     three rounds. Each worker reads a contiguous share of the keys (this process checks the budget and
     the students), then the submissions whose file names are its students' (and a share of the rest),
     saying whom each claims; this process matches each submission to the worker holding the key it
-    claims, and each worker recomputes its keys and grades its submissions (one read elsewhere is read
-    again). Only names and rows cross between processes, never a parsed file. Rows come back in the
+    claims, and each worker recomputes its keys and grades its submissions. Every file is read once. Only
+    names and rows cross between processes, and the few sheets whose name is one worker's student and
+    whose ``student:`` another's: those are sent on as read, never read again, so that a file rewritten
+    meanwhile is graded as it was read, as in one process. Rows come back in the
     one-process order: the submissions' order, then the students without one in the keys' order; the
     first key that fails, by place, is raised, as one process would meet it."""
     from backprop_cli.homework import gradebook as book
@@ -261,14 +260,20 @@ def _grade_in_parallel(
             ]
             mine = [[place for place, i in enumerate(named) if i == worker] for worker in range(jobs)]
             claims: dict[int, str] = {}
-            for places, said in zip(mine, workers.ask([("sheets", (places, known)) for places in mine]), strict=True):
-                claims.update(zip(places, said, strict=True))
+            moved: dict[int, book.Handed] = {}  # a sheet whose name is one worker's student, its claim another's
+            said = workers.ask([("sheets", (places, known, owner)) for places in mine])
+            for places, answers in zip(mine, said, strict=True):
+                for place, (claim, hand) in zip(places, answers, strict=True):
+                    claims[place] = claim
+                    if hand is not None:
+                        moved[place] = hand
             graded = workers.ask(
                 [
-                    ("grade", (first, max(0, min(last, len(students)) - first), [
-                        place for place in range(len(files)) if owner.get(claims[place], 0) == worker
-                    ]))
+                    ("grade", (first, max(0, min(last, len(students)) - first), places, {
+                        place: moved[place] for place in places if place in moved
+                    }))
                     for worker, (first, last) in enumerate(shares)
+                    for places in [[place for place in range(len(files)) if owner.get(claims[place], 0) == worker]]
                 ]
             )  # fmt: skip
     finally:

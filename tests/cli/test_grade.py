@@ -96,6 +96,37 @@ def test_a_sheet_claiming_a_student_of_another_worker_leaves_no_extra_row(
         assert outputs(course, subs, f"jobs{jobs}") == alone
 
 
+@needs_fork
+def test_workers_read_every_sheet_once(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """s5's file, read by s5's worker, claims s1 of another worker: it is sent on as read, never read a
+    second time (a file rewritten between two reads would be graded as its new text; one process reads
+    it once). Each read is logged to a file the forked workers share."""
+    from backprop_cli.homework import gradebook as book
+
+    subs = course / "subs"
+    subs.mkdir()
+    for student in ("s1", "s2", "s3"):
+        (subs / f"{student}.yaml").write_text(key_text(course, student), encoding="utf-8")
+    (subs / "s5.yaml").write_text("student: s1\n" + key_text(course, "s1"), encoding="utf-8")
+    log = course / "reads.log"
+    reading = book.handed_file
+
+    def logged(path: Path, known: Any, shared: bool) -> book.Handed:
+        with open(log, "a", encoding="utf-8") as out:  # one short append a read: whole lines from each process
+            out.write(f"{Path(path).name}\n")
+        return reading(path, known, shared)
+
+    monkeypatch.setattr(book, "handed_file", logged)
+    for jobs in ("1", "2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        log.write_text("", encoding="utf-8")
+        assert invoke("check", "--key", str(course / "variants"), str(subs)).exit_code == 1  # s5: a conflict
+        assert sorted(log.read_text(encoding="utf-8").split()) == ["s1.yaml", "s2.yaml", "s3.yaml", "s5.yaml"], jobs
+
+
 # a key broken so that each round of the workers meets it: recomputed, read, counted
 BREAKS: dict[str, tuple[Callable[[str], str], str]] = {
     "unknown name": (lambda text: text.replace("  h.z1:", "  h.zz1:"), "s2.key.yaml:"),
