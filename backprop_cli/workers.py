@@ -115,7 +115,8 @@ class Workers:
         process = self._procs[number]
         process.join(5)
         status = process.exitcode
-        how = f"signal {-status}" if status is not None and status < 0 else f"exit status {status}"
+        how = f"{signal.Signals(-status).name}, signal {-status}" if status is not None and status < 0 else None
+        how = how or f"exit status {status}"
         return WorkerDied(f"worker {number + 1} of {len(self._conns)} ended ({how}) before it answered")
 
     def close(self, *, at_once: bool = False) -> None:

@@ -56,7 +56,7 @@ def test_a_handler_that_raises_is_raised_here_with_its_traceback() -> None:
         workers.ask([("put", 1), ("fail", 5)])
 
 
-@pytest.mark.parametrize(("what", "how"), [("die", "exit status 7"), ("kill", "signal 9")])
+@pytest.mark.parametrize(("what", "how"), [("die", "exit status 7"), ("kill", "SIGKILL, signal 9")])
 def test_a_worker_that_dies_is_an_error_at_once_never_a_hang(what: str, how: str) -> None:
     start = time.monotonic()
     with Workers(2, _keeps) as workers:

@@ -66,7 +66,16 @@ def grade_batch(
     jobs = _jobs(len(paths)) if os.path.isdir(key) else min(1, _jobs(1))  # BACKPROP_JOBS checked either way
     with _no_cycle_collection():
         if jobs > 1:
-            batch = _grade_in_parallel(paths, files, filters, precision, hints, output_format == "json", jobs)
+            from backprop_cli.workers import WorkerDied
+
+            try:
+                batch = _grade_in_parallel(paths, files, filters, precision, hints, output_format == "json", jobs)
+            except WorkerDied as died:  # killed (out of memory, kill -9): a fault of the machine, as OS errors are
+                raise ConfigError(
+                    f"{died}, so nothing was graded or written; expected every worker to finish (if the machine "
+                    "ran out of memory, BACKPROP_JOBS=1 grades in this one process)",
+                    path="BACKPROP_JOBS",
+                ) from None
         else:
             batch = _grade(paths, files, os.path.isdir(key), filters, precision, hints, output_format == "json")
     fmt = NumberFormat(precision)
