@@ -7,14 +7,17 @@ process: it is asked in rounds, one request a round, and what it read in one rou
 in the next. The workers are forked, so they start with everything this process had.
 
 A worker that dies (killed, out of memory) is a :class:`WorkerDied` as soon as it is waited for, never a
-hang: each answer is awaited together with the process's own exit sentinel. Ctrl-C is this process's to
-handle; the workers ignore it and end when their pipe closes.
+hang: each answer is awaited together with the process's own exit sentinel. An exception a handler
+raises is raised here, the same exception (with the worker's traceback as a note) where it pickles, so
+that a worker's error reads as this process's would; else a RuntimeError carrying that traceback.
+Ctrl-C is this process's to handle; the workers ignore it and end when their pipe closes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import traceback
 from collections.abc import Callable, Sequence
@@ -51,13 +54,25 @@ def _serve(number: int, conn: Connection, others: Sequence[Connection], handler:
             break
         try:
             answer: tuple[str, Any] = ("ok", handler(number, held, request))
-        except BaseException:  # sent back: this process raises it, with the worker's traceback
-            answer = ("failed", traceback.format_exc())
+        except Exception as error:  # sent back: this process raises it, with the worker's traceback as a note
+            answer = ("raised", (_pickled(error), traceback.format_exc()))
+        except BaseException:
+            answer = ("raised", (None, traceback.format_exc()))
         try:
             conn.send(answer)
         except OSError:  # this process stopped listening (an error, Ctrl-C): nothing is waiting for it
             break
     conn.close()
+
+
+def _pickled(error: Exception) -> bytes | None:
+    """The exception as it pickles, or None: one that cannot cross is sent as its traceback only."""
+    try:
+        sent = pickle.dumps(error)
+        pickle.loads(sent)  # some pickle and fail to unpickle (an __init__ with other arguments): tried here
+    except Exception:
+        return None
+    return sent
 
 
 class Workers:
@@ -101,14 +116,22 @@ class Workers:
     def _answer(self, number: int) -> Any:
         conn, process = self._conns[number], self._procs[number]
         ready = wait([conn, process.sentinel])
+        kind: str
+        value: Any
         try:
             kind, value = conn.recv() if conn in ready else ("died", None)
         except (EOFError, OSError):
             kind, value = "died", None
         if kind == "died":
             raise self._died(number)
-        if kind == "failed":
-            raise RuntimeError(f"worker {number + 1} of {len(self._conns)} failed:\n{value}")
+        if kind == "raised":
+            sent, text = value
+            where = f"worker {number + 1} of {len(self._conns)} failed:\n{text}"
+            if sent is None:
+                raise RuntimeError(where)
+            error: Exception = pickle.loads(sent)
+            error.add_note(where)  # shown with a traceback; a BackpropError's one line is as one process gives it
+            raise error
         return value
 
     def _died(self, number: int) -> WorkerDied:

@@ -33,6 +33,8 @@ def _keeps(number: int, held: dict[str, Any], request: Any) -> Any:
         return held["value"], os.getpid()
     if what == "fail":
         raise ValueError(f"bad request {value}")
+    if what == "odd":
+        raise _Unpicklable("not", "sent")
     if what == "die":
         if number == value:
             os._exit(7)
@@ -51,9 +53,22 @@ def test_each_worker_keeps_what_it_read_for_the_next_round() -> None:
         assert workers.ask([("get", None)] * 3) == [(10, pids[0]), (21, pids[1]), (32, pids[2])]
 
 
+class _Unpicklable(Exception):
+    def __init__(self, first: str, second: str) -> None:  # pickles, then fails to unpickle (one argument)
+        super().__init__(f"{first} {second}")
+
+
 def test_a_handler_that_raises_is_raised_here_with_its_traceback() -> None:
-    with Workers(2, _keeps) as workers, pytest.raises(RuntimeError, match=r"(?s)worker 2 of 2 failed:.*bad request 5"):
+    with Workers(2, _keeps) as workers, pytest.raises(ValueError, match=r"^bad request 5\n") as raised:
         workers.ask([("put", 1), ("fail", 5)])
+    assert str(raised.value) == "bad request 5"
+    assert raised.value.__notes__[0].startswith("worker 2 of 2 failed:\nTraceback")
+    assert 'raise ValueError(f"bad request {value}")' in raised.value.__notes__[0]
+
+
+def test_an_exception_that_cannot_cross_is_raised_as_its_traceback() -> None:
+    with Workers(2, _keeps) as workers, pytest.raises(RuntimeError, match=r"(?s)worker 1 of 2 failed:.*_Unpicklable"):
+        workers.ask([("odd", None), ("put", 1)])
 
 
 @pytest.mark.parametrize(("what", "how"), [("die", "exit status 7"), ("kill", "SIGKILL, signal 9")])

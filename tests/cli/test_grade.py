@@ -199,6 +199,29 @@ def test_a_fault_and_a_form_cross_a_process_boundary() -> None:
     assert pickle.loads(pickle.dumps(Form("x"))).rule is None  # a given quantity stays given
 
 
+@needs_fork
+def test_an_error_in_a_worker_reads_as_one_process_gives_it(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A located error raised while a worker grades (an unreadable file, say) is raised here as it was,
+    so the user sees the one line and exit status one process gives, not a traceback."""
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.homework import gradebook as book
+
+    def unreadable(*_: Any, **__: Any) -> Any:
+        raise ConfigError("cannot read: input/output error; expected a readable file", file="subs/s1.yaml")
+
+    subs = submit(course)
+    monkeypatch.setattr(book, "grade", unreadable)
+    seen = set()
+    for jobs in ("1", "2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        result = invoke("check", "--key", str(course / "variants"), str(subs))
+        seen.add((result.exit_code, result.stderr))
+    assert seen == {(2, "subs/s1.yaml: cannot read: input/output error; expected a readable file\n")}
+
+
 def _dies(number: int, held: dict[str, Any], request: Any) -> Any:
     os.kill(os.getpid(), signal.SIGKILL)  # a worker killed (out of memory, kill -9) before it sends its rows
 
