@@ -118,6 +118,7 @@ def variants(
     template_sha = config_identity(template_path)
     filters = (only_steps, only_layers, only_phases, only_samples, patterns)
     out = Path(out_dir)
+    _refuse_stale(out, students, with_answers)
     seen: set[str] = set()
     made: list[_Variant] = []
     for student in students:
@@ -237,9 +238,11 @@ def _draw(
             return _Variant(student, attempt, seed, text, chosen, redraws=redraws)
         redraws.update(reasons)
     counts = ", ".join(f"{reason} {count}" for reason, count in redraws.most_common())
+    # every reason a draw was refused for: letting only the commonest through would fail on the next
+    allowing = " ".join(f"--allow {reason}" for reason, _ in redraws.most_common())
     raise ConfigError(
         f"no acceptable variant for student {student!r} in {max_draws} draws ({counts}); expected a template whose "
-        f"ranges avoid degenerate variants, or --allow {redraws.most_common(1)[0][0]}",
+        f"ranges avoid degenerate variants, or {allowing}",
         file=str(template_path),
     )
 
@@ -310,6 +313,41 @@ def _answers(variant: _Variant, template: Path, given: bool, *, blank: bool, hea
         ],
     )
     return stream.getvalue()
+
+
+def _refuse_stale(out: Path, students: list[str], with_answers: bool) -> None:
+    """Bad input: a folder whose manifest.csv, from an earlier run, lists files this run would not write
+    and that are still there (students since left off the roster, keys of a run with --answers). Left
+    beside the new variants, `check --key` would grade them as students of the class."""
+    import csv
+    import io
+
+    from backprop_cli.errors import ConfigError
+    from backprop_cli.loading.yamlsafe import CONFIG_LIMIT
+
+    manifest = out / "manifest.csv"
+    if not manifest.is_file():
+        return
+    with open(manifest, "rb") as stream:  # this run's output, to be replaced: read, never noted as an input
+        text = stream.read(CONFIG_LIMIT).decode("utf-8", errors="replace")
+    kinds = ("", ".key", ".sheet") if with_answers else ("",)
+    writes = {f"{student}{kind}.yaml" for student in students for kind in kinds}
+    stale: list[tuple[int, str]] = []
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        for column in ("variant", "key", "sheet"):
+            name = row.get(column) or ""
+            if name and name not in writes and Path(name).name == name and (out / name).is_file():
+                stale.append((reader.line_num, name))
+    if stale:
+        shown = ", ".join(name for _, name in stale[:3]) + (", …" if len(stale) > 3 else "")
+        raise ConfigError(
+            f"{len(stale):,} files of an earlier run that this one would not write are still there ({shown}), and "
+            "`check --key` would grade them with the class; expected a new folder for this roster (or those "
+            "files removed first)",
+            file=str(manifest),
+            line=stale[0][0],
+        )
 
 
 def _manifest(made: list[_Variant], with_answers: bool) -> str:

@@ -199,6 +199,7 @@ def test_degenerate_variants_are_redrawn_and_counted(tmp_path: Path) -> None:
     result = run(tmp_path, "out", "--max-draws", "4")
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
     assert "no acceptable variant for student 'st001' in 4 draws (dead-relu 4, zero-gradient 4)" in result.stderr
+    assert result.stderr.endswith("or --allow dead-relu --allow zero-gradient\n")  # what the next run needs, all of it
     assert result.stderr.startswith(f"{tmp_path / 'hw.yaml'}: ")
     assert not (tmp_path / "out").exists()  # nothing half-written
     allowed = run(tmp_path, "out", "--max-draws", "4", "--allow", "dead-relu", "--allow", "zero-gradient")
@@ -237,3 +238,26 @@ def test_a_missing_or_short_secret_and_a_template_that_is_not_a_config_are_bad_i
     result = run(tmp_path, "out")
     assert result.exit_code == 2 and "expected a network config with draws in it" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_with_files_of_an_earlier_run_this_one_would_not_write_is_refused(tmp_path: Path) -> None:
+    """A re-run for a smaller roster (or without --answers) into the same folder would leave the other
+    students' variants and keys there, and `check --key` would grade them as students of the class."""
+    ids = course(tmp_path, 3)
+    assert run(tmp_path, "out", "--answers").exit_code == 0
+    assert run(tmp_path, "out", "--answers").exit_code == 0  # the same roster again: every file rewritten
+    (tmp_path / "roster.csv").write_text(f"name,id\nStudent,{ids[0]}\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    result = run(tmp_path, "out", "--answers")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"{tmp_path / 'out' / 'manifest.csv'}:3: 6 files of an earlier run")
+    assert "(st002.yaml, st002.key.yaml, st002.sheet.yaml, …)" in result.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before  # nothing written
+    (tmp_path / "roster.csv").write_text("name,id\n" + "".join(f"Student,{s}\n" for s in ids), encoding="utf-8")
+    result = run(tmp_path, "out")  # the same students without --answers: their old keys would stay
+    assert result.exit_code == 2 and "6 files of an earlier run" in result.stderr and "st001.key.yaml" in result.stderr
+    for name in ("st002", "st003"):
+        for kind in ("", ".key", ".sheet"):
+            (tmp_path / "out" / f"{name}{kind}.yaml").unlink()
+    (tmp_path / "roster.csv").write_text(f"name,id\nStudent,{ids[0]}\n", encoding="utf-8")
+    assert run(tmp_path, "out", "--answers").exit_code == 0  # removed: the folder is this run's again
