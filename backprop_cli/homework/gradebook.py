@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from backprop_cli.errors import ConfigError
 from backprop_cli.homework.answers import AnswersFile, check_config, load_answers
 from backprop_cli.homework.check import CheckResult, check_answers, with_feedback
+from backprop_cli.homework.ecf import VERDICTS
 from backprop_cli.homework.values import NamedValue
 from backprop_cli.model import budgets as budget
 from backprop_cli.model.filters import Filter
@@ -360,7 +361,8 @@ def grade(
             batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
             continue
         result = key.feedback(result) if feedback else result
-        notes = result.notes()
+        # the report's notes, then each answer's (a Unicode minus or a decimal comma read, why one is invalid)
+        notes = [*result.notes(), *(f"{v.name}: {v.note}" for v in result.verdicts if v.note)]
         if path in ignored:
             notes = [f"not an answers file, not graded: {', '.join(ignored[path])}", *notes]
         if hand.rank == 2:
@@ -403,7 +405,7 @@ def questions(batch: Batch) -> list[Question]:
         out.append(
             Question(
                 name,
-                {k: counts[name][k] for k in ("correct", "wrong", "missing", "invalid")},
+                {k: counts[name][k] for k in VERDICTS},  # every verdict: the counts add up to the graded
                 common[0] if common else None,
             )
         )
@@ -535,6 +537,7 @@ def to_json(batch: Batch, *, reveal: str = "never", fmt: NumberFormat | None = N
 
 
 STUDENT_ROWS = 100  # the text report lists students up to this many; the gradebook holds every one
+_COLUMN = {"ecf": "ecf (given yours)"}  # a column's heading where the verdict's name alone says too little
 
 
 def table(batch: Batch, fmt: NumberFormat) -> Any:
@@ -546,11 +549,14 @@ def table(batch: Batch, fmt: NumberFormat) -> Any:
     from rich.text import Text
 
     per_question = Table(box=box.SIMPLE_HEAD, title="Per question", title_justify="left")
-    for column in ("name", "correct", "wrong", "missing", "invalid", "most common wrong"):
+    asked = questions(batch)
+    # "correct given your values" (error carried forward) where any answer of the class is: else no column
+    shown = [k for k in VERDICTS if k != "ecf" or any(q.counts[k] for q in asked)]
+    for column in ("name", *(_COLUMN.get(k, k) for k in shown), "most common wrong"):
         per_question.add_column(column, justify="left" if column in ("name", "most common wrong") else "right")
-    for q in questions(batch):
+    for q in asked:
         common = f"{q.common_wrong[0]} ({q.common_wrong[1]}×)" if q.common_wrong else ""
-        counts = [str(q.counts[k]) for k in ("correct", "wrong", "missing", "invalid")]
+        counts = [str(q.counts[k]) for k in shown]
         per_question.add_row(Text(q.name), *counts, Text(common))
     parts: list[Any] = [per_question]
     if len(batch.rows) <= STUDENT_ROWS:

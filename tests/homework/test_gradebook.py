@@ -117,7 +117,7 @@ def test_the_gradebook_json_and_the_canvas_and_moodle_layouts(course: Path) -> N
     z1 = doc["questions"][0]
     assert z1 == {
         "name": "h.z1",
-        "counts": {"correct": 2, "wrong": 1, "missing": 1, "invalid": 0},
+        "counts": {"correct": 2, "ecf": 0, "wrong": 1, "missing": 1, "invalid": 0},
         "most_common_wrong": {"given_text": "9", "count": 1},
     }
     canvas = course / "canvas.csv"

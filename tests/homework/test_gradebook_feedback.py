@@ -263,3 +263,27 @@ def test_a_text_and_csv_batch_skips_the_feedback_and_writes_every_byte_the_full_
     verdicts = {s: single(subs / f"{s}.yaml", keys / f"{s}.key.yaml")["counts"] for s in ("partly", "slip", "sign")}
     assert verdicts["partly"]["wrong"] == 2 and verdicts["partly"]["correct"] > 20  # the class has each kind
     assert verdicts["slip"]["ecf"] > 10 and verdicts["sign"]["wrong"] == 1
+
+
+def test_the_class_summary_counts_every_verdict_and_the_rows_keep_each_answers_note(tmp_path: Path) -> None:
+    """Each question's counts add up to the sheets graded, answers correct given the student's own values
+    (the slip's) among them; and what lenient reading did to an answer (a decimal comma, a Unicode minus)
+    is in the student's row of the report and the gradebook, not only in the JSON report."""
+    keys, subs, students = class_of(tmp_path)
+    book = tmp_path / "grades.csv"
+    text = invoke("check", "--key", str(keys), str(subs), "--gradebook", str(book), "--width", "160")
+    assert text.exit_code == 1, text.stderr
+    assert "ecf (given yours)" in text.stdout.splitlines()[2]  # the per-question table's heading
+    done = invoke("check", "--key", str(keys), str(subs), "--format", "json")
+    doc = json.loads(done.stdout)
+    graded = sum(s["status"] == "graded" for s in doc["students"])
+    assert graded == len(students)
+    for question in doc["questions"]:
+        assert sum(question["counts"].values()) == graded, question
+    assert doc["questions"][1]["name"] == "h.z2"
+    assert sum(q["counts"]["ecf"] for q in doc["questions"]) > 10  # the slip's answers after h.z1
+    typos = next(row for row in csv.DictReader(book.open(encoding="utf-8")) if row["student"] == "typos")
+    assert "h.a1: decimal comma read as a point" in typos["message"]
+    assert "o.dL_da2: Unicode minus read as -" in typos["message"]
+    assert "o.a1: the answer 'about 0.75'" in typos["message"]
+    assert "h.a1: decimal comma read as a point" in text.stdout.replace("\n", " ")  # wrapped in its column
