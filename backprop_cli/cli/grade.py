@@ -163,7 +163,7 @@ def _grade(
     keys = {student: _key(path, rubric, student, filters, precision, hints) for path, rubric, student in students}
     if second is not None:  # after the keys before it, as they are met
         raise second
-    return book.grade(files, keys, feedback=feedback)
+    return book.grade(files, keys, feedback=feedback, strays=True)
 
 
 def _jobs(keys: int) -> int:
@@ -229,8 +229,8 @@ def _work(number: int, held: dict[str, Any], request: tuple[str, Any]) -> Any:
         except BackpropError as error:
             return [], [], error, place, []
     hands = [held["hands"].get(place) or moved[place] for place in places]  # moved: read by another worker
-    batch = book.grade([hand.path for hand in hands], keys, feedback=_SHARED["feedback"], handed=hands)
-    return batch.rows, [key.asked() for key in keys.values()], None, -1, list(run.current().inputs)
+    batch = book.grade([hand.path for hand in hands], keys, feedback=_SHARED["feedback"], handed=hands, strays=True)
+    return (batch.rows, batch.strays), [key.asked() for key in keys.values()], None, -1, list(run.current().inputs)
 
 
 def _grade_in_parallel(
@@ -302,7 +302,8 @@ def _grade_in_parallel(
     batch.questions = list(asked)
     where = {str(path): i for i, path in reversed(list(enumerate(files)))}
     order = {student: i for i, student in enumerate(students)}
-    rows = [row for part_rows, *_ in graded for row in part_rows]
+    rows = [row for (part_rows, _), *_ in graded for row in part_rows]
+    batch.strays = sorted((stray for (_, part), *_ in graded for stray in part), key=lambda each: where[each[0]])
     # a sheet claiming another student is a conflict row of the student its name says, made by the worker
     # of the student it claims: the worker of the one it names, not seeing it, said "no submission"
     handed = {row.student for row in rows if row.file is not None}
@@ -329,13 +330,16 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _tell_conflicts(batch: object, layout: str) -> None:
-    """One stderr line for each submission that claims a student another file belongs to, and, for the
-    grade-import layouts (one row a student), each row the file leaves out."""
+    """One stderr line for each file left ungraded as nobody's (not an answers file), each submission
+    that claims a student another file belongs to, and, for the grade-import layouts (one row a
+    student), each row the file leaves out."""
     import click
 
     from backprop_cli.homework import gradebook as book
 
     assert isinstance(batch, book.Batch)
+    for file, why in batch.strays:
+        click.echo(f"warning: {file}: {why}", err=True)
     for row in batch.rows:
         if row.status == "conflict":
             click.echo(f"warning: {row.file}: {row.message}", err=True)

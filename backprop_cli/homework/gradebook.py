@@ -115,6 +115,7 @@ class Question:
 class Batch:
     rows: list[Row] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)  # in the order the keys ask them
+    strays: list[tuple[str, str]] = field(default_factory=list)  # (file, why): not answers, nobody's: no row
 
     @property
     def passed(self) -> bool:
@@ -277,6 +278,7 @@ def grade(
     *,
     feedback: bool = True,
     handed: Sequence[Handed] | None = None,
+    strays: bool = False,
 ) -> Batch:
     """Grade every submission against its student's key (``keys[None]``: one key for all).
 
@@ -287,7 +289,11 @@ def grade(
     ``feedback``: each graded sheet gets what kind of wrong its answers are (Key.feedback: the
     misconceptions' mutated traces, hints), as its report shows it. The text report and the CSV show
     none of it (scores, verdicts, notes), so a batch that writes only those passes False and skips the
-    costliest part of grading (a third of a class's time)."""
+    costliest part of grading (a third of a class's time).
+
+    ``strays``: a file that is not an answers file (no ``format: backprop-answers``) and whose student
+    has no key (a data file, notes in the submissions folder) gets no row, so that it is no phantom
+    student in a gradebook; it is listed in ``Batch.strays`` instead, for a warning."""
     batch = Batch()
     asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
     for each in keys.values():
@@ -333,16 +339,21 @@ def grade(
                 message = f"another submission of this student: {winner.path} is graded"
                 batch.rows.append(Row(student, str(path), "duplicate", 0.0, message=message))
             continue
-        rowed.add(student)
         key = shared or keys.get(student)
+        if key is None and strays and not answers.setdefault(path, is_answers_file(path)):
+            batch.strays.append((str(path), f"not an answers file, and no key is {student!r}'s: not graded"))
+            continue
+        rowed.add(student)
         if key is None:
             message = f"no key for student {student!r}; expected {student}.key.yaml among the keys"
             batch.rows.append(Row(student, str(path), "no key", 0.0, message=message))
             continue
         most = key.max_score()
         sheet = hand.sheet
+        # a sheet whose student: differs from its file name's student says so on every row it gets
+        claim = f"the sheet says student {student!r}, its file name {hand.named!r}: " if hand.rank == 2 else ""
         if sheet is None:
-            batch.rows.append(Row(student, str(path), "unreadable", most, message=hand.problem))
+            batch.rows.append(Row(student, str(path), "unreadable", most, message=claim + hand.problem))
             continue
         try:
             check_config(sheet, key.path, key.config, key.identity)
@@ -358,7 +369,7 @@ def grade(
                 lenient=True,
             )
         except ConfigError as error:
-            batch.rows.append(Row(student, str(path), "unreadable", most, message=error.one_line()))
+            batch.rows.append(Row(student, str(path), "unreadable", most, message=claim + error.one_line()))
             continue
         result = key.feedback(result) if feedback else result
         # the report's notes, then each answer's (a Unicode minus or a decimal comma read, why one is invalid)
@@ -523,6 +534,7 @@ def to_json(batch: Batch, *, reveal: str = "never", fmt: NumberFormat | None = N
         "version": VERSION,
         "counts": {status: sum(r.status == status for r in batch.rows) for status in STATUSES},
         "students": students,
+        "strays": [{"file": file, "message": why} for file, why in batch.strays],
         "questions": [
             {
                 "name": q.name,

@@ -96,6 +96,24 @@ def test_a_sheet_claiming_a_student_of_another_worker_leaves_no_extra_row(
 
 
 @needs_fork
+def test_workers_warn_of_stray_files_as_one_process_does(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Files that are not answers files and nobody's (read by whichever worker) get no row and one
+    warning each, in the order one process gives them."""
+    subs = submit(course)
+    for name in ("data.json", "b-notes.yaml", "a-notes.yaml"):
+        (subs / name).write_text("todo: grade by Friday\n", encoding="utf-8")
+    monkeypatch.setenv("BACKPROP_JOBS", "1")
+    alone = outputs(course, subs, "alone")
+    assert alone[0][2].count("not an answers file, and no key is") == 3
+    for jobs in ("2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        assert outputs(course, subs, f"jobs{jobs}") == alone
+
+
+@needs_fork
 def test_workers_read_every_sheet_once(
     course: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,

@@ -403,3 +403,37 @@ def test_a_message_past_a_spreadsheet_cells_limit_is_cut_and_says_so(course: Pat
             assert any(cell.endswith("the JSON report has it whole)") for cell in cells)
     doc = json.loads(invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json").stdout)
     assert len(next(s for s in doc["students"] if s["student"] == "s1")["message"]) > 32_767
+
+
+def test_a_stray_file_in_the_folder_is_no_phantom_student(course: Path) -> None:
+    """A data file or notes in the submissions folder, not an answers file and nobody's by name, gets
+    no row (no student "data" in the gradebook or the Canvas file): one warning line, and the JSON's
+    strays. An answers file of nobody's stays a "no key" row, for the TA to settle."""
+    subs = course / "mixed"
+    write(subs / "s1.yaml", key_text(course, "s1"))
+    write(subs / "data.json", '{"x": [0.05, 0.10], "y": [0.01, 0.99]}\n')
+    write(subs / "notes.yaml", "todo: grade by Friday\n")
+    write(subs / "zed.yaml", key_text(course, "s1"))  # an answers file, but nobody's
+    book = course / "canvas.csv"
+    args = ("check", "--key", str(course / "variants"), str(subs))
+    result = invoke(*args, "--gradebook", str(book), "--layout", "canvas")
+    assert result.exit_code == 1
+    students = [r["Student"] for r in rows(book.read_text(encoding="utf-8")) if r["Student"] != "Points Possible"]
+    assert "data" not in students and "notes" not in students and sorted(students) == sorted([*STUDENTS, "zed"])
+    for name, student in (("data.json", "data"), ("notes.yaml", "notes")):
+        line = f"warning: {subs / name}: not an answers file, and no key is {student!r}'s: not graded\n"
+        assert result.stderr.count(line) == 1, result.stderr
+    doc = json.loads(invoke(*args, "--format", "json").stdout)
+    assert [Path(s["file"]).name for s in doc["strays"]] == ["data.json", "notes.yaml"]
+    assert {s["student"]: s["status"] for s in doc["students"]}["zed"] == "no key"
+
+
+def test_a_sheet_claiming_another_student_says_so_when_it_cannot_be_graded(course: Path) -> None:
+    """s1's file says student s2 but holds s1's answers (s1's config): s2's row cannot grade it, and
+    its message says whose file it is, not only that the config does not match."""
+    subs = course / "misfiled"
+    write(subs / "s1.yaml", 'student: "s2"\n' + key_text(course, "s1"))
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    s2 = {s["student"]: s for s in json.loads(result.stdout)["students"]}["s2"]
+    assert s2["status"] == "unreadable"
+    assert s2["message"].startswith("the sheet says student 's2', its file name 's1': ")

@@ -244,7 +244,7 @@ def test_a_text_and_csv_batch_skips_the_feedback_and_writes_every_byte_the_full_
     assert calls == []  # no sheet's feedback was computed
     grade = book.grade
     with monkeypatch.context() as patch:  # the full path: feedback for every sheet, the collector on
-        patch.setattr(book, "grade", lambda files, keys, feedback=True: grade(files, keys, feedback=True))
+        patch.setattr(book, "grade", lambda files, keys, feedback=True, **how: grade(files, keys, feedback=True, **how))
         patch.setattr(cli_grade, "_no_cycle_collection", contextlib.nullcontext)
         full = run("full")
     assert len(calls) == 3 * len(students)  # every graded sheet, in each of the three runs
