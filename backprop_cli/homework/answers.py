@@ -403,7 +403,11 @@ def load_answers(path: str | os.PathLike[str], *, lenient: bool = False) -> Answ
         readable_around = is_syntax_problem(error) or (is_refused_value(error) and Path(shown).suffix != ".json")
         if not (lenient and readable_around):
             raise
-        (doc, twice), salvaged = _salvaged(path, shown), error.one_line()
+        utf16 = _utf16_document(path, shown)  # Notepad's "Unicode": valid YAML, in another encoding
+        if utf16 is not None:
+            doc = utf16
+        else:
+            (doc, twice), salvaged = _salvaged(path, shown), error.one_line()
     top = doc.value
     expected = "expected a mapping with config and answers (see `backprop answers`)"
     if top is None:
@@ -469,6 +473,20 @@ def _sheet_text(path: str | os.PathLike[str], shown: str) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16", errors="replace")
     return raw.decode("utf-8-sig", errors="replace")
+
+
+def _utf16_document(path: str | os.PathLike[str], shown: str) -> Document | None:
+    """A sheet in UTF-16 (by its byte order mark) whose text is valid YAML, parsed; else None."""
+    from backprop_cli.loading.yamlsafe import parse
+
+    raw = bytes(read_bytes(path, shown, limit=budget.LIMITS.key_bytes, what="YAML answers file"))
+    if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    try:
+        text = raw.decode("utf-16")
+        return parse(text, shown, fmt="json" if Path(shown).suffix.lower() == ".json" else "yaml", values=_values())
+    except (UnicodeDecodeError, ConfigError):
+        return None  # read line by line, as any other sheet that does not parse
 
 
 def _salvaged(path: str | os.PathLike[str], shown: str) -> tuple[Document, dict[str, tuple[int, int]]]:

@@ -313,6 +313,7 @@ def test_one_unreadable_answer_never_voids_the_rest_of_the_sheet(course: Path) -
         assert got[student]["answers"]["h.z1"]["verdict"] == "invalid"
         assert got[student]["answers"]["h.z2"]["verdict"] == "correct"
     assert (got["s5"]["status"], got["s5"]["score"]) == ("graded", 8.0)
+    assert got["s5"]["message"] == ""  # valid YAML in UTF-16: read as such, no "not UTF-8 … line by line"
     assert "non-finite number '.inf'" in got["s1"]["message"] and "not UTF-8" in got["s4"]["message"]
     assert "duplicate key 'h.z1'" in got["s6"]["message"]
     sheet = fill(key_text(course, "s1"), {"h.z1": ".inf"})
