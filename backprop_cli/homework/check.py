@@ -136,8 +136,8 @@ class CheckResult:
         """Why answers are missing that the sheet never listed: the key holds more names than the sheet.
         ``for_student`` (Gradescope's output): without the advice to the instructor on check's filters."""
         count = sum(v.unlisted and not v.given_left_out for v in self.verdicts)
-        if not count:
-            return None
+        if not count or all(v.unlisted for v in self.verdicts):
+            return None  # a sheet listing none of the key's names (empty, garbage): no filter would help
         if for_student:
             return ngettext(
                 "{n} of the missing answers is a name your sheet does not list",

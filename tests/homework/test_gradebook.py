@@ -438,3 +438,15 @@ def test_a_sheet_claiming_another_student_says_so_when_it_cannot_be_graded(cours
     s2 = {s["student"]: s for s in json.loads(result.stdout)["students"]}["s2"]
     assert s2["status"] == "unreadable"
     assert s2["message"].startswith("the sheet says student 's2', its file name 's1': ")
+
+
+def test_a_garbage_file_is_not_told_to_use_other_filters(course: Path) -> None:
+    """A file of binary junk lists none of the key's names: no filter would grade it, so its row gives
+    no advice on check's filters, only why it was read as it was."""
+    subs = course / "junk"
+    subs.mkdir()
+    (subs / "s1.yaml").write_bytes(bytes(range(256)) * 4)
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    s1 = {s["student"]: s for s in json.loads(result.stdout)["students"]}["s1"]
+    assert s1["status"] == "graded" and s1["score"] == 0.0
+    assert "filters it was written with" not in s1["message"] and "read line by line" in s1["message"]
