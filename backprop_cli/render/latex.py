@@ -192,6 +192,21 @@ def _kind(word: str) -> str:
     return "math" if _MATH.search(core) or len(core) == 1 else "prose"
 
 
+# words that follow a variable a but never the article a ("1 if a is the maximum", "a if a > 0")
+_NOT_AFTER_ARTICLE = frozenset(
+    {"is", "are", "was", "be", "has", "and", "or", "if", "then", "else", "to", "of", "in", "on", "at", "by", "for"}
+    | {"as", "with", "equals", "times", "when", "where"}
+)
+
+
+def _article(word: str, after: str | None) -> bool:
+    """``a`` (or ``A``) before a word of prose that may follow an article: the English word, not the
+    variable (``a batch's samples``, ``at a tie``; but ``1 if a is the maximum``)."""
+    if word not in ("a", "A") or after is None:
+        return False
+    return _kind(after) == "prose" and after.lower().rstrip(",;:") not in _NOT_AFTER_ARTICLE
+
+
 def note(value: str) -> str:
     r"""A note or fact line (prose with formulas in it) for text mode: each run of formula words in
     math mode (``$a_{\text{prev}}$``, ``$e^{-z}$``, ``$\Sigma_{k}$``), trace names in typewriter type,
@@ -206,8 +221,11 @@ def note(value: str) -> str:
             out.append(inline(words.rstrip(",;:")) + text(tail))
             run.clear()
 
-    for word in value.split(" "):
+    words = value.split(" ")
+    for i, word in enumerate(words):
         kind = _kind(word) if word else "prose"
+        if kind == "math" and _article(word, words[i + 1] if i + 1 < len(words) and words[i + 1] else None):
+            kind = "prose"
         if kind == "math":
             run.append(word)
             if word.endswith((",", ";", ":")):  # a clause ends: the next formula is a new one
