@@ -28,6 +28,7 @@ from backprop_cli.layout.graph_picture import GraphPicture
 from backprop_cli.layout.header import NETWORK_COLUMNS, network_columns
 from backprop_cli.layout.math import FUNCTIONS, SCRIPT, formula
 from backprop_cli.layout.rows import Section
+from backprop_cli.layout.worksheet import Answer
 from backprop_cli.model.i18n import _, current
 from backprop_cli.render.math import LATEX_SYMBOLS, latex
 
@@ -173,6 +174,18 @@ def inline(value: str) -> str:
     return f"${latex(formula(value)).strip()}$" if value else ""
 
 
+# a blank to write an answer in: wide enough for six digits by hand, narrow enough for a value column
+ANSWER_BLANK = r"\underline{\hspace{5em}}"
+
+
+def value(cell: str) -> str:
+    """A value cell: a number as math; a handout's answer as its bold number, a tie, then its value or a
+    blank (in text mode, so no underscore is read as a subscript)."""
+    if isinstance(cell, Answer):
+        return rf"\textbf{{{cell.label}}}~" + (ANSWER_BLANK if cell.shown is None else inline(cell.shown))
+    return inline(cell)
+
+
 _MATH = re.compile(r"[=+−×·/^_()\[\]²√∇Σ∂δηλμβεσαγ≤≥<>|0-9]")
 _TRACE_NAME = re.compile(r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]|\d+-[A-Za-z]{2,}|[A-Z][A-Za-z]*\d+")  # uses, 1-based, L2
@@ -262,7 +275,7 @@ def section_table(section: Section) -> str:
             cells.append(inline(row.formula))
         if has_written:
             cells.append(inline(row.written))
-        cells.append(inline(row.value))
+        cells.append(value(row.value))
         rows.append(cells)
     return tabular([rf"\textbf{{{text(_(column))}}}" for column in [*header, "value"]], rows, spec)
 
@@ -287,7 +300,7 @@ def sample_table(folded: SampleTable) -> str:
             cells.append(inline(row.formula))
         if has_written:
             cells.append(inline(row.written))
-        cells += [inline(v) for v in row.values]
+        cells += [value(v) for v in row.values]
         rows.append(cells)
     return "{\\footnotesize\\setlength{\\tabcolsep}{4pt}\n" + tabular(header, rows, spec) + "}\n"
 
@@ -386,7 +399,8 @@ def render(doc: Document) -> str:
         out.append(
             "\\begin{center}\n" + guarded(network_tikz(doc.picture, DOCUMENT_SCALE, r"\scriptsize")) + "\\end{center}\n"
         )
-    out.append("\\begin{itemize}\n" + "".join(rf"\item {note(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
+    items = [note(line) for line in doc.facts] + [text(line) for line in doc.instructions]
+    out.append("\\begin{itemize}\n" + "".join(rf"\item {item}" + "\n" for item in items) + "\\end{itemize}\n")
     if doc.matrix:
         out += matrix_view(doc)
     for part, placed_list in placed_document(doc, _SAMPLES_PER_TABLE):
