@@ -44,8 +44,9 @@ def prairielearn(
     only_samples: tuple[int, ...],
     patterns: tuple[str, ...],
 ) -> None:
-    """Write OUTPUT/info.json (a uuid stable for the template), question.html (one pl-number-input per
-    asked name, labelled with it, the key's default tolerance) and server.py, whose generate(data)
+    """Write OUTPUT/info.json (a uuid stable for the template, the filters and OUTPUT's name, so each
+    question of a course has its own), question.html (one pl-number-input per asked name, labelled with
+    it, the key's default tolerance) and server.py, whose generate(data)
     draws the variant of data["variant_seed"] with this tool's variant code (the draws of `backprop
     variants`; degenerate variants redrawn) and fills data["params"] and data["correct_answers"], and
     whose grade(data) marks the answers as `backprop check` does. The filters choose the names asked
@@ -56,6 +57,7 @@ def prairielearn(
       backprop export prairielearn hw3.yaml -o questions/hw3 --phase backward
     """
     import math
+    import os
 
     from backprop_cli.cli.names import name_filter
     from backprop_cli.cli.output import open_output
@@ -80,8 +82,9 @@ def prairielearn(
     if not names:
         raise ConfigError("the filters choose no computed name; expected at least one", path="--only")
     sha = config_identity(Path(template))
+    qid = Path(os.path.abspath(out_dir)).name  # the question directory's name, as PrairieLearn's QID ends
     files = {
-        "info.json": pl.info_json(sha, title or Path(template).stem),
+        "info.json": pl.info_json(sha, only, qid, title or Path(template).stem),
         "question.html": pl.question_html(names, bound),
         "server.py": pl.server_py(text, names, bound),
     }

@@ -23,15 +23,32 @@ from backprop_cli.homework.answers import DEFAULT_TOLERANCE, Tolerance
 from backprop_cli.homework.values import NamedValue, named_values
 from backprop_cli.loading.config import load_config_text
 from backprop_cli.loading.yamlsafe import parse
+from backprop_cli.model.filters import Filter
 from backprop_cli.model.spec import NetworkSpec
 
 NAMESPACE = uuid.UUID("6f1d6c0e-1b5e-4c4a-9a53-2f5c1d0b7a15")  # this tool's uuid5 namespace for questions
 MAX_ATTEMPTS = 50
 
 
-def question_uuid(template_sha256: str) -> str:
-    """A stable uuid: the same template gives the same question id on every export."""
-    return str(uuid.uuid5(NAMESPACE, template_sha256))
+def selection(only: Filter) -> dict[str, list[int] | list[str]]:
+    """The filters that choose the asked names, normalised: order and repeats of an option do not count."""
+    return {
+        "steps": sorted(only.steps),
+        "layers": sorted(only.layers),
+        "phases": sorted(only.phases),
+        "samples": sorted(only.samples),
+        "patterns": sorted(set(only.patterns)),
+    }
+
+
+def question_uuid(template_sha256: str, only: Filter, qid: str) -> str:
+    """A stable uuid: the same template, filters and question directory give the same id on every export,
+    while another phase asked or another directory is another question (PrairieLearn wants a uuid unique
+    in the course, and a new one for a copied question)."""
+    key = json.dumps(
+        {"template": template_sha256, "filters": selection(only), "qid": qid}, sort_keys=True, separators=(",", ":")
+    )
+    return str(uuid.uuid5(NAMESPACE, key))
 
 
 def answer_key(index: int) -> str:
@@ -108,9 +125,9 @@ def grade(
 # ---------------------------------------------------------------- the question's files
 
 
-def info_json(template_sha256: str, title: str) -> str:
+def info_json(template_sha256: str, only: Filter, qid: str, title: str) -> str:
     info = {
-        "uuid": question_uuid(template_sha256),
+        "uuid": question_uuid(template_sha256, only, qid),
         "title": title,
         "topic": "Backpropagation",
         "tags": ["backprop-cli"],

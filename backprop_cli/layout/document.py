@@ -90,6 +90,7 @@ class Document:
     matrix: tuple[MatrixStep, ...] = ()  # the matrix view's steps (``--view matrix``), instead of ``steps``
     picture: Picture | None = None  # a network's picture, drawn near the top (layout/network_picture.py)
     graph: GraphPicture | None = None  # an expression's computation graph, placed (layout/graph_picture.py)
+    instructions: tuple[str, ...] = ()  # a handout's lines to its reader, listed after the facts: prose, no formulas
 
 
 def build(job: TraceJob) -> Document:

@@ -20,6 +20,27 @@ BLANK = "________"
 HIDDEN = "·"
 
 
+class Answer(str):
+    """A handout's cell for an asked name: its number and its value (``None``: the worksheet's blank).
+
+    As text it reads ``(n) value`` or ``(n) ________``, so a renderer that sets cells as they are still
+    shows it; the document formats set the number and the blank in their own terms (LaTeX's
+    ``\\textbf{(n)}~`` and ``\\underline{\\hspace{5em}}``, a no-break space in Markdown and HTML)."""
+
+    number: int
+    shown: str | None
+
+    def __new__(cls, number: int, shown: str | None) -> Answer:
+        cell = super().__new__(cls, f"({number}) {BLANK if shown is None else shown}")
+        cell.number = number
+        cell.shown = shown
+        return cell
+
+    @property
+    def label(self) -> str:
+        return f"({self.number})"
+
+
 def numbering(asked: Sequence[str]) -> dict[str, int]:
     """The number of each asked name: 1, 2, … in the order the sheet lists them."""
     return {name: i for i, name in enumerate(dict.fromkeys(asked), start=1)}
@@ -38,7 +59,7 @@ def handout(doc: Document, asked: Sequence[str], *, solution: bool) -> Document:
                 if row.name in number:
                     started = True
                     n = number[row.name]
-                    shown = f"({n}) {row.value}" if solution else f"({n}) {BLANK}"
+                    shown = Answer(n, row.value if solution else None)
                     rows.append(replace(row, written=row.written if solution else "", value=shown))
                 elif started and not solution:
                     rows.append(replace(row, written="", value=HIDDEN))
@@ -53,4 +74,4 @@ def handout(doc: Document, asked: Sequence[str], *, solution: bool) -> Document:
         else f"fill in the {len(number)} numbered blanks, (1) to ({len(number)}), by the names shown; "
         f"{HIDDEN} marks a number that would give an answer away"
     )
-    return replace(doc, title=f"{what}: {doc.title}", facts=(*doc.facts, how), steps=tuple(steps), spec=None)
+    return replace(doc, title=f"{what}: {doc.title}", instructions=(how,), steps=tuple(steps), spec=None)

@@ -14,6 +14,7 @@ from backprop_cli.layout.document import Document, TraceJob, build, placed_docum
 from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.math import Group
 from backprop_cli.layout.rows import Section
+from backprop_cli.layout.worksheet import BLANK, Answer
 from backprop_cli.model.i18n import _, current, is_rtl
 from backprop_cli.render.math import mathml
 from backprop_cli.render.pictures import GRAPH_STYLE, graph_svg, network_svg
@@ -53,6 +54,14 @@ def _cell(value: str, css: str) -> str:
     return f'<td class="{css}">{escape(value)}</td>'
 
 
+def _value(cell: str) -> str:
+    """A value cell's content; a handout's answer is its number, a no-break space (a narrow cell wraps,
+    but never between the two), then its value or the blank."""
+    if isinstance(cell, Answer):
+        return escape(cell.label) + "&nbsp;" + escape(BLANK if cell.shown is None else cell.shown)
+    return escape(cell)
+
+
 def section_table(section: Section) -> str:
     has_formula = any(row.formula for row in section.rows)
     has_written = any(row.written for row in section.rows)
@@ -65,7 +74,7 @@ def section_table(section: Section) -> str:
             cells.append(_cell(row.formula, "formula"))
         if has_written:
             cells.append(_cell(row.written, "written"))
-        cells.append(_cell(row.value, "value"))
+        cells.append(f'<td class="value">{_value(row.value)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
 
@@ -88,7 +97,7 @@ def sample_table(folded: SampleTable) -> str:
             cells.append(_cell(row.written, "written"))
         for column, value in zip(columns, row.values, strict=True):
             whole = escape(row.name.replace(SAMPLE_SLOT, column, 1))
-            cells.append(f'<td class="value" data-name="{whole}">{escape(value)}</td>' if value else "<td></td>")
+            cells.append(f'<td class="value" data-name="{whole}">{_value(value)}</td>' if value else "<td></td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
 
@@ -156,7 +165,7 @@ def render(doc: Document) -> str:
         out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
     if doc.picture is not None:
         out.append(f'<figure class="network">{network_svg(doc.picture)}</figure>')
-    out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in doc.facts) + "</ul>")
+    out.append("<ul>\n" + "".join(f"<li>{escape(line)}</li>\n" for line in (*doc.facts, *doc.instructions)) + "</ul>")
     if doc.matrix:
         out += matrix_view(doc)
     for part, placed_list in placed_document(doc):

@@ -28,6 +28,7 @@ from backprop_cli.layout.graph_picture import GraphPicture
 from backprop_cli.layout.header import NETWORK_COLUMNS, network_columns
 from backprop_cli.layout.math import FUNCTIONS, SCRIPT, formula
 from backprop_cli.layout.rows import Section
+from backprop_cli.layout.worksheet import Answer
 from backprop_cli.model.i18n import _, current
 from backprop_cli.render.math import LATEX_SYMBOLS, latex
 
@@ -173,6 +174,18 @@ def inline(value: str) -> str:
     return f"${latex(formula(value)).strip()}$" if value else ""
 
 
+# a blank to write an answer in: wide enough for six digits by hand, narrow enough for a value column
+ANSWER_BLANK = r"\underline{\hspace{5em}}"
+
+
+def value(cell: str) -> str:
+    """A value cell: a number as math; a handout's answer as its bold number, a tie, then its value or a
+    blank (in text mode, so no underscore is read as a subscript)."""
+    if isinstance(cell, Answer):
+        return rf"\textbf{{{cell.label}}}~" + (ANSWER_BLANK if cell.shown is None else inline(cell.shown))
+    return inline(cell)
+
+
 _MATH = re.compile(r"[=+−×·/^_()\[\]²√∇Σ∂δηλμβεσαγ≤≥<>|0-9]")
 _TRACE_NAME = re.compile(r"(?:step\d+/)?(?:sample\d+/)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]|\d+-[A-Za-z]{2,}|[A-Z][A-Za-z]*\d+")  # uses, 1-based, L2
@@ -192,6 +205,21 @@ def _kind(word: str) -> str:
     return "math" if _MATH.search(core) or len(core) == 1 else "prose"
 
 
+# words that follow a variable a but never the article a ("1 if a is the maximum", "a if a > 0")
+_NOT_AFTER_ARTICLE = frozenset(
+    {"is", "are", "was", "be", "has", "and", "or", "if", "then", "else", "to", "of", "in", "on", "at", "by", "for"}
+    | {"as", "with", "equals", "times", "when", "where"}
+)
+
+
+def _article(word: str, after: str | None) -> bool:
+    """``a`` (or ``A``) before a word of prose that may follow an article: the English word, not the
+    variable (``a batch's samples``, ``at a tie``; but ``1 if a is the maximum``)."""
+    if word not in ("a", "A") or after is None:
+        return False
+    return _kind(after) == "prose" and after.lower().rstrip(",;:") not in _NOT_AFTER_ARTICLE
+
+
 def note(value: str) -> str:
     r"""A note or fact line (prose with formulas in it) for text mode: each run of formula words in
     math mode (``$a_{\text{prev}}$``, ``$e^{-z}$``, ``$\Sigma_{k}$``), trace names in typewriter type,
@@ -206,8 +234,11 @@ def note(value: str) -> str:
             out.append(inline(words.rstrip(",;:")) + text(tail))
             run.clear()
 
-    for word in value.split(" "):
+    words = value.split(" ")
+    for i, word in enumerate(words):
         kind = _kind(word) if word else "prose"
+        if kind == "math" and _article(word, words[i + 1] if i + 1 < len(words) and words[i + 1] else None):
+            kind = "prose"
         if kind == "math":
             run.append(word)
             if word.endswith((",", ";", ":")):  # a clause ends: the next formula is a new one
@@ -244,7 +275,7 @@ def section_table(section: Section) -> str:
             cells.append(inline(row.formula))
         if has_written:
             cells.append(inline(row.written))
-        cells.append(inline(row.value))
+        cells.append(value(row.value))
         rows.append(cells)
     return tabular([rf"\textbf{{{text(_(column))}}}" for column in [*header, "value"]], rows, spec)
 
@@ -269,7 +300,7 @@ def sample_table(folded: SampleTable) -> str:
             cells.append(inline(row.formula))
         if has_written:
             cells.append(inline(row.written))
-        cells += [inline(v) for v in row.values]
+        cells += [value(v) for v in row.values]
         rows.append(cells)
     return "{\\footnotesize\\setlength{\\tabcolsep}{4pt}\n" + tabular(header, rows, spec) + "}\n"
 
@@ -368,7 +399,8 @@ def render(doc: Document) -> str:
         out.append(
             "\\begin{center}\n" + guarded(network_tikz(doc.picture, DOCUMENT_SCALE, r"\scriptsize")) + "\\end{center}\n"
         )
-    out.append("\\begin{itemize}\n" + "".join(rf"\item {note(line)}" + "\n" for line in doc.facts) + "\\end{itemize}\n")
+    items = [note(line) for line in doc.facts] + [text(line) for line in doc.instructions]
+    out.append("\\begin{itemize}\n" + "".join(rf"\item {item}" + "\n" for item in items) + "\\end{itemize}\n")
     if doc.matrix:
         out += matrix_view(doc)
     for part, placed_list in placed_document(doc, _SAMPLES_PER_TABLE):

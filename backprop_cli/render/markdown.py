@@ -14,6 +14,7 @@ from backprop_cli.layout.compact import SampleTable
 from backprop_cli.layout.document import Document, TraceJob, build, placed_document
 from backprop_cli.layout.header import network_columns
 from backprop_cli.layout.rows import Section
+from backprop_cli.layout.worksheet import BLANK, Answer
 from backprop_cli.model.i18n import _
 from backprop_cli.render.diagram import to_mermaid
 from backprop_cli.render.math import latex
@@ -24,6 +25,14 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")  # what can start markup inside a l
 def text(value: str) -> str:
     """Prose with Markdown's special characters escaped."""
     return _SPECIAL.sub(r"\\\1", value)
+
+
+def value(cell: str) -> str:
+    """A value cell; a handout's answer is its number, a no-break space (a narrow cell wraps, but never
+    between the two), then its value or the blank."""
+    if isinstance(cell, Answer):
+        return text(cell.label) + "\u00a0" + text(BLANK if cell.shown is None else cell.shown)
+    return text(cell)
 
 
 def code(value: str) -> str:
@@ -57,7 +66,7 @@ def section_table(section: Section) -> str:
             cells.append(code(row.formula) if row.formula else "")
         if has_written:
             cells.append(code(row.written) if row.written else "")
-        cells.append(text(row.value))
+        cells.append(value(row.value))
         rows.append(cells)
     return table(header, rows)
 
@@ -76,7 +85,7 @@ def sample_table(folded: SampleTable) -> str:
             cells.append(code(row.formula) if row.formula else "")
         if has_written:
             cells.append(code(row.written) if row.written else "")
-        cells += [text(value) for value in row.values]
+        cells += [value(v) for v in row.values]
         rows.append(cells)
     return table(header, rows, values=len(columns))
 
@@ -94,7 +103,7 @@ def render(doc: Document) -> str:
         out.append(f"*{text(doc.graph.title)}*\n")
     if doc.network:
         out.append(table(network_columns(), [[text(c) for c in row] for row in doc.network], values=0))
-    out.append("".join(f"- {text(line)}\n" for line in doc.facts))
+    out.append("".join(f"- {text(line)}\n" for line in (*doc.facts, *doc.instructions)))
     if doc.matrix:
         out += matrix_view(doc)
     for part, placed_list in placed_document(doc):

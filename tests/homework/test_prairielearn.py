@@ -113,3 +113,38 @@ def test_a_tolerance_reaches_the_inputs_and_the_grading(tmp_path: Path) -> None:
         "export", "prairielearn", str(tmp_path / "hw.yaml"), "-o", str(tmp_path / "q2"), "--tolerance", "loose"
     )
     assert bad.exit_code == 2 and bad.stderr.startswith("--tolerance: 'loose' is not a tolerance")
+
+
+def uuid_of(folder: Path) -> str:
+    return str(json.loads((folder / "info.json").read_text(encoding="utf-8"))["uuid"])
+
+
+def export_to(tmp_path: Path, qid: str, *extra: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "hw.yaml").write_text(TEMPLATE, encoding="utf-8")
+    out = tmp_path / "questions" / qid
+    result = invoke("export", "prairielearn", str(tmp_path / "hw.yaml"), "-o", str(out), *extra)
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_two_questions_of_one_template_get_two_uuids(tmp_path: Path) -> None:
+    # PrairieLearn refuses two questions of one uuid in a course: the phase asked makes another question
+    forward = export_to(tmp_path, "hw3fwd", "--phase", "forward")
+    backward = export_to(tmp_path, "hw3bwd", "--phase", "backward")
+    assert uuid_of(forward) != uuid_of(backward)
+    # the same filters written into another question directory: a copy, which needs its own uuid
+    copy = export_to(tmp_path, "hw3copy", "--phase", "forward")
+    assert uuid_of(copy) != uuid_of(forward)
+    # and another selection under the same directory name is another question too
+    other = export_to(tmp_path / "other", "hw3fwd", "--phase", "forward", "--layer", "o")
+    assert uuid_of(other) != uuid_of(forward)
+
+
+def test_a_re_export_keeps_its_uuid_and_every_byte(tmp_path: Path) -> None:
+    first = export_to(tmp_path / "a", "hw3", "--phase", "forward", "--phase", "loss", "--only", "o.*", "--only", "h.*")
+    # the same selection, its options in another order and repeated, into a directory of the same name
+    again_options = ("--only", "h.*", "--phase", "loss", "--only", "o.*", "--phase", "forward", "--phase", "loss")
+    again = export_to(tmp_path / "b", "hw3", *again_options)
+    for name in ("info.json", "question.html", "server.py"):
+        assert (again / name).read_bytes() == (first / name).read_bytes(), name

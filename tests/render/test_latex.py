@@ -48,6 +48,20 @@ def test_notes_set_their_formulas_in_math_mode() -> None:
     )
 
 
+def test_the_article_a_is_a_word_and_the_variable_a_is_math() -> None:
+    # the English article before a noun is prose (the worksheet's "marks a number", a compact document's fact)
+    assert note("· marks a number that would give an answer away") == (
+        r"$\cdot$ marks a number that would give an answer away"
+    )
+    assert note("samples side by side: a batch's samples") == "samples side by side: a batch's samples"
+    assert note("at a tie, to the first maximum") == "at a tie, to the first maximum"
+    # the variable before a verb, a condition or an operator stays math
+    assert note("∂f/∂a = 1 if a is the maximum, else 0") == (
+        r"$\partial f/\partial a = 1$ if $a$ is the maximum, else $0$"
+    )
+    assert note("f = a if a > 0 else s·a") == r"$f = a$ if $a > 0$ else $s \cdot a$"
+
+
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_notes_and_facts_have_no_escaped_math(example: str) -> None:
     r"""``^`` and ``_`` of a formula are math, not the characters \textasciicircum{} and \_ in text."""
