@@ -109,7 +109,7 @@ def test_no_variant_no_answers_file_and_a_broken_sheet_still_write_results(varia
     assert results["score"] == 0 and "No answers file" in results["output"]
     (root / "submission" / "answers.yaml").write_text("just: text\n", encoding="utf-8")
     results = run_autograder(root, "nobody")
-    assert results["score"] == 0 and "No variant for the student id 'nobody'" in results["output"]
+    assert results["score"] == 0 and "No variant for the student id `nobody`" in results["output"]
     results = run_autograder(root, "st003")
     assert results["score"] == 0 and "could not be graded" in results["output"] and "no answers" in results["output"]
 
@@ -216,7 +216,7 @@ def test_student_text_cannot_inject_markdown_into_the_results(tmp_path: Path) ->
 
     assert gs.code_span("1``2") == "```1``2```" and gs.code_span("`x") == "`` `x ``"
     assert gs.code_span("a\n# b") == "`a # b`"  # one line: no heading
-    assert gs.plain_markdown("[x](http://e) <img> **b**") == r"\[x\]\(http://e\) \<img\> \*\*b\*\*"
+    assert gs.plain_markdown("[x](http://e) <img> **b**") == r"\[x\](http://e) \<img> \*\*b\*\*"
     config = tmp_path / "course" / "net.yaml"
     config.parent.mkdir()
     config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
@@ -233,4 +233,147 @@ def test_student_text_cannot_inject_markdown_into_the_results(tmp_path: Path) ->
     results = run_autograder(root, None)
     first = next(t for t in results["tests"] if t["name"] == "h.z1")
     assert first["output"].startswith("given `` x` [click](http://evil.example) ` ``: **invalid**"), first["output"]
-    assert "](http" not in results["output"] and r"\[h\]\(http://evil.example\)" in results["output"]
+    assert not re.search(r"(?<!\\)\]\(http", results["output"]) and r"\[h\](http://evil.example)" in results["output"]
+
+
+# ---------------------------------------------------------------- the audit's findings
+
+AUTOGRADER_EXTRA = ("student", "seed", "key_sha256", "config_sha256", "tool", "submission", "ignored")
+
+
+def zipped(variants: Path, tmp_path: Path, *options: str) -> Path:
+    """The zip of the variants' keys, unpacked into a simulated Gradescope layout: its root."""
+    archive = tmp_path / "autograder.zip"
+    made = invoke("autograder", "gradescope", "--key", str(variants), "-o", str(archive), *options)
+    assert made.exit_code == 0, made.stderr
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    return root
+
+
+def test_the_autograder_gives_the_feedback_check_gives_for_the_same_sheet_and_key(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    made = invoke("autograder", "gradescope", "--key", str(key), "--reveal", "wrong", "-o", str(archive))
+    assert made.exit_code == 0, made.stderr
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    # Mazur's forward pass with h.z1 slipped to 0.5 and h.a1 = σ(0.5) = 0.622459 computed from it (ECF)
+    sheet = re.sub(r"(?m)^  h\.z1: .*$", "  h.z1: 0.5", key.read_text(encoding="utf-8"))
+    sheet = re.sub(r"(?m)^  h\.a1: .*$", "  h.a1: 0.622459", sheet)
+    (root / "submission" / "answers.yaml").write_text(sheet, encoding="utf-8")
+    results = run_autograder(root, None)
+    checked = invoke("check", str(root / "submission" / "answers.yaml"), "--key", str(key),
+                     "--format", "gradescope", "--reveal", "wrong")  # fmt: skip
+    assert checked.exit_code == 1, checked.stderr
+    check = json.loads(checked.stdout)
+    assert results["tests"] == check["tests"]  # the same tests, word for word: one code path
+    ours = {k: v for k, v in results["extra_data"].items() if k in AUTOGRADER_EXTRA}
+    assert results["extra_data"] == check["extra_data"] | ours and set(ours) == set(AUTOGRADER_EXTRA)
+    assert results["extra_data"]["first_wrong_step"] == "h.z1" and results["extra_data"]["counts"]["ecf"] > 0
+    assert results["output"].startswith(check["output"] + "\n\n")  # and which file was graded
+    assert {k: v for k, v in results.items() if k not in ("tests", "extra_data", "output")} == {
+        k: v for k, v in check.items() if k not in ("tests", "extra_data", "output")
+    }
+    tests = {t["name"]: t for t in results["tests"]}
+    assert "the first wrong step" in tests["h.z1"]["output"] and tests["h.z1"]["extra_data"]["first_wrong_step"]
+    assert "**correct given your values**" in tests["h.a1"]["output"] and "**ecf**" not in json.dumps(results)
+    assert "with your h.z1 = 0.5: h.a1 = " in tests["h.a1"]["output"], tests["h.a1"]["output"]
+
+
+def test_students_see_no_server_path_and_no_hash(variants: Path, tmp_path: Path) -> None:
+    root = zipped(variants, tmp_path)
+    # st002 hands in st001's sheet: written for another variant (its config.sha256 is st001's config's)
+    (root / "submission" / "answers.yaml").write_text((variants / "st001.key.yaml").read_text(encoding="utf-8"))
+    results = run_autograder(root, "st002")
+    shown = json.dumps({k: v for k, v in results.items() if k != "extra_data"})
+    assert results["score"] == 0 and str(root) not in shown and "/autograder" not in shown
+    assert not re.search(r"[0-9a-f]{12}", shown) and "sha256" not in shown, shown
+    assert "`answers.yaml` was written for another version of the assignment" in results["output"], shown
+    extra = results["extra_data"]
+    assert (
+        re.fullmatch(r"[0-9a-f]{64}", extra["sheet_config_sha256"])
+        and extra["sheet_config_sha256"] != extra["config_sha256"]
+    )
+    (root / "submission" / "answers.yaml").write_text("answers: [1, 2\n", encoding="utf-8")  # not YAML at all
+    results = run_autograder(root, "st002")
+    assert results["score"] == 0 and str(root) not in results["output"], results["output"]
+    assert "`answers.yaml`" in results["output"] or "answers.yaml:" in results["output"], results["output"]
+
+
+def test_a_result_that_grades_nothing_still_has_its_max_score(variants: Path, tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra: pip install '.[test]'")
+    root = zipped(variants, tmp_path)
+    outcomes = [run_autograder(root, "st002")]  # no answers file
+    (root / "submission" / "answers.yaml").write_text("just: text\n", encoding="utf-8")
+    outcomes += [run_autograder(root, "nobody"), run_autograder(root, "st003")]  # no variant; unreadable
+    (root / "submission_metadata.json").unlink()
+    outcomes.append(run_autograder(root, None))  # no metadata
+    for results in outcomes:
+        jsonschema.validate(results, GRADESCOPE_SCHEMA)
+        assert (results["score"], results["max_score"]) == (0, 6.0), results  # 2-2-1 forward: 6 names
+
+
+def test_markdown_is_escaped_once_and_only_where_markdown_needs_it() -> None:
+    from backprop_cli.homework.gradescope import plain_markdown
+
+    assert plain_markdown("h.b1 (did you mean this one?)") == "h.b1 (did you mean this one?)"
+    assert plain_markdown("o.dL_dw1_1 = 2·x, 3.5!") == "o.dL_dw1_1 = 2·x, 3.5!"  # intraword _: no emphasis
+    assert plain_markdown("_a_ *b* `c` ~d~ &amp; a & b") == r"\_a\_ \*b\* \`c\` \~d\~ \&amp; a & b"
+    assert plain_markdown("[x](http://e) <img>") == r"\[x\](http://e) \<img>"
+    assert plain_markdown("# h\n- l\n1. n\n> q") == "\\# h\n\\- l\n1\\. n\n\\> q"
+    assert plain_markdown("a - b # c > d 1. e") == "a - b # c > d 1. e"  # mid-line: plain
+
+
+def test_a_misspelt_name_is_quoted_without_stray_backslashes(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    sheet = key.read_text(encoding="utf-8").replace("  h.a2:", "  h.a_2:")
+    (root / "submission" / "mine.yaml").write_text(sheet, encoding="utf-8")
+    results = run_autograder(root, None)
+    test = next(t for t in results["tests"] if t["name"] == "h.a2")
+    assert "(did you mean this one?)" in test["output"] and "\\(" not in json.dumps(results), test["output"]
+
+
+def test_two_answers_files_are_refused_and_a_config_beside_one_is_named(tmp_path: Path) -> None:
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    right = key.read_text(encoding="utf-8")
+    (root / "submission" / "a.yaml").write_text(re.sub(r"(?m)^  h\.z1: .*$", "  h.z1: 9", right), encoding="utf-8")
+    (root / "submission" / "b.yaml").write_text(right, encoding="utf-8")
+    results = run_autograder(root, None)  # a draft and a final? the autograder cannot know which
+    assert (results["score"], results["max_score"]) == (0, 8.0) and results["tests"] == []
+    assert "2 answers files (`a.yaml`, `b.yaml`)" in results["output"], results["output"]
+    (root / "submission" / "a.yaml").unlink()
+    (root / "submission" / "net.yaml").write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    results = run_autograder(root, None)
+    assert results["score"] == results["max_score"] == 8.0
+    assert "Graded `b.yaml`; not graded: `net.yaml` (not an answers file)" in results["output"], results["output"]
+    assert (results["extra_data"]["submission"], results["extra_data"]["ignored"]) == ("b.yaml", ["net.yaml"])
+    (root / "submission" / "copy.yaml").write_text(right, encoding="utf-8")  # the same sheet twice: no doubt
+    results = run_autograder(root, None)
+    assert results["score"] == 8.0 and "`copy.yaml` (the same as `b.yaml`)" in results["output"], results["output"]
