@@ -21,7 +21,7 @@ from backprop_cli.model.numbers import NumberFormat
 
 SETTINGS = "backprop-autograder.json"
 ROOT_VARIABLE = "BACKPROP_AUTOGRADER_ROOT"  # where /autograder is, for a simulated layout
-PYTHON_VARIABLE = "BACKPROP_PYTHON"  # the Python that runs the tool (python3 by default)
+PYTHON_VARIABLE = "BACKPROP_PYTHON"  # the Python that runs the tool (by default the venv setup.sh made)
 MATCH = ("sid", "email", "id", "name")  # which field of submission_metadata.json's user is the student id
 _SEED = re.compile(r"seed ([0-9a-f]{64})")
 
@@ -29,27 +29,54 @@ _SEED = re.compile(r"seed ([0-9a-f]{64})")
 CONSTRAINTS = "constraints.txt"  # the dependencies' versions, as installed where the zip was written
 
 
+VENV = "venv"  # the virtual environment setup.sh makes in /autograder/source, that run_autograder runs
+
+
 def setup_sh(wheel: str) -> str:
     """Installs the tool from the wheel in the zip (it is on no package index), its dependencies at
-    the versions of the machine that wrote the zip (constraints.txt)."""
+    the versions of the machine that wrote the zip (constraints.txt), into a virtual environment of a
+    Python from 3.11 on: Gradescope's Ubuntu 22.04 image has python3 3.10 (apt has python3.11), and
+    newer Ubuntus refuse a system-wide pip install (PEP 668)."""
     return f"""#!/usr/bin/env bash
 # Gradescope runs this once, building the autograder image: install the backprop-cli this zip carries
 # ({wheel}, the version that wrote the zip; it is not on PyPI) and its dependencies at the versions
-# pinned in {CONSTRAINTS}.
+# pinned in {CONSTRAINTS}, in a virtual environment beside this script ({VENV}/) that run_autograder runs.
 set -euo pipefail
 here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
-if ! command -v python3 >/dev/null || ! python3 -m pip --version >/dev/null 2>&1; then
-  apt-get update && apt-get install -y python3 python3-pip
+newest() {{  # the first Python from 3.11 on (backprop-cli's requires-python), by its version, not its name
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(not sys.version_info >= (3, 11))' >/dev/null 2>&1; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}}
+if ! python="$(newest)"; then  # Ubuntu 22.04: python3 is 3.10
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
+  python="$(newest)"
 fi
-python3 -m pip install --constraint "$here/{CONSTRAINTS}" "$here/{wheel}"
+rm -rf "$here/{VENV}"
+if ! "$python" -m venv "$here/{VENV}"; then  # Debian and Ubuntu ship venv's ensurepip apart
+  rm -rf "$here/{VENV}"
+  version="$("$python" -c 'import sys; print("python%d.%d" % sys.version_info[:2])')"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "$version-venv"
+  "$python" -m venv "$here/{VENV}"
+fi
+"$here/{VENV}/bin/python" -m pip install --constraint "$here/{CONSTRAINTS}" "$here/{wheel}"
 """
 
 
 def run_autograder() -> str:
+    """Gradescope copies it to /autograder/run_autograder: the venv is found from the root, not from it."""
+    venv_python = f"${{{ROOT_VARIABLE}:-/autograder}}/source/{VENV}/bin/python"
     return f"""#!/usr/bin/env bash
 # Gradescope runs this for each submission: grade it and write /autograder/results/results.json.
-# {ROOT_VARIABLE} moves /autograder (a simulated layout); {PYTHON_VARIABLE} chooses the Python.
-exec "${{{PYTHON_VARIABLE}:-python3}}" -m backprop_cli autograder run-gradescope
+# {ROOT_VARIABLE} moves /autograder (a simulated layout); {PYTHON_VARIABLE} chooses the Python
+# (by default the one of the virtual environment setup.sh made).
+exec "${{{PYTHON_VARIABLE}:-{venv_python}}}" -m backprop_cli autograder run-gradescope
 """
 
 

@@ -377,3 +377,83 @@ def test_two_answers_files_are_refused_and_a_config_beside_one_is_named(tmp_path
     (root / "submission" / "copy.yaml").write_text(right, encoding="utf-8")  # the same sheet twice: no doubt
     results = run_autograder(root, None)
     assert results["score"] == 8.0 and "`copy.yaml` (the same as `b.yaml`)" in results["output"], results["output"]
+
+
+@pytest.mark.parametrize("python3", ["3.10", "3.11"])
+def test_setup_sh_installs_the_wheel_in_a_venv_of_a_python_from_3_11_on_and_run_autograder_uses_it(
+    tmp_path: Path, python3: str
+) -> None:
+    """setup.sh where python3 is too old (Ubuntu 22.04's 3.10): it asks apt for python3.11 (a stand-in
+    that "installs" this machine's Python); where it is 3.11, it asks apt for nothing. Either way it
+    makes a venv in the source folder and installs the zip's wheel there, and run_autograder runs that
+    venv's Python. Offline: pip is told (by its environment variables) no index and no dependencies;
+    the dependencies come from this Python's."""
+    import shutil
+    import sysconfig
+
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
+    root = tmp_path / "autograder"
+    source = unpack(archive, root)
+    bin_ = tmp_path / "bin"  # the only PATH: the tools setup.sh needs, a python3 of 3.10, and apt-get
+    bin_.mkdir()
+    for tool in ("bash", "env", "dirname", "rm", "cat"):
+        found = shutil.which(tool)
+        assert found is not None, tool
+        (bin_ / tool).symlink_to(found)
+    real = getattr(sys, "_base_executable", sys.executable)
+    if python3 == "3.10":
+        (bin_ / "python3").write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")  # sys.version_info < (3, 11)
+    else:
+        (bin_ / "python3").symlink_to(real)
+    log = tmp_path / "apt.log"
+    (bin_ / "apt-get").write_text(
+        f'#!/bin/sh\necho "$*" >> {log}\n[ "$1" = install ] && /bin/ln -sf {real} {bin_}/python3.11\nexit 0\n',
+        encoding="utf-8",
+    )
+    for script in ("python3", "apt-get") if python3 == "3.10" else ("apt-get",):
+        (bin_ / script).chmod(0o755)
+    env = {"PATH": str(bin_), "HOME": str(tmp_path), "PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1"}
+    env |= {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    done = subprocess.run([str(source / "setup.sh")], cwd=source, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    asked = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    assert asked == (["update", "install -y python3.11 python3.11-venv"] if python3 == "3.10" else [])
+    venv_python = source / "venv" / "bin" / "python"
+    where = subprocess.run(
+        [str(venv_python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, timeout=60
+    )
+    assert where.stdout.strip() == str(source / "venv"), where.stderr
+    metadata = {"users": [{"sid": "s1", "email": "s1@example.edu", "name": "A Student", "id": 7}]}
+    (root / "submission_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    (root / "submission" / "mine.yaml").write_text(key.read_text(encoding="utf-8"), encoding="utf-8")
+    deps = sysconfig.get_paths()["purelib"]  # click, rich, numpy, pydantic: not installed offline
+    env = {"PATH": os.environ["PATH"], "BACKPROP_AUTOGRADER_ROOT": str(root), "PYTHONPATH": deps}
+    code = "import backprop_cli; print(backprop_cli.__file__)"
+    imported = subprocess.run([str(venv_python), "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+    assert imported.stdout.startswith(str(source / "venv")), imported.stdout + imported.stderr
+    ran = subprocess.run(
+        [str(source / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["score"] == results["max_score"] == 8.0
+
+
+def test_the_scripts_choose_python_by_version_and_run_the_venv() -> None:
+    from backprop_cli.homework import gradescope as gs
+
+    script = gs.setup_sh("tool.whl")
+    for candidate in ("python3.13", "python3.12", "python3.11", "python3"):
+        assert candidate in script
+    assert "sys.version_info >= (3, 11)" in script and "-m venv" in script and "--break-system-packages" not in script
+    assert 'venv/bin/python" -m pip install --constraint' in script
+    assert "BACKPROP_PYTHON:-" in gs.run_autograder() and "/source/venv/bin/python" in gs.run_autograder()
