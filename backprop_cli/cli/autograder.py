@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ def gradescope(
     if not paths:
         raise ConfigError(f"no *.key.yaml file in {key!r}; expected the keys `backprop variants --answers` writes")
     entries: dict[str, bytes] = {}
+    most = 0.0  # what a submission is out of when no key is found for it (the variants' keys agree)
     for path in paths:
         rubric = load_answers(path)
         config = resolve_config(rubric, trusted=True)
@@ -104,9 +106,9 @@ def gradescope(
             raise ConfigError(f"two different configs named {config.name!r}; expected one name each", file=str(config))
         entries[name] = config.read_bytes()
         entries[f"keys/{path.name if folder else 'key.yaml'}"] = _with_config_path(path, config.name).encode()
-        del checked
+        most = max(most, checked.max_score())
     settings = {"format": "backprop-autograder", "version": 1, "tool": __version__, "match": match}
-    settings |= {"reveal": reveal, "visibility": visibility, "single": not folder}
+    settings |= {"reveal": reveal, "visibility": visibility, "single": not folder, "max_score": most}
     settings["filters"] = {name: list(chosen) for name, chosen in zip(_FILTER_FIELDS, filters, strict=True)}
     tool = wheel.wheel_name(__version__)
     buffer = io.BytesIO()
@@ -153,8 +155,9 @@ def _with_config_path(key: Path, name: str) -> str:
 @handle_errors
 def run_gradescope() -> None:
     """Grade /autograder/submission's answers file against the student's key in /autograder/source and
-    write /autograder/results/results.json ($BACKPROP_AUTOGRADER_ROOT moves /autograder). A submission
-    that cannot be graded still gets a results.json, scoring 0 and saying why.
+    write /autograder/results/results.json ($BACKPROP_AUTOGRADER_ROOT moves /autograder): the report
+    `check --key KEY --format gradescope` writes for the sheet, with the autograder's own data. A
+    submission that cannot be graded still gets a results.json, scoring 0 and saying why.
 
     \b
     Example (what run_autograder does):
@@ -163,19 +166,17 @@ def run_gradescope() -> None:
     import json
     import os
 
+    from backprop_cli.cli.output import open_output
     from backprop_cli.homework import gradescope as gs
 
     root = Path(os.environ.get(gs.ROOT_VARIABLE, "/autograder"))
     source = root / "source"
     settings = json.loads((source / gs.SETTINGS).read_text(encoding="utf-8"))
-    visibility = settings.get("visibility", "visible")
     report = _graded(root, source, settings)
     target = root / "results" / "results.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    from backprop_cli.cli.output import open_output
-
     with open_output(str(target)) as stream:
-        stream.write(json.dumps(report if report else gs.failure("nothing graded", visibility), indent=2) + "\n")
+        stream.write(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any]:
@@ -185,17 +186,33 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
     from backprop_cli.errors import ConfigError
     from backprop_cli.homework import gradebook as book
     from backprop_cli.homework import gradescope as gs
-    from backprop_cli.homework.answers import load_answers
+    from backprop_cli.homework.answers import check_config, load_answers
 
     visibility = settings.get("visibility", "visible")
-    submission = gs.find_submission(root / "submission")
+    folder = root / "submission"
+    extra: dict[str, Any] = {"student": None, "tool": settings.get("tool")}
+
+    def failure(message: str, most: float = float(settings.get("max_score", 0.0))) -> dict[str, Any]:
+        return gs.failure(message, max_score=most, visibility=visibility, extra=extra)
+
+    found = gs.find_submission(folder)
+    if found.rivals:
+        names = ", ".join(gs.code_span(gs.shown(p, folder)) for p in found.rivals)
+        return failure(
+            f"Your submission holds {len(found.rivals)} answers files ({names}): the autograder cannot tell which "
+            "one to grade. Submit again with only the sheet you want graded."
+        )
+    submission = found.graded
     if submission is None:
-        linked = gs.links(root / "submission")
+        linked = gs.links(folder)
         if linked:
-            names = ", ".join(gs.code_span(p.name) for p in linked)
-            message = f"Your submission holds symbolic links ({names}), which are not followed: upload the file itself."
-            return gs.failure(message, visibility)
-        return gs.failure("No answers file (`.yaml`) found in the submission: upload your filled-in sheet.", visibility)
+            names = ", ".join(gs.code_span(gs.shown(p, folder)) for p in linked)
+            return failure(
+                f"Your submission holds symbolic links ({names}), which are not followed: upload the file itself."
+            )
+        return failure("No answers file (`.yaml`) found in the submission: upload your filled-in sheet.")
+    name = gs.shown(submission, folder)
+    extra |= {"submission": name, "ignored": found.ignored_names(folder)}
     keys = source / "keys"
     if settings.get("single"):
         key_path, student = keys / "key.yaml", None
@@ -203,30 +220,59 @@ def _graded(root: Path, source: Path, settings: dict[str, Any]) -> dict[str, Any
         match = settings.get("match", "sid")
         student, problem = gs.read_metadata(root / "submission_metadata.json", match)
         if student is None:
-            return gs.failure(f"The autograder cannot tell whose submission this is: {problem}.", visibility)
-        found = {book.key_student(p, load_answers(p)): p for p in book.key_files(keys)}
-        if student not in found:
-            return gs.failure(f"No variant for the student id {student!r}: ask your instructor.", visibility)
-        key_path = found[student]
+            return failure(f"The autograder cannot tell whose submission this is: {gs.plain_markdown(problem)}.")
+        extra["student"] = student
+        by_student = {book.key_student(p, load_answers(p)): p for p in book.key_files(keys)}
+        if student not in by_student:
+            return failure(f"No variant for the student id {gs.code_span(student)}: ask your instructor.")
+        key_path = by_student[student]
     key = _key(key_path, load_answers(key_path), None, _recorded_filters(settings), 6)
-    batch = book.grade([submission], {None: key})
-    row = batch.rows[0]
-    if row.result is None:
-        message = row.message
-        try:
-            load_answers(submission, lenient=True)
-        except ConfigError as error:
-            message = error.one_line()
-        return gs.failure(f"Your answers file could not be graded: {gs.plain_markdown(message)}", visibility)
     key_text = key_path.read_text(encoding="utf-8")
-    extra = {
-        "student": student,
+    extra |= {
         "seed": gs.seed_of(key_text),
         "key_sha256": hashlib.sha256(key_text.encode()).hexdigest(),
         "config_sha256": key.identity,
-        "tool": settings.get("tool"),
     }
-    return gs.results(row.result, key.table, reveal=settings.get("reveal", "never"), visibility=visibility, extra=extra)
+    hand = book.handed_file(submission, frozenset(), shared=True)
+    if hand.sheet is None:  # not read at all: the error, located in the student's own file
+        message = _in_submission(hand.problem, submission, name, root)
+        return failure(
+            f"Your answers file could not be graded: {gs.plain_markdown(message)}",
+            key.max_score(),
+        )
+    try:
+        check_config(hand.sheet, key.path, key.config, key.identity)
+    except ConfigError:
+        extra["sheet_config_sha256"] = hand.sheet.config_sha256
+        return failure(
+            f"{gs.code_span(name)} was written for another version of the assignment (another network or "
+            "data than yours): fill in the sheet you were given and submit it.",
+            key.max_score(),
+        )
+    row = book.grade([submission], {None: key}, handed=[hand]).rows[0]
+    if row.result is None:
+        message = _in_submission(row.message, submission, name, root)
+        return failure(f"Your answers file could not be graded: {gs.plain_markdown(message)}", key.max_score())
+    result = replace(  # what lenient reading read around, located in the student's file as they know it
+        row.result,
+        remarks=tuple(_in_submission(r, submission, name, root) for r in row.result.remarks),
+        verdicts=tuple(replace(v, note=_in_submission(v.note, submission, name, root)) for v in row.result.verdicts),
+    )
+    return gs.results(
+        result,
+        key.table,
+        reveal=settings.get("reveal", "never"),
+        visibility=visibility,
+        fmt=key.fmt,
+        for_student=True,
+        remarks=[found.remark(folder)],
+        extra=extra,
+    )
+
+
+def _in_submission(message: str, submission: Path, name: str, root: Path) -> str:
+    """A message about the student's file naming it as they know it, and no path of the server."""
+    return message.replace(str(submission), name).replace(str(root), "the autograder")
 
 
 def _recorded_filters(settings: dict[str, Any]) -> Filters:

@@ -201,6 +201,7 @@ def check(
 
     from backprop_cli.cli.names import key_values, load_program, name_filter
     from backprop_cli.cli.output import open_output
+    from backprop_cli.homework import gradescope
     from backprop_cli.homework.answers import (
         check_config,
         config_identity,
@@ -209,7 +210,7 @@ def check(
         resolve_config,
         resolve_data,
     )
-    from backprop_cli.homework.check import CheckFailed, check_answers, table, to_gradescope, to_json, with_feedback
+    from backprop_cli.homework.check import CheckFailed, check_answers, table, to_json, with_feedback
     from backprop_cli.homework.explain import derive, render_text
     from backprop_cli.model.filters import Filter
     from backprop_cli.model.names import steps_named
@@ -261,7 +262,7 @@ def check(
             report = to_json(result, reveal=reveal, explain=explain, fmt=fmt)  # English: --lang is for text
             stream.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
         elif output_format == "gradescope":
-            report = to_gradescope(result, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
+            report = gradescope.results(result, values, reveal=reveal, visibility=visibility, fmt=fmt, explain=explain)
             stream.write(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         else:  # colour on a terminal unless NO_COLOR; a file gets plain text
             make_console(stream, width).print(table(result, reveal=reveal, fmt=fmt, explain=explain))

@@ -3,8 +3,9 @@
 Verdicts come from ``homework/ecf.py`` (correct, correct given your values, wrong, missing, invalid,
 with the first wrong step); ``homework/fingerprints.py`` and ``homework/hints.py`` add what kind of
 wrong an answer is, and ``homework/rounding.py`` the key's rounding protocol. Reports: a rich table
-(name / given / expected / verdict) with the feedback sentences and a score line, our own versioned
-JSON (``backprop-check`` version 1), and the Gradescope autograder ``results.json``. Whether the
+(name / given / expected / verdict) with the feedback sentences and a score line, and our own versioned
+JSON (``backprop-check`` version 1); the Gradescope ``results.json`` is ``homework/gradescope.py``'s
+(one renderer for `check --format gradescope` and the autograder). Whether the
 expected value is shown is decided by ``reveal``: ``never``, ``wrong`` (only for answers not correct)
 or ``always``; no other part of a report writes a number of the key under ``never``.
 """
@@ -529,65 +530,4 @@ def to_json(
         "fingerprints": [f.to_dict() for f in result.fingerprints],
         "feedback": result.feedback(),
         "answers": answers,
-    }
-
-
-def to_gradescope(
-    result: CheckResult, *, reveal: str, visibility: str, fmt: NumberFormat, explain: Explainer | None = None
-) -> dict[str, Any]:
-    """Gradescope's autograder ``results.json``: top-level score, one test per answer."""
-    tests = []
-    for v in result.verdicts:
-        if v.verdict == "missing":
-            text = _("no answer given")
-        else:
-            text = _("given {given}: {verdict}").format(given=v.given_text, verdict=_(v.label))
-        text += f" ({v.note})" if v.note else ""
-        if revealed(v, reveal):
-            text += _(" (expected {expected}, tolerance {tolerance})").format(
-                expected=fmt(v.expected), tolerance=v.tolerance.shown()
-            )
-        working = working_text(v, reveal, fmt)
-        if working is not None:
-            text += f"\n{working}"
-        if v.hint:
-            text += "\n" + _("hint: {hint}").format(hint=v.hint)
-        if v.name == result.first_wrong:
-            text += "\n" + _("the first wrong step: the answers after it are judged from your own values")
-        for finding in result.fingerprints:
-            if v.name in finding.answers and (finding.recognised or len(v.fingerprints) > 1):
-                text += "\n" + _("this matches a known misconception, {title}: {mistake}.").format(
-                    title=_(finding.title), mistake=_(finding.mistake)
-                )
-                text += _(" The rule: {rule}.").format(rule=_(finding.rule))
-        if explain is not None and v.verdict != "correct":
-            text += "\n\n" + _("How it is computed:") + "\n" + explain(v.name)
-        tests.append(
-            {
-                "name": v.name,
-                "score": v.score,
-                "max_score": v.weight,
-                "status": "passed" if v.verdict == "correct" else "failed",
-                "output": text,
-                "visibility": visibility,
-                "extra_data": {  # the verdict as data (Gradescope keeps extra_data for the course's own use)
-                    "verdict": v.verdict,
-                    "first_wrong_step": v.name == result.first_wrong,
-                    "fingerprints": list(v.fingerprints),
-                    **({"hint": v.hint} if v.hint else {}),
-                },
-            }
-        )
-    return {
-        "score": result.score,
-        "max_score": result.max_score,
-        "extra_data": {
-            "counts": {k: result.count(k) for k in ecf.VERDICTS},
-            "first_wrong_step": result.first_wrong,
-            "fingerprints": [f.name for f in result.fingerprints if f.recognised],
-            "ecf": result.policy.to_dict(),
-        },
-        "output": "\n".join([result.score_line(), *result.feedback(), *result.notes()]),
-        "visibility": visibility,
-        "tests": tests,
     }

@@ -163,10 +163,13 @@ def test_gradescope_results_validate_against_the_documented_fields(config: Path)
     tests = {t["name"]: t for t in doc["tests"]}
     assert tests["h.z1"] == {
         "name": "h.z1",
+        "number": "1",
         "score": 2.0,
         "max_score": 2.0,
         "status": "passed",
-        "output": "given 0.3775: correct",
+        "output": "given `0.3775`: **correct**",  # Markdown: the student's text as a code span
+        "output_format": "md",
+        "tags": ["forward"],
         "visibility": "after_published",
         "extra_data": {"verdict": "correct", "first_wrong_step": False, "fingerprints": []},
     }

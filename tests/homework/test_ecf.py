@@ -257,7 +257,7 @@ def test_gradescope_carries_the_ecf_verdicts_and_partial_scores(tmp_path: Path) 
     assert doc["score"] == 4 and doc["max_score"] == 9
     tests = {t["name"]: t for t in doc["tests"]}
     assert tests["out.dL_dw1_1"]["score"] == 0.5 and tests["out.dL_dw1_1"]["status"] == "failed"
-    assert "given -18: correct given your values" in tests["out.dL_dw1_1"]["output"]
+    assert "given `-18`: **correct given your values**" in tests["out.dL_dw1_1"]["output"]
     assert "with your out.delta1 = -6: out.dL_dw1_1 = out.delta1 × x" in tests["out.dL_dw1_1"]["output"]
     assert tests["out.delta1"]["score"] == 0.5  # a copy of ∂L/∂a, itself right from the student's values
     assert tests["out.a1"]["score"] == 0  # a copy of the slip z
