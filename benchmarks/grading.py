@@ -15,13 +15,28 @@ timed on a sample of single calls (each a fresh process, as a shell loop runs th
 class. Target (issue 15): the batch at least 20× faster. The load average is printed before and after:
 on a shared machine the times move with it.
 
-Measured on 2026-12-03 (a shared 2-core machine, load average 4.9 to 6.7; one `check --key` of the
-same 1,000-student class, main's tree and this one run alternately, gradebooks, reports and stderr
-byte for byte the same each time): the text report with the CSV took 19.8, 21.0 and 20.1 s of CPU time
-before, 12.2, 11.7 and 11.5 s after (median 20.1 → 11.7 s); with --format json 22.4 and 23.6 s before,
-21.8 and 21.5 s after (the cycle collector off: the feedback itself is computed as before). Five
-more text/CSV pairs (load 6.0 to 6.6): 9.4 / 5.9, 9.7 / 10.8, 22.9 / 13.6, 23.9 / 13.1, 22.6 / 13.6 s
-before / after, a median ratio of 1.66× (CPU time itself moves 2.5× with this load: compare pairs).
+Measured on 2026-12-04 (a 2-core machine, load average 0.7 to 1.0; the README quotes it): the batch
+2.47 and 2.45 s of wall-clock time (4.5 s of CPU time), a single call 0.19 s: 78× and 74× (65× and
+64× in CPU time); with --json 4.42 s, 41×. In one process (BACKPROP_JOBS=1) the batch takes 4.0 to
+4.2 s; with 2 workers 2.4 to 2.6 s, the same bytes.
+
+Earlier measurements (each change against the tree before it, on the machines of the day):
+- 2026-12-02, a shared 2-core machine under heavy load (load average 10): the batch 83.8 s of
+  wall-clock time and 17.9 s of CPU time, a single call 1.75 s (0.52 s of CPU): 20.9× (28.7× in CPU
+  time). A profile of 200 students: a third the misconceptions' mutated traces, a fifth each key's own
+  trace, a sixth parsing YAML.
+- 2026-12-03, load 1.2 to 3.0, seven alternate pairs: the engine's Protocol isinstance checks (17 to
+  31 µs each, about 68,000 in the class) remembered per layer class: CPU time 15.1 → 13.0 s (median).
+- 2026-12-03, load 4.9 to 6.7, main's tree against this one alternately: no feedback computed for the
+  text report and the CSV, and the cycle collector off: 20.1 → 11.7 s of CPU time (median of three
+  pairs); with --format json 22.4 and 23.6 s before, 21.8 and 21.5 s after. Five more pairs (load 6.0
+  to 6.6): 9.4 / 5.9, 9.7 / 10.8, 22.9 / 13.6, 23.9 / 13.1, 22.6 / 13.6 s, a median ratio of 1.66×
+  (CPU time itself moves 2.5× with this load: compare pairs).
+- 2026-12-03, two pairs, load 0.8 to 1.1: forked workers grading the keys' shares (this process still
+  reading every file): 9.59 and 8.88 s one process, 7.81 and 6.63 s with 2 workers.
+- 2026-12-03, load 0.1 to 1.1: the workers reading the files too (three rounds, backprop_cli/workers.py):
+  5.1 to 7.9 s before, 4.1 to 6.3 s after in seven alternate pairs, a median 1.24×; three more runs
+  each: one process 8.63, 8.36, 7.51 s; 2 workers 5.86, 6.17, 5.63 s.
 """
 
 from __future__ import annotations
