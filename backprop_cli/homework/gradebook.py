@@ -291,9 +291,11 @@ def grade(
     none of it (scores, verdicts, notes), so a batch that writes only those passes False and skips the
     costliest part of grading (a third of a class's time).
 
-    ``strays``: a file that is not an answers file (no ``format: backprop-answers``) and whose student
-    has no key (a data file, notes in the submissions folder) gets no row, so that it is no phantom
-    student in a gradebook; it is listed in ``Batch.strays`` instead, for a warning."""
+    ``strays`` (per-student keys): a file that cannot be read as answers, does not say it is an answers
+    file (``format: backprop-answers``), and whose student and file name are nobody's with a key (a
+    data file, notes in the submissions folder) gets no row, so that it is no phantom student in a
+    gradebook; it is listed in ``Batch.strays`` instead, for a warning. A readable sheet of a student
+    without a key keeps its ``no key`` row. With one key for all every file is a student's: no strays."""
     batch = Batch()
     asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
     for each in keys.values():
@@ -304,6 +306,15 @@ def grade(
     students = frozenset(known)  # looked up once a submission: not a set built each time
     if handed is None:  # else read already (cli.grade's workers: each grades its students' part of the files)
         handed = [handed_file(path, students, shared is not None) for path in files]
+    if strays and shared is None:  # set aside before files are matched: a stray is nobody's duplicate either
+        kept = []
+        for hand in handed:
+            if hand.student in keys or hand.sheet is not None or hand.rank == 2 or is_answers_file(hand.path):
+                kept.append(hand)
+            else:
+                why = f"not an answers file, and there is no key for {hand.student!r}: not graded"
+                batch.strays.append((str(hand.path), why))
+        handed = kept
     chosen: dict[str, Handed] = {}
     answers: dict[Path, bool] = {}  # whether a file is an answers file: asked only of two files of one student
     ignored: dict[Path, list[str]] = {}  # the files beside a submission that are not answers files
@@ -340,9 +351,6 @@ def grade(
                 batch.rows.append(Row(student, str(path), "duplicate", 0.0, message=message))
             continue
         key = shared or keys.get(student)
-        if key is None and strays and not answers.setdefault(path, is_answers_file(path)):
-            batch.strays.append((str(path), f"not an answers file, and no key is {student!r}'s: not graded"))
-            continue
         rowed.add(student)
         if key is None:
             message = f"no key for student {student!r}; expected {student}.key.yaml among the keys"

@@ -107,7 +107,7 @@ def test_workers_warn_of_stray_files_as_one_process_does(
         (subs / name).write_text("todo: grade by Friday\n", encoding="utf-8")
     monkeypatch.setenv("BACKPROP_JOBS", "1")
     alone = outputs(course, subs, "alone")
-    assert alone[0][2].count("not an answers file, and no key is") == 3
+    assert alone[0][2].count("not an answers file, and there is no key for") == 3
     for jobs in ("2", "3"):
         monkeypatch.setenv("BACKPROP_JOBS", jobs)
         assert outputs(course, subs, f"jobs{jobs}") == alone

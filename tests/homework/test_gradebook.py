@@ -415,18 +415,22 @@ def test_a_stray_file_in_the_folder_is_no_phantom_student(course: Path) -> None:
     write(subs / "data.json", '{"x": [0.05, 0.10], "y": [0.01, 0.99]}\n')
     write(subs / "notes.yaml", "todo: grade by Friday\n")
     write(subs / "zed.yaml", key_text(course, "s1"))  # an answers file, but nobody's
+    write(subs / "more" / "notes.json", "[1, 2]\n")  # a stray of the same name as another: no "duplicate"
+    write(subs / "S2.yaml", re.sub(r"(?m)^format:.*\n", "", key_text(course, "s2")))  # readable, nobody's
     book = course / "canvas.csv"
     args = ("check", "--key", str(course / "variants"), str(subs))
     result = invoke(*args, "--gradebook", str(book), "--layout", "canvas")
     assert result.exit_code == 1
     students = [r["Student"] for r in rows(book.read_text(encoding="utf-8")) if r["Student"] != "Points Possible"]
-    assert "data" not in students and "notes" not in students and sorted(students) == sorted([*STUDENTS, "zed"])
-    for name, student in (("data.json", "data"), ("notes.yaml", "notes")):
-        line = f"warning: {subs / name}: not an answers file, and no key is {student!r}'s: not graded\n"
+    assert "data" not in students and "notes" not in students
+    assert sorted(students) == sorted([*STUDENTS, "S2", "zed"])  # a sheet that reads keeps its "no key" row
+    for name, student in (("data.json", "data"), ("notes.yaml", "notes"), ("more/notes.json", "notes")):
+        line = f"warning: {subs / name}: not an answers file, and there is no key for {student!r}: not graded\n"
         assert result.stderr.count(line) == 1, result.stderr
     doc = json.loads(invoke(*args, "--format", "json").stdout)
-    assert [Path(s["file"]).name for s in doc["strays"]] == ["data.json", "notes.yaml"]
-    assert {s["student"]: s["status"] for s in doc["students"]}["zed"] == "no key"
+    assert [Path(s["file"]).name for s in doc["strays"]] == ["data.json", "notes.json", "notes.yaml"]
+    status = {s["student"]: s["status"] for s in doc["students"]}
+    assert status["zed"] == status["S2"] == "no key" and "notes" not in status
 
 
 def test_a_sheet_claiming_another_student_says_so_when_it_cannot_be_graded(course: Path) -> None:
