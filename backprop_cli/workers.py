@@ -138,8 +138,13 @@ class Workers:
         process = self._procs[number]
         process.join(5)
         status = process.exitcode
-        how = f"{signal.Signals(-status).name}, signal {-status}" if status is not None and status < 0 else None
-        how = how or f"exit status {status}"
+        if status is not None and status < 0:
+            try:
+                how = f"{signal.Signals(-status).name}, signal {-status}"
+            except ValueError:  # a real-time signal has no name
+                how = f"signal {-status}"
+        else:
+            how = f"exit status {status}"
         return WorkerDied(f"worker {number + 1} of {len(self._conns)} ended ({how}) before it answered")
 
     def close(self, *, at_once: bool = False) -> None:

@@ -43,6 +43,11 @@ def _keeps(number: int, held: dict[str, Any], request: Any) -> Any:
         if number == value:
             os.kill(os.getpid(), signal.SIGKILL)
         return None
+    if what == "realtime":  # a signal without a name
+        if number == value:
+            signal.signal(signal.SIGRTMIN + 1, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGRTMIN + 1)
+        return None
     raise AssertionError(what)
 
 
@@ -71,7 +76,12 @@ def test_an_exception_that_cannot_cross_is_raised_as_its_traceback() -> None:
         workers.ask([("odd", None), ("put", 1)])
 
 
-@pytest.mark.parametrize(("what", "how"), [("die", "exit status 7"), ("kill", "SIGKILL, signal 9")])
+DEATHS = [("die", "exit status 7"), ("kill", "SIGKILL, signal 9")]
+if hasattr(signal, "SIGRTMIN"):  # Linux: a real-time signal, which has no name
+    DEATHS.append(("realtime", f"signal {signal.SIGRTMIN + 1}"))
+
+
+@pytest.mark.parametrize(("what", "how"), DEATHS)
 def test_a_worker_that_dies_is_an_error_at_once_never_a_hang(what: str, how: str) -> None:
     start = time.monotonic()
     with Workers(2, _keeps) as workers:
