@@ -316,9 +316,10 @@ def _answers(variant: _Variant, template: Path, given: bool, *, blank: bool, hea
 
 
 def _refuse_stale(out: Path, students: list[str], with_answers: bool) -> None:
-    """Bad input: a folder whose manifest.csv, from an earlier run, lists files this run would not write
-    and that are still there (students since left off the roster, keys of a run with --answers). Left
-    beside the new variants, `check --key` would grade them as students of the class."""
+    """Bad input: a folder whose manifest.csv, from an earlier run, lists keys this run would not write
+    and that are still there (students since left off the roster, or a run with --answers before one
+    without). Left beside the new variants, `check --key` would grade them as students of the class (an
+    old variant or blank sheet it never reads stays, harmless)."""
     import csv
     import io
 
@@ -330,21 +331,20 @@ def _refuse_stale(out: Path, students: list[str], with_answers: bool) -> None:
         return
     with open(manifest, "rb") as stream:  # this run's output, to be replaced: read, never noted as an input
         text = stream.read(CONFIG_LIMIT).decode("utf-8", errors="replace")
-    kinds = ("", ".key", ".sheet") if with_answers else ("",)
-    writes = {f"{student}{kind}.yaml" for student in students for kind in kinds}
+    writes = {f"{student}.key.yaml" for student in students} if with_answers else set()
     stale: list[tuple[int, str]] = []
     reader = csv.DictReader(io.StringIO(text))
     for row in reader:
-        for column in ("variant", "key", "sheet"):
-            name = row.get(column) or ""
-            if name and name not in writes and Path(name).name == name and (out / name).is_file():
-                stale.append((reader.line_num, name))
+        name = row.get("key") or ""
+        if name and name not in writes and Path(name).name == name and (out / name).is_file():
+            stale.append((reader.line_num, name))
     if stale:
         shown = ", ".join(name for _, name in stale[:3]) + (", …" if len(stale) > 3 else "")
+        keys = "key" if len(stale) == 1 else "keys"
         raise ConfigError(
-            f"{len(stale):,} files of an earlier run that this one would not write are still there ({shown}), and "
-            "`check --key` would grade them with the class; expected a new folder for this roster (or those "
-            "files removed first)",
+            f"{len(stale):,} {keys} of an earlier run that this one would not write are still there ({shown}), "
+            "and `check --key` would grade them with the class; expected a new folder for this roster (or those "
+            "keys removed first)",
             file=str(manifest),
             line=stale[0][0],
         )

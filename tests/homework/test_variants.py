@@ -250,14 +250,17 @@ def test_a_folder_with_files_of_an_earlier_run_this_one_would_not_write_is_refus
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     result = run(tmp_path, "out", "--answers")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith(f"{tmp_path / 'out' / 'manifest.csv'}:3: 6 files of an earlier run")
-    assert "(st002.yaml, st002.key.yaml, st002.sheet.yaml, …)" in result.stderr
+    assert result.stderr.startswith(f"{tmp_path / 'out' / 'manifest.csv'}:3: 2 keys of an earlier run")
+    assert "(st002.key.yaml, st003.key.yaml)" in result.stderr
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before  # nothing written
     (tmp_path / "roster.csv").write_text("name,id\n" + "".join(f"Student,{s}\n" for s in ids), encoding="utf-8")
     result = run(tmp_path, "out")  # the same students without --answers: their old keys would stay
-    assert result.exit_code == 2 and "6 files of an earlier run" in result.stderr and "st001.key.yaml" in result.stderr
-    for name in ("st002", "st003"):
-        for kind in ("", ".key", ".sheet"):
-            (tmp_path / "out" / f"{name}{kind}.yaml").unlink()
+    assert result.exit_code == 2 and "3 keys of an earlier run" in result.stderr and "st001.key.yaml" in result.stderr
+    for name in ("st002", "st003"):  # the old keys removed (their variants and sheets, never graded, may stay)
+        (tmp_path / "out" / f"{name}.key.yaml").unlink()
     (tmp_path / "roster.csv").write_text(f"name,id\nStudent,{ids[0]}\n", encoding="utf-8")
-    assert run(tmp_path, "out", "--answers").exit_code == 0  # removed: the folder is this run's again
+    assert run(tmp_path, "out", "--answers").exit_code == 0  # the folder's keys are this run's again
+    (tmp_path / "out" / "manifest.csv").write_text(
+        "student,attempt,seed,variant,key,sheet,redraws\nx,1,0,../hw.yaml,../hw.yaml,/etc/passwd,\n", encoding="utf-8"
+    )  # names that are not a file of the folder are never looked at
+    assert run(tmp_path, "out", "--answers").exit_code == 0
