@@ -57,7 +57,6 @@ def prairielearn(
       backprop export prairielearn hw3.yaml -o questions/hw3 --phase backward
     """
     import math
-    import os
 
     from backprop_cli.cli.names import name_filter
     from backprop_cli.cli.output import open_output
@@ -82,7 +81,7 @@ def prairielearn(
     if not names:
         raise ConfigError("the filters choose no computed name; expected at least one", path="--only")
     sha = config_identity(Path(template))
-    qid = Path(os.path.abspath(out_dir)).name  # the question directory's name, as PrairieLearn's QID ends
+    qid = pl.question_id(out_dir)  # the QID: its path under questions/ (hw3/q1), else the directory's name
     files = {
         "info.json": pl.info_json(sha, only, qid, title or Path(template).stem),
         "question.html": pl.question_html(names, bound),

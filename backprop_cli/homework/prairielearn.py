@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,16 @@ def selection(only: Filter) -> dict[str, list[int] | list[str]]:
         "samples": sorted(only.samples),
         "patterns": sorted(set(only.patterns)),
     }
+
+
+def question_id(out_dir: str) -> str:
+    """The question's QID as PrairieLearn names it: its directory's path under the course's ``questions``
+    folder (``hw3/q1``: QIDs may be nested), else, outside one, the directory's own name."""
+    parts = Path(os.path.abspath(out_dir)).parts
+    if "questions" in parts[:-1]:
+        below = len(parts) - 1 - parts[::-1].index("questions")  # the nearest questions folder above
+        return "/".join(parts[below + 1 :])
+    return parts[-1]
 
 
 def question_uuid(template_sha256: str, only: Filter, qid: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from backprop_cli.cli.main import main
+from backprop_cli.homework import prairielearn as pl
 from tests.homework.test_variants import TEMPLATE
 
 
@@ -139,6 +140,10 @@ def test_two_questions_of_one_template_get_two_uuids(tmp_path: Path) -> None:
     # and another selection under the same directory name is another question too
     other = export_to(tmp_path / "other", "hw3fwd", "--phase", "forward", "--layer", "o")
     assert uuid_of(other) != uuid_of(forward)
+    # nested QIDs (questions/hw3/q1, questions/practice/q1): the path under questions/ tells them apart
+    nested = [export_to(tmp_path / "nested", f"{folder}/q1", "--phase", "forward") for folder in ("hw3", "practice")]
+    assert uuid_of(nested[0]) != uuid_of(nested[1])
+    assert pl.question_id(str(nested[0])) == "hw3/q1" and pl.question_id(str(tmp_path / "q9")) == "q9"
 
 
 def test_a_re_export_keeps_its_uuid_and_every_byte(tmp_path: Path) -> None:
