@@ -62,6 +62,7 @@ rm -rf "$here/{VENV}"
 if ! "$python" -m venv "$here/{VENV}"; then  # Debian and Ubuntu ship venv's ensurepip apart
   rm -rf "$here/{VENV}"
   version="$("$python" -c 'import sys; print("python%d.%d" % sys.version_info[:2])')"
+  apt-get update  # a fresh image's package lists are empty
   DEBIAN_FRONTEND=noninteractive apt-get install -y "$version-venv"
   "$python" -m venv "$here/{VENV}"
 fi
