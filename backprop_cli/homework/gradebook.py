@@ -316,22 +316,21 @@ def grade(
                 batch.strays.append((str(hand.path), why))
         handed = kept
     chosen: dict[str, Handed] = {}
-    answers: dict[Path, bool] = {}  # whether a file is an answers file: asked only of two files of one student
-    ignored: dict[Path, list[str]] = {}  # the files beside a submission that are not answers files
+    ignored: dict[Path, list[str]] = {}  # the files beside a submission that cannot be read as answers
 
     def better(one: Handed, other: Handed) -> bool:
-        for each in (one, other):
-            if each.path not in answers:
-                answers[each.path] = is_answers_file(each.path)
-        return (not answers[one.path], one.rank) < (not answers[other.path], other.rank)
+        # a sheet that reads as answers before one that does not (the variant's config handed in beside
+        # it), then the student's own file before one claiming them (a hand-written sheet without
+        # ``format: backprop-answers`` is still its student's own)
+        return (one.sheet is None, one.rank) < (other.sheet is None, other.rank)
 
-    for hand in handed:  # the best claim on each student (an answers file first); among equals, the first by path
+    for hand in handed:  # the best claim on each student; among equals, the first by path
         if hand.student not in chosen or better(hand, chosen[hand.student]):
             chosen[hand.student] = hand
     rowed: set[str] = set()
     for hand in handed:
         winner = chosen[hand.student]
-        if winner is not hand and answers.get(winner.path) and not answers.get(hand.path, True):
+        if winner is not hand and winner.sheet is not None and hand.sheet is None:
             ignored.setdefault(winner.path, []).append(str(hand.path))
     for hand in handed:
         student, path = hand.student, hand.path

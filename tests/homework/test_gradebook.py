@@ -454,3 +454,16 @@ def test_a_garbage_file_is_not_told_to_use_other_filters(course: Path) -> None:
     s1 = {s["student"]: s for s in json.loads(result.stdout)["students"]}["s1"]
     assert s1["status"] == "graded" and s1["score"] == 0.0
     assert "filters it was written with" not in s1["message"] and "read line by line" in s1["message"]
+
+
+def test_a_students_own_hand_written_sheet_is_never_displaced_by_a_claim(course: Path) -> None:
+    """s3's own sheet, written by hand without `format: backprop-answers`, against s5's file claiming s3
+    (with that line): s3's own is graded, s5's is the conflict, as for any two sheets that read."""
+    subs = course / "own"
+    write(subs / "s3" / "answers.yaml", re.sub(r"(?m)^format:.*\n", "", key_text(course, "s3")))
+    write(subs / "s5.yaml", 'student: "s3"\n' + fill(key_text(course, "s3"), {"h.z1": "9"}))
+    result = invoke("check", "--key", str(course / "variants"), str(subs), "--format", "json")
+    students = json.loads(result.stdout)["students"]
+    got = {(s["student"], Path(s["file"]).name if s["file"] else None): s for s in students}
+    assert got[("s3", "answers.yaml")]["status"] == "graded" and got[("s3", "answers.yaml")]["score"] == 8.0
+    assert got[("s5", "s5.yaml")]["status"] == "conflict"
