@@ -434,8 +434,15 @@ def test_setup_sh_installs_the_wheel_in_a_venv_of_a_python_from_3_11_on_and_run_
     metadata = {"users": [{"sid": "s1", "email": "s1@example.edu", "name": "A Student", "id": 7}]}
     (root / "submission_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     (root / "submission" / "mine.yaml").write_text(key.read_text(encoding="utf-8"), encoding="utf-8")
-    deps = sysconfig.get_paths()["purelib"]  # click, rich, numpy, pydantic: not installed offline
-    env = {"PATH": os.environ["PATH"], "BACKPROP_AUTOGRADER_ROOT": str(root), "PYTHONPATH": deps}
+    # click, rich, numpy, pydantic (not installed offline) from this Python's, by a .pth file: after the
+    # venv's own site-packages, so that the wheel setup.sh installed is what runs even where this
+    # environment has the tool installed too (CI's `pip install .`), which PYTHONPATH would put first
+    own = subprocess.run(
+        [str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    (Path(own) / "this-pythons-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    env = {"PATH": os.environ["PATH"], "BACKPROP_AUTOGRADER_ROOT": str(root)}
     code = "import backprop_cli; print(backprop_cli.__file__)"
     imported = subprocess.run([str(venv_python), "-c", code], cwd=root, env=env, capture_output=True, text=True,
                               timeout=60)  # fmt: skip
