@@ -229,7 +229,10 @@ def _work(number: int, held: dict[str, Any], request: tuple[str, Any]) -> Any:
         except BackpropError as error:
             return [], [], error, place, []
     hands = [held["hands"].get(place) or moved[place] for place in places]  # moved: read by another worker
-    batch = book.grade([hand.path for hand in hands], keys, feedback=_SHARED["feedback"], handed=hands, strays=True)
+    graded_here = set(places)
+    elsewhere = [hand for place, hand in held["hands"].items() if place not in graded_here]  # graded there
+    files = [hand.path for hand in hands]
+    batch = book.grade(files, keys, feedback=_SHARED["feedback"], handed=hands, strays=True, elsewhere=elsewhere)
     return (batch.rows, batch.strays), [key.asked() for key in keys.values()], None, -1, list(run.current().inputs)
 
 

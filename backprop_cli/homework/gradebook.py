@@ -279,6 +279,7 @@ def grade(
     feedback: bool = True,
     handed: Sequence[Handed] | None = None,
     strays: bool = False,
+    elsewhere: Sequence[Handed] = (),
 ) -> Batch:
     """Grade every submission against its student's key (``keys[None]``: one key for all).
 
@@ -295,7 +296,10 @@ def grade(
     file (``format: backprop-answers``), and whose student and file name are nobody's with a key (a
     data file, notes in the submissions folder) gets no row, so that it is no phantom student in a
     gradebook; it is listed in ``Batch.strays`` instead, for a warning. A readable sheet of a student
-    without a key keeps its ``no key`` row. With one key for all every file is a student's: no strays."""
+    without a key keeps its ``no key`` row. With one key for all every file is a student's: no strays.
+
+    ``elsewhere``: sheets read but graded in another part of the class (cli.grade's workers), for the
+    "no submission" row of a student whose file claims someone else: it points at that file."""
     batch = Batch()
     asked: dict[str, None] = {}  # every name a key asks, in the order the keys ask them
     for each in keys.values():
@@ -387,9 +391,16 @@ def grade(
             named = hand.named
             notes = [f"the sheet says student {student!r}, its file name {named!r}: graded as {student!r}", *notes]
         batch.rows.append(Row(student, str(path), "graded", most, result, "; ".join(notes)))
+    # a file named for a student that says another student: their "no submission" row points at it
+    pointed: dict[str, Handed] = {}
+    for hand in sorted((*handed, *elsewhere), key=lambda each: str(each.path)):
+        if hand.rank == 2:
+            pointed.setdefault(hand.named, hand)
     for student in known:  # every student with a key has a row
         if student not in rowed:
-            batch.rows.append(Row(student, None, "no submission", keys[student].max_score()))
+            theirs = pointed.get(student)
+            why = f"{theirs.path}, named for this student, says student {theirs.student!r}" if theirs else ""
+            batch.rows.append(Row(student, None, "no submission", keys[student].max_score(), message=why))
     return batch
 
 

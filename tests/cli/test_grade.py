@@ -114,6 +114,28 @@ def test_workers_warn_of_stray_files_as_one_process_does(
 
 
 @needs_fork
+def test_a_students_file_graded_as_another_is_pointed_at_from_their_row(
+    course: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """s1's file says student s5 (s5 handed in nothing, in another worker's share), s2's says s3 (the same
+    share): each is graded as the student it says, and s1's and s2's "no submission" rows name the file,
+    from one process and from workers alike."""
+    subs = course / "subs"
+    subs.mkdir()
+    (subs / "s1.yaml").write_text('student: "s5"\n' + key_text(course, "s5"), encoding="utf-8")
+    (subs / "s2.yaml").write_text('student: "s3"\n' + key_text(course, "s3"), encoding="utf-8")
+    monkeypatch.setenv("BACKPROP_JOBS", "1")
+    alone = outputs(course, subs, "alone")
+    for student, claim in (("s1", "s5"), ("s2", "s3")):
+        row = f'{student},,0,0,0,0,0,0,0,0,0,8,no submission,"{subs / student}.yaml, named for this student, says'
+        assert f"{row} student '{claim}'\"\n" in alone[0][4], alone[0][4]
+    for jobs in ("2", "3"):
+        monkeypatch.setenv("BACKPROP_JOBS", jobs)
+        assert outputs(course, subs, f"jobs{jobs}") == alone
+
+
+@needs_fork
 def test_workers_read_every_sheet_once(
     course: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
