@@ -53,6 +53,30 @@ def run_autograder(root: Path, student: str | None) -> dict[str, Any]:
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
+def mazur_config(tmp_path: Path) -> Path:
+    """Mazur's 2-2-2 network as a course's config, in tmp_path/course."""
+    from backprop_cli.loading.examples import example_path
+
+    config = tmp_path / "course" / "net.yaml"
+    config.parent.mkdir()
+    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    return config
+
+
+def forward_zip(tmp_path: Path, *options: str) -> tuple[Path, Path, Path]:
+    """Mazur's config, its key of the forward names, and the zip of that key (made with ``options``)
+    unpacked into a simulated Gradescope layout: (config, key, the layout's root)."""
+    config = mazur_config(tmp_path)
+    key = tmp_path / "hw.yaml"
+    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
+    archive = tmp_path / "a.zip"
+    made = invoke("autograder", "gradescope", "--key", str(key), *options, "-o", str(archive))
+    assert made.exit_code == 0, made.stderr
+    root = tmp_path / "autograder"
+    unpack(archive, root)
+    return config, key, root
+
+
 @pytest.fixture
 def variants(tmp_path: Path) -> Path:
     course(tmp_path, 3)
@@ -115,11 +139,7 @@ def test_no_variant_no_answers_file_and_a_broken_sheet_still_write_results(varia
 
 
 def test_one_key_for_everyone(tmp_path: Path) -> None:
-    from backprop_cli.loading.examples import example_path
-
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    config = mazur_config(tmp_path)
     keys = tmp_path / "keys"
     keys.mkdir()
     assert invoke("answers", str(config), "--phase", "update", "-o", str(keys / "hw.yaml")).exit_code == 0
@@ -133,11 +153,7 @@ def test_one_key_for_everyone(tmp_path: Path) -> None:
 
 
 def test_the_filters_are_recorded_in_the_zip_and_students_never_see_the_instructors_hint(tmp_path: Path) -> None:
-    from backprop_cli.loading.examples import example_path
-
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
+    config = mazur_config(tmp_path)
     key, sheet = tmp_path / "key.yaml", tmp_path / "sheet.yaml"
     assert invoke("answers", str(config), "-o", str(key)).exit_code == 0  # the key of every name
     assert invoke("answers", str(config), "--phase", "backward", "-o", str(sheet)).exit_code == 0  # all right
@@ -161,17 +177,7 @@ def test_the_filters_are_recorded_in_the_zip_and_students_never_see_the_instruct
 
 
 def test_the_answers_file_is_found_beside_the_config_in_a_submission(tmp_path: Path) -> None:
-    from backprop_cli.loading.examples import example_path
-
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
-    key = tmp_path / "hw.yaml"
-    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
-    archive = tmp_path / "a.zip"
-    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
-    root = tmp_path / "autograder"
-    unpack(archive, root)
+    config, key, root = forward_zip(tmp_path)
     (root / "submission" / "a_net.yaml").write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
     (root / "submission" / "mine.yaml").write_text(key.read_text(encoding="utf-8"), encoding="utf-8")
     results = run_autograder(root, None)
@@ -212,20 +218,11 @@ def test_missing_or_broken_metadata_says_what_is_wrong_with_it(variants: Path, t
 
 def test_student_text_cannot_inject_markdown_into_the_results(tmp_path: Path) -> None:
     from backprop_cli.homework import gradescope as gs
-    from backprop_cli.loading.examples import example_path
 
     assert gs.code_span("1``2") == "```1``2```" and gs.code_span("`x") == "`` `x ``"
     assert gs.code_span("a\n# b") == "`a # b`"  # one line: no heading
     assert gs.plain_markdown("[x](http://e) <img> **b**") == r"\[x\](http://e) \<img> \*\*b\*\*"
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
-    key = tmp_path / "hw.yaml"
-    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
-    archive = tmp_path / "a.zip"
-    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
-    root = tmp_path / "autograder"
-    unpack(archive, root)
+    _, key, root = forward_zip(tmp_path)
     evil = "'x` [click](http://evil.example) `'"
     sheet = re.sub(r"(?m)^  h\.z1:.*$", f'  h.z1: "{evil[1:-1]}"', key.read_text(encoding="utf-8"))
     sheet = sheet.replace("  h.a2:", "  '[h](http://evil.example)':")  # a stray name, quoted in a note
@@ -252,18 +249,7 @@ def zipped(variants: Path, tmp_path: Path, *options: str) -> Path:
 
 
 def test_the_autograder_gives_the_feedback_check_gives_for_the_same_sheet_and_key(tmp_path: Path) -> None:
-    from backprop_cli.loading.examples import example_path
-
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
-    key = tmp_path / "hw.yaml"
-    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
-    archive = tmp_path / "a.zip"
-    made = invoke("autograder", "gradescope", "--key", str(key), "--reveal", "wrong", "-o", str(archive))
-    assert made.exit_code == 0, made.stderr
-    root = tmp_path / "autograder"
-    unpack(archive, root)
+    _, key, root = forward_zip(tmp_path, "--reveal", "wrong")
     # Mazur's forward pass with h.z1 slipped to 0.5 and h.a1 = σ(0.5) = 0.622459 computed from it (ECF)
     sheet = re.sub(r"(?m)^  h\.z1: .*$", "  h.z1: 0.5", key.read_text(encoding="utf-8"))
     sheet = re.sub(r"(?m)^  h\.a1: .*$", "  h.a1: 0.622459", sheet)
@@ -332,17 +318,7 @@ def test_markdown_is_escaped_once_and_only_where_markdown_needs_it() -> None:
 
 
 def test_a_misspelt_name_is_quoted_without_stray_backslashes(tmp_path: Path) -> None:
-    from backprop_cli.loading.examples import example_path
-
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
-    key = tmp_path / "hw.yaml"
-    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
-    archive = tmp_path / "a.zip"
-    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
-    root = tmp_path / "autograder"
-    unpack(archive, root)
+    _, key, root = forward_zip(tmp_path)
     sheet = key.read_text(encoding="utf-8").replace("  h.a2:", "  h.a_2:")
     (root / "submission" / "mine.yaml").write_text(sheet, encoding="utf-8")
     results = run_autograder(root, None)
@@ -351,17 +327,7 @@ def test_a_misspelt_name_is_quoted_without_stray_backslashes(tmp_path: Path) -> 
 
 
 def test_two_answers_files_are_refused_and_a_config_beside_one_is_named(tmp_path: Path) -> None:
-    from backprop_cli.loading.examples import example_path
-
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
-    key = tmp_path / "hw.yaml"
-    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
-    archive = tmp_path / "a.zip"
-    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
-    root = tmp_path / "autograder"
-    unpack(archive, root)
+    config, key, root = forward_zip(tmp_path)
     right = key.read_text(encoding="utf-8")
     (root / "submission" / "a.yaml").write_text(re.sub(r"(?m)^  h\.z1: .*$", "  h.z1: 9", right), encoding="utf-8")
     (root / "submission" / "b.yaml").write_text(right, encoding="utf-8")
@@ -391,17 +357,8 @@ def test_setup_sh_installs_the_wheel_in_a_venv_of_a_python_from_3_11_on_and_run_
     import shutil
     import sysconfig
 
-    from backprop_cli.loading.examples import example_path
-
-    config = tmp_path / "course" / "net.yaml"
-    config.parent.mkdir()
-    config.write_text(example_path("classic_2_2_2").read_text(encoding="utf-8"), encoding="utf-8")
-    key = tmp_path / "hw.yaml"
-    assert invoke("answers", str(config), "--phase", "forward", "-o", str(key)).exit_code == 0
-    archive = tmp_path / "a.zip"
-    assert invoke("autograder", "gradescope", "--key", str(key), "-o", str(archive)).exit_code == 0
-    root = tmp_path / "autograder"
-    source = unpack(archive, root)
+    _, key, root = forward_zip(tmp_path)
+    source = root / "source"
     bin_ = tmp_path / "bin"  # the only PATH: the tools setup.sh needs, a python3 of 3.10, and apt-get
     bin_.mkdir()
     for tool in ("bash", "env", "dirname", "rm", "cat"):
